@@ -7,12 +7,28 @@ use core::fmt;
 use hmac::{Hmac, KeyInit};
 use sha2::Sha256;
 
+use crate::b64;
+
 /// The shortest secret accepted: HS256 needs a key at least as long as its 256-bit output
 /// (RFC 7518 §3.2).
 pub const MIN_SECRET_LEN: usize = 32;
 
 /// The longest key id accepted; ids appear in every token header.
 pub const MAX_KID_LEN: usize = 64;
+
+/// How a merchant's secret key starts; see [`encode_secret_key`].
+pub const SECRET_KEY_PREFIX: &str = "mamori_sk.";
+
+/// Writes a key id and secret as the one string a merchant keeps: `mamori_sk.<kid>.<secret>`,
+/// the secret in base64url. It both authenticates the merchant's API calls and verifies its
+/// result tokens ([`SigningKey::from_secret_key`]).
+pub fn encode_secret_key(kid: &str, secret: &[u8]) -> String {
+    let mut text = String::from(SECRET_KEY_PREFIX);
+    text.push_str(kid);
+    text.push('.');
+    b64::encode_into(secret, &mut text);
+    text
+}
 
 /// A key could not be made or added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -25,6 +41,8 @@ pub enum KeyError {
     InvalidKid,
     /// The key set already holds a key with this id.
     DuplicateKid,
+    /// The text is not a secret key of the form `mamori_sk.<kid>.<base64url secret>`.
+    Format,
 }
 
 impl fmt::Display for KeyError {
@@ -33,6 +51,7 @@ impl fmt::Display for KeyError {
             Self::ShortSecret => "secret is shorter than 32 bytes",
             Self::InvalidKid => "key id must be 1-64 characters of A-Z a-z 0-9 - _ .",
             Self::DuplicateKid => "key id is already in the key set",
+            Self::Format => "secret key must look like mamori_sk.<kid>.<base64url secret>",
         })
     }
 }
@@ -68,6 +87,22 @@ impl SigningKey {
             kid: kid.into(),
             mac,
         })
+    }
+
+    /// Reads a secret key written by [`encode_secret_key`].
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::Format`] when the text is not of that form, then the errors of
+    /// [`SigningKey::new`].
+    pub fn from_secret_key(text: &str) -> Result<Self, KeyError> {
+        let rest = text
+            .strip_prefix(SECRET_KEY_PREFIX)
+            .ok_or(KeyError::Format)?;
+        // The secret's alphabet has no dot, so the last dot ends the key id, which may have dots.
+        let (kid, secret) = rest.rsplit_once('.').ok_or(KeyError::Format)?;
+        let secret = b64::decode(secret.as_bytes()).map_err(|_| KeyError::Format)?;
+        Self::new(kid, &secret)
     }
 
     /// The key id written to the `kid` header of tokens it signs.
@@ -182,6 +217,32 @@ mod tests {
         assert_eq!(set.len(), 2);
         assert_eq!(set.find("k2").map(SigningKey::kid), Some("k2"));
         assert!(set.find("k3").is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn secret_keys_round_trip_and_are_strict() -> Result<(), KeyError> {
+        let text = encode_secret_key("2026.11", SECRET);
+        assert!(text.starts_with("mamori_sk.2026.11."));
+        assert_eq!(SigningKey::from_secret_key(&text)?.kid(), "2026.11");
+        for bad in [
+            "",
+            "mamori_sk.",
+            "mamori_sk.k1",
+            "sk.k1.AAAA",
+            &text.replace("mamori_sk", "x"),
+        ] {
+            assert_eq!(
+                SigningKey::from_secret_key(bad).err(),
+                Some(KeyError::Format),
+                "{bad}"
+            );
+        }
+        let short = encode_secret_key("k1", &SECRET[..16]);
+        assert_eq!(
+            SigningKey::from_secret_key(&short).err(),
+            Some(KeyError::ShortSecret)
+        );
         Ok(())
     }
 

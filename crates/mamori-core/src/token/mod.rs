@@ -33,7 +33,9 @@ pub use claims::{
     Currency, DeviceClaims, Eci, Method, Reason, ResultClaims, TransStatus, Transaction,
 };
 pub use error::TokenError;
-pub use keys::{KeyError, KeySet, MAX_KID_LEN, MIN_SECRET_LEN, SigningKey};
+pub use keys::{
+    KeyError, KeySet, MAX_KID_LEN, MIN_SECRET_LEN, SECRET_KEY_PREFIX, SigningKey, encode_secret_key,
+};
 
 /// The longest token accepted, in bytes. Ours are well under 1 KiB; the bound stops a hostile
 /// token from costing more than a few hashes before it is refused.
