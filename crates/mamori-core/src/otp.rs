@@ -45,6 +45,17 @@ pub enum OtpError {
     Length,
 }
 
+impl OtpError {
+    /// A stable snake_case code for logs, APIs and the golden vectors.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Randomness => "randomness",
+            Self::Character => "character",
+            Self::Length => "length",
+        }
+    }
+}
+
 impl fmt::Display for OtpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
