@@ -1,0 +1,151 @@
+//! The options object and the key list of [`crate::verify_result`], read strictly: a misspelt
+//! member (`audiance`) is refused rather than silently ignored, since ignoring `order` would
+//! skip the amount check.
+
+use mamori_core::token::{KeySet, SigningKey};
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+
+use crate::failure::Failure;
+
+/// `{audience, now?, leeway?, order?}` as JavaScript passes it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Options {
+    /// The merchant id the token must be for.
+    pub(crate) audience: String,
+    /// The time to verify at, in whole seconds since the Unix epoch; the clock when absent.
+    pub(crate) now: Option<u64>,
+    /// Clock tolerance in seconds; the core's default when absent.
+    pub(crate) leeway: Option<u64>,
+    /// The order about to be captured, which the token must authenticate exactly.
+    pub(crate) order: Option<Order>,
+}
+
+/// `{reference, amount, currency}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Order {
+    /// The merchant's order reference.
+    pub(crate) reference: String,
+    /// The amount in the currency's minor unit.
+    pub(crate) amount: u64,
+    /// The ISO 4217 alphabetic code.
+    pub(crate) currency: String,
+}
+
+impl Options {
+    /// Reads the options from a JavaScript value, through its JSON text.
+    ///
+    /// Going through `JSON.stringify` keeps the reading in serde (one strict parser for both
+    /// the native tests and JavaScript) at the cost of a copy of a few hundred bytes.
+    ///
+    /// # Errors
+    ///
+    /// `invalid_options` unless the value is an object of exactly the documented members.
+    pub(crate) fn from_js(value: &JsValue) -> Result<Self, Failure> {
+        let text = js_sys::JSON::stringify(value)
+            .ok()
+            .and_then(|text| text.as_string())
+            .ok_or_else(|| Failure::options("mamori: options must be an object"))?;
+        Self::from_json(&text)
+    }
+
+    /// Reads the options from their JSON text.
+    ///
+    /// # Errors
+    ///
+    /// `invalid_options`, with serde's description of the first problem.
+    pub(crate) fn from_json(text: &str) -> Result<Self, Failure> {
+        serde_json::from_str(text).map_err(|e| Failure::options(format!("mamori: options: {e}")))
+    }
+}
+
+/// Reads a secret key string or an array of them.
+///
+/// # Errors
+///
+/// `invalid_key` for anything else, or when a string is not a secret key.
+pub(crate) fn secret_keys(value: &JsValue) -> Result<Vec<String>, Failure> {
+    let not_keys = || Failure {
+        code: "invalid_key",
+        message: "mamori: secret key must be a string or an array of strings".into(),
+    };
+    if let Some(key) = value.as_string() {
+        return Ok(vec![key]);
+    }
+    if !js_sys::Array::is_array(value) {
+        return Err(not_keys());
+    }
+    js_sys::Array::from(value)
+        .iter()
+        .map(|key| key.as_string().ok_or_else(not_keys))
+        .collect()
+}
+
+/// Builds the key set, refusing malformed keys and repeated key ids.
+///
+/// # Errors
+///
+/// `invalid_key`, naming what is wrong with the key's shape.
+pub(crate) fn key_set(keys: &[String]) -> Result<KeySet, Failure> {
+    let mut set = KeySet::new();
+    for key in keys {
+        set.insert(SigningKey::from_secret_key(key)?)?;
+    }
+    Ok(set)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_documented_members() {
+        let options = Options::from_json(
+            r#"{"audience":"m_shop","now":1800000000,
+                "order":{"reference":"o-1","amount":12800,"currency":"JPY"}}"#,
+        );
+        assert_eq!(
+            options,
+            Ok(Options {
+                audience: "m_shop".into(),
+                now: Some(1_800_000_000),
+                leeway: None,
+                order: Some(Order {
+                    reference: "o-1".into(),
+                    amount: 12_800,
+                    currency: "JPY".into(),
+                }),
+            })
+        );
+    }
+
+    #[test]
+    fn refuses_misspellings_and_fractions() {
+        for bad in [
+            r#"{"audiance":"m_shop"}"#,
+            r#"{"audience":"m_shop","now":1800000000.5}"#,
+            r#"{"audience":"m_shop","order":{"reference":"o","amount":1,"currency":"JPY","x":1}}"#,
+            r#"{"audience":"m_shop","order":{"reference":"o","amount":-1,"currency":"JPY"}}"#,
+            "{}",
+            "[]",
+        ] {
+            let refused = Options::from_json(bad).err().map(|f| f.code);
+            assert_eq!(refused, Some("invalid_options"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn key_sets_refuse_malformed_and_repeated_keys() {
+        let key = mamori_core::token::encode_secret_key("k1", &[7; 32]);
+        assert_eq!(
+            key_set(std::slice::from_ref(&key)).map(|s| s.len()).ok(),
+            Some(1)
+        );
+        let twice = key_set(&[key.clone(), key]).err().map(|f| f.code);
+        assert_eq!(twice, Some("invalid_key"));
+        let malformed = key_set(&["sk_live_123".into()]).err().map(|f| f.code);
+        assert_eq!(malformed, Some("invalid_key"));
+    }
+}
