@@ -1,0 +1,3 @@
+//! The `mamori` command.
+
+fn main() {}

@@ -1,0 +1,386 @@
+//! The verifier's vocabulary: merchants, cardholders, devices, authentications and their states.
+//!
+//! These are plain data shared by the store, the risk engine and the HTTP layer. Each enum has one
+//! spelling on the wire and in the database (`as_str`/`parse`), so a row read back is exactly
+//! the value written.
+
+use mamori_core::token::{Eci, Method, Reason, TransStatus};
+
+/// Where an authentication is in its life. Only `Pending` and `Challenging` can change; the
+/// rest are final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Created by the merchant; the widget has not sent the device step yet.
+    Pending,
+    /// A code was sent; waiting for the cardholder to enter it.
+    Challenging,
+    /// Authenticated, frictionless or by code.
+    Succeeded,
+    /// The cardholder entered too many wrong codes.
+    Failed,
+    /// The risk engine refused the purchase.
+    Rejected,
+    /// The authentication outlived its lifetime before it finished.
+    Expired,
+    /// The cardholder cancelled the challenge.
+    Cancelled,
+}
+
+impl State {
+    /// The spelling in the API and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Challenging => "challenging",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Rejected => "rejected",
+            Self::Expired => "expired",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// Reads [`State::as_str`] back.
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "pending" => Self::Pending,
+            "challenging" => Self::Challenging,
+            "succeeded" => Self::Succeeded,
+            "failed" => Self::Failed,
+            "rejected" => Self::Rejected,
+            "expired" => Self::Expired,
+            "cancelled" => Self::Cancelled,
+            _ => return None,
+        })
+    }
+
+    /// Whether no further state change is possible.
+    pub fn is_final(self) -> bool {
+        !matches!(self, Self::Pending | Self::Challenging)
+    }
+}
+
+/// The merchant's 3-D Secure challenge preference (`threeDSRequestorChallengeInd`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChallengePreference {
+    /// `01`: no preference.
+    NoPreference,
+    /// `02`: no challenge requested (the issuer may still challenge).
+    NoChallengeRequested,
+    /// `03`: challenge requested by the merchant.
+    Requested,
+    /// `04`: challenge mandated (regulation or the merchant's own rules).
+    Mandated,
+}
+
+impl ChallengePreference {
+    /// The two-digit wire code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoPreference => "01",
+            Self::NoChallengeRequested => "02",
+            Self::Requested => "03",
+            Self::Mandated => "04",
+        }
+    }
+
+    /// Reads [`ChallengePreference::as_str`] back.
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "01" => Self::NoPreference,
+            "02" => Self::NoChallengeRequested,
+            "03" => Self::Requested,
+            "04" => Self::Mandated,
+            _ => return None,
+        })
+    }
+}
+
+/// The language of a cardholder's mail and pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Locale {
+    /// Japanese.
+    Ja,
+    /// English.
+    En,
+}
+
+impl Locale {
+    /// The BCP 47 tag.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ja => "ja",
+            Self::En => "en",
+        }
+    }
+
+    /// Reads [`Locale::as_str`] back.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "ja" => Some(Self::Ja),
+            "en" => Some(Self::En),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a card may be used at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CardStatus {
+    /// Usable.
+    Active,
+    /// Every purchase is rejected.
+    Blocked,
+}
+
+impl CardStatus {
+    /// The spelling in the database and the CLI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Blocked => "blocked",
+        }
+    }
+
+    /// Reads [`CardStatus::as_str`] back.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "active" => Some(Self::Active),
+            "blocked" => Some(Self::Blocked),
+            _ => None,
+        }
+    }
+}
+
+/// A merchant that may start authentications.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merchant {
+    /// `m_…`, the `aud` of its result tokens.
+    pub id: String,
+    /// Shown to cardholders in mail and on the report page.
+    pub name: String,
+    /// Exact origins (`scheme://host[:port]`) whose pages may run the widget.
+    pub origins: Vec<String>,
+    /// A sandbox merchant's purchases are for testing; they are marked as such in mail.
+    pub sandbox: bool,
+    /// Seconds since the Unix epoch.
+    pub created_at: i64,
+}
+
+/// One of a merchant's HMAC keys.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MerchantKey {
+    /// Globally unique; the `kid` of tokens and the middle of the secret-key string.
+    pub kid: String,
+    /// The merchant the key belongs to.
+    pub merchant_id: String,
+    /// The 32-byte HMAC secret.
+    pub secret: Vec<u8>,
+    /// Seconds since the Unix epoch; the newest key signs.
+    pub created_at: i64,
+    /// After this time the key neither authenticates nor verifies (the end of a rotation's
+    /// overlap window); `None` while it is current.
+    pub retire_at: Option<i64>,
+}
+
+impl std::fmt::Debug for MerchantKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MerchantKey")
+            .field("kid", &self.kid)
+            .field("merchant_id", &self.merchant_id)
+            .field("retire_at", &self.retire_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MerchantKey {
+    /// Whether the key is still accepted at `now`.
+    pub fn is_live(&self, now: i64) -> bool {
+        self.retire_at.is_none_or(|at| now < at)
+    }
+}
+
+/// An enrolled card and its holder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cardholder {
+    /// `ch_…`, the `sub` of device tokens.
+    pub id: String,
+    /// Hex HMAC-SHA256 of the card number under the server's card key.
+    pub card_ref: String,
+    /// The last four digits, for display.
+    pub last4: String,
+    /// The pre-registered address codes and alerts go to.
+    pub email: String,
+    /// The language of its mail and pages.
+    pub locale: Locale,
+    /// Whether the card may be used.
+    pub status: CardStatus,
+    /// Purchases above this amount (minor units) are always challenged.
+    pub frictionless_ceiling: i64,
+    /// Seconds since the Unix epoch.
+    pub created_at: i64,
+}
+
+/// A browser the cardholder proved with a code, for one merchant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    /// `dv_…`, the `did` of its device token.
+    pub id: String,
+    /// The card it was trusted for.
+    pub cardholder_id: String,
+    /// The merchant whose origin stores its token.
+    pub merchant_id: String,
+    /// Canonical fingerprint JSON at the time it was trusted.
+    pub fingerprint: String,
+    /// Seconds since the Unix epoch.
+    pub created_at: i64,
+    /// After this the device is no longer trusted.
+    pub expires_at: i64,
+    /// Set when the device was revoked (a fraud report, or the issuer).
+    pub revoked_at: Option<i64>,
+}
+
+/// How an authentication ended, as the result token and `GET` report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The 3-D Secure `transStatus`.
+    pub status: TransStatus,
+    /// The electronic commerce indicator.
+    pub eci: Eci,
+    /// Frictionless or challenge.
+    pub method: Method,
+    /// The 3-D Secure `transStatusReason` when not `Y`.
+    pub reason: Option<Reason>,
+    /// The signed result token.
+    pub result_token: String,
+}
+
+/// One purchase being authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authentication {
+    /// `au_…`.
+    pub id: String,
+    /// The merchant that created it.
+    pub merchant_id: String,
+    /// The enrolled card, or `None` for a card the issuer does not know.
+    pub cardholder_id: Option<String>,
+    /// Amount in the currency's minor unit.
+    pub amount: i64,
+    /// ISO 4217 alphabetic code.
+    pub currency: String,
+    /// The merchant's order reference.
+    pub order_ref: String,
+    /// What the merchant asked for.
+    pub challenge_preference: ChallengePreference,
+    /// SHA-256 of the client secret: the secret itself is never stored.
+    pub client_secret_hash: Vec<u8>,
+    /// Where it is in its life.
+    pub state: State,
+    /// Seconds since the Unix epoch.
+    pub created_at: i64,
+    /// After this it can only expire.
+    pub expires_at: i64,
+    /// The risk score, once assessed.
+    pub risk_score: Option<i64>,
+    /// Why the risk engine decided as it did.
+    pub risk_reasons: Vec<String>,
+    /// The trusted device the widget presented, if its token was valid.
+    pub device_id: Option<String>,
+    /// Canonical JSON of the fingerprint the widget presented.
+    pub fingerprint: Option<String>,
+    /// The client's address, for velocity.
+    pub ip: Option<String>,
+    /// The browser's language, timezone and user agent.
+    pub browser: BrowserInfo,
+    /// Digest of the current code while challenging.
+    pub code_digest: Option<Vec<u8>>,
+    /// When the current code stops matching.
+    pub code_expires_at: Option<i64>,
+    /// Wrong codes entered so far (across resends).
+    pub attempts: i64,
+    /// Codes sent after the first.
+    pub resends: i64,
+    /// When the last code was sent.
+    pub last_sent_at: Option<i64>,
+    /// Set once the authentication is final.
+    pub outcome: Option<Outcome>,
+}
+
+/// What the widget reported about the browser.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BrowserInfo {
+    /// `navigator.language`.
+    pub language: Option<String>,
+    /// The IANA time zone.
+    pub timezone: Option<String>,
+    /// `navigator.userAgent`.
+    pub user_agent: Option<String>,
+}
+
+/// An "I did not make this purchase" report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FraudReport {
+    /// `fr_…`.
+    pub id: String,
+    /// The card reported.
+    pub cardholder_id: String,
+    /// The purchase reported.
+    pub authentication_id: String,
+    /// Seconds since the Unix epoch.
+    pub created_at: i64,
+    /// Set by `mamori reports resolve`; until then the card is always challenged.
+    pub resolved_at: Option<i64>,
+}
+
+/// A mail waiting in (or delivered from) the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    /// Row id.
+    pub id: i64,
+    /// What the mail is about (`code`, `alert_failed`, …), for metrics and the demo mailbox.
+    pub kind: String,
+    /// The cardholder's address.
+    pub recipient: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text part.
+    pub text: String,
+    /// HTML part.
+    pub html: String,
+    /// Delivery attempts so far.
+    pub attempts: i64,
+}
+
+/// A mail to queue in the same transaction as a state change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMail {
+    /// See [`Mail::kind`].
+    pub kind: String,
+    /// The cardholder's address.
+    pub recipient: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text part.
+    pub text: String,
+    /// HTML part.
+    pub html: String,
+}
+
+/// A message the demo mailbox received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxMessage {
+    /// Row id.
+    pub id: i64,
+    /// See [`Mail::kind`].
+    pub kind: String,
+    /// The cardholder's address.
+    pub recipient: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text part.
+    pub text: String,
+    /// HTML part.
+    pub html: String,
+    /// Seconds since the Unix epoch.
+    pub delivered_at: i64,
+}

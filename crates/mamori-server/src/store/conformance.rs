@@ -1,0 +1,870 @@
+//! The suite every [`Store`] backend must pass.
+//!
+//! Each backend's tests open a fresh, empty store and call [`run_all`]; a failure names the
+//! check and the broken expectation. The checks use their own ids, so they can share one
+//! database, and they drive the conditional updates concurrently where a race is the point.
+
+use std::sync::Arc;
+
+use mamori_core::token::{Eci, Method, Reason, TransStatus};
+use tokio::task::JoinSet;
+
+use super::{
+    Acceptance, CodeIssue, DeviceNext, DeviceStep, HistoryQuery, Limits, Resend, Store, StoreError,
+    WrongCode,
+};
+use crate::model::{
+    Authentication, BrowserInfo, CardStatus, Cardholder, ChallengePreference, Device, FraudReport,
+    Locale, Merchant, MerchantKey, NewMail, Outcome, State,
+};
+
+/// A broken expectation: which check, and what went wrong.
+#[derive(Debug)]
+pub struct Failure(pub String);
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+impl From<StoreError> for Failure {
+    fn from(error: StoreError) -> Self {
+        Self(format!("store error: {error}"))
+    }
+}
+
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(Failure(format!("{}:{}: {}", file!(), line!(), format!($($msg)+))));
+        }
+    };
+}
+
+const NOW: i64 = 1_800_000_000;
+const LIMITS: Limits = Limits {
+    max_attempts: 5,
+    max_resends: 3,
+    resend_cooldown: 30,
+};
+
+/// Runs every check against `store`, which must start empty.
+///
+/// # Errors
+///
+/// The first [`Failure`].
+pub async fn run_all(store: Arc<dyn Store>) -> Result<(), Failure> {
+    let store = &store;
+    store.ping().await?;
+    merchants_and_key_rotation(store.as_ref()).await?;
+    cardholders_are_unique_by_reference(store.as_ref()).await?;
+    device_step_happens_once(store.as_ref()).await?;
+    a_code_is_accepted_once(store).await?;
+    wrong_codes_are_counted_atomically(store).await?;
+    resends_respect_limit_and_cooldown(store.as_ref()).await?;
+    expiry_and_cancel(store.as_ref()).await?;
+    history_counts(store.as_ref()).await?;
+    fraud_reports_revoke_devices(store.as_ref()).await?;
+    outbox_claims_are_exclusive(store).await?;
+    Ok(())
+}
+
+fn merchant(id: &str) -> (Merchant, MerchantKey) {
+    (
+        Merchant {
+            id: id.into(),
+            name: format!("Shop {id}"),
+            origins: vec!["https://a.example".into(), "https://b.example".into()],
+            sandbox: true,
+            created_at: NOW,
+        },
+        MerchantKey {
+            kid: format!("{id}-k1"),
+            merchant_id: id.into(),
+            secret: vec![7; 32],
+            created_at: NOW,
+            retire_at: None,
+        },
+    )
+}
+
+fn cardholder(id: &str) -> Cardholder {
+    Cardholder {
+        id: id.into(),
+        card_ref: format!("ref-{id}"),
+        last4: "0005".into(),
+        email: format!("{id}@example.com"),
+        locale: Locale::Ja,
+        status: CardStatus::Active,
+        frictionless_ceiling: 50_000,
+        created_at: NOW,
+    }
+}
+
+fn authentication(id: &str, merchant: &str, card: Option<&str>) -> Authentication {
+    Authentication {
+        id: id.into(),
+        merchant_id: merchant.into(),
+        cardholder_id: card.map(Into::into),
+        amount: 12_800,
+        currency: "JPY".into(),
+        order_ref: format!("order-{id}"),
+        challenge_preference: ChallengePreference::NoPreference,
+        client_secret_hash: vec![1; 32],
+        state: State::Pending,
+        created_at: NOW,
+        expires_at: NOW + 900,
+        risk_score: None,
+        risk_reasons: Vec::new(),
+        device_id: None,
+        fingerprint: None,
+        ip: None,
+        browser: BrowserInfo::default(),
+        code_digest: None,
+        code_expires_at: None,
+        attempts: 0,
+        resends: 0,
+        last_sent_at: None,
+        outcome: None,
+    }
+}
+
+fn outcome(status: TransStatus, token: &str) -> Outcome {
+    Outcome {
+        status,
+        eci: if status == TransStatus::Authenticated {
+            Eci::Authenticated
+        } else {
+            Eci::NotAuthenticated
+        },
+        method: Method::Challenge,
+        reason: (status != TransStatus::Authenticated).then_some(Reason::MAX_CHALLENGES),
+        result_token: token.into(),
+    }
+}
+
+fn mail(kind: &str) -> NewMail {
+    NewMail {
+        kind: kind.into(),
+        recipient: "c@example.com".into(),
+        subject: format!("subject {kind}"),
+        text: format!("text {kind}"),
+        html: format!("<p>html {kind}</p>"),
+    }
+}
+
+fn step(ip: &str) -> DeviceStep {
+    DeviceStep {
+        risk_score: 40,
+        risk_reasons: vec!["no_device_token".into()],
+        device_id: None,
+        fingerprint: Some("{}".into()),
+        ip: Some(ip.into()),
+        browser: BrowserInfo {
+            language: Some("ja-JP".into()),
+            timezone: Some("Asia/Tokyo".into()),
+            user_agent: Some("test".into()),
+        },
+    }
+}
+
+/// A merchant, a card and a challenging authentication whose code digest is `[9; 32]`.
+async fn challenging(store: &dyn Store, prefix: &str) -> Result<String, Failure> {
+    let (m, k) = merchant(&format!("m_{prefix}"));
+    store.insert_merchant(&m, &k).await?;
+    store
+        .insert_cardholder(&cardholder(&format!("ch_{prefix}")))
+        .await?;
+    let id = format!("au_{prefix}");
+    let card = format!("ch_{prefix}");
+    store
+        .insert_authentication(&authentication(&id, &m.id, Some(&card)))
+        .await?;
+    let code = CodeIssue {
+        digest: vec![9; 32],
+        expires_at: NOW + 600,
+    };
+    let moved = store
+        .record_device_step(
+            &id,
+            NOW,
+            &step("192.0.2.1"),
+            &DeviceNext::Challenge(code),
+            Some(&mail("code")),
+        )
+        .await?;
+    ensure!(
+        moved,
+        "device step on a pending authentication must succeed"
+    );
+    Ok(id)
+}
+
+/// Offers a code without a device or mail.
+async fn try_code(store: &dyn Store, id: &str, now: i64, digest: &[u8]) -> Result<bool, Failure> {
+    let accept = Acceptance {
+        digest,
+        outcome: &outcome(TransStatus::Authenticated, "t"),
+        device: None,
+        mail: None,
+    };
+    Ok(store.accept_code(id, now, &LIMITS, &accept).await?)
+}
+
+async fn merchants_and_key_rotation(store: &dyn Store) -> Result<(), Failure> {
+    let (m, k) = merchant("m_keys");
+    store.insert_merchant(&m, &k).await?;
+    ensure!(
+        matches!(
+            store.insert_merchant(&m, &k).await,
+            Err(StoreError::Conflict)
+        ),
+        "a second merchant with the same id must conflict"
+    );
+    ensure!(
+        store.merchant("m_keys").await?.as_ref() == Some(&m),
+        "merchant round trip"
+    );
+    ensure!(
+        store.merchant("m_nope").await?.is_none(),
+        "unknown merchant"
+    );
+    ensure!(
+        store.merchants().await?.iter().any(|x| x.id == "m_keys"),
+        "merchant listed"
+    );
+    let newer = MerchantKey {
+        kid: "m_keys-k2".into(),
+        secret: vec![8; 32],
+        created_at: NOW + 10,
+        ..k.clone()
+    };
+    store.rotate_key(&newer, NOW + 100).await?;
+    let keys = store.merchant_keys("m_keys").await?;
+    ensure!(
+        keys.len() == 2,
+        "two keys after rotation, got {}",
+        keys.len()
+    );
+    ensure!(keys[0] == newer, "the newest key comes first");
+    ensure!(
+        keys[1].retire_at == Some(NOW + 100),
+        "the old key retires at the window's end"
+    );
+    ensure!(
+        keys[1].is_live(NOW + 99) && !keys[1].is_live(NOW + 100),
+        "overlap window"
+    );
+    ensure!(
+        store.key_by_kid("m_keys-k1").await?.map(|k| k.merchant_id) == Some("m_keys".into()),
+        "key by kid"
+    );
+    ensure!(store.key_by_kid("nope").await?.is_none(), "unknown kid");
+    // A second rotation keeps the first key's earlier retirement.
+    let newest = MerchantKey {
+        kid: "m_keys-k3".into(),
+        created_at: NOW + 20,
+        ..newer.clone()
+    };
+    store.rotate_key(&newest, NOW + 500).await?;
+    let keys = store.merchant_keys("m_keys").await?;
+    let retire: Vec<_> = keys.iter().map(|k| k.retire_at).collect();
+    ensure!(
+        retire == vec![None, Some(NOW + 500), Some(NOW + 100)],
+        "retirements after two rotations: {retire:?}"
+    );
+    Ok(())
+}
+
+async fn cardholders_are_unique_by_reference(store: &dyn Store) -> Result<(), Failure> {
+    let c = cardholder("ch_unique");
+    store.insert_cardholder(&c).await?;
+    let twin = Cardholder {
+        id: "ch_twin".into(),
+        ..c.clone()
+    };
+    ensure!(
+        matches!(
+            store.insert_cardholder(&twin).await,
+            Err(StoreError::Conflict)
+        ),
+        "the same card_ref twice must conflict"
+    );
+    ensure!(
+        store.cardholder_by_ref(&c.card_ref).await?.as_ref() == Some(&c),
+        "by ref"
+    );
+    ensure!(
+        store.cardholder("ch_unique").await?.as_ref() == Some(&c),
+        "by id"
+    );
+    ensure!(
+        store
+            .set_card_status("ch_unique", CardStatus::Blocked)
+            .await?,
+        "block"
+    );
+    ensure!(
+        store.cardholder("ch_unique").await?.map(|c| c.status) == Some(CardStatus::Blocked),
+        "blocked"
+    );
+    ensure!(
+        !store
+            .set_card_status("ch_nope", CardStatus::Blocked)
+            .await?,
+        "unknown card"
+    );
+    ensure!(
+        store
+            .cardholders()
+            .await?
+            .iter()
+            .any(|c| c.id == "ch_unique"),
+        "listed"
+    );
+    Ok(())
+}
+
+async fn device_step_happens_once(store: &dyn Store) -> Result<(), Failure> {
+    let (m, k) = merchant("m_step");
+    store.insert_merchant(&m, &k).await?;
+    let a = authentication("au_step", "m_step", None);
+    store.insert_authentication(&a).await?;
+    ensure!(
+        store.authentication("au_step").await?.as_ref() == Some(&a),
+        "round trip"
+    );
+    ensure!(
+        store.authentication("au_nope").await?.is_none(),
+        "unknown authentication"
+    );
+    let next = DeviceNext::Conclude {
+        state: State::Rejected,
+        outcome: outcome(TransStatus::Rejected, "tok-r"),
+    };
+    ensure!(
+        store
+            .record_device_step("au_step", NOW, &step("192.0.2.9"), &next, None)
+            .await?,
+        "first device step"
+    );
+    ensure!(
+        !store
+            .record_device_step("au_step", NOW, &step("192.0.2.9"), &next, None)
+            .await?,
+        "second device step must be refused"
+    );
+    let stored = store.authentication("au_step").await?;
+    ensure!(
+        stored.as_ref().map(|a| a.state) == Some(State::Rejected),
+        "state after device step"
+    );
+    ensure!(
+        stored.as_ref().and_then(|a| a.outcome.clone())
+            == Some(outcome(TransStatus::Rejected, "tok-r")),
+        "outcome stored"
+    );
+    ensure!(
+        stored.as_ref().map(|a| a.risk_reasons.clone()) == Some(vec!["no_device_token".into()]),
+        "reasons stored"
+    );
+    // An expired authentication takes no device step.
+    store
+        .insert_authentication(&authentication("au_step_late", "m_step", None))
+        .await?;
+    ensure!(
+        !store
+            .record_device_step("au_step_late", NOW + 900, &step("x"), &next, None)
+            .await?,
+        "device step after expiry must be refused"
+    );
+    Ok(())
+}
+
+async fn a_code_is_accepted_once(store: &Arc<dyn Store>) -> Result<(), Failure> {
+    let id = challenging(store.as_ref(), "once").await?;
+    ensure!(
+        !try_code(store.as_ref(), &id, NOW, &[8; 32]).await?,
+        "another digest must not be accepted"
+    );
+    ensure!(
+        !try_code(store.as_ref(), &id, NOW + 600, &[9; 32]).await?,
+        "an expired code must not be accepted"
+    );
+    let mut tasks = JoinSet::new();
+    for n in 0..50 {
+        let store = Arc::clone(store);
+        let id = id.clone();
+        tasks.spawn(async move {
+            let device = Device {
+                id: format!("dv_once_{n}"),
+                cardholder_id: "ch_once".into(),
+                merchant_id: "m_once".into(),
+                fingerprint: "{}".into(),
+                created_at: NOW,
+                expires_at: NOW + 1000,
+                revoked_at: None,
+            };
+            store
+                .accept_code(
+                    &id,
+                    NOW + 1,
+                    &LIMITS,
+                    &Acceptance {
+                        digest: &[9; 32],
+                        outcome: &outcome(TransStatus::Authenticated, &format!("t{n}")),
+                        device: Some(&device),
+                        mail: Some(&mail("alert_new_device")),
+                    },
+                )
+                .await
+        });
+    }
+    let mut wins = 0;
+    while let Some(joined) = tasks.join_next().await {
+        let accepted = joined.map_err(|e| Failure(e.to_string()))??;
+        wins += usize::from(accepted);
+    }
+    ensure!(
+        wins == 1,
+        "50 concurrent correct codes: {wins} accepted, expected 1"
+    );
+    let stored = store.authentication(&id).await?;
+    ensure!(
+        stored.as_ref().map(|a| a.state) == Some(State::Succeeded),
+        "succeeded"
+    );
+    ensure!(
+        stored
+            .as_ref()
+            .and_then(|a| a.code_digest.clone())
+            .is_none(),
+        "code erased"
+    );
+    let device_id = stored.and_then(|a| a.device_id);
+    let device = match &device_id {
+        Some(id) => store.device(id).await?,
+        None => None,
+    };
+    ensure!(device.is_some(), "exactly the winner's device is stored");
+    Ok(())
+}
+
+async fn wrong_codes_are_counted_atomically(store: &Arc<dyn Store>) -> Result<(), Failure> {
+    let id = challenging(store.as_ref(), "wrong").await?;
+    let failure = outcome(TransStatus::NotAuthenticated, "tok-n");
+    let first = store
+        .reject_code(&id, NOW, &LIMITS, &failure, &mail("alert_failed"))
+        .await?;
+    ensure!(
+        first == WrongCode::Counted { attempts_left: 4 },
+        "first wrong code: {first:?}"
+    );
+    let mut tasks = JoinSet::new();
+    for _ in 0..20 {
+        let store = Arc::clone(store);
+        let id = id.clone();
+        let failure = failure.clone();
+        tasks.spawn(async move {
+            store
+                .reject_code(&id, NOW, &LIMITS, &failure, &mail("alert_failed"))
+                .await
+        });
+    }
+    let (mut counted, mut failed, mut refused) = (0, 0, 0);
+    while let Some(joined) = tasks.join_next().await {
+        match joined.map_err(|e| Failure(e.to_string()))?? {
+            WrongCode::Counted { .. } => counted += 1,
+            WrongCode::Failed => failed += 1,
+            WrongCode::NotChallenging => refused += 1,
+        }
+    }
+    ensure!(
+        (counted, failed, refused) == (3, 1, 16),
+        "20 concurrent wrong codes after one: {counted} counted, {failed} failed, {refused} refused"
+    );
+    let stored = store.authentication(&id).await?;
+    ensure!(
+        stored.as_ref().map(|a| (a.state, a.attempts)) == Some((State::Failed, 5)),
+        "failed at 5"
+    );
+    ensure!(
+        stored.and_then(|a| a.outcome) == Some(failure),
+        "failure outcome stored"
+    );
+    ensure!(
+        !try_code(store.as_ref(), &id, NOW, &[9; 32]).await?,
+        "the right code after failure must not be accepted"
+    );
+    // Exactly one alert was queued besides the code mail.
+    let claimed = store.claim_mail(NOW + 10_000, 60, 100).await?;
+    let alerts = claimed.iter().filter(|m| m.kind == "alert_failed").count();
+    ensure!(alerts == 1, "one failure alert queued, got {alerts}");
+    for m in &claimed {
+        store.mail_sent(m.id, m.attempts, NOW).await?;
+    }
+    Ok(())
+}
+
+async fn resends_respect_limit_and_cooldown(store: &dyn Store) -> Result<(), Failure> {
+    let id = challenging(store, "resend").await?;
+    let code = |n: u8, at: i64| CodeIssue {
+        digest: vec![n; 32],
+        expires_at: at + 600,
+    };
+    ensure!(
+        store
+            .resend_code(&id, NOW + 29, &code(1, NOW + 29), &LIMITS, &mail("code"))
+            .await?
+            == Resend::Refused,
+        "resend inside the cooldown must be refused"
+    );
+    for n in 1..=3u8 {
+        let at = NOW + 30 * i64::from(n);
+        ensure!(
+            store
+                .resend_code(&id, at, &code(n, at), &LIMITS, &mail("code"))
+                .await?
+                == Resend::Sent,
+            "resend {n}"
+        );
+    }
+    ensure!(
+        store
+            .resend_code(&id, NOW + 500, &code(4, NOW + 500), &LIMITS, &mail("code"))
+            .await?
+            == Resend::Refused,
+        "a fourth resend must be refused"
+    );
+    let stored = store.authentication(&id).await?;
+    ensure!(
+        stored
+            .as_ref()
+            .map(|a| (a.resends, a.last_sent_at, a.code_digest.clone()))
+            == Some((3, Some(NOW + 90), Some(vec![3; 32]))),
+        "resend replaced the code"
+    );
+    ensure!(
+        !try_code(store, &id, NOW + 91, &[9; 32]).await?,
+        "the replaced code must not be accepted"
+    );
+    Ok(())
+}
+
+async fn expiry_and_cancel(store: &dyn Store) -> Result<(), Failure> {
+    let id = challenging(store, "expire").await?;
+    let expired = outcome(TransStatus::Unavailable, "tok-u");
+    ensure!(
+        !store
+            .conclude(
+                &id,
+                NOW + 899,
+                State::Challenging,
+                State::Expired,
+                &expired,
+                None
+            )
+            .await?,
+        "cannot expire before expires_at"
+    );
+    ensure!(
+        store
+            .conclude(
+                &id,
+                NOW + 900,
+                State::Challenging,
+                State::Expired,
+                &expired,
+                None
+            )
+            .await?,
+        "expires at expires_at"
+    );
+    ensure!(
+        store
+            .resend_code(
+                &id,
+                NOW + 901,
+                &CodeIssue {
+                    digest: vec![1; 32],
+                    expires_at: NOW + 2000
+                },
+                &LIMITS,
+                &mail("code")
+            )
+            .await?
+            == Resend::Refused,
+        "no resend after expiry"
+    );
+    ensure!(
+        store
+            .reject_code(&id, NOW + 901, &LIMITS, &expired, &mail("x"))
+            .await?
+            == WrongCode::NotChallenging,
+        "no counting after expiry"
+    );
+    let id = challenging(store, "cancel").await?;
+    let cancelled = outcome(TransStatus::NotAuthenticated, "tok-c");
+    ensure!(
+        !store
+            .conclude(&id, NOW, State::Pending, State::Cancelled, &cancelled, None)
+            .await?,
+        "wrong `from` state must be refused"
+    );
+    ensure!(
+        store
+            .conclude(
+                &id,
+                NOW,
+                State::Challenging,
+                State::Cancelled,
+                &cancelled,
+                None
+            )
+            .await?,
+        "cancel"
+    );
+    ensure!(
+        !store
+            .conclude(
+                &id,
+                NOW,
+                State::Challenging,
+                State::Cancelled,
+                &cancelled,
+                None
+            )
+            .await?,
+        "cancel twice"
+    );
+    Ok(())
+}
+
+async fn history_counts(store: &dyn Store) -> Result<(), Failure> {
+    let (m, k) = merchant("m_hist");
+    store.insert_merchant(&m, &k).await?;
+    store.insert_cardholder(&cardholder("ch_hist")).await?;
+    for n in 0..3 {
+        let id = format!("au_hist_{n}");
+        let mut a = authentication(&id, "m_hist", Some("ch_hist"));
+        a.created_at = NOW + n;
+        a.amount = 1000 * (n + 1);
+        store.insert_authentication(&a).await?;
+        let next = DeviceNext::Conclude {
+            state: State::Succeeded,
+            outcome: outcome(TransStatus::Authenticated, "t"),
+        };
+        store
+            .record_device_step(&id, NOW + n, &step("198.51.100.7"), &next, None)
+            .await?;
+    }
+    let old = authentication("au_hist_old", "m_hist", Some("ch_hist"));
+    store
+        .insert_authentication(&Authentication {
+            created_at: NOW - 100_000,
+            expires_at: NOW - 99_000,
+            ..old
+        })
+        .await?;
+    let query = HistoryQuery {
+        authentication_id: "au_hist_2",
+        cardholder_id: Some("ch_hist"),
+        device_id: None,
+        ip: Some("198.51.100.7"),
+        short_since: NOW - 3600,
+        long_since: NOW - 86_400,
+    };
+    let h = store.history(&query).await?;
+    ensure!(
+        h.card_recent == 2,
+        "card velocity excludes itself and old ones: {h:?}"
+    );
+    ensure!(h.ip_recent == 2, "ip velocity: {h:?}");
+    ensure!(h.device_recent == 0, "no device: {h:?}");
+    ensure!(
+        h.usual_max_amount == Some(2000),
+        "usual amount excludes itself: {h:?}"
+    );
+    ensure!(
+        h.last_language.as_deref() == Some("ja-JP"),
+        "last language: {h:?}"
+    );
+    ensure!(
+        !h.open_report && h.failed_challenges == 0,
+        "clean card: {h:?}"
+    );
+    Ok(())
+}
+
+async fn fraud_reports_revoke_devices(store: &dyn Store) -> Result<(), Failure> {
+    let id = challenging(store, "fraud").await?;
+    let device = Device {
+        id: "dv_fraud".into(),
+        cardholder_id: "ch_fraud".into(),
+        merchant_id: "m_fraud".into(),
+        fingerprint: "{}".into(),
+        created_at: NOW,
+        expires_at: NOW + 1000,
+        revoked_at: None,
+    };
+    store
+        .accept_code(
+            &id,
+            NOW,
+            &LIMITS,
+            &Acceptance {
+                digest: &[9; 32],
+                outcome: &outcome(TransStatus::Authenticated, "t"),
+                device: Some(&device),
+                mail: None,
+            },
+        )
+        .await?;
+    let report = FraudReport {
+        id: "fr_1".into(),
+        cardholder_id: "ch_fraud".into(),
+        authentication_id: id.clone(),
+        created_at: NOW + 5,
+        resolved_at: None,
+    };
+    ensure!(store.report_fraud(&report).await?, "first report");
+    ensure!(
+        !store
+            .report_fraud(&FraudReport {
+                id: "fr_2".into(),
+                ..report.clone()
+            })
+            .await?,
+        "the same purchase reported twice is one report"
+    );
+    ensure!(
+        store.device("dv_fraud").await?.and_then(|d| d.revoked_at) == Some(NOW + 5),
+        "the card's devices are revoked"
+    );
+    ensure!(
+        store.report_for(&id).await?.as_ref() == Some(&report),
+        "report for"
+    );
+    let query = HistoryQuery {
+        authentication_id: "au_other",
+        cardholder_id: Some("ch_fraud"),
+        device_id: None,
+        ip: None,
+        short_since: NOW - 3600,
+        long_since: NOW - 86_400,
+    };
+    ensure!(
+        store.history(&query).await?.open_report,
+        "open report in history"
+    );
+    ensure!(
+        store.reports(true).await?.iter().any(|r| r.id == "fr_1"),
+        "listed as open"
+    );
+    ensure!(store.resolve_report("fr_1", NOW + 10).await?, "resolve");
+    ensure!(
+        !store.resolve_report("fr_1", NOW + 11).await?,
+        "resolve twice"
+    );
+    ensure!(!store.history(&query).await?.open_report, "resolved");
+    ensure!(
+        !store.reports(true).await?.iter().any(|r| r.id == "fr_1"),
+        "not open any more"
+    );
+    ensure!(
+        store.revoke_devices("ch_fraud", NOW).await? == 0,
+        "nothing left to revoke"
+    );
+    Ok(())
+}
+
+async fn outbox_claims_are_exclusive(store: &Arc<dyn Store>) -> Result<(), Failure> {
+    // Drain whatever earlier checks queued.
+    for m in store.claim_mail(NOW + 100_000, 60, 1000).await? {
+        store.mail_sent(m.id, m.attempts, NOW).await?;
+    }
+    for n in 0..20 {
+        store.enqueue_mail(&mail(&format!("bulk{n}")), NOW).await?;
+    }
+    let mut tasks = JoinSet::new();
+    for _ in 0..8 {
+        let store = Arc::clone(store);
+        tasks.spawn(async move { store.claim_mail(NOW, 60, 5).await });
+    }
+    let mut ids = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        ids.extend(
+            joined
+                .map_err(|e| Failure(e.to_string()))??
+                .into_iter()
+                .map(|m| m.id),
+        );
+    }
+    let total = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    ensure!(
+        total == 20 && ids.len() == 20,
+        "20 mails claimed once each: {total} claims, {} distinct",
+        ids.len()
+    );
+    ensure!(
+        store.claim_mail(NOW + 59, 60, 100).await?.is_empty(),
+        "leased mails are not due"
+    );
+    // After the lease a mail is claimable again, and the stale claim can no longer settle it.
+    let again = store.claim_mail(NOW + 60, 60, 1).await?;
+    ensure!(
+        again.len() == 1 && again[0].attempts == 2,
+        "reclaimed after lease: {again:?}"
+    );
+    let m = &again[0];
+    ensure!(
+        !store.mail_sent(m.id, 1, NOW).await?,
+        "a stale claim must not mark it sent"
+    );
+    ensure!(
+        !store.mail_failed(m.id, 1, Some(NOW), "x").await?,
+        "nor failed"
+    );
+    ensure!(
+        store
+            .mail_failed(m.id, 2, Some(NOW + 500), "smtp down")
+            .await?,
+        "retry later"
+    );
+    ensure!(
+        store
+            .claim_mail(NOW + 499, 60, 100)
+            .await?
+            .iter()
+            .all(|x| x.id != m.id),
+        "not due before retry_at"
+    );
+    let retried = store.claim_mail(NOW + 500, 60, 100).await?;
+    let Some(r) = retried.iter().find(|x| x.id == m.id) else {
+        return Err(Failure("due again at retry_at".into()));
+    };
+    ensure!(
+        store.mail_failed(r.id, r.attempts, None, "gave up").await?,
+        "give up"
+    );
+    ensure!(
+        store
+            .claim_mail(NOW + 100_000, 60, 100)
+            .await?
+            .iter()
+            .all(|x| x.id != m.id),
+        "a given-up mail is never claimed again"
+    );
+    store.deliver_to_mailbox(&again[0], NOW).await?;
+    let inbox = store.mailbox(10).await?;
+    ensure!(
+        inbox.first().map(|x| x.subject.clone()) == Some(again[0].subject.clone()),
+        "mailbox holds the delivered mail"
+    );
+    Ok(())
+}

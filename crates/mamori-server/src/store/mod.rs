@@ -1,0 +1,291 @@
+//! Persistence behind one trait, so SQLite (embedded) and PostgreSQL (shared by several verifier
+//! instances) behave the same.
+//!
+//! Every change that must not race is a single conditional statement whose `WHERE` clause states
+//! the precondition (the state it leaves, the attempts left, the cooldown passed), so two
+//! requests can never both make it: the database decides, and the loser sees `false`. Mail that
+//! belongs to a state change is inserted into the outbox in the same transaction.
+//!
+//! [`conformance`] holds the suite every backend must pass.
+
+pub mod conformance;
+mod sqlite;
+
+use async_trait::async_trait;
+
+use crate::model::{
+    Authentication, CardStatus, Cardholder, Device, FraudReport, Mail, MailboxMessage, Merchant,
+    MerchantKey, NewMail, Outcome, State,
+};
+use crate::risk::History;
+
+pub use sqlite::SqliteStore;
+
+/// A store operation failed for a reason the caller cannot fix by changing its input.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A unique key is already taken (a card enrolled twice, an id reused).
+    Conflict,
+    /// The database refused or could not be reached; the detail is for logs only.
+    Database(String),
+    /// A row holds a value this version cannot read (written by a newer version, or edited by
+    /// hand).
+    Corrupt(&'static str),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Conflict => f.write_str("a unique key is already taken"),
+            Self::Database(detail) => write!(f, "database error: {detail}"),
+            Self::Corrupt(what) => write!(f, "unreadable value in column {what}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// The risk assessment and browser context recorded by the device step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceStep {
+    /// 0–100.
+    pub risk_score: i64,
+    /// Reason names, stored so `GET` can say why.
+    pub risk_reasons: Vec<String>,
+    /// The trusted device whose token was valid, if any.
+    pub device_id: Option<String>,
+    /// Canonical JSON of the presented fingerprint.
+    pub fingerprint: Option<String>,
+    /// The client's address.
+    pub ip: Option<String>,
+    /// Browser language, timezone, user agent.
+    pub browser: crate::model::BrowserInfo,
+}
+
+/// A freshly issued code, by digest only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeIssue {
+    /// `mamori_core::otp::digest` of the code.
+    pub digest: Vec<u8>,
+    /// When the code stops matching.
+    pub expires_at: i64,
+}
+
+/// What the device step leads to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceNext {
+    /// Final right away: frictionless success or rejection.
+    Conclude {
+        /// `Succeeded` or `Rejected`.
+        state: State,
+        /// The result.
+        outcome: Outcome,
+    },
+    /// A code was sent; the authentication is now challenging.
+    Challenge(CodeIssue),
+}
+
+/// A correct code and what comes with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Acceptance<'a> {
+    /// The digest the entered code hashes to; it must be the current one.
+    pub digest: &'a [u8],
+    /// The result.
+    pub outcome: &'a Outcome,
+    /// A newly trusted device to insert.
+    pub device: Option<&'a Device>,
+    /// An alert to queue.
+    pub mail: Option<&'a NewMail>,
+}
+
+/// The answer to a wrong code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WrongCode {
+    /// Counted; this many entries are left.
+    Counted {
+        /// Entries left before the authentication fails.
+        attempts_left: i64,
+    },
+    /// That was the last allowed entry: the authentication has failed.
+    Failed,
+    /// The authentication was not challenging any more (finished or expired meanwhile).
+    NotChallenging,
+}
+
+/// A new resend was refused or made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resend {
+    /// The new code replaced the old one.
+    Sent,
+    /// The authentication was not challenging, had no resend left, or the cooldown had not
+    /// passed; the caller reads the row to say which.
+    Refused,
+}
+
+/// Limits a conditional update checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Wrong entries allowed per authentication.
+    pub max_attempts: i64,
+    /// Resends allowed per authentication.
+    pub max_resends: i64,
+    /// Seconds between two sends.
+    pub resend_cooldown: i64,
+}
+
+/// What the velocity and history checks look at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryQuery<'a> {
+    /// The authentication being assessed; it is left out of every count.
+    pub authentication_id: &'a str,
+    /// The card, if enrolled.
+    pub cardholder_id: Option<&'a str>,
+    /// The trusted device, if its token was valid.
+    pub device_id: Option<&'a str>,
+    /// The client's address.
+    pub ip: Option<&'a str>,
+    /// Counts cover `[now - short_window, now]` …
+    pub short_since: i64,
+    /// … and failures `[now - long_window, now]`.
+    pub long_since: i64,
+}
+
+/// The persistent state of the verifier.
+///
+/// Times are seconds since the Unix epoch, passed in by the caller (the store has no clock, so
+/// tests control time). Methods returning `bool` answer whether their conditional change
+/// happened.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Succeeds when the database answers a trivial query.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Adds a merchant with its first key.
+    async fn insert_merchant(
+        &self,
+        merchant: &Merchant,
+        key: &MerchantKey,
+    ) -> Result<(), StoreError>;
+    /// The merchant with this id.
+    async fn merchant(&self, id: &str) -> Result<Option<Merchant>, StoreError>;
+    /// Every merchant, oldest first.
+    async fn merchants(&self) -> Result<Vec<Merchant>, StoreError>;
+    /// The merchant's keys, newest first, including retired ones.
+    async fn merchant_keys(&self, merchant_id: &str) -> Result<Vec<MerchantKey>, StoreError>;
+    /// The key with this `kid`, retired or not.
+    async fn key_by_kid(&self, kid: &str) -> Result<Option<MerchantKey>, StoreError>;
+    /// Adds `key` as the merchant's newest key and retires every older key at `retire_at`
+    /// (an earlier retirement already scheduled is kept).
+    async fn rotate_key(&self, key: &MerchantKey, retire_at: i64) -> Result<(), StoreError>;
+
+    /// Enrolls a card; [`StoreError::Conflict`] if its `card_ref` is enrolled already.
+    async fn insert_cardholder(&self, cardholder: &Cardholder) -> Result<(), StoreError>;
+    /// The cardholder with this id.
+    async fn cardholder(&self, id: &str) -> Result<Option<Cardholder>, StoreError>;
+    /// The cardholder whose card reference this is.
+    async fn cardholder_by_ref(&self, card_ref: &str) -> Result<Option<Cardholder>, StoreError>;
+    /// Every cardholder, oldest first.
+    async fn cardholders(&self) -> Result<Vec<Cardholder>, StoreError>;
+    /// Blocks or unblocks a card.
+    async fn set_card_status(&self, id: &str, status: CardStatus) -> Result<bool, StoreError>;
+
+    /// The trusted device with this id, revoked or not.
+    async fn device(&self, id: &str) -> Result<Option<Device>, StoreError>;
+    /// Revokes every device of the card not revoked yet; answers how many.
+    async fn revoke_devices(&self, cardholder_id: &str, now: i64) -> Result<u64, StoreError>;
+
+    /// Stores a new authentication (state `pending`).
+    async fn insert_authentication(
+        &self,
+        authentication: &Authentication,
+    ) -> Result<(), StoreError>;
+    /// The authentication with this id.
+    async fn authentication(&self, id: &str) -> Result<Option<Authentication>, StoreError>;
+    /// The counts the risk engine weighs.
+    async fn history(&self, query: &HistoryQuery<'_>) -> Result<History, StoreError>;
+
+    /// Records the device step: `pending` and not expired → the state `next` says, with `mail`
+    /// queued in the same transaction.
+    async fn record_device_step(
+        &self,
+        id: &str,
+        now: i64,
+        step: &DeviceStep,
+        next: &DeviceNext,
+        mail: Option<&NewMail>,
+    ) -> Result<bool, StoreError>;
+    /// A correct code: `challenging`, the code's digest current and unexpired, attempts left,
+    /// authentication not expired → `succeeded`; the code can never match again. The new
+    /// device and the alert of `accept` are stored in the same transaction.
+    async fn accept_code(
+        &self,
+        id: &str,
+        now: i64,
+        limits: &Limits,
+        accept: &Acceptance<'_>,
+    ) -> Result<bool, StoreError>;
+    /// A wrong code: counts it, and on the last allowed entry moves to `failed` with
+    /// `failure` as the outcome and queues `alert` — one statement decides both.
+    async fn reject_code(
+        &self,
+        id: &str,
+        now: i64,
+        limits: &Limits,
+        failure: &Outcome,
+        alert: &NewMail,
+    ) -> Result<WrongCode, StoreError>;
+    /// Replaces the code: `challenging`, not expired, a resend left, cooldown passed.
+    async fn resend_code(
+        &self,
+        id: &str,
+        now: i64,
+        code: &CodeIssue,
+        limits: &Limits,
+        mail: &NewMail,
+    ) -> Result<Resend, StoreError>;
+    /// Ends the authentication: `from` → `to` (`Expired` only once `expires_at` has passed,
+    /// anything else only before), queuing `mail` in the same transaction.
+    async fn conclude(
+        &self,
+        id: &str,
+        now: i64,
+        from: State,
+        to: State,
+        outcome: &Outcome,
+        mail: Option<&NewMail>,
+    ) -> Result<bool, StoreError>;
+
+    /// Records a report and revokes the card's devices in one transaction. `false` when this
+    /// authentication was reported already (nothing changes).
+    async fn report_fraud(&self, report: &FraudReport) -> Result<bool, StoreError>;
+    /// Reports, oldest first; only unresolved ones when `open_only`.
+    async fn reports(&self, open_only: bool) -> Result<Vec<FraudReport>, StoreError>;
+    /// The report about this authentication, if any.
+    async fn report_for(&self, authentication_id: &str) -> Result<Option<FraudReport>, StoreError>;
+    /// Marks an open report resolved.
+    async fn resolve_report(&self, id: &str, now: i64) -> Result<bool, StoreError>;
+
+    /// Queues a mail on its own (not tied to a state change).
+    async fn enqueue_mail(&self, mail: &NewMail, now: i64) -> Result<(), StoreError>;
+    /// Claims up to `limit` due mails for `lease` seconds: each claimed row's attempt count
+    /// goes up by one, and no other caller can claim it until the lease ends.
+    async fn claim_mail(&self, now: i64, lease: i64, limit: i64) -> Result<Vec<Mail>, StoreError>;
+    /// Marks a claimed mail delivered and erases its bodies (a code lives in the database
+    /// only while it is in flight). `attempts` fences a claim whose lease ran out.
+    async fn mail_sent(&self, id: i64, attempts: i64, now: i64) -> Result<bool, StoreError>;
+    /// Releases a claimed mail after a failed delivery: retried at `retry_at`, or given up
+    /// when `None`.
+    async fn mail_failed(
+        &self,
+        id: i64,
+        attempts: i64,
+        retry_at: Option<i64>,
+        error: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Delivers a mail to the demo mailbox.
+    async fn deliver_to_mailbox(&self, mail: &Mail, now: i64) -> Result<(), StoreError>;
+    /// The demo mailbox, newest first.
+    async fn mailbox(&self, limit: i64) -> Result<Vec<MailboxMessage>, StoreError>;
+}

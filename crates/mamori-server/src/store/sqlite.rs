@@ -1,0 +1,1063 @@
+//! The SQLite backend: one file, WAL mode, embedded migrations.
+//!
+//! WAL lets readers run while one writer commits, and `busy_timeout` makes concurrent writers
+//! queue instead of failing. Every write transaction starts with its conditional `UPDATE` (or
+//! `INSERT`), so it takes the write lock first and never has to upgrade a read snapshot, which
+//! in SQLite can fail with `SQLITE_BUSY` instead of waiting.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::{
+    Acceptance, CodeIssue, DeviceNext, DeviceStep, HistoryQuery, Limits, Resend, Store, StoreError,
+    WrongCode,
+};
+use crate::model::{
+    Authentication, BrowserInfo, CardStatus, Cardholder, ChallengePreference, Device, FraudReport,
+    Locale, Mail, MailboxMessage, Merchant, MerchantKey, NewMail, Outcome, State,
+};
+use crate::risk::History;
+
+/// The migrations, in order. A database remembers how many it applied in `schema_version`;
+/// a file is never edited once released, only followed by a new one.
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_initial.sql")];
+
+/// A store in one SQLite database file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url` (`sqlite://path/to/file.db`) and
+    /// applies the migrations it lacks.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Database`] when the file cannot be opened or a migration fails.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(db)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // In WAL mode NORMAL loses no committed data on an application crash, only possibly
+            // the last transactions on a power cut; FULL would fsync every commit.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(db)?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        sqlx::query("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let applied: Option<i64> = sqlx::query("SELECT MAX(version) FROM schema_version")
+            .fetch_one(&mut *tx)
+            .await
+            .and_then(|row| row.try_get(0))
+            .map_err(db)?;
+        let applied = usize::try_from(applied.unwrap_or(0)).unwrap_or(0);
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+            sqlx::raw_sql(*sql).execute(&mut *tx).await.map_err(db)?;
+            let version = i64::try_from(index + 1).unwrap_or(i64::MAX);
+            sqlx::query("INSERT INTO schema_version (version) VALUES (?)")
+                .bind(version)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    async fn write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        // IMMEDIATE takes the write lock up front (see the module docs).
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)
+    }
+}
+
+fn db(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(e) if e.is_unique_violation() => StoreError::Conflict,
+        _ => StoreError::Database(error.to_string()),
+    }
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(
+    text: &str,
+    column: &'static str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|_| StoreError::Corrupt(column))
+}
+
+/// Reads a one-code enum from its JSON string form (`"Y"`, `"05"`, `"challenge"`, `"19"`).
+fn parse_code<T: serde::de::DeserializeOwned>(
+    text: Option<String>,
+    column: &'static str,
+) -> Result<Option<T>, StoreError> {
+    text.map(|text| parse_json(&serde_json::Value::String(text).to_string(), column))
+        .transpose()
+}
+
+/// The wire spelling of a one-code enum, as stored.
+fn code_of<T: serde::Serialize>(value: &T) -> String {
+    // These enums serialise to a JSON string; anything else cannot happen.
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(text)) => text,
+        _ => String::new(),
+    }
+}
+
+fn auth_from_row(row: &SqliteRow) -> Result<Authentication, StoreError> {
+    let state: String = row.try_get("state").map_err(db)?;
+    let preference: String = row.try_get("challenge_preference").map_err(db)?;
+    let reasons: String = row.try_get("risk_reasons").map_err(db)?;
+    let status = parse_code(row.try_get("status").map_err(db)?, "status")?;
+    let eci = parse_code(row.try_get("eci").map_err(db)?, "eci")?;
+    let method = parse_code(row.try_get("method").map_err(db)?, "method")?;
+    let reason = parse_code(row.try_get("reason").map_err(db)?, "reason")?;
+    let result_token: Option<String> = row.try_get("result_token").map_err(db)?;
+    let outcome = match (status, eci, method, result_token) {
+        (Some(status), Some(eci), Some(method), Some(result_token)) => Some(Outcome {
+            status,
+            eci,
+            method,
+            reason,
+            result_token,
+        }),
+        _ => None,
+    };
+    Ok(Authentication {
+        id: row.try_get("id").map_err(db)?,
+        merchant_id: row.try_get("merchant_id").map_err(db)?,
+        cardholder_id: row.try_get("cardholder_id").map_err(db)?,
+        amount: row.try_get("amount").map_err(db)?,
+        currency: row.try_get("currency").map_err(db)?,
+        order_ref: row.try_get("order_ref").map_err(db)?,
+        challenge_preference: ChallengePreference::parse(&preference)
+            .ok_or(StoreError::Corrupt("challenge_preference"))?,
+        client_secret_hash: row.try_get("client_secret_hash").map_err(db)?,
+        state: State::parse(&state).ok_or(StoreError::Corrupt("state"))?,
+        created_at: row.try_get("created_at").map_err(db)?,
+        expires_at: row.try_get("expires_at").map_err(db)?,
+        risk_score: row.try_get("risk_score").map_err(db)?,
+        risk_reasons: parse_json(&reasons, "risk_reasons")?,
+        device_id: row.try_get("device_id").map_err(db)?,
+        fingerprint: row.try_get("fingerprint").map_err(db)?,
+        ip: row.try_get("ip").map_err(db)?,
+        browser: BrowserInfo {
+            language: row.try_get("language").map_err(db)?,
+            timezone: row.try_get("timezone").map_err(db)?,
+            user_agent: row.try_get("user_agent").map_err(db)?,
+        },
+        code_digest: row.try_get("code_digest").map_err(db)?,
+        code_expires_at: row.try_get("code_expires_at").map_err(db)?,
+        attempts: row.try_get("attempts").map_err(db)?,
+        resends: row.try_get("resends").map_err(db)?,
+        last_sent_at: row.try_get("last_sent_at").map_err(db)?,
+        outcome,
+    })
+}
+
+fn cardholder_from_row(row: &SqliteRow) -> Result<Cardholder, StoreError> {
+    let locale: String = row.try_get("locale").map_err(db)?;
+    let status: String = row.try_get("status").map_err(db)?;
+    Ok(Cardholder {
+        id: row.try_get("id").map_err(db)?,
+        card_ref: row.try_get("card_ref").map_err(db)?,
+        last4: row.try_get("last4").map_err(db)?,
+        email: row.try_get("email").map_err(db)?,
+        locale: Locale::parse(&locale).ok_or(StoreError::Corrupt("locale"))?,
+        status: CardStatus::parse(&status).ok_or(StoreError::Corrupt("status"))?,
+        frictionless_ceiling: row.try_get("frictionless_ceiling").map_err(db)?,
+        created_at: row.try_get("created_at").map_err(db)?,
+    })
+}
+
+fn key_from_row(row: &SqliteRow) -> Result<MerchantKey, StoreError> {
+    Ok(MerchantKey {
+        kid: row.try_get("kid").map_err(db)?,
+        merchant_id: row.try_get("merchant_id").map_err(db)?,
+        secret: row.try_get("secret").map_err(db)?,
+        created_at: row.try_get("created_at").map_err(db)?,
+        retire_at: row.try_get("retire_at").map_err(db)?,
+    })
+}
+
+fn report_from_row(row: &SqliteRow) -> Result<FraudReport, StoreError> {
+    Ok(FraudReport {
+        id: row.try_get("id").map_err(db)?,
+        cardholder_id: row.try_get("cardholder_id").map_err(db)?,
+        authentication_id: row.try_get("authentication_id").map_err(db)?,
+        created_at: row.try_get("created_at").map_err(db)?,
+        resolved_at: row.try_get("resolved_at").map_err(db)?,
+    })
+}
+
+fn mail_from_row(row: &SqliteRow) -> Result<Mail, StoreError> {
+    Ok(Mail {
+        id: row.try_get("id").map_err(db)?,
+        kind: row.try_get("kind").map_err(db)?,
+        recipient: row.try_get("recipient").map_err(db)?,
+        subject: row.try_get("subject").map_err(db)?,
+        text: row.try_get("text_body").map_err(db)?,
+        html: row.try_get("html_body").map_err(db)?,
+        attempts: row.try_get("attempts").map_err(db)?,
+    })
+}
+
+async fn insert_mail(
+    tx: &mut Transaction<'static, Sqlite>,
+    mail: &NewMail,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO outbox (kind, recipient, subject, text_body, html_body, created_at, \
+         attempts, next_attempt_at, failed) VALUES (?, ?, ?, ?, ?, ?, 0, ?, 0)",
+    )
+    .bind(&mail.kind)
+    .bind(&mail.recipient)
+    .bind(&mail.subject)
+    .bind(&mail.text)
+    .bind(&mail.html)
+    .bind(now)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+async fn insert_device(
+    tx: &mut Transaction<'static, Sqlite>,
+    device: &Device,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO devices (id, cardholder_id, merchant_id, fingerprint, created_at, \
+         expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&device.id)
+    .bind(&device.cardholder_id)
+    .bind(&device.merchant_id)
+    .bind(&device.fingerprint)
+    .bind(device.created_at)
+    .bind(device.expires_at)
+    .bind(device.revoked_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn insert_merchant(
+        &self,
+        merchant: &Merchant,
+        key: &MerchantKey,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        sqlx::query("INSERT INTO merchants (id, name, sandbox, created_at) VALUES (?, ?, ?, ?)")
+            .bind(&merchant.id)
+            .bind(&merchant.name)
+            .bind(merchant.sandbox)
+            .bind(merchant.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        for origin in &merchant.origins {
+            sqlx::query("INSERT INTO merchant_origins (merchant_id, origin) VALUES (?, ?)")
+                .bind(&merchant.id)
+                .bind(origin)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        sqlx::query(
+            "INSERT INTO merchant_keys (kid, merchant_id, secret, created_at, retire_at) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&key.kid)
+        .bind(&merchant.id)
+        .bind(&key.secret)
+        .bind(key.created_at)
+        .bind(key.retire_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn merchant(&self, id: &str) -> Result<Option<Merchant>, StoreError> {
+        let Some(row) =
+            sqlx::query("SELECT id, name, sandbox, created_at FROM merchants WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?
+        else {
+            return Ok(None);
+        };
+        let origins = sqlx::query(
+            "SELECT origin FROM merchant_origins WHERE merchant_id = ? ORDER BY origin",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|row| row.try_get("origin"))
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(db)?;
+        Ok(Some(Merchant {
+            id: row.try_get("id").map_err(db)?,
+            name: row.try_get("name").map_err(db)?,
+            sandbox: row.try_get("sandbox").map_err(db)?,
+            created_at: row.try_get("created_at").map_err(db)?,
+            origins,
+        }))
+    }
+
+    async fn merchants(&self) -> Result<Vec<Merchant>, StoreError> {
+        let ids = sqlx::query("SELECT id FROM merchants ORDER BY created_at, id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        let mut merchants = Vec::with_capacity(ids.len());
+        for row in ids {
+            let id: String = row.try_get("id").map_err(db)?;
+            if let Some(merchant) = self.merchant(&id).await? {
+                merchants.push(merchant);
+            }
+        }
+        Ok(merchants)
+    }
+
+    async fn merchant_keys(&self, merchant_id: &str) -> Result<Vec<MerchantKey>, StoreError> {
+        sqlx::query(
+            "SELECT kid, merchant_id, secret, created_at, retire_at FROM merchant_keys \
+             WHERE merchant_id = ? ORDER BY created_at DESC, rowid DESC",
+        )
+        .bind(merchant_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(key_from_row)
+        .collect()
+    }
+
+    async fn key_by_kid(&self, kid: &str) -> Result<Option<MerchantKey>, StoreError> {
+        sqlx::query(
+            "SELECT kid, merchant_id, secret, created_at, retire_at FROM merchant_keys \
+             WHERE kid = ?",
+        )
+        .bind(kid)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .as_ref()
+        .map(key_from_row)
+        .transpose()
+    }
+
+    async fn rotate_key(&self, key: &MerchantKey, retire_at: i64) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "UPDATE merchant_keys SET retire_at = ? WHERE merchant_id = ? \
+             AND (retire_at IS NULL OR retire_at > ?)",
+        )
+        .bind(retire_at)
+        .bind(&key.merchant_id)
+        .bind(retire_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO merchant_keys (kid, merchant_id, secret, created_at, retire_at) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&key.kid)
+        .bind(&key.merchant_id)
+        .bind(&key.secret)
+        .bind(key.created_at)
+        .bind(key.retire_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn insert_cardholder(&self, c: &Cardholder) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO cardholders (id, card_ref, last4, email, locale, status, \
+             frictionless_ceiling, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&c.id)
+        .bind(&c.card_ref)
+        .bind(&c.last4)
+        .bind(&c.email)
+        .bind(c.locale.as_str())
+        .bind(c.status.as_str())
+        .bind(c.frictionless_ceiling)
+        .bind(c.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn cardholder(&self, id: &str) -> Result<Option<Cardholder>, StoreError> {
+        sqlx::query("SELECT * FROM cardholders WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .as_ref()
+            .map(cardholder_from_row)
+            .transpose()
+    }
+
+    async fn cardholder_by_ref(&self, card_ref: &str) -> Result<Option<Cardholder>, StoreError> {
+        sqlx::query("SELECT * FROM cardholders WHERE card_ref = ?")
+            .bind(card_ref)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .as_ref()
+            .map(cardholder_from_row)
+            .transpose()
+    }
+
+    async fn cardholders(&self) -> Result<Vec<Cardholder>, StoreError> {
+        sqlx::query("SELECT * FROM cardholders ORDER BY created_at, id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(cardholder_from_row)
+            .collect()
+    }
+
+    async fn set_card_status(&self, id: &str, status: CardStatus) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE cardholders SET status = ? WHERE id = ?")
+            .bind(status.as_str())
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn device(&self, id: &str) -> Result<Option<Device>, StoreError> {
+        let Some(row) = sqlx::query("SELECT * FROM devices WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Device {
+            id: row.try_get("id").map_err(db)?,
+            cardholder_id: row.try_get("cardholder_id").map_err(db)?,
+            merchant_id: row.try_get("merchant_id").map_err(db)?,
+            fingerprint: row.try_get("fingerprint").map_err(db)?,
+            created_at: row.try_get("created_at").map_err(db)?,
+            expires_at: row.try_get("expires_at").map_err(db)?,
+            revoked_at: row.try_get("revoked_at").map_err(db)?,
+        }))
+    }
+
+    async fn revoke_devices(&self, cardholder_id: &str, now: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE devices SET revoked_at = ? WHERE cardholder_id = ? AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(cardholder_id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn insert_authentication(&self, a: &Authentication) -> Result<(), StoreError> {
+        let reasons = serde_json::to_string(&a.risk_reasons)
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO authentications (id, merchant_id, cardholder_id, amount, currency, \
+             order_ref, challenge_preference, client_secret_hash, state, created_at, expires_at, \
+             risk_reasons, attempts, resends) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&a.id)
+        .bind(&a.merchant_id)
+        .bind(&a.cardholder_id)
+        .bind(a.amount)
+        .bind(&a.currency)
+        .bind(&a.order_ref)
+        .bind(a.challenge_preference.as_str())
+        .bind(&a.client_secret_hash)
+        .bind(a.state.as_str())
+        .bind(a.created_at)
+        .bind(a.expires_at)
+        .bind(reasons)
+        .bind(a.attempts)
+        .bind(a.resends)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn authentication(&self, id: &str) -> Result<Option<Authentication>, StoreError> {
+        sqlx::query("SELECT * FROM authentications WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .as_ref()
+            .map(auth_from_row)
+            .transpose()
+    }
+
+    async fn history(&self, q: &HistoryQuery<'_>) -> Result<History, StoreError> {
+        let count = |sql: &'static str, key: Option<&str>, since: i64| {
+            let pool = self.pool.clone();
+            let key = key.map(str::to_owned);
+            let id = q.authentication_id.to_owned();
+            async move {
+                let Some(key) = key else { return Ok(0) };
+                sqlx::query(sql)
+                    .bind(key)
+                    .bind(since)
+                    .bind(id)
+                    .fetch_one(&pool)
+                    .await
+                    .and_then(|row| row.try_get::<i64, _>(0))
+                    .map_err(db)
+            }
+        };
+        let card_recent = count(
+            "SELECT COUNT(*) FROM authentications WHERE cardholder_id = ? AND created_at >= ? \
+             AND id <> ?",
+            q.cardholder_id,
+            q.short_since,
+        )
+        .await?;
+        let device_recent = count(
+            "SELECT COUNT(*) FROM authentications WHERE device_id = ? AND created_at >= ? \
+             AND id <> ?",
+            q.device_id,
+            q.short_since,
+        )
+        .await?;
+        let ip_recent = count(
+            "SELECT COUNT(*) FROM authentications WHERE ip = ? AND created_at >= ? AND id <> ?",
+            q.ip,
+            q.short_since,
+        )
+        .await?;
+        let failed_challenges = count(
+            "SELECT COUNT(*) FROM authentications WHERE cardholder_id = ? AND created_at >= ? \
+             AND id <> ? AND state = 'failed'",
+            q.cardholder_id,
+            q.long_since,
+        )
+        .await?;
+        let wrong_codes = count(
+            "SELECT COALESCE(SUM(attempts), 0) FROM authentications WHERE cardholder_id = ? \
+             AND created_at >= ? AND id <> ?",
+            q.cardholder_id,
+            q.long_since,
+        )
+        .await?;
+        let mut history = History {
+            card_recent,
+            device_recent,
+            ip_recent,
+            failed_challenges,
+            wrong_codes,
+            ..History::default()
+        };
+        if let Some(card) = q.cardholder_id {
+            history.open_report = sqlx::query(
+                "SELECT COUNT(*) FROM fraud_reports WHERE cardholder_id = ? \
+                 AND resolved_at IS NULL",
+            )
+            .bind(card)
+            .fetch_one(&self.pool)
+            .await
+            .and_then(|row| row.try_get::<i64, _>(0))
+            .map_err(db)?
+                > 0;
+            history.usual_max_amount = sqlx::query(
+                "SELECT MAX(amount) FROM authentications WHERE cardholder_id = ? \
+                 AND state = 'succeeded' AND id <> ?",
+            )
+            .bind(card)
+            .bind(q.authentication_id)
+            .fetch_one(&self.pool)
+            .await
+            .and_then(|row| row.try_get(0))
+            .map_err(db)?;
+            if let Some(row) = sqlx::query(
+                "SELECT language, timezone FROM authentications WHERE cardholder_id = ? \
+                 AND state = 'succeeded' AND id <> ? ORDER BY finished_at DESC LIMIT 1",
+            )
+            .bind(card)
+            .bind(q.authentication_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            {
+                history.last_language = row.try_get("language").map_err(db)?;
+                history.last_timezone = row.try_get("timezone").map_err(db)?;
+            }
+        }
+        Ok(history)
+    }
+
+    async fn record_device_step(
+        &self,
+        id: &str,
+        now: i64,
+        step: &DeviceStep,
+        next: &DeviceNext,
+        mail: Option<&NewMail>,
+    ) -> Result<bool, StoreError> {
+        let reasons = serde_json::to_string(&step.risk_reasons)
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        let mut tx = self.write().await?;
+        let query = match next {
+            DeviceNext::Conclude { state, outcome } => sqlx::query(
+                "UPDATE authentications SET risk_score = ?, risk_reasons = ?, device_id = ?, \
+                 fingerprint = ?, ip = ?, language = ?, timezone = ?, user_agent = ?, \
+                 state = ?, status = ?, eci = ?, method = ?, reason = ?, result_token = ?, \
+                 finished_at = ? \
+                 WHERE id = ? AND state = 'pending' AND expires_at > ?",
+            )
+            .bind(step.risk_score)
+            .bind(reasons)
+            .bind(&step.device_id)
+            .bind(&step.fingerprint)
+            .bind(&step.ip)
+            .bind(&step.browser.language)
+            .bind(&step.browser.timezone)
+            .bind(&step.browser.user_agent)
+            .bind(state.as_str())
+            .bind(code_of(&outcome.status))
+            .bind(code_of(&outcome.eci))
+            .bind(code_of(&outcome.method))
+            .bind(outcome.reason.as_ref().map(code_of))
+            .bind(&outcome.result_token)
+            .bind(now),
+            DeviceNext::Challenge(code) => sqlx::query(
+                "UPDATE authentications SET risk_score = ?, risk_reasons = ?, device_id = ?, \
+                 fingerprint = ?, ip = ?, language = ?, timezone = ?, user_agent = ?, \
+                 state = 'challenging', code_digest = ?, code_expires_at = ?, last_sent_at = ? \
+                 WHERE id = ? AND state = 'pending' AND expires_at > ?",
+            )
+            .bind(step.risk_score)
+            .bind(reasons)
+            .bind(&step.device_id)
+            .bind(&step.fingerprint)
+            .bind(&step.ip)
+            .bind(&step.browser.language)
+            .bind(&step.browser.timezone)
+            .bind(&step.browser.user_agent)
+            .bind(&code.digest)
+            .bind(code.expires_at)
+            .bind(now),
+        };
+        let done = query
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if let Some(mail) = mail {
+            insert_mail(&mut tx, mail, now).await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn accept_code(
+        &self,
+        id: &str,
+        now: i64,
+        limits: &Limits,
+        accept: &Acceptance<'_>,
+    ) -> Result<bool, StoreError> {
+        let Acceptance {
+            digest,
+            outcome,
+            device,
+            mail,
+        } = *accept;
+        let mut tx = self.write().await?;
+        // Clearing `code_digest` in the same statement is what makes the code single-use.
+        let done = sqlx::query(
+            "UPDATE authentications SET state = 'succeeded', code_digest = NULL, status = ?, \
+             eci = ?, method = ?, reason = ?, result_token = ?, finished_at = ?, \
+             device_id = COALESCE(?, device_id) \
+             WHERE id = ? AND state = 'challenging' AND code_digest = ? \
+             AND code_expires_at > ? AND attempts < ? AND expires_at > ?",
+        )
+        .bind(code_of(&outcome.status))
+        .bind(code_of(&outcome.eci))
+        .bind(code_of(&outcome.method))
+        .bind(outcome.reason.as_ref().map(code_of))
+        .bind(&outcome.result_token)
+        .bind(now)
+        .bind(device.map(|d| d.id.as_str()))
+        .bind(id)
+        .bind(digest)
+        .bind(now)
+        .bind(limits.max_attempts)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if let Some(device) = device {
+            insert_device(&mut tx, device).await?;
+        }
+        if let Some(mail) = mail {
+            insert_mail(&mut tx, mail, now).await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn reject_code(
+        &self,
+        id: &str,
+        now: i64,
+        limits: &Limits,
+        failure: &Outcome,
+        alert: &NewMail,
+    ) -> Result<WrongCode, StoreError> {
+        let mut tx = self.write().await?;
+        // One statement counts the entry and, when it was the last one allowed, fails the
+        // authentication: no window in which a fifth wrong code is counted but not acted on.
+        let row = sqlx::query(
+            "UPDATE authentications SET attempts = attempts + 1, \
+             state = CASE WHEN attempts + 1 >= ?1 THEN 'failed' ELSE state END, \
+             code_digest = CASE WHEN attempts + 1 >= ?1 THEN NULL ELSE code_digest END, \
+             status = CASE WHEN attempts + 1 >= ?1 THEN ?2 ELSE status END, \
+             eci = CASE WHEN attempts + 1 >= ?1 THEN ?3 ELSE eci END, \
+             method = CASE WHEN attempts + 1 >= ?1 THEN ?4 ELSE method END, \
+             reason = CASE WHEN attempts + 1 >= ?1 THEN ?5 ELSE reason END, \
+             result_token = CASE WHEN attempts + 1 >= ?1 THEN ?6 ELSE result_token END, \
+             finished_at = CASE WHEN attempts + 1 >= ?1 THEN ?7 ELSE finished_at END \
+             WHERE id = ?8 AND state = 'challenging' AND attempts < ?1 AND expires_at > ?7 \
+             RETURNING attempts, state",
+        )
+        .bind(limits.max_attempts)
+        .bind(code_of(&failure.status))
+        .bind(code_of(&failure.eci))
+        .bind(code_of(&failure.method))
+        .bind(failure.reason.as_ref().map(code_of))
+        .bind(&failure.result_token)
+        .bind(now)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let Some(row) = row else {
+            return Ok(WrongCode::NotChallenging);
+        };
+        let attempts: i64 = row.try_get("attempts").map_err(db)?;
+        let state: String = row.try_get("state").map_err(db)?;
+        let answer = if state == State::Failed.as_str() {
+            insert_mail(&mut tx, alert, now).await?;
+            WrongCode::Failed
+        } else {
+            WrongCode::Counted {
+                attempts_left: limits.max_attempts - attempts,
+            }
+        };
+        tx.commit().await.map_err(db)?;
+        Ok(answer)
+    }
+
+    async fn resend_code(
+        &self,
+        id: &str,
+        now: i64,
+        code: &CodeIssue,
+        limits: &Limits,
+        mail: &NewMail,
+    ) -> Result<Resend, StoreError> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE authentications SET code_digest = ?, code_expires_at = ?, \
+             resends = resends + 1, last_sent_at = ? \
+             WHERE id = ? AND state = 'challenging' AND expires_at > ? AND resends < ? \
+             AND last_sent_at <= ?",
+        )
+        .bind(&code.digest)
+        .bind(code.expires_at)
+        .bind(now)
+        .bind(id)
+        .bind(now)
+        .bind(limits.max_resends)
+        .bind(now - limits.resend_cooldown)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if done.rows_affected() != 1 {
+            return Ok(Resend::Refused);
+        }
+        insert_mail(&mut tx, mail, now).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(Resend::Sent)
+    }
+
+    async fn conclude(
+        &self,
+        id: &str,
+        now: i64,
+        from: State,
+        to: State,
+        outcome: &Outcome,
+        mail: Option<&NewMail>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let sql = if to == State::Expired {
+            "UPDATE authentications SET state = ?, code_digest = NULL, status = ?, eci = ?, \
+             method = ?, reason = ?, result_token = ?, finished_at = ? \
+             WHERE id = ? AND state = ? AND expires_at <= ?"
+        } else {
+            "UPDATE authentications SET state = ?, code_digest = NULL, status = ?, eci = ?, \
+             method = ?, reason = ?, result_token = ?, finished_at = ? \
+             WHERE id = ? AND state = ? AND expires_at > ?"
+        };
+        let done = sqlx::query(sql)
+            .bind(to.as_str())
+            .bind(code_of(&outcome.status))
+            .bind(code_of(&outcome.eci))
+            .bind(code_of(&outcome.method))
+            .bind(outcome.reason.as_ref().map(code_of))
+            .bind(&outcome.result_token)
+            .bind(now)
+            .bind(id)
+            .bind(from.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if let Some(mail) = mail {
+            insert_mail(&mut tx, mail, now).await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn report_fraud(&self, report: &FraudReport) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "INSERT INTO fraud_reports (id, cardholder_id, authentication_id, created_at, \
+             resolved_at) VALUES (?, ?, ?, ?, NULL) ON CONFLICT (authentication_id) DO NOTHING",
+        )
+        .bind(&report.id)
+        .bind(&report.cardholder_id)
+        .bind(&report.authentication_id)
+        .bind(report.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE devices SET revoked_at = ? WHERE cardholder_id = ? AND revoked_at IS NULL",
+        )
+        .bind(report.created_at)
+        .bind(&report.cardholder_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn reports(&self, open_only: bool) -> Result<Vec<FraudReport>, StoreError> {
+        let sql = if open_only {
+            "SELECT * FROM fraud_reports WHERE resolved_at IS NULL ORDER BY created_at, id"
+        } else {
+            "SELECT * FROM fraud_reports ORDER BY created_at, id"
+        };
+        sqlx::query(sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(report_from_row)
+            .collect()
+    }
+
+    async fn report_for(&self, authentication_id: &str) -> Result<Option<FraudReport>, StoreError> {
+        sqlx::query("SELECT * FROM fraud_reports WHERE authentication_id = ?")
+            .bind(authentication_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .as_ref()
+            .map(report_from_row)
+            .transpose()
+    }
+
+    async fn resolve_report(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE fraud_reports SET resolved_at = ? WHERE id = ? AND resolved_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn enqueue_mail(&self, mail: &NewMail, now: i64) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        insert_mail(&mut tx, mail, now).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn claim_mail(&self, now: i64, lease: i64, limit: i64) -> Result<Vec<Mail>, StoreError> {
+        // The outer conditions repeat the inner ones so that a backend which re-checks a row
+        // after waiting for its lock (PostgreSQL) cannot hand one row to two workers.
+        sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, claimed_until = ?1 \
+             WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND failed = 0 \
+                 AND next_attempt_at <= ?2 AND (claimed_until IS NULL OR claimed_until <= ?2) \
+                 ORDER BY id LIMIT ?3) \
+             AND sent_at IS NULL AND failed = 0 \
+             AND (claimed_until IS NULL OR claimed_until <= ?2) \
+             RETURNING id, kind, recipient, subject, text_body, html_body, attempts",
+        )
+        .bind(now + lease)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(mail_from_row)
+        .collect::<Result<Vec<_>, _>>()
+        .map(|mut mails| {
+            mails.sort_by_key(|m| m.id);
+            mails
+        })
+    }
+
+    async fn mail_sent(&self, id: i64, attempts: i64, now: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE outbox SET sent_at = ?, claimed_until = NULL, text_body = '', \
+             html_body = '', last_error = NULL WHERE id = ? AND attempts = ? AND sent_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(attempts)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn mail_failed(
+        &self,
+        id: i64,
+        attempts: i64,
+        retry_at: Option<i64>,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE outbox SET claimed_until = NULL, last_error = ?, \
+             next_attempt_at = COALESCE(?, next_attempt_at), failed = ? \
+             WHERE id = ? AND attempts = ? AND sent_at IS NULL",
+        )
+        .bind(error)
+        .bind(retry_at)
+        .bind(retry_at.is_none())
+        .bind(id)
+        .bind(attempts)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn deliver_to_mailbox(&self, mail: &Mail, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO mailbox (kind, recipient, subject, text_body, html_body, delivered_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&mail.kind)
+        .bind(&mail.recipient)
+        .bind(&mail.subject)
+        .bind(&mail.text)
+        .bind(&mail.html)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn mailbox(&self, limit: i64) -> Result<Vec<MailboxMessage>, StoreError> {
+        sqlx::query("SELECT * FROM mailbox ORDER BY id DESC LIMIT ?")
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|row| {
+                Ok(MailboxMessage {
+                    id: row.try_get("id").map_err(db)?,
+                    kind: row.try_get("kind").map_err(db)?,
+                    recipient: row.try_get("recipient").map_err(db)?,
+                    subject: row.try_get("subject").map_err(db)?,
+                    text: row.try_get("text_body").map_err(db)?,
+                    html: row.try_get("html_body").map_err(db)?,
+                    delivered_at: row.try_get("delivered_at").map_err(db)?,
+                })
+            })
+            .collect()
+    }
+}
