@@ -1,0 +1,85 @@
+//! `cargo xtask`: the project's own tooling, in plain Rust so that it runs wherever cargo does.
+//!
+//! # Layout
+//!
+//! - `provision`: finds or installs what builds and tests need beyond the native Rust toolchain
+//!   (a wasm32 standard library, Chromium with chromedriver, the wasm-bindgen CLI).
+//! - `test`: `cargo xtask test`, the ordered list of checks and test suites CI runs.
+//! - `summary`: reads test output (result lines, golden-vector digests) and prints the totals.
+//! - `demo`: `cargo xtask demo`.
+//! - `cmd`: runs child processes with a header, their output streamed and kept, and a wall time.
+
+// A command-line tool talks to its user on stdout and stderr; that is its whole interface.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod cmd;
+mod demo;
+mod provision;
+mod summary;
+mod test;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+Usage: cargo xtask <command>
+
+Commands:
+  test       provision, then run formatting, lints, docs and every test suite, natively and
+             as wasm32 in headless Chromium (what CI runs); the last line is the test total
+  demo       provision, then start the demo
+  provision  find or install the wasm32 toolchain, Chromium and the wasm-bindgen CLI
+  help       show this message
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    let result = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["test"] => return test::run(&root),
+        ["demo"] => demo::run(&root),
+        ["provision"] => provision::run(&root).map(drop),
+        [] | ["help" | "-h" | "--help"] => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprint!("unknown arguments: {}\n\n{USAGE}", args.join(" "));
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("\nerror: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root, where every command runs.
+///
+/// Taken from where this crate was compiled rather than from the current directory, so that
+/// `cargo xtask` behaves the same from any subdirectory.
+fn workspace_root() -> PathBuf {
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    // Only cosmetic: a canonical path reads better in printed command lines.
+    root.canonicalize().unwrap_or(root)
+}
+
+/// Why an xtask command could not finish. The message says what went wrong and, where the user
+/// has to act, the exact command to run.
+#[derive(Debug)]
+struct Error(String);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}

@@ -1,0 +1,252 @@
+//! Reading test output and reporting on the whole run: the result lines that libtest and
+//! wasm-bindgen-test-runner print, the golden-vector digests, and the closing summary whose last
+//! line is the test total.
+
+use std::collections::BTreeSet;
+use std::ops::AddAssign;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::cmd;
+
+/// Where a test result line starts. libtest prints one per test binary (unit tests, each
+/// integration test, doctests) and wasm-bindgen-test-runner prints the same shape:
+/// `test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in …`.
+const RESULT_PREFIX: &str = "test result: ";
+
+/// Where a golden-vector digest line starts. The vectors harness of mamori-core prints one per
+/// vector file: `mamori-vectors: <file> <cases> <sha256 of the transcript, hex>`.
+const VECTOR_PREFIX: &str = "mamori-vectors: ";
+
+/// Tests that passed and failed, summed over result lines.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Counts {
+    pub(crate) passed: u64,
+    pub(crate) failed: u64,
+}
+
+impl Counts {
+    /// Sums every result line in `output`.
+    ///
+    /// A line is found anywhere, not only at the start, because a test printing with
+    /// `--nocapture` can leave a partial line in front of it.
+    pub(crate) fn parse(output: &str) -> Self {
+        let mut counts = Self::default();
+        for line in output.lines() {
+            let Some(start) = line.find(RESULT_PREFIX) else {
+                continue;
+            };
+            for clause in line[start + RESULT_PREFIX.len()..].split(';') {
+                let words: Vec<&str> = clause.split_whitespace().collect();
+                if let [.., number, label] = words.as_slice() {
+                    match (number.parse::<u64>(), *label) {
+                        (Ok(n), "passed") => counts.passed += n,
+                        (Ok(n), "failed") => counts.failed += n,
+                        _ => {}
+                    }
+                }
+            }
+        }
+        counts
+    }
+
+    /// Whether no test ran at all, which for a suite means something is wired wrong (a filter
+    /// that matches nothing, a harness that found no tests) rather than that all is well.
+    pub(crate) fn is_empty(self) -> bool {
+        self.passed == 0 && self.failed == 0
+    }
+}
+
+impl AddAssign for Counts {
+    fn add_assign(&mut self, other: Self) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+    }
+}
+
+/// The golden-vector digest lines in `output`, each as `<file> <cases> <digest>`.
+///
+/// Found anywhere in a line for the same reason as result lines: under `--nocapture` libtest's
+/// `test vectors ... ` can precede the test's own output on the same line.
+pub(crate) fn vector_digests(output: &str) -> BTreeSet<String> {
+    output
+        .lines()
+        .filter_map(|line| {
+            let start = line.find(VECTOR_PREFIX)? + VECTOR_PREFIX.len();
+            Some(
+                line[start..]
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )
+        })
+        .collect()
+}
+
+/// Checks that the native and the wasm runs of the golden vectors printed the same digests:
+/// same files, same number of cases, same transcript hash. Returns how many files agree.
+///
+/// # Errors
+///
+/// A message naming what is missing or differs; either side printing nothing is an error too,
+/// since an agreement of two empty sets proves nothing.
+pub(crate) fn compare_vectors(
+    native: &BTreeSet<String>,
+    wasm: &BTreeSet<String>,
+) -> Result<usize, String> {
+    match (native.is_empty(), wasm.is_empty()) {
+        (true, true) => return Err("neither run printed `mamori-vectors:` lines".to_owned()),
+        (true, false) => return Err("the native run printed no `mamori-vectors:` lines".to_owned()),
+        (false, true) => return Err("the wasm run printed no `mamori-vectors:` lines".to_owned()),
+        (false, false) => {}
+    }
+    if native == wasm {
+        return Ok(native.len());
+    }
+    let mut message = "native and wasm disagree on the golden vectors:".to_owned();
+    for line in native.difference(wasm) {
+        message.push_str(&format!("\n      native only: {line}"));
+    }
+    for line in wasm.difference(native) {
+        message.push_str(&format!("\n      wasm only:   {line}"));
+    }
+    Err(message)
+}
+
+/// The outcome of every step of a run, printed at the end.
+#[derive(Default)]
+pub(crate) struct Summary {
+    rows: Vec<Row>,
+}
+
+struct Row {
+    name: String,
+    elapsed: Option<Duration>,
+    counts: Option<Counts>,
+    /// `Err` holds why the step failed.
+    outcome: Result<(), String>,
+}
+
+impl Summary {
+    /// Records one step. `counts` is `Some` for steps that run tests; they add to the total.
+    pub(crate) fn record(
+        &mut self,
+        name: &str,
+        elapsed: Option<Duration>,
+        counts: Option<Counts>,
+        outcome: Result<(), String>,
+    ) {
+        self.rows.push(Row {
+            name: name.to_owned(),
+            elapsed,
+            counts,
+            outcome,
+        });
+    }
+
+    /// Prints a line per step, then why each failed step failed, then — as the very last line —
+    /// the total `N passed, N failed`. Fails if any step failed.
+    pub(crate) fn print(&self) -> ExitCode {
+        let width = self
+            .rows
+            .iter()
+            .map(|row| row.name.len())
+            .max()
+            .unwrap_or(0);
+        let mut total = Counts::default();
+        println!("\nsummary:");
+        for row in &self.rows {
+            let status = if row.outcome.is_ok() { "ok" } else { "FAILED" };
+            let time = row.elapsed.map(cmd::seconds).unwrap_or_default();
+            let tests = row.counts.map_or_else(String::new, |c| {
+                format!("  {} passed, {} failed", c.passed, c.failed)
+            });
+            let line = format!("  {status:<6}  {:<width$}  {time:>7}{tests}", row.name);
+            println!("{}", line.trim_end());
+            total += row.counts.unwrap_or_default();
+        }
+        let failures: Vec<_> = self
+            .rows
+            .iter()
+            .filter_map(|row| Some((&row.name, row.outcome.as_ref().err()?)))
+            .collect();
+        if !failures.is_empty() {
+            println!("\nfailed steps:");
+            for (name, why) in &failures {
+                println!("  {name}: {why}");
+            }
+        }
+        println!("{} passed, {} failed", total.passed, total.failed);
+        if failures.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_sum_libtest_and_wasm_bindgen_result_lines() {
+        let output = "\
+running 2 tests
+test a ... ok
+test b ... FAILED
+
+test result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s
+
+no tests to run!
+test result: ok. 2 passed; 0 failed; 0 ignored; 0 filtered out; finished in 0.03s
+test result: ok. 0 passed; 0 failed; 3 ignored; 0 measured; 0 filtered out; finished in 0.00s
+";
+        assert_eq!(
+            Counts::parse(output),
+            Counts {
+                passed: 3,
+                failed: 1
+            }
+        );
+    }
+
+    #[test]
+    fn no_result_line_means_no_tests() {
+        assert!(Counts::parse("no tests to run!\nerror: could not compile\n").is_empty());
+        assert!(!Counts::parse("test result: FAILED. 0 passed; 2 failed;").is_empty());
+    }
+
+    #[test]
+    fn digests_are_found_behind_libtest_progress() {
+        let output = "\
+test vectors ... mamori-vectors: token.json 12 ab12
+mamori-vectors:   otp.json  3 cd34
+test vectors ... ok
+";
+        let digests = vector_digests(output);
+        assert_eq!(
+            digests.into_iter().collect::<Vec<_>>(),
+            ["otp.json 3 cd34", "token.json 12 ab12"]
+        );
+    }
+
+    #[test]
+    fn vectors_must_be_present_on_both_sides_and_equal() {
+        let a: BTreeSet<String> = ["otp.json 3 cd34".to_owned()].into();
+        let b: BTreeSet<String> = ["otp.json 3 ffff".to_owned()].into();
+        assert_eq!(compare_vectors(&a, &a), Ok(1));
+        assert!(compare_vectors(&a, &BTreeSet::new()).is_err());
+        assert!(compare_vectors(&BTreeSet::new(), &a).is_err());
+        assert!(compare_vectors(&BTreeSet::new(), &BTreeSet::new()).is_err());
+        let mismatch = compare_vectors(&a, &b).unwrap_err();
+        assert!(
+            mismatch.contains("native only: otp.json 3 cd34"),
+            "{mismatch}"
+        );
+        assert!(
+            mismatch.contains("wasm only:   otp.json 3 ffff"),
+            "{mismatch}"
+        );
+    }
+}

@@ -1,0 +1,166 @@
+//! `cargo xtask test`: every check and test suite CI runs, in order, then one summary.
+//!
+//! Steps keep going after a failure, so one run shows everything that is wrong; the command fails
+//! at the end if any step failed. A suite fails on a non-zero exit, on any failed test and on
+//! running no test at all. The native and the wasm runs of the golden vectors must also print
+//! the same digests, which is how "identical natively and in WebAssembly" is checked.
+//!
+//! Adding a suite is one entry in [`steps`].
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, ExitCode};
+
+use crate::cmd;
+use crate::provision::{self, Tools};
+use crate::summary::{self, Counts, Summary};
+
+/// Runs provisioning and every step, and prints the summary, whose last line is the test total.
+pub(crate) fn run(root: &Path) -> ExitCode {
+    let mut summary = Summary::default();
+    let tools = match provision::run(root) {
+        Ok(tools) => Some(tools),
+        Err(error) => {
+            println!("\nprovisioning failed: {error}");
+            summary.record("provision", None, None, Err(error.to_string()));
+            None
+        }
+    };
+
+    let mut native_vectors = BTreeSet::new();
+    let mut wasm_vectors = BTreeSet::new();
+    for step in steps(root, tools.as_ref()) {
+        let finished = match step.command {
+            Some(mut command) => cmd::step(step.name, &mut command).map_err(|e| e.to_string()),
+            None => Err("not run: its tools could not be provisioned".to_owned()),
+        };
+        let finished = match finished {
+            Ok(finished) => finished,
+            Err(why) => {
+                let counts = step.kind.runs_tests().then(Counts::default);
+                summary.record(step.name, None, counts, Err(why));
+                continue;
+            }
+        };
+        let counts = step
+            .kind
+            .runs_tests()
+            .then(|| Counts::parse(&finished.stdout));
+        let outcome = if !finished.success {
+            Err("exited with an error".to_owned())
+        } else if counts.is_some_and(Counts::is_empty) {
+            Err("ran no tests".to_owned())
+        } else {
+            Ok(())
+        };
+        if let Kind::Suite {
+            vectors: Some(platform),
+        } = step.kind
+        {
+            let digests = summary::vector_digests(&finished.stdout);
+            match platform {
+                Platform::Native => native_vectors = digests,
+                Platform::Wasm => wasm_vectors = digests,
+            }
+        }
+        summary.record(step.name, Some(finished.elapsed), counts, outcome);
+    }
+
+    let agreement = summary::compare_vectors(&native_vectors, &wasm_vectors);
+    if let Ok(files) = &agreement {
+        println!("\nnative and wasm agree on {files} golden-vector files");
+    }
+    summary.record(
+        "golden vectors: native = wasm",
+        None,
+        None,
+        agreement.map(drop),
+    );
+    summary.print()
+}
+
+/// Every step, in the order it runs. A step whose tools are missing (`tools` is `None`) is listed
+/// without a command and reported as failed.
+fn steps(root: &Path, tools: Option<&Tools>) -> Vec<Step> {
+    let cargo = |args: &[&str]| {
+        let mut command = cmd::cargo(root);
+        command.args(args);
+        command
+    };
+    let mut doc = cargo(&["doc", "--workspace", "--no-deps"]);
+    doc.env("RUSTDOCFLAGS", "-D warnings");
+    // Each wasm crate with browser tests adds one such line.
+    let browser_test = |package: &str| tools.map(|tools| tools.browser_test(root, package));
+    vec![
+        Step::check("format", cargo(&["fmt", "--all", "--check"])),
+        Step::check(
+            "clippy",
+            cargo(&[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+        ),
+        Step::check("docs", doc),
+        Step {
+            name: "native tests",
+            // `--nocapture` so the golden-vector digests printed by passing tests reach stdout.
+            command: Some(cargo(&["test", "--workspace", "--", "--nocapture"])),
+            kind: Kind::Suite {
+                vectors: Some(Platform::Native),
+            },
+        },
+        Step {
+            name: "mamori-core in headless Chromium (wasm32)",
+            command: browser_test("mamori-core"),
+            kind: Kind::Suite {
+                vectors: Some(Platform::Wasm),
+            },
+        },
+    ]
+}
+
+/// One step of the run.
+struct Step {
+    /// Shown in headers and the summary.
+    name: &'static str,
+    /// `None` when the tools it needs could not be provisioned.
+    command: Option<Command>,
+    kind: Kind,
+}
+
+impl Step {
+    fn check(name: &'static str, command: Command) -> Self {
+        Self {
+            name,
+            command: Some(command),
+            kind: Kind::Check,
+        }
+    }
+}
+
+/// How a step's output is judged.
+enum Kind {
+    /// By exit status alone: formatting, lints, docs.
+    Check,
+    /// A test suite printing libtest-style result lines, which are summed; running none is a
+    /// failure. `vectors` says which golden-vector run it is, if it prints digests.
+    Suite { vectors: Option<Platform> },
+}
+
+impl Kind {
+    /// Whether steps of this kind run tests, and so report counts (zero when they could not
+    /// run).
+    fn runs_tests(&self) -> bool {
+        matches!(self, Self::Suite { .. })
+    }
+}
+
+/// Which build of the golden vectors a suite runs.
+enum Platform {
+    Native,
+    Wasm,
+}
