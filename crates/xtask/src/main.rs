@@ -7,6 +7,7 @@
 //! - `test`: `cargo xtask test`, the ordered list of checks and test suites CI runs.
 //! - `summary`: reads test output (result lines, golden-vector digests) and prints the totals.
 //! - `demo`: `cargo xtask demo`.
+//! - `postgres`: a throwaway PostgreSQL cluster for the test run, or the user's `DATABASE_URL`.
 //! - `cmd`: runs child processes with a header, their output streamed and kept, and a wall time.
 
 // A command-line tool talks to its user on stdout and stderr; that is its whole interface.
@@ -14,6 +15,7 @@
 
 mod cmd;
 mod demo;
+mod postgres;
 mod provision;
 mod summary;
 mod test;

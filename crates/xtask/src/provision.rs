@@ -23,7 +23,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::Error;
-use crate::cmd;
+use crate::{cmd, postgres};
 
 /// The target every wasm crate is built for.
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -54,9 +54,26 @@ pub(crate) struct Tools {
     chromedriver: PathBuf,
     /// Runs a wasm32 test binary in the browser, at the version of `wasm-bindgen` in Cargo.lock.
     test_runner: PathBuf,
+    /// Where `initdb` and `pg_ctl` are, or `None` when the user's `DATABASE_URL` is used.
+    postgres_programs: Option<PathBuf>,
 }
 
 impl Tools {
+    /// The PostgreSQL server for this run: the user's, or a throwaway cluster started now.
+    ///
+    /// # Errors
+    ///
+    /// When the throwaway cluster cannot be started.
+    pub(crate) fn postgres(&self) -> Result<postgres::Server, Error> {
+        match (postgres::external(), &self.postgres_programs) {
+            (Some(url), _) => Ok(postgres::Server::External(url)),
+            (None, Some(programs)) => {
+                postgres::Cluster::start(programs).map(postgres::Server::Throwaway)
+            }
+            (None, None) => Err(Error("no PostgreSQL programs and no DATABASE_URL".into())),
+        }
+    }
+
     /// `cargo test` of `package`'s test targets compiled to wasm32 and run in headless Chromium.
     ///
     /// `--nocapture` is passed so that console output of passing tests (the golden-vector
@@ -174,8 +191,20 @@ pub(crate) fn run(root: &Path) -> Result<Tools, Error> {
                         chromedriver path",
         });
     }
+    let external_postgres = postgres::external();
+    let mut postgres_programs = postgres::find_programs();
+    if external_postgres.is_none() && postgres_programs.is_none() {
+        missing.push(Packages {
+            names: &["postgresql"],
+            why: "the database server the PostgreSQL store and multi-instance tests run against \
+                  (each run starts a throwaway cluster of its own)",
+            elsewhere: "install PostgreSQL (initdb and pg_ctl), or set DATABASE_URL=postgres://… \
+                        to a server the tests may create databases on",
+        });
+    }
     if !missing.is_empty() {
         apt_install(&missing)?;
+        postgres_programs = postgres_programs.or_else(postgres::find_programs);
         wasm = wasm.or_else(|| debian_toolchain_installed().then_some(WasmToolchain::Debian));
         chromedriver = chromedriver.or_else(find_chromedriver);
     }
@@ -191,6 +220,19 @@ pub(crate) fn run(root: &Path) -> Result<Tools, Error> {
     })?;
     println!("    wasm32:       {wasm}");
     println!("    chromedriver: {}", chromedriver.display());
+    let postgres_programs = match external_postgres {
+        Some(_) => {
+            println!("    postgres:     DATABASE_URL");
+            None
+        }
+        None => {
+            let programs = postgres_programs.ok_or_else(|| {
+                Error("PostgreSQL was installed but its initdb is not where expected".into())
+            })?;
+            println!("    postgres:     {}", programs.display());
+            Some(programs)
+        }
+    };
 
     let test_runner = wasm_bindgen(root)?;
     println!("    test runner:  {}", test_runner.display());
@@ -203,6 +245,7 @@ pub(crate) fn run(root: &Path) -> Result<Tools, Error> {
         wasm,
         chromedriver,
         test_runner,
+        postgres_programs,
     })
 }
 

@@ -11,9 +11,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, ExitCode};
 
-use crate::cmd;
 use crate::provision::{self, Tools};
 use crate::summary::{self, Counts, Summary};
+use crate::{cmd, postgres};
 
 /// Runs provisioning and every step, and prints the summary, whose last line is the test total.
 pub(crate) fn run(root: &Path) -> ExitCode {
@@ -27,9 +27,23 @@ pub(crate) fn run(root: &Path) -> ExitCode {
         }
     };
 
+    // Lives until the end of the run; dropping it stops and deletes a throwaway cluster.
+    let postgres = match tools.as_ref().map(Tools::postgres) {
+        Some(Ok(server)) => {
+            println!("    PostgreSQL for the tests: {}", server.url());
+            Some(server)
+        }
+        Some(Err(error)) => {
+            println!("\nPostgreSQL could not be started: {error}");
+            summary.record("postgres", None, None, Err(error.to_string()));
+            None
+        }
+        None => None,
+    };
+
     let mut native_vectors = BTreeSet::new();
     let mut wasm_vectors = BTreeSet::new();
-    for step in steps(root, tools.as_ref()) {
+    for step in steps(root, tools.as_ref(), postgres.as_ref()) {
         let finished = match step.command {
             Some(mut command) => cmd::step(step.name, &mut command).map_err(|e| e.to_string()),
             None => Err("not run: its tools could not be provisioned".to_owned()),
@@ -81,12 +95,17 @@ pub(crate) fn run(root: &Path) -> ExitCode {
 
 /// Every step, in the order it runs. A step whose tools are missing (`tools` is `None`) is listed
 /// without a command and reported as failed.
-fn steps(root: &Path, tools: Option<&Tools>) -> Vec<Step> {
+fn steps(root: &Path, tools: Option<&Tools>, postgres: Option<&postgres::Server>) -> Vec<Step> {
     let cargo = |args: &[&str]| {
         let mut command = cmd::cargo(root);
         command.args(args);
         command
     };
+    // The PostgreSQL suites fail with a clear message when this is missing, never skip.
+    let mut native_tests = cargo(&["test", "--workspace", "--", "--nocapture"]);
+    if let Some(server) = postgres {
+        native_tests.env(postgres::URL_VARIABLE, server.url());
+    }
     let mut doc = cargo(&["doc", "--workspace", "--no-deps"]);
     doc.env("RUSTDOCFLAGS", "-D warnings");
     // Each wasm crate with browser tests adds one such line.
@@ -108,7 +127,7 @@ fn steps(root: &Path, tools: Option<&Tools>) -> Vec<Step> {
         Step {
             name: "native tests",
             // `--nocapture` so the golden-vector digests printed by passing tests reach stdout.
-            command: Some(cargo(&["test", "--workspace", "--", "--nocapture"])),
+            command: Some(native_tests),
             kind: Kind::Suite {
                 vectors: Some(Platform::Native),
             },
