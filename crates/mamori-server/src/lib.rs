@@ -1,12 +1,58 @@
 //! The mamori verifier: the issuer side of checkout step-up authentication.
 //!
+//! A merchant's backend starts an authentication for a purchase; the widget in the shopper's
+//! browser sends its device evidence; the [`risk`] engine lets a known device through
+//! frictionless, challenges with a one-time code emailed to the cardholder, or rejects; the
+//! outcome is a result token the merchant verifies with `mamori-core` before capturing.
+//!
 //! # Layout
 //!
-//! - [`model`]: merchants, cardholders, devices, authentications and their states.
+//! - [`api`]: the router ([`app`]), its layers (security headers, metrics, body limit) and the
+//!   merchant and widget routes.
+//! - [`error`]: [`ApiError`], the one error type, rendered as `{"error","message"}`.
 //! - [`risk`]: the risk engine, a pure function from evidence to a decision.
 //! - [`store`]: persistence behind the [`store::Store`] trait, the SQLite backend and the
 //!   conformance suite every backend passes.
+//! - [`mail`]: the transactional outbox, its delivery worker, SMTP and the demo mailbox;
+//!   [`mail::templates`] renders the code mail and fraud alerts in Japanese and English.
+//! - [`report`]: the cardholder's "I did not make this purchase" page.
+//! - [`tokens`]: result and device tokens, device trust, signed report links.
+//! - [`ops`] and [`openapi`]: health, readiness, metrics, the OpenAPI document.
+//! - [`model`], [`config`], [`clock`], [`secrets`], [`card`], [`text`], [`metrics`],
+//!   [`state`]: the vocabulary, settings, time, keys, card numbers, formatting, counters and
+//!   the shared handler state.
+//! - [`server`]: [`run`], which serves the router and the outbox worker together.
+//! - [`cli`] and [`demo`]: the `mamori` command and its seeded demo.
+//!
+//! # Not revealing cards
+//!
+//! `POST /v1/authentications` succeeds for any well-formed card number. At the device step an
+//! unknown, unenrolled or blocked card is *rejected* exactly like a purchase refused for
+//! velocity: `{"outcome":"rejected","status":"R"}` with reason `12` in the token. The browser
+//! learns only "rejected"; the merchant's authenticated `GET` carries the reason names.
 
+pub mod api;
+pub mod card;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod mail;
+pub mod metrics;
 pub mod model;
+pub mod openapi;
+pub mod ops;
+pub mod report;
 pub mod risk;
+pub mod secrets;
+pub mod server;
+pub mod state;
 pub mod store;
+pub mod text;
+pub mod tokens;
+
+pub use api::app;
+pub use error::ApiError;
+pub use server::run;
+pub use state::AppState;

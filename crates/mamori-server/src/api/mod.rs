@@ -1,0 +1,134 @@
+//! The HTTP surface: the router, and the layers every response passes through.
+//!
+//! - [`merchant`]: `POST /v1/authentications`, `GET /v1/authentications/{id}`.
+//! - [`widget`]: the device step and the challenge, behind [`widget::gate`].
+//! - [`crate::report`]: the cardholder's report page.
+//! - [`crate::ops`]: health, readiness, metrics, the OpenAPI document, the demo mailbox.
+
+pub mod extract;
+pub mod merchant;
+pub mod widget;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use tower_http::services::ServeDir;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::{ops, report};
+
+/// The policy for pages and JSON: nothing loads, nothing frames us; the report page's inline
+/// styles and its form posting back to us are all that is allowed.
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
+                   frame-ancestors 'none'; base-uri 'none'";
+
+/// The policy for `/assets/`, where the widget's own pages and scripts live.
+const ASSETS_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+                          style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+                          connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
+                          form-action 'self'";
+
+/// The whole application, ready to serve or to test with `oneshot`.
+pub fn app(state: AppState) -> Router {
+    let widget = Router::new()
+        .route(
+            "/v1/authentications/{id}/device",
+            post(widget::device).options(widget::options),
+        )
+        .route(
+            "/v1/authentications/{id}/challenge/verify",
+            post(widget::verify).options(widget::options),
+        )
+        .route(
+            "/v1/authentications/{id}/challenge/resend",
+            post(widget::resend).options(widget::options),
+        )
+        .route(
+            "/v1/authentications/{id}/cancel",
+            post(widget::cancel).options(widget::options),
+        )
+        .route_layer(middleware::from_fn_with_state(state.clone(), widget::gate));
+
+    let mut router = Router::new()
+        .route("/v1/authentications", post(merchant::create))
+        .route("/v1/authentications/{id}", get(merchant::get))
+        .merge(widget)
+        .route("/report/{token}", get(report::show).post(report::confirm))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(ops::openapi));
+    if state.demo_mailbox {
+        router = router.route("/demo/mailbox", get(ops::mailbox));
+    }
+    if let Some(dir) = &state.config.assets_dir {
+        router = router.nest_service("/assets", ServeDir::new(dir));
+    }
+    let limit = state.config.security.body_limit;
+    router
+        .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+/// Security headers on every response, whatever produced it.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let assets = request.uri().path().starts_with("/assets/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let csp = if assets { ASSETS_CSP } else { CSP };
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    let cache = if assets {
+        "public, max-age=300"
+    } else {
+        "no-store"
+    };
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static(cache));
+    response
+}
+
+/// Latency metrics and one structured log line per request.
+async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    // The route pattern, not the path: ids must not become metric labels.
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    state
+        .metrics
+        .request(method.as_str(), &route, status, elapsed);
+    tracing::info!(%method, %route, status, micros = elapsed.as_micros() as u64, "request");
+    response
+}

@@ -1,0 +1,421 @@
+//! The `mamori` command line: serve, administer merchants, cards and reports, run the demo.
+// A command line's output is its interface: printing is the point here.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use mamori_core::token::encode_secret_key;
+use tokio::net::TcpListener;
+
+use crate::card::CardNumber;
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, Delivery, LogFormat};
+use crate::mail::mailer_for;
+use crate::model::{CardStatus, Cardholder, Locale, Merchant, MerchantKey};
+use crate::secrets::{Secrets, hex, random_bytes, random_id};
+use crate::state::AppState;
+use crate::store::{SqliteStore, Store};
+use crate::{demo, server};
+
+/// mamori: risk-based checkout authentication with emailed one-time codes.
+#[derive(Debug, Parser)]
+#[command(name = "mamori", version)]
+pub struct Cli {
+    /// The configuration file (TOML). Without it every setting takes its default.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the verifier.
+    Serve,
+    /// Manage merchants.
+    #[command(subcommand)]
+    Merchant(MerchantCommand),
+    /// Manage enrolled cards.
+    #[command(subcommand)]
+    Cardholder(CardholderCommand),
+    /// Review fraud reports.
+    #[command(subcommand)]
+    Reports(ReportsCommand),
+    /// Run a seeded demo: SQLite in a data directory, mail in /demo/mailbox.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum MerchantCommand {
+    /// Register a merchant and print its secret key (shown once).
+    Add {
+        /// Display name shown to cardholders.
+        #[arg(long)]
+        name: String,
+        /// An origin allowed to run the widget, e.g. https://shop.example (repeatable).
+        #[arg(long = "origin", required = true)]
+        origins: Vec<String>,
+        /// Mark the merchant as a sandbox.
+        #[arg(long)]
+        sandbox: bool,
+    },
+    /// List merchants and their keys.
+    List,
+    /// Issue a new key; older keys keep working for `security.key_overlap` seconds.
+    RotateKey {
+        /// The merchant id (m_…).
+        merchant_id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CardholderCommand {
+    /// Enroll a card with its pre-registered address.
+    Enroll {
+        /// The card number (stored only as a keyed reference and the last four digits).
+        #[arg(long)]
+        card: String,
+        /// Where codes and alerts go.
+        #[arg(long)]
+        email: String,
+        /// `ja` or `en`.
+        #[arg(long, default_value = "ja")]
+        locale: String,
+        /// Purchases above this (minor units) are always challenged.
+        #[arg(long, default_value_t = 50_000)]
+        ceiling: i64,
+    },
+    /// List enrolled cards.
+    List,
+    /// Block a card (every purchase is rejected), or unblock it.
+    Block {
+        /// The cardholder id (ch_…).
+        id: String,
+        /// Unblock instead.
+        #[arg(long)]
+        unblock: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportsCommand {
+    /// List open reports (all with --all).
+    List {
+        /// Include resolved reports.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Resolve a report: the card is no longer forced to challenge.
+    Resolve {
+        /// The report id (fr_…).
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Where the demo keeps its database and secrets.
+    #[arg(long, default_value = "mamori-demo")]
+    data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// A directory to serve at /assets/ (the widget's files).
+    #[arg(long)]
+    assets_dir: Option<PathBuf>,
+}
+
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+/// Parses the command line and runs it.
+///
+/// # Errors
+///
+/// Whatever stopped the command, for `main` to print.
+pub async fn main() -> Result<(), Failure> {
+    let cli = Cli::parse();
+    let config = match &cli.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    match cli.command {
+        Command::Serve => serve(config).await,
+        Command::Demo(args) => run_demo(config, args).await,
+        Command::Merchant(command) => merchant(&config, command).await,
+        Command::Cardholder(command) => cardholder(&config, command).await,
+        Command::Reports(command) => reports(&config, command).await,
+    }
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // `try_init` fails only when a subscriber is already set, which is then kept.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+async fn open(config: &Config) -> Result<(Arc<dyn Store>, Secrets), Failure> {
+    let store = SqliteStore::open(&config.database_url).await?;
+    let secrets = Secrets::load_or_create(&config.secrets_file)?;
+    Ok((Arc::new(store), secrets))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}
+
+async fn serve(config: Config) -> Result<(), Failure> {
+    init_tracing(config.log_format);
+    let (store, secrets) = open(&config).await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let mailer = mailer_for(&config.mail, Arc::clone(&store), Arc::clone(&clock))?;
+    let listener = TcpListener::bind(config.listen).await?;
+    tracing::info!(address = %listener.local_addr()?, "mamori verifier listening");
+    let state = AppState::new(config, store, secrets, clock);
+    server::run(listener, state, mailer, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn run_demo(base: Config, args: DemoArgs) -> Result<(), Failure> {
+    std::fs::create_dir_all(&args.data_dir)?;
+    let mut config = base;
+    config.listen = args.listen;
+    config.public_url = format!("http://{}", args.listen);
+    config.database_url = format!("sqlite://{}", args.data_dir.join("mamori.db").display());
+    config.secrets_file = args.data_dir.join("secrets.key");
+    config.mail.delivery = Delivery::Mailbox;
+    if args.assets_dir.is_some() {
+        config.assets_dir = args.assets_dir;
+    }
+    config.check()?;
+    init_tracing(config.log_format);
+    let (store, secrets) = open(&config).await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    demo::seed(
+        store.as_ref(),
+        &secrets,
+        demo::origins(&args.listen),
+        clock.now(),
+    )
+    .await?;
+    let listener = TcpListener::bind(config.listen).await?;
+    let url = &config.public_url;
+    println!("mamori demo verifier on {url}");
+    println!("  mailbox:       {url}/demo/mailbox");
+    println!("  API document:  {url}/openapi.json");
+    println!("  merchant id:   {}", demo::MERCHANT_ID);
+    println!(
+        "  merchant key:  {}  (sandbox, public)",
+        demo::MERCHANT_SECRET_KEY
+    );
+    println!(
+        "  widget origins: {}",
+        demo::origins(&args.listen).join(", ")
+    );
+    println!("  cards:");
+    for card in demo::CARDS {
+        println!("    {}  {}", card.number, card.outcome);
+    }
+    let mailer = mailer_for(&config.mail, Arc::clone(&store), Arc::clone(&clock))?;
+    let state = AppState::new(config, store, secrets, clock);
+    server::run(listener, state, mailer, shutdown_signal()).await?;
+    Ok(())
+}
+
+fn new_key(merchant_id: &str, now: i64) -> Result<MerchantKey, Failure> {
+    Ok(MerchantKey {
+        kid: format!("k_{}", hex(&random_bytes::<8>()?)),
+        merchant_id: merchant_id.into(),
+        secret: random_bytes::<32>()?.to_vec(),
+        created_at: now,
+        retire_at: None,
+    })
+}
+
+fn check_origin(origin: &str) -> Result<(), Failure> {
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains('/') => Ok(()),
+        _ => Err(format!("{origin:?} is not an origin like https://shop.example[:port]").into()),
+    }
+}
+
+async fn merchant(config: &Config, command: MerchantCommand) -> Result<(), Failure> {
+    let (store, _) = open(config).await?;
+    let now = SystemClock.now();
+    match command {
+        MerchantCommand::Add {
+            name,
+            origins,
+            sandbox,
+        } => {
+            for origin in &origins {
+                check_origin(origin)?;
+            }
+            let id = random_id("m_")?;
+            let key = new_key(&id, now)?;
+            let merchant = Merchant {
+                id: id.clone(),
+                name,
+                origins,
+                sandbox,
+                created_at: now,
+            };
+            store.insert_merchant(&merchant, &key).await?;
+            println!("merchant {id}");
+            println!(
+                "secret key (shown once): {}",
+                encode_secret_key(&key.kid, &key.secret)
+            );
+        }
+        MerchantCommand::List => {
+            for m in store.merchants().await? {
+                let sandbox = if m.sandbox { " [sandbox]" } else { "" };
+                println!(
+                    "{}  {}{sandbox}  origins: {}",
+                    m.id,
+                    m.name,
+                    m.origins.join(" ")
+                );
+                for k in store.merchant_keys(&m.id).await? {
+                    let status = match k.retire_at {
+                        None => "current".to_owned(),
+                        Some(at) if at > now => format!("retiring at {at}"),
+                        Some(at) => format!("retired at {at}"),
+                    };
+                    println!("    key {}  {status}", k.kid);
+                }
+            }
+        }
+        MerchantCommand::RotateKey { merchant_id } => {
+            if store.merchant(&merchant_id).await?.is_none() {
+                return Err(format!("no merchant {merchant_id}").into());
+            }
+            let key = new_key(&merchant_id, now)?;
+            let retire_at = now + config.security.key_overlap;
+            store.rotate_key(&key, retire_at).await?;
+            println!(
+                "new secret key (shown once): {}",
+                encode_secret_key(&key.kid, &key.secret)
+            );
+            println!(
+                "older keys stop working at {retire_at} (in {} s)",
+                config.security.key_overlap
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn cardholder(config: &Config, command: CardholderCommand) -> Result<(), Failure> {
+    let (store, secrets) = open(config).await?;
+    match command {
+        CardholderCommand::Enroll {
+            card,
+            email,
+            locale,
+            ceiling,
+        } => {
+            let number = CardNumber::parse(&card).ok_or("the card number is not valid")?;
+            let locale = Locale::parse(&locale).ok_or("locale must be ja or en")?;
+            if !email.contains('@') {
+                return Err("the email address is not valid".into());
+            }
+            let cardholder = Cardholder {
+                id: random_id("ch_")?,
+                card_ref: number.reference(&secrets.card_key),
+                last4: number.last4().into(),
+                email,
+                locale,
+                status: CardStatus::Active,
+                frictionless_ceiling: ceiling,
+                created_at: SystemClock.now(),
+            };
+            store.insert_cardholder(&cardholder).await?;
+            println!(
+                "cardholder {}  card_ref {}",
+                cardholder.id, cardholder.card_ref
+            );
+        }
+        CardholderCommand::List => {
+            for c in store.cardholders().await? {
+                println!(
+                    "{}  ••••{}  {}  {}  {}  ceiling {}  card_ref {}",
+                    c.id,
+                    c.last4,
+                    c.email,
+                    c.locale.as_str(),
+                    c.status.as_str(),
+                    c.frictionless_ceiling,
+                    c.card_ref
+                );
+            }
+        }
+        CardholderCommand::Block { id, unblock } => {
+            let status = if unblock {
+                CardStatus::Active
+            } else {
+                CardStatus::Blocked
+            };
+            if !store.set_card_status(&id, status).await? {
+                return Err(format!("no cardholder {id}").into());
+            }
+            println!("{id} is {}", status.as_str());
+        }
+    }
+    Ok(())
+}
+
+async fn reports(config: &Config, command: ReportsCommand) -> Result<(), Failure> {
+    let (store, _) = open(config).await?;
+    match command {
+        ReportsCommand::List { all } => {
+            for r in store.reports(!all).await? {
+                let status = r
+                    .resolved_at
+                    .map_or_else(|| "open".to_owned(), |at| format!("resolved at {at}"));
+                println!(
+                    "{}  cardholder {}  authentication {}  reported at {}  {status}",
+                    r.id, r.cardholder_id, r.authentication_id, r.created_at
+                );
+            }
+        }
+        ReportsCommand::Resolve { id } => {
+            if !store.resolve_report(&id, SystemClock.now()).await? {
+                return Err(format!("no open report {id}").into());
+            }
+            println!("{id} resolved");
+        }
+    }
+    Ok(())
+}

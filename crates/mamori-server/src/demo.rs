@@ -1,0 +1,158 @@
+//! `mamori demo`: a seeded sandbox merchant and cards with known outcomes, mail delivered to
+//! the in-database mailbox at `/demo/mailbox`.
+//!
+//! The demo merchant's secret key is fixed and public ([`MERCHANT_SECRET_KEY`]) so the README's
+//! `curl` walkthrough and the end-to-end tests can use it as printed. It is a sandbox merchant on
+//! a loopback origin: never register it on a verifier that faces the internet.
+
+use mamori_core::token::encode_secret_key;
+
+use crate::card::CardNumber;
+use crate::model::{CardStatus, Cardholder, Locale, Merchant, MerchantKey};
+use crate::secrets::Secrets;
+use crate::store::{Store, StoreError};
+
+/// The demo merchant's id.
+pub const MERCHANT_ID: &str = "m_demo";
+
+/// The demo merchant's key id.
+pub const MERCHANT_KID: &str = "demo";
+
+/// The demo merchant's secret (32 bytes, public on purpose).
+pub const MERCHANT_SECRET: &[u8; 32] = b"mamori-demo-merchant-secret-key!";
+
+/// `mamori_sk.demo.<base64url of MERCHANT_SECRET>`, as the demo prints it.
+pub const MERCHANT_SECRET_KEY: &str = "mamori_sk.demo.bWFtb3JpLWRlbW8tbWVyY2hhbnQtc2VjcmV0LWtleSE";
+
+/// A seeded card and what it demonstrates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoCard {
+    /// The card number to type.
+    pub number: &'static str,
+    /// Where its mail goes (into the demo mailbox).
+    pub email: &'static str,
+    /// Mail and page language.
+    pub locale: Locale,
+    /// Active or blocked; `None` for the card that is not enrolled at all.
+    pub status: Option<CardStatus>,
+    /// Frictionless ceiling in yen.
+    pub ceiling: i64,
+    /// What happens with it.
+    pub outcome: &'static str,
+}
+
+/// The demo's cards.
+pub const CARDS: &[DemoCard] = &[
+    DemoCard {
+        number: "378282246310005",
+        email: "taro@example.jp",
+        locale: Locale::Ja,
+        status: Some(CardStatus::Active),
+        ceiling: 50_000,
+        outcome: "first purchase: code challenge; afterwards frictionless in the same browser up \
+                  to ¥50,000",
+    },
+    DemoCard {
+        number: "371449635398431",
+        email: "hanako@example.com",
+        locale: Locale::En,
+        status: Some(CardStatus::Active),
+        ceiling: 1_000_000,
+        outcome: "high ceiling: frictionless up to ¥1,000,000 once the browser is trusted",
+    },
+    DemoCard {
+        number: "378734493671000",
+        email: "blocked@example.jp",
+        locale: Locale::Ja,
+        status: Some(CardStatus::Blocked),
+        ceiling: 50_000,
+        outcome: "blocked: rejected (R)",
+    },
+    DemoCard {
+        number: "340000000000009",
+        email: "-",
+        locale: Locale::En,
+        status: None,
+        ceiling: 0,
+        outcome: "not enrolled: rejected (R), indistinguishable in the browser from a block",
+    },
+];
+
+/// The origins the demo merchant accepts.
+pub fn origins(listen: &std::net::SocketAddr) -> Vec<String> {
+    let mut origins = vec![format!("http://{listen}")];
+    if listen.ip().is_loopback() {
+        origins.push(format!("http://localhost:{}", listen.port()));
+    }
+    origins
+}
+
+/// Seeds the demo merchant and cards unless they exist already.
+///
+/// # Errors
+///
+/// [`StoreError`] from the store.
+pub async fn seed(
+    store: &dyn Store,
+    secrets: &Secrets,
+    origins: Vec<String>,
+    now: i64,
+) -> Result<(), StoreError> {
+    if store.merchant(MERCHANT_ID).await?.is_none() {
+        let merchant = Merchant {
+            id: MERCHANT_ID.into(),
+            name: "mamori demo shop".into(),
+            origins,
+            sandbox: true,
+            created_at: now,
+        };
+        let key = MerchantKey {
+            kid: MERCHANT_KID.into(),
+            merchant_id: MERCHANT_ID.into(),
+            secret: MERCHANT_SECRET.to_vec(),
+            created_at: now,
+            retire_at: None,
+        };
+        store.insert_merchant(&merchant, &key).await?;
+    }
+    for (n, card) in CARDS.iter().enumerate() {
+        let (Some(status), Some(number)) = (card.status, CardNumber::parse(card.number)) else {
+            continue;
+        };
+        let card_ref = number.reference(&secrets.card_key);
+        if store.cardholder_by_ref(&card_ref).await?.is_some() {
+            continue;
+        }
+        store
+            .insert_cardholder(&Cardholder {
+                id: format!("ch_demo{}", n + 1),
+                card_ref,
+                last4: number.last4().into(),
+                email: card.email.into(),
+                locale: card.locale,
+                status,
+                frictionless_ceiling: card.ceiling,
+                created_at: now,
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+/// The demo merchant's secret key string, computed (a test checks it equals the constant).
+pub fn merchant_secret_key() -> String {
+    encode_secret_key(MERCHANT_KID, MERCHANT_SECRET)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constants_agree() {
+        assert_eq!(merchant_secret_key(), MERCHANT_SECRET_KEY);
+        for card in CARDS {
+            assert!(CardNumber::parse(card.number).is_some(), "{}", card.number);
+        }
+    }
+}

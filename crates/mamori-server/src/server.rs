@@ -1,0 +1,47 @@
+//! Serving: [`run`] binds the router to a listener and drives the outbox worker beside it,
+//! both until the shutdown future resolves.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::api::app;
+use crate::mail::{Mailer, Outbox};
+use crate::state::AppState;
+
+/// Serves `state` on `listener`, delivering mail with `mailer`, until `shutdown` resolves; then
+/// stops accepting, finishes in-flight requests, and stops the worker.
+///
+/// # Errors
+///
+/// The I/O error that stopped the server.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    mailer: Arc<dyn Mailer>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let outbox = Outbox {
+        store: Arc::clone(&state.store),
+        mailer,
+        clock: Arc::clone(&state.clock),
+        metrics: Arc::clone(&state.metrics),
+        config: state.config.mail.clone(),
+        wake: Arc::clone(&state.outbox_wake),
+    };
+    let worker = tokio::spawn(outbox.run(stop_rx));
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    // The receiver may already be gone if the worker ended; nothing to tell it then.
+    let _ = stop_tx.send(true);
+    if let Err(e) = worker.await {
+        tracing::error!(error = %e, "outbox worker panicked");
+    }
+    result
+}
