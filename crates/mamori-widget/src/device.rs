@@ -1,0 +1,85 @@
+//! The device token: kept in the merchant origin's `localStorage`, sent with the device step,
+//! replaced after each successful challenge. Clearing site data removes it, and the next
+//! purchase is challenged, as with SafeKey. Storage that is blocked or full fails soft: the
+//! cardholder is simply challenged.
+
+use wasm_bindgen::JsValue;
+
+use crate::fingerprint;
+use crate::js;
+
+/// The storage key for tokens of the verifier at `verifier` (an http(s) URL): one per verifier
+/// host, since a token is only meaningful to the verifier that signed it.
+pub(crate) fn storage_key(verifier: &str) -> String {
+    let host = verifier
+        .split_once("://")
+        .map_or(verifier, |(_, rest)| rest)
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    ["mamori.device.", host].concat()
+}
+
+/// The stored token, if any.
+pub(crate) fn load(key: &str) -> Option<String> {
+    storage()?.get_item(key).ok().flatten()
+}
+
+/// Stores `token`, replacing the previous one.
+pub(crate) fn store(key: &str, token: &str) {
+    if let Some(storage) = storage() {
+        let _ = storage.set_item(key, token);
+    }
+}
+
+/// The body of the device step: the fingerprint, the stored token and what the browser says
+/// about its language, time zone and user agent.
+pub(crate) fn evidence(key: &str) -> JsValue {
+    let collected = fingerprint::collect();
+    let components = js_sys::Object::new();
+    for (id, value) in &collected.values {
+        let hash = mamori_core::fingerprint::hash_component(id, value);
+        js::set(&components, id, &hash.to_string().into());
+    }
+    let browser = match collected.browser {
+        mamori_core::fingerprint::Browser::Chromium => "chromium",
+        mamori_core::fingerprint::Browser::Firefox => "firefox",
+        mamori_core::fingerprint::Browser::Safari => "safari",
+        mamori_core::fingerprint::Browser::Other => "other",
+    };
+    let navigator = web_sys::window().map(|w| w.navigator());
+    let language = navigator.as_ref().and_then(|n| n.language());
+    let user_agent = navigator.as_ref().and_then(|n| n.user_agent().ok());
+    let wire = js::object([
+        ("v", mamori_core::fingerprint::VERSION.into()),
+        ("browser", browser.into()),
+        ("components", components.into()),
+    ]);
+    let browser_data = js::object([
+        ("language", language.into()),
+        ("timezone", fingerprint::time_zone().into()),
+        ("user_agent", user_agent.into()),
+    ]);
+    js::object([
+        ("fingerprint", wire.into()),
+        ("device_token", load(key).into()),
+        ("browser", browser_data.into()),
+    ])
+    .into()
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    // `localStorage` throws where site data is blocked; that is "no storage", not an error.
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_key_per_verifier_host() {
+        assert_eq!(
+            super::storage_key("https://safekey.issuer.example:8443/base"),
+            "mamori.device.safekey.issuer.example:8443"
+        );
+    }
+}

@@ -1,0 +1,74 @@
+//! The mamori widget: on a merchant's checkout page it proves the device (fingerprint and
+//! stored device token) to the card issuer's verifier and, when the verifier asks for it, shows
+//! the one-time-code challenge.
+//!
+//! JavaScript sees only [`mount`] and [`Handle`]; the script-tag loader and the
+//! `<mamori-challenge>` element (`www/`) are built on them. Nothing runs until `mount` is
+//! called.
+//!
+//! # Layout
+//!
+//! - `options`: the `mount` options, checked up front.
+//! - `widget`: the flow of one mounted widget and its state.
+//! - `ui`, `style.css`: the challenge's DOM in a Shadow DOM, and its stylesheet.
+//! - `texts`: Japanese and English texts, and how the language is chosen.
+//! - `events`: the `mamori:*` events raised on the merchant's element.
+//! - `api`: the verifier's endpoints and their answers as Rust types.
+//! - `transport`: the `Transport` trait and its `fetch` implementation.
+//! - `device`: the device token in `localStorage` and the device step's evidence.
+//! - `fingerprint`, `graphics`: the signals of the fingerprint schema.
+//! - `guard`: event listeners and intervals removed on drop.
+//! - `js`: reading and writing plain JavaScript objects.
+
+mod api;
+mod device;
+mod events;
+mod fingerprint;
+mod graphics;
+mod guard;
+mod js;
+mod options;
+mod texts;
+mod transport;
+mod ui;
+mod widget;
+
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+
+/// Mounts the widget in `element` and starts the authentication.
+///
+/// `options`: `{verifier, authentication, clientSecret, lang?, mode?: "inline" | "dialog",
+/// theme?: {accent: "#006fcf", …}}`. Progress is reported by `mamori:*` events on `element`.
+///
+/// # Errors
+///
+/// Throws a `TypeError` when `element` is not an element or an option is missing or malformed.
+#[wasm_bindgen]
+pub fn mount(element: JsValue, options: JsValue) -> Result<Handle, JsValue> {
+    let element: web_sys::Element = element
+        .dyn_into()
+        .map_err(|_| js_sys::TypeError::new("mamori: mount needs an element"))?;
+    let options =
+        options::Options::from_js(&options).map_err(|message| js_sys::TypeError::new(&message))?;
+    let transport = transport::Fetch::new(&options.verifier, &options.client_secret);
+    let widget = widget::Widget::start(&element, &options, Box::new(transport))?;
+    Ok(Handle { widget })
+}
+
+/// A mounted widget. It stays alive until [`Handle::destroy`], even if the page drops the
+/// handle.
+#[wasm_bindgen]
+pub struct Handle {
+    widget: Rc<widget::Widget>,
+}
+
+#[wasm_bindgen]
+impl Handle {
+    /// Removes every node, listener and timer of the widget and abandons requests in flight.
+    /// Calling it again does nothing.
+    pub fn destroy(&self) {
+        self.widget.destroy();
+    }
+}
