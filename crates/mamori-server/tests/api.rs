@@ -1,0 +1,709 @@
+//! Bad input, headers and operations routes.
+
+// Helpers outside `#[test]` functions panic to fail the test, like the tests themselves
+// (clippy.toml allows this only inside `#[test]`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use mamori_server::config::{Config, Delivery};
+use mamori_server::model::State;
+use reqwest::Method;
+use serde_json::{Value, json};
+use support::*;
+use tower::ServiceExt;
+
+struct Case {
+    name: &'static str,
+    method: Method,
+    path: String,
+    auth: Option<String>,
+    origin: Option<&'static str>,
+    content_type: Option<&'static str>,
+    body: Option<String>,
+    status: u16,
+    code: &'static str,
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_stable_json_error_and_changes_nothing() {
+    let mut server = TestServer::start().await;
+    let created = server.create(CARD, 5000, "01").await;
+    server.device(&created, &fingerprint("x"), None).await;
+    server.next_mail().await;
+    let before = server
+        .store
+        .authentication(&created.id)
+        .await
+        .unwrap()
+        .unwrap();
+
+    let key = Some(server.merchant_key.clone());
+    let wrong_key = Some(mamori_core::token::encode_secret_key("k1", &[1; 32]));
+    let unknown_kid = Some(mamori_core::token::encode_secret_key("k9", SECRET));
+    let cs = Some(created.secret.clone());
+    let id = &created.id;
+    let create = "/v1/authentications".to_owned();
+    let good = json!({"card_number": CARD, "amount": 100, "currency": "JPY", "order_ref": "o"});
+    let with = |field: &str, value: Value| {
+        let mut body = good.clone();
+        body[field] = value;
+        Some(body.to_string())
+    };
+    let json_ct = Some("application/json");
+    let big = Some(format!("{{\"code\":\"{}\"}}", " ".repeat(17 * 1024)));
+    let device = format!("/v1/authentications/{id}/device");
+    let verify = format!("/v1/authentications/{id}/challenge/verify");
+    let resend = format!("/v1/authentications/{id}/challenge/resend");
+    let case = |name,
+                method,
+                path: &String,
+                auth: &Option<String>,
+                origin,
+                content_type,
+                body: Option<String>,
+                status,
+                code| Case {
+        name,
+        method,
+        path: path.clone(),
+        auth: auth.clone(),
+        origin,
+        content_type,
+        body,
+        status,
+        code,
+    };
+    let post = Method::POST;
+    let cases = vec![
+        case(
+            "create without credentials",
+            post.clone(),
+            &create,
+            &None,
+            None,
+            json_ct,
+            Some(good.to_string()),
+            401,
+            "unauthorized",
+        ),
+        case(
+            "create with a wrong secret",
+            post.clone(),
+            &create,
+            &wrong_key,
+            None,
+            json_ct,
+            Some(good.to_string()),
+            401,
+            "unauthorized",
+        ),
+        case(
+            "create with an unknown kid",
+            post.clone(),
+            &create,
+            &unknown_kid,
+            None,
+            json_ct,
+            Some(good.to_string()),
+            401,
+            "unauthorized",
+        ),
+        case(
+            "create with a client secret",
+            post.clone(),
+            &create,
+            &cs,
+            None,
+            json_ct,
+            Some(good.to_string()),
+            401,
+            "unauthorized",
+        ),
+        case(
+            "create as text/plain",
+            post.clone(),
+            &create,
+            &key,
+            None,
+            Some("text/plain"),
+            Some(good.to_string()),
+            415,
+            "unsupported_media_type",
+        ),
+        case(
+            "create without content type",
+            post.clone(),
+            &create,
+            &key,
+            None,
+            None,
+            Some(good.to_string()),
+            415,
+            "unsupported_media_type",
+        ),
+        case(
+            "create with broken JSON",
+            post.clone(),
+            &create,
+            &key,
+            None,
+            json_ct,
+            Some("{\"amount\":".into()),
+            400,
+            "invalid_body",
+        ),
+        case(
+            "create with an unknown field",
+            post.clone(),
+            &create,
+            &key,
+            None,
+            json_ct,
+            with("extra", json!(1)),
+            400,
+            "invalid_body",
+        ),
+        case(
+            "create without amount",
+            post.clone(),
+            &create,
+            &key,
+            None,
+            json_ct,
+            Some(json!({"card_number": CARD, "currency": "JPY", "order_ref": "o"}).to_string()),
+            400,
+            "invalid_body",
+        ),
+        case(
+            "create with a negative amount",
+            post.clone(),
+            &create,
+            &key,
+            None,
+            json_ct,
+            with("amount", json!(-5)),
+            400,
+            "invalid_body",
+        ),
+        case(
+            "create with a zero amount",
+            post.clone(),
+            &create,
+            &key,
+            None,
+            json_ct,
+            with("amount", json!(0)),
+            400,
+            "invalid_request",
+        ),
+        case(
+            "create with a fractional amount",
+            post.clone(),
+            &create,
+            &key,
+            None,
+            json_ct,
+            with("amount", json!(1.5)),
+            400,
+            "invalid_body",
+        ),
+        case(
+            "create with a lowercase currency",
+            post.clone(),
+            &create,
+            &key,
+            None,
+            json_ct,
+            with("currency", json!("jpy")),
+            400,
+            "invalid_request",
+        ),
+        case(
+            "create with a bad Luhn digit",
+            post.clone(),
+            &create,
+            &key,
+            None,
+            json_ct,
+            with("card_number", json!("378282246310006")),
+            400,
+            "invalid_card_number",
+        ),
+        case(
+            "create with card number and reference",
+            post.clone(),
+            &create,
+            &key,
+            None,
+            json_ct,
+            with("card_ref", json!("a".repeat(64))),
+            400,
+            "invalid_request",
+        ),
+        case(
+            "create with a malformed reference",
+            post.clone(),
+            &create,
+            &key,
+            None,
+            json_ct,
+            Some(
+                json!({"card_ref": "xyz", "amount": 1, "currency": "JPY", "order_ref": "o"})
+                    .to_string(),
+            ),
+            400,
+            "invalid_request",
+        ),
+        case(
+            "create with an empty order reference",
+            post.clone(),
+            &create,
+            &key,
+            None,
+            json_ct,
+            with("order_ref", json!("")),
+            400,
+            "invalid_request",
+        ),
+        case(
+            "create with preference 05",
+            post.clone(),
+            &create,
+            &key,
+            None,
+            json_ct,
+            with("challenge_preference", json!("05")),
+            400,
+            "invalid_request",
+        ),
+        case(
+            "create with an oversize body",
+            post.clone(),
+            &create,
+            &key,
+            None,
+            json_ct,
+            big.clone(),
+            413,
+            "payload_too_large",
+        ),
+        case(
+            "get an unknown id",
+            Method::GET,
+            &"/v1/authentications/au_nope".to_owned(),
+            &key,
+            None,
+            None,
+            None,
+            404,
+            "not_found",
+        ),
+        case(
+            "get without credentials",
+            Method::GET,
+            &format!("/v1/authentications/{id}"),
+            &None,
+            None,
+            None,
+            None,
+            401,
+            "unauthorized",
+        ),
+        case(
+            "device step for an unknown id",
+            post.clone(),
+            &"/v1/authentications/au_nope/device".to_owned(),
+            &cs,
+            Some(ORIGIN),
+            json_ct,
+            Some("{}".into()),
+            401,
+            "unauthorized",
+        ),
+        case(
+            "device step with a wrong secret",
+            post.clone(),
+            &device,
+            &Some("cs_wrong".into()),
+            Some(ORIGIN),
+            json_ct,
+            Some("{}".into()),
+            401,
+            "unauthorized",
+        ),
+        case(
+            "device step with the merchant key",
+            post.clone(),
+            &device,
+            &key,
+            Some(ORIGIN),
+            json_ct,
+            Some("{}".into()),
+            401,
+            "unauthorized",
+        ),
+        case(
+            "device step without origin",
+            post.clone(),
+            &device,
+            &cs,
+            None,
+            json_ct,
+            Some("{}".into()),
+            403,
+            "origin_not_allowed",
+        ),
+        case(
+            "device step from another origin",
+            post.clone(),
+            &device,
+            &cs,
+            Some("https://evil.example"),
+            json_ct,
+            Some("{}".into()),
+            403,
+            "origin_not_allowed",
+        ),
+        case(
+            "device step with fingerprint v2",
+            post.clone(),
+            &device,
+            &cs,
+            Some(ORIGIN),
+            json_ct,
+            Some(
+                json!({"fingerprint": {"v": 2, "browser": "chromium", "components": {}}})
+                    .to_string(),
+            ),
+            400,
+            "invalid_body",
+        ),
+        case(
+            "verify five digits",
+            post.clone(),
+            &verify,
+            &cs,
+            Some(ORIGIN),
+            json_ct,
+            Some(json!({"code": "12345"}).to_string()),
+            400,
+            "invalid_code",
+        ),
+        case(
+            "verify letters",
+            post.clone(),
+            &verify,
+            &cs,
+            Some(ORIGIN),
+            json_ct,
+            Some(json!({"code": "12345a"}).to_string()),
+            400,
+            "invalid_code",
+        ),
+        case(
+            "verify a number",
+            post.clone(),
+            &verify,
+            &cs,
+            Some(ORIGIN),
+            json_ct,
+            Some(json!({"code": 123456}).to_string()),
+            400,
+            "invalid_body",
+        ),
+        case(
+            "verify with an extra field",
+            post.clone(),
+            &verify,
+            &cs,
+            Some(ORIGIN),
+            json_ct,
+            Some(json!({"code": "123456", "x": 1}).to_string()),
+            400,
+            "invalid_body",
+        ),
+        case(
+            "verify as form data",
+            post.clone(),
+            &verify,
+            &cs,
+            Some(ORIGIN),
+            Some("application/x-www-form-urlencoded"),
+            Some("code=123456".into()),
+            415,
+            "unsupported_media_type",
+        ),
+        case(
+            "verify an oversize body",
+            post.clone(),
+            &verify,
+            &cs,
+            Some(ORIGIN),
+            json_ct,
+            big,
+            413,
+            "payload_too_large",
+        ),
+        case(
+            "resend with an array",
+            post.clone(),
+            &resend,
+            &cs,
+            Some(ORIGIN),
+            json_ct,
+            Some("[]".into()),
+            400,
+            "invalid_body",
+        ),
+        case(
+            "an unknown route",
+            Method::GET,
+            &"/v2/nothing".to_owned(),
+            &None,
+            None,
+            None,
+            None,
+            404,
+            "not_found",
+        ),
+        case(
+            "a wrong method",
+            Method::DELETE,
+            &create,
+            &key,
+            None,
+            None,
+            None,
+            405,
+            "method_not_allowed",
+        ),
+    ];
+    for case in cases {
+        let mut request = server
+            .http
+            .request(case.method.clone(), server.url(&case.path));
+        if let Some(auth) = &case.auth {
+            request = request.bearer_auth(auth);
+        }
+        if let Some(origin) = case.origin {
+            request = request.header("origin", origin);
+        }
+        if let Some(ct) = case.content_type {
+            request = request.header("content-type", ct);
+        }
+        if let Some(body) = case.body {
+            request = request.body(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert_eq!(status, case.status, "{}: {body}", case.name);
+        assert_eq!(body["error"], case.code, "{}", case.name);
+        assert!(
+            body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{}",
+            case.name
+        );
+        assert_eq!(headers["content-type"], "application/json", "{}", case.name);
+        assert_eq!(headers["cache-control"], "no-store", "{}", case.name);
+        assert_eq!(
+            headers["x-content-type-options"], "nosniff",
+            "{}",
+            case.name
+        );
+        if case.code == "origin_not_allowed" {
+            let expected = case.origin.map(|o| o.to_owned());
+            let got = headers
+                .get("access-control-allow-origin")
+                .map(|v| v.to_str().unwrap().to_owned());
+            assert_eq!(got, expected, "{}", case.name);
+        }
+    }
+
+    // Nothing changed: same row, no extra authentication, no mail.
+    let after = server
+        .store
+        .authentication(&created.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after, before);
+    assert_eq!(after.state, State::Challenging);
+    assert_eq!(after.attempts, 0);
+    let metrics = server
+        .http
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("mamori_authentications_total{outcome=\"created\"} 1\n"),
+        "{metrics}"
+    );
+    assert!(server.mail.as_mut().unwrap().try_recv().is_err());
+}
+
+#[tokio::test]
+async fn cors_for_registered_origins() {
+    let server = TestServer::start().await;
+    let created = server.create(CARD, 5000, "01").await;
+    let path = server.url(&format!("/v1/authentications/{}/device", created.id));
+    let preflight = server
+        .http
+        .request(Method::OPTIONS, &path)
+        .header("origin", ORIGIN)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    let h = preflight.headers();
+    assert_eq!(h["access-control-allow-origin"], ORIGIN);
+    assert_eq!(h["access-control-allow-methods"], "POST");
+    assert_eq!(
+        h["access-control-allow-headers"],
+        "authorization, content-type"
+    );
+
+    let (status, _) = server
+        .widget(
+            &created,
+            "/device",
+            json!({"fingerprint": fingerprint("a")}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let response = server
+        .http
+        .post(&path)
+        .bearer_auth(&created.secret)
+        .header("origin", ORIGIN)
+        .json(&json!({"fingerprint": fingerprint("a")}))
+        .send()
+        .await
+        .unwrap();
+    // A repeated device step on a challenge in progress answers the same challenge.
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["access-control-allow-origin"], ORIGIN);
+    assert_eq!(response.headers()["vary"], "Origin");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["outcome"], "challenge");
+}
+
+async fn oneshot_state(delivery: Delivery) -> (mamori_server::AppState, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("m.db").display());
+    let store = mamori_server::store::SqliteStore::open(&url).await.unwrap();
+    let mut config = Config::default();
+    config.mail.delivery = delivery;
+    let state = mamori_server::AppState::new(
+        config,
+        Arc::new(store),
+        mamori_server::secrets::Secrets::derive(&[1; 32]),
+        Arc::new(mamori_server::clock::ManualClock::new(START)),
+    );
+    (state, dir)
+}
+
+async fn call(app: axum::Router, path: &str) -> (StatusCode, axum::http::HeaderMap, String) {
+    let response = app
+        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn operations_routes() {
+    let (state, _dir) = oneshot_state(Delivery::Smtp).await;
+    let app = mamori_server::app(state);
+    let (status, headers, body) = call(app.clone(), "/healthz").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::OK, r#"{"status":"ok"}"#)
+    );
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    let (status, _, _) = call(app.clone(), "/readyz").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, headers, body) = call(app.clone(), "/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    assert!(body.contains("# TYPE mamori_authentications_total counter"));
+    assert!(body.contains("mamori_http_request_duration_seconds_count{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"), "{body}");
+    let (status, _, body) = call(app.clone(), "/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for (method, path) in mamori_server::openapi::ROUTES {
+        assert!(doc["paths"][path][method].is_object(), "{method} {path}");
+    }
+    let (status, _, _) = call(app.clone(), "/demo/mailbox").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no mailbox outside the demo");
+    let (status, _, body) = call(app, "/report/au_x.1.00").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("invalid_report_link"));
+}
+
+#[tokio::test]
+async fn demo_mode_delivers_to_the_mailbox() {
+    let mut server = TestServer::start_with(Options {
+        delivery: Delivery::Mailbox,
+        ..Options::default()
+    })
+    .await;
+    let created = server.create(CARD, 4200, "01").await;
+    server.device(&created, &fingerprint("x"), None).await;
+    let url = server.url("/demo/mailbox");
+    let http = server.http.clone();
+    eventually(|| {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            let page = http.get(&url).send().await.unwrap().text().await.unwrap();
+            page.contains("Your verification code for Test &lt;Shop&gt; &amp; Co")
+        }
+    })
+    .await;
+    let messages = server.store.mailbox(10).await.unwrap();
+    assert_eq!(messages.len(), 1);
+    assert!(messages[0].text.contains("¥4,200"));
+    let code = messages[0]
+        .text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap()
+        .to_owned();
+    let (_, body) = server.verify(&created, &code).await;
+    assert_eq!(body["outcome"], "authenticated");
+    server.mail = None;
+}

@@ -1,0 +1,536 @@
+//! The purchase flow over HTTP against a real verifier on 127.0.0.1:0.
+
+// Helpers outside `#[test]` functions panic to fail the test, like the tests themselves
+// (clippy.toml allows this only inside `#[test]`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use mamori_core::token::{
+    self, ExpectedOrder, KeySet, Reason, SigningKey, TokenError, TransStatus, Validation,
+};
+use serde_json::{Value, json};
+use support::*;
+
+fn merchant_keys() -> KeySet {
+    KeySet::from(SigningKey::new("k1", SECRET).unwrap())
+}
+
+fn claims(result_token: &Value, now: i64) -> mamori_core::token::ResultClaims {
+    token::verify_result(
+        result_token.as_str().unwrap(),
+        &merchant_keys(),
+        &Validation::result(MERCHANT, now as u64),
+        None,
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn challenge_then_frictionless_on_the_known_device() {
+    let mut server = TestServer::start().await;
+    let fp = fingerprint("laptop");
+    let first = server.create(CARD, 12_800, "01").await;
+    let body = server.device(&first, &fp, None).await;
+    assert_eq!(body["outcome"], "challenge", "{body}");
+    let challenge = &body["challenge"];
+    assert_eq!(challenge["masked_email"], "h***@example.com");
+    assert_eq!(challenge["code_length"], 6);
+    assert_eq!(challenge["attempts_left"], 5);
+    assert_eq!(challenge["resends_left"], 3);
+    assert_eq!(challenge["expires_at"], START + 600);
+    assert_eq!(challenge["resend_available_at"], START + 30);
+    assert_eq!(challenge["locale"], "en");
+
+    // The code arrives over real SMTP: headers, both parts, the code, the report link.
+    let mail = server.next_mail().await;
+    assert_eq!(mail.envelope_to, "holder0@example.com");
+    assert_eq!(mail.subject, "Your verification code for Test <Shop> & Co");
+    assert!(
+        mail.raw.contains("From: mamori <no-reply@localhost>"),
+        "{}",
+        mail.raw
+    );
+    assert!(mail.raw.contains("To: holder0@example.com"));
+    assert!(mail.raw.contains("multipart/alternative"));
+    assert!(mail.text.contains("¥12,800"), "{}", mail.text);
+    assert!(
+        mail.html.contains("Test &lt;Shop&gt; &amp; Co"),
+        "{}",
+        mail.html
+    );
+    let code = mail.code();
+    assert!(mail.html.contains(&code));
+    assert!(mail.report_url().starts_with(&server.url("/report/")));
+
+    // Entered with full-width digits and a space, as a Japanese keyboard might.
+    let wide: String = code
+        .chars()
+        .map(|c| char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap())
+        .collect();
+    let (status, body) = server
+        .verify(&first, &format!("{} {}", &wide[..9], &wide[9..]))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["outcome"], "authenticated");
+    assert_eq!(body["status"], "Y");
+    let c = claims(&body["result_token"], START);
+    assert_eq!(c.status, TransStatus::Authenticated);
+    assert_eq!(c.sub, first.id);
+    assert_eq!(c.eci.code(), "05");
+    let device_token = body["device_token"].as_str().unwrap().to_owned();
+    let alert = server.next_mail().await;
+    assert_eq!(alert.subject, "A new browser was trusted");
+
+    // The result token is bound to the order.
+    let keys = merchant_keys();
+    let validation = Validation::result(MERCHANT, START as u64);
+    let order = ExpectedOrder {
+        reference: "order-12800",
+        amount: 12_800,
+        currency: "JPY",
+    };
+    let token = body["result_token"].as_str().unwrap();
+    assert!(token::verify_result(token, &keys, &validation, Some(&order)).is_ok());
+    let changed = ExpectedOrder {
+        amount: 1_280,
+        ..order
+    };
+    assert_eq!(
+        token::verify_result(token, &keys, &validation, Some(&changed)),
+        Err(TokenError::Amount)
+    );
+
+    // The same browser with its token: frictionless, no mail.
+    server.clock.advance(60);
+    let second = server.create(CARD, 9_800, "01").await;
+    let body = server.device(&second, &fp, Some(&device_token)).await;
+    assert_eq!(body["outcome"], "frictionless", "{body}");
+    let c = claims(&body["result_token"], START + 60);
+    assert_eq!(c.method, mamori_core::token::Method::Frictionless);
+    let view = server.get(&second.id).await;
+    assert_eq!(view["state"], "succeeded");
+    assert_eq!(view["method"], "frictionless");
+    assert_eq!(view["reasons"], json!([]));
+    assert_eq!(view["risk_score"], 0);
+    assert_eq!(view["result_token"], body["result_token"]);
+
+    let first_view = server.get(&first.id).await;
+    assert_eq!(first_view["method"], "challenge");
+    assert_eq!(first_view["reasons"], json!(["no_device_token"]));
+}
+
+#[tokio::test]
+async fn known_device_is_challenged_when_risk_says_so() {
+    let mut server = TestServer::start().await;
+    let fp = fingerprint("phone");
+    let token = server.trust_device(CARD, &fp).await;
+
+    // (what, amount, challenge preference, device token, fingerprint, expected reasons)
+    type Case<'a> = (&'a str, u64, &'a str, Option<&'a str>, Value, Value);
+    let cases: [Case<'_>; 4] = [
+        (
+            "cleared token",
+            1000,
+            "01",
+            None,
+            fp.clone(),
+            json!(["no_device_token"]),
+        ),
+        (
+            "high amount",
+            50_001,
+            "01",
+            Some(&token),
+            fp.clone(),
+            json!(["amount_over_ceiling", "amount_unusual"]),
+        ),
+        (
+            "mandate",
+            1000,
+            "04",
+            Some(&token),
+            fp.clone(),
+            json!(["challenge_mandated"]),
+        ),
+        (
+            "changed fingerprint",
+            1000,
+            "01",
+            Some(&token),
+            fingerprint("another"),
+            json!(["fingerprint_changed"]),
+        ),
+    ];
+    for (name, amount, preference, device_token, fp, reasons) in cases {
+        let created = server.create(CARD, amount, preference).await;
+        let body = server.device(&created, &fp, device_token).await;
+        assert_eq!(body["outcome"], "challenge", "{name}: {body}");
+        let view = server.get(&created.id).await;
+        assert_eq!(view["state"], "challenging", "{name}");
+        assert_eq!(view["reasons"], reasons, "{name}");
+        server.next_mail_matching("Your verification code").await;
+    }
+
+    // A forged device token (another key) is no better than none. (An hour later, so the
+    // card's velocity from the purchases above has passed.)
+    server.clock.advance(3601);
+    let forged = token::sign_device(
+        &mamori_core::token::DeviceClaims {
+            iss: server.base.clone(),
+            aud: MERCHANT.into(),
+            sub: "ch_0".into(),
+            did: "dv_forged".into(),
+            iat: START as u64 + 3601,
+            exp: START as u64 + 3700,
+        },
+        &SigningKey::new("device-1", &[9; 32]).unwrap(),
+    );
+    let created = server.create(CARD, 1000, "01").await;
+    let body = server
+        .device(&created, &fingerprint("phone"), Some(&forged))
+        .await;
+    assert_eq!(body["outcome"], "challenge");
+    assert_eq!(
+        server.get(&created.id).await["reasons"],
+        json!(["device_not_trusted"])
+    );
+
+    // A device token trusted for one card does not vouch for another card.
+    let created = server.create(CARD_JA, 1000, "01").await;
+    let body = server
+        .device(&created, &fingerprint("phone"), Some(&token))
+        .await;
+    assert_eq!(body["outcome"], "challenge");
+    assert_eq!(
+        server.get(&created.id).await["reasons"],
+        json!(["device_not_trusted"])
+    );
+}
+
+#[tokio::test]
+async fn five_wrong_codes_fail_and_alert() {
+    let mut server = TestServer::start().await;
+    let created = server.create(CARD, 5000, "01").await;
+    server.device(&created, &fingerprint("x"), None).await;
+    let code = server.next_mail().await.code();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for left in (1..=4).rev() {
+        let (status, body) = server.verify(&created, wrong).await;
+        assert_eq!(
+            (status, &body["outcome"]),
+            (200, &json!("wrong_code")),
+            "{body}"
+        );
+        assert_eq!(body["attempts_left"], left);
+    }
+    let (status, body) = server.verify(&created, wrong).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["outcome"], "failed");
+    assert_eq!(body["status"], "N");
+    let c = claims(&body["result_token"], START);
+    assert_eq!(c.status, TransStatus::NotAuthenticated);
+    assert_eq!(c.reason, Some(Reason::MAX_CHALLENGES));
+    let alert = server.next_mail().await;
+    assert!(
+        alert.subject.contains("too many times"),
+        "{}",
+        alert.subject
+    );
+    assert!(alert.text.contains("/report/"));
+
+    // Finished: even the right code is refused now, and nothing changes.
+    let (status, body) = server.verify(&created, &code).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("authentication_finished"))
+    );
+    let view = server.get(&created.id).await;
+    assert_eq!(view["state"], "failed");
+    assert_eq!(view["trans_status_reason"], "19");
+}
+
+#[tokio::test]
+async fn authentications_expire() {
+    let mut server = TestServer::start().await;
+    let created = server.create(CARD, 5000, "01").await;
+    server.device(&created, &fingerprint("x"), None).await;
+    let code = server.next_mail().await.code();
+    server.clock.advance(15 * 60);
+    let (status, body) = server.verify(&created, &code).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["outcome"], "expired");
+    assert_eq!(body["status"], "U");
+    let c = claims(&body["result_token"], START + 900);
+    assert_eq!(c.reason, Some(Reason::TIMED_OUT));
+    assert_eq!(server.get(&created.id).await["state"], "expired");
+
+    // A code outlives neither its own ten minutes...
+    let created = server.create(CARD, 5000, "01").await;
+    server.device(&created, &fingerprint("x"), None).await;
+    let code = server.next_mail().await.code();
+    server.clock.advance(10 * 60);
+    let (_, body) = server.verify(&created, &code).await;
+    assert_eq!(body["outcome"], "wrong_code", "{body}");
+
+    // ...nor is a pending authentication usable after its lifetime.
+    let created = server.create(CARD, 5000, "01").await;
+    server.clock.advance(15 * 60);
+    let (status, body) = server
+        .widget(
+            &created,
+            "/device",
+            json!({"fingerprint": fingerprint("x")}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("authentication_finished"))
+    );
+    assert_eq!(server.get(&created.id).await["status"], "U");
+}
+
+#[tokio::test]
+async fn resends_have_a_cooldown_and_a_limit() {
+    let mut server = TestServer::start().await;
+    let created = server.create(CARD, 5000, "01").await;
+    server.device(&created, &fingerprint("x"), None).await;
+    let first = server.next_mail().await.code();
+
+    let (status, body) = server
+        .widget(&created, "/challenge/resend", json!({}))
+        .await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"], "resend_cooldown");
+    assert_eq!(body["retry_after"], 30);
+
+    let mut latest = first.clone();
+    for n in 1..=3 {
+        server.clock.advance(30);
+        let (status, body) = server
+            .widget(&created, "/challenge/resend", json!({}))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["challenge"]["resends_left"], 3 - n);
+        latest = server.next_mail().await.code();
+    }
+    server.clock.advance(30);
+    let (status, body) = server
+        .widget(&created, "/challenge/resend", json!({}))
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("resend_limit"))
+    );
+
+    // The replaced code no longer works (unless the draw repeated it); the latest does.
+    if first != latest {
+        let (_, body) = server.verify(&created, &first).await;
+        assert_eq!(body["outcome"], "wrong_code");
+    }
+    let (_, body) = server.verify(&created, &latest).await;
+    assert_eq!(body["outcome"], "authenticated", "{body}");
+}
+
+#[tokio::test]
+async fn the_report_link_revokes_devices_and_forces_challenges() {
+    let mut server = TestServer::start().await;
+    let fp = fingerprint("laptop");
+    let token = server.trust_device(CARD, &fp).await;
+    let created = server.create(CARD, 2000, "01").await;
+    assert_eq!(
+        server.device(&created, &fp, Some(&token)).await["outcome"],
+        "frictionless"
+    );
+
+    // A purchase the cardholder did not make: its code mail carries the report link.
+    let other = server.create(CARD, 30_000, "03").await;
+    server.device(&other, &fingerprint("thief"), None).await;
+    let link = server.next_mail().await.report_url();
+    let page = server.http.get(&link).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Test &lt;Shop&gt; &amp; Co"), "{html}");
+    assert!(html.contains("¥30,000") && html.contains("<form method=\"post\">"));
+    let confirmed = server.http.post(&link).send().await.unwrap();
+    assert_eq!(confirmed.status(), 200);
+    assert!(confirmed.text().await.unwrap().contains("signed out"));
+    let again = server
+        .http
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(again.contains("already been reported"));
+
+    // The trusted browser is trusted no more, and the open report keeps forcing challenges.
+    let next = server.create(CARD, 2000, "01").await;
+    assert_eq!(
+        server.device(&next, &fp, Some(&token)).await["outcome"],
+        "challenge"
+    );
+    let view = server.get(&next.id).await;
+    assert_eq!(
+        view["reasons"],
+        json!(["device_not_trusted", "open_fraud_report"])
+    );
+
+    let reports = server.store.reports(true).await.unwrap();
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].authentication_id, other.id);
+
+    // A tampered link is refused.
+    let tampered = format!("{}0", link);
+    let response = server.http.get(&tampered).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_correct_codes_succeed_once() {
+    let mut server = TestServer::start().await;
+    let created = server.create(CARD, 5000, "01").await;
+    server.device(&created, &fingerprint("x"), None).await;
+    let code = server.next_mail().await.code();
+    let server = std::sync::Arc::new(server);
+    let created = std::sync::Arc::new(created);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let (server, created, code) = (server.clone(), created.clone(), code.clone());
+        tasks.spawn(async move { server.verify(&created, &code).await });
+    }
+    let mut outcomes = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        outcomes.push(done.unwrap());
+    }
+    let successes = outcomes.iter().filter(|(s, _)| *s == 200).count();
+    assert_eq!(successes, 1, "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .filter(|(s, _)| *s != 200)
+            .all(|(s, b)| *s == 409 && b["error"] == "authentication_finished"),
+        "{outcomes:?}"
+    );
+    // Exactly one device was trusted.
+    let view = server.get(&created.id).await;
+    assert_eq!(view["state"], "succeeded");
+}
+
+#[tokio::test]
+async fn unknown_and_blocked_cards_look_alike_to_the_browser() {
+    let mut server = TestServer::start().await;
+    let mut answers = Vec::new();
+    for card in [CARD_UNKNOWN, CARD_BLOCKED] {
+        let created = server.create(card, 1000, "01").await;
+        let body = server.device(&created, &fingerprint("x"), None).await;
+        let c = claims(&body["result_token"], START);
+        answers.push((
+            body.as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>(),
+            body["outcome"].clone(),
+            c.status,
+            c.reason,
+        ));
+        let view = server.get(&created.id).await;
+        let expected = if card == CARD_UNKNOWN {
+            "card_not_enrolled"
+        } else {
+            "card_blocked"
+        };
+        assert_eq!(view["reasons"], json!([expected]));
+        assert_eq!(view["state"], "rejected");
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0].1, "rejected");
+    assert_eq!(answers[0].2, TransStatus::Rejected);
+    // The blocked card's holder hears about it; nobody is mailed for the unknown card.
+    let alert = server.next_mail().await;
+    assert_eq!(alert.envelope_to, "holder2@example.com");
+    assert!(alert.subject.contains("declined"));
+}
+
+#[tokio::test]
+async fn cancel_ends_the_authentication() {
+    let mut server = TestServer::start().await;
+    let created = server.create(CARD, 5000, "01").await;
+    server.device(&created, &fingerprint("x"), None).await;
+    server.next_mail().await;
+    let (status, body) = server.widget(&created, "/cancel", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["outcome"], "cancelled");
+    assert_eq!(body["status"], "N");
+    assert_eq!(
+        claims(&body["result_token"], START).status,
+        TransStatus::NotAuthenticated
+    );
+    let (status, _) = server.widget(&created, "/cancel", json!({})).await;
+    assert_eq!(status, 409);
+    assert_eq!(server.get(&created.id).await["state"], "cancelled");
+}
+
+#[tokio::test]
+async fn japanese_mail_for_japanese_cardholders() {
+    let mut server = TestServer::start().await;
+    let created = server.create(CARD_JA, 12_800, "01").await;
+    let body = server.device(&created, &fingerprint("x"), None).await;
+    assert_eq!(body["challenge"]["locale"], "ja");
+    let mail = server.next_mail().await;
+    assert!(
+        mail.subject.contains("ご本人確認コード"),
+        "{}",
+        mail.subject
+    );
+    assert!(
+        mail.text.contains("¥12,800") && mail.text.contains("JST"),
+        "{}",
+        mail.text
+    );
+    assert!(mail.html.contains("lang=\"ja\""));
+    assert_eq!(mail.code().len(), 6);
+}
+
+#[tokio::test]
+async fn failed_deliveries_are_retried_with_backoff() {
+    let mut server = TestServer::start_with(Options {
+        smtp_refusals: 1,
+        ..Options::default()
+    })
+    .await;
+    let created = server.create(CARD, 5000, "01").await;
+    server.device(&created, &fingerprint("x"), None).await;
+    // The first attempt is refused; the retry is due 5 s later on the verifier's clock.
+    eventually(|| async {
+        let metrics = server
+            .http
+            .get(server.url("/metrics"))
+            .send()
+            .await
+            .unwrap();
+        let text = metrics.text().await.unwrap();
+        text.contains("mamori_mail_deliveries_total{kind=\"code\",result=\"retry\"} 1")
+    })
+    .await;
+    assert!(
+        server.mail.as_mut().unwrap().try_recv().is_err(),
+        "nothing delivered yet"
+    );
+    server.clock.advance(5);
+    // Poke the worker the way a request would, rather than waiting for its poll.
+    let other = server.create(CARD_JA, 1000, "01").await;
+    server.device(&other, &fingerprint("y"), None).await;
+    let mut recipients = vec![
+        server.next_mail().await.envelope_to,
+        server.next_mail().await.envelope_to,
+    ];
+    recipients.sort();
+    assert_eq!(
+        recipients,
+        vec!["holder0@example.com", "holder1@example.com"]
+    );
+}

@@ -1,0 +1,534 @@
+//! Test support: a real verifier on 127.0.0.1:0 with a manual clock, an in-process SMTP
+//! receiver, and an HTTP client that speaks the API as the widget and the merchant do.
+
+// Helpers outside `#[test]` functions panic to fail the test, like the tests themselves
+// (clippy.toml allows this only inside `#[test]`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Each test binary uses a different part of the support code.
+#![allow(dead_code, unreachable_pub)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mamori_core::fingerprint::{Browser, Fingerprint, SCHEMA, hash_component};
+use mamori_server::clock::ManualClock;
+use mamori_server::config::{Config, Delivery, TlsMode};
+use mamori_server::mail::{Mailer, mailer_for};
+use mamori_server::model::{CardStatus, Cardholder, Locale, Merchant, MerchantKey};
+use mamori_server::secrets::Secrets;
+use mamori_server::store::{SqliteStore, Store};
+use mamori_server::{AppState, card::CardNumber};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+
+pub const START: i64 = 1_800_000_000;
+pub const ORIGIN: &str = "https://shop.example";
+pub const MERCHANT: &str = "m_test";
+pub const SECRET: &[u8; 32] = b"0123456789abcdef0123456789abcdef";
+/// An enrolled card (English mail), ceiling 50,000.
+pub const CARD: &str = "378282246310005";
+/// An enrolled card (Japanese mail).
+pub const CARD_JA: &str = "371449635398431";
+/// A blocked card.
+pub const CARD_BLOCKED: &str = "378734493671000";
+/// A valid number that is not enrolled.
+pub const CARD_UNKNOWN: &str = "340000000000009";
+
+/// One message the SMTP receiver accepted.
+#[derive(Debug, Clone)]
+pub struct ReceivedMail {
+    pub envelope_to: String,
+    pub raw: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl ReceivedMail {
+    /// The six-digit code on its own line of the text part.
+    pub fn code(&self) -> String {
+        self.text
+            .lines()
+            .map(str::trim)
+            .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
+            .unwrap_or_else(|| panic!("no code in {}", self.text))
+            .to_owned()
+    }
+
+    /// The report link.
+    pub fn report_url(&self) -> String {
+        self.text
+            .lines()
+            .find(|l| l.contains("/report/"))
+            .unwrap_or_else(|| panic!("no report link in {}", self.text))
+            .trim()
+            .to_owned()
+    }
+}
+
+/// A minimal SMTP server: enough of RFC 5321 for lettre, every message sent to a channel.
+/// `refuse_first` makes it answer the first `n` DATA commands with a temporary failure.
+pub async fn smtp_sink(refuse_first: usize) -> (u16, mpsc::UnboundedReceiver<ReceivedMail>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::unbounded_channel();
+    let refusals = Arc::new(std::sync::atomic::AtomicUsize::new(refuse_first));
+    tokio::spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else {
+                return;
+            };
+            let tx = tx.clone();
+            let refusals = Arc::clone(&refusals);
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 sink ESMTP\r\n").await.ok();
+                let mut to = String::new();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let upper = line.to_ascii_uppercase();
+                    let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                        b"250-sink\r\n250 8BITMIME\r\n"
+                    } else if upper.starts_with("RCPT TO:") {
+                        to = line[8..].trim().trim_matches(['<', '>']).to_owned();
+                        b"250 ok\r\n"
+                    } else if upper.starts_with("DATA") {
+                        write.write_all(b"354 go ahead\r\n").await.ok();
+                        let mut raw = String::new();
+                        while let Ok(Some(l)) = lines.next_line().await {
+                            if l == "." {
+                                break;
+                            }
+                            raw.push_str(l.strip_prefix('.').unwrap_or(&l));
+                            raw.push('\n');
+                        }
+                        let refuse = refusals
+                            .fetch_update(
+                                std::sync::atomic::Ordering::SeqCst,
+                                std::sync::atomic::Ordering::SeqCst,
+                                |n| n.checked_sub(1),
+                            )
+                            .is_ok();
+                        if refuse {
+                            b"451 try again later\r\n"
+                        } else {
+                            tx.send(parse_mail(&to, &raw)).ok();
+                            b"250 queued\r\n"
+                        }
+                    } else if upper.starts_with("QUIT") {
+                        write.write_all(b"221 bye\r\n").await.ok();
+                        return;
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    if write.write_all(reply).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, rx)
+}
+
+fn header(part: &str, name: &str) -> Option<String> {
+    let head = part.split("\n\n").next().unwrap_or("");
+    let mut value: Option<String> = None;
+    for line in head.lines() {
+        if let Some(v) = value.as_mut() {
+            if line.starts_with([' ', '\t']) {
+                v.push(' ');
+                v.push_str(line.trim_start());
+                continue;
+            }
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            if k.eq_ignore_ascii_case(name) {
+                value = Some(v.trim().to_owned());
+            }
+        }
+    }
+    value
+}
+
+fn body_of(part: &str) -> String {
+    let body = part.split_once("\n\n").map_or("", |(_, b)| b);
+    match header(part, "Content-Transfer-Encoding").as_deref() {
+        Some(e) if e.eq_ignore_ascii_case("base64") => {
+            String::from_utf8(base64(&body.replace(['\n', '\r'], ""))).unwrap()
+        }
+        Some(e) if e.eq_ignore_ascii_case("quoted-printable") => quoted_printable(body),
+        _ => body.to_owned(),
+    }
+}
+
+fn decode_words(text: &str) -> String {
+    // RFC 2047 encoded words as lettre writes them (=?utf-8?b?…?=); a character may straddle
+    // two words, so the bytes are joined before they are read as UTF-8.
+    let mut bytes = Vec::new();
+    for word in text.split_whitespace() {
+        match word
+            .strip_prefix("=?utf-8?b?")
+            .and_then(|w| w.strip_suffix("?="))
+        {
+            Some(b) => bytes.extend(base64(b)),
+            None => {
+                if !bytes.is_empty() {
+                    bytes.push(b' ');
+                }
+                bytes.extend_from_slice(word.as_bytes());
+            }
+        }
+    }
+    String::from_utf8(bytes).unwrap()
+}
+
+fn parse_mail(to: &str, raw: &str) -> ReceivedMail {
+    let raw = raw.replace("\r\n", "\n");
+    let content_type = header(&raw, "Content-Type").unwrap_or_default();
+    let boundary = content_type
+        .split("boundary=")
+        .nth(1)
+        .map(|b| b.trim_matches('"').to_owned())
+        .expect("a multipart message");
+    let mut text = String::new();
+    let mut html = String::new();
+    for part in raw.split(&format!("--{boundary}")).skip(1) {
+        let part = part.trim_start_matches('\n');
+        let ct = header(part, "Content-Type").unwrap_or_default();
+        if ct.starts_with("text/plain") {
+            text = body_of(part);
+        } else if ct.starts_with("text/html") {
+            html = body_of(part);
+        }
+    }
+    ReceivedMail {
+        envelope_to: to.to_owned(),
+        subject: decode_words(&header(&raw, "Subject").unwrap_or_default()),
+        raw,
+        text,
+        html,
+    }
+}
+
+fn base64(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' | b'-' => 62,
+        _ => 63,
+    };
+    let clean: Vec<u8> = text.bytes().filter(|&c| c != b'=').collect();
+    let mut out = Vec::new();
+    for chunk in clean.chunks(4) {
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            n |= u32::from(value(c)) << (18 - 6 * i);
+        }
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    out
+}
+
+fn quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// A fingerprint with every component set from `seed`.
+pub fn fingerprint(seed: &str) -> Value {
+    let mut fp = Fingerprint::new(Browser::Chromium);
+    for c in SCHEMA {
+        fp.insert(c.id, hash_component(c.id, &format!("{seed}-{}", c.id)))
+            .unwrap();
+    }
+    serde_json::from_str(&fp.to_json()).unwrap()
+}
+
+/// Waits until `check` holds, polling every 20 ms; fails after 10 s. For conditions the test
+/// can only observe from outside (a background delivery), never as a stand-in for an event it
+/// could await.
+pub async fn eventually<F, Fut>(mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "condition not met within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Options for [`TestServer::start_with`].
+pub struct Options {
+    pub delivery: Delivery,
+    pub smtp_refusals: usize,
+    pub tweak: fn(&mut Config),
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            delivery: Delivery::Smtp,
+            smtp_refusals: 0,
+            tweak: |_| {},
+        }
+    }
+}
+
+/// A running verifier.
+pub struct TestServer {
+    pub base: String,
+    pub clock: Arc<ManualClock>,
+    pub store: Arc<dyn Store>,
+    pub http: reqwest::Client,
+    pub mail: Option<mpsc::UnboundedReceiver<ReceivedMail>>,
+    pub merchant_key: String,
+    pub secrets_master: [u8; 32],
+    stop: Option<oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop.send(()).ok();
+        }
+    }
+}
+
+pub struct Created {
+    pub id: String,
+    pub secret: String,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("mamori.db").display());
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&url).await.unwrap());
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let mut config = Config {
+            public_url: base.clone(),
+            ..Config::default()
+        };
+        config.mail.delivery = options.delivery;
+        let mut mail = None;
+        if options.delivery == Delivery::Smtp {
+            let (port, rx) = smtp_sink(options.smtp_refusals).await;
+            config.mail.smtp.port = port;
+            config.mail.smtp.tls = TlsMode::None;
+            config.mail.smtp.timeout = 10;
+            mail = Some(rx);
+        }
+        (options.tweak)(&mut config);
+        let master = [7u8; 32];
+        let secrets = Secrets::derive(&master);
+        let clock = Arc::new(ManualClock::new(START));
+        seed(store.as_ref(), &secrets).await;
+        let mailer: Arc<dyn Mailer> =
+            mailer_for(&config.mail, Arc::clone(&store), clock.clone()).unwrap();
+        let state = AppState::new(config, Arc::clone(&store), secrets, clock.clone());
+        let (stop, stopped) = oneshot::channel();
+        tokio::spawn(mamori_server::run(listener, state, mailer, async {
+            stopped.await.ok();
+        }));
+        Self {
+            base,
+            clock,
+            store,
+            http: reqwest::Client::new(),
+            mail,
+            merchant_key: mamori_core::token::encode_secret_key("k1", SECRET),
+            secrets_master: master,
+            stop: Some(stop),
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The next mail the SMTP receiver gets (fails after 10 s of silence).
+    pub async fn next_mail(&mut self) -> ReceivedMail {
+        let rx = self.mail.as_mut().expect("an SMTP server");
+        tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("a mail within 10 s")
+            .expect("the receiver is running")
+    }
+
+    /// The next mail of `kind`-like subject, skipping others.
+    pub async fn next_mail_matching(&mut self, needle: &str) -> ReceivedMail {
+        loop {
+            let mail = self.next_mail().await;
+            if mail.subject.contains(needle) {
+                return mail;
+            }
+        }
+    }
+
+    pub async fn create(&self, card: &str, amount: u64, preference: &str) -> Created {
+        let (status, body) = self
+            .merchant_post(
+                "/v1/authentications",
+                json!({"card_number": card, "amount": amount, "currency": "JPY",
+                       "order_ref": format!("order-{amount}"), "challenge_preference": preference}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        Created {
+            id: body["id"].as_str().unwrap().into(),
+            secret: body["client_secret"].as_str().unwrap().into(),
+        }
+    }
+
+    pub async fn merchant_post(&self, path: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(&self.merchant_key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, id: &str) -> Value {
+        let response = self
+            .http
+            .get(self.url(&format!("/v1/authentications/{id}")))
+            .bearer_auth(&self.merchant_key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// A widget call: client secret, origin, JSON body.
+    pub async fn widget(&self, created: &Created, path: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(self.url(&format!("/v1/authentications/{}{path}", created.id)))
+            .bearer_auth(&created.secret)
+            .header("origin", ORIGIN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn device(&self, created: &Created, fp: &Value, token: Option<&str>) -> Value {
+        let (status, body) = self
+            .widget(
+                created,
+                "/device",
+                json!({"fingerprint": fp, "device_token": token,
+                       "browser": {"language": "en-US", "timezone": "Asia/Tokyo",
+                                   "user_agent": "Mozilla/5.0 Chrome/156.0"}}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    pub async fn verify(&self, created: &Created, code: &str) -> (u16, Value) {
+        self.widget(created, "/challenge/verify", json!({"code": code}))
+            .await
+    }
+
+    /// Runs a whole challenge for `card` and answers the device token it ends with.
+    pub async fn trust_device(&mut self, card: &str, fp: &Value) -> String {
+        let created = self.create(card, 1000, "01").await;
+        let body = self.device(&created, fp, None).await;
+        assert_eq!(body["outcome"], "challenge", "{body}");
+        let code = self
+            .next_mail_matching("Your verification code")
+            .await
+            .code();
+        let (status, body) = self.verify(&created, &code).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["outcome"], "authenticated");
+        self.next_mail_matching("new browser").await;
+        body["device_token"].as_str().unwrap().to_owned()
+    }
+}
+
+async fn seed(store: &dyn Store, secrets: &Secrets) {
+    store
+        .insert_merchant(
+            &Merchant {
+                id: MERCHANT.into(),
+                name: "Test <Shop> & Co".into(),
+                origins: vec![ORIGIN.into()],
+                sandbox: false,
+                created_at: START,
+            },
+            &MerchantKey {
+                kid: "k1".into(),
+                merchant_id: MERCHANT.into(),
+                secret: SECRET.to_vec(),
+                created_at: START,
+                retire_at: None,
+            },
+        )
+        .await
+        .unwrap();
+    for (n, (card, locale, status)) in [
+        (CARD, Locale::En, CardStatus::Active),
+        (CARD_JA, Locale::Ja, CardStatus::Active),
+        (CARD_BLOCKED, Locale::En, CardStatus::Blocked),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let number = CardNumber::parse(card).unwrap();
+        store
+            .insert_cardholder(&Cardholder {
+                id: format!("ch_{n}"),
+                card_ref: number.reference(&secrets.card_key),
+                last4: number.last4().into(),
+                email: format!("holder{n}@example.com"),
+                locale,
+                status,
+                frictionless_ceiling: 50_000,
+                created_at: START,
+            })
+            .await
+            .unwrap();
+    }
+}
