@@ -17,7 +17,7 @@ use crate::mail::mailer_for;
 use crate::model::{CardStatus, Cardholder, Locale, Merchant, MerchantKey};
 use crate::secrets::{Secrets, hex, random_bytes, random_id};
 use crate::state::AppState;
-use crate::store::{SqliteStore, Store};
+use crate::store::{self, Store};
 use crate::{demo, server};
 
 /// mamori: risk-based checkout authentication with emailed one-time codes.
@@ -162,9 +162,9 @@ fn init_tracing(format: LogFormat) {
 }
 
 async fn open(config: &Config) -> Result<(Arc<dyn Store>, Secrets), Failure> {
-    let store = SqliteStore::open(&config.database_url).await?;
+    let store = store::open(&config.database_url).await?;
     let secrets = Secrets::load_or_create(&config.secrets_file)?;
-    Ok((Arc::new(store), secrets))
+    Ok((store, secrets))
 }
 
 async fn shutdown_signal() {

@@ -18,7 +18,8 @@ use crate::risk::RiskConfig;
 pub struct Config {
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// `sqlite://path/to/file.db` (created if missing).
+    /// `sqlite://path/to/file.db` (created if missing), or `postgres://user@host/database`
+    /// (an existing database that several instances may share; `?sslmode=require` for TLS).
     pub database_url: String,
     /// The verifier's public base URL: the `iss` of its tokens and the base of report links.
     pub public_url: String,
@@ -323,8 +324,10 @@ impl Config {
                 "public_url must start with http:// or https://",
             ),
             (
-                self.database_url.starts_with("sqlite:"),
-                "database_url must be sqlite://path (the only backend in this version)",
+                ["sqlite:", "postgres:", "postgresql:"]
+                    .iter()
+                    .any(|scheme| self.database_url.starts_with(scheme)),
+                "database_url must be sqlite://path or postgres://user@host/database",
             ),
         ];
         match checks.iter().find(|(ok, _)| !ok) {

@@ -9,7 +9,10 @@
 //! [`conformance`] holds the suite every backend must pass.
 
 pub mod conformance;
+mod postgres;
 mod sqlite;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -19,7 +22,24 @@ use crate::model::{
 };
 use crate::risk::History;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+
+/// Opens the store a database URL names: `sqlite://path` (created if missing), or
+/// `postgres://…` / `postgresql://…` (an existing database, shared by every instance).
+///
+/// # Errors
+///
+/// [`StoreError::Database`] for any other scheme, and whatever the backend's `open` returns.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    match url.split_once(':').map(|(scheme, _)| scheme) {
+        Some("sqlite") => Ok(Arc::new(SqliteStore::open(url).await?)),
+        Some("postgres" | "postgresql") => Ok(Arc::new(PostgresStore::open(url).await?)),
+        _ => Err(StoreError::Database(
+            "database_url must start with sqlite:, postgres: or postgresql:".into(),
+        )),
+    }
+}
 
 /// A store operation failed for a reason the caller cannot fix by changing its input.
 #[derive(Debug)]
