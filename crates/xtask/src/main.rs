@@ -7,6 +7,7 @@
 //! - `test`: `cargo xtask test`, the ordered list of checks and test suites CI runs.
 //! - `summary`: reads test output (result lines, golden-vector digests) and prints the totals.
 //! - `demo`: `cargo xtask demo`.
+//! - `package`: `cargo xtask package`, the widget and wasm verifier built for release and packaged.
 //! - `postgres`: a throwaway PostgreSQL cluster for the test run, or the user's `DATABASE_URL`.
 //! - `cmd`: runs child processes with a header, their output streamed and kept, and a wall time.
 
@@ -15,6 +16,7 @@
 
 mod cmd;
 mod demo;
+mod package;
 mod postgres;
 mod provision;
 mod summary;
@@ -31,6 +33,8 @@ Commands:
   test       provision, then run formatting, lints, docs and every test suite, natively and
              as wasm32 in headless Chromium (what CI runs); the last line is the test total
   demo       provision, then start the demo
+  package    build the widget and the wasm verifier for release: script-tag assets in
+             target/www, the npm package in target/npm/mamori; prints sizes and SRI hashes
   provision  find or install the wasm32 toolchain, Chromium and the wasm-bindgen CLI
   help       show this message
 ";
@@ -47,6 +51,7 @@ fn main() -> ExitCode {
         ["test"] => return test::run(&root),
         ["demo"] => demo::run(&root),
         ["provision"] => provision::run(&root).map(drop),
+        ["package"] => package::run(&root),
         [] | ["help" | "-h" | "--help"] => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -59,6 +59,11 @@ pub(crate) struct Tools {
 }
 
 impl Tools {
+    /// The `wasm-bindgen` CLI beside the test runner, at the same (locked) version.
+    pub(crate) fn wasm_bindgen(&self) -> PathBuf {
+        self.test_runner.with_file_name("wasm-bindgen")
+    }
+
     /// The PostgreSQL server for this run: the user's, or a throwaway cluster started now.
     ///
     /// # Errors

@@ -33,6 +33,12 @@ impl Counts {
     pub(crate) fn parse(output: &str) -> Self {
         let mut counts = Self::default();
         for line in output.lines() {
+            // node's test runner (TAP reporter) closes with `# pass N` and `# fail N`.
+            match line.split_whitespace().collect::<Vec<_>>().as_slice() {
+                ["#", "pass", n] => counts.passed += n.parse::<u64>().unwrap_or(0),
+                ["#", "fail", n] => counts.failed += n.parse::<u64>().unwrap_or(0),
+                _ => {}
+            }
             let Some(start) = line.find(RESULT_PREFIX) else {
                 continue;
             };

@@ -13,7 +13,7 @@ use std::process::{Command, ExitCode};
 
 use crate::provision::{self, Tools};
 use crate::summary::{self, Counts, Summary};
-use crate::{cmd, postgres};
+use crate::{cmd, package, postgres};
 
 /// Runs provisioning and every step, and prints the summary, whose last line is the test total.
 pub(crate) fn run(root: &Path) -> ExitCode {
@@ -138,6 +138,20 @@ fn steps(root: &Path, tools: Option<&Tools>, postgres: Option<&postgres::Server>
             kind: Kind::Suite {
                 vectors: Some(Platform::Wasm),
             },
+        },
+        Step {
+            name: "mamori-widget in headless Chromium (wasm32)",
+            command: browser_test("mamori-widget"),
+            kind: Kind::Suite { vectors: None },
+        },
+        Step::check(
+            "package (release wasm, npm package)",
+            cargo(&["xtask", "package"]),
+        ),
+        Step {
+            name: "npm package in Node",
+            command: Some(package::node_test(root, &root.join("target/npm/mamori"))),
+            kind: Kind::Suite { vectors: None },
         },
     ]
 }

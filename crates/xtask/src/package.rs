@@ -1,0 +1,355 @@
+//! `cargo xtask package`: the release builds of the widget and the wasm verifier, packaged for
+//! merchants two ways, with sizes and SRI hashes printed.
+//!
+//! - `target/www/`: what the verifier serves for the script tag: `mamori.js` (the loader, the
+//!   custom element and the widget's bindings, one minified script) and `mamori.wasm`. The
+//!   loader fetches the wasm with its SRI hash built in, so the one `integrity` on the script tag
+//!   covers both.
+//! - `target/npm/mamori/`: the npm package built from the `www/npm` template: `mamori` (the
+//!   widget, ES module, wasm next to it) and `mamori/verify` (result-token verification for Node,
+//!   instantiated synchronously on import).
+//!
+//! Size levers, each measured on the widget: the `wasm-release` profile (`opt-level = "z"`, LTO,
+//! one codegen unit); with Debian's toolchain, which rebuilds the standard library,
+//! immediate-abort panics and no panic locations or `Debug` formatting; SHA-256's compact
+//! software backend; `wasm-opt -Oz` from npm's `binaryen`; and esbuild's minifier on the
+//! JavaScript. Both npm tools are installed under `target/wasm/tools` on first use.
+//!
+//! Nothing here is committed: every output is under `target/`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::Error;
+use crate::cmd;
+use crate::provision::{self, Tools, WasmToolchain};
+
+/// The widget's budget for JavaScript and wasm together, gzipped (DESIGN.md).
+const BUDGET_GZIP: u64 = 30 * 1024;
+
+/// npm tools the build uses, at versions known to handle what rustc 1.96 and wasm-bindgen emit.
+const NODE_TOOLS: &[&str] = &["binaryen@132", "esbuild@0.25"];
+
+/// The WebAssembly features rustc emits for wasm32 by default, for wasm-opt to accept them.
+const WASM_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// Where the outputs are.
+pub(crate) struct Built {
+    /// The script-tag assets.
+    pub(crate) www: PathBuf,
+    /// The npm package directory, ready for `npm pack`.
+    pub(crate) npm: PathBuf,
+}
+
+/// `cargo xtask package`: provisions, builds and prints where everything is.
+///
+/// # Errors
+///
+/// When provisioning or any build step fails.
+pub(crate) fn run(root: &Path) -> Result<(), Error> {
+    let tools = provision::run(root)?;
+    let built = build(root, &tools)?;
+    println!(
+        "\nscript tag: {}\nnpm:        {}",
+        built.www.display(),
+        built.npm.display()
+    );
+    Ok(())
+}
+
+/// Builds both crates for release and assembles the script-tag assets and the npm package.
+///
+/// # Errors
+///
+/// When a tool is missing or a build step fails; the message names the step.
+pub(crate) fn build(root: &Path, tools: &Tools) -> Result<Built, Error> {
+    let node_tools = node_tools(root)?;
+    compile(root, tools.wasm)?;
+    let release = release_dir(root, tools.wasm);
+
+    let stage = root.join("target/package");
+    reset(&stage)?;
+    let widget = stage.join("widget");
+    let verify = stage.join("verify");
+    bindgen(tools, &release.join("mamori_widget.wasm"), "web", &widget)?;
+    bindgen(
+        tools,
+        &release.join("mamori_verify_wasm.wasm"),
+        "experimental-nodejs-module",
+        &verify,
+    )?;
+    let widget_wasm = widget.join("mamori_widget_bg.wasm");
+    let verify_wasm = verify.join("mamori_verify_wasm_bg.wasm");
+    wasm_opt(&node_tools, &widget_wasm)?;
+    wasm_opt(&node_tools, &verify_wasm)?;
+
+    // Script tag: the loader bundles element.js and the bindings; the wasm's hash is built in.
+    let www = root.join("target/www");
+    reset(&www)?;
+    copy(&widget_wasm, &www.join("mamori.wasm"))?;
+    let wasm_report = report(&[www.join("mamori.wasm")])?;
+    let wasm_integrity = wasm_report.first().map_or("", |r| r.integrity.as_str());
+    let loader =
+        read(&root.join("www/loader.js"))?.replace("__MAMORI_WASM_INTEGRITY__", wasm_integrity);
+    write(&stage.join("loader.js"), &loader)?;
+    copy(&root.join("www/element.js"), &stage.join("element.js"))?;
+    let mut bundle = Command::new(node_tools.join("esbuild"));
+    bundle
+        .arg(stage.join("loader.js"))
+        .args([
+            "--bundle",
+            "--minify",
+            "--format=iife",
+            "--target=es2020",
+            "--log-level=warning",
+            // The bindings' default wasm URL uses `import.meta`; the loader always passes its own.
+            "--log-override:empty-import-meta=silent",
+        ])
+        .arg(format!("--outfile={}", www.join("mamori.js").display()));
+    run_step("bundle mamori.js", &mut bundle)?;
+
+    // npm: the template, the shared element, the bindings as wasm-bindgen wrote them.
+    let npm = root.join("target/npm/mamori");
+    reset(&npm)?;
+    let template = root.join("www/npm");
+    for name in ["index.js", "index.d.ts", "verify.js", "verify.d.ts"] {
+        copy(&template.join(name), &npm.join(name))?;
+    }
+    let manifest = read(&template.join("package.json"))?.replacen(
+        "\"version\": \"0.0.0\"",
+        &format!("\"version\": \"{}\"", env!("CARGO_PKG_VERSION")),
+        1,
+    );
+    write(&npm.join("package.json"), &manifest)?;
+    copy(&root.join("www/element.js"), &npm.join("element.js"))?;
+    if root.join("www/README.md").is_file() {
+        copy(&root.join("www/README.md"), &npm.join("README.md"))?;
+    }
+    for (from, to, files) in [
+        (
+            &widget,
+            "widget",
+            &["mamori_widget.js", "mamori_widget_bg.wasm"][..],
+        ),
+        (
+            &verify,
+            "verify",
+            &["mamori_verify_wasm.js", "mamori_verify_wasm_bg.wasm"][..],
+        ),
+    ] {
+        for file in files {
+            copy(&from.join(file), &npm.join(to).join(file))?;
+        }
+    }
+
+    print_sizes(&www, &npm)?;
+    Ok(Built { www, npm })
+}
+
+/// The Node test of the packed npm package (`tests/node`), printing TAP to stdout for the
+/// summary and the readable report to stderr.
+pub(crate) fn node_test(root: &Path, npm: &Path) -> Command {
+    // A missing directory leaves the list empty, and node then fails the step by itself.
+    let mut files: Vec<PathBuf> = fs::read_dir(root.join("tests/node"))
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.to_string_lossy().ends_with(".test.mjs"))
+        .collect();
+    files.sort();
+    let mut command = Command::new("node");
+    command
+        .current_dir(root)
+        .args([
+            "--test",
+            "--test-reporter=tap",
+            "--test-reporter-destination=stdout",
+            "--test-reporter=spec",
+            "--test-reporter-destination=stderr",
+        ])
+        .args(files)
+        .env("MAMORI_NPM_PACKAGE", npm);
+    command
+}
+
+/// The release build of both crates, with the size levers the toolchain allows.
+fn compile(root: &Path, toolchain: WasmToolchain) -> Result<(), Error> {
+    let mut command = toolchain.cargo(root, "build");
+    command.args([
+        "--profile",
+        "wasm-release",
+        "--package",
+        "mamori-widget",
+        "--package",
+        "mamori-verify-wasm",
+    ]);
+    let mut flags = String::from("--cfg=sha2_backend_soft=\"compact\"");
+    if toolchain == WasmToolchain::Debian {
+        // These need the standard library rebuilt with them, which only `-Zbuild-std` does.
+        flags.push_str(
+            " -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none",
+        );
+    }
+    command.env("RUSTFLAGS", flags);
+    run_step("wasm release build", &mut command)
+}
+
+/// Where `compile` leaves the `.wasm` files.
+fn release_dir(root: &Path, toolchain: WasmToolchain) -> PathBuf {
+    let target = match toolchain {
+        WasmToolchain::Rustup => root.join("target"),
+        WasmToolchain::Debian => root.join("target/wasm"),
+    };
+    target.join("wasm32-unknown-unknown/wasm-release")
+}
+
+fn bindgen(tools: &Tools, wasm: &Path, target: &str, out: &Path) -> Result<(), Error> {
+    let mut command = Command::new(tools.wasm_bindgen());
+    command
+        .args(["--target", target, "--no-typescript", "--out-dir"])
+        .arg(out)
+        .arg(wasm);
+    run_step(&format!("wasm-bindgen --target {target}"), &mut command)
+}
+
+/// `wasm-opt -Oz` in place, also dropping the name and producers sections.
+fn wasm_opt(node_tools: &Path, wasm: &Path) -> Result<(), Error> {
+    let mut command = Command::new(node_tools.join("wasm-opt"));
+    command
+        .arg("-Oz")
+        .args(WASM_FEATURES)
+        .args(["--strip-debug", "--strip-producers"])
+        .arg(wasm)
+        .arg("-o")
+        .arg(wasm);
+    run_step("wasm-opt -Oz", &mut command)
+}
+
+/// Installs the npm tools under `target/wasm/tools` if missing; returns their `bin` directory.
+fn node_tools(root: &Path) -> Result<PathBuf, Error> {
+    let prefix = root.join("target/wasm/tools");
+    let bin = prefix.join("node_modules/.bin");
+    if bin.join("wasm-opt").is_file() && bin.join("esbuild").is_file() {
+        return Ok(bin);
+    }
+    fs::create_dir_all(&prefix)
+        .map_err(|e| Error(format!("creating {}: {e}", prefix.display())))?;
+    let manifest = prefix.join("package.json");
+    if !manifest.is_file() {
+        write(&manifest, "{\"private\": true}\n")?;
+    }
+    let mut install = Command::new("npm");
+    install
+        .current_dir(&prefix)
+        .args(["install", "--no-audit", "--no-fund", "--save-exact"])
+        .args(NODE_TOOLS);
+    run_step("npm install build tools", &mut install)?;
+    Ok(bin)
+}
+
+/// One file's sizes and SRI hash.
+struct Report {
+    path: PathBuf,
+    bytes: u64,
+    gzip: u64,
+    integrity: String,
+}
+
+/// Sizes (raw and gzip -9) and sha384 SRI hashes, computed by Node, which the package build
+/// needs anyway: xtask itself stays free of dependencies.
+fn report(files: &[PathBuf]) -> Result<Vec<Report>, Error> {
+    const SCRIPT: &str = "const fs = require('fs'), zlib = require('zlib'), c = require('crypto');\
+        for (const f of process.argv.slice(1)) { const b = fs.readFileSync(f);\
+        console.log([b.length, zlib.gzipSync(b, {level: 9}).length,\
+        'sha384-' + c.createHash('sha384').update(b).digest('base64')].join(' ')); }";
+    let mut command = Command::new("node");
+    command.args(["-e", SCRIPT]).args(files);
+    let output = cmd::probe(&mut command)
+        .ok_or_else(|| Error(format!("`{}` failed", cmd::display(&command))))?;
+    files
+        .iter()
+        .zip(output.lines())
+        .map(|(path, line)| {
+            let mut words = line.split(' ');
+            let mut number = || words.next().and_then(|w| w.parse().ok());
+            let (Some(bytes), Some(gzip)) = (number(), number()) else {
+                return Err(Error(format!("unexpected size report: {line}")));
+            };
+            Ok(Report {
+                path: path.clone(),
+                bytes,
+                gzip,
+                integrity: words.next().unwrap_or_default().to_owned(),
+            })
+        })
+        .collect()
+}
+
+fn print_sizes(www: &Path, npm: &Path) -> Result<(), Error> {
+    let script = report(&[www.join("mamori.js"), www.join("mamori.wasm")])?;
+    let verify = report(&[npm.join("verify/mamori_verify_wasm_bg.wasm")])?;
+    println!("\n==> sizes and SRI hashes");
+    for r in script.iter().chain(&verify) {
+        println!(
+            "    {:<52} {:>7} B  gzip {:>6} B  {}",
+            r.path.display(),
+            r.bytes,
+            r.gzip,
+            r.integrity
+        );
+    }
+    let total: u64 = script.iter().map(|r| r.gzip).sum();
+    let verdict = if total <= BUDGET_GZIP {
+        "within"
+    } else {
+        "OVER"
+    };
+    println!("    widget, JS + wasm gzipped: {total} B ({verdict} the budget of {BUDGET_GZIP} B)");
+    Ok(())
+}
+
+fn run_step(title: &str, command: &mut Command) -> Result<(), Error> {
+    if cmd::step(title, command)?.success {
+        Ok(())
+    } else {
+        Err(Error(format!("{title} failed: {}", cmd::display(command))))
+    }
+}
+
+/// Empties `dir`, creating it if needed: stale files must never end up in a package.
+fn reset(dir: &Path) -> Result<(), Error> {
+    if dir.exists() {
+        fs::remove_dir_all(dir).map_err(|e| Error(format!("removing {}: {e}", dir.display())))?;
+    }
+    fs::create_dir_all(dir).map_err(|e| Error(format!("creating {}: {e}", dir.display())))
+}
+
+fn copy(from: &Path, to: &Path) -> Result<(), Error> {
+    if let Some(parent) = to.parent() {
+        fs::create_dir_all(parent)
+            .map_err(|e| Error(format!("creating {}: {e}", parent.display())))?;
+    }
+    fs::copy(from, to).map(drop).map_err(|e| {
+        Error(format!(
+            "copying {} to {}: {e}",
+            from.display(),
+            to.display()
+        ))
+    })
+}
+
+fn read(path: &Path) -> Result<String, Error> {
+    fs::read_to_string(path).map_err(|e| Error(format!("reading {}: {e}", path.display())))
+}
+
+fn write(path: &Path, text: &str) -> Result<(), Error> {
+    fs::write(path, text).map_err(|e| Error(format!("writing {}: {e}", path.display())))
+}

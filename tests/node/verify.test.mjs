@@ -1,0 +1,108 @@
+// The npm package as a merchant gets it: `npm pack` of the built package, installed from the
+// tarball into a fresh project, both entries imported through the package's `exports`, and every
+// result-token golden vector of mamori-core run through `verifyResult` with the outcome the
+// native run has.
+//
+// The package is built by `cargo xtask package` (into target/npm/mamori); MAMORI_NPM_PACKAGE
+// points elsewhere.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const packageDir = process.env.MAMORI_NPM_PACKAGE ?? join(root, 'target/npm/mamori');
+const vectorsDir = join(root, 'crates/mamori-core/tests/vectors');
+
+let project;
+let verify;
+let widget;
+
+before(async () => {
+  assert.ok(
+    existsSync(join(packageDir, 'package.json')),
+    `no built package at ${packageDir}; build it with \`cargo xtask package\``,
+  );
+  project = mkdtempSync(join(tmpdir(), 'mamori-npm-'));
+  const npm = (args) => execFileSync('npm', args, { cwd: project, encoding: 'utf8' });
+  const packed = JSON.parse(npm(['pack', packageDir, '--json', '--pack-destination', project]));
+  const tarball = join(project, packed[0].filename);
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'merchant-backend', private: true, type: 'module' }),
+  );
+  // A tarball without dependencies installs offline; no scripts run, as in a careful CI.
+  npm(['install', tarball, '--offline', '--ignore-scripts', '--no-audit', '--no-fund']);
+  // Imported from a module inside the project, so `mamori` and `mamori/verify` resolve through
+  // node_modules and the package's `exports` exactly as in a merchant's code.
+  writeFileSync(
+    join(project, 'entries.mjs'),
+    "export * as verify from 'mamori/verify';\nexport * as widget from 'mamori';\n",
+  );
+  ({ verify, widget } = await import(pathToFileURL(join(project, 'entries.mjs')).href));
+});
+
+after(() => {
+  if (project) rmSync(project, { recursive: true, force: true });
+});
+
+test('both entries import', () => {
+  assert.equal(typeof verify.verifyResult, 'function');
+  assert.equal(typeof widget.mount, 'function');
+  assert.equal(typeof widget.defineElement, 'function');
+});
+
+test('a refusal is an Error with a stable code', () => {
+  const refuse = (keys, options) => {
+    try {
+      verify.verifyResult('a.b.c', keys, options);
+    } catch (error) {
+      assert.ok(error instanceof Error);
+      assert.equal(error.name, 'MamoriVerifyError');
+      return error.code;
+    }
+    assert.fail('not refused');
+  };
+  const key = `mamori_sk.k1.${Buffer.alloc(32, 1).toString('base64url')}`;
+  assert.equal(refuse(key, { audience: 'm_shop', now: 1 }), 'encoding');
+  assert.equal(refuse([key], { audience: 'm_shop', now: 1 }), 'encoding');
+  assert.equal(refuse('sk_live_1', { audience: 'm_shop' }), 'invalid_key');
+  assert.equal(refuse(42, { audience: 'm_shop' }), 'invalid_key');
+  assert.equal(refuse(key, { audiance: 'm_shop' }), 'invalid_options');
+  assert.equal(refuse(key, undefined), 'invalid_options');
+});
+
+// Device tokens are verified only by the verifier, with a key merchants never hold; the package
+// verifies result tokens.
+const files = readdirSync(vectorsDir).filter((name) => name.endsWith('.json')).sort();
+const resultCases = files.flatMap((file) => {
+  const { cases = [] } = JSON.parse(readFileSync(join(vectorsDir, file), 'utf8'));
+  return cases
+    .filter((c) => typeof c.token === 'string' && c.kind === 'result')
+    .map((c) => ({ file, ...c }));
+});
+
+describe('golden vectors through verifyResult', () => {
+  test('there are result-token vectors', () => {
+    assert.ok(resultCases.length > 0, `no result-token cases in ${vectorsDir}`);
+  });
+  for (const c of resultCases) {
+    test(`${c.file}: ${c.id}`, () => {
+      const options = { audience: c.audience, now: c.now };
+      if (c.leeway !== undefined) options.leeway = c.leeway;
+      if (c.order) options.order = c.order;
+      let outcome;
+      try {
+        outcome = { ok: verify.verifyResult(c.token, c.keys, options) };
+      } catch (error) {
+        if (typeof error?.code !== 'string') throw error;
+        outcome = { error: error.code };
+      }
+      assert.deepEqual(outcome, c.expect);
+    });
+  }
+});

@@ -1,0 +1,46 @@
+// The script-tag loader, bundled into `mamori.js` by `cargo xtask package`:
+//
+//   <script src="https://verifier.example/widget/mamori.js" integrity="sha384-…"
+//           crossorigin="anonymous" data-verifier="https://verifier.example"></script>
+//   <mamori-challenge authentication="au_…" client-secret="cs_…"></mamori-challenge>
+//
+// It reads its own data-* attributes (data-verifier, data-lang, data-mode, data-element), defines
+// the custom element and exposes `window.mamori.mount`. The WebAssembly is fetched only when a
+// widget is first mounted, with streaming instantiation and, when the build knows it, the
+// integrity hash of the .wasm, so the one SRI hash on the script tag covers everything.
+
+import init, { mount as mountNow } from './widget/mamori_widget.js';
+import { defineElement } from './element.js';
+
+// Filled in by the build: the wasm file's sha384 SRI hash.
+const WASM_INTEGRITY = '__MAMORI_WASM_INTEGRITY__';
+
+const script = document.currentScript;
+const data = script?.dataset ?? {};
+const base = new URL('.', script?.src ?? location.href);
+const wasmUrl = new URL('mamori.wasm', base);
+
+let ready;
+function load() {
+  ready ??= init({
+    module_or_path: fetch(wasmUrl, {
+      integrity: WASM_INTEGRITY.startsWith('sha') ? WASM_INTEGRITY : undefined,
+      credentials: 'omit',
+    }),
+  });
+  return ready;
+}
+
+const defaults = {};
+// The verifier serves this script, so its origin is the default verifier.
+defaults.verifier = data.verifier ?? base.origin;
+if (data.lang) defaults.lang = data.lang;
+if (data.mode) defaults.mode = data.mode;
+
+async function mount(element, options) {
+  await load();
+  return mountNow(element, { ...defaults, ...options });
+}
+
+window.mamori = Object.freeze({ mount, load });
+defineElement(mount, data.element ?? 'mamori-challenge', defaults);
