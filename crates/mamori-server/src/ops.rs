@@ -1,7 +1,7 @@
 //! Operations routes: liveness, readiness, metrics, the OpenAPI document, the demo mailbox.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use serde_json::{Value, json};
@@ -43,23 +43,26 @@ pub async fn openapi(State(state): State<AppState>) -> Json<Value> {
     Json(openapi::document(&state.config.public_url))
 }
 
-/// `GET /demo/mailbox`: the demo's delivered mail, newest first, each as its HTML part in a
-/// sandboxed frame (the mail's own HTML cannot run script or reach this page).
+/// How many messages the demo mailbox shows.
+const MAILBOX_SIZE: i64 = 100;
+
+/// `GET /demo/mailbox`: the demo's delivered mail, newest first: subject, recipient, the
+/// text part, and a link to the HTML part as the cardholder's mail program would show it.
 pub async fn mailbox(State(state): State<AppState>) -> Result<Html<String>, ApiError> {
-    let messages = state.store.mailbox(50).await?;
+    let messages = state.store.mailbox(MAILBOX_SIZE).await?;
     let items: String = messages
         .iter()
         .map(|m| {
             format!(
                 "<article style=\"border:1px solid #ccc;margin:1em 0;padding:.5em 1em\">\
-                 <p><strong>{}</strong><br>To: {} · {} · <code>{}</code></p>\
-                 <iframe sandbox srcdoc=\"{}\" style=\"width:100%;height:22em;border:0\"></iframe>\
-                 <details><summary>text</summary><pre>{}</pre></details></article>",
+                 <p><strong>{}</strong><br>To: {} · {} · <code>{}</code> · \
+                 <a href=\"/demo/mailbox/{}\">HTML</a></p><pre style=\"white-space:pre-wrap;overflow-wrap:anywhere\">{}</pre>\
+                 </article>",
                 escape_html(&m.subject),
                 escape_html(&m.recipient),
                 escape_html(&format_time(m.delivered_at, crate::model::Locale::En)),
                 escape_html(&m.kind),
-                escape_html(&m.html),
+                m.id,
                 escape_html(&m.text),
             )
         })
@@ -74,4 +77,20 @@ pub async fn mailbox(State(state): State<AppState>) -> Result<Html<String>, ApiE
          <title>mamori demo mailbox</title></head>\n<body style=\"font-family:sans-serif;\
          max-width:50em;margin:1em auto\">\n<h1>Demo mailbox</h1>\n{empty}{items}\n</body></html>\n"
     )))
+}
+
+/// `GET /demo/mailbox/{id}`: one message's HTML part, as rendered mail.
+pub async fn mailbox_message(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Html<String>, ApiError> {
+    let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
+    state
+        .store
+        .mailbox(MAILBOX_SIZE)
+        .await?
+        .into_iter()
+        .find(|m| m.id == id)
+        .map(|m| Html(m.html))
+        .ok_or(ApiError::NotFound)
 }

@@ -676,7 +676,7 @@ async fn operations_routes() {
 
 #[tokio::test]
 async fn demo_mode_delivers_to_the_mailbox() {
-    let mut server = TestServer::start_with(Options {
+    let server = TestServer::start_with(Options {
         delivery: Delivery::Mailbox,
         ..Options::default()
     })
@@ -703,7 +703,16 @@ async fn demo_mode_delivers_to_the_mailbox() {
         .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
         .unwrap()
         .to_owned();
+    let html = server
+        .http
+        .get(server.url(&format!("/demo/mailbox/{}", messages[0].id)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&code) && html.starts_with("<!DOCTYPE html>"));
     let (_, body) = server.verify(&created, &code).await;
     assert_eq!(body["outcome"], "authenticated");
-    server.mail = None;
 }

@@ -65,7 +65,9 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi));
     if state.demo_mailbox {
-        router = router.route("/demo/mailbox", get(ops::mailbox));
+        router = router
+            .route("/demo/mailbox", get(ops::mailbox))
+            .route("/demo/mailbox/{id}", get(ops::mailbox_message));
     }
     if let Some(dir) = &state.config.assets_dir {
         router = router.nest_service("/assets", ServeDir::new(dir));

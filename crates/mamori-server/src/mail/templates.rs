@@ -178,7 +178,7 @@ fn finish(
     };
     let html = format!(
         "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title></head>\
-         <body style=\"font-family:sans-serif;line-height:1.6;max-width:36em\">\n{body}\n</body></html>\n",
+         <body style=\"font-family:sans-serif;line-height:1.6;max-width:36em;overflow-wrap:anywhere\">\n{body}\n</body></html>\n",
         facts.locale.as_str(),
         escape_html(&subject),
     );
