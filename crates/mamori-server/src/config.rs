@@ -377,6 +377,15 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_documents_the_defaults() {
+        let readme = include_str!("../README.md");
+        let start = readme.find("```toml\nlisten").unwrap() + "```toml\n".len();
+        let block = &readme[start..];
+        let block = &block[..block.find("```").unwrap()];
+        assert_eq!(Config::parse(block).unwrap(), Config::default());
+    }
+
+    #[test]
     fn debug_hides_the_smtp_password() {
         let smtp = SmtpConfig {
             password: Some("hunter2".into()),
