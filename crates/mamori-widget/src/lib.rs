@@ -19,6 +19,7 @@
 //! - `fingerprint`, `graphics`: the signals of the fingerprint schema.
 //! - `guard`: event listeners and intervals removed on drop.
 //! - `js`: reading and writing plain JavaScript objects.
+//! - `browser_tests`: the flow and the fingerprint in headless Chromium, with a scripted transport.
 
 mod api;
 mod device;
@@ -32,6 +33,9 @@ mod texts;
 mod transport;
 mod ui;
 mod widget;
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod browser_tests;
 
 use std::rc::Rc;
 

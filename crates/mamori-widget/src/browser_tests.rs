@@ -1,0 +1,613 @@
+//! Browser tests (wasm-bindgen-test in headless Chromium): the fingerprint, and the whole
+//! challenge flow driven through a scripted [`Transport`], so no server is needed. The real
+//! `fetch` path is covered by the end-to-end suites against a running verifier.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use js_sys::Promise;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
+use web_sys::{Element, HtmlButtonElement, HtmlElement, HtmlInputElement};
+
+use crate::fingerprint;
+use crate::guard::Listener;
+use crate::options::{Mode, Options};
+use crate::transport::{NetworkError, Pending, Reply, Transport};
+use crate::widget::Widget;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Replies given in order, and every request kept; `hold` keeps replies back until `release`.
+#[derive(Default)]
+struct Script {
+    replies: RefCell<VecDeque<Result<Reply, NetworkError>>>,
+    sent: RefCell<Vec<(String, String)>>,
+    hold: Cell<bool>,
+    waiting: RefCell<Vec<js_sys::Function>>,
+}
+
+impl Script {
+    fn reply(&self, status: u16, json: &str) {
+        let body = js_sys::JSON::parse(json).expect("test JSON parses");
+        self.replies
+            .borrow_mut()
+            .push_back(Ok(Reply { status, body }));
+    }
+
+    fn fail(&self) {
+        self.replies.borrow_mut().push_back(Err(NetworkError));
+    }
+
+    fn release(&self) {
+        self.hold.set(false);
+        for resolve in self.waiting.borrow_mut().drain(..) {
+            resolve.call0(&JsValue::NULL).expect("resolve is callable");
+        }
+    }
+
+    fn paths(&self) -> Vec<String> {
+        self.sent.borrow().iter().map(|(p, _)| p.clone()).collect()
+    }
+
+    fn last_body(&self) -> String {
+        self.sent
+            .borrow()
+            .last()
+            .map(|(_, b)| b.clone())
+            .unwrap_or_default()
+    }
+}
+
+struct Scripted(Rc<Script>);
+
+impl Transport for Scripted {
+    fn post(&self, path: &str, body: String) -> Pending {
+        let script = Rc::clone(&self.0);
+        script.sent.borrow_mut().push((path.to_owned(), body));
+        let reply = script
+            .replies
+            .borrow_mut()
+            .pop_front()
+            .unwrap_or(Err(NetworkError));
+        let gate = script
+            .hold
+            .get()
+            .then(|| Promise::new(&mut |resolve, _| script.waiting.borrow_mut().push(resolve)));
+        Box::pin(async move {
+            if let Some(gate) = gate {
+                let _ = JsFuture::from(gate).await;
+            }
+            reply
+        })
+    }
+
+    fn abort(&self) {}
+}
+
+/// A mounted widget under test, with the events it raised.
+struct Mounted {
+    host: Element,
+    widget: Rc<Widget>,
+    script: Rc<Script>,
+    events: Rc<RefCell<Vec<(String, JsValue)>>>,
+    _listeners: Vec<Listener>,
+}
+
+impl Mounted {
+    fn find(&self, name: &str) -> HtmlElement {
+        self.host
+            .query_selector("[data-mamori=root]")
+            .expect("valid selector")
+            .expect("root is mounted")
+            .shadow_root()
+            .expect("open shadow root")
+            .query_selector(&format!("[data-mamori={name}]"))
+            .expect("valid selector")
+            .unwrap_or_else(|| panic!("no [data-mamori={name}]"))
+            .unchecked_into()
+    }
+
+    fn input(&self) -> HtmlInputElement {
+        self.find("code").unchecked_into()
+    }
+
+    fn button(&self, name: &str) -> HtmlButtonElement {
+        self.find(name).unchecked_into()
+    }
+
+    fn text(&self, name: &str) -> String {
+        self.find(name).text_content().unwrap_or_default()
+    }
+
+    fn event_names(&self) -> Vec<String> {
+        self.events
+            .borrow()
+            .iter()
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    fn detail(&self, name: &str, field: &str) -> JsValue {
+        let events = self.events.borrow();
+        let (_, detail) = events
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no {name} event"));
+        js_sys::Reflect::get(detail, &field.into()).expect("detail is an object")
+    }
+
+    async fn enter(&self, code: &str) {
+        self.input().set_value(code);
+        self.button("submit").click();
+        settle().await;
+    }
+}
+
+fn options(lang: Option<&str>, mode: Mode) -> Options {
+    Options {
+        verifier: "https://verifier.test".into(),
+        authentication: "au_test".into(),
+        client_secret: "cs_test".into(),
+        lang: lang.map(str::to_owned),
+        mode,
+        theme: vec![("--mamori-accent".into(), "#123456".into())],
+    }
+}
+
+fn challenge_json(expires_in: f64, resend_in: f64) -> String {
+    let now = js_sys::Date::now() / 1000.0;
+    format!(
+        r#"{{"outcome":"challenge","challenge":{{"masked_email":"t***@example.com","code_length":6,
+            "expires_at":{},"attempts_left":5,"resends_left":3,"resend_available_at":{},
+            "locale":"en"}}}}"#,
+        now + expires_in,
+        now + resend_in
+    )
+}
+
+const AUTHENTICATED: &str =
+    r#"{"outcome":"authenticated","status":"Y","result_token":"rt.y","device_token":"dt.new"}"#;
+
+/// Mounts with the device step answered by `device` (status, JSON).
+async fn mount(device: (u16, &str), lang: Option<&str>, mode: Mode) -> Mounted {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let host = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&host).unwrap();
+    let script = Rc::new(Script::default());
+    script.reply(device.0, device.1);
+    let events: Rc<RefCell<Vec<(String, JsValue)>>> = Rc::default();
+    let listeners = [
+        "mamori:ready",
+        "mamori:challenge",
+        "mamori:resend",
+        "mamori:result",
+        "mamori:error",
+        "mamori:expired",
+        "mamori:cancel",
+    ]
+    .into_iter()
+    .map(|name| {
+        let events = Rc::clone(&events);
+        Listener::new(&host, name, move |event| {
+            let detail = event.unchecked_into::<web_sys::CustomEvent>().detail();
+            events.borrow_mut().push((name.to_owned(), detail));
+        })
+    })
+    .collect();
+    let transport = Box::new(Scripted(Rc::clone(&script)));
+    let widget = Widget::start(&host, &options(lang, mode), transport).expect("mounts");
+    settle().await;
+    Mounted {
+        host,
+        widget,
+        script,
+        events,
+        _listeners: listeners,
+    }
+}
+
+async fn sleep(millis: i32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis)
+            .unwrap();
+    });
+    JsFuture::from(promise).await.unwrap();
+}
+
+/// Lets spawned futures and the microtasks they queue run.
+async fn settle() {
+    sleep(20).await;
+}
+
+#[wasm_bindgen_test]
+fn fingerprint_has_schema_components_and_is_stable() {
+    let first = fingerprint::collect();
+    let second = fingerprint::collect();
+    let ids: Vec<&str> = first.values.iter().map(|(id, _)| *id).collect();
+    for id in &ids {
+        assert!(
+            mamori_core::fingerprint::component(id).is_some(),
+            "{id} is not in the schema"
+        );
+    }
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "an id was collected twice");
+    // Headless Chromium offers every signal but, without a GPU, possibly WebGL.
+    let optional = ["webgl_renderer", "webgl_vendor"];
+    for component in mamori_core::fingerprint::SCHEMA {
+        assert!(
+            ids.contains(&component.id) || optional.contains(&component.id),
+            "{} missing",
+            component.id
+        );
+    }
+    assert_eq!(first.browser, mamori_core::fingerprint::Browser::Chromium);
+    assert_eq!(first.values, second.values, "two runs differ");
+}
+
+/// Not an assertion on speed (speed lives in benchmarks): prints the median collection time
+/// for the report, next to the other results.
+#[wasm_bindgen_test]
+fn fingerprint_timing_is_reported() {
+    let performance = web_sys::window().unwrap().performance().unwrap();
+    let mut times: Vec<f64> = (0..21)
+        .map(|_| {
+            let start = performance.now();
+            let collected = fingerprint::collect();
+            assert!(!collected.values.is_empty());
+            performance.now() - start
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    console_log!(
+        "mamori-fingerprint: median {:.2} ms, min {:.2} ms, max {:.2} ms over {} runs",
+        times[times.len() / 2],
+        times[0],
+        times[times.len() - 1],
+        times.len()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn device_step_sends_the_fingerprint_and_frictionless_ends_it() {
+    let m = mount(
+        (
+            200,
+            r#"{"outcome":"frictionless","status":"Y","result_token":"rt.f"}"#,
+        ),
+        Some("en"),
+        Mode::Inline,
+    )
+    .await;
+    assert_eq!(m.script.paths(), ["/v1/authentications/au_test/device"]);
+    let body = js_sys::JSON::parse(&m.script.last_body()).unwrap();
+    let fingerprint = js_sys::Reflect::get(&body, &"fingerprint".into()).unwrap();
+    let components = js_sys::Reflect::get(&fingerprint, &"components".into()).unwrap();
+    let timezone = js_sys::Reflect::get(&components, &"timezone".into()).unwrap();
+    assert_eq!(timezone.as_string().map(|h| h.len()), Some(32));
+    assert_eq!(m.event_names(), ["mamori:ready", "mamori:result"]);
+    assert_eq!(
+        m.detail("mamori:result", "resultToken")
+            .as_string()
+            .as_deref(),
+        Some("rt.f")
+    );
+    assert!(m.find("challenge").hidden(), "no challenge shown");
+    m.widget.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn challenge_renders_and_accepts_a_typed_code() {
+    let m = mount(
+        (200, &challenge_json(600.0, 30.0)),
+        Some("en"),
+        Mode::Inline,
+    )
+    .await;
+    assert!(!m.find("challenge").hidden());
+    assert_eq!(m.text("title"), "Confirm it's you");
+    assert!(m.text("intro").contains("t***@example.com"));
+    assert_eq!(m.text("status"), "Code sent.");
+    assert_eq!(
+        m.find("status").get_attribute("aria-live").as_deref(),
+        Some("polite")
+    );
+    let input = m.input();
+    assert_eq!(input.get_attribute("inputmode").as_deref(), Some("numeric"));
+    assert_eq!(
+        input.get_attribute("autocomplete").as_deref(),
+        Some("one-time-code")
+    );
+    assert_eq!(
+        m.detail("mamori:challenge", "maskedEmail")
+            .as_string()
+            .as_deref(),
+        Some("t***@example.com")
+    );
+
+    m.script.reply(200, AUTHENTICATED);
+    m.enter("123456").await;
+    assert_eq!(m.script.last_body(), r#"{"code":"123456"}"#);
+    assert_eq!(
+        m.detail("mamori:result", "status").as_string().as_deref(),
+        Some("Y")
+    );
+    assert_eq!(
+        m.detail("mamori:result", "resultToken")
+            .as_string()
+            .as_deref(),
+        Some("rt.y")
+    );
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    assert_eq!(
+        storage
+            .get_item("mamori.device.verifier.test")
+            .unwrap()
+            .as_deref(),
+        Some("dt.new")
+    );
+    assert_eq!(m.text("status"), "Confirmed.");
+    m.widget.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn pasted_and_full_width_codes_are_normalised() {
+    for (entered, sent) in [
+        ("123-456", "123456"),
+        (" 98 76 54 ", "987654"),
+        ("１２３ ４５６", "123456"),
+    ] {
+        let m = mount(
+            (200, &challenge_json(600.0, 30.0)),
+            Some("en"),
+            Mode::Inline,
+        )
+        .await;
+        m.script.reply(200, AUTHENTICATED);
+        m.enter(entered).await;
+        assert_eq!(
+            m.script.last_body(),
+            format!(r#"{{"code":"{sent}"}}"#),
+            "{entered}"
+        );
+        m.widget.destroy();
+    }
+}
+
+#[wasm_bindgen_test]
+async fn errors_are_announced_and_nothing_is_sent_for_a_malformed_code() {
+    let m = mount(
+        (200, &challenge_json(600.0, 30.0)),
+        Some("en"),
+        Mode::Inline,
+    )
+    .await;
+    m.enter("12ab56").await;
+    assert_eq!(m.script.paths().len(), 1, "a malformed code is not sent");
+    assert_eq!(m.text("status"), "Enter the 6-digit code from the email.");
+    assert_eq!(
+        m.input().get_attribute("aria-invalid").as_deref(),
+        Some("true")
+    );
+
+    m.script
+        .reply(200, r#"{"outcome":"wrong_code","attempts_left":4}"#);
+    m.enter("111111").await;
+    assert_eq!(m.text("status"), "Wrong code, 4 tries left.");
+    assert_eq!(m.input().value(), "", "the wrong code is cleared");
+
+    m.script.fail();
+    m.enter("222222").await;
+    assert!(m.text("status").starts_with("Connection problem"));
+    assert_eq!(
+        m.detail("mamori:error", "code").as_string().as_deref(),
+        Some("network")
+    );
+    assert_eq!(m.detail("mamori:error", "fatal").as_bool(), Some(false));
+    assert!(!m.button("submit").disabled(), "the cardholder can retry");
+
+    m.script.reply(200, AUTHENTICATED);
+    m.enter("222222").await;
+    assert_eq!(
+        m.detail("mamori:result", "status").as_string().as_deref(),
+        Some("Y")
+    );
+    m.widget.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_code_in_flight_is_never_sent_twice() {
+    let m = mount(
+        (200, &challenge_json(600.0, 30.0)),
+        Some("en"),
+        Mode::Inline,
+    )
+    .await;
+    m.script.hold.set(true);
+    m.script.reply(200, AUTHENTICATED);
+    m.enter("123456").await;
+    assert!(
+        m.button("submit").disabled(),
+        "submit is disabled while in flight"
+    );
+    m.button("submit").click();
+    m.input().set_value("123456");
+    m.button("resend").click();
+    settle().await;
+    assert_eq!(m.script.paths().len(), 2, "device step and one verify");
+    m.script.release();
+    settle().await;
+    assert_eq!(
+        m.event_names()
+            .iter()
+            .filter(|n| *n == "mamori:result")
+            .count(),
+        1
+    );
+    m.widget.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn origin_not_allowed_is_a_clear_fatal_error() {
+    let m = mount(
+        (
+            403,
+            r#"{"error":"origin_not_allowed","message":"origin not allowed"}"#,
+        ),
+        Some("en"),
+        Mode::Inline,
+    )
+    .await;
+    assert!(m.text("status").contains("not registered"));
+    assert_eq!(
+        m.detail("mamori:error", "code").as_string().as_deref(),
+        Some("origin_not_allowed")
+    );
+    assert_eq!(m.detail("mamori:error", "fatal").as_bool(), Some(true));
+    m.widget.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn expiry_counts_down_and_is_announced() {
+    let m = mount((200, &challenge_json(2.5, 30.0)), Some("en"), Mode::Inline).await;
+    assert_eq!(m.text("countdown"), "Code expires in 0:03");
+    sleep(1100).await;
+    assert_eq!(m.text("countdown"), "Code expires in 0:02");
+    sleep(2000).await;
+    assert_eq!(m.text("countdown"), "Code expires in 0:00");
+    assert_eq!(m.text("status"), "The code has expired. Send a new code.");
+    assert!(m.event_names().contains(&"mamori:expired".to_owned()));
+    assert!(m.button("submit").disabled());
+    m.widget.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn resend_is_disabled_during_its_cooldown() {
+    let m = mount((200, &challenge_json(600.0, 1.5)), Some("en"), Mode::Inline).await;
+    let resend = m.button("resend");
+    assert!(resend.disabled());
+    assert_eq!(resend.text_content().as_deref(), Some("New code in 2 s"));
+    resend.click();
+    settle().await;
+    assert_eq!(m.script.paths().len(), 1, "no resend during the cooldown");
+    sleep(2000).await;
+    assert!(!resend.disabled());
+    assert_eq!(resend.text_content().as_deref(), Some("Send a new code"));
+    m.script.reply(
+        200,
+        &challenge_json(600.0, 30.0).replace(r#""outcome":"challenge","#, ""),
+    );
+    resend.click();
+    settle().await;
+    assert_eq!(
+        m.script.paths()[1],
+        "/v1/authentications/au_test/challenge/resend"
+    );
+    assert_eq!(m.text("status"), "A new code was sent.");
+    assert!(m.event_names().contains(&"mamori:resend".to_owned()));
+    assert!(resend.disabled(), "a new cooldown");
+    m.widget.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn destroy_removes_nodes_listeners_and_timers() {
+    let m = mount(
+        (200, &challenge_json(600.0, 30.0)),
+        Some("en"),
+        Mode::Inline,
+    )
+    .await;
+    let input = m.input();
+    let submit = m.button("submit");
+    m.widget.destroy();
+    m.widget.destroy();
+    assert_eq!(m.host.child_element_count(), 0, "every node is gone");
+    // A detached button still dispatches clicks; no listener may answer them any more.
+    input.set_value("123456");
+    submit.click();
+    sleep(1100).await;
+    assert_eq!(m.script.paths().len(), 1, "nothing sent after destroy");
+    assert_eq!(m.event_names(), ["mamori:ready", "mamori:challenge"]);
+}
+
+#[wasm_bindgen_test]
+async fn japanese_and_english_texts() {
+    let ja = mount(
+        (200, &challenge_json(600.0, 30.0)),
+        Some("ja"),
+        Mode::Inline,
+    )
+    .await;
+    assert_eq!(ja.text("title"), "ご本人確認");
+    assert_eq!(ja.text("label"), "確認コード");
+    assert_eq!(ja.text("status"), "確認コードを送信しました。");
+    assert!(ja.text("countdown").starts_with("有効期限まで"));
+    ja.script
+        .reply(200, r#"{"outcome":"wrong_code","attempts_left":2}"#);
+    ja.enter("111111").await;
+    assert_eq!(
+        ja.text("status"),
+        "コードが正しくありません。残り2回入力できます。"
+    );
+    ja.widget.destroy();
+
+    let html = web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .document_element()
+        .unwrap();
+    html.set_attribute("lang", "ja-JP").unwrap();
+    let from_page = mount((200, &challenge_json(600.0, 30.0)), None, Mode::Inline).await;
+    assert_eq!(from_page.text("submit"), "確認する");
+    from_page.widget.destroy();
+    html.set_attribute("lang", "en").unwrap();
+    let en = mount((200, &challenge_json(600.0, 30.0)), None, Mode::Inline).await;
+    assert_eq!(en.text("submit"), "Verify");
+    en.widget.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn dialog_opens_for_a_challenge_and_escape_cancels() {
+    let m = mount(
+        (200, &challenge_json(600.0, 30.0)),
+        Some("en"),
+        Mode::Dialog,
+    )
+    .await;
+    let dialog: web_sys::HtmlDialogElement = m.find("frame").unchecked_into();
+    assert!(dialog.open());
+    m.script.reply(
+        200,
+        r#"{"outcome":"cancelled","status":"N","result_token":"rt.n"}"#,
+    );
+    let escape = web_sys::Event::new_with_event_init_dict("cancel", &{
+        let init = web_sys::EventInit::new();
+        init.set_cancelable(true);
+        init
+    })
+    .unwrap();
+    dialog.dispatch_event(&escape).unwrap();
+    settle().await;
+    assert_eq!(m.script.paths()[1], "/v1/authentications/au_test/cancel");
+    assert_eq!(
+        m.detail("mamori:cancel", "status").as_string().as_deref(),
+        Some("N")
+    );
+    assert_eq!(
+        m.detail("mamori:result", "resultToken")
+            .as_string()
+            .as_deref(),
+        Some("rt.n")
+    );
+    assert!(!dialog.open());
+    m.widget.destroy();
+}
