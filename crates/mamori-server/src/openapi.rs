@@ -18,6 +18,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/readyz"),
     ("get", "/metrics"),
     ("get", "/openapi.json"),
+    ("get", "/demo/mailbox"),
+    ("get", "/demo/mailbox/{n}"),
+    ("get", "/assets/{path}"),
 ];
 
 fn error_response(description: &str) -> Value {
@@ -116,7 +119,15 @@ pub fn document(server: &str) -> Value {
             "/readyz": {"get": {"summary": "Readiness: the database answers.",
                 "responses": {"200": {"description": "Ready."}, "503": error_response("unavailable.")}}},
             "/metrics": {"get": {"summary": "Prometheus metrics.", "responses": {"200": text("Text exposition format 0.0.4.")}}},
-            "/openapi.json": {"get": {"summary": "This document.", "responses": {"200": {"description": "OpenAPI 3.1."}}}}
+            "/openapi.json": {"get": {"summary": "This document.", "responses": {"200": {"description": "OpenAPI 3.1."}}}},
+            "/demo/mailbox": {"get": {"summary": "Demo only (mail.delivery = mailbox): delivered mail, newest first.",
+                "responses": {"200": html("The mailbox."), "404": error_response("not_found outside the demo.")}}},
+            "/demo/mailbox/{n}": {"get": {"summary": "Demo only: one message's HTML part.",
+                "parameters": [{"name": "n", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": {"200": html("The message."), "404": error_response("not_found.")}}},
+            "/assets/{path}": {"get": {"summary": "Static files from assets_dir, when configured.",
+                "parameters": [{"name": "path", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "The file, with its MIME type."}, "404": {"description": "No such file."}}}}
         },
         "components": {
             "securitySchemes": {

@@ -675,6 +675,37 @@ async fn operations_routes() {
 }
 
 #[tokio::test]
+async fn assets_are_served_with_their_types() {
+    let (state, dir) = oneshot_state(Delivery::Smtp).await;
+    let assets = dir.path().join("www");
+    std::fs::create_dir(&assets).unwrap();
+    std::fs::write(assets.join("widget.js"), "export {};").unwrap();
+    std::fs::write(assets.join("widget_bg.wasm"), b"\0asm").unwrap();
+    let mut config = (*state.config).clone();
+    config.assets_dir = Some(assets);
+    let state = mamori_server::AppState {
+        config: Arc::new(config),
+        ..state
+    };
+    let app = mamori_server::app(state);
+    let (status, headers, body) = call(app.clone(), "/assets/widget.js").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "export {};"));
+    assert_eq!(headers["content-type"], "text/javascript");
+    assert_eq!(headers["cache-control"], "public, max-age=300");
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("'wasm-unsafe-eval'")
+    );
+    let (status, headers, _) = call(app.clone(), "/assets/widget_bg.wasm").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "application/wasm");
+    let (status, _, _) = call(app, "/assets/missing.js").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn demo_mode_delivers_to_the_mailbox() {
     let server = TestServer::start_with(Options {
         delivery: Delivery::Mailbox,

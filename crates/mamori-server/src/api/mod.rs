@@ -67,7 +67,7 @@ pub fn app(state: AppState) -> Router {
     if state.demo_mailbox {
         router = router
             .route("/demo/mailbox", get(ops::mailbox))
-            .route("/demo/mailbox/{id}", get(ops::mailbox_message));
+            .route("/demo/mailbox/{n}", get(ops::mailbox_message));
     }
     if let Some(dir) = &state.config.assets_dir {
         router = router.nest_service("/assets", ServeDir::new(dir));
