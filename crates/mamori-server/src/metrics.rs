@@ -29,7 +29,8 @@ struct Histogram {
 const COUNTERS: &[(&str, &str)] = &[
     (
         "mamori_authentications_total",
-        "Authentications by outcome (created, frictionless, challenge, rejected, authenticated, failed, expired, cancelled).",
+        "Authentications by outcome (created, frictionless, challenge, rejected, authenticated, \
+         failed, expired, cancelled).",
     ),
     (
         "mamori_challenge_results_total",

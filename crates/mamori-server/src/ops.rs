@@ -56,7 +56,8 @@ pub async fn mailbox(State(state): State<AppState>) -> Result<Html<String>, ApiE
             format!(
                 "<article style=\"border:1px solid #ccc;margin:1em 0;padding:.5em 1em\">\
                  <p><strong>{}</strong><br>To: {} · {} · <code>{}</code> · \
-                 <a href=\"/demo/mailbox/{}\">HTML</a></p><pre style=\"white-space:pre-wrap;overflow-wrap:anywhere\">{}</pre>\
+                 <a href=\"/demo/mailbox/{}\">HTML</a></p>\
+                 <pre style=\"white-space:pre-wrap;overflow-wrap:anywhere\">{}</pre>\
                  </article>",
                 escape_html(&m.subject),
                 escape_html(&m.recipient),

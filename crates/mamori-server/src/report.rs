@@ -80,7 +80,8 @@ pub async fn show(
     } else {
         // The form posts back to this same URL, token included.
         format!(
-            "<form method=\"post\"><button type=\"submit\" style=\"font-size:1.1em;padding:.6em 1.2em\">{}</button></form>",
+            "<form method=\"post\"><button type=\"submit\" \
+             style=\"font-size:1.1em;padding:.6em 1.2em\">{}</button></form>",
             escape_html(button)
         )
     };

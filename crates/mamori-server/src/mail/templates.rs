@@ -67,7 +67,10 @@ pub fn code_mail(facts: &PurchaseFacts<'_>, code: &str, expires_at: i64) -> NewM
         ),
         Locale::En => (
             format!("Your verification code for {}", facts.merchant),
-            format!("Here is your verification code for a purchase of {amount} at {}.", facts.merchant),
+            format!(
+                "Here is your verification code for a purchase of {amount} at {}.",
+                facts.merchant
+            ),
             format!("It is valid until {expiry} and can be used once."),
             "Do not share it with anyone. Your card issuer and the shop will never ask for it."
                 .to_owned(),
@@ -127,7 +130,8 @@ pub fn alert_mail(facts: &PurchaseFacts<'_>, alert: Alert) -> NewMail {
             let (subject, what) = match alert {
                 Alert::ChallengeFailed => (
                     "Important: verification code entered wrongly too many times",
-                    "The verification code was entered wrongly too many times, so the purchase was stopped.",
+                    "The verification code was entered wrongly too many times, so the purchase \
+                     was stopped.",
                 ),
                 Alert::Rejected => (
                     "Important: a purchase with your card was declined",
@@ -178,7 +182,8 @@ fn finish(
     };
     let html = format!(
         "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title></head>\
-         <body style=\"font-family:sans-serif;line-height:1.6;max-width:36em;overflow-wrap:anywhere\">\n{body}\n</body></html>\n",
+         <body style=\"font-family:sans-serif;line-height:1.6;max-width:36em;\
+         overflow-wrap:anywhere\">\n{body}\n</body></html>\n",
         facts.locale.as_str(),
         escape_html(&subject),
     );

@@ -499,6 +499,28 @@ async fn wrong_codes_are_counted_atomically(store: &Arc<dyn Store>) -> Result<()
         !try_code(store.as_ref(), &id, NOW, &[9; 32]).await?,
         "the right code after failure must not be accepted"
     );
+    let query = HistoryQuery {
+        authentication_id: "au_next",
+        cardholder_id: Some("ch_wrong"),
+        device_id: None,
+        ip: None,
+        short_since: NOW - 3600,
+        long_since: NOW - 86_400,
+    };
+    let h = store.history(&query).await?;
+    ensure!(
+        (
+            h.failed_challenges,
+            h.wrong_codes,
+            h.card_recent,
+            h.ip_recent
+        ) == (1, 5, 1, 0),
+        "history after a failed challenge: {h:?}"
+    );
+    ensure!(
+        h.last_timezone.is_none() && h.usual_max_amount.is_none(),
+        "nothing succeeded on this card: {h:?}"
+    );
     // Exactly one alert was queued besides the code mail.
     let claimed = store.claim_mail(NOW + 10_000, 60, 100).await?;
     let alerts = claimed.iter().filter(|m| m.kind == "alert_failed").count();

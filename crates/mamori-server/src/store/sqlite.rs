@@ -545,100 +545,51 @@ impl Store for SqliteStore {
     }
 
     async fn history(&self, q: &HistoryQuery<'_>) -> Result<History, StoreError> {
-        let count = |sql: &'static str, key: Option<&str>, since: i64| {
-            let pool = self.pool.clone();
-            let key = key.map(str::to_owned);
-            let id = q.authentication_id.to_owned();
-            async move {
-                let Some(key) = key else { return Ok(0) };
-                sqlx::query(sql)
-                    .bind(key)
-                    .bind(since)
-                    .bind(id)
-                    .fetch_one(&pool)
-                    .await
-                    .and_then(|row| row.try_get::<i64, _>(0))
-                    .map_err(db)
-            }
-        };
-        let card_recent = count(
-            "SELECT COUNT(*) FROM authentications WHERE cardholder_id = ? AND created_at >= ? \
-             AND id <> ?",
-            q.cardholder_id,
-            q.short_since,
+        // One round trip: every count is a scalar subquery. A `NULL` key (no card, no device,
+        // no address) matches no row, so its counts are zero.
+        let row = sqlx::query(
+            "SELECT \
+             (SELECT COUNT(*) FROM authentications \
+                WHERE cardholder_id = ?1 AND created_at >= ?2 AND id <> ?3) AS card_recent, \
+             (SELECT COUNT(*) FROM authentications \
+                WHERE device_id = ?4 AND created_at >= ?2 AND id <> ?3) AS device_recent, \
+             (SELECT COUNT(*) FROM authentications \
+                WHERE ip = ?5 AND created_at >= ?2 AND id <> ?3) AS ip_recent, \
+             (SELECT COUNT(*) FROM authentications WHERE cardholder_id = ?1 \
+                AND created_at >= ?6 AND id <> ?3 AND state = 'failed') AS failed_challenges, \
+             (SELECT COALESCE(SUM(attempts), 0) FROM authentications \
+                WHERE cardholder_id = ?1 AND created_at >= ?6 AND id <> ?3) AS wrong_codes, \
+             (SELECT COUNT(*) FROM fraud_reports \
+                WHERE cardholder_id = ?1 AND resolved_at IS NULL) AS open_reports, \
+             (SELECT MAX(amount) FROM authentications \
+                WHERE cardholder_id = ?1 AND state = 'succeeded' AND id <> ?3) AS usual_max, \
+             (SELECT language FROM authentications WHERE cardholder_id = ?1 \
+                AND state = 'succeeded' AND id <> ?3 ORDER BY finished_at DESC LIMIT 1) \
+                AS last_language, \
+             (SELECT timezone FROM authentications WHERE cardholder_id = ?1 \
+                AND state = 'succeeded' AND id <> ?3 ORDER BY finished_at DESC LIMIT 1) \
+                AS last_timezone",
         )
-        .await?;
-        let device_recent = count(
-            "SELECT COUNT(*) FROM authentications WHERE device_id = ? AND created_at >= ? \
-             AND id <> ?",
-            q.device_id,
-            q.short_since,
-        )
-        .await?;
-        let ip_recent = count(
-            "SELECT COUNT(*) FROM authentications WHERE ip = ? AND created_at >= ? AND id <> ?",
-            q.ip,
-            q.short_since,
-        )
-        .await?;
-        let failed_challenges = count(
-            "SELECT COUNT(*) FROM authentications WHERE cardholder_id = ? AND created_at >= ? \
-             AND id <> ? AND state = 'failed'",
-            q.cardholder_id,
-            q.long_since,
-        )
-        .await?;
-        let wrong_codes = count(
-            "SELECT COALESCE(SUM(attempts), 0) FROM authentications WHERE cardholder_id = ? \
-             AND created_at >= ? AND id <> ?",
-            q.cardholder_id,
-            q.long_since,
-        )
-        .await?;
-        let mut history = History {
-            card_recent,
-            device_recent,
-            ip_recent,
-            failed_challenges,
-            wrong_codes,
-            ..History::default()
-        };
-        if let Some(card) = q.cardholder_id {
-            history.open_report = sqlx::query(
-                "SELECT COUNT(*) FROM fraud_reports WHERE cardholder_id = ? \
-                 AND resolved_at IS NULL",
-            )
-            .bind(card)
-            .fetch_one(&self.pool)
-            .await
-            .and_then(|row| row.try_get::<i64, _>(0))
-            .map_err(db)?
-                > 0;
-            history.usual_max_amount = sqlx::query(
-                "SELECT MAX(amount) FROM authentications WHERE cardholder_id = ? \
-                 AND state = 'succeeded' AND id <> ?",
-            )
-            .bind(card)
-            .bind(q.authentication_id)
-            .fetch_one(&self.pool)
-            .await
-            .and_then(|row| row.try_get(0))
-            .map_err(db)?;
-            if let Some(row) = sqlx::query(
-                "SELECT language, timezone FROM authentications WHERE cardholder_id = ? \
-                 AND state = 'succeeded' AND id <> ? ORDER BY finished_at DESC LIMIT 1",
-            )
-            .bind(card)
-            .bind(q.authentication_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?
-            {
-                history.last_language = row.try_get("language").map_err(db)?;
-                history.last_timezone = row.try_get("timezone").map_err(db)?;
-            }
-        }
-        Ok(history)
+        .bind(q.cardholder_id)
+        .bind(q.short_since)
+        .bind(q.authentication_id)
+        .bind(q.device_id)
+        .bind(q.ip)
+        .bind(q.long_since)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(History {
+            card_recent: row.try_get("card_recent").map_err(db)?,
+            device_recent: row.try_get("device_recent").map_err(db)?,
+            ip_recent: row.try_get("ip_recent").map_err(db)?,
+            failed_challenges: row.try_get("failed_challenges").map_err(db)?,
+            wrong_codes: row.try_get("wrong_codes").map_err(db)?,
+            open_report: row.try_get::<i64, _>("open_reports").map_err(db)? > 0,
+            usual_max_amount: row.try_get("usual_max").map_err(db)?,
+            last_language: row.try_get("last_language").map_err(db)?,
+            last_timezone: row.try_get("last_timezone").map_err(db)?,
+        })
     }
 
     async fn record_device_step(
