@@ -749,3 +749,63 @@ async fn demo_mode_delivers_to_the_mailbox() {
     let (_, body) = server.verify(&created, &code).await;
     assert_eq!(body["outcome"], "authenticated");
 }
+
+#[tokio::test]
+async fn rotated_keys_overlap_then_retire() {
+    let server = TestServer::start().await;
+    let new_secret = [42u8; 32];
+    server
+        .store
+        .rotate_key(
+            &mamori_server::model::MerchantKey {
+                kid: "k2".into(),
+                merchant_id: MERCHANT.into(),
+                secret: new_secret.to_vec(),
+                created_at: START + 1,
+                retire_at: None,
+            },
+            START + 100,
+        )
+        .await
+        .unwrap();
+    let new_key = mamori_core::token::encode_secret_key("k2", &new_secret);
+    let body = json!({"card_number": CARD, "amount": 100, "currency": "JPY", "order_ref": "o"});
+    let create = |key: String| {
+        let request = server
+            .http
+            .post(server.url("/v1/authentications"))
+            .bearer_auth(key)
+            .json(&body);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(
+        create(server.merchant_key.clone()).await,
+        201,
+        "old key in the overlap"
+    );
+    assert_eq!(create(new_key.clone()).await, 201);
+
+    // Results are signed with the newest key.
+    let created = server.create(CARD_UNKNOWN, 100, "01").await;
+    let (_, answer) = server
+        .widget(
+            &created,
+            "/device",
+            json!({"fingerprint": fingerprint("x")}),
+        )
+        .await;
+    let token = answer["result_token"].as_str().unwrap();
+    let keys = mamori_core::token::KeySet::from(
+        mamori_core::token::SigningKey::new("k2", &new_secret).unwrap(),
+    );
+    let validation = mamori_core::token::Validation::result(MERCHANT, START as u64);
+    assert!(mamori_core::token::verify_result(token, &keys, &validation, None).is_ok());
+
+    server.clock.advance(100);
+    assert_eq!(
+        create(server.merchant_key.clone()).await,
+        401,
+        "old key after retirement"
+    );
+    assert_eq!(create(new_key).await, 201);
+}

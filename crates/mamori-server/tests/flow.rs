@@ -534,3 +534,28 @@ async fn failed_deliveries_are_retried_with_backoff() {
         vec!["holder0@example.com", "holder1@example.com"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_device_steps_start_one_challenge() {
+    let server = std::sync::Arc::new(TestServer::start().await);
+    let created = std::sync::Arc::new(server.create(CARD, 5000, "01").await);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (server, created) = (server.clone(), created.clone());
+        tasks.spawn(async move { server.device(&created, &fingerprint("x"), None).await });
+    }
+    while let Some(answer) = tasks.join_next().await {
+        assert_eq!(answer.unwrap()["outcome"], "challenge");
+    }
+    let metrics = server
+        .http
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap();
+    let metrics = metrics.text().await.unwrap();
+    assert!(
+        metrics.contains("mamori_authentications_total{outcome=\"challenge\"} 1\n"),
+        "{metrics}"
+    );
+}

@@ -394,8 +394,18 @@ pub async fn device(
         .record_device_step(&auth.id, now, &step, &next, mail.as_ref())
         .await?;
     if !moved {
-        // A concurrent device step won; answer what it decided.
-        return Err(ApiError::AuthenticationFinished);
+        // A concurrent device step won. If it started a challenge, show that challenge (no
+        // second code); anything else is final.
+        let current = state.store.authentication(&auth.id).await?;
+        return match (current, &cardholder) {
+            (Some(current), Some(cardholder)) if current.state == AuthState::Challenging => {
+                Ok(Json(json!({
+                    "outcome": "challenge",
+                    "challenge": challenge_json(&state, &current, cardholder),
+                })))
+            }
+            _ => Err(ApiError::AuthenticationFinished),
+        };
     }
     if mail.is_some() {
         state.outbox_wake.notify_one();
