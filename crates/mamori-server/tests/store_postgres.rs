@@ -301,6 +301,52 @@ async fn outbox_workers_on_two_instances_claim_disjoint_mail() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_skips_mail_another_worker_holds_instead_of_waiting() {
+    let db = TestDb::create().await;
+    let store = PostgresStore::open(&db.url).await.unwrap();
+    for n in 0..4 {
+        store
+            .enqueue_mail(&mail(&format!("m{n}")), NOW)
+            .await
+            .unwrap();
+    }
+    // Another worker, mid-claim: it holds the two oldest rows and does not let go.
+    let mut other = db.connect().await;
+    sqlx::query("BEGIN").execute(&mut other).await.unwrap();
+    let held: Vec<i64> = sqlx::query("SELECT id FROM outbox ORDER BY id LIMIT 2 FOR UPDATE")
+        .fetch_all(&mut other)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    // Waiting for those rows would last as long as the other transaction: for ever here, so
+    // the time limit only turns a hang into a failure.
+    let claimed = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        store.claim_mail(NOW, 60, 10),
+    )
+    .await
+    .expect("the claim must skip locked rows, not wait for them")
+    .unwrap();
+    let claimed: Vec<i64> = claimed.iter().map(|m| m.id).collect();
+    assert_eq!(claimed.len(), 2, "{claimed:?}");
+    assert!(
+        claimed.iter().all(|id| !held.contains(id)),
+        "{claimed:?} vs {held:?}"
+    );
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    let rest: Vec<i64> = store
+        .claim_mail(NOW, 60, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(rest, held, "released rows are claimable");
+}
+
 #[tokio::test]
 async fn the_url_scheme_picks_the_backend() {
     let db = TestDb::create().await;

@@ -948,7 +948,8 @@ impl Store for PostgresStore {
         // workers claiming at once take disjoint batches without waiting for each other.
         // `MATERIALIZED` makes it run once, before the update. A row another claim updated and
         // committed after this statement's snapshot is re-checked against the CTE's `WHERE`
-        // when it is locked, so it is not claimed again within its lease.
+        // when it is locked, so it is not claimed again within its lease; the update repeats
+        // the conditions so that this holds even if the locking clause were ever dropped.
         sqlx::query(
             "WITH due AS MATERIALIZED ( \
                  SELECT id FROM outbox WHERE sent_at IS NULL AND NOT failed \
@@ -956,6 +957,8 @@ impl Store for PostgresStore {
                  ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) \
              UPDATE outbox SET attempts = outbox.attempts + 1, claimed_until = $1 \
              FROM due WHERE outbox.id = due.id \
+             AND outbox.sent_at IS NULL AND NOT outbox.failed \
+             AND (outbox.claimed_until IS NULL OR outbox.claimed_until <= $2) \
              RETURNING outbox.id, kind, recipient, subject, text_body, html_body, attempts",
         )
         .bind(now + lease)
