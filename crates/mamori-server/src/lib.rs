@@ -11,8 +11,9 @@
 //!   merchant and widget routes.
 //! - [`error`]: [`ApiError`], the one error type, rendered as `{"error","message"}`.
 //! - [`risk`]: the risk engine, a pure function from evidence to a decision.
-//! - [`store`]: persistence behind the [`store::Store`] trait, the SQLite backend and the
-//!   conformance suite every backend passes.
+//! - [`store`]: persistence behind the [`store::Store`] trait, chosen by the database URL: SQLite
+//!   (embedded, the default) or PostgreSQL (several instances over one database), and the
+//!   conformance suite both pass.
 //! - [`mail`]: the transactional outbox, its delivery worker, SMTP and the demo mailbox;
 //!   [`mail::templates`] renders the code mail and fraud alerts in Japanese and English.
 //! - [`report`]: the cardholder's "I did not make this purchase" page.

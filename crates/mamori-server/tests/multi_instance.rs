@@ -11,7 +11,6 @@
 // allows it in `#[test]` functions but cannot see that helpers are test code too).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod postgres_db;
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,9 +24,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use mamori_core::token::{
     self, ExpectedOrder, KeySet, Reason, SigningKey, TransStatus, Validation,
 };
-use postgres_db::TestDb;
 use serde_json::{Value, json};
 use sqlx::Row;
+use support::postgres_db::TestDb;
 use support::{CARD, ORIGIN, ReceivedMail, fingerprint, smtp_sink};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;

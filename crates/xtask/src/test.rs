@@ -103,8 +103,20 @@ fn steps(root: &Path, tools: Option<&Tools>, postgres: Option<&postgres::Server>
     };
     // The PostgreSQL suites fail with a clear message when this is missing, never skip.
     let mut native_tests = cargo(&["test", "--workspace", "--", "--nocapture"]);
+    // The verifier's HTTP scenarios again, each on a fresh PostgreSQL database instead of SQLite.
+    let mut postgres_http = cargo(&[
+        "test",
+        "--package",
+        "mamori-server",
+        "--test",
+        "flow",
+        "--test",
+        "api",
+    ]);
+    postgres_http.env("MAMORI_TEST_STORE", "postgres");
     if let Some(server) = postgres {
         native_tests.env(postgres::URL_VARIABLE, server.url());
+        postgres_http.env(postgres::URL_VARIABLE, server.url());
     }
     let mut doc = cargo(&["doc", "--workspace", "--no-deps"]);
     doc.env("RUSTDOCFLAGS", "-D warnings");
@@ -131,6 +143,11 @@ fn steps(root: &Path, tools: Option<&Tools>, postgres: Option<&postgres::Server>
             kind: Kind::Suite {
                 vectors: Some(Platform::Native),
             },
+        },
+        Step {
+            name: "mamori-server HTTP suites on PostgreSQL",
+            command: Some(postgres_http),
+            kind: Kind::Suite { vectors: None },
         },
         Step {
             name: "mamori-core in headless Chromium (wasm32)",

@@ -1,5 +1,9 @@
 //! Test support: a real verifier on 127.0.0.1:0 with a manual clock, an in-process SMTP
 //! receiver, and an HTTP client that speaks the API as the widget and the merchant do.
+//!
+//! The verifier's store is SQLite in a temporary directory, or, when `MAMORI_TEST_STORE` is
+//! `postgres`, a fresh PostgreSQL database (see [`postgres_db`]): `cargo xtask test` runs the
+//! integration suites once each way, so both backends answer the same HTTP scenarios.
 
 // Helpers outside `#[test]` functions panic to fail the test, like the tests themselves
 // (clippy.toml allows this only inside `#[test]`).
@@ -16,12 +20,18 @@ use mamori_server::config::{Config, Delivery, TlsMode};
 use mamori_server::mail::{Mailer, mailer_for};
 use mamori_server::model::{CardStatus, Cardholder, Locale, Merchant, MerchantKey};
 use mamori_server::secrets::Secrets;
-use mamori_server::store::{SqliteStore, Store};
+use mamori_server::store::{self, Store};
 use mamori_server::{AppState, card::CardNumber};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
+
+#[path = "../postgres_db/mod.rs"]
+pub mod postgres_db;
+
+/// Selects the backend of [`TestServer`]: `postgres`, or SQLite when unset.
+pub const STORE_VARIABLE: &str = "MAMORI_TEST_STORE";
 
 pub const START: i64 = 1_800_000_000;
 pub const ORIGIN: &str = "https://shop.example";
@@ -310,6 +320,8 @@ pub struct TestServer {
     pub secrets_master: [u8; 32],
     stop: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
+    /// The PostgreSQL database, dropped after the server is told to stop.
+    _database: Option<postgres_db::TestDb>,
 }
 
 impl Drop for TestServer {
@@ -332,8 +344,16 @@ impl TestServer {
 
     pub async fn start_with(options: Options) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("mamori.db").display());
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&url).await.unwrap());
+        let database = match std::env::var(STORE_VARIABLE).as_deref() {
+            Ok("postgres") => Some(postgres_db::TestDb::create().await),
+            Ok("sqlite") | Err(_) => None,
+            Ok(other) => panic!("{STORE_VARIABLE}={other}: expected postgres or sqlite"),
+        };
+        let url = match &database {
+            Some(database) => database.url.clone(),
+            None => format!("sqlite://{}", dir.path().join("mamori.db").display()),
+        };
+        let store = store::open(&url).await.unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let mut config = Config {
@@ -371,6 +391,7 @@ impl TestServer {
             secrets_master: master,
             stop: Some(stop),
             _dir: dir,
+            _database: database,
         }
     }
 
