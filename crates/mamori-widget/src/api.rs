@@ -127,7 +127,7 @@ impl Api {
 
     /// `POST …/cancel`.
     pub(crate) async fn cancel(&self) -> Result<Finished, ApiError> {
-        finished(&self.post("/cancel", &js_sys::Object::new()).await?)
+        finished(&self.post("/cancel", &js_sys::Object::new().into()).await?)
     }
 
     /// Abandons requests in flight.

@@ -22,21 +22,21 @@ pub(crate) fn storage_key(verifier: &str) -> String {
 
 /// The stored token, if any.
 pub(crate) fn load(key: &str) -> Option<String> {
-    storage()?.get_item(key).ok().flatten()
+    js::call(&storage(), "getItem", &[key.into()])
+        .ok()?
+        .as_string()
 }
 
 /// Stores `token`, replacing the previous one.
 pub(crate) fn store(key: &str, token: &str) {
-    if let Some(storage) = storage() {
-        let _ = storage.set_item(key, token);
-    }
+    let _ = js::call(&storage(), "setItem", &[key.into(), token.into()]);
 }
 
 /// The body of the device step: the fingerprint, the stored token and what the browser says
 /// about its language, time zone and user agent.
 pub(crate) fn evidence(key: &str) -> JsValue {
     let collected = fingerprint::collect();
-    let components = js_sys::Object::new();
+    let components: JsValue = js_sys::Object::new().into();
     for (id, value) in &collected.values {
         let hash = mamori_core::fingerprint::hash_component(id, value);
         js::set(&components, id, &hash.to_string().into());
@@ -47,13 +47,13 @@ pub(crate) fn evidence(key: &str) -> JsValue {
         mamori_core::fingerprint::Browser::Safari => "safari",
         mamori_core::fingerprint::Browser::Other => "other",
     };
-    let navigator = web_sys::window().map(|w| w.navigator());
-    let language = navigator.as_ref().and_then(|n| n.language());
-    let user_agent = navigator.as_ref().and_then(|n| n.user_agent().ok());
+    let navigator = js::prop(&js::global(), "navigator");
+    let language = js::string(&navigator, "language");
+    let user_agent = js::string(&navigator, "userAgent");
     let wire = js::object([
         ("v", mamori_core::fingerprint::VERSION.into()),
         ("browser", browser.into()),
-        ("components", components.into()),
+        ("components", components),
     ]);
     let browser_data = js::object([
         ("language", language.into()),
@@ -61,16 +61,16 @@ pub(crate) fn evidence(key: &str) -> JsValue {
         ("user_agent", user_agent.into()),
     ]);
     js::object([
-        ("fingerprint", wire.into()),
+        ("fingerprint", wire),
         ("device_token", load(key).into()),
-        ("browser", browser_data.into()),
+        ("browser", browser_data),
     ])
-    .into()
 }
 
-fn storage() -> Option<web_sys::Storage> {
-    // `localStorage` throws where site data is blocked; that is "no storage", not an error.
-    web_sys::window()?.local_storage().ok().flatten()
+/// `localStorage`, or `undefined` where site data is blocked (its getter throws there), which
+/// makes every call on it fail soft.
+fn storage() -> JsValue {
+    js::prop(&js::global(), "localStorage")
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 //! short by a fatal error ends in exactly one `mamori:result`, whatever the way there
 //! (frictionless, a code, too many wrong codes, expiry or cancel).
 
-use wasm_bindgen::JsValue;
-use web_sys::{CustomEvent, CustomEventInit, Element};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{CustomEvent, Element};
 
 use crate::js;
 
@@ -26,10 +26,8 @@ pub(crate) const CANCEL: &str = "mamori:cancel";
 
 /// Dispatches `name` on `host` with `detail`.
 pub(crate) fn emit(host: &Element, name: &str, detail: &JsValue) {
-    let init = CustomEventInit::new();
-    init.set_bubbles(true);
-    init.set_detail(detail);
-    if let Ok(event) = CustomEvent::new_with_event_init_dict(name, &init) {
+    let init = js::object([("bubbles", true.into()), ("detail", detail.clone())]);
+    if let Ok(event) = CustomEvent::new_with_event_init_dict(name, init.unchecked_ref()) {
         // The return value only says whether a listener called `preventDefault`.
         let _ = host.dispatch_event(&event);
     }
@@ -42,5 +40,4 @@ pub(crate) fn error_detail(code: &str, message: &str, fatal: bool) -> JsValue {
         ("message", message.into()),
         ("fatal", fatal.into()),
     ])
-    .into()
 }

@@ -13,13 +13,34 @@
 //! enough to reach it, the rest is left absent and the purchase goes on.
 
 use mamori_core::fingerprint::Browser;
-use web_sys::{Navigator, Window};
+use wasm_bindgen::JsValue;
 
 use crate::graphics;
 use crate::js;
 
 /// Collection stops starting new readings this many milliseconds after it began.
 const DEADLINE_MS: f64 = 150.0;
+
+/// The `Math` functions of the `math` signal and their arguments: results whose last bits
+/// differ between JavaScript engines and the math libraries under them.
+const MATH: &[(&str, f64)] = &[
+    ("acos", 0.123_124_234_234_234_24),
+    ("acosh", 1e308),
+    ("asin", 0.123_124_234_234_234_24),
+    ("asinh", 1.0),
+    ("atan", 0.5),
+    ("atanh", 0.5),
+    ("cbrt", 100.0),
+    ("cos", 10.000_000_000_123),
+    ("cosh", 1.0),
+    ("exp", 1.0),
+    ("expm1", 1.0),
+    ("log1p", 10.0),
+    ("sin", -1e300),
+    ("sinh", 1.0),
+    ("tan", -1e300),
+    ("tanh", 1.0),
+];
 
 /// The signals read in one browser: the family, and `(component id, canonical value)` for each
 /// signal it offered (in reading order: the verifier reads them into a map).
@@ -30,49 +51,33 @@ pub(crate) struct Collected {
 
 /// Reads every signal of the schema that this browser offers, within the deadline.
 pub(crate) fn collect() -> Collected {
-    let mut values = Vec::with_capacity(24);
-    let Some(window) = web_sys::window() else {
-        return Collected {
-            browser: Browser::Other,
-            values,
-        };
-    };
-    let navigator = window.navigator();
-    let user_agent = navigator.user_agent().unwrap_or_default();
+    let window = js::global();
+    let navigator = js::prop(&window, "navigator");
+    let user_agent = js::string(&navigator, "userAgent").unwrap_or_default();
     let browser = Browser::from_user_agent(&user_agent);
-    let performance = window.performance();
-    let start = performance.as_ref().map_or(0.0, web_sys::Performance::now);
-    let within_deadline = || {
-        performance
-            .as_ref()
-            .is_none_or(|p| p.now() - start < DEADLINE_MS)
+    let performance = js::prop(&window, "performance");
+    let clock = || {
+        js::call(&performance, "now", &[])
+            .ok()
+            .and_then(|now| now.as_f64())
     };
+    let start = clock();
+    let within_deadline = || match (start, clock()) {
+        (Some(start), Some(now)) => now - start < DEADLINE_MS,
+        _ => true,
+    };
+    let mut values = Vec::with_capacity(24);
     let mut put = |id: &'static str, value: Option<String>| {
         if let Some(value) = value {
             values.push((id, value));
         }
     };
+    let whole = |object: &JsValue, name: &str| js::number(object, name).map(js::decimal);
 
-    let screen = window.screen().ok();
-    put(
-        "avail_screen",
-        screen
-            .as_ref()
-            .and_then(|s| size(s.avail_width().ok()?, s.avail_height().ok()?)),
-    );
-    put(
-        "screen",
-        screen
-            .as_ref()
-            .and_then(|s| size(s.width().ok()?, s.height().ok()?)),
-    );
-    put(
-        "color_depth",
-        screen
-            .as_ref()
-            .and_then(|s| s.color_depth().ok())
-            .map(|depth| js::decimal(depth.into())),
-    );
+    let screen = js::prop(&window, "screen");
+    put("avail_screen", size(&screen, "availWidth", "availHeight"));
+    put("screen", size(&screen, "width", "height"));
+    put("color_depth", whole(&screen, "colorDepth"));
     put("color_gamut", Some(color_gamut(&window).into()));
     put(
         "color_scheme",
@@ -83,16 +88,12 @@ pub(crate) fn collect() -> Collected {
             "light",
         )),
     );
-    put(
-        "device_memory",
-        js::number(&navigator, "deviceMemory").map(js::decimal),
-    );
+    put("device_memory", whole(&navigator, "deviceMemory"));
     // Rounded to hundredths and written as JavaScript writes numbers: `1.25`, `1.5`, `2`.
     put(
         "dpr",
-        Some(js::decimal(
-            (window.device_pixel_ratio() * 100.0).round() / 100.0,
-        )),
+        js::number(&window, "devicePixelRatio")
+            .map(|dpr| js::decimal((dpr * 100.0).round() / 100.0)),
     );
     put(
         "dynamic_range",
@@ -104,10 +105,10 @@ pub(crate) fn collect() -> Collected {
     );
     put(
         "hardware_concurrency",
-        Some(js::decimal(navigator.hardware_concurrency())),
+        whole(&navigator, "hardwareConcurrency"),
     );
     put("languages", languages(&navigator));
-    put("math", Some(math()));
+    put("math", math(&window));
     put("platform", platform(&navigator));
     put("pointer", Some(pointer(&window)));
     put(
@@ -120,10 +121,7 @@ pub(crate) fn collect() -> Collected {
         )),
     );
     put("timezone", time_zone());
-    put(
-        "touch_points",
-        Some(js::decimal(navigator.max_touch_points().into())),
-    );
+    put("touch_points", whole(&navigator, "maxTouchPoints"));
     put("user_agent", brand(&user_agent, browser));
     if within_deadline() {
         put("canvas", graphics::canvas_hash(&window, &within_deadline));
@@ -139,43 +137,39 @@ pub(crate) fn collect() -> Collected {
 
 /// The IANA time zone the browser reports, e.g. `Asia/Tokyo`.
 pub(crate) fn time_zone() -> Option<String> {
-    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
-    js::string(&format.resolved_options(), "timeZone").filter(|zone| !zone.is_empty())
+    // `Intl.DateTimeFormat()` called without `new` constructs all the same.
+    let intl = js::prop(&js::global(), "Intl");
+    let format = js::call(&intl, "DateTimeFormat", &[]).ok()?;
+    let options = js::call(&format, "resolvedOptions", &[]).ok()?;
+    js::string(&options, "timeZone").filter(|zone| !zone.is_empty())
 }
 
-/// `larger x smaller`, so that rotating the device does not change the value.
-fn size(a: i32, b: i32) -> Option<String> {
-    (a > 0 && b > 0).then(|| {
-        let (larger, smaller) = (a.max(b), a.min(b));
-        [
-            crate::texts::digits(larger as u32),
-            "x".into(),
-            crate::texts::digits(smaller as u32),
-        ]
-        .concat()
-    })
+/// Two of `screen`'s dimensions as `larger x smaller`, so rotating the device does not change
+/// the value.
+fn size(screen: &JsValue, width: &str, height: &str) -> Option<String> {
+    let a = js::count(screen, width).filter(|n| *n > 0)?;
+    let b = js::count(screen, height).filter(|n| *n > 0)?;
+    let digits = crate::texts::digits;
+    Some([digits(a.max(b)), "x".into(), digits(a.min(b))].concat())
 }
 
-fn matches(window: &Window, query: &str) -> bool {
-    window
-        .match_media(query)
-        .ok()
-        .flatten()
-        .is_some_and(|list| list.matches())
+fn matches(window: &JsValue, query: &str) -> bool {
+    js::call(window, "matchMedia", &[query.into()])
+        .is_ok_and(|list| js::prop(&list, "matches").is_truthy())
 }
 
-fn pick(window: &Window, query: &str, yes: &str, no: &str) -> String {
+fn pick(window: &JsValue, query: &str, yes: &str, no: &str) -> String {
     if matches(window, query) { yes } else { no }.into()
 }
 
-fn color_gamut(window: &Window) -> &'static str {
+fn color_gamut(window: &JsValue) -> &'static str {
     ["rec2020", "p3", "srgb"]
         .into_iter()
         .find(|gamut| matches(window, &["(color-gamut: ", gamut, ")"].concat()))
         .unwrap_or("none")
 }
 
-fn pointer(window: &Window) -> String {
+fn pointer(window: &JsValue) -> String {
     let pointer = ["fine", "coarse"]
         .into_iter()
         .find(|kind| matches(window, &["(pointer: ", kind, ")"].concat()))
@@ -188,42 +182,30 @@ fn pointer(window: &Window) -> String {
     [pointer, hover].concat()
 }
 
-fn languages(navigator: &Navigator) -> Option<String> {
-    let list: String = navigator.languages().join(",").into();
-    (!list.is_empty()).then_some(list)
+fn languages(navigator: &JsValue) -> Option<String> {
+    let list = js::call(&js::prop(navigator, "languages"), "join", &[",".into()]).ok()?;
+    list.as_string().filter(|list| !list.is_empty())
 }
 
 /// `navigator.userAgentData.platform` where there is one (Chromium), else `navigator.platform`.
-fn platform(navigator: &Navigator) -> Option<String> {
+fn platform(navigator: &JsValue) -> Option<String> {
     js::string(&js::prop(navigator, "userAgentData"), "platform")
         .filter(|p| !p.is_empty())
-        .or_else(|| navigator.platform().ok())
+        .or_else(|| js::string(navigator, "platform"))
         .filter(|p| !p.is_empty())
 }
 
-/// Functions whose last bits differ between JavaScript engines and their math libraries.
-fn math() -> String {
-    use js_sys::Math;
-    let results = [
-        Math::acos(0.123_124_234_234_234_24),
-        Math::acosh(1e308),
-        Math::asin(0.123_124_234_234_234_24),
-        Math::asinh(1.0),
-        Math::atan(0.5),
-        Math::atanh(0.5),
-        Math::cbrt(100.0),
-        Math::cos(10.000_000_000_123),
-        Math::cosh(1.0),
-        Math::exp(1.0),
-        Math::expm1(1.0),
-        Math::log1p(10.0),
-        Math::sin(-1e300),
-        Math::sinh(1.0),
-        Math::tan(-1e300),
-        Math::tanh(1.0),
-    ];
-    let texts: Vec<String> = results.into_iter().map(js::decimal).collect();
-    texts.join(",")
+/// The results of [`MATH`], each as JavaScript writes it.
+fn math(window: &JsValue) -> Option<String> {
+    let math = js::prop(window, "Math");
+    let results = MATH
+        .iter()
+        .map(|(name, argument)| {
+            let result = js::call(&math, name, &[(*argument).into()]).ok()?;
+            result.as_f64().map(js::decimal)
+        })
+        .collect::<Option<Vec<String>>>()?;
+    Some(results.join(","))
 }
 
 /// `Family/major`, e.g. `Chromium/156`, from the `User-Agent` string.
@@ -246,13 +228,6 @@ fn brand(user_agent: &str, browser: Browser) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_ignore_rotation() {
-        assert_eq!(size(1080, 1920).as_deref(), Some("1920x1080"));
-        assert_eq!(size(1920, 1080).as_deref(), Some("1920x1080"));
-        assert_eq!(size(0, 1080), None);
-    }
 
     #[test]
     fn brands_are_family_and_major_version() {

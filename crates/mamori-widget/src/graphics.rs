@@ -4,27 +4,34 @@
 
 use sha2::{Digest, Sha256};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, WebGlRenderingContext, Window};
+use web_sys::ImageData;
 
 use crate::js;
 
 /// `UNMASKED_VENDOR_WEBGL` and `UNMASKED_RENDERER_WEBGL` of `WEBGL_debug_renderer_info`.
 const UNMASKED_VENDOR: u32 = 0x9245;
 const UNMASKED_RENDERER: u32 = 0x9246;
+/// WebGL's plain `VENDOR` and `RENDERER`.
+const VENDOR: u32 = 0x1F00;
+const RENDERER: u32 = 0x1F01;
+
+/// The text drawn twice, in two fonts: Latin, kana and kanji, punctuation and an emoji exercise
+/// different font fallbacks and rasterisers.
+const TEXT: &str = "mamori 守り <canvas> 1.0 😃";
 
 /// The hex SHA-256 of the drawing's pixels, agreed by at least two of three renders.
 ///
 /// Browsers that resist fingerprinting add noise to every read-back, so three renders that all
 /// differ mean the value is noise and it is left absent; two that agree outvote a one-off
 /// glitch. Renders stop early once `within_deadline` says time is up.
-pub(crate) fn canvas_hash(window: &Window, within_deadline: &dyn Fn() -> bool) -> Option<String> {
-    let document = window.document()?;
+pub(crate) fn canvas_hash(window: &JsValue, within_deadline: &dyn Fn() -> bool) -> Option<String> {
+    let document = js::prop(window, "document");
     let mut renders: Vec<String> = Vec::with_capacity(3);
     for _ in 0..3 {
         if !renders.is_empty() && !within_deadline() {
             break;
         }
-        let hash = render(&document)?;
+        let hash = render(&document).ok()?;
         if renders.contains(&hash) {
             return Some(hash);
         }
@@ -34,75 +41,69 @@ pub(crate) fn canvas_hash(window: &Window, within_deadline: &dyn Fn() -> bool) -
 }
 
 /// Draws the fixed picture on a fresh canvas and hashes its RGBA pixels.
-fn render(document: &web_sys::Document) -> Option<String> {
-    let canvas: HtmlCanvasElement = document.create_element("canvas").ok()?.dyn_into().ok()?;
-    canvas.set_width(240);
-    canvas.set_height(60);
-    let context: CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
-    context.set_text_baseline("alphabetic");
-    context.set_fill_style_str("#f60");
-    context.fill_rect(100.0, 1.0, 62.0, 20.0);
-    context.set_fill_style_str("#069");
-    context.set_font("15px 'Arial'");
-    context
-        .fill_text("mamori 守り <canvas> 1.0 😃", 2.0, 15.0)
-        .ok()?;
-    context.set_fill_style_str("rgba(102, 204, 0, 0.7)");
-    context.set_font("18pt serif");
-    context
-        .fill_text("mamori 守り <canvas> 1.0 😃", 4.0, 45.0)
-        .ok()?;
-    context.set_global_composite_operation("multiply").ok()?;
-    for (x, color) in [(40.0, "#f2f"), (80.0, "#2ff"), (60.0, "#ff2")] {
-        context.set_fill_style_str(color);
-        context.begin_path();
-        context
-            .arc(x, 30.0, 25.0, 0.0, core::f64::consts::TAU)
-            .ok()?;
-        context.close_path();
-        context.fill();
+fn render(document: &JsValue) -> Result<String, JsValue> {
+    let canvas = js::call(document, "createElement", &["canvas".into()])?;
+    js::set(&canvas, "width", &240.into());
+    js::set(&canvas, "height", &60.into());
+    let context = js::call(&canvas, "getContext", &["2d".into()])?;
+    let draw = |method: &str, args: &[JsValue]| js::call(&context, method, args);
+    let style = |name: &str, value: &str| js::set(&context, name, &value.into());
+    style("textBaseline", "alphabetic");
+    style("fillStyle", "#f60");
+    draw("fillRect", &[100.into(), 1.into(), 62.into(), 20.into()])?;
+    style("fillStyle", "#069");
+    style("font", "15px 'Arial'");
+    draw("fillText", &[TEXT.into(), 2.into(), 15.into()])?;
+    style("fillStyle", "rgba(102, 204, 0, 0.7)");
+    style("font", "18pt serif");
+    draw("fillText", &[TEXT.into(), 4.into(), 45.into()])?;
+    style("globalCompositeOperation", "multiply");
+    for (x, color) in [(40, "#f2f"), (80, "#2ff"), (60, "#ff2")] {
+        style("fillStyle", color);
+        draw("beginPath", &[])?;
+        let full_turn = core::f64::consts::TAU.into();
+        draw(
+            "arc",
+            &[x.into(), 30.into(), 25.into(), 0.into(), full_turn],
+        )?;
+        draw("closePath", &[])?;
+        draw("fill", &[])?;
     }
-    let pixels = context.get_image_data(0.0, 0.0, 240.0, 60.0).ok()?.data();
-    Some(hex(&Sha256::digest(&pixels.0)))
+    let image: ImageData =
+        draw("getImageData", &[0.into(), 0.into(), 240.into(), 60.into()])?.unchecked_into();
+    Ok(hex(&Sha256::digest(&image.data().0)))
 }
 
 /// The unmasked WebGL vendor and renderer, or the plain ones where the debug extension is
 /// gone (recent Chromium reports the unmasked strings there).
-pub(crate) fn webgl(window: &Window) -> Option<(String, String)> {
-    let canvas: HtmlCanvasElement = window
-        .document()?
-        .create_element("canvas")
-        .ok()?
-        .dyn_into()
-        .ok()?;
-    let gl: WebGlRenderingContext = canvas.get_context("webgl").ok()??.dyn_into().ok()?;
-    let unmasked = gl
-        .get_extension("WEBGL_debug_renderer_info")
-        .ok()
-        .flatten()
-        .is_some();
-    let (vendor, renderer) = if unmasked {
+pub(crate) fn webgl(window: &JsValue) -> Option<(String, String)> {
+    let document = js::prop(window, "document");
+    let canvas = js::call(&document, "createElement", &["canvas".into()]).ok()?;
+    let gl = js::call(&canvas, "getContext", &["webgl".into()]).ok()?;
+    if !gl.is_object() {
+        return None;
+    }
+    let extension = |name: &str| {
+        js::call(&gl, "getExtension", &[name.into()])
+            .ok()
+            .filter(JsValue::is_object)
+    };
+    let (vendor, renderer) = if extension("WEBGL_debug_renderer_info").is_some() {
         (UNMASKED_VENDOR, UNMASKED_RENDERER)
     } else {
-        (
-            WebGlRenderingContext::VENDOR,
-            WebGlRenderingContext::RENDERER,
-        )
+        (VENDOR, RENDERER)
     };
-    let read = |name| gl.get_parameter(name).ok()?.as_string();
+    let read = |name: u32| {
+        js::call(&gl, "getParameter", &[name.into()])
+            .ok()?
+            .as_string()
+    };
     let strings = read(vendor).zip(read(renderer));
-    release(&gl);
-    strings
-}
-
-/// Gives the context back now rather than at garbage collection: browsers cap live contexts.
-fn release(gl: &WebGlRenderingContext) {
-    let Some(extension) = gl.get_extension("WEBGL_lose_context").ok().flatten() else {
-        return;
-    };
-    if let Ok(lose) = js::prop(&extension, "loseContext").dyn_into::<js_sys::Function>() {
-        let _ = lose.call0(&JsValue::from(extension));
+    // Give the context back now rather than at garbage collection: browsers cap live contexts.
+    if let Some(lose) = extension("WEBGL_lose_context") {
+        let _ = js::call(&lose, "loseContext", &[]);
     }
+    strings
 }
 
 /// Lowercase hex, without going through `core::fmt`.

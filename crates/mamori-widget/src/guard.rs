@@ -5,9 +5,11 @@
 //! state (which `Handle.destroy()` does) unregisters all of them; nothing is ever leaked with
 //! `Closure::forget`.
 
-use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Event, EventTarget};
+
+use crate::js;
 
 /// An event listener on `target`, removed on drop.
 pub(crate) struct Listener {
@@ -45,21 +47,22 @@ impl Drop for Listener {
 
 /// A `setInterval` timer, cleared on drop.
 pub(crate) struct Interval {
-    id: i32,
+    id: JsValue,
     // Kept alive for as long as the browser may call it; cleared before it is dropped.
     _callback: Closure<dyn FnMut()>,
 }
 
 impl Interval {
-    /// Calls `callback` every `millis` milliseconds; `None` outside a window.
+    /// Calls `callback` every `millis` milliseconds; `None` where there are no timers.
     pub(crate) fn new(millis: i32, callback: impl FnMut() + 'static) -> Option<Self> {
         let callback = Closure::<dyn FnMut()>::new(callback);
-        let id = web_sys::window()?
-            .set_interval_with_callback_and_timeout_and_arguments_0(
-                callback.as_ref().unchecked_ref(),
-                millis,
-            )
-            .ok()?;
+        let function: &JsValue = callback.as_ref();
+        let id = js::call(
+            &js::global(),
+            "setInterval",
+            &[function.clone(), millis.into()],
+        )
+        .ok()?;
         Some(Self {
             id,
             _callback: callback,
@@ -69,8 +72,10 @@ impl Interval {
 
 impl Drop for Interval {
     fn drop(&mut self) {
-        if let Some(window) = web_sys::window() {
-            window.clear_interval_with_handle(self.id);
-        }
+        let _ = js::call(
+            &js::global(),
+            "clearInterval",
+            std::slice::from_ref(&self.id),
+        );
     }
 }

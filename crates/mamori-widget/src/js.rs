@@ -1,8 +1,18 @@
-//! Small readers and writers for plain JavaScript objects (options, JSON bodies, event details),
-//! so the widget needs no JSON library of its own: the browser's `JSON` does the parsing.
+//! Untyped access to JavaScript objects: properties, method calls, plain objects.
+//!
+//! The widget reads many browser properties and calls many methods once each. Through web-sys
+//! every one of them is a separate import with its own glue function in the shipped JavaScript;
+//! through these few helpers they all share `Reflect.get`, `Reflect.set` and `Reflect.apply`.
+//! That keeps the download inside its budget, at the price of names in strings — which is why
+//! the typed web-sys API is still used for the DOM operations the flow depends on.
 
-use js_sys::{Number, Object, Reflect};
-use wasm_bindgen::JsValue;
+use js_sys::{Array, Function, Number, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// The global object (`window` on a page).
+pub(crate) fn global() -> JsValue {
+    js_sys::global().into()
+}
 
 /// `object[name]`, or `undefined` when `object` is not an object or the getter throws.
 pub(crate) fn prop(object: &JsValue, name: &str) -> JsValue {
@@ -29,19 +39,28 @@ pub(crate) fn count(object: &JsValue, name: &str) -> Option<u32> {
         .map(|n| n as u32)
 }
 
+/// `object[name] = value`; ignored where the property cannot be set.
+pub(crate) fn set(object: &JsValue, name: &str, value: &JsValue) {
+    let _ = Reflect::set(object, &JsValue::from_str(name), value);
+}
+
+/// `object[method](...args)`.
+///
+/// # Errors
+///
+/// What the method threw, or a `TypeError` when there is no such method.
+pub(crate) fn call(object: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let function: Function = prop(object, method).unchecked_into();
+    Reflect::apply(&function, object, &args.iter().collect::<Array>())
+}
+
 /// A plain object built from `(name, value)` pairs, in order.
-pub(crate) fn object<const N: usize>(entries: [(&str, JsValue); N]) -> Object {
-    let object = Object::new();
+pub(crate) fn object<const N: usize>(entries: [(&str, JsValue); N]) -> JsValue {
+    let object: JsValue = Object::new().into();
     for (name, value) in entries {
         set(&object, name, &value);
     }
     object
-}
-
-/// Sets `object[name] = value`.
-pub(crate) fn set(object: &Object, name: &str, value: &JsValue) {
-    // Defining a data property on a plain, extensible object cannot throw.
-    let _ = Reflect::set(object, &JsValue::from_str(name), value);
 }
 
 /// `value` as JavaScript's `String(value)` writes it: the shortest decimal that reads back as

@@ -5,9 +5,11 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use js_sys::Promise;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Request, RequestCredentials, RequestInit, RequestMode, Response};
+
+use crate::js;
 
 /// A finished HTTP exchange: the status and the body parsed as JSON (`undefined` if it was not
 /// JSON).
@@ -37,16 +39,23 @@ pub(crate) trait Transport {
 pub(crate) struct Fetch {
     base: String,
     authorization: String,
-    abort: Option<AbortController>,
+    /// An `AbortController` whose signal every request carries.
+    abort: JsValue,
 }
 
 impl Fetch {
     /// A transport to the verifier at `base` (no trailing slash).
     pub(crate) fn new(base: &str, client_secret: &str) -> Self {
+        let constructor = js::prop(&js::global(), "AbortController");
+        let abort = js_sys::Reflect::construct(
+            constructor.unchecked_ref::<js_sys::Function>(),
+            &js_sys::Array::new(),
+        )
+        .unwrap_or(JsValue::UNDEFINED);
         Self {
             base: base.to_owned(),
             authorization: ["Bearer ", client_secret].concat(),
-            abort: AbortController::new().ok(),
+            abort,
         }
     }
 }
@@ -54,44 +63,41 @@ impl Fetch {
 impl Transport for Fetch {
     fn post(&self, path: &str, body: String) -> Pending {
         let url = [self.base.as_str(), path].concat();
-        let authorization = self.authorization.clone();
-        let signal = self.abort.as_ref().map(AbortController::signal);
-        Box::pin(async move {
-            let init = RequestInit::new();
-            init.set_method("POST");
-            init.set_mode(RequestMode::Cors);
+        let headers = js::object([
+            ("Content-Type", "application/json".into()),
+            ("Authorization", self.authorization.as_str().into()),
+        ]);
+        let init = js::object([
+            ("method", "POST".into()),
+            ("mode", "cors".into()),
             // The client secret travels in a header; cookies of the verifier's site must not.
-            init.set_credentials(RequestCredentials::Omit);
-            init.set_body(&JsValue::from_str(&body));
-            init.set_signal(signal.as_ref());
-            let request = Request::new_with_str_and_init(&url, &init).map_err(|_| NetworkError)?;
-            let headers = request.headers();
-            headers
-                .set("Content-Type", "application/json")
-                .map_err(|_| NetworkError)?;
-            headers
-                .set("Authorization", &authorization)
-                .map_err(|_| NetworkError)?;
-            let window = web_sys::window().ok_or(NetworkError)?;
-            let response: Response = JsFuture::from(window.fetch_with_request(&request))
-                .await
-                .map_err(|_| NetworkError)?
-                .dyn_into()
-                .map_err(|_| NetworkError)?;
-            let body = match response.json() {
-                Ok(parsing) => JsFuture::from(parsing).await.unwrap_or(JsValue::UNDEFINED),
+            ("credentials", "omit".into()),
+            ("cache", "no-store".into()),
+            ("headers", headers),
+            ("body", body.into()),
+            ("signal", js::prop(&self.abort, "signal")),
+        ]);
+        let sent = js::call(&js::global(), "fetch", &[url.into(), init]);
+        Box::pin(async move {
+            let response =
+                JsFuture::from(sent.map_err(|_| NetworkError)?.unchecked_into::<Promise>())
+                    .await
+                    .map_err(|_| NetworkError)?;
+            let status = js::count(&response, "status").ok_or(NetworkError)?;
+            let body = match js::call(&response, "json", &[]) {
+                Ok(parsing) => JsFuture::from(parsing.unchecked_into::<Promise>())
+                    .await
+                    .unwrap_or(JsValue::UNDEFINED),
                 Err(_) => JsValue::UNDEFINED,
             };
             Ok(Reply {
-                status: response.status(),
+                status: u16::try_from(status).unwrap_or(0),
                 body,
             })
         })
     }
 
     fn abort(&self) {
-        if let Some(controller) = &self.abort {
-            controller.abort();
-        }
+        let _ = js::call(&self.abort, "abort", &[]);
     }
 }

@@ -7,11 +7,9 @@
 //! reads only `--mamori-*` custom properties, which inherit into the shadow tree from the page.
 
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{
-    Element, HtmlButtonElement, HtmlDialogElement, HtmlElement, HtmlInputElement, ShadowRootInit,
-    ShadowRootMode,
-};
+use web_sys::{Element, HtmlElement, ShadowRootInit, ShadowRootMode};
 
+use crate::js;
 use crate::options::Mode;
 use crate::texts::Texts;
 
@@ -54,15 +52,15 @@ pub(crate) struct Ui {
     /// Our child of the merchant's element, the shadow host.
     pub(crate) root: HtmlElement,
     /// The modal, in dialog mode.
-    pub(crate) dialog: Option<HtmlDialogElement>,
+    pub(crate) dialog: Option<HtmlElement>,
     /// Everything shown only during a challenge.
     pub(crate) challenge: HtmlElement,
     pub(crate) intro: HtmlElement,
     pub(crate) form: HtmlElement,
-    pub(crate) input: HtmlInputElement,
-    pub(crate) submit: HtmlButtonElement,
-    pub(crate) resend: HtmlButtonElement,
-    pub(crate) cancel: HtmlButtonElement,
+    pub(crate) input: HtmlElement,
+    pub(crate) submit: HtmlElement,
+    pub(crate) resend: HtmlElement,
+    pub(crate) cancel: HtmlElement,
     pub(crate) countdown: HtmlElement,
     /// The `aria-live` region every message goes to.
     pub(crate) status: HtmlElement,
@@ -90,16 +88,17 @@ impl Ui {
         let root: HtmlElement = document.create_element("div")?.unchecked_into();
         root.set_attribute("data-mamori", "root")?;
         root.set_attribute("lang", texts.lang)?;
+        let style = js::prop(&root, "style");
         for (name, value) in theme {
-            root.style().set_property(name, value)?;
+            js::call(&style, "setProperty", &[name.into(), value.into()])?;
         }
         let shadow = root.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
         let frame = match mode {
             Mode::Inline => "div",
             Mode::Dialog => "dialog",
         };
-        shadow
-            .set_inner_html(&["<style>", STYLE, "</style><", frame, TEMPLATE, frame, ">"].concat());
+        let html = ["<style>", STYLE, "</style><", frame, TEMPLATE, frame, ">"].concat();
+        js::set(&shadow, "innerHTML", &html.into());
         let find = |name: &str| {
             shadow
                 .query_selector(&["[data-mamori=", name, "]"].concat())?
@@ -113,21 +112,21 @@ impl Ui {
             ("resend", texts.resend),
             ("cancel", texts.cancel),
         ] {
-            find(name)?.set_text_content(Some(text));
+            set_text(&find(name)?, text);
         }
-        let input: HtmlInputElement = find("code")?.unchecked_into();
-        input.set_max_length(MAX_INPUT);
+        let input = find("code")?;
+        js::set(&input, "maxLength", &MAX_INPUT.into());
         host.append_child(&root)?;
         Ok(Self {
-            dialog: find("frame")?.dyn_into().ok(),
+            dialog: (mode == Mode::Dialog).then(|| find("frame")).transpose()?,
             root,
             challenge: find("challenge")?,
             intro: find("intro")?,
             form: find("form")?,
             input,
-            submit: find("submit")?.unchecked_into(),
-            resend: find("resend")?.unchecked_into(),
-            cancel: find("cancel")?.unchecked_into(),
+            submit: find("submit")?,
+            resend: find("resend")?,
+            cancel: find("cancel")?,
             countdown: find("countdown")?,
             status: find("status")?,
         })
@@ -135,22 +134,20 @@ impl Ui {
 
     /// Shows the challenge (opening the dialog in dialog mode) and moves focus to the input.
     pub(crate) fn show_challenge(&self) {
-        self.challenge.set_hidden(false);
+        js::set(&self.challenge, "hidden", &false.into());
         if let Some(dialog) = &self.dialog {
-            if !dialog.open() {
+            if !js::prop(dialog, "open").is_truthy() {
                 // Throws only when the dialog is not connected; inline focus still works then.
-                let _ = dialog.show_modal();
+                let _ = js::call(dialog, "showModal", &[]);
             }
         }
-        let _ = self.input.focus();
+        self.focus_input();
     }
 
     /// Hides the challenge once the authentication is over.
     pub(crate) fn end_challenge(&self) {
-        self.challenge.set_hidden(true);
-        if let Some(dialog) = &self.dialog {
-            dialog.close();
-        }
+        js::set(&self.challenge, "hidden", &true.into());
+        self.close_dialog();
     }
 
     /// Puts `text` in the live region, where screen readers announce it.
@@ -161,7 +158,7 @@ impl Ui {
             Tone::Success => "success",
         };
         let _ = self.status.set_attribute("data-tone", tone);
-        self.status.set_text_content(Some(text));
+        js::set(&self.status, "textContent", &text.into());
     }
 
     /// Marks the input as holding a refused code, or not.
@@ -173,19 +170,43 @@ impl Ui {
         };
     }
 
+    /// What the cardholder typed, pasted or autofilled.
+    pub(crate) fn value(&self) -> String {
+        js::string(&self.input, "value").unwrap_or_default()
+    }
+
+    /// Empties the input, for the next code.
+    pub(crate) fn clear_input(&self) {
+        js::set(&self.input, "value", &"".into());
+    }
+
+    /// Moves focus to the input.
+    pub(crate) fn focus_input(&self) {
+        let _ = js::call(&self.input, "focus", &[]);
+    }
+
     /// Takes the UI out of the page; the shadow tree goes with its host.
     pub(crate) fn remove(&self) {
-        if let Some(dialog) = &self.dialog {
-            dialog.close();
-        }
+        self.close_dialog();
         self.root.remove();
+    }
+
+    fn close_dialog(&self) {
+        if let Some(dialog) = &self.dialog {
+            let _ = js::call(dialog, "close", &[]);
+        }
     }
 }
 
-/// Sets a button's text only when it changed, so a ticking countdown does not make screen
+/// Sets an element's text only when it changed, so a ticking countdown does not make screen
 /// readers re-read a focused button every second.
 pub(crate) fn set_text(element: &HtmlElement, text: &str) {
-    if element.text_content().as_deref() != Some(text) {
-        element.set_text_content(Some(text));
+    if js::string(element, "textContent").as_deref() != Some(text) {
+        js::set(element, "textContent", &text.into());
     }
+}
+
+/// Enables or disables a button.
+pub(crate) fn set_disabled(button: &HtmlElement, disabled: bool) {
+    js::set(button, "disabled", &disabled.into());
 }

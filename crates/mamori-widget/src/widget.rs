@@ -67,8 +67,7 @@ impl Widget {
         options: &Options,
         transport: Box<dyn Transport>,
     ) -> Result<Rc<Self>, JsValue> {
-        let window = web_sys::window();
-        let texts = texts::choose(options.lang.as_deref(), window.as_ref());
+        let texts = texts::choose(options.lang.as_deref(), &js::global());
         let ui = Ui::build(host, options.mode, texts, &options.theme)?;
         let widget = Rc::new(Self {
             host: host.clone(),
@@ -129,7 +128,7 @@ impl Widget {
     }
 
     async fn device_step(self: Rc<Self>) {
-        self.emit(READY, &js_sys::Object::new().into());
+        self.emit(READY, &js_sys::Object::new());
         self.ui.announce(self.texts.checking, Tone::Info);
         let evidence = device::evidence(&self.device_key);
         let outcome = self.api.device(&evidence).await;
@@ -154,7 +153,7 @@ impl Widget {
     fn begin_challenge(self: &Rc<Self>, challenge: Challenge) {
         let detail = challenge_detail(&challenge);
         let intro = texts::fill(self.texts.sent_to, &[("email", &challenge.masked_email)]);
-        self.ui.intro.set_text_content(Some(&intro));
+        ui::set_text(&self.ui.intro, &intro);
         self.state.borrow_mut().challenge = Some(challenge);
         self.ui.show_challenge();
         self.ui.announce(self.texts.code_sent, Tone::Info);
@@ -172,7 +171,7 @@ impl Widget {
         if !self.can_send() {
             return;
         }
-        let Ok(code) = otp::normalize(&self.ui.input.value()) else {
+        let Ok(code) = otp::normalize(&self.ui.value()) else {
             // Not six digits: nothing is sent, so no attempt is spent.
             self.ui.set_invalid(true);
             self.ui.announce(self.texts.invalid_code, Tone::Error);
@@ -202,15 +201,15 @@ impl Widget {
                     if let Some(challenge) = widget.state.borrow_mut().challenge.as_mut() {
                         challenge.attempts_left = Some(left);
                     }
-                    widget.ui.input.set_value("");
+                    widget.ui.clear_input();
                     widget.ui.set_invalid(true);
                     let text = texts::fill(widget.texts.wrong_code, &[("n", &texts::digits(left))]);
                     widget.ui.announce(&text, Tone::Error);
-                    let _ = widget.ui.input.focus();
+                    widget.ui.focus_input();
                 }
                 Ok(VerifyOutcome::Over(finished, expired)) => {
                     if expired {
-                        widget.emit(EXPIRED, &js_sys::Object::new().into());
+                        widget.emit(EXPIRED, &js_sys::Object::new());
                     }
                     let text = if expired {
                         widget.texts.expired
@@ -250,11 +249,11 @@ impl Widget {
                         state.challenge = Some(challenge);
                         state.expired = false;
                     }
-                    widget.ui.input.set_value("");
+                    widget.ui.clear_input();
                     widget.ui.set_invalid(false);
                     widget.ui.announce(widget.texts.code_resent, Tone::Info);
                     widget.refresh();
-                    let _ = widget.ui.input.focus();
+                    widget.ui.focus_input();
                     widget.emit(RESEND, &detail);
                 }
                 Err(error) => {
@@ -370,19 +369,19 @@ impl Widget {
             };
             ui::set_text(&self.ui.resend, &resend_text);
             let locked = state.busy || state.over;
-            self.ui.resend.set_disabled(locked || !resend_open);
-            self.ui.submit.set_disabled(locked || state.expired);
-            self.ui.cancel.set_disabled(locked);
+            ui::set_disabled(&self.ui.resend, locked || !resend_open);
+            ui::set_disabled(&self.ui.submit, locked || state.expired);
+            ui::set_disabled(&self.ui.cancel, locked);
             (newly_expired, state.busy, state.over)
         };
         let _ = self
             .ui
             .submit
             .set_attribute("aria-busy", if busy { "true" } else { "false" });
-        self.ui.input.set_read_only(busy || over);
+        js::set(&self.ui.input, "readOnly", &(busy || over).into());
         if announce_expiry {
             self.ui.announce(self.texts.expired, Tone::Error);
-            self.emit(EXPIRED, &js_sys::Object::new().into());
+            self.emit(EXPIRED, &js_sys::Object::new());
         }
     }
 
@@ -418,7 +417,6 @@ fn result_detail(finished: &Finished) -> JsValue {
         ("status", finished.status.as_str().into()),
         ("resultToken", finished.result_token.as_str().into()),
     ])
-    .into()
 }
 
 fn challenge_detail(challenge: &Challenge) -> JsValue {
@@ -428,5 +426,4 @@ fn challenge_detail(challenge: &Challenge) -> JsValue {
         ("attemptsLeft", challenge.attempts_left.into()),
         ("resendsLeft", challenge.resends_left.into()),
     ])
-    .into()
 }
