@@ -206,9 +206,13 @@ async fn serve(config: Config) -> Result<(), Failure> {
 
 async fn run_demo(base: Config, args: DemoArgs) -> Result<(), Failure> {
     std::fs::create_dir_all(&args.data_dir)?;
+    // Bound first, so that port 0 (a free port, as the end-to-end tests ask for) is resolved
+    // before the URL and the merchant's origins are derived from it.
+    let listener = TcpListener::bind(args.listen).await?;
+    let listen = listener.local_addr()?;
     let mut config = base;
-    config.listen = args.listen;
-    config.public_url = format!("http://{}", args.listen);
+    config.listen = listen;
+    config.public_url = format!("http://{listen}");
     config.database_url = format!("sqlite://{}", args.data_dir.join("mamori.db").display());
     config.secrets_file = args.data_dir.join("secrets.key");
     config.mail.delivery = Delivery::Mailbox;
@@ -222,13 +226,13 @@ async fn run_demo(base: Config, args: DemoArgs) -> Result<(), Failure> {
     demo::seed(
         store.as_ref(),
         &secrets,
-        demo::origins(&args.listen),
+        demo::origins(&listen),
         clock.now(),
     )
     .await?;
-    let listener = TcpListener::bind(config.listen).await?;
     let url = &config.public_url;
     println!("mamori demo verifier on {url}");
+    println!("  shop:          {url}/");
     println!("  mailbox:       {url}/demo/mailbox");
     println!("  API document:  {url}/openapi.json");
     println!("  merchant id:   {}", demo::MERCHANT_ID);
@@ -236,10 +240,7 @@ async fn run_demo(base: Config, args: DemoArgs) -> Result<(), Failure> {
         "  merchant key:  {}  (sandbox, public)",
         demo::MERCHANT_SECRET_KEY
     );
-    println!(
-        "  widget origins: {}",
-        demo::origins(&args.listen).join(", ")
-    );
+    println!("  widget origins: {}", demo::origins(&listen).join(", "));
     println!("  cards:");
     for card in demo::CARDS {
         println!("    {}  {}", card.number, card.outcome);

@@ -4,6 +4,7 @@
 //! - [`widget`]: the device step and the challenge, behind [`widget::gate`].
 //! - [`crate::report`]: the cardholder's report page.
 //! - [`crate::ops`]: health, readiness, metrics, the OpenAPI document, the demo mailbox.
+//! - [`crate::demo::shop`]: the demo shop's backend, beside the mailbox in demo mode.
 
 pub mod extract;
 pub mod merchant;
@@ -67,7 +68,9 @@ pub fn app(state: AppState) -> Router {
     if state.demo_mailbox {
         router = router
             .route("/demo/mailbox", get(ops::mailbox))
-            .route("/demo/mailbox/{n}", get(ops::mailbox_message));
+            .route("/demo/mailbox/{n}", get(ops::mailbox_message))
+            // The demo shop comes with the mailbox: both only exist in demo mode.
+            .merge(crate::demo::shop::router());
     }
     if let Some(dir) = &state.config.assets_dir {
         router = router.nest_service("/assets", ServeDir::new(dir));

@@ -1,9 +1,20 @@
 //! `mamori demo`: a seeded sandbox merchant and cards with known outcomes, mail delivered to
-//! the in-database mailbox at `/demo/mailbox`.
+//! the in-database mailbox at `/demo/mailbox`, and a demo shop that buys with them.
+//!
+//! - this module: the merchant, the cards and [`seed`];
+//! - [`shop`]: the shop's backend (checkout, result-token verification) and `GET /`;
+//! - [`orders`]: the shop's in-memory order book.
+//!
+//! The shop's pages are static files (`www/demo/`) served from the assets directory next to the
+//! widget, so they run under the same Content Security Policy a merchant's page would: scripts
+//! from files only, never inline.
 //!
 //! The demo merchant's secret key is fixed and public ([`MERCHANT_SECRET_KEY`]) so the README's
 //! `curl` walkthrough and the end-to-end tests can use it as printed. It is a sandbox merchant on
 //! a loopback origin: never register it on a verifier that faces the internet.
+
+pub mod orders;
+pub mod shop;
 
 use mamori_core::token::encode_secret_key;
 
