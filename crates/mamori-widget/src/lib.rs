@@ -39,6 +39,13 @@ mod browser_tests;
 
 use std::rc::Rc;
 
+/// A free-list allocator of about a kilobyte instead of dlmalloc's five: the widget makes few,
+/// small allocations, so dlmalloc's coalescing and size classes would only cost download size.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
+
 use wasm_bindgen::prelude::*;
 
 /// Mounts the widget in `element` and starts the authentication.
