@@ -313,6 +313,13 @@ async fn challenge_renders_and_accepts_a_typed_code() {
     )
     .await;
     assert!(!m.find("challenge").hidden());
+    let shadow = m.find("frame").get_root_node();
+    let sheets = js_sys::Reflect::get(&shadow, &"adoptedStyleSheets".into()).unwrap();
+    assert_eq!(
+        js_sys::Array::from(&sheets).length(),
+        1,
+        "styles adopted, no <style>"
+    );
     assert_eq!(m.text("title"), "Confirm it's you");
     assert!(m.text("intro").contains("t***@example.com"));
     assert_eq!(m.text("status"), "Code sent.");

@@ -54,6 +54,12 @@ pub(crate) fn call(object: &JsValue, method: &str, args: &[JsValue]) -> Result<J
     Reflect::apply(&function, object, &args.iter().collect::<Array>())
 }
 
+/// `new globalThis[name]()`, or `None` where there is no such constructor.
+pub(crate) fn construct(name: &str) -> Option<JsValue> {
+    let constructor: Function = prop(&global(), name).dyn_into().ok()?;
+    Reflect::construct(&constructor, &Array::new()).ok()
+}
+
 /// A plain object built from `(name, value)` pairs, in order.
 pub(crate) fn object<const N: usize>(entries: [(&str, JsValue); N]) -> JsValue {
     let object: JsValue = Object::new().into();

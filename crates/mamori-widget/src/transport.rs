@@ -46,12 +46,7 @@ pub(crate) struct Fetch {
 impl Fetch {
     /// A transport to the verifier at `base` (no trailing slash).
     pub(crate) fn new(base: &str, client_secret: &str) -> Self {
-        let constructor = js::prop(&js::global(), "AbortController");
-        let abort = js_sys::Reflect::construct(
-            constructor.unchecked_ref::<js_sys::Function>(),
-            &js_sys::Array::new(),
-        )
-        .unwrap_or(JsValue::UNDEFINED);
+        let abort = js::construct("AbortController").unwrap_or(JsValue::UNDEFINED);
         Self {
             base: base.to_owned(),
             authorization: ["Bearer ", client_secret].concat(),

@@ -97,7 +97,23 @@ impl Ui {
             Mode::Inline => "div",
             Mode::Dialog => "dialog",
         };
-        let html = ["<style>", STYLE, "</style><", frame, TEMPLATE, frame, ">"].concat();
+        // A constructed stylesheet is not subject to the page's `style-src`, so a merchant's
+        // strict CSP needs no 'unsafe-inline' for the widget; older browsers get a <style>.
+        let adopted = js::construct("CSSStyleSheet").is_some_and(|sheet| {
+            js::call(&sheet, "replaceSync", &[STYLE.into()]).is_ok()
+                && js_sys::Reflect::set(
+                    &shadow,
+                    &"adoptedStyleSheets".into(),
+                    &[sheet].iter().collect::<js_sys::Array>(),
+                )
+                .unwrap_or(false)
+        });
+        let (open, style, close) = if adopted {
+            ("", "", "")
+        } else {
+            ("<style>", STYLE, "</style>")
+        };
+        let html = [open, style, close, "<", frame, TEMPLATE, frame, ">"].concat();
         js::set(&shadow, "innerHTML", &html.into());
         let find = |name: &str| {
             shadow
