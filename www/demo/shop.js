@@ -26,7 +26,11 @@ export function startShop(widget) {
   // One purchase at a time: the order being paid and its widget.
   let current = null;
 
-  const show = (result, text, detail = '') => {
+  // The verdict's facts also go on data-* attributes: what the end-to-end suite reads, in any
+  // language.
+  const show = (result, text, detail = '', facts = {}) => {
+    for (const key of Object.keys(outcome.dataset)) delete outcome.dataset[key];
+    Object.assign(outcome.dataset, facts);
     outcome.dataset.result = result;
     outcome.replaceChildren(text);
     if (detail) {
@@ -42,17 +46,25 @@ export function startShop(widget) {
 
   // The backend's verdict, in words.
   const report = (verdict) => {
+    const facts = {
+      status: verdict.status ?? '',
+      method: verdict.method ?? '',
+      reason: verdict.reason ?? '',
+      why: verdict.why ?? '',
+      amount: verdict.amount ?? '',
+      reasons: (verdict.reasons ?? []).join(' '),
+    };
     const signals = verdict.reasons?.length ? fill(texts.signals, { list: verdict.reasons.join(', ') }) : '';
     if (verdict.outcome === 'accepted') {
       const how = verdict.method === 'frictionless' ? texts.how_frictionless : texts.how_challenge;
-      show('accepted', fill(texts.accepted, { amount: money.format(verdict.amount) }), [how, signals].join(' '));
+      show('accepted', fill(texts.accepted, { amount: money.format(verdict.amount) }), [how, signals].join(' '), facts);
     } else if (verdict.outcome === 'pending') {
-      show('pending', texts.pending);
+      show('pending', texts.pending, '', facts);
       return;
     } else {
       const why = texts[`why_${verdict.why === 'not_authenticated' ? verdict.status : verdict.why}`] ?? verdict.why;
       const reason = verdict.reason ? ` (${verdict.status}, ${texts[`reason_${verdict.reason}`] ?? verdict.reason})` : '';
-      show('refused', fill(texts.refused, { why: why + reason }), signals);
+      show('refused', fill(texts.refused, { why: why + reason }), signals, facts);
     }
     finish();
   };
@@ -94,7 +106,7 @@ export function startShop(widget) {
   });
   host.addEventListener('mamori:error', (event) => {
     if (event.detail.fatal) {
-      show('error', fill(texts.failed_start, { why: event.detail.message }));
+      show('error', fill(texts.failed_start, { why: event.detail.message }), '', { code: event.detail.code });
       finish();
     }
   });

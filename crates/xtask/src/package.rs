@@ -6,8 +6,8 @@
 //!   loader fetches the wasm with its SRI hash built in, so the one `integrity` on the script tag
 //!   covers both.
 //! - `target/npm/mamori/`: the npm package built from the `www/npm` template: `mamori` (the
-//!   widget, ES module, wasm next to it) and `mamori/verify` (result-token verification for Node,
-//!   instantiated synchronously on import).
+//!   widget, ES module, wasm next to it) and `mamori/verify` (result-token verification:
+//!   instantiated synchronously on import in Node, with top-level await elsewhere).
 //!
 //! Size levers, each measured on the widget: the `wasm-release` profile (`opt-level = "z"`, LTO,
 //! one codegen unit); with Debian's toolchain, which rebuilds the standard library,
@@ -86,10 +86,19 @@ pub(crate) fn build(root: &Path, tools: &Tools) -> Result<Built, Error> {
         "experimental-nodejs-module",
         &verify,
     )?;
+    let verify_web = stage.join("verify-web");
+    bindgen(
+        tools,
+        &release.join("mamori_verify_wasm.wasm"),
+        "web",
+        &verify_web,
+    )?;
     let widget_wasm = widget.join("mamori_widget_bg.wasm");
     let verify_wasm = verify.join("mamori_verify_wasm_bg.wasm");
     wasm_opt(&node_tools, &widget_wasm)?;
     wasm_opt(&node_tools, &verify_wasm)?;
+    // Each bindings target names its imports its own way, so each gets its own optimised copy.
+    wasm_opt(&node_tools, &verify_web.join("mamori_verify_wasm_bg.wasm"))?;
 
     // Script tag: the loader bundles element.js and the bindings; the wasm's hash is built in.
     let www = root.join("target/www");
@@ -120,7 +129,13 @@ pub(crate) fn build(root: &Path, tools: &Tools) -> Result<Built, Error> {
     let npm = root.join("target/npm/mamori");
     reset(&npm)?;
     let template = root.join("www/npm");
-    for name in ["index.js", "index.d.ts", "verify.js", "verify.d.ts"] {
+    for name in [
+        "index.js",
+        "index.d.ts",
+        "verify.js",
+        "verify-web.js",
+        "verify.d.ts",
+    ] {
         copy(&template.join(name), &npm.join(name))?;
     }
     let manifest = read(&template.join("package.json"))?.replacen(
@@ -142,6 +157,11 @@ pub(crate) fn build(root: &Path, tools: &Tools) -> Result<Built, Error> {
         (
             &verify,
             "verify",
+            &["mamori_verify_wasm.js", "mamori_verify_wasm_bg.wasm"][..],
+        ),
+        (
+            &verify_web,
+            "verify-web",
             &["mamori_verify_wasm.js", "mamori_verify_wasm_bg.wasm"][..],
         ),
     ] {
