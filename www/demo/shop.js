@@ -29,7 +29,7 @@ export function startShop(widget) {
   // The verdict's facts also go on data-* attributes: what the end-to-end suite reads, in any
   // language.
   const show = (result, text, detail = '', facts = {}) => {
-    for (const key of Object.keys(outcome.dataset)) delete outcome.dataset[key];
+    for (const key of Object.keys(outcome.dataset)) if (key !== 'shop') delete outcome.dataset[key];
     Object.assign(outcome.dataset, facts);
     outcome.dataset.result = result;
     outcome.replaceChildren(text);

@@ -1,0 +1,34 @@
+// Runs the end-to-end suite once for one way of loading the widget:
+//
+//   node tests/e2e/run.mjs --widget=script|npm [node --test options…]
+//
+// It assembles the assets directory once (the npm variant packs, installs and bundles), then
+// runs every tests/*.test.mjs with node's test runner, one file at a time: each file starts
+// its own verifier and browser, and the machine has few cores.
+
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const chosen = args.find((a) => a.startsWith('--widget='));
+process.env.MAMORI_E2E_WIDGET = chosen ? chosen.slice('--widget='.length) : (process.env.MAMORI_E2E_WIDGET ?? 'script');
+
+// Imported after the variable is set: env.mjs reads it once.
+const { assemble } = await import('./support/assets.mjs');
+const { root, widget } = await import('./support/env.mjs');
+
+const assets = join(root, 'target/e2e', widget, 'assets');
+await assemble(assets, widget);
+
+const files = readdirSync(join(here, 'tests'))
+  .filter((name) => name.endsWith('.test.mjs'))
+  .sort()
+  .map((name) => join(here, 'tests', name));
+const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...args.filter((a) => a !== chosen), ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, MAMORI_E2E_ASSETS: assets },
+});
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,0 +1,75 @@
+// The directory `mamori demo --assets-dir` serves at /assets/: the widget's script-tag build,
+// the demo shop (www/demo) and, for the npm variant, the shop bundled with the npm package.
+
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { build } from 'esbuild';
+
+import { npmPackage, preparedAssets, root, widget, widgetAssets } from './env.mjs';
+
+// Where the shop page is, for each way of loading the widget.
+export const shopPath = { script: '/assets/demo/', npm: '/assets/bundle/' }[widget];
+
+// The assets directory for this run: the one run.mjs prepared, or a fresh one.
+export async function assets() {
+  if (preparedAssets) return preparedAssets;
+  const dir = mkdtempSync(join(tmpdir(), 'mamori-e2e-assets-'));
+  await assemble(dir, widget);
+  return dir;
+}
+
+// Fills `dir` (emptied first) with everything the `variant` needs.
+export async function assemble(dir, variant) {
+  for (const file of ['mamori.js', 'mamori.wasm']) {
+    if (!existsSync(join(widgetAssets, file))) {
+      throw new Error(`${join(widgetAssets, file)} is missing; build it with \`cargo xtask package\``);
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  cpSync(widgetAssets, dir, { recursive: true });
+  cpSync(join(root, 'www/demo'), join(dir, 'demo'), { recursive: true });
+  if (variant === 'npm') await bundle(join(dir, 'bundle'));
+}
+
+// The shop as a merchant using a bundler ships it: `mamori` installed from the packed npm
+// package into a fresh project, the page's code bundled by esbuild, the widget's .wasm copied
+// next to the bundle (where the package's `new URL(…, import.meta.url)` looks for it).
+async function bundle(out) {
+  if (!existsSync(join(npmPackage, 'package.json'))) {
+    throw new Error(`no npm package at ${npmPackage}; build it with \`cargo xtask package\``);
+  }
+  const project = mkdtempSync(join(tmpdir(), 'mamori-e2e-npm-'));
+  try {
+    const npm = (args) => execFileSync('npm', args, { cwd: project, encoding: 'utf8' });
+    const packed = JSON.parse(npm(['pack', npmPackage, '--json', '--pack-destination', project]));
+    writeFileSync(join(project, 'package.json'), '{"name":"shop","private":true,"type":"module"}');
+    // The tarball has no dependencies, so this works offline; no install scripts run.
+    npm(['install', join(project, packed[0].filename), '--offline', '--ignore-scripts', '--no-audit', '--no-fund']);
+    mkdirSync(out, { recursive: true });
+    await build({
+      entryPoints: [join(root, 'tests/e2e/bundle/entry.js')],
+      bundle: true,
+      format: 'esm',
+      target: 'es2022',
+      minify: true,
+      outfile: join(out, 'shop.js'),
+      nodePaths: [join(project, 'node_modules')],
+      logLevel: 'warning',
+    });
+    cpSync(join(project, 'node_modules/mamori/widget/mamori_widget_bg.wasm'), join(out, 'mamori_widget_bg.wasm'));
+  } finally {
+    rmSync(project, { recursive: true, force: true });
+  }
+  // The same page as the script-tag shop, with the widget's block swapped for the bundle.
+  const page = readFileSync(join(root, 'www/demo/index.html'), 'utf8');
+  const swapped = page.replace(
+    /<!-- widget:begin[\s\S]*?<!-- widget:end -->/,
+    '<script type="module" src="/assets/bundle/shop.js"></script>',
+  );
+  if (swapped === page) throw new Error('www/demo/index.html lost its widget:begin/end markers');
+  writeFileSync(join(out, 'index.html'), swapped);
+}

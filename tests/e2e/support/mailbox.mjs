@@ -1,0 +1,68 @@
+// The demo mailbox (/demo/mailbox), read as a cardholder would: in a browser page of its own.
+
+import { until } from './wait.mjs';
+
+export class Mailbox {
+  // `context`: a browser context for reading mail (not one of the shopper's devices).
+  constructor(context, verifierUrl) {
+    this.context = context;
+    this.url = verifierUrl;
+  }
+
+  // Every message, newest first: `{id, subject, to, kind, text}`.
+  async messages() {
+    const page = await this.context.newPage();
+    try {
+      await page.goto(`${this.url}/demo/mailbox`);
+      return await page.locator('article').evaluateAll((articles) =>
+        articles.map((article) => {
+          const head = article.querySelector('p').innerText;
+          return {
+            id: article.querySelector('a[href^="/demo/mailbox/"]').getAttribute('href').split('/').pop(),
+            subject: article.querySelector('strong').innerText,
+            to: /To: (\S+)/.exec(head)?.[1],
+            kind: article.querySelector('code').innerText,
+            text: article.querySelector('pre').innerText,
+          };
+        }),
+      );
+    } finally {
+      await page.close();
+    }
+  }
+
+  async matching({ to, kind }) {
+    return (await this.messages()).filter((m) => m.to === to && (!kind || m.kind === kind));
+  }
+
+  async count(filter) {
+    return (await this.matching(filter)).length;
+  }
+
+  // The newest matching message once there are more than `after` of them (mail is delivered
+  // by the outbox worker, a moment after the request that queued it).
+  async next({ to, kind, after = 0 }) {
+    const found = await until(
+      async () => {
+        const list = await this.matching({ to, kind });
+        return list.length > after && list;
+      },
+      { what: `mail #${after + 1} (${kind}) to ${to}` },
+    );
+    return found[0];
+  }
+
+  // The six-digit code in a code mail's text.
+  code(message) {
+    const code = /^\s+(\d{6})\s*$/m.exec(message.text)?.[1];
+    if (!code) throw new Error(`no code in: ${message.text}`);
+    return code;
+  }
+
+  // Opens a message's HTML part, as a mail program shows it, in a new page.
+  async open(message) {
+    const page = await this.context.newPage();
+    await page.goto(`${this.url}/demo/mailbox/${message.id}`);
+    return page;
+  }
+}
