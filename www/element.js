@@ -28,7 +28,8 @@ export function defineElement(mount, name = 'mamori-challenge', defaults = {}) {
           else handle.destroy();
         },
         (error) => {
-          const detail = { code: 'invalid_options', message: String(error?.message ?? error), fatal: true };
+          const message = String(error?.message ?? error);
+          const detail = { code: 'invalid_options', message, fatal: true };
           this.dispatchEvent(new CustomEvent('mamori:error', { bubbles: true, detail }));
         },
       );
