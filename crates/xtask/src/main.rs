@@ -6,7 +6,8 @@
 //!   (a wasm32 standard library, Chromium with chromedriver, the wasm-bindgen CLI).
 //! - `test`: `cargo xtask test`, the ordered list of checks and test suites CI runs.
 //! - `summary`: reads test output (result lines, golden-vector digests) and prints the totals.
-//! - `demo`: `cargo xtask demo`.
+//! - `demo`: `cargo xtask demo`, the demo shop on a local verifier.
+//! - `e2e`: the end-to-end suite's provisioning and its runs (script tag, npm import).
 //! - `package`: `cargo xtask package`, the widget and wasm verifier built for release and packaged.
 //! - `postgres`: a throwaway PostgreSQL cluster for the test run, or the user's `DATABASE_URL`.
 //! - `cmd`: runs child processes with a header, their output streamed and kept, and a wall time.
@@ -16,6 +17,7 @@
 
 mod cmd;
 mod demo;
+mod e2e;
 mod package;
 mod postgres;
 mod provision;
@@ -32,7 +34,8 @@ Usage: cargo xtask <command>
 Commands:
   test       provision, then run formatting, lints, docs and every test suite, natively and
              as wasm32 in headless Chromium (what CI runs); the last line is the test total
-  demo       provision, then start the demo
+  demo       provision, build the widget and the verifier, then run the demo shop on
+             http://127.0.0.1:8080 (Ctrl-C stops it)
   package    build the widget and the wasm verifier for release: script-tag assets in
              target/www, the npm package in target/npm/mamori; prints sizes and SRI hashes
   provision  find or install the wasm32 toolchain, Chromium and the wasm-bindgen CLI

@@ -242,8 +242,8 @@ pub(crate) fn run(root: &Path) -> Result<Tools, Error> {
     let test_runner = wasm_bindgen(root)?;
     println!("    test runner:  {}", test_runner.display());
 
-    // Node packages for the npm-package and Playwright suites are provisioned here, once those
-    // suites exist.
+    // The end-to-end suite's npm packages (and a Japanese font for its screenshots).
+    crate::e2e::provision(root)?;
 
     println!("<== provision: ready in {}", cmd::seconds(start.elapsed()));
     Ok(Tools {

@@ -33,10 +33,11 @@ impl Counts {
     pub(crate) fn parse(output: &str) -> Self {
         let mut counts = Self::default();
         for line in output.lines() {
-            // node's test runner (TAP reporter) closes with `# pass N` and `# fail N`.
+            // node's test runner (TAP reporter) closes with `# pass N`, `# fail N` and
+            // `# cancelled N`; a test cancelled (say, by a failed `before` hook) did not pass.
             match line.split_whitespace().collect::<Vec<_>>().as_slice() {
                 ["#", "pass", n] => counts.passed += n.parse::<u64>().unwrap_or(0),
-                ["#", "fail", n] => counts.failed += n.parse::<u64>().unwrap_or(0),
+                ["#", "fail" | "cancelled", n] => counts.failed += n.parse::<u64>().unwrap_or(0),
                 _ => {}
             }
             let Some(start) = line.find(RESULT_PREFIX) else {
@@ -215,6 +216,35 @@ test result: ok. 0 passed; 0 failed; 3 ignored; 0 measured; 0 filtered out; fini
                 failed: 1
             }
         );
+    }
+
+    #[test]
+    fn counts_node_test_runner_tap_totals() {
+        let output = "\
+TAP version 13
+# Subtest: first purchase
+ok 1 - first purchase
+# Subtest: expiry
+not ok 2 - expiry
+1..2
+# tests 3
+# suites 0
+# pass 1
+# fail 1
+# cancelled 1
+# skipped 0
+# todo 0
+# duration_ms 1234.5
+";
+        assert_eq!(
+            Counts::parse(output),
+            Counts {
+                passed: 1,
+                failed: 2
+            }
+        );
+        let nothing = "1..0\n# tests 0\n# pass 0\n# fail 0\n# cancelled 0\n";
+        assert!(Counts::parse(nothing).is_empty());
     }
 
     #[test]

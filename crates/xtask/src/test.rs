@@ -13,7 +13,7 @@ use std::process::{Command, ExitCode};
 
 use crate::provision::{self, Tools};
 use crate::summary::{self, Counts, Summary};
-use crate::{cmd, package, postgres};
+use crate::{cmd, e2e, package, postgres};
 
 /// Runs provisioning and every step, and prints the summary, whose last line is the test total.
 pub(crate) fn run(root: &Path) -> ExitCode {
@@ -168,6 +168,19 @@ fn steps(root: &Path, tools: Option<&Tools>, postgres: Option<&postgres::Server>
         Step {
             name: "npm package in Node",
             command: Some(package::node_test(root, &root.join("target/npm/mamori"))),
+            kind: Kind::Suite { vectors: None },
+        },
+        Step::check("build the verifier (mamori)", e2e::build_verifier(root)),
+        // The same scenarios twice: the two ways a merchant loads the widget. They need the
+        // suite's npm packages, which provisioning installs.
+        Step {
+            name: "end to end: widget by script tag",
+            command: tools.map(|_| e2e::command(root, e2e::Widget::ScriptTag)),
+            kind: Kind::Suite { vectors: None },
+        },
+        Step {
+            name: "end to end: widget by npm import",
+            command: tools.map(|_| e2e::command(root, e2e::Widget::Npm)),
             kind: Kind::Suite { vectors: None },
         },
     ]

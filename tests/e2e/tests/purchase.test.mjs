@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { DEMO } from '../support/cards.mjs';
+import { widget } from '../support/env.mjs';
 import { setup } from '../support/fixture.mjs';
 import { purchase } from '../support/shop.mjs';
 
@@ -18,6 +19,15 @@ before(async () => {
   shop = await env.shopper();
 });
 after(() => env?.close());
+
+test('the page loads the widget the way this run is about', async () => {
+  const loaded = await shop.page.evaluate(() => ({
+    scriptTag: Boolean(document.querySelector('script[src="/assets/mamori.js"]')),
+    global: typeof window.mamori?.mount === 'function',
+  }));
+  const scriptTag = widget === 'script';
+  assert.deepEqual(loaded, { scriptTag, global: scriptTag });
+});
 
 test('first purchase on a new device: code from the mailbox, accepted, device trusted', async () => {
   assert.deepEqual(await shop.deviceTokens(), []);
