@@ -249,11 +249,28 @@ impl ComponentHash {
         }
         Some(Self(hash))
     }
+
+    /// The hash's bytes.
+    pub fn as_bytes(&self) -> &[u8; HASH_LEN] {
+        &self.0
+    }
+
+    /// The hash as lowercase hex, its wire form. Written without `core::fmt`, so a WebAssembly
+    /// build that needs only this does not carry the formatting machinery.
+    pub fn to_hex(&self) -> String {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = String::with_capacity(2 * HASH_LEN);
+        for byte in self.0 {
+            hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
+            hex.push(char::from(DIGITS[usize::from(byte & 0xf)]));
+        }
+        hex
+    }
 }
 
 impl fmt::Display for ComponentHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
+        f.write_str(&self.to_hex())
     }
 }
 
@@ -347,7 +364,7 @@ impl Serialize for Fingerprint {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 let mut map = serializer.serialize_map(Some(self.0.len()))?;
                 for (id, hash) in self.0 {
-                    map.serialize_entry(id, &alloc::format!("{hash}"))?;
+                    map.serialize_entry(id, &hash.to_hex())?;
                 }
                 map.end()
             }
