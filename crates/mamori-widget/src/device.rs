@@ -39,7 +39,7 @@ pub(crate) fn evidence(key: &str) -> JsValue {
     let components: JsValue = js_sys::Object::new().into();
     for (id, value) in &collected.values {
         let hash = mamori_core::fingerprint::hash_component(id, value);
-        js::set(&components, id, &hash.to_string().into());
+        js::set(&components, id, &hash.to_hex().into());
     }
     let browser = match collected.browser {
         mamori_core::fingerprint::Browser::Chromium => "chromium",
