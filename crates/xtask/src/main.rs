@@ -10,11 +10,13 @@
 //! - `e2e`: the end-to-end suite's provisioning and its runs (script tag, npm import).
 //! - `package`: `cargo xtask package`, the widget and wasm verifier built for release and packaged.
 //! - `postgres`: a throwaway PostgreSQL cluster for the test run, or the user's `DATABASE_URL`.
+//! - `bench`: `cargo xtask bench`, every benchmark against its peers, and BENCHMARKS.md.
 //! - `cmd`: runs child processes with a header, their output streamed and kept, and a wall time.
 
 // A command-line tool talks to its user on stdout and stderr; that is its whole interface.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench;
 mod cmd;
 mod demo;
 mod e2e;
@@ -38,6 +40,8 @@ Commands:
              http://127.0.0.1:8080 (Ctrl-C stops it)
   package    build the widget and the wasm verifier for release: script-tag assets in
              target/www, the npm package in target/npm/mamori; prints sizes and SRI hashes
+  bench      provision, build for release, measure against peers (jsonwebtoken, jose,
+             an empty axum handler, FingerprintJS) and rewrite BENCHMARKS.md (about 15 min)
   provision  find or install the wasm32 toolchain, Chromium and the wasm-bindgen CLI
   help       show this message
 ";
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
         ["demo"] => demo::run(&root),
         ["provision"] => provision::run(&root).map(drop),
         ["package"] => package::run(&root),
+        ["bench"] => bench::run(&root),
         [] | ["help" | "-h" | "--help"] => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

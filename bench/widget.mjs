@@ -1,0 +1,239 @@
+// The widget in headless Chromium, with FingerprintJS (open source) measured in the same page
+// loads, and the transfer sizes of both.
+//
+// Set-up, as a merchant and an issuer would do it: a static server on 127.0.0.1 plays the
+// merchant's checkout origin and serves the script-tag build (target/www: mamori.js and
+// mamori.wasm) and FingerprintJS's browser bundle; the verifier is the `mamori` release binary,
+// its merchant registered for that origin and a card enrolled with the `mamori` CLI. Each run
+// is a fresh page: the merchant's backend (this script) creates an authentication, the page
+// mounts the widget and, in the same page, runs FingerprintJS; which of the two goes first
+// alternates between runs.
+//
+// Measured in the page with `performance.now()`:
+// - fingerprint collection: from the widget's `mamori:ready` event, emitted as the device
+//   step begins, to the moment it calls `fetch` for the device step (the resource timing
+//   entry's start), which is reading every signal, hashing them and reading the device token;
+// - mount to interactive: from `mamori.mount()` (which loads and instantiates the wasm) to the
+//   `mamori:challenge` event, when the code input is shown; this includes the device step's
+//   round trip to the verifier on loopback;
+// - FingerprintJS: `FingerprintJS.load()` and `agent.get()`.
+//
+// Usage: node widget.mjs <out.json>   (MAMORI_BIN: the `mamori` binary; MAMORI_WWW: the
+// script-tag build, default target/www; CHROMIUM: default /usr/bin/chromium; BENCH_RUNS)
+
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+const out = process.argv[2] ?? join(root, 'target/bench/widget.json');
+const www = process.env.MAMORI_WWW ?? join(root, 'target/www');
+const mamori = process.env.MAMORI_BIN ?? join(root, 'target/release/mamori');
+const runs = Number(process.env.BENCH_RUNS ?? 60);
+const fpjsDir = join(here, 'node_modules/@fingerprintjs/fingerprintjs');
+const CARD = '378282246310005';
+
+const files = {
+  '/mamori.js': { path: join(www, 'mamori.js'), type: 'text/javascript' },
+  '/mamori.wasm': { path: join(www, 'mamori.wasm'), type: 'application/wasm' },
+  '/fp.min.js': { path: join(fpjsDir, 'dist/fp.min.js'), type: 'text/javascript' },
+};
+
+function sizes(path) {
+  const bytes = readFileSync(path);
+  return { bytes: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+}
+
+// The merchant's checkout origin.
+async function startShop(verifier) {
+  const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>checkout</title>
+<script src="/mamori.js" data-verifier="${verifier}"></script>
+<script src="/fp.min.js"></script></head><body><main id="checkout"></main></body></html>`;
+  const server = createServer((request, response) => {
+    const path = new URL(request.url, 'http://x').pathname;
+    if (path === '/checkout') {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      response.end(page);
+      return;
+    }
+    const file = files[path];
+    if (!file) {
+      response.writeHead(404).end();
+      return;
+    }
+    // Cacheable, as a CDN would serve them: later page loads take them from the HTTP cache.
+    response.writeHead(200, { 'content-type': file.type, 'cache-control': 'max-age=3600' });
+    response.end(readFileSync(file.path));
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return server;
+}
+
+function freePort() {
+  return new Promise((ok) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => ok(port));
+    });
+  });
+}
+
+// The verifier, set up with its own CLI.
+async function startVerifier(dir, port, shopOrigin) {
+  const config = join(dir, 'mamori.toml');
+  const unlimited = 1000000000;
+  writeFileSync(config, [
+    `listen = "127.0.0.1:${port}"`,
+    `database_url = "sqlite://${join(dir, 'mamori.db')}"`,
+    `public_url = "http://127.0.0.1:${port}"`,
+    `secrets_file = "${join(dir, 'secrets.key')}"`,
+    '',
+    // Every run is a purchase on the same card within minutes, which the default velocity
+    // limits would (rightly) refuse; the history is still counted on each device step.
+    '[risk]',
+    `velocity_card_hard = ${unlimited}`,
+    `velocity_card = ${unlimited}`,
+    `velocity_device = ${unlimited}`,
+    `velocity_ip = ${unlimited}`,
+    '',
+    // Codes go to the database's mailbox: nobody reads them here.
+    '[mail]',
+    'delivery = "mailbox"',
+    '',
+  ].join('\n'));
+  const cli = (...args) => execFileSync(mamori, ['--config', config, ...args], { encoding: 'utf8' });
+  const added = cli('merchant', 'add', '--name', 'Bench Shop', '--origin', shopOrigin);
+  const key = added.match(/mamori_sk\.\S+/)?.[0];
+  if (!key) throw new Error(`no secret key in: ${added}`);
+  cli('cardholder', 'enroll', '--card', CARD, '--email', 'shopper@bench.example', '--locale', 'en',
+    '--ceiling', '1000000');
+  const child = spawn(mamori, ['--config', config, 'serve'], { stdio: 'ignore' });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return { child, key, base };
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  child.kill();
+  throw new Error('the verifier did not start');
+}
+
+async function createAuthentication(verifier, n) {
+  const response = await fetch(`${verifier.base}/v1/authentications`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${verifier.key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ card_number: CARD, amount: 4200, currency: 'JPY', order_ref: `w-${n}` }),
+  });
+  if (response.status !== 201) throw new Error(`create answered ${response.status}`);
+  return response.json();
+}
+
+// Runs in the page.
+async function widgetRun({ authentication, clientSecret }) {
+  const element = document.createElement('div');
+  document.querySelector('#checkout').append(element);
+  const times = {};
+  const shown = new Promise((ok, fail) => {
+    element.addEventListener('mamori:ready', () => { times.ready = performance.now(); });
+    element.addEventListener('mamori:challenge', () => { times.interactive = performance.now(); ok(); });
+    element.addEventListener('mamori:error', (e) => fail(new Error(JSON.stringify(e.detail))));
+    element.addEventListener('mamori:result', (e) => fail(new Error(`no challenge: ${e.detail.status}`)));
+  });
+  times.mount = performance.now();
+  const handle = await window.mamori.mount(element, { authentication, clientSecret });
+  await shown;
+  const device = performance.getEntriesByType('resource').find((e) => e.name.endsWith('/device'));
+  handle.destroy();
+  return {
+    fingerprint_ms: device.startTime - times.ready,
+    mount_to_interactive_ms: times.interactive - times.mount,
+  };
+}
+
+async function fingerprintjsRun() {
+  const start = performance.now();
+  // `monitoring: false`: no usage report to FingerprintJS's servers (this machine has no
+  // network but loopback, and a benchmark has no business phoning home).
+  const agent = await window.FingerprintJS.load({ monitoring: false });
+  const loaded = performance.now();
+  const result = await agent.get();
+  const done = performance.now();
+  if (!result.visitorId) throw new Error('FingerprintJS returned no visitorId');
+  return { fpjs_load_ms: loaded - start, fpjs_get_ms: done - loaded };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'mamori-widget-bench-'));
+let verifier;
+let shop;
+let browser;
+try {
+  const verifierPort = await freePort();
+  shop = await startShop(`http://127.0.0.1:${verifierPort}`);
+  const shopOrigin = `http://127.0.0.1:${shop.address().port}`;
+  verifier = await startVerifier(dir, verifierPort, shopOrigin);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--no-first-run'],
+  });
+  const context = await browser.newContext();
+  // Loopback only: anything else a script tries is refused, and counted.
+  let blocked = 0;
+  await context.route((url) => url.hostname !== '127.0.0.1', (route) => {
+    blocked += 1;
+    return route.abort();
+  });
+  const samples = [];
+  for (let n = 0; n < runs; n++) {
+    const created = await createAuthentication(verifier, n);
+    const page = await context.newPage();
+    await page.goto(`${shopOrigin}/checkout`);
+    const input = { authentication: created.id, clientSecret: created.client_secret };
+    const widgetFirst = n % 2 === 0;
+    let widget;
+    let fpjs;
+    if (widgetFirst) {
+      widget = await page.evaluate(widgetRun, input);
+      fpjs = await page.evaluate(fingerprintjsRun);
+    } else {
+      fpjs = await page.evaluate(fingerprintjsRun);
+      widget = await page.evaluate(widgetRun, input);
+    }
+    samples.push({ widget_first: widgetFirst, ...widget, ...fpjs });
+    await page.close();
+  }
+  const result = {
+    chromium: browser.version(),
+    fingerprintjs: JSON.parse(readFileSync(join(fpjsDir, 'package.json'), 'utf8')).version,
+    runs,
+    blocked_requests: blocked,
+    sizes: {
+      'mamori.js': sizes(files['/mamori.js'].path),
+      'mamori.wasm': sizes(files['/mamori.wasm'].path),
+      'fp.min.js': sizes(files['/fp.min.js'].path),
+    },
+    samples,
+  };
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  const median = (key) => samples.map((s) => s[key]).sort((a, b) => a - b)[samples.length >> 1];
+  for (const key of ['fingerprint_ms', 'mount_to_interactive_ms', 'fpjs_load_ms', 'fpjs_get_ms']) {
+    console.log(`${key.padEnd(24)} median ${median(key).toFixed(1)} ms`);
+  }
+} finally {
+  await browser?.close();
+  verifier?.child.kill();
+  shop?.close();
+  rmSync(dir, { recursive: true, force: true });
+}
