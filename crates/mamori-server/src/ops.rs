@@ -47,7 +47,10 @@ pub async fn openapi(State(state): State<AppState>) -> Json<Value> {
 const MAILBOX_SIZE: i64 = 100;
 
 /// `GET /demo/mailbox`: the demo's delivered mail, newest first: subject, recipient, the
-/// text part, and a link to the HTML part as the cardholder's mail program would show it.
+/// text part, the HTML part rendered as a mail program shows it, and a link to it alone.
+///
+/// The HTML part is shown in a sandboxed `srcdoc` frame: no script, no same-origin access,
+/// and its links open outside the frame (a report link must reach the whole window).
 pub async fn mailbox(State(state): State<AppState>) -> Result<Html<String>, ApiError> {
     let messages = state.store.mailbox(MAILBOX_SIZE).await?;
     let items: String = messages
@@ -58,6 +61,8 @@ pub async fn mailbox(State(state): State<AppState>) -> Result<Html<String>, ApiE
                  <p><strong>{}</strong><br>To: {} · {} · <code>{}</code> · \
                  <a href=\"/demo/mailbox/{}\">HTML</a></p>\
                  <pre style=\"white-space:pre-wrap;overflow-wrap:anywhere\">{}</pre>\
+                 <iframe title=\"HTML\" sandbox=\"allow-popups allow-top-navigation-by-user-activation\" \
+                 style=\"width:100%;height:22em;border:1px solid #eee\" srcdoc=\"{}\"></iframe>\
                  </article>",
                 escape_html(&m.subject),
                 escape_html(&m.recipient),
@@ -65,6 +70,7 @@ pub async fn mailbox(State(state): State<AppState>) -> Result<Html<String>, ApiE
                 escape_html(&m.kind),
                 m.id,
                 escape_html(&m.text),
+                escape_html(&m.html),
             )
         })
         .collect();

@@ -35,15 +35,20 @@ for (const { lang, locale, title, submit, subject } of LANGUAGES) {
     await shop.page.locator('[data-shop=widget]').screenshot({ path: artifact(`challenge-${lang}`) });
     await shop.page.screenshot({ path: artifact(`shop-${lang}`), fullPage: true });
 
-    // The mail arrives in the cardholder's language, rendered as HTML.
+    // The mail arrives in the cardholder's language; the mailbox shows its HTML rendered.
     const message = await env.mailbox.next({ to: buyer.email, kind: 'code' });
     assert.match(message.subject, subject);
+    const code = env.mailbox.code(message);
     const mail = await env.mailbox.open(message);
     assert.equal(await mail.getAttribute('html', 'lang'), lang);
-    await mail.screenshot({ path: artifact(`mail-${lang}`), fullPage: true });
+    await mail.goto(`${env.verifier.url}/demo/mailbox`);
+    const article = mail.locator('article', { hasText: buyer.email }).first();
+    const rendered = await article.frameLocator('iframe').locator('body').innerText();
+    assert.ok(rendered.includes(code), rendered);
+    await article.screenshot({ path: artifact(`mailbox-${lang}`) });
     await mail.close();
 
-    await shop.enter(env.mailbox.code(message));
+    await shop.enter(code);
     const verdict = await shop.verdict();
     assert.equal(verdict.result, 'accepted', verdict.text);
   });
