@@ -11,24 +11,21 @@ export class Mailbox {
 
   // Every message, newest first: `{id, subject, to, kind, text}`.
   async messages() {
-    const page = await this.context.newPage();
-    try {
-      await page.goto(`${this.url}/demo/mailbox`);
-      return await page.locator('article').evaluateAll((articles) =>
-        articles.map((article) => {
-          const head = article.querySelector('p').innerText;
-          return {
-            id: article.querySelector('a[href^="/demo/mailbox/"]').getAttribute('href').split('/').pop(),
-            subject: article.querySelector('strong').innerText,
-            to: /To: (\S+)/.exec(head)?.[1],
-            kind: article.querySelector('code').innerText,
-            text: article.querySelector('pre').innerText,
-          };
-        }),
-      );
-    } finally {
-      await page.close();
-    }
+    // One page, reloaded for each look: opening a page per look is slower.
+    this.inbox ??= await this.context.newPage();
+    await this.inbox.goto(`${this.url}/demo/mailbox`);
+    return this.inbox.locator('article').evaluateAll((articles) =>
+      articles.map((article) => {
+        const head = article.querySelector('p').innerText;
+        return {
+          id: article.querySelector('a[href^="/demo/mailbox/"]').getAttribute('href').split('/').pop(),
+          subject: article.querySelector('strong').innerText,
+          to: /To: (\S+)/.exec(head)?.[1],
+          kind: article.querySelector('code').innerText,
+          text: article.querySelector('pre').innerText,
+        };
+      }),
+    );
   }
 
   async matching({ to, kind }) {
