@@ -103,3 +103,16 @@ test('resend: disabled during the cooldown, the old code then fails and the new 
   const verdict = await shop.verdict();
   assert.equal(verdict.result, 'accepted', verdict.text);
 });
+
+test('cancel: the widget reports it and the shop refuses', async () => {
+  const buyer = await env.cardholder();
+  const shop = await env.shopper();
+  await shop.buy({ ...buyer, amount: 4_800 });
+  await shop.challenge();
+  await shop.widget('cancel').click();
+  await shop.event('mamori:cancel');
+  const verdict = await shop.verdict();
+  assert.equal(verdict.result, 'refused', verdict.text);
+  assert.deepEqual([verdict.status, verdict.reason], ['N', '01']);
+  assert.deepEqual(await shop.events(), ['mamori:ready', 'mamori:challenge', 'mamori:cancel', 'mamori:result']);
+});
