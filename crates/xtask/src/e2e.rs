@@ -41,8 +41,16 @@ impl Widget {
 ///
 /// # Errors
 ///
-/// When `npm ci` fails.
+/// When Node.js or npm is missing, or `npm ci` fails.
 pub(crate) fn provision(root: &Path) -> Result<(), Error> {
+    if cmd::find_in_path("node").is_none() || cmd::find_in_path("npm").is_none() {
+        // The package build needs them too; Debian's `nodejs` and `npm` packages are enough.
+        return Err(Error(
+            "Node.js 20 or later with npm is needed (the widget's build, the Node and \
+             end-to-end suites); on Debian: apt-get install nodejs npm"
+                .to_owned(),
+        ));
+    }
     let dir = root.join(DIR);
     if packages_stale(&dir) {
         println!(
