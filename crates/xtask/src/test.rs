@@ -104,15 +104,9 @@ fn steps(root: &Path, tools: Option<&Tools>, postgres: Option<&postgres::Server>
     // The PostgreSQL suites fail with a clear message when this is missing, never skip.
     let mut native_tests = cargo(&["test", "--workspace", "--", "--nocapture"]);
     // The verifier's HTTP scenarios again, each on a fresh PostgreSQL database instead of SQLite.
-    let mut postgres_http = cargo(&[
-        "test",
-        "--package",
-        "mamori-server",
-        "--test",
-        "flow",
-        "--test",
-        "api",
-    ]);
+    // `--workspace`, not `--package`: the same feature set as the run above, so its build is
+    // reused instead of compiling the server's dependencies a second time.
+    let mut postgres_http = cargo(&["test", "--workspace", "--test", "flow", "--test", "api"]);
     postgres_http.env("MAMORI_TEST_STORE", "postgres");
     if let Some(server) = postgres {
         native_tests.env(postgres::URL_VARIABLE, server.url());
