@@ -173,6 +173,28 @@ async function fingerprintjsRun() {
   return { fpjs_load_ms: loaded - start, fpjs_get_ms: done - loaded };
 }
 
+// Runs in a page of its own: what two of the costliest signals cost in this browser by
+// themselves, as a reference for the fingerprint's time (headless Chromium without a GPU
+// renders WebGL in software).
+async function referenceRun() {
+  const start = performance.now();
+  const gl = document.createElement('canvas').getContext('webgl');
+  const info = gl?.getExtension('WEBGL_debug_renderer_info');
+  const renderer = gl ? gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER) : 'none';
+  const webgl = performance.now();
+  const canvas = document.createElement('canvas');
+  canvas.width = 240;
+  canvas.height = 60;
+  const context = canvas.getContext('2d');
+  context.font = '16px serif';
+  context.fillText('mamori 守り \u{1F600}', 2, 20);
+  canvas.toDataURL();
+  const done = performance.now();
+  return { webgl_ms: webgl - start, canvas_ms: done - webgl, renderer: String(renderer) };
+}
+
+const REFERENCE_RUNS = 20;
+
 const dir = mkdtempSync(join(tmpdir(), 'mamori-widget-bench-'));
 let verifier;
 let shop;
@@ -214,8 +236,17 @@ try {
     samples.push({ widget_first: widgetFirst, ...widget, ...fpjs });
     await page.close();
   }
+  const references = [];
+  for (let n = 0; n < REFERENCE_RUNS; n++) {
+    const page = await context.newPage();
+    await page.goto(`${shopOrigin}/checkout`);
+    references.push(await page.evaluate(referenceRun));
+    await page.close();
+  }
   const result = {
     chromium: browser.version(),
+    renderer: references[0]?.renderer,
+    references: references.map(({ webgl_ms, canvas_ms }) => ({ webgl_ms, canvas_ms })),
     fingerprintjs: JSON.parse(readFileSync(join(fpjsDir, 'package.json'), 'utf8')).version,
     runs,
     blocked_requests: blocked,

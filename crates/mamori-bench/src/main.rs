@@ -64,7 +64,7 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
         /// Simulated cardholders, each with an enrolled card and a trusted browser.
-        #[arg(long, default_value_t = 512)]
+        #[arg(long, default_value_t = 256)]
         cards: usize,
         /// Warm-up seconds per run.
         #[arg(long, default_value_t = 1.0)]

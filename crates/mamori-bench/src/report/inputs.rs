@@ -100,6 +100,12 @@ pub(crate) struct Widget {
     pub(crate) chromium: String,
     /// `@fingerprintjs/fingerprintjs`'s version.
     pub(crate) fingerprintjs: String,
+    /// The WebGL renderer the browser reports.
+    #[serde(default)]
+    pub(crate) renderer: Option<String>,
+    /// Reference costs measured on pages of their own.
+    #[serde(default)]
+    pub(crate) references: Vec<Reference>,
     /// Requests to anything but loopback that the page attempted (and that were refused).
     pub(crate) blocked_requests: u64,
     /// Sizes of `mamori.js`, `mamori.wasm` and `fp.min.js`.
@@ -115,6 +121,15 @@ pub(crate) struct Size {
     pub(crate) bytes: u64,
     /// gzip -9 bytes.
     pub(crate) gzip: u64,
+}
+
+/// What two costly signals cost by themselves on a fresh page, ms.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Reference {
+    /// A WebGL context and its renderer string.
+    pub(crate) webgl_ms: f64,
+    /// A 2D canvas with text, read back as a data URL.
+    pub(crate) canvas_ms: f64,
 }
 
 /// One page load's timings, ms.
