@@ -7,7 +7,7 @@
 // its own verifier and browser, and the machine has few cores.
 
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,10 +18,14 @@ process.env.MAMORI_E2E_WIDGET = chosen ? chosen.slice('--widget='.length) : (pro
 
 // Imported after the variable is set: env.mjs reads it once.
 const { assemble } = await import('./support/assets.mjs');
-const { root, widget } = await import('./support/env.mjs');
+const { artifacts, root, widget } = await import('./support/env.mjs');
 
 const assets = join(root, 'target/e2e', widget, 'assets');
 await assemble(assets, widget);
+// This variant's screenshots from an earlier run go, so none left over passes for new.
+for (const name of existsSync(artifacts) ? readdirSync(artifacts) : []) {
+  if (name.endsWith(`-${widget}.png`)) rmSync(join(artifacts, name));
+}
 
 const files = readdirSync(join(here, 'tests'))
   .filter((name) => name.endsWith('.test.mjs'))

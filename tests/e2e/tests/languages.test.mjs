@@ -41,6 +41,7 @@ for (const { lang, locale, title, submit, subject } of LANGUAGES) {
     const code = env.mailbox.code(message);
     const mail = await env.mailbox.open(message);
     assert.equal(await mail.getAttribute('html', 'lang'), lang);
+    await mail.screenshot({ path: artifact(`mail-${lang}`), fullPage: true });
     await mail.goto(`${env.verifier.url}/demo/mailbox`);
     const article = mail.locator('article', { hasText: buyer.email }).first();
     const rendered = await article.frameLocator('iframe').locator('body').innerText();
