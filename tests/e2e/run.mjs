@@ -1,6 +1,6 @@
 // Runs the end-to-end suite once for one way of loading the widget:
 //
-//   node tests/e2e/run.mjs --widget=script|npm [node --test options…]
+//   node tests/e2e/run.mjs --widget=script|npm [node --test options…] [files…]
 //
 // It assembles the assets directory once (the npm variant packs, installs and bundles), then
 // runs every tests/*.test.mjs with node's test runner, one file at a time: each file starts
@@ -27,11 +27,16 @@ for (const name of existsSync(artifacts) ? readdirSync(artifacts) : []) {
   if (name.endsWith(`-${widget}.png`)) rmSync(join(artifacts, name));
 }
 
-const files = readdirSync(join(here, 'tests'))
-  .filter((name) => name.endsWith('.test.mjs'))
-  .sort()
-  .map((name) => join(here, 'tests', name));
-const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...args.filter((a) => a !== chosen), ...files], {
+// Test files named on the command line, or all of them.
+const named = args.filter((a) => a.endsWith('.test.mjs'));
+const options = args.filter((a) => a !== chosen && !named.includes(a));
+const files = named.length
+  ? named
+  : readdirSync(join(here, 'tests'))
+      .filter((name) => name.endsWith('.test.mjs'))
+      .sort()
+      .map((name) => join(here, 'tests', name));
+const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...options, ...files], {
   stdio: 'inherit',
   env: { ...process.env, MAMORI_E2E_ASSETS: assets },
 });
