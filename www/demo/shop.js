@@ -69,12 +69,17 @@ export function startShop(widget) {
     finish();
   };
 
+  // Asks the backend for its verdict and shows it; resolves to the verdict (undefined when the
+  // backend could not be asked).
   const complete = async (order, resultToken) => {
     try {
-      report(await backend('complete', { order_ref: order.order_ref, result_token: resultToken }));
+      const verdict = await backend('complete', { order_ref: order.order_ref, result_token: resultToken });
+      report(verdict);
+      return verdict;
     } catch (error) {
       show('error', fill(texts.refused, { why: error.message }));
       finish();
+      return undefined;
     }
   };
 
@@ -99,10 +104,14 @@ export function startShop(widget) {
     // Never trust the status in the event: the backend verifies the signed token.
     if (current) complete(current.order, event.detail.resultToken);
   });
-  host.addEventListener('mamori:expired', () => {
+  host.addEventListener('mamori:expired', async () => {
     // The code ran out. The backend asks the verifier: if the whole authentication is over, the
-    // shop refuses; if not, the cardholder can still send a new code from the widget.
-    if (current) complete(current.order, undefined);
+    // shop refuses and takes the challenge away; if not, the cardholder can still send a new
+    // code from the widget.
+    const purchase = current;
+    if (!purchase) return;
+    const verdict = await complete(purchase.order, undefined);
+    if (verdict && verdict.outcome !== 'pending' && current === purchase) purchase.handle?.destroy();
   });
   host.addEventListener('mamori:error', (event) => {
     if (event.detail.fatal) {

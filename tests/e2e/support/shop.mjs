@@ -17,6 +17,13 @@ export class Shop {
     page.setDefaultTimeout(TIMEOUT_MS);
     this.page = page;
     this.url = verifierUrl;
+    // What went wrong in the page without failing a step: uncaught exceptions and Content
+    // Security Policy violations (an inline script, a request to a foreign origin).
+    this.problems = [];
+    page.on('pageerror', (error) => this.problems.push(`uncaught: ${error.message}`));
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) this.problems.push(message.text());
+    });
   }
 
   // Opens the shop (in `lang` when given) at `origin`, the verifier's by default.

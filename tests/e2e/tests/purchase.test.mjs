@@ -92,3 +92,12 @@ test('a blocked card and a card that is not enrolled: refused alike, no challeng
   }
   assert.equal(texts[0], texts[1], 'the browser cannot tell a blocked card from an unknown one');
 });
+
+test('the shop ran under its CSP (no inline script) without an error or a violation', async () => {
+  const response = await shop.page.goto(shop.page.url());
+  const csp = response.headers()['content-security-policy'];
+  const scriptSrc = csp.split(';').map((d) => d.trim()).find((d) => d.startsWith('script-src'));
+  assert.equal(scriptSrc, "script-src 'self' 'wasm-unsafe-eval'");
+  assert.equal(await shop.page.locator('script:not([src])').count(), 0, 'no inline script');
+  assert.deepEqual(shop.problems, []);
+});
