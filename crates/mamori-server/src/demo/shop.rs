@@ -32,7 +32,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use super::orders::{Order, Orders, PayError};
-use super::{MERCHANT_ID, MERCHANT_KID, MERCHANT_SECRET, MERCHANT_SECRET_KEY};
+use super::{MERCHANT_ID, MERCHANT_SECRET_KEY};
 use crate::api::extract::JsonBody;
 use crate::api::merchant;
 use crate::error::ApiError;
@@ -184,34 +184,32 @@ fn judge(state: &AppState, orders: &Orders, order: &Order, token: &str) -> Value
         Ok(claims) => claims,
         Err(why) => return json!({"outcome": "refused", "why": "invalid_token", "detail": why}),
     };
-    let facts = json!({
+    // Only `Y` is paid: `A` (attempted) never comes from this verifier, and `N`, `U` and `R`
+    // mean the cardholder was not authenticated.
+    let (outcome, why) = if claims.status != TransStatus::Authenticated {
+        ("refused", Some("not_authenticated"))
+    } else {
+        match orders.pay(&order.reference, &claims.jti) {
+            Ok(()) => ("accepted", None),
+            Err(PayError::AlreadyPaid) => ("refused", Some("already_paid")),
+            Err(PayError::Unknown) => ("refused", Some("unknown_order")),
+        }
+    };
+    json!({
+        "outcome": outcome,
+        "why": why,
         "status": claims.status.code(),
         "eci": claims.eci.code(),
         "method": claims.method,
         "reason": claims.reason.map(|r| r.to_string()),
-    });
-    // Only `Y` is paid: `A` (attempted) never comes from this verifier, and `N`, `U` and `R`
-    // mean the cardholder was not authenticated.
-    let outcome = if claims.status != TransStatus::Authenticated {
-        json!({"outcome": "refused", "why": "not_authenticated"})
-    } else {
-        match orders.pay(&order.reference, &claims.jti) {
-            Ok(()) => json!({"outcome": "accepted"}),
-            Err(PayError::AlreadyPaid) => json!({"outcome": "refused", "why": "already_paid"}),
-            Err(PayError::Unknown) => json!({"outcome": "refused", "why": "unknown_order"}),
-        }
-    };
-    let mut answer = facts;
-    for (name, value) in outcome.as_object().into_iter().flatten() {
-        answer[name] = value.clone();
-    }
-    answer
+    })
 }
 
 /// Verifies `token` with the demo merchant's key against `order`, as any merchant backend
 /// must before capturing; the error is the failed rule's stable code.
 fn verify(state: &AppState, order: &Order, token: &str) -> Result<ResultClaims, String> {
-    let key = SigningKey::new(MERCHANT_KID, MERCHANT_SECRET).map_err(|e| format!("{e:?}"))?;
+    // The key string the merchant was given, exactly as a remote shop would configure it.
+    let key = SigningKey::from_secret_key(MERCHANT_SECRET_KEY).map_err(|e| format!("{e:?}"))?;
     let keys = KeySet::from(key);
     let now = u64::try_from(state.now()).unwrap_or(0);
     let expected = ExpectedOrder {
