@@ -680,7 +680,9 @@ pub(crate) fn commands(steps: &[Step], wall_seconds: Option<f64>) -> String {
     if let Some(seconds) = wall_seconds {
         let _ = writeln!(
             md,
-            "\nThe whole `cargo xtask bench` took {:.1} minutes, building included.",
+            "\nThe whole `cargo xtask bench` took {:.1} minutes, building included; cargo reuses \
+             whatever earlier builds left in `target/`, so on a fresh clone the two build steps \
+             (release with LTO, and criterion's) take several minutes longer.",
             seconds / 60.0
         );
     }
