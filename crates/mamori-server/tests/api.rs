@@ -517,6 +517,11 @@ async fn bad_input_gets_a_stable_json_error_and_changes_nothing() {
             "{}",
             case.name
         );
+        assert_eq!(
+            headers["strict-transport-security"], "max-age=31536000; includeSubDomains",
+            "{}",
+            case.name
+        );
         if case.code == "origin_not_allowed" {
             let expected = case.origin.map(|o| o.to_owned());
             let got = headers
