@@ -10,6 +10,7 @@
 
 pub mod conformance;
 mod postgres;
+mod rows;
 mod sqlite;
 
 use std::sync::Arc;

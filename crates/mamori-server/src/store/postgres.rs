@@ -20,6 +20,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
 
+use super::rows::{code_of, db, parse_code, parse_json, row_decoders};
 use super::{
     Acceptance, CodeIssue, DeviceNext, DeviceStep, HistoryQuery, Limits, Resend, Store, StoreError,
     WrongCode,
@@ -125,88 +126,7 @@ impl PostgresStore {
     }
 }
 
-fn db(error: sqlx::Error) -> StoreError {
-    match &error {
-        sqlx::Error::Database(e) if e.is_unique_violation() => StoreError::Conflict,
-        _ => StoreError::Database(error.to_string()),
-    }
-}
-
-fn parse_json<T: serde::de::DeserializeOwned>(
-    text: &str,
-    column: &'static str,
-) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|_| StoreError::Corrupt(column))
-}
-
-/// Reads a one-code enum from its JSON string form (`"Y"`, `"05"`, `"challenge"`, `"19"`).
-fn parse_code<T: serde::de::DeserializeOwned>(
-    text: Option<String>,
-    column: &'static str,
-) -> Result<Option<T>, StoreError> {
-    text.map(|text| parse_json(&serde_json::Value::String(text).to_string(), column))
-        .transpose()
-}
-
-/// The wire spelling of a one-code enum, as stored.
-fn code_of<T: serde::Serialize>(value: &T) -> String {
-    // These enums serialise to a JSON string; anything else cannot happen.
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(text)) => text,
-        _ => String::new(),
-    }
-}
-
-fn auth_from_row(row: &PgRow) -> Result<Authentication, StoreError> {
-    let state: String = row.try_get("state").map_err(db)?;
-    let preference: String = row.try_get("challenge_preference").map_err(db)?;
-    let reasons: String = row.try_get("risk_reasons").map_err(db)?;
-    let status = parse_code(row.try_get("status").map_err(db)?, "status")?;
-    let eci = parse_code(row.try_get("eci").map_err(db)?, "eci")?;
-    let method = parse_code(row.try_get("method").map_err(db)?, "method")?;
-    let reason = parse_code(row.try_get("reason").map_err(db)?, "reason")?;
-    let result_token: Option<String> = row.try_get("result_token").map_err(db)?;
-    let outcome = match (status, eci, method, result_token) {
-        (Some(status), Some(eci), Some(method), Some(result_token)) => Some(Outcome {
-            status,
-            eci,
-            method,
-            reason,
-            result_token,
-        }),
-        _ => None,
-    };
-    Ok(Authentication {
-        id: row.try_get("id").map_err(db)?,
-        merchant_id: row.try_get("merchant_id").map_err(db)?,
-        cardholder_id: row.try_get("cardholder_id").map_err(db)?,
-        amount: row.try_get("amount").map_err(db)?,
-        currency: row.try_get("currency").map_err(db)?,
-        order_ref: row.try_get("order_ref").map_err(db)?,
-        challenge_preference: ChallengePreference::parse(&preference)
-            .ok_or(StoreError::Corrupt("challenge_preference"))?,
-        client_secret_hash: row.try_get("client_secret_hash").map_err(db)?,
-        state: State::parse(&state).ok_or(StoreError::Corrupt("state"))?,
-        created_at: row.try_get("created_at").map_err(db)?,
-        expires_at: row.try_get("expires_at").map_err(db)?,
-        risk_score: row.try_get("risk_score").map_err(db)?,
-        risk_reasons: parse_json(&reasons, "risk_reasons")?,
-        device_id: row.try_get("device_id").map_err(db)?,
-        fingerprint: row.try_get("fingerprint").map_err(db)?,
-        ip: row.try_get("ip").map_err(db)?,
-        browser: BrowserInfo {
-            language: row.try_get("language").map_err(db)?,
-            timezone: row.try_get("timezone").map_err(db)?,
-            user_agent: row.try_get("user_agent").map_err(db)?,
-        },
-        code_digest: row.try_get("code_digest").map_err(db)?,
-        code_expires_at: row.try_get("code_expires_at").map_err(db)?,
-        attempts: row.try_get("attempts").map_err(db)?,
-        resends: row.try_get("resends").map_err(db)?,
-        last_sent_at: row.try_get("last_sent_at").map_err(db)?,
-        outcome,
-    })
-}
+row_decoders!(PgRow);
 
 fn merchant_from_row(row: &PgRow) -> Result<Merchant, StoreError> {
     Ok(Merchant {
@@ -215,53 +135,6 @@ fn merchant_from_row(row: &PgRow) -> Result<Merchant, StoreError> {
         origins: row.try_get("origins").map_err(db)?,
         sandbox: row.try_get("sandbox").map_err(db)?,
         created_at: row.try_get("created_at").map_err(db)?,
-    })
-}
-
-fn cardholder_from_row(row: &PgRow) -> Result<Cardholder, StoreError> {
-    let locale: String = row.try_get("locale").map_err(db)?;
-    let status: String = row.try_get("status").map_err(db)?;
-    Ok(Cardholder {
-        id: row.try_get("id").map_err(db)?,
-        card_ref: row.try_get("card_ref").map_err(db)?,
-        last4: row.try_get("last4").map_err(db)?,
-        email: row.try_get("email").map_err(db)?,
-        locale: Locale::parse(&locale).ok_or(StoreError::Corrupt("locale"))?,
-        status: CardStatus::parse(&status).ok_or(StoreError::Corrupt("status"))?,
-        frictionless_ceiling: row.try_get("frictionless_ceiling").map_err(db)?,
-        created_at: row.try_get("created_at").map_err(db)?,
-    })
-}
-
-fn key_from_row(row: &PgRow) -> Result<MerchantKey, StoreError> {
-    Ok(MerchantKey {
-        kid: row.try_get("kid").map_err(db)?,
-        merchant_id: row.try_get("merchant_id").map_err(db)?,
-        secret: row.try_get("secret").map_err(db)?,
-        created_at: row.try_get("created_at").map_err(db)?,
-        retire_at: row.try_get("retire_at").map_err(db)?,
-    })
-}
-
-fn report_from_row(row: &PgRow) -> Result<FraudReport, StoreError> {
-    Ok(FraudReport {
-        id: row.try_get("id").map_err(db)?,
-        cardholder_id: row.try_get("cardholder_id").map_err(db)?,
-        authentication_id: row.try_get("authentication_id").map_err(db)?,
-        created_at: row.try_get("created_at").map_err(db)?,
-        resolved_at: row.try_get("resolved_at").map_err(db)?,
-    })
-}
-
-fn mail_from_row(row: &PgRow) -> Result<Mail, StoreError> {
-    Ok(Mail {
-        id: row.try_get("id").map_err(db)?,
-        kind: row.try_get("kind").map_err(db)?,
-        recipient: row.try_get("recipient").map_err(db)?,
-        subject: row.try_get("subject").map_err(db)?,
-        text: row.try_get("text_body").map_err(db)?,
-        html: row.try_get("html_body").map_err(db)?,
-        attempts: row.try_get("attempts").map_err(db)?,
     })
 }
 
