@@ -77,13 +77,31 @@ test('a refusal is an Error with a stable code', () => {
 });
 
 // Device tokens are verified only by the verifier, with a key merchants never hold; the package
-// verifies result tokens.
+// verifies result tokens, and must refuse a device token offered as one.
 const files = readdirSync(vectorsDir).filter((name) => name.endsWith('.json')).sort();
-const resultCases = files.flatMap((file) => {
+const tokenCases = files.flatMap((file) => {
   const { cases = [] } = JSON.parse(readFileSync(join(vectorsDir, file), 'utf8'));
-  return cases
-    .filter((c) => typeof c.token === 'string' && c.kind === 'result')
-    .map((c) => ({ file, ...c }));
+  return cases.filter((c) => typeof c.token === 'string').map((c) => ({ file, ...c }));
+});
+const resultCases = tokenCases.filter((c) => c.kind === 'result');
+const headerType = (token) =>
+  JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8')).typ;
+const deviceTokens = tokenCases.filter(
+  (c) => c.kind === 'device' && headerType(c.token) === 'mamori-device+jwt',
+);
+
+describe('device-token vectors through verifyResult', () => {
+  test('there are device-token vectors', () => {
+    assert.ok(deviceTokens.length > 0, `no device-token cases in ${vectorsDir}`);
+  });
+  for (const c of deviceTokens) {
+    test(`${c.file}: ${c.id} is refused as a result token`, () => {
+      assert.throws(
+        () => verify.verifyResult(c.token, c.keys, { audience: c.audience, now: c.now }),
+        (error) => error?.code === 'type',
+      );
+    });
+  }
 });
 
 describe('golden vectors through verifyResult', () => {
