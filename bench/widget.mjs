@@ -2,8 +2,8 @@
 // loads, and the transfer sizes of both.
 //
 // Set-up, as a merchant and an issuer would do it: a static server on 127.0.0.1 plays the
-// merchant's checkout origin and serves the script-tag build (target/www: mamori.js and
-// mamori.wasm) and FingerprintJS's browser bundle; the verifier is the `mamori` release binary,
+// merchant's checkout origin and serves the script-tag build (target/www: mamori.js and the
+// .wasm its manifest.json names) and FingerprintJS's browser bundle; the verifier is the `mamori` release binary,
 // its merchant registered for that origin and a card enrolled with the `mamori` CLI. Each run
 // is a fresh page: the merchant's backend (this script) creates an authentication, the page
 // mounts the widget and, in the same page, runs FingerprintJS; which of the two goes first
@@ -40,9 +40,11 @@ const runs = Number(process.env.BENCH_RUNS ?? 60);
 const fpjsDir = join(here, 'node_modules/@fingerprintjs/fingerprintjs');
 const CARD = '378282246310005';
 
+// The loader fetches the wasm by its content-addressed name, next to itself.
+const wasmName = JSON.parse(readFileSync(join(www, 'manifest.json'), 'utf8')).wasm;
 const files = {
   '/mamori.js': { path: join(www, 'mamori.js'), type: 'text/javascript' },
-  '/mamori.wasm': { path: join(www, 'mamori.wasm'), type: 'application/wasm' },
+  [`/${wasmName}`]: { path: join(www, wasmName), type: 'application/wasm' },
   '/fp.min.js': { path: join(fpjsDir, 'dist/fp.min.js'), type: 'text/javascript' },
 };
 
@@ -252,7 +254,7 @@ try {
     blocked_requests: blocked,
     sizes: {
       'mamori.js': sizes(files['/mamori.js'].path),
-      'mamori.wasm': sizes(files['/mamori.wasm'].path),
+      'mamori.wasm': sizes(files[`/${wasmName}`].path),
       'fp.min.js': sizes(files['/fp.min.js'].path),
     },
     samples,

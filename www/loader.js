@@ -1,6 +1,6 @@
 // The script-tag loader, bundled into `mamori.js` by `cargo xtask package`:
 //
-//   <script src="https://verifier.example/widget/mamori.js" integrity="sha384-…"
+//   <script src="https://verifier.example/widget/mamori-<hash>.js" integrity="sha384-…"
 //           crossorigin="anonymous" data-verifier="https://verifier.example"></script>
 //   <mamori-challenge authentication="au_…" client-secret="cs_…"></mamori-challenge>
 //
@@ -12,13 +12,14 @@
 import init, { mount as mountNow } from './widget/mamori_widget.js';
 import { defineElement } from './element.js';
 
-// Filled in by the build: the wasm file's sha384 SRI hash.
+// Filled in by the build: the wasm file's content-addressed name and its sha384 SRI hash.
+const WASM_FILE = '__MAMORI_WASM_FILE__';
 const WASM_INTEGRITY = '__MAMORI_WASM_INTEGRITY__';
 
 const script = document.currentScript;
 const data = script?.dataset ?? {};
 const base = new URL('.', script?.src ?? location.href);
-const wasmUrl = new URL('mamori.wasm', base);
+const wasmUrl = new URL(WASM_FILE, base);
 
 let ready;
 function load() {

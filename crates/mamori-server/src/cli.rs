@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use crate::card::CardNumber;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Delivery, LogFormat};
+use crate::demo::mailbox::MailboxMailer;
 use crate::mail::mailer_for;
 use crate::model::{CardStatus, Cardholder, Locale, Merchant, MerchantKey};
 use crate::secrets::{Secrets, hex, random_bytes, random_id};
@@ -123,7 +124,8 @@ struct DemoArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// A directory to serve at /assets/ (the widget's files).
+    /// A directory to serve at /assets/ (the demo shop's pages in demo/) and /widget/ (the
+    /// widget's release, as `cargo xtask package` writes it).
     #[arg(long)]
     assets_dir: Option<PathBuf>,
 }
@@ -196,10 +198,13 @@ async fn serve(config: Config) -> Result<(), Failure> {
     init_tracing(config.log_format);
     let (store, secrets) = open(&config).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let mailer = mailer_for(&config.mail, Arc::clone(&store), Arc::clone(&clock))?;
-    let listener = TcpListener::bind(config.listen).await?;
+    let mailer = mailer_for(&config.mail)?;
+    if config.widget_dir.is_none() {
+        tracing::warn!("widget_dir is not set: /widget/ answers 404");
+    }
+    let state = AppState::new(config, store, secrets, clock).load_widget()?;
+    let listener = TcpListener::bind(state.config.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "mamori verifier listening");
-    let state = AppState::new(config, store, secrets, clock);
     server::run(listener, state, mailer, shutdown_signal()).await?;
     Ok(())
 }
@@ -216,8 +221,10 @@ async fn run_demo(base: Config, args: DemoArgs) -> Result<(), Failure> {
     config.database_url = format!("sqlite://{}", args.data_dir.join("mamori.db").display());
     config.secrets_file = args.data_dir.join("secrets.key");
     config.mail.delivery = Delivery::Mailbox;
-    if args.assets_dir.is_some() {
-        config.assets_dir = args.assets_dir;
+    // The assets directory holds the widget's release beside the shop's pages; the demo serves
+    // it at /widget/ as a verifier does.
+    if let Some(dir) = &args.assets_dir {
+        config.widget_dir = Some(dir.clone());
     }
     config.check()?;
     init_tracing(config.log_format);
@@ -245,9 +252,10 @@ async fn run_demo(base: Config, args: DemoArgs) -> Result<(), Failure> {
     for card in demo::CARDS {
         println!("    {}  {}", card.number, card.outcome);
     }
-    let mailer = mailer_for(&config.mail, Arc::clone(&store), Arc::clone(&clock))?;
-    let state = AppState::new(config, store, secrets, clock);
-    server::run(listener, state, mailer, shutdown_signal()).await?;
+    let mailer = Arc::new(MailboxMailer::new(Arc::clone(&store), Arc::clone(&clock)));
+    let state = AppState::new(config, store, secrets, clock).load_widget()?;
+    let router = demo::app(state.clone(), args.assets_dir.as_deref());
+    server::run_router(listener, router, state, mailer, shutdown_signal()).await?;
     Ok(())
 }
 

@@ -26,8 +26,10 @@ pub struct Config {
     /// File holding the server's master secret (created with mode 0600 if missing). The keys
     /// for device tokens, code digests, card references and report links derive from it.
     pub secrets_file: PathBuf,
-    /// A directory served at `/assets/` (the widget's files), if set.
-    pub assets_dir: Option<PathBuf>,
+    /// The widget's release files (`target/www` from `cargo xtask package`: the loader, its
+    /// content-addressed copy, the `.wasm` and `manifest.json`), served at `/widget/` to any
+    /// origin. Unset, `/widget/` answers 404 (the widget is then hosted elsewhere).
+    pub widget_dir: Option<PathBuf>,
     /// A header that carries the client's address when behind a reverse proxy (for example
     /// `x-forwarded-for`, first entry); without it, the peer address is used.
     pub client_ip_header: Option<String>,
@@ -48,7 +50,7 @@ impl Default for Config {
             database_url: "sqlite://mamori.db".into(),
             public_url: "http://127.0.0.1:8080".into(),
             secrets_file: PathBuf::from("mamori-secrets.key"),
-            assets_dir: None,
+            widget_dir: None,
             client_ip_header: None,
             log_format: LogFormat::Text,
             security: Security::default(),

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -24,6 +25,23 @@ pub async fn run(
     mailer: Arc<dyn Mailer>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let router = app(state.clone());
+    run_router(listener, router, state, mailer, shutdown).await
+}
+
+/// [`run`] with another router over the same state: how `mamori demo` serves
+/// [`crate::demo::app`].
+///
+/// # Errors
+///
+/// The I/O error that stopped the server.
+pub async fn run_router(
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    mailer: Arc<dyn Mailer>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let outbox = Outbox {
         store: Arc::clone(&state.store),
@@ -34,7 +52,7 @@ pub async fn run(
         wake: Arc::clone(&state.outbox_wake),
     };
     let worker = tokio::spawn(outbox.run(stop_rx));
-    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await;

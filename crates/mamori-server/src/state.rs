@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
+use crate::api::widget_files::{WidgetDirError, WidgetFiles};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -25,8 +26,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Rung after queuing mail, so the outbox worker delivers at once.
     pub outbox_wake: Arc<Notify>,
-    /// Whether `/demo/mailbox` is served.
-    pub demo_mailbox: bool,
+    /// The widget's files served at `/widget/`, when `widget_dir` is set.
+    pub widget_files: Option<WidgetFiles>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -38,15 +39,14 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// State over `store` with `config`, `secrets` and `clock`; the demo mailbox is served when
-    /// the configuration delivers mail to it.
+    /// State over `store` with `config`, `secrets` and `clock`, serving no widget files yet
+    /// (see [`Self::load_widget`]).
     pub fn new(
         config: Config,
         store: Arc<dyn Store>,
         secrets: Secrets,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let demo_mailbox = config.mail.delivery == crate::config::Delivery::Mailbox;
         Self {
             store,
             config: Arc::new(config),
@@ -54,8 +54,21 @@ impl AppState {
             clock,
             metrics: Arc::new(Metrics::default()),
             outbox_wake: Arc::new(Notify::new()),
-            demo_mailbox,
+            widget_files: None,
         }
+    }
+
+    /// Reads the widget's release files from the configured `widget_dir`, if any.
+    ///
+    /// # Errors
+    ///
+    /// [`WidgetDirError`] when the directory is set but holds no complete release.
+    pub fn load_widget(mut self) -> Result<Self, WidgetDirError> {
+        self.widget_files = match &self.config.widget_dir {
+            Some(dir) => Some(WidgetFiles::load(dir)?),
+            None => None,
+        };
+        Ok(self)
     }
 
     /// The limits the store's conditional updates check.

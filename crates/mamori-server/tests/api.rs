@@ -681,35 +681,130 @@ async fn operations_routes() {
     assert!(body.contains("invalid_report_link"));
 }
 
-#[tokio::test]
-async fn assets_are_served_with_their_types() {
-    let (state, dir) = oneshot_state(Delivery::Smtp).await;
-    let assets = dir.path().join("www");
-    std::fs::create_dir(&assets).unwrap();
-    std::fs::write(assets.join("widget.js"), "export {};").unwrap();
-    std::fs::write(assets.join("widget_bg.wasm"), b"\0asm").unwrap();
+/// A release directory as `cargo xtask package` writes it.
+fn widget_release(dir: &std::path::Path) -> std::path::PathBuf {
+    let www = dir.join("www");
+    std::fs::create_dir(&www).unwrap();
+    std::fs::write(www.join("mamori.js"), "/* loader */").unwrap();
+    std::fs::write(www.join("mamori-0123456789abcdef.js"), "/* loader */").unwrap();
+    std::fs::write(www.join("mamori-fedcba9876543210.wasm"), b"\0asm").unwrap();
+    std::fs::write(www.join(".secret.json"), "{}").unwrap();
+    std::fs::write(www.join("notes.txt"), "not a release file").unwrap();
+    std::fs::write(
+        www.join("manifest.json"),
+        r#"{"version":"0.1.0","script":"mamori-0123456789abcdef.js","integrity":"sha384-x",
+            "wasm":"mamori-fedcba9876543210.wasm","wasm_integrity":"sha384-y"}"#,
+    )
+    .unwrap();
+    www
+}
+
+async fn widget_app(delivery: Delivery) -> (axum::Router, tempfile::TempDir) {
+    let (state, dir) = oneshot_state(delivery).await;
     let mut config = (*state.config).clone();
-    config.assets_dir = Some(assets);
+    config.widget_dir = Some(widget_release(dir.path()));
+    let state = mamori_server::AppState {
+        config: Arc::new(config),
+        ..state
+    }
+    .load_widget()
+    .unwrap();
+    (mamori_server::app(state), dir)
+}
+
+#[tokio::test]
+async fn the_widget_is_served_to_any_origin() {
+    let (app, _dir) = widget_app(Delivery::Smtp).await;
+    let request = |path: &str, gzip: bool| {
+        let mut request = Request::get(path).header("origin", "http://127.0.0.2:9000");
+        if gzip {
+            request = request.header("accept-encoding", "gzip, br");
+        }
+        request.body(Body::empty()).unwrap()
+    };
+    for (path, content_type, cache) in [
+        (
+            "/widget/mamori-0123456789abcdef.js",
+            "text/javascript; charset=utf-8",
+            "public, max-age=31536000, immutable",
+        ),
+        (
+            "/widget/mamori-fedcba9876543210.wasm",
+            "application/wasm",
+            "public, max-age=31536000, immutable",
+        ),
+        (
+            "/widget/mamori.js",
+            "text/javascript; charset=utf-8",
+            "public, max-age=300",
+        ),
+        (
+            "/widget/manifest.json",
+            "application/json",
+            "public, max-age=300",
+        ),
+    ] {
+        let response = app.clone().oneshot(request(path, false)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let headers = response.headers();
+        assert_eq!(headers["content-type"], content_type, "{path}");
+        assert_eq!(headers["cache-control"], cache, "{path}");
+        assert_eq!(headers["access-control-allow-origin"], "*", "{path}");
+        assert_eq!(headers["cross-origin-resource-policy"], "cross-origin");
+        assert!(!headers.contains_key("content-encoding"));
+    }
+    let response = app
+        .clone()
+        .oneshot(request("/widget/mamori.js", true))
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    assert_eq!(response.headers()["vary"], "Accept-Encoding");
+    let gzipped = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(&gzipped[..2], &[0x1f, 0x8b], "a gzip stream");
+    for path in [
+        "/widget/.secret.json",
+        "/widget/notes.txt",
+        "/widget/missing.js",
+        "/widget/..%2Fm.db",
+        "/assets/mamori.js",
+    ] {
+        let (status, _, _) = call(app.clone(), path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_widget_dir_without_a_release_is_refused() {
+    let (state, dir) = oneshot_state(Delivery::Smtp).await;
+    let mut config = (*state.config).clone();
+    config.widget_dir = Some(dir.path().to_owned());
     let state = mamori_server::AppState {
         config: Arc::new(config),
         ..state
     };
-    let app = mamori_server::app(state);
-    let (status, headers, body) = call(app.clone(), "/assets/widget.js").await;
-    assert_eq!((status, body.as_str()), (StatusCode::OK, "export {};"));
-    assert_eq!(headers["content-type"], "text/javascript");
-    assert_eq!(headers["cache-control"], "public, max-age=300");
-    assert!(
-        headers["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .contains("'wasm-unsafe-eval'")
-    );
-    let (status, headers, _) = call(app.clone(), "/assets/widget_bg.wasm").await;
+    let error = state.load_widget().unwrap_err().to_string();
+    assert!(error.contains("manifest.json"), "{error}");
+    assert!(error.contains("cargo xtask package"), "{error}");
+}
+
+#[tokio::test]
+async fn serve_routes_nothing_of_the_demo() {
+    // Even configured for the mailbox, the production router has no demo route.
+    let (app, _dir) = widget_app(Delivery::Mailbox).await;
+    for path in ["/demo/mailbox", "/demo/mailbox/1", "/", "/assets/demo/"] {
+        let (status, _, _) = call(app.clone(), path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let (status, _, _) = call(app, "/widget/mamori.js").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(headers["content-type"], "application/wasm");
-    let (status, _, _) = call(app, "/assets/missing.js").await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    let mail = Config::parse("[mail]\ndelivery = \"mailbox\"")
+        .unwrap()
+        .mail;
+    let refusal = mamori_server::mail::mailer_for(&mail).err().unwrap();
+    assert!(refusal.contains("only for `mamori demo`"), "{refusal}");
 }
 
 #[tokio::test]

@@ -1,10 +1,13 @@
 //! `cargo xtask package`: the release builds of the widget and the wasm verifier, packaged for
 //! merchants two ways, with sizes and SRI hashes printed.
 //!
-//! - `target/www/`: what the verifier serves for the script tag: `mamori.js` (the loader, the
-//!   custom element and the widget's bindings, one minified script) and `mamori.wasm`. The
-//!   loader fetches the wasm with its SRI hash built in, so the one `integrity` on the script tag
-//!   covers both.
+//! - `target/www/`: what the verifier serves at `/widget/` for the script tag (its `widget_dir`):
+//!   the loader (the custom element and the widget's bindings, one minified script) as
+//!   `mamori-<hash>.js` and as `mamori.js`, the WebAssembly as `mamori-<hash>.wasm`, and
+//!   `manifest.json` naming both with their SRI hashes. `<hash>` is the first 16 hex digits of
+//!   the file's SHA-256, so a name never changes content and can be cached for good. The loader
+//!   fetches the wasm by its name with its SRI hash built in, so the one `integrity` on the
+//!   script tag covers both.
 //! - `target/npm/mamori/`: the npm package built from the `www/npm` template: `mamori` (the
 //!   widget, ES module, wasm next to it) and `mamori/verify` (result-token verification:
 //!   instantiated synchronously on import in Node, with top-level await elsewhere).
@@ -100,14 +103,16 @@ pub(crate) fn build(root: &Path, tools: &Tools) -> Result<Built, Error> {
     // Each bindings target names its imports its own way, so each gets its own optimised copy.
     wasm_opt(&node_tools, &verify_web.join("mamori_verify_wasm_bg.wasm"))?;
 
-    // Script tag: the loader bundles element.js and the bindings; the wasm's hash is built in.
+    // Script tag: the loader bundles element.js and the bindings; the wasm's name and hash are
+    // built in.
     let www = root.join("target/www");
     reset(&www)?;
-    copy(&widget_wasm, &www.join("mamori.wasm"))?;
-    let wasm_report = report(&[www.join("mamori.wasm")])?;
-    let wasm_integrity = wasm_report.first().map_or("", |r| r.integrity.as_str());
-    let loader =
-        read(&root.join("www/loader.js"))?.replace("__MAMORI_WASM_INTEGRITY__", wasm_integrity);
+    let wasm = report(std::slice::from_ref(&widget_wasm))?.remove(0);
+    let wasm_name = format!("mamori-{}.wasm", wasm.short_hash);
+    copy(&widget_wasm, &www.join(&wasm_name))?;
+    let loader = read(&root.join("www/loader.js"))?
+        .replace("__MAMORI_WASM_FILE__", &wasm_name)
+        .replace("__MAMORI_WASM_INTEGRITY__", &wasm.integrity);
     write(&stage.join("loader.js"), &loader)?;
     copy(&root.join("www/element.js"), &stage.join("element.js"))?;
     let mut bundle = Command::new(node_tools.join("esbuild"));
@@ -124,6 +129,16 @@ pub(crate) fn build(root: &Path, tools: &Tools) -> Result<Built, Error> {
         ])
         .arg(format!("--outfile={}", www.join("mamori.js").display()));
     run_step("bundle mamori.js", &mut bundle)?;
+    let script = report(&[www.join("mamori.js")])?.remove(0);
+    let script_name = format!("mamori-{}.js", script.short_hash);
+    copy(&www.join("mamori.js"), &www.join(&script_name))?;
+    let manifest = Manifest {
+        script: &script_name,
+        integrity: &script.integrity,
+        wasm: &wasm_name,
+        wasm_integrity: &wasm.integrity,
+    };
+    write(&www.join("manifest.json"), &manifest.to_json())?;
 
     // npm: the template, the shared element, the bindings as wasm-bindgen wrote them.
     let npm = root.join("target/npm/mamori");
@@ -138,12 +153,12 @@ pub(crate) fn build(root: &Path, tools: &Tools) -> Result<Built, Error> {
     ] {
         copy(&template.join(name), &npm.join(name))?;
     }
-    let manifest = read(&template.join("package.json"))?.replacen(
+    let package_json = read(&template.join("package.json"))?.replacen(
         "\"version\": \"0.0.0\"",
         &format!("\"version\": \"{}\"", env!("CARGO_PKG_VERSION")),
         1,
     );
-    write(&npm.join("package.json"), &manifest)?;
+    write(&npm.join("package.json"), &package_json)?;
     copy(&root.join("www/element.js"), &npm.join("element.js"))?;
     if root.join("www/README.md").is_file() {
         copy(&root.join("www/README.md"), &npm.join("README.md"))?;
@@ -170,8 +185,33 @@ pub(crate) fn build(root: &Path, tools: &Tools) -> Result<Built, Error> {
         }
     }
 
-    print_sizes(&www, &npm)?;
+    print_sizes(&www, &manifest, &npm)?;
     Ok(Built { www, npm })
+}
+
+/// `target/www/manifest.json`: the release's file names and SRI hashes, which the verifier
+/// serves at `/widget/manifest.json` and merchants copy into their script tag.
+struct Manifest<'a> {
+    script: &'a str,
+    integrity: &'a str,
+    wasm: &'a str,
+    wasm_integrity: &'a str,
+}
+
+impl Manifest<'_> {
+    /// The JSON text. Every value is a file name or an SRI hash (`[A-Za-z0-9+/=.-]`), so none
+    /// needs escaping.
+    fn to_json(&self) -> String {
+        format!(
+            "{{\n  \"version\": \"{}\",\n  \"script\": \"{}\",\n  \"integrity\": \"{}\",\n  \
+             \"wasm\": \"{}\",\n  \"wasm_integrity\": \"{}\"\n}}\n",
+            env!("CARGO_PKG_VERSION"),
+            self.script,
+            self.integrity,
+            self.wasm,
+            self.wasm_integrity
+        )
+    }
 }
 
 /// The Node test of the packed npm package (`tests/node`), printing TAP to stdout for the
@@ -275,21 +315,24 @@ fn node_tools(root: &Path) -> Result<PathBuf, Error> {
     Ok(bin)
 }
 
-/// One file's sizes and SRI hash.
+/// One file's sizes, SRI hash and content-addressed name part.
 struct Report {
     path: PathBuf,
     bytes: u64,
     gzip: u64,
     integrity: String,
+    /// The first 16 hex digits of the file's SHA-256.
+    short_hash: String,
 }
 
-/// Sizes (raw and gzip -9) and sha384 SRI hashes, computed by Node, which the package build
-/// needs anyway: xtask itself stays free of dependencies.
+/// Sizes (raw and gzip -9), sha384 SRI hashes and short SHA-256 hashes, computed by Node,
+/// which the package build needs anyway: xtask itself stays free of dependencies.
 fn report(files: &[PathBuf]) -> Result<Vec<Report>, Error> {
     const SCRIPT: &str = "const fs = require('fs'), zlib = require('zlib'), c = require('crypto');\
         for (const f of process.argv.slice(1)) { const b = fs.readFileSync(f);\
         console.log([b.length, zlib.gzipSync(b, {level: 9}).length,\
-        'sha384-' + c.createHash('sha384').update(b).digest('base64')].join(' ')); }";
+        'sha384-' + c.createHash('sha384').update(b).digest('base64'),\
+        c.createHash('sha256').update(b).digest('hex').slice(0, 16)].join(' ')); }";
     let mut command = Command::new("node");
     command.args(["-e", SCRIPT]).args(files);
     let output = cmd::probe(&mut command)
@@ -303,18 +346,22 @@ fn report(files: &[PathBuf]) -> Result<Vec<Report>, Error> {
             let (Some(bytes), Some(gzip)) = (number(), number()) else {
                 return Err(Error(format!("unexpected size report: {line}")));
             };
+            let (Some(integrity), Some(short_hash)) = (words.next(), words.next()) else {
+                return Err(Error(format!("unexpected hash report: {line}")));
+            };
             Ok(Report {
                 path: path.clone(),
                 bytes,
                 gzip,
-                integrity: words.next().unwrap_or_default().to_owned(),
+                integrity: integrity.to_owned(),
+                short_hash: short_hash.to_owned(),
             })
         })
         .collect()
 }
 
-fn print_sizes(www: &Path, npm: &Path) -> Result<(), Error> {
-    let script = report(&[www.join("mamori.js"), www.join("mamori.wasm")])?;
+fn print_sizes(www: &Path, manifest: &Manifest<'_>, npm: &Path) -> Result<(), Error> {
+    let script = report(&[www.join(manifest.script), www.join(manifest.wasm)])?;
     let verify = report(&[npm.join("verify/mamori_verify_wasm_bg.wasm")])?;
     println!("\n==> sizes and SRI hashes");
     for r in script.iter().chain(&verify) {
@@ -333,6 +380,12 @@ fn print_sizes(www: &Path, npm: &Path) -> Result<(), Error> {
         "OVER"
     };
     println!("    widget, JS + wasm gzipped: {total} B ({verdict} the budget of {BUDGET_GZIP} B)");
+    println!(
+        "\n==> script tag (the verifier serves target/www at /widget/)\n    \
+         <script src=\"https://<verifier>/widget/{}\" integrity=\"{}\" crossorigin=\"anonymous\" \
+         data-verifier=\"https://<verifier>\" defer></script>",
+        manifest.script, manifest.integrity
+    );
     Ok(())
 }
 

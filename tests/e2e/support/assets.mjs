@@ -23,7 +23,7 @@ export async function assets() {
 
 // Fills `dir` (emptied first) with everything the `variant` needs.
 export async function assemble(dir, variant) {
-  for (const file of ['mamori.js', 'mamori.wasm']) {
+  for (const file of ['mamori.js', 'manifest.json']) {
     if (!existsSync(join(widgetAssets, file))) {
       throw new Error(`${join(widgetAssets, file)} is missing; build it with \`cargo xtask package\``);
     }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-// How the shop page loads the widget: `script` (the script tag, /assets/mamori.js) or `npm`
+// How the shop page loads the widget: `script` (the script tag, /widget/mamori.js) or `npm`
 // (a page bundled by esbuild that imports `mamori` from the packed npm package).
 export const widget = process.env.MAMORI_E2E_WIDGET ?? 'script';
 if (!['script', 'npm'].includes(widget)) {

@@ -22,7 +22,7 @@ after(() => env?.close());
 
 test('the page loads the widget the way this run is about', async () => {
   const loaded = await shop.page.evaluate(() => ({
-    scriptTag: Boolean(document.querySelector('script[src="/assets/mamori.js"]')),
+    scriptTag: Boolean(document.querySelector('script[src="/widget/mamori.js"]')),
     global: typeof window.mamori?.mount === 'function',
   }));
   const scriptTag = widget === 'script';

@@ -3,12 +3,17 @@
 //! - [`merchant`]: `POST /v1/authentications`, `GET /v1/authentications/{id}`.
 //! - [`widget`]: the device step and the challenge, behind [`widget::gate`].
 //! - [`crate::report`]: the cardholder's report page.
-//! - [`crate::ops`]: health, readiness, metrics, the OpenAPI document, the demo mailbox.
-//! - [`crate::demo::shop`]: the demo shop's backend, beside the mailbox in demo mode.
+//! - [`widget_files`]: the widget's release files at `/widget/`, for any origin.
+//! - [`crate::ops`]: health, readiness, metrics, the OpenAPI document.
+//!
+//! [`routes`] is the verifier's whole surface and [`finish`] its layers; `mamori serve` answers
+//! [`app`], their composition. `mamori demo` adds its shop and mailbox to [`routes`] in
+//! [`crate::demo::app`], so nothing of the demo is reachable from [`app`].
 
 pub mod extract;
 pub mod merchant;
 pub mod widget;
+pub mod widget_files;
 
 use std::time::Instant;
 
@@ -18,7 +23,6 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
-use tower_http::services::ServeDir;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -29,7 +33,7 @@ use crate::{ops, report};
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
                    frame-ancestors 'none'; base-uri 'none'";
 
-/// The policy for `/assets/`, where the widget's own pages and scripts live.
+/// The policy for `/assets/`, where the demo's shop pages live.
 const ASSETS_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
                           style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
                           connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
@@ -37,6 +41,11 @@ const ASSETS_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eva
 
 /// The whole application, ready to serve or to test with `oneshot`.
 pub fn app(state: AppState) -> Router {
+    finish(routes(&state), state)
+}
+
+/// Every route of the verifier, without the layers.
+pub fn routes(state: &AppState) -> Router<AppState> {
     let widget = Router::new()
         .route(
             "/v1/authentications/{id}/device",
@@ -56,7 +65,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route_layer(middleware::from_fn_with_state(state.clone(), widget::gate));
 
-    let mut router = Router::new()
+    let router = Router::new()
         .route("/v1/authentications", post(merchant::create))
         .route("/v1/authentications/{id}", get(merchant::get))
         .merge(widget)
@@ -65,16 +74,14 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi));
-    if state.demo_mailbox {
-        router = router
-            .route("/demo/mailbox", get(ops::mailbox))
-            .route("/demo/mailbox/{n}", get(ops::mailbox_message))
-            // The demo shop comes with the mailbox: both only exist in demo mode.
-            .merge(crate::demo::shop::router());
+    match &state.widget_files {
+        Some(files) => router.merge(files.clone().router()),
+        None => router,
     }
-    if let Some(dir) = &state.config.assets_dir {
-        router = router.nest_service("/assets", ServeDir::new(dir));
-    }
+}
+
+/// `router` with the fallbacks and the layers every response passes through.
+pub fn finish(router: Router<AppState>, state: AppState) -> Router {
     let limit = state.config.security.body_limit;
     router
         .fallback(|| async { ApiError::NotFound })

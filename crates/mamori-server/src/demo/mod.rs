@@ -1,26 +1,37 @@
 //! `mamori demo`: a seeded sandbox merchant and cards with known outcomes, mail delivered to
 //! the in-database mailbox at `/demo/mailbox`, and a demo shop that buys with them.
 //!
-//! - this module: the merchant, the cards and [`seed`];
+//! - this module: the merchant, the cards, [`seed`] and [`app`], the verifier's routes with the
+//!   demo's beside them;
 //! - [`shop`]: the shop's backend (checkout, result-token verification) and `GET /`;
-//! - [`orders`]: the shop's in-memory order book.
+//! - [`orders`]: the shop's in-memory order book;
+//! - [`mailbox`]: mail delivered into the database and shown at `/demo/mailbox`.
 //!
-//! The shop's pages are static files (`www/demo/`) served from the assets directory next to the
-//! widget, so they run under the same Content Security Policy a merchant's page would: scripts
-//! from files only, never inline.
+//! `mamori serve` answers [`crate::api::app`], which routes none of this: the demo's shop, its
+//! mailbox of live codes and its public merchant key are reachable only through `mamori demo`.
+//!
+//! The shop's pages are static files (`www/demo/`) served from the assets directory at
+//! `/assets/`, so they run under the same Content Security Policy a merchant's page would:
+//! scripts from files only, never inline.
 //!
 //! The demo merchant's secret key is fixed and public ([`MERCHANT_SECRET_KEY`]) so the README's
 //! `curl` walkthrough and the end-to-end tests can use it as printed. It is a sandbox merchant on
 //! a loopback origin: never register it on a verifier that faces the internet.
 
+pub mod mailbox;
 pub mod orders;
 pub mod shop;
 
+use std::path::Path;
+
+use axum::Router;
 use mamori_core::token::encode_secret_key;
+use tower_http::services::ServeDir;
 
 use crate::card::CardNumber;
 use crate::model::{CardStatus, Cardholder, Locale, Merchant, MerchantKey};
 use crate::secrets::Secrets;
+use crate::state::AppState;
 use crate::store::{Store, StoreError};
 
 /// The demo merchant's id.
@@ -88,6 +99,19 @@ pub const CARDS: &[DemoCard] = &[
         outcome: "not enrolled: rejected (R), indistinguishable in the browser from a block",
     },
 ];
+
+/// The demo verifier: every route of [`crate::api::routes`], the shop, the mailbox and the
+/// files of `assets_dir` at `/assets/` (the shop's pages and a copy of the widget).
+pub fn app(state: AppState, assets_dir: Option<&Path>) -> Router {
+    let has_page = assets_dir.is_some_and(|dir| dir.join("demo/index.html").is_file());
+    let mut router = crate::api::routes(&state)
+        .merge(mailbox::router())
+        .merge(shop::router(has_page));
+    if let Some(dir) = assets_dir {
+        router = router.nest_service("/assets", ServeDir::new(dir));
+    }
+    crate::api::finish(router, state)
+}
 
 /// The origins the demo merchant accepts.
 pub fn origins(listen: &std::net::SocketAddr) -> Vec<String> {

@@ -51,23 +51,19 @@ const PAGE: &str = "/assets/demo/";
 /// Largest verifier answer read back, in bytes (they are a few hundred).
 const ANSWER_LIMIT: usize = 64 * 1024;
 
-/// The shop's routes, with their order book.
-pub fn router() -> Router<AppState> {
+/// The shop's routes, with their order book; `has_page` says whether the assets directory holds
+/// the shop's page.
+pub fn router(has_page: bool) -> Router<AppState> {
     Router::new()
-        .route("/", get(home))
+        .route("/", get(move || home(has_page)))
         .route("/demo/shop/checkout", post(checkout))
         .route("/demo/shop/complete", post(complete))
         .layer(Extension(Arc::new(Orders::default())))
 }
 
 /// `GET /`: the shop page, or how to get it when the assets directory lacks it.
-async fn home(State(state): State<AppState>) -> Response {
-    let has_shop = state
-        .config
-        .assets_dir
-        .as_ref()
-        .is_some_and(|dir| dir.join("demo/index.html").is_file());
-    if has_shop {
+async fn home(has_page: bool) -> Response {
+    if has_page {
         return Redirect::to(PAGE).into_response();
     }
     Html(
@@ -75,8 +71,8 @@ async fn home(State(state): State<AppState>) -> Response {
          <title>mamori demo</title></head><body style=\"font-family:sans-serif;max-width:40em;\
          margin:2em auto\"><h1>mamori demo</h1><p>The demo shop's pages are not in the assets \
          directory. <code>cargo xtask demo</code> builds the widget and starts the demo with \
-         them; by hand, pass <code>--assets-dir</code> a directory holding <code>mamori.js</code>, \
-         <code>mamori.wasm</code> and <code>demo/</code> (from <code>www/demo</code>).</p>\
+         them; by hand, pass <code>--assets-dir</code> a directory holding the widget's \
+         release (<code>target/www</code>) and <code>demo/</code> (from <code>www/demo</code>).</p>\
          <p><a href=\"/demo/mailbox\">Demo mailbox</a></p></body></html>\n",
     )
     .into_response()
@@ -301,7 +297,7 @@ mod tests {
         let mut config = Config::default();
         config.mail.delivery = Delivery::Mailbox;
         let state = AppState::new(config, store, secrets, Arc::new(ManualClock::new(NOW)));
-        (crate::app(state), dir)
+        (super::super::app(state, None), dir)
     }
 
     async fn post(

@@ -1,5 +1,5 @@
-//! Outgoing mail: the transactional outbox, its delivery worker, and the two ways out (SMTP, or
-//! the demo's in-database mailbox).
+//! Outgoing mail: the transactional outbox, its delivery worker, and SMTP, the one way out of a
+//! production verifier (the demo's in-database mailbox lives in [`crate::demo::mailbox`]).
 //!
 //! A state change that owes the cardholder a mail inserts the rendered mail into the `outbox`
 //! table in the same transaction, so a crash can lose neither the change nor the mail. The
@@ -99,44 +99,24 @@ impl Mailer for SmtpMailer {
     }
 }
 
-/// Delivery into the store's demo mailbox.
-pub struct MailboxMailer {
-    store: Arc<dyn Store>,
-    clock: Arc<dyn Clock>,
-}
-
-impl MailboxMailer {
-    /// A mailer writing to `store`'s mailbox.
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
-    }
-}
-
-#[async_trait]
-impl Mailer for MailboxMailer {
-    async fn send(&self, mail: &Mail) -> Result<(), String> {
-        self.store
-            .deliver_to_mailbox(mail, self.clock.now())
-            .await
-            .map_err(|e| e.to_string())
-    }
-}
-
 /// The mailer the configuration asks for.
 ///
 /// # Errors
 ///
-/// See [`SmtpMailer::new`].
-pub fn mailer_for(
-    config: &MailConfig,
-    store: Arc<dyn Store>,
-    clock: Arc<dyn Clock>,
-) -> Result<Arc<dyn Mailer>, String> {
-    Ok(match config.delivery {
-        Delivery::Smtp => Arc::new(SmtpMailer::new(config)?),
-        Delivery::Mailbox => Arc::new(MailboxMailer::new(store, clock)),
-    })
+/// See [`SmtpMailer::new`]; and `mail.delivery = "mailbox"`, which only `mamori demo` serves
+/// (with [`crate::demo::mailbox::MailboxMailer`]): a production verifier never keeps live
+/// codes in a page anyone can read.
+pub fn mailer_for(config: &MailConfig) -> Result<Arc<dyn Mailer>, String> {
+    match config.delivery {
+        Delivery::Smtp => Ok(Arc::new(SmtpMailer::new(config)?)),
+        Delivery::Mailbox => Err(MAILBOX_REFUSED.to_owned()),
+    }
 }
+
+/// Why `mamori serve` refuses the demo mailbox.
+pub const MAILBOX_REFUSED: &str = "mail.delivery = \"mailbox\" is only for `mamori demo`: it \
+    shows every code at /demo/mailbox without a login. A verifier delivers over SMTP \
+    (mail.delivery = \"smtp\" with [mail.smtp]).";
 
 /// The delivery worker.
 pub struct Outbox {

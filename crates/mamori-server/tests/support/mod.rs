@@ -17,6 +17,7 @@ use std::time::Duration;
 use mamori_core::fingerprint::{Browser, Fingerprint, SCHEMA, hash_component};
 use mamori_server::clock::ManualClock;
 use mamori_server::config::{Config, Delivery, TlsMode};
+use mamori_server::demo::mailbox::MailboxMailer;
 use mamori_server::mail::{Mailer, mailer_for};
 use mamori_server::model::{CardStatus, Cardholder, Locale, Merchant, MerchantKey};
 use mamori_server::secrets::Secrets;
@@ -374,13 +375,29 @@ impl TestServer {
         let secrets = Secrets::derive(&master);
         let clock = Arc::new(ManualClock::new(START));
         seed(store.as_ref(), &secrets).await;
-        let mailer: Arc<dyn Mailer> =
-            mailer_for(&config.mail, Arc::clone(&store), clock.clone()).unwrap();
+        // Mail into the mailbox is the demo's, and so is the router that shows it.
+        let demo = config.mail.delivery == Delivery::Mailbox;
+        let mailer: Arc<dyn Mailer> = if demo {
+            Arc::new(MailboxMailer::new(Arc::clone(&store), clock.clone()))
+        } else {
+            mailer_for(&config.mail).unwrap()
+        };
         let state = AppState::new(config, Arc::clone(&store), secrets, clock.clone());
+        let router = if demo {
+            mamori_server::demo::app(state.clone(), None)
+        } else {
+            mamori_server::app(state.clone())
+        };
         let (stop, stopped) = oneshot::channel();
-        tokio::spawn(mamori_server::run(listener, state, mailer, async {
-            stopped.await.ok();
-        }));
+        tokio::spawn(mamori_server::server::run_router(
+            listener,
+            router,
+            state,
+            mailer,
+            async {
+                stopped.await.ok();
+            },
+        ));
         Self {
             base,
             clock,
