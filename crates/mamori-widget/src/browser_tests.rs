@@ -1,6 +1,8 @@
 //! Browser tests (wasm-bindgen-test in headless Chromium): the fingerprint, and the whole
 //! challenge flow driven through a scripted [`Transport`], so no server is needed. The real
-//! `fetch` path is covered by the end-to-end suites against a running verifier.
+//! `fetch` path is covered by the end-to-end suites against a running verifier, and here only
+//! where nothing answers it (a closed port). Waits between tries are zero here, so tests of the
+//! network's failures wait for events, never for the clock.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -12,13 +14,20 @@ use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{Element, HtmlButtonElement, HtmlElement, HtmlInputElement};
 
+use crate::api::Timing;
 use crate::fingerprint;
 use crate::guard::Listener;
 use crate::options::{Mode, Options};
-use crate::transport::{NetworkError, Pending, Reply, Transport};
+use crate::transport::{Fetch, NetworkError, Pending, Reply, Transport};
 use crate::widget::Widget;
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+/// No wait between tries, and a time limit no scripted exchange comes near.
+const PROMPT: Timing = Timing {
+    timeout_ms: 10_000.0,
+    backoff_ms: [0.0; 3],
+};
 
 /// Replies given in order, and every request kept; `hold` keeps replies back until `release`.
 #[derive(Default)]
@@ -140,10 +149,25 @@ impl Mounted {
         js_sys::Reflect::get(detail, &field.into()).expect("detail is an object")
     }
 
+    fn count(&self, name: &str) -> usize {
+        self.event_names().iter().filter(|n| *n == name).count()
+    }
+
     async fn enter(&self, code: &str) {
         self.input().set_value(code);
         self.button("submit").click();
         settle().await;
+    }
+
+    /// Waits until `name` was raised; the limit is only there to fail instead of hanging.
+    async fn until(&self, name: &str) {
+        for _ in 0..500 {
+            if self.count(name) > 0 {
+                return;
+            }
+            sleep(20).await;
+        }
+        panic!("no {name} event; got {:?}", self.event_names());
     }
 }
 
@@ -174,11 +198,32 @@ const AUTHENTICATED: &str =
 
 /// Mounts with the device step answered by `device` (status, JSON).
 async fn mount(device: (u16, &str), lang: Option<&str>, mode: Mode) -> Mounted {
+    let script = Rc::new(Script::default());
+    script.reply(device.0, device.1);
+    start(options(lang, mode), script, None, PROMPT).await
+}
+
+/// Mounts in English, inline, with `script`'s replies and `timing`.
+async fn mount_scripted(script: Script, timing: Timing) -> Mounted {
+    start(
+        options(Some("en"), Mode::Inline),
+        Rc::new(script),
+        None,
+        timing,
+    )
+    .await
+}
+
+/// Mounts with `options`, over `transport` if given and otherwise over `script`.
+async fn start(
+    options: Options,
+    script: Rc<Script>,
+    transport: Option<Box<dyn Transport>>,
+    timing: Timing,
+) -> Mounted {
     let document = web_sys::window().unwrap().document().unwrap();
     let host = document.create_element("div").unwrap();
     document.body().unwrap().append_child(&host).unwrap();
-    let script = Rc::new(Script::default());
-    script.reply(device.0, device.1);
     let events: Rc<RefCell<Vec<(String, JsValue)>>> = Rc::default();
     let listeners = [
         "mamori:ready",
@@ -198,8 +243,8 @@ async fn mount(device: (u16, &str), lang: Option<&str>, mode: Mode) -> Mounted {
         })
     })
     .collect();
-    let transport = Box::new(Scripted(Rc::clone(&script)));
-    let widget = Widget::start(&host, &options(lang, mode), transport).expect("mounts");
+    let transport = transport.unwrap_or_else(|| Box::new(Scripted(Rc::clone(&script))));
+    let widget = Widget::start(&host, &options, transport, timing).expect("mounts");
     settle().await;
     Mounted {
         host,
@@ -413,7 +458,10 @@ async fn errors_are_announced_and_nothing_is_sent_for_a_malformed_code() {
 
     m.script.fail();
     m.enter("222222").await;
-    assert!(m.text("status").starts_with("Connection problem"));
+    assert!(
+        m.text("status")
+            .starts_with("Could not reach the card issuer")
+    );
     assert_eq!(
         m.detail("mamori:error", "code").as_string().as_deref(),
         Some("network")
@@ -479,6 +527,7 @@ async fn origin_not_allowed_is_a_clear_fatal_error() {
         Some("origin_not_allowed")
     );
     assert_eq!(m.detail("mamori:error", "fatal").as_bool(), Some(true));
+    assert_eq!(m.detail("mamori:error", "retryable").as_bool(), Some(false));
     m.widget.destroy();
 }
 
@@ -616,5 +665,198 @@ async fn dialog_opens_for_a_challenge_and_escape_cancels() {
         Some("rt.n")
     );
     assert!(!dialog.open());
+    m.widget.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_closed_port_is_a_retryable_network_error() {
+    // Nothing listens on port 2 of the loopback interface, and Chromium does not block it, so
+    // `fetch` is refused by the connection itself.
+    let options = Options {
+        verifier: "http://127.0.0.1:2".into(),
+        ..options(Some("en"), Mode::Inline)
+    };
+    let fetch = Box::new(Fetch::new(&options.verifier, &options.client_secret));
+    let m = start(options, Rc::default(), Some(fetch), PROMPT).await;
+    m.until("mamori:error").await;
+    assert_eq!(
+        m.detail("mamori:error", "code").as_string().as_deref(),
+        Some("network")
+    );
+    assert_eq!(m.detail("mamori:error", "retryable").as_bool(), Some(true));
+    assert_eq!(m.detail("mamori:error", "fatal").as_bool(), Some(true));
+    assert_eq!(
+        m.text("status"),
+        "Could not reach the card issuer. Check your connection and try again."
+    );
+    assert_eq!(m.count("mamori:error"), 1, "one error, after every try");
+    m.widget.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn the_device_step_is_tried_again_after_no_answer_and_a_503() {
+    let script = Script::default();
+    script.fail();
+    script.reply(503, r#"{"error":"unavailable","message":"not ready"}"#);
+    script.reply(200, &challenge_json(600.0, 30.0));
+    let m = mount_scripted(script, PROMPT).await;
+    m.until("mamori:challenge").await;
+    assert_eq!(m.script.paths(), ["/v1/authentications/au_test/device"; 3]);
+    assert_eq!(m.event_names(), ["mamori:ready", "mamori:challenge"]);
+    assert_eq!(m.text("status"), "Code sent.");
+    m.widget.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn the_device_step_gives_up_after_three_more_tries() {
+    let script = Script::default();
+    for _ in 0..5 {
+        script.reply(502, "null");
+    }
+    let m = mount_scripted(script, PROMPT).await;
+    m.until("mamori:error").await;
+    settle().await;
+    assert_eq!(m.script.paths().len(), 4, "one try and three more");
+    assert_eq!(
+        m.detail("mamori:error", "code").as_string().as_deref(),
+        Some("server_error")
+    );
+    assert_eq!(m.detail("mamori:error", "retryable").as_bool(), Some(true));
+    assert_eq!(m.detail("mamori:error", "fatal").as_bool(), Some(true));
+    m.widget.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_device_step_decided_while_its_answer_was_lost_ends_for_good() {
+    // The verifier decided the first try (frictionless, say) but its answer never arrived; it
+    // answers the repeat with `authentication_finished`, which no further try can change.
+    let script = Script::default();
+    script.fail();
+    script.reply(
+        409,
+        r#"{"error":"authentication_finished","message":"finished"}"#,
+    );
+    script.reply(200, &challenge_json(600.0, 30.0));
+    let m = mount_scripted(script, PROMPT).await;
+    m.until("mamori:error").await;
+    settle().await;
+    assert_eq!(m.script.paths().len(), 2);
+    assert_eq!(
+        m.detail("mamori:error", "code").as_string().as_deref(),
+        Some("authentication_finished")
+    );
+    assert_eq!(m.detail("mamori:error", "retryable").as_bool(), Some(false));
+    assert_eq!(m.detail("mamori:error", "fatal").as_bool(), Some(true));
+    m.widget.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_code_lost_to_the_network_is_sent_again_only_by_the_cardholder() {
+    let m = mount(
+        (200, &challenge_json(600.0, 30.0)),
+        Some("en"),
+        Mode::Inline,
+    )
+    .await;
+    m.script.fail();
+    m.script.reply(503, "null");
+    m.enter("123456").await;
+    m.until("mamori:error").await;
+    settle().await;
+    assert_eq!(
+        m.script.paths().len(),
+        2,
+        "device step and one verify, not repeated"
+    );
+    assert_eq!(
+        m.detail("mamori:error", "code").as_string().as_deref(),
+        Some("network")
+    );
+    assert_eq!(m.detail("mamori:error", "retryable").as_bool(), Some(true));
+    assert_eq!(m.detail("mamori:error", "fatal").as_bool(), Some(false));
+    assert_eq!(
+        m.text("status"),
+        "Could not reach the card issuer. Check your connection and try again."
+    );
+    assert_eq!(m.input().value(), "123456", "the code is kept");
+    assert!(!m.button("submit").disabled());
+
+    // The cardholder's own try: a 503 is not repeated either.
+    m.button("submit").click();
+    settle().await;
+    assert_eq!(m.script.paths().len(), 3);
+    assert_eq!(m.script.last_body(), r#"{"code":"123456"}"#);
+    assert_eq!(
+        m.detail("mamori:error", "code").as_string().as_deref(),
+        Some("server_error")
+    );
+    assert_eq!(m.detail("mamori:error", "retryable").as_bool(), Some(true));
+
+    m.script.reply(200, AUTHENTICATED);
+    m.button("submit").click();
+    settle().await;
+    assert_eq!(m.script.paths().len(), 4);
+    assert_eq!(m.script.last_body(), r#"{"code":"123456"}"#);
+    assert_eq!(
+        m.detail("mamori:result", "status").as_string().as_deref(),
+        Some("Y")
+    );
+    m.widget.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_request_without_an_answer_runs_out_of_time_as_network() {
+    let script = Script::default();
+    script.reply(200, &challenge_json(600.0, 30.0));
+    let quick = Timing {
+        timeout_ms: 50.0,
+        ..PROMPT
+    };
+    let m = mount_scripted(script, quick).await;
+    m.until("mamori:challenge").await;
+    m.script.hold.set(true);
+    m.script.reply(200, AUTHENTICATED);
+    m.enter("123456").await;
+    m.until("mamori:error").await;
+    assert_eq!(
+        m.detail("mamori:error", "code").as_string().as_deref(),
+        Some("network")
+    );
+    assert_eq!(m.detail("mamori:error", "fatal").as_bool(), Some(false));
+    assert!(
+        !m.button("submit").disabled(),
+        "the cardholder can try again"
+    );
+    // The late answer is not heard: the request was given up.
+    m.script.release();
+    settle().await;
+    assert_eq!(m.count("mamori:result"), 0);
+    assert_eq!(m.script.paths().len(), 2);
+    m.widget.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn refusals_are_not_retryable_and_cooldowns_are() {
+    let m = mount((200, &challenge_json(600.0, 0.0)), Some("en"), Mode::Inline).await;
+    m.script.reply(
+        429,
+        r#"{"error":"resend_cooldown","message":"wait","retry_after":30}"#,
+    );
+    m.button("resend").click();
+    settle().await;
+    assert_eq!(m.script.paths().len(), 2, "a resend is not repeated");
+    assert_eq!(
+        m.detail("mamori:error", "code").as_string().as_deref(),
+        Some("resend_cooldown")
+    );
+    assert_eq!(m.detail("mamori:error", "retryable").as_bool(), Some(true));
+    m.script
+        .reply(400, r#"{"error":"invalid_code","message":"six digits"}"#);
+    m.enter("123456").await;
+    assert_eq!(
+        m.detail("mamori:error", "code").as_string().as_deref(),
+        Some("invalid_code")
+    );
+    assert_eq!(m.detail("mamori:error", "retryable").as_bool(), Some(false));
     m.widget.destroy();
 }

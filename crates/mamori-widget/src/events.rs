@@ -17,7 +17,7 @@ pub(crate) const CHALLENGE: &str = "mamori:challenge";
 pub(crate) const RESEND: &str = "mamori:resend";
 /// The authentication is over: `{status, resultToken}` for the merchant's backend.
 pub(crate) const RESULT: &str = "mamori:result";
-/// Something went wrong: `{code, message, fatal}`.
+/// Something went wrong: `{code, message, fatal, retryable}`.
 pub(crate) const ERROR: &str = "mamori:error";
 /// The code (or the whole authentication) ran out of time.
 pub(crate) const EXPIRED: &str = "mamori:expired";
@@ -33,11 +33,13 @@ pub(crate) fn emit(host: &Element, name: &str, detail: &JsValue) {
     }
 }
 
-/// The detail of `mamori:error`.
-pub(crate) fn error_detail(code: &str, message: &str, fatal: bool) -> JsValue {
+/// The detail of `mamori:error`. `retryable` says whether the same step may succeed later (see
+/// `ApiError::retryable`), so a merchant knows whether to offer "try again" or give up.
+pub(crate) fn error_detail(code: &str, message: &str, fatal: bool, retryable: bool) -> JsValue {
     js::object([
         ("code", code.into()),
         ("message", message.into()),
         ("fatal", fatal.into()),
+        ("retryable", retryable.into()),
     ])
 }

@@ -64,7 +64,12 @@ pub fn mount(element: JsValue, options: JsValue) -> Result<Handle, JsValue> {
     let options =
         options::Options::from_js(&options).map_err(|message| js_sys::TypeError::new(&message))?;
     let transport = transport::Fetch::new(&options.verifier, &options.client_secret);
-    let widget = widget::Widget::start(&element, &options, Box::new(transport))?;
+    let widget = widget::Widget::start(
+        &element,
+        &options,
+        Box::new(transport),
+        api::Timing::DEFAULT,
+    )?;
     Ok(Handle { widget })
 }
 

@@ -53,7 +53,7 @@ pub(crate) const EN: Texts = Texts {
     failed: "Too many wrong codes. The purchase could not be confirmed.",
     verified: "Confirmed.",
     cancelled: "Cancelled.",
-    network: "Connection problem. Check your network and try again.",
+    network: "Could not reach the card issuer. Check your connection and try again.",
     origin_not_allowed: "This site is not registered with the card issuer's verification \
                          service, so the purchase cannot be confirmed here.",
     finished: "This confirmation has already ended.",
@@ -81,7 +81,7 @@ pub(crate) const JA: Texts = Texts {
     failed: "誤ったコードが続けて入力されたため、ご本人確認ができませんでした。",
     verified: "ご本人確認が完了しました。",
     cancelled: "キャンセルしました。",
-    network: "通信エラーが発生しました。接続を確認して、もう一度お試しください。",
+    network: "カード発行会社に接続できませんでした。通信環境をご確認のうえ、もう一度お試しください。",
     origin_not_allowed: "このサイトはカード発行会社の本人確認サービスに登録されていないため、\
                          ここでは確認できません。",
     finished: "この本人確認はすでに終了しています。",

@@ -19,7 +19,8 @@ pub(crate) struct Reply {
     pub(crate) body: JsValue,
 }
 
-/// The request never got an HTTP answer: offline, DNS, CORS refusal, or aborted.
+/// The request never got a whole HTTP answer: offline, DNS, CORS refusal, a connection cut
+/// while the body arrived, or aborted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct NetworkError;
 
@@ -80,9 +81,15 @@ impl Transport for Fetch {
                     .map_err(|_| NetworkError)?;
             let status = js::count(&response, "status").ok_or(NetworkError)?;
             let body = match js::call(&response, "json", &[]) {
-                Ok(parsing) => JsFuture::from(parsing.unchecked_into::<Promise>())
-                    .await
-                    .unwrap_or(JsValue::UNDEFINED),
+                Ok(parsing) => match JsFuture::from(parsing.unchecked_into::<Promise>()).await {
+                    Ok(body) => body,
+                    // A body that is not JSON is an answer (a proxy's error page, say); one cut
+                    // off by the connection or by `abort` is not.
+                    Err(error) if js::string(&error, "name").as_deref() == Some("SyntaxError") => {
+                        JsValue::UNDEFINED
+                    }
+                    Err(_) => return Err(NetworkError),
+                },
                 Err(_) => JsValue::UNDEFINED,
             };
             Ok(Reply {

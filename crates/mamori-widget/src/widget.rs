@@ -15,7 +15,7 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Element, Event};
 
-use crate::api::{Api, ApiError, Challenge, DeviceOutcome, Finished, VerifyOutcome};
+use crate::api::{Api, ApiError, Challenge, DeviceOutcome, Finished, Timing, VerifyOutcome};
 use crate::device;
 use crate::events::{self, CANCEL, CHALLENGE, ERROR, EXPIRED, READY, RESEND, RESULT};
 use crate::guard::{Interval, Listener};
@@ -57,7 +57,8 @@ struct State {
 
 impl Widget {
     /// Builds the UI in `host` and starts the device step (after the caller returns, so a
-    /// listener it adds right after `mount` still sees `mamori:ready`).
+    /// listener it adds right after `mount` still sees `mamori:ready`). Requests wait and are
+    /// tried again as `timing` says.
     ///
     /// # Errors
     ///
@@ -66,13 +67,14 @@ impl Widget {
         host: &Element,
         options: &Options,
         transport: Box<dyn Transport>,
+        timing: Timing,
     ) -> Result<Rc<Self>, JsValue> {
         let texts = texts::choose(options.lang.as_deref(), &js::global());
         let ui = Ui::build(host, options.mode, texts, &options.theme)?;
         let widget = Rc::new(Self {
             host: host.clone(),
             texts,
-            api: Api::new(transport, &options.authentication),
+            api: Api::new(transport, &options.authentication, timing),
             device_key: device::storage_key(&options.verifier),
             ui,
             state: RefCell::default(),
@@ -145,7 +147,9 @@ impl Widget {
                 self.finish(&finished, tone);
             }
             Ok(DeviceOutcome::Challenge(challenge)) => self.begin_challenge(challenge),
-            // Without the device step there is nothing to retry from here.
+            // The API has already tried again where that was safe; without the device step the
+            // widget has nothing to show. A retryable error tells the merchant that mounting
+            // again later may work.
             Err(error) => self.report(&error, true),
         }
     }
@@ -218,6 +222,9 @@ impl Widget {
                     };
                     widget.finish(&finished, Some((text, Tone::Error)));
                 }
+                // The code stays in the input and submit is enabled again, so the cardholder's
+                // own "try again" sends it again. The widget never does that by itself: each
+                // submission that reaches the verifier may cost an attempt.
                 Err(error) => widget.report(&error, false),
             }
         });
@@ -341,7 +348,8 @@ impl Widget {
         }
         self.refresh();
         self.ui.announce(&text, Tone::Error);
-        self.emit(ERROR, &events::error_detail(error.code(), &text, fatal));
+        let detail = events::error_detail(error.code(), &text, fatal, error.retryable());
+        self.emit(ERROR, &detail);
     }
 
     /// Redraws the countdowns and enables exactly the controls that may be used now.
