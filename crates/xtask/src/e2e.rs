@@ -3,7 +3,8 @@
 //!
 //! The suite drives the demo shop in headless Chromium (Playwright with the system Chromium)
 //! against a `mamori demo` it starts itself, so it needs the native `mamori` binary and the
-//! packaged widget (`cargo xtask package`) before it runs.
+//! packaged widget (`cargo xtask package`) before it runs. The topology suite shares its
+//! packages; what it needs beyond them is provisioned by [`crate::topology`].
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,7 +29,7 @@ pub(crate) enum Widget {
 
 impl Widget {
     /// The name `run.mjs --widget=` takes.
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::ScriptTag => "script",
             Self::Npm => "npm",
@@ -37,11 +38,12 @@ impl Widget {
 }
 
 /// Installs what the suite needs beyond Node itself: its npm packages (`npm ci`, when
-/// `node_modules` is missing or older than the lock file) and, best effort, a Japanese font.
+/// `node_modules` is missing or older than the lock file), best effort a Japanese font, and what
+/// the topology suite and the interop test need besides.
 ///
 /// # Errors
 ///
-/// When Node.js or npm is missing, or `npm ci` fails.
+/// When Node.js or npm is missing, `npm ci` fails, or [`crate::topology::provision`] does.
 pub(crate) fn provision(root: &Path) -> Result<(), Error> {
     if cmd::find_in_path("node").is_none() || cmd::find_in_path("npm").is_none() {
         // The package build needs them too; Debian's `nodejs` and `npm` packages are enough.
@@ -51,24 +53,38 @@ pub(crate) fn provision(root: &Path) -> Result<(), Error> {
                 .to_owned(),
         ));
     }
-    let dir = root.join(DIR);
-    if packages_stale(&dir) {
-        println!(
-            "    installing the end-to-end suite's npm packages (playwright-core, axe-core, \
-             esbuild) with `npm ci` in {DIR}, because node_modules is missing or older than \
-             package-lock.json"
-        );
-        let mut install = Command::new("npm");
-        install
-            .current_dir(&dir)
-            .args(["ci", "--no-audit", "--no-fund"]);
-        if !cmd::step("npm ci (tests/e2e)", &mut install)?.success {
-            return Err(Error(format!(
-                "`npm ci` in {DIR} failed; run it there by hand to see why"
-            )));
-        }
-    }
+    npm_ci(
+        root,
+        DIR,
+        "playwright-core, axe-core, esbuild, smtp-server, mailparser",
+    )?;
     japanese_font();
+    crate::topology::provision(root)
+}
+
+/// `npm ci` in `dir` (relative to `root`) when its `node_modules` is missing or older than its
+/// manifests; `packages` names what it installs, for the message.
+///
+/// # Errors
+///
+/// When `npm ci` fails.
+pub(crate) fn npm_ci(root: &Path, dir: &str, packages: &str) -> Result<(), Error> {
+    if !packages_stale(&root.join(dir)) {
+        return Ok(());
+    }
+    println!(
+        "    installing the npm packages of {dir} ({packages}) with `npm ci`, because \
+         node_modules is missing or older than package-lock.json"
+    );
+    let mut install = Command::new("npm");
+    install
+        .current_dir(root.join(dir))
+        .args(["ci", "--no-audit", "--no-fund"]);
+    if !cmd::step(&format!("npm ci ({dir})"), &mut install)?.success {
+        return Err(Error(format!(
+            "`npm ci` in {dir} failed; run it there by hand to see why"
+        )));
+    }
     Ok(())
 }
 

@@ -8,6 +8,8 @@
 //! - `summary`: reads test output (result lines, golden-vector digests) and prints the totals.
 //! - `demo`: `cargo xtask demo`, the demo shop on a local verifier.
 //! - `e2e`: the end-to-end suite's provisioning and its runs (script tag, npm import).
+//! - `topology`: the topology suite (`mamori serve`, SMTP, a shop on another origin) and the
+//!   interop test of the merchant guide's verification snippets: provisioning and runs.
 //! - `package`: `cargo xtask package`, the widget and wasm verifier built for release and packaged.
 //! - `postgres`: a throwaway PostgreSQL cluster for the test run, or the user's `DATABASE_URL`.
 //! - `bench`: `cargo xtask bench`, every benchmark against its peers, and BENCHMARKS.md.
@@ -25,6 +27,7 @@ mod postgres;
 mod provision;
 mod summary;
 mod test;
+mod topology;
 
 use std::fmt;
 use std::path::PathBuf;

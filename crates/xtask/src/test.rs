@@ -13,7 +13,7 @@ use std::process::{Command, ExitCode};
 
 use crate::provision::{self, Tools};
 use crate::summary::{self, Counts, Summary};
-use crate::{cmd, e2e, package, postgres};
+use crate::{cmd, e2e, package, postgres, topology};
 
 /// Runs provisioning and every step, and prints the summary, whose last line is the test total.
 pub(crate) fn run(root: &Path) -> ExitCode {
@@ -175,6 +175,23 @@ fn steps(root: &Path, tools: Option<&Tools>, postgres: Option<&postgres::Server>
         Step {
             name: "end to end: widget by npm import",
             command: tools.map(|_| e2e::command(root, e2e::Widget::Npm)),
+            kind: Kind::Suite { vectors: None },
+        },
+        // The real deployment: `mamori serve`, SMTP, the shop on another origin; again once
+        // per way of loading the widget.
+        Step {
+            name: "topology: mamori serve, SMTP, shop on another origin, widget by script tag",
+            command: tools.map(|_| topology::command(root, e2e::Widget::ScriptTag)),
+            kind: Kind::Suite { vectors: None },
+        },
+        Step {
+            name: "topology: mamori serve, SMTP, shop on another origin, widget by npm import",
+            command: tools.map(|_| topology::command(root, e2e::Widget::Npm)),
+            kind: Kind::Suite { vectors: None },
+        },
+        Step {
+            name: "merchant guide's jose, PyJWT and HMAC snippets against the golden vectors",
+            command: tools.map(|_| topology::interop_command(root)),
             kind: Kind::Suite { vectors: None },
         },
     ]
