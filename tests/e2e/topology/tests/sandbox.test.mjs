@@ -43,6 +43,7 @@ test('8. 370000000000010: frictionless Y', async () => {
 });
 
 test('8. 370000000000028: challenged, the fixed code gives Y; its mail is in /v1/sandbox/mail, not at SMTP', async () => {
+  const received = env.smtp.messages.length;
   const { challenged, verdict } = await sandboxPurchase('370000000000028', 'jose');
   assert.ok(challenged);
   assert.deepEqual([verdict.result, verdict.status, verdict.method], ['accepted', 'Y', 'challenge']);
@@ -52,7 +53,7 @@ test('8. 370000000000028: challenged, the fixed code gives Y; its mail is in /v1
   assert.match(mail[0].text, new RegExp(`^\\s+${CODE}\\s*$`, 'm'));
   // Sandbox mail never leaves the verifier: give the outbox time, then look at the receiver.
   await new Promise((resolve) => setTimeout(resolve, 3_000));
-  assert.deepEqual(env.smtp.messages.filter((m) => m.to.includes(mail[0].to)), [], 'nothing reached SMTP');
+  assert.deepEqual(env.smtp.messages.slice(received), [], 'nothing reached the SMTP receiver');
 });
 
 for (const [card, status] of [
