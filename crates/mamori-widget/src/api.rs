@@ -139,7 +139,7 @@ pub(crate) struct Api {
     /// `/v1/authentications/{id}`, the id URL-encoded.
     path: String,
     timing: Timing,
-    /// Set by [`Api::abort`]: a request waiting to be tried again is not.
+    /// Set by [`Api::abort`]: a request waiting to be tried again is not tried again.
     aborted: Cell<bool>,
 }
 
@@ -220,27 +220,25 @@ impl Api {
             .and_then(|text| text.as_string())
             .ok_or(ApiError::Malformed)?;
         let path = [self.path.as_str(), endpoint].concat();
+        let mut outcome = self.send(&path, &text).await;
         let waits: &[f64] = if repeatable {
             &self.timing.backoff_ms
         } else {
             &[]
         };
-        let mut waits = waits.iter();
-        loop {
-            let outcome = self.send(&path, &text).await;
-            let again = outcome.as_ref().is_err_and(ApiError::transient);
-            match waits.next() {
-                Some(&wait) if again && !self.aborted.get() => {
-                    let jitter = 0.75 + 0.5 * js_sys::Math::random();
-                    // `delay` cannot fail; the result says only that the wait is over.
-                    let _ = delay(wait * jitter).await;
-                }
-                _ => return outcome,
+        for wait in waits {
+            if !outcome.as_ref().is_err_and(ApiError::transient) {
+                break;
             }
+            let jitter = 0.75 + 0.5 * js_sys::Math::random();
+            // `delay` cannot fail; the result says only that the wait is over.
+            let _ = delay(wait * jitter).await;
             if self.aborted.get() {
-                return outcome;
+                break;
             }
+            outcome = self.send(&path, &text).await;
         }
+        outcome
     }
 
     /// One try: the answer within the time limit, read into a body or an error.

@@ -860,3 +860,25 @@ async fn refusals_are_not_retryable_and_cooldowns_are() {
     assert_eq!(m.detail("mamori:error", "retryable").as_bool(), Some(false));
     m.widget.destroy();
 }
+
+#[wasm_bindgen_test]
+async fn destroy_stops_the_tries_still_to_come() {
+    let script = Script::default();
+    script.fail();
+    script.reply(200, &challenge_json(600.0, 30.0));
+    // A wait far longer than the time `mount_scripted` lets pass, so `destroy` comes first.
+    let slow = Timing {
+        backoff_ms: [1_000.0; 3],
+        ..PROMPT
+    };
+    let m = mount_scripted(script, slow).await;
+    assert_eq!(
+        m.script.paths().len(),
+        1,
+        "the first try failed; the next one waits"
+    );
+    m.widget.destroy();
+    sleep(1_500).await;
+    assert_eq!(m.script.paths().len(), 1, "no try after destroy");
+    assert_eq!(m.event_names(), ["mamori:ready"]);
+}

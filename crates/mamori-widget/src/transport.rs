@@ -85,7 +85,7 @@ impl Transport for Fetch {
                     Ok(body) => body,
                     // A body that is not JSON is an answer (a proxy's error page, say); one cut
                     // off by the connection or by `abort` is not.
-                    Err(error) if js::string(&error, "name").as_deref() == Some("SyntaxError") => {
+                    Err(error) if error.is_instance_of::<js_sys::SyntaxError>() => {
                         JsValue::UNDEFINED
                     }
                     Err(_) => return Err(NetworkError),
