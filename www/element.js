@@ -1,11 +1,44 @@
-// The <mamori-challenge> custom element, shared by the script-tag loader and the npm package.
+// The <mamori-challenge> custom element, shared by the script-tag loader and the npm package,
+// and how both load the WebAssembly.
 //
 // Attributes: verifier, authentication, client-secret, lang, mode ("inline" | "dialog"); the
 // element mounts the widget when it is connected and destroys it when it is removed, so a
 // single-page app can render and drop it like any other element. Events (`mamori:*`) are
 // raised on the element itself.
+//
+// When the widget cannot start, the element raises a fatal `mamori:error`: `network`
+// (retryable) when the WebAssembly could not be fetched (offline, DNS, CORS, an error status,
+// no answer in time), `bad_response` when it arrived but does not compile, `invalid_options`
+// when an attribute is missing or malformed. Connecting the element again mounts it afresh and
+// loads again what failed.
 
 const ATTRIBUTES = ['verifier', 'authentication', 'client-secret', 'lang', 'mode'];
+
+// How long fetching and compiling the WebAssembly may take, like the widget's own requests.
+const LOAD_TIMEOUT_MS = 15000;
+
+// `start(...)` (which fetches and instantiates the WebAssembly) run once for all callers, except
+// that a failed load is forgotten: the next call tries again instead of repeating a cached
+// rejection. A failure rejects with an Error whose `code` and `retryable` are those of the
+// `mamori:error` it stands for.
+export function loadOnce(start) {
+  let ready;
+  const late = () =>
+    new Promise((_, reject) => setTimeout(reject, LOAD_TIMEOUT_MS, new Error('no answer in time')));
+  return (...args) =>
+    (ready ??= Promise.race([start(...args), late()]).catch((error) => {
+      ready = undefined;
+      // A module that does not compile is the wrong file, or a page whose CSP lacks
+      // 'wasm-unsafe-eval': loading again cannot help. Any other failure is the network's or
+      // the server's, and may pass.
+      const broken = ['CompileError', 'LinkError'].includes(error?.name);
+      const message = `mamori: the widget could not be loaded: ${error?.message ?? error}`;
+      throw Object.assign(new Error(message, { cause: error }), {
+        code: broken ? 'bad_response' : 'network',
+        retryable: !broken,
+      });
+    }));
+}
 
 // Defines the element (once) with `mount(element, options) -> Promise<Handle>`; `defaults`
 // supplies options the attributes leave out, such as the loader's verifier URL.
@@ -28,8 +61,18 @@ export function defineElement(mount, name = 'mamori-challenge', defaults = {}) {
           else handle.destroy();
         },
         (error) => {
+          // Removed (and maybe added again) while loading: this attempt no longer matters.
+          if (this._mounting !== mounting) return;
           const message = String(error?.message ?? error);
-          const detail = { code: 'invalid_options', message, fatal: true };
+          // Load failures carry their code (see `loadOnce`); `mount` itself throws only for
+          // options. A DOMException's `code` is a number, not one of ours.
+          const ours = typeof error?.code === 'string';
+          const detail = {
+            code: ours ? error.code : 'invalid_options',
+            message,
+            fatal: true,
+            retryable: ours && error.retryable === true,
+          };
           this.dispatchEvent(new CustomEvent('mamori:error', { bubbles: true, detail }));
         },
       );

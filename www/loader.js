@@ -10,7 +10,7 @@
 // integrity hash of the .wasm, so the one SRI hash on the script tag covers everything.
 
 import init, { mount as mountNow } from './widget/mamori_widget.js';
-import { defineElement } from './element.js';
+import { defineElement, loadOnce } from './element.js';
 
 // Filled in by the build: the wasm file's content-addressed name and its sha384 SRI hash.
 const WASM_FILE = '__MAMORI_WASM_FILE__';
@@ -21,16 +21,15 @@ const data = script?.dataset ?? {};
 const base = new URL('.', script?.src ?? location.href);
 const wasmUrl = new URL(WASM_FILE, base);
 
-let ready;
-function load() {
-  ready ??= init({
+// A failed load (`network`, `bad_response`) is tried again by the next `load` or `mount`.
+const load = loadOnce(() =>
+  init({
     module_or_path: fetch(wasmUrl, {
       integrity: WASM_INTEGRITY.startsWith('sha') ? WASM_INTEGRITY : undefined,
       credentials: 'omit',
     }),
-  });
-  return ready;
-}
+  }),
+);
 
 const defaults = {};
 // The verifier serves this script, so its origin is the default verifier.

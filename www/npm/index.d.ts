@@ -34,6 +34,19 @@ export interface ErrorDetail {
   message: string;
   /** Whether the widget stopped; otherwise the cardholder can go on. */
   fatal: boolean;
+  /** Whether the same step may work later: `true` for `network`, `server_error` and rate limits
+   * such as `resend_cooldown`; `false` for refusals (`origin_not_allowed`, `unauthorized`,
+   * `authentication_finished`, `invalid_code`, `resend_limit`, `bad_response`,
+   * `invalid_options`). When `fatal` too, mount again later. */
+  retryable: boolean;
+}
+
+/** The error `load` and `mount` reject with when the WebAssembly does not load; a later call
+ * loads it anew. */
+export interface LoadError extends Error {
+  /** `network` (fetch failed or timed out) or `bad_response` (the module does not compile). */
+  code: 'network' | 'bad_response';
+  retryable: boolean;
 }
 
 /** `mamori:challenge` and `mamori:resend` detail. */
@@ -55,7 +68,7 @@ export interface MamoriEventMap {
   'mamori:cancel': CustomEvent<ResultDetail>;
 }
 
-/** Starts loading the WebAssembly; `mount` calls it. */
+/** Starts loading the WebAssembly; `mount` calls it. Rejects with a {@link LoadError}. */
 export function load(wasm?: string | URL | Response | WebAssembly.Module): Promise<unknown>;
 
 /** Mounts the widget in `element` and starts the authentication. */

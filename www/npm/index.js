@@ -1,16 +1,14 @@
 // The widget for bundlers and browsers: `mount` loads the WebAssembly on first use (the URL is
 // resolved next to this module, which bundlers such as Vite and webpack follow), then mounts.
 import init, { mount as mountNow } from './widget/mamori_widget.js';
-import { defineElement as define } from './element.js';
-
-let ready;
+import { defineElement as define, loadOnce } from './element.js';
 
 // Starts loading the WebAssembly now (optional: `mount` does it). `wasm` overrides where it is
-// fetched from: a URL, a Response or a compiled WebAssembly.Module.
-export function load(wasm) {
-  ready ??= init(wasm === undefined ? undefined : { module_or_path: wasm });
-  return ready;
-}
+// fetched from: a URL, a Response or a compiled WebAssembly.Module. A failed load rejects with
+// an Error whose `code` is `network` or `bad_response` and is tried again by the next call.
+export const load = loadOnce((wasm) =>
+  init(wasm === undefined ? undefined : { module_or_path: wasm }),
+);
 
 // Mounts the widget in `element`; resolves to a handle whose `destroy()` removes it.
 export async function mount(element, options) {
