@@ -33,6 +33,10 @@ pub enum ApiError {
     InvalidRequest(&'static str),
     /// The card number fails the Luhn check.
     InvalidCardNumber,
+    /// A sandbox merchant named a card that is not one of the test cards.
+    SandboxCardRequired,
+    /// The `Idempotency-Key` was used before with another request.
+    IdempotencyKeyReused,
     /// The code is not six digits (costs no attempt).
     InvalidCode,
     /// The challenge has not started: the device step came first.
@@ -99,6 +103,16 @@ impl ApiError {
                 StatusCode::BAD_REQUEST,
                 "invalid_card_number",
                 "The card number is not valid.".into(),
+            ),
+            Self::SandboxCardRequired => (
+                StatusCode::BAD_REQUEST,
+                "sandbox_card_required",
+                "A sandbox merchant can authenticate only the documented test cards.".into(),
+            ),
+            Self::IdempotencyKeyReused => (
+                StatusCode::CONFLICT,
+                "idempotency_key_reused",
+                "This Idempotency-Key was used with a different request.".into(),
             ),
             Self::InvalidCode => (
                 StatusCode::BAD_REQUEST,

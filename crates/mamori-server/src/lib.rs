@@ -17,6 +17,7 @@
 //! - [`mail`]: the transactional outbox, its delivery worker, SMTP and the demo mailbox;
 //!   [`mail::templates`] renders the code mail and fraud alerts in Japanese and English.
 //! - [`report`]: the cardholder's "I did not make this purchase" page.
+//! - [`sandbox`]: sandbox merchants' test cards, their forced outcomes and kept mail.
 //! - [`tokens`]: result and device tokens, device trust, signed report links.
 //! - [`ops`] and [`openapi`]: health, readiness, metrics, the OpenAPI document.
 //! - [`model`], [`config`], [`clock`], [`secrets`], [`card`], [`text`], [`metrics`],
@@ -46,6 +47,7 @@ pub mod openapi;
 pub mod ops;
 pub mod report;
 pub mod risk;
+pub mod sandbox;
 pub mod secrets;
 pub mod server;
 pub mod state;

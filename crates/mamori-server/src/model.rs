@@ -296,6 +296,8 @@ pub struct Authentication {
     pub code_digest: Option<Vec<u8>>,
     /// When the current code stops matching.
     pub code_expires_at: Option<i64>,
+    /// The test card of a sandbox merchant's authentication, which decides its outcome.
+    pub sandbox_card: Option<crate::sandbox::SandboxCard>,
     /// Wrong codes entered so far (across resends).
     pub attempts: i64,
     /// Codes sent after the first.
@@ -364,6 +366,32 @@ pub struct NewMail {
     pub text: String,
     /// HTML part.
     pub html: String,
+    /// Kept for a sandbox merchant to read instead of being sent, when set.
+    pub sandbox: Option<SandboxMailbox>,
+}
+
+/// Where a sandbox merchant's mail is kept: its own mailbox, by authentication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxMailbox {
+    /// The sandbox merchant, the only one that reads it.
+    pub merchant_id: String,
+    /// The authentication the mail is about.
+    pub authentication_id: String,
+}
+
+/// A retried `POST /v1/authentications`: what its `Idempotency-Key` is bound to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    /// The merchant that sent it; keys are per merchant.
+    pub merchant_id: String,
+    /// The header's value.
+    pub key: String,
+    /// SHA-256 of the request as parsed, so a different body under the same key is seen.
+    pub request_hash: Vec<u8>,
+    /// The authentication the first request created.
+    pub authentication_id: String,
+    /// Seconds since the Unix epoch.
+    pub created_at: i64,
 }
 
 /// A message the demo mailbox received.
@@ -383,4 +411,8 @@ pub struct MailboxMessage {
     pub html: String,
     /// Seconds since the Unix epoch.
     pub delivered_at: i64,
+    /// The sandbox merchant it was kept for, if any.
+    pub merchant_id: Option<String>,
+    /// The authentication a sandbox mail is about.
+    pub authentication_id: Option<String>,
 }

@@ -18,9 +18,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/readyz"),
     ("get", "/metrics"),
     ("get", "/openapi.json"),
-    ("get", "/demo/mailbox"),
-    ("get", "/demo/mailbox/{n}"),
-    ("get", "/assets/{path}"),
+    ("get", "/v1/sandbox/mail"),
+    ("get", "/widget/{file}"),
 ];
 
 fn error_response(description: &str) -> Value {
@@ -80,11 +79,17 @@ pub fn document(server: &str) -> Value {
             "/v1/authentications": {"post": {
                 "summary": "Start an authentication (merchant backend).",
                 "security": [{"merchantSecret": []}],
+                "parameters": [{"name": "Idempotency-Key", "in": "header", "required": false,
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                    "description": "Retries with the same key and body answer the first \
+                        authentication (with Idempotent-Replayed: true); another body is 409."}],
                 "requestBody": json_body("CreateAuthentication"),
                 "responses": {
                     "201": ok("Created", "Created; give id and client_secret to the widget."),
-                    "400": error_response("invalid_body, invalid_request or invalid_card_number."),
+                    "400": error_response("invalid_body, invalid_request, invalid_card_number or \
+                        sandbox_card_required (a sandbox merchant named a card that is not a test card)."),
                     "401": error_response("unauthorized."),
+                    "409": error_response("idempotency_key_reused: the key came with another request."),
                     "413": error_response("payload_too_large."),
                     "415": error_response("unsupported_media_type.")
                 }
@@ -120,14 +125,21 @@ pub fn document(server: &str) -> Value {
                 "responses": {"200": {"description": "Ready."}, "503": error_response("unavailable.")}}},
             "/metrics": {"get": {"summary": "Prometheus metrics.", "responses": {"200": text("Text exposition format 0.0.4.")}}},
             "/openapi.json": {"get": {"summary": "This document.", "responses": {"200": {"description": "OpenAPI 3.1."}}}},
-            "/demo/mailbox": {"get": {"summary": "Demo only (mail.delivery = mailbox): delivered mail, newest first.",
-                "responses": {"200": html("The mailbox."), "404": error_response("not_found outside the demo.")}}},
-            "/demo/mailbox/{n}": {"get": {"summary": "Demo only: one message's HTML part.",
-                "parameters": [{"name": "n", "in": "path", "required": true, "schema": {"type": "integer"}}],
-                "responses": {"200": html("The message."), "404": error_response("not_found.")}}},
-            "/assets/{path}": {"get": {"summary": "Static files from assets_dir, when configured.",
-                "parameters": [{"name": "path", "in": "path", "required": true, "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "The file, with its MIME type."}, "404": {"description": "No such file."}}}}
+            "/v1/sandbox/mail": {"get": {
+                "summary": "A sandbox merchant's kept mail, newest first (merchant backend).",
+                "security": [{"merchantSecret": []}],
+                "responses": {
+                    "200": ok("SandboxMail", "The mail its test cards caused; none is ever sent."),
+                    "401": error_response("unauthorized."),
+                    "404": error_response("not_found: the merchant is not a sandbox.")
+                }
+            }},
+            "/widget/{file}": {"get": {
+                "summary": "The widget's release files, for any origin (CORS *, CORP cross-origin): \
+                    mamori-<hash>.js and .wasm (immutable), mamori.js and manifest.json (5 minutes).",
+                "parameters": [{"name": "file", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "The file; gzip when accepted."},
+                    "404": error_response("not_found: no such file, or widget_dir unset.")}}}
         },
         "components": {
             "securitySchemes": {
@@ -188,14 +200,22 @@ pub fn document(server: &str) -> Value {
                     "locale": {"enum": ["ja", "en"]}}},
                 "DeviceOutcome": {"type": "object", "required": ["outcome"], "properties": {
                     "outcome": {"enum": ["frictionless", "challenge", "rejected"]},
-                    "status": {"enum": ["Y", "R"]}, "result_token": {"type": "string"},
+                    "status": {"enum": ["Y", "A", "N", "U", "R"],
+                        "description": "Y or R; A, N and U only for sandbox test cards."},
+                    "result_token": {"type": "string"},
                     "challenge": {"$ref": "#/components/schemas/Challenge"}}},
                 "VerifyRequest": {"type": "object", "additionalProperties": false, "required": ["code"],
                     "properties": {"code": {"type": "string", "description": "Six ASCII or full-width digits; spaces and hyphens ignored."}}},
                 "VerifyOutcome": {"type": "object", "required": ["outcome"], "properties": {
                     "outcome": {"enum": ["authenticated", "wrong_code", "failed", "expired"]},
                     "status": {"enum": ["Y", "N", "U"]}, "result_token": {"type": "string"},
-                    "device_token": {"type": "string"}, "attempts_left": {"type": "integer"}}},
+                    "device_token": {"type": ["string", "null"]}, "attempts_left": {"type": "integer"}}},
+                "SandboxMail": {"type": "object", "required": ["mail"], "properties": {
+                    "mail": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "integer"}, "authentication_id": {"type": ["string", "null"]},
+                        "kind": {"type": "string"}, "to": {"type": "string"},
+                        "subject": {"type": "string"}, "text": {"type": "string"},
+                        "html": {"type": "string"}, "created_at": {"type": "integer"}}}}}},
                 "ResendOutcome": {"type": "object", "required": ["challenge"], "properties": {
                     "challenge": {"$ref": "#/components/schemas/Challenge"}}},
                 "CancelOutcome": {"type": "object", "properties": {

@@ -909,3 +909,246 @@ async fn rotated_keys_overlap_then_retire() {
     );
     assert_eq!(create(new_key).await, 201);
 }
+
+/// `POST /v1/authentications` with an `Idempotency-Key`, on owned values so it can be spawned.
+async fn create_with_key(
+    http: reqwest::Client,
+    url: String,
+    merchant_key: String,
+    key: &'static str,
+    amount: u64,
+) -> (u16, Option<String>, Value) {
+    let response = http
+        .post(url)
+        .bearer_auth(merchant_key)
+        .header("idempotency-key", key)
+        .json(
+            &json!({"card_number": CARD, "amount": amount, "currency": "JPY",
+                      "order_ref": "order-idem"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let replayed = response
+        .headers()
+        .get("idempotent-replayed")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, replayed, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_retried_create_answers_the_first_authentication() {
+    let server = TestServer::start().await;
+    let call = |key: &'static str, amount: u64| {
+        create_with_key(
+            server.http.clone(),
+            server.url("/v1/authentications"),
+            server.merchant_key.clone(),
+            key,
+            amount,
+        )
+    };
+    let (status, replayed, first) = call("checkout-41-a", 4100).await;
+    assert_eq!((status, replayed), (201, None), "{first}");
+
+    // Retries, twenty at once, as a merchant backend's timeouts make them.
+    let retries: Vec<_> = (0..20)
+        .map(|_| tokio::spawn(call("checkout-41-a", 4100)))
+        .collect();
+    for retry in retries {
+        let (status, replayed, body) = retry.await.unwrap();
+        assert_eq!((status, replayed.as_deref()), (201, Some("true")));
+        assert_eq!(body, first, "the same id, client secret and expiry");
+    }
+    // The replayed client secret is the live one.
+    let created = Created {
+        id: first["id"].as_str().unwrap().into(),
+        secret: first["client_secret"].as_str().unwrap().into(),
+    };
+    let answer = server.device(&created, &fingerprint("idem"), None).await;
+    assert_eq!(answer["outcome"], "challenge");
+
+    // The same key with another request is refused and answers no authentication.
+    let (status, _, body) = call("checkout-41-a", 4200).await;
+    assert_eq!(status, 409);
+    assert_eq!(body["error"], "idempotency_key_reused");
+    assert!(body.get("id").is_none());
+
+    // Keys are opaque but bounded; without one, every request is new.
+    let long = "k".repeat(256);
+    for bad in ["", "has space", long.as_str(), "k\u{e9}y"] {
+        let response = server
+            .http
+            .post(server.url("/v1/authentications"))
+            .bearer_auth(&server.merchant_key)
+            .header(
+                "idempotency-key",
+                reqwest::header::HeaderValue::from_bytes(bad.as_bytes()).unwrap(),
+            )
+            .json(&json!({"card_number": CARD, "amount": 1, "currency": "JPY", "order_ref": "o"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{bad:?}");
+    }
+    let a = server.create(CARD, 4100, "01").await;
+    let b = server.create(CARD, 4100, "01").await;
+    assert_ne!(a.id, b.id);
+}
+
+/// A sandbox merchant beside the test server's live one: `(id, secret key)`.
+async fn sandbox_merchant(server: &TestServer) -> (String, String) {
+    let secret = [9u8; 32];
+    server
+        .store
+        .insert_merchant(
+            &mamori_server::model::Merchant {
+                id: "m_sandbox".into(),
+                name: "Sandbox Shop".into(),
+                origins: vec![ORIGIN.into()],
+                sandbox: true,
+                created_at: START,
+            },
+            &mamori_server::model::MerchantKey {
+                kid: "k_sandbox".into(),
+                merchant_id: "m_sandbox".into(),
+                secret: secret.to_vec(),
+                created_at: START,
+                retire_at: None,
+            },
+        )
+        .await
+        .unwrap();
+    (
+        "m_sandbox".into(),
+        mamori_core::token::encode_secret_key("k_sandbox", &secret),
+    )
+}
+
+async fn sandbox_create(server: &TestServer, key: &str, body: Value) -> (u16, Value) {
+    let response = server
+        .http
+        .post(server.url("/v1/authentications"))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+async fn sandbox_mail(server: &TestServer, key: &str) -> (u16, Value) {
+    let response = server
+        .http
+        .get(server.url("/v1/sandbox/mail"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn sandbox_test_cards_force_each_outcome() {
+    let server = TestServer::start().await;
+    let (_, key) = sandbox_merchant(&server).await;
+    let start = |card: &str| {
+        let body = json!({"card_number": card, "amount": 500, "currency": "USD", "order_ref": "t"});
+        sandbox_create(&server, &key, body)
+    };
+    for (card, outcome, status, state) in [
+        ("370000000000010", "frictionless", "Y", "succeeded"),
+        ("3700 0000 0000 036", "rejected", "N", "failed"),
+        ("370000000000044", "rejected", "U", "failed"),
+        ("370000000000051", "rejected", "R", "rejected"),
+        ("370000000000069", "frictionless", "A", "succeeded"),
+    ] {
+        let (code, body) = start(card).await;
+        assert_eq!(code, 201, "{card}: {body}");
+        let created = Created {
+            id: body["id"].as_str().unwrap().into(),
+            secret: body["client_secret"].as_str().unwrap().into(),
+        };
+        let answer = server.device(&created, &fingerprint("sandbox"), None).await;
+        assert_eq!(
+            (answer["outcome"].as_str(), answer["status"].as_str()),
+            (Some(outcome), Some(status)),
+            "{card}"
+        );
+        let view = server
+            .http
+            .get(server.url(&format!("/v1/authentications/{}", created.id)))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap();
+        assert_eq!(
+            (view["status"].as_str(), view["state"].as_str()),
+            (Some(status), Some(state)),
+            "{card}"
+        );
+        assert_eq!(view["result_token"], answer["result_token"]);
+    }
+
+    // The challenge card: its code is always 123456 and its mail is kept, never sent.
+    let (_, body) = start("370000000000028").await;
+    let created = Created {
+        id: body["id"].as_str().unwrap().into(),
+        secret: body["client_secret"].as_str().unwrap().into(),
+    };
+    let answer = server.device(&created, &fingerprint("sandbox"), None).await;
+    assert_eq!(answer["outcome"], "challenge", "{answer}");
+    assert_eq!(answer["challenge"]["masked_email"], "c***@sandbox.invalid");
+    let (_, wrong) = server.verify(&created, "654321").await;
+    assert_eq!(wrong["outcome"], "wrong_code");
+    let (status, right) = server.verify(&created, "123456").await;
+    assert_eq!(
+        (status, right["outcome"].as_str()),
+        (200, Some("authenticated")),
+        "{right}"
+    );
+    assert_eq!(
+        right["device_token"],
+        Value::Null,
+        "a sandbox trusts no device"
+    );
+    let (status, kept) = sandbox_mail(&server, &key).await;
+    assert_eq!(status, 200);
+    let mail = &kept["mail"][0];
+    assert_eq!(mail["authentication_id"], created.id.as_str());
+    assert_eq!(mail["to"], "cardholder@sandbox.invalid");
+    assert!(mail["subject"].as_str().unwrap().starts_with("[SANDBOX] "));
+    assert!(mail["text"].as_str().unwrap().contains("123456"));
+    let outbox = server
+        .store
+        .claim_mail(START + 1_000_000, 60, 100)
+        .await
+        .unwrap();
+    assert!(
+        outbox.is_empty(),
+        "nothing of the sandbox reaches the outbox: {outbox:?}"
+    );
+
+    // Real cards and card references are refused; the live merchant's sandbox mail is 404.
+    for body in [
+        json!({"card_number": CARD, "amount": 1, "currency": "JPY", "order_ref": "o"}),
+        json!({"card_ref": "0".repeat(64), "amount": 1, "currency": "JPY", "order_ref": "o"}),
+    ] {
+        let (status, answer) = sandbox_create(&server, &key, body).await;
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (400, Some("sandbox_card_required"))
+        );
+    }
+    let (status, _) = sandbox_mail(&server, &server.merchant_key).await;
+    assert_eq!(status, 404);
+
+    // At a live merchant a test number is an unknown card like any other.
+    let created = server.create("370000000000010", 500, "01").await;
+    let answer = server.device(&created, &fingerprint("live"), None).await;
+    assert_eq!(answer["status"], "R");
+}

@@ -61,6 +61,7 @@ fn mail(kind: &str) -> NewMail {
         subject: format!("subject {kind}"),
         text: format!("text {kind}"),
         html: format!("<p>{kind}</p>"),
+        sandbox: None,
     }
 }
 
@@ -120,6 +121,7 @@ async fn challenging(store: &dyn Store) -> String {
             browser: BrowserInfo::default(),
             code_digest: None,
             code_expires_at: None,
+            sandbox_card: None,
             attempts: 0,
             resends: 0,
             last_sent_at: None,

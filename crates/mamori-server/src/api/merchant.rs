@@ -2,7 +2,8 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use mamori_core::token::{
     Currency, Method, Reason, SECRET_KEY_PREFIX, TransStatus, encode_secret_key,
 };
@@ -15,10 +16,13 @@ use super::extract::{JsonBody, bearer};
 use crate::card::{CardNumber, is_reference};
 use crate::error::ApiError;
 use crate::model::{
-    Authentication, BrowserInfo, ChallengePreference, MerchantKey, State as AuthState,
+    Authentication, BrowserInfo, ChallengePreference, IdempotencyKey, MerchantKey,
+    State as AuthState,
 };
-use crate::secrets::{hex, random_bytes, random_id};
+use crate::sandbox::SandboxCard;
+use crate::secrets::{hex, hmac_sha256, random_id};
 use crate::state::AppState;
+use crate::store::StoreError;
 use crate::tokens::result_outcome;
 
 /// The largest amount accepted, in minor units: far above any card purchase, far below `i64`.
@@ -69,30 +73,110 @@ pub struct CreateRequest {
     challenge_preference: Option<String>,
 }
 
+/// The longest `Idempotency-Key` accepted (Stripe's limit).
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
 /// Starts an authentication. Succeeds for any well-formed card number, enrolled or not: only
-/// the merchant's later `GET` says which (see the crate docs on enumeration).
+/// the merchant's later `GET` says which (see the crate docs on enumeration). A sandbox
+/// merchant may name only the test cards of [`crate::sandbox`].
+///
+/// With an `Idempotency-Key`, a retried request (same key, same request) answers the
+/// authentication the first one created — same id, same client secret, nothing new stored or
+/// counted — and another request under a used key is `409 idempotency_key_reused`.
 pub async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
     JsonBody(request): JsonBody<CreateRequest>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     let key = authenticate_merchant(&state, &headers).await?;
-    let card_ref = match (&request.card_number, &request.card_ref) {
-        (Some(number), None) => CardNumber::parse(number)
-            .ok_or(ApiError::InvalidCardNumber)?
-            .reference(&state.secrets.card_key),
-        (None, Some(reference)) if is_reference(reference) => reference.clone(),
-        (None, Some(_)) => {
-            return Err(ApiError::InvalidRequest(
-                "card_ref must be 64 lowercase hex digits.",
-            ));
+    let idempotency = idempotency_key(&headers)?;
+    let merchant = state
+        .store
+        .merchant(&key.merchant_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("key {} has no merchant", key.kid)))?;
+    let (card_ref, sandbox_card) = card_of(&state, merchant.sandbox, &request)?;
+    let purchase = checked_purchase(&request)?;
+    let request_hash = request_hash(&card_ref, &request, purchase.preference);
+    if let Some(used) = &idempotency {
+        if let Some(first) = state.store.idempotency_key(&merchant.id, used).await? {
+            return replay(&state, &first, &request_hash).await;
         }
-        _ => {
-            return Err(ApiError::InvalidRequest(
-                "Exactly one of card_number and card_ref is required.",
-            ));
-        }
+    }
+    let cardholder = match sandbox_card {
+        Some(_) => None,
+        None => state.store.cardholder_by_ref(&card_ref).await?,
     };
+    let now = state.now();
+    let id = random_id("au_")?;
+    let client_secret = client_secret(&state, &id);
+    let auth = Authentication {
+        id: id.clone(),
+        merchant_id: merchant.id.clone(),
+        cardholder_id: cardholder.map(|c| c.id),
+        amount: purchase.amount,
+        currency: request.currency,
+        order_ref: request.order_ref,
+        challenge_preference: purchase.preference,
+        client_secret_hash: Sha256::digest(client_secret.as_bytes()).to_vec(),
+        state: AuthState::Pending,
+        created_at: now,
+        expires_at: now + state.config.security.authentication_lifetime,
+        risk_score: None,
+        risk_reasons: Vec::new(),
+        device_id: None,
+        fingerprint: None,
+        ip: None,
+        browser: BrowserInfo::default(),
+        code_digest: None,
+        code_expires_at: None,
+        sandbox_card,
+        attempts: 0,
+        resends: 0,
+        last_sent_at: None,
+        outcome: None,
+    };
+    match idempotency {
+        None => state.store.insert_authentication(&auth).await?,
+        Some(used) => {
+            let record = IdempotencyKey {
+                merchant_id: merchant.id.clone(),
+                key: used,
+                request_hash,
+                authentication_id: id.clone(),
+                created_at: now,
+            };
+            match state
+                .store
+                .insert_authentication_with_key(&auth, &record)
+                .await
+            {
+                Ok(()) => {}
+                // A concurrent request with the same key stored first: answer as its retry.
+                Err(StoreError::Conflict) => {
+                    let first = state
+                        .store
+                        .idempotency_key(&merchant.id, &record.key)
+                        .await?
+                        .ok_or_else(|| ApiError::Internal("idempotency key vanished".into()))?;
+                    return replay(&state, &first, &record.request_hash).await;
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+    }
+    state.metrics.authentication("created");
+    tracing::info!(authentication = %id, merchant = %auth.merchant_id, "authentication created");
+    Ok(created(&auth, client_secret, false))
+}
+
+/// The fields of a create request that are checked rather than copied.
+struct Purchase {
+    amount: i64,
+    preference: ChallengePreference,
+}
+
+fn checked_purchase(request: &CreateRequest) -> Result<Purchase, ApiError> {
     if !(1..=MAX_AMOUNT).contains(&request.amount) {
         return Err(ApiError::InvalidRequest(
             "amount must be a positive integer in minor units.",
@@ -116,42 +200,124 @@ pub async fn create(
             "challenge_preference must be 01, 02, 03 or 04.",
         ))?,
     };
-    let cardholder = state.store.cardholder_by_ref(&card_ref).await?;
-    let now = state.now();
-    let id = random_id("au_")?;
-    let client_secret = format!("cs_{}", hex(&random_bytes::<32>()?));
-    let auth = Authentication {
-        id: id.clone(),
-        merchant_id: key.merchant_id,
-        cardholder_id: cardholder.map(|c| c.id),
+    Ok(Purchase {
+        // At most MAX_AMOUNT, far below i64::MAX.
         amount: i64::try_from(request.amount).unwrap_or(i64::MAX),
-        currency: request.currency,
-        order_ref: request.order_ref,
-        challenge_preference: preference,
-        client_secret_hash: Sha256::digest(client_secret.as_bytes()).to_vec(),
-        state: AuthState::Pending,
-        created_at: now,
-        expires_at: now + state.config.security.authentication_lifetime,
-        risk_score: None,
-        risk_reasons: Vec::new(),
-        device_id: None,
-        fingerprint: None,
-        ip: None,
-        browser: BrowserInfo::default(),
-        code_digest: None,
-        code_expires_at: None,
-        attempts: 0,
-        resends: 0,
-        last_sent_at: None,
-        outcome: None,
+        preference,
+    })
+}
+
+/// The card reference, and the test card when the merchant is a sandbox.
+fn card_of(
+    state: &AppState,
+    sandbox: bool,
+    request: &CreateRequest,
+) -> Result<(String, Option<SandboxCard>), ApiError> {
+    let number = match (&request.card_number, &request.card_ref) {
+        (Some(number), None) => Some(CardNumber::parse(number).ok_or(ApiError::InvalidCardNumber)?),
+        (None, Some(_)) if sandbox => return Err(ApiError::SandboxCardRequired),
+        (None, Some(reference)) if is_reference(reference) => None,
+        (None, Some(_)) => {
+            return Err(ApiError::InvalidRequest(
+                "card_ref must be 64 lowercase hex digits.",
+            ));
+        }
+        _ => {
+            return Err(ApiError::InvalidRequest(
+                "Exactly one of card_number and card_ref is required.",
+            ));
+        }
     };
-    state.store.insert_authentication(&auth).await?;
-    state.metrics.authentication("created");
-    tracing::info!(authentication = %id, merchant = %auth.merchant_id, "authentication created");
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "id": id, "client_secret": client_secret, "expires_at": auth.expires_at })),
-    ))
+    let Some(number) = number else {
+        // Checked above: a well-formed reference from a live merchant.
+        return Ok((request.card_ref.clone().unwrap_or_default(), None));
+    };
+    let sandbox_card = if sandbox {
+        Some(SandboxCard::from_number(&number).ok_or(ApiError::SandboxCardRequired)?)
+    } else {
+        None
+    };
+    Ok((number.reference(&state.secrets.card_key), sandbox_card))
+}
+
+/// The `Idempotency-Key` header: 1 to 255 visible ASCII characters, or absent.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value.to_str().unwrap_or_default();
+    let valid =
+        (1..=MAX_IDEMPOTENCY_KEY).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic());
+    if !valid {
+        return Err(ApiError::InvalidRequest(
+            "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+        ));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+/// What makes two create requests the same: the card (as its reference, never the number),
+/// amount, currency, order and preference. Lengths prefix the strings, so no two requests
+/// share an encoding.
+fn request_hash(
+    card_ref: &str,
+    request: &CreateRequest,
+    preference: ChallengePreference,
+) -> Vec<u8> {
+    let mut hash = Sha256::new();
+    for field in [
+        card_ref,
+        &request.amount.to_string(),
+        &request.currency,
+        &request.order_ref,
+        preference.as_str(),
+    ] {
+        hash.update((field.len() as u64).to_be_bytes());
+        hash.update(field.as_bytes());
+    }
+    hash.finalize().to_vec()
+}
+
+/// An authentication's client secret: keyed by the server, derived from its id, so it can be
+/// answered again to a retried request and is never stored (only its SHA-256 is).
+fn client_secret(state: &AppState, authentication_id: &str) -> String {
+    let mac = hmac_sha256(
+        &state.secrets.client_secret_key,
+        &[b"mamori-client-secret-v1\0", authentication_id.as_bytes()],
+    );
+    format!("cs_{}", hex(&mac))
+}
+
+/// The answer to a retried request: the first request's authentication, if it was the same.
+async fn replay(
+    state: &AppState,
+    first: &IdempotencyKey,
+    request_hash: &[u8],
+) -> Result<Response, ApiError> {
+    let same: bool = first.request_hash.as_slice().ct_eq(request_hash).into();
+    if !same {
+        return Err(ApiError::IdempotencyKeyReused);
+    }
+    let auth = state
+        .store
+        .authentication(&first.authentication_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal("idempotency key without its authentication".into()))?;
+    let secret = client_secret(state, &auth.id);
+    Ok(created(&auth, secret, true))
+}
+
+/// `201 {id, client_secret, expires_at}`; a replay says so in `Idempotent-Replayed`.
+fn created(auth: &Authentication, client_secret: String, replayed: bool) -> Response {
+    let body =
+        json!({ "id": auth.id, "client_secret": client_secret, "expires_at": auth.expires_at });
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    if replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
 }
 
 /// `GET /v1/authentications/{id}`: the state, the result and why. An authentication past its
@@ -186,6 +352,41 @@ pub async fn get(
         "expires_at": auth.expires_at,
         "result_token": outcome.map(|o| &o.result_token),
     })))
+}
+
+/// How many kept mails `GET /v1/sandbox/mail` answers.
+const SANDBOX_MAIL_LIMIT: i64 = 50;
+
+/// `GET /v1/sandbox/mail`: a sandbox merchant's kept mail, newest first, for its tests to read
+/// codes and alerts from. Live merchants get `404`: their mail goes to cardholders only.
+pub async fn sandbox_mail(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let key = authenticate_merchant(&state, &headers).await?;
+    let merchant = state.store.merchant(&key.merchant_id).await?;
+    if !merchant.is_some_and(|m| m.sandbox) {
+        return Err(ApiError::NotFound);
+    }
+    let mail: Vec<Value> = state
+        .store
+        .sandbox_mail(&key.merchant_id, SANDBOX_MAIL_LIMIT)
+        .await?
+        .into_iter()
+        .map(|m| {
+            json!({
+                "id": m.id,
+                "authentication_id": m.authentication_id,
+                "kind": m.kind,
+                "to": m.recipient,
+                "subject": m.subject,
+                "text": m.text,
+                "html": m.html,
+                "created_at": m.delivered_at,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "mail": mail })))
 }
 
 /// Moves an unfinished authentication past its lifetime to `expired` (`U`, reason 14) and

@@ -1,6 +1,7 @@
 //! The HTTP surface: the router, and the layers every response passes through.
 //!
-//! - [`merchant`]: `POST /v1/authentications`, `GET /v1/authentications/{id}`.
+//! - [`merchant`]: `POST /v1/authentications`, `GET /v1/authentications/{id}`,
+//!   `GET /v1/sandbox/mail`.
 //! - [`widget`]: the device step and the challenge, behind [`widget::gate`].
 //! - [`crate::report`]: the cardholder's report page.
 //! - [`widget_files`]: the widget's release files at `/widget/`, for any origin.
@@ -68,6 +69,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     let router = Router::new()
         .route("/v1/authentications", post(merchant::create))
         .route("/v1/authentications/{id}", get(merchant::get))
+        .route("/v1/sandbox/mail", get(merchant::sandbox_mail))
         .merge(widget)
         .route("/report/{token}", get(report::show).post(report::confirm))
         .route("/healthz", get(ops::healthz))

@@ -26,8 +26,11 @@ use super::extract::{Empty, JsonBody, bearer};
 use super::merchant::expire_if_due;
 use crate::error::ApiError;
 use crate::mail::templates::{Alert, PurchaseFacts, alert_mail, code_mail};
-use crate::model::{Authentication, Cardholder, Device, Merchant, State as AuthState};
+use crate::model::{
+    Authentication, Cardholder, Device, Merchant, SandboxMailbox, State as AuthState,
+};
 use crate::risk::{self, CardFacts, Decision, DeviceEvidence, Purchase};
+use crate::sandbox::{self, SandboxCard};
 use crate::secrets::{random_bytes, random_id};
 use crate::state::AppState;
 use crate::store::{
@@ -210,7 +213,10 @@ fn facts<'a>(
         recipient: &cardholder.email,
         locale: cardholder.locale,
         merchant: &merchant.name,
-        sandbox: merchant.sandbox,
+        sandbox: auth.sandbox_card.map(|_| SandboxMailbox {
+            merchant_id: merchant.id.clone(),
+            authentication_id: auth.id.clone(),
+        }),
         amount: auth.amount,
         currency: &auth.currency,
         time: auth.created_at,
@@ -219,21 +225,29 @@ fn facts<'a>(
     }
 }
 
-/// A fresh code and its stored form.
-fn new_code(state: &AppState, auth_id: &str) -> Result<(otp::Code, CodeIssue), ApiError> {
-    let code = otp::Code::from_random(&random_bytes::<{ otp::RANDOM_LEN }>()?)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+/// A fresh code and its stored form; a sandbox authentication's code is always
+/// [`sandbox::CODE`].
+fn new_code(state: &AppState, auth: &Authentication) -> Result<(otp::Code, CodeIssue), ApiError> {
+    let code = match auth.sandbox_card {
+        Some(_) => otp::normalize(sandbox::CODE),
+        None => otp::Code::from_random(&random_bytes::<{ otp::RANDOM_LEN }>()?),
+    }
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
     let issue = CodeIssue {
-        digest: otp::digest(&state.secrets.otp_key, auth_id, &code).to_vec(),
+        digest: otp::digest(&state.secrets.otp_key, &auth.id, &code).to_vec(),
         expires_at: state.now() + state.config.security.code_lifetime,
     };
     Ok((code, issue))
 }
 
+/// The authentication's cardholder: the enrolled one, the sandbox's stand-in, or none.
 async fn cardholder_of(
     state: &AppState,
     auth: &Authentication,
 ) -> Result<Option<Cardholder>, ApiError> {
+    if auth.sandbox_card.is_some() {
+        return Ok(Some(sandbox::cardholder()));
+    }
     match &auth.cardholder_id {
         Some(id) => Ok(state.store.cardholder(id).await?),
         None => Ok(None),
@@ -272,6 +286,9 @@ pub async fn device(
             })));
         }
         return Err(ApiError::AuthenticationFinished);
+    }
+    if let Some(card) = auth.sandbox_card {
+        return sandbox_device_step(&state, &ctx.merchant, auth, card).await;
     }
     let browser = request.browser.unwrap_or_default();
     let browser = crate::model::BrowserInfo {
@@ -347,7 +364,7 @@ pub async fn device(
             (next, None, answer)
         }
         (Decision::Challenge, Some(cardholder)) => {
-            let (code, issue) = new_code(&state, &auth.id)?;
+            let (code, issue) = new_code(&state, &auth)?;
             let url = report_url(&state, &auth.id);
             let mail = code_mail(
                 &facts(&assessed, &ctx.merchant, cardholder, &summary, &url),
@@ -418,6 +435,76 @@ pub async fn device(
     Ok(Json(answer))
 }
 
+/// The device step of a sandbox authentication: its test card decides (see [`sandbox`]); no
+/// risk assessment, history or device trust is involved, so a test run always answers alike.
+async fn sandbox_device_step(
+    state: &AppState,
+    merchant: &Merchant,
+    auth: Authentication,
+    card: SandboxCard,
+) -> Result<Json<Value>, ApiError> {
+    let now = state.now();
+    let step = DeviceStep {
+        risk_score: 0,
+        risk_reasons: vec![format!("sandbox_{}", card.as_str())],
+        device_id: None,
+        fingerprint: None,
+        ip: None,
+        browser: crate::model::BrowserInfo::default(),
+    };
+    let cardholder = sandbox::cardholder();
+    let (next, mail, answer) = match card.forced() {
+        None => {
+            let (code, issue) = new_code(state, &auth)?;
+            let url = report_url(state, &auth.id);
+            let mail = code_mail(
+                &facts(&auth, merchant, &cardholder, "", &url),
+                code.as_str(),
+                issue.expires_at,
+            );
+            let shown = Authentication {
+                code_expires_at: Some(issue.expires_at),
+                last_sent_at: Some(now),
+                ..auth.clone()
+            };
+            let answer = json!({"outcome": "challenge",
+                "challenge": challenge_json(state, &shown, &cardholder)});
+            (DeviceNext::Challenge(issue), Some(mail), answer)
+        }
+        Some(forced) => {
+            let outcome =
+                result_outcome(state, &auth, forced.status, card.method(), forced.reason).await?;
+            // The widget knows two final answers: nothing to do (`Y`, `A`) or refused.
+            let (kind, final_state) = match forced.status {
+                TransStatus::Authenticated | TransStatus::Attempted => {
+                    ("frictionless", AuthState::Succeeded)
+                }
+                TransStatus::Rejected => ("rejected", AuthState::Rejected),
+                TransStatus::NotAuthenticated | TransStatus::Unavailable => {
+                    ("rejected", AuthState::Failed)
+                }
+            };
+            let answer = json!({"outcome": kind, "status": outcome.status,
+                "result_token": outcome.result_token});
+            let next = DeviceNext::Conclude {
+                state: final_state,
+                outcome,
+            };
+            (next, None, answer)
+        }
+    };
+    let moved = state
+        .store
+        .record_device_step(&auth.id, now, &step, &next, mail.as_ref())
+        .await?;
+    if !moved {
+        // A concurrent device step won; the widget reloads the authentication's state.
+        return Err(ApiError::AuthenticationFinished);
+    }
+    state.metrics.authentication("sandbox");
+    Ok(Json(answer))
+}
+
 /// `POST …/challenge/verify`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -465,7 +552,9 @@ pub async fn verify(
         // A device whose token was valid stays the same device (its token is renewed); any
         // other browser becomes a new trusted device, and the cardholder hears about it.
         let (device, alert, device_id) = match &auth.device_id {
-            Some(id) => (None, None, id.clone()),
+            // A sandbox authentication trusts no device: each test run starts alike.
+            _ if auth.sandbox_card.is_some() => (None, None, None),
+            Some(id) => (None, None, Some(id.clone())),
             None => {
                 let device = Device {
                     id: random_id("dv_")?,
@@ -477,7 +566,11 @@ pub async fn verify(
                     revoked_at: None,
                 };
                 let id = device.id.clone();
-                (Some(device), Some(alert_mail(&facts, Alert::NewDevice)), id)
+                (
+                    Some(device),
+                    Some(alert_mail(&facts, Alert::NewDevice)),
+                    Some(id),
+                )
             }
         };
         let accept = Acceptance {
@@ -496,7 +589,8 @@ pub async fn verify(
             }
             state.metrics.challenge("success");
             state.metrics.authentication("authenticated");
-            let token = device_token(&state, &auth.merchant_id, &cardholder.id, &device_id);
+            let token =
+                device_id.map(|id| device_token(&state, &auth.merchant_id, &cardholder.id, &id));
             return Ok(Json(json!({
                 "outcome": "authenticated", "status": "Y",
                 "result_token": outcome.result_token, "device_token": token,
@@ -578,7 +672,7 @@ pub async fn resend(
     if auth.resends >= s.max_resends || now < auth.last_sent_at.unwrap_or(0) + s.resend_cooldown {
         return Err(refusal(&auth));
     }
-    let (code, issue) = new_code(&state, &auth.id)?;
+    let (code, issue) = new_code(&state, &auth)?;
     let summary = browser_summary(&auth);
     let url = report_url(&state, &auth.id);
     let mail = code_mail(

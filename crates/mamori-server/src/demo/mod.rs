@@ -1,5 +1,5 @@
-//! `mamori demo`: a seeded sandbox merchant and cards with known outcomes, mail delivered to
-//! the in-database mailbox at `/demo/mailbox`, and a demo shop that buys with them.
+//! `mamori demo`: a seeded merchant and cards with known outcomes, mail delivered to the
+//! in-database mailbox at `/demo/mailbox`, and a demo shop that buys with them.
 //!
 //! - this module: the merchant, the cards, [`seed`] and [`app`], the verifier's routes with the
 //!   demo's beside them;
@@ -15,8 +15,10 @@
 //! scripts from files only, never inline.
 //!
 //! The demo merchant's secret key is fixed and public ([`MERCHANT_SECRET_KEY`]) so the README's
-//! `curl` walkthrough and the end-to-end tests can use it as printed. It is a sandbox merchant on
-//! a loopback origin: never register it on a verifier that faces the internet.
+//! `curl` walkthrough and the end-to-end tests can use it as printed. It is an ordinary merchant
+//! of the demo's own throwaway database (its cards are enrolled there, their mail never leaves
+//! it), so the demo shows what a live merchant sees: trusted devices, ceilings, fraud alerts.
+//! Sandbox merchants (test cards with forced outcomes) are in [`crate::sandbox`].
 
 pub mod mailbox;
 pub mod orders;
@@ -138,7 +140,7 @@ pub async fn seed(
             id: MERCHANT_ID.into(),
             name: "mamori demo shop".into(),
             origins,
-            sandbox: true,
+            sandbox: false,
             created_at: now,
         };
         let key = MerchantKey {

@@ -3,7 +3,7 @@
 //! Every value that comes from a merchant or a browser (merchant name, order details, user
 //! agent) is escaped before it enters the HTML part.
 
-use crate::model::{Locale, NewMail};
+use crate::model::{Locale, NewMail, SandboxMailbox};
 use crate::text::{escape_html, format_amount, format_time};
 
 /// The purchase a mail is about.
@@ -15,8 +15,9 @@ pub struct PurchaseFacts<'a> {
     pub locale: Locale,
     /// The merchant's display name.
     pub merchant: &'a str,
-    /// A sandbox merchant's mail says so in the subject.
-    pub sandbox: bool,
+    /// A sandbox merchant's mail says so in the subject, and is kept in this mailbox instead of
+    /// being sent.
+    pub sandbox: Option<SandboxMailbox>,
     /// Amount in minor units.
     pub amount: i64,
     /// ISO 4217 code.
@@ -175,7 +176,7 @@ fn finish(
     text: String,
     body: &str,
 ) -> NewMail {
-    let subject = if facts.sandbox {
+    let subject = if facts.sandbox.is_some() {
         format!("[SANDBOX] {subject}")
     } else {
         subject
@@ -193,6 +194,7 @@ fn finish(
         subject,
         text,
         html,
+        sandbox: facts.sandbox.clone(),
     }
 }
 
@@ -205,7 +207,7 @@ mod tests {
             recipient: "taro@example.com",
             locale,
             merchant: "Shop <script>",
-            sandbox: false,
+            sandbox: None,
             amount: 12_800,
             currency: "JPY",
             time: 1_800_000_000,
@@ -250,10 +252,16 @@ mod tests {
 
     #[test]
     fn sandbox_is_marked() {
+        let mailbox = SandboxMailbox {
+            merchant_id: "m_test".into(),
+            authentication_id: "au_1".into(),
+        };
         let f = PurchaseFacts {
-            sandbox: true,
+            sandbox: Some(mailbox.clone()),
             ..facts(Locale::En)
         };
-        assert!(code_mail(&f, "1", 0).subject.starts_with("[SANDBOX] "));
+        let mail = code_mail(&f, "1", 0);
+        assert!(mail.subject.starts_with("[SANDBOX] "));
+        assert_eq!(mail.sandbox, Some(mailbox));
     }
 }

@@ -15,7 +15,7 @@ use super::{
 };
 use crate::model::{
     Authentication, BrowserInfo, CardStatus, Cardholder, ChallengePreference, Device, FraudReport,
-    Locale, Merchant, MerchantKey, NewMail, Outcome, State,
+    IdempotencyKey, Locale, Merchant, MerchantKey, NewMail, Outcome, SandboxMailbox, State,
 };
 
 /// A broken expectation: which check, and what went wrong.
@@ -69,6 +69,8 @@ pub async fn run_all(store: Arc<dyn Store>) -> Result<(), Failure> {
     history_counts(store.as_ref()).await?;
     fraud_reports_revoke_devices(store.as_ref()).await?;
     outbox_claims_are_exclusive(store).await?;
+    idempotency_keys_bind_one_authentication(store.as_ref()).await?;
+    sandbox_mail_is_kept_per_merchant(store.as_ref()).await?;
     Ok(())
 }
 
@@ -125,6 +127,7 @@ fn authentication(id: &str, merchant: &str, card: Option<&str>) -> Authenticatio
         browser: BrowserInfo::default(),
         code_digest: None,
         code_expires_at: None,
+        sandbox_card: None,
         attempts: 0,
         resends: 0,
         last_sent_at: None,
@@ -153,6 +156,7 @@ fn mail(kind: &str) -> NewMail {
         subject: format!("subject {kind}"),
         text: format!("text {kind}"),
         html: format!("<p>html {kind}</p>"),
+        sandbox: None,
     }
 }
 
@@ -887,6 +891,87 @@ async fn outbox_claims_are_exclusive(store: &Arc<dyn Store>) -> Result<(), Failu
     ensure!(
         inbox.first().map(|x| x.subject.clone()) == Some(again[0].subject.clone()),
         "mailbox holds the delivered mail"
+    );
+    Ok(())
+}
+
+/// An idempotency key stores its authentication with it, and a second use stores nothing.
+async fn idempotency_keys_bind_one_authentication(store: &dyn Store) -> Result<(), Failure> {
+    let (m, k) = merchant("m_idem");
+    store.insert_merchant(&m, &k).await?;
+    let key = |authentication_id: &str| IdempotencyKey {
+        merchant_id: m.id.clone(),
+        key: "order-7-attempt".into(),
+        request_hash: vec![3; 32],
+        authentication_id: authentication_id.into(),
+        created_at: NOW,
+    };
+    ensure!(
+        store
+            .idempotency_key(&m.id, "order-7-attempt")
+            .await?
+            .is_none(),
+        "no key before its first use"
+    );
+    store
+        .insert_authentication_with_key(&authentication("au_idem1", &m.id, None), &key("au_idem1"))
+        .await?;
+    ensure!(
+        store.idempotency_key(&m.id, "order-7-attempt").await? == Some(key("au_idem1")),
+        "the key reads back as stored"
+    );
+    let second = store
+        .insert_authentication_with_key(&authentication("au_idem2", &m.id, None), &key("au_idem2"))
+        .await;
+    ensure!(
+        matches!(second, Err(StoreError::Conflict)),
+        "a used key is a conflict: {second:?}"
+    );
+    ensure!(
+        store.authentication("au_idem2").await?.is_none(),
+        "nothing of the refused request is stored"
+    );
+    let (other, other_key) = merchant("m_idem_other");
+    store.insert_merchant(&other, &other_key).await?;
+    ensure!(
+        store
+            .idempotency_key(&other.id, "order-7-attempt")
+            .await?
+            .is_none(),
+        "keys are per merchant"
+    );
+    Ok(())
+}
+
+/// A sandbox merchant's mail is kept for it alone and never enters the outbox.
+async fn sandbox_mail_is_kept_per_merchant(store: &dyn Store) -> Result<(), Failure> {
+    let (m, k) = merchant("m_sandbox_mail");
+    store.insert_merchant(&m, &k).await?;
+    let kept = NewMail {
+        sandbox: Some(SandboxMailbox {
+            merchant_id: m.id.clone(),
+            authentication_id: "au_sandbox_1".into(),
+        }),
+        ..mail("sandbox_code")
+    };
+    store.enqueue_mail(&kept, NOW).await?;
+    let outbox = store.claim_mail(NOW + 1_000_000, 60, 1000).await?;
+    ensure!(
+        outbox.iter().all(|x| x.kind != "sandbox_code"),
+        "sandbox mail is never sent"
+    );
+    let inbox = store.sandbox_mail(&m.id, 10).await?;
+    ensure!(inbox.len() == 1, "one kept mail, not {}", inbox.len());
+    ensure!(
+        inbox[0].kind == "sandbox_code"
+            && inbox[0].authentication_id.as_deref() == Some("au_sandbox_1")
+            && inbox[0].merchant_id.as_deref() == Some(m.id.as_str()),
+        "the kept mail names its merchant and authentication: {:?}",
+        inbox[0]
+    );
+    ensure!(
+        store.sandbox_mail("m_idem", 10).await?.is_empty(),
+        "another merchant reads none of it"
     );
     Ok(())
 }

@@ -18,8 +18,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::model::{
-    Authentication, CardStatus, Cardholder, Device, FraudReport, Mail, MailboxMessage, Merchant,
-    MerchantKey, NewMail, Outcome, State,
+    Authentication, CardStatus, Cardholder, Device, FraudReport, IdempotencyKey, Mail,
+    MailboxMessage, Merchant, MerchantKey, NewMail, Outcome, State,
 };
 use crate::risk::History;
 
@@ -221,6 +221,19 @@ pub trait Store: Send + Sync + 'static {
         &self,
         authentication: &Authentication,
     ) -> Result<(), StoreError>;
+    /// Stores a new authentication and the idempotency key that created it, in one transaction;
+    /// [`StoreError::Conflict`] (and nothing stored) when the merchant used the key already.
+    async fn insert_authentication_with_key(
+        &self,
+        authentication: &Authentication,
+        key: &IdempotencyKey,
+    ) -> Result<(), StoreError>;
+    /// The merchant's idempotency key of this value, if used.
+    async fn idempotency_key(
+        &self,
+        merchant_id: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyKey>, StoreError>;
     /// The authentication with this id.
     async fn authentication(&self, id: &str) -> Result<Option<Authentication>, StoreError>;
     /// The counts the risk engine weighs.
@@ -309,4 +322,10 @@ pub trait Store: Send + Sync + 'static {
     async fn deliver_to_mailbox(&self, mail: &Mail, now: i64) -> Result<(), StoreError>;
     /// The demo mailbox, newest first.
     async fn mailbox(&self, limit: i64) -> Result<Vec<MailboxMessage>, StoreError>;
+    /// A sandbox merchant's kept mail, newest first.
+    async fn sandbox_mail(
+        &self,
+        merchant_id: &str,
+        limit: i64,
+    ) -> Result<Vec<MailboxMessage>, StoreError>;
 }

@@ -27,13 +27,16 @@ use super::{
 };
 use crate::model::{
     Authentication, BrowserInfo, CardStatus, Cardholder, ChallengePreference, Device, FraudReport,
-    Locale, Mail, MailboxMessage, Merchant, MerchantKey, NewMail, Outcome, State,
+    IdempotencyKey, Locale, Mail, MailboxMessage, Merchant, MerchantKey, NewMail, Outcome, State,
 };
 use crate::risk::History;
 
 /// The migrations, in order. A database remembers how many it applied in `schema_version`;
 /// a file is never edited once released, only followed by a new one.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_initial.sql"),
+    include_str!("../../migrations/postgres/0002_sandbox_idempotency.sql"),
+];
 
 /// The advisory lock key held while migrating ("mamori" in ASCII): instances starting together
 /// wait for the first one instead of creating the same tables twice.
@@ -152,11 +155,30 @@ macro_rules! merchant_select {
     };
 }
 
+/// Queues `mail` in the outbox, or keeps a sandbox merchant's mail in its mailbox unsent.
 async fn insert_mail(
     tx: &mut Transaction<'static, Postgres>,
     mail: &NewMail,
     now: i64,
 ) -> Result<(), StoreError> {
+    if let Some(sandbox) = &mail.sandbox {
+        sqlx::query(
+            "INSERT INTO mailbox (kind, recipient, subject, text_body, html_body, delivered_at, \
+             merchant_id, authentication_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&mail.kind)
+        .bind(&mail.recipient)
+        .bind(&mail.subject)
+        .bind(&mail.text)
+        .bind(&mail.html)
+        .bind(now)
+        .bind(&sandbox.merchant_id)
+        .bind(&sandbox.authentication_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+        return Ok(());
+    }
     sqlx::query(
         "INSERT INTO outbox (kind, recipient, subject, text_body, html_body, created_at, \
          attempts, next_attempt_at, failed) VALUES ($1, $2, $3, $4, $5, $6, 0, $6, FALSE)",
@@ -167,6 +189,58 @@ async fn insert_mail(
     .bind(&mail.text)
     .bind(&mail.html)
     .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+async fn insert_auth(
+    tx: &mut Transaction<'static, Postgres>,
+    a: &Authentication,
+) -> Result<(), StoreError> {
+    let reasons =
+        serde_json::to_string(&a.risk_reasons).map_err(|e| StoreError::Database(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO authentications (id, merchant_id, cardholder_id, amount, currency, \
+         order_ref, challenge_preference, client_secret_hash, state, created_at, expires_at, \
+         risk_reasons, attempts, resends, sandbox_card) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(&a.id)
+    .bind(&a.merchant_id)
+    .bind(&a.cardholder_id)
+    .bind(a.amount)
+    .bind(&a.currency)
+    .bind(&a.order_ref)
+    .bind(a.challenge_preference.as_str())
+    .bind(&a.client_secret_hash)
+    .bind(a.state.as_str())
+    .bind(a.created_at)
+    .bind(a.expires_at)
+    .bind(reasons)
+    .bind(a.attempts)
+    .bind(a.resends)
+    .bind(a.sandbox_card.map(crate::sandbox::SandboxCard::as_str))
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+async fn insert_idempotency_key(
+    tx: &mut Transaction<'static, Postgres>,
+    key: &IdempotencyKey,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO idempotency_keys (merchant_id, key, request_hash, authentication_id, \
+         created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&key.merchant_id)
+    .bind(&key.key)
+    .bind(&key.request_hash)
+    .bind(&key.authentication_id)
+    .bind(key.created_at)
     .execute(&mut **tx)
     .await
     .map_err(db)?;
@@ -414,32 +488,38 @@ impl Store for PostgresStore {
     }
 
     async fn insert_authentication(&self, a: &Authentication) -> Result<(), StoreError> {
-        let reasons = serde_json::to_string(&a.risk_reasons)
-            .map_err(|e| StoreError::Database(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO authentications (id, merchant_id, cardholder_id, amount, currency, \
-             order_ref, challenge_preference, client_secret_hash, state, created_at, expires_at, \
-             risk_reasons, attempts, resends) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(&a.id)
-        .bind(&a.merchant_id)
-        .bind(&a.cardholder_id)
-        .bind(a.amount)
-        .bind(&a.currency)
-        .bind(&a.order_ref)
-        .bind(a.challenge_preference.as_str())
-        .bind(&a.client_secret_hash)
-        .bind(a.state.as_str())
-        .bind(a.created_at)
-        .bind(a.expires_at)
-        .bind(reasons)
-        .bind(a.attempts)
-        .bind(a.resends)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(())
+        let mut tx = self.write().await?;
+        insert_auth(&mut tx, a).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn insert_authentication_with_key(
+        &self,
+        a: &Authentication,
+        key: &IdempotencyKey,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        insert_auth(&mut tx, a).await?;
+        // A key taken meanwhile is a unique violation: `Conflict`, and the transaction (with
+        // the authentication) is rolled back as it drops.
+        insert_idempotency_key(&mut tx, key).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn idempotency_key(
+        &self,
+        merchant_id: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyKey>, StoreError> {
+        sqlx::query("SELECT * FROM idempotency_keys WHERE merchant_id = $1 AND key = $2")
+            .bind(merchant_id)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .as_ref()
+            .map(idempotency_from_row)
+            .transpose()
     }
 
     async fn authentication(&self, id: &str) -> Result<Option<Authentication>, StoreError> {
@@ -911,17 +991,23 @@ impl Store for PostgresStore {
             .await
             .map_err(db)?
             .iter()
-            .map(|row| {
-                Ok(MailboxMessage {
-                    id: row.try_get("id").map_err(db)?,
-                    kind: row.try_get("kind").map_err(db)?,
-                    recipient: row.try_get("recipient").map_err(db)?,
-                    subject: row.try_get("subject").map_err(db)?,
-                    text: row.try_get("text_body").map_err(db)?,
-                    html: row.try_get("html_body").map_err(db)?,
-                    delivered_at: row.try_get("delivered_at").map_err(db)?,
-                })
-            })
+            .map(mailbox_from_row)
+            .collect()
+    }
+
+    async fn sandbox_mail(
+        &self,
+        merchant_id: &str,
+        limit: i64,
+    ) -> Result<Vec<MailboxMessage>, StoreError> {
+        sqlx::query("SELECT * FROM mailbox WHERE merchant_id = $1 ORDER BY id DESC LIMIT $2")
+            .bind(merchant_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(mailbox_from_row)
             .collect()
     }
 }

@@ -41,8 +41,8 @@ pub(super) fn code_of<T: serde::Serialize>(value: &T) -> String {
     }
 }
 
-/// Defines `auth_from_row`, `cardholder_from_row`, `key_from_row`, `report_from_row` and
-/// `mail_from_row` for the row type `$row`, in the module that invokes it (which imports the
+/// Defines `auth_from_row`, `cardholder_from_row`, `key_from_row`, `report_from_row`,
+/// `mail_from_row`, `mailbox_from_row` and `idempotency_from_row` for the row type `$row`, in the module that invokes it (which imports the
 /// model types, `sqlx::Row` and this module's helpers).
 macro_rules! row_decoders {
     ($row:ty) => {
@@ -90,6 +90,14 @@ macro_rules! row_decoders {
                 },
                 code_digest: row.try_get("code_digest").map_err(db)?,
                 code_expires_at: row.try_get("code_expires_at").map_err(db)?,
+                sandbox_card: row
+                    .try_get::<Option<String>, _>("sandbox_card")
+                    .map_err(db)?
+                    .map(|name| {
+                        crate::sandbox::SandboxCard::parse(&name)
+                            .ok_or(StoreError::Corrupt("sandbox_card"))
+                    })
+                    .transpose()?,
                 attempts: row.try_get("attempts").map_err(db)?,
                 resends: row.try_get("resends").map_err(db)?,
                 last_sent_at: row.try_get("last_sent_at").map_err(db)?,
@@ -141,6 +149,30 @@ macro_rules! row_decoders {
                 text: row.try_get("text_body").map_err(db)?,
                 html: row.try_get("html_body").map_err(db)?,
                 attempts: row.try_get("attempts").map_err(db)?,
+            })
+        }
+
+        fn mailbox_from_row(row: &$row) -> Result<MailboxMessage, StoreError> {
+            Ok(MailboxMessage {
+                id: row.try_get("id").map_err(db)?,
+                kind: row.try_get("kind").map_err(db)?,
+                recipient: row.try_get("recipient").map_err(db)?,
+                subject: row.try_get("subject").map_err(db)?,
+                text: row.try_get("text_body").map_err(db)?,
+                html: row.try_get("html_body").map_err(db)?,
+                delivered_at: row.try_get("delivered_at").map_err(db)?,
+                merchant_id: row.try_get("merchant_id").map_err(db)?,
+                authentication_id: row.try_get("authentication_id").map_err(db)?,
+            })
+        }
+
+        fn idempotency_from_row(row: &$row) -> Result<IdempotencyKey, StoreError> {
+            Ok(IdempotencyKey {
+                merchant_id: row.try_get("merchant_id").map_err(db)?,
+                key: row.try_get("key").map_err(db)?,
+                request_hash: row.try_get("request_hash").map_err(db)?,
+                authentication_id: row.try_get("authentication_id").map_err(db)?,
+                created_at: row.try_get("created_at").map_err(db)?,
             })
         }
     };
