@@ -13,7 +13,7 @@
 //! - `ui`, `style.css`: the challenge's DOM in a Shadow DOM, and its stylesheet.
 //! - `texts`: Japanese and English texts, and how the language is chosen.
 //! - `events`: the `mamori:*` events raised on the merchant's element.
-//! - `api`: the verifier's endpoints and their answers as Rust types.
+//! - `api`: the verifier's endpoints and their answers as Rust types; time limits and repeats.
 //! - `transport`: the `Transport` trait and its `fetch` implementation.
 //! - `device`: the device token in `localStorage` and the device step's evidence.
 //! - `fingerprint`, `graphics`: the signals of the fingerprint schema.
