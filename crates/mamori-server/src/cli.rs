@@ -1,9 +1,15 @@
-//! The `mamori` command line: serve, administer merchants, cards and reports, run the demo.
+//! The `mamori` command line: create the secrets, check the configuration, serve, administer
+//! merchants, cards and reports, run the demo.
+//!
+//! Every command but `demo` runs on the configuration `--config` names with the `MAMORI_*`
+//! environment over it ([`crate::config::env`]), and every command but `init` and `demo` needs
+//! the master secret to exist already: `serve` and the administration commands never create
+//! one (see [`crate::secrets`]).
 // A command line's output is its interface: printing is the point here.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
@@ -12,20 +18,23 @@ use tokio::net::TcpListener;
 
 use crate::card::CardNumber;
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, Delivery, LogFormat};
+use crate::config::{Config, Delivery, Loaded, LogFormat};
 use crate::demo::mailbox::MailboxMailer;
 use crate::mail::mailer_for;
 use crate::model::{CardStatus, Cardholder, Locale, Merchant, MerchantKey};
-use crate::secrets::{Secrets, hex, random_bytes, random_id};
+use crate::secrets::{self, Secrets, SecretsError, hex, random_bytes, random_id};
 use crate::state::AppState;
 use crate::store::{self, Store};
 use crate::{demo, server};
+
+mod check;
 
 /// mamori: risk-based checkout authentication with emailed one-time codes.
 #[derive(Debug, Parser)]
 #[command(name = "mamori", version)]
 pub struct Cli {
-    /// The configuration file (TOML). Without it every setting takes its default.
+    /// The configuration file (TOML). Without it every setting takes its default; `MAMORI_*`
+    /// environment variables override either.
     #[arg(long, global = true)]
     config: Option<PathBuf>,
     #[command(subcommand)]
@@ -34,6 +43,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create the secrets file with a fresh master secret (once per deployment).
+    Init,
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Serve the verifier.
     Serve,
     /// Manage merchants.
@@ -47,6 +61,17 @@ enum Command {
     Reports(ReportsCommand),
     /// Run a seeded demo: SQLite in a data directory, mail in /demo/mailbox.
     Demo(DemoArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print the effective configuration (file and environment, secrets redacted) and check
+    /// that `serve` would start on it; exits non-zero if not.
+    Check {
+        /// One JSON document instead of annotated TOML.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -139,17 +164,66 @@ type Failure = Box<dyn std::error::Error + Send + Sync>;
 /// Whatever stopped the command, for `main` to print.
 pub async fn main() -> Result<(), Failure> {
     let cli = Cli::parse();
-    let config = match &cli.config {
-        Some(path) => Config::load(path)?,
-        None => Config::default(),
+    let file = cli.config.as_deref();
+    let loaded = Config::load_with_env(file)?;
+    let result = match cli.command {
+        Command::Init => init(file, &loaded),
+        Command::Config(ConfigCommand::Check { json }) => check::run(file, &loaded, json),
+        Command::Serve => serve(loaded.config).await,
+        Command::Demo(args) => run_demo(loaded.config, args).await,
+        Command::Merchant(command) => merchant(&loaded.config, command).await,
+        Command::Cardholder(command) => cardholder(&loaded.config, command).await,
+        Command::Reports(command) => reports(&loaded.config, command).await,
     };
-    match cli.command {
-        Command::Serve => serve(config).await,
-        Command::Demo(args) => run_demo(config, args).await,
-        Command::Merchant(command) => merchant(&config, command).await,
-        Command::Cardholder(command) => cardholder(&config, command).await,
-        Command::Reports(command) => reports(&config, command).await,
+    // A missing secrets file is the one mistake every new deployment makes; say what to run,
+    // with this very configuration file.
+    result.map_err(|e| match e.downcast_ref::<SecretsError>() {
+        Some(SecretsError::Missing(path)) => missing_secrets(path, file).into(),
+        _ => e,
+    })
+}
+
+/// Why a command refuses to run without the secrets file, and the command that creates it.
+fn missing_secrets(path: &Path, config_file: Option<&Path>) -> String {
+    let init = match config_file {
+        Some(file) => format!("mamori --config {} init", file.display()),
+        None => "mamori init".to_owned(),
+    };
+    format!(
+        "the secrets file {} does not exist. Create it once with `{init}`, then give every \
+         instance that same file (or set MAMORI_MASTER_SECRET_FILE). Nothing but `init` \
+         creates it: a verifier with a new master secret would not recognise any enrolled card, \
+         trusted device or mailed code",
+        path.display()
+    )
+}
+
+/// `mamori init`: the secrets file, once.
+fn init(config_file: Option<&Path>, loaded: &Loaded) -> Result<(), Failure> {
+    let path = &loaded.config.secrets_file;
+    if let Some(var) = &loaded.master_secret_from {
+        return Err(format!(
+            "{var} is set, so the master secret comes from the environment and no secrets \
+             file is used; unset it to create {}",
+            path.display()
+        )
+        .into());
     }
+    secrets::create_file(path)?;
+    let check = match config_file {
+        Some(file) => format!("mamori --config {} config check", file.display()),
+        None => "mamori config check".to_owned(),
+    };
+    println!(
+        "created {} (mode 0600) with a new master secret",
+        path.display()
+    );
+    println!(
+        "Every instance must read this same file, and it must be backed up: card references, \
+         trusted devices, mailed codes and report links are keyed by it."
+    );
+    println!("next: {check}");
+    Ok(())
 }
 
 fn init_tracing(format: LogFormat) {
@@ -163,9 +237,22 @@ fn init_tracing(format: LogFormat) {
     };
 }
 
+/// The store and the keys of a configured verifier. The secrets are loaded first: without
+/// them nothing may touch the database (a card enrolled under a stray key is lost).
 async fn open(config: &Config) -> Result<(Arc<dyn Store>, Secrets), Failure> {
+    let secrets = Secrets::load(config)?;
     let store = store::open(&config.database_url).await?;
-    let secrets = Secrets::load_or_create(&config.secrets_file)?;
+    Ok((store, secrets))
+}
+
+/// [`open`] for `mamori demo`, the one command that makes its secrets when it has none: its
+/// data directory is a throwaway sandbox.
+async fn open_demo(config: &Config) -> Result<(Arc<dyn Store>, Secrets), Failure> {
+    let secrets = match config.master_secret {
+        Some(_) => Secrets::load(config)?,
+        None => Secrets::load_or_create(&config.secrets_file)?,
+    };
+    let store = store::open(&config.database_url).await?;
     Ok((store, secrets))
 }
 
@@ -228,7 +315,7 @@ async fn run_demo(base: Config, args: DemoArgs) -> Result<(), Failure> {
     }
     config.check()?;
     init_tracing(config.log_format);
-    let (store, secrets) = open(&config).await?;
+    let (store, secrets) = open_demo(&config).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     demo::seed(
         store.as_ref(),

@@ -1,5 +1,5 @@
-//! The configuration file (`mamori.toml`): every field has a default, so an empty file is a
-//! working local verifier.
+//! The configuration: `mamori.toml`, then `MAMORI_*` environment variables over it ([`mod@env`]).
+//! Every field has a default, so an empty file (or none) is a working local verifier.
 //!
 //! Times are in seconds. The security parameters default to the numbers in DESIGN.md's
 //! "Security parameters"; loading refuses values the token profile of `mamori-core` would then
@@ -8,12 +8,17 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::risk::RiskConfig;
+use crate::secrets::MasterSecret;
+
+pub mod env;
+
+pub use env::{Environment, Loaded, Setting, Source};
 
 /// Everything `mamori serve` reads.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Address to listen on.
@@ -23,8 +28,9 @@ pub struct Config {
     pub database_url: String,
     /// The verifier's public base URL: the `iss` of its tokens and the base of report links.
     pub public_url: String,
-    /// File holding the server's master secret (created with mode 0600 if missing). The keys
-    /// for device tokens, code digests, card references and report links derive from it.
+    /// File holding the server's master secret, written once by `mamori init` (mode 0600) and
+    /// the same on every instance. The keys for device tokens, code digests, card references
+    /// and report links derive from it. Not read when [`Self::master_secret`] is set.
     pub secrets_file: PathBuf,
     /// The widget's release files (`target/www` from `cargo xtask package`: the loader, its
     /// content-addressed copy, the `.wasm` and `manifest.json`), served at `/widget/` to any
@@ -41,6 +47,10 @@ pub struct Config {
     pub risk: RiskConfig,
     /// Outgoing mail.
     pub mail: MailConfig,
+    /// The master secret itself, when `MAMORI_MASTER_SECRET` (or `_FILE`) gives it instead of
+    /// [`Self::secrets_file`]. Never read from, nor written to, the TOML file.
+    #[serde(skip)]
+    pub master_secret: Option<MasterSecret>,
 }
 
 impl Default for Config {
@@ -56,12 +66,13 @@ impl Default for Config {
             security: Security::default(),
             risk: RiskConfig::default(),
             mail: MailConfig::default(),
+            master_secret: None,
         }
     }
 }
 
 /// Log output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable lines.
@@ -71,7 +82,7 @@ pub enum LogFormat {
 }
 
 /// Lifetimes and limits of codes, authentications and tokens.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Security {
     /// How long a code matches.
@@ -120,7 +131,7 @@ impl Default for Security {
 }
 
 /// Where mail goes.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MailConfig {
     /// `smtp`, or `mailbox` (the demo's in-database mailbox at `/demo/mailbox`).
@@ -154,7 +165,7 @@ impl Default for MailConfig {
 }
 
 /// How the outbox is delivered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Delivery {
     /// Over SMTP.
@@ -164,7 +175,7 @@ pub enum Delivery {
 }
 
 /// An SMTP relay.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SmtpConfig {
     /// Host name (also the name TLS checks).
@@ -206,7 +217,7 @@ impl Default for SmtpConfig {
 }
 
 /// Transport security to the relay.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TlsMode {
     /// Plain text (a relay on the same host).
@@ -226,6 +237,13 @@ pub enum ConfigError {
     Parse(String),
     /// A value is out of range.
     Invalid(&'static str),
+    /// An environment variable's value cannot be used.
+    Env {
+        /// The variable.
+        var: String,
+        /// What is wrong with it (never the value of a secret).
+        problem: String,
+    },
 }
 
 impl std::fmt::Display for ConfigError {
@@ -234,6 +252,12 @@ impl std::fmt::Display for ConfigError {
             Self::Read(path, e) => write!(f, "cannot read {}: {e}", path.display()),
             Self::Parse(e) => write!(f, "invalid configuration: {e}"),
             Self::Invalid(what) => write!(f, "invalid configuration: {what}"),
+            Self::Env { var, problem } => {
+                write!(
+                    f,
+                    "invalid configuration: environment variable {var}: {problem}"
+                )
+            }
         }
     }
 }
@@ -241,7 +265,17 @@ impl std::fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 impl Config {
-    /// Reads and checks a TOML file.
+    /// Reads `file` (if any) and the process's `MAMORI_*` variables over it, and checks the
+    /// result: what every `mamori` command runs on.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`], naming the variable when an environment value is at fault.
+    pub fn load_with_env(file: Option<&Path>) -> Result<Loaded, ConfigError> {
+        env::load(file, &Environment::from_process()?)
+    }
+
+    /// Reads and checks a TOML file, without the environment.
     ///
     /// # Errors
     ///

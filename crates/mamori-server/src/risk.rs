@@ -18,7 +18,7 @@
 //!    at or over the threshold challenges.
 //! 4. Otherwise **frictionless**.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{CardStatus, ChallengePreference};
 
@@ -171,7 +171,7 @@ pub struct History {
 }
 
 /// Thresholds and weights, from the `[risk]` section of the configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RiskConfig {
     /// Fingerprint similarity (0–1000) a trusted device must reach.

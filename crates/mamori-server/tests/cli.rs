@@ -7,10 +7,23 @@ use std::path::Path;
 use std::process::Command;
 
 fn mamori(config: &Path, args: &[&str]) -> (bool, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_mamori"))
+    mamori_env(config, args, &[])
+}
+
+/// `mamori --config <config> <args>` with exactly `vars` of the `MAMORI_*` variables (any the
+/// test runner itself has are removed, so that they cannot change the outcome).
+fn mamori_env(config: &Path, args: &[&str], vars: &[(&str, &str)]) -> (bool, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mamori"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("MAMORI_") {
+            command.env_remove(name);
+        }
+    }
+    let output = command
         .arg("--config")
         .arg(config)
         .args(args)
+        .envs(vars.iter().copied())
         .output()
         .unwrap();
     let text =
@@ -18,19 +31,231 @@ fn mamori(config: &Path, args: &[&str]) -> (bool, String) {
     (output.status.success(), text)
 }
 
-#[test]
-fn administration_commands() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("mamori.toml");
+/// A configuration file in `dir` over SQLite, with `extra` appended.
+fn config_in(dir: &Path, extra: &str) -> std::path::PathBuf {
+    let config = dir.join("mamori.toml");
     std::fs::write(
         &config,
         format!(
-            "database_url = \"sqlite://{}\"\nsecrets_file = \"{}\"\n[security]\nkey_overlap = 60\n",
-            dir.path().join("m.db").display(),
-            dir.path().join("secrets.key").display()
+            "database_url = \"sqlite://{}\"\nsecrets_file = \"{}\"\n{extra}",
+            dir.join("m.db").display(),
+            dir.join("secrets.key").display()
         ),
     )
     .unwrap();
+    config
+}
+
+#[test]
+fn init_creates_the_secrets_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(dir.path(), "");
+    let secrets = dir.path().join("secrets.key");
+
+    let (ok, out) = mamori(&config, &["init"]);
+    assert!(ok, "{out}");
+    assert!(out.contains(&secrets.display().to_string()), "{out}");
+    let text = std::fs::read_to_string(&secrets).unwrap();
+    let hex = text.trim();
+    assert_eq!(hex.len(), 64, "{text:?}");
+    assert!(hex.bytes().all(|b| b.is_ascii_hexdigit()), "{text:?}");
+    assert!(!out.contains(hex), "the secret is not printed");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&secrets).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    let (ok, out) = mamori(&config, &["init"]);
+    assert!(!ok && out.contains("already exists"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(&secrets).unwrap(),
+        text,
+        "not replaced"
+    );
+
+    // A second deployment gets another secret.
+    let other = tempfile::tempdir().unwrap();
+    let other_config = config_in(other.path(), "");
+    assert!(mamori(&other_config, &["init"]).0);
+    assert_ne!(
+        std::fs::read_to_string(other.path().join("secrets.key")).unwrap(),
+        text
+    );
+
+    // With the secret in the environment there is no file to create.
+    let (ok, out) = mamori_env(
+        &other_config,
+        &["init"],
+        &[("MAMORI_MASTER_SECRET", &"ab".repeat(32))],
+    );
+    assert!(!ok && out.contains("MAMORI_MASTER_SECRET is set"), "{out}");
+}
+
+#[test]
+fn nothing_but_init_creates_the_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(dir.path(), "listen = \"127.0.0.1:0\"\n");
+    let init = format!("mamori --config {} init", config.display());
+    let secrets = dir.path().join("secrets.key");
+    for args in [
+        &["serve"][..],
+        &[
+            "merchant",
+            "add",
+            "--name",
+            "Shop",
+            "--origin",
+            "https://shop.example",
+        ],
+        &["merchant", "list"],
+        &[
+            "cardholder",
+            "enroll",
+            "--card",
+            "378282246310005",
+            "--email",
+            "t@example.jp",
+        ],
+        &["cardholder", "list"],
+        &["reports", "list"],
+    ] {
+        let (ok, out) = mamori(&config, args);
+        assert!(!ok, "{args:?} ran without secrets: {out}");
+        assert!(
+            out.contains(&secrets.display().to_string()) && out.contains(&init),
+            "{args:?}: {out}"
+        );
+        assert!(!secrets.exists(), "{args:?} created the secrets file");
+        assert!(
+            !dir.path().join("m.db").exists(),
+            "{args:?} touched the database without secrets"
+        );
+    }
+
+    // The environment's master secret stands in for the file, and gives the same keys.
+    let master = "5a".repeat(32);
+    let vars = [("MAMORI_MASTER_SECRET", master.as_str())];
+    let enroll = [
+        "cardholder",
+        "enroll",
+        "--card",
+        "378282246310005",
+        "--email",
+        "t@example.jp",
+    ];
+    let (ok, out) = mamori_env(&config, &enroll, &vars);
+    assert!(ok, "{out}");
+    let card_ref = out.split_whitespace().nth(3).unwrap().to_owned();
+    assert!(!secrets.exists());
+    std::fs::write(&secrets, format!("{master}\n")).unwrap();
+    let (ok, out) = mamori(&config, &["cardholder", "list"]);
+    assert!(ok && out.contains(&card_ref), "{out}");
+}
+
+#[test]
+fn config_check_shows_the_configuration_without_its_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(
+        dir.path(),
+        "[mail.smtp]\nusername = \"mamori\"\npassword = \"file-password\"\n",
+    );
+    let password_file = dir.path().join("smtp-password");
+    std::fs::write(&password_file, "env-password\n").unwrap();
+
+    let (ok, out) = mamori(&config, &["config", "check"]);
+    assert!(!ok, "no secrets file: {out}");
+    assert!(out.contains("error:") && out.contains("init"), "{out}");
+    assert!(!out.contains("file-password"), "{out}");
+
+    assert!(mamori(&config, &["init"]).0);
+    let master = std::fs::read_to_string(dir.path().join("secrets.key")).unwrap();
+    let vars = [
+        (
+            "MAMORI_DATABASE_URL",
+            "postgres://mamori:db-password@db/mamori",
+        ),
+        (
+            "MAMORI_MAIL_SMTP_PASSWORD_FILE",
+            password_file.to_str().unwrap(),
+        ),
+        ("MAMORI_SECURITY_CODE_LIFETIME", "300"),
+        ("MAMORI_TEST_SOMETHING", "1"),
+    ];
+    let (ok, out) = mamori_env(&config, &["config", "check"], &vars);
+    assert!(ok, "{out}");
+    for secret in [
+        "db-password",
+        "env-password",
+        "file-password",
+        master.trim(),
+    ] {
+        assert!(!out.contains(secret), "{secret} shown: {out}");
+    }
+    assert!(
+        out.contains(
+            "database_url = \"postgres://mamori:<redacted>@db/mamori\"  # MAMORI_DATABASE_URL"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("password = \"<redacted>\"  # MAMORI_MAIL_SMTP_PASSWORD_FILE"),
+        "{out}"
+    );
+    assert!(out.contains("username = \"mamori\"  # file"), "{out}");
+    assert!(
+        out.contains("code_lifetime = 300  # MAMORI_SECURITY_CODE_LIFETIME"),
+        "{out}"
+    );
+    assert!(out.contains("max_attempts = 5\n"), "{out}");
+    assert!(
+        out.contains("warning: MAMORI_TEST_SOMETHING names no setting"),
+        "{out}"
+    );
+
+    let (ok, out) = mamori_env(
+        &config,
+        &["config", "check", "--json"],
+        &[("MAMORI_MASTER_SECRET", &"01".repeat(32))],
+    );
+    assert!(ok, "{out}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["config"]["mail"]["smtp"]["password"], "<redacted>");
+    assert!(
+        !out.contains(&"01".repeat(32)) && !out.contains("file-password"),
+        "{out}"
+    );
+
+    for (var, value) in [
+        ("MAMORI_SECURITY_CODE_LIFETIME", "ten minutes"),
+        ("MAMORI_SECURITY_RESULT_TOKEN_LIFETIME", "3600"),
+        ("MAMORI_LISTEN", "everywhere"),
+    ] {
+        let (ok, out) = mamori_env(&config, &["config", "check"], &[(var, value)]);
+        assert!(!ok && out.contains(var), "{var}={value}: {out}");
+    }
+    let (ok, out) = mamori_env(
+        &config,
+        &["config", "check"],
+        &[("MAMORI_WIDGET_DIR", dir.path().to_str().unwrap())],
+    );
+    assert!(!ok && out.contains("manifest.json"), "{out}");
+    let (ok, out) = mamori_env(
+        &config,
+        &["config", "check"],
+        &[("MAMORI_MAIL_DELIVERY", "mailbox")],
+    );
+    assert!(!ok && out.contains("only for `mamori demo`"), "{out}");
+}
+
+#[test]
+fn administration_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(dir.path(), "[security]\nkey_overlap = 60\n");
+    let (ok, out) = mamori(&config, &["init"]);
+    assert!(ok, "{out}");
 
     let (ok, out) = mamori(
         &config,
