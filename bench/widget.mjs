@@ -112,6 +112,8 @@ async function startVerifier(dir, port, shopOrigin) {
     '',
   ].join('\n'));
   const cli = (...args) => execFileSync(mamori, ['--config', config, ...args], { encoding: 'utf8' });
+  // The secrets file: `serve` and the administration commands never create one.
+  cli('init');
   const added = cli('merchant', 'add', '--name', 'Bench Shop', '--origin', shopOrigin);
   const key = added.match(/mamori_sk\.\S+/)?.[0];
   if (!key) throw new Error(`no secret key in: ${added}`);

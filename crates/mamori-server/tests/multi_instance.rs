@@ -171,8 +171,10 @@ impl Cluster {
             ),
         )
         .unwrap();
-        // The administration commands run against the same database; the first one creates the
-        // shared secrets file and the schema.
+        // The one secrets file every instance shares, made once, as an operator would; then
+        // the administration commands run against the same database (the first one creates the
+        // schema).
+        cli(&config, &["init"]).await;
         let added = cli(
             &config,
             &["merchant", "add", "--name", "Shop", "--origin", ORIGIN],
