@@ -1152,3 +1152,86 @@ async fn sandbox_test_cards_force_each_outcome() {
     let answer = server.device(&created, &fingerprint("live"), None).await;
     assert_eq!(answer["status"], "R");
 }
+
+/// Every verifier URL the guides show — `https://safekey.issuer.example/…` anywhere, and the
+/// routes docs/api.md lists — is answered by the verifier: a widget file with `200`, a route
+/// with anything but the router's fallback.
+#[tokio::test]
+async fn every_documented_verifier_url_is_served() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let (state, dir) = oneshot_state(Delivery::Smtp).await;
+    let release = widget_release(dir.path());
+    let mut config = (*state.config).clone();
+    config.widget_dir = Some(release);
+    let state = mamori_server::AppState {
+        config: Arc::new(config),
+        ..state
+    }
+    .load_widget()
+    .unwrap();
+    // An unrouted request meets this fallback instead of the router's `not_found`, which a
+    // handler may answer too.
+    let unrouted = || async { StatusCode::IM_A_TEAPOT };
+    let serve = mamori_server::app(state.clone()).fallback(unrouted);
+    let demo = mamori_server::demo::app(state, None).fallback(unrouted);
+
+    let mut urls = Vec::new();
+    for doc in [
+        "README.md",
+        "www/README.md",
+        "docs/api.md",
+        "crates/mamori-server/README.md",
+    ] {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        for (at, _) in text.match_indices("https://safekey.issuer.example/") {
+            let rest = &text[at + "https://safekey.issuer.example".len()..];
+            let end = rest
+                .find(|c: char| c.is_whitespace() || matches!(c, '"' | '`' | ')' | '\''))
+                .unwrap_or(rest.len());
+            urls.push((doc, "GET".to_owned(), rest[..end].to_owned()));
+        }
+        if doc == "docs/api.md" {
+            for line in text.lines() {
+                for method in ["GET", "POST"] {
+                    for (at, _) in line.match_indices(&format!("`{method} /")) {
+                        let rest = &line[at + method.len() + 2..];
+                        let path = &rest[..rest.find(['`', ' ']).unwrap_or(rest.len())];
+                        urls.push((doc, method.to_owned(), path.to_owned()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(urls.len() >= 15, "found only {urls:?}");
+    for (doc, method, url) in urls {
+        // Placeholders become values: any content-addressed name the release's own.
+        let path = url
+            .replace("{id}", "au_doc")
+            .replace("{token}", "x")
+            .replace("{n}", "1")
+            .replace("mamori-<hash>.js", "mamori-0123456789abcdef.js")
+            .replace("mamori-<hash>.wasm", "mamori-fedcba9876543210.wasm")
+            .replace("mamori-3f2a9c0d1e4b5a67.js", "mamori-0123456789abcdef.js")
+            .replace('…', "x");
+        let app = if path.starts_with("/demo/") || path == "/" {
+            demo.clone()
+        } else {
+            serve.clone()
+        };
+        let request = Request::builder()
+            .method(method.as_str())
+            .uri(&path)
+            .body(Body::empty())
+            .unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        let status = response.status();
+        if path.starts_with("/widget/") {
+            assert_eq!(status, StatusCode::OK, "{doc}: {method} {url}");
+            continue;
+        }
+        assert!(
+            status != StatusCode::IM_A_TEAPOT && status != StatusCode::METHOD_NOT_ALLOWED,
+            "{doc}: {method} {url} → {status}"
+        );
+    }
+}
