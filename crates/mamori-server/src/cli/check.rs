@@ -102,10 +102,11 @@ fn redacted(loaded: &Loaded) -> Result<toml::Table, Failure> {
     if let Some(toml::Value::String(url)) = table.get_mut("database_url") {
         *url = redact_url(url);
     }
-    if let Some(toml::Value::Table(mail)) = table.get_mut("mail")
-        && let Some(toml::Value::Table(smtp)) = mail.get_mut("smtp")
-        && let Some(password) = smtp.get_mut("password")
-    {
+    let password = table
+        .get_mut("mail")
+        .and_then(|mail| mail.get_mut("smtp"))
+        .and_then(|smtp| smtp.get_mut("password"));
+    if let Some(password) = password {
         *password = toml::Value::String(REDACTED.into());
     }
     Ok(table)
