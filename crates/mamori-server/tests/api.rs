@@ -1204,15 +1204,23 @@ async fn every_documented_verifier_url_is_served() {
     }
     assert!(urls.len() >= 15, "found only {urls:?}");
     for (doc, method, url) in urls {
-        // Placeholders become values: any content-addressed name the release's own.
-        let path = url
+        // Placeholders become values; a content-addressed name (`mamori-<hash>.js`, or an
+        // example hash) becomes the release's own.
+        let mut path = url
             .replace("{id}", "au_doc")
             .replace("{token}", "x")
             .replace("{n}", "1")
-            .replace("mamori-<hash>.js", "mamori-0123456789abcdef.js")
-            .replace("mamori-<hash>.wasm", "mamori-fedcba9876543210.wasm")
-            .replace("mamori-3f2a9c0d1e4b5a67.js", "mamori-0123456789abcdef.js")
             .replace('…', "x");
+        if path.starts_with("/widget/mamori-") {
+            for (extension, release) in [
+                (".js", "/widget/mamori-0123456789abcdef.js"),
+                (".wasm", "/widget/mamori-fedcba9876543210.wasm"),
+            ] {
+                if path.ends_with(extension) {
+                    path = release.to_owned();
+                }
+            }
+        }
         let app = if path.starts_with("/demo/") || path == "/" {
             demo.clone()
         } else {

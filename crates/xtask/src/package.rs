@@ -185,7 +185,7 @@ pub(crate) fn build(root: &Path, tools: &Tools) -> Result<Built, Error> {
         }
     }
 
-    print_sizes(&www, &manifest, &npm)?;
+    print_sizes(&www, &manifest, [&script, &wasm], &npm)?;
     Ok(Built { www, npm })
 }
 
@@ -360,20 +360,28 @@ fn report(files: &[PathBuf]) -> Result<Vec<Report>, Error> {
         .collect()
 }
 
-fn print_sizes(www: &Path, manifest: &Manifest<'_>, npm: &Path) -> Result<(), Error> {
-    let script = report(&[www.join(manifest.script), www.join(manifest.wasm)])?;
+/// Prints the widget's files (reported while they were named, shown under their names in
+/// `www`) and the npm verifier's wasm.
+fn print_sizes(
+    www: &Path,
+    manifest: &Manifest<'_>,
+    widget: [&Report; 2],
+    npm: &Path,
+) -> Result<(), Error> {
     let verify = report(&[npm.join("verify/mamori_verify_wasm_bg.wasm")])?;
+    let names = [www.join(manifest.script), www.join(manifest.wasm)];
+    let rows = names.iter().zip(widget).chain(verify.iter().map(|r| (&r.path, r)));
     println!("\n==> sizes and SRI hashes");
-    for r in script.iter().chain(&verify) {
+    for (path, r) in rows {
         println!(
             "    {:<52} {:>7} B  gzip {:>6} B  {}",
-            r.path.display(),
+            path.display(),
             r.bytes,
             r.gzip,
             r.integrity
         );
     }
-    let total: u64 = script.iter().map(|r| r.gzip).sum();
+    let total: u64 = widget.iter().map(|r| r.gzip).sum();
     let verdict = if total <= BUDGET_GZIP {
         "within"
     } else {

@@ -213,31 +213,27 @@ fn card_of(
     sandbox: bool,
     request: &CreateRequest,
 ) -> Result<(String, Option<SandboxCard>), ApiError> {
-    let number = match (&request.card_number, &request.card_ref) {
-        (Some(number), None) => Some(CardNumber::parse(number).ok_or(ApiError::InvalidCardNumber)?),
-        (None, Some(_)) if sandbox => return Err(ApiError::SandboxCardRequired),
-        (None, Some(reference)) if is_reference(reference) => None,
-        (None, Some(_)) => {
-            return Err(ApiError::InvalidRequest(
-                "card_ref must be 64 lowercase hex digits.",
-            ));
+    match (&request.card_number, &request.card_ref) {
+        (Some(number), None) => {
+            let number = CardNumber::parse(number).ok_or(ApiError::InvalidCardNumber)?;
+            let card = match sandbox {
+                true => {
+                    Some(SandboxCard::from_number(&number).ok_or(ApiError::SandboxCardRequired)?)
+                }
+                false => None,
+            };
+            Ok((number.reference(&state.secrets.card_key), card))
         }
-        _ => {
-            return Err(ApiError::InvalidRequest(
-                "Exactly one of card_number and card_ref is required.",
-            ));
-        }
-    };
-    let Some(number) = number else {
-        // Checked above: a well-formed reference from a live merchant.
-        return Ok((request.card_ref.clone().unwrap_or_default(), None));
-    };
-    let sandbox_card = if sandbox {
-        Some(SandboxCard::from_number(&number).ok_or(ApiError::SandboxCardRequired)?)
-    } else {
-        None
-    };
-    Ok((number.reference(&state.secrets.card_key), sandbox_card))
+        // A reference hides the number, so it cannot be a test card.
+        (None, Some(_)) if sandbox => Err(ApiError::SandboxCardRequired),
+        (None, Some(reference)) if is_reference(reference) => Ok((reference.clone(), None)),
+        (None, Some(_)) => Err(ApiError::InvalidRequest(
+            "card_ref must be 64 lowercase hex digits.",
+        )),
+        _ => Err(ApiError::InvalidRequest(
+            "Exactly one of card_number and card_ref is required.",
+        )),
+    }
 }
 
 /// The `Idempotency-Key` header: 1 to 255 visible ASCII characters, or absent.
@@ -294,8 +290,8 @@ async fn replay(
     first: &IdempotencyKey,
     request_hash: &[u8],
 ) -> Result<Response, ApiError> {
-    let same: bool = first.request_hash.as_slice().ct_eq(request_hash).into();
-    if !same {
+    // The hash is of the merchant's own request, no secret: a plain comparison is enough.
+    if first.request_hash != request_hash {
         return Err(ApiError::IdempotencyKeyReused);
     }
     let auth = state

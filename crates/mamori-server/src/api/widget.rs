@@ -27,7 +27,7 @@ use super::merchant::expire_if_due;
 use crate::error::ApiError;
 use crate::mail::templates::{Alert, PurchaseFacts, alert_mail, code_mail};
 use crate::model::{
-    Authentication, Cardholder, Device, Merchant, SandboxMailbox, State as AuthState,
+    Authentication, Cardholder, Device, Merchant, NewMail, SandboxMailbox, State as AuthState,
 };
 use crate::risk::{self, CardFacts, Decision, DeviceEvidence, Purchase};
 use crate::sandbox::{self, SandboxCard};
@@ -364,21 +364,9 @@ pub async fn device(
             (next, None, answer)
         }
         (Decision::Challenge, Some(cardholder)) => {
-            let (code, issue) = new_code(&state, &auth)?;
-            let url = report_url(&state, &auth.id);
-            let mail = code_mail(
-                &facts(&assessed, &ctx.merchant, cardholder, &summary, &url),
-                code.as_str(),
-                issue.expires_at,
-            );
-            let shown = Authentication {
-                code_expires_at: Some(issue.expires_at),
-                last_sent_at: Some(now),
-                ..auth.clone()
-            };
-            let answer = json!({"outcome": "challenge",
-                "challenge": challenge_json(&state, &shown, cardholder)});
-            (DeviceNext::Challenge(issue), Some(mail), answer)
+            let (next, mail, answer) =
+                start_challenge(&state, &assessed, &ctx.merchant, cardholder, &summary)?;
+            (next, Some(mail), answer)
         }
         (Decision::Reject | Decision::Challenge, _) => {
             // One reason for every rejection, whatever the cause (see above).
@@ -435,6 +423,31 @@ pub async fn device(
     Ok(Json(answer))
 }
 
+/// Starts a challenge: a fresh code, the mail carrying it, and the answer showing it.
+fn start_challenge(
+    state: &AppState,
+    auth: &Authentication,
+    merchant: &Merchant,
+    cardholder: &Cardholder,
+    browser_summary: &str,
+) -> Result<(DeviceNext, NewMail, Value), ApiError> {
+    let (code, issue) = new_code(state, auth)?;
+    let url = report_url(state, &auth.id);
+    let mail = code_mail(
+        &facts(auth, merchant, cardholder, browser_summary, &url),
+        code.as_str(),
+        issue.expires_at,
+    );
+    let shown = Authentication {
+        code_expires_at: Some(issue.expires_at),
+        last_sent_at: Some(state.now()),
+        ..auth.clone()
+    };
+    let answer = json!({"outcome": "challenge",
+        "challenge": challenge_json(state, &shown, cardholder)});
+    Ok((DeviceNext::Challenge(issue), mail, answer))
+}
+
 /// The device step of a sandbox authentication: its test card decides (see [`sandbox`]); no
 /// risk assessment, history or device trust is involved, so a test run always answers alike.
 async fn sandbox_device_step(
@@ -455,21 +468,8 @@ async fn sandbox_device_step(
     let cardholder = sandbox::cardholder();
     let (next, mail, answer) = match card.forced() {
         None => {
-            let (code, issue) = new_code(state, &auth)?;
-            let url = report_url(state, &auth.id);
-            let mail = code_mail(
-                &facts(&auth, merchant, &cardholder, "", &url),
-                code.as_str(),
-                issue.expires_at,
-            );
-            let shown = Authentication {
-                code_expires_at: Some(issue.expires_at),
-                last_sent_at: Some(now),
-                ..auth.clone()
-            };
-            let answer = json!({"outcome": "challenge",
-                "challenge": challenge_json(state, &shown, &cardholder)});
-            (DeviceNext::Challenge(issue), Some(mail), answer)
+            let (next, mail, answer) = start_challenge(state, &auth, merchant, &cardholder, "")?;
+            (next, Some(mail), answer)
         }
         Some(forced) => {
             let outcome =

@@ -24,9 +24,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::Path as UrlPath;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use flate2::Compression;
@@ -56,8 +56,9 @@ struct Manifest {
 struct File {
     content_type: &'static str,
     cache: &'static str,
-    plain: Vec<u8>,
-    gzip: Vec<u8>,
+    // `Bytes`, so answering clones a reference count, not the file.
+    plain: Bytes,
+    gzip: Bytes,
 }
 
 /// The widget's files by name.
@@ -123,8 +124,8 @@ impl WidgetFiles {
             let file = File {
                 content_type,
                 cache,
-                plain,
-                gzip,
+                plain: Bytes::from(plain),
+                gzip: Bytes::from(gzip),
             };
             files.insert(name, file);
         }
@@ -156,7 +157,6 @@ impl WidgetFiles {
         let gzip = accepts_gzip(request);
         let body = if gzip { &file.gzip } else { &file.plain };
         let mut response = Response::new(Body::from(body.clone()));
-        *response.status_mut() = StatusCode::OK;
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,

@@ -42,8 +42,9 @@ pub(super) fn code_of<T: serde::Serialize>(value: &T) -> String {
 }
 
 /// Defines `auth_from_row`, `cardholder_from_row`, `key_from_row`, `report_from_row`,
-/// `mail_from_row`, `mailbox_from_row` and `idempotency_from_row` for the row type `$row`, in the module that invokes it (which imports the
-/// model types, `sqlx::Row` and this module's helpers).
+/// `mail_from_row`, `mailbox_from_row` and `idempotency_from_row` for the row type `$row`, in
+/// the module that invokes it (which imports the model types, `sqlx::Row` and this module's
+/// helpers).
 macro_rules! row_decoders {
     ($row:ty) => {
         fn auth_from_row(row: &$row) -> Result<Authentication, StoreError> {

@@ -104,23 +104,8 @@ async fn insert_mail(
     mail: &NewMail,
     now: i64,
 ) -> Result<(), StoreError> {
-    if let Some(sandbox) = &mail.sandbox {
-        sqlx::query(
-            "INSERT INTO mailbox (kind, recipient, subject, text_body, html_body, delivered_at, \
-             merchant_id, authentication_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&mail.kind)
-        .bind(&mail.recipient)
-        .bind(&mail.subject)
-        .bind(&mail.text)
-        .bind(&mail.html)
-        .bind(now)
-        .bind(&sandbox.merchant_id)
-        .bind(&sandbox.authentication_id)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
-        return Ok(());
+    if mail.sandbox.is_some() {
+        return insert_mailbox(tx, mail, now).await;
     }
     sqlx::query(
         "INSERT INTO outbox (kind, recipient, subject, text_body, html_body, created_at, \
@@ -133,6 +118,32 @@ async fn insert_mail(
     .bind(&mail.html)
     .bind(now)
     .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Puts `mail` in the mailbox table: the demo's delivered mail, or a sandbox merchant's kept
+/// mail when `mail.sandbox` says whose.
+async fn insert_mailbox(
+    tx: &mut Transaction<'static, Sqlite>,
+    mail: &NewMail,
+    now: i64,
+) -> Result<(), StoreError> {
+    let sandbox = mail.sandbox.as_ref();
+    sqlx::query(
+        "INSERT INTO mailbox (kind, recipient, subject, text_body, html_body, delivered_at, \
+         merchant_id, authentication_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&mail.kind)
+    .bind(&mail.recipient)
+    .bind(&mail.subject)
+    .bind(&mail.text)
+    .bind(&mail.html)
+    .bind(now)
+    .bind(sandbox.map(|s| &s.merchant_id))
+    .bind(sandbox.map(|s| &s.authentication_id))
     .execute(&mut **tx)
     .await
     .map_err(db)?;
@@ -929,20 +940,17 @@ impl Store for SqliteStore {
     }
 
     async fn deliver_to_mailbox(&self, mail: &Mail, now: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO mailbox (kind, recipient, subject, text_body, html_body, delivered_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&mail.kind)
-        .bind(&mail.recipient)
-        .bind(&mail.subject)
-        .bind(&mail.text)
-        .bind(&mail.html)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(())
+        let delivered = NewMail {
+            kind: mail.kind.clone(),
+            recipient: mail.recipient.clone(),
+            subject: mail.subject.clone(),
+            text: mail.text.clone(),
+            html: mail.html.clone(),
+            sandbox: None,
+        };
+        let mut tx = self.write().await?;
+        insert_mailbox(&mut tx, &delivered, now).await?;
+        tx.commit().await.map_err(db)
     }
 
     async fn mailbox(&self, limit: i64) -> Result<Vec<MailboxMessage>, StoreError> {
