@@ -1,7 +1,8 @@
 // The merchant's shop in the real topology: its own Node process on its own origin
 // (http://127.0.0.2:<port>), a checkout page served under a strict CSP, and a backend that talks
 // to the verifier server to server with the merchant's secret key. Started by the topology suite
-// (support/shop.mjs); everything it needs comes from the environment:
+// (support/shop.mjs). With the script tag it also serves the merchant guide's own example page
+// verbatim at /guide (see guidePage). Everything it needs comes from the environment:
 //
 //   SHOP_ORIGIN        where to listen, e.g. http://127.0.0.2:41234
 //   VERIFIER           the verifier's origin, e.g. http://127.0.0.1:41235
@@ -13,6 +14,7 @@
 // It prints `shop ready` once it listens.
 
 import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -32,13 +34,18 @@ const { verifyResult: verifyWithMamori } = await import(
   pathToFileURL(createRequire(join(process.env.MAMORI_PROJECT, 'package.json')).resolve('mamori/verify')).href
 );
 
-// The widget's part of the page. By script tag the shop reads the verifier's manifest once, at
-// startup, and pins the content-addressed script with its SRI hash; by npm it serves its bundle.
-const widgetTags = await (async () => {
-  if (widget === 'npm') return '<script type="module" src="/bundle/shop.js"></script>';
+// By script tag the shop reads the verifier's manifest once, at startup, and pins the
+// content-addressed script with its SRI hash; by npm it serves its bundle.
+const manifest = await (async () => {
+  if (widget === 'npm') return undefined;
   const answer = await fetch(`${verifier}/widget/manifest.json`);
   if (!answer.ok) throw new Error(`GET /widget/manifest.json: ${answer.status}`);
-  const manifest = await answer.json();
+  return answer.json();
+})();
+
+// The widget's part of the page.
+const widgetTags = (() => {
+  if (widget === 'npm') return '<script type="module" src="/bundle/shop.js"></script>';
   return [
     `<script src="${verifier}/widget/${manifest.script}" integrity="${manifest.integrity}"`,
     `        crossorigin="anonymous" data-verifier="${verifier}" defer></script>`,
@@ -137,7 +144,56 @@ async function confirm({ authentication, resultToken }) {
   return [200, { ...verdict, result: 'accepted' }];
 }
 
-const API = { '/api/checkout': checkout, '/api/confirm': confirm };
+// The merchant guide's script-tag example, verbatim: the ```html and ```js blocks of the
+// "Script tag" section of www/README.md, with only its placeholders filled in — the verifier's
+// origin, the pinned script and its integrity, and an authentication created for the page.
+const guide = (() => {
+  const readme = readFileSync(join(here, '../../../../www/README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Script tag'), readme.indexOf('## npm'));
+  const block = (language) => {
+    const found = new RegExp('```' + language + '\\n([\\s\\S]*?)```').exec(section);
+    if (!found) throw new Error(`www/README.md's "Script tag" section has no ${language} block`);
+    return found[1];
+  };
+  return { html: block('html'), js: block('js') };
+})();
+
+// GET /guide?card=…&amount=…: the guide's page for a new authentication of this card.
+async function guidePage(query) {
+  const card = query.get('card');
+  const amount = Number(query.get('amount'));
+  const [status, created] = await checkout({ card, amount, verify: 'mamori', attempt: randomUUID() });
+  if (status !== 200) return [status, 'application/json', JSON.stringify(created)];
+  let html = guide.html;
+  for (const [placeholder, value] of [
+    [/https:\/\/safekey\.issuer\.example/g, verifier],
+    [/mamori-[0-9a-f]{16}\.js/g, manifest.script],
+    [/sha384-…/g, manifest.integrity],
+    [/au_…/g, created.authentication],
+    [/cs_…/g, created.clientSecret],
+  ]) {
+    // A placeholder the guide no longer has would leave the page testing something else.
+    if (html.search(placeholder) === -1) throw new Error(`the guide's example lost ${placeholder}`);
+    html = html.replace(placeholder, value);
+  }
+  const page = `<!DOCTYPE html>\n<html lang="ja"><head><meta charset="utf-8"><title>Guide checkout</title>
+</head><body>\n${html}</body></html>\n`;
+  return [200, 'text/html; charset=utf-8', page];
+}
+
+// POST /checkout/confirm {resultToken}, as the guide's confirm.js sends it: the authentication
+// is the token's `sub` (read unverified only to find the order; confirm() verifies it all).
+// The verdict is kept for the test to read (GET /api/verdict?authentication=…), since the
+// guide's page does nothing with the answer.
+async function guideConfirm({ resultToken }) {
+  const payload = JSON.parse(Buffer.from(String(resultToken).split('.')[1] ?? '', 'base64url').toString() || '{}');
+  const [status, verdict] = await confirm({ authentication: payload.sub, resultToken });
+  guideVerdicts.set(payload.sub, verdict);
+  return [status, verdict];
+}
+const guideVerdicts = new Map();
+
+const API = { '/api/checkout': checkout, '/api/confirm': confirm, '/checkout/confirm': guideConfirm };
 
 const server = createServer(async (request, response) => {
   const path = new URL(request.url, origin).pathname;
@@ -153,6 +209,14 @@ const server = createServer(async (request, response) => {
       send(status, 'application/json', JSON.stringify(body));
     } else if (request.method === 'GET' && path === '/') {
       send(200, 'text/html; charset=utf-8', page, { 'content-security-policy': CSP });
+    } else if (request.method === 'GET' && path === '/guide' && manifest) {
+      const [status, type, body] = await guidePage(new URL(request.url, origin).searchParams);
+      send(status, type, body, { 'content-security-policy': CSP });
+    } else if (request.method === 'GET' && path === '/api/verdict') {
+      const verdict = guideVerdicts.get(new URL(request.url, origin).searchParams.get('authentication'));
+      send(verdict ? 200 : 404, 'application/json', JSON.stringify(verdict ?? { error: 'no_verdict' }));
+    } else if (request.method === 'GET' && path === '/confirm.js') {
+      send(200, 'text/javascript', guide.js);
     } else if (request.method === 'GET' && path === '/favicon.ico') {
       send(204, 'image/x-icon', '');
     } else if (request.method === 'GET' && STATIC[path]) {

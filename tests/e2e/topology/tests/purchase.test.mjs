@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 
 import { verify } from '../../../interop/verifiers.mjs';
 import { widget } from '../../support/env.mjs';
+import { until } from '../../support/wait.mjs';
 import { setup } from '../support/fixture.mjs';
 
 let env;
@@ -177,4 +178,45 @@ async function authentication(id) {
   });
   assert.equal(answer.status, 200);
   return answer.json();
+}
+
+// The merchant guide's script-tag example (www/README.md, "Script tag") exactly as printed —
+// only the verifier's origin, the pinned script, its integrity and the authentication filled in
+// — served by the shop on its own origin under the guide's CSP. Only the script-tag run has it:
+// the npm run loads no script from the verifier.
+if (widget === 'script') {
+  test("the guide's script-tag example, verbatim under the shop's CSP: a code by SMTP, Y, accepted", async () => {
+    const holder = await env.cardholder({ locale: 'ja' });
+    const page = await (await env.device()).newPage();
+    const problems = [];
+    page.on('pageerror', (error) => problems.push(String(error)));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+    const before = env.smtp.matching({ to: holder.email, kind: 'code' }).length;
+    const response = await page.goto(`${env.shop.origin}/guide?card=${holder.card}&amount=3200`);
+    assert.equal(response.status(), 200);
+    assert.equal(
+      response.headers()['content-security-policy'],
+      `script-src 'self' ${env.verifier.url} 'wasm-unsafe-eval'; connect-src 'self' ${env.verifier.url}; default-src 'self'`,
+    );
+    const authentication = await page.locator('mamori-challenge').getAttribute('authentication');
+    const mail = await env.smtp.next({ to: holder.email, kind: 'code', after: before });
+    await page.locator('[data-mamori=code]').fill(env.smtp.code(mail));
+    await page.locator('[data-mamori=submit]').click();
+    // The guide's confirm.js posts the token to the shop, which keeps its verdict for us.
+    const verdict = await until(
+      async () => {
+        const answer = await fetch(`${env.shop.origin}/api/verdict?authentication=${authentication}`);
+        return answer.ok && answer.json();
+      },
+      { what: "the shop's verdict on the guide's page" },
+    );
+    assert.deepEqual(
+      [verdict.result, verdict.status, verdict.method],
+      ['accepted', 'Y', 'challenge'],
+      JSON.stringify(verdict),
+    );
+    assert.deepEqual(problems, [], 'no page error, no CSP violation');
+  });
 }
