@@ -370,7 +370,10 @@ fn print_sizes(
 ) -> Result<(), Error> {
     let verify = report(&[npm.join("verify/mamori_verify_wasm_bg.wasm")])?;
     let names = [www.join(manifest.script), www.join(manifest.wasm)];
-    let rows = names.iter().zip(widget).chain(verify.iter().map(|r| (&r.path, r)));
+    let rows = names
+        .iter()
+        .zip(widget)
+        .chain(verify.iter().map(|r| (&r.path, r)));
     println!("\n==> sizes and SRI hashes");
     for (path, r) in rows {
         println!(
