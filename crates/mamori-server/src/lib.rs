@@ -8,7 +8,12 @@
 //! # Layout
 //!
 //! - [`api`]: the router ([`app`]), its layers (security headers, metrics, body limit) and the
-//!   merchant and widget routes.
+//!   merchant and widget routes. Each handler parses its request, calls one operation of
+//!   [`flow`] and renders the answer.
+//! - [`flow`]: the purchase as domain operations — starting an authentication, the device
+//!   step, the code check, resend, cancel, expiry, the cardholder's report — over the store,
+//!   settings, keys and clock, with their decisions as pure functions. Knows no HTTP; its
+//!   [`flow::FlowError`] becomes an [`ApiError`] in one place.
 //! - [`error`]: [`ApiError`], the one error type, rendered as `{"error","message"}`.
 //! - [`risk`]: the risk engine, a pure function from evidence to a decision.
 //! - [`store`]: persistence behind the [`store::Store`] trait, chosen by the database URL: SQLite
@@ -18,7 +23,7 @@
 //!   [`mail::templates`] renders the code mail and fraud alerts in Japanese and English.
 //! - [`report`]: the cardholder's "I did not make this purchase" page.
 //! - [`sandbox`]: sandbox merchants' test cards, their forced outcomes and kept mail.
-//! - [`tokens`]: result and device tokens, device trust, signed report links.
+//! - [`tokens`]: signing result and device tokens and report links, reading them back.
 //! - [`ops`] and [`openapi`]: health, readiness, metrics, the OpenAPI document.
 //! - [`model`], [`config`], [`clock`], [`secrets`], [`card`], [`text`], [`metrics`],
 //!   [`state`]: the vocabulary, settings, time, keys, card numbers, formatting, counters and
@@ -40,6 +45,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod flow;
 pub mod mail;
 pub mod metrics;
 pub mod model;

@@ -11,108 +11,42 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::error::ApiError;
-use crate::model::{Authentication, Cardholder, FraudReport, Locale, Merchant};
-use crate::secrets::random_id;
+use crate::flow::report::Reportable;
+use crate::model::Locale;
 use crate::state::AppState;
 use crate::text::{escape_html, format_amount, format_time};
-use crate::tokens::check_report_token;
 
-struct Reported {
-    auth: Authentication,
-    cardholder: Cardholder,
-    merchant: Merchant,
+/// The confirmation page's words in a language.
+struct Asking {
+    title: &'static str,
+    intro: &'static str,
+    button: &'static str,
+    done: &'static str,
 }
 
-async fn load(state: &AppState, token: &str) -> Result<Reported, ApiError> {
-    let id = check_report_token(state, token).ok_or(ApiError::InvalidReportLink)?;
-    let auth = state
-        .store
-        .authentication(&id)
-        .await?
-        .ok_or(ApiError::InvalidReportLink)?;
-    let cardholder_id = auth
-        .cardholder_id
-        .as_deref()
-        .ok_or(ApiError::InvalidReportLink)?;
-    let cardholder = state
-        .store
-        .cardholder(cardholder_id)
-        .await?
-        .ok_or(ApiError::InvalidReportLink)?;
-    let merchant = state
-        .store
-        .merchant(&auth.merchant_id)
-        .await?
-        .ok_or(ApiError::InvalidReportLink)?;
-    Ok(Reported {
-        auth,
-        cardholder,
-        merchant,
-    })
-}
-
-/// `GET /report/{token}`.
-pub async fn show(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-) -> Result<Response, ApiError> {
-    let r = load(&state, &token).await?;
-    let already = state.store.report_for(&r.auth.id).await?.is_some();
-    let locale = r.cardholder.locale;
-    let (title, intro, button, done) = match locale {
-        Locale::Ja => (
-            "不正利用のご報告",
-            "次のお取引にお心当たりがない場合は、下のボタンを押してください。\
-             このカードで登録済みのブラウザはすべて無効になり、今後のお買い物では確認コードが必要になります。",
-            "このお取引に心当たりはありません",
-            "このお取引はすでにご報告いただいています。",
-        ),
-        Locale::En => (
-            "Report a purchase you did not make",
-            "If you did not make this purchase, press the button below. Every browser trusted \
-             for this card will be signed out, and future purchases will need a code.",
-            "I did not make this purchase",
-            "This purchase has already been reported.",
-        ),
-    };
-    let action = if already {
-        format!("<p><strong>{}</strong></p>", escape_html(done))
-    } else {
-        // The form posts back to this same URL, token included.
-        format!(
-            "<form method=\"post\"><button type=\"submit\" \
-             style=\"font-size:1.1em;padding:.6em 1.2em\">{}</button></form>",
-            escape_html(button)
-        )
-    };
-    let body = format!(
-        "<p>{}</p>\n{}\n{action}",
-        escape_html(intro),
-        purchase_table(&r, locale)
-    );
-    Ok(page(locale, title, &body, StatusCode::OK))
-}
-
-/// `POST /report/{token}`.
-pub async fn confirm(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-) -> Result<Response, ApiError> {
-    let r = load(&state, &token).await?;
-    let report = FraudReport {
-        id: random_id("fr_")?,
-        cardholder_id: r.cardholder.id.clone(),
-        authentication_id: r.auth.id.clone(),
-        created_at: state.now(),
-        resolved_at: None,
-    };
-    let recorded = state.store.report_fraud(&report).await?;
-    if recorded {
-        tracing::warn!(report = %report.id, authentication = %r.auth.id,
-            cardholder = %r.cardholder.id, "fraud reported; devices revoked");
+fn asking(locale: Locale) -> Asking {
+    match locale {
+        Locale::Ja => Asking {
+            title: "不正利用のご報告",
+            intro: "次のお取引にお心当たりがない場合は、下のボタンを押してください。\
+                    このカードで登録済みのブラウザはすべて無効になり、今後のお買い物では確認コードが必要になります。",
+            button: "このお取引に心当たりはありません",
+            done: "このお取引はすでにご報告いただいています。",
+        },
+        Locale::En => Asking {
+            title: "Report a purchase you did not make",
+            intro: "If you did not make this purchase, press the button below. Every browser \
+                    trusted for this card will be signed out, and future purchases will need a \
+                    code.",
+            button: "I did not make this purchase",
+            done: "This purchase has already been reported.",
+        },
     }
-    let locale = r.cardholder.locale;
-    let (title, text) = match locale {
+}
+
+/// The thank-you page's title and text in a language.
+fn thanks(locale: Locale) -> (&'static str, &'static str) {
+    match locale {
         Locale::Ja => (
             "ご報告ありがとうございました",
             "ご報告を受け付けました。このカードで登録済みのブラウザはすべて無効にしました。\
@@ -123,7 +57,43 @@ pub async fn confirm(
             "We have recorded your report and signed out every browser trusted for this card. \
              Until we have reviewed it, every purchase will need a code.",
         ),
+    }
+}
+
+/// `GET /report/{token}`: the purchase, and a button to report it (a plain form posting back to
+/// this same URL, token included: no script needed).
+pub async fn show(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    let r = state.flow().reportable(&token).await?;
+    let locale = r.cardholder.locale;
+    let words = asking(locale);
+    let action = if r.reported {
+        format!("<p><strong>{}</strong></p>", escape_html(words.done))
+    } else {
+        format!(
+            "<form method=\"post\"><button type=\"submit\" \
+             style=\"font-size:1.1em;padding:.6em 1.2em\">{}</button></form>",
+            escape_html(words.button)
+        )
     };
+    let body = format!(
+        "<p>{}</p>\n{}\n{action}",
+        escape_html(words.intro),
+        purchase_table(&r, locale)
+    );
+    Ok(page(locale, words.title, &body, StatusCode::OK))
+}
+
+/// `POST /report/{token}`: records the report (see [`crate::flow::report`]) and thanks.
+pub async fn confirm(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    let r = state.flow().report(&token).await?;
+    let locale = r.cardholder.locale;
+    let (title, text) = thanks(locale);
     let body = format!(
         "<p>{}</p>\n{}",
         escape_html(text),
@@ -132,7 +102,7 @@ pub async fn confirm(
     Ok(page(locale, title, &body, StatusCode::OK))
 }
 
-fn purchase_table(r: &Reported, locale: Locale) -> String {
+fn purchase_table(r: &Reportable, locale: Locale) -> String {
     let (shop, amount, time, card) = match locale {
         Locale::Ja => ("加盟店", "金額", "日時", "カード"),
         Locale::En => ("Shop", "Amount", "Time", "Card"),

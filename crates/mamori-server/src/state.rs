@@ -7,9 +7,10 @@ use tokio::sync::Notify;
 use crate::api::widget_files::{WidgetDirError, WidgetFiles};
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::flow::Flow;
 use crate::metrics::Metrics;
 use crate::secrets::Secrets;
-use crate::store::{Limits, Store};
+use crate::store::Store;
 
 /// The verifier's shared state: cheap to clone (every field is an `Arc`).
 #[derive(Clone)]
@@ -71,18 +72,20 @@ impl AppState {
         Ok(self)
     }
 
-    /// The limits the store's conditional updates check.
-    pub fn limits(&self) -> Limits {
-        let s = &self.config.security;
-        Limits {
-            max_attempts: s.max_attempts,
-            max_resends: s.max_resends,
-            resend_cooldown: s.resend_cooldown,
-        }
-    }
-
     /// Seconds since the Unix epoch.
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// The purchase's operations over this state, for one request.
+    pub fn flow(&self) -> Flow<'_> {
+        Flow {
+            store: self.store.as_ref(),
+            config: &self.config,
+            secrets: &self.secrets,
+            clock: self.clock.as_ref(),
+            metrics: &self.metrics,
+            outbox: &self.outbox_wake,
+        }
     }
 }

@@ -13,6 +13,7 @@
 
 pub mod extract;
 pub mod merchant;
+mod refusal;
 pub mod widget;
 pub mod widget_files;
 

@@ -1,0 +1,21 @@
+//! Where the flow's refusals become HTTP errors: the one mapping from [`FlowError`] to
+//! [`ApiError`].
+
+use crate::error::ApiError;
+use crate::flow::FlowError;
+
+impl From<FlowError> for ApiError {
+    fn from(error: FlowError) -> Self {
+        match error {
+            FlowError::AuthenticationFinished => Self::AuthenticationFinished,
+            FlowError::ChallengeNotStarted => Self::ChallengeNotStarted,
+            FlowError::ResendCooldown { retry_after } => Self::ResendCooldown { retry_after },
+            FlowError::ResendLimit => Self::ResendLimit,
+            FlowError::NotFound => Self::NotFound,
+            FlowError::SandboxCardRequired => Self::SandboxCardRequired,
+            FlowError::IdempotencyKeyReused => Self::IdempotencyKeyReused,
+            FlowError::InvalidReportLink => Self::InvalidReportLink,
+            FlowError::Internal(detail) => Self::Internal(detail),
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! Starting an authentication for a merchant's purchase, and reading it back.
+//!
+//! Succeeds for any well-formed card number, enrolled or not: only the merchant's later read
+//! says which (see the crate docs on enumeration). A sandbox merchant may name only the test
+//! cards of [`crate::sandbox`].
+//!
+//! With an idempotency key, a retried request (same key, same purchase) answers the
+//! authentication the first one created — same id, same client secret, nothing new stored or
+//! counted — and another purchase under a used key is refused.
+
+use sha2::{Digest, Sha256};
+
+use super::{Flow, FlowError};
+use crate::card::CardNumber;
+use crate::model::{
+    Authentication, BrowserInfo, ChallengePreference, IdempotencyKey, MailboxMessage, MerchantKey,
+    State,
+};
+use crate::sandbox::SandboxCard;
+use crate::secrets::{hex, hmac_sha256, random_id};
+use crate::store::StoreError;
+
+/// How many kept mails [`Flow::sandbox_mail`] answers.
+const SANDBOX_MAIL_LIMIT: i64 = 50;
+
+/// The card of a purchase, as the merchant named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CardInput {
+    /// The number itself (Luhn-checked).
+    Number(CardNumber),
+    /// The issuer's reference for it: 64 lowercase hex digits.
+    Reference(String),
+}
+
+/// A purchase to authenticate, parsed from the merchant's request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPurchase {
+    /// The card.
+    pub card: CardInput,
+    /// Minor units, 1 to the largest accepted amount.
+    pub amount: i64,
+    /// ISO 4217 alphabetic code.
+    pub currency: String,
+    /// The merchant's order reference: 1 to 128 characters, no control characters.
+    pub order_ref: String,
+    /// The merchant's challenge preference.
+    pub preference: ChallengePreference,
+}
+
+/// A started (or replayed) authentication and its client secret.
+#[derive(Debug)]
+pub struct Created {
+    /// The stored authentication.
+    pub auth: Authentication,
+    /// The secret the widget presents; never stored.
+    pub client_secret: String,
+    /// Whether this answers a retry of an earlier request.
+    pub replayed: bool,
+}
+
+impl Flow<'_> {
+    /// Starts an authentication of `purchase` for the merchant of `key`.
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::SandboxCardRequired`] for a sandbox merchant naming another card,
+    /// [`FlowError::IdempotencyKeyReused`] for a used key with another purchase.
+    pub async fn create(
+        &self,
+        key: &MerchantKey,
+        purchase: NewPurchase,
+        idempotency_key: Option<String>,
+    ) -> Result<Created, FlowError> {
+        let merchant = self
+            .store
+            .merchant(&key.merchant_id)
+            .await?
+            .ok_or_else(|| FlowError::Internal(format!("key {} has no merchant", key.kid)))?;
+        let (card_ref, sandbox_card) = self.card_of(merchant.sandbox, &purchase.card)?;
+        let request_hash = request_hash(&card_ref, &purchase);
+        if let Some(used) = &idempotency_key {
+            if let Some(first) = self.store.idempotency_key(&merchant.id, used).await? {
+                return self.replay(&first, &request_hash).await;
+            }
+        }
+        let cardholder = match sandbox_card {
+            Some(_) => None,
+            None => self.store.cardholder_by_ref(&card_ref).await?,
+        };
+        let now = self.now();
+        let id = random_id("au_")?;
+        let client_secret = self.client_secret(&id);
+        let auth = Authentication {
+            id: id.clone(),
+            merchant_id: merchant.id.clone(),
+            cardholder_id: cardholder.map(|c| c.id),
+            amount: purchase.amount,
+            currency: purchase.currency,
+            order_ref: purchase.order_ref,
+            challenge_preference: purchase.preference,
+            client_secret_hash: Sha256::digest(client_secret.as_bytes()).to_vec(),
+            state: State::Pending,
+            created_at: now,
+            expires_at: now + self.config.security.authentication_lifetime,
+            risk_score: None,
+            risk_reasons: Vec::new(),
+            device_id: None,
+            fingerprint: None,
+            ip: None,
+            browser: BrowserInfo::default(),
+            code_digest: None,
+            code_expires_at: None,
+            sandbox_card,
+            attempts: 0,
+            resends: 0,
+            last_sent_at: None,
+            outcome: None,
+        };
+        if let Some(used) = idempotency_key {
+            let record = IdempotencyKey {
+                merchant_id: merchant.id.clone(),
+                key: used,
+                request_hash,
+                authentication_id: id,
+                created_at: now,
+            };
+            match self
+                .store
+                .insert_authentication_with_key(&auth, &record)
+                .await
+            {
+                Ok(()) => {}
+                // A concurrent request with the same key stored first: answer as its retry.
+                Err(StoreError::Conflict) => {
+                    let first = self
+                        .store
+                        .idempotency_key(&merchant.id, &record.key)
+                        .await?
+                        .ok_or_else(|| FlowError::Internal("idempotency key vanished".into()))?;
+                    return self.replay(&first, &record.request_hash).await;
+                }
+                Err(other) => return Err(other.into()),
+            }
+        } else {
+            self.store.insert_authentication(&auth).await?;
+        }
+        self.metrics.authentication("created");
+        tracing::info!(authentication = %auth.id, merchant = %auth.merchant_id,
+            "authentication created");
+        Ok(Created {
+            auth,
+            client_secret,
+            replayed: false,
+        })
+    }
+
+    /// The card reference, and the test card when the merchant is a sandbox.
+    fn card_of(
+        &self,
+        sandbox: bool,
+        card: &CardInput,
+    ) -> Result<(String, Option<SandboxCard>), FlowError> {
+        match (card, sandbox) {
+            (CardInput::Number(number), true) => {
+                let test_card =
+                    SandboxCard::from_number(number).ok_or(FlowError::SandboxCardRequired)?;
+                Ok((number.reference(&self.secrets.card_key), Some(test_card)))
+            }
+            (CardInput::Number(number), false) => {
+                Ok((number.reference(&self.secrets.card_key), None))
+            }
+            // A reference hides the number, so it cannot be a test card.
+            (CardInput::Reference(_), true) => Err(FlowError::SandboxCardRequired),
+            (CardInput::Reference(reference), false) => Ok((reference.clone(), None)),
+        }
+    }
+
+    /// An authentication's client secret: keyed by the server, derived from its id, so it can
+    /// be answered again to a retried request and is never stored (only its SHA-256 is).
+    fn client_secret(&self, authentication_id: &str) -> String {
+        let mac = hmac_sha256(
+            &self.secrets.client_secret_key,
+            &[b"mamori-client-secret-v1\0", authentication_id.as_bytes()],
+        );
+        format!("cs_{}", hex(&mac))
+    }
+
+    /// The answer to a retried request: the first request's authentication, if it was the
+    /// same purchase.
+    async fn replay(
+        &self,
+        first: &IdempotencyKey,
+        request_hash: &[u8],
+    ) -> Result<Created, FlowError> {
+        // The hash is of the merchant's own request, no secret: a plain comparison is enough.
+        if first.request_hash != request_hash {
+            return Err(FlowError::IdempotencyKeyReused);
+        }
+        let auth = self
+            .store
+            .authentication(&first.authentication_id)
+            .await?
+            .ok_or_else(|| {
+                FlowError::Internal("idempotency key without its authentication".into())
+            })?;
+        let client_secret = self.client_secret(&auth.id);
+        Ok(Created {
+            auth,
+            client_secret,
+            replayed: true,
+        })
+    }
+
+    /// The merchant's authentication `id`, expired first if its lifetime is over, so a merchant
+    /// polling an abandoned one gets its final answer.
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::NotFound`] when there is none, or it is another merchant's.
+    pub async fn lookup(&self, merchant_id: &str, id: &str) -> Result<Authentication, FlowError> {
+        let auth = self
+            .store
+            .authentication(id)
+            .await?
+            .filter(|a| a.merchant_id == merchant_id)
+            .ok_or(FlowError::NotFound)?;
+        self.expire_if_due(auth).await
+    }
+
+    /// A sandbox merchant's kept mail, newest first, for its tests to read codes and alerts
+    /// from.
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::NotFound`] for a live merchant: its mail goes to cardholders only.
+    pub async fn sandbox_mail(&self, merchant_id: &str) -> Result<Vec<MailboxMessage>, FlowError> {
+        let merchant = self.store.merchant(merchant_id).await?;
+        if !merchant.is_some_and(|m| m.sandbox) {
+            return Err(FlowError::NotFound);
+        }
+        Ok(self
+            .store
+            .sandbox_mail(merchant_id, SANDBOX_MAIL_LIMIT)
+            .await?)
+    }
+}
+
+/// What makes two create requests the same: the card (as its reference, never the number),
+/// amount, currency, order and preference. Lengths prefix the strings, so no two requests
+/// share an encoding.
+fn request_hash(card_ref: &str, purchase: &NewPurchase) -> Vec<u8> {
+    let mut hash = Sha256::new();
+    for field in [
+        card_ref,
+        &purchase.amount.to_string(),
+        &purchase.currency,
+        &purchase.order_ref,
+        purchase.preference.as_str(),
+    ] {
+        hash.update((field.len() as u64).to_be_bytes());
+        hash.update(field.as_bytes());
+    }
+    hash.finalize().to_vec()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A pending authentication for unit tests of the flow's decisions.
+    pub(crate) fn authentication() -> Authentication {
+        Authentication {
+            id: "au_test".into(),
+            merchant_id: "m_test".into(),
+            cardholder_id: Some("ch_test".into()),
+            amount: 1_000,
+            currency: "JPY".into(),
+            order_ref: "order-1".into(),
+            challenge_preference: ChallengePreference::NoPreference,
+            client_secret_hash: vec![0; 32],
+            state: State::Pending,
+            created_at: 1_800_000_000,
+            expires_at: 1_800_000_900,
+            risk_score: None,
+            risk_reasons: Vec::new(),
+            device_id: None,
+            fingerprint: None,
+            ip: None,
+            browser: BrowserInfo::default(),
+            code_digest: None,
+            code_expires_at: None,
+            sandbox_card: None,
+            attempts: 0,
+            resends: 0,
+            last_sent_at: None,
+            outcome: None,
+        }
+    }
+
+    fn purchase(order_ref: &str, amount: i64) -> NewPurchase {
+        NewPurchase {
+            card: CardInput::Reference("0".repeat(64)),
+            amount,
+            currency: "JPY".into(),
+            order_ref: order_ref.into(),
+            preference: ChallengePreference::NoPreference,
+        }
+    }
+
+    #[test]
+    fn the_request_hash_tells_purchases_apart() {
+        let base = request_hash("ref", &purchase("order-1", 100));
+        assert_eq!(base, request_hash("ref", &purchase("order-1", 100)));
+        assert_ne!(base, request_hash("ref", &purchase("order-1", 101)));
+        assert_ne!(base, request_hash("ref", &purchase("order-2", 100)));
+        assert_ne!(base, request_hash("other", &purchase("order-1", 100)));
+        // Length prefixes: moving a character between fields changes the hash.
+        assert_ne!(
+            request_hash("ab", &purchase("c", 1)),
+            request_hash("a", &purchase("bc", 1))
+        );
+    }
+}

@@ -1,0 +1,513 @@
+//! The device step: the widget's evidence is weighed by the risk engine, and the purchase goes
+//! through frictionless, is challenged with a code, or is rejected.
+//!
+//! An unknown or unenrolled card is rejected exactly like a blocked one (same status, same
+//! reason in the token), so the browser cannot tell which; the merchant's read has the detail.
+//! A sandbox authentication skips all of it: its test card decides (see [`crate::sandbox`]).
+
+use mamori_core::fingerprint::{self, Fingerprint};
+use mamori_core::token::{DeviceClaims, Method, Reason, TransStatus};
+
+use super::challenge::{ChallengeView, challenge_view};
+use super::notice::Parties;
+use super::{Flow, FlowError};
+use crate::mail::templates::Alert;
+use crate::model::State;
+use crate::model::{Authentication, BrowserInfo, Cardholder, Device, Merchant, NewMail, Outcome};
+use crate::risk::{self, CardFacts, Decision, DeviceMatch, Purchase};
+use crate::sandbox::SandboxCard;
+use crate::store::{DeviceNext, DeviceStep, HistoryQuery};
+use crate::tokens::Verdict;
+
+/// What the widget sent about the browser, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    /// The device fingerprint.
+    pub fingerprint: Fingerprint,
+    /// The device token stored at the merchant's origin, if any.
+    pub device_token: Option<String>,
+    /// Language, time zone and user agent, each bounded.
+    pub browser: BrowserInfo,
+    /// The client's address.
+    pub ip: Option<String>,
+}
+
+/// What the device step answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceAnswer {
+    /// Nothing for the cardholder to do (`Y`, or a sandbox's `A`).
+    Frictionless(Outcome),
+    /// A code was sent (or one is already running).
+    Challenge(ChallengeView),
+    /// Refused (`R`, or a sandbox's `N`/`U`).
+    Rejected(Outcome),
+}
+
+/// What the risk decision means for this card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan<'c> {
+    /// Let it through.
+    Frictionless,
+    /// Send a code to this cardholder.
+    Challenge(&'c Cardholder),
+    /// Refuse, alerting the cardholder if the card is enrolled.
+    Reject {
+        /// Who hears about it.
+        alert: Option<&'c Cardholder>,
+    },
+}
+
+impl Plan<'_> {
+    /// The outcome counter this plan bumps.
+    pub fn metric(self) -> &'static str {
+        match self {
+            Self::Frictionless => "frictionless",
+            Self::Challenge(_) => "challenge",
+            Self::Reject { .. } => "rejected",
+        }
+    }
+}
+
+/// The plan for `decision`: a challenge needs an enrolled cardholder to send the code to, so
+/// an unknown card that would be challenged is rejected instead.
+pub fn plan_device_step(decision: Decision, cardholder: Option<&Cardholder>) -> Plan<'_> {
+    match (decision, cardholder) {
+        (Decision::Frictionless, _) => Plan::Frictionless,
+        (Decision::Challenge, Some(cardholder)) => Plan::Challenge(cardholder),
+        (Decision::Reject | Decision::Challenge, alert) => Plan::Reject { alert },
+    }
+}
+
+/// What a device token is worth for `auth`: a valid signature is not enough — the device
+/// must exist, be unrevoked and unexpired, and belong to this card and merchant.
+pub fn trusted(
+    auth: &Authentication,
+    claims: &DeviceClaims,
+    device: Option<Device>,
+    now: i64,
+) -> Option<Device> {
+    let cardholder = auth.cardholder_id.as_deref()?;
+    device.filter(|d| {
+        d.cardholder_id == cardholder
+            && claims.sub == cardholder
+            && d.merchant_id == auth.merchant_id
+            && d.revoked_at.is_none()
+            && d.expires_at > now
+    })
+}
+
+/// The answer and final state of a sandbox card that decides at once: the widget knows two
+/// final answers, nothing to do (`Y`, `A`) or refused.
+fn sandbox_final(status: TransStatus, outcome: Outcome) -> (DeviceAnswer, State) {
+    match status {
+        TransStatus::Authenticated | TransStatus::Attempted => {
+            (DeviceAnswer::Frictionless(outcome), State::Succeeded)
+        }
+        TransStatus::Rejected => (DeviceAnswer::Rejected(outcome), State::Rejected),
+        TransStatus::NotAuthenticated | TransStatus::Unavailable => {
+            (DeviceAnswer::Rejected(outcome), State::Failed)
+        }
+    }
+}
+
+/// The decided step, ready to be stored.
+struct Step {
+    record: DeviceStep,
+    next: DeviceNext,
+    mail: Option<NewMail>,
+    answer: DeviceAnswer,
+    metric: &'static str,
+}
+
+impl Flow<'_> {
+    /// Assesses the browser's `evidence` for `auth` and answers frictionless, challenge or
+    /// rejected. A reloaded checkout page whose challenge is running is shown that challenge;
+    /// no second code is sent.
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::AuthenticationFinished`] once final, or when a concurrent step ended it.
+    pub async fn device_step(
+        &self,
+        auth: Authentication,
+        merchant: &Merchant,
+        evidence: Evidence,
+    ) -> Result<DeviceAnswer, FlowError> {
+        let auth = self.live(auth).await?;
+        let cardholder = self.cardholder_of(&auth).await?;
+        if auth.state == State::Challenging {
+            return self.running_challenge(&auth, cardholder.as_ref());
+        }
+        let step = match auth.sandbox_card {
+            Some(card) => self.sandbox_step(&auth, merchant, card).await?,
+            None => {
+                self.assessed_step(&auth, merchant, cardholder.as_ref(), evidence)
+                    .await?
+            }
+        };
+        let moved = self
+            .store
+            .record_device_step(
+                &auth.id,
+                self.now(),
+                &step.record,
+                &step.next,
+                step.mail.as_ref(),
+            )
+            .await?;
+        if !moved {
+            // A concurrent device step won. If it started a challenge, show that challenge (no
+            // second code); anything else is final.
+            let current = self.store.authentication(&auth.id).await?;
+            return match current {
+                Some(current) if current.state == State::Challenging => {
+                    self.running_challenge(&current, cardholder.as_ref())
+                }
+                _ => Err(FlowError::AuthenticationFinished),
+            };
+        }
+        if step.mail.is_some() {
+            self.mail_queued();
+        }
+        self.metrics.authentication(step.metric);
+        Ok(step.answer)
+    }
+
+    /// The challenge already running on `auth`, as the screen shows it.
+    fn running_challenge(
+        &self,
+        auth: &Authentication,
+        cardholder: Option<&Cardholder>,
+    ) -> Result<DeviceAnswer, FlowError> {
+        let cardholder = cardholder.ok_or(FlowError::AuthenticationFinished)?;
+        let view = challenge_view(auth, cardholder, &self.config.security);
+        Ok(DeviceAnswer::Challenge(view))
+    }
+
+    /// The risk engine's step for an enrolled (or unknown) card.
+    async fn assessed_step(
+        &self,
+        auth: &Authentication,
+        merchant: &Merchant,
+        cardholder: Option<&Cardholder>,
+        evidence: Evidence,
+    ) -> Result<Step, FlowError> {
+        let token = evidence.device_token.as_deref().filter(|t| !t.is_empty());
+        let (device, device_id) = self
+            .device_match(auth, token, &evidence.fingerprint)
+            .await?;
+        let now = self.now();
+        let s = &self.config.security;
+        let history = self
+            .store
+            .history(&HistoryQuery {
+                authentication_id: &auth.id,
+                cardholder_id: auth.cardholder_id.as_deref(),
+                device_id: device_id.as_deref(),
+                ip: evidence.ip.as_deref(),
+                short_since: now - s.velocity_window,
+                long_since: now - s.failure_window,
+            })
+            .await?;
+        let purchase = Purchase {
+            amount: auth.amount,
+            preference: auth.challenge_preference,
+            card: cardholder.map(|c| CardFacts {
+                status: c.status,
+                frictionless_ceiling: c.frictionless_ceiling,
+            }),
+        };
+        let seen = risk::DeviceEvidence {
+            device,
+            language: evidence.browser.language.clone(),
+            timezone: evidence.browser.timezone.clone(),
+        };
+        let assessment = risk::assess(&purchase, &seen, &history, &self.config.risk);
+        tracing::info!(authentication = %auth.id, decision = ?assessment.decision,
+            score = assessment.score, reasons = ?assessment.reasons, "risk assessed");
+        let record = DeviceStep {
+            risk_score: assessment.score,
+            risk_reasons: assessment
+                .reasons
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect(),
+            device_id,
+            fingerprint: Some(evidence.fingerprint.to_json()),
+            ip: evidence.ip,
+            browser: evidence.browser,
+        };
+        let assessed = Authentication {
+            browser: record.browser.clone(),
+            ..auth.clone()
+        };
+        let plan = plan_device_step(assessment.decision, cardholder);
+        let (next, mail, answer) = match plan {
+            Plan::Frictionless => {
+                let outcome = self
+                    .outcome(auth, verdict(TransStatus::Authenticated, None))
+                    .await?;
+                let next = DeviceNext::Conclude {
+                    state: State::Succeeded,
+                    outcome: outcome.clone(),
+                };
+                (next, None, DeviceAnswer::Frictionless(outcome))
+            }
+            Plan::Challenge(cardholder) => {
+                let to = Parties {
+                    auth: &assessed,
+                    merchant,
+                    cardholder,
+                };
+                let (issue, mail, view) = self.first_code(to)?;
+                (
+                    DeviceNext::Challenge(issue),
+                    Some(mail),
+                    DeviceAnswer::Challenge(view),
+                )
+            }
+            Plan::Reject { alert } => {
+                // One reason for every rejection, whatever the cause (see the module docs).
+                let rejected = verdict(TransStatus::Rejected, Some(Reason::NOT_PERMITTED));
+                let outcome = self.outcome(auth, rejected).await?;
+                let mail = alert.map(|cardholder| {
+                    let to = Parties {
+                        auth: &assessed,
+                        merchant,
+                        cardholder,
+                    };
+                    self.alert_mail(to, Alert::Rejected)
+                });
+                let next = DeviceNext::Conclude {
+                    state: State::Rejected,
+                    outcome: outcome.clone(),
+                };
+                (next, mail, DeviceAnswer::Rejected(outcome))
+            }
+        };
+        Ok(Step {
+            record,
+            next,
+            mail,
+            answer,
+            metric: plan.metric(),
+        })
+    }
+
+    /// The step of a sandbox authentication: its test card decides; no risk assessment,
+    /// history or device trust is involved, so a test run always answers alike.
+    async fn sandbox_step(
+        &self,
+        auth: &Authentication,
+        merchant: &Merchant,
+        card: SandboxCard,
+    ) -> Result<Step, FlowError> {
+        let record = DeviceStep {
+            risk_score: 0,
+            risk_reasons: vec![format!("sandbox_{}", card.as_str())],
+            device_id: None,
+            fingerprint: None,
+            ip: None,
+            browser: BrowserInfo::default(),
+        };
+        let (next, mail, answer) = match card.forced() {
+            None => {
+                let cardholder = crate::sandbox::cardholder();
+                let to = Parties {
+                    auth,
+                    merchant,
+                    cardholder: &cardholder,
+                };
+                let (issue, mail, view) = self.first_code(to)?;
+                (
+                    DeviceNext::Challenge(issue),
+                    Some(mail),
+                    DeviceAnswer::Challenge(view),
+                )
+            }
+            Some(forced) => {
+                let forced_verdict = Verdict {
+                    status: forced.status,
+                    method: card.method(),
+                    reason: forced.reason,
+                };
+                let outcome = self.outcome(auth, forced_verdict).await?;
+                let (answer, state) = sandbox_final(forced.status, outcome.clone());
+                (DeviceNext::Conclude { state, outcome }, None, answer)
+            }
+        };
+        Ok(Step {
+            record,
+            next,
+            mail,
+            answer,
+            metric: "sandbox",
+        })
+    }
+
+    /// The device a presented token proves for `auth`, and how like it the browser still is.
+    async fn device_match(
+        &self,
+        auth: &Authentication,
+        token: Option<&str>,
+        presented: &Fingerprint,
+    ) -> Result<(DeviceMatch, Option<String>), FlowError> {
+        let Some(token) = token else {
+            return Ok((DeviceMatch::NoToken, None));
+        };
+        if auth.cardholder_id.is_none() {
+            return Ok((DeviceMatch::NotTrusted, None));
+        }
+        let now = self.now();
+        let claims = match self.tokens().device_claims(token, &auth.merchant_id, now) {
+            Ok(claims) => claims,
+            Err(e) => {
+                tracing::info!(authentication = %auth.id, error = e.code(), "device token refused");
+                return Ok((DeviceMatch::NotTrusted, None));
+            }
+        };
+        let stored = self.store.device(&claims.did).await?;
+        let Some(device) = trusted(auth, &claims, stored, now) else {
+            tracing::info!(authentication = %auth.id, "device unknown, revoked or for another card");
+            return Ok((DeviceMatch::NotTrusted, None));
+        };
+        let known: Option<Fingerprint> = serde_json::from_str(&device.fingerprint).ok();
+        let similarity = known.map_or(0, |known| fingerprint::similarity(&known, presented));
+        Ok((DeviceMatch::Trusted { similarity }, Some(device.id)))
+    }
+}
+
+/// A device-step verdict: always frictionless, since no code was asked for.
+fn verdict(status: TransStatus, reason: Option<Reason>) -> Verdict {
+    Verdict {
+        status,
+        method: Method::Frictionless,
+        reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::create::tests::authentication;
+
+    #[test]
+    fn a_challenge_needs_a_cardholder_to_send_the_code_to() {
+        let cardholder = crate::sandbox::cardholder();
+        assert_eq!(
+            plan_device_step(Decision::Challenge, Some(&cardholder)),
+            Plan::Challenge(&cardholder)
+        );
+        assert_eq!(
+            plan_device_step(Decision::Challenge, None),
+            Plan::Reject { alert: None }
+        );
+    }
+
+    #[test]
+    fn a_rejection_alerts_an_enrolled_cardholder_only() {
+        let cardholder = crate::sandbox::cardholder();
+        assert_eq!(
+            plan_device_step(Decision::Reject, Some(&cardholder)),
+            Plan::Reject {
+                alert: Some(&cardholder)
+            }
+        );
+        assert_eq!(
+            plan_device_step(Decision::Reject, None),
+            Plan::Reject { alert: None }
+        );
+        assert_eq!(
+            plan_device_step(Decision::Frictionless, None),
+            Plan::Frictionless
+        );
+        assert_eq!(Plan::Reject { alert: None }.metric(), "rejected");
+    }
+
+    fn device(auth: &Authentication) -> Device {
+        Device {
+            id: "dv_1".into(),
+            cardholder_id: auth.cardholder_id.clone().unwrap_or_default(),
+            merchant_id: auth.merchant_id.clone(),
+            fingerprint: "{}".into(),
+            created_at: 0,
+            expires_at: auth.created_at + 100,
+            revoked_at: None,
+        }
+    }
+
+    fn claims(auth: &Authentication) -> DeviceClaims {
+        DeviceClaims {
+            iss: "https://v.example".into(),
+            aud: auth.merchant_id.clone(),
+            sub: auth.cardholder_id.clone().unwrap_or_default(),
+            did: "dv_1".into(),
+            iat: 0,
+            exp: u64::MAX,
+        }
+    }
+
+    #[test]
+    fn a_valid_token_is_worth_only_a_live_device_of_this_card_and_merchant() {
+        let auth = authentication();
+        let now = auth.created_at;
+        let (good, claims) = (device(&auth), claims(&auth));
+        assert!(trusted(&auth, &claims, Some(good.clone()), now).is_some());
+        assert!(trusted(&auth, &claims, None, now).is_none());
+        let cases = [
+            Device {
+                cardholder_id: "ch_other".into(),
+                ..good.clone()
+            },
+            Device {
+                merchant_id: "m_other".into(),
+                ..good.clone()
+            },
+            Device {
+                revoked_at: Some(now),
+                ..good.clone()
+            },
+            Device {
+                expires_at: now,
+                ..good.clone()
+            },
+        ];
+        for bad in cases {
+            assert!(
+                trusted(&auth, &claims, Some(bad.clone()), now).is_none(),
+                "{bad:?}"
+            );
+        }
+        let other_sub = DeviceClaims {
+            sub: "ch_other".into(),
+            ..claims
+        };
+        assert!(trusted(&auth, &other_sub, Some(good), now).is_none());
+    }
+
+    #[test]
+    fn a_sandbox_card_that_decides_at_once_ends_final() {
+        let outcome = |status| Outcome {
+            status,
+            eci: mamori_core::token::Eci::NotAuthenticated,
+            method: Method::Frictionless,
+            reason: None,
+            result_token: String::new(),
+        };
+        let cases = [
+            (TransStatus::Authenticated, State::Succeeded, true),
+            (TransStatus::Attempted, State::Succeeded, true),
+            (TransStatus::Rejected, State::Rejected, false),
+            (TransStatus::NotAuthenticated, State::Failed, false),
+            (TransStatus::Unavailable, State::Failed, false),
+        ];
+        for (status, state, frictionless) in cases {
+            let (answer, to) = sandbox_final(status, outcome(status));
+            assert_eq!(to, state, "{status:?}");
+            assert_eq!(
+                matches!(answer, DeviceAnswer::Frictionless(_)),
+                frictionless
+            );
+        }
+    }
+}

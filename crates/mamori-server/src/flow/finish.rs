@@ -1,0 +1,124 @@
+//! Ending an authentication without a code: the cardholder cancels, or its lifetime runs out.
+
+use mamori_core::token::{Method, Reason, TransStatus};
+
+use super::{Flow, FlowError};
+use crate::model::{Authentication, Outcome, State};
+use crate::tokens::Verdict;
+
+/// The verdict of an authentication that ends in `state` without a correct code, for `why`.
+fn ended_without_code(state: State, status: TransStatus, why: Reason) -> Verdict {
+    let method = match state {
+        State::Challenging => Method::Challenge,
+        _ => Method::Frictionless,
+    };
+    Verdict {
+        status,
+        method,
+        reason: Some(why),
+    }
+}
+
+/// Whether `auth` must be expired at `now`: unfinished, and its lifetime over.
+pub fn expiry_due(auth: &Authentication, now: i64) -> bool {
+    !auth.state.is_final() && now >= auth.expires_at
+}
+
+impl Flow<'_> {
+    /// The cardholder cancels: `N`, reason 01.
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::AuthenticationFinished`] when it is final already (or expired).
+    pub async fn cancel(&self, auth: Authentication) -> Result<Outcome, FlowError> {
+        let auth = self.live(auth).await?;
+        let verdict = ended_without_code(
+            auth.state,
+            TransStatus::NotAuthenticated,
+            Reason::CARD_AUTHENTICATION_FAILED,
+        );
+        let outcome = self
+            .end(&auth, State::Cancelled, verdict)
+            .await?
+            .ok_or(FlowError::AuthenticationFinished)?;
+        self.metrics.authentication("cancelled");
+        Ok(outcome)
+    }
+
+    /// Moves an unfinished authentication past its lifetime to `expired` (`U`, reason 14) and
+    /// answers the current row either way.
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::Internal`] on store or signing failures.
+    pub async fn expire_if_due(&self, auth: Authentication) -> Result<Authentication, FlowError> {
+        if !expiry_due(&auth, self.now()) {
+            return Ok(auth);
+        }
+        let verdict = ended_without_code(auth.state, TransStatus::Unavailable, Reason::TIMED_OUT);
+        if self.end(&auth, State::Expired, verdict).await?.is_some() {
+            self.metrics.authentication("expired");
+        }
+        // Whether this call or a concurrent one moved it, the row now holds the final state.
+        self.store
+            .authentication(&auth.id)
+            .await?
+            .ok_or(FlowError::NotFound)
+    }
+}
+
+impl Flow<'_> {
+    /// Moves `auth` from its current state to the final `to` with `verdict`'s signed result;
+    /// `None` when a concurrent request ended it first.
+    async fn end(
+        &self,
+        auth: &Authentication,
+        to: State,
+        verdict: Verdict,
+    ) -> Result<Option<Outcome>, FlowError> {
+        let outcome = self.outcome(auth, verdict).await?;
+        let moved = self
+            .store
+            .conclude(&auth.id, self.now(), auth.state, to, &outcome, None)
+            .await?;
+        Ok(moved.then_some(outcome))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::create::tests::authentication;
+
+    #[test]
+    fn only_an_unfinished_authentication_past_its_lifetime_expires() {
+        let mut auth = authentication();
+        assert!(!expiry_due(&auth, auth.expires_at - 1));
+        assert!(expiry_due(&auth, auth.expires_at));
+        auth.state = State::Challenging;
+        assert!(expiry_due(&auth, auth.expires_at + 1));
+        for done in [
+            State::Succeeded,
+            State::Failed,
+            State::Rejected,
+            State::Cancelled,
+        ] {
+            auth.state = done;
+            assert!(!expiry_due(&auth, auth.expires_at + 1), "{done:?}");
+        }
+    }
+
+    #[test]
+    fn the_method_says_whether_a_code_was_asked_for() {
+        let pending =
+            ended_without_code(State::Pending, TransStatus::Unavailable, Reason::TIMED_OUT);
+        assert_eq!(pending.method, Method::Frictionless);
+        let challenging = ended_without_code(
+            State::Challenging,
+            TransStatus::NotAuthenticated,
+            Reason::CARD_AUTHENTICATION_FAILED,
+        );
+        assert_eq!(challenging.method, Method::Challenge);
+        assert_eq!(challenging.reason, Some(Reason::CARD_AUTHENTICATION_FAILED));
+    }
+}

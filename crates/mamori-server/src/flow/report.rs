@@ -1,0 +1,77 @@
+//! "I did not make this purchase": the cardholder follows the signed link in a mail, sees the
+//! purchase, and confirms. Confirming records the report and revokes every trusted device of
+//! the card in one transaction; from then on every purchase on the card is challenged until
+//! the issuer resolves the report.
+
+use super::{Flow, FlowError};
+use crate::model::{Authentication, Cardholder, FraudReport, Merchant};
+use crate::secrets::random_id;
+
+/// The purchase a report link names, with its card and merchant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reportable {
+    /// The purchase.
+    pub auth: Authentication,
+    /// The card it was made with.
+    pub cardholder: Cardholder,
+    /// Where.
+    pub merchant: Merchant,
+    /// Whether it has been reported already.
+    pub reported: bool,
+}
+
+impl Flow<'_> {
+    /// The purchase the report link `token` names.
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::InvalidReportLink`] for a forged or expired link, or one naming a purchase
+    /// without an enrolled card.
+    pub async fn reportable(&self, token: &str) -> Result<Reportable, FlowError> {
+        let id = self
+            .tokens()
+            .report_authentication(token, self.now())
+            .ok_or(FlowError::InvalidReportLink)?;
+        let auth = self.store.authentication(&id).await?;
+        let auth = auth.ok_or(FlowError::InvalidReportLink)?;
+        let cardholder_id = auth.cardholder_id.as_deref();
+        let cardholder = match cardholder_id {
+            Some(id) => self.store.cardholder(id).await?,
+            None => None,
+        };
+        let merchant = self.store.merchant(&auth.merchant_id).await?;
+        let (Some(cardholder), Some(merchant)) = (cardholder, merchant) else {
+            return Err(FlowError::InvalidReportLink);
+        };
+        let reported = self.store.report_for(&auth.id).await?.is_some();
+        Ok(Reportable {
+            auth,
+            cardholder,
+            merchant,
+            reported,
+        })
+    }
+
+    /// Records the cardholder's report on the purchase `token` names; reporting twice changes
+    /// nothing.
+    ///
+    /// # Errors
+    ///
+    /// As [`Flow::reportable`].
+    pub async fn report(&self, token: &str) -> Result<Reportable, FlowError> {
+        let mut reportable = self.reportable(token).await?;
+        let report = FraudReport {
+            id: random_id("fr_")?,
+            cardholder_id: reportable.cardholder.id.clone(),
+            authentication_id: reportable.auth.id.clone(),
+            created_at: self.now(),
+            resolved_at: None,
+        };
+        if self.store.report_fraud(&report).await? {
+            tracing::warn!(report = %report.id, authentication = %report.authentication_id,
+                cardholder = %report.cardholder_id, "fraud reported; devices revoked");
+        }
+        reportable.reported = true;
+        Ok(reportable)
+    }
+}
