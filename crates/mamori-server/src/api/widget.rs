@@ -50,30 +50,14 @@ pub async fn gate(
         // request can come through and be refused with a readable `origin_not_allowed`.
         return Ok(preflight(origin));
     }
-    let secret = bearer(request.headers()).ok_or(ApiError::Unauthorized("no client secret"))?;
-    let presented = Sha256::digest(secret.as_bytes());
-    let auth = state.store.authentication(&id).await?;
-    // Compare against a dummy for an unknown id, so both failures take the same path.
-    let stored = auth
-        .as_ref()
-        .map_or(&[0u8; 32][..], |a| &a.client_secret_hash[..]);
-    let matches: bool = presented.as_slice().ct_eq(stored).into();
-    let auth = match (auth, matches) {
-        (Some(auth), true) => auth,
-        (None, _) => return Err(ApiError::Unauthorized("unknown authentication id")),
-        (Some(_), false) => return Err(ApiError::Unauthorized("wrong client secret")),
-    };
+    let auth = authorize(&state, &id, request.headers()).await?;
     let merchant = state
         .store
         .merchant(&auth.merchant_id)
         .await?
         .ok_or_else(|| ApiError::Internal(format!("merchant of {} missing", auth.id)))?;
-    let allowed = origin
-        .as_ref()
-        .and_then(|o| o.to_str().ok())
-        .is_some_and(|o| merchant.origins.iter().any(|m| m == o));
     let origin = match origin {
-        Some(origin) if allowed => origin,
+        Some(origin) if allowed(&merchant, &origin) => origin,
         other => {
             tracing::info!(authentication = %id, origin = ?other, "origin not allowed");
             return Err(ApiError::OriginNotAllowed(other));
@@ -87,6 +71,34 @@ pub async fn gate(
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     headers.insert(header::VARY, HeaderValue::from_static("Origin"));
     Ok(response)
+}
+
+/// The authentication `id` whose client secret is the bearer token.
+async fn authorize(
+    state: &AppState,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<Authentication, ApiError> {
+    let secret = bearer(headers).ok_or(ApiError::Unauthorized("no client secret"))?;
+    let presented = Sha256::digest(secret.as_bytes());
+    let auth = state.store.authentication(id).await?;
+    // Compare against a dummy for an unknown id, so both failures take the same path.
+    let stored = auth
+        .as_ref()
+        .map_or(&[0u8; 32][..], |a| &a.client_secret_hash[..]);
+    let matches: bool = presented.as_slice().ct_eq(stored).into();
+    match (auth, matches) {
+        (Some(auth), true) => Ok(auth),
+        (None, _) => Err(ApiError::Unauthorized("unknown authentication id")),
+        (Some(_), false) => Err(ApiError::Unauthorized("wrong client secret")),
+    }
+}
+
+/// Whether `origin` is one of the merchant's, exactly.
+fn allowed(merchant: &Merchant, origin: &HeaderValue) -> bool {
+    origin
+        .to_str()
+        .is_ok_and(|o| merchant.origins.iter().any(|m| m == o))
 }
 
 fn preflight(origin: Option<HeaderValue>) -> Response {

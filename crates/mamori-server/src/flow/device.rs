@@ -192,56 +192,12 @@ impl Flow<'_> {
         cardholder: Option<&Cardholder>,
         evidence: Evidence,
     ) -> Result<Step, FlowError> {
-        let token = evidence.device_token.as_deref().filter(|t| !t.is_empty());
-        let (device, device_id) = self
-            .device_match(auth, token, &evidence.fingerprint)
-            .await?;
-        let now = self.now();
-        let s = &self.config.security;
-        let history = self
-            .store
-            .history(&HistoryQuery {
-                authentication_id: &auth.id,
-                cardholder_id: auth.cardholder_id.as_deref(),
-                device_id: device_id.as_deref(),
-                ip: evidence.ip.as_deref(),
-                short_since: now - s.velocity_window,
-                long_since: now - s.failure_window,
-            })
-            .await?;
-        let purchase = Purchase {
-            amount: auth.amount,
-            preference: auth.challenge_preference,
-            card: cardholder.map(|c| CardFacts {
-                status: c.status,
-                frictionless_ceiling: c.frictionless_ceiling,
-            }),
-        };
-        let seen = risk::DeviceEvidence {
-            device,
-            language: evidence.browser.language.clone(),
-            timezone: evidence.browser.timezone.clone(),
-        };
-        let assessment = risk::assess(&purchase, &seen, &history, &self.config.risk);
-        tracing::info!(authentication = %auth.id, decision = ?assessment.decision,
-            score = assessment.score, reasons = ?assessment.reasons, "risk assessed");
-        let record = DeviceStep {
-            risk_score: assessment.score,
-            risk_reasons: assessment
-                .reasons
-                .iter()
-                .map(|r| r.as_str().to_owned())
-                .collect(),
-            device_id,
-            fingerprint: Some(evidence.fingerprint.to_json()),
-            ip: evidence.ip,
-            browser: evidence.browser,
-        };
+        let (decision, record) = self.assess(auth, cardholder, evidence).await?;
         let assessed = Authentication {
             browser: record.browser.clone(),
             ..auth.clone()
         };
-        let plan = plan_device_step(assessment.decision, cardholder);
+        let plan = plan_device_step(decision, cardholder);
         let (next, mail, answer) = match plan {
             Plan::Frictionless => {
                 let outcome = self
@@ -292,6 +248,62 @@ impl Flow<'_> {
             answer,
             metric: plan.metric(),
         })
+    }
+
+    /// Weighs the browser's evidence against the card's history: the decision, and what the
+    /// step records of it.
+    async fn assess(
+        &self,
+        auth: &Authentication,
+        cardholder: Option<&Cardholder>,
+        evidence: Evidence,
+    ) -> Result<(Decision, DeviceStep), FlowError> {
+        let token = evidence.device_token.as_deref().filter(|t| !t.is_empty());
+        let (device, device_id) = self
+            .device_match(auth, token, &evidence.fingerprint)
+            .await?;
+        let now = self.now();
+        let s = &self.config.security;
+        let history = self
+            .store
+            .history(&HistoryQuery {
+                authentication_id: &auth.id,
+                cardholder_id: auth.cardholder_id.as_deref(),
+                device_id: device_id.as_deref(),
+                ip: evidence.ip.as_deref(),
+                short_since: now - s.velocity_window,
+                long_since: now - s.failure_window,
+            })
+            .await?;
+        let purchase = Purchase {
+            amount: auth.amount,
+            preference: auth.challenge_preference,
+            card: cardholder.map(|c| CardFacts {
+                status: c.status,
+                frictionless_ceiling: c.frictionless_ceiling,
+            }),
+        };
+        let seen = risk::DeviceEvidence {
+            device,
+            language: evidence.browser.language.clone(),
+            timezone: evidence.browser.timezone.clone(),
+        };
+        let assessment = risk::assess(&purchase, &seen, &history, &self.config.risk);
+        tracing::info!(authentication = %auth.id, decision = ?assessment.decision,
+            score = assessment.score, reasons = ?assessment.reasons, "risk assessed");
+        let record = DeviceStep {
+            risk_score: assessment.score,
+            risk_reasons: assessment
+                .reasons
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect(),
+            device_id,
+            fingerprint: Some(evidence.fingerprint.to_json()),
+            ip: evidence.ip,
+            browser: evidence.browser,
+        };
+        Ok((assessment.decision, record))
     }
 
     /// The step of a sandbox authentication: its test card decides; no risk assessment,
