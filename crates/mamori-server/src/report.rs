@@ -109,7 +109,7 @@ fn purchase_table(r: &Reportable, locale: Locale) -> String {
     };
     let rows = [
         (shop, r.merchant.name.clone()),
-        (amount, format_amount(r.auth.amount, &r.auth.currency)),
+        (amount, format_amount(r.auth.amount, r.auth.currency)),
         (time, format_time(r.auth.created_at, locale)),
         (card, format!("•••• {}", r.cardholder.last4)),
     ];

@@ -76,6 +76,33 @@ pub enum RiskReason {
 }
 
 impl RiskReason {
+    /// Every reason, in declaration order.
+    pub const ALL: [Self; 18] = [
+        Self::CardNotEnrolled,
+        Self::CardBlocked,
+        Self::CardLockedOut,
+        Self::VelocityHardLimit,
+        Self::NoDeviceToken,
+        Self::DeviceNotTrusted,
+        Self::FingerprintChanged,
+        Self::ChallengeRequested,
+        Self::ChallengeMandated,
+        Self::AmountOverCeiling,
+        Self::OpenFraudReport,
+        Self::AmountUnusual,
+        Self::VelocityCard,
+        Self::VelocityDevice,
+        Self::VelocityIp,
+        Self::RecentFailedChallenge,
+        Self::LanguageChanged,
+        Self::TimezoneChanged,
+    ];
+
+    /// Reads [`RiskReason::as_str`] back.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+
     /// The stable snake_case name.
     pub fn as_str(self) -> &'static str {
         match self {

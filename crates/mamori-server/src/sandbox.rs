@@ -26,7 +26,7 @@ pub const CODE: &str = "123456";
 pub const EMAIL: &str = "cardholder@sandbox.invalid";
 
 /// A test card and the outcome it forces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SandboxCard {
     /// Frictionless `Y`.
     Frictionless,
@@ -80,6 +80,23 @@ impl SandboxCard {
             Self::Rejected => "rejected",
             Self::Attempted => "attempted",
         }
+    }
+
+    /// The decision reason a sandbox authentication records: `sandbox_<name>`.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Frictionless => "sandbox_frictionless",
+            Self::Challenge => "sandbox_challenge",
+            Self::NotAuthenticated => "sandbox_not_authenticated",
+            Self::Unavailable => "sandbox_unavailable",
+            Self::Rejected => "sandbox_rejected",
+            Self::Attempted => "sandbox_attempted",
+        }
+    }
+
+    /// Reads [`SandboxCard::reason`] back.
+    pub fn from_reason(reason: &str) -> Option<Self> {
+        Self::parse(reason.strip_prefix("sandbox_")?)
     }
 
     /// Reads a stored name.

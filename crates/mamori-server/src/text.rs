@@ -1,6 +1,6 @@
 //! Small text helpers for mail and pages: HTML escaping, amounts, times, masked addresses.
 
-use crate::model::Locale;
+use crate::model::{Amount, Currency, Locale};
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape_html(text: &str) -> String {
@@ -29,14 +29,11 @@ fn minor_digits(currency: &str) -> u32 {
 }
 
 /// Formats an amount in minor units: `¥12,800`, `$128.00`, `€9.99`, `12.50 CHF`.
-pub fn format_amount(amount: i64, currency: &str) -> String {
+pub fn format_amount(amount: Amount, currency: Currency) -> String {
+    let currency = currency.as_str();
     let digits = minor_digits(currency);
     let scale = 10_i64.pow(digits);
-    let (sign, amount) = if amount < 0 {
-        ("-", -amount)
-    } else {
-        ("", amount)
-    };
+    let amount = amount.get();
     let whole = amount / scale;
     let mut grouped = String::new();
     let text = whole.to_string();
@@ -53,11 +50,11 @@ pub fn format_amount(amount: i64, currency: &str) -> String {
         format!("{grouped}.{fraction:0width$}", width = digits as usize)
     };
     match currency {
-        "JPY" => format!("{sign}¥{number}"),
-        "USD" => format!("{sign}${number}"),
-        "EUR" => format!("{sign}€{number}"),
-        "GBP" => format!("{sign}£{number}"),
-        _ => format!("{sign}{number} {currency}"),
+        "JPY" => format!("¥{number}"),
+        "USD" => format!("${number}"),
+        "EUR" => format!("€{number}"),
+        "GBP" => format!("£{number}"),
+        _ => format!("{number} {currency}"),
     }
 }
 
@@ -117,14 +114,41 @@ mod tests {
 
     #[test]
     fn amounts_per_currency() {
-        assert_eq!(format_amount(12_800, "JPY"), "¥12,800");
-        assert_eq!(format_amount(1_234_567, "JPY"), "¥1,234,567");
-        assert_eq!(format_amount(12_800, "USD"), "$128.00");
-        assert_eq!(format_amount(999, "EUR"), "€9.99");
-        assert_eq!(format_amount(5, "GBP"), "£0.05");
-        assert_eq!(format_amount(1250, "CHF"), "12.50 CHF");
-        assert_eq!(format_amount(1234, "KWD"), "1.234 KWD");
-        assert_eq!(format_amount(100, "JPY"), "¥100");
+        assert_eq!(
+            format_amount(Amount::new(12_800).unwrap(), Currency::new("JPY").unwrap()),
+            "¥12,800"
+        );
+        assert_eq!(
+            format_amount(
+                Amount::new(1_234_567).unwrap(),
+                Currency::new("JPY").unwrap()
+            ),
+            "¥1,234,567"
+        );
+        assert_eq!(
+            format_amount(Amount::new(12_800).unwrap(), Currency::new("USD").unwrap()),
+            "$128.00"
+        );
+        assert_eq!(
+            format_amount(Amount::new(999).unwrap(), Currency::new("EUR").unwrap()),
+            "€9.99"
+        );
+        assert_eq!(
+            format_amount(Amount::new(5).unwrap(), Currency::new("GBP").unwrap()),
+            "£0.05"
+        );
+        assert_eq!(
+            format_amount(Amount::new(1250).unwrap(), Currency::new("CHF").unwrap()),
+            "12.50 CHF"
+        );
+        assert_eq!(
+            format_amount(Amount::new(1234).unwrap(), Currency::new("KWD").unwrap()),
+            "1.234 KWD"
+        );
+        assert_eq!(
+            format_amount(Amount::new(100).unwrap(), Currency::new("JPY").unwrap()),
+            "¥100"
+        );
     }
 
     #[test]

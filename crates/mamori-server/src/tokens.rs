@@ -5,8 +5,8 @@
 //! key and the device row and hands them in.
 
 use mamori_core::token::{
-    self, Currency, DeviceClaims, Eci, Method, Reason, ResultClaims, SigningKey, TokenError,
-    TransStatus, Transaction, Validation,
+    self, DeviceClaims, Eci, Method, Reason, ResultClaims, SigningKey, TokenError, TransStatus,
+    Transaction, Validation,
 };
 use subtle::ConstantTimeEq;
 
@@ -96,8 +96,6 @@ impl<'a> Tokens<'a> {
             .ok_or_else(|| IssueError::NoLiveKey(auth.merchant_id.clone()))?;
         let key = SigningKey::new(&key.kid, &key.secret)
             .map_err(|e| IssueError::Unusable(format!("merchant key {}: {e}", key.kid)))?;
-        let currency = Currency::new(&auth.currency)
-            .ok_or_else(|| IssueError::Unusable(format!("stored currency {:?}", auth.currency)))?;
         let iat = epoch(now);
         let eci = eci_for(verdict.status);
         let claims = ResultClaims {
@@ -108,9 +106,9 @@ impl<'a> Tokens<'a> {
             exp: iat + epoch(self.config.security.result_token_lifetime),
             jti: random_id("rt_").map_err(IssueError::Random)?,
             txn: Transaction {
-                reference: auth.order_ref.clone(),
-                amount: u64::try_from(auth.amount).unwrap_or(0),
-                currency,
+                reference: auth.order_ref.as_str().to_owned(),
+                amount: auth.amount.unsigned(),
+                currency: auth.currency,
             },
             status: verdict.status,
             eci,

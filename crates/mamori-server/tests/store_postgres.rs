@@ -15,9 +15,10 @@ use std::sync::Arc;
 
 use mamori_core::token::{Eci, Method, Reason, TransStatus};
 use mamori_server::model::{
-    Authentication, BrowserInfo, CardStatus, Cardholder, ChallengePreference, Locale, Merchant,
-    MerchantKey, NewMail, Outcome, State,
+    Amount, Authentication, BrowserInfo, CardStatus, Cardholder, ChallengePreference, Currency,
+    Locale, Merchant, MerchantKey, NewMail, OrderRef, Outcome, State,
 };
+use mamori_server::risk::RiskReason;
 use mamori_server::store::{
     self, Acceptance, CodeIssue, DeviceNext, DeviceStep, Limits, PostgresStore, Store, WrongCode,
     conformance,
@@ -105,9 +106,9 @@ async fn challenging(store: &dyn Store) -> String {
             id: id.clone(),
             merchant_id: "m_multi".into(),
             cardholder_id: Some("ch_multi".into()),
-            amount: 12_800,
-            currency: "JPY".into(),
-            order_ref: "order-1".into(),
+            amount: Amount::new(12_800).unwrap(),
+            currency: Currency::new("JPY").unwrap(),
+            order_ref: OrderRef::parse("order-1".into()).unwrap(),
             challenge_preference: ChallengePreference::NoPreference,
             client_secret_hash: vec![2; 32],
             state: State::Pending,
@@ -131,7 +132,7 @@ async fn challenging(store: &dyn Store) -> String {
         .unwrap();
     let step = DeviceStep {
         risk_score: 40,
-        risk_reasons: vec!["no_device_token".into()],
+        risk_reasons: vec![RiskReason::NoDeviceToken.into()],
         device_id: None,
         fingerprint: None,
         ip: Some("192.0.2.1".into()),

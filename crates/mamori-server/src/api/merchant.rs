@@ -5,7 +5,7 @@ use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use mamori_core::token::{Currency, SECRET_KEY_PREFIX, encode_secret_key};
+use mamori_core::token::{SECRET_KEY_PREFIX, encode_secret_key};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
@@ -14,11 +14,8 @@ use super::extract::{JsonBody, bearer};
 use crate::card::{CardNumber, is_reference};
 use crate::error::ApiError;
 use crate::flow::create::{CardInput, Created, NewPurchase};
-use crate::model::{ChallengePreference, MerchantKey};
+use crate::model::{Amount, ChallengePreference, Currency, MerchantKey, OrderRef};
 use crate::state::AppState;
-
-/// The largest amount accepted, in minor units: far above any card purchase, far below `i64`.
-const MAX_AMOUNT: u64 = 1_000_000_000_000;
 
 /// The longest `Idempotency-Key` accepted (Stripe's limit).
 const MAX_IDEMPOTENCY_KEY: usize = 255;
@@ -89,24 +86,15 @@ impl CreateRequest {
                 ));
             }
         };
-        let amount = i64::try_from(self.amount)
-            .ok()
-            .filter(|_| (1..=MAX_AMOUNT).contains(&self.amount))
-            .ok_or(ApiError::InvalidRequest(
-                "amount must be a positive integer in minor units.",
-            ))?;
-        if Currency::new(&self.currency).is_none() {
-            return Err(ApiError::InvalidRequest(
-                "currency must be an ISO 4217 code such as JPY.",
-            ));
-        }
-        let order_ok = (1..=128).contains(&self.order_ref.chars().count())
-            && !self.order_ref.chars().any(char::is_control);
-        if !order_ok {
-            return Err(ApiError::InvalidRequest(
-                "order_ref must be 1 to 128 characters without control characters.",
-            ));
-        }
+        let amount = Amount::from_unsigned(self.amount).ok_or(ApiError::InvalidRequest(
+            "amount must be a positive integer in minor units.",
+        ))?;
+        let currency = Currency::new(&self.currency).ok_or(ApiError::InvalidRequest(
+            "currency must be an ISO 4217 code such as JPY.",
+        ))?;
+        let order_ref = OrderRef::parse(self.order_ref).ok_or(ApiError::InvalidRequest(
+            "order_ref must be 1 to 128 characters without control characters.",
+        ))?;
         let preference = match self.challenge_preference.as_deref() {
             None => ChallengePreference::NoPreference,
             Some(code) => ChallengePreference::parse(code).ok_or(ApiError::InvalidRequest(
@@ -116,8 +104,8 @@ impl CreateRequest {
         Ok(NewPurchase {
             card,
             amount,
-            currency: self.currency,
-            order_ref: self.order_ref,
+            currency,
+            order_ref,
             preference,
         })
     }

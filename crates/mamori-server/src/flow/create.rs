@@ -13,8 +13,8 @@ use sha2::{Digest, Sha256};
 use super::{Flow, FlowError};
 use crate::card::CardNumber;
 use crate::model::{
-    Authentication, BrowserInfo, ChallengePreference, IdempotencyKey, MailboxMessage, MerchantKey,
-    State,
+    Amount, Authentication, BrowserInfo, ChallengePreference, Currency, IdempotencyKey,
+    MailboxMessage, MerchantKey, OrderRef, State,
 };
 use crate::sandbox::SandboxCard;
 use crate::secrets::{hex, hmac_sha256, random_id};
@@ -37,12 +37,12 @@ pub enum CardInput {
 pub struct NewPurchase {
     /// The card.
     pub card: CardInput,
-    /// Minor units, 1 to the largest accepted amount.
-    pub amount: i64,
-    /// ISO 4217 alphabetic code.
-    pub currency: String,
-    /// The merchant's order reference: 1 to 128 characters, no control characters.
-    pub order_ref: String,
+    /// The amount.
+    pub amount: Amount,
+    /// Its currency.
+    pub currency: Currency,
+    /// The merchant's order reference.
+    pub order_ref: OrderRef,
     /// The merchant's challenge preference.
     pub preference: ChallengePreference,
 }
@@ -252,9 +252,9 @@ fn request_hash(card_ref: &str, purchase: &NewPurchase) -> Vec<u8> {
     let mut hash = Sha256::new();
     for field in [
         card_ref,
-        &purchase.amount.to_string(),
-        &purchase.currency,
-        &purchase.order_ref,
+        &purchase.amount.get().to_string(),
+        purchase.currency.as_str(),
+        purchase.order_ref.as_str(),
         purchase.preference.as_str(),
     ] {
         hash.update((field.len() as u64).to_be_bytes());
@@ -273,9 +273,9 @@ pub(crate) mod tests {
             id: "au_test".into(),
             merchant_id: "m_test".into(),
             cardholder_id: Some("ch_test".into()),
-            amount: 1_000,
-            currency: "JPY".into(),
-            order_ref: "order-1".into(),
+            amount: Amount::new(1_000).unwrap(),
+            currency: Currency::new("JPY").unwrap(),
+            order_ref: OrderRef::parse("order-1".into()).unwrap(),
             challenge_preference: ChallengePreference::NoPreference,
             client_secret_hash: vec![0; 32],
             state: State::Pending,
@@ -300,9 +300,9 @@ pub(crate) mod tests {
     fn purchase(order_ref: &str, amount: i64) -> NewPurchase {
         NewPurchase {
             card: CardInput::Reference("0".repeat(64)),
-            amount,
-            currency: "JPY".into(),
-            order_ref: order_ref.into(),
+            amount: Amount::new(amount).unwrap(),
+            currency: Currency::new("JPY").unwrap(),
+            order_ref: OrderRef::parse(order_ref.into()).unwrap(),
             preference: ChallengePreference::NoPreference,
         }
     }

@@ -13,7 +13,9 @@ use super::notice::Parties;
 use super::{Flow, FlowError};
 use crate::mail::templates::Alert;
 use crate::model::State;
-use crate::model::{Authentication, BrowserInfo, Cardholder, Device, Merchant, NewMail, Outcome};
+use crate::model::{
+    Authentication, BrowserInfo, Cardholder, DecisionReason, Device, Merchant, NewMail, Outcome,
+};
 use crate::risk::{self, CardFacts, Decision, DeviceMatch, Purchase};
 use crate::sandbox::SandboxCard;
 use crate::store::{DeviceNext, DeviceStep, HistoryQuery};
@@ -276,7 +278,7 @@ impl Flow<'_> {
             })
             .await?;
         let purchase = Purchase {
-            amount: auth.amount,
+            amount: auth.amount.get(),
             preference: auth.challenge_preference,
             card: cardholder.map(|c| CardFacts {
                 status: c.status,
@@ -293,11 +295,7 @@ impl Flow<'_> {
             score = assessment.score, reasons = ?assessment.reasons, "risk assessed");
         let record = DeviceStep {
             risk_score: assessment.score,
-            risk_reasons: assessment
-                .reasons
-                .iter()
-                .map(|r| r.as_str().to_owned())
-                .collect(),
+            risk_reasons: assessment.reasons.iter().map(|&r| r.into()).collect(),
             device_id,
             fingerprint: Some(evidence.fingerprint.to_json()),
             ip: evidence.ip,
@@ -316,7 +314,7 @@ impl Flow<'_> {
     ) -> Result<Step, FlowError> {
         let record = DeviceStep {
             risk_score: 0,
-            risk_reasons: vec![format!("sandbox_{}", card.as_str())],
+            risk_reasons: vec![DecisionReason::Sandbox(card)],
             device_id: None,
             fingerprint: None,
             ip: None,

@@ -47,7 +47,7 @@ fn facts<'a>(to: Parties<'a>, browser: &'a str, report_url: &'a str) -> Purchase
             authentication_id: to.auth.id.clone(),
         }),
         amount: to.auth.amount,
-        currency: &to.auth.currency,
+        currency: to.auth.currency,
         time: to.auth.created_at,
         browser,
         report_url,

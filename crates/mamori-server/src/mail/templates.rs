@@ -3,7 +3,7 @@
 //! Every value that comes from a merchant or a browser (merchant name, order details, user
 //! agent) is escaped before it enters the HTML part.
 
-use crate::model::{Locale, NewMail, SandboxMailbox};
+use crate::model::{Amount, Currency, Locale, NewMail, SandboxMailbox};
 use crate::text::{escape_html, format_amount, format_time};
 
 /// The purchase a mail is about.
@@ -18,10 +18,10 @@ pub struct PurchaseFacts<'a> {
     /// A sandbox merchant's mail says so in the subject, and is kept in this mailbox instead of
     /// being sent.
     pub sandbox: Option<SandboxMailbox>,
-    /// Amount in minor units.
-    pub amount: i64,
-    /// ISO 4217 code.
-    pub currency: &'a str,
+    /// The amount.
+    pub amount: Amount,
+    /// Its currency.
+    pub currency: Currency,
     /// When the purchase was attempted.
     pub time: i64,
     /// The browser, as reported by the widget, for alerts.
@@ -208,8 +208,8 @@ mod tests {
             locale,
             merchant: "Shop <script>",
             sandbox: None,
-            amount: 12_800,
-            currency: "JPY",
+            amount: Amount::new(12_800).unwrap(),
+            currency: Currency::new("JPY").unwrap(),
             time: 1_800_000_000,
             browser: "Chromium, ja-JP, Asia/Tokyo",
             report_url: "https://v.example/report/abc?x=1&y=2",

@@ -4,6 +4,10 @@
 //! check and the broken expectation. The checks use their own ids, so they can share one
 //! database, and they drive the conditional updates concurrently where a race is the point.
 
+// The fixtures below are built from constants; a value they refuse is a bug in the suite, which
+// panics like a test would.
+#![allow(clippy::expect_used)]
+
 use std::sync::Arc;
 
 use mamori_core::token::{Eci, Method, Reason, TransStatus};
@@ -14,9 +18,11 @@ use super::{
     WrongCode,
 };
 use crate::model::{
-    Authentication, BrowserInfo, CardStatus, Cardholder, ChallengePreference, Device, FraudReport,
-    IdempotencyKey, Locale, Merchant, MerchantKey, NewMail, Outcome, SandboxMailbox, State,
+    Amount, Authentication, BrowserInfo, CardStatus, Cardholder, ChallengePreference, Currency,
+    Device, FraudReport, IdempotencyKey, Locale, Merchant, MerchantKey, NewMail, OrderRef, Outcome,
+    SandboxMailbox, State,
 };
+use crate::risk::RiskReason;
 
 /// A broken expectation: which check, and what went wrong.
 #[derive(Debug)]
@@ -111,9 +117,9 @@ fn authentication(id: &str, merchant: &str, card: Option<&str>) -> Authenticatio
         id: id.into(),
         merchant_id: merchant.into(),
         cardholder_id: card.map(Into::into),
-        amount: 12_800,
-        currency: "JPY".into(),
-        order_ref: format!("order-{id}"),
+        amount: Amount::new(12_800).expect("an amount"),
+        currency: Currency::new("JPY").expect("a currency"),
+        order_ref: OrderRef::parse(format!("order-{id}")).expect("an order reference"),
         challenge_preference: ChallengePreference::NoPreference,
         client_secret_hash: vec![1; 32],
         state: State::Pending,
@@ -163,7 +169,7 @@ fn mail(kind: &str) -> NewMail {
 fn step(ip: &str) -> DeviceStep {
     DeviceStep {
         risk_score: 40,
-        risk_reasons: vec!["no_device_token".into()],
+        risk_reasons: vec![RiskReason::NoDeviceToken.into()],
         device_id: None,
         fingerprint: Some("{}".into()),
         ip: Some(ip.into()),
@@ -372,7 +378,8 @@ async fn device_step_happens_once(store: &dyn Store) -> Result<(), Failure> {
         "outcome stored"
     );
     ensure!(
-        stored.as_ref().map(|a| a.risk_reasons.clone()) == Some(vec!["no_device_token".into()]),
+        stored.as_ref().map(|a| a.risk_reasons.clone())
+            == Some(vec![RiskReason::NoDeviceToken.into()]),
         "reasons stored"
     );
     // An expired authentication takes no device step.
@@ -677,7 +684,7 @@ async fn history_counts(store: &dyn Store) -> Result<(), Failure> {
         let id = format!("au_hist_{n}");
         let mut a = authentication(&id, "m_hist", Some("ch_hist"));
         a.created_at = NOW + n;
-        a.amount = 1000 * (n + 1);
+        a.amount = Amount::new(1000 * (n + 1)).expect("an amount");
         store.insert_authentication(&a).await?;
         let next = DeviceNext::Conclude {
             state: State::Succeeded,

@@ -72,8 +72,8 @@ impl std::error::Error for StoreError {}
 pub struct DeviceStep {
     /// 0–100.
     pub risk_score: i64,
-    /// Reason names, stored so `GET` can say why.
-    pub risk_reasons: Vec<String>,
+    /// Why, stored so `GET` can say.
+    pub risk_reasons: Vec<crate::model::DecisionReason>,
     /// The trusted device whose token was valid, if any.
     pub device_id: Option<String>,
     /// Canonical JSON of the presented fingerprint.

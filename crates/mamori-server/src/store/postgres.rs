@@ -26,8 +26,9 @@ use super::{
     WrongCode,
 };
 use crate::model::{
-    Authentication, BrowserInfo, CardStatus, Cardholder, ChallengePreference, Device, FraudReport,
-    IdempotencyKey, Locale, Mail, MailboxMessage, Merchant, MerchantKey, NewMail, Outcome, State,
+    Amount, Authentication, BrowserInfo, CardStatus, Cardholder, ChallengePreference, Currency,
+    Device, FraudReport, IdempotencyKey, Locale, Mail, MailboxMessage, Merchant, MerchantKey,
+    NewMail, OrderRef, Outcome, State,
 };
 use crate::risk::History;
 
@@ -221,9 +222,9 @@ async fn insert_auth(
     .bind(&a.id)
     .bind(&a.merchant_id)
     .bind(&a.cardholder_id)
-    .bind(a.amount)
-    .bind(&a.currency)
-    .bind(&a.order_ref)
+    .bind(a.amount.get())
+    .bind(a.currency.as_str())
+    .bind(a.order_ref.as_str())
     .bind(a.challenge_preference.as_str())
     .bind(&a.client_secret_hash)
     .bind(a.state.as_str())

@@ -70,9 +70,12 @@ macro_rules! row_decoders {
                 id: row.try_get("id").map_err(db)?,
                 merchant_id: row.try_get("merchant_id").map_err(db)?,
                 cardholder_id: row.try_get("cardholder_id").map_err(db)?,
-                amount: row.try_get("amount").map_err(db)?,
-                currency: row.try_get("currency").map_err(db)?,
-                order_ref: row.try_get("order_ref").map_err(db)?,
+                amount: Amount::new(row.try_get("amount").map_err(db)?)
+                    .ok_or(StoreError::Corrupt("amount"))?,
+                currency: Currency::new(&row.try_get::<String, _>("currency").map_err(db)?)
+                    .ok_or(StoreError::Corrupt("currency"))?,
+                order_ref: OrderRef::parse(row.try_get("order_ref").map_err(db)?)
+                    .ok_or(StoreError::Corrupt("order_ref"))?,
                 challenge_preference: ChallengePreference::parse(&preference)
                     .ok_or(StoreError::Corrupt("challenge_preference"))?,
                 client_secret_hash: row.try_get("client_secret_hash").map_err(db)?,

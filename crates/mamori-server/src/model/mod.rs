@@ -4,7 +4,13 @@
 //! spelling on the wire and in the database (`as_str`/`parse`), so a row read back is exactly
 //! the value written.
 
+mod money;
+mod reason;
+
+pub use mamori_core::token::Currency;
 use mamori_core::token::{Eci, Method, Reason, TransStatus};
+pub use money::{Amount, OrderRef};
+pub use reason::DecisionReason;
 
 /// Where an authentication is in its life. Only `Pending` and `Challenging` can change; the
 /// rest are final.
@@ -265,11 +271,11 @@ pub struct Authentication {
     /// The enrolled card, or `None` for a card the issuer does not know.
     pub cardholder_id: Option<String>,
     /// Amount in the currency's minor unit.
-    pub amount: i64,
+    pub amount: Amount,
     /// ISO 4217 alphabetic code.
-    pub currency: String,
+    pub currency: Currency,
     /// The merchant's order reference.
-    pub order_ref: String,
+    pub order_ref: OrderRef,
     /// What the merchant asked for.
     pub challenge_preference: ChallengePreference,
     /// SHA-256 of the client secret: the secret itself is never stored.
@@ -282,8 +288,8 @@ pub struct Authentication {
     pub expires_at: i64,
     /// The risk score, once assessed.
     pub risk_score: Option<i64>,
-    /// Why the risk engine decided as it did.
-    pub risk_reasons: Vec<String>,
+    /// Why it was decided as it was.
+    pub risk_reasons: Vec<DecisionReason>,
     /// The trusted device the widget presented, if its token was valid.
     pub device_id: Option<String>,
     /// Canonical JSON of the fingerprint the widget presented.
