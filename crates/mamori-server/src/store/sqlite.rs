@@ -31,6 +31,7 @@ use crate::risk::History;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_initial.sql"),
     include_str!("../../migrations/sqlite/0002_sandbox_idempotency.sql"),
+    include_str!("../../migrations/sqlite/0003_one_shape.sql"),
 ];
 
 /// A store in one SQLite database file.
