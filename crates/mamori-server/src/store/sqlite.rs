@@ -80,3 +80,62 @@ impl BeginWrite for SqlitePool {
         self.begin_with("BEGIN IMMEDIATE").await.map_err(db)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::MerchantKey;
+    use crate::store::{Store, StoreError};
+
+    fn key(kid: &str) -> MerchantKey {
+        MerchantKey {
+            kid: kid.into(),
+            merchant_id: "m_old".into(),
+            secret: vec![3; 32],
+            created_at: 100,
+            retire_at: None,
+        }
+    }
+
+    async fn kids(store: &SqlStore) -> Vec<String> {
+        let keys = store.merchant_keys("m_old").await.unwrap();
+        keys.into_iter().map(|k| k.kid).collect()
+    }
+
+    /// A file of the release before migration 3, whose key order came from the rowid, keeps
+    /// its keys and their order through the table's rebuild, and its `kid`s stay unique.
+    #[tokio::test]
+    async fn an_older_database_keeps_its_keys_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("old.db").display());
+        let options = SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true)
+            .foreign_keys(true);
+        let pool = SqlitePool::connect_with(options).await.unwrap();
+        let mut tx = pool.begin_write().await.unwrap();
+        tx.apply_migrations(&MIGRATIONS[..2]).await.unwrap();
+        // Two keys of the same second, the newer one first in `kid` order.
+        sqlx::raw_sql(
+            "INSERT INTO merchants (id, name, sandbox, created_at) VALUES ('m_old', 'Old', 0, 1);
+             INSERT INTO merchant_keys (kid, merchant_id, secret, created_at)
+                 VALUES ('k_b', 'm_old', x'03', 100);
+             INSERT INTO merchant_keys (kid, merchant_id, secret, created_at)
+                 VALUES ('k_a', 'm_old', x'03', 100);",
+        )
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        pool.close().await;
+
+        let store = SqliteStore::open(&url).await.unwrap();
+        assert_eq!(kids(&store).await, ["k_a", "k_b"]);
+        store.rotate_key(&key("k_0"), 200).await.unwrap();
+        assert_eq!(kids(&store).await, ["k_0", "k_a", "k_b"]);
+        assert!(matches!(
+            store.rotate_key(&key("k_a"), 300).await,
+            Err(StoreError::Conflict)
+        ));
+    }
+}
