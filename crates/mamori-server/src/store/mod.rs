@@ -6,12 +6,40 @@
 //! requests can never both make it: the database decides, and the loser sees `false`. Mail that
 //! belongs to a state change is inserted into the outbox in the same transaction.
 //!
-//! [`conformance`] holds the suite every backend must pass.
+//! # Layout
+//!
+//! One SQL source serves both databases, which share one schema shape (the same tables,
+//! columns, names and constraints; only the DDL types differ between `migrations/sqlite` and
+//! `migrations/postgres`):
+//!
+//! - `sql.rs`: the statements both dialects run, as named constants with `$N` placeholders.
+//! - `sql_store.rs`: [`SqlStore`], the one `impl` [`Store`], over an enum of the two pools;
+//!   each method's body is written once and compiled once per pool type, so every statement
+//!   has one set of binds.
+//! - `writes.rs`: the inserts several methods make inside their transaction, and migrating.
+//! - `rows.rs`: reading the model types from either database's rows.
+//! - `sqlite.rs`, `postgres.rs`: what only that dialect does (below), and its `open`.
+//! - [`conformance`]: the suite every backend must pass.
+//!
+//! # Where the dialects differ
+//!
+//! - **Connecting**: SQLite opens one file in WAL mode; PostgreSQL a pool sized for several
+//!   instances, with TLS from the URL.
+//! - **Starting a write transaction**: SQLite's `BEGIN IMMEDIATE` takes the write lock up front;
+//!   PostgreSQL's plain `BEGIN` (READ COMMITTED) re-checks a locked row's `WHERE` instead.
+//! - **Migrating**: each dialect has its own migration files (their DDL types differ), and
+//!   PostgreSQL takes an advisory lock so instances starting together migrate once (SQLite's
+//!   write lock does that already).
+//! - **Claiming mail**: PostgreSQL skips rows another worker has locked (`FOR UPDATE SKIP
+//!   LOCKED`), which SQLite, with one writer at a time, neither has nor needs.
 
 pub mod conformance;
 mod postgres;
 mod rows;
+mod sql;
+mod sql_store;
 mod sqlite;
+mod writes;
 
 use std::sync::Arc;
 
@@ -24,6 +52,7 @@ use crate::model::{
 use crate::risk::History;
 
 pub use postgres::PostgresStore;
+pub use sql_store::SqlStore;
 pub use sqlite::SqliteStore;
 
 /// Opens the store a database URL names: `sqlite://path` (created if missing), or

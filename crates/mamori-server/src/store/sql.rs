@@ -1,0 +1,254 @@
+//! The statements both dialects run, as named constants with `$N` placeholders (sqlx's SQLite
+//! driver reads `$N` as PostgreSQL does, and a number used twice is one parameter).
+//!
+//! Each constant's doc lists its parameters in bind order; [`super::sql_store`] binds them in
+//! that order, once for both databases. The statements only one dialect runs live in
+//! [`super::sqlite`] and [`super::postgres`].
+
+/// A trivial query, to see that the database answers.
+pub(super) const PING: &str = "SELECT 1";
+
+// Migrations (the files themselves are per dialect: their DDL types differ).
+
+/// The table where a database remembers how many migrations it applied.
+pub(super) const CREATE_SCHEMA_VERSION: &str =
+    "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)";
+/// How many migrations were applied (`NULL` when none).
+pub(super) const SCHEMA_VERSION: &str = "SELECT MAX(version) FROM schema_version";
+/// `$1` the migration's number, from 1.
+pub(super) const RECORD_MIGRATION: &str = "INSERT INTO schema_version (version) VALUES ($1)";
+
+// Merchants and their keys.
+
+/// `$1` id, `$2` name, `$3` sandbox, `$4` created_at.
+pub(super) const INSERT_MERCHANT: &str =
+    "INSERT INTO merchants (id, name, sandbox, created_at) VALUES ($1, $2, $3, $4)";
+/// `$1` merchant_id, `$2` origin.
+pub(super) const INSERT_MERCHANT_ORIGIN: &str =
+    "INSERT INTO merchant_origins (merchant_id, origin) VALUES ($1, $2)";
+
+/// Merchants joined with their origins, one row per origin (one row with a `NULL` origin for a
+/// merchant without any), ordered so that a merchant's rows are adjacent and its origins
+/// sorted; `$tail` filters and orders.
+macro_rules! merchant_rows {
+    ($tail:literal) => {
+        concat!(
+            "SELECT m.id, m.name, m.sandbox, m.created_at, o.origin ",
+            "FROM merchants m LEFT JOIN merchant_origins o ON o.merchant_id = m.id ",
+            $tail
+        )
+    };
+}
+/// `$1` id.
+pub(super) const MERCHANT: &str = merchant_rows!("WHERE m.id = $1 ORDER BY o.origin");
+/// No parameters; oldest first.
+pub(super) const MERCHANTS: &str = merchant_rows!("ORDER BY m.created_at, m.id, o.origin");
+
+/// `$1` kid, `$2` merchant_id, `$3` secret, `$4` created_at, `$5` retire_at.
+pub(super) const INSERT_MERCHANT_KEY: &str = "INSERT INTO merchant_keys (kid, merchant_id, secret, created_at, retire_at) \
+     VALUES ($1, $2, $3, $4, $5)";
+/// `$1` merchant_id; newest first, `seq` ordering two keys of the same second.
+pub(super) const MERCHANT_KEYS: &str = "SELECT kid, merchant_id, secret, created_at, retire_at FROM merchant_keys \
+     WHERE merchant_id = $1 ORDER BY created_at DESC, seq DESC";
+/// `$1` kid.
+pub(super) const KEY_BY_KID: &str =
+    "SELECT kid, merchant_id, secret, created_at, retire_at FROM merchant_keys WHERE kid = $1";
+/// `$1` retire_at, `$2` merchant_id: keeps an earlier retirement already scheduled.
+pub(super) const RETIRE_KEYS: &str = "UPDATE merchant_keys SET retire_at = $1 \
+     WHERE merchant_id = $2 AND (retire_at IS NULL OR retire_at > $1)";
+
+// Cardholders and devices.
+
+/// `$1` id, `$2` card_ref, `$3` last4, `$4` email, `$5` locale, `$6` status,
+/// `$7` frictionless_ceiling, `$8` created_at.
+pub(super) const INSERT_CARDHOLDER: &str = "INSERT INTO cardholders (id, card_ref, last4, email, locale, status, \
+     frictionless_ceiling, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+/// `$1` id.
+pub(super) const CARDHOLDER: &str = "SELECT * FROM cardholders WHERE id = $1";
+/// `$1` card_ref.
+pub(super) const CARDHOLDER_BY_REF: &str = "SELECT * FROM cardholders WHERE card_ref = $1";
+/// No parameters; oldest first.
+pub(super) const CARDHOLDERS: &str = "SELECT * FROM cardholders ORDER BY created_at, id";
+/// `$1` status, `$2` id.
+pub(super) const SET_CARD_STATUS: &str = "UPDATE cardholders SET status = $1 WHERE id = $2";
+
+/// `$1` id, `$2` cardholder_id, `$3` merchant_id, `$4` fingerprint, `$5` created_at,
+/// `$6` expires_at, `$7` revoked_at.
+pub(super) const INSERT_DEVICE: &str = "INSERT INTO devices (id, cardholder_id, merchant_id, fingerprint, created_at, \
+     expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+/// `$1` id.
+pub(super) const DEVICE: &str = "SELECT * FROM devices WHERE id = $1";
+/// `$1` now, `$2` cardholder_id: the card's devices not revoked yet.
+pub(super) const REVOKE_DEVICES: &str =
+    "UPDATE devices SET revoked_at = $1 WHERE cardholder_id = $2 AND revoked_at IS NULL";
+
+// Authentications.
+
+/// `$1` id, `$2` merchant_id, `$3` cardholder_id, `$4` amount, `$5` currency, `$6` order_ref,
+/// `$7` challenge_preference, `$8` client_secret_hash, `$9` state, `$10` created_at,
+/// `$11` expires_at, `$12` risk_reasons, `$13` attempts, `$14` resends, `$15` sandbox_card.
+pub(super) const INSERT_AUTHENTICATION: &str = "INSERT INTO authentications (id, merchant_id, cardholder_id, amount, currency, \
+     order_ref, challenge_preference, client_secret_hash, state, created_at, expires_at, \
+     risk_reasons, attempts, resends, sandbox_card) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+/// `$1` id.
+pub(super) const AUTHENTICATION: &str = "SELECT * FROM authentications WHERE id = $1";
+
+/// `$1` merchant_id, `$2` key, `$3` request_hash, `$4` authentication_id, `$5` created_at.
+pub(super) const INSERT_IDEMPOTENCY_KEY: &str = "INSERT INTO idempotency_keys (merchant_id, key, request_hash, authentication_id, \
+     created_at) VALUES ($1, $2, $3, $4, $5)";
+/// `$1` merchant_id, `$2` key.
+pub(super) const IDEMPOTENCY_KEY: &str =
+    "SELECT * FROM idempotency_keys WHERE merchant_id = $1 AND key = $2";
+
+/// `$1` cardholder_id, `$2` device_id, `$3` ip, `$4` short_since, `$5` long_since,
+/// `$6` the authentication left out of every count.
+///
+/// One round trip: every count is a scalar subquery, and the last success is joined from a
+/// one-row subquery. A `NULL` key (no card, no device, no address) matches no row, so its
+/// counts are zero and its lookups empty. `NULLS LAST` because PostgreSQL sorts `NULL` first
+/// in a descending order where SQLite sorts it last; `SUM` is cast as PostgreSQL sums `BIGINT`
+/// into `NUMERIC`.
+pub(super) const HISTORY: &str = "SELECT \
+     (SELECT COUNT(*) FROM authentications \
+         WHERE cardholder_id = $1 AND created_at >= $4 AND id <> $6) AS card_recent, \
+     (SELECT COUNT(*) FROM authentications \
+         WHERE device_id = $2 AND created_at >= $4 AND id <> $6) AS device_recent, \
+     (SELECT COUNT(*) FROM authentications \
+         WHERE ip = $3 AND created_at >= $4 AND id <> $6) AS ip_recent, \
+     (SELECT COUNT(*) FROM authentications \
+         WHERE cardholder_id = $1 AND created_at >= $5 AND id <> $6 \
+         AND state = 'failed') AS failed_challenges, \
+     (SELECT CAST(COALESCE(SUM(attempts), 0) AS BIGINT) FROM authentications \
+         WHERE cardholder_id = $1 AND created_at >= $5 AND id <> $6) AS wrong_codes, \
+     (SELECT COUNT(*) FROM fraud_reports \
+         WHERE cardholder_id = $1 AND resolved_at IS NULL) AS open_reports, \
+     (SELECT MAX(amount) FROM authentications \
+         WHERE cardholder_id = $1 AND state = 'succeeded' AND id <> $6) AS usual_max_amount, \
+     last.language AS last_language, last.timezone AS last_timezone \
+     FROM (SELECT 1) AS one LEFT JOIN ( \
+         SELECT language, timezone FROM authentications \
+         WHERE cardholder_id = $1 AND state = 'succeeded' AND id <> $6 \
+         ORDER BY finished_at DESC NULLS LAST LIMIT 1) AS last ON TRUE";
+
+// The conditional updates: each `WHERE` is the guard that decides a race.
+
+/// The device step's assessment and browser context, then `$tail`: `$1` id, `$2` now,
+/// `$3` risk_score, `$4` risk_reasons, `$5` device_id, `$6` fingerprint, `$7` ip,
+/// `$8` language, `$9` timezone, `$10` user_agent; only from `pending`, before expiry.
+macro_rules! device_step {
+    ($set:literal) => {
+        concat!(
+            "UPDATE authentications SET risk_score = $3, risk_reasons = $4, device_id = $5, ",
+            "fingerprint = $6, ip = $7, language = $8, timezone = $9, user_agent = $10, ",
+            $set,
+            " WHERE id = $1 AND state = 'pending' AND expires_at > $2"
+        )
+    };
+}
+/// The device step concluding at once: `$1`–`$10` as `device_step!`, `$11` state,
+/// `$12` status, `$13` eci, `$14` method, `$15` reason, `$16` result_token.
+pub(super) const DEVICE_STEP_CONCLUDE: &str = device_step!(
+    "state = $11, status = $12, eci = $13, method = $14, reason = $15, result_token = $16, \
+     finished_at = $2"
+);
+/// The device step sending a code: `$1`–`$10` as `device_step!`, `$11` code_digest,
+/// `$12` code_expires_at.
+pub(super) const DEVICE_STEP_CHALLENGE: &str = device_step!(
+    "state = 'challenging', code_digest = $11, code_expires_at = $12, last_sent_at = $2"
+);
+
+/// `$1` status, `$2` eci, `$3` method, `$4` reason, `$5` result_token, `$6` now,
+/// `$7` the new device's id (or `NULL`), `$8` id, `$9` the entered code's digest,
+/// `$10` max_attempts.
+///
+/// Clearing `code_digest` in the same statement is what makes the code single-use: a
+/// concurrent acceptance waits for this row's write lock, and then no longer matches.
+pub(super) const ACCEPT_CODE: &str = "UPDATE authentications SET state = 'succeeded', code_digest = NULL, status = $1, \
+     eci = $2, method = $3, reason = $4, result_token = $5, finished_at = $6, \
+     device_id = COALESCE($7, device_id) \
+     WHERE id = $8 AND state = 'challenging' AND code_digest = $9 \
+     AND code_expires_at > $6 AND attempts < $10 AND expires_at > $6";
+
+/// `$1` max_attempts, `$2` status, `$3` eci, `$4` method, `$5` reason, `$6` result_token,
+/// `$7` now, `$8` id; returns the new `attempts` and `state`.
+///
+/// One statement counts the entry and, when it was the last one allowed, fails the
+/// authentication: no window in which a fifth wrong code is counted but not acted on.
+/// Concurrent entries queue on the row's write lock and each re-checks `attempts < $1`.
+pub(super) const REJECT_CODE: &str = "UPDATE authentications SET attempts = attempts + 1, \
+     state = CASE WHEN attempts + 1 >= $1 THEN 'failed' ELSE state END, \
+     code_digest = CASE WHEN attempts + 1 >= $1 THEN NULL ELSE code_digest END, \
+     status = CASE WHEN attempts + 1 >= $1 THEN $2 ELSE status END, \
+     eci = CASE WHEN attempts + 1 >= $1 THEN $3 ELSE eci END, \
+     method = CASE WHEN attempts + 1 >= $1 THEN $4 ELSE method END, \
+     reason = CASE WHEN attempts + 1 >= $1 THEN $5 ELSE reason END, \
+     result_token = CASE WHEN attempts + 1 >= $1 THEN $6 ELSE result_token END, \
+     finished_at = CASE WHEN attempts + 1 >= $1 THEN $7 ELSE finished_at END \
+     WHERE id = $8 AND state = 'challenging' AND attempts < $1 AND expires_at > $7 \
+     RETURNING attempts, state";
+
+/// `$1` code_digest, `$2` code_expires_at, `$3` now, `$4` id, `$5` max_resends,
+/// `$6` the latest send the cooldown allows (now − cooldown).
+pub(super) const RESEND_CODE: &str = "UPDATE authentications SET code_digest = $1, code_expires_at = $2, \
+     resends = resends + 1, last_sent_at = $3 \
+     WHERE id = $4 AND state = 'challenging' AND expires_at > $3 AND resends < $5 \
+     AND last_sent_at <= $6";
+
+/// Ends an authentication, then `$expiry` says on which side of `expires_at` it must be:
+/// `$1` to, `$2` status, `$3` eci, `$4` method, `$5` reason, `$6` result_token, `$7` now,
+/// `$8` id, `$9` from.
+macro_rules! conclude {
+    ($expiry:literal) => {
+        concat!(
+            "UPDATE authentications SET state = $1, code_digest = NULL, status = $2, eci = $3, ",
+            "method = $4, reason = $5, result_token = $6, finished_at = $7 ",
+            "WHERE id = $8 AND state = $9 AND ",
+            $expiry
+        )
+    };
+}
+/// Concludes as `Expired`, only once `expires_at` has passed; parameters as `conclude!`.
+pub(super) const CONCLUDE_EXPIRED: &str = conclude!("expires_at <= $7");
+/// Concludes as anything else, only before `expires_at`; parameters as `conclude!`.
+pub(super) const CONCLUDE_LIVE: &str = conclude!("expires_at > $7");
+
+// Fraud reports.
+
+/// `$1` id, `$2` cardholder_id, `$3` authentication_id, `$4` created_at; inserts nothing when
+/// the authentication was reported already.
+pub(super) const INSERT_REPORT: &str = "INSERT INTO fraud_reports (id, cardholder_id, authentication_id, created_at, \
+     resolved_at) VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (authentication_id) DO NOTHING";
+/// `$1` open_only; oldest first.
+pub(super) const REPORTS: &str = "SELECT * FROM fraud_reports \
+     WHERE NOT $1 OR resolved_at IS NULL ORDER BY created_at, id";
+/// `$1` authentication_id.
+pub(super) const REPORT_FOR: &str = "SELECT * FROM fraud_reports WHERE authentication_id = $1";
+/// `$1` now, `$2` id; only an open report.
+pub(super) const RESOLVE_REPORT: &str =
+    "UPDATE fraud_reports SET resolved_at = $1 WHERE id = $2 AND resolved_at IS NULL";
+
+// Mail. The claim differs per dialect (see the module docs of `store`).
+
+/// `$1` kind, `$2` recipient, `$3` subject, `$4` text_body, `$5` html_body, `$6` now (created
+/// and first due).
+pub(super) const INSERT_OUTBOX: &str = "INSERT INTO outbox (kind, recipient, subject, text_body, html_body, created_at, \
+     attempts, next_attempt_at, failed) VALUES ($1, $2, $3, $4, $5, $6, 0, $6, FALSE)";
+/// `$1` now, `$2` id, `$3` attempts: only the claim that is still current, whose bodies are
+/// then erased.
+pub(super) const MAIL_SENT: &str = "UPDATE outbox SET sent_at = $1, claimed_until = NULL, text_body = '', html_body = '', \
+     last_error = NULL WHERE id = $2 AND attempts = $3 AND sent_at IS NULL";
+/// `$1` error, `$2` retry_at (`NULL`: keep), `$3` failed for good, `$4` id, `$5` attempts.
+pub(super) const MAIL_FAILED: &str = "UPDATE outbox SET claimed_until = NULL, last_error = $1, \
+     next_attempt_at = COALESCE($2, next_attempt_at), failed = $3 \
+     WHERE id = $4 AND attempts = $5 AND sent_at IS NULL";
+
+/// `$1` kind, `$2` recipient, `$3` subject, `$4` text_body, `$5` html_body, `$6` delivered_at,
+/// `$7` the sandbox merchant, `$8` its authentication (both `NULL` for the demo mailbox).
+pub(super) const INSERT_MAILBOX: &str = "INSERT INTO mailbox (kind, recipient, subject, text_body, html_body, delivered_at, \
+     merchant_id, authentication_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+/// `$1` limit; newest first.
+pub(super) const MAILBOX: &str = "SELECT * FROM mailbox ORDER BY id DESC LIMIT $1";
+/// `$1` merchant_id, `$2` limit; newest first.
+pub(super) const SANDBOX_MAIL: &str =
+    "SELECT * FROM mailbox WHERE merchant_id = $1 ORDER BY id DESC LIMIT $2";

@@ -1,0 +1,721 @@
+//! [`SqlStore`], the one implementation of [`Store`] for both databases.
+//!
+//! Each method is written once inside `db_run!`, which compiles its body once per pool type:
+//! a statement (a constant of [`super::sql`]) has one set of binds, and sqlx checks them
+//! against both databases' types. Where the dialects really differ the method matches on
+//! [`Pool`] itself, or calls what [`super::sqlite`] and [`super::postgres`] define for it; the
+//! list is in the module docs of [`super`].
+
+use async_trait::async_trait;
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::SqlitePool;
+use sqlx::{Row, Transaction};
+
+use super::rows::{ModelRow, code_of, db, merchants, to_json};
+use super::writes::Writes;
+use super::{
+    Acceptance, CodeIssue, DeviceNext, DeviceStep, HistoryQuery, Limits, Resend, Store, StoreError,
+    WrongCode, postgres, sql, sqlite,
+};
+use crate::model::{
+    Authentication, CardStatus, Cardholder, Device, FraudReport, IdempotencyKey, Mail,
+    MailboxMessage, Merchant, MerchantKey, NewMail, Outcome, State,
+};
+use crate::risk::History;
+
+/// A store in a SQLite file or a PostgreSQL database; opened by
+/// [`SqliteStore::open`](super::SqliteStore::open),
+/// [`PostgresStore::open`](super::PostgresStore::open) or [`super::open`].
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pool: Pool,
+}
+
+/// The connection pool of the database a store uses.
+#[derive(Debug, Clone)]
+pub(super) enum Pool {
+    /// One SQLite file.
+    Sqlite(SqlitePool),
+    /// A PostgreSQL database, possibly shared by several instances.
+    Postgres(PgPool),
+}
+
+/// How each dialect starts a write transaction (see [`super::sqlite`] for why SQLite's is
+/// different).
+pub(super) trait BeginWrite {
+    /// The database the pool connects to.
+    type Database: sqlx::Database;
+    /// Starts a transaction that will write.
+    async fn begin_write(&self) -> Result<Transaction<'static, Self::Database>, StoreError>;
+}
+
+/// Runs `$body` with `$pool` bound to the store's pool, whichever dialect it is: the body is
+/// written once and compiled once per pool type.
+macro_rules! db_run {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.pool {
+            Pool::Sqlite($pool) => $body,
+            Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+impl SqlStore {
+    /// A store over an opened and migrated `pool`.
+    pub(super) fn new(pool: Pool) -> Self {
+        Self { pool }
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        db_run!(self, |pool| {
+            sqlx::query(sql::PING).fetch_one(pool).await.map_err(db)?;
+            Ok(())
+        })
+    }
+
+    async fn insert_merchant(
+        &self,
+        merchant: &Merchant,
+        key: &MerchantKey,
+    ) -> Result<(), StoreError> {
+        db_run!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(sql::INSERT_MERCHANT)
+                .bind(&merchant.id)
+                .bind(&merchant.name)
+                .bind(merchant.sandbox)
+                .bind(merchant.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            for origin in &merchant.origins {
+                sqlx::query(sql::INSERT_MERCHANT_ORIGIN)
+                    .bind(&merchant.id)
+                    .bind(origin)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+            }
+            sqlx::query(sql::INSERT_MERCHANT_KEY)
+                .bind(&key.kid)
+                .bind(&merchant.id)
+                .bind(&key.secret)
+                .bind(key.created_at)
+                .bind(key.retire_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            tx.commit().await.map_err(db)
+        })
+    }
+
+    async fn merchant(&self, id: &str) -> Result<Option<Merchant>, StoreError> {
+        db_run!(self, |pool| {
+            let rows = sqlx::query(sql::MERCHANT)
+                .bind(id)
+                .fetch_all(pool)
+                .await
+                .map_err(db)?;
+            Ok(merchants(&rows)?.into_iter().next())
+        })
+    }
+
+    async fn merchants(&self) -> Result<Vec<Merchant>, StoreError> {
+        db_run!(self, |pool| {
+            let rows = sqlx::query(sql::MERCHANTS)
+                .fetch_all(pool)
+                .await
+                .map_err(db)?;
+            merchants(&rows)
+        })
+    }
+
+    async fn merchant_keys(&self, merchant_id: &str) -> Result<Vec<MerchantKey>, StoreError> {
+        db_run!(self, |pool| {
+            sqlx::query(sql::MERCHANT_KEYS)
+                .bind(merchant_id)
+                .fetch_all(pool)
+                .await
+                .map_err(db)?
+                .iter()
+                .map(ModelRow::merchant_key)
+                .collect()
+        })
+    }
+
+    async fn key_by_kid(&self, kid: &str) -> Result<Option<MerchantKey>, StoreError> {
+        db_run!(self, |pool| {
+            sqlx::query(sql::KEY_BY_KID)
+                .bind(kid)
+                .fetch_optional(pool)
+                .await
+                .map_err(db)?
+                .as_ref()
+                .map(ModelRow::merchant_key)
+                .transpose()
+        })
+    }
+
+    async fn rotate_key(&self, key: &MerchantKey, retire_at: i64) -> Result<(), StoreError> {
+        db_run!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(sql::RETIRE_KEYS)
+                .bind(retire_at)
+                .bind(&key.merchant_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            sqlx::query(sql::INSERT_MERCHANT_KEY)
+                .bind(&key.kid)
+                .bind(&key.merchant_id)
+                .bind(&key.secret)
+                .bind(key.created_at)
+                .bind(key.retire_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            tx.commit().await.map_err(db)
+        })
+    }
+
+    async fn insert_cardholder(&self, c: &Cardholder) -> Result<(), StoreError> {
+        db_run!(self, |pool| {
+            sqlx::query(sql::INSERT_CARDHOLDER)
+                .bind(&c.id)
+                .bind(&c.card_ref)
+                .bind(&c.last4)
+                .bind(&c.email)
+                .bind(c.locale.as_str())
+                .bind(c.status.as_str())
+                .bind(c.frictionless_ceiling)
+                .bind(c.created_at)
+                .execute(pool)
+                .await
+                .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    async fn cardholder(&self, id: &str) -> Result<Option<Cardholder>, StoreError> {
+        db_run!(self, |pool| {
+            sqlx::query(sql::CARDHOLDER)
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(db)?
+                .as_ref()
+                .map(ModelRow::cardholder)
+                .transpose()
+        })
+    }
+
+    async fn cardholder_by_ref(&self, card_ref: &str) -> Result<Option<Cardholder>, StoreError> {
+        db_run!(self, |pool| {
+            sqlx::query(sql::CARDHOLDER_BY_REF)
+                .bind(card_ref)
+                .fetch_optional(pool)
+                .await
+                .map_err(db)?
+                .as_ref()
+                .map(ModelRow::cardholder)
+                .transpose()
+        })
+    }
+
+    async fn cardholders(&self) -> Result<Vec<Cardholder>, StoreError> {
+        db_run!(self, |pool| {
+            sqlx::query(sql::CARDHOLDERS)
+                .fetch_all(pool)
+                .await
+                .map_err(db)?
+                .iter()
+                .map(ModelRow::cardholder)
+                .collect()
+        })
+    }
+
+    async fn set_card_status(&self, id: &str, status: CardStatus) -> Result<bool, StoreError> {
+        db_run!(self, |pool| {
+            let done = sqlx::query(sql::SET_CARD_STATUS)
+                .bind(status.as_str())
+                .bind(id)
+                .execute(pool)
+                .await
+                .map_err(db)?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    async fn device(&self, id: &str) -> Result<Option<Device>, StoreError> {
+        db_run!(self, |pool| {
+            sqlx::query(sql::DEVICE)
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(db)?
+                .as_ref()
+                .map(ModelRow::device)
+                .transpose()
+        })
+    }
+
+    async fn revoke_devices(&self, cardholder_id: &str, now: i64) -> Result<u64, StoreError> {
+        db_run!(self, |pool| {
+            let done = sqlx::query(sql::REVOKE_DEVICES)
+                .bind(now)
+                .bind(cardholder_id)
+                .execute(pool)
+                .await
+                .map_err(db)?;
+            Ok(done.rows_affected())
+        })
+    }
+
+    async fn insert_authentication(&self, a: &Authentication) -> Result<(), StoreError> {
+        db_run!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            tx.insert_authentication(a).await?;
+            tx.commit().await.map_err(db)
+        })
+    }
+
+    async fn insert_authentication_with_key(
+        &self,
+        a: &Authentication,
+        key: &IdempotencyKey,
+    ) -> Result<(), StoreError> {
+        db_run!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            tx.insert_authentication(a).await?;
+            // A key taken meanwhile is a unique violation: `Conflict`, and the transaction
+            // (with the authentication) is rolled back as it drops.
+            tx.insert_idempotency_key(key).await?;
+            tx.commit().await.map_err(db)
+        })
+    }
+
+    async fn idempotency_key(
+        &self,
+        merchant_id: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyKey>, StoreError> {
+        db_run!(self, |pool| {
+            sqlx::query(sql::IDEMPOTENCY_KEY)
+                .bind(merchant_id)
+                .bind(key)
+                .fetch_optional(pool)
+                .await
+                .map_err(db)?
+                .as_ref()
+                .map(ModelRow::idempotency_key)
+                .transpose()
+        })
+    }
+
+    async fn authentication(&self, id: &str) -> Result<Option<Authentication>, StoreError> {
+        db_run!(self, |pool| {
+            sqlx::query(sql::AUTHENTICATION)
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(db)?
+                .as_ref()
+                .map(ModelRow::authentication)
+                .transpose()
+        })
+    }
+
+    async fn history(&self, q: &HistoryQuery<'_>) -> Result<History, StoreError> {
+        db_run!(self, |pool| {
+            sqlx::query(sql::HISTORY)
+                .bind(q.cardholder_id)
+                .bind(q.device_id)
+                .bind(q.ip)
+                .bind(q.short_since)
+                .bind(q.long_since)
+                .bind(q.authentication_id)
+                .fetch_one(pool)
+                .await
+                .map_err(db)?
+                .history()
+        })
+    }
+
+    async fn record_device_step(
+        &self,
+        id: &str,
+        now: i64,
+        step: &DeviceStep,
+        next: &DeviceNext,
+        mail: Option<&NewMail>,
+    ) -> Result<bool, StoreError> {
+        let reasons = to_json(&step.risk_reasons)?;
+        let statement = match next {
+            DeviceNext::Conclude { .. } => sql::DEVICE_STEP_CONCLUDE,
+            DeviceNext::Challenge(_) => sql::DEVICE_STEP_CHALLENGE,
+        };
+        db_run!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let query = sqlx::query(statement)
+                .bind(id)
+                .bind(now)
+                .bind(step.risk_score)
+                .bind(&reasons)
+                .bind(&step.device_id)
+                .bind(&step.fingerprint)
+                .bind(&step.ip)
+                .bind(&step.browser.language)
+                .bind(&step.browser.timezone)
+                .bind(&step.browser.user_agent);
+            let query = match next {
+                DeviceNext::Conclude { state, outcome } => query
+                    .bind(state.as_str())
+                    .bind(code_of(&outcome.status))
+                    .bind(code_of(&outcome.eci))
+                    .bind(code_of(&outcome.method))
+                    .bind(outcome.reason.as_ref().map(code_of))
+                    .bind(&outcome.result_token),
+                DeviceNext::Challenge(code) => query.bind(&code.digest).bind(code.expires_at),
+            };
+            let done = query.execute(&mut *tx).await.map_err(db)?;
+            if done.rows_affected() != 1 {
+                return Ok(false);
+            }
+            if let Some(mail) = mail {
+                tx.insert_mail(mail, now).await?;
+            }
+            tx.commit().await.map_err(db)?;
+            Ok(true)
+        })
+    }
+
+    async fn accept_code(
+        &self,
+        id: &str,
+        now: i64,
+        limits: &Limits,
+        accept: &Acceptance<'_>,
+    ) -> Result<bool, StoreError> {
+        let Acceptance {
+            digest,
+            outcome,
+            device,
+            mail,
+        } = *accept;
+        db_run!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let done = sqlx::query(sql::ACCEPT_CODE)
+                .bind(code_of(&outcome.status))
+                .bind(code_of(&outcome.eci))
+                .bind(code_of(&outcome.method))
+                .bind(outcome.reason.as_ref().map(code_of))
+                .bind(&outcome.result_token)
+                .bind(now)
+                .bind(device.map(|d| d.id.as_str()))
+                .bind(id)
+                .bind(digest)
+                .bind(limits.max_attempts)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            if done.rows_affected() != 1 {
+                return Ok(false);
+            }
+            if let Some(device) = device {
+                tx.insert_device(device).await?;
+            }
+            if let Some(mail) = mail {
+                tx.insert_mail(mail, now).await?;
+            }
+            tx.commit().await.map_err(db)?;
+            Ok(true)
+        })
+    }
+
+    async fn reject_code(
+        &self,
+        id: &str,
+        now: i64,
+        limits: &Limits,
+        failure: &Outcome,
+        alert: &NewMail,
+    ) -> Result<WrongCode, StoreError> {
+        db_run!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let row = sqlx::query(sql::REJECT_CODE)
+                .bind(limits.max_attempts)
+                .bind(code_of(&failure.status))
+                .bind(code_of(&failure.eci))
+                .bind(code_of(&failure.method))
+                .bind(failure.reason.as_ref().map(code_of))
+                .bind(&failure.result_token)
+                .bind(now)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
+            let Some(row) = row else {
+                return Ok(WrongCode::NotChallenging);
+            };
+            let attempts: i64 = row.try_get("attempts").map_err(db)?;
+            let state: String = row.try_get("state").map_err(db)?;
+            let answer = if state == State::Failed.as_str() {
+                tx.insert_mail(alert, now).await?;
+                WrongCode::Failed
+            } else {
+                WrongCode::Counted {
+                    attempts_left: limits.max_attempts - attempts,
+                }
+            };
+            tx.commit().await.map_err(db)?;
+            Ok(answer)
+        })
+    }
+
+    async fn resend_code(
+        &self,
+        id: &str,
+        now: i64,
+        code: &CodeIssue,
+        limits: &Limits,
+        mail: &NewMail,
+    ) -> Result<Resend, StoreError> {
+        db_run!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let done = sqlx::query(sql::RESEND_CODE)
+                .bind(&code.digest)
+                .bind(code.expires_at)
+                .bind(now)
+                .bind(id)
+                .bind(limits.max_resends)
+                .bind(now - limits.resend_cooldown)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            if done.rows_affected() != 1 {
+                return Ok(Resend::Refused);
+            }
+            tx.insert_mail(mail, now).await?;
+            tx.commit().await.map_err(db)?;
+            Ok(Resend::Sent)
+        })
+    }
+
+    async fn conclude(
+        &self,
+        id: &str,
+        now: i64,
+        from: State,
+        to: State,
+        outcome: &Outcome,
+        mail: Option<&NewMail>,
+    ) -> Result<bool, StoreError> {
+        let statement = if to == State::Expired {
+            sql::CONCLUDE_EXPIRED
+        } else {
+            sql::CONCLUDE_LIVE
+        };
+        db_run!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let done = sqlx::query(statement)
+                .bind(to.as_str())
+                .bind(code_of(&outcome.status))
+                .bind(code_of(&outcome.eci))
+                .bind(code_of(&outcome.method))
+                .bind(outcome.reason.as_ref().map(code_of))
+                .bind(&outcome.result_token)
+                .bind(now)
+                .bind(id)
+                .bind(from.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            if done.rows_affected() != 1 {
+                return Ok(false);
+            }
+            if let Some(mail) = mail {
+                tx.insert_mail(mail, now).await?;
+            }
+            tx.commit().await.map_err(db)?;
+            Ok(true)
+        })
+    }
+
+    async fn report_fraud(&self, report: &FraudReport) -> Result<bool, StoreError> {
+        db_run!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let done = sqlx::query(sql::INSERT_REPORT)
+                .bind(&report.id)
+                .bind(&report.cardholder_id)
+                .bind(&report.authentication_id)
+                .bind(report.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            if done.rows_affected() != 1 {
+                return Ok(false);
+            }
+            sqlx::query(sql::REVOKE_DEVICES)
+                .bind(report.created_at)
+                .bind(&report.cardholder_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            tx.commit().await.map_err(db)?;
+            Ok(true)
+        })
+    }
+
+    async fn reports(&self, open_only: bool) -> Result<Vec<FraudReport>, StoreError> {
+        db_run!(self, |pool| {
+            sqlx::query(sql::REPORTS)
+                .bind(open_only)
+                .fetch_all(pool)
+                .await
+                .map_err(db)?
+                .iter()
+                .map(ModelRow::report)
+                .collect()
+        })
+    }
+
+    async fn report_for(&self, authentication_id: &str) -> Result<Option<FraudReport>, StoreError> {
+        db_run!(self, |pool| {
+            sqlx::query(sql::REPORT_FOR)
+                .bind(authentication_id)
+                .fetch_optional(pool)
+                .await
+                .map_err(db)?
+                .as_ref()
+                .map(ModelRow::report)
+                .transpose()
+        })
+    }
+
+    async fn resolve_report(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        db_run!(self, |pool| {
+            let done = sqlx::query(sql::RESOLVE_REPORT)
+                .bind(now)
+                .bind(id)
+                .execute(pool)
+                .await
+                .map_err(db)?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    async fn enqueue_mail(&self, mail: &NewMail, now: i64) -> Result<(), StoreError> {
+        db_run!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            tx.insert_mail(mail, now).await?;
+            tx.commit().await.map_err(db)
+        })
+    }
+
+    async fn claim_mail(&self, now: i64, lease: i64, limit: i64) -> Result<Vec<Mail>, StoreError> {
+        // The one statement each dialect writes its own way; parameters and result are the same.
+        let statement = match self.pool {
+            Pool::Sqlite(_) => sqlite::CLAIM_MAIL,
+            Pool::Postgres(_) => postgres::CLAIM_MAIL,
+        };
+        let mut mails = db_run!(self, |pool| {
+            sqlx::query(statement)
+                .bind(now + lease)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+                .map_err(db)?
+                .iter()
+                .map(ModelRow::mail)
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        // `RETURNING` promises no order.
+        mails.sort_by_key(|m| m.id);
+        Ok(mails)
+    }
+
+    async fn mail_sent(&self, id: i64, attempts: i64, now: i64) -> Result<bool, StoreError> {
+        db_run!(self, |pool| {
+            let done = sqlx::query(sql::MAIL_SENT)
+                .bind(now)
+                .bind(id)
+                .bind(attempts)
+                .execute(pool)
+                .await
+                .map_err(db)?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    async fn mail_failed(
+        &self,
+        id: i64,
+        attempts: i64,
+        retry_at: Option<i64>,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        db_run!(self, |pool| {
+            let done = sqlx::query(sql::MAIL_FAILED)
+                .bind(error)
+                .bind(retry_at)
+                .bind(retry_at.is_none())
+                .bind(id)
+                .bind(attempts)
+                .execute(pool)
+                .await
+                .map_err(db)?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    async fn deliver_to_mailbox(&self, mail: &Mail, now: i64) -> Result<(), StoreError> {
+        let delivered = NewMail {
+            kind: mail.kind.clone(),
+            recipient: mail.recipient.clone(),
+            subject: mail.subject.clone(),
+            text: mail.text.clone(),
+            html: mail.html.clone(),
+            sandbox: None,
+        };
+        db_run!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            tx.insert_mailbox(&delivered, now).await?;
+            tx.commit().await.map_err(db)
+        })
+    }
+
+    async fn mailbox(&self, limit: i64) -> Result<Vec<MailboxMessage>, StoreError> {
+        db_run!(self, |pool| {
+            sqlx::query(sql::MAILBOX)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+                .map_err(db)?
+                .iter()
+                .map(ModelRow::mailbox_message)
+                .collect()
+        })
+    }
+
+    async fn sandbox_mail(
+        &self,
+        merchant_id: &str,
+        limit: i64,
+    ) -> Result<Vec<MailboxMessage>, StoreError> {
+        db_run!(self, |pool| {
+            sqlx::query(sql::SANDBOX_MAIL)
+                .bind(merchant_id)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+                .map_err(db)?
+                .iter()
+                .map(ModelRow::mailbox_message)
+                .collect()
+        })
+    }
+}

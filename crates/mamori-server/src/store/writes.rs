@@ -1,0 +1,160 @@
+//! The writes several store methods make inside their transaction — queuing mail, inserting an
+//! authentication, an idempotency key or a device — and applying migrations, written once and
+//! implemented for both dialects' transactions by one macro.
+
+use sqlx::{Postgres, Row, Sqlite, Transaction};
+
+use super::StoreError;
+use super::rows::{db, to_json};
+use super::sql;
+use crate::model::{Authentication, Device, IdempotencyKey, NewMail};
+
+/// A write transaction of either database. The methods change nothing visible until the
+/// caller commits.
+pub(super) trait Writes {
+    /// Applies the `migrations` (in order, from the first) this database has not recorded yet.
+    /// A database remembers how many it applied in `schema_version`; a file is never edited
+    /// once released, only followed by a new one.
+    async fn apply_migrations(&mut self, migrations: &[&'static str]) -> Result<(), StoreError>;
+    /// Queues `mail` in the outbox, or keeps a sandbox merchant's mail in its mailbox unsent.
+    async fn insert_mail(&mut self, mail: &NewMail, now: i64) -> Result<(), StoreError>;
+    /// Puts `mail` in the mailbox table: the demo's delivered mail, or a sandbox merchant's kept
+    /// mail when `mail.sandbox` says whose.
+    async fn insert_mailbox(&mut self, mail: &NewMail, now: i64) -> Result<(), StoreError>;
+    /// Stores a new authentication.
+    async fn insert_authentication(&mut self, a: &Authentication) -> Result<(), StoreError>;
+    /// Records an idempotency key; [`StoreError::Conflict`] when the merchant used it already.
+    async fn insert_idempotency_key(&mut self, key: &IdempotencyKey) -> Result<(), StoreError>;
+    /// Stores a newly trusted device.
+    async fn insert_device(&mut self, device: &Device) -> Result<(), StoreError>;
+}
+
+/// Implements [`Writes`] for `Transaction<'static, $db>`.
+macro_rules! writes {
+    ($db:ty) => {
+        impl Writes for Transaction<'static, $db> {
+            async fn apply_migrations(
+                &mut self,
+                migrations: &[&'static str],
+            ) -> Result<(), StoreError> {
+                sqlx::query(sql::CREATE_SCHEMA_VERSION)
+                    .execute(&mut **self)
+                    .await
+                    .map_err(db)?;
+                let applied: Option<i64> = sqlx::query(sql::SCHEMA_VERSION)
+                    .fetch_one(&mut **self)
+                    .await
+                    .and_then(|row| row.try_get(0))
+                    .map_err(db)?;
+                let applied = usize::try_from(applied.unwrap_or(0)).unwrap_or(0);
+                for (index, migration) in migrations.iter().enumerate().skip(applied) {
+                    sqlx::raw_sql(*migration)
+                        .execute(&mut **self)
+                        .await
+                        .map_err(db)?;
+                    let version = i64::try_from(index + 1).unwrap_or(i64::MAX);
+                    sqlx::query(sql::RECORD_MIGRATION)
+                        .bind(version)
+                        .execute(&mut **self)
+                        .await
+                        .map_err(db)?;
+                }
+                Ok(())
+            }
+
+            async fn insert_mail(&mut self, mail: &NewMail, now: i64) -> Result<(), StoreError> {
+                if mail.sandbox.is_some() {
+                    return self.insert_mailbox(mail, now).await;
+                }
+                sqlx::query(sql::INSERT_OUTBOX)
+                    .bind(&mail.kind)
+                    .bind(&mail.recipient)
+                    .bind(&mail.subject)
+                    .bind(&mail.text)
+                    .bind(&mail.html)
+                    .bind(now)
+                    .execute(&mut **self)
+                    .await
+                    .map_err(db)?;
+                Ok(())
+            }
+
+            async fn insert_mailbox(&mut self, mail: &NewMail, now: i64) -> Result<(), StoreError> {
+                let sandbox = mail.sandbox.as_ref();
+                sqlx::query(sql::INSERT_MAILBOX)
+                    .bind(&mail.kind)
+                    .bind(&mail.recipient)
+                    .bind(&mail.subject)
+                    .bind(&mail.text)
+                    .bind(&mail.html)
+                    .bind(now)
+                    .bind(sandbox.map(|s| &s.merchant_id))
+                    .bind(sandbox.map(|s| &s.authentication_id))
+                    .execute(&mut **self)
+                    .await
+                    .map_err(db)?;
+                Ok(())
+            }
+
+            async fn insert_authentication(
+                &mut self,
+                a: &Authentication,
+            ) -> Result<(), StoreError> {
+                sqlx::query(sql::INSERT_AUTHENTICATION)
+                    .bind(&a.id)
+                    .bind(&a.merchant_id)
+                    .bind(&a.cardholder_id)
+                    .bind(a.amount.get())
+                    .bind(a.currency.as_str())
+                    .bind(a.order_ref.as_str())
+                    .bind(a.challenge_preference.as_str())
+                    .bind(&a.client_secret_hash)
+                    .bind(a.state.as_str())
+                    .bind(a.created_at)
+                    .bind(a.expires_at)
+                    .bind(to_json(&a.risk_reasons)?)
+                    .bind(a.attempts)
+                    .bind(a.resends)
+                    .bind(a.sandbox_card.map(crate::sandbox::SandboxCard::as_str))
+                    .execute(&mut **self)
+                    .await
+                    .map_err(db)?;
+                Ok(())
+            }
+
+            async fn insert_idempotency_key(
+                &mut self,
+                key: &IdempotencyKey,
+            ) -> Result<(), StoreError> {
+                sqlx::query(sql::INSERT_IDEMPOTENCY_KEY)
+                    .bind(&key.merchant_id)
+                    .bind(&key.key)
+                    .bind(&key.request_hash)
+                    .bind(&key.authentication_id)
+                    .bind(key.created_at)
+                    .execute(&mut **self)
+                    .await
+                    .map_err(db)?;
+                Ok(())
+            }
+
+            async fn insert_device(&mut self, device: &Device) -> Result<(), StoreError> {
+                sqlx::query(sql::INSERT_DEVICE)
+                    .bind(&device.id)
+                    .bind(&device.cardholder_id)
+                    .bind(&device.merchant_id)
+                    .bind(&device.fingerprint)
+                    .bind(device.created_at)
+                    .bind(device.expires_at)
+                    .bind(device.revoked_at)
+                    .execute(&mut **self)
+                    .await
+                    .map_err(db)?;
+                Ok(())
+            }
+        }
+    };
+}
+
+writes!(Sqlite);
+writes!(Postgres);
