@@ -539,8 +539,8 @@ async fn bad_input_gets_a_stable_json_error_and_changes_nothing() {
         .unwrap()
         .unwrap();
     assert_eq!(after, before);
-    assert_eq!(after.state, State::Challenging);
-    assert_eq!(after.attempts, 0);
+    assert_eq!(after.state(), State::Challenging);
+    assert_eq!(after.attempts(), 0);
     let metrics = server
         .http
         .get(server.url("/metrics"))

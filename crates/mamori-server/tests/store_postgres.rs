@@ -15,13 +15,12 @@ use std::sync::Arc;
 
 use mamori_core::token::{Eci, Method, Reason, TransStatus};
 use mamori_server::model::{
-    Amount, Authentication, BrowserInfo, CardStatus, Cardholder, ChallengePreference, Currency,
-    Locale, Merchant, MerchantKey, NewMail, OrderRef, Outcome, State,
+    Amount, Assessment, Authentication, BrowserInfo, CardStatus, Cardholder, ChallengePreference,
+    Currency, Locale, Merchant, MerchantKey, NewMail, OrderRef, Outcome, Progress, State,
 };
 use mamori_server::risk::RiskReason;
 use mamori_server::store::{
-    self, Acceptance, CodeIssue, DeviceNext, DeviceStep, Limits, PostgresStore, Store, WrongCode,
-    conformance,
+    self, Acceptance, CodeIssue, DeviceNext, Limits, PostgresStore, Store, WrongCode, conformance,
 };
 use postgres_db::{TestDb, with_database};
 use sqlx::Row;
@@ -111,26 +110,14 @@ async fn challenging(store: &dyn Store) -> String {
             order_ref: OrderRef::parse("order-1".into()).unwrap(),
             challenge_preference: ChallengePreference::NoPreference,
             client_secret_hash: vec![2; 32],
-            state: State::Pending,
             created_at: NOW,
             expires_at: NOW + 900,
-            risk_score: None,
-            risk_reasons: Vec::new(),
-            device_id: None,
-            fingerprint: None,
-            ip: None,
-            browser: BrowserInfo::default(),
-            code_digest: None,
-            code_expires_at: None,
             sandbox_card: None,
-            attempts: 0,
-            resends: 0,
-            last_sent_at: None,
-            outcome: None,
+            progress: Progress::Pending,
         })
         .await
         .unwrap();
-    let step = DeviceStep {
+    let step = Assessment {
         risk_score: 40,
         risk_reasons: vec![RiskReason::NoDeviceToken.into()],
         device_id: None,
@@ -211,8 +198,9 @@ async fn a_code_is_accepted_once_across_instances() {
     }
     assert_eq!(wins, 1, "100 correct codes over two instances");
     let stored = instances[1].authentication(&id).await.unwrap().unwrap();
-    assert_eq!(stored.state, State::Succeeded);
-    assert_eq!(stored.code_digest, None);
+    assert_eq!(stored.state(), State::Succeeded);
+    // A final row still holding a code does not even read back (`StoreError::Corrupt`).
+    assert_eq!(stored.challenge(), None);
     let alerts = instances[1].claim_mail(NOW + 10, 60, 100).await.unwrap();
     assert_eq!(
         alerts
@@ -258,8 +246,8 @@ async fn wrong_codes_are_counted_once_across_instances() {
         "each entry counted once, the fifth fails, the rest find it finished"
     );
     let stored = instances[1].authentication(&id).await.unwrap().unwrap();
-    assert_eq!((stored.state, stored.attempts), (State::Failed, 5));
-    assert_eq!(stored.outcome, Some(failure));
+    assert_eq!((stored.state(), stored.attempts()), (State::Failed, 5));
+    assert_eq!(stored.outcome(), Some(&failure));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

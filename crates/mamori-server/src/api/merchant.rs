@@ -161,16 +161,17 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let auth = state.flow().lookup(&key.merchant_id, &id).await?;
-    let outcome = auth.outcome.as_ref();
+    let outcome = auth.outcome();
+    let assessment = auth.assessment();
     Ok(Json(json!({
         "id": auth.id,
-        "state": auth.state.as_str(),
+        "state": auth.state().as_str(),
         "status": outcome.map(|o| o.status),
         "eci": outcome.map(|o| o.eci),
         "method": outcome.map(|o| o.method),
         "trans_status_reason": outcome.and_then(|o| o.reason),
-        "reasons": auth.risk_reasons,
-        "risk_score": auth.risk_score,
+        "reasons": assessment.map_or(&[][..], |a| &a.risk_reasons),
+        "risk_score": assessment.map(|a| a.risk_score),
         "amount": auth.amount,
         "currency": auth.currency,
         "order_ref": auth.order_ref,

@@ -12,7 +12,10 @@ use super::notice::Parties;
 use super::{Flow, FlowError};
 use crate::config::Security;
 use crate::mail::templates::Alert;
-use crate::model::{Authentication, Cardholder, Device, Locale, Merchant, NewMail, Outcome, State};
+use crate::model::{
+    Authentication, Cardholder, Challenge, Device, Final, Finished, Locale, Merchant, NewMail,
+    Outcome, Progress,
+};
 use crate::sandbox;
 use crate::secrets::{random_bytes, random_id};
 use crate::store::{Acceptance, CodeIssue, Limits, Resend, WrongCode};
@@ -27,7 +30,7 @@ pub struct ChallengeView {
     /// Digits in a code.
     pub code_length: usize,
     /// When the current code stops matching.
-    pub expires_at: Option<i64>,
+    pub expires_at: i64,
     /// Wrong entries left.
     pub attempts_left: i64,
     /// Resends left.
@@ -38,38 +41,44 @@ pub struct ChallengeView {
     pub locale: Locale,
 }
 
-/// The challenge screen's facts for `auth` as stored.
+/// The challenge screen's facts for `challenge`.
 pub fn challenge_view(
-    auth: &Authentication,
+    challenge: &Challenge,
     cardholder: &Cardholder,
     security: &Security,
 ) -> ChallengeView {
-    let last_sent = auth.last_sent_at.unwrap_or(auth.created_at);
     ChallengeView {
         masked_email: mask_email(&cardholder.email),
         code_length: otp::CODE_LEN,
-        expires_at: auth.code_expires_at,
-        attempts_left: (security.max_attempts - auth.attempts).max(0),
-        resends_left: (security.max_resends - auth.resends).max(0),
-        resend_available_at: last_sent + security.resend_cooldown,
+        expires_at: challenge.code_expires_at,
+        attempts_left: (security.max_attempts - challenge.attempts).max(0),
+        resends_left: (security.max_resends - challenge.resends).max(0),
+        resend_available_at: challenge.last_sent_at + security.resend_cooldown,
         locale: cardholder.locale,
     }
 }
 
-/// Why a resend of `auth` at `now` is refused, if it is: final, no resend left, or the
-/// cooldown since the last code has not passed.
-pub fn resend_refusal(auth: &Authentication, limits: &Limits, now: i64) -> Option<FlowError> {
-    let available = auth.last_sent_at.unwrap_or(0) + limits.resend_cooldown;
-    if auth.state.is_final() {
-        Some(FlowError::AuthenticationFinished)
-    } else if auth.resends >= limits.max_resends {
-        Some(FlowError::ResendLimit)
+/// The running challenge of `auth` a resend at `now` may replace, or why not: final, not
+/// challenging yet, no resend left, or the cooldown since the last code has not passed.
+pub fn resendable<'a>(
+    auth: &'a Authentication,
+    limits: &Limits,
+    now: i64,
+) -> Result<&'a Challenge, FlowError> {
+    let challenge = match &auth.progress {
+        Progress::Finished(_) => return Err(FlowError::AuthenticationFinished),
+        Progress::Pending => return Err(FlowError::ChallengeNotStarted),
+        Progress::Challenging { challenge, .. } => challenge,
+    };
+    let available = challenge.last_sent_at + limits.resend_cooldown;
+    if challenge.resends >= limits.max_resends {
+        Err(FlowError::ResendLimit)
     } else if now < available {
-        Some(FlowError::ResendCooldown {
+        Err(FlowError::ResendCooldown {
             retry_after: available - now,
         })
     } else {
-        None
+        Ok(challenge)
     }
 }
 
@@ -86,7 +95,7 @@ pub enum Trust {
 
 /// The trust a correct code on `auth` grants.
 pub fn trust_after_code(auth: &Authentication) -> Trust {
-    match &auth.device_id {
+    match auth.assessment().and_then(|a| a.device_id.as_ref()) {
         _ if auth.sandbox_card.is_some() => Trust::Nothing,
         Some(id) => Trust::Renew(id.clone()),
         None => Trust::NewDevice,
@@ -138,12 +147,14 @@ impl Flow<'_> {
     ) -> Result<(CodeIssue, NewMail, ChallengeView), FlowError> {
         let (code, issue) = self.new_code(to.auth)?;
         let mail = self.code_mail(to, code.as_str(), issue.expires_at);
-        let shown = Authentication {
-            code_expires_at: Some(issue.expires_at),
-            last_sent_at: Some(self.now()),
-            ..to.auth.clone()
+        let challenge = Challenge {
+            code_digest: issue.digest.clone(),
+            code_expires_at: issue.expires_at,
+            attempts: 0,
+            resends: 0,
+            last_sent_at: self.now(),
         };
-        let view = challenge_view(&shown, to.cardholder, &self.config.security);
+        let view = challenge_view(&challenge, to.cardholder, &self.config.security);
         Ok((issue, mail, view))
     }
 
@@ -160,27 +171,27 @@ impl Flow<'_> {
         code: &otp::Code,
     ) -> Result<CodeAnswer, FlowError> {
         let auth = self.expire_if_due(auth).await?;
-        match auth.state {
-            State::Challenging => {}
-            State::Pending => return Err(FlowError::ChallengeNotStarted),
-            State::Expired => return expired(&auth),
-            _ => return Err(FlowError::AuthenticationFinished),
-        }
-        let cardholder = self
-            .cardholder_of(&auth)
-            .await?
-            .ok_or_else(|| FlowError::Internal(format!("challenge without a card: {}", auth.id)))?;
-        let to = Parties {
-            auth: &auth,
-            merchant,
-            cardholder: &cardholder,
+        let challenge = match &auth.progress {
+            Progress::Challenging { challenge, .. } => challenge,
+            Progress::Pending => return Err(FlowError::ChallengeNotStarted),
+            Progress::Finished(Finished {
+                end: Final::Expired,
+                outcome,
+                ..
+            }) => return Ok(CodeAnswer::Expired(outcome.clone())),
+            Progress::Finished(_) => return Err(FlowError::AuthenticationFinished),
         };
         let right = otp::verify(
             &self.secrets.otp_key,
             &auth.id,
             code,
-            auth.code_digest.as_deref().unwrap_or_default(),
-        ) && auth.code_expires_at.is_some_and(|at| at > self.now());
+            &challenge.code_digest,
+        ) && challenge.code_expires_at > self.now();
+        let cardholder = self
+            .cardholder_of(&auth)
+            .await?
+            .ok_or_else(|| FlowError::Internal(format!("challenge without a card: {}", auth.id)))?;
+        let to = Parties::of(&auth, merchant, &cardholder);
         if right {
             self.accept(to, code).await
         } else {
@@ -204,7 +215,10 @@ impl Flow<'_> {
                     id: random_id("dv_")?,
                     cardholder_id: to.cardholder.id.clone(),
                     merchant_id: auth.merchant_id.clone(),
-                    fingerprint: auth.fingerprint.clone().unwrap_or_else(|| "{}".into()),
+                    fingerprint: auth
+                        .assessment()
+                        .and_then(|a| a.fingerprint.clone())
+                        .unwrap_or_else(|| "{}".into()),
                     created_at: now,
                     expires_at: now + self.config.security.device_lifetime,
                     revoked_at: None,
@@ -286,23 +300,14 @@ impl Flow<'_> {
         merchant: &Merchant,
     ) -> Result<ChallengeView, FlowError> {
         let auth = self.live(auth).await?;
-        if auth.state != State::Challenging {
-            return Err(FlowError::ChallengeNotStarted);
-        }
         let (limits, now) = (self.limits(), self.now());
-        if let Some(refusal) = resend_refusal(&auth, &limits, now) {
-            return Err(refusal);
-        }
+        let challenge = resendable(&auth, &limits, now)?;
         let cardholder = self
             .cardholder_of(&auth)
             .await?
             .ok_or_else(|| FlowError::Internal(format!("challenge without a card: {}", auth.id)))?;
         let (code, issue) = self.new_code(&auth)?;
-        let to = Parties {
-            auth: &auth,
-            merchant,
-            cardholder: &cardholder,
-        };
+        let to = Parties::of(&auth, merchant, &cardholder);
         let mail = self.code_mail(to, code.as_str(), issue.expires_at);
         match self
             .store
@@ -311,11 +316,12 @@ impl Flow<'_> {
         {
             Resend::Sent => {
                 self.mail_queued();
-                let shown = Authentication {
-                    code_expires_at: Some(issue.expires_at),
-                    last_sent_at: Some(now),
-                    resends: auth.resends + 1,
-                    ..auth
+                let shown = Challenge {
+                    code_digest: issue.digest,
+                    code_expires_at: issue.expires_at,
+                    attempts: challenge.attempts,
+                    resends: challenge.resends + 1,
+                    last_sent_at: now,
                 };
                 Ok(challenge_view(&shown, &cardholder, &self.config.security))
             }
@@ -326,26 +332,19 @@ impl Flow<'_> {
                     .authentication(&auth.id)
                     .await?
                     .ok_or(FlowError::NotFound)?;
-                Err(resend_refusal(&current, &limits, now)
+                Err(resendable(&current, &limits, now)
+                    .err()
                     .unwrap_or(FlowError::ResendCooldown { retry_after: 1 }))
             }
         }
     }
 }
 
-/// The answer to a code entered after the authentication expired: its stored `U` result.
-fn expired(auth: &Authentication) -> Result<CodeAnswer, FlowError> {
-    let outcome = auth
-        .outcome
-        .clone()
-        .ok_or_else(|| FlowError::Internal(format!("expired without outcome: {}", auth.id)))?;
-    Ok(CodeAnswer::Expired(outcome))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::create::tests::authentication;
+    use crate::flow::fixtures::{authentication, challenging, finished};
+    use crate::model::Assessment;
     use crate::sandbox::SandboxCard;
 
     const LIMITS: Limits = Limits {
@@ -354,65 +353,62 @@ mod tests {
         resend_cooldown: 30,
     };
 
-    fn challenging(resends: i64, last_sent_at: i64) -> Authentication {
-        Authentication {
-            state: State::Challenging,
-            resends,
-            last_sent_at: Some(last_sent_at),
-            ..authentication()
-        }
-    }
-
     #[test]
     fn a_resend_waits_for_the_cooldown() {
         let auth = challenging(0, 1_000);
         assert!(matches!(
-            resend_refusal(&auth, &LIMITS, 1_010),
-            Some(FlowError::ResendCooldown { retry_after: 20 })
+            resendable(&auth, &LIMITS, 1_010),
+            Err(FlowError::ResendCooldown { retry_after: 20 })
         ));
-        assert!(resend_refusal(&auth, &LIMITS, 1_030).is_none());
+        assert!(resendable(&auth, &LIMITS, 1_030).is_ok());
     }
 
     #[test]
-    fn the_limit_outranks_the_cooldown_and_finality_outranks_both() {
+    fn the_limit_outranks_the_cooldown_and_the_state_outranks_both() {
         let spent = challenging(3, 1_000);
         assert!(matches!(
-            resend_refusal(&spent, &LIMITS, 1_001),
-            Some(FlowError::ResendLimit)
+            resendable(&spent, &LIMITS, 1_001),
+            Err(FlowError::ResendLimit)
         ));
-        let done = Authentication {
-            state: State::Succeeded,
-            ..spent
-        };
         assert!(matches!(
-            resend_refusal(&done, &LIMITS, 1_001),
-            Some(FlowError::AuthenticationFinished)
+            resendable(&finished(Final::Succeeded), &LIMITS, 1_001),
+            Err(FlowError::AuthenticationFinished)
+        ));
+        assert!(matches!(
+            resendable(&authentication(), &LIMITS, 1_001),
+            Err(FlowError::ChallengeNotStarted)
         ));
     }
 
     #[test]
     fn the_view_counts_what_is_left_and_never_below_zero() {
         let security = Security::default();
-        let auth = Authentication {
+        let challenge = Challenge {
+            code_digest: vec![0; 32],
+            code_expires_at: 1_600,
             attempts: security.max_attempts + 2,
             resends: 1,
-            code_expires_at: Some(1_600),
-            ..challenging(1, 1_000)
+            last_sent_at: 1_000,
         };
         let cardholder = crate::sandbox::cardholder();
-        let view = challenge_view(&auth, &cardholder, &security);
+        let view = challenge_view(&challenge, &cardholder, &security);
         assert_eq!(view.attempts_left, 0);
         assert_eq!(view.resends_left, security.max_resends - 1);
         assert_eq!(view.resend_available_at, 1_000 + security.resend_cooldown);
-        assert_eq!(view.expires_at, Some(1_600));
+        assert_eq!(view.expires_at, 1_600);
         assert_eq!(view.code_length, 6);
     }
 
     #[test]
     fn a_correct_code_renews_a_known_device_and_trusts_a_new_one() {
-        let mut auth = authentication();
+        let mut auth = challenging(0, 1_000);
         assert_eq!(trust_after_code(&auth), Trust::NewDevice);
-        auth.device_id = Some("dv_1".into());
+        if let Progress::Challenging { assessment, .. } = &mut auth.progress {
+            *assessment = Assessment {
+                device_id: Some("dv_1".into()),
+                ..Assessment::default()
+            };
+        }
         assert_eq!(trust_after_code(&auth), Trust::Renew("dv_1".into()));
         auth.sandbox_card = Some(SandboxCard::Challenge);
         assert_eq!(trust_after_code(&auth), Trust::Nothing);

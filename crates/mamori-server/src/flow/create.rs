@@ -13,8 +13,8 @@ use sha2::{Digest, Sha256};
 use super::{Flow, FlowError};
 use crate::card::CardNumber;
 use crate::model::{
-    Amount, Authentication, BrowserInfo, ChallengePreference, Currency, IdempotencyKey,
-    MailboxMessage, MerchantKey, OrderRef, State,
+    Amount, Authentication, ChallengePreference, Currency, IdempotencyKey, MailboxMessage,
+    MerchantKey, OrderRef, Progress,
 };
 use crate::sandbox::SandboxCard;
 use crate::secrets::{hex, hmac_sha256, random_id};
@@ -99,22 +99,10 @@ impl Flow<'_> {
             order_ref: purchase.order_ref,
             challenge_preference: purchase.preference,
             client_secret_hash: Sha256::digest(client_secret.as_bytes()).to_vec(),
-            state: State::Pending,
             created_at: now,
             expires_at: now + self.config.security.authentication_lifetime,
-            risk_score: None,
-            risk_reasons: Vec::new(),
-            device_id: None,
-            fingerprint: None,
-            ip: None,
-            browser: BrowserInfo::default(),
-            code_digest: None,
-            code_expires_at: None,
             sandbox_card,
-            attempts: 0,
-            resends: 0,
-            last_sent_at: None,
-            outcome: None,
+            progress: Progress::Pending,
         };
         if let Some(used) = idempotency_key {
             let record = IdempotencyKey {
@@ -264,38 +252,8 @@ fn request_hash(card_ref: &str, purchase: &NewPurchase) -> Vec<u8> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// A pending authentication for unit tests of the flow's decisions.
-    pub(crate) fn authentication() -> Authentication {
-        Authentication {
-            id: "au_test".into(),
-            merchant_id: "m_test".into(),
-            cardholder_id: Some("ch_test".into()),
-            amount: Amount::new(1_000).unwrap(),
-            currency: Currency::new("JPY").unwrap(),
-            order_ref: OrderRef::parse("order-1".into()).unwrap(),
-            challenge_preference: ChallengePreference::NoPreference,
-            client_secret_hash: vec![0; 32],
-            state: State::Pending,
-            created_at: 1_800_000_000,
-            expires_at: 1_800_000_900,
-            risk_score: None,
-            risk_reasons: Vec::new(),
-            device_id: None,
-            fingerprint: None,
-            ip: None,
-            browser: BrowserInfo::default(),
-            code_digest: None,
-            code_expires_at: None,
-            sandbox_card: None,
-            attempts: 0,
-            resends: 0,
-            last_sent_at: None,
-            outcome: None,
-        }
-    }
 
     fn purchase(order_ref: &str, amount: i64) -> NewPurchase {
         NewPurchase {

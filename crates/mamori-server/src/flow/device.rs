@@ -11,14 +11,15 @@ use mamori_core::token::{DeviceClaims, Method, Reason, TransStatus};
 use super::challenge::{ChallengeView, challenge_view};
 use super::notice::Parties;
 use super::{Flow, FlowError};
+use crate::config::Security;
 use crate::mail::templates::Alert;
-use crate::model::State;
 use crate::model::{
-    Authentication, BrowserInfo, Cardholder, DecisionReason, Device, Merchant, NewMail, Outcome,
+    Assessment, Authentication, BrowserInfo, Cardholder, Challenge, DecisionReason, Device, Final,
+    Merchant, NewMail, Outcome, Progress,
 };
 use crate::risk::{self, CardFacts, Decision, DeviceMatch, Purchase};
 use crate::sandbox::SandboxCard;
-use crate::store::{DeviceNext, DeviceStep, HistoryQuery};
+use crate::store::{DeviceNext, HistoryQuery};
 use crate::tokens::Verdict;
 
 /// What the widget sent about the browser, parsed.
@@ -100,21 +101,34 @@ pub fn trusted(
 
 /// The answer and final state of a sandbox card that decides at once: the widget knows two
 /// final answers, nothing to do (`Y`, `A`) or refused.
-fn sandbox_final(status: TransStatus, outcome: Outcome) -> (DeviceAnswer, State) {
+fn sandbox_final(status: TransStatus, outcome: Outcome) -> (DeviceAnswer, Final) {
     match status {
         TransStatus::Authenticated | TransStatus::Attempted => {
-            (DeviceAnswer::Frictionless(outcome), State::Succeeded)
+            (DeviceAnswer::Frictionless(outcome), Final::Succeeded)
         }
-        TransStatus::Rejected => (DeviceAnswer::Rejected(outcome), State::Rejected),
+        TransStatus::Rejected => (DeviceAnswer::Rejected(outcome), Final::Rejected),
         TransStatus::NotAuthenticated | TransStatus::Unavailable => {
-            (DeviceAnswer::Rejected(outcome), State::Failed)
+            (DeviceAnswer::Rejected(outcome), Final::Failed)
         }
     }
 }
 
+/// The challenge already running, as the screen shows it; a running challenge without a
+/// cardholder to show it to can only be final by now.
+fn running_challenge(
+    challenge: &Challenge,
+    cardholder: Option<&Cardholder>,
+    security: &Security,
+) -> Result<DeviceAnswer, FlowError> {
+    let cardholder = cardholder.ok_or(FlowError::AuthenticationFinished)?;
+    Ok(DeviceAnswer::Challenge(challenge_view(
+        challenge, cardholder, security,
+    )))
+}
+
 /// The decided step, ready to be stored.
 struct Step {
-    record: DeviceStep,
+    record: Assessment,
     next: DeviceNext,
     mail: Option<NewMail>,
     answer: DeviceAnswer,
@@ -137,8 +151,8 @@ impl Flow<'_> {
     ) -> Result<DeviceAnswer, FlowError> {
         let auth = self.live(auth).await?;
         let cardholder = self.cardholder_of(&auth).await?;
-        if auth.state == State::Challenging {
-            return self.running_challenge(&auth, cardholder.as_ref());
+        if let Some(challenge) = auth.challenge() {
+            return running_challenge(challenge, cardholder.as_ref(), &self.config.security);
         }
         let step = match auth.sandbox_card {
             Some(card) => self.sandbox_step(&auth, merchant, card).await?,
@@ -162,9 +176,10 @@ impl Flow<'_> {
             // second code); anything else is final.
             let current = self.store.authentication(&auth.id).await?;
             return match current {
-                Some(current) if current.state == State::Challenging => {
-                    self.running_challenge(&current, cardholder.as_ref())
-                }
+                Some(Authentication {
+                    progress: Progress::Challenging { challenge, .. },
+                    ..
+                }) => running_challenge(&challenge, cardholder.as_ref(), &self.config.security),
                 _ => Err(FlowError::AuthenticationFinished),
             };
         }
@@ -173,17 +188,6 @@ impl Flow<'_> {
         }
         self.metrics.authentication(step.metric);
         Ok(step.answer)
-    }
-
-    /// The challenge already running on `auth`, as the screen shows it.
-    fn running_challenge(
-        &self,
-        auth: &Authentication,
-        cardholder: Option<&Cardholder>,
-    ) -> Result<DeviceAnswer, FlowError> {
-        let cardholder = cardholder.ok_or(FlowError::AuthenticationFinished)?;
-        let view = challenge_view(auth, cardholder, &self.config.security);
-        Ok(DeviceAnswer::Challenge(view))
     }
 
     /// The risk engine's step for an enrolled (or unknown) card.
@@ -195,10 +199,6 @@ impl Flow<'_> {
         evidence: Evidence,
     ) -> Result<Step, FlowError> {
         let (decision, record) = self.assess(auth, cardholder, evidence).await?;
-        let assessed = Authentication {
-            browser: record.browser.clone(),
-            ..auth.clone()
-        };
         let plan = plan_device_step(decision, cardholder);
         let (next, mail, answer) = match plan {
             Plan::Frictionless => {
@@ -206,16 +206,15 @@ impl Flow<'_> {
                     .outcome(auth, verdict(TransStatus::Authenticated, None))
                     .await?;
                 let next = DeviceNext::Conclude {
-                    state: State::Succeeded,
+                    end: Final::Succeeded,
                     outcome: outcome.clone(),
                 };
                 (next, None, DeviceAnswer::Frictionless(outcome))
             }
             Plan::Challenge(cardholder) => {
                 let to = Parties {
-                    auth: &assessed,
-                    merchant,
-                    cardholder,
+                    browser: Some(&record.browser),
+                    ..Parties::of(auth, merchant, cardholder)
                 };
                 let (issue, mail, view) = self.first_code(to)?;
                 (
@@ -230,14 +229,13 @@ impl Flow<'_> {
                 let outcome = self.outcome(auth, rejected).await?;
                 let mail = alert.map(|cardholder| {
                     let to = Parties {
-                        auth: &assessed,
-                        merchant,
-                        cardholder,
+                        browser: Some(&record.browser),
+                        ..Parties::of(auth, merchant, cardholder)
                     };
                     self.alert_mail(to, Alert::Rejected)
                 });
                 let next = DeviceNext::Conclude {
-                    state: State::Rejected,
+                    end: Final::Rejected,
                     outcome: outcome.clone(),
                 };
                 (next, mail, DeviceAnswer::Rejected(outcome))
@@ -259,7 +257,7 @@ impl Flow<'_> {
         auth: &Authentication,
         cardholder: Option<&Cardholder>,
         evidence: Evidence,
-    ) -> Result<(Decision, DeviceStep), FlowError> {
+    ) -> Result<(Decision, Assessment), FlowError> {
         let token = evidence.device_token.as_deref().filter(|t| !t.is_empty());
         let (device, device_id) = self
             .device_match(auth, token, &evidence.fingerprint)
@@ -293,7 +291,7 @@ impl Flow<'_> {
         let assessment = risk::assess(&purchase, &seen, &history, &self.config.risk);
         tracing::info!(authentication = %auth.id, decision = ?assessment.decision,
             score = assessment.score, reasons = ?assessment.reasons, "risk assessed");
-        let record = DeviceStep {
+        let record = Assessment {
             risk_score: assessment.score,
             risk_reasons: assessment.reasons.iter().map(|&r| r.into()).collect(),
             device_id,
@@ -312,7 +310,7 @@ impl Flow<'_> {
         merchant: &Merchant,
         card: SandboxCard,
     ) -> Result<Step, FlowError> {
-        let record = DeviceStep {
+        let record = Assessment {
             risk_score: 0,
             risk_reasons: vec![DecisionReason::Sandbox(card)],
             device_id: None,
@@ -323,11 +321,7 @@ impl Flow<'_> {
         let (next, mail, answer) = match card.forced() {
             None => {
                 let cardholder = crate::sandbox::cardholder();
-                let to = Parties {
-                    auth,
-                    merchant,
-                    cardholder: &cardholder,
-                };
+                let to = Parties::of(auth, merchant, &cardholder);
                 let (issue, mail, view) = self.first_code(to)?;
                 (
                     DeviceNext::Challenge(issue),
@@ -342,8 +336,8 @@ impl Flow<'_> {
                     reason: forced.reason,
                 };
                 let outcome = self.outcome(auth, forced_verdict).await?;
-                let (answer, state) = sandbox_final(forced.status, outcome.clone());
-                (DeviceNext::Conclude { state, outcome }, None, answer)
+                let (answer, end) = sandbox_final(forced.status, outcome.clone());
+                (DeviceNext::Conclude { end, outcome }, None, answer)
             }
         };
         Ok(Step {
@@ -399,7 +393,7 @@ fn verdict(status: TransStatus, reason: Option<Reason>) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::create::tests::authentication;
+    use crate::flow::fixtures::authentication;
 
     #[test]
     fn a_challenge_needs_a_cardholder_to_send_the_code_to() {
@@ -505,11 +499,11 @@ mod tests {
             result_token: String::new(),
         };
         let cases = [
-            (TransStatus::Authenticated, State::Succeeded, true),
-            (TransStatus::Attempted, State::Succeeded, true),
-            (TransStatus::Rejected, State::Rejected, false),
-            (TransStatus::NotAuthenticated, State::Failed, false),
-            (TransStatus::Unavailable, State::Failed, false),
+            (TransStatus::Authenticated, Final::Succeeded, true),
+            (TransStatus::Attempted, Final::Succeeded, true),
+            (TransStatus::Rejected, Final::Rejected, false),
+            (TransStatus::NotAuthenticated, Final::Failed, false),
+            (TransStatus::Unavailable, Final::Failed, false),
         ];
         for (status, state, frictionless) in cases {
             let (answer, to) = sandbox_final(status, outcome(status));

@@ -3,7 +3,7 @@
 use mamori_core::token::{Method, Reason, TransStatus};
 
 use super::{Flow, FlowError};
-use crate::model::{Authentication, Outcome, State};
+use crate::model::{Authentication, Final, Outcome, State};
 use crate::tokens::Verdict;
 
 /// The verdict of an authentication that ends in `state` without a correct code, for `why`.
@@ -21,7 +21,7 @@ fn ended_without_code(state: State, status: TransStatus, why: Reason) -> Verdict
 
 /// Whether `auth` must be expired at `now`: unfinished, and its lifetime over.
 pub fn expiry_due(auth: &Authentication, now: i64) -> bool {
-    !auth.state.is_final() && now >= auth.expires_at
+    !auth.is_final() && now >= auth.expires_at
 }
 
 impl Flow<'_> {
@@ -33,12 +33,12 @@ impl Flow<'_> {
     pub async fn cancel(&self, auth: Authentication) -> Result<Outcome, FlowError> {
         let auth = self.live(auth).await?;
         let verdict = ended_without_code(
-            auth.state,
+            auth.state(),
             TransStatus::NotAuthenticated,
             Reason::CARD_AUTHENTICATION_FAILED,
         );
         let outcome = self
-            .end(&auth, State::Cancelled, verdict)
+            .end(&auth, Final::Cancelled, verdict)
             .await?
             .ok_or(FlowError::AuthenticationFinished)?;
         self.metrics.authentication("cancelled");
@@ -55,8 +55,8 @@ impl Flow<'_> {
         if !expiry_due(&auth, self.now()) {
             return Ok(auth);
         }
-        let verdict = ended_without_code(auth.state, TransStatus::Unavailable, Reason::TIMED_OUT);
-        if self.end(&auth, State::Expired, verdict).await?.is_some() {
+        let verdict = ended_without_code(auth.state(), TransStatus::Unavailable, Reason::TIMED_OUT);
+        if self.end(&auth, Final::Expired, verdict).await?.is_some() {
             self.metrics.authentication("expired");
         }
         // Whether this call or a concurrent one moved it, the row now holds the final state.
@@ -65,21 +65,19 @@ impl Flow<'_> {
             .await?
             .ok_or(FlowError::NotFound)
     }
-}
 
-impl Flow<'_> {
-    /// Moves `auth` from its current state to the final `to` with `verdict`'s signed result;
-    /// `None` when a concurrent request ended it first.
+    /// Moves `auth` from its current state to `end` with `verdict`'s signed result; `None`
+    /// when a concurrent request ended it first.
     async fn end(
         &self,
         auth: &Authentication,
-        to: State,
+        end: Final,
         verdict: Verdict,
     ) -> Result<Option<Outcome>, FlowError> {
         let outcome = self.outcome(auth, verdict).await?;
         let moved = self
             .store
-            .conclude(&auth.id, self.now(), auth.state, to, &outcome, None)
+            .conclude(&auth.id, self.now(), auth.state(), end, &outcome, None)
             .await?;
         Ok(moved.then_some(outcome))
     }
@@ -88,23 +86,23 @@ impl Flow<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::create::tests::authentication;
+    use crate::flow::fixtures::{authentication, challenging, finished};
 
     #[test]
     fn only_an_unfinished_authentication_past_its_lifetime_expires() {
-        let mut auth = authentication();
+        let auth = authentication();
         assert!(!expiry_due(&auth, auth.expires_at - 1));
         assert!(expiry_due(&auth, auth.expires_at));
-        auth.state = State::Challenging;
+        let auth = challenging(0, auth.created_at);
         assert!(expiry_due(&auth, auth.expires_at + 1));
-        for done in [
-            State::Succeeded,
-            State::Failed,
-            State::Rejected,
-            State::Cancelled,
+        for end in [
+            Final::Succeeded,
+            Final::Failed,
+            Final::Rejected,
+            Final::Cancelled,
         ] {
-            auth.state = done;
-            assert!(!expiry_due(&auth, auth.expires_at + 1), "{done:?}");
+            let done = finished(end);
+            assert!(!expiry_due(&done, done.expires_at + 1), "{end:?}");
         }
     }
 

@@ -20,6 +20,8 @@ pub mod create;
 pub mod device;
 mod error;
 pub mod finish;
+#[cfg(test)]
+mod fixtures;
 pub mod notice;
 pub mod report;
 
@@ -101,7 +103,7 @@ impl<'a> Flow<'a> {
     /// The authentication, expired first if its lifetime is over; refused when final.
     async fn live(&self, auth: Authentication) -> Result<Authentication, FlowError> {
         let auth = self.expire_if_due(auth).await?;
-        if auth.state.is_final() {
+        if auth.is_final() {
             return Err(FlowError::AuthenticationFinished);
         }
         Ok(auth)

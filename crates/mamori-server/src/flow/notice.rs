@@ -4,7 +4,7 @@ use mamori_core::fingerprint::Browser;
 
 use super::Flow;
 use crate::mail::templates::{self, Alert, PurchaseFacts};
-use crate::model::{Authentication, Cardholder, Merchant, NewMail, SandboxMailbox};
+use crate::model::{Authentication, BrowserInfo, Cardholder, Merchant, NewMail, SandboxMailbox};
 
 /// Who a purchase's mail goes to and what it is about.
 #[derive(Debug, Clone, Copy)]
@@ -15,25 +15,43 @@ pub struct Parties<'a> {
     pub merchant: &'a Merchant,
     /// The recipient.
     pub cardholder: &'a Cardholder,
+    /// The browser the purchase was made in, once the device step reported it.
+    pub browser: Option<&'a BrowserInfo>,
+}
+
+impl<'a> Parties<'a> {
+    /// The parties of `auth`'s mail, with the browser its device step recorded.
+    pub fn of(
+        auth: &'a Authentication,
+        merchant: &'a Merchant,
+        cardholder: &'a Cardholder,
+    ) -> Self {
+        Self {
+            auth,
+            merchant,
+            cardholder,
+            browser: auth.assessment().map(|a| &a.browser),
+        }
+    }
 }
 
 impl Flow<'_> {
     /// The mail carrying `code`, valid until `expires_at`.
     pub fn code_mail(&self, to: Parties<'_>, code: &str, expires_at: i64) -> NewMail {
-        let (summary, url) = self.context(to.auth);
+        let (summary, url) = self.context(to);
         templates::code_mail(&facts(to, &summary, &url), code, expires_at)
     }
 
     /// The fraud alert `alert` about the purchase.
     pub fn alert_mail(&self, to: Parties<'_>, alert: Alert) -> NewMail {
-        let (summary, url) = self.context(to.auth);
+        let (summary, url) = self.context(to);
         templates::alert_mail(&facts(to, &summary, &url), alert)
     }
 
-    /// The browser line and the report link of a mail about `auth`.
-    fn context(&self, auth: &Authentication) -> (String, String) {
-        let url = self.tokens().report_url(&auth.id, self.now());
-        (browser_summary(auth), url)
+    /// The browser line and the report link of a mail to `to`.
+    fn context(&self, to: Parties<'_>) -> (String, String) {
+        let url = self.tokens().report_url(&to.auth.id, self.now());
+        (browser_summary(to.browser), url)
     }
 }
 
@@ -55,8 +73,10 @@ fn facts<'a>(to: Parties<'a>, browser: &'a str, report_url: &'a str) -> Purchase
 }
 
 /// A one-line description of the browser for alert mail: its family, language and time zone.
-pub fn browser_summary(auth: &Authentication) -> String {
-    let b = &auth.browser;
+pub fn browser_summary(browser: Option<&BrowserInfo>) -> String {
+    let Some(b) = browser else {
+        return "unknown browser".to_owned();
+    };
     let family = match b.user_agent.as_deref().map(Browser::from_user_agent) {
         Some(Browser::Chromium) => "Chromium",
         Some(Browser::Firefox) => "Firefox",
@@ -72,29 +92,28 @@ pub fn browser_summary(auth: &Authentication) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::BrowserInfo;
-
-    fn with_browser(browser: BrowserInfo) -> Authentication {
-        let mut auth = crate::flow::create::tests::authentication();
-        auth.browser = browser;
-        auth
-    }
 
     #[test]
     fn the_summary_names_family_language_and_zone() {
-        let auth = with_browser(BrowserInfo {
+        let browser = BrowserInfo {
             language: Some("ja-JP".into()),
             timezone: Some("Asia/Tokyo".into()),
             user_agent: Some(
                 "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko Firefox/128.0".into(),
             ),
-        });
-        assert_eq!(browser_summary(&auth), "Firefox, ja-JP, Asia/Tokyo");
+        };
+        assert_eq!(
+            browser_summary(Some(&browser)),
+            "Firefox, ja-JP, Asia/Tokyo"
+        );
     }
 
     #[test]
     fn an_unreported_browser_is_unknown() {
-        let auth = with_browser(BrowserInfo::default());
-        assert_eq!(browser_summary(&auth), "unknown browser");
+        assert_eq!(browser_summary(None), "unknown browser");
+        assert_eq!(
+            browser_summary(Some(&BrowserInfo::default())),
+            "unknown browser"
+        );
     }
 }

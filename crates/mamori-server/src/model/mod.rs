@@ -4,9 +4,11 @@
 //! spelling on the wire and in the database (`as_str`/`parse`), so a row read back is exactly
 //! the value written.
 
+mod authentication;
 mod money;
 mod reason;
 
+pub use authentication::{Assessment, Authentication, Challenge, Final, Finished, Progress};
 pub use mamori_core::token::Currency;
 use mamori_core::token::{Eci, Method, Reason, TransStatus};
 pub use money::{Amount, OrderRef};
@@ -259,59 +261,6 @@ pub struct Outcome {
     pub reason: Option<Reason>,
     /// The signed result token.
     pub result_token: String,
-}
-
-/// One purchase being authenticated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authentication {
-    /// `au_…`.
-    pub id: String,
-    /// The merchant that created it.
-    pub merchant_id: String,
-    /// The enrolled card, or `None` for a card the issuer does not know.
-    pub cardholder_id: Option<String>,
-    /// Amount in the currency's minor unit.
-    pub amount: Amount,
-    /// ISO 4217 alphabetic code.
-    pub currency: Currency,
-    /// The merchant's order reference.
-    pub order_ref: OrderRef,
-    /// What the merchant asked for.
-    pub challenge_preference: ChallengePreference,
-    /// SHA-256 of the client secret: the secret itself is never stored.
-    pub client_secret_hash: Vec<u8>,
-    /// Where it is in its life.
-    pub state: State,
-    /// Seconds since the Unix epoch.
-    pub created_at: i64,
-    /// After this it can only expire.
-    pub expires_at: i64,
-    /// The risk score, once assessed.
-    pub risk_score: Option<i64>,
-    /// Why it was decided as it was.
-    pub risk_reasons: Vec<DecisionReason>,
-    /// The trusted device the widget presented, if its token was valid.
-    pub device_id: Option<String>,
-    /// Canonical JSON of the fingerprint the widget presented.
-    pub fingerprint: Option<String>,
-    /// The client's address, for velocity.
-    pub ip: Option<String>,
-    /// The browser's language, timezone and user agent.
-    pub browser: BrowserInfo,
-    /// Digest of the current code while challenging.
-    pub code_digest: Option<Vec<u8>>,
-    /// When the current code stops matching.
-    pub code_expires_at: Option<i64>,
-    /// The test card of a sandbox merchant's authentication, which decides its outcome.
-    pub sandbox_card: Option<crate::sandbox::SandboxCard>,
-    /// Wrong codes entered so far (across resends).
-    pub attempts: i64,
-    /// Codes sent after the first.
-    pub resends: i64,
-    /// When the last code was sent.
-    pub last_sent_at: Option<i64>,
-    /// Set once the authentication is final.
-    pub outcome: Option<Outcome>,
 }
 
 /// What the widget reported about the browser.

@@ -14,13 +14,12 @@ use mamori_core::token::{Eci, Method, Reason, TransStatus};
 use tokio::task::JoinSet;
 
 use super::{
-    Acceptance, CodeIssue, DeviceNext, DeviceStep, HistoryQuery, Limits, Resend, Store, StoreError,
-    WrongCode,
+    Acceptance, CodeIssue, DeviceNext, HistoryQuery, Limits, Resend, Store, StoreError, WrongCode,
 };
 use crate::model::{
-    Amount, Authentication, BrowserInfo, CardStatus, Cardholder, ChallengePreference, Currency,
-    Device, FraudReport, IdempotencyKey, Locale, Merchant, MerchantKey, NewMail, OrderRef, Outcome,
-    SandboxMailbox, State,
+    Amount, Assessment, Authentication, BrowserInfo, CardStatus, Cardholder, ChallengePreference,
+    Currency, Device, Final, FraudReport, IdempotencyKey, Locale, Merchant, MerchantKey, NewMail,
+    OrderRef, Outcome, Progress, SandboxMailbox, State,
 };
 use crate::risk::RiskReason;
 
@@ -122,22 +121,10 @@ fn authentication(id: &str, merchant: &str, card: Option<&str>) -> Authenticatio
         order_ref: OrderRef::parse(format!("order-{id}")).expect("an order reference"),
         challenge_preference: ChallengePreference::NoPreference,
         client_secret_hash: vec![1; 32],
-        state: State::Pending,
         created_at: NOW,
         expires_at: NOW + 900,
-        risk_score: None,
-        risk_reasons: Vec::new(),
-        device_id: None,
-        fingerprint: None,
-        ip: None,
-        browser: BrowserInfo::default(),
-        code_digest: None,
-        code_expires_at: None,
         sandbox_card: None,
-        attempts: 0,
-        resends: 0,
-        last_sent_at: None,
-        outcome: None,
+        progress: Progress::Pending,
     }
 }
 
@@ -166,8 +153,8 @@ fn mail(kind: &str) -> NewMail {
     }
 }
 
-fn step(ip: &str) -> DeviceStep {
-    DeviceStep {
+fn step(ip: &str) -> Assessment {
+    Assessment {
         risk_score: 40,
         risk_reasons: vec![RiskReason::NoDeviceToken.into()],
         device_id: None,
@@ -352,7 +339,7 @@ async fn device_step_happens_once(store: &dyn Store) -> Result<(), Failure> {
         "unknown authentication"
     );
     let next = DeviceNext::Conclude {
-        state: State::Rejected,
+        end: Final::Rejected,
         outcome: outcome(TransStatus::Rejected, "tok-r"),
     };
     ensure!(
@@ -369,16 +356,18 @@ async fn device_step_happens_once(store: &dyn Store) -> Result<(), Failure> {
     );
     let stored = store.authentication("au_step").await?;
     ensure!(
-        stored.as_ref().map(|a| a.state) == Some(State::Rejected),
+        stored.as_ref().map(Authentication::state) == Some(State::Rejected),
         "state after device step"
     );
     ensure!(
-        stored.as_ref().and_then(|a| a.outcome.clone())
+        stored.as_ref().and_then(|a| a.outcome().cloned())
             == Some(outcome(TransStatus::Rejected, "tok-r")),
         "outcome stored"
     );
     ensure!(
-        stored.as_ref().map(|a| a.risk_reasons.clone())
+        stored
+            .as_ref()
+            .and_then(|a| a.assessment().map(|x| x.risk_reasons.clone()))
             == Some(vec![RiskReason::NoDeviceToken.into()]),
         "reasons stored"
     );
@@ -445,17 +434,18 @@ async fn a_code_is_accepted_once(store: &Arc<dyn Store>) -> Result<(), Failure> 
     );
     let stored = store.authentication(&id).await?;
     ensure!(
-        stored.as_ref().map(|a| a.state) == Some(State::Succeeded),
+        stored.as_ref().map(Authentication::state) == Some(State::Succeeded),
         "succeeded"
     );
+    // A final row still holding a code does not even read back (`StoreError::Corrupt`).
     ensure!(
         stored
             .as_ref()
-            .and_then(|a| a.code_digest.clone())
+            .and_then(Authentication::challenge)
             .is_none(),
         "code erased"
     );
-    let device_id = stored.and_then(|a| a.device_id);
+    let device_id = stored.and_then(|a| a.assessment().and_then(|x| x.device_id.clone()));
     let device = match &device_id {
         Some(id) => store.device(id).await?,
         None => None,
@@ -499,11 +489,11 @@ async fn wrong_codes_are_counted_atomically(store: &Arc<dyn Store>) -> Result<()
     );
     let stored = store.authentication(&id).await?;
     ensure!(
-        stored.as_ref().map(|a| (a.state, a.attempts)) == Some((State::Failed, 5)),
+        stored.as_ref().map(|a| (a.state(), a.attempts())) == Some((State::Failed, 5)),
         "failed at 5"
     );
     ensure!(
-        stored.and_then(|a| a.outcome) == Some(failure),
+        stored.as_ref().and_then(Authentication::outcome) == Some(&failure),
         "failure outcome stored"
     );
     ensure!(
@@ -576,8 +566,9 @@ async fn resends_respect_limit_and_cooldown(store: &dyn Store) -> Result<(), Fai
     ensure!(
         stored
             .as_ref()
-            .map(|a| (a.resends, a.last_sent_at, a.code_digest.clone()))
-            == Some((3, Some(NOW + 90), Some(vec![3; 32]))),
+            .and_then(Authentication::challenge)
+            .map(|c| (c.resends, c.last_sent_at, c.code_digest.clone()))
+            == Some((3, NOW + 90, vec![3; 32])),
         "resend replaced the code"
     );
     ensure!(
@@ -596,7 +587,7 @@ async fn expiry_and_cancel(store: &dyn Store) -> Result<(), Failure> {
                 &id,
                 NOW + 899,
                 State::Challenging,
-                State::Expired,
+                Final::Expired,
                 &expired,
                 None
             )
@@ -609,7 +600,7 @@ async fn expiry_and_cancel(store: &dyn Store) -> Result<(), Failure> {
                 &id,
                 NOW + 900,
                 State::Challenging,
-                State::Expired,
+                Final::Expired,
                 &expired,
                 None
             )
@@ -643,7 +634,7 @@ async fn expiry_and_cancel(store: &dyn Store) -> Result<(), Failure> {
     let cancelled = outcome(TransStatus::NotAuthenticated, "tok-c");
     ensure!(
         !store
-            .conclude(&id, NOW, State::Pending, State::Cancelled, &cancelled, None)
+            .conclude(&id, NOW, State::Pending, Final::Cancelled, &cancelled, None)
             .await?,
         "wrong `from` state must be refused"
     );
@@ -653,7 +644,7 @@ async fn expiry_and_cancel(store: &dyn Store) -> Result<(), Failure> {
                 &id,
                 NOW,
                 State::Challenging,
-                State::Cancelled,
+                Final::Cancelled,
                 &cancelled,
                 None
             )
@@ -666,7 +657,7 @@ async fn expiry_and_cancel(store: &dyn Store) -> Result<(), Failure> {
                 &id,
                 NOW,
                 State::Challenging,
-                State::Cancelled,
+                Final::Cancelled,
                 &cancelled,
                 None
             )
@@ -687,7 +678,7 @@ async fn history_counts(store: &dyn Store) -> Result<(), Failure> {
         a.amount = Amount::new(1000 * (n + 1)).expect("an amount");
         store.insert_authentication(&a).await?;
         let next = DeviceNext::Conclude {
-            state: State::Succeeded,
+            end: Final::Succeeded,
             outcome: outcome(TransStatus::Authenticated, "t"),
         };
         store

@@ -46,8 +46,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::model::{
-    Authentication, CardStatus, Cardholder, Device, FraudReport, IdempotencyKey, Mail,
-    MailboxMessage, Merchant, MerchantKey, NewMail, Outcome, State,
+    Assessment, Authentication, CardStatus, Cardholder, Device, Final, FraudReport, IdempotencyKey,
+    Mail, MailboxMessage, Merchant, MerchantKey, NewMail, Outcome, State,
 };
 use crate::risk::History;
 
@@ -96,23 +96,6 @@ impl std::fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
-/// The risk assessment and browser context recorded by the device step.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceStep {
-    /// 0–100.
-    pub risk_score: i64,
-    /// Why, stored so `GET` can say.
-    pub risk_reasons: Vec<crate::model::DecisionReason>,
-    /// The trusted device whose token was valid, if any.
-    pub device_id: Option<String>,
-    /// Canonical JSON of the presented fingerprint.
-    pub fingerprint: Option<String>,
-    /// The client's address.
-    pub ip: Option<String>,
-    /// Browser language, timezone, user agent.
-    pub browser: crate::model::BrowserInfo,
-}
-
 /// A freshly issued code, by digest only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeIssue {
@@ -127,8 +110,8 @@ pub struct CodeIssue {
 pub enum DeviceNext {
     /// Final right away: frictionless success or rejection.
     Conclude {
-        /// `Succeeded` or `Rejected`.
-        state: State,
+        /// How it ends.
+        end: Final,
         /// The result.
         outcome: Outcome,
     },
@@ -274,7 +257,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         id: &str,
         now: i64,
-        step: &DeviceStep,
+        step: &Assessment,
         next: &DeviceNext,
         mail: Option<&NewMail>,
     ) -> Result<bool, StoreError>;
@@ -314,7 +297,7 @@ pub trait Store: Send + Sync + 'static {
         id: &str,
         now: i64,
         from: State,
-        to: State,
+        to: Final,
         outcome: &Outcome,
         mail: Option<&NewMail>,
     ) -> Result<bool, StoreError>;

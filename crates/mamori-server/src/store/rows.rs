@@ -12,9 +12,9 @@ use sqlx::sqlite::SqliteRow;
 
 use super::StoreError;
 use crate::model::{
-    Amount, Authentication, BrowserInfo, CardStatus, Cardholder, ChallengePreference, Currency,
-    Device, FraudReport, IdempotencyKey, Locale, Mail, MailboxMessage, Merchant, MerchantKey,
-    OrderRef, Outcome, State,
+    Amount, Assessment, Authentication, BrowserInfo, CardStatus, Cardholder, Challenge,
+    ChallengePreference, Currency, Device, Final, Finished, FraudReport, IdempotencyKey, Locale,
+    Mail, MailboxMessage, Merchant, MerchantKey, OrderRef, Outcome, Progress, State,
 };
 use crate::risk::History;
 
@@ -36,11 +36,10 @@ pub(super) fn parse_json<T: serde::de::DeserializeOwned>(
 
 /// Reads a one-code enum from its JSON string form (`"Y"`, `"05"`, `"challenge"`, `"19"`).
 pub(super) fn parse_code<T: serde::de::DeserializeOwned>(
-    text: Option<String>,
+    text: String,
     column: &'static str,
-) -> Result<Option<T>, StoreError> {
-    text.map(|text| parse_json(&serde_json::Value::String(text).to_string(), column))
-        .transpose()
+) -> Result<T, StoreError> {
+    parse_json(&serde_json::Value::String(text).to_string(), column)
 }
 
 /// The wire spelling of a one-code enum, as stored.
@@ -102,29 +101,121 @@ pub(super) fn merchants<R: ModelRow>(rows: &[R]) -> Result<Vec<Merchant>, StoreE
     Ok(merchants)
 }
 
+/// The columns of an `authentications` row that depend on its state, as read.
+pub(super) struct StateColumns {
+    state: String,
+    risk_score: Option<i64>,
+    risk_reasons: String,
+    device_id: Option<String>,
+    fingerprint: Option<String>,
+    ip: Option<String>,
+    browser: BrowserInfo,
+    code_digest: Option<Vec<u8>>,
+    code_expires_at: Option<i64>,
+    attempts: i64,
+    resends: i64,
+    last_sent_at: Option<i64>,
+    status: Option<String>,
+    eci: Option<String>,
+    method: Option<String>,
+    reason: Option<String>,
+    result_token: Option<String>,
+}
+
+/// Where a row's authentication is, with what that state holds; a row whose columns do not fit
+/// its state (a pending row with a result, a challenge without a code, a final row still
+/// holding a code) is [`StoreError::Corrupt`].
+pub(super) fn progress(c: StateColumns) -> Result<Progress, StoreError> {
+    let state = State::parse(&c.state).ok_or(StoreError::Corrupt("state"))?;
+    let assessment = match c.risk_score {
+        Some(risk_score) => Some(Assessment {
+            risk_score,
+            risk_reasons: parse_json(&c.risk_reasons, "risk_reasons")?,
+            device_id: c.device_id,
+            fingerprint: c.fingerprint,
+            ip: c.ip,
+            browser: c.browser,
+        }),
+        None => None,
+    };
+    let outcome = match (c.status, c.eci, c.method, c.result_token) {
+        (Some(status), Some(eci), Some(method), Some(result_token)) => Some(Outcome {
+            status: parse_code(status, "status")?,
+            eci: parse_code(eci, "eci")?,
+            method: parse_code(method, "method")?,
+            reason: c.reason.map(|r| parse_code(r, "reason")).transpose()?,
+            result_token,
+        }),
+        _ => None,
+    };
+    if let Some(end) = Final::of(state) {
+        if c.code_digest.is_some() {
+            return Err(StoreError::Corrupt("code_digest"));
+        }
+        return Ok(Progress::Finished(Finished {
+            end,
+            outcome: outcome.ok_or(StoreError::Corrupt("result_token"))?,
+            assessment,
+            attempts: c.attempts,
+            resends: c.resends,
+        }));
+    }
+    if outcome.is_some() {
+        return Err(StoreError::Corrupt("result_token"));
+    }
+    match (
+        state,
+        assessment,
+        c.code_digest,
+        c.code_expires_at,
+        c.last_sent_at,
+    ) {
+        (State::Pending, None, None, _, _) => Ok(Progress::Pending),
+        (State::Challenging, Some(assessment), Some(code_digest), Some(expires), Some(sent)) => {
+            Ok(Progress::Challenging {
+                assessment,
+                challenge: Challenge {
+                    code_digest,
+                    code_expires_at: expires,
+                    attempts: c.attempts,
+                    resends: c.resends,
+                    last_sent_at: sent,
+                },
+            })
+        }
+        _ => Err(StoreError::Corrupt("state")),
+    }
+}
+
 /// Implements [`ModelRow`] for the row type `$row`.
 macro_rules! model_row {
     ($row:ty) => {
         impl ModelRow for $row {
             fn authentication(&self) -> Result<Authentication, StoreError> {
-                let state: String = self.try_get("state").map_err(db)?;
                 let preference: String = self.try_get("challenge_preference").map_err(db)?;
-                let reasons: String = self.try_get("risk_reasons").map_err(db)?;
-                let status = parse_code(self.try_get("status").map_err(db)?, "status")?;
-                let eci = parse_code(self.try_get("eci").map_err(db)?, "eci")?;
-                let method = parse_code(self.try_get("method").map_err(db)?, "method")?;
-                let reason = parse_code(self.try_get("reason").map_err(db)?, "reason")?;
-                let result_token: Option<String> = self.try_get("result_token").map_err(db)?;
-                let outcome = match (status, eci, method, result_token) {
-                    (Some(status), Some(eci), Some(method), Some(result_token)) => Some(Outcome {
-                        status,
-                        eci,
-                        method,
-                        reason,
-                        result_token,
-                    }),
-                    _ => None,
-                };
+                let progress = progress(StateColumns {
+                    state: self.try_get("state").map_err(db)?,
+                    risk_score: self.try_get("risk_score").map_err(db)?,
+                    risk_reasons: self.try_get("risk_reasons").map_err(db)?,
+                    device_id: self.try_get("device_id").map_err(db)?,
+                    fingerprint: self.try_get("fingerprint").map_err(db)?,
+                    ip: self.try_get("ip").map_err(db)?,
+                    browser: BrowserInfo {
+                        language: self.try_get("language").map_err(db)?,
+                        timezone: self.try_get("timezone").map_err(db)?,
+                        user_agent: self.try_get("user_agent").map_err(db)?,
+                    },
+                    code_digest: self.try_get("code_digest").map_err(db)?,
+                    code_expires_at: self.try_get("code_expires_at").map_err(db)?,
+                    attempts: self.try_get("attempts").map_err(db)?,
+                    resends: self.try_get("resends").map_err(db)?,
+                    last_sent_at: self.try_get("last_sent_at").map_err(db)?,
+                    status: self.try_get("status").map_err(db)?,
+                    eci: self.try_get("eci").map_err(db)?,
+                    method: self.try_get("method").map_err(db)?,
+                    reason: self.try_get("reason").map_err(db)?,
+                    result_token: self.try_get("result_token").map_err(db)?,
+                })?;
                 Ok(Authentication {
                     id: self.try_get("id").map_err(db)?,
                     merchant_id: self.try_get("merchant_id").map_err(db)?,
@@ -138,21 +229,8 @@ macro_rules! model_row {
                     challenge_preference: ChallengePreference::parse(&preference)
                         .ok_or(StoreError::Corrupt("challenge_preference"))?,
                     client_secret_hash: self.try_get("client_secret_hash").map_err(db)?,
-                    state: State::parse(&state).ok_or(StoreError::Corrupt("state"))?,
                     created_at: self.try_get("created_at").map_err(db)?,
                     expires_at: self.try_get("expires_at").map_err(db)?,
-                    risk_score: self.try_get("risk_score").map_err(db)?,
-                    risk_reasons: parse_json(&reasons, "risk_reasons")?,
-                    device_id: self.try_get("device_id").map_err(db)?,
-                    fingerprint: self.try_get("fingerprint").map_err(db)?,
-                    ip: self.try_get("ip").map_err(db)?,
-                    browser: BrowserInfo {
-                        language: self.try_get("language").map_err(db)?,
-                        timezone: self.try_get("timezone").map_err(db)?,
-                        user_agent: self.try_get("user_agent").map_err(db)?,
-                    },
-                    code_digest: self.try_get("code_digest").map_err(db)?,
-                    code_expires_at: self.try_get("code_expires_at").map_err(db)?,
                     sandbox_card: self
                         .try_get::<Option<String>, _>("sandbox_card")
                         .map_err(db)?
@@ -161,10 +239,7 @@ macro_rules! model_row {
                                 .ok_or(StoreError::Corrupt("sandbox_card"))
                         })
                         .transpose()?,
-                    attempts: self.try_get("attempts").map_err(db)?,
-                    resends: self.try_get("resends").map_err(db)?,
-                    last_sent_at: self.try_get("last_sent_at").map_err(db)?,
-                    outcome,
+                    progress,
                 })
             }
 
@@ -284,3 +359,144 @@ macro_rules! model_row {
 
 model_row!(SqliteRow);
 model_row!(PgRow);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pending row's state columns.
+    fn pending() -> StateColumns {
+        StateColumns {
+            state: "pending".into(),
+            risk_score: None,
+            risk_reasons: "[]".into(),
+            device_id: None,
+            fingerprint: None,
+            ip: None,
+            browser: BrowserInfo::default(),
+            code_digest: None,
+            code_expires_at: None,
+            attempts: 0,
+            resends: 0,
+            last_sent_at: None,
+            status: None,
+            eci: None,
+            method: None,
+            reason: None,
+            result_token: None,
+        }
+    }
+
+    fn challenging() -> StateColumns {
+        StateColumns {
+            state: "challenging".into(),
+            risk_score: Some(40),
+            risk_reasons: "[\"no_device_token\"]".into(),
+            code_digest: Some(vec![7; 32]),
+            code_expires_at: Some(600),
+            last_sent_at: Some(0),
+            attempts: 2,
+            ..pending()
+        }
+    }
+
+    fn failed() -> StateColumns {
+        StateColumns {
+            state: "failed".into(),
+            code_digest: None,
+            status: Some("N".into()),
+            eci: Some("07".into()),
+            method: Some("challenge".into()),
+            reason: Some("19".into()),
+            result_token: Some("token".into()),
+            attempts: 5,
+            ..challenging()
+        }
+    }
+
+    #[test]
+    fn each_state_reads_with_what_it_holds() {
+        assert_eq!(progress(pending()).unwrap(), Progress::Pending);
+        match progress(challenging()).unwrap() {
+            Progress::Challenging {
+                assessment,
+                challenge,
+            } => {
+                assert_eq!(assessment.risk_score, 40);
+                assert_eq!(
+                    (challenge.code_digest, challenge.attempts),
+                    (vec![7; 32], 2)
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        match progress(failed()).unwrap() {
+            Progress::Finished(finished) => {
+                assert_eq!((finished.end, finished.attempts), (Final::Failed, 5));
+                assert_eq!(finished.outcome.result_token, "token");
+                assert!(finished.assessment.is_some());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_row_whose_columns_do_not_fit_its_state_is_corrupt() {
+        let cases = [
+            (
+                "a final row still holding a code",
+                StateColumns {
+                    code_digest: Some(vec![1; 32]),
+                    ..failed()
+                },
+                "code_digest",
+            ),
+            (
+                "a final row without its result",
+                StateColumns {
+                    result_token: None,
+                    ..failed()
+                },
+                "result_token",
+            ),
+            (
+                "a pending row with a result",
+                StateColumns {
+                    state: "pending".into(),
+                    ..failed()
+                },
+                "result_token",
+            ),
+            (
+                "a challenge without a code",
+                StateColumns {
+                    code_digest: None,
+                    ..challenging()
+                },
+                "state",
+            ),
+            (
+                "a challenge never assessed",
+                StateColumns {
+                    risk_score: None,
+                    ..challenging()
+                },
+                "state",
+            ),
+            (
+                "an unknown state",
+                StateColumns {
+                    state: "paused".into(),
+                    ..pending()
+                },
+                "state",
+            ),
+        ];
+        for (name, columns, column) in cases {
+            match progress(columns) {
+                Err(StoreError::Corrupt(found)) => assert_eq!(found, column, "{name}"),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+    }
+}

@@ -14,12 +14,12 @@ use sqlx::{Row, Transaction};
 use super::rows::{ModelRow, code_of, db, merchants, to_json};
 use super::writes::Writes;
 use super::{
-    Acceptance, CodeIssue, DeviceNext, DeviceStep, HistoryQuery, Limits, Resend, Store, StoreError,
-    WrongCode, postgres, sql, sqlite,
+    Acceptance, CodeIssue, DeviceNext, HistoryQuery, Limits, Resend, Store, StoreError, WrongCode,
+    postgres, sql, sqlite,
 };
 use crate::model::{
-    Authentication, CardStatus, Cardholder, Device, FraudReport, IdempotencyKey, Mail,
-    MailboxMessage, Merchant, MerchantKey, NewMail, Outcome, State,
+    Assessment, Authentication, CardStatus, Cardholder, Device, Final, FraudReport, IdempotencyKey,
+    Mail, MailboxMessage, Merchant, MerchantKey, NewMail, Outcome, State,
 };
 use crate::risk::History;
 
@@ -348,7 +348,7 @@ impl Store for SqlStore {
         &self,
         id: &str,
         now: i64,
-        step: &DeviceStep,
+        step: &Assessment,
         next: &DeviceNext,
         mail: Option<&NewMail>,
     ) -> Result<bool, StoreError> {
@@ -371,8 +371,8 @@ impl Store for SqlStore {
                 .bind(&step.browser.timezone)
                 .bind(&step.browser.user_agent);
             let query = match next {
-                DeviceNext::Conclude { state, outcome } => query
-                    .bind(state.as_str())
+                DeviceNext::Conclude { end, outcome } => query
+                    .bind(end.as_str())
                     .bind(code_of(&outcome.status))
                     .bind(code_of(&outcome.eci))
                     .bind(code_of(&outcome.method))
@@ -509,11 +509,11 @@ impl Store for SqlStore {
         id: &str,
         now: i64,
         from: State,
-        to: State,
+        to: Final,
         outcome: &Outcome,
         mail: Option<&NewMail>,
     ) -> Result<bool, StoreError> {
-        let statement = if to == State::Expired {
+        let statement = if to == Final::Expired {
             sql::CONCLUDE_EXPIRED
         } else {
             sql::CONCLUDE_LIVE

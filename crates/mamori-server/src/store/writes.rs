@@ -109,12 +109,14 @@ macro_rules! writes {
                     .bind(a.order_ref.as_str())
                     .bind(a.challenge_preference.as_str())
                     .bind(&a.client_secret_hash)
-                    .bind(a.state.as_str())
+                    .bind(a.state().as_str())
                     .bind(a.created_at)
                     .bind(a.expires_at)
-                    .bind(to_json(&a.risk_reasons)?)
-                    .bind(a.attempts)
-                    .bind(a.resends)
+                    .bind(to_json(
+                        &a.assessment().map_or(&[][..], |x| &x.risk_reasons),
+                    )?)
+                    .bind(a.attempts())
+                    .bind(a.resends())
                     .bind(a.sandbox_card.map(crate::sandbox::SandboxCard::as_str))
                     .execute(&mut **self)
                     .await
