@@ -56,14 +56,18 @@ async fn app() -> (axum::Router, tempfile::TempDir) {
 
 /// Both ways round, as far as a router can be asked: each documented operation is answered by
 /// a route (not the fallback, not `405`), and each documented path answers every other method
-/// `405`. A route on a path the document lacks is caught by the checker when a scenario calls
-/// it.
+/// `405`; each answer, unauthenticated and bodiless as the requests are, is a documented one. A
+/// route on a path the document lacks is caught by the checker when a scenario calls it.
 #[tokio::test]
 async fn every_documented_operation_is_routed_and_nothing_else_on_its_paths() {
     let (app, _dir) = app().await;
     // An unrouted request meets this fallback instead of the router's `not_found`, which a
-    // handler may answer too.
-    let app = app.fallback(|| async { StatusCode::IM_A_TEAPOT });
+    // handler may answer too. Every answer is checked against the document on the way.
+    let checker = Arc::new(Checker::new(support::openapi::demo_route));
+    let app = support::openapi::checked(
+        app.fallback(|| async { StatusCode::IM_A_TEAPOT }),
+        Arc::clone(&checker),
+    );
     let doc = document();
     let mut operations = 0;
     for (template, item) in doc["paths"].as_object().unwrap() {
@@ -103,6 +107,11 @@ async fn every_documented_operation_is_routed_and_nothing_else_on_its_paths() {
         }
     }
     assert_eq!(operations, 18);
+    assert_eq!(
+        checker.checked(),
+        6 * doc["paths"].as_object().unwrap().len()
+    );
+    assert_eq!(checker.failures(), Vec::<String>::new());
 }
 
 /// The checker runs on the test server's answers: the scenarios' passing means something.
