@@ -168,3 +168,24 @@ pub struct KeptMail {
     /// When it was kept.
     pub created_at: i64,
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::from_str;
+
+    use super::*;
+
+    #[test]
+    fn the_create_request_takes_what_the_handler_takes() {
+        let minimal: CreateRequest =
+            from_str(r#"{"card_ref":"ab","amount":1,"currency":"JPY","order_ref":"o"}"#).unwrap();
+        assert_eq!(
+            (minimal.card_number, minimal.challenge_preference),
+            (None, None)
+        );
+        let extra = r#"{"card_ref":"ab","amount":1,"currency":"JPY","order_ref":"o","x":1}"#;
+        assert!(from_str::<CreateRequest>(extra).is_err());
+        let negative = r#"{"card_ref":"ab","amount":-1,"currency":"JPY","order_ref":"o"}"#;
+        assert!(from_str::<CreateRequest>(negative).is_err());
+    }
+}

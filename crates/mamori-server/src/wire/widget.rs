@@ -255,3 +255,45 @@ pub enum CancelOutcome {
         result_token: String,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{from_str, json, to_value};
+
+    use super::*;
+
+    #[test]
+    fn requests_parse_as_strictly_as_the_handlers_do() {
+        assert!(from_str::<Empty>("{}").is_ok());
+        for body in ["[]", r#"{"a":1}"#, "null"] {
+            assert!(from_str::<Empty>(body).is_err(), "{body}");
+        }
+        assert!(from_str::<VerifyRequest>(r#"{"code":"123456","extra":1}"#).is_err());
+        let fingerprint = r#"{"v":1,"browser":"chromium","components":{}}"#;
+        let bare: DeviceRequest = from_str(&format!(r#"{{"fingerprint":{fingerprint}}}"#)).unwrap();
+        assert_eq!((bare.device_token, bare.browser), (None, None));
+        let nulls =
+            format!(r#"{{"fingerprint":{fingerprint},"device_token":null,"browser":null}}"#);
+        assert!(from_str::<DeviceRequest>(&nulls).is_ok());
+        let unknown = format!(r#"{{"fingerprint":{fingerprint},"browser":{{"os":"x"}}}}"#);
+        assert!(from_str::<DeviceRequest>(&unknown).is_err());
+    }
+
+    #[test]
+    fn answers_say_outcome_and_keep_null_apart_from_absent() {
+        let authenticated = VerifyOutcome::Authenticated {
+            status: Status::Y,
+            result_token: "r".into(),
+            device_token: None,
+        };
+        assert_eq!(
+            to_value(authenticated).unwrap(),
+            json!({"outcome": "authenticated", "status": "Y", "result_token": "r",
+                   "device_token": null})
+        );
+        assert_eq!(
+            to_value(VerifyOutcome::WrongCode { attempts_left: 4 }).unwrap(),
+            json!({"outcome": "wrong_code", "attempts_left": 4})
+        );
+    }
+}
