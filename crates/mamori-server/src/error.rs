@@ -1,15 +1,16 @@
 //! The one error type of the HTTP API and its single JSON rendering.
 //!
-//! Every failure answers `{"error": "<stable code>", "message": "<English sentence>"}`. Internal
-//! details (a database message, which of "unknown id" and "wrong secret" it was) are logged with
-//! `tracing` and never sent: from outside, every authentication failure looks the same.
+//! Every failure answers a [`crate::wire::ErrorBody`]: `{"error": "<stable code>", "message":
+//! "<English sentence>"}`. Internal details (a database message, which of "unknown id" and
+//! "wrong secret" it was) are logged with `tracing` and never sent: from outside, every
+//! authentication failure looks the same.
 
 use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use crate::store::StoreError;
+use crate::wire::{ErrorBody, ErrorCode};
 
 /// Why a request failed.
 #[derive(Debug)]
@@ -59,108 +60,79 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    fn parts(&self) -> (StatusCode, &'static str, String) {
-        let (status, code, message): (_, _, String) = match self {
+    /// The stable code (which fixes the HTTP status) and the message.
+    fn parts(&self) -> (ErrorCode, String) {
+        match self {
             Self::Unauthorized(_) => (
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
+                ErrorCode::Unauthorized,
                 "The credentials are missing or invalid.".into(),
             ),
             Self::OriginNotAllowed(_) => (
-                StatusCode::FORBIDDEN,
-                "origin_not_allowed",
+                ErrorCode::OriginNotAllowed,
                 "This page's origin is not registered for the merchant.".into(),
             ),
-            Self::NotFound => (
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "No such resource.".into(),
-            ),
+            Self::NotFound => (ErrorCode::NotFound, "No such resource.".into()),
             Self::MethodNotAllowed => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                ErrorCode::MethodNotAllowed,
                 "This method is not allowed here.".into(),
             ),
             Self::UnsupportedMediaType => (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 "The body must be application/json.".into(),
             ),
-            Self::PayloadTooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "The body is too large.".into(),
-            ),
+            Self::PayloadTooLarge => (ErrorCode::PayloadTooLarge, "The body is too large.".into()),
             Self::InvalidBody(detail) => (
-                StatusCode::BAD_REQUEST,
-                "invalid_body",
+                ErrorCode::InvalidBody,
                 format!("The body is not valid: {detail}."),
             ),
-            Self::InvalidRequest(what) => {
-                (StatusCode::BAD_REQUEST, "invalid_request", (*what).into())
-            }
+            Self::InvalidRequest(what) => (ErrorCode::InvalidRequest, (*what).into()),
             Self::InvalidCardNumber => (
-                StatusCode::BAD_REQUEST,
-                "invalid_card_number",
+                ErrorCode::InvalidCardNumber,
                 "The card number is not valid.".into(),
             ),
             Self::SandboxCardRequired => (
-                StatusCode::BAD_REQUEST,
-                "sandbox_card_required",
+                ErrorCode::SandboxCardRequired,
                 "A sandbox merchant can authenticate only the documented test cards.".into(),
             ),
             Self::IdempotencyKeyReused => (
-                StatusCode::CONFLICT,
-                "idempotency_key_reused",
+                ErrorCode::IdempotencyKeyReused,
                 "This Idempotency-Key was used with a different request.".into(),
             ),
             Self::InvalidCode => (
-                StatusCode::BAD_REQUEST,
-                "invalid_code",
+                ErrorCode::InvalidCode,
                 "The code must be six digits.".into(),
             ),
             Self::ChallengeNotStarted => (
-                StatusCode::CONFLICT,
-                "challenge_not_started",
+                ErrorCode::ChallengeNotStarted,
                 "No code has been sent for this authentication.".into(),
             ),
             Self::ResendCooldown { retry_after } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "resend_cooldown",
+                ErrorCode::ResendCooldown,
                 format!("A new code can be sent in {retry_after} seconds."),
             ),
             Self::ResendLimit => (
-                StatusCode::CONFLICT,
-                "resend_limit",
+                ErrorCode::ResendLimit,
                 "No more codes can be sent for this authentication.".into(),
             ),
             Self::AuthenticationFinished => (
-                StatusCode::CONFLICT,
-                "authentication_finished",
+                ErrorCode::AuthenticationFinished,
                 "The authentication is already finished.".into(),
             ),
             Self::InvalidReportLink => (
-                StatusCode::NOT_FOUND,
-                "invalid_report_link",
+                ErrorCode::InvalidReportLink,
                 "This link is invalid or has expired.".into(),
             ),
             Self::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
+                ErrorCode::Internal,
                 "Something went wrong on our side.".into(),
             ),
-            Self::Unavailable => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "The service is not ready.".into(),
-            ),
-        };
-        (status, code, message)
+            Self::Unavailable => (ErrorCode::Unavailable, "The service is not ready.".into()),
+        }
     }
 
     /// The stable code.
     pub fn code(&self) -> &'static str {
-        self.parts().1
+        self.parts().0.as_str()
     }
 }
 
@@ -171,12 +143,17 @@ impl IntoResponse for ApiError {
             Self::Internal(detail) => tracing::error!(detail, "internal error"),
             _ => {}
         }
-        let (status, code, message) = self.parts();
-        let mut body = json!({ "error": code, "message": message });
-        if let Self::ResendCooldown { retry_after } = self {
-            body["retry_after"] = json!(retry_after);
-        }
-        let mut response = (status, Json(body)).into_response();
+        let (error, message) = self.parts();
+        let retry_after = match self {
+            Self::ResendCooldown { retry_after } => Some(retry_after),
+            _ => None,
+        };
+        let body = ErrorBody {
+            error,
+            message,
+            retry_after,
+        };
+        let mut response = (error.status(), Json(body)).into_response();
         match self {
             Self::OriginNotAllowed(Some(origin)) => {
                 response

@@ -24,7 +24,9 @@
 //! - [`report`]: the cardholder's "I did not make this purchase" page.
 //! - [`sandbox`]: sandbox merchants' test cards, their forced outcomes and kept mail.
 //! - [`tokens`]: signing result and device tokens and report links, reading them back.
-//! - [`ops`] and [`openapi`]: health, readiness, metrics, the OpenAPI document.
+//! - [`wire`]: every JSON request and answer of the HTTP API as a Rust type.
+//! - [`ops`] and [`openapi`]: health, readiness, metrics, and the OpenAPI document generated
+//!   from [`wire`].
 //! - [`model`], [`config`], [`clock`], [`secrets`], [`card`], [`text`], [`metrics`],
 //!   [`state`]: the vocabulary, settings, time, keys, card numbers, formatting, counters and
 //!   the shared handler state.
@@ -60,6 +62,7 @@ pub mod state;
 pub mod store;
 pub mod text;
 pub mod tokens;
+pub mod wire;
 
 pub use api::app;
 pub use error::ApiError;

@@ -38,6 +38,6 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// `GET /openapi.json`.
-pub async fn openapi(State(state): State<AppState>) -> Json<Value> {
+pub async fn openapi(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
     Json(openapi::document(&state.config.public_url))
 }

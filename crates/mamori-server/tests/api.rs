@@ -671,9 +671,9 @@ async fn operations_routes() {
     assert_eq!(status, StatusCode::OK);
     let doc: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
-    for (method, path) in mamori_server::openapi::ROUTES {
-        assert!(doc["paths"][path][method].is_object(), "{method} {path}");
-    }
+    // The generated document, for this verifier's URL; tests/openapi.rs holds the routes to it.
+    let generated = mamori_server::openapi::document(&Config::default().public_url);
+    assert_eq!(doc, serde_json::to_value(generated).unwrap());
     let (status, _, _) = call(app.clone(), "/demo/mailbox").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "no mailbox outside the demo");
     let (status, _, body) = call(app, "/report/au_x.1.00").await;

@@ -3,6 +3,10 @@
 //! `fetch` path is covered by the end-to-end suites against a running verifier, and here only
 //! where nothing answers it (a closed port). Waits between tries are zero here, so tests of the
 //! network's failures wait for events, never for the clock.
+//!
+//! [`golden`]: the verifier's golden answers, read by the widget's parser.
+
+mod golden;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;

@@ -28,6 +28,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
+pub mod openapi;
 #[path = "../postgres_db/mod.rs"]
 pub mod postgres_db;
 
@@ -319,6 +320,8 @@ pub struct TestServer {
     pub mail: Option<mpsc::UnboundedReceiver<ReceivedMail>>,
     pub merchant_key: String,
     pub secrets_master: [u8; 32],
+    /// Checks every answer against the OpenAPI document; a failure fails the test.
+    pub checker: Arc<openapi::Checker>,
     stop: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
     /// The PostgreSQL database, dropped after the server is told to stop.
@@ -329,6 +332,15 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             stop.send(()).ok();
+        }
+        // After a test that already failed, its own panic says more.
+        let failures = self.checker.failures();
+        if !std::thread::panicking() && !failures.is_empty() {
+            panic!(
+                "{} answers do not match the OpenAPI document:\n{}",
+                failures.len(),
+                failures.join("\n")
+            );
         }
     }
 }
@@ -388,6 +400,8 @@ impl TestServer {
         } else {
             mamori_server::app(state.clone())
         };
+        let checker = Arc::new(openapi::Checker::new(openapi::demo_route));
+        let router = openapi::checked(router, Arc::clone(&checker));
         let (stop, stopped) = oneshot::channel();
         tokio::spawn(mamori_server::server::run_router(
             listener,
@@ -406,6 +420,7 @@ impl TestServer {
             mail,
             merchant_key: mamori_core::token::encode_secret_key("k1", SECRET),
             secrets_master: master,
+            checker,
             stop: Some(stop),
             _dir: dir,
             _database: database,
