@@ -52,19 +52,3 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
-
-/// An empty JSON object body, `{}`, for the routes that take no parameters. (A derived
-/// `Deserialize` for an empty struct would also accept `[]`.)
-#[derive(Debug)]
-pub struct Empty;
-
-impl<'de> serde::Deserialize<'de> for Empty {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let map = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
-        if map.is_empty() {
-            Ok(Self)
-        } else {
-            Err(serde::de::Error::custom("expected an empty object {}"))
-        }
-    }
-}

@@ -6,8 +6,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use mamori_core::token::{SECRET_KEY_PREFIX, encode_secret_key};
-use serde::Deserialize;
-use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 
 use super::extract::{JsonBody, bearer};
@@ -16,6 +14,7 @@ use crate::error::ApiError;
 use crate::flow::create::{CardInput, Created, NewPurchase};
 use crate::model::{Amount, ChallengePreference, Currency, MerchantKey, OrderRef};
 use crate::state::AppState;
+use crate::wire::{self, AuthenticationView, CreateRequest, KeptMail, SandboxMail};
 
 /// The longest `Idempotency-Key` accepted (Stripe's limit).
 const MAX_IDEMPOTENCY_KEY: usize = 255;
@@ -54,61 +53,47 @@ impl FromRequestParts<AppState> for MerchantAuth {
     }
 }
 
-/// `POST /v1/authentications`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateRequest {
-    card_number: Option<String>,
-    card_ref: Option<String>,
-    amount: u64,
-    currency: String,
-    order_ref: String,
-    #[serde(default)]
-    challenge_preference: Option<String>,
-}
-
-impl CreateRequest {
-    /// The purchase, every field checked; the message of a refusal names the field.
-    fn parse(self) -> Result<NewPurchase, ApiError> {
-        let card = match (self.card_number, self.card_ref) {
-            (Some(number), None) => {
-                CardInput::Number(CardNumber::parse(&number).ok_or(ApiError::InvalidCardNumber)?)
-            }
-            (None, Some(reference)) if is_reference(&reference) => CardInput::Reference(reference),
-            (None, Some(_)) => {
-                return Err(ApiError::InvalidRequest(
-                    "card_ref must be 64 lowercase hex digits.",
-                ));
-            }
-            _ => {
-                return Err(ApiError::InvalidRequest(
-                    "Exactly one of card_number and card_ref is required.",
-                ));
-            }
-        };
-        let amount = Amount::from_unsigned(self.amount).ok_or(ApiError::InvalidRequest(
-            "amount must be a positive integer in minor units.",
-        ))?;
-        let currency = Currency::new(&self.currency).ok_or(ApiError::InvalidRequest(
-            "currency must be an ISO 4217 code such as JPY.",
-        ))?;
-        let order_ref = OrderRef::parse(self.order_ref).ok_or(ApiError::InvalidRequest(
-            "order_ref must be 1 to 128 characters without control characters.",
-        ))?;
-        let preference = match self.challenge_preference.as_deref() {
-            None => ChallengePreference::NoPreference,
-            Some(code) => ChallengePreference::parse(code).ok_or(ApiError::InvalidRequest(
-                "challenge_preference must be 01, 02, 03 or 04.",
-            ))?,
-        };
-        Ok(NewPurchase {
-            card,
-            amount,
-            currency,
-            order_ref,
-            preference,
-        })
-    }
+/// The purchase a create request names, every field checked; the message of a refusal names
+/// the field.
+fn purchase(request: CreateRequest) -> Result<NewPurchase, ApiError> {
+    let card = match (request.card_number, request.card_ref) {
+        (Some(number), None) => {
+            CardInput::Number(CardNumber::parse(&number).ok_or(ApiError::InvalidCardNumber)?)
+        }
+        (None, Some(reference)) if is_reference(&reference) => CardInput::Reference(reference),
+        (None, Some(_)) => {
+            return Err(ApiError::InvalidRequest(
+                "card_ref must be 64 lowercase hex digits.",
+            ));
+        }
+        _ => {
+            return Err(ApiError::InvalidRequest(
+                "Exactly one of card_number and card_ref is required.",
+            ));
+        }
+    };
+    let amount = Amount::from_unsigned(request.amount).ok_or(ApiError::InvalidRequest(
+        "amount must be a positive integer in minor units.",
+    ))?;
+    let currency = Currency::new(&request.currency).ok_or(ApiError::InvalidRequest(
+        "currency must be an ISO 4217 code such as JPY.",
+    ))?;
+    let order_ref = OrderRef::parse(request.order_ref).ok_or(ApiError::InvalidRequest(
+        "order_ref must be 1 to 128 characters without control characters.",
+    ))?;
+    let preference = match request.challenge_preference.as_deref() {
+        None => ChallengePreference::NoPreference,
+        Some(code) => ChallengePreference::parse(code).ok_or(ApiError::InvalidRequest(
+            "challenge_preference must be 01, 02, 03 or 04.",
+        ))?,
+    };
+    Ok(NewPurchase {
+        card,
+        amount,
+        currency,
+        order_ref,
+        preference,
+    })
 }
 
 /// The `Idempotency-Key` header: 1 to 255 visible ASCII characters, or absent.
@@ -136,14 +121,17 @@ pub async fn create(
     JsonBody(request): JsonBody<CreateRequest>,
 ) -> Result<Response, ApiError> {
     let idempotency = idempotency_key(&headers)?;
-    let purchase = request.parse()?;
+    let purchase = purchase(request)?;
     let Created {
         auth,
         client_secret,
         replayed,
     } = state.flow().create(&key, purchase, idempotency).await?;
-    let body =
-        json!({ "id": auth.id, "client_secret": client_secret, "expires_at": auth.expires_at });
+    let body = wire::Created {
+        id: auth.id,
+        client_secret,
+        expires_at: auth.expires_at,
+    };
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     if replayed {
         response
@@ -159,26 +147,31 @@ pub async fn get(
     State(state): State<AppState>,
     MerchantAuth(key): MerchantAuth,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AuthenticationView>, ApiError> {
     let auth = state.flow().lookup(&key.merchant_id, &id).await?;
     let outcome = auth.outcome();
     let assessment = auth.assessment();
-    Ok(Json(json!({
-        "id": auth.id,
-        "state": auth.state().as_str(),
-        "status": outcome.map(|o| o.status),
-        "eci": outcome.map(|o| o.eci),
-        "method": outcome.map(|o| o.method),
-        "trans_status_reason": outcome.and_then(|o| o.reason),
-        "reasons": assessment.map_or(&[][..], |a| &a.risk_reasons),
-        "risk_score": assessment.map(|a| a.risk_score),
-        "amount": auth.amount,
-        "currency": auth.currency,
-        "order_ref": auth.order_ref,
-        "created_at": auth.created_at,
-        "expires_at": auth.expires_at,
-        "result_token": outcome.map(|o| &o.result_token),
-    })))
+    Ok(Json(AuthenticationView {
+        state: auth.state().into(),
+        status: outcome.map(|o| o.status.into()),
+        eci: outcome.map(|o| o.eci.into()),
+        method: outcome.map(|o| o.method.into()),
+        trans_status_reason: outcome.and_then(|o| o.reason).map(|r| r.to_string()),
+        reasons: assessment.map_or_else(Vec::new, |a| {
+            a.risk_reasons
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect()
+        }),
+        risk_score: assessment.map(|a| a.risk_score),
+        amount: auth.amount.get(),
+        currency: auth.currency.as_str().to_owned(),
+        order_ref: auth.order_ref.as_str().to_owned(),
+        created_at: auth.created_at,
+        expires_at: auth.expires_at,
+        result_token: outcome.map(|o| o.result_token.clone()),
+        id: auth.id,
+    }))
 }
 
 /// `GET /v1/sandbox/mail`: a sandbox merchant's kept mail, newest first; `404` for a live
@@ -186,24 +179,22 @@ pub async fn get(
 pub async fn sandbox_mail(
     State(state): State<AppState>,
     MerchantAuth(key): MerchantAuth,
-) -> Result<Json<Value>, ApiError> {
-    let mail: Vec<Value> = state
+) -> Result<Json<SandboxMail>, ApiError> {
+    let mail = state
         .flow()
         .sandbox_mail(&key.merchant_id)
         .await?
         .into_iter()
-        .map(|m| {
-            json!({
-                "id": m.id,
-                "authentication_id": m.authentication_id,
-                "kind": m.kind,
-                "to": m.recipient,
-                "subject": m.subject,
-                "text": m.text,
-                "html": m.html,
-                "created_at": m.delivered_at,
-            })
+        .map(|m| KeptMail {
+            id: m.id,
+            authentication_id: m.authentication_id,
+            kind: m.kind,
+            to: m.recipient,
+            subject: m.subject,
+            text: m.text,
+            html: m.html,
+            created_at: m.delivered_at,
         })
         .collect();
-    Ok(Json(json!({ "mail": mail })))
+    Ok(Json(SandboxMail { mail }))
 }

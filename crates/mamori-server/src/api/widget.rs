@@ -14,19 +14,20 @@ use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method as HttpMethod, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use mamori_core::fingerprint::Fingerprint;
 use mamori_core::otp;
-use serde::Deserialize;
-use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::extract::{Empty, JsonBody, bearer};
+use super::extract::{JsonBody, bearer};
 use crate::error::ApiError;
 use crate::flow::challenge::{ChallengeView, CodeAnswer};
 use crate::flow::device::{DeviceAnswer, Evidence};
-use crate::model::{Authentication, BrowserInfo, Merchant, Outcome};
+use crate::model::{Authentication, BrowserInfo, Merchant};
 use crate::state::AppState;
+use crate::wire::{
+    BrowserData, CancelOutcome, Challenge, DeviceOutcome, DeviceRequest, Empty, ResendAnswer,
+    VerifyOutcome, VerifyRequest,
+};
 
 /// What [`gate`] proved, for the handler.
 #[derive(Debug)]
@@ -128,35 +129,13 @@ pub async fn options() -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-/// The browser facts the widget sends.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BrowserData {
-    language: Option<String>,
-    timezone: Option<String>,
-    user_agent: Option<String>,
-}
-
-impl BrowserData {
-    /// The facts, each bounded and free of control characters.
-    fn parse(self) -> Result<BrowserInfo, ApiError> {
-        Ok(BrowserInfo {
-            language: bounded(self.language, 64)?,
-            timezone: bounded(self.timezone, 64)?,
-            user_agent: bounded(self.user_agent, 512)?,
-        })
-    }
-}
-
-/// `POST …/device`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeviceRequest {
-    fingerprint: Fingerprint,
-    #[serde(default)]
-    device_token: Option<String>,
-    #[serde(default)]
-    browser: Option<BrowserData>,
+/// The browser facts, each bounded and free of control characters.
+fn browser_info(data: BrowserData) -> Result<BrowserInfo, ApiError> {
+    Ok(BrowserInfo {
+        language: bounded(data.language, 64)?,
+        timezone: bounded(data.timezone, 64)?,
+        user_agent: bounded(data.user_agent, 512)?,
+    })
 }
 
 fn bounded(value: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
@@ -192,12 +171,12 @@ pub async fn device(
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     JsonBody(request): JsonBody<DeviceRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DeviceOutcome>, ApiError> {
     let peer = connect.map(|Extension(ConnectInfo(peer))| peer);
     let evidence = Evidence {
         fingerprint: request.fingerprint,
         device_token: request.device_token,
-        browser: request.browser.unwrap_or_default().parse()?,
+        browser: browser_info(request.browser.unwrap_or_default())?,
         ip: client_ip(&state, &headers, peer),
     };
     let answer = state
@@ -205,19 +184,18 @@ pub async fn device(
         .device_step(ctx.auth.clone(), &ctx.merchant, evidence)
         .await?;
     Ok(Json(match answer {
-        DeviceAnswer::Frictionless(outcome) => finished("frictionless", &outcome),
-        DeviceAnswer::Challenge(view) => {
-            json!({"outcome": "challenge", "challenge": challenge(&view)})
-        }
-        DeviceAnswer::Rejected(outcome) => finished("rejected", &outcome),
+        DeviceAnswer::Frictionless(outcome) => DeviceOutcome::Frictionless {
+            status: outcome.status.into(),
+            result_token: outcome.result_token,
+        },
+        DeviceAnswer::Challenge(view) => DeviceOutcome::Challenge {
+            challenge: view.into(),
+        },
+        DeviceAnswer::Rejected(outcome) => DeviceOutcome::Rejected {
+            status: outcome.status.into(),
+            result_token: outcome.result_token,
+        },
     }))
-}
-
-/// `POST …/challenge/verify`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VerifyRequest {
-    code: String,
 }
 
 /// `POST /v1/authentications/{id}/challenge/verify`.
@@ -225,7 +203,7 @@ pub async fn verify(
     State(state): State<AppState>,
     Extension(ctx): Extension<Arc<WidgetContext>>,
     JsonBody(request): JsonBody<VerifyRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<VerifyOutcome>, ApiError> {
     let code = otp::normalize(&request.code).map_err(|_| ApiError::InvalidCode)?;
     let answer = state
         .flow()
@@ -235,13 +213,20 @@ pub async fn verify(
         CodeAnswer::Authenticated {
             outcome,
             device_token,
-        } => json!({"outcome": "authenticated", "status": outcome.status,
-            "result_token": outcome.result_token, "device_token": device_token}),
-        CodeAnswer::WrongCode { attempts_left } => {
-            json!({"outcome": "wrong_code", "attempts_left": attempts_left})
-        }
-        CodeAnswer::Failed(outcome) => finished("failed", &outcome),
-        CodeAnswer::Expired(outcome) => finished("expired", &outcome),
+        } => VerifyOutcome::Authenticated {
+            status: outcome.status.into(),
+            result_token: outcome.result_token,
+            device_token,
+        },
+        CodeAnswer::WrongCode { attempts_left } => VerifyOutcome::WrongCode { attempts_left },
+        CodeAnswer::Failed(outcome) => VerifyOutcome::Failed {
+            status: outcome.status.into(),
+            result_token: outcome.result_token,
+        },
+        CodeAnswer::Expired(outcome) => VerifyOutcome::Expired {
+            status: outcome.status.into(),
+            result_token: outcome.result_token,
+        },
     }))
 }
 
@@ -250,9 +235,11 @@ pub async fn resend(
     State(state): State<AppState>,
     Extension(ctx): Extension<Arc<WidgetContext>>,
     JsonBody(_): JsonBody<Empty>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ResendAnswer>, ApiError> {
     let view = state.flow().resend(ctx.auth.clone(), &ctx.merchant).await?;
-    Ok(Json(json!({"challenge": challenge(&view)})))
+    Ok(Json(ResendAnswer {
+        challenge: view.into(),
+    }))
 }
 
 /// `POST /v1/authentications/{id}/cancel`.
@@ -260,25 +247,24 @@ pub async fn cancel(
     State(state): State<AppState>,
     Extension(ctx): Extension<Arc<WidgetContext>>,
     JsonBody(_): JsonBody<Empty>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CancelOutcome>, ApiError> {
     let outcome = state.flow().cancel(ctx.auth.clone()).await?;
-    Ok(Json(finished("cancelled", &outcome)))
+    Ok(Json(CancelOutcome::Cancelled {
+        status: outcome.status.into(),
+        result_token: outcome.result_token,
+    }))
 }
 
-/// A final answer: `{outcome, status, result_token}`.
-fn finished(kind: &str, outcome: &Outcome) -> Value {
-    json!({"outcome": kind, "status": outcome.status, "result_token": outcome.result_token})
-}
-
-/// The challenge screen's facts.
-fn challenge(view: &ChallengeView) -> Value {
-    json!({
-        "masked_email": view.masked_email,
-        "code_length": view.code_length,
-        "expires_at": view.expires_at,
-        "attempts_left": view.attempts_left,
-        "resends_left": view.resends_left,
-        "resend_available_at": view.resend_available_at,
-        "locale": view.locale.as_str(),
-    })
+impl From<ChallengeView> for Challenge {
+    fn from(view: ChallengeView) -> Self {
+        Self {
+            masked_email: view.masked_email,
+            code_length: view.code_length,
+            expires_at: view.expires_at,
+            attempts_left: view.attempts_left,
+            resends_left: view.resends_left,
+            resend_available_at: view.resend_available_at,
+            locale: view.locale.into(),
+        }
+    }
 }
