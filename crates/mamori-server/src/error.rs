@@ -1,8 +1,10 @@
 //! The one error type of the HTTP API and its single JSON rendering.
 //!
 //! Every failure answers `{"error": "<stable code>", "message": "<English sentence>"}`. Internal
-//! details (a database message, which of "unknown id" and "wrong secret" it was) are logged with
-//! `tracing` and never sent: from outside, every authentication failure looks the same.
+//! details (a database message, which of "unknown id" and "wrong secret" it was) are never sent:
+//! from outside, every authentication failure looks the same. Rendering has no side effects: the
+//! detail rides on the response as an [`ErrorDetail`] extension, which the request middleware
+//! (`observe` in [`crate::api`]) logs with the request's route and removes.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -164,13 +166,20 @@ impl ApiError {
     }
 }
 
+/// What a rendered [`ApiError`] keeps from the client for the log, as a response extension.
+///
+/// Extensions are never written to the wire; the request middleware still removes this one, so
+/// that nothing further out can mistake it for something to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorDetail {
+    /// Why credentials were refused ([`ApiError::Unauthorized`]).
+    Unauthorized(&'static str),
+    /// What failed on our side ([`ApiError::Internal`]).
+    Internal(String),
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        match &self {
-            Self::Unauthorized(detail) => tracing::info!(detail, "unauthorized request"),
-            Self::Internal(detail) => tracing::error!(detail, "internal error"),
-            _ => {}
-        }
         let (status, code, message) = self.parts();
         let mut body = json!({ "error": code, "message": message });
         if let Self::ResendCooldown { retry_after } = self {
@@ -187,6 +196,16 @@ impl IntoResponse for ApiError {
                 if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
                     response.headers_mut().insert(header::RETRY_AFTER, value);
                 }
+            }
+            Self::Unauthorized(detail) => {
+                response
+                    .extensions_mut()
+                    .insert(ErrorDetail::Unauthorized(detail));
+            }
+            Self::Internal(detail) => {
+                response
+                    .extensions_mut()
+                    .insert(ErrorDetail::Internal(detail));
             }
             _ => {}
         }
