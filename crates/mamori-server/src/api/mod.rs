@@ -9,7 +9,7 @@
 //!
 //! [`routes`] is the verifier's whole surface and [`finish`] its layers; `mamori serve` answers
 //! [`app`], their composition. `mamori demo` adds its shop and mailbox to [`routes`] in
-//! [`crate::demo::app`], so nothing of the demo is reachable from [`app`].
+//! `demo::app` (feature `demo`), so nothing of the demo is reachable from [`app`].
 
 pub mod extract;
 pub mod merchant;

@@ -6,8 +6,9 @@
 //! requests can never both make it: the database decides, and the loser sees `false`. Mail that
 //! belongs to a state change is inserted into the outbox in the same transaction.
 //!
-//! [`conformance`] holds the suite every backend must pass.
+//! `conformance` (feature `conformance`) holds the suite every backend must pass.
 
+#[cfg(feature = "conformance")]
 pub mod conformance;
 mod postgres;
 mod rows;
