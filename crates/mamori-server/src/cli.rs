@@ -17,7 +17,8 @@ use tokio::net::TcpListener;
 
 use crate::card::CardNumber;
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, Loaded, LogFormat};
+use crate::config::env::{self, Environment, Loaded};
+use crate::config::{Config, LogFormat};
 use crate::mail::mailer_for;
 use crate::model::{CardStatus, Cardholder, Locale, Merchant, MerchantKey};
 use crate::secrets::{self, Secrets, SecretsError, hex, random_bytes, random_id};
@@ -152,16 +153,20 @@ type Failure = Box<dyn std::error::Error + Send + Sync>;
 pub async fn main() -> Result<(), Failure> {
     let cli = Cli::parse();
     let file = cli.config.as_deref();
-    let loaded = Config::load_with_env(file)?;
+    let inspection = env::inspect(file, &Environment::from_process()?)?;
     let result = match cli.command {
-        Command::Init => init(file, &loaded),
-        Command::Config(ConfigCommand::Check { json }) => check::run(file, &loaded, json),
-        Command::Serve => serve(loaded.config).await,
+        // The one command that goes on past invalid values: it reports them all, beside
+        // everything else it checks. The others stop at them.
+        Command::Config(ConfigCommand::Check { json }) => check::run(file, &inspection, json),
+        Command::Init => init(file, &inspection.into_loaded()?),
+        Command::Serve => serve(inspection.into_loaded()?.config).await,
         #[cfg(feature = "demo")]
-        Command::Demo(args) => demo::run(loaded.config, args).await,
-        Command::Merchant(command) => merchant(&loaded.config, command).await,
-        Command::Cardholder(command) => cardholder(&loaded.config, command).await,
-        Command::Reports(command) => reports(&loaded.config, command).await,
+        Command::Demo(args) => demo::run(inspection.into_loaded()?.config, args).await,
+        Command::Merchant(command) => merchant(&inspection.into_loaded()?.config, command).await,
+        Command::Cardholder(command) => {
+            cardholder(&inspection.into_loaded()?.config, command).await
+        }
+        Command::Reports(command) => reports(&inspection.into_loaded()?.config, command).await,
     };
     // A missing secrets file is the one mistake every new deployment makes; say what to run,
     // with this very configuration file.

@@ -47,7 +47,7 @@ pub async fn result_outcome(
     let lifetime = u64::try_from(state.config.security.result_token_lifetime).unwrap_or(0);
     let eci = eci_for(status);
     let claims = ResultClaims {
-        iss: state.config.public_url.clone(),
+        iss: state.config.public_url.to_string(),
         aud: auth.merchant_id.clone(),
         sub: auth.id.clone(),
         iat,
@@ -82,7 +82,7 @@ pub fn device_token(
     let now = u64::try_from(state.now()).unwrap_or(0);
     let lifetime = u64::try_from(state.config.security.device_lifetime).unwrap_or(0);
     let claims = DeviceClaims {
-        iss: state.config.public_url.clone(),
+        iss: state.config.public_url.to_string(),
         aud: merchant_id.into(),
         sub: cardholder_id.into(),
         did: device_id.into(),

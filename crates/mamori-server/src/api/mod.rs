@@ -84,7 +84,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 
 /// `router` with the fallbacks and the layers every response passes through.
 pub fn finish(router: Router<AppState>, state: AppState) -> Router {
-    let limit = state.config.security.body_limit;
+    let limit = state.config.security.body_limit.get();
     router
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

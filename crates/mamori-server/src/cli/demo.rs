@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 
 use super::{Failure, init_tracing, shutdown_signal};
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, Delivery};
+use crate::config::{Config, DatabaseUrl, Delivery, PublicUrl};
 use crate::demo::{self, mailbox::MailboxMailer};
 use crate::secrets::Secrets;
 use crate::server;
@@ -47,8 +47,9 @@ pub(super) async fn run(base: Config, args: DemoArgs) -> Result<(), Failure> {
     let listen = listener.local_addr()?;
     let mut config = base;
     config.listen = listen;
-    config.public_url = format!("http://{listen}");
-    config.database_url = format!("sqlite://{}", args.data_dir.join("mamori.db").display());
+    config.public_url = PublicUrl::try_from(format!("http://{listen}"))?;
+    let database = args.data_dir.join("mamori.db");
+    config.database_url = DatabaseUrl::try_from(format!("sqlite://{}", database.display()))?;
     config.secrets_file = args.data_dir.join("secrets.key");
     config.mail.delivery = Delivery::Mailbox;
     // The assets directory holds the widget's release beside the shop's pages; the demo serves
@@ -56,7 +57,6 @@ pub(super) async fn run(base: Config, args: DemoArgs) -> Result<(), Failure> {
     if let Some(dir) = &args.assets_dir {
         config.widget_dir = Some(dir.clone());
     }
-    config.check()?;
     init_tracing(config.log_format);
     let (store, secrets) = open(&config).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);

@@ -139,7 +139,7 @@ pub struct Outbox {
 impl Outbox {
     /// Delivers until `shutdown` turns true.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        let poll = Duration::from_secs(self.config.poll_interval);
+        let poll = self.config.poll_interval.duration();
         loop {
             if *shutdown.borrow() {
                 return;
@@ -215,8 +215,9 @@ pub fn backoff(config: &MailConfig, attempts: i64) -> i64 {
     let exponent = u32::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
     config
         .backoff_base
+        .get()
         .saturating_mul(1_i64 << exponent)
-        .min(config.backoff_max)
+        .min(config.backoff_max.get())
 }
 
 #[cfg(test)]
