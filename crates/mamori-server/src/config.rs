@@ -23,8 +23,8 @@ pub mod value;
 
 pub use env::{Environment, Inspection, Loaded, Problem, Setting, Source};
 pub use value::{
-    BodyLimit, Bounded, DatabaseUrl, DeviceLifetime, InvalidValue, NonNegative, Positive,
-    PublicUrl, ResultTokenLifetime,
+    BodyLimit, Bounded, DatabaseUrl, DeviceLifetime, HeaderName, InvalidValue, NonNegative,
+    Positive, PublicUrl, ResultTokenLifetime,
 };
 
 /// Everything `mamori serve` reads.
@@ -48,7 +48,7 @@ pub struct Config {
     pub widget_dir: Option<PathBuf>,
     /// A header that carries the client's address when behind a reverse proxy (for example
     /// `x-forwarded-for`, first entry); without it, the peer address is used.
-    pub client_ip_header: Option<String>,
+    pub client_ip_header: Option<HeaderName>,
     /// `text` or `json` logs.
     pub log_format: LogFormat,
     /// Lifetimes and limits.

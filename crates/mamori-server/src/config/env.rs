@@ -28,7 +28,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{Config, ConfigError, Invalid, MailConfig, SmtpConfig};
+use super::{Config, ConfigError, HeaderName, Invalid, MailConfig, SmtpConfig};
 use crate::secrets::MasterSecret;
 
 /// Every variable this module reads starts with this.
@@ -168,7 +168,7 @@ fn probe() -> Config {
     let some = || Some(PathBuf::new());
     Config {
         widget_dir: some(),
-        client_ip_header: Some(String::new()),
+        client_ip_header: Some(HeaderName::from_static("x-forwarded-for")),
         mail: MailConfig {
             smtp: SmtpConfig {
                 username: Some(String::new()),

@@ -1,5 +1,5 @@
 //! Setting values that validate while they parse: a [`Bounded`] integer, a [`BodyLimit`], a
-//! [`PublicUrl`], a [`DatabaseUrl`]. Each is made only through a check (`TryFrom`, which serde
+//! [`PublicUrl`], a [`DatabaseUrl`], a [`HeaderName`]. Each is made only through a check (`TryFrom`, which serde
 //! calls on deserialization, or a constant checked at compile time), so a configuration that
 //! exists is in range and nothing downstream checks it again.
 //!
@@ -348,6 +348,44 @@ impl Default for DatabaseUrl {
     }
 }
 
+/// An HTTP header's name (`client_ip_header`): valid, and lower-case as HTTP/2 sends it, so a
+/// typo that no request could ever carry is refused instead of never matching.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct HeaderName(axum::http::HeaderName);
+
+impl HeaderName {
+    /// `name`, which must be a valid lower-case header name: for constants.
+    ///
+    /// # Panics
+    ///
+    /// When it is not, as [`axum::http::HeaderName::from_static`] does.
+    pub const fn from_static(name: &'static str) -> Self {
+        Self(axum::http::HeaderName::from_static(name))
+    }
+
+    /// The name, lower-case.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl TryFrom<String> for HeaderName {
+    type Error = InvalidValue;
+
+    fn try_from(name: String) -> Result<Self, InvalidValue> {
+        axum::http::HeaderName::from_bytes(name.as_bytes())
+            .map(Self)
+            .map_err(|_| InvalidValue(format!("{name:?} is not an HTTP header name")))
+    }
+}
+
+impl From<HeaderName> for String {
+    fn from(name: HeaderName) -> Self {
+        name.0.as_str().to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -443,6 +481,20 @@ mod tests {
         ] {
             let error = PublicUrl::try_from(bad).unwrap_err().to_string();
             assert!(error.contains(says), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn header_names_are_valid_and_lower_case() {
+        let name = HeaderName::try_from(String::from("X-Forwarded-For")).unwrap();
+        assert_eq!(name.as_str(), "x-forwarded-for");
+        assert_eq!(name, HeaderName::from_static("x-forwarded-for"));
+        for bad in ["", "x forwarded for", "x-forwarded-for:"] {
+            let error = HeaderName::try_from(String::from(bad)).unwrap_err();
+            assert!(
+                error.to_string().contains("not an HTTP header name"),
+                "{error}"
+            );
         }
     }
 
