@@ -69,15 +69,7 @@ pub(super) fn run(
     for problem in &inspection.problems {
         env::remove(&mut table, &problem.setting);
     }
-    let mut findings: Vec<Finding> = inspection
-        .problems
-        .iter()
-        .map(|problem| Finding {
-            level: Level::Error,
-            message: problem.error.to_string(),
-        })
-        .collect();
-    findings.extend(self::findings(config_file, loaded));
+    let findings = findings(config_file, inspection);
     let errors = findings.iter().filter(|f| f.level == Level::Error).count();
     if json {
         let report = Report {
@@ -221,11 +213,17 @@ fn lookup<'a>(table: &'a toml::Table, path: &str) -> Option<&'a toml::Value> {
     }
 }
 
-/// Everything `serve` would trip over, and what deserves a look.
-fn findings(config_file: Option<&Path>, loaded: &Loaded) -> Vec<Finding> {
+/// Everything `serve` would trip over, and what deserves a look: first each value that cannot
+/// be used, then the rest of the configuration as it stands without them.
+fn findings(config_file: Option<&Path>, inspection: &Inspection) -> Vec<Finding> {
+    let loaded = &inspection.loaded;
     let config = &loaded.config;
     let mut out = Vec::new();
     let mut add = |level, message: String| out.push(Finding { level, message });
+
+    for problem in &inspection.problems {
+        add(Level::Error, problem.error.to_string());
+    }
 
     match &loaded.master_secret_from {
         Some(var) => add(
