@@ -1,33 +1,34 @@
 //! The `mamori` command line: create the secrets, check the configuration, serve, administer
-//! merchants, cards and reports, run the demo.
+//! merchants, cards and reports; with the `demo` feature, run the demo (`demo`).
 //!
-//! Every command but `demo` runs on the configuration `--config` names with the `MAMORI_*`
-//! environment over it ([`crate::config::env`]), and every command but `init` and `demo` needs
-//! the master secret to exist already: `serve` and the administration commands never create
-//! one (see [`crate::secrets`]).
+//! Every command runs on the configuration `--config` names with the `MAMORI_*` environment
+//! over it ([`crate::config::env`]) — `demo` then replaces the addresses and the database with
+//! its own — and every command but `init` and `demo` needs the master secret to exist already:
+//! `serve` and the administration commands never create one (see [`crate::secrets`]).
 // A command line's output is its interface: printing is the point here.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use mamori_core::token::encode_secret_key;
 use tokio::net::TcpListener;
 
 use crate::card::CardNumber;
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, Delivery, Loaded, LogFormat};
-use crate::demo::mailbox::MailboxMailer;
+use crate::config::env::{self, Environment, Loaded};
+use crate::config::{Config, LogFormat};
 use crate::mail::mailer_for;
 use crate::model::{CardStatus, Cardholder, Locale, Merchant, MerchantKey};
 use crate::secrets::{self, Secrets, SecretsError, hex, random_bytes, random_id};
+use crate::server;
 use crate::state::AppState;
 use crate::store::{self, Store};
-use crate::{demo, server};
 
 mod check;
+#[cfg(feature = "demo")]
+mod demo;
 
 /// mamori: risk-based checkout authentication with emailed one-time codes.
 #[derive(Debug, Parser)]
@@ -60,7 +61,8 @@ enum Command {
     #[command(subcommand)]
     Reports(ReportsCommand),
     /// Run a seeded demo: SQLite in a data directory, mail in /demo/mailbox.
-    Demo(DemoArgs),
+    #[cfg(feature = "demo")]
+    Demo(demo::DemoArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,20 +143,6 @@ enum ReportsCommand {
     },
 }
 
-#[derive(Debug, Args)]
-struct DemoArgs {
-    /// Where the demo keeps its database and secrets.
-    #[arg(long, default_value = "mamori-demo")]
-    data_dir: PathBuf,
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
-    /// A directory to serve at /assets/ (the demo shop's pages in demo/) and /widget/ (the
-    /// widget's release, as `cargo xtask package` writes it).
-    #[arg(long)]
-    assets_dir: Option<PathBuf>,
-}
-
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 /// Parses the command line and runs it.
@@ -165,15 +153,20 @@ type Failure = Box<dyn std::error::Error + Send + Sync>;
 pub async fn main() -> Result<(), Failure> {
     let cli = Cli::parse();
     let file = cli.config.as_deref();
-    let loaded = Config::load_with_env(file)?;
+    let inspection = env::inspect(file, &Environment::from_process()?)?;
     let result = match cli.command {
-        Command::Init => init(file, &loaded),
-        Command::Config(ConfigCommand::Check { json }) => check::run(file, &loaded, json),
-        Command::Serve => serve(loaded.config).await,
-        Command::Demo(args) => run_demo(loaded.config, args).await,
-        Command::Merchant(command) => merchant(&loaded.config, command).await,
-        Command::Cardholder(command) => cardholder(&loaded.config, command).await,
-        Command::Reports(command) => reports(&loaded.config, command).await,
+        // The one command that goes on past invalid values: it reports them all, beside
+        // everything else it checks. The others stop at them.
+        Command::Config(ConfigCommand::Check { json }) => check::run(file, &inspection, json),
+        Command::Init => init(file, &inspection.into_loaded()?),
+        Command::Serve => serve(inspection.into_loaded()?.config).await,
+        #[cfg(feature = "demo")]
+        Command::Demo(args) => demo::run(inspection.into_loaded()?.config, args).await,
+        Command::Merchant(command) => merchant(&inspection.into_loaded()?.config, command).await,
+        Command::Cardholder(command) => {
+            cardholder(&inspection.into_loaded()?.config, command).await
+        }
+        Command::Reports(command) => reports(&inspection.into_loaded()?.config, command).await,
     };
     // A missing secrets file is the one mistake every new deployment makes; say what to run,
     // with this very configuration file.
@@ -245,17 +238,6 @@ async fn open(config: &Config) -> Result<(Arc<dyn Store>, Secrets), Failure> {
     Ok((store, secrets))
 }
 
-/// [`open`] for `mamori demo`, the one command that makes its secrets when it has none: its
-/// data directory is a throwaway sandbox.
-async fn open_demo(config: &Config) -> Result<(Arc<dyn Store>, Secrets), Failure> {
-    let secrets = match config.master_secret {
-        Some(_) => Secrets::load(config)?,
-        None => Secrets::load_or_create(&config.secrets_file)?,
-    };
-    let store = store::open(&config.database_url).await?;
-    Ok((store, secrets))
-}
-
 async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
@@ -293,56 +275,6 @@ async fn serve(config: Config) -> Result<(), Failure> {
     let listener = TcpListener::bind(state.config.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "mamori verifier listening");
     server::run(listener, state, mailer, shutdown_signal()).await?;
-    Ok(())
-}
-
-async fn run_demo(base: Config, args: DemoArgs) -> Result<(), Failure> {
-    std::fs::create_dir_all(&args.data_dir)?;
-    // Bound first, so that port 0 (a free port, as the end-to-end tests ask for) is resolved
-    // before the URL and the merchant's origins are derived from it.
-    let listener = TcpListener::bind(args.listen).await?;
-    let listen = listener.local_addr()?;
-    let mut config = base;
-    config.listen = listen;
-    config.public_url = format!("http://{listen}");
-    config.database_url = format!("sqlite://{}", args.data_dir.join("mamori.db").display());
-    config.secrets_file = args.data_dir.join("secrets.key");
-    config.mail.delivery = Delivery::Mailbox;
-    // The assets directory holds the widget's release beside the shop's pages; the demo serves
-    // it at /widget/ as a verifier does.
-    if let Some(dir) = &args.assets_dir {
-        config.widget_dir = Some(dir.clone());
-    }
-    config.check()?;
-    init_tracing(config.log_format);
-    let (store, secrets) = open_demo(&config).await?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    demo::seed(
-        store.as_ref(),
-        &secrets,
-        demo::origins(&listen),
-        clock.now(),
-    )
-    .await?;
-    let url = &config.public_url;
-    println!("mamori demo verifier on {url}");
-    println!("  shop:          {url}/");
-    println!("  mailbox:       {url}/demo/mailbox");
-    println!("  API document:  {url}/openapi.json");
-    println!("  merchant id:   {}", demo::MERCHANT_ID);
-    println!(
-        "  merchant key:  {}  (sandbox, public)",
-        demo::MERCHANT_SECRET_KEY
-    );
-    println!("  widget origins: {}", demo::origins(&listen).join(", "));
-    println!("  cards:");
-    for card in demo::CARDS {
-        println!("    {}  {}", card.number, card.outcome);
-    }
-    let mailer = Arc::new(MailboxMailer::new(Arc::clone(&store), Arc::clone(&clock)));
-    let state = AppState::new(config, store, secrets, clock).load_widget()?;
-    let router = demo::app(state.clone(), args.assets_dir.as_deref());
-    server::run_router(listener, router, state, mailer, shutdown_signal()).await?;
     Ok(())
 }
 

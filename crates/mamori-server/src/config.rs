@@ -1,9 +1,14 @@
 //! The configuration: `mamori.toml`, then `MAMORI_*` environment variables over it ([`mod@env`]).
 //! Every field has a default, so an empty file (or none) is a working local verifier.
 //!
+//! Fields validate while they parse ([`value`]): a lifetime is a [`Positive`] number of seconds,
+//! a result token's lifetime a [`ResultTokenLifetime`] (at most the 10 minutes `mamori-core`
+//! accepts), the public URL a [`PublicUrl`], and so on. A [`Config`] that exists is valid;
+//! nothing checks it afterwards. Loading checks each setting on its own and reports every one
+//! that cannot be used, by name ([`ConfigError::Several`]).
+//!
 //! Times are in seconds. The security parameters default to the numbers in DESIGN.md's
-//! "Security parameters"; loading refuses values the token profile of `mamori-core` would then
-//! reject (a result token living longer than 10 minutes, a device token longer than 180 days).
+//! "Security parameters".
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,8 +19,13 @@ use crate::risk::RiskConfig;
 use crate::secrets::MasterSecret;
 
 pub mod env;
+pub mod value;
 
-pub use env::{Environment, Loaded, Setting, Source};
+pub use env::{Environment, Inspection, Loaded, Problem, Setting, Source};
+pub use value::{
+    BodyLimit, Bounded, DatabaseUrl, DeviceLifetime, HeaderName, InvalidValue, NonNegative,
+    Positive, PublicUrl, ResultTokenLifetime,
+};
 
 /// Everything `mamori serve` reads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,9 +35,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// `sqlite://path/to/file.db` (created if missing), or `postgres://user@host/database`
     /// (an existing database that several instances may share; `?sslmode=require` for TLS).
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     /// The verifier's public base URL: the `iss` of its tokens and the base of report links.
-    pub public_url: String,
+    pub public_url: PublicUrl,
     /// File holding the server's master secret, written once by `mamori init` (mode 0600) and
     /// the same on every instance. The keys for device tokens, code digests, card references
     /// and report links derive from it. Not read when [`Self::master_secret`] is set.
@@ -38,7 +48,7 @@ pub struct Config {
     pub widget_dir: Option<PathBuf>,
     /// A header that carries the client's address when behind a reverse proxy (for example
     /// `x-forwarded-for`, first entry); without it, the peer address is used.
-    pub client_ip_header: Option<String>,
+    pub client_ip_header: Option<HeaderName>,
     /// `text` or `json` logs.
     pub log_format: LogFormat,
     /// Lifetimes and limits.
@@ -57,8 +67,8 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            database_url: "sqlite://mamori.db".into(),
-            public_url: "http://127.0.0.1:8080".into(),
+            database_url: DatabaseUrl::default(),
+            public_url: PublicUrl::default(),
             secrets_file: PathBuf::from("mamori-secrets.key"),
             widget_dir: None,
             client_ip_header: None,
@@ -86,46 +96,46 @@ pub enum LogFormat {
 #[serde(default, deny_unknown_fields)]
 pub struct Security {
     /// How long a code matches.
-    pub code_lifetime: i64,
+    pub code_lifetime: Positive,
     /// Wrong entries per authentication before it fails (resends do not reset the count).
-    pub max_attempts: i64,
+    pub max_attempts: Positive,
     /// Codes sent after the first.
-    pub max_resends: i64,
+    pub max_resends: NonNegative,
     /// Seconds between two sends.
-    pub resend_cooldown: i64,
+    pub resend_cooldown: NonNegative,
     /// After this an unfinished authentication expires (`U`, reason 14).
-    pub authentication_lifetime: i64,
+    pub authentication_lifetime: Positive,
     /// How long a merchant has to redeem a result token (at most 600).
-    pub result_token_lifetime: i64,
+    pub result_token_lifetime: ResultTokenLifetime,
     /// How long a device stays trusted (at most 180 days).
-    pub device_lifetime: i64,
+    pub device_lifetime: DeviceLifetime,
     /// The window for wrong codes per card (the count is `risk.lockout_wrong_codes`).
-    pub failure_window: i64,
+    pub failure_window: Positive,
     /// The window for velocity counts.
-    pub velocity_window: i64,
-    /// Largest request body, in bytes.
-    pub body_limit: usize,
+    pub velocity_window: Positive,
+    /// Largest request body, in bytes (at least 1024).
+    pub body_limit: BodyLimit,
     /// How long the link in a mail can report the purchase.
-    pub report_link_lifetime: i64,
+    pub report_link_lifetime: Positive,
     /// How long an old merchant key keeps working after `merchant rotate-key`.
-    pub key_overlap: i64,
+    pub key_overlap: NonNegative,
 }
 
 impl Default for Security {
     fn default() -> Self {
         Self {
-            code_lifetime: 10 * 60,
-            max_attempts: 5,
-            max_resends: 3,
-            resend_cooldown: 30,
-            authentication_lifetime: 15 * 60,
-            result_token_lifetime: 10 * 60,
-            device_lifetime: 180 * 24 * 60 * 60,
-            failure_window: 24 * 60 * 60,
-            velocity_window: 60 * 60,
-            body_limit: 16 * 1024,
-            report_link_lifetime: 30 * 24 * 60 * 60,
-            key_overlap: 7 * 24 * 60 * 60,
+            code_lifetime: Bounded::constant::<{ 10 * 60 }>(),
+            max_attempts: Bounded::constant::<5>(),
+            max_resends: Bounded::constant::<3>(),
+            resend_cooldown: Bounded::constant::<30>(),
+            authentication_lifetime: Bounded::constant::<{ 15 * 60 }>(),
+            result_token_lifetime: Bounded::constant::<{ 10 * 60 }>(),
+            device_lifetime: Bounded::constant::<{ 180 * 24 * 60 * 60 }>(),
+            failure_window: Bounded::constant::<{ 24 * 60 * 60 }>(),
+            velocity_window: Bounded::constant::<{ 60 * 60 }>(),
+            body_limit: BodyLimit::DEFAULT,
+            report_link_lifetime: Bounded::constant::<{ 30 * 24 * 60 * 60 }>(),
+            key_overlap: Bounded::constant::<{ 7 * 24 * 60 * 60 }>(),
         }
     }
 }
@@ -141,13 +151,13 @@ pub struct MailConfig {
     /// The SMTP relay.
     pub smtp: SmtpConfig,
     /// Delivery attempts before a mail is given up.
-    pub max_attempts: i64,
+    pub max_attempts: Positive,
     /// The first retry waits this long; each further one twice as long …
-    pub backoff_base: i64,
+    pub backoff_base: Positive,
     /// … up to this.
-    pub backoff_max: i64,
+    pub backoff_max: Positive,
     /// How often the worker looks for due mail when nothing wakes it.
-    pub poll_interval: u64,
+    pub poll_interval: Positive,
 }
 
 impl Default for MailConfig {
@@ -156,10 +166,10 @@ impl Default for MailConfig {
             delivery: Delivery::Smtp,
             from: "mamori <no-reply@localhost>".into(),
             smtp: SmtpConfig::default(),
-            max_attempts: 8,
-            backoff_base: 5,
-            backoff_max: 60 * 60,
-            poll_interval: 5,
+            max_attempts: Bounded::constant::<8>(),
+            backoff_base: Bounded::constant::<5>(),
+            backoff_max: Bounded::constant::<{ 60 * 60 }>(),
+            poll_interval: Bounded::constant::<5>(),
         }
     }
 }
@@ -235,8 +245,8 @@ pub enum ConfigError {
     Read(PathBuf, std::io::Error),
     /// The TOML is malformed or has an unknown field.
     Parse(String),
-    /// A value is out of range.
-    Invalid(&'static str),
+    /// A value in the file cannot be its setting's.
+    Invalid(Invalid),
     /// An environment variable's value cannot be used.
     Env {
         /// The variable.
@@ -244,21 +254,59 @@ pub enum ConfigError {
         /// What is wrong with it (never the value of a secret).
         problem: String,
     },
+    /// More than one of the above, in the order of the settings: all of them, so that one
+    /// attempt shows everything to fix.
+    Several(Vec<ConfigError>),
+}
+
+/// A setting whose value, from the file, cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// The setting's dotted path, e.g. `security.result_token_lifetime`.
+    pub setting: String,
+    /// What the value must be instead (never the value of a secret).
+    pub problem: String,
+}
+
+impl ConfigError {
+    /// `Ok` without problems, the problem itself when there is one, else [`Self::Several`].
+    ///
+    /// # Errors
+    ///
+    /// Whenever `problems` is not empty.
+    pub fn any(mut problems: Vec<Self>) -> Result<(), Self> {
+        match problems.len() {
+            0 => Ok(()),
+            1 => Err(problems.remove(0)),
+            _ => Err(Self::Several(problems)),
+        }
+    }
+
+    /// What is wrong, without the "invalid configuration" every variant but `Read` begins with.
+    fn detail(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Read(path, e) => write!(f, "cannot read {}: {e}", path.display()),
+            Self::Parse(e) => f.write_str(e),
+            Self::Invalid(Invalid { setting, problem }) => write!(f, "{setting}: {problem}"),
+            Self::Env { var, problem } => write!(f, "environment variable {var}: {problem}"),
+            Self::Several(all) => {
+                write!(f, "{} problems", all.len())?;
+                for error in all {
+                    f.write_str("\n  - ")?;
+                    error.detail(f)?;
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Read(path, e) => write!(f, "cannot read {}: {e}", path.display()),
-            Self::Parse(e) => write!(f, "invalid configuration: {e}"),
-            Self::Invalid(what) => write!(f, "invalid configuration: {what}"),
-            Self::Env { var, problem } => {
-                write!(
-                    f,
-                    "invalid configuration: environment variable {var}: {problem}"
-                )
-            }
+        if !matches!(self, Self::Read(..)) {
+            f.write_str("invalid configuration: ")?;
         }
+        self.detail(f)
     }
 }
 
@@ -275,101 +323,28 @@ impl Config {
         env::load(file, &Environment::from_process()?)
     }
 
-    /// Reads and checks a TOML file, without the environment.
+    /// Reads a TOML file, without the environment; see [`Self::parse`].
     ///
     /// # Errors
     ///
-    /// [`ConfigError`] when the file is unreadable, malformed or out of range.
+    /// [`ConfigError`] when the file is unreadable, malformed or a value cannot be used.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.into(), e))?;
         Self::parse(&text)
     }
 
-    /// Parses and checks TOML text.
+    /// Parses TOML text, every setting checked as it is read.
     ///
     /// # Errors
     ///
-    /// [`ConfigError::Parse`] and [`ConfigError::Invalid`].
+    /// [`ConfigError::Parse`] for malformed TOML or an unknown field, [`ConfigError::Invalid`]
+    /// naming a setting whose value cannot be used, [`ConfigError::Several`] for more than one.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
-        let config: Self = toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
-        config.check()?;
-        Ok(config)
-    }
-
-    /// Refuses values that would break the token profile or make no sense.
-    ///
-    /// # Errors
-    ///
-    /// [`ConfigError::Invalid`] naming the field.
-    pub fn check(&self) -> Result<(), ConfigError> {
-        let s = &self.security;
-        let core_result = i64::try_from(mamori_core::token::RESULT_LIFETIME).unwrap_or(i64::MAX);
-        let core_device = i64::try_from(mamori_core::token::DEVICE_LIFETIME).unwrap_or(i64::MAX);
-        let checks = [
-            (
-                s.code_lifetime > 0,
-                "security.code_lifetime must be positive",
-            ),
-            (s.max_attempts > 0, "security.max_attempts must be positive"),
-            (
-                s.max_resends >= 0,
-                "security.max_resends must not be negative",
-            ),
-            (
-                s.resend_cooldown >= 0,
-                "security.resend_cooldown must not be negative",
-            ),
-            (
-                s.authentication_lifetime > 0,
-                "security.authentication_lifetime must be positive",
-            ),
-            (
-                (1..=core_result).contains(&s.result_token_lifetime),
-                "security.result_token_lifetime must be 1..=600",
-            ),
-            (
-                (1..=core_device).contains(&s.device_lifetime),
-                "security.device_lifetime must be 1..=15552000",
-            ),
-            (
-                s.body_limit >= 1024,
-                "security.body_limit must be at least 1024",
-            ),
-            (
-                s.report_link_lifetime > 0,
-                "security.report_link_lifetime must be positive",
-            ),
-            (
-                s.key_overlap >= 0,
-                "security.key_overlap must not be negative",
-            ),
-            (
-                self.mail.max_attempts > 0,
-                "mail.max_attempts must be positive",
-            ),
-            (
-                self.mail.backoff_base > 0,
-                "mail.backoff_base must be positive",
-            ),
-            (
-                self.mail.poll_interval > 0,
-                "mail.poll_interval must be positive",
-            ),
-            (
-                self.public_url.starts_with("http://") || self.public_url.starts_with("https://"),
-                "public_url must start with http:// or https://",
-            ),
-            (
-                ["sqlite:", "postgres:", "postgresql:"]
-                    .iter()
-                    .any(|scheme| self.database_url.starts_with(scheme)),
-                "database_url must be sqlite://path or postgres://user@host/database",
-            ),
-        ];
-        match checks.iter().find(|(ok, _)| !ok) {
-            Some((_, what)) => Err(ConfigError::Invalid(what)),
-            None => Ok(()),
-        }
+        let table = text
+            .parse::<toml::Table>()
+            .map_err(|e| ConfigError::Parse(e.to_string()))?;
+        let loaded = env::inspect_table(table, &Environment::default())?.into_loaded()?;
+        Ok(loaded.config)
     }
 }
 

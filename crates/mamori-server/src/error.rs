@@ -2,8 +2,10 @@
 //!
 //! Every failure answers a [`crate::wire::ErrorBody`]: `{"error": "<stable code>", "message":
 //! "<English sentence>"}`. Internal details (a database message, which of "unknown id" and
-//! "wrong secret" it was) are logged with `tracing` and never sent: from outside, every
-//! authentication failure looks the same.
+//! "wrong secret" it was) are never sent: from outside, every authentication failure looks the
+//! same. Rendering has no side effects: the detail rides on the response as an [`ErrorDetail`]
+//! extension, which the request middleware (`observe` in [`crate::api`]) logs with the
+//! request's route and removes.
 
 use axum::Json;
 use axum::http::{HeaderValue, header};
@@ -136,13 +138,20 @@ impl ApiError {
     }
 }
 
+/// What a rendered [`ApiError`] keeps from the client for the log, as a response extension.
+///
+/// Extensions are never written to the wire; the request middleware still removes this one, so
+/// that nothing further out can mistake it for something to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorDetail {
+    /// Why credentials were refused ([`ApiError::Unauthorized`]).
+    Unauthorized(&'static str),
+    /// What failed on our side ([`ApiError::Internal`]).
+    Internal(String),
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        match &self {
-            Self::Unauthorized(detail) => tracing::info!(detail, "unauthorized request"),
-            Self::Internal(detail) => tracing::error!(detail, "internal error"),
-            _ => {}
-        }
         let (error, message) = self.parts();
         let retry_after = match self {
             Self::ResendCooldown { retry_after } => Some(retry_after),
@@ -164,6 +173,16 @@ impl IntoResponse for ApiError {
                 if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
                     response.headers_mut().insert(header::RETRY_AFTER, value);
                 }
+            }
+            Self::Unauthorized(detail) => {
+                response
+                    .extensions_mut()
+                    .insert(ErrorDetail::Unauthorized(detail));
+            }
+            Self::Internal(detail) => {
+                response
+                    .extensions_mut()
+                    .insert(ErrorDetail::Internal(detail));
             }
             _ => {}
         }

@@ -18,7 +18,7 @@
 //! - [`risk`]: the risk engine, a pure function from evidence to a decision.
 //! - [`store`]: persistence behind the [`store::Store`] trait, chosen by the database URL: SQLite
 //!   (embedded, the default) or PostgreSQL (several instances over one database), and the
-//!   conformance suite both pass.
+//!   conformance suite both pass (feature `conformance`).
 //! - [`mail`]: the transactional outbox, its delivery worker, SMTP and the demo mailbox;
 //!   [`mail::templates`] renders the code mail and fraud alerts in Japanese and English.
 //! - [`report`]: the cardholder's "I did not make this purchase" page.
@@ -31,7 +31,21 @@
 //!   [`state`]: the vocabulary, settings, time, keys, card numbers, formatting, counters and
 //!   the shared handler state.
 //! - [`server`]: [`run`], which serves the router and the outbox worker together.
-//! - [`cli`] and [`demo`]: the `mamori` command and its seeded demo.
+//! - [`cli`]: the `mamori` command; `demo` (feature `demo`): its seeded demo.
+//!
+//! # Features
+//!
+//! None is on by default, so `cargo build --release -p mamori-server` — the build `deploy/`
+//! documents — makes a `mamori` that holds nothing but the verifier:
+//!
+//! - `demo`: `mamori demo` and the `demo` module: the demo shop, its in-database mailbox of
+//!   live codes and its public merchant key. `cargo xtask demo` and the end-to-end suites build
+//!   with it.
+//! - `conformance`: `store::conformance`, the suite every store backend must pass.
+//!
+//! The crate's own tests turn both on (a dev-dependency on itself), so a plain `cargo test`
+//! runs every test; `cargo xtask test` also checks that a build without them has no `demo`
+//! command and no demo key.
 //!
 //! # Not revealing cards
 //!
@@ -45,6 +59,7 @@ pub mod card;
 pub mod cli;
 pub mod clock;
 pub mod config;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod error;
 pub mod flow;

@@ -29,8 +29,7 @@ pub async fn run(
     run_router(listener, router, state, mailer, shutdown).await
 }
 
-/// [`run`] with another router over the same state: how `mamori demo` serves
-/// [`crate::demo::app`].
+/// [`run`] with another router over the same state: how `mamori demo` serves `demo::app`.
 ///
 /// # Errors
 ///

@@ -99,11 +99,11 @@ impl<'a> Tokens<'a> {
         let iat = epoch(now);
         let eci = eci_for(verdict.status);
         let claims = ResultClaims {
-            iss: self.config.public_url.clone(),
+            iss: self.config.public_url.to_string(),
             aud: auth.merchant_id.clone(),
             sub: auth.id.clone(),
             iat,
-            exp: iat + epoch(self.config.security.result_token_lifetime),
+            exp: iat + epoch(self.config.security.result_token_lifetime.get()),
             jti: random_id("rt_").map_err(IssueError::Random)?,
             txn: Transaction {
                 reference: auth.order_ref.as_str().to_owned(),
@@ -134,12 +134,12 @@ impl<'a> Tokens<'a> {
     ) -> String {
         let iat = epoch(now);
         let claims = DeviceClaims {
-            iss: self.config.public_url.clone(),
+            iss: self.config.public_url.to_string(),
             aud: merchant_id.into(),
             sub: cardholder_id.into(),
             did: device_id.into(),
             iat,
-            exp: iat + epoch(self.config.security.device_lifetime),
+            exp: iat + epoch(self.config.security.device_lifetime.get()),
         };
         token::sign_device(&claims, &self.secrets.device_key)
     }

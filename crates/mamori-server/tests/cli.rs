@@ -251,6 +251,52 @@ fn config_check_shows_the_configuration_without_its_secrets() {
 }
 
 #[test]
+fn config_check_reports_every_bad_value_and_checks_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(
+        dir.path(),
+        "public_url = \"verify.example\"\n[security]\nmax_attempts = 0\ncode_lifetime = 300\n",
+    );
+    let vars = [("MAMORI_SECURITY_RESULT_TOKEN_LIFETIME", "3600")];
+    let (ok, out) = mamori_env(&config, &["config", "check"], &vars);
+    assert!(!ok, "{out}");
+    for says in [
+        "error: invalid configuration: public_url: \"verify.example\" must start with http",
+        "error: invalid configuration: security.max_attempts: must be positive, not 0",
+        "error: invalid configuration: environment variable \
+         MAMORI_SECURITY_RESULT_TOKEN_LIFETIME: must be 1..=600, not 3600",
+        // The rest is still checked and shown.
+        "the secrets file",
+        "warning: widget_dir is not set",
+        "code_lifetime = 300  # file",
+        "# max_attempts is invalid (see below)  # file",
+        "# result_token_lifetime is invalid (see below)  # MAMORI_SECURITY_RESULT_TOKEN_LIFETIME",
+        "the configuration has 4 error(s)",
+    ] {
+        assert!(out.contains(says), "{says}: {out}");
+    }
+
+    let (ok, out) = mamori_env(&config, &["config", "check", "--json"], &vars);
+    assert!(!ok);
+    let json = &out[..out.rfind('}').unwrap() + 1];
+    let report: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["config"]["security"]["code_lifetime"], 300);
+    assert!(
+        report["config"]["security"].get("max_attempts").is_none(),
+        "an invalid value is not shown as its default: {out}"
+    );
+
+    // Every other command stops at the first look, naming them all.
+    let (ok, out) = mamori_env(&config, &["merchant", "list"], &vars);
+    assert!(!ok && out.contains("3 problems"), "{out}");
+    assert!(
+        out.contains("public_url") && out.contains("security.max_attempts"),
+        "{out}"
+    );
+}
+
+#[test]
 fn administration_commands() {
     let dir = tempfile::tempdir().unwrap();
     let config = config_in(dir.path(), "[security]\nkey_overlap = 60\n");

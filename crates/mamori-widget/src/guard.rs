@@ -12,6 +12,7 @@ use web_sys::{Event, EventTarget};
 use crate::js;
 
 /// An event listener on `target`, removed on drop.
+#[must_use = "the listener is removed as soon as its guard is dropped: keep the guard"]
 pub(crate) struct Listener {
     target: EventTarget,
     kind: &'static str,
@@ -46,6 +47,7 @@ impl Drop for Listener {
 }
 
 /// A `setInterval` timer, cleared on drop.
+#[must_use = "the timer is cleared as soon as its guard is dropped: keep the guard"]
 pub(crate) struct Interval {
     id: JsValue,
     // Kept alive for as long as the browser may call it; cleared before it is dropped.
@@ -54,6 +56,8 @@ pub(crate) struct Interval {
 
 impl Interval {
     /// Calls `callback` every `millis` milliseconds; `None` where there are no timers.
+    // On the function too: `#[must_use]` on a type does not reach through the `Option`.
+    #[must_use = "the timer is cleared as soon as its guard is dropped: keep the guard"]
     pub(crate) fn new(millis: i32, callback: impl FnMut() + 'static) -> Option<Self> {
         let callback = Closure::<dyn FnMut()>::new(callback);
         let function: &JsValue = callback.as_ref();

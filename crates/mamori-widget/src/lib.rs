@@ -34,7 +34,10 @@ mod transport;
 mod ui;
 mod widget;
 
-#[cfg(all(test, target_arch = "wasm32"))]
+// Two attributes, not `cfg(all(test, …))`: clippy's `allow-*-in-tests` (clippy.toml) sees a
+// test module only by a plain `#[cfg(test)]`.
+#[cfg(test)]
+#[cfg(target_arch = "wasm32")]
 mod browser_tests;
 
 use std::rc::Rc;

@@ -106,10 +106,20 @@ pub(crate) fn command(root: &Path, widget: Widget) -> Command {
     command
 }
 
-/// `cargo build` of the `mamori` binary the suite and the demo start.
+/// `cargo build` of the `mamori` binary the suite and the demo start: with the `demo` feature,
+/// which the production build leaves out. The topology suite runs the same binary's `serve`,
+/// which the feature does not change.
 pub(crate) fn build_verifier(root: &Path) -> Command {
     let mut command = cmd::cargo(root);
-    command.args(["build", "--package", "mamori-server", "--bin", "mamori"]);
+    command.args([
+        "build",
+        "--package",
+        "mamori-server",
+        "--bin",
+        "mamori",
+        "--features",
+        "demo",
+    ]);
     command
 }
 

@@ -10,6 +10,8 @@
 //! - `e2e`: the end-to-end suite's provisioning and its runs (script tag, npm import).
 //! - `topology`: the topology suite (`mamori serve`, SMTP, a shop on another origin) and the
 //!   interop test of the merchant guide's verification snippets: provisioning and runs.
+//! - `production`: `cargo xtask production`, the verifier built as `deploy/` does, checked to hold
+//!   no demo and no conformance suite, then the demo build the end-to-end suites run.
 //! - `package`: `cargo xtask package`, the widget and wasm verifier built for release and packaged.
 //! - `postgres`: a throwaway PostgreSQL cluster for the test run, or the user's `DATABASE_URL`.
 //! - `bench`: `cargo xtask bench`, every benchmark against its peers, and BENCHMARKS.md.
@@ -24,6 +26,7 @@ mod demo;
 mod e2e;
 mod package;
 mod postgres;
+mod production;
 mod provision;
 mod summary;
 mod test;
@@ -45,6 +48,8 @@ Commands:
              target/www, the npm package in target/npm/mamori; prints sizes and SRI hashes
   bench      provision, build for release, measure against peers (jsonwebtoken, jose,
              an empty axum handler, FingerprintJS) and rewrite BENCHMARKS.md (about 15 min)
+  production build `mamori` without features, as deploy/ does, and check it has no `demo`
+             command, demo key or conformance suite; then build it with the demo
   provision  find or install the wasm32 toolchain, Chromium and the wasm-bindgen CLI
   help       show this message
 ";
@@ -62,6 +67,7 @@ fn main() -> ExitCode {
         ["demo"] => demo::run(&root),
         ["provision"] => provision::run(&root).map(drop),
         ["package"] => package::run(&root),
+        ["production"] => production::run(&root),
         ["bench"] => bench::run(&root),
         [] | ["help" | "-h" | "--help"] => {
             print!("{USAGE}");

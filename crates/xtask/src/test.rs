@@ -114,6 +114,27 @@ fn steps(root: &Path, tools: Option<&Tools>, postgres: Option<&postgres::Server>
     }
     let mut doc = cargo(&["doc", "--workspace", "--no-deps"]);
     doc.env("RUSTDOCFLAGS", "-D warnings");
+    // The server's scaffolding features are off in the workspace's docs (no dev-dependencies
+    // there) and on in its clippy run (its tests turn them on): each run again the other way,
+    // so that neither the production code nor the scaffolding goes unchecked.
+    let mut doc_scaffolding = cargo(&[
+        "doc",
+        "--package",
+        "mamori-server",
+        "--no-deps",
+        "--all-features",
+    ]);
+    doc_scaffolding.env("RUSTDOCFLAGS", "-D warnings");
+    let clippy_production = cargo(&[
+        "clippy",
+        "--package",
+        "mamori-server",
+        "--lib",
+        "--bins",
+        "--",
+        "-D",
+        "warnings",
+    ]);
     // Each wasm crate with browser tests adds one such line.
     let browser_test = |package: &str| tools.map(|tools| tools.browser_test(root, package));
     vec![
@@ -129,7 +150,15 @@ fn steps(root: &Path, tools: Option<&Tools>, postgres: Option<&postgres::Server>
                 "warnings",
             ]),
         ),
+        Step::check(
+            "clippy of mamori-server without features",
+            clippy_production,
+        ),
         Step::check("docs", doc),
+        Step::check(
+            "docs of mamori-server with its scaffolding",
+            doc_scaffolding,
+        ),
         Step {
             name: "native tests",
             // `--nocapture` so the golden-vector digests printed by passing tests reach stdout.
@@ -164,7 +193,16 @@ fn steps(root: &Path, tools: Option<&Tools>, postgres: Option<&postgres::Server>
             command: Some(package::node_test(root, &root.join("target/npm/mamori"))),
             kind: Kind::Suite { vectors: None },
         },
-        Step::check("build the verifier (mamori)", e2e::build_verifier(root)),
+        // Builds `mamori` without features and checks it holds no demo; then with the demo,
+        // which the next step finds built.
+        Step::check(
+            "production build has no demo and no conformance suite",
+            cargo(&["xtask", "production"]),
+        ),
+        Step::check(
+            "build the verifier with the demo (mamori)",
+            e2e::build_verifier(root),
+        ),
         // The same scenarios twice: the two ways a merchant loads the widget. They need the
         // suite's npm packages, which provisioning installs.
         Step {

@@ -19,7 +19,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
         if !is_json(request.headers()) {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let limit = state.config.security.body_limit;
+        let limit = state.config.security.body_limit.get();
         let declared = request
             .headers()
             .get(header::CONTENT_LENGTH)

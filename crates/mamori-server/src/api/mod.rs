@@ -9,7 +9,7 @@
 //!
 //! [`routes`] is the verifier's whole surface and [`finish`] its layers; `mamori serve` answers
 //! [`app`], their composition. `mamori demo` adds its shop and mailbox to [`routes`] in
-//! [`crate::demo::app`], so nothing of the demo is reachable from [`app`].
+//! `demo::app` (feature `demo`), so nothing of the demo is reachable from [`app`].
 
 pub mod extract;
 pub mod merchant;
@@ -21,12 +21,12 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorDetail};
 use crate::state::AppState;
 use crate::{ops, report};
 
@@ -85,7 +85,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 
 /// `router` with the fallbacks and the layers every response passes through.
 pub fn finish(router: Router<AppState>, state: AppState) -> Router {
-    let limit = state.config.security.body_limit;
+    let limit = state.config.security.body_limit.get();
     router
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
@@ -135,7 +135,8 @@ async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
-/// Latency metrics and one structured log line per request.
+/// Latency metrics and one structured log line per request, and the detail a failed request's
+/// error kept from the client ([`log_detail`]).
 async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
@@ -144,7 +145,8 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
+    log_detail(&mut response, &method, &route);
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     state
@@ -152,4 +154,99 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
         .request(method.as_str(), &route, status, elapsed);
     tracing::info!(%method, %route, status, micros = elapsed.as_micros() as u64, "request");
     response
+}
+
+/// Logs the [`ErrorDetail`] a rendered [`ApiError`] left on `response`, and removes it: the one
+/// place an error's detail is written, so that rendering an error has no side effects.
+fn log_detail(response: &mut Response, method: &Method, route: &str) {
+    match response.extensions_mut().remove::<ErrorDetail>() {
+        Some(ErrorDetail::Unauthorized(detail)) => {
+            tracing::info!(%method, route, detail, "unauthorized request");
+        }
+        Some(ErrorDetail::Internal(detail)) => {
+            tracing::error!(%method, route, detail, "internal error");
+        }
+        None => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use axum::response::IntoResponse;
+
+    use super::*;
+
+    /// Log output, shared with the subscriber that writes it.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Captured {
+        /// Runs `f` with a subscriber writing here, and returns what it logged.
+        fn logs(f: impl FnOnce()) -> String {
+            let captured = Self::default();
+            let writer = captured.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_writer(move || writer.clone())
+                .with_ansi(false)
+                .finish();
+            tracing::subscriber::with_default(subscriber, f);
+            let bytes = captured.0.lock().unwrap().clone();
+            String::from_utf8(bytes).unwrap()
+        }
+    }
+
+    #[test]
+    fn rendering_an_error_logs_nothing_and_the_middleware_logs_its_detail() {
+        for (error, level, detail) in [
+            (
+                ApiError::Internal("database is on fire".into()),
+                "ERROR",
+                "database is on fire",
+            ),
+            (
+                ApiError::Unauthorized("unknown key id"),
+                "INFO",
+                "unknown key id",
+            ),
+        ] {
+            let mut response = None;
+            let logged = Captured::logs(|| response = Some(error.into_response()));
+            assert_eq!(logged, "", "rendering logged");
+            let mut response = response.unwrap();
+            assert!(response.extensions().get::<ErrorDetail>().is_some());
+
+            let logged = Captured::logs(|| {
+                log_detail(&mut response, &Method::POST, "/v1/authentications");
+            });
+            assert!(
+                logged.contains(level)
+                    && logged.contains(detail)
+                    && logged.contains("/v1/authentications"),
+                "{logged}"
+            );
+            assert!(
+                response.extensions().get::<ErrorDetail>().is_none(),
+                "the detail stays on the response"
+            );
+        }
+
+        // Errors without a detail leave nothing to log.
+        let mut response = ApiError::NotFound.into_response();
+        let logged = Captured::logs(|| log_detail(&mut response, &Method::GET, "unmatched"));
+        assert_eq!(logged, "");
+    }
 }

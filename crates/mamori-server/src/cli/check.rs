@@ -3,7 +3,9 @@
 //!
 //! It reads what `serve` reads — the file, the `MAMORI_*` variables, the master secret, the
 //! widget release, the mail settings — and opens no connection: a check an operator can run on
-//! a host before the database or the relay is reachable.
+//! a host before the database or the relay is reachable. Every setting whose value cannot be
+//! used is an error of its own, named by its path or variable, and the rest is still checked:
+//! one run lists everything to fix.
 // A command line's output is its interface: printing is the point here.
 #![allow(clippy::print_stdout)]
 
@@ -14,7 +16,7 @@ use serde::Serialize;
 use super::Failure;
 use crate::api::widget_files::WidgetFiles;
 use crate::config::TlsMode;
-use crate::config::env::{self, Loaded, Source};
+use crate::config::env::{self, Inspection, Loaded, Source};
 use crate::mail::mailer_for;
 use crate::secrets::{self, SecretsError};
 
@@ -56,9 +58,18 @@ struct Report<'a> {
 /// # Errors
 ///
 /// A message when any finding is an error.
-pub(super) fn run(config_file: Option<&Path>, loaded: &Loaded, json: bool) -> Result<(), Failure> {
-    let table = redacted(loaded)?;
-    let findings = findings(config_file, loaded);
+pub(super) fn run(
+    config_file: Option<&Path>,
+    inspection: &Inspection,
+    json: bool,
+) -> Result<(), Failure> {
+    let loaded = &inspection.loaded;
+    let mut table = redacted(loaded)?;
+    // The defaults that stand in for invalid values are not what the operator configured.
+    for problem in &inspection.problems {
+        env::remove(&mut table, &problem.setting);
+    }
+    let findings = findings(config_file, inspection);
     let errors = findings.iter().filter(|f| f.level == Level::Error).count();
     if json {
         let report = Report {
@@ -79,7 +90,7 @@ pub(super) fn run(config_file: Option<&Path>, loaded: &Loaded, json: bool) -> Re
         );
         println!("# The effective configuration: {file}, then MAMORI_* environment variables.");
         println!("# A comment names where a value came from; none means the default.");
-        print!("{}", annotated(&table, loaded));
+        print!("{}", annotated(&table, inspection));
         println!();
         for finding in &findings {
             let level = match finding.level {
@@ -154,8 +165,11 @@ fn source_name(source: &Source) -> String {
 }
 
 /// TOML text of `table`, one line per setting with its source as a comment, top-level settings
-/// first and then each section (TOML needs them in that order).
-fn annotated(table: &toml::Table, loaded: &Loaded) -> String {
+/// first and then each section (TOML needs them in that order). A setting whose value cannot be
+/// used says so instead of showing the default that stands in for it.
+fn annotated(table: &toml::Table, inspection: &Inspection) -> String {
+    let loaded = &inspection.loaded;
+    let invalid = |path: &str| inspection.problems.iter().any(|p| p.setting == path);
     let mut sections: Vec<&str> = vec![""];
     for (setting, _) in &loaded.sources {
         let section = setting.path.rsplit_once('.').map_or("", |(s, _)| s);
@@ -178,6 +192,9 @@ fn annotated(table: &toml::Table, loaded: &Loaded) -> String {
                 other => format!("  # {}", source_name(other)),
             };
             match lookup(table, &setting.path) {
+                _ if invalid(&setting.path) => {
+                    out.push_str(&format!("# {key} is invalid (see below){comment}\n"));
+                }
                 Some(value) => out.push_str(&format!("{key} = {value}{comment}\n")),
                 None => out.push_str(&format!("# {key} is not set{comment}\n")),
             }
@@ -196,11 +213,17 @@ fn lookup<'a>(table: &'a toml::Table, path: &str) -> Option<&'a toml::Value> {
     }
 }
 
-/// Everything `serve` would trip over, and what deserves a look.
-fn findings(config_file: Option<&Path>, loaded: &Loaded) -> Vec<Finding> {
+/// Everything `serve` would trip over, and what deserves a look: first each value that cannot
+/// be used, then the rest of the configuration as it stands without them.
+fn findings(config_file: Option<&Path>, inspection: &Inspection) -> Vec<Finding> {
+    let loaded = &inspection.loaded;
     let config = &loaded.config;
     let mut out = Vec::new();
     let mut add = |level, message: String| out.push(Finding { level, message });
+
+    for problem in &inspection.problems {
+        add(Level::Error, problem.error.to_string());
+    }
 
     match &loaded.master_secret_from {
         Some(var) => add(

@@ -12,6 +12,10 @@
 //! URLs, the enumerations) take the variable verbatim; the others (numbers) read it as a TOML
 //! value, so `MAMORI_SECURITY_CODE_LIFETIME=300` is the integer 300.
 //!
+//! Each setting is checked on its own — deserialized alone, so its error is about it and nothing
+//! else — and every one that fails is reported, named by its path or its variable: an operator
+//! fixes them all in one go ([`inspect`], which `mamori config check` shows in full).
+//!
 //! The secret-bearing settings — `database_url`, `mail.smtp.password` and the master secret —
 //! also read `<NAME>_FILE`: the path of a file holding the value, as container secret mounts
 //! and systemd credentials provide it. One trailing newline is dropped. A variable and its
@@ -24,7 +28,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{Config, ConfigError, MailConfig, SmtpConfig};
+use super::{Config, ConfigError, HeaderName, Invalid, MailConfig, SmtpConfig};
 use crate::secrets::MasterSecret;
 
 /// Every variable this module reads starts with this.
@@ -164,7 +168,7 @@ fn probe() -> Config {
     let some = || Some(PathBuf::new());
     Config {
         widget_dir: some(),
-        client_ip_header: Some(String::new()),
+        client_ip_header: Some(HeaderName::from_static("x-forwarded-for")),
         mail: MailConfig {
             smtp: SmtpConfig {
                 username: Some(String::new()),
@@ -219,7 +223,7 @@ pub enum Source {
 /// The configuration as the file and the environment make it, with where each value came from.
 #[derive(Debug, Clone)]
 pub struct Loaded {
-    /// The checked configuration.
+    /// The configuration, every value checked.
     pub config: Config,
     /// Each setting's path and source, in file order.
     pub sources: Vec<(Setting, Source)>,
@@ -229,14 +233,56 @@ pub struct Loaded {
     pub unknown: Vec<String>,
 }
 
-/// Reads `file` (if any), lays `env` over it and checks the result.
+/// A setting whose value (from the file or a variable) cannot be used.
+#[derive(Debug)]
+pub struct Problem {
+    /// The setting's dotted path (`master_secret` for the master secret's variables).
+    pub setting: String,
+    /// What is wrong, naming the setting or the variable.
+    pub error: ConfigError,
+}
+
+/// What [`inspect`] makes of a configuration: everything usable, and every problem.
+#[derive(Debug)]
+pub struct Inspection {
+    /// The configuration with each setting that has a problem left at its default.
+    pub loaded: Loaded,
+    /// The settings that cannot be used, in file order.
+    pub problems: Vec<Problem>,
+}
+
+impl Inspection {
+    /// The configuration, if no setting has a problem.
+    ///
+    /// # Errors
+    ///
+    /// The problem, or [`ConfigError::Several`] listing them all.
+    pub fn into_loaded(self) -> Result<Loaded, ConfigError> {
+        ConfigError::any(self.problems.into_iter().map(|p| p.error).collect())?;
+        Ok(self.loaded)
+    }
+}
+
+/// Reads `file` (if any), lays `env` over it and checks every value: what every command but
+/// `config check` runs on.
 ///
 /// # Errors
 ///
-/// [`ConfigError`]: the file unreadable or malformed, a variable's value invalid for its
-/// setting (naming the variable), or a checked range violated.
+/// [`ConfigError`]: the file unreadable or malformed, or the values that cannot be used, each
+/// naming its setting or, when the environment set it, its variable.
 pub fn load(file: Option<&Path>, env: &Environment) -> Result<Loaded, ConfigError> {
-    let mut table = match file {
+    inspect(file, env)?.into_loaded()
+}
+
+/// [`load`] without stopping at invalid values: they are left at their defaults and listed,
+/// so that `mamori config check` can show them all beside everything else it checks.
+///
+/// # Errors
+///
+/// [`ConfigError`] when no configuration can be made at all: the file unreadable or not TOML,
+/// a setting that is not one (an unknown field, a value where a table belongs).
+pub fn inspect(file: Option<&Path>, env: &Environment) -> Result<Inspection, ConfigError> {
+    let table = match file {
         Some(path) => {
             let text =
                 std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.into(), e))?;
@@ -245,53 +291,90 @@ pub fn load(file: Option<&Path>, env: &Environment) -> Result<Loaded, ConfigErro
         }
         None => toml::Table::new(),
     };
+    inspect_table(table, env)
+}
+
+/// [`inspect`] of TOML already parsed.
+///
+/// # Errors
+///
+/// As [`inspect`].
+pub(super) fn inspect_table(
+    mut table: toml::Table,
+    env: &Environment,
+) -> Result<Inspection, ConfigError> {
     let settings = settings()?;
     let mut sources = Vec::with_capacity(settings.len());
+    let mut problems = Vec::new();
     for setting in settings {
-        let source = match env.lookup(&setting.var, setting.secret)? {
-            Some((var, value)) => {
-                let value = env_value(&setting, &var, value)?;
-                insert(&mut table, &setting.path, value)?;
-                Source::Env(var)
-            }
-            None if lookup_path(&table, &setting.path).is_some() => Source::File,
-            None => Source::Default,
-        };
+        let (source, error) = overlay(&mut table, &setting, env)?;
+        let error = error.or_else(|| {
+            let value = lookup_path(&table, &setting.path)?;
+            let problem = check_alone(&setting.path, value.clone()).err()?;
+            Some(match &source {
+                Source::Env(var) => ConfigError::Env {
+                    var: var.clone(),
+                    problem,
+                },
+                Source::File | Source::Default => ConfigError::Invalid(Invalid {
+                    setting: setting.path.clone(),
+                    problem,
+                }),
+            })
+        });
+        if let Some(error) = error {
+            // Left out, so that the other settings still make a configuration to show.
+            remove(&mut table, &setting.path);
+            problems.push(Problem {
+                setting: setting.path.clone(),
+                error,
+            });
+        }
         sources.push((setting, source));
     }
-    let mut config: Config = table
-        .try_into()
-        .map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
-
-    let master_secret_from = match env.lookup(MASTER_SECRET, true)? {
-        Some((var, value)) => {
-            config.master_secret = Some(MasterSecret::parse(&value).ok_or_else(|| {
-                ConfigError::Env {
-                    var: var.clone(),
-                    problem: "the master secret must be 64 hex digits (32 bytes from a CSPRNG, \
-                              e.g. the content of a file `mamori init` wrote)"
-                        .into(),
-                }
-            })?);
-            Some(var)
+    let mut config = match table.try_into::<Config>() {
+        Ok(config) => config,
+        // Not a value out of range but a shape that is no configuration (an unknown field, a
+        // value where a table belongs): nothing to show, only what is wrong.
+        Err(e) => {
+            let parse = ConfigError::Parse(e.to_string());
+            if problems.is_empty() {
+                return Err(parse);
+            }
+            let mut all: Vec<ConfigError> = problems.into_iter().map(|p| p.error).collect();
+            all.push(parse);
+            return Err(ConfigError::Several(all));
         }
-        None => None,
     };
 
-    config.check().map_err(|e| match e {
-        // A range check names its setting first; if the environment set it, say which variable.
-        ConfigError::Invalid(what) => {
-            let path = what.split_whitespace().next().unwrap_or_default();
-            match sources.iter().find(|(s, _)| s.path == path) {
-                Some((_, Source::Env(var))) => ConfigError::Env {
-                    var: var.clone(),
-                    problem: what.to_owned(),
-                },
-                _ => ConfigError::Invalid(what),
+    let master_secret_from = match env.lookup(MASTER_SECRET, true) {
+        Ok(Some((var, value))) => match MasterSecret::parse(&value) {
+            Some(secret) => {
+                config.master_secret = Some(secret);
+                Some(var)
             }
+            None => {
+                problems.push(Problem {
+                    setting: "master_secret".into(),
+                    error: ConfigError::Env {
+                        var: var.clone(),
+                        problem: "the master secret must be 64 hex digits (32 bytes from a \
+                                  CSPRNG, e.g. the content of a file `mamori init` wrote)"
+                            .into(),
+                    },
+                });
+                Some(var)
+            }
+        },
+        Ok(None) => None,
+        Err(error) => {
+            problems.push(Problem {
+                setting: "master_secret".into(),
+                error,
+            });
+            None
         }
-        other => other,
-    })?;
+    };
 
     let known = |name: &str| {
         let base = name.strip_suffix(FILE_SUFFIX);
@@ -302,36 +385,66 @@ pub fn load(file: Option<&Path>, env: &Environment) -> Result<Loaded, ConfigErro
                 .any(|(s, _)| s.var == name || (s.secret && base == Some(s.var.as_str())))
     };
     let unknown = env.0.keys().filter(|n| !known(n)).cloned().collect();
-    Ok(Loaded {
-        config,
-        sources,
-        master_secret_from,
-        unknown,
+    Ok(Inspection {
+        loaded: Loaded {
+            config,
+            sources,
+            master_secret_from,
+            unknown,
+        },
+        problems,
     })
 }
 
-/// A variable's value as the TOML value of its setting, checked on its own.
+/// Puts `setting`'s variable, if set, into `table`: its source, and the error when the variable
+/// cannot be read or its value is not even of the setting's TOML type.
+///
+/// # Errors
+///
+/// [`ConfigError::Parse`] when a table on the setting's path is something else in the file.
+fn overlay(
+    table: &mut toml::Table,
+    setting: &Setting,
+    env: &Environment,
+) -> Result<(Source, Option<ConfigError>), ConfigError> {
+    match env.lookup(&setting.var, setting.secret) {
+        Ok(Some((var, value))) => match env_value(setting, &var, value) {
+            Ok(value) => {
+                insert(table, &setting.path, value)?;
+                Ok((Source::Env(var), None))
+            }
+            Err(error) => Ok((Source::Env(var), Some(error))),
+        },
+        Ok(None) if lookup_path(table, &setting.path).is_some() => Ok((Source::File, None)),
+        Ok(None) => Ok((Source::Default, None)),
+        Err(error) => Ok((Source::Env(setting.var.clone()), Some(error))),
+    }
+}
+
+/// A variable's value as the TOML value of its setting.
 fn env_value(setting: &Setting, var: &str, value: String) -> Result<toml::Value, ConfigError> {
-    let bad = |problem: String| ConfigError::Env {
-        var: var.to_owned(),
-        problem,
-    };
-    let value = if setting.text {
-        toml::Value::String(value)
-    } else {
-        value
-            .trim()
-            .parse::<toml::Value>()
-            .map_err(|_| bad(format!("{value:?} is not a number")))?
-    };
-    // The same deserialization the file gets, on a table holding only this setting (every other
-    // field has a default), so the error is about this variable and nothing else.
+    if setting.text {
+        return Ok(toml::Value::String(value));
+    }
+    value
+        .trim()
+        .parse::<toml::Value>()
+        .map_err(|_| ConfigError::Env {
+            var: var.to_owned(),
+            problem: format!("{value:?} is not a number"),
+        })
+}
+
+/// Why `value` cannot be the setting at `path`, if it cannot: the same deserialization the whole
+/// configuration gets, on a table holding only this setting (every other field has a default),
+/// so the error is about this value and nothing else.
+fn check_alone(path: &str, value: toml::Value) -> Result<(), String> {
     let mut alone = toml::Table::new();
-    insert(&mut alone, &setting.path, value.clone())?;
+    insert(&mut alone, path, value).map_err(|e| e.to_string())?;
     alone
         .try_into::<Config>()
-        .map_err(|e| bad(e.message().trim().to_owned()))?;
-    Ok(value)
+        .map(drop)
+        .map_err(|e| e.message().trim().to_owned())
 }
 
 /// Sets `path` in `table`, making the tables on the way.
@@ -351,6 +464,20 @@ fn insert(table: &mut toml::Table, path: &str, value: toml::Value) -> Result<(),
             .ok_or_else(|| ConfigError::Parse(format!("`{part}` must be a table ([{part}])")))?;
     }
     Ok(())
+}
+
+/// Removes the setting at the dotted `path` from `table`, if it is there.
+pub(crate) fn remove(table: &mut toml::Table, path: &str) {
+    match path.split_once('.') {
+        Some((first, rest)) => {
+            if let Some(inner) = table.get_mut(first).and_then(toml::Value::as_table_mut) {
+                remove(inner, rest);
+            }
+        }
+        None => {
+            table.remove(path);
+        }
+    }
 }
 
 fn lookup_path<'a>(table: &'a toml::Table, path: &str) -> Option<&'a toml::Value> {
@@ -510,6 +637,76 @@ mod tests {
         // A range violated by the file names the setting, not a variable.
         let error = load_with("[security]\nresult_token_lifetime = 601\n", &[]).unwrap_err();
         assert!(matches!(error, ConfigError::Invalid(_)), "{error}");
+    }
+
+    #[test]
+    fn every_bad_value_is_reported_by_name() {
+        let file = "public_url = \"verify.example\"\n[security]\nmax_attempts = 0\n\
+                    result_token_lifetime = 601\n[mail]\npoll_interval = 0\n";
+        let vars = [
+            ("MAMORI_SECURITY_KEY_OVERLAP", "-1"),
+            ("MAMORI_DATABASE_URL", "mysql://root:hunter2@db/m"),
+            ("MAMORI_MASTER_SECRET", "abcd"),
+        ];
+        let error = load_with(file, &vars).unwrap_err();
+        let ConfigError::Several(all) = &error else {
+            panic!("{error}");
+        };
+        assert_eq!(all.len(), 7, "{error}");
+        let text = error.to_string();
+        for says in [
+            "MAMORI_DATABASE_URL: must be sqlite://path or postgres://",
+            "public_url: \"verify.example\" must start with http:// or https://",
+            "security.max_attempts: must be positive, not 0",
+            "security.result_token_lifetime: must be 1..=600, not 601",
+            "MAMORI_SECURITY_KEY_OVERLAP: must not be negative, not -1",
+            "mail.poll_interval: must be positive, not 0",
+            "MAMORI_MASTER_SECRET: the master secret must be 64 hex digits",
+        ] {
+            assert!(text.contains(says), "{says}: {text}");
+        }
+        assert!(
+            !text.contains("hunter2") && !text.contains("abcd"),
+            "{text}"
+        );
+
+        // `inspect` goes on: the rest is read, the bad values are left at their defaults.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mamori.toml");
+        std::fs::write(&path, format!("listen = \"0.0.0.0:9000\"\n{file}")).unwrap();
+        let inspection = inspect(Some(&path), &Environment::from_pairs(vars)).unwrap();
+        let invalid: Vec<&str> = inspection
+            .problems
+            .iter()
+            .map(|p| p.setting.as_str())
+            .collect();
+        assert_eq!(
+            invalid,
+            [
+                "database_url",
+                "mail.poll_interval",
+                "public_url",
+                "security.key_overlap",
+                "security.max_attempts",
+                "security.result_token_lifetime",
+                "master_secret",
+            ]
+        );
+        let c = &inspection.loaded.config;
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(
+            c.security.max_attempts,
+            Config::default().security.max_attempts
+        );
+        assert!(inspection.into_loaded().is_err());
+
+        // A shape that is no configuration stops `inspect` too, with the values' problems.
+        let error = load_with("nope = 1\n[security]\nmax_attempts = 0\n", &[]).unwrap_err();
+        let text = error.to_string();
+        assert!(
+            text.contains("max_attempts") && text.contains("unknown field `nope`"),
+            "{text}"
+        );
     }
 
     #[test]

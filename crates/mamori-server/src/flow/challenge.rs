@@ -386,7 +386,7 @@ mod tests {
         let challenge = Challenge {
             code_digest: vec![0; 32],
             code_expires_at: 1_600,
-            attempts: security.max_attempts + 2,
+            attempts: security.max_attempts.get() + 2,
             resends: 1,
             last_sent_at: 1_000,
         };

@@ -77,9 +77,9 @@ impl<'a> Flow<'a> {
     pub fn limits(&self) -> Limits {
         let s = &self.config.security;
         Limits {
-            max_attempts: s.max_attempts,
-            max_resends: s.max_resends,
-            resend_cooldown: s.resend_cooldown,
+            max_attempts: s.max_attempts.get(),
+            max_resends: s.max_resends.get(),
+            resend_cooldown: s.resend_cooldown.get(),
         }
     }
 

@@ -1,5 +1,6 @@
 //! Outgoing mail: the transactional outbox, its delivery worker, and SMTP, the one way out of a
-//! production verifier (the demo's in-database mailbox lives in [`crate::demo::mailbox`]).
+//! production verifier (the demo's in-database mailbox lives in `demo::mailbox`, built only
+//! with the `demo` feature).
 //!
 //! A state change that owes the cardholder a mail inserts the rendered mail into the `outbox`
 //! table in the same transaction, so a crash can lose neither the change nor the mail. The
@@ -104,7 +105,7 @@ impl Mailer for SmtpMailer {
 /// # Errors
 ///
 /// See [`SmtpMailer::new`]; and `mail.delivery = "mailbox"`, which only `mamori demo` serves
-/// (with [`crate::demo::mailbox::MailboxMailer`]): a production verifier never keeps live
+/// (with `demo::mailbox::MailboxMailer`): a production verifier never keeps live
 /// codes in a page anyone can read.
 pub fn mailer_for(config: &MailConfig) -> Result<Arc<dyn Mailer>, String> {
     match config.delivery {
@@ -138,7 +139,7 @@ pub struct Outbox {
 impl Outbox {
     /// Delivers until `shutdown` turns true.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        let poll = Duration::from_secs(self.config.poll_interval);
+        let poll = self.config.poll_interval.duration();
         loop {
             if *shutdown.borrow() {
                 return;
@@ -214,8 +215,9 @@ pub fn backoff(config: &MailConfig, attempts: i64) -> i64 {
     let exponent = u32::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
     config
         .backoff_base
+        .get()
         .saturating_mul(1_i64 << exponent)
-        .min(config.backoff_max)
+        .min(config.backoff_max.get())
 }
 
 #[cfg(test)]

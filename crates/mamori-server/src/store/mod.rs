@@ -19,7 +19,7 @@
 //! - `writes.rs`: the inserts several methods make inside their transaction, and migrating.
 //! - `rows.rs`: reading the model types from either database's rows.
 //! - `sqlite.rs`, `postgres.rs`: what only that dialect does (below), and its `open`.
-//! - [`conformance`]: the suite every backend must pass.
+//! - `conformance` (feature `conformance`): the suite every backend must pass.
 //!
 //! # Where the dialects differ
 //!
@@ -33,6 +33,7 @@
 //! - **Claiming mail**: PostgreSQL skips rows another worker has locked (`FOR UPDATE SKIP
 //!   LOCKED`), which SQLite, with one writer at a time, neither has nor needs.
 
+#[cfg(feature = "conformance")]
 pub mod conformance;
 mod postgres;
 mod rows;

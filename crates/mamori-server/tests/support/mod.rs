@@ -370,7 +370,7 @@ impl TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let mut config = Config {
-            public_url: base.clone(),
+            public_url: base.parse().unwrap(),
             ..Config::default()
         };
         config.mail.delivery = options.delivery;
