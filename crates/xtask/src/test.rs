@@ -106,7 +106,18 @@ fn steps(root: &Path, tools: Option<&Tools>, postgres: Option<&postgres::Server>
     // The verifier's HTTP scenarios again, each on a fresh PostgreSQL database instead of SQLite.
     // `--workspace`, not `--package`: the same feature set as the run above, so its build is
     // reused instead of compiling the server's dependencies a second time.
-    let mut postgres_http = cargo(&["test", "--workspace", "--test", "flow", "--test", "api"]);
+    let mut postgres_http = cargo(&[
+        "test",
+        "--workspace",
+        "--test",
+        "flow",
+        "--test",
+        "api",
+        "--test",
+        "golden",
+        "--test",
+        "openapi",
+    ]);
     postgres_http.env("MAMORI_TEST_STORE", "postgres");
     if let Some(server) = postgres {
         native_tests.env(postgres::URL_VARIABLE, server.url());

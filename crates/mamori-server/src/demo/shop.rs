@@ -86,29 +86,39 @@ struct CheckoutRequest {
     amount: u64,
 }
 
+impl CheckoutRequest {
+    /// The shop's own limit on a demo order.
+    fn checked(self) -> Result<Self, ApiError> {
+        if (1..=MAX_AMOUNT).contains(&self.amount) {
+            Ok(self)
+        } else {
+            Err(ApiError::InvalidRequest(
+                "amount must be a whole number of yen from 1 to 10,000,000.",
+            ))
+        }
+    }
+
+    /// The merchant backend's `POST /v1/authentications` body for this order.
+    fn authentication(&self, order_ref: &str) -> Value {
+        json!({
+            "card_number": self.card_number,
+            "amount": self.amount,
+            "currency": CURRENCY,
+            "order_ref": order_ref,
+        })
+    }
+}
+
 async fn checkout(
     State(state): State<AppState>,
     Extension(orders): Extension<Arc<Orders>>,
     JsonBody(request): JsonBody<CheckoutRequest>,
 ) -> Result<Response, ApiError> {
-    if !(1..=MAX_AMOUNT).contains(&request.amount) {
-        return Err(ApiError::InvalidRequest(
-            "amount must be a whole number of yen from 1 to 10,000,000.",
-        ));
-    }
+    let request = request.checked()?;
     let reference = random_id("order_")?;
-    let (status, answer) = call_verifier(
-        &state,
-        HttpMethod::POST,
-        "/v1/authentications",
-        Some(json!({
-            "card_number": request.card_number,
-            "amount": request.amount,
-            "currency": CURRENCY,
-            "order_ref": reference,
-        })),
-    )
-    .await?;
+    let body = request.authentication(&reference);
+    let (status, answer) =
+        call_verifier(&state, HttpMethod::POST, "/v1/authentications", Some(body)).await?;
     if status != StatusCode::CREATED {
         // The verifier's refusal (say, `invalid_card_number`) is what the page should show.
         return Ok((status, Json(answer)).into_response());
