@@ -113,8 +113,8 @@ fn sandbox_final(status: TransStatus, outcome: Outcome) -> (DeviceAnswer, Final)
     }
 }
 
-/// The challenge already running, as the screen shows it; a running challenge without a
-/// cardholder to show it to can only be final by now.
+/// The challenge already running, as the screen shows it. Without its cardholder (removed by
+/// the issuer meanwhile) there is no one to show it to, and it is answered as finished.
 fn running_challenge(
     challenge: &Challenge,
     cardholder: Option<&Cardholder>,
