@@ -84,13 +84,15 @@ impl BeginWrite for SqlitePool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::MerchantKey;
+    use crate::model::{KeyId, MerchantId, MerchantKey};
     use crate::store::{Store, StoreError};
+
+    const MERCHANT: MerchantId = MerchantId::from_static("m_old");
 
     fn key(kid: &str) -> MerchantKey {
         MerchantKey {
-            kid: kid.into(),
-            merchant_id: "m_old".into(),
+            kid: KeyId::parse(kid).unwrap(),
+            merchant_id: MERCHANT,
             secret: vec![3; 32],
             created_at: 100,
             retire_at: None,
@@ -98,8 +100,8 @@ mod tests {
     }
 
     async fn kids(store: &SqlStore) -> Vec<String> {
-        let keys = store.merchant_keys("m_old").await.unwrap();
-        keys.into_iter().map(|k| k.kid).collect()
+        let keys = store.merchant_keys(&MERCHANT).await.unwrap();
+        keys.into_iter().map(|k| k.kid.into()).collect()
     }
 
     /// A file of the release before migration 3, whose key order came from the rowid, keeps
