@@ -140,4 +140,34 @@ mod tests {
             Err(StoreError::Conflict)
         ));
     }
+
+    /// A row whose id is not an id of its kind (edited by hand) reads as corrupt, naming the
+    /// column, instead of passing an unchecked id on.
+    #[tokio::test]
+    async fn an_id_that_does_not_parse_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("edited.db").display());
+        let store = SqliteStore::open(&url).await.unwrap();
+        let pool = SqlitePool::connect(&url).await.unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO merchants (id, name, sandbox, created_at) VALUES ('m_old', 'Old', 0, 1);
+             INSERT INTO merchant_keys (kid, merchant_id, secret, created_at)
+                 VALUES ('k one', 'm_old', x'03', 100);
+             INSERT INTO merchants (id, name, sandbox, created_at)
+                 VALUES ('ch_not_a_merchant', 'Edited', 0, 2);",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+
+        assert!(matches!(
+            store.merchant_keys(&MERCHANT).await,
+            Err(StoreError::Corrupt("kid"))
+        ));
+        assert!(matches!(
+            store.merchants().await,
+            Err(StoreError::Corrupt("id"))
+        ));
+    }
 }
