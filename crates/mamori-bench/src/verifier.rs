@@ -14,18 +14,20 @@ use std::time::Duration;
 
 use mamori_core::token::encode_secret_key;
 use mamori_server::card::CardNumber;
-use mamori_server::model::{CardStatus, Cardholder, Locale, Merchant, MerchantKey};
+use mamori_server::model::{
+    CardStatus, Cardholder, CardholderId, KeyId, Locale, Merchant, MerchantId, MerchantKey,
+};
 use mamori_server::secrets::Secrets;
 
 use crate::cards::Card;
 use crate::http::Failure;
 
 /// The merchant every purchase is made at.
-pub(crate) const MERCHANT: &str = "m_bench";
+pub(crate) const MERCHANT: MerchantId = MerchantId::from_static("m_bench");
 /// The origin its checkout page runs the widget on.
 pub(crate) const ORIGIN: &str = "https://shop.bench.example";
 /// Its key id.
-const KID: &str = "k1";
+const KID: KeyId = KeyId::from_static("k1");
 /// Its signing secret; a benchmark's key protects nothing.
 const SECRET: &[u8; 32] = b"mamori-bench-merchant-secret-key";
 
@@ -174,7 +176,7 @@ pub(crate) async fn start(setup: &Setup<'_>) -> Result<Verifier, Failure> {
     wait_for(address).await?;
     Ok(Verifier {
         server,
-        merchant_key: encode_secret_key(KID, SECRET),
+        merchant_key: encode_secret_key(KID.as_str(), SECRET),
     })
 }
 
@@ -185,15 +187,15 @@ async fn seed(setup: &Setup<'_>, secrets: &Secrets) -> Result<(), Failure> {
     store
         .insert_merchant(
             &Merchant {
-                id: MERCHANT.into(),
+                id: MERCHANT,
                 name: "Bench Shop".into(),
                 origins: vec![ORIGIN.into()],
                 sandbox: false,
                 created_at: now,
             },
             &MerchantKey {
-                kid: KID.into(),
-                merchant_id: MERCHANT.into(),
+                kid: KID,
+                merchant_id: MERCHANT,
                 secret: SECRET.to_vec(),
                 created_at: now,
                 retire_at: None,
@@ -204,7 +206,7 @@ async fn seed(setup: &Setup<'_>, secrets: &Secrets) -> Result<(), Failure> {
         let number = CardNumber::parse(&card.number).ok_or("an invalid generated card")?;
         store
             .insert_cardholder(&Cardholder {
-                id: format!("ch_bench{i}"),
+                id: CardholderId::parse(&format!("ch_bench{i}")).ok_or("an invalid card id")?,
                 card_ref: number.reference(&secrets.card_key),
                 last4: number.last4().into(),
                 email: card.email.clone(),

@@ -20,8 +20,11 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::env::{self, Environment, Loaded};
 use crate::config::{Config, LogFormat};
 use crate::mail::mailer_for;
-use crate::model::{CardStatus, Cardholder, Locale, Merchant, MerchantKey};
-use crate::secrets::{self, Secrets, SecretsError, hex, random_bytes, random_id};
+use crate::model::{
+    CardStatus, Cardholder, CardholderId, KeyId, Locale, Merchant, MerchantId, MerchantKey,
+    ReportId,
+};
+use crate::secrets::{self, Secrets, SecretsError, random_bytes};
 use crate::server;
 use crate::state::AppState;
 use crate::store::{self, Store};
@@ -95,7 +98,7 @@ enum MerchantCommand {
     /// Issue a new key; older keys keep working for `security.key_overlap` seconds.
     RotateKey {
         /// The merchant id (m_…).
-        merchant_id: String,
+        merchant_id: MerchantId,
     },
 }
 
@@ -121,7 +124,7 @@ enum CardholderCommand {
     /// Block a card (every purchase is rejected), or unblock it.
     Block {
         /// The cardholder id (ch_…).
-        id: String,
+        id: CardholderId,
         /// Unblock instead.
         #[arg(long)]
         unblock: bool,
@@ -139,7 +142,7 @@ enum ReportsCommand {
     /// Resolve a report: the card is no longer forced to challenge.
     Resolve {
         /// The report id (fr_…).
-        id: String,
+        id: ReportId,
     },
 }
 
@@ -278,10 +281,10 @@ async fn serve(config: Config) -> Result<(), Failure> {
     Ok(())
 }
 
-fn new_key(merchant_id: &str, now: i64) -> Result<MerchantKey, Failure> {
+fn new_key(merchant_id: &MerchantId, now: i64) -> Result<MerchantKey, Failure> {
     Ok(MerchantKey {
-        kid: format!("k_{}", hex(&random_bytes::<8>()?)),
-        merchant_id: merchant_id.into(),
+        kid: KeyId::mint()?,
+        merchant_id: merchant_id.clone(),
         secret: random_bytes::<32>()?.to_vec(),
         created_at: now,
         retire_at: None,
@@ -310,7 +313,7 @@ async fn merchant(config: &Config, command: MerchantCommand) -> Result<(), Failu
             for origin in &origins {
                 check_origin(origin)?;
             }
-            let id = random_id("m_")?;
+            let id = MerchantId::mint()?;
             let key = new_key(&id, now)?;
             let merchant = Merchant {
                 id: id.clone(),
@@ -323,7 +326,7 @@ async fn merchant(config: &Config, command: MerchantCommand) -> Result<(), Failu
             println!("merchant {id}");
             println!(
                 "secret key (shown once): {}",
-                encode_secret_key(&key.kid, &key.secret)
+                encode_secret_key(key.kid.as_str(), &key.secret)
             );
         }
         MerchantCommand::List => {
@@ -354,7 +357,7 @@ async fn merchant(config: &Config, command: MerchantCommand) -> Result<(), Failu
             store.rotate_key(&key, retire_at).await?;
             println!(
                 "new secret key (shown once): {}",
-                encode_secret_key(&key.kid, &key.secret)
+                encode_secret_key(key.kid.as_str(), &key.secret)
             );
             println!(
                 "older keys stop working at {retire_at} (in {} s)",
@@ -380,7 +383,7 @@ async fn cardholder(config: &Config, command: CardholderCommand) -> Result<(), F
                 return Err("the email address is not valid".into());
             }
             let cardholder = Cardholder {
-                id: random_id("ch_")?,
+                id: CardholderId::mint()?,
                 card_ref: number.reference(&secrets.card_key),
                 last4: number.last4().into(),
                 email,

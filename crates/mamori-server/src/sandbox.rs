@@ -17,7 +17,7 @@
 use mamori_core::token::{Method, Reason, TransStatus};
 
 use crate::card::CardNumber;
-use crate::model::{CardStatus, Cardholder, Locale};
+use crate::model::{CardStatus, Cardholder, CardholderId, Locale};
 
 /// The one-time code of the challenge card, on every verifier.
 pub const CODE: &str = "123456";
@@ -138,7 +138,7 @@ impl SandboxCard {
 /// The cardholder every sandbox authentication stands for: never stored, never mailed.
 pub fn cardholder() -> Cardholder {
     Cardholder {
-        id: "ch_sandbox".into(),
+        id: const { CardholderId::from_static("ch_sandbox") },
         card_ref: String::new(),
         last4: String::new(),
         email: EMAIL.into(),

@@ -255,7 +255,9 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], RandomError> {
     Ok(bytes)
 }
 
-/// A fresh identifier: `prefix` and 128 random bits in hex.
+/// A fresh identifier: `prefix` and 128 random bits in hex. For what the model does not keep
+/// (a result token's `jti`, the demo shop's order references); the model's ids mint themselves
+/// as their own types ([`crate::model::id`]).
 ///
 /// # Errors
 ///
@@ -370,9 +372,9 @@ mod tests {
     #[test]
     fn ids_and_hex() {
         assert_eq!(hex(&[0, 0xab, 0xff]), "00abff");
-        let id = random_id("au_").unwrap();
+        let id = random_id("rt_").unwrap();
         assert_eq!(id.len(), 3 + 32);
-        assert_ne!(id, random_id("au_").unwrap());
+        assert_ne!(id, random_id("rt_").unwrap());
         assert_eq!(parse_hex32(&hex(&[7; 32])), Some([7; 32]));
     }
 }

@@ -3,6 +3,10 @@
 //! [`Tokens`] is the verifier's signing desk: it holds the settings and server keys, takes the
 //! time from its caller and knows nothing of HTTP or the store — the flow fetches the merchant's
 //! key and the device row and hands them in.
+//!
+//! Claims are strings on the wire and ids are types here: an id is spelled out as it goes into
+//! a token, and a report link's id is parsed as it comes back (the flow parses a device token's
+//! `did` itself, before looking the device up).
 
 use mamori_core::token::{
     self, DeviceClaims, Eci, Method, Reason, ResultClaims, SigningKey, TokenError, TransStatus,
@@ -11,7 +15,9 @@ use mamori_core::token::{
 use subtle::ConstantTimeEq;
 
 use crate::config::Config;
-use crate::model::{Authentication, MerchantKey, Outcome};
+use crate::model::{
+    Authentication, AuthenticationId, CardholderId, DeviceId, MerchantId, MerchantKey, Outcome,
+};
 use crate::secrets::{RandomError, Secrets, hex, hmac_sha256, random_id};
 
 /// What a result token says: the 3-D Secure status, how it was reached and why.
@@ -29,7 +35,7 @@ pub struct Verdict {
 #[derive(Debug)]
 pub enum IssueError {
     /// The merchant has no key that is still live.
-    NoLiveKey(String),
+    NoLiveKey(MerchantId),
     /// A stored key or value cannot be used for signing.
     Unusable(String),
     /// The system's random source failed (for the token id).
@@ -94,14 +100,14 @@ impl<'a> Tokens<'a> {
             .iter()
             .find(|k| k.is_live(now))
             .ok_or_else(|| IssueError::NoLiveKey(auth.merchant_id.clone()))?;
-        let key = SigningKey::new(&key.kid, &key.secret)
+        let key = SigningKey::new(key.kid.as_str(), &key.secret)
             .map_err(|e| IssueError::Unusable(format!("merchant key {}: {e}", key.kid)))?;
         let iat = epoch(now);
         let eci = eci_for(verdict.status);
         let claims = ResultClaims {
             iss: self.config.public_url.to_string(),
-            aud: auth.merchant_id.clone(),
-            sub: auth.id.clone(),
+            aud: auth.merchant_id.to_string(),
+            sub: auth.id.to_string(),
             iat,
             exp: iat + epoch(self.config.security.result_token_lifetime.get()),
             jti: random_id("rt_").map_err(IssueError::Random)?,
@@ -127,17 +133,17 @@ impl<'a> Tokens<'a> {
     /// A device token for `device_id`, trusted for `cardholder_id` at `merchant_id`.
     pub fn device(
         &self,
-        merchant_id: &str,
-        cardholder_id: &str,
-        device_id: &str,
+        merchant_id: &MerchantId,
+        cardholder_id: &CardholderId,
+        device_id: &DeviceId,
         now: i64,
     ) -> String {
         let iat = epoch(now);
         let claims = DeviceClaims {
             iss: self.config.public_url.to_string(),
-            aud: merchant_id.into(),
-            sub: cardholder_id.into(),
-            did: device_id.into(),
+            aud: merchant_id.to_string(),
+            sub: cardholder_id.to_string(),
+            did: device_id.to_string(),
             iat,
             exp: iat + epoch(self.config.security.device_lifetime.get()),
         };
@@ -154,17 +160,17 @@ impl<'a> Tokens<'a> {
     pub fn device_claims(
         &self,
         token: &str,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         now: i64,
     ) -> Result<DeviceClaims, TokenError> {
-        let validation = Validation::device(merchant_id, epoch(now));
+        let validation = Validation::device(merchant_id.as_str(), epoch(now));
         token::verify_device(token, &self.secrets.device_keys, &validation)
     }
 
     /// The report link for an authentication: `<public_url>/report/<id>.<exp>.<hex mac>`.
-    pub fn report_url(&self, authentication_id: &str, now: i64) -> String {
+    pub fn report_url(&self, authentication_id: &AuthenticationId, now: i64) -> String {
         let exp = now + self.config.security.report_link_lifetime;
-        let mac = self.report_mac(authentication_id, exp);
+        let mac = self.report_mac(authentication_id.as_str(), exp);
         format!(
             "{}/report/{authentication_id}.{exp}.{}",
             self.config.public_url.trim_end_matches('/'),
@@ -172,15 +178,19 @@ impl<'a> Tokens<'a> {
         )
     }
 
-    /// The authentication id a report token is for, if its signature holds and it has not
-    /// expired.
-    pub fn report_authentication(&self, token: &str, now: i64) -> Option<String> {
+    /// The authentication id a report token is for, if its signature holds, it has not
+    /// expired and it names an authentication id (only a link this verifier signed can).
+    pub fn report_authentication(&self, token: &str, now: i64) -> Option<AuthenticationId> {
         let mut parts = token.splitn(3, '.');
         let (id, exp, mac) = (parts.next()?, parts.next()?, parts.next()?);
         let exp: i64 = exp.parse().ok()?;
         let expected = hex(&self.report_mac(id, exp));
         let valid: bool = expected.as_bytes().ct_eq(mac.as_bytes()).into();
-        (valid && exp > now).then(|| id.to_owned())
+        if valid && exp > now {
+            AuthenticationId::parse(id)
+        } else {
+            None
+        }
     }
 
     fn report_mac(&self, id: &str, exp: i64) -> [u8; 32] {

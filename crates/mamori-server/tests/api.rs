@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use mamori_server::config::{Config, Delivery};
-use mamori_server::model::State;
+use mamori_server::model::{KeyId, MerchantId, State};
 use reqwest::Method;
 use serde_json::{Value, json};
 use support::*;
@@ -304,6 +304,28 @@ async fn bad_input_gets_a_stable_json_error_and_changes_nothing() {
             "not_found",
         ),
         case(
+            "get an id of another kind",
+            Method::GET,
+            &"/v1/authentications/m_test".to_owned(),
+            &key,
+            None,
+            None,
+            None,
+            404,
+            "not_found",
+        ),
+        case(
+            "get a malformed id",
+            Method::GET,
+            &"/v1/authentications/au_%E2%80%A6".to_owned(),
+            &key,
+            None,
+            None,
+            None,
+            404,
+            "not_found",
+        ),
+        case(
             "get without credentials",
             Method::GET,
             &format!("/v1/authentications/{id}"),
@@ -318,6 +340,28 @@ async fn bad_input_gets_a_stable_json_error_and_changes_nothing() {
             "device step for an unknown id",
             post.clone(),
             &"/v1/authentications/au_nope/device".to_owned(),
+            &cs,
+            Some(ORIGIN),
+            json_ct,
+            Some("{}".into()),
+            401,
+            "unauthorized",
+        ),
+        case(
+            "device step for a malformed id",
+            post.clone(),
+            &format!("/v1/authentications/{}/device", "a".repeat(300)),
+            &cs,
+            Some(ORIGIN),
+            json_ct,
+            Some("{}".into()),
+            401,
+            "unauthorized",
+        ),
+        case(
+            "device step for an id of another kind",
+            post.clone(),
+            &"/v1/authentications/ch_0/device".to_owned(),
             &cs,
             Some(ORIGIN),
             json_ct,
@@ -858,8 +902,8 @@ async fn rotated_keys_overlap_then_retire() {
         .store
         .rotate_key(
             &mamori_server::model::MerchantKey {
-                kid: "k2".into(),
-                merchant_id: MERCHANT.into(),
+                kid: KeyId::from_static("k2"),
+                merchant_id: MerchantId::from_static(MERCHANT),
                 secret: new_secret.to_vec(),
                 created_at: START + 1,
                 retire_at: None,
@@ -963,7 +1007,7 @@ async fn a_retried_create_answers_the_first_authentication() {
     }
     // The replayed client secret is the live one.
     let created = Created {
-        id: first["id"].as_str().unwrap().into(),
+        id: first["id"].as_str().unwrap().parse().unwrap(),
         secret: first["client_secret"].as_str().unwrap().into(),
     };
     let answer = server.device(&created, &fingerprint("idem"), None).await;
@@ -1004,15 +1048,15 @@ async fn sandbox_merchant(server: &TestServer) -> (String, String) {
         .store
         .insert_merchant(
             &mamori_server::model::Merchant {
-                id: "m_sandbox".into(),
+                id: MerchantId::from_static("m_sandbox"),
                 name: "Sandbox Shop".into(),
                 origins: vec![ORIGIN.into()],
                 sandbox: true,
                 created_at: START,
             },
             &mamori_server::model::MerchantKey {
-                kid: "k_sandbox".into(),
-                merchant_id: "m_sandbox".into(),
+                kid: KeyId::from_static("k_sandbox"),
+                merchant_id: MerchantId::from_static("m_sandbox"),
                 secret: secret.to_vec(),
                 created_at: START,
                 retire_at: None,
@@ -1067,7 +1111,7 @@ async fn sandbox_test_cards_force_each_outcome() {
         let (code, body) = start(card).await;
         assert_eq!(code, 201, "{card}: {body}");
         let created = Created {
-            id: body["id"].as_str().unwrap().into(),
+            id: body["id"].as_str().unwrap().parse().unwrap(),
             secret: body["client_secret"].as_str().unwrap().into(),
         };
         let answer = server.device(&created, &fingerprint("sandbox"), None).await;
@@ -1097,7 +1141,7 @@ async fn sandbox_test_cards_force_each_outcome() {
     // The challenge card: its code is always 123456 and its mail is kept, never sent.
     let (_, body) = start("370000000000028").await;
     let created = Created {
-        id: body["id"].as_str().unwrap().into(),
+        id: body["id"].as_str().unwrap().parse().unwrap(),
         secret: body["client_secret"].as_str().unwrap().into(),
     };
     let answer = server.device(&created, &fingerprint("sandbox"), None).await;

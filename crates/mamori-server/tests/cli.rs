@@ -392,6 +392,17 @@ fn administration_commands() {
         ],
     );
     assert!(!ok && out.contains("not valid"), "{out}");
+    // Ids are parsed where they are typed: another kind's id is refused before any lookup.
+    let (ok, out) = mamori(&config, &["cardholder", "block", &id]);
+    assert!(
+        !ok && out.contains("not a cardholder id: `ch_` followed by"),
+        "{out}"
+    );
+    let (ok, out) = mamori(&config, &["merchant", "rotate-key", &ch]);
+    assert!(
+        !ok && out.contains("not a merchant id: `m_` followed by"),
+        "{out}"
+    );
     let (ok, out) = mamori(&config, &["cardholder", "block", &ch]);
     assert!(ok && out.contains("blocked"), "{out}");
     let (ok, out) = mamori(&config, &["cardholder", "list"]);

@@ -76,7 +76,7 @@ async fn challenge_then_frictionless_on_the_known_device() {
     assert_eq!(body["status"], "Y");
     let c = claims(&body["result_token"], START);
     assert_eq!(c.status, TransStatus::Authenticated);
-    assert_eq!(c.sub, first.id);
+    assert_eq!(c.sub, first.id.as_str());
     assert_eq!(c.eci.code(), "05");
     let device_token = body["device_token"].as_str().unwrap().to_owned();
     let alert = server.next_mail().await;

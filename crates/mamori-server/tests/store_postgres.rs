@@ -15,8 +15,9 @@ use std::sync::Arc;
 
 use mamori_core::token::{Eci, Method, Reason, TransStatus};
 use mamori_server::model::{
-    Amount, Assessment, Authentication, BrowserInfo, CardStatus, Cardholder, ChallengePreference,
-    Currency, Locale, Merchant, MerchantKey, NewMail, OrderRef, Outcome, Progress, State,
+    Amount, Assessment, Authentication, AuthenticationId, BrowserInfo, CardStatus, Cardholder,
+    CardholderId, ChallengePreference, Currency, KeyId, Locale, Merchant, MerchantId, MerchantKey,
+    NewMail, OrderRef, Outcome, Progress, State,
 };
 use mamori_server::risk::RiskReason;
 use mamori_server::store::{
@@ -66,19 +67,19 @@ fn mail(kind: &str) -> NewMail {
 }
 
 /// A merchant, a card and an authentication challenging with code digest `[9; 32]`.
-async fn challenging(store: &dyn Store) -> String {
+async fn challenging(store: &dyn Store) -> AuthenticationId {
     store
         .insert_merchant(
             &Merchant {
-                id: "m_multi".into(),
+                id: MerchantId::from_static("m_multi"),
                 name: "Shop".into(),
                 origins: vec!["https://shop.example".into()],
                 sandbox: false,
                 created_at: NOW,
             },
             &MerchantKey {
-                kid: "k_multi".into(),
-                merchant_id: "m_multi".into(),
+                kid: KeyId::from_static("k_multi"),
+                merchant_id: MerchantId::from_static("m_multi"),
                 secret: vec![1; 32],
                 created_at: NOW,
                 retire_at: None,
@@ -88,7 +89,7 @@ async fn challenging(store: &dyn Store) -> String {
         .unwrap();
     store
         .insert_cardholder(&Cardholder {
-            id: "ch_multi".into(),
+            id: CardholderId::from_static("ch_multi"),
             card_ref: "ref_multi".into(),
             last4: "0005".into(),
             email: "holder@example.com".into(),
@@ -99,12 +100,12 @@ async fn challenging(store: &dyn Store) -> String {
         })
         .await
         .unwrap();
-    let id = "au_multi".to_owned();
+    let id = AuthenticationId::from_static("au_multi");
     store
         .insert_authentication(&Authentication {
             id: id.clone(),
-            merchant_id: "m_multi".into(),
-            cardholder_id: Some("ch_multi".into()),
+            merchant_id: MerchantId::from_static("m_multi"),
+            cardholder_id: Some(CardholderId::from_static("ch_multi")),
             amount: Amount::new(12_800).unwrap(),
             currency: Currency::new("JPY").unwrap(),
             order_ref: OrderRef::parse("order-1".into()).unwrap(),

@@ -12,7 +12,9 @@ use super::extract::{JsonBody, bearer};
 use crate::card::{CardNumber, is_reference};
 use crate::error::ApiError;
 use crate::flow::create::{CardInput, Created, NewPurchase};
-use crate::model::{Amount, ChallengePreference, Currency, MerchantKey, OrderRef};
+use crate::model::{
+    Amount, AuthenticationId, ChallengePreference, Currency, KeyId, MerchantKey, OrderRef,
+};
 use crate::state::AppState;
 use crate::wire::{self, AuthenticationView, CreateRequest, KeptMail, SandboxMail};
 
@@ -34,14 +36,14 @@ impl FromRequestParts<AppState> for MerchantAuth {
         let kid = presented
             .strip_prefix(SECRET_KEY_PREFIX)
             .and_then(|rest| rest.rsplit_once('.'))
-            .map(|(kid, _)| kid)
+            .and_then(|(kid, _)| KeyId::parse(kid))
             .ok_or(ApiError::Unauthorized("not a secret key"))?;
         let key = state
             .store
-            .key_by_kid(kid)
+            .key_by_kid(&kid)
             .await?
             .ok_or(ApiError::Unauthorized("unknown kid"))?;
-        let expected = encode_secret_key(&key.kid, &key.secret);
+        let expected = encode_secret_key(key.kid.as_str(), &key.secret);
         let same: bool = expected.as_bytes().ct_eq(presented.as_bytes()).into();
         if !same {
             return Err(ApiError::Unauthorized("wrong secret"));
@@ -128,7 +130,7 @@ pub async fn create(
         replayed,
     } = state.flow().create(&key, purchase, idempotency).await?;
     let body = wire::Created {
-        id: auth.id,
+        id: auth.id.into(),
         client_secret,
         expires_at: auth.expires_at,
     };
@@ -142,12 +144,14 @@ pub async fn create(
 }
 
 /// `GET /v1/authentications/{id}`: the state, the result and why. An authentication past its
-/// lifetime is expired here, so a merchant polling an abandoned one gets its final answer.
+/// lifetime is expired here, so a merchant polling an abandoned one gets its final answer. An
+/// `{id}` that is not an authentication id is as unknown as one that names none: `404`.
 pub async fn get(
     State(state): State<AppState>,
     MerchantAuth(key): MerchantAuth,
     Path(id): Path<String>,
 ) -> Result<Json<AuthenticationView>, ApiError> {
+    let id = AuthenticationId::parse(&id).ok_or(ApiError::NotFound)?;
     let auth = state.flow().lookup(&key.merchant_id, &id).await?;
     let outcome = auth.outcome();
     let assessment = auth.assessment();
@@ -170,7 +174,7 @@ pub async fn get(
         created_at: auth.created_at,
         expires_at: auth.expires_at,
         result_token: outcome.map(|o| o.result_token.clone()),
-        id: auth.id,
+        id: auth.id.into(),
     }))
 }
 
@@ -187,7 +191,7 @@ pub async fn sandbox_mail(
         .into_iter()
         .map(|m| KeptMail {
             id: m.id,
-            authentication_id: m.authentication_id,
+            authentication_id: m.authentication_id.map(String::from),
             kind: m.kind,
             to: m.recipient,
             subject: m.subject,

@@ -22,7 +22,7 @@ use super::extract::{JsonBody, bearer};
 use crate::error::ApiError;
 use crate::flow::challenge::{ChallengeView, CodeAnswer};
 use crate::flow::device::{DeviceAnswer, Evidence};
-use crate::model::{Authentication, BrowserInfo, Merchant};
+use crate::model::{Authentication, AuthenticationId, BrowserInfo, Merchant};
 use crate::state::AppState;
 use crate::wire::{
     BrowserData, CancelOutcome, Challenge, DeviceOutcome, DeviceRequest, Empty, ResendAnswer,
@@ -60,7 +60,7 @@ pub async fn gate(
     let origin = match origin {
         Some(origin) if allowed(&merchant, &origin) => origin,
         other => {
-            tracing::info!(authentication = %id, origin = ?other, "origin not allowed");
+            tracing::info!(authentication = %auth.id, origin = ?other, "origin not allowed");
             return Err(ApiError::OriginNotAllowed(other));
         }
     };
@@ -82,7 +82,11 @@ async fn authorize(
 ) -> Result<Authentication, ApiError> {
     let secret = bearer(headers).ok_or(ApiError::Unauthorized("no client secret"))?;
     let presented = Sha256::digest(secret.as_bytes());
-    let auth = state.store.authentication(id).await?;
+    // An `{id}` that is not an authentication id names none: it is unknown like any other.
+    let auth = match AuthenticationId::parse(id) {
+        Some(id) => state.store.authentication(&id).await?,
+        None => None,
+    };
     // Compare against a dummy for an unknown id, so both failures take the same path.
     let stored = auth
         .as_ref()

@@ -31,16 +31,18 @@ use mamori_core::token::encode_secret_key;
 use tower_http::services::ServeDir;
 
 use crate::card::CardNumber;
-use crate::model::{CardStatus, Cardholder, Locale, Merchant, MerchantKey};
+use crate::model::{
+    CardStatus, Cardholder, CardholderId, KeyId, Locale, Merchant, MerchantId, MerchantKey,
+};
 use crate::secrets::Secrets;
 use crate::state::AppState;
 use crate::store::{Store, StoreError};
 
 /// The demo merchant's id.
-pub const MERCHANT_ID: &str = "m_demo";
+pub const MERCHANT_ID: MerchantId = MerchantId::from_static("m_demo");
 
-/// The demo merchant's key id.
-pub const MERCHANT_KID: &str = "demo";
+/// The demo merchant's key id (named before keys were minted as `k_…`; see [`KeyId`]).
+pub const MERCHANT_KID: KeyId = KeyId::from_static("demo");
 
 /// The demo merchant's secret (32 bytes, public on purpose).
 pub const MERCHANT_SECRET: &[u8; 32] = b"mamori-demo-merchant-secret-key!";
@@ -49,8 +51,10 @@ pub const MERCHANT_SECRET: &[u8; 32] = b"mamori-demo-merchant-secret-key!";
 pub const MERCHANT_SECRET_KEY: &str = "mamori_sk.demo.bWFtb3JpLWRlbW8tbWVyY2hhbnQtc2VjcmV0LWtleSE";
 
 /// A seeded card and what it demonstrates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoCard {
+    /// The cardholder id it is enrolled under (unused for the card that is not enrolled).
+    pub id: CardholderId,
     /// The card number to type.
     pub number: &'static str,
     /// Where its mail goes (into the demo mailbox).
@@ -68,6 +72,7 @@ pub struct DemoCard {
 /// The demo's cards.
 pub const CARDS: &[DemoCard] = &[
     DemoCard {
+        id: CardholderId::from_static("ch_demo1"),
         number: "378282246310005",
         email: "taro@example.jp",
         locale: Locale::Ja,
@@ -77,6 +82,7 @@ pub const CARDS: &[DemoCard] = &[
                   to ¥50,000",
     },
     DemoCard {
+        id: CardholderId::from_static("ch_demo2"),
         number: "371449635398431",
         email: "hanako@example.com",
         locale: Locale::En,
@@ -85,6 +91,7 @@ pub const CARDS: &[DemoCard] = &[
         outcome: "high ceiling: frictionless up to ¥1,000,000 once the browser is trusted",
     },
     DemoCard {
+        id: CardholderId::from_static("ch_demo3"),
         number: "378734493671000",
         email: "blocked@example.jp",
         locale: Locale::Ja,
@@ -93,6 +100,7 @@ pub const CARDS: &[DemoCard] = &[
         outcome: "blocked: rejected (R)",
     },
     DemoCard {
+        id: CardholderId::from_static("ch_demo4"),
         number: "340000000000009",
         email: "-",
         locale: Locale::En,
@@ -135,24 +143,24 @@ pub async fn seed(
     origins: Vec<String>,
     now: i64,
 ) -> Result<(), StoreError> {
-    if store.merchant(MERCHANT_ID).await?.is_none() {
+    if store.merchant(&MERCHANT_ID).await?.is_none() {
         let merchant = Merchant {
-            id: MERCHANT_ID.into(),
+            id: MERCHANT_ID,
             name: "mamori demo shop".into(),
             origins,
             sandbox: false,
             created_at: now,
         };
         let key = MerchantKey {
-            kid: MERCHANT_KID.into(),
-            merchant_id: MERCHANT_ID.into(),
+            kid: MERCHANT_KID,
+            merchant_id: MERCHANT_ID,
             secret: MERCHANT_SECRET.to_vec(),
             created_at: now,
             retire_at: None,
         };
         store.insert_merchant(&merchant, &key).await?;
     }
-    for (n, card) in CARDS.iter().enumerate() {
+    for card in CARDS {
         let (Some(status), Some(number)) = (card.status, CardNumber::parse(card.number)) else {
             continue;
         };
@@ -162,7 +170,7 @@ pub async fn seed(
         }
         store
             .insert_cardholder(&Cardholder {
-                id: format!("ch_demo{}", n + 1),
+                id: card.id.clone(),
                 card_ref,
                 last4: number.last4().into(),
                 email: card.email.into(),
@@ -178,7 +186,7 @@ pub async fn seed(
 
 /// The demo merchant's secret key string, computed (a test checks it equals the constant).
 pub fn merchant_secret_key() -> String {
-    encode_secret_key(MERCHANT_KID, MERCHANT_SECRET)
+    encode_secret_key(MERCHANT_KID.as_str(), MERCHANT_SECRET)
 }
 
 #[cfg(test)]

@@ -226,7 +226,7 @@ fn verify(state: &AppState, order: &Order, token: &str) -> Result<ResultClaims, 
     let claims = verify_result(
         token,
         &keys,
-        &Validation::result(MERCHANT_ID, now),
+        &Validation::result(MERCHANT_ID.as_str(), now),
         Some(&expected),
     )
     .map_err(|e| e.code().to_owned())?;

@@ -13,11 +13,11 @@ use super::{Flow, FlowError};
 use crate::config::Security;
 use crate::mail::templates::Alert;
 use crate::model::{
-    Authentication, Cardholder, Challenge, Device, Final, Finished, Locale, Merchant, NewMail,
-    Outcome, Progress,
+    Authentication, Cardholder, Challenge, Device, DeviceId, Final, Finished, Locale, Merchant,
+    NewMail, Outcome, Progress,
 };
 use crate::sandbox;
-use crate::secrets::{random_bytes, random_id};
+use crate::secrets::random_bytes;
 use crate::store::{Acceptance, CodeIssue, Limits, Resend, WrongCode};
 use crate::text::mask_email;
 use crate::tokens::Verdict;
@@ -88,7 +88,7 @@ pub enum Trust {
     /// None: a sandbox authentication trusts no device, so each test run starts alike.
     Nothing,
     /// The device whose token was valid stays the same device; its token is renewed.
-    Renew(String),
+    Renew(DeviceId),
     /// Any other browser becomes a new trusted device, and the cardholder hears about it.
     NewDevice,
 }
@@ -133,7 +133,7 @@ impl Flow<'_> {
         }
         .map_err(|e| FlowError::Internal(e.to_string()))?;
         let issue = CodeIssue {
-            digest: otp::digest(&self.secrets.otp_key, &auth.id, &code).to_vec(),
+            digest: otp::digest(&self.secrets.otp_key, auth.id.as_str(), &code).to_vec(),
             expires_at: self.now() + self.config.security.code_lifetime,
         };
         Ok((code, issue))
@@ -183,7 +183,7 @@ impl Flow<'_> {
         };
         let right = otp::verify(
             &self.secrets.otp_key,
-            &auth.id,
+            auth.id.as_str(),
             code,
             &challenge.code_digest,
         ) && challenge.code_expires_at > self.now();
@@ -212,7 +212,7 @@ impl Flow<'_> {
             Trust::Renew(id) => (None, None, Some(id)),
             Trust::NewDevice => {
                 let device = Device {
-                    id: random_id("dv_")?,
+                    id: DeviceId::mint()?,
                     cardholder_id: to.cardholder.id.clone(),
                     merchant_id: auth.merchant_id.clone(),
                     fingerprint: auth
@@ -231,7 +231,7 @@ impl Flow<'_> {
                 )
             }
         };
-        let digest = otp::digest(&self.secrets.otp_key, &auth.id, code);
+        let digest = otp::digest(&self.secrets.otp_key, auth.id.as_str(), code);
         let accept = Acceptance {
             digest: &digest,
             outcome: &outcome,
@@ -405,11 +405,14 @@ mod tests {
         assert_eq!(trust_after_code(&auth), Trust::NewDevice);
         if let Progress::Challenging { assessment, .. } = &mut auth.progress {
             *assessment = Assessment {
-                device_id: Some("dv_1".into()),
+                device_id: Some(DeviceId::from_static("dv_1")),
                 ..Assessment::default()
             };
         }
-        assert_eq!(trust_after_code(&auth), Trust::Renew("dv_1".into()));
+        assert_eq!(
+            trust_after_code(&auth),
+            Trust::Renew(DeviceId::from_static("dv_1"))
+        );
         auth.sandbox_card = Some(SandboxCard::Challenge);
         assert_eq!(trust_after_code(&auth), Trust::Nothing);
     }

@@ -13,11 +13,11 @@ use sha2::{Digest, Sha256};
 use super::{Flow, FlowError};
 use crate::card::CardNumber;
 use crate::model::{
-    Amount, Authentication, ChallengePreference, Currency, IdempotencyKey, MailboxMessage,
-    MerchantKey, OrderRef, Progress,
+    Amount, Authentication, AuthenticationId, ChallengePreference, Currency, IdempotencyKey,
+    MailboxMessage, MerchantId, MerchantKey, OrderRef, Progress,
 };
 use crate::sandbox::SandboxCard;
-use crate::secrets::{hex, hmac_sha256, random_id};
+use crate::secrets::{hex, hmac_sha256};
 use crate::store::StoreError;
 
 /// How many kept mails [`Flow::sandbox_mail`] answers.
@@ -88,7 +88,7 @@ impl Flow<'_> {
             None => self.store.cardholder_by_ref(&card_ref).await?,
         };
         let now = self.now();
-        let id = random_id("au_")?;
+        let id = AuthenticationId::mint()?;
         let client_secret = self.client_secret(&id);
         let auth = Authentication {
             id: id.clone(),
@@ -165,10 +165,13 @@ impl Flow<'_> {
 
     /// An authentication's client secret: keyed by the server, derived from its id, so it can
     /// be answered again to a retried request and is never stored (only its SHA-256 is).
-    fn client_secret(&self, authentication_id: &str) -> String {
+    fn client_secret(&self, authentication_id: &AuthenticationId) -> String {
         let mac = hmac_sha256(
             &self.secrets.client_secret_key,
-            &[b"mamori-client-secret-v1\0", authentication_id.as_bytes()],
+            &[
+                b"mamori-client-secret-v1\0",
+                authentication_id.as_str().as_bytes(),
+            ],
         );
         format!("cs_{}", hex(&mac))
     }
@@ -205,12 +208,16 @@ impl Flow<'_> {
     /// # Errors
     ///
     /// [`FlowError::NotFound`] when there is none, or it is another merchant's.
-    pub async fn lookup(&self, merchant_id: &str, id: &str) -> Result<Authentication, FlowError> {
+    pub async fn lookup(
+        &self,
+        merchant_id: &MerchantId,
+        id: &AuthenticationId,
+    ) -> Result<Authentication, FlowError> {
         let auth = self
             .store
             .authentication(id)
             .await?
-            .filter(|a| a.merchant_id == merchant_id)
+            .filter(|a| a.merchant_id == *merchant_id)
             .ok_or(FlowError::NotFound)?;
         self.expire_if_due(auth).await
     }
@@ -221,7 +228,10 @@ impl Flow<'_> {
     /// # Errors
     ///
     /// [`FlowError::NotFound`] for a live merchant: its mail goes to cardholders only.
-    pub async fn sandbox_mail(&self, merchant_id: &str) -> Result<Vec<MailboxMessage>, FlowError> {
+    pub async fn sandbox_mail(
+        &self,
+        merchant_id: &MerchantId,
+    ) -> Result<Vec<MailboxMessage>, FlowError> {
         let merchant = self.store.merchant(merchant_id).await?;
         if !merchant.is_some_and(|m| m.sandbox) {
             return Err(FlowError::NotFound);

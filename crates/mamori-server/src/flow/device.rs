@@ -14,8 +14,8 @@ use super::{Flow, FlowError};
 use crate::config::Security;
 use crate::mail::templates::Alert;
 use crate::model::{
-    Assessment, Authentication, BrowserInfo, Cardholder, Challenge, DecisionReason, Device, Final,
-    Merchant, NewMail, Outcome, Progress,
+    Assessment, Authentication, BrowserInfo, Cardholder, Challenge, DecisionReason, Device,
+    DeviceId, Final, Merchant, NewMail, Outcome, Progress,
 };
 use crate::risk::{self, CardFacts, Decision, DeviceMatch, Purchase};
 use crate::sandbox::SandboxCard;
@@ -89,10 +89,10 @@ pub fn trusted(
     device: Option<Device>,
     now: i64,
 ) -> Option<Device> {
-    let cardholder = auth.cardholder_id.as_deref()?;
+    let cardholder = auth.cardholder_id.as_ref()?;
     device.filter(|d| {
-        d.cardholder_id == cardholder
-            && claims.sub == cardholder
+        d.cardholder_id == *cardholder
+            && claims.sub == cardholder.as_str()
             && d.merchant_id == auth.merchant_id
             && d.revoked_at.is_none()
             && d.expires_at > now
@@ -268,8 +268,8 @@ impl Flow<'_> {
             .store
             .history(&HistoryQuery {
                 authentication_id: &auth.id,
-                cardholder_id: auth.cardholder_id.as_deref(),
-                device_id: device_id.as_deref(),
+                cardholder_id: auth.cardholder_id.as_ref(),
+                device_id: device_id.as_ref(),
                 ip: evidence.ip.as_deref(),
                 short_since: now - s.velocity_window,
                 long_since: now - s.failure_window,
@@ -355,7 +355,7 @@ impl Flow<'_> {
         auth: &Authentication,
         token: Option<&str>,
         presented: &Fingerprint,
-    ) -> Result<(DeviceMatch, Option<String>), FlowError> {
+    ) -> Result<(DeviceMatch, Option<DeviceId>), FlowError> {
         let Some(token) = token else {
             return Ok((DeviceMatch::NoToken, None));
         };
@@ -370,7 +370,11 @@ impl Flow<'_> {
                 return Ok((DeviceMatch::NotTrusted, None));
             }
         };
-        let stored = self.store.device(&claims.did).await?;
+        // The verifier signed the `did`, so it parses; if it did not, no device is proved.
+        let stored = match DeviceId::parse(&claims.did) {
+            Some(did) => self.store.device(&did).await?,
+            None => None,
+        };
         let Some(device) = trusted(auth, &claims, stored, now) else {
             tracing::info!(authentication = %auth.id, "device unknown, revoked or for another card");
             return Ok((DeviceMatch::NotTrusted, None));
@@ -394,6 +398,7 @@ fn verdict(status: TransStatus, reason: Option<Reason>) -> Verdict {
 mod tests {
     use super::*;
     use crate::flow::fixtures::authentication;
+    use crate::model::{CardholderId, MerchantId};
 
     #[test]
     fn a_challenge_needs_a_cardholder_to_send_the_code_to() {
@@ -430,8 +435,8 @@ mod tests {
 
     fn device(auth: &Authentication) -> Device {
         Device {
-            id: "dv_1".into(),
-            cardholder_id: auth.cardholder_id.clone().unwrap_or_default(),
+            id: DeviceId::from_static("dv_1"),
+            cardholder_id: auth.cardholder_id.clone().unwrap(),
             merchant_id: auth.merchant_id.clone(),
             fingerprint: "{}".into(),
             created_at: 0,
@@ -443,8 +448,8 @@ mod tests {
     fn claims(auth: &Authentication) -> DeviceClaims {
         DeviceClaims {
             iss: "https://v.example".into(),
-            aud: auth.merchant_id.clone(),
-            sub: auth.cardholder_id.clone().unwrap_or_default(),
+            aud: auth.merchant_id.to_string(),
+            sub: auth.cardholder_id.as_ref().unwrap().to_string(),
             did: "dv_1".into(),
             iat: 0,
             exp: u64::MAX,
@@ -460,11 +465,11 @@ mod tests {
         assert!(trusted(&auth, &claims, None, now).is_none());
         let cases = [
             Device {
-                cardholder_id: "ch_other".into(),
+                cardholder_id: CardholderId::from_static("ch_other"),
                 ..good.clone()
             },
             Device {
-                merchant_id: "m_other".into(),
+                merchant_id: MerchantId::from_static("m_other"),
                 ..good.clone()
             },
             Device {

@@ -3,16 +3,16 @@
 use mamori_core::token::{Eci, Method, TransStatus};
 
 use crate::model::{
-    Amount, Assessment, Authentication, Challenge, ChallengePreference, Currency, Final, Finished,
-    OrderRef, Outcome, Progress,
+    Amount, Assessment, Authentication, AuthenticationId, CardholderId, Challenge,
+    ChallengePreference, Currency, Final, Finished, MerchantId, OrderRef, Outcome, Progress,
 };
 
 /// A pending authentication of 1,000 yen for an enrolled card.
 pub(crate) fn authentication() -> Authentication {
     Authentication {
-        id: "au_test".into(),
-        merchant_id: "m_test".into(),
-        cardholder_id: Some("ch_test".into()),
+        id: AuthenticationId::from_static("au_test"),
+        merchant_id: MerchantId::from_static("m_test"),
+        cardholder_id: Some(CardholderId::from_static("ch_test")),
         amount: Amount::new(1_000).unwrap(),
         currency: Currency::new("JPY").unwrap(),
         order_ref: OrderRef::parse("order-1".into()).unwrap(),

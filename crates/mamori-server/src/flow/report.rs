@@ -4,8 +4,7 @@
 //! the issuer resolves the report.
 
 use super::{Flow, FlowError};
-use crate::model::{Authentication, Cardholder, FraudReport, Merchant};
-use crate::secrets::random_id;
+use crate::model::{Authentication, Cardholder, FraudReport, Merchant, ReportId};
 
 /// The purchase a report link names, with its card and merchant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,8 +33,7 @@ impl Flow<'_> {
             .ok_or(FlowError::InvalidReportLink)?;
         let auth = self.store.authentication(&id).await?;
         let auth = auth.ok_or(FlowError::InvalidReportLink)?;
-        let cardholder_id = auth.cardholder_id.as_deref();
-        let cardholder = match cardholder_id {
+        let cardholder = match &auth.cardholder_id {
             Some(id) => self.store.cardholder(id).await?,
             None => None,
         };
@@ -61,7 +59,7 @@ impl Flow<'_> {
     pub async fn report(&self, token: &str) -> Result<Reportable, FlowError> {
         let mut reportable = self.reportable(token).await?;
         let report = FraudReport {
-            id: random_id("fr_")?,
+            id: ReportId::mint()?,
             cardholder_id: reportable.cardholder.id.clone(),
             authentication_id: reportable.auth.id.clone(),
             created_at: self.now(),

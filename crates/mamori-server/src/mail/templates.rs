@@ -201,6 +201,7 @@ fn finish(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{AuthenticationId, MerchantId};
 
     fn facts(locale: Locale) -> PurchaseFacts<'static> {
         PurchaseFacts {
@@ -253,8 +254,8 @@ mod tests {
     #[test]
     fn sandbox_is_marked() {
         let mailbox = SandboxMailbox {
-            merchant_id: "m_test".into(),
-            authentication_id: "au_1".into(),
+            merchant_id: MerchantId::from_static("m_test"),
+            authentication_id: AuthenticationId::from_static("au_1"),
         };
         let f = PurchaseFacts {
             sandbox: Some(mailbox.clone()),

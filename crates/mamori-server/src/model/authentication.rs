@@ -3,7 +3,8 @@
 //! has one, and a final one always has its signed result.
 
 use super::{
-    Amount, BrowserInfo, ChallengePreference, Currency, DecisionReason, OrderRef, Outcome, State,
+    Amount, AuthenticationId, BrowserInfo, CardholderId, ChallengePreference, Currency,
+    DecisionReason, DeviceId, MerchantId, OrderRef, Outcome, State,
 };
 use crate::sandbox::SandboxCard;
 
@@ -11,11 +12,11 @@ use crate::sandbox::SandboxCard;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authentication {
     /// `au_…`.
-    pub id: String,
+    pub id: AuthenticationId,
     /// The merchant that created it.
-    pub merchant_id: String,
+    pub merchant_id: MerchantId,
     /// The enrolled card, or `None` for a card the issuer does not know.
-    pub cardholder_id: Option<String>,
+    pub cardholder_id: Option<CardholderId>,
     /// Amount in the currency's minor unit.
     pub amount: Amount,
     /// ISO 4217 alphabetic code.
@@ -60,7 +61,7 @@ pub struct Assessment {
     /// Why it was decided as it was, stored so the merchant's `GET` can say.
     pub risk_reasons: Vec<DecisionReason>,
     /// The trusted device whose token was valid, if any.
-    pub device_id: Option<String>,
+    pub device_id: Option<DeviceId>,
     /// Canonical JSON of the presented fingerprint.
     pub fingerprint: Option<String>,
     /// The client's address, for velocity.

@@ -1,14 +1,16 @@
 //! The verifier's vocabulary: merchants, cardholders, devices, authentications and their states.
 //!
-//! These are plain data shared by the store, the risk engine and the HTTP layer. Each enum has one
-//! spelling on the wire and in the database (`as_str`/`parse`), so a row read back is exactly
-//! the value written.
+//! These are plain data shared by the store, the risk engine and the HTTP layer. Each enum and
+//! each id ([`id`]) has one spelling on the wire and in the database (`as_str`/`parse`), so a
+//! row read back is exactly the value written.
 
 mod authentication;
+pub mod id;
 mod money;
 mod reason;
 
 pub use authentication::{Assessment, Authentication, Challenge, Final, Finished, Progress};
+pub use id::{AuthenticationId, CardholderId, DeviceId, KeyId, MerchantId, ReportId};
 pub use mamori_core::token::Currency;
 use mamori_core::token::{Eci, Method, Reason, TransStatus};
 pub use money::{Amount, OrderRef};
@@ -164,7 +166,7 @@ impl CardStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Merchant {
     /// `m_…`, the `aud` of its result tokens.
-    pub id: String,
+    pub id: MerchantId,
     /// Shown to cardholders in mail and on the report page.
     pub name: String,
     /// Exact origins (`scheme://host[:port]`) whose pages may run the widget.
@@ -179,9 +181,9 @@ pub struct Merchant {
 #[derive(Clone, PartialEq, Eq)]
 pub struct MerchantKey {
     /// Globally unique; the `kid` of tokens and the middle of the secret-key string.
-    pub kid: String,
+    pub kid: KeyId,
     /// The merchant the key belongs to.
-    pub merchant_id: String,
+    pub merchant_id: MerchantId,
     /// The 32-byte HMAC secret.
     pub secret: Vec<u8>,
     /// Seconds since the Unix epoch; the newest key signs.
@@ -212,7 +214,7 @@ impl MerchantKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cardholder {
     /// `ch_…`, the `sub` of device tokens.
-    pub id: String,
+    pub id: CardholderId,
     /// Hex HMAC-SHA256 of the card number under the server's card key.
     pub card_ref: String,
     /// The last four digits, for display.
@@ -233,11 +235,11 @@ pub struct Cardholder {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Device {
     /// `dv_…`, the `did` of its device token.
-    pub id: String,
+    pub id: DeviceId,
     /// The card it was trusted for.
-    pub cardholder_id: String,
+    pub cardholder_id: CardholderId,
     /// The merchant whose origin stores its token.
-    pub merchant_id: String,
+    pub merchant_id: MerchantId,
     /// Canonical fingerprint JSON at the time it was trusted.
     pub fingerprint: String,
     /// Seconds since the Unix epoch.
@@ -278,11 +280,11 @@ pub struct BrowserInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FraudReport {
     /// `fr_…`.
-    pub id: String,
+    pub id: ReportId,
     /// The card reported.
-    pub cardholder_id: String,
+    pub cardholder_id: CardholderId,
     /// The purchase reported.
-    pub authentication_id: String,
+    pub authentication_id: AuthenticationId,
     /// Seconds since the Unix epoch.
     pub created_at: i64,
     /// Set by `mamori reports resolve`; until then the card is always challenged.
@@ -329,22 +331,22 @@ pub struct NewMail {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SandboxMailbox {
     /// The sandbox merchant, the only one that reads it.
-    pub merchant_id: String,
+    pub merchant_id: MerchantId,
     /// The authentication the mail is about.
-    pub authentication_id: String,
+    pub authentication_id: AuthenticationId,
 }
 
 /// A retried `POST /v1/authentications`: what its `Idempotency-Key` is bound to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyKey {
     /// The merchant that sent it; keys are per merchant.
-    pub merchant_id: String,
+    pub merchant_id: MerchantId,
     /// The header's value.
     pub key: String,
     /// SHA-256 of the request as parsed, so a different body under the same key is seen.
     pub request_hash: Vec<u8>,
     /// The authentication the first request created.
-    pub authentication_id: String,
+    pub authentication_id: AuthenticationId,
     /// Seconds since the Unix epoch.
     pub created_at: i64,
 }
@@ -367,7 +369,7 @@ pub struct MailboxMessage {
     /// Seconds since the Unix epoch.
     pub delivered_at: i64,
     /// The sandbox merchant it was kept for, if any.
-    pub merchant_id: Option<String>,
+    pub merchant_id: Option<MerchantId>,
     /// The authentication a sandbox mail is about.
-    pub authentication_id: Option<String>,
+    pub authentication_id: Option<AuthenticationId>,
 }

@@ -17,9 +17,10 @@ use super::{
     Acceptance, CodeIssue, DeviceNext, HistoryQuery, Limits, Resend, Store, StoreError, WrongCode,
 };
 use crate::model::{
-    Amount, Assessment, Authentication, BrowserInfo, CardStatus, Cardholder, ChallengePreference,
-    Currency, Device, Final, FraudReport, IdempotencyKey, Locale, Merchant, MerchantKey, NewMail,
-    OrderRef, Outcome, Progress, SandboxMailbox, State,
+    Amount, Assessment, Authentication, AuthenticationId, BrowserInfo, CardStatus, Cardholder,
+    CardholderId, ChallengePreference, Currency, Device, DeviceId, Final, FraudReport,
+    IdempotencyKey, KeyId, Locale, Merchant, MerchantId, MerchantKey, NewMail, OrderRef, Outcome,
+    Progress, ReportId, SandboxMailbox, State,
 };
 use crate::risk::RiskReason;
 
@@ -79,18 +80,42 @@ pub async fn run_all(store: Arc<dyn Store>) -> Result<(), Failure> {
     Ok(())
 }
 
+fn au(id: &str) -> AuthenticationId {
+    AuthenticationId::parse(id).expect("an authentication id")
+}
+
+fn mid(id: &str) -> MerchantId {
+    MerchantId::parse(id).expect("a merchant id")
+}
+
+fn kid(id: &str) -> KeyId {
+    KeyId::parse(id).expect("a key id")
+}
+
+fn ch(id: &str) -> CardholderId {
+    CardholderId::parse(id).expect("a cardholder id")
+}
+
+fn dv(id: &str) -> DeviceId {
+    DeviceId::parse(id).expect("a device id")
+}
+
+fn fr(id: &str) -> ReportId {
+    ReportId::parse(id).expect("a report id")
+}
+
 fn merchant(id: &str) -> (Merchant, MerchantKey) {
     (
         Merchant {
-            id: id.into(),
+            id: mid(id),
             name: format!("Shop {id}"),
             origins: vec!["https://a.example".into(), "https://b.example".into()],
             sandbox: true,
             created_at: NOW,
         },
         MerchantKey {
-            kid: format!("{id}-k1"),
-            merchant_id: id.into(),
+            kid: kid(&format!("{id}-k1")),
+            merchant_id: mid(id),
             secret: vec![7; 32],
             created_at: NOW,
             retire_at: None,
@@ -100,7 +125,7 @@ fn merchant(id: &str) -> (Merchant, MerchantKey) {
 
 fn cardholder(id: &str) -> Cardholder {
     Cardholder {
-        id: id.into(),
+        id: ch(id),
         card_ref: format!("ref-{id}"),
         last4: "0005".into(),
         email: format!("{id}@example.com"),
@@ -113,9 +138,9 @@ fn cardholder(id: &str) -> Cardholder {
 
 fn authentication(id: &str, merchant: &str, card: Option<&str>) -> Authentication {
     Authentication {
-        id: id.into(),
-        merchant_id: merchant.into(),
-        cardholder_id: card.map(Into::into),
+        id: au(id),
+        merchant_id: mid(merchant),
+        cardholder_id: card.map(ch),
         amount: Amount::new(12_800).expect("an amount"),
         currency: Currency::new("JPY").expect("a currency"),
         order_ref: OrderRef::parse(format!("order-{id}")).expect("an order reference"),
@@ -169,17 +194,19 @@ fn step(ip: &str) -> Assessment {
 }
 
 /// A merchant, a card and a challenging authentication whose code digest is `[9; 32]`.
-async fn challenging(store: &dyn Store, prefix: &str) -> Result<String, Failure> {
+async fn challenging(store: &dyn Store, prefix: &str) -> Result<AuthenticationId, Failure> {
     let (m, k) = merchant(&format!("m_{prefix}"));
     store.insert_merchant(&m, &k).await?;
     store
         .insert_cardholder(&cardholder(&format!("ch_{prefix}")))
         .await?;
-    let id = format!("au_{prefix}");
-    let card = format!("ch_{prefix}");
-    store
-        .insert_authentication(&authentication(&id, &m.id, Some(&card)))
-        .await?;
+    let a = authentication(
+        &format!("au_{prefix}"),
+        m.id.as_str(),
+        Some(&format!("ch_{prefix}")),
+    );
+    store.insert_authentication(&a).await?;
+    let id = a.id;
     let code = CodeIssue {
         digest: vec![9; 32],
         expires_at: NOW + 600,
@@ -201,7 +228,12 @@ async fn challenging(store: &dyn Store, prefix: &str) -> Result<String, Failure>
 }
 
 /// Offers a code without a device or mail.
-async fn try_code(store: &dyn Store, id: &str, now: i64, digest: &[u8]) -> Result<bool, Failure> {
+async fn try_code(
+    store: &dyn Store,
+    id: &AuthenticationId,
+    now: i64,
+    digest: &[u8],
+) -> Result<bool, Failure> {
     let accept = Acceptance {
         digest,
         outcome: &outcome(TransStatus::Authenticated, "t"),
@@ -222,11 +254,11 @@ async fn merchants_and_key_rotation(store: &dyn Store) -> Result<(), Failure> {
         "a second merchant with the same id must conflict"
     );
     ensure!(
-        store.merchant("m_keys").await?.as_ref() == Some(&m),
+        store.merchant(&mid("m_keys")).await?.as_ref() == Some(&m),
         "merchant round trip"
     );
     ensure!(
-        store.merchant("m_nope").await?.is_none(),
+        store.merchant(&mid("m_nope")).await?.is_none(),
         "unknown merchant"
     );
     ensure!(
@@ -234,13 +266,13 @@ async fn merchants_and_key_rotation(store: &dyn Store) -> Result<(), Failure> {
         "merchant listed"
     );
     let newer = MerchantKey {
-        kid: "m_keys-k2".into(),
+        kid: kid("m_keys-k2"),
         secret: vec![8; 32],
         created_at: NOW + 10,
         ..k.clone()
     };
     store.rotate_key(&newer, NOW + 100).await?;
-    let keys = store.merchant_keys("m_keys").await?;
+    let keys = store.merchant_keys(&mid("m_keys")).await?;
     ensure!(
         keys.len() == 2,
         "two keys after rotation, got {}",
@@ -256,18 +288,25 @@ async fn merchants_and_key_rotation(store: &dyn Store) -> Result<(), Failure> {
         "overlap window"
     );
     ensure!(
-        store.key_by_kid("m_keys-k1").await?.map(|k| k.merchant_id) == Some("m_keys".into()),
+        store
+            .key_by_kid(&kid("m_keys-k1"))
+            .await?
+            .map(|k| k.merchant_id)
+            == Some(mid("m_keys")),
         "key by kid"
     );
-    ensure!(store.key_by_kid("nope").await?.is_none(), "unknown kid");
+    ensure!(
+        store.key_by_kid(&kid("nope")).await?.is_none(),
+        "unknown kid"
+    );
     // A second rotation keeps the first key's earlier retirement.
     let newest = MerchantKey {
-        kid: "m_keys-k3".into(),
+        kid: kid("m_keys-k3"),
         created_at: NOW + 20,
         ..newer.clone()
     };
     store.rotate_key(&newest, NOW + 500).await?;
-    let keys = store.merchant_keys("m_keys").await?;
+    let keys = store.merchant_keys(&mid("m_keys")).await?;
     let retire: Vec<_> = keys.iter().map(|k| k.retire_at).collect();
     ensure!(
         retire == vec![None, Some(NOW + 500), Some(NOW + 100)],
@@ -280,7 +319,7 @@ async fn cardholders_are_unique_by_reference(store: &dyn Store) -> Result<(), Fa
     let c = cardholder("ch_unique");
     store.insert_cardholder(&c).await?;
     let twin = Cardholder {
-        id: "ch_twin".into(),
+        id: ch("ch_twin"),
         ..c.clone()
     };
     ensure!(
@@ -295,22 +334,22 @@ async fn cardholders_are_unique_by_reference(store: &dyn Store) -> Result<(), Fa
         "by ref"
     );
     ensure!(
-        store.cardholder("ch_unique").await?.as_ref() == Some(&c),
+        store.cardholder(&ch("ch_unique")).await?.as_ref() == Some(&c),
         "by id"
     );
     ensure!(
         store
-            .set_card_status("ch_unique", CardStatus::Blocked)
+            .set_card_status(&ch("ch_unique"), CardStatus::Blocked)
             .await?,
         "block"
     );
     ensure!(
-        store.cardholder("ch_unique").await?.map(|c| c.status) == Some(CardStatus::Blocked),
+        store.cardholder(&ch("ch_unique")).await?.map(|c| c.status) == Some(CardStatus::Blocked),
         "blocked"
     );
     ensure!(
         !store
-            .set_card_status("ch_nope", CardStatus::Blocked)
+            .set_card_status(&ch("ch_nope"), CardStatus::Blocked)
             .await?,
         "unknown card"
     );
@@ -331,11 +370,11 @@ async fn device_step_happens_once(store: &dyn Store) -> Result<(), Failure> {
     let a = authentication("au_step", "m_step", None);
     store.insert_authentication(&a).await?;
     ensure!(
-        store.authentication("au_step").await?.as_ref() == Some(&a),
+        store.authentication(&au("au_step")).await?.as_ref() == Some(&a),
         "round trip"
     );
     ensure!(
-        store.authentication("au_nope").await?.is_none(),
+        store.authentication(&au("au_nope")).await?.is_none(),
         "unknown authentication"
     );
     let next = DeviceNext::Conclude {
@@ -344,17 +383,17 @@ async fn device_step_happens_once(store: &dyn Store) -> Result<(), Failure> {
     };
     ensure!(
         store
-            .record_device_step("au_step", NOW, &step("192.0.2.9"), &next, None)
+            .record_device_step(&au("au_step"), NOW, &step("192.0.2.9"), &next, None)
             .await?,
         "first device step"
     );
     ensure!(
         !store
-            .record_device_step("au_step", NOW, &step("192.0.2.9"), &next, None)
+            .record_device_step(&au("au_step"), NOW, &step("192.0.2.9"), &next, None)
             .await?,
         "second device step must be refused"
     );
-    let stored = store.authentication("au_step").await?;
+    let stored = store.authentication(&au("au_step")).await?;
     ensure!(
         stored.as_ref().map(Authentication::state) == Some(State::Rejected),
         "state after device step"
@@ -377,7 +416,7 @@ async fn device_step_happens_once(store: &dyn Store) -> Result<(), Failure> {
         .await?;
     ensure!(
         !store
-            .record_device_step("au_step_late", NOW + 900, &step("x"), &next, None)
+            .record_device_step(&au("au_step_late"), NOW + 900, &step("x"), &next, None)
             .await?,
         "device step after expiry must be refused"
     );
@@ -400,9 +439,9 @@ async fn a_code_is_accepted_once(store: &Arc<dyn Store>) -> Result<(), Failure> 
         let id = id.clone();
         tasks.spawn(async move {
             let device = Device {
-                id: format!("dv_once_{n}"),
-                cardholder_id: "ch_once".into(),
-                merchant_id: "m_once".into(),
+                id: dv(&format!("dv_once_{n}")),
+                cardholder_id: ch("ch_once"),
+                merchant_id: mid("m_once"),
                 fingerprint: "{}".into(),
                 created_at: NOW,
                 expires_at: NOW + 1000,
@@ -500,9 +539,10 @@ async fn wrong_codes_are_counted_atomically(store: &Arc<dyn Store>) -> Result<()
         !try_code(store.as_ref(), &id, NOW, &[9; 32]).await?,
         "the right code after failure must not be accepted"
     );
+    let (next, card) = (au("au_next"), ch("ch_wrong"));
     let query = HistoryQuery {
-        authentication_id: "au_next",
-        cardholder_id: Some("ch_wrong"),
+        authentication_id: &next,
+        cardholder_id: Some(&card),
         device_id: None,
         ip: None,
         short_since: NOW - 3600,
@@ -682,7 +722,7 @@ async fn history_counts(store: &dyn Store) -> Result<(), Failure> {
             outcome: outcome(TransStatus::Authenticated, "t"),
         };
         store
-            .record_device_step(&id, NOW + n, &step("198.51.100.7"), &next, None)
+            .record_device_step(&a.id, NOW + n, &step("198.51.100.7"), &next, None)
             .await?;
     }
     let old = authentication("au_hist_old", "m_hist", Some("ch_hist"));
@@ -693,9 +733,10 @@ async fn history_counts(store: &dyn Store) -> Result<(), Failure> {
             ..old
         })
         .await?;
+    let (latest, card) = (au("au_hist_2"), ch("ch_hist"));
     let query = HistoryQuery {
-        authentication_id: "au_hist_2",
-        cardholder_id: Some("ch_hist"),
+        authentication_id: &latest,
+        cardholder_id: Some(&card),
         device_id: None,
         ip: Some("198.51.100.7"),
         short_since: NOW - 3600,
@@ -726,9 +767,9 @@ async fn history_counts(store: &dyn Store) -> Result<(), Failure> {
 async fn fraud_reports_revoke_devices(store: &dyn Store) -> Result<(), Failure> {
     let id = challenging(store, "fraud").await?;
     let device = Device {
-        id: "dv_fraud".into(),
-        cardholder_id: "ch_fraud".into(),
-        merchant_id: "m_fraud".into(),
+        id: dv("dv_fraud"),
+        cardholder_id: ch("ch_fraud"),
+        merchant_id: mid("m_fraud"),
         fingerprint: "{}".into(),
         created_at: NOW,
         expires_at: NOW + 1000,
@@ -748,8 +789,8 @@ async fn fraud_reports_revoke_devices(store: &dyn Store) -> Result<(), Failure> 
         )
         .await?;
     let report = FraudReport {
-        id: "fr_1".into(),
-        cardholder_id: "ch_fraud".into(),
+        id: fr("fr_1"),
+        cardholder_id: ch("ch_fraud"),
         authentication_id: id.clone(),
         created_at: NOW + 5,
         resolved_at: None,
@@ -758,23 +799,28 @@ async fn fraud_reports_revoke_devices(store: &dyn Store) -> Result<(), Failure> 
     ensure!(
         !store
             .report_fraud(&FraudReport {
-                id: "fr_2".into(),
+                id: fr("fr_2"),
                 ..report.clone()
             })
             .await?,
         "the same purchase reported twice is one report"
     );
     ensure!(
-        store.device("dv_fraud").await?.and_then(|d| d.revoked_at) == Some(NOW + 5),
+        store
+            .device(&dv("dv_fraud"))
+            .await?
+            .and_then(|d| d.revoked_at)
+            == Some(NOW + 5),
         "the card's devices are revoked"
     );
     ensure!(
         store.report_for(&id).await?.as_ref() == Some(&report),
         "report for"
     );
+    let (other, card) = (au("au_other"), ch("ch_fraud"));
     let query = HistoryQuery {
-        authentication_id: "au_other",
-        cardholder_id: Some("ch_fraud"),
+        authentication_id: &other,
+        cardholder_id: Some(&card),
         device_id: None,
         ip: None,
         short_since: NOW - 3600,
@@ -788,9 +834,12 @@ async fn fraud_reports_revoke_devices(store: &dyn Store) -> Result<(), Failure> 
         store.reports(true).await?.iter().any(|r| r.id == "fr_1"),
         "listed as open"
     );
-    ensure!(store.resolve_report("fr_1", NOW + 10).await?, "resolve");
     ensure!(
-        !store.resolve_report("fr_1", NOW + 11).await?,
+        store.resolve_report(&fr("fr_1"), NOW + 10).await?,
+        "resolve"
+    );
+    ensure!(
+        !store.resolve_report(&fr("fr_1"), NOW + 11).await?,
         "resolve twice"
     );
     ensure!(!store.history(&query).await?.open_report, "resolved");
@@ -799,7 +848,7 @@ async fn fraud_reports_revoke_devices(store: &dyn Store) -> Result<(), Failure> 
         "not open any more"
     );
     ensure!(
-        store.revoke_devices("ch_fraud", NOW).await? == 0,
+        store.revoke_devices(&ch("ch_fraud"), NOW).await? == 0,
         "nothing left to revoke"
     );
     Ok(())
@@ -901,7 +950,7 @@ async fn idempotency_keys_bind_one_authentication(store: &dyn Store) -> Result<(
         merchant_id: m.id.clone(),
         key: "order-7-attempt".into(),
         request_hash: vec![3; 32],
-        authentication_id: authentication_id.into(),
+        authentication_id: au(authentication_id),
         created_at: NOW,
     };
     ensure!(
@@ -912,21 +961,27 @@ async fn idempotency_keys_bind_one_authentication(store: &dyn Store) -> Result<(
         "no key before its first use"
     );
     store
-        .insert_authentication_with_key(&authentication("au_idem1", &m.id, None), &key("au_idem1"))
+        .insert_authentication_with_key(
+            &authentication("au_idem1", m.id.as_str(), None),
+            &key("au_idem1"),
+        )
         .await?;
     ensure!(
         store.idempotency_key(&m.id, "order-7-attempt").await? == Some(key("au_idem1")),
         "the key reads back as stored"
     );
     let second = store
-        .insert_authentication_with_key(&authentication("au_idem2", &m.id, None), &key("au_idem2"))
+        .insert_authentication_with_key(
+            &authentication("au_idem2", m.id.as_str(), None),
+            &key("au_idem2"),
+        )
         .await;
     ensure!(
         matches!(second, Err(StoreError::Conflict)),
         "a used key is a conflict: {second:?}"
     );
     ensure!(
-        store.authentication("au_idem2").await?.is_none(),
+        store.authentication(&au("au_idem2")).await?.is_none(),
         "nothing of the refused request is stored"
     );
     let (other, other_key) = merchant("m_idem_other");
@@ -948,7 +1003,7 @@ async fn sandbox_mail_is_kept_per_merchant(store: &dyn Store) -> Result<(), Fail
     let kept = NewMail {
         sandbox: Some(SandboxMailbox {
             merchant_id: m.id.clone(),
-            authentication_id: "au_sandbox_1".into(),
+            authentication_id: au("au_sandbox_1"),
         }),
         ..mail("sandbox_code")
     };
@@ -962,13 +1017,13 @@ async fn sandbox_mail_is_kept_per_merchant(store: &dyn Store) -> Result<(), Fail
     ensure!(inbox.len() == 1, "one kept mail, not {}", inbox.len());
     ensure!(
         inbox[0].kind == "sandbox_code"
-            && inbox[0].authentication_id.as_deref() == Some("au_sandbox_1")
-            && inbox[0].merchant_id.as_deref() == Some(m.id.as_str()),
+            && inbox[0].authentication_id == Some(au("au_sandbox_1"))
+            && inbox[0].merchant_id.as_ref() == Some(&m.id),
         "the kept mail names its merchant and authentication: {:?}",
         inbox[0]
     );
     ensure!(
-        store.sandbox_mail("m_idem", 10).await?.is_empty(),
+        store.sandbox_mail(&mid("m_idem"), 10).await?.is_empty(),
         "another merchant reads none of it"
     );
     Ok(())

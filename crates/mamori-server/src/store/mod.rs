@@ -47,8 +47,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::model::{
-    Assessment, Authentication, CardStatus, Cardholder, Device, Final, FraudReport, IdempotencyKey,
-    Mail, MailboxMessage, Merchant, MerchantKey, NewMail, Outcome, State,
+    Assessment, Authentication, AuthenticationId, CardStatus, Cardholder, CardholderId, Device,
+    DeviceId, Final, FraudReport, IdempotencyKey, KeyId, Mail, MailboxMessage, Merchant,
+    MerchantId, MerchantKey, NewMail, Outcome, ReportId, State,
 };
 use crate::risk::History;
 
@@ -81,7 +82,7 @@ pub enum StoreError {
     /// The database refused or could not be reached; the detail is for logs only.
     Database(String),
     /// A row holds a value this version cannot read (written by a newer version, or edited by
-    /// hand).
+    /// hand), such as an id that does not parse as its kind.
     Corrupt(&'static str),
 }
 
@@ -172,11 +173,11 @@ pub struct Limits {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryQuery<'a> {
     /// The authentication being assessed; it is left out of every count.
-    pub authentication_id: &'a str,
+    pub authentication_id: &'a AuthenticationId,
     /// The card, if enrolled.
-    pub cardholder_id: Option<&'a str>,
+    pub cardholder_id: Option<&'a CardholderId>,
     /// The trusted device, if its token was valid.
-    pub device_id: Option<&'a str>,
+    pub device_id: Option<&'a DeviceId>,
     /// The client's address.
     pub ip: Option<&'a str>,
     /// Counts cover `[now - short_window, now]` …
@@ -202,13 +203,14 @@ pub trait Store: Send + Sync + 'static {
         key: &MerchantKey,
     ) -> Result<(), StoreError>;
     /// The merchant with this id.
-    async fn merchant(&self, id: &str) -> Result<Option<Merchant>, StoreError>;
+    async fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError>;
     /// Every merchant, oldest first.
     async fn merchants(&self) -> Result<Vec<Merchant>, StoreError>;
     /// The merchant's keys, newest first, including retired ones.
-    async fn merchant_keys(&self, merchant_id: &str) -> Result<Vec<MerchantKey>, StoreError>;
+    async fn merchant_keys(&self, merchant_id: &MerchantId)
+    -> Result<Vec<MerchantKey>, StoreError>;
     /// The key with this `kid`, retired or not.
-    async fn key_by_kid(&self, kid: &str) -> Result<Option<MerchantKey>, StoreError>;
+    async fn key_by_kid(&self, kid: &KeyId) -> Result<Option<MerchantKey>, StoreError>;
     /// Adds `key` as the merchant's newest key and retires every older key at `retire_at`
     /// (an earlier retirement already scheduled is kept).
     async fn rotate_key(&self, key: &MerchantKey, retire_at: i64) -> Result<(), StoreError>;
@@ -216,18 +218,26 @@ pub trait Store: Send + Sync + 'static {
     /// Enrolls a card; [`StoreError::Conflict`] if its `card_ref` is enrolled already.
     async fn insert_cardholder(&self, cardholder: &Cardholder) -> Result<(), StoreError>;
     /// The cardholder with this id.
-    async fn cardholder(&self, id: &str) -> Result<Option<Cardholder>, StoreError>;
+    async fn cardholder(&self, id: &CardholderId) -> Result<Option<Cardholder>, StoreError>;
     /// The cardholder whose card reference this is.
     async fn cardholder_by_ref(&self, card_ref: &str) -> Result<Option<Cardholder>, StoreError>;
     /// Every cardholder, oldest first.
     async fn cardholders(&self) -> Result<Vec<Cardholder>, StoreError>;
     /// Blocks or unblocks a card.
-    async fn set_card_status(&self, id: &str, status: CardStatus) -> Result<bool, StoreError>;
+    async fn set_card_status(
+        &self,
+        id: &CardholderId,
+        status: CardStatus,
+    ) -> Result<bool, StoreError>;
 
     /// The trusted device with this id, revoked or not.
-    async fn device(&self, id: &str) -> Result<Option<Device>, StoreError>;
+    async fn device(&self, id: &DeviceId) -> Result<Option<Device>, StoreError>;
     /// Revokes every device of the card not revoked yet; answers how many.
-    async fn revoke_devices(&self, cardholder_id: &str, now: i64) -> Result<u64, StoreError>;
+    async fn revoke_devices(
+        &self,
+        cardholder_id: &CardholderId,
+        now: i64,
+    ) -> Result<u64, StoreError>;
 
     /// Stores a new authentication (state `pending`).
     async fn insert_authentication(
@@ -244,11 +254,14 @@ pub trait Store: Send + Sync + 'static {
     /// The merchant's idempotency key of this value, if used.
     async fn idempotency_key(
         &self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         key: &str,
     ) -> Result<Option<IdempotencyKey>, StoreError>;
     /// The authentication with this id.
-    async fn authentication(&self, id: &str) -> Result<Option<Authentication>, StoreError>;
+    async fn authentication(
+        &self,
+        id: &AuthenticationId,
+    ) -> Result<Option<Authentication>, StoreError>;
     /// The counts the risk engine weighs.
     async fn history(&self, query: &HistoryQuery<'_>) -> Result<History, StoreError>;
 
@@ -256,7 +269,7 @@ pub trait Store: Send + Sync + 'static {
     /// queued in the same transaction.
     async fn record_device_step(
         &self,
-        id: &str,
+        id: &AuthenticationId,
         now: i64,
         step: &Assessment,
         next: &DeviceNext,
@@ -267,7 +280,7 @@ pub trait Store: Send + Sync + 'static {
     /// device and the alert of `accept` are stored in the same transaction.
     async fn accept_code(
         &self,
-        id: &str,
+        id: &AuthenticationId,
         now: i64,
         limits: &Limits,
         accept: &Acceptance<'_>,
@@ -276,7 +289,7 @@ pub trait Store: Send + Sync + 'static {
     /// `failure` as the outcome and queues `alert` — one statement decides both.
     async fn reject_code(
         &self,
-        id: &str,
+        id: &AuthenticationId,
         now: i64,
         limits: &Limits,
         failure: &Outcome,
@@ -285,7 +298,7 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces the code: `challenging`, not expired, a resend left, cooldown passed.
     async fn resend_code(
         &self,
-        id: &str,
+        id: &AuthenticationId,
         now: i64,
         code: &CodeIssue,
         limits: &Limits,
@@ -295,7 +308,7 @@ pub trait Store: Send + Sync + 'static {
     /// anything else only before), queuing `mail` in the same transaction.
     async fn conclude(
         &self,
-        id: &str,
+        id: &AuthenticationId,
         now: i64,
         from: State,
         to: Final,
@@ -309,9 +322,12 @@ pub trait Store: Send + Sync + 'static {
     /// Reports, oldest first; only unresolved ones when `open_only`.
     async fn reports(&self, open_only: bool) -> Result<Vec<FraudReport>, StoreError>;
     /// The report about this authentication, if any.
-    async fn report_for(&self, authentication_id: &str) -> Result<Option<FraudReport>, StoreError>;
+    async fn report_for(
+        &self,
+        authentication_id: &AuthenticationId,
+    ) -> Result<Option<FraudReport>, StoreError>;
     /// Marks an open report resolved.
-    async fn resolve_report(&self, id: &str, now: i64) -> Result<bool, StoreError>;
+    async fn resolve_report(&self, id: &ReportId, now: i64) -> Result<bool, StoreError>;
 
     /// Queues a mail on its own (not tied to a state change).
     async fn enqueue_mail(&self, mail: &NewMail, now: i64) -> Result<(), StoreError>;
@@ -338,7 +354,7 @@ pub trait Store: Send + Sync + 'static {
     /// A sandbox merchant's kept mail, newest first.
     async fn sandbox_mail(
         &self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         limit: i64,
     ) -> Result<Vec<MailboxMessage>, StoreError>;
 }

@@ -6,6 +6,8 @@
 //! because sqlx's `Row::try_get` needs a `Decode + Type` bound per column type and database;
 //! spelled out as generic bounds they would be longer than the decoders themselves.
 
+use std::str::FromStr;
+
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
@@ -32,6 +34,19 @@ pub(super) fn parse_json<T: serde::de::DeserializeOwned>(
     column: &'static str,
 ) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|_| StoreError::Corrupt(column))
+}
+
+/// An id column, or [`StoreError::Corrupt`] naming it when the text is not an id of its kind.
+pub(super) fn parse_id<T: FromStr>(text: String, column: &'static str) -> Result<T, StoreError> {
+    text.parse().map_err(|_| StoreError::Corrupt(column))
+}
+
+/// A nullable id column, as [`parse_id`].
+pub(super) fn parse_optional_id<T: FromStr>(
+    text: Option<String>,
+    column: &'static str,
+) -> Result<Option<T>, StoreError> {
+    text.map(|text| parse_id(text, column)).transpose()
 }
 
 /// Reads a one-code enum from its JSON string form (`"Y"`, `"05"`, `"challenge"`, `"19"`).
@@ -131,7 +146,7 @@ pub(super) fn progress(c: StateColumns) -> Result<Progress, StoreError> {
         Some(risk_score) => Some(Assessment {
             risk_score,
             risk_reasons: parse_json(&c.risk_reasons, "risk_reasons")?,
-            device_id: c.device_id,
+            device_id: parse_optional_id(c.device_id, "device_id")?,
             fingerprint: c.fingerprint,
             ip: c.ip,
             browser: c.browser,
@@ -217,9 +232,12 @@ macro_rules! model_row {
                     result_token: self.try_get("result_token").map_err(db)?,
                 })?;
                 Ok(Authentication {
-                    id: self.try_get("id").map_err(db)?,
-                    merchant_id: self.try_get("merchant_id").map_err(db)?,
-                    cardholder_id: self.try_get("cardholder_id").map_err(db)?,
+                    id: parse_id(self.try_get("id").map_err(db)?, "id")?,
+                    merchant_id: parse_id(self.try_get("merchant_id").map_err(db)?, "merchant_id")?,
+                    cardholder_id: parse_optional_id(
+                        self.try_get("cardholder_id").map_err(db)?,
+                        "cardholder_id",
+                    )?,
                     amount: Amount::new(self.try_get("amount").map_err(db)?)
                         .ok_or(StoreError::Corrupt("amount"))?,
                     currency: Currency::new(&self.try_get::<String, _>("currency").map_err(db)?)
@@ -247,7 +265,7 @@ macro_rules! model_row {
                 let locale: String = self.try_get("locale").map_err(db)?;
                 let status: String = self.try_get("status").map_err(db)?;
                 Ok(Cardholder {
-                    id: self.try_get("id").map_err(db)?,
+                    id: parse_id(self.try_get("id").map_err(db)?, "id")?,
                     card_ref: self.try_get("card_ref").map_err(db)?,
                     last4: self.try_get("last4").map_err(db)?,
                     email: self.try_get("email").map_err(db)?,
@@ -260,8 +278,8 @@ macro_rules! model_row {
 
             fn merchant_key(&self) -> Result<MerchantKey, StoreError> {
                 Ok(MerchantKey {
-                    kid: self.try_get("kid").map_err(db)?,
-                    merchant_id: self.try_get("merchant_id").map_err(db)?,
+                    kid: parse_id(self.try_get("kid").map_err(db)?, "kid")?,
+                    merchant_id: parse_id(self.try_get("merchant_id").map_err(db)?, "merchant_id")?,
                     secret: self.try_get("secret").map_err(db)?,
                     created_at: self.try_get("created_at").map_err(db)?,
                     retire_at: self.try_get("retire_at").map_err(db)?,
@@ -270,9 +288,15 @@ macro_rules! model_row {
 
             fn report(&self) -> Result<FraudReport, StoreError> {
                 Ok(FraudReport {
-                    id: self.try_get("id").map_err(db)?,
-                    cardholder_id: self.try_get("cardholder_id").map_err(db)?,
-                    authentication_id: self.try_get("authentication_id").map_err(db)?,
+                    id: parse_id(self.try_get("id").map_err(db)?, "id")?,
+                    cardholder_id: parse_id(
+                        self.try_get("cardholder_id").map_err(db)?,
+                        "cardholder_id",
+                    )?,
+                    authentication_id: parse_id(
+                        self.try_get("authentication_id").map_err(db)?,
+                        "authentication_id",
+                    )?,
                     created_at: self.try_get("created_at").map_err(db)?,
                     resolved_at: self.try_get("resolved_at").map_err(db)?,
                 })
@@ -299,26 +323,38 @@ macro_rules! model_row {
                     text: self.try_get("text_body").map_err(db)?,
                     html: self.try_get("html_body").map_err(db)?,
                     delivered_at: self.try_get("delivered_at").map_err(db)?,
-                    merchant_id: self.try_get("merchant_id").map_err(db)?,
-                    authentication_id: self.try_get("authentication_id").map_err(db)?,
+                    merchant_id: parse_optional_id(
+                        self.try_get("merchant_id").map_err(db)?,
+                        "merchant_id",
+                    )?,
+                    authentication_id: parse_optional_id(
+                        self.try_get("authentication_id").map_err(db)?,
+                        "authentication_id",
+                    )?,
                 })
             }
 
             fn idempotency_key(&self) -> Result<IdempotencyKey, StoreError> {
                 Ok(IdempotencyKey {
-                    merchant_id: self.try_get("merchant_id").map_err(db)?,
+                    merchant_id: parse_id(self.try_get("merchant_id").map_err(db)?, "merchant_id")?,
                     key: self.try_get("key").map_err(db)?,
                     request_hash: self.try_get("request_hash").map_err(db)?,
-                    authentication_id: self.try_get("authentication_id").map_err(db)?,
+                    authentication_id: parse_id(
+                        self.try_get("authentication_id").map_err(db)?,
+                        "authentication_id",
+                    )?,
                     created_at: self.try_get("created_at").map_err(db)?,
                 })
             }
 
             fn device(&self) -> Result<Device, StoreError> {
                 Ok(Device {
-                    id: self.try_get("id").map_err(db)?,
-                    cardholder_id: self.try_get("cardholder_id").map_err(db)?,
-                    merchant_id: self.try_get("merchant_id").map_err(db)?,
+                    id: parse_id(self.try_get("id").map_err(db)?, "id")?,
+                    cardholder_id: parse_id(
+                        self.try_get("cardholder_id").map_err(db)?,
+                        "cardholder_id",
+                    )?,
+                    merchant_id: parse_id(self.try_get("merchant_id").map_err(db)?, "merchant_id")?,
                     fingerprint: self.try_get("fingerprint").map_err(db)?,
                     created_at: self.try_get("created_at").map_err(db)?,
                     expires_at: self.try_get("expires_at").map_err(db)?,
@@ -328,7 +364,7 @@ macro_rules! model_row {
 
             fn merchant(&self) -> Result<Merchant, StoreError> {
                 Ok(Merchant {
-                    id: self.try_get("id").map_err(db)?,
+                    id: parse_id(self.try_get("id").map_err(db)?, "id")?,
                     name: self.try_get("name").map_err(db)?,
                     origins: Vec::new(),
                     sandbox: self.try_get("sandbox").map_err(db)?,

@@ -18,8 +18,9 @@ use super::{
     postgres, sql, sqlite,
 };
 use crate::model::{
-    Assessment, Authentication, CardStatus, Cardholder, Device, Final, FraudReport, IdempotencyKey,
-    Mail, MailboxMessage, Merchant, MerchantKey, NewMail, Outcome, State,
+    Assessment, Authentication, AuthenticationId, CardStatus, Cardholder, CardholderId, Device,
+    DeviceId, Final, FraudReport, IdempotencyKey, KeyId, Mail, MailboxMessage, Merchant,
+    MerchantId, MerchantKey, NewMail, Outcome, ReportId, State,
 };
 use crate::risk::History;
 
@@ -84,7 +85,7 @@ impl Store for SqlStore {
         db_run!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             sqlx::query(sql::INSERT_MERCHANT)
-                .bind(&merchant.id)
+                .bind(merchant.id.as_str())
                 .bind(&merchant.name)
                 .bind(merchant.sandbox)
                 .bind(merchant.created_at)
@@ -93,15 +94,15 @@ impl Store for SqlStore {
                 .map_err(db)?;
             for origin in &merchant.origins {
                 sqlx::query(sql::INSERT_MERCHANT_ORIGIN)
-                    .bind(&merchant.id)
+                    .bind(merchant.id.as_str())
                     .bind(origin)
                     .execute(&mut *tx)
                     .await
                     .map_err(db)?;
             }
             sqlx::query(sql::INSERT_MERCHANT_KEY)
-                .bind(&key.kid)
-                .bind(&merchant.id)
+                .bind(key.kid.as_str())
+                .bind(merchant.id.as_str())
                 .bind(&key.secret)
                 .bind(key.created_at)
                 .bind(key.retire_at)
@@ -112,10 +113,10 @@ impl Store for SqlStore {
         })
     }
 
-    async fn merchant(&self, id: &str) -> Result<Option<Merchant>, StoreError> {
+    async fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError> {
         db_run!(self, |pool| {
             let rows = sqlx::query(sql::MERCHANT)
-                .bind(id)
+                .bind(id.as_str())
                 .fetch_all(pool)
                 .await
                 .map_err(db)?;
@@ -133,10 +134,13 @@ impl Store for SqlStore {
         })
     }
 
-    async fn merchant_keys(&self, merchant_id: &str) -> Result<Vec<MerchantKey>, StoreError> {
+    async fn merchant_keys(
+        &self,
+        merchant_id: &MerchantId,
+    ) -> Result<Vec<MerchantKey>, StoreError> {
         db_run!(self, |pool| {
             sqlx::query(sql::MERCHANT_KEYS)
-                .bind(merchant_id)
+                .bind(merchant_id.as_str())
                 .fetch_all(pool)
                 .await
                 .map_err(db)?
@@ -146,10 +150,10 @@ impl Store for SqlStore {
         })
     }
 
-    async fn key_by_kid(&self, kid: &str) -> Result<Option<MerchantKey>, StoreError> {
+    async fn key_by_kid(&self, kid: &KeyId) -> Result<Option<MerchantKey>, StoreError> {
         db_run!(self, |pool| {
             sqlx::query(sql::KEY_BY_KID)
-                .bind(kid)
+                .bind(kid.as_str())
                 .fetch_optional(pool)
                 .await
                 .map_err(db)?
@@ -164,13 +168,13 @@ impl Store for SqlStore {
             let mut tx = pool.begin_write().await?;
             sqlx::query(sql::RETIRE_KEYS)
                 .bind(retire_at)
-                .bind(&key.merchant_id)
+                .bind(key.merchant_id.as_str())
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
             sqlx::query(sql::INSERT_MERCHANT_KEY)
-                .bind(&key.kid)
-                .bind(&key.merchant_id)
+                .bind(key.kid.as_str())
+                .bind(key.merchant_id.as_str())
                 .bind(&key.secret)
                 .bind(key.created_at)
                 .bind(key.retire_at)
@@ -184,7 +188,7 @@ impl Store for SqlStore {
     async fn insert_cardholder(&self, c: &Cardholder) -> Result<(), StoreError> {
         db_run!(self, |pool| {
             sqlx::query(sql::INSERT_CARDHOLDER)
-                .bind(&c.id)
+                .bind(c.id.as_str())
                 .bind(&c.card_ref)
                 .bind(&c.last4)
                 .bind(&c.email)
@@ -199,10 +203,10 @@ impl Store for SqlStore {
         })
     }
 
-    async fn cardholder(&self, id: &str) -> Result<Option<Cardholder>, StoreError> {
+    async fn cardholder(&self, id: &CardholderId) -> Result<Option<Cardholder>, StoreError> {
         db_run!(self, |pool| {
             sqlx::query(sql::CARDHOLDER)
-                .bind(id)
+                .bind(id.as_str())
                 .fetch_optional(pool)
                 .await
                 .map_err(db)?
@@ -237,11 +241,15 @@ impl Store for SqlStore {
         })
     }
 
-    async fn set_card_status(&self, id: &str, status: CardStatus) -> Result<bool, StoreError> {
+    async fn set_card_status(
+        &self,
+        id: &CardholderId,
+        status: CardStatus,
+    ) -> Result<bool, StoreError> {
         db_run!(self, |pool| {
             let done = sqlx::query(sql::SET_CARD_STATUS)
                 .bind(status.as_str())
-                .bind(id)
+                .bind(id.as_str())
                 .execute(pool)
                 .await
                 .map_err(db)?;
@@ -249,10 +257,10 @@ impl Store for SqlStore {
         })
     }
 
-    async fn device(&self, id: &str) -> Result<Option<Device>, StoreError> {
+    async fn device(&self, id: &DeviceId) -> Result<Option<Device>, StoreError> {
         db_run!(self, |pool| {
             sqlx::query(sql::DEVICE)
-                .bind(id)
+                .bind(id.as_str())
                 .fetch_optional(pool)
                 .await
                 .map_err(db)?
@@ -262,11 +270,15 @@ impl Store for SqlStore {
         })
     }
 
-    async fn revoke_devices(&self, cardholder_id: &str, now: i64) -> Result<u64, StoreError> {
+    async fn revoke_devices(
+        &self,
+        cardholder_id: &CardholderId,
+        now: i64,
+    ) -> Result<u64, StoreError> {
         db_run!(self, |pool| {
             let done = sqlx::query(sql::REVOKE_DEVICES)
                 .bind(now)
-                .bind(cardholder_id)
+                .bind(cardholder_id.as_str())
                 .execute(pool)
                 .await
                 .map_err(db)?;
@@ -299,12 +311,12 @@ impl Store for SqlStore {
 
     async fn idempotency_key(
         &self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         key: &str,
     ) -> Result<Option<IdempotencyKey>, StoreError> {
         db_run!(self, |pool| {
             sqlx::query(sql::IDEMPOTENCY_KEY)
-                .bind(merchant_id)
+                .bind(merchant_id.as_str())
                 .bind(key)
                 .fetch_optional(pool)
                 .await
@@ -315,10 +327,13 @@ impl Store for SqlStore {
         })
     }
 
-    async fn authentication(&self, id: &str) -> Result<Option<Authentication>, StoreError> {
+    async fn authentication(
+        &self,
+        id: &AuthenticationId,
+    ) -> Result<Option<Authentication>, StoreError> {
         db_run!(self, |pool| {
             sqlx::query(sql::AUTHENTICATION)
-                .bind(id)
+                .bind(id.as_str())
                 .fetch_optional(pool)
                 .await
                 .map_err(db)?
@@ -331,12 +346,12 @@ impl Store for SqlStore {
     async fn history(&self, q: &HistoryQuery<'_>) -> Result<History, StoreError> {
         db_run!(self, |pool| {
             sqlx::query(sql::HISTORY)
-                .bind(q.cardholder_id)
-                .bind(q.device_id)
+                .bind(q.cardholder_id.map(CardholderId::as_str))
+                .bind(q.device_id.map(DeviceId::as_str))
                 .bind(q.ip)
                 .bind(q.short_since)
                 .bind(q.long_since)
-                .bind(q.authentication_id)
+                .bind(q.authentication_id.as_str())
                 .fetch_one(pool)
                 .await
                 .map_err(db)?
@@ -346,7 +361,7 @@ impl Store for SqlStore {
 
     async fn record_device_step(
         &self,
-        id: &str,
+        id: &AuthenticationId,
         now: i64,
         step: &Assessment,
         next: &DeviceNext,
@@ -360,11 +375,11 @@ impl Store for SqlStore {
         db_run!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let query = sqlx::query(statement)
-                .bind(id)
+                .bind(id.as_str())
                 .bind(now)
                 .bind(step.risk_score)
                 .bind(&reasons)
-                .bind(&step.device_id)
+                .bind(step.device_id.as_ref().map(DeviceId::as_str))
                 .bind(&step.fingerprint)
                 .bind(&step.ip)
                 .bind(&step.browser.language)
@@ -394,7 +409,7 @@ impl Store for SqlStore {
 
     async fn accept_code(
         &self,
-        id: &str,
+        id: &AuthenticationId,
         now: i64,
         limits: &Limits,
         accept: &Acceptance<'_>,
@@ -415,7 +430,7 @@ impl Store for SqlStore {
                 .bind(&outcome.result_token)
                 .bind(now)
                 .bind(device.map(|d| d.id.as_str()))
-                .bind(id)
+                .bind(id.as_str())
                 .bind(digest)
                 .bind(limits.max_attempts)
                 .execute(&mut *tx)
@@ -437,7 +452,7 @@ impl Store for SqlStore {
 
     async fn reject_code(
         &self,
-        id: &str,
+        id: &AuthenticationId,
         now: i64,
         limits: &Limits,
         failure: &Outcome,
@@ -453,7 +468,7 @@ impl Store for SqlStore {
                 .bind(failure.reason.as_ref().map(code_of))
                 .bind(&failure.result_token)
                 .bind(now)
-                .bind(id)
+                .bind(id.as_str())
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(db)?;
@@ -477,7 +492,7 @@ impl Store for SqlStore {
 
     async fn resend_code(
         &self,
-        id: &str,
+        id: &AuthenticationId,
         now: i64,
         code: &CodeIssue,
         limits: &Limits,
@@ -489,7 +504,7 @@ impl Store for SqlStore {
                 .bind(&code.digest)
                 .bind(code.expires_at)
                 .bind(now)
-                .bind(id)
+                .bind(id.as_str())
                 .bind(limits.max_resends)
                 .bind(now - limits.resend_cooldown)
                 .execute(&mut *tx)
@@ -506,7 +521,7 @@ impl Store for SqlStore {
 
     async fn conclude(
         &self,
-        id: &str,
+        id: &AuthenticationId,
         now: i64,
         from: State,
         to: Final,
@@ -528,7 +543,7 @@ impl Store for SqlStore {
                 .bind(outcome.reason.as_ref().map(code_of))
                 .bind(&outcome.result_token)
                 .bind(now)
-                .bind(id)
+                .bind(id.as_str())
                 .bind(from.as_str())
                 .execute(&mut *tx)
                 .await
@@ -548,9 +563,9 @@ impl Store for SqlStore {
         db_run!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let done = sqlx::query(sql::INSERT_REPORT)
-                .bind(&report.id)
-                .bind(&report.cardholder_id)
-                .bind(&report.authentication_id)
+                .bind(report.id.as_str())
+                .bind(report.cardholder_id.as_str())
+                .bind(report.authentication_id.as_str())
                 .bind(report.created_at)
                 .execute(&mut *tx)
                 .await
@@ -560,7 +575,7 @@ impl Store for SqlStore {
             }
             sqlx::query(sql::REVOKE_DEVICES)
                 .bind(report.created_at)
-                .bind(&report.cardholder_id)
+                .bind(report.cardholder_id.as_str())
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
@@ -582,10 +597,13 @@ impl Store for SqlStore {
         })
     }
 
-    async fn report_for(&self, authentication_id: &str) -> Result<Option<FraudReport>, StoreError> {
+    async fn report_for(
+        &self,
+        authentication_id: &AuthenticationId,
+    ) -> Result<Option<FraudReport>, StoreError> {
         db_run!(self, |pool| {
             sqlx::query(sql::REPORT_FOR)
-                .bind(authentication_id)
+                .bind(authentication_id.as_str())
                 .fetch_optional(pool)
                 .await
                 .map_err(db)?
@@ -595,11 +613,11 @@ impl Store for SqlStore {
         })
     }
 
-    async fn resolve_report(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+    async fn resolve_report(&self, id: &ReportId, now: i64) -> Result<bool, StoreError> {
         db_run!(self, |pool| {
             let done = sqlx::query(sql::RESOLVE_REPORT)
                 .bind(now)
-                .bind(id)
+                .bind(id.as_str())
                 .execute(pool)
                 .await
                 .map_err(db)?;
@@ -703,12 +721,12 @@ impl Store for SqlStore {
 
     async fn sandbox_mail(
         &self,
-        merchant_id: &str,
+        merchant_id: &MerchantId,
         limit: i64,
     ) -> Result<Vec<MailboxMessage>, StoreError> {
         db_run!(self, |pool| {
             sqlx::query(sql::SANDBOX_MAIL)
-                .bind(merchant_id)
+                .bind(merchant_id.as_str())
                 .bind(limit)
                 .fetch_all(pool)
                 .await

@@ -84,13 +84,15 @@ impl BeginWrite for SqlitePool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::MerchantKey;
+    use crate::model::{KeyId, MerchantId, MerchantKey};
     use crate::store::{Store, StoreError};
+
+    const MERCHANT: MerchantId = MerchantId::from_static("m_old");
 
     fn key(kid: &str) -> MerchantKey {
         MerchantKey {
-            kid: kid.into(),
-            merchant_id: "m_old".into(),
+            kid: KeyId::parse(kid).unwrap(),
+            merchant_id: MERCHANT,
             secret: vec![3; 32],
             created_at: 100,
             retire_at: None,
@@ -98,8 +100,8 @@ mod tests {
     }
 
     async fn kids(store: &SqlStore) -> Vec<String> {
-        let keys = store.merchant_keys("m_old").await.unwrap();
-        keys.into_iter().map(|k| k.kid).collect()
+        let keys = store.merchant_keys(&MERCHANT).await.unwrap();
+        keys.into_iter().map(|k| k.kid.into()).collect()
     }
 
     /// A file of the release before migration 3, whose key order came from the rowid, keeps
@@ -136,6 +138,36 @@ mod tests {
         assert!(matches!(
             store.rotate_key(&key("k_a"), 300).await,
             Err(StoreError::Conflict)
+        ));
+    }
+
+    /// A row whose id is not an id of its kind (edited by hand) reads as corrupt, naming the
+    /// column, instead of passing an unchecked id on.
+    #[tokio::test]
+    async fn an_id_that_does_not_parse_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("edited.db").display());
+        let store = SqliteStore::open(&url).await.unwrap();
+        let pool = SqlitePool::connect(&url).await.unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO merchants (id, name, sandbox, created_at) VALUES ('m_old', 'Old', 0, 1);
+             INSERT INTO merchant_keys (kid, merchant_id, secret, created_at)
+                 VALUES ('k one', 'm_old', x'03', 100);
+             INSERT INTO merchants (id, name, sandbox, created_at)
+                 VALUES ('ch_not_a_merchant', 'Edited', 0, 2);",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+
+        assert!(matches!(
+            store.merchant_keys(&MERCHANT).await,
+            Err(StoreError::Corrupt("kid"))
+        ));
+        assert!(matches!(
+            store.merchants().await,
+            Err(StoreError::Corrupt("id"))
         ));
     }
 }

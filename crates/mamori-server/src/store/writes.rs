@@ -7,7 +7,7 @@ use sqlx::{Postgres, Row, Sqlite, Transaction};
 use super::StoreError;
 use super::rows::{db, to_json};
 use super::sql;
-use crate::model::{Authentication, Device, IdempotencyKey, NewMail};
+use crate::model::{Authentication, CardholderId, Device, IdempotencyKey, NewMail};
 
 /// A write transaction of either database. The methods change nothing visible until the
 /// caller commits.
@@ -88,8 +88,8 @@ macro_rules! writes {
                     .bind(&mail.text)
                     .bind(&mail.html)
                     .bind(now)
-                    .bind(sandbox.map(|s| &s.merchant_id))
-                    .bind(sandbox.map(|s| &s.authentication_id))
+                    .bind(sandbox.map(|s| s.merchant_id.as_str()))
+                    .bind(sandbox.map(|s| s.authentication_id.as_str()))
                     .execute(&mut **self)
                     .await
                     .map_err(db)?;
@@ -101,9 +101,9 @@ macro_rules! writes {
                 a: &Authentication,
             ) -> Result<(), StoreError> {
                 sqlx::query(sql::INSERT_AUTHENTICATION)
-                    .bind(&a.id)
-                    .bind(&a.merchant_id)
-                    .bind(&a.cardholder_id)
+                    .bind(a.id.as_str())
+                    .bind(a.merchant_id.as_str())
+                    .bind(a.cardholder_id.as_ref().map(CardholderId::as_str))
                     .bind(a.amount.get())
                     .bind(a.currency.as_str())
                     .bind(a.order_ref.as_str())
@@ -129,10 +129,10 @@ macro_rules! writes {
                 key: &IdempotencyKey,
             ) -> Result<(), StoreError> {
                 sqlx::query(sql::INSERT_IDEMPOTENCY_KEY)
-                    .bind(&key.merchant_id)
+                    .bind(key.merchant_id.as_str())
                     .bind(&key.key)
                     .bind(&key.request_hash)
-                    .bind(&key.authentication_id)
+                    .bind(key.authentication_id.as_str())
                     .bind(key.created_at)
                     .execute(&mut **self)
                     .await
@@ -142,9 +142,9 @@ macro_rules! writes {
 
             async fn insert_device(&mut self, device: &Device) -> Result<(), StoreError> {
                 sqlx::query(sql::INSERT_DEVICE)
-                    .bind(&device.id)
-                    .bind(&device.cardholder_id)
-                    .bind(&device.merchant_id)
+                    .bind(device.id.as_str())
+                    .bind(device.cardholder_id.as_str())
+                    .bind(device.merchant_id.as_str())
                     .bind(&device.fingerprint)
                     .bind(device.created_at)
                     .bind(device.expires_at)

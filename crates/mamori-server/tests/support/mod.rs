@@ -19,7 +19,9 @@ use mamori_server::clock::ManualClock;
 use mamori_server::config::{Config, Delivery, TlsMode};
 use mamori_server::demo::mailbox::MailboxMailer;
 use mamori_server::mail::{Mailer, mailer_for};
-use mamori_server::model::{CardStatus, Cardholder, Locale, Merchant, MerchantKey};
+use mamori_server::model::{
+    AuthenticationId, CardStatus, Cardholder, KeyId, Locale, Merchant, MerchantId, MerchantKey,
+};
 use mamori_server::secrets::Secrets;
 use mamori_server::store::{self, Store};
 use mamori_server::{AppState, card::CardNumber};
@@ -346,7 +348,7 @@ impl Drop for TestServer {
 }
 
 pub struct Created {
-    pub id: String,
+    pub id: AuthenticationId,
     pub secret: String,
 }
 
@@ -460,7 +462,7 @@ impl TestServer {
             .await;
         assert_eq!(status, 201, "{body}");
         Created {
-            id: body["id"].as_str().unwrap().into(),
+            id: body["id"].as_str().unwrap().parse().unwrap(),
             secret: body["client_secret"].as_str().unwrap().into(),
         }
     }
@@ -478,7 +480,7 @@ impl TestServer {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    pub async fn get(&self, id: &str) -> Value {
+    pub async fn get(&self, id: &AuthenticationId) -> Value {
         let response = self
             .http
             .get(self.url(&format!("/v1/authentications/{id}")))
@@ -545,15 +547,15 @@ async fn seed(store: &dyn Store, secrets: &Secrets) {
     store
         .insert_merchant(
             &Merchant {
-                id: MERCHANT.into(),
+                id: MerchantId::from_static(MERCHANT),
                 name: "Test <Shop> & Co".into(),
                 origins: vec![ORIGIN.into()],
                 sandbox: false,
                 created_at: START,
             },
             &MerchantKey {
-                kid: "k1".into(),
-                merchant_id: MERCHANT.into(),
+                kid: KeyId::from_static("k1"),
+                merchant_id: MerchantId::from_static(MERCHANT),
                 secret: SECRET.to_vec(),
                 created_at: START,
                 retire_at: None,
@@ -572,7 +574,7 @@ async fn seed(store: &dyn Store, secrets: &Secrets) {
         let number = CardNumber::parse(card).unwrap();
         store
             .insert_cardholder(&Cardholder {
-                id: format!("ch_{n}"),
+                id: format!("ch_{n}").parse().unwrap(),
                 card_ref: number.reference(&secrets.card_key),
                 last4: number.last4().into(),
                 email: format!("holder{n}@example.com"),
