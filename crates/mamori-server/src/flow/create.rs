@@ -104,33 +104,20 @@ impl Flow<'_> {
             sandbox_card,
             progress: Progress::Pending,
         };
-        if let Some(used) = idempotency_key {
-            let record = IdempotencyKey {
-                merchant_id: merchant.id.clone(),
-                key: used,
-                request_hash,
-                authentication_id: id,
-                created_at: now,
-            };
-            match self
-                .store
-                .insert_authentication_with_key(&auth, &record)
-                .await
-            {
-                Ok(()) => {}
-                // A concurrent request with the same key stored first: answer as its retry.
-                Err(StoreError::Conflict) => {
-                    let first = self
-                        .store
-                        .idempotency_key(&merchant.id, &record.key)
-                        .await?
-                        .ok_or_else(|| FlowError::Internal("idempotency key vanished".into()))?;
-                    return self.replay(&first, &record.request_hash).await;
+        match idempotency_key {
+            None => self.store.insert_authentication(&auth).await?,
+            Some(key) => {
+                let record = IdempotencyKey {
+                    merchant_id: merchant.id.clone(),
+                    key,
+                    request_hash,
+                    authentication_id: id,
+                    created_at: now,
+                };
+                if let Some(first) = self.insert_keyed(&auth, &record).await? {
+                    return Ok(first);
                 }
-                Err(other) => return Err(other.into()),
             }
-        } else {
-            self.store.insert_authentication(&auth).await?;
         }
         self.metrics.authentication("created");
         tracing::info!(authentication = %auth.id, merchant = %auth.merchant_id,
@@ -140,6 +127,31 @@ impl Flow<'_> {
             client_secret,
             replayed: false,
         })
+    }
+
+    /// Stores `auth` with the idempotency key that created it; when a concurrent request with
+    /// the same key stored first, nothing is stored and the answer is that request's retry.
+    async fn insert_keyed(
+        &self,
+        auth: &Authentication,
+        record: &IdempotencyKey,
+    ) -> Result<Option<Created>, FlowError> {
+        match self
+            .store
+            .insert_authentication_with_key(auth, record)
+            .await
+        {
+            Ok(()) => Ok(None),
+            Err(StoreError::Conflict) => {
+                let first = self
+                    .store
+                    .idempotency_key(&record.merchant_id, &record.key)
+                    .await?
+                    .ok_or_else(|| FlowError::Internal("idempotency key vanished".into()))?;
+                self.replay(&first, &record.request_hash).await.map(Some)
+            }
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// The card reference, and the test card when the merchant is a sandbox.
