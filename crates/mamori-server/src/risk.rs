@@ -8,8 +8,11 @@
 //!
 //! Rules, in order:
 //!
-//! 1. **Reject** (hard): the card is unknown or not enrolled, blocked, locked out by too many
-//!    wrong codes, or over the hard velocity limit.
+//! 1. **Reject** (hard): the card is unknown or not enrolled, or blocked; or, for a browser
+//!    that is not the card's trusted device, the card is locked out by too many wrong codes or
+//!    over the hard velocity limit. Those two counts can be run up by anyone holding the card
+//!    number (device steps and wrong codes at their own checkout), so they never refuse the
+//!    cardholder's trusted browser.
 //! 2. **Challenge** (forced): no valid device token for this card and merchant, a fingerprint
 //!    below the similarity threshold, a challenge requested (`03`) or mandated (`04`) by the
 //!    merchant, an amount over the card's frictionless ceiling, or an open fraud report.
@@ -177,7 +180,9 @@ pub enum DeviceMatch {
 /// Recent activity around the purchase, counted by the store.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct History {
-    /// Other authentications of this card in the short window.
+    /// Other device steps on this card in the short window: authentications a browser went on
+    /// with, not merely created (creating one costs nothing but the card number, so those would
+    /// let anyone aim the velocity limits at a victim).
     pub card_recent: i64,
     /// Other authentications from this device in the short window.
     pub device_recent: i64,
@@ -269,6 +274,12 @@ pub struct Assessment {
 /// Score of each forced-challenge signal: enough on its own to cross any sane threshold.
 const FORCED_WEIGHT: i64 = 40;
 
+/// Whether the browser is a device trusted for this card whose fingerprint still matches.
+fn is_trusted_device(evidence: &DeviceEvidence, config: &RiskConfig) -> bool {
+    matches!(evidence.device,
+        DeviceMatch::Trusted { similarity } if similarity >= config.similarity_threshold)
+}
+
 /// Decides one purchase. Pure: the same input always gives the same answer.
 pub fn assess(
     purchase: &Purchase,
@@ -287,11 +298,16 @@ pub fn assess(
     if card.status == CardStatus::Blocked {
         return reject(RiskReason::CardBlocked);
     }
-    if history.wrong_codes >= config.lockout_wrong_codes {
-        return reject(RiskReason::CardLockedOut);
-    }
-    if history.card_recent >= config.velocity_card_hard {
-        return reject(RiskReason::VelocityHardLimit);
+    // Anyone holding the card number can run these counts up from their own checkout (device
+    // steps, wrong codes on their own challenges), so they refuse new devices only: a card under
+    // attack still lets its cardholder's trusted browser through.
+    if !is_trusted_device(evidence, config) {
+        if history.wrong_codes >= config.lockout_wrong_codes {
+            return reject(RiskReason::CardLockedOut);
+        }
+        if history.card_recent >= config.velocity_card_hard {
+            return reject(RiskReason::VelocityHardLimit);
+        }
     }
 
     let mut forced = Vec::new();
@@ -415,9 +431,37 @@ mod tests {
         assert!(a.reasons.is_empty());
     }
 
+    /// A browser that is not the card's trusted device.
+    fn new_device() -> DeviceEvidence {
+        DeviceEvidence {
+            device: DeviceMatch::NoToken,
+            ..trusted()
+        }
+    }
+
+    /// The counts an attacker holding the card number can run up.
+    fn under_attack() -> [(History, RiskReason); 2] {
+        [
+            (
+                History {
+                    wrong_codes: 20,
+                    ..known_history()
+                },
+                RiskReason::CardLockedOut,
+            ),
+            (
+                History {
+                    card_recent: 30,
+                    ..known_history()
+                },
+                RiskReason::VelocityHardLimit,
+            ),
+        ]
+    }
+
     #[test]
     fn hard_rejections_win_over_everything() {
-        let cases = [
+        let card_cases = [
             (
                 Purchase {
                     card: None,
@@ -437,29 +481,38 @@ mod tests {
                 History::default(),
                 RiskReason::CardBlocked,
             ),
-            (
-                purchase(100),
-                History {
-                    wrong_codes: 20,
-                    ..known_history()
-                },
-                RiskReason::CardLockedOut,
-            ),
-            (
-                purchase(100),
-                History {
-                    card_recent: 30,
-                    ..known_history()
-                },
-                RiskReason::VelocityHardLimit,
-            ),
         ];
-        for (purchase, history, reason) in cases {
+        for (purchase, history, reason) in card_cases {
             let a = run(&purchase, &trusted(), &history);
             assert_eq!(a.decision, Decision::Reject, "{reason:?}");
             assert_eq!(a.reasons, vec![reason]);
             assert_eq!(a.score, 100);
         }
+        for (history, reason) in under_attack() {
+            let a = run(&purchase(100), &new_device(), &history);
+            assert_eq!(a.decision, Decision::Reject, "{reason:?}");
+            assert_eq!(a.reasons, vec![reason]);
+            assert_eq!(a.score, 100);
+        }
+    }
+
+    #[test]
+    fn a_card_under_attack_still_lets_its_trusted_browser_through() {
+        for (history, reason) in under_attack() {
+            let a = run(&purchase(100), &trusted(), &history);
+            assert_ne!(a.decision, Decision::Reject, "{reason:?}");
+            assert!(!a.reasons.contains(&reason), "{reason:?}: {:?}", a.reasons);
+        }
+        // A trusted device whose fingerprint no longer matches is a new device here.
+        let changed = DeviceEvidence {
+            device: DeviceMatch::Trusted { similarity: 0 },
+            ..trusted()
+        };
+        let (locked, _) = &under_attack()[0];
+        assert_eq!(
+            run(&purchase(100), &changed, locked).decision,
+            Decision::Reject
+        );
     }
 
     #[test]
@@ -471,6 +524,10 @@ mod tests {
         assert_eq!(
             run(&purchase(100), &trusted(), &below).decision,
             Decision::Frictionless
+        );
+        assert_eq!(
+            run(&purchase(100), &new_device(), &below).decision,
+            Decision::Challenge
         );
     }
 

@@ -111,7 +111,8 @@ pub(super) const IDEMPOTENCY_KEY: &str =
 /// into `NUMERIC`.
 pub(super) const HISTORY: &str = "SELECT \
      (SELECT COUNT(*) FROM authentications \
-         WHERE cardholder_id = $1 AND created_at >= $4 AND id <> $6) AS card_recent, \
+         WHERE cardholder_id = $1 AND created_at >= $4 AND id <> $6 \
+         AND risk_score IS NOT NULL) AS card_recent, \
      (SELECT COUNT(*) FROM authentications \
          WHERE device_id = $2 AND created_at >= $4 AND id <> $6) AS device_recent, \
      (SELECT COUNT(*) FROM authentications \
