@@ -53,6 +53,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Lifetimes and limits.
     pub security: Security,
+    /// Request rates allowed per merchant key and per client address.
+    pub rate_limits: RateLimits,
     /// Risk engine thresholds.
     pub risk: RiskConfig,
     /// Outgoing mail.
@@ -74,6 +76,7 @@ impl Default for Config {
             client_ip_header: None,
             log_format: LogFormat::Text,
             security: Security::default(),
+            rate_limits: RateLimits::default(),
             risk: RiskConfig::default(),
             mail: MailConfig::default(),
             master_secret: None,
@@ -89,6 +92,33 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line.
     Json,
+}
+
+/// Request rates allowed per window, counted in the database so every instance shares them:
+/// a flood from one merchant key or one address is refused with `429 rate_limited` before it
+/// can create authentications or mail codes by the thousand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimits {
+    /// The counting window, in seconds.
+    pub window: Positive,
+    /// `POST /v1/authentications` per merchant key per window.
+    pub create_per_key: Positive,
+    /// Widget requests (device step, code, resend, cancel) per client address per window.
+    pub widget_per_address: Positive,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            window: Bounded::constant::<60>(),
+            // 100 purchases a second from one merchant, far above any one shop's checkout.
+            create_per_key: Bounded::constant::<6000>(),
+            // Fifty purchases a minute from one address (a handful of requests each): room for
+            // shoppers behind one NAT, none for a script mailing codes by the hundred.
+            widget_per_address: Bounded::constant::<300>(),
+        }
+    }
 }
 
 /// Lifetimes and limits of codes, authentications and tokens.

@@ -49,6 +49,11 @@ pub enum ApiError {
         /// Seconds until a resend is possible.
         retry_after: i64,
     },
+    /// Over the request rate allowed to a merchant key or a client address.
+    RateLimited {
+        /// Seconds until the current window ends.
+        retry_after: i64,
+    },
     /// No resend left.
     ResendLimit,
     /// The authentication is already final.
@@ -112,6 +117,10 @@ impl ApiError {
                 ErrorCode::ResendCooldown,
                 format!("A new code can be sent in {retry_after} seconds."),
             ),
+            Self::RateLimited { retry_after } => (
+                ErrorCode::RateLimited,
+                format!("Too many requests; try again in {retry_after} seconds."),
+            ),
             Self::ResendLimit => (
                 ErrorCode::ResendLimit,
                 "No more codes can be sent for this authentication.".into(),
@@ -154,7 +163,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (error, message) = self.parts();
         let retry_after = match self {
-            Self::ResendCooldown { retry_after } => Some(retry_after),
+            Self::ResendCooldown { retry_after } | Self::RateLimited { retry_after } => {
+                Some(retry_after)
+            }
             _ => None,
         };
         let body = ErrorBody {
@@ -169,7 +180,7 @@ impl IntoResponse for ApiError {
                     .headers_mut()
                     .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
             }
-            Self::ResendCooldown { retry_after } => {
+            Self::ResendCooldown { retry_after } | Self::RateLimited { retry_after } => {
                 if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
                     response.headers_mut().insert(header::RETRY_AFTER, value);
                 }

@@ -79,6 +79,7 @@ fn operations() -> Vec<(HttpMethod, &'static str, OperationBuilder)> {
     let widget_errors = [
         Unauthorized,
         OriginNotAllowed,
+        RateLimited,
         InvalidBody,
         PayloadTooLarge,
         UnsupportedMediaType,
@@ -138,6 +139,7 @@ fn operations() -> Vec<(HttpMethod, &'static str, OperationBuilder)> {
                 )
                 .errors(&[
                     Unauthorized,
+                    RateLimited,
                     InvalidBody,
                     InvalidRequest,
                     InvalidCardNumber,
@@ -409,7 +411,7 @@ fn html(description: &str) -> ResponseBuilder {
 /// Error responses for an operation.
 trait Errors {
     /// One response per status among `codes`, each an `Error` whose `error` is one of that
-    /// status's codes; `resend_cooldown` also requires `retry_after`.
+    /// status's codes; `resend_cooldown` and `rate_limited` also require `retry_after`.
     fn errors(self, codes: &[ErrorCode]) -> Self;
 }
 
@@ -437,7 +439,8 @@ fn error_response(codes: &[ErrorCode]) -> ResponseBuilder {
             .schema_type(Type::String)
             .enum_values(Some(names.clone())),
     );
-    if codes.contains(&ErrorCode::ResendCooldown) {
+    let waits = |c: &ErrorCode| matches!(c, ErrorCode::ResendCooldown | ErrorCode::RateLimited);
+    if codes.iter().any(waits) {
         narrowed = narrowed.required("retry_after");
     }
     let schema = AllOfBuilder::new()

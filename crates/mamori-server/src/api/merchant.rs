@@ -9,6 +9,7 @@ use mamori_core::token::{SECRET_KEY_PREFIX, encode_secret_key};
 use subtle::ConstantTimeEq;
 
 use super::extract::{JsonBody, bearer};
+use super::throttle::{self, Bucket};
 use crate::card::{CardNumber, is_reference};
 use crate::error::ApiError;
 use crate::flow::create::{CardInput, Created, NewPurchase};
@@ -122,6 +123,7 @@ pub async fn create(
     headers: HeaderMap,
     JsonBody(request): JsonBody<CreateRequest>,
 ) -> Result<Response, ApiError> {
+    throttle::admit(&state, Bucket::MerchantKey(key.kid.as_str())).await?;
     let idempotency = idempotency_key(&headers)?;
     let purchase = purchase(request)?;
     let Created {

@@ -14,6 +14,7 @@
 pub mod extract;
 pub mod merchant;
 mod refusal;
+pub mod throttle;
 pub mod widget;
 pub mod widget_files;
 

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::extract::{JsonBody, bearer};
+use super::throttle::{self, Bucket};
 use crate::error::ApiError;
 use crate::flow::challenge::{ChallengeView, CodeAnswer};
 use crate::flow::device::{DeviceAnswer, Evidence};
@@ -42,6 +43,7 @@ pub struct WidgetContext {
 pub async fn gate(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
@@ -50,6 +52,14 @@ pub async fn gate(
         // Preflights carry no credentials; they are answered for any origin so the real
         // request can come through and be refused with a readable `origin_not_allowed`.
         return Ok(preflight(origin));
+    }
+    // Counted before anything is looked up, so a flood of guessed secrets is refused too; the
+    // refusal is readable by the page (like `origin_not_allowed`), so the widget can wait.
+    let peer = connect.map(|Extension(ConnectInfo(peer))| peer);
+    if let Some(ip) = client_ip(&state, request.headers(), peer) {
+        if let Err(refusal) = throttle::admit(&state, Bucket::ClientAddress(&ip)).await {
+            return Ok(readable(refusal.into_response(), origin));
+        }
     }
     let auth = authorize(&state, &id, request.headers()).await?;
     let merchant = state
@@ -104,6 +114,16 @@ fn allowed(merchant: &Merchant, origin: &HeaderValue) -> bool {
     origin
         .to_str()
         .is_ok_and(|o| merchant.origins.iter().any(|m| m == o))
+}
+
+/// `response`, readable by a page on `origin`.
+fn readable(mut response: Response, origin: Option<HeaderValue>) -> Response {
+    let headers = response.headers_mut();
+    if let Some(origin) = origin {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    }
+    headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    response
 }
 
 fn preflight(origin: Option<HeaderValue>) -> Response {

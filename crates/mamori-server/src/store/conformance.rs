@@ -77,6 +77,7 @@ pub async fn run_all(store: Arc<dyn Store>) -> Result<(), Failure> {
     outbox_claims_are_exclusive(store).await?;
     idempotency_keys_bind_one_authentication(store.as_ref()).await?;
     sandbox_mail_is_kept_per_merchant(store.as_ref()).await?;
+    requests_are_counted_once_each(store).await?;
     Ok(())
 }
 
@@ -1030,6 +1031,40 @@ async fn sandbox_mail_is_kept_per_merchant(store: &dyn Store) -> Result<(), Fail
     ensure!(
         store.sandbox_mail(&mid("m_idem"), 10).await?.is_empty(),
         "another merchant reads none of it"
+    );
+    Ok(())
+}
+
+async fn requests_are_counted_once_each(store: &Arc<dyn Store>) -> Result<(), Failure> {
+    let mut tasks = JoinSet::new();
+    for _ in 0..50 {
+        let store = Arc::clone(store);
+        tasks.spawn(async move { store.count_request("widget:192.0.2.9", NOW).await });
+    }
+    let mut counts = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        counts.push(joined.map_err(|e| Failure(e.to_string()))??);
+    }
+    counts.sort_unstable();
+    ensure!(
+        counts == (1..=50).collect::<Vec<i64>>(),
+        "50 concurrent requests must see the counts 1 to 50 once each: {counts:?}"
+    );
+    ensure!(
+        store.count_request("widget:192.0.2.9", NOW + 60).await? == 1,
+        "a new window starts at one"
+    );
+    ensure!(
+        store.count_request("create:k_other", NOW).await? == 1,
+        "buckets are counted apart"
+    );
+    ensure!(
+        store.forget_requests(NOW + 60).await? == 2,
+        "the finished windows are forgotten"
+    );
+    ensure!(
+        store.count_request("widget:192.0.2.9", NOW).await? == 1,
+        "a forgotten window counts from one again"
     );
     Ok(())
 }

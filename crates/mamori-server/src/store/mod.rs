@@ -329,6 +329,13 @@ pub trait Store: Send + Sync + 'static {
     /// Marks an open report resolved.
     async fn resolve_report(&self, id: &ReportId, now: i64) -> Result<bool, StoreError>;
 
+    /// Counts one request in `bucket`'s window starting at `window_start` and answers the
+    /// window's count so far, this request included: one statement, so concurrent requests on
+    /// any instance each see a different count.
+    async fn count_request(&self, bucket: &str, window_start: i64) -> Result<i64, StoreError>;
+    /// Forgets the counts of windows that started before `before`; answers how many.
+    async fn forget_requests(&self, before: i64) -> Result<u64, StoreError>;
+
     /// Queues a mail on its own (not tied to a state change).
     async fn enqueue_mail(&self, mail: &NewMail, now: i64) -> Result<(), StoreError>;
     /// Claims up to `limit` due mails for `lease` seconds: each claimed row's attempt count

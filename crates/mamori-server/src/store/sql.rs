@@ -253,3 +253,10 @@ pub(super) const MAILBOX: &str = "SELECT * FROM mailbox ORDER BY id DESC LIMIT $
 /// `$1` merchant_id, `$2` limit; newest first.
 pub(super) const SANDBOX_MAIL: &str =
     "SELECT * FROM mailbox WHERE merchant_id = $1 ORDER BY id DESC LIMIT $2";
+
+/// `$1` bucket, `$2` window_start: counts a request and answers the window's count.
+pub(super) const COUNT_REQUEST: &str = "INSERT INTO rate_limits (bucket, window_start, hits) \
+     VALUES ($1, $2, 1) ON CONFLICT (bucket, window_start) \
+     DO UPDATE SET hits = rate_limits.hits + 1 RETURNING hits";
+/// `$1` the oldest window start to keep.
+pub(super) const FORGET_REQUESTS: &str = "DELETE FROM rate_limits WHERE window_start < $1";

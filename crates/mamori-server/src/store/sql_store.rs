@@ -625,6 +625,29 @@ impl Store for SqlStore {
         })
     }
 
+    async fn count_request(&self, bucket: &str, window_start: i64) -> Result<i64, StoreError> {
+        db_run!(self, |pool| {
+            sqlx::query(sql::COUNT_REQUEST)
+                .bind(bucket)
+                .bind(window_start)
+                .fetch_one(pool)
+                .await
+                .and_then(|row| row.try_get(0))
+                .map_err(db)
+        })
+    }
+
+    async fn forget_requests(&self, before: i64) -> Result<u64, StoreError> {
+        db_run!(self, |pool| {
+            let done = sqlx::query(sql::FORGET_REQUESTS)
+                .bind(before)
+                .execute(pool)
+                .await
+                .map_err(db)?;
+            Ok(done.rows_affected())
+        })
+    }
+
     async fn enqueue_mail(&self, mail: &NewMail, now: i64) -> Result<(), StoreError> {
         db_run!(self, |pool| {
             let mut tx = pool.begin_write().await?;

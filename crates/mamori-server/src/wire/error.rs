@@ -15,8 +15,8 @@ pub struct ErrorBody {
     pub error: ErrorCode,
     /// An English sentence for people; it may change.
     pub message: String,
-    /// Seconds until the request may succeed; only with `resend_cooldown` (also in the
-    /// `Retry-After` header).
+    /// Seconds until the request may succeed; only with `resend_cooldown` and `rate_limited`
+    /// (also in the `Retry-After` header).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false, minimum = 1)]
     pub retry_after: Option<i64>,
@@ -54,6 +54,8 @@ pub enum ErrorCode {
     ChallengeNotStarted,
     /// A resend before its cooldown passed; see `retry_after`.
     ResendCooldown,
+    /// Too many requests from this merchant key or client address; see `retry_after`.
+    RateLimited,
     /// No resend left.
     ResendLimit,
     /// The authentication is already final.
@@ -68,7 +70,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 20] = [
         Self::Unauthorized,
         Self::OriginNotAllowed,
         Self::NotFound,
@@ -83,6 +85,7 @@ impl ErrorCode {
         Self::InvalidCode,
         Self::ChallengeNotStarted,
         Self::ResendCooldown,
+        Self::RateLimited,
         Self::ResendLimit,
         Self::AuthenticationFinished,
         Self::InvalidReportLink,
@@ -109,7 +112,7 @@ impl ErrorCode {
             | Self::ChallengeNotStarted
             | Self::ResendLimit
             | Self::AuthenticationFinished => StatusCode::CONFLICT,
-            Self::ResendCooldown => StatusCode::TOO_MANY_REQUESTS,
+            Self::ResendCooldown | Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -132,6 +135,7 @@ impl ErrorCode {
             Self::InvalidCode => "invalid_code",
             Self::ChallengeNotStarted => "challenge_not_started",
             Self::ResendCooldown => "resend_cooldown",
+            Self::RateLimited => "rate_limited",
             Self::ResendLimit => "resend_limit",
             Self::AuthenticationFinished => "authentication_finished",
             Self::InvalidReportLink => "invalid_report_link",

@@ -1,0 +1,73 @@
+//! Request rates per merchant key and per client address, counted in the store so every
+//! instance shares them (see [`crate::config::RateLimits`]).
+//!
+//! A fixed window: each request adds one to its bucket's count for the current window, and the
+//! request over the limit is refused with `429 rate_limited` and the seconds until the window
+//! ends. The first request of a window also forgets the windows before it, so the table holds
+//! about one window's buckets.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// What a request is counted against.
+#[derive(Debug, Clone, Copy)]
+pub enum Bucket<'a> {
+    /// A merchant key creating authentications, by its `kid`.
+    MerchantKey(&'a str),
+    /// A browser calling the widget routes, by its address.
+    ClientAddress(&'a str),
+}
+
+impl Bucket<'_> {
+    /// The stored bucket name and the limit per window.
+    fn name_and_limit(self, state: &AppState) -> (String, i64) {
+        let limits = &state.config.rate_limits;
+        match self {
+            Self::MerchantKey(kid) => (format!("create:{kid}"), limits.create_per_key.get()),
+            Self::ClientAddress(ip) => (format!("widget:{ip}"), limits.widget_per_address.get()),
+        }
+    }
+}
+
+/// Counts one request against `bucket`.
+///
+/// # Errors
+///
+/// [`ApiError::RateLimited`] over the limit, with the seconds left in the window;
+/// [`ApiError::Internal`] when the store fails.
+pub async fn admit(state: &AppState, bucket: Bucket<'_>) -> Result<(), ApiError> {
+    let (name, limit) = bucket.name_and_limit(state);
+    let window = state.config.rate_limits.window.get();
+    let now = state.now();
+    let start = window_start(now, window);
+    let count = state.store.count_request(&name, start).await?;
+    if count == 1 {
+        state.store.forget_requests(start).await?;
+    }
+    if count > limit {
+        return Err(ApiError::RateLimited {
+            retry_after: start + window - now,
+        });
+    }
+    Ok(())
+}
+
+/// The start of the window of `window` seconds holding `now`.
+fn window_start(now: i64, window: i64) -> i64 {
+    now - now.rem_euclid(window)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_tile_the_clock() {
+        assert_eq!(window_start(1_800_000_000, 60), 1_800_000_000);
+        assert_eq!(window_start(1_800_000_059, 60), 1_800_000_000);
+        assert_eq!(window_start(1_800_000_060, 60), 1_800_000_060);
+        // What is left of the window is never zero, so `Retry-After` is at least one second.
+        let now = 1_800_000_059;
+        assert_eq!(window_start(now, 60) + 60 - now, 1);
+    }
+}
