@@ -29,13 +29,14 @@ export interface ResultDetail {
 /** `mamori:error` detail. */
 export interface ErrorDetail {
   /** `network`, `origin_not_allowed`, `unauthorized`, `authentication_finished`, `invalid_code`,
-   * `resend_cooldown`, `resend_limit`, `server_error`, `bad_response`, `invalid_options`. */
+   * `resend_cooldown`, `rate_limited`, `resend_limit`, `server_error`, `bad_response`,
+   * `invalid_options`. */
   code: string;
   message: string;
   /** Whether the widget stopped; otherwise the cardholder can go on. */
   fatal: boolean;
   /** Whether the same step may work later: `true` for `network`, `server_error` and rate limits
-   * such as `resend_cooldown`; `false` for refusals (`origin_not_allowed`, `unauthorized`,
+   * such as `resend_cooldown` and `rate_limited`; `false` for refusals (`origin_not_allowed`, `unauthorized`,
    * `authentication_finished`, `invalid_code`, `resend_limit`, `bad_response`,
    * `invalid_options`). When `fatal` too, mount again later. */
   retryable: boolean;

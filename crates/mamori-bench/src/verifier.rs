@@ -222,10 +222,11 @@ async fn seed(setup: &Setup<'_>, secrets: &Secrets) -> Result<(), Failure> {
 
 /// The verifier's configuration: defaults, except what a loopback benchmark must change.
 fn configuration(setup: &Setup<'_>, address: SocketAddr, secrets_file: &Path) -> String {
-    // Velocity limits: each simulated card buys far more often than any real card would (tens
-    // of purchases a minute), which the defaults rightly treat as fraud. The limits are raised
-    // so that every purchase takes the path under test; the history is still counted, with
-    // the same queries, on every device step.
+    // Velocity and rate limits: each simulated card buys far more often than any real card
+    // would (tens of purchases a minute), and one merchant key sends every purchase, which the
+    // defaults rightly treat as fraud or a flood. The limits are raised so that every purchase
+    // takes the path under test; the history and the request counts are still kept, with the
+    // same queries, on every request.
     const UNLIMITED: u64 = 1_000_000_000;
     format!(
         "listen = \"{address}\"\n\
@@ -240,6 +241,10 @@ fn configuration(setup: &Setup<'_>, address: SocketAddr, secrets_file: &Path) ->
          velocity_device = {UNLIMITED}\n\
          velocity_ip = {UNLIMITED}\n\
          lockout_wrong_codes = {UNLIMITED}\n\
+         \n\
+         [rate_limits]\n\
+         create_per_key = {UNLIMITED}\n\
+         widget_per_address = {UNLIMITED}\n\
          \n\
          [mail]\n\
          delivery = \"smtp\"\n\
