@@ -6,12 +6,14 @@
 //! - [`crate::report`]: the cardholder's report page.
 //! - [`widget_files`]: the widget's release files at `/widget/`, for any origin.
 //! - [`crate::ops`]: health, readiness, metrics, the OpenAPI document.
+//! - [`forwarded`]: the client's address, behind trusted proxies or not.
 //!
 //! [`routes`] is the verifier's whole surface and [`finish`] its layers; `mamori serve` answers
 //! [`app`], their composition. `mamori demo` adds its shop and mailbox to [`routes`] in
 //! `demo::app` (feature `demo`), so nothing of the demo is reachable from [`app`].
 
 pub mod extract;
+pub mod forwarded;
 pub mod merchant;
 mod refusal;
 pub mod widget;

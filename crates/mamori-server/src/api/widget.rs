@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::extract::{JsonBody, bearer};
+use super::forwarded;
 use crate::error::ApiError;
 use crate::flow::challenge::{ChallengeView, CodeAnswer};
 use crate::flow::device::{DeviceAnswer, Evidence};
@@ -153,18 +154,11 @@ fn bounded(value: Option<String>, max: usize) -> Result<Option<String>, ApiError
     }
 }
 
+/// The client's address, as [`super::forwarded`] finds it; unknown without a peer address
+/// (a router driven without a socket), since nothing then says whether to believe a header.
 fn client_ip(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<String> {
-    if let Some(name) = &state.config.client_ip_header {
-        let forwarded = headers
-            .get(name.as_str())
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(|v| v.trim().to_owned());
-        if forwarded.is_some() {
-            return forwarded;
-        }
-    }
-    peer.map(|p| p.ip().to_string())
+    let peer = peer?.ip();
+    Some(forwarded::client_address(&state.config, headers, peer).to_string())
 }
 
 /// `POST /v1/authentications/{id}/device`: assess and answer frictionless, challenge or
