@@ -134,24 +134,14 @@ pub async fn options() -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-/// The browser facts, each bounded and free of control characters.
-fn browser_info(data: BrowserData) -> Result<BrowserInfo, ApiError> {
-    Ok(BrowserInfo {
-        language: bounded(data.language, 64)?,
-        timezone: bounded(data.timezone, 64)?,
-        user_agent: bounded(data.user_agent, 512)?,
-    })
-}
-
-fn bounded(value: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
-    match value {
-        Some(v) if v.chars().count() > max || v.chars().any(char::is_control) => {
-            Err(ApiError::InvalidRequest(
-                "browser fields must be short and without control characters.",
-            ))
-        }
-        other => Ok(other),
-    }
+/// The browser facts, each kept only if it is what it claims to be (see
+/// [`crate::model::browser`]): one that is not is dropped, and the purchase goes on without it.
+fn browser_info(data: &BrowserData) -> BrowserInfo {
+    BrowserInfo::parse(
+        data.language.as_deref(),
+        data.timezone.as_deref(),
+        data.user_agent.as_deref(),
+    )
 }
 
 /// The client's address, as [`super::forwarded`] finds it; unknown without a peer address
@@ -174,7 +164,11 @@ pub async fn device(
     let evidence = Evidence {
         fingerprint: request.fingerprint,
         device_token: request.device_token,
-        browser: browser_info(request.browser.unwrap_or_default())?,
+        browser: request
+            .browser
+            .as_ref()
+            .map(browser_info)
+            .unwrap_or_default(),
         ip: client_ip(&state, &headers, peer),
     };
     let answer = state
