@@ -3,9 +3,10 @@
 //!
 //! Fields validate while they parse ([`value`]): a lifetime is a [`Positive`] number of seconds,
 //! a result token's lifetime a [`ResultTokenLifetime`] (at most the 10 minutes `mamori-core`
-//! accepts), the public URL a [`PublicUrl`], and so on. A [`Config`] that exists is valid;
-//! nothing checks it afterwards. Loading checks each setting on its own and reports every one
-//! that cannot be used, by name ([`ConfigError::Several`]).
+//! accepts), the public URL a [`PublicUrl`], the trusted proxies a list of [`Cidr`] blocks
+//! ([`proxy`]), and so on. A [`Config`] that exists is valid; nothing checks it afterwards.
+//! Loading checks each setting on its own, then the few that depend on each other, and reports
+//! every one that cannot be used, by name ([`ConfigError::Several`]).
 //!
 //! Times are in seconds. The security parameters default to the numbers in DESIGN.md's
 //! "Security parameters".

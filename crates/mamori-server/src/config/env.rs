@@ -15,7 +15,7 @@
 //! integer 300.
 //!
 //! Settings that only make sense together are checked together once each is valid on its own
-//! ([`related`]): `client_ip_header` without `trusted_proxies` is refused.
+//! (`client_ip_header` without `trusted_proxies` is refused).
 //!
 //! Each setting is checked on its own — deserialized alone, so its error is about it and nothing
 //! else — and every one that fails is reported, named by its path or its variable: an operator
