@@ -210,6 +210,8 @@ pub fn mail_kind(kind: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mail::templates;
+    use crate::model::{Amount, Currency, Locale};
 
     #[test]
     fn renders_counters_and_histograms() {
@@ -243,8 +245,24 @@ mod tests {
                 assert_eq!(method_label(&method), "other", "{odd}");
             }
         }
-        for kind in ["code", "alert_failed", "alert_rejected", "alert_new_device"] {
-            assert_eq!(mail_kind(kind), kind);
+        // Every kind the templates make is its own label.
+        let facts = templates::PurchaseFacts {
+            recipient: "taro@example.com",
+            locale: Locale::En,
+            merchant: "Shop",
+            sandbox: None,
+            amount: Amount::new(100).unwrap(),
+            currency: Currency::new("JPY").unwrap(),
+            time: 0,
+            browser: "Firefox",
+            report_url: "https://v.example/report/x",
+        };
+        let mut made = vec![templates::code_mail(&facts, "012345", 0)];
+        for alert in [Alert::ChallengeFailed, Alert::Rejected, Alert::NewDevice] {
+            made.push(templates::alert_mail(&facts, alert));
+        }
+        for mail in made {
+            assert_eq!(mail_kind(&mail.kind), mail.kind);
         }
         assert_eq!(mail_kind("alert_\"}"), "other");
 
