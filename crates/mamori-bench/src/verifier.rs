@@ -233,7 +233,7 @@ fn configuration(setup: &Setup<'_>, address: SocketAddr, secrets_file: &Path) ->
          database_url = \"{url}\"\n\
          public_url = \"http://{address}\"\n\
          secrets_file = \"{secrets}\"\n\
-         client_ip_header = \"x-forwarded-for\"\n\
+         trusted_proxies = [\"127.0.0.0/8\"]\n\
          \n\
          [risk]\n\
          velocity_card_hard = {UNLIMITED}\n\

@@ -3,9 +3,10 @@
 //!
 //! Fields validate while they parse ([`value`]): a lifetime is a [`Positive`] number of seconds,
 //! a result token's lifetime a [`ResultTokenLifetime`] (at most the 10 minutes `mamori-core`
-//! accepts), the public URL a [`PublicUrl`], and so on. A [`Config`] that exists is valid;
-//! nothing checks it afterwards. Loading checks each setting on its own and reports every one
-//! that cannot be used, by name ([`ConfigError::Several`]).
+//! accepts), the public URL a [`PublicUrl`], the trusted proxies a list of [`Cidr`] blocks
+//! ([`proxy`]), and so on. A [`Config`] that exists is valid; nothing checks it afterwards.
+//! Loading checks each setting on its own, then the few that depend on each other, and reports
+//! every one that cannot be used, by name ([`ConfigError::Several`]).
 //!
 //! Times are in seconds. The security parameters default to the numbers in DESIGN.md's
 //! "Security parameters".
@@ -19,9 +20,11 @@ use crate::risk::RiskConfig;
 use crate::secrets::MasterSecret;
 
 pub mod env;
+pub mod proxy;
 pub mod value;
 
 pub use env::{Environment, Inspection, Loaded, Problem, Setting, Source};
+pub use proxy::{Cidr, TrustedProxies};
 pub use value::{
     BodyLimit, Bounded, DatabaseUrl, DeviceLifetime, HeaderName, InvalidValue, NonNegative,
     Positive, PublicUrl, ResultTokenLifetime,
@@ -46,8 +49,14 @@ pub struct Config {
     /// content-addressed copy, the `.wasm` and `manifest.json`), served at `/widget/` to any
     /// origin. Unset, `/widget/` answers 404 (the widget is then hosted elsewhere).
     pub widget_dir: Option<PathBuf>,
-    /// A header that carries the client's address when behind a reverse proxy (for example
-    /// `x-forwarded-for`, first entry); without it, the peer address is used.
+    /// The address blocks of the reverse proxies in front of the verifier. A request from one
+    /// of them has its client read from [`Self::client_ip_header`]: the rightmost address there
+    /// that is not a trusted proxy's. Empty (the default), the peer address is the client and
+    /// no header is read.
+    pub trusted_proxies: TrustedProxies,
+    /// The header the trusted proxies append the client's address to; unset,
+    /// `x-forwarded-for`. Setting it without [`Self::trusted_proxies`] is refused: the header
+    /// would be ignored, and an older configuration that relied on it must list its proxies.
     pub client_ip_header: Option<HeaderName>,
     /// `text` or `json` logs.
     pub log_format: LogFormat,
@@ -65,6 +74,16 @@ pub struct Config {
     pub master_secret: Option<MasterSecret>,
 }
 
+impl Config {
+    /// The header the client's address is read from, when a trusted proxy forwarded the
+    /// request: [`Self::client_ip_header`], else `x-forwarded-for`.
+    pub fn forwarded_header(&self) -> &str {
+        self.client_ip_header
+            .as_ref()
+            .map_or("x-forwarded-for", HeaderName::as_str)
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -73,6 +92,7 @@ impl Default for Config {
             public_url: PublicUrl::default(),
             secrets_file: PathBuf::from("mamori-secrets.key"),
             widget_dir: None,
+            trusted_proxies: TrustedProxies::default(),
             client_ip_header: None,
             log_format: LogFormat::Text,
             security: Security::default(),

@@ -7,8 +7,9 @@
 //!
 //! # Layout
 //!
-//! - [`api`]: the router ([`app`]), its layers (security headers, metrics, body limit) and the
-//!   merchant and widget routes. Each handler parses its request, calls one operation of
+//! - [`api`]: the router ([`app`]), its layers (security headers, metrics, body limit), the
+//!   merchant and widget routes, and the client's address behind trusted proxies
+//!   ([`api::forwarded`]). Each handler parses its request, calls one operation of
 //!   [`flow`] and renders the answer.
 //! - [`flow`]: the purchase as domain operations — starting an authentication, the device
 //!   step, the code check, resend, cancel, expiry, the cardholder's report — over the store,

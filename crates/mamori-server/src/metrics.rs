@@ -1,5 +1,17 @@
 //! Prometheus metrics, kept by hand: a few labelled counters and one latency histogram.
 //!
+//! Every label value comes from a closed set, so no request can add a series: a series, once
+//! made, is kept for the life of the process, and a label copied from the request (a made-up
+//! method, a path) would let anyone grow `/metrics` and this memory without bound.
+//!
+//! - `method`: one of the methods of RFC 9110 and `PATCH`, else `other` ([`method_label`]).
+//! - `route`: the matched route pattern (`/v1/authentications/{id}`), never the path, else
+//!   `unmatched`: the router's routes are the set.
+//! - `status`: the exact code. Only the verifier's own handlers and axum's answers make one, a
+//!   handful of codes; and a `StatusCode` is a number of three digits in any case.
+//! - `kind` of a delivery: a kind the mail templates make, else `other` ([`mail_kind`]).
+//! - `outcome` and `result`: `&'static str` constants of the callers.
+//!
 //! A `std::sync::Mutex` (not tokio's) guards the maps: it is held for a map update only, never
 //! across an `.await`, and uncontended locking is cheaper than an async lock.
 
@@ -8,6 +20,11 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use axum::extract::MatchedPath;
+use axum::http::{Method, StatusCode};
+
+use crate::mail::templates::Alert;
+
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
 
@@ -15,7 +32,15 @@ const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 
 #[derive(Debug, Default)]
 pub struct Metrics {
     counters: Mutex<BTreeMap<(&'static str, String), u64>>,
-    latencies: Mutex<BTreeMap<String, Histogram>>,
+    latencies: Mutex<BTreeMap<RequestLabels, Histogram>>,
+}
+
+/// A request's series: method, route and status, each from a closed set (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct RequestLabels {
+    method: &'static str,
+    route: String,
+    status: u16,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -59,20 +84,35 @@ impl Metrics {
         );
     }
 
-    /// Counts a delivery attempt.
+    /// Counts a delivery attempt; a kind the templates do not make counts as `other`.
     pub fn mail_delivery(&self, kind: &str, result: &'static str) {
-        let kind = kind.replace(['"', '\\', '\n'], "_");
+        let kind = mail_kind(kind);
         self.add(
             "mamori_mail_deliveries_total",
             format!("kind=\"{kind}\",result=\"{result}\""),
         );
     }
 
-    /// Records a request's latency under its route pattern (never the raw path, which holds
-    /// ids and would grow the map without bound).
-    pub fn request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        let route = route.replace(['"', '\\', '\n'], "_");
-        let labels = format!("method=\"{method}\",route=\"{route}\",status=\"{status}\"");
+    /// Records a request's latency under its method's label, its route pattern (`None`:
+    /// `unmatched`) and its status. Never the raw path, which holds ids and anything a client
+    /// makes up.
+    pub fn request(
+        &self,
+        method: &Method,
+        route: Option<&MatchedPath>,
+        status: StatusCode,
+        elapsed: Duration,
+    ) {
+        let labels = RequestLabels {
+            method: method_label(method),
+            // A pattern is one of the router's own; quoting is still escaped in case one holds
+            // a character the exposition format reserves.
+            route: route.map_or_else(
+                || "unmatched".to_owned(),
+                |r| r.as_str().replace(['"', '\\', '\n'], "_"),
+            ),
+            status: status.as_u16(),
+        };
         let seconds = elapsed.as_secs_f64();
         let mut map = self.latencies.lock().unwrap_or_else(|e| e.into_inner());
         let h = map.entry(labels).or_default();
@@ -116,7 +156,11 @@ impl Metrics {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        for (labels, h) in &latencies {
+        for (l, h) in &latencies {
+            let labels = format!(
+                "method=\"{}\",route=\"{}\",status=\"{}\"",
+                l.method, l.route, l.status
+            );
             for (count, bound) in h.buckets.iter().zip(BUCKETS) {
                 let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {count}");
             }
@@ -128,9 +172,46 @@ impl Metrics {
     }
 }
 
+/// The label of `method`: its name when it is one of the standard methods, else `other`.
+pub fn method_label(method: &Method) -> &'static str {
+    // `Method::as_str` borrows from the method; the labels must be `'static`.
+    const STANDARD: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::HEAD, "HEAD"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::DELETE, "DELETE"),
+        (Method::CONNECT, "CONNECT"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::TRACE, "TRACE"),
+        (Method::PATCH, "PATCH"),
+    ];
+    STANDARD
+        .iter()
+        .find(|(m, _)| m == method)
+        .map_or("other", |&(_, name)| name)
+}
+
+/// The label of an outbox mail's `kind`: a kind the templates make, else `other` (a row written
+/// by another version, or by hand).
+pub fn mail_kind(kind: &str) -> &'static str {
+    // `code` is the code mail's kind (`templates::code_mail`); the alerts name their own.
+    [
+        "code",
+        Alert::ChallengeFailed.kind(),
+        Alert::Rejected.kind(),
+        Alert::NewDevice.kind(),
+    ]
+    .into_iter()
+    .find(|known| *known == kind)
+    .unwrap_or("other")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mail::templates;
+    use crate::model::{Amount, Currency, Locale};
 
     #[test]
     fn renders_counters_and_histograms() {
@@ -139,14 +220,61 @@ mod tests {
         m.authentication("frictionless");
         m.challenge("success");
         m.mail_delivery("code", "sent");
-        m.request("POST", "/v1/authentications", 201, Duration::from_millis(3));
+        m.request(
+            &Method::POST,
+            None,
+            StatusCode::CREATED,
+            Duration::from_millis(3),
+        );
         let text = m.render();
         assert!(text.contains("mamori_authentications_total{outcome=\"frictionless\"} 2"));
         assert!(text.contains("mamori_challenge_results_total{result=\"success\"} 1"));
         assert!(text.contains("mamori_mail_deliveries_total{kind=\"code\",result=\"sent\"} 1"));
-        let series = "method=\"POST\",route=\"/v1/authentications\",status=\"201\"";
+        let series = "method=\"POST\",route=\"unmatched\",status=\"201\"";
         assert!(text.contains(&format!("_bucket{{{series},le=\"0.0025\"}} 0")));
         assert!(text.contains(&format!("_bucket{{{series},le=\"0.005\"}} 1")));
         assert!(text.contains(&format!("_count{{{series}}} 1")));
+    }
+
+    #[test]
+    fn labels_come_from_closed_sets() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        for odd in ["FOO", "get", "PROPFIND", "X\"Y"] {
+            if let Ok(method) = Method::from_bytes(odd.as_bytes()) {
+                assert_eq!(method_label(&method), "other", "{odd}");
+            }
+        }
+        // Every kind the templates make is its own label.
+        let facts = templates::PurchaseFacts {
+            recipient: "taro@example.com",
+            locale: Locale::En,
+            merchant: "Shop",
+            sandbox: None,
+            amount: Amount::new(100).unwrap(),
+            currency: Currency::new("JPY").unwrap(),
+            time: 0,
+            browser: "Firefox",
+            report_url: "https://v.example/report/x",
+        };
+        let mut made = vec![templates::code_mail(&facts, "012345", 0)];
+        for alert in [Alert::ChallengeFailed, Alert::Rejected, Alert::NewDevice] {
+            made.push(templates::alert_mail(&facts, alert));
+        }
+        for mail in made {
+            assert_eq!(mail_kind(&mail.kind), mail.kind);
+        }
+        assert_eq!(mail_kind("alert_\"}"), "other");
+
+        let m = Metrics::default();
+        let odd = Method::from_bytes(b"FOO").unwrap();
+        for _ in 0..3 {
+            m.request(&odd, None, StatusCode::NOT_FOUND, Duration::ZERO);
+            m.mail_delivery("made_up", "sent");
+        }
+        let text = m.render();
+        assert!(text.contains("_count{method=\"other\",route=\"unmatched\",status=\"404\"} 3"));
+        assert!(text.contains("mamori_mail_deliveries_total{kind=\"other\",result=\"sent\"} 3"));
+        assert!(!text.contains("FOO") && !text.contains("made_up"), "{text}");
     }
 }

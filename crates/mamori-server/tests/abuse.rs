@@ -8,19 +8,19 @@
 
 mod support;
 
-use mamori_server::config::Bounded;
+use mamori_server::config::{Bounded, TrustedProxies};
 use serde_json::json;
 use support::*;
 
 /// Authentications an attacker creates for the victim's card, never taken further.
 const CREATED_BY_THE_ATTACKER: usize = 1_000;
 
-/// A verifier that takes the client's address from `X-Forwarded-For`, so the attacker's
-/// requests can come from other addresses than the cardholder's.
+/// A verifier behind a proxy on loopback, which names the client in `X-Forwarded-For`, so the
+/// attacker's requests can come from other addresses than the cardholder's.
 async fn behind_a_proxy() -> TestServer {
     TestServer::start_with(Options {
         tweak: |config| {
-            config.client_ip_header = Some("x-forwarded-for".to_owned().try_into().unwrap());
+            config.trusted_proxies = TrustedProxies::try_from("127.0.0.0/8").unwrap();
         },
         ..Options::default()
     })

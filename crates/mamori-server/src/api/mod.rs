@@ -6,12 +6,14 @@
 //! - [`crate::report`]: the cardholder's report page.
 //! - [`widget_files`]: the widget's release files at `/widget/`, for any origin.
 //! - [`crate::ops`]: health, readiness, metrics, the OpenAPI document.
+//! - [`forwarded`]: the client's address, behind trusted proxies or not.
 //!
 //! [`routes`] is the verifier's whole surface and [`finish`] its layers; `mamori serve` answers
 //! [`app`], their composition. `mamori demo` adds its shop and mailbox to [`routes`] in
 //! `demo::app` (feature `demo`), so nothing of the demo is reachable from [`app`].
 
 pub mod extract;
+pub mod forwarded;
 pub mod merchant;
 mod refusal;
 pub mod throttle;
@@ -142,17 +144,17 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
     let started = Instant::now();
     let method = request.method().clone();
     // The route pattern, not the path: ids must not become metric labels.
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
     let mut response = next.run(request).await;
-    log_detail(&mut response, &method, &route);
+    log_detail(&mut response, &method, route);
     let elapsed = started.elapsed();
-    let status = response.status().as_u16();
+    let status = response.status();
+    // Labelled from closed sets only (`metrics`' docs): a made-up method counts as `other`.
     state
         .metrics
-        .request(method.as_str(), &route, status, elapsed);
+        .request(&method, matched.as_ref(), status, elapsed);
+    let status = status.as_u16();
     tracing::info!(%method, %route, status, micros = elapsed.as_micros() as u64, "request");
     response
 }

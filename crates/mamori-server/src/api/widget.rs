@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::extract::{JsonBody, bearer};
+use super::forwarded;
 use super::throttle::{self, Bucket};
 use crate::error::ApiError;
 use crate::flow::challenge::{ChallengeView, CodeAnswer};
@@ -153,38 +154,21 @@ pub async fn options() -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-/// The browser facts, each bounded and free of control characters.
-fn browser_info(data: BrowserData) -> Result<BrowserInfo, ApiError> {
-    Ok(BrowserInfo {
-        language: bounded(data.language, 64)?,
-        timezone: bounded(data.timezone, 64)?,
-        user_agent: bounded(data.user_agent, 512)?,
-    })
+/// The browser facts, each kept only if it is what it claims to be (see
+/// [`crate::model::browser`]): one that is not is dropped, and the purchase goes on without it.
+fn browser_info(data: &BrowserData) -> BrowserInfo {
+    BrowserInfo::parse(
+        data.language.as_deref(),
+        data.timezone.as_deref(),
+        data.user_agent.as_deref(),
+    )
 }
 
-fn bounded(value: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
-    match value {
-        Some(v) if v.chars().count() > max || v.chars().any(char::is_control) => {
-            Err(ApiError::InvalidRequest(
-                "browser fields must be short and without control characters.",
-            ))
-        }
-        other => Ok(other),
-    }
-}
-
+/// The client's address, as [`super::forwarded`] finds it; unknown without a peer address
+/// (a router driven without a socket), since nothing then says whether to believe a header.
 fn client_ip(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<String> {
-    if let Some(name) = &state.config.client_ip_header {
-        let forwarded = headers
-            .get(name.as_str())
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(|v| v.trim().to_owned());
-        if forwarded.is_some() {
-            return forwarded;
-        }
-    }
-    peer.map(|p| p.ip().to_string())
+    let peer = peer?.ip();
+    Some(forwarded::client_address(&state.config, headers, peer).to_string())
 }
 
 /// `POST /v1/authentications/{id}/device`: assess and answer frictionless, challenge or
@@ -200,7 +184,11 @@ pub async fn device(
     let evidence = Evidence {
         fingerprint: request.fingerprint,
         device_token: request.device_token,
-        browser: browser_info(request.browser.unwrap_or_default())?,
+        browser: request
+            .browser
+            .as_ref()
+            .map(browser_info)
+            .unwrap_or_default(),
         ip: client_ip(&state, &headers, peer),
     };
     let answer = state

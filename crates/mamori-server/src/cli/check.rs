@@ -294,6 +294,21 @@ fn findings(config_file: Option<&Path>, inspection: &Inspection) -> Vec<Finding>
         Err(e) => add(Level::Error, e),
     }
 
+    let proxies = &config.trusted_proxies;
+    add(
+        Level::Ok,
+        if proxies.is_empty() {
+            "client address: the peer's (no trusted_proxies; no header is read)".into()
+        } else {
+            format!(
+                "client address: from a peer in trusted_proxies ({} block(s)), the rightmost \
+                 {} entry that is not a trusted proxy's; from any other peer, the peer's",
+                proxies.len(),
+                config.forwarded_header()
+            )
+        },
+    );
+
     if config.public_url.starts_with("http://") {
         add(
             Level::Warning,

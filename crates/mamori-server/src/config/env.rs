@@ -9,8 +9,13 @@
 //! A variable's value goes into the file's TOML table *before* the table is deserialized, so an
 //! environment value passes exactly the parsing and checks a file value does; one that does
 //! not is refused with the variable's name. Settings whose value is text (addresses, paths,
-//! URLs, the enumerations) take the variable verbatim; the others (numbers) read it as a TOML
-//! value, so `MAMORI_SECURITY_CODE_LIFETIME=300` is the integer 300.
+//! URLs, the enumerations) take the variable verbatim; so do lists (`trusted_proxies`), whose
+//! variable is the items comma-separated (`MAMORI_TRUSTED_PROXIES=10.0.0.0/8,fd00::/8`); the
+//! others (numbers) read it as a TOML value, so `MAMORI_SECURITY_CODE_LIFETIME=300` is the
+//! integer 300.
+//!
+//! Settings that only make sense together are checked together once each is valid on its own
+//! (`client_ip_header` without `trusted_proxies` is refused).
 //!
 //! Each setting is checked on its own — deserialized alone, so its error is about it and nothing
 //! else — and every one that fails is reported, named by its path or its variable: an operator
@@ -134,7 +139,8 @@ pub struct Setting {
     pub path: String,
     /// Its environment variable, e.g. `MAMORI_MAIL_SMTP_PORT`.
     pub var: String,
-    /// Whether its value is text, taken verbatim from the variable.
+    /// Whether its value is text (or a list, read from comma-separated text), taken verbatim
+    /// from the variable.
     pub text: bool,
     /// Whether it is a secret (accepts `_FILE`, redacted when shown).
     pub secret: bool,
@@ -192,7 +198,8 @@ fn collect(table: &toml::Table, prefix: &str, out: &mut Vec<Setting>) {
             toml::Value::Table(inner) => collect(inner, &path, out),
             value => out.push(Setting {
                 var: var_name(&path),
-                text: value.is_str(),
+                // A list's type reads the variable's comma-separated text itself.
+                text: value.is_str() || value.is_array(),
                 secret: SECRET_SETTINGS.contains(&path.as_str()),
                 path,
             }),
@@ -347,6 +354,8 @@ pub(super) fn inspect_table(
         }
     };
 
+    problems.extend(related(&config, &sources));
+
     let master_secret_from = match env.lookup(MASTER_SECRET, true) {
         Ok(Some((var, value))) => match MasterSecret::parse(&value) {
             Some(secret) => {
@@ -394,6 +403,35 @@ pub(super) fn inspect_table(
         },
         problems,
     })
+}
+
+/// The problems of settings that are valid alone but not together, each under the setting
+/// at fault and named as it was set (its path, or its variable).
+fn related(config: &Config, sources: &[(Setting, Source)]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if config.client_ip_header.is_some() && config.trusted_proxies.is_empty() {
+        let setting = "client_ip_header";
+        let problem = "is set but trusted_proxies is empty: the header is read only from \
+                       trusted proxies; list their address blocks in trusted_proxies (or \
+                       remove client_ip_header to use the peer address)"
+            .to_owned();
+        let source = sources.iter().find(|(s, _)| s.path == setting);
+        let error = match source {
+            Some((_, Source::Env(var))) => ConfigError::Env {
+                var: var.clone(),
+                problem,
+            },
+            _ => ConfigError::Invalid(Invalid {
+                setting: setting.into(),
+                problem,
+            }),
+        };
+        problems.push(Problem {
+            setting: setting.into(),
+            error,
+        });
+    }
+    problems
 }
 
 /// Puts `setting`'s variable, if set, into `table`: its source, and the error when the variable
@@ -512,6 +550,7 @@ mod tests {
             "MAMORI_PUBLIC_URL",
             "MAMORI_SECRETS_FILE",
             "MAMORI_WIDGET_DIR",
+            "MAMORI_TRUSTED_PROXIES",
             "MAMORI_CLIENT_IP_HEADER",
             "MAMORI_LOG_FORMAT",
             "MAMORI_SECURITY_CODE_LIFETIME",
@@ -786,5 +825,60 @@ mod tests {
                 "MAMORI_TEST_POSTGRES_URL"
             ]
         );
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_list_in_the_file_and_commas_in_a_variable() {
+        let proxies = |loaded: &Loaded| Vec::<String>::from(loaded.config.trusted_proxies.clone());
+        let loaded = load_with("trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n", &[]).unwrap();
+        assert_eq!(proxies(&loaded), ["10.0.0.0/8", "::1/128"]);
+        let loaded = load_with(
+            "trusted_proxies = [\"10.0.0.0/8\"]\n",
+            &[("MAMORI_TRUSTED_PROXIES", "192.168.0.0/16, fd00::/8")],
+        )
+        .unwrap();
+        assert_eq!(proxies(&loaded), ["192.168.0.0/16", "fd00::/8"]);
+
+        let error = load_with("", &[("MAMORI_TRUSTED_PROXIES", "10.0.0.0/8,10.0.0.1/8")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("MAMORI_TRUSTED_PROXIES") && error.contains("\"10.0.0.1/8\" has bits"),
+            "{error}"
+        );
+        let error = load_with("trusted_proxies = [\"proxy\"]\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("trusted_proxies: \"proxy\" is not"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_client_ip_header_needs_trusted_proxies() {
+        let error = load_with("client_ip_header = \"x-forwarded-for\"\n", &[]).unwrap_err();
+        assert!(
+            matches!(&error, ConfigError::Invalid(i) if i.setting == "client_ip_header"),
+            "{error}"
+        );
+        assert!(
+            error.to_string().contains("trusted_proxies is empty"),
+            "{error}"
+        );
+        let error = load_with("", &[("MAMORI_CLIENT_IP_HEADER", "x-real-ip")]).unwrap_err();
+        assert!(
+            matches!(&error, ConfigError::Env { var, .. } if var == "MAMORI_CLIENT_IP_HEADER"),
+            "{error}"
+        );
+
+        let loaded = load_with(
+            "client_ip_header = \"X-Real-IP\"\n",
+            &[("MAMORI_TRUSTED_PROXIES", "10.0.0.0/8")],
+        )
+        .unwrap();
+        assert_eq!(loaded.config.forwarded_header(), "x-real-ip");
+        let loaded = load_with("trusted_proxies = [\"10.0.0.0/8\"]\n", &[]).unwrap();
+        assert_eq!(loaded.config.forwarded_header(), "x-forwarded-for");
     }
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 /// Why a value cannot be a setting's: what it must be instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidValue(String);
+pub struct InvalidValue(pub(super) String);
 
 impl fmt::Display for InvalidValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -285,8 +285,8 @@ impl Flow<'_> {
         };
         let seen = risk::DeviceEvidence {
             device,
-            language: evidence.browser.language.clone(),
-            timezone: evidence.browser.timezone.clone(),
+            language: evidence.browser.language.as_ref().map(|l| l.to_string()),
+            timezone: evidence.browser.timezone.map(|z| z.to_string()),
         };
         let assessment = risk::assess(&purchase, &seen, &history, &self.config.risk);
         tracing::info!(authentication = %auth.id, decision = ?assessment.decision,

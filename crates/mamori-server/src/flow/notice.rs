@@ -4,7 +4,9 @@ use mamori_core::fingerprint::Browser;
 
 use super::Flow;
 use crate::mail::templates::{self, Alert, PurchaseFacts};
-use crate::model::{Authentication, BrowserInfo, Cardholder, Merchant, NewMail, SandboxMailbox};
+use crate::model::{
+    Authentication, BrowserInfo, Cardholder, LanguageTag, Merchant, NewMail, SandboxMailbox,
+};
 
 /// Who a purchase's mail goes to and what it is about.
 #[derive(Debug, Clone, Copy)]
@@ -73,19 +75,23 @@ fn facts<'a>(to: Parties<'a>, browser: &'a str, report_url: &'a str) -> Purchase
 }
 
 /// A one-line description of the browser for alert mail: its family, language and time zone.
+///
+/// Every part is a closed word or a parsed value ([`crate::model::browser`]): a family name,
+/// a BCP 47 tag, an IANA zone name. Nothing the browser wrote freely — the user agent string, a
+/// language or zone that did not parse — can reach the mail through it.
 pub fn browser_summary(browser: Option<&BrowserInfo>) -> String {
     let Some(b) = browser else {
         return "unknown browser".to_owned();
     };
-    let family = match b.user_agent.as_deref().map(Browser::from_user_agent) {
+    let family = match b.family() {
         Some(Browser::Chromium) => "Chromium",
         Some(Browser::Firefox) => "Firefox",
         Some(Browser::Safari) => "Safari",
         Some(Browser::Other) | None => "unknown browser",
     };
     let mut parts = vec![family.to_owned()];
-    parts.extend(b.language.clone());
-    parts.extend(b.timezone.clone());
+    parts.extend(b.language.as_ref().map(LanguageTag::to_string));
+    parts.extend(b.timezone.map(|z| z.as_str().to_owned()));
     parts.join(", ")
 }
 
@@ -95,13 +101,11 @@ mod tests {
 
     #[test]
     fn the_summary_names_family_language_and_zone() {
-        let browser = BrowserInfo {
-            language: Some("ja-JP".into()),
-            timezone: Some("Asia/Tokyo".into()),
-            user_agent: Some(
-                "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko Firefox/128.0".into(),
-            ),
-        };
+        let browser = BrowserInfo::parse(
+            Some("ja-jp"),
+            Some("Asia/Tokyo"),
+            Some("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko Firefox/128.0"),
+        );
         assert_eq!(
             browser_summary(Some(&browser)),
             "Firefox, ja-JP, Asia/Tokyo"

@@ -5,11 +5,13 @@
 //! row read back is exactly the value written.
 
 mod authentication;
+pub mod browser;
 pub mod id;
 mod money;
 mod reason;
 
 pub use authentication::{Assessment, Authentication, Challenge, Final, Finished, Progress};
+pub use browser::{BrowserInfo, LanguageTag, TimeZone, UserAgent};
 pub use id::{AuthenticationId, CardholderId, DeviceId, KeyId, MerchantId, ReportId};
 pub use mamori_core::token::Currency;
 use mamori_core::token::{Eci, Method, Reason, TransStatus};
@@ -263,17 +265,6 @@ pub struct Outcome {
     pub reason: Option<Reason>,
     /// The signed result token.
     pub result_token: String,
-}
-
-/// What the widget reported about the browser.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BrowserInfo {
-    /// `navigator.language`.
-    pub language: Option<String>,
-    /// The IANA time zone.
-    pub timezone: Option<String>,
-    /// `navigator.userAgent`.
-    pub user_agent: Option<String>,
 }
 
 /// An "I did not make this purchase" report.

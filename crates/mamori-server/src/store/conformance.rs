@@ -186,11 +186,7 @@ fn step(ip: &str) -> Assessment {
         device_id: None,
         fingerprint: Some("{}".into()),
         ip: Some(ip.into()),
-        browser: BrowserInfo {
-            language: Some("ja-JP".into()),
-            timezone: Some("Asia/Tokyo".into()),
-            user_agent: Some("test".into()),
-        },
+        browser: BrowserInfo::parse(Some("ja-JP"), Some("Asia/Tokyo"), Some("test")),
     }
 }
 

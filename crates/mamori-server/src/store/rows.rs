@@ -215,11 +215,13 @@ macro_rules! model_row {
                     device_id: self.try_get("device_id").map_err(db)?,
                     fingerprint: self.try_get("fingerprint").map_err(db)?,
                     ip: self.try_get("ip").map_err(db)?,
-                    browser: BrowserInfo {
-                        language: self.try_get("language").map_err(db)?,
-                        timezone: self.try_get("timezone").map_err(db)?,
-                        user_agent: self.try_get("user_agent").map_err(db)?,
-                    },
+                    // A value stored before the browser rules, that no longer parses, reads
+                    // as absent.
+                    browser: BrowserInfo::from_stored(
+                        self.try_get("language").map_err(db)?,
+                        self.try_get("timezone").map_err(db)?,
+                        self.try_get("user_agent").map_err(db)?,
+                    ),
                     code_digest: self.try_get("code_digest").map_err(db)?,
                     code_expires_at: self.try_get("code_expires_at").map_err(db)?,
                     attempts: self.try_get("attempts").map_err(db)?,

@@ -382,9 +382,19 @@ impl Store for SqlStore {
                 .bind(step.device_id.as_ref().map(DeviceId::as_str))
                 .bind(&step.fingerprint)
                 .bind(&step.ip)
-                .bind(&step.browser.language)
-                .bind(&step.browser.timezone)
-                .bind(&step.browser.user_agent);
+                .bind(
+                    step.browser
+                        .language
+                        .as_ref()
+                        .map(crate::model::LanguageTag::as_str),
+                )
+                .bind(step.browser.timezone.map(crate::model::TimeZone::as_str))
+                .bind(
+                    step.browser
+                        .user_agent
+                        .as_ref()
+                        .map(crate::model::UserAgent::as_str),
+                );
             let query = match next {
                 DeviceNext::Conclude { end, outcome } => query
                     .bind(end.as_str())

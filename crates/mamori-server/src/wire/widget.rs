@@ -75,15 +75,18 @@ fn fingerprint() -> Object {
         .build()
 }
 
-/// The browser facts the widget sends with the device step.
+/// The browser facts the widget sends with the device step. Each is evidence, not a
+/// requirement: one that is not what it says is ignored, and the step goes on without it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BrowserData {
-    /// A BCP 47 language tag (`ja-JP`); at most 64 characters.
+    /// A BCP 47 language tag (`ja-JP`, `zh-Hant-TW`): language, script, region and variants,
+    /// at most 35 characters, no extensions.
     pub language: Option<String>,
-    /// An IANA time zone (`Asia/Tokyo`); at most 64 characters.
+    /// An IANA time zone name (`Asia/Tokyo`).
     pub timezone: Option<String>,
-    /// The `User-Agent`; at most 512 characters.
+    /// The `User-Agent`; at most 512 characters, without control characters. Only its browser
+    /// family is ever shown.
     pub user_agent: Option<String>,
 }
 
