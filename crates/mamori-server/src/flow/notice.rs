@@ -4,7 +4,9 @@ use mamori_core::fingerprint::Browser;
 
 use super::Flow;
 use crate::mail::templates::{self, Alert, PurchaseFacts};
-use crate::model::{Authentication, BrowserInfo, Cardholder, Merchant, NewMail, SandboxMailbox};
+use crate::model::{
+    Authentication, BrowserInfo, Cardholder, Dedupe, Merchant, NewMail, SandboxMailbox,
+};
 
 /// Who a purchase's mail goes to and what it is about.
 #[derive(Debug, Clone, Copy)]
@@ -42,10 +44,18 @@ impl Flow<'_> {
         templates::code_mail(&facts(to, &summary, &url), code, expires_at)
     }
 
-    /// The fraud alert `alert` about the purchase.
+    /// The fraud alert `alert` about the purchase, queued only if the card had no alert of
+    /// this kind within `mail.alert_window`: someone holding the card number cannot flood its
+    /// cardholder.
     pub fn alert_mail(&self, to: Parties<'_>, alert: Alert) -> NewMail {
         let (summary, url) = self.context(to);
-        templates::alert_mail(&facts(to, &summary, &url), alert)
+        NewMail {
+            dedupe: Some(Dedupe {
+                cardholder_id: to.cardholder.id.clone(),
+                window: self.config.mail.alert_window.get(),
+            }),
+            ..templates::alert_mail(&facts(to, &summary, &url), alert)
+        }
     }
 
     /// The browser line and the report link of a mail to `to`.

@@ -3,22 +3,33 @@
 //! with the `demo` feature).
 //!
 //! A state change that owes the cardholder a mail inserts the rendered mail into the `outbox`
-//! table in the same transaction, so a crash can lose neither the change nor the mail. The
-//! worker claims due rows with one conditional `UPDATE` (several workers, even on several
-//! verifier instances, never send one row twice), delivers them, and either marks them sent —
-//! erasing the bodies, so a code lives in the database only while it is in flight — or
-//! schedules a retry with exponential backoff, giving up after `mail.max_attempts`.
+//! table in the same transaction, so a crash can lose neither the change nor the mail. An
+//! alert is queued only if its card had none of its kind within `mail.alert_window` (the store
+//! decides, in that transaction), so a stolen card number cannot flood its cardholder.
+//!
+//! The worker claims due rows with one conditional `UPDATE` (several workers, even on several
+//! verifier instances, never claim one row twice), codes before alerts so that no burst of
+//! alerts delays a code past its lifetime, and delivers the batch `mail.concurrency` at a time
+//! over pooled SMTP connections. While a mail waits for its turn or is being sent, its claim
+//! is renewed, and renewed once more just before the send starts: a worker that lost its claim
+//! (stalled longer than the lease) does not send, so no other worker's delivery is doubled.
+//! Then the row is marked sent — erasing the bodies, so a code lives in the database only
+//! while it is in flight — or scheduled for a retry with exponential backoff, or given up
+//! after `mail.max_attempts`, which erases the bodies too.
 
 pub mod templates;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, oneshot, watch};
+use tokio::task::JoinSet;
 
 use crate::clock::Clock;
 use crate::config::{Delivery, MailConfig, TlsMode};
@@ -29,8 +40,12 @@ use crate::store::Store;
 /// Mails claimed per round.
 const BATCH: i64 = 16;
 
-/// Seconds a claim lasts; longer than any SMTP timeout, so a live worker never loses its claim.
-const LEASE: i64 = 120;
+/// Seconds a claim lasts unless renewed.
+const LEASE: i64 = 60;
+
+/// How often a claim is renewed while its mail waits or is sent: a third of the lease, so two
+/// renewals can fail (a slow database) before another worker may claim the mail.
+const RENEW_EVERY: Duration = Duration::from_secs(20);
 
 /// Delivers one mail.
 #[async_trait]
@@ -62,9 +77,17 @@ impl SmtpMailer {
             TlsMode::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)
                 .map_err(|e| e.to_string())?,
         };
+        // One connection per concurrent delivery, kept open between mails: a new connection
+        // costs a TCP and SMTP handshake (and TLS) per mail. lettre offers no way to set
+        // `TCP_NODELAY` on its sockets, so each mail still waits out one delayed ACK after its
+        // body; delivering several at once is what hides that wait.
+        let pool = PoolConfig::new()
+            .max_size(u32::try_from(config.concurrency.get()).unwrap_or(u32::MAX))
+            .idle_timeout(Duration::from_secs(60));
         let mut builder = builder
             .port(smtp.port)
-            .timeout(Some(Duration::from_secs(smtp.timeout)));
+            .timeout(Some(Duration::from_secs(smtp.timeout)))
+            .pool_config(pool);
         if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
             builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
         }
@@ -140,25 +163,27 @@ impl Outbox {
     /// Delivers until `shutdown` turns true.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let poll = self.config.poll_interval.duration();
+        let outbox = Arc::new(self);
         loop {
             if *shutdown.borrow() {
                 return;
             }
-            let delivered = self.round().await;
+            let delivered = outbox.round().await;
             if delivered == BATCH {
                 // A full batch: there may be more due right now.
                 continue;
             }
             tokio::select! {
-                () = self.wake.notified() => {}
+                () = outbox.wake.notified() => {}
                 () = tokio::time::sleep(poll) => {}
                 _ = shutdown.changed() => {}
             }
         }
     }
 
-    /// Claims and delivers one batch; answers how many rows it claimed.
-    pub async fn round(&self) -> i64 {
+    /// Claims and delivers one batch, `mail.concurrency` mails at a time, codes first;
+    /// answers how many rows it claimed.
+    pub async fn round(self: &Arc<Self>) -> i64 {
         let now = self.clock.now();
         let mails = match self.store.claim_mail(now, LEASE, BATCH).await {
             Ok(mails) => mails,
@@ -168,14 +193,98 @@ impl Outbox {
             }
         };
         let claimed = i64::try_from(mails.len()).unwrap_or(BATCH);
+        let slots = Arc::new(Semaphore::new(
+            usize::try_from(self.config.concurrency.get()).unwrap_or(1),
+        ));
+        // Every mail of the batch starts now, so that each renews its claim from the moment it
+        // was claimed, not only once a slot frees up for it; this loop then hands out the
+        // slots in the claim's order, codes first.
+        let mut deliveries = JoinSet::new();
+        let mut turns = Vec::with_capacity(mails.len());
         for mail in mails {
-            self.deliver(&mail).await;
+            let (turn, my_turn) = oneshot::channel();
+            let outbox = Arc::clone(self);
+            deliveries.spawn(async move { outbox.deliver_in_turn(&mail, my_turn).await });
+            turns.push(turn);
+        }
+        for turn in turns {
+            let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
+                break; // Only a closed semaphore refuses, and this one is never closed.
+            };
+            // A delivery that ended early (it panicked) gives the slot back by dropping it.
+            let _ = turn.send(slot);
+        }
+        while let Some(joined) = deliveries.join_next().await {
+            if let Err(e) = joined {
+                tracing::error!(error = %e, "outbox: a delivery panicked");
+            }
         }
         claimed
     }
 
-    async fn deliver(&self, mail: &Mail) {
-        match self.mailer.send(mail).await {
+    /// Waits for its turn (a delivery slot), then delivers `mail`, holding its claim
+    /// throughout.
+    async fn deliver_in_turn(&self, mail: &Mail, my_turn: oneshot::Receiver<OwnedSemaphorePermit>) {
+        let delivery = async {
+            // The slot is held until the send ends; a round that stopped handing them out
+            // (it cannot, short of a panic) leaves the mail to be claimed again.
+            let _slot = my_turn.await.ok()?;
+            // The fence: a mail whose claim was lost while it waited is someone else's now.
+            if !self.renew(mail).await {
+                return None;
+            }
+            Some(self.mailer.send(mail).await)
+        };
+        if let Some(result) = self.holding_claim(mail, delivery).await {
+            self.settle(mail, result).await;
+        }
+    }
+
+    /// Runs `delivery`, renewing `mail`'s claim every [`RENEW_EVERY`] until it ends.
+    ///
+    /// A claim lost during a send (the worker stalled for a whole lease) is logged, but the
+    /// send is not cut short: dropping lettre's send midway would hand its pooled connection
+    /// back in the middle of an SMTP transaction. The stale claim then settles nothing.
+    async fn holding_claim<T>(&self, mail: &Mail, delivery: impl Future<Output = T>) -> T {
+        let mut renewing = true;
+        let mut ticks = tokio::time::interval(RENEW_EVERY);
+        // The first tick is immediate; the claim is fresh then.
+        ticks.tick().await;
+        tokio::pin!(delivery);
+        loop {
+            tokio::select! {
+                result = &mut delivery => return result,
+                _ = ticks.tick(), if renewing => {
+                    renewing = self.renew(mail).await;
+                }
+            }
+        }
+    }
+
+    /// Extends `mail`'s claim by a lease; `false` when it is no longer ours or the database
+    /// could not say so.
+    async fn renew(&self, mail: &Mail) -> bool {
+        let until = self.clock.now().saturating_add(LEASE);
+        match self.store.renew_mail(mail.id, mail.attempts, until).await {
+            Ok(true) => true,
+            Ok(false) => {
+                tracing::warn!(
+                    id = mail.id,
+                    attempts = mail.attempts,
+                    "outbox: claim lost to another worker; not delivering this mail"
+                );
+                false
+            }
+            Err(e) => {
+                tracing::error!(id = mail.id, error = %e, "outbox: cannot renew claim");
+                false
+            }
+        }
+    }
+
+    /// Records how the delivery of `mail` went.
+    async fn settle(&self, mail: &Mail, result: Result<(), String>) {
+        match result {
             Ok(()) => {
                 self.metrics.mail_delivery(&mail.kind, "sent");
                 tracing::info!(id = mail.id, kind = %mail.kind, "mail delivered");

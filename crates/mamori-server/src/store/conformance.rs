@@ -175,6 +175,7 @@ fn mail(kind: &str) -> NewMail {
         text: format!("text {kind}"),
         html: format!("<p>html {kind}</p>"),
         sandbox: None,
+        dedupe: None,
     }
 }
 

@@ -329,16 +329,28 @@ pub trait Store: Send + Sync + 'static {
     /// Marks an open report resolved.
     async fn resolve_report(&self, id: &ReportId, now: i64) -> Result<bool, StoreError>;
 
-    /// Queues a mail on its own (not tied to a state change).
+    /// Queues a mail on its own (not tied to a state change); an alert is dropped as in a
+    /// state change's transaction when its card had one of its kind within the window.
     async fn enqueue_mail(&self, mail: &NewMail, now: i64) -> Result<(), StoreError>;
-    /// Claims up to `limit` due mails for `lease` seconds: each claimed row's attempt count
-    /// goes up by one, and no other caller can claim it until the lease ends.
+    /// Claims up to `limit` due mails for `lease` seconds, codes before anything else, and
+    /// answers them in that order: each claimed row's attempt count goes up by one, and no
+    /// other caller can claim it until the lease ends.
     async fn claim_mail(&self, now: i64, lease: i64, limit: i64) -> Result<Vec<Mail>, StoreError>;
+    /// Extends a claim to `claimed_until` while its delivery is under way, so that no other
+    /// worker claims the mail and sends it a second time. `false` once the claim is no longer
+    /// current (`attempts` fences it, as in [`Self::mail_sent`]): another worker claimed the
+    /// mail after this lease ran out, or it was settled.
+    async fn renew_mail(
+        &self,
+        id: i64,
+        attempts: i64,
+        claimed_until: i64,
+    ) -> Result<bool, StoreError>;
     /// Marks a claimed mail delivered and erases its bodies (a code lives in the database
     /// only while it is in flight). `attempts` fences a claim whose lease ran out.
     async fn mail_sent(&self, id: i64, attempts: i64, now: i64) -> Result<bool, StoreError>;
     /// Releases a claimed mail after a failed delivery: retried at `retry_at`, or given up
-    /// when `None`.
+    /// when `None`, which erases its bodies as [`Self::mail_sent`] does.
     async fn mail_failed(
         &self,
         id: i64,
