@@ -359,6 +359,10 @@ pub trait Store: Send + Sync + 'static {
         error: &str,
     ) -> Result<bool, StoreError>;
 
+    /// The outbox row with this id, sent, given up or owed: what an operator looking into a
+    /// delivery sees (a settled row's bodies are empty).
+    async fn mail(&self, id: i64) -> Result<Option<Mail>, StoreError>;
+
     /// Delivers a mail to the demo mailbox.
     async fn deliver_to_mailbox(&self, mail: &Mail, now: i64) -> Result<(), StoreError>;
     /// The demo mailbox, newest first.

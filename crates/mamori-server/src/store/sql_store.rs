@@ -708,6 +708,19 @@ impl Store for SqlStore {
         })
     }
 
+    async fn mail(&self, id: i64) -> Result<Option<Mail>, StoreError> {
+        db_run!(self, |pool| {
+            sqlx::query(sql::OUTBOX_MAIL)
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(db)?
+                .as_ref()
+                .map(ModelRow::mail)
+                .transpose()
+        })
+    }
+
     async fn deliver_to_mailbox(&self, mail: &Mail, now: i64) -> Result<(), StoreError> {
         let delivered = NewMail {
             kind: mail.kind.clone(),
