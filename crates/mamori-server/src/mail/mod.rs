@@ -9,13 +9,13 @@
 //!
 //! The worker claims due rows with one conditional `UPDATE` (several workers, even on several
 //! verifier instances, never claim one row twice), codes before alerts so that no burst of
-//! alerts delays a code past its lifetime, and delivers the batch `mail.concurrency` at a time
-//! over pooled SMTP connections. While a mail waits for its turn or is being sent, its claim
-//! is renewed, and renewed once more just before the send starts: a worker that lost its claim
-//! (stalled longer than the lease) does not send, so no other worker's delivery is doubled.
-//! Then the row is marked sent — erasing the bodies, so a code lives in the database only
-//! while it is in flight — or scheduled for a retry with exponential backoff, or given up
-//! after `mail.max_attempts`, which erases the bodies too.
+//! alerts delays a code past its lifetime. It claims only as many as it has free delivery
+//! slots (`mail.concurrency`), sends them at once over pooled SMTP connections, and claims
+//! again as each slot frees up. While a mail is being sent its claim is renewed, so however
+//! slow the relay no other worker takes the mail over and sends it a second time. Then the row
+//! is marked sent — erasing the bodies, so a code lives in the database only while it is in
+//! flight — or scheduled for a retry with exponential backoff, or given up after
+//! `mail.max_attempts`, which erases the bodies too.
 
 pub mod templates;
 
@@ -28,7 +28,7 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, oneshot, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::clock::Clock;
@@ -36,9 +36,6 @@ use crate::config::{Delivery, MailConfig, TlsMode};
 use crate::metrics::Metrics;
 use crate::model::Mail;
 use crate::store::Store;
-
-/// Mails claimed per round.
-const BATCH: i64 = 16;
 
 /// Seconds a claim lasts unless renewed.
 const LEASE: i64 = 60;
@@ -160,17 +157,43 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    /// Delivers until `shutdown` turns true.
+    /// Delivers until `shutdown` turns true, then waits for the deliveries under way.
+    ///
+    /// The worker claims only as many mails as it has free delivery slots, and claims again as
+    /// soon as one frees up: a code queued while the worker is busy waits for one free slot,
+    /// not for a whole claimed batch of alerts, and is then claimed ahead of them.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let poll = self.config.poll_interval.duration();
+        let concurrency = usize::try_from(self.config.concurrency.get()).unwrap_or(1);
+        let slots = Arc::new(Semaphore::new(concurrency));
         let outbox = Arc::new(self);
-        loop {
-            if *shutdown.borrow() {
-                return;
+        let mut deliveries = JoinSet::new();
+        while !*shutdown.borrow() {
+            while let Some(joined) = deliveries.try_join_next() {
+                log_panic(joined);
             }
-            let delivered = outbox.round().await;
-            if delivered == BATCH {
-                // A full batch: there may be more due right now.
+            let slot = tokio::select! {
+                slot = Arc::clone(&slots).acquire_owned() => slot,
+                _ = shutdown.changed() => continue,
+            };
+            // Only a closed semaphore refuses a permit, and this one is never closed.
+            let Ok(slot) = slot else { break };
+            let mut free = vec![slot];
+            while let Ok(slot) = Arc::clone(&slots).try_acquire_owned() {
+                free.push(slot);
+            }
+            let wanted = free.len();
+            let mails = outbox.claim(wanted).await;
+            let claimed_all = mails.len() == wanted;
+            for (mail, slot) in mails.into_iter().zip(free) {
+                let outbox = Arc::clone(&outbox);
+                deliveries.spawn(async move {
+                    outbox.deliver(&mail).await;
+                    drop(slot);
+                });
+            }
+            if claimed_all {
+                // Every free slot found a mail: there may be more due right now.
                 continue;
             }
             tokio::select! {
@@ -179,71 +202,36 @@ impl Outbox {
                 _ = shutdown.changed() => {}
             }
         }
+        // A mail sent but not yet marked would be sent again once its lease ran out.
+        while let Some(joined) = deliveries.join_next().await {
+            log_panic(joined);
+        }
     }
 
-    /// Claims and delivers one batch, `mail.concurrency` mails at a time, codes first;
-    /// answers how many rows it claimed.
-    pub async fn round(self: &Arc<Self>) -> i64 {
+    /// Claims up to `wanted` due mails, codes first.
+    async fn claim(&self, wanted: usize) -> Vec<Mail> {
         let now = self.clock.now();
-        let mails = match self.store.claim_mail(now, LEASE, BATCH).await {
+        let limit = i64::try_from(wanted).unwrap_or(i64::MAX);
+        match self.store.claim_mail(now, LEASE, limit).await {
             Ok(mails) => mails,
             Err(e) => {
                 tracing::error!(error = %e, "outbox: claim failed");
-                return 0;
-            }
-        };
-        let claimed = i64::try_from(mails.len()).unwrap_or(BATCH);
-        let slots = Arc::new(Semaphore::new(
-            usize::try_from(self.config.concurrency.get()).unwrap_or(1),
-        ));
-        // Every mail of the batch starts now, so that each renews its claim from the moment it
-        // was claimed, not only once a slot frees up for it; this loop then hands out the
-        // slots in the claim's order, codes first.
-        let mut deliveries = JoinSet::new();
-        let mut turns = Vec::with_capacity(mails.len());
-        for mail in mails {
-            let (turn, my_turn) = oneshot::channel();
-            let outbox = Arc::clone(self);
-            deliveries.spawn(async move { outbox.deliver_in_turn(&mail, my_turn).await });
-            turns.push(turn);
-        }
-        for turn in turns {
-            let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
-                break; // Only a closed semaphore refuses, and this one is never closed.
-            };
-            // A delivery that ended early (it panicked) gives the slot back by dropping it.
-            let _ = turn.send(slot);
-        }
-        while let Some(joined) = deliveries.join_next().await {
-            if let Err(e) = joined {
-                tracing::error!(error = %e, "outbox: a delivery panicked");
+                Vec::new()
             }
         }
-        claimed
     }
 
-    /// Waits for its turn (a delivery slot), then delivers `mail`, holding its claim
-    /// throughout.
-    async fn deliver_in_turn(&self, mail: &Mail, my_turn: oneshot::Receiver<OwnedSemaphorePermit>) {
-        let delivery = async {
-            // The slot is held until the send ends; a round that stopped handing them out
-            // (it cannot, short of a panic) leaves the mail to be claimed again.
-            let _slot = my_turn.await.ok()?;
-            // The fence: a mail whose claim was lost while it waited is someone else's now.
-            if !self.renew(mail).await {
-                return None;
-            }
-            Some(self.mailer.send(mail).await)
-        };
-        if let Some(result) = self.holding_claim(mail, delivery).await {
-            self.settle(mail, result).await;
-        }
+    /// Delivers one claimed mail, holding its claim until the send ends, and records how it
+    /// went.
+    async fn deliver(&self, mail: &Mail) {
+        let result = self.holding_claim(mail, self.mailer.send(mail)).await;
+        self.settle(mail, result).await;
     }
 
     /// Runs `delivery`, renewing `mail`'s claim every [`RENEW_EVERY`] until it ends.
     ///
-    /// A claim lost during a send (the worker stalled for a whole lease) is logged, but the
-    /// send is not cut short: dropping lettre's send midway would hand its pooled connection
+    /// A claim lost during a send (renewals failed for a whole lease, or the process stalled)
+    /// is logged, but the send is not cut short: dropping lettre's send midway would hand its pooled connection
     /// back in the middle of an SMTP transaction. The stale claim then settles nothing.
     async fn holding_claim<T>(&self, mail: &Mail, delivery: impl Future<Output = T>) -> T {
         let mut renewing = true;
@@ -261,23 +249,24 @@ impl Outbox {
         }
     }
 
-    /// Extends `mail`'s claim by a lease; `false` when it is no longer ours or the database
-    /// could not say so.
+    /// Extends `mail`'s claim by a lease; answers whether to keep renewing it: not once it is
+    /// no longer ours.
     async fn renew(&self, mail: &Mail) -> bool {
         let until = self.clock.now().saturating_add(LEASE);
         match self.store.renew_mail(mail.id, mail.attempts, until).await {
             Ok(true) => true,
             Ok(false) => {
-                tracing::warn!(
+                tracing::error!(
                     id = mail.id,
                     attempts = mail.attempts,
-                    "outbox: claim lost to another worker; not delivering this mail"
+                    "outbox: claim lost during a send; another worker may send this mail too"
                 );
                 false
             }
             Err(e) => {
+                // The lease still has two renewals' worth left: try again at the next one.
                 tracing::error!(id = mail.id, error = %e, "outbox: cannot renew claim");
-                false
+                true
             }
         }
     }
@@ -316,6 +305,13 @@ impl Outbox {
                 }
             }
         }
+    }
+}
+
+/// Logs a delivery task that panicked (its slot was freed as it unwound).
+fn log_panic(joined: Result<(), tokio::task::JoinError>) {
+    if let Err(e) = joined {
+        tracing::error!(error = %e, "outbox: a delivery panicked");
     }
 }
 
