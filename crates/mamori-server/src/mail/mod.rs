@@ -327,7 +327,104 @@ pub fn backoff(config: &MailConfig, attempts: i64) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::sync::Barrier;
+
     use super::*;
+    use crate::clock::ManualClock;
+    use crate::config::Bounded;
+    use crate::model::{CODE_MAIL, NewMail};
+
+    /// Records the order sends start in and how many run at once; each send waits at a
+    /// barrier of `concurrency`, so the worker must keep that many under way to progress.
+    struct Recording {
+        started: Mutex<Vec<String>>,
+        in_flight: AtomicUsize,
+        most: AtomicUsize,
+        barrier: Barrier,
+    }
+
+    #[async_trait]
+    impl Mailer for Recording {
+        async fn send(&self, mail: &Mail) -> Result<(), String> {
+            self.started.lock().unwrap().push(mail.kind.clone());
+            let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(now, Ordering::SeqCst);
+            self.barrier.wait().await;
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    fn mail(kind: &str) -> NewMail {
+        NewMail {
+            kind: kind.into(),
+            recipient: "taro@example.com".into(),
+            subject: kind.into(),
+            text: kind.into(),
+            html: kind.into(),
+            sandbox: None,
+            dedupe: None,
+        }
+    }
+
+    /// Nine mails queued at once, alerts first: the worker sends three at a time, never more,
+    /// starts the codes before any alert, and marks every mail sent once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_worker_sends_codes_first_a_bounded_number_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("outbox.db").display());
+        let store = crate::store::open(&url).await.unwrap();
+        for kind in [
+            "alert_1", "alert_2", "alert_3", "alert_4", "alert_5", "alert_6",
+        ] {
+            store.enqueue_mail(&mail(kind), 1_000).await.unwrap();
+        }
+        for _ in 0..3 {
+            store.enqueue_mail(&mail(CODE_MAIL), 1_000).await.unwrap();
+        }
+        let recording = Arc::new(Recording {
+            started: Mutex::new(Vec::new()),
+            in_flight: AtomicUsize::new(0),
+            most: AtomicUsize::new(0),
+            barrier: Barrier::new(3),
+        });
+        let config = MailConfig {
+            concurrency: Bounded::constant::<3>(),
+            ..MailConfig::default()
+        };
+        let outbox = Outbox {
+            store: Arc::clone(&store),
+            mailer: recording.clone(),
+            clock: Arc::new(ManualClock::new(1_000)),
+            metrics: Arc::new(Metrics::default()),
+            config,
+            wake: Arc::new(Notify::new()),
+        };
+        let (stop, stopped) = watch::channel(false);
+        let worker = tokio::spawn(outbox.run(stopped));
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while recording.started.lock().unwrap().len() < 9
+                || recording.in_flight.load(Ordering::SeqCst) > 0
+            {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .expect("every mail sent within 10 s");
+        stop.send(true).unwrap();
+        worker.await.unwrap();
+
+        let started = recording.started.lock().unwrap().clone();
+        assert_eq!(started.len(), 9, "each mail sent once: {started:?}");
+        assert!(started[..3].iter().all(|k| k == CODE_MAIL), "{started:?}");
+        assert_eq!(recording.most.load(Ordering::SeqCst), 3);
+        // The worker waited for the last deliveries to be marked before it stopped.
+        let owed = store.claim_mail(1_000_000, LEASE, 100).await.unwrap();
+        assert!(owed.is_empty(), "{owed:?}");
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {
