@@ -40,7 +40,7 @@ use crate::store::Store;
 /// Seconds a claim lasts unless renewed.
 const LEASE: i64 = 60;
 
-/// How often a claim is renewed while its mail waits or is sent: a third of the lease, so two
+/// How often a claim is renewed while its mail is being sent: a third of the lease, so two
 /// renewals can fail (a slow database) before another worker may claim the mail.
 const RENEW_EVERY: Duration = Duration::from_secs(20);
 
@@ -174,7 +174,11 @@ impl Outbox {
             }
             let slot = tokio::select! {
                 slot = Arc::clone(&slots).acquire_owned() => slot,
-                _ = shutdown.changed() => continue,
+                // A dropped sender can say nothing more: stop as if told to.
+                changed = shutdown.changed() => match changed {
+                    Ok(()) => continue,
+                    Err(_) => break,
+                },
             };
             // Only a closed semaphore refuses a permit, and this one is never closed.
             let Ok(slot) = slot else { break };
@@ -199,7 +203,11 @@ impl Outbox {
             tokio::select! {
                 () = outbox.wake.notified() => {}
                 () = tokio::time::sleep(poll) => {}
-                _ = shutdown.changed() => {}
+                changed = shutdown.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                }
             }
         }
         // A mail sent but not yet marked would be sent again once its lease ran out.
@@ -231,8 +239,9 @@ impl Outbox {
     /// Runs `delivery`, renewing `mail`'s claim every [`RENEW_EVERY`] until it ends.
     ///
     /// A claim lost during a send (renewals failed for a whole lease, or the process stalled)
-    /// is logged, but the send is not cut short: dropping lettre's send midway would hand its pooled connection
-    /// back in the middle of an SMTP transaction. The stale claim then settles nothing.
+    /// is logged, but the send is not cut short: dropping lettre's send midway would hand its
+    /// pooled connection back in the middle of an SMTP transaction. The stale claim then
+    /// settles nothing.
     async fn holding_claim<T>(&self, mail: &Mail, delivery: impl Future<Output = T>) -> T {
         let mut renewing = true;
         let mut ticks = tokio::time::interval(RENEW_EVERY);
