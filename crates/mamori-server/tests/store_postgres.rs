@@ -63,6 +63,7 @@ fn mail(kind: &str) -> NewMail {
         text: format!("text {kind}"),
         html: format!("<p>{kind}</p>"),
         sandbox: None,
+        dedupe: None,
     }
 }
 
