@@ -26,7 +26,7 @@ pub mod value;
 pub use env::{Environment, Inspection, Loaded, Problem, Setting, Source};
 pub use proxy::{Cidr, TrustedProxies};
 pub use value::{
-    BodyLimit, Bounded, Concurrency, DatabaseUrl, DeviceLifetime, HeaderName, InvalidValue,
+    BodyLimit, Bounded, Concurrency, DatabaseUrl, DeviceLifetime, HeaderName, InvalidValue, Lease,
     NonNegative, Positive, PublicUrl, ResultTokenLifetime,
 };
 
@@ -212,6 +212,10 @@ pub struct MailConfig {
     pub alert_window: Positive,
     /// Mails the worker delivers at once, each over its own pooled SMTP connection.
     pub concurrency: Concurrency,
+    /// Seconds a worker's claim on a mail holds unless renewed (it is renewed every third of
+    /// this while the mail is being sent): after a crash, how long its claimed mail waits
+    /// before another worker sends it.
+    pub lease: Lease,
 }
 
 impl Default for MailConfig {
@@ -226,6 +230,7 @@ impl Default for MailConfig {
             poll_interval: Bounded::constant::<5>(),
             alert_window: Bounded::constant::<{ 60 * 60 }>(),
             concurrency: Bounded::constant::<4>(),
+            lease: Bounded::constant::<60>(),
         }
     }
 }

@@ -49,6 +49,11 @@ pub type DeviceLifetime = Bounded<1, { seconds(mamori_core::token::DEVICE_LIFETI
 /// a flood (each is an SMTP connection held open in the pool).
 pub type Concurrency = Bounded<1, 64>;
 
+/// Seconds an outbox claim holds unless renewed: at least three, so that renewing every third
+/// of it still leaves a whole second on a clock that counts whole seconds; at most an hour, so
+/// a crashed worker's mail is sent again the same hour.
+pub type Lease = Bounded<3, 3600>;
+
 /// `mamori-core`'s unsigned seconds as a bound (saturating; its limits are far below).
 const fn seconds(value: u64) -> i64 {
     if value > i64::MAX as u64 {

@@ -37,13 +37,6 @@ use crate::metrics::Metrics;
 use crate::model::Mail;
 use crate::store::Store;
 
-/// Seconds a claim lasts unless renewed.
-const LEASE: i64 = 60;
-
-/// How often a claim is renewed while its mail is being sent: a third of the lease, so two
-/// renewals can fail (a slow database) before another worker may claim the mail.
-const RENEW_EVERY: Duration = Duration::from_secs(20);
-
 /// Delivers one mail.
 #[async_trait]
 pub trait Mailer: Send + Sync + 'static {
@@ -220,7 +213,11 @@ impl Outbox {
     async fn claim(&self, wanted: usize) -> Vec<Mail> {
         let now = self.clock.now();
         let limit = i64::try_from(wanted).unwrap_or(i64::MAX);
-        match self.store.claim_mail(now, LEASE, limit).await {
+        match self
+            .store
+            .claim_mail(now, self.config.lease.get(), limit)
+            .await
+        {
             Ok(mails) => mails,
             Err(e) => {
                 tracing::error!(error = %e, "outbox: claim failed");
@@ -236,7 +233,8 @@ impl Outbox {
         self.settle(mail, result).await;
     }
 
-    /// Runs `delivery`, renewing `mail`'s claim every [`RENEW_EVERY`] until it ends.
+    /// Runs `delivery`, renewing `mail`'s claim every third of `mail.lease` until it ends: two
+    /// renewals can fail (a slow database) before another worker may claim the mail.
     ///
     /// A claim lost during a send (renewals failed for a whole lease, or the process stalled)
     /// is logged, but the send is not cut short: dropping lettre's send midway would hand its
@@ -244,7 +242,10 @@ impl Outbox {
     /// settles nothing.
     async fn holding_claim<T>(&self, mail: &Mail, delivery: impl Future<Output = T>) -> T {
         let mut renewing = true;
-        let mut ticks = tokio::time::interval(RENEW_EVERY);
+        let lease_ms = u64::try_from(self.config.lease.get())
+            .unwrap_or(1)
+            .saturating_mul(1000);
+        let mut ticks = tokio::time::interval(Duration::from_millis(lease_ms / 3));
         // The first tick is immediate; the claim is fresh then.
         ticks.tick().await;
         tokio::pin!(delivery);
@@ -261,7 +262,7 @@ impl Outbox {
     /// Extends `mail`'s claim by a lease; answers whether to keep renewing it: not once it is
     /// no longer ours.
     async fn renew(&self, mail: &Mail) -> bool {
-        let until = self.clock.now().saturating_add(LEASE);
+        let until = self.clock.now().saturating_add(self.config.lease.get());
         match self.store.renew_mail(mail.id, mail.attempts, until).await {
             Ok(true) => true,
             Ok(false) => {
@@ -431,7 +432,7 @@ mod tests {
         assert!(started[..3].iter().all(|k| k == CODE_MAIL), "{started:?}");
         assert_eq!(recording.most.load(Ordering::SeqCst), 3);
         // The worker waited for the last deliveries to be marked before it stopped.
-        let owed = store.claim_mail(1_000_000, LEASE, 100).await.unwrap();
+        let owed = store.claim_mail(1_000_000, 60, 100).await.unwrap();
         assert!(owed.is_empty(), "{owed:?}");
     }
 
