@@ -14,12 +14,9 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use mamori_core::token::{
     self, ExpectedOrder, KeySet, Reason, SigningKey, TransStatus, Validation,
@@ -27,97 +24,10 @@ use mamori_core::token::{
 use serde_json::{Value, json};
 use sqlx::Row;
 use support::postgres_db::TestDb;
+use support::process::{Instance, PATIENCE, cli, line_after};
 use support::{CARD, ORIGIN, ReceivedMail, fingerprint, smtp_sink};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
-
-/// How long a test waits for something that happens in the background (an instance starting,
-/// a mail arriving) before it fails. A guard against hanging, not a speed requirement.
-const PATIENCE: Duration = Duration::from_secs(30);
-
-/// One `mamori serve` process.
-struct Instance {
-    base: String,
-    child: Child,
-    /// Outbox row ids this instance logged as delivered.
-    delivered: Arc<Mutex<Vec<i64>>>,
-}
-
-impl Instance {
-    /// Starts `mamori --config <config> serve` and waits until it listens. The configuration
-    /// asks for port 0 and JSON logs; the port is read from the "listening" line.
-    async fn start(config: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mamori"))
-            .arg("--config")
-            .arg(config)
-            .arg("serve")
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the mamori binary starts");
-        let stdout = child.stdout.take().unwrap();
-        let mut stderr = child.stderr.take().unwrap();
-        let delivered = Arc::new(Mutex::new(Vec::new()));
-        let (listening, address) = oneshot::channel();
-        let seen = Arc::clone(&delivered);
-        // The pipe is read to its end, or the instance would block once it filled.
-        std::thread::spawn(move || {
-            let mut listening = Some(listening);
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { return };
-                let Ok(entry) = serde_json::from_str::<Value>(&line) else {
-                    continue;
-                };
-                let fields = &entry["fields"];
-                match fields["message"].as_str() {
-                    Some("mamori verifier listening") => {
-                        if let (Some(tx), Some(address)) =
-                            (listening.take(), fields["address"].as_str())
-                        {
-                            tx.send(address.to_owned()).ok();
-                        }
-                    }
-                    Some("mail delivered") => {
-                        seen.lock().unwrap().push(fields["id"].as_i64().unwrap());
-                    }
-                    _ => {}
-                }
-            }
-        });
-        let errors = std::thread::spawn(move || {
-            let mut text = String::new();
-            stderr.read_to_string(&mut text).ok();
-            text
-        });
-        let Ok(Ok(address)) = tokio::time::timeout(PATIENCE, address).await else {
-            child.kill().ok();
-            child.wait().ok();
-            let errors = errors.join().unwrap_or_default();
-            panic!("mamori serve did not start: {errors}");
-        };
-        Self {
-            base: format!("http://{address}"),
-            child,
-            delivered,
-        }
-    }
-
-    /// Ends the process with SIGKILL: no shutdown, no flushing, connections cut mid-request.
-    fn kill(&mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reaped");
-    }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        // Already gone after `kill`; that error means nothing here.
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
 
 /// An authentication as the merchant created it.
 #[derive(Debug, Clone)]
@@ -304,37 +214,6 @@ impl Cluster {
         )
         .unwrap()
     }
-}
-
-/// Runs `mamori --config <config> <args>` to completion and answers its output.
-async fn cli(config: &Path, args: &[&str]) -> String {
-    let config = PathBuf::from(config);
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_mamori"))
-            .arg("--config")
-            .arg(&config)
-            .args(&args)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(
-        output.status.success(),
-        "mamori failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-fn line_after(output: &str, prefix: &str) -> String {
-    output
-        .lines()
-        .find_map(|line| line.strip_prefix(prefix))
-        .unwrap_or_else(|| panic!("no {prefix:?} in {output}"))
-        .trim()
-        .to_owned()
 }
 
 /// The amount a code mail is about (`… a purchase of ¥1,234 at …`).

@@ -33,6 +33,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 pub mod openapi;
 #[path = "../postgres_db/mod.rs"]
 pub mod postgres_db;
+pub mod process;
 
 /// Selects the backend of [`TestServer`]: `postgres`, or SQLite when unset.
 pub const STORE_VARIABLE: &str = "MAMORI_TEST_STORE";
