@@ -5,8 +5,7 @@ use mamori_core::fingerprint::Browser;
 use super::Flow;
 use crate::mail::templates::{self, Alert, PurchaseFacts};
 use crate::model::{
-    Authentication, BrowserInfo, Cardholder, Dedupe, LanguageTag, Merchant, NewMail,
-    SandboxMailbox,
+    Authentication, BrowserInfo, Cardholder, Dedupe, LanguageTag, Merchant, NewMail, SandboxMailbox,
 };
 
 /// Who a purchase's mail goes to and what it is about.
