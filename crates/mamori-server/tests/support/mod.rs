@@ -122,12 +122,19 @@ pub async fn smtp_sink_gated(
                     } else if upper.starts_with("DATA") {
                         write.write_all(b"354 go ahead\r\n").await.ok();
                         let mut raw = String::new();
+                        let mut ended = false;
                         while let Ok(Some(l)) = lines.next_line().await {
                             if l == "." {
+                                ended = true;
                                 break;
                             }
                             raw.push_str(l.strip_prefix('.').unwrap_or(&l));
                             raw.push('\n');
+                        }
+                        // A sender that went away mid-message (a killed verifier) delivered
+                        // nothing: a relay discards what it did not see end.
+                        if !ended {
+                            return;
                         }
                         if let Some(gate) = &gate {
                             gate.acquire().await.unwrap().forget();
