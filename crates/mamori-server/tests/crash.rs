@@ -614,12 +614,13 @@ async fn killed_mid_load_and_restarted(postgres: bool) {
     let duplicates: usize = received.values().map(|n| n - 1).sum();
     let count = |kind: &str| queued.iter().filter(|q| q.key.1 == kind).count();
     println!(
-        "{} purchases ({FRICTIONLESS} frictionless, {CHALLENGED} challenged) after a setup \
+        "{}: {} purchases ({FRICTIONLESS} frictionless, {CHALLENGED} challenged) after a setup \
          challenge; SIGKILL after {answered_at_kill} of {ANSWERS} answers ({answered_total} in \
          all, {} tokens answered), {delivered_logged} mails logged delivered and {sent_at_kill} \
          of {} queued marked sent by then, {} in flight; after the restart {done} already \
          authenticated, {pending} pending and {challenging} challenging finished; {} codes and \
          {} alerts queued, all delivered, {duplicates} delivered twice",
+        if postgres { "PostgreSQL" } else { "SQLite" },
         purchases.len(),
         answered_tokens.len(),
         at_kill.len(),
