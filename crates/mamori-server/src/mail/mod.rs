@@ -44,6 +44,12 @@ const LEASE: i64 = 60;
 /// renewals can fail (a slow database) before another worker may claim the mail.
 const RENEW_EVERY: Duration = Duration::from_secs(20);
 
+/// A send still under way after this many SMTP timeouts is taken for hung, and its claim is
+/// no longer renewed, so that the mail can be retried by a worker once the lease runs out.
+/// lettre 0.11 applies `mail.smtp.timeout` to connecting only, so a relay that stops answering
+/// mid-send would otherwise hold the mail (and one delivery slot) for ever.
+const HUNG_AFTER_TIMEOUTS: u32 = 10;
+
 /// Delivers one mail.
 #[async_trait]
 pub trait Mailer: Send + Sync + 'static {
@@ -236,13 +242,16 @@ impl Outbox {
         self.settle(mail, result).await;
     }
 
-    /// Runs `delivery`, renewing `mail`'s claim every [`RENEW_EVERY`] until it ends.
+    /// Runs `delivery`, renewing `mail`'s claim every [`RENEW_EVERY`] until it ends or is
+    /// taken for hung ([`HUNG_AFTER_TIMEOUTS`]).
     ///
     /// A claim lost during a send (renewals failed for a whole lease, or the process stalled)
     /// is logged, but the send is not cut short: dropping lettre's send midway would hand its
     /// pooled connection back in the middle of an SMTP transaction. The stale claim then
     /// settles nothing.
     async fn holding_claim<T>(&self, mail: &Mail, delivery: impl Future<Output = T>) -> T {
+        let hung = tokio::time::Instant::now()
+            + Duration::from_secs(self.config.smtp.timeout).saturating_mul(HUNG_AFTER_TIMEOUTS);
         let mut renewing = true;
         let mut ticks = tokio::time::interval(RENEW_EVERY);
         // The first tick is immediate; the claim is fresh then.
@@ -252,7 +261,12 @@ impl Outbox {
             tokio::select! {
                 result = &mut delivery => return result,
                 _ = ticks.tick(), if renewing => {
-                    renewing = self.renew(mail).await;
+                    if tokio::time::Instant::now() >= hung {
+                        tracing::error!(id = mail.id, "outbox: send hung; letting the claim lapse");
+                        renewing = false;
+                    } else {
+                        renewing = self.renew(mail).await;
+                    }
                 }
             }
         }
