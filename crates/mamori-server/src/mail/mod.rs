@@ -37,6 +37,12 @@ use crate::metrics::Metrics;
 use crate::model::Mail;
 use crate::store::Store;
 
+/// A send still under way after this many SMTP timeouts is taken for hung, and its claim is
+/// no longer renewed, so that the mail can be retried by a worker once the lease runs out.
+/// lettre 0.11 applies `mail.smtp.timeout` to connecting only, so a relay that stops answering
+/// mid-send would otherwise hold the mail (and one delivery slot) for ever.
+const HUNG_AFTER_TIMEOUTS: u32 = 10;
+
 /// Delivers one mail.
 #[async_trait]
 pub trait Mailer: Send + Sync + 'static {
@@ -233,14 +239,17 @@ impl Outbox {
         self.settle(mail, result).await;
     }
 
-    /// Runs `delivery`, renewing `mail`'s claim every third of `mail.lease` until it ends: two
-    /// renewals can fail (a slow database) before another worker may claim the mail.
+    /// Runs `delivery`, renewing `mail`'s claim every third of `mail.lease` until it ends or is
+    /// taken for hung ([`HUNG_AFTER_TIMEOUTS`]): two renewals can fail (a slow database) before
+    /// another worker may claim the mail.
     ///
     /// A claim lost during a send (renewals failed for a whole lease, or the process stalled)
     /// is logged, but the send is not cut short: dropping lettre's send midway would hand its
     /// pooled connection back in the middle of an SMTP transaction. The stale claim then
     /// settles nothing.
     async fn holding_claim<T>(&self, mail: &Mail, delivery: impl Future<Output = T>) -> T {
+        let hung = tokio::time::Instant::now()
+            + Duration::from_secs(self.config.smtp.timeout).saturating_mul(HUNG_AFTER_TIMEOUTS);
         let mut renewing = true;
         let lease_ms = u64::try_from(self.config.lease.get())
             .unwrap_or(1)
@@ -253,7 +262,12 @@ impl Outbox {
             tokio::select! {
                 result = &mut delivery => return result,
                 _ = ticks.tick(), if renewing => {
-                    renewing = self.renew(mail).await;
+                    if tokio::time::Instant::now() >= hung {
+                        tracing::error!(id = mail.id, "outbox: send hung; letting the claim lapse");
+                        renewing = false;
+                    } else {
+                        renewing = self.renew(mail).await;
+                    }
                 }
             }
         }
