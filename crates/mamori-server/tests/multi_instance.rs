@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use support::postgres_db::TestDb;
 use support::process::{Instance, PATIENCE, cli, line_after};
-use support::{CARD, ORIGIN, ReceivedMail, fingerprint, smtp_sink};
+use support::{CARD, ORIGIN, ReceivedMail, eventually, fingerprint, smtp_sink};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
@@ -433,9 +433,21 @@ async fn mail_queued_on_either_instance_is_delivered_once_with_both_workers_runn
     cluster.codes_for(&amounts).await;
 
     // Every row was claimed once (a second claim would have raised `attempts`) and is marked
-    // sent; a mail is marked sent only after the relay accepted it, so every delivery that was
-    // going to happen has happened by now.
+    // sent; a mail is marked sent only after the relay accepted it, so once all are marked every
+    // delivery that was going to happen has happened. The relay hands a mail over before it
+    // answers, so the last codes can arrive before their rows are marked.
     let mut conn = cluster.db.connect().await;
+    let db = &cluster.db;
+    eventually(|| async {
+        let owed: i64 =
+            sqlx::query("SELECT COUNT(*) FROM outbox WHERE kind = 'code' AND sent_at IS NULL")
+                .fetch_one(&mut db.connect().await)
+                .await
+                .unwrap()
+                .get(0);
+        owed == 0
+    })
+    .await;
     let row = sqlx::query(
         "SELECT COUNT(*), COUNT(sent_at), MIN(attempts), MAX(attempts) FROM outbox \
          WHERE kind = 'code'",
