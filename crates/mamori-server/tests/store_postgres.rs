@@ -169,7 +169,11 @@ async fn instances_starting_together_migrate_once() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, vec![1, 2, 3, 4, 5], "each migration recorded once");
+    assert_eq!(
+        versions,
+        vec![1, 2, 3, 4, 5],
+        "each migration recorded once"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
