@@ -25,7 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_initial.sql"),
     include_str!("../../migrations/sqlite/0002_sandbox_idempotency.sql"),
     include_str!("../../migrations/sqlite/0003_one_shape.sql"),
-    include_str!("../../migrations/sqlite/0004_rate_limits.sql"),
+    include_str!("../../migrations/sqlite/0005_rate_limits.sql"),
 ];
 
 /// Claims due mail: `$1` the lease's end, `$2` now, `$3` the batch size. SQLite has no row
