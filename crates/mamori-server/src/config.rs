@@ -26,8 +26,8 @@ pub mod value;
 pub use env::{Environment, Inspection, Loaded, Problem, Setting, Source};
 pub use proxy::{Cidr, TrustedProxies};
 pub use value::{
-    BodyLimit, Bounded, DatabaseUrl, DeviceLifetime, HeaderName, InvalidValue, NonNegative,
-    Positive, PublicUrl, ResultTokenLifetime,
+    BodyLimit, Bounded, Concurrency, DatabaseUrl, DeviceLifetime, HeaderName, InvalidValue,
+    NonNegative, Positive, PublicUrl, ResultTokenLifetime,
 };
 
 /// Everything `mamori serve` reads.
@@ -208,6 +208,10 @@ pub struct MailConfig {
     pub backoff_max: Positive,
     /// How often the worker looks for due mail when nothing wakes it.
     pub poll_interval: Positive,
+    /// Seconds during which a card gets at most one alert of each kind; later ones are dropped.
+    pub alert_window: Positive,
+    /// Mails the worker delivers at once, each over its own pooled SMTP connection.
+    pub concurrency: Concurrency,
 }
 
 impl Default for MailConfig {
@@ -220,6 +224,8 @@ impl Default for MailConfig {
             backoff_base: Bounded::constant::<5>(),
             backoff_max: Bounded::constant::<{ 60 * 60 }>(),
             poll_interval: Bounded::constant::<5>(),
+            alert_window: Bounded::constant::<{ 60 * 60 }>(),
+            concurrency: Bounded::constant::<4>(),
         }
     }
 }

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use mamori_core::token::{Eci, Method, Reason, TransStatus};
 use mamori_server::model::{
     Amount, Assessment, Authentication, AuthenticationId, BrowserInfo, CardStatus, Cardholder,
-    CardholderId, ChallengePreference, Currency, KeyId, Locale, Merchant, MerchantId, MerchantKey,
-    NewMail, OrderRef, Outcome, Progress, State,
+    CardholderId, ChallengePreference, Currency, Dedupe, KeyId, Locale, Merchant, MerchantId,
+    MerchantKey, NewMail, OrderRef, Outcome, Progress, State,
 };
 use mamori_server::risk::RiskReason;
 use mamori_server::store::{
@@ -63,6 +63,7 @@ fn mail(kind: &str) -> NewMail {
         text: format!("text {kind}"),
         html: format!("<p>{kind}</p>"),
         sandbox: None,
+        dedupe: None,
     }
 }
 
@@ -168,7 +169,11 @@ async fn instances_starting_together_migrate_once() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, vec![1, 2, 3, 4], "each migration recorded once");
+    assert_eq!(
+        versions,
+        vec![1, 2, 3, 4, 5],
+        "each migration recorded once"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -290,6 +295,40 @@ async fn outbox_workers_on_two_instances_claim_disjoint_mail() {
         (claims, ids.len()),
         (200, 200),
         "200 mails, each claimed exactly once"
+    );
+}
+
+/// Two instances refusing the same card at the same moment queue one alert between them: the
+/// window is decided in the database, not in either process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_for_one_card_from_two_instances_queue_once() {
+    let db = TestDb::create().await;
+    let instances = two_instances(&db).await;
+    challenging(instances[0].as_ref()).await;
+    // The code mail `challenging` queued.
+    let code = instances[0].claim_mail(NOW, 60, 10).await.unwrap();
+    assert_eq!(code.len(), 1);
+    let alert = NewMail {
+        dedupe: Some(Dedupe {
+            cardholder_id: CardholderId::from_static("ch_multi"),
+            window: 3600,
+        }),
+        ..mail("alert_rejected")
+    };
+    let mut requests = JoinSet::new();
+    for n in 0..16 {
+        let store = Arc::clone(&instances[n % 2]);
+        let alert = alert.clone();
+        requests.spawn(async move { store.enqueue_mail(&alert, NOW).await });
+    }
+    while let Some(done) = requests.join_next().await {
+        done.unwrap().unwrap();
+    }
+    let queued = instances[1].claim_mail(NOW, 60, 100).await.unwrap();
+    assert_eq!(
+        queued.iter().map(|m| m.kind.as_str()).collect::<Vec<_>>(),
+        ["alert_rejected"],
+        "sixteen concurrent alerts over two instances queue one"
     );
 }
 

@@ -45,6 +45,10 @@ pub type ResultTokenLifetime = Bounded<1, { seconds(mamori_core::token::RESULT_L
 /// A trusted device's lifetime: at most what `mamori-core` accepts (180 days).
 pub type DeviceLifetime = Bounded<1, { seconds(mamori_core::token::DEVICE_LIFETIME) }>;
 
+/// Mails delivered at once: at least one, and few enough that a relay does not take them for
+/// a flood (each is an SMTP connection held open in the pool).
+pub type Concurrency = Bounded<1, 64>;
+
 /// `mamori-core`'s unsigned seconds as a bound (saturating; its limits are far below).
 const fn seconds(value: u64) -> i64 {
     if value > i64::MAX as u64 {

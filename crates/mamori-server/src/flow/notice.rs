@@ -5,7 +5,7 @@ use mamori_core::fingerprint::Browser;
 use super::Flow;
 use crate::mail::templates::{self, Alert, PurchaseFacts};
 use crate::model::{
-    Authentication, BrowserInfo, Cardholder, LanguageTag, Merchant, NewMail, SandboxMailbox,
+    Authentication, BrowserInfo, Cardholder, Dedupe, LanguageTag, Merchant, NewMail, SandboxMailbox,
 };
 
 /// Who a purchase's mail goes to and what it is about.
@@ -44,10 +44,18 @@ impl Flow<'_> {
         templates::code_mail(&facts(to, &summary, &url), code, expires_at)
     }
 
-    /// The fraud alert `alert` about the purchase.
+    /// The fraud alert `alert` about the purchase, queued only if the card had no alert of
+    /// this kind within `mail.alert_window`: someone holding the card number cannot flood its
+    /// cardholder.
     pub fn alert_mail(&self, to: Parties<'_>, alert: Alert) -> NewMail {
         let (summary, url) = self.context(to);
-        templates::alert_mail(&facts(to, &summary, &url), alert)
+        NewMail {
+            dedupe: Some(Dedupe {
+                cardholder_id: to.cardholder.id.clone(),
+                window: self.config.mail.alert_window.get(),
+            }),
+            ..templates::alert_mail(&facts(to, &summary, &url), alert)
+        }
     }
 
     /// The browser line and the report link of a mail to `to`.
@@ -97,7 +105,62 @@ pub fn browser_summary(browser: Option<&BrowserInfo>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::AppState;
+    use crate::clock::ManualClock;
+    use crate::config::{Bounded, Config};
+    use crate::flow::fixtures;
+    use crate::model::{CardStatus, CardholderId, Locale, MerchantId};
+    use crate::secrets::Secrets;
+
+    /// An alert carries its card and the configured window for the store to dedupe on; a code
+    /// never does.
+    #[tokio::test]
+    async fn alerts_dedupe_on_their_card_and_codes_never() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("notice.db").display());
+        let store = crate::store::open(&url).await.unwrap();
+        let mut config = Config::default();
+        config.mail.alert_window = Bounded::constant::<120>();
+        let clock = Arc::new(ManualClock::new(1_800_000_000));
+        let state = AppState::new(config, store, Secrets::derive(&[7; 32]), clock);
+        let auth = fixtures::authentication();
+        let merchant = Merchant {
+            id: MerchantId::from_static("m_test"),
+            name: "Shop".into(),
+            origins: Vec::new(),
+            sandbox: false,
+            created_at: 0,
+        };
+        let cardholder = Cardholder {
+            id: CardholderId::from_static("ch_test"),
+            card_ref: "ref".into(),
+            last4: "0005".into(),
+            email: "taro@example.com".into(),
+            locale: Locale::En,
+            status: CardStatus::Active,
+            frictionless_ceiling: 0,
+            created_at: 0,
+        };
+        let to = Parties::of(&auth, &merchant, &cardholder);
+        let flow = state.flow();
+        for alert in [Alert::Rejected, Alert::ChallengeFailed, Alert::NewDevice] {
+            let mail = flow.alert_mail(to, alert);
+            assert_eq!(
+                mail.dedupe,
+                Some(Dedupe {
+                    cardholder_id: CardholderId::from_static("ch_test"),
+                    window: 120,
+                })
+            );
+            assert_eq!(mail.priority(), 1);
+        }
+        let code = flow.code_mail(to, "123456", 1_800_000_600);
+        assert_eq!(code.dedupe, None);
+        assert_eq!(code.priority(), 0);
+    }
 
     #[test]
     fn the_summary_names_family_language_and_zone() {

@@ -3,7 +3,7 @@
 //! Every value that comes from a merchant or a browser (merchant name, order details, user
 //! agent) is escaped before it enters the HTML part.
 
-use crate::model::{Amount, Currency, Locale, NewMail, SandboxMailbox};
+use crate::model::{Amount, CODE_MAIL, Currency, Locale, NewMail, SandboxMailbox};
 use crate::text::{escape_html, format_amount, format_time};
 
 /// The purchase a mail is about.
@@ -94,7 +94,7 @@ pub fn code_mail(facts: &PurchaseFacts<'_>, code: &str, expires_at: i64) -> NewM
         escape_html(facts.report_url),
         escape_html(facts.report_url),
     );
-    finish(facts, "code", subject, text, &body)
+    finish(facts, CODE_MAIL, subject, text, &body)
 }
 
 /// A fraud alert.
@@ -195,6 +195,7 @@ fn finish(
         text,
         html,
         sandbox: facts.sandbox.clone(),
+        dedupe: None,
     }
 }
 

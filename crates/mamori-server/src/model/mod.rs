@@ -301,6 +301,13 @@ pub struct Mail {
     pub attempts: i64,
 }
 
+impl Mail {
+    /// See [`mail_priority`].
+    pub fn priority(&self) -> i64 {
+        mail_priority(&self.kind)
+    }
+}
+
 /// A mail to queue in the same transaction as a state change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMail {
@@ -316,6 +323,37 @@ pub struct NewMail {
     pub html: String,
     /// Kept for a sandbox merchant to read instead of being sent, when set.
     pub sandbox: Option<SandboxMailbox>,
+    /// For an alert: queued only if no alert of its kind was queued for this card within the
+    /// window. A code never has one.
+    pub dedupe: Option<Dedupe>,
+}
+
+impl NewMail {
+    /// See [`mail_priority`].
+    pub fn priority(&self) -> i64 {
+        mail_priority(&self.kind)
+    }
+}
+
+/// The order in which due mail is delivered, lowest first: a code (0) before anything else
+/// (1), so that a burst of alerts cannot delay a code past its lifetime.
+pub fn mail_priority(kind: &str) -> i64 {
+    if kind == CODE_MAIL { 0 } else { 1 }
+}
+
+/// The [`Mail::kind`] of a mail carrying a one-time code.
+pub const CODE_MAIL: &str = "code";
+
+/// At most one alert of a kind per card per window: what [`NewMail::dedupe`] holds.
+///
+/// The store decides it in the transaction that queues the alert, with one conditional write
+/// per card and kind, so two requests (even on two instances) never both queue one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dedupe {
+    /// The card the alert is about.
+    pub cardholder_id: CardholderId,
+    /// Seconds from a queued alert during which the next one of its kind is dropped.
+    pub window: i64,
 }
 
 /// Where a sandbox merchant's mail is kept: its own mailbox, by authentication.

@@ -22,6 +22,7 @@ use crate::model::{
     IdempotencyKey, KeyId, Locale, Merchant, MerchantId, MerchantKey, NewMail, OrderRef, Outcome,
     Progress, ReportId, SandboxMailbox, State,
 };
+use crate::model::{Dedupe, Mail};
 use crate::risk::RiskReason;
 
 /// A broken expectation: which check, and what went wrong.
@@ -77,6 +78,10 @@ pub async fn run_all(store: Arc<dyn Store>) -> Result<(), Failure> {
     outbox_claims_are_exclusive(store).await?;
     idempotency_keys_bind_one_authentication(store.as_ref()).await?;
     sandbox_mail_is_kept_per_merchant(store.as_ref()).await?;
+    codes_are_claimed_before_alerts(store.as_ref()).await?;
+    alerts_are_deduplicated_per_card_and_window(store).await?;
+    a_renewed_claim_holds_and_a_stale_one_cannot_renew(store.as_ref()).await?;
+    settled_mail_is_scrubbed(store.as_ref()).await?;
     requests_are_counted_once_each(store).await?;
     Ok(())
 }
@@ -176,6 +181,7 @@ fn mail(kind: &str) -> NewMail {
         text: format!("text {kind}"),
         html: format!("<p>html {kind}</p>"),
         sandbox: None,
+        dedupe: None,
     }
 }
 
@@ -1031,6 +1037,240 @@ async fn sandbox_mail_is_kept_per_merchant(store: &dyn Store) -> Result<(), Fail
     Ok(())
 }
 
+/// Marks every mail owed so far sent, so that a check sees only its own.
+async fn drain_outbox(store: &dyn Store) -> Result<(), Failure> {
+    for m in store.claim_mail(NOW + 100_000_000, 60, 100_000).await? {
+        store.mail_sent(m.id, m.attempts, NOW).await?;
+    }
+    Ok(())
+}
+
+/// Kinds of `mails`, in order.
+fn kinds(mails: &[Mail]) -> Vec<&str> {
+    mails.iter().map(|m| m.kind.as_str()).collect()
+}
+
+/// A code queued behind a burst of alerts is claimed first, and a claim answers codes first.
+async fn codes_are_claimed_before_alerts(store: &dyn Store) -> Result<(), Failure> {
+    drain_outbox(store).await?;
+    for n in 0..5 {
+        store
+            .enqueue_mail(&mail(&format!("alert_{n}")), NOW - 10 + n)
+            .await?;
+    }
+    store.enqueue_mail(&mail("code"), NOW).await?;
+    let first = store.claim_mail(NOW, 60, 1).await?;
+    ensure!(
+        kinds(&first) == ["code"],
+        "the code comes first: {:?}",
+        kinds(&first)
+    );
+    let rest = store.claim_mail(NOW, 60, 2).await?;
+    ensure!(
+        kinds(&rest) == ["alert_0", "alert_1"],
+        "then the alerts, oldest first: {:?}",
+        kinds(&rest)
+    );
+    store.enqueue_mail(&mail("alert_late"), NOW).await?;
+    store.enqueue_mail(&mail("code"), NOW).await?;
+    let batch = store.claim_mail(NOW, 60, 10).await?;
+    ensure!(
+        kinds(&batch) == ["code", "alert_2", "alert_3", "alert_4", "alert_late"],
+        "a batch answers its code first: {:?}",
+        kinds(&batch)
+    );
+    Ok(())
+}
+
+/// An alert about a card, for the dedupe checks.
+fn alert(kind: &str, card: &str) -> NewMail {
+    NewMail {
+        dedupe: Some(Dedupe {
+            cardholder_id: ch(card),
+            window: 3600,
+        }),
+        ..mail(kind)
+    }
+}
+
+/// At most one alert of a kind per card per window, even from concurrent transactions; other
+/// kinds, other cards, codes and sandbox mail are not held back.
+async fn alerts_are_deduplicated_per_card_and_window(
+    store: &Arc<dyn Store>,
+) -> Result<(), Failure> {
+    drain_outbox(store.as_ref()).await?;
+    for card in ["ch_dedupe", "ch_dedupe_other", "ch_dedupe_race"] {
+        store.insert_cardholder(&cardholder(card)).await?;
+    }
+    store
+        .enqueue_mail(&alert("alert_rejected", "ch_dedupe"), NOW)
+        .await?;
+    store
+        .enqueue_mail(&alert("alert_rejected", "ch_dedupe"), NOW + 10)
+        .await?;
+    store
+        .enqueue_mail(&alert("alert_rejected", "ch_dedupe"), NOW + 3599)
+        .await?;
+    store
+        .enqueue_mail(&alert("alert_failed", "ch_dedupe"), NOW + 20)
+        .await?;
+    store
+        .enqueue_mail(&alert("alert_rejected", "ch_dedupe_other"), NOW + 30)
+        .await?;
+    store.enqueue_mail(&mail("code"), NOW + 40).await?;
+    store.enqueue_mail(&mail("code"), NOW + 41).await?;
+    let queued = store.claim_mail(NOW + 3599, 60, 100).await?;
+    ensure!(
+        kinds(&queued)
+            == [
+                "code",
+                "code",
+                "alert_rejected",
+                "alert_failed",
+                "alert_rejected"
+            ],
+        "one alert of each kind per card, every code: {:?}",
+        kinds(&queued)
+    );
+    // A window is measured from the alert that opened it; a dropped one does not extend it.
+    store
+        .enqueue_mail(&alert("alert_rejected", "ch_dedupe"), NOW + 3600)
+        .await?;
+    let next = store.claim_mail(NOW + 3600, 60, 100).await?;
+    ensure!(
+        kinds(&next) == ["alert_rejected"],
+        "the next window's alert is queued: {:?}",
+        kinds(&next)
+    );
+
+    let mut tasks = JoinSet::new();
+    for _ in 0..8 {
+        let store = Arc::clone(store);
+        tasks.spawn(async move {
+            store
+                .enqueue_mail(&alert("alert_rejected", "ch_dedupe_race"), NOW)
+                .await
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        joined.map_err(|e| Failure(e.to_string()))??;
+    }
+    let raced = store.claim_mail(NOW + 3600, 60, 100).await?;
+    ensure!(
+        raced.len() == 1,
+        "eight concurrent alerts for one card queue one: {:?}",
+        kinds(&raced)
+    );
+
+    let (m, k) = merchant("m_sandbox_dedupe");
+    store.insert_merchant(&m, &k).await?;
+    let kept = NewMail {
+        sandbox: Some(SandboxMailbox {
+            merchant_id: m.id.clone(),
+            authentication_id: au("au_sandbox_dedupe"),
+        }),
+        ..alert("alert_rejected", "ch_dedupe_other")
+    };
+    store.enqueue_mail(&kept, NOW + 50).await?;
+    store.enqueue_mail(&kept, NOW + 60).await?;
+    ensure!(
+        store.sandbox_mail(&m.id, 10).await?.len() == 2,
+        "a sandbox merchant keeps every alert it causes"
+    );
+    Ok(())
+}
+
+/// A claim renewed while its mail is being sent is not claimable by another worker; once
+/// another worker has claimed the mail (the lease ran out), the old claim cannot be renewed.
+async fn a_renewed_claim_holds_and_a_stale_one_cannot_renew(
+    store: &dyn Store,
+) -> Result<(), Failure> {
+    drain_outbox(store).await?;
+    store.enqueue_mail(&mail("renewed"), NOW).await?;
+    let [m] = &store.claim_mail(NOW, 60, 10).await?[..] else {
+        return Err(Failure("one mail claimed".into()));
+    };
+    ensure!(
+        store.renew_mail(m.id, m.attempts, NOW + 150).await?,
+        "the current claim renews"
+    );
+    ensure!(
+        store.claim_mail(NOW + 60, 60, 10).await?.is_empty(),
+        "a renewed claim outlasts its first lease"
+    );
+    ensure!(
+        store.claim_mail(NOW + 149, 60, 10).await?.is_empty(),
+        "and holds until its new end"
+    );
+    let [again] = &store.claim_mail(NOW + 150, 60, 10).await?[..] else {
+        return Err(Failure("claimable once the renewed lease ran out".into()));
+    };
+    ensure!(again.attempts == m.attempts + 1, "a new claim: {again:?}");
+    ensure!(
+        !store.renew_mail(m.id, m.attempts, NOW + 300).await?,
+        "the stale claim cannot renew"
+    );
+    ensure!(
+        store.claim_mail(NOW + 209, 60, 10).await?.is_empty(),
+        "and did not extend the new one"
+    );
+    ensure!(
+        store.mail_sent(again.id, again.attempts, NOW + 160).await?,
+        "the current claim settles"
+    );
+    ensure!(
+        !store
+            .renew_mail(again.id, again.attempts, NOW + 300)
+            .await?,
+        "a sent mail's claim cannot renew"
+    );
+    Ok(())
+}
+
+/// A mail sent or given up keeps no body (a code lives only while it is owed); one scheduled
+/// for a retry keeps its bodies for the next attempt.
+async fn settled_mail_is_scrubbed(store: &dyn Store) -> Result<(), Failure> {
+    drain_outbox(store).await?;
+    store.enqueue_mail(&mail("scrub_sent"), NOW).await?;
+    store.enqueue_mail(&mail("scrub_failed"), NOW).await?;
+    let claimed = store.claim_mail(NOW, 60, 10).await?;
+    let [sent, failed] = &claimed[..] else {
+        return Err(Failure(format!("two mails claimed: {:?}", kinds(&claimed))));
+    };
+    store.mail_sent(sent.id, sent.attempts, NOW).await?;
+    ensure!(
+        store
+            .mail_failed(failed.id, failed.attempts, Some(NOW + 5), "busy")
+            .await?,
+        "retry"
+    );
+    let retried = store.mail(failed.id).await?;
+    ensure!(
+        retried
+            .as_ref()
+            .is_some_and(|r| !r.text.is_empty() && !r.html.is_empty()),
+        "a mail to retry keeps its bodies: {retried:?}"
+    );
+    let [again] = &store.claim_mail(NOW + 5, 60, 10).await?[..] else {
+        return Err(Failure("due again".into()));
+    };
+    ensure!(again.text == failed.text, "and delivers them: {again:?}");
+    ensure!(
+        store
+            .mail_failed(again.id, again.attempts, None, "gave up")
+            .await?,
+        "give up"
+    );
+    for id in [sent.id, failed.id] {
+        let row = store.mail(id).await?;
+        ensure!(
+            row.as_ref()
+                .is_some_and(|r| r.text.is_empty() && r.html.is_empty() && !r.subject.is_empty()),
+            "a settled mail keeps no body: {row:?}"
+        );
+    }
+    Ok(())
+}
 async fn requests_are_counted_once_each(store: &Arc<dyn Store>) -> Result<(), Failure> {
     let mut tasks = JoinSet::new();
     for _ in 0..50 {

@@ -336,16 +336,28 @@ pub trait Store: Send + Sync + 'static {
     /// Forgets the counts of windows that started before `before`; answers how many.
     async fn forget_requests(&self, before: i64) -> Result<u64, StoreError>;
 
-    /// Queues a mail on its own (not tied to a state change).
+    /// Queues a mail on its own (not tied to a state change); an alert is dropped as in a
+    /// state change's transaction when its card had one of its kind within the window.
     async fn enqueue_mail(&self, mail: &NewMail, now: i64) -> Result<(), StoreError>;
-    /// Claims up to `limit` due mails for `lease` seconds: each claimed row's attempt count
-    /// goes up by one, and no other caller can claim it until the lease ends.
+    /// Claims up to `limit` due mails for `lease` seconds, codes before anything else, and
+    /// answers them in that order: each claimed row's attempt count goes up by one, and no
+    /// other caller can claim it until the lease ends.
     async fn claim_mail(&self, now: i64, lease: i64, limit: i64) -> Result<Vec<Mail>, StoreError>;
+    /// Extends a claim to `claimed_until` while its delivery is under way, so that no other
+    /// worker claims the mail and sends it a second time. `false` once the claim is no longer
+    /// current (`attempts` fences it, as in [`Self::mail_sent`]): another worker claimed the
+    /// mail after this lease ran out, or it was settled.
+    async fn renew_mail(
+        &self,
+        id: i64,
+        attempts: i64,
+        claimed_until: i64,
+    ) -> Result<bool, StoreError>;
     /// Marks a claimed mail delivered and erases its bodies (a code lives in the database
     /// only while it is in flight). `attempts` fences a claim whose lease ran out.
     async fn mail_sent(&self, id: i64, attempts: i64, now: i64) -> Result<bool, StoreError>;
     /// Releases a claimed mail after a failed delivery: retried at `retry_at`, or given up
-    /// when `None`.
+    /// when `None`, which erases its bodies as [`Self::mail_sent`] does.
     async fn mail_failed(
         &self,
         id: i64,
@@ -353,6 +365,10 @@ pub trait Store: Send + Sync + 'static {
         retry_at: Option<i64>,
         error: &str,
     ) -> Result<bool, StoreError>;
+
+    /// The outbox row with this id, sent, given up or owed: what an operator looking into a
+    /// delivery sees (a settled row's bodies are empty).
+    async fn mail(&self, id: i64) -> Result<Option<Mail>, StoreError>;
 
     /// Delivers a mail to the demo mailbox.
     async fn deliver_to_mailbox(&self, mail: &Mail, now: i64) -> Result<(), StoreError>;

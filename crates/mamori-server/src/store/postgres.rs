@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_initial.sql"),
     include_str!("../../migrations/postgres/0002_sandbox_idempotency.sql"),
     include_str!("../../migrations/postgres/0003_one_shape.sql"),
+    include_str!("../../migrations/postgres/0004_mail_order.sql"),
     include_str!("../../migrations/postgres/0005_rate_limits.sql"),
 ];
 
@@ -40,7 +41,8 @@ const MIGRATION_LOCK: i64 = 0x6d61_6d6f_7269;
 /// `$1` the lock key; held until the transaction ends.
 const LOCK_MIGRATIONS: &str = "SELECT pg_advisory_xact_lock($1)";
 
-/// Claims due mail: `$1` the lease's end, `$2` now, `$3` the batch size.
+/// Claims due mail, codes first (see `outbox_due`, the index it walks in that order): `$1` the
+/// lease's end, `$2` now, `$3` the batch size.
 ///
 /// The CTE locks the rows it picks and skips rows another worker has locked, so two workers
 /// claiming at once take disjoint batches without waiting for each other. `MATERIALIZED` makes
@@ -51,7 +53,7 @@ const LOCK_MIGRATIONS: &str = "SELECT pg_advisory_xact_lock($1)";
 pub(super) const CLAIM_MAIL: &str = "WITH due AS MATERIALIZED ( \
          SELECT id FROM outbox WHERE sent_at IS NULL AND NOT failed \
          AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until <= $2) \
-         ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+         ORDER BY priority, next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
      UPDATE outbox SET attempts = outbox.attempts + 1, claimed_until = $1 \
      FROM due WHERE outbox.id = due.id \
      AND outbox.sent_at IS NULL AND NOT outbox.failed \

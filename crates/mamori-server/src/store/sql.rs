@@ -232,16 +232,37 @@ pub(super) const RESOLVE_REPORT: &str =
 // Mail. The claim differs per dialect (see the module docs of `store`).
 
 /// `$1` kind, `$2` recipient, `$3` subject, `$4` text_body, `$5` html_body, `$6` now (created
-/// and first due).
+/// and first due), `$7` priority.
 pub(super) const INSERT_OUTBOX: &str = "INSERT INTO outbox (kind, recipient, subject, text_body, html_body, created_at, \
-     attempts, next_attempt_at, failed) VALUES ($1, $2, $3, $4, $5, $6, 0, $6, FALSE)";
+     attempts, next_attempt_at, failed, priority) VALUES ($1, $2, $3, $4, $5, $6, 0, $6, FALSE, $7)";
+/// `$1` cardholder_id, `$2` kind, `$3` the new window's end, `$4` now: opens a card's alert
+/// window for this kind, unless one is still open (then it changes nothing, and the alert is
+/// dropped).
+///
+/// One statement decides, so two transactions queuing the same alert cannot both see the
+/// window closed: in PostgreSQL the second waits for the first's row and then evaluates the
+/// `WHERE` against the row the first committed; in SQLite write transactions run one at a time.
+pub(super) const OPEN_ALERT_WINDOW: &str = "INSERT INTO alert_windows (cardholder_id, kind, ends_at) VALUES ($1, $2, $3) \
+     ON CONFLICT (cardholder_id, kind) DO UPDATE SET ends_at = excluded.ends_at \
+     WHERE alert_windows.ends_at <= $4";
+/// `$1` id; whatever its state.
+pub(super) const OUTBOX_MAIL: &str =
+    "SELECT id, kind, recipient, subject, text_body, html_body, attempts FROM outbox WHERE id = $1";
+/// `$1` the lease's new end, `$2` id, `$3` attempts: extends only the claim that is still
+/// current (no other worker claimed the mail since, and it was not settled).
+pub(super) const RENEW_MAIL: &str = "UPDATE outbox SET claimed_until = $1 \
+     WHERE id = $2 AND attempts = $3 AND claimed_until IS NOT NULL \
+     AND sent_at IS NULL AND NOT failed";
 /// `$1` now, `$2` id, `$3` attempts: only the claim that is still current, whose bodies are
 /// then erased.
 pub(super) const MAIL_SENT: &str = "UPDATE outbox SET sent_at = $1, claimed_until = NULL, text_body = '', html_body = '', \
      last_error = NULL WHERE id = $2 AND attempts = $3 AND sent_at IS NULL";
-/// `$1` error, `$2` retry_at (`NULL`: keep), `$3` failed for good, `$4` id, `$5` attempts.
+/// `$1` error, `$2` retry_at (`NULL`: keep), `$3` failed for good, `$4` id, `$5` attempts. A
+/// mail given up has its bodies erased as a sent one does: its code must not outlive it.
 pub(super) const MAIL_FAILED: &str = "UPDATE outbox SET claimed_until = NULL, last_error = $1, \
-     next_attempt_at = COALESCE($2, next_attempt_at), failed = $3 \
+     next_attempt_at = COALESCE($2, next_attempt_at), failed = $3, \
+     text_body = CASE WHEN $3 THEN '' ELSE text_body END, \
+     html_body = CASE WHEN $3 THEN '' ELSE html_body END \
      WHERE id = $4 AND attempts = $5 AND sent_at IS NULL";
 
 /// `$1` kind, `$2` recipient, `$3` subject, `$4` text_body, `$5` html_body, `$6` delivered_at,

@@ -684,9 +684,27 @@ impl Store for SqlStore {
                 .map(ModelRow::mail)
                 .collect::<Result<Vec<_>, _>>()
         })?;
-        // `RETURNING` promises no order.
-        mails.sort_by_key(|m| m.id);
+        // `RETURNING` promises no order; the claim's own is codes first, then oldest.
+        mails.sort_by_key(|m| (m.priority(), m.id));
         Ok(mails)
+    }
+
+    async fn renew_mail(
+        &self,
+        id: i64,
+        attempts: i64,
+        claimed_until: i64,
+    ) -> Result<bool, StoreError> {
+        db_run!(self, |pool| {
+            let done = sqlx::query(sql::RENEW_MAIL)
+                .bind(claimed_until)
+                .bind(id)
+                .bind(attempts)
+                .execute(pool)
+                .await
+                .map_err(db)?;
+            Ok(done.rows_affected() == 1)
+        })
     }
 
     async fn mail_sent(&self, id: i64, attempts: i64, now: i64) -> Result<bool, StoreError> {
@@ -723,6 +741,19 @@ impl Store for SqlStore {
         })
     }
 
+    async fn mail(&self, id: i64) -> Result<Option<Mail>, StoreError> {
+        db_run!(self, |pool| {
+            sqlx::query(sql::OUTBOX_MAIL)
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(db)?
+                .as_ref()
+                .map(ModelRow::mail)
+                .transpose()
+        })
+    }
+
     async fn deliver_to_mailbox(&self, mail: &Mail, now: i64) -> Result<(), StoreError> {
         let delivered = NewMail {
             kind: mail.kind.clone(),
@@ -731,6 +762,7 @@ impl Store for SqlStore {
             text: mail.text.clone(),
             html: mail.html.clone(),
             sandbox: None,
+            dedupe: None,
         };
         db_run!(self, |pool| {
             let mut tx = pool.begin_write().await?;

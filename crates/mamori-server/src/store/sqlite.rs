@@ -25,17 +25,19 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_initial.sql"),
     include_str!("../../migrations/sqlite/0002_sandbox_idempotency.sql"),
     include_str!("../../migrations/sqlite/0003_one_shape.sql"),
+    include_str!("../../migrations/sqlite/0004_mail_order.sql"),
     include_str!("../../migrations/sqlite/0005_rate_limits.sql"),
 ];
 
-/// Claims due mail: `$1` the lease's end, `$2` now, `$3` the batch size. SQLite has no row
+/// Claims due mail, codes first (see `outbox_due`, the index it walks in that order): `$1` the
+/// lease's end, `$2` now, `$3` the batch size. SQLite has no row
 /// locks to skip: the write lock that `claim_mail` takes like every write makes claims run one
 /// after another, so the subquery's rows are still due when they are updated. The outer
 /// conditions repeat the inner ones, as in the PostgreSQL statement.
 pub(super) const CLAIM_MAIL: &str = "UPDATE outbox SET attempts = attempts + 1, claimed_until = $1 \
      WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND NOT failed \
          AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until <= $2) \
-         ORDER BY id LIMIT $3) \
+         ORDER BY priority, next_attempt_at, id LIMIT $3) \
      AND sent_at IS NULL AND NOT failed \
      AND (claimed_until IS NULL OR claimed_until <= $2) \
      RETURNING id, kind, recipient, subject, text_body, html_body, attempts";

@@ -17,6 +17,9 @@ pub(super) trait Writes {
     /// once released, only followed by a new one.
     async fn apply_migrations(&mut self, migrations: &[&'static str]) -> Result<(), StoreError>;
     /// Queues `mail` in the outbox, or keeps a sandbox merchant's mail in its mailbox unsent.
+    /// An alert whose card had one of its kind within the window is dropped instead (see
+    /// [`NewMail::dedupe`]); a sandbox merchant's kept mail is exempt, as it reaches no one and
+    /// its tests must read every alert they cause.
     async fn insert_mail(&mut self, mail: &NewMail, now: i64) -> Result<(), StoreError>;
     /// Puts `mail` in the mailbox table: the demo's delivered mail, or a sandbox merchant's kept
     /// mail when `mail.sandbox` says whose.
@@ -66,6 +69,19 @@ macro_rules! writes {
                 if mail.sandbox.is_some() {
                     return self.insert_mailbox(mail, now).await;
                 }
+                if let Some(dedupe) = &mail.dedupe {
+                    let opened = sqlx::query(sql::OPEN_ALERT_WINDOW)
+                        .bind(dedupe.cardholder_id.as_str())
+                        .bind(&mail.kind)
+                        .bind(now.saturating_add(dedupe.window))
+                        .bind(now)
+                        .execute(&mut **self)
+                        .await
+                        .map_err(db)?;
+                    if opened.rows_affected() == 0 {
+                        return Ok(());
+                    }
+                }
                 sqlx::query(sql::INSERT_OUTBOX)
                     .bind(&mail.kind)
                     .bind(&mail.recipient)
@@ -73,6 +89,7 @@ macro_rules! writes {
                     .bind(&mail.text)
                     .bind(&mail.html)
                     .bind(now)
+                    .bind(mail.priority())
                     .execute(&mut **self)
                     .await
                     .map_err(db)?;

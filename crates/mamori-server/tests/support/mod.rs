@@ -28,7 +28,7 @@ use mamori_server::{AppState, card::CardNumber};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 pub mod openapi;
 #[path = "../postgres_db/mod.rs"]
@@ -85,6 +85,15 @@ impl ReceivedMail {
 /// A minimal SMTP server: enough of RFC 5321 for lettre, every message sent to a channel.
 /// `refuse_first` makes it answer the first `n` DATA commands with a temporary failure.
 pub async fn smtp_sink(refuse_first: usize) -> (u16, mpsc::UnboundedReceiver<ReceivedMail>) {
+    smtp_sink_gated(refuse_first, None).await
+}
+
+/// [`smtp_sink`] that, given a `gate`, accepts each message only once it takes one of the
+/// gate's permits: the test decides when each delivery completes.
+pub async fn smtp_sink_gated(
+    refuse_first: usize,
+    gate: Option<Arc<Semaphore>>,
+) -> (u16, mpsc::UnboundedReceiver<ReceivedMail>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let (tx, rx) = mpsc::unbounded_channel();
@@ -96,6 +105,7 @@ pub async fn smtp_sink(refuse_first: usize) -> (u16, mpsc::UnboundedReceiver<Rec
             };
             let tx = tx.clone();
             let refusals = Arc::clone(&refusals);
+            let gate = gate.clone();
             tokio::spawn(async move {
                 let (read, mut write) = socket.into_split();
                 let mut lines = BufReader::new(read).lines();
@@ -117,6 +127,9 @@ pub async fn smtp_sink(refuse_first: usize) -> (u16, mpsc::UnboundedReceiver<Rec
                             }
                             raw.push_str(l.strip_prefix('.').unwrap_or(&l));
                             raw.push('\n');
+                        }
+                        if let Some(gate) = &gate {
+                            gate.acquire().await.unwrap().forget();
                         }
                         let refuse = refusals
                             .fetch_update(
@@ -300,6 +313,8 @@ where
 pub struct Options {
     pub delivery: Delivery,
     pub smtp_refusals: usize,
+    /// See [`smtp_sink_gated`].
+    pub smtp_gate: Option<Arc<Semaphore>>,
     pub tweak: fn(&mut Config),
 }
 
@@ -308,6 +323,7 @@ impl Default for Options {
         Self {
             delivery: Delivery::Smtp,
             smtp_refusals: 0,
+            smtp_gate: None,
             tweak: |_| {},
         }
     }
@@ -378,7 +394,7 @@ impl TestServer {
         config.mail.delivery = options.delivery;
         let mut mail = None;
         if options.delivery == Delivery::Smtp {
-            let (port, rx) = smtp_sink(options.smtp_refusals).await;
+            let (port, rx) = smtp_sink_gated(options.smtp_refusals, options.smtp_gate).await;
             config.mail.smtp.port = port;
             config.mail.smtp.tls = TlsMode::None;
             config.mail.smtp.timeout = 10;
