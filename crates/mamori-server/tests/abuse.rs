@@ -83,6 +83,17 @@ async fn a_thousand_attacker_authentications_leave_the_trusted_browser_frictionl
             .contains(&json!("velocity_hard_limit")),
         "{view}"
     );
+
+    // Every refusal queued an alert for the card; the cardholder hears of it once this hour.
+    let mut declined = 0;
+    let receiver = server.mail.as_mut().unwrap();
+    while let Ok(Some(mail)) =
+        tokio::time::timeout(std::time::Duration::from_secs(3), receiver.recv()).await
+    {
+        declined += usize::from(mail.subject.contains("declined"));
+    }
+    println!("{rejected} refusals, {declined} \"declined\" alerts to the cardholder");
+    assert_eq!(declined, 1, "one alert per card per window");
 }
 
 #[tokio::test]

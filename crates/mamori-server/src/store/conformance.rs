@@ -78,11 +78,11 @@ pub async fn run_all(store: Arc<dyn Store>) -> Result<(), Failure> {
     outbox_claims_are_exclusive(store).await?;
     idempotency_keys_bind_one_authentication(store.as_ref()).await?;
     sandbox_mail_is_kept_per_merchant(store.as_ref()).await?;
-    requests_are_counted_once_each(store).await?;
     codes_are_claimed_before_alerts(store.as_ref()).await?;
     alerts_are_deduplicated_per_card_and_window(store).await?;
     a_renewed_claim_holds_and_a_stale_one_cannot_renew(store.as_ref()).await?;
     settled_mail_is_scrubbed(store.as_ref()).await?;
+    requests_are_counted_once_each(store).await?;
     Ok(())
 }
 
@@ -1037,39 +1037,6 @@ async fn sandbox_mail_is_kept_per_merchant(store: &dyn Store) -> Result<(), Fail
     Ok(())
 }
 
-async fn requests_are_counted_once_each(store: &Arc<dyn Store>) -> Result<(), Failure> {
-    let mut tasks = JoinSet::new();
-    for _ in 0..50 {
-        let store = Arc::clone(store);
-        tasks.spawn(async move { store.count_request("widget:192.0.2.9", NOW).await });
-    }
-    let mut counts = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        counts.push(joined.map_err(|e| Failure(e.to_string()))??);
-    }
-    counts.sort_unstable();
-    ensure!(
-        counts == (1..=50).collect::<Vec<i64>>(),
-        "50 concurrent requests must see the counts 1 to 50 once each: {counts:?}"
-    );
-    ensure!(
-        store.count_request("widget:192.0.2.9", NOW + 60).await? == 1,
-        "a new window starts at one"
-    );
-    ensure!(
-        store.count_request("create:k_other", NOW).await? == 1,
-        "buckets are counted apart"
-    );
-    ensure!(
-        store.forget_requests(NOW + 60).await? == 2,
-        "the finished windows are forgotten"
-    );
-    ensure!(
-        store.count_request("widget:192.0.2.9", NOW).await? == 1,
-        "a forgotten window counts from one again"
-    );
-    Ok(())
-}
 /// Marks every mail owed so far sent, so that a check sees only its own.
 async fn drain_outbox(store: &dyn Store) -> Result<(), Failure> {
     for m in store.claim_mail(NOW + 100_000_000, 60, 100_000).await? {
@@ -1302,5 +1269,38 @@ async fn settled_mail_is_scrubbed(store: &dyn Store) -> Result<(), Failure> {
             "a settled mail keeps no body: {row:?}"
         );
     }
+    Ok(())
+}
+async fn requests_are_counted_once_each(store: &Arc<dyn Store>) -> Result<(), Failure> {
+    let mut tasks = JoinSet::new();
+    for _ in 0..50 {
+        let store = Arc::clone(store);
+        tasks.spawn(async move { store.count_request("widget:192.0.2.9", NOW).await });
+    }
+    let mut counts = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        counts.push(joined.map_err(|e| Failure(e.to_string()))??);
+    }
+    counts.sort_unstable();
+    ensure!(
+        counts == (1..=50).collect::<Vec<i64>>(),
+        "50 concurrent requests must see the counts 1 to 50 once each: {counts:?}"
+    );
+    ensure!(
+        store.count_request("widget:192.0.2.9", NOW + 60).await? == 1,
+        "a new window starts at one"
+    );
+    ensure!(
+        store.count_request("create:k_other", NOW).await? == 1,
+        "buckets are counted apart"
+    );
+    ensure!(
+        store.forget_requests(NOW + 60).await? == 2,
+        "the finished windows are forgotten"
+    );
+    ensure!(
+        store.count_request("widget:192.0.2.9", NOW).await? == 1,
+        "a forgotten window counts from one again"
+    );
     Ok(())
 }

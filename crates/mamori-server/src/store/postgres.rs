@@ -30,8 +30,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_initial.sql"),
     include_str!("../../migrations/postgres/0002_sandbox_idempotency.sql"),
     include_str!("../../migrations/postgres/0003_one_shape.sql"),
-    include_str!("../../migrations/postgres/0004_rate_limits.sql"),
     include_str!("../../migrations/postgres/0004_mail_order.sql"),
+    include_str!("../../migrations/postgres/0005_rate_limits.sql"),
 ];
 
 /// The advisory lock key held while migrating ("mamori" in ASCII): instances starting together
