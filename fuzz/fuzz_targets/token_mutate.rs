@@ -62,7 +62,7 @@ fuzz_target!(|case: Case| {
         max_lifetime: u64::MAX,
     };
 
-    let (signed, verify): (String, Box<dyn Fn(&str) -> bool>) = if case.device {
+    let signed = if case.device {
         let claims = DeviceClaims {
             iss: case.iss.clone(),
             aud: case.aud.clone(),
@@ -78,11 +78,7 @@ fuzz_target!(|case: Case| {
         } else {
             assert!(verified.is_err());
         }
-        let keys = keys.clone();
-        (
-            signed,
-            Box::new(move |text| token::verify_device(text, &keys, &validation).is_ok()),
-        )
+        signed
     } else {
         let letters = case.currency.map(|b| b'A' + b % 26);
         let Some(currency) = std::str::from_utf8(&letters).ok().and_then(Currency::new) else {
@@ -126,11 +122,7 @@ fuzz_target!(|case: Case| {
         } else {
             assert!(verified.is_err());
         }
-        let keys = keys.clone();
-        (
-            signed,
-            Box::new(move |text| token::verify_result(text, &keys, &validation, None).is_ok()),
-        )
+        signed
     };
 
     let mut bytes = signed.clone().into_bytes();
@@ -148,6 +140,11 @@ fuzz_target!(|case: Case| {
         return;
     };
     if changed != signed {
-        assert!(!verify(&changed), "changed token accepted: {changed}");
+        let accepted = if case.device {
+            token::verify_device(&changed, &keys, &validation).is_ok()
+        } else {
+            token::verify_result(&changed, &keys, &validation, None).is_ok()
+        };
+        assert!(!accepted, "changed token accepted: {changed}");
     }
 });

@@ -204,7 +204,9 @@ fn install_cargo_fuzz(root: &Path) -> Result<(), Error> {
 fn cargo_fuzz(root: &Path, subcommand: &str, target: &Target) -> Command {
     let mut command = cmd::cargo(root);
     command
-        .args(["fuzz", subcommand, "--fuzz-dir", "fuzz"])
+        .args(["fuzz", subcommand, "--fuzz-dir"])
+        // Absolute, so the artifact paths libFuzzer prints work from any directory.
+        .arg(root.join("fuzz"))
         .env("RUSTC_BOOTSTRAP", "1");
     if let Some(features) = target.features {
         command.args(["--features", features]);
