@@ -74,7 +74,7 @@ fuzz_target!(|case: Case| {
         let signed = token::sign_device(&claims, &key);
         let verified = token::verify_device(&signed, &keys, &validation);
         if exp > iat && signed.len() <= token::MAX_TOKEN_LEN {
-            assert_eq!(verified, Ok(claims.clone()));
+            assert_eq!(verified, Ok(claims));
         } else {
             assert!(verified.is_err());
         }
@@ -118,7 +118,7 @@ fuzz_target!(|case: Case| {
         let signed = token::sign_result(&claims, &key);
         let verified = token::verify_result(&signed, &keys, &validation, None);
         if exp > iat && signed.len() <= token::MAX_TOKEN_LEN {
-            assert_eq!(verified, Ok(claims.clone()));
+            assert_eq!(verified, Ok(claims));
         } else {
             assert!(verified.is_err());
         }
