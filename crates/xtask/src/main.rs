@@ -15,6 +15,7 @@
 //! - `package`: `cargo xtask package`, the widget and wasm verifier built for release and packaged.
 //! - `postgres`: a throwaway PostgreSQL cluster for the test run, or the user's `DATABASE_URL`.
 //! - `bench`: `cargo xtask bench`, every benchmark against its peers, and BENCHMARKS.md.
+//! - `fuzz`: `cargo xtask fuzz`, the libFuzzer targets of `fuzz/` for a fixed time each.
 //! - `cmd`: runs child processes with a header, their output streamed and kept, and a wall time.
 
 // A command-line tool talks to its user on stdout and stderr; that is its whole interface.
@@ -24,6 +25,7 @@ mod bench;
 mod cmd;
 mod demo;
 mod e2e;
+mod fuzz;
 mod package;
 mod postgres;
 mod production;
@@ -48,6 +50,9 @@ Commands:
              target/www, the npm package in target/npm/mamori; prints sizes and SRI hashes
   bench      provision, build for release, measure against peers (jsonwebtoken, jose,
              an empty axum handler, FingerprintJS) and rewrite BENCHMARKS.md (about 15 min)
+  fuzz [--seconds N] [target…]
+             install cargo-fuzz if needed, then run each fuzz target of fuzz/ (all by
+             default) for N seconds (default 60); fails on a crash, naming its input
   production build `mamori` without features, as deploy/ does, and check it has no `demo`
              command, demo key or conformance suite; then build it with the demo
   provision  find or install the wasm32 toolchain, Chromium and the wasm-bindgen CLI
@@ -69,6 +74,7 @@ fn main() -> ExitCode {
         ["package"] => package::run(&root),
         ["production"] => production::run(&root),
         ["bench"] => bench::run(&root),
+        ["fuzz", rest @ ..] => fuzz::run(&root, rest),
         [] | ["help" | "-h" | "--help"] => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
