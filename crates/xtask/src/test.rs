@@ -119,8 +119,6 @@ fn steps(root: &Path, tools: Option<&Tools>, postgres: Option<&postgres::Server>
         "openapi",
         "--test",
         "abuse",
-        "--test",
-        "browser",
     ]);
     postgres_http.env("MAMORI_TEST_STORE", "postgres");
     if let Some(server) = postgres {

@@ -1,13 +1,9 @@
 //! The client address a device step records, from a real socket: the peer's, or behind a
 //! trusted proxy the rightmost forwarded entry that is not a trusted proxy's.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
+use crate::support::*;
 use mamori_server::config::TrustedProxies;
 use serde_json::json;
-use support::*;
 
 /// The address the device step of a new purchase records, sent with `forwarded` as
 /// `X-Forwarded-For`.

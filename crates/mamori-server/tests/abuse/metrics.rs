@@ -1,15 +1,11 @@
 //! `/metrics` stays the same size whatever clients send: every label is from a closed set.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
 use std::sync::Arc;
 
+use crate::support::START;
 use axum::body::Body;
 use axum::http::{Method, Request};
 use mamori_server::config::Config;
-use support::START;
 use tower::ServiceExt;
 
 /// A small deterministic generator (xorshift64), so a failure replays exactly.

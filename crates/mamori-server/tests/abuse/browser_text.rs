@@ -1,12 +1,8 @@
 //! Browser-supplied text is evidence, never prose: what does not parse is dropped, and mail
 //! shows only parsed values and the browser's family.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 
 /// What a page could put in the widget's browser facts to turn a fraud alert into a lure.
 const LANGUAGE: &str = "https://evil.example";

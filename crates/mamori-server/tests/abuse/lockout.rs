@@ -1,16 +1,9 @@
-//! What a hostile client holding a card number and a merchant's checkout can make the verifier
-//! do to the cardholder, over HTTP against a real verifier (SQLite, or PostgreSQL when
-//! `MAMORI_TEST_STORE=postgres`, as `cargo xtask test` runs it both ways).
+//! Locking out a victim: velocity and wrong-code limits run up by an attacker refuse new devices,
+//! never the cardholder's trusted browser, and floods of creations or widget calls answer 429.
 
-// Helpers outside `#[test]` functions panic to fail the test, like the tests themselves
-// (clippy.toml allows this only inside `#[test]`).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
+use crate::support::*;
 use mamori_server::config::{Bounded, TrustedProxies};
 use serde_json::json;
-use support::*;
 
 /// Authentications an attacker creates for the victim's card, never taken further.
 const CREATED_BY_THE_ATTACKER: usize = 1_000;

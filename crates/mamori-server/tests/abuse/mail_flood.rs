@@ -1,17 +1,11 @@
 //! Mail that codes can rely on, over HTTP against a real verifier and SMTP receiver: one alert
 //! per card and window however often the card is refused, and codes ahead of alerts.
 
-// Helpers outside `#[test]` functions panic to fail the test, like the tests themselves
-// (clippy.toml allows this only inside `#[test]`).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
 use std::sync::Arc;
 
+use crate::support::*;
 use mamori_server::config::{Bounded, Config};
 use mamori_server::model::NewMail;
-use support::*;
 use tokio::sync::Semaphore;
 
 /// One delivery at a time, so the receiver sees mail in the order the worker takes it.
