@@ -37,7 +37,7 @@ use mamori_core::token::{self, ExpectedOrder, KeySet, SigningKey, TransStatus, V
 use serde_json::{Value, json};
 use sqlx::{Connection, Row, SqliteConnection};
 use support::postgres_db::TestDb;
-use support::process::{Instance, PATIENCE, cli, line_after};
+use support::process::{Instance, PATIENCE, WidgetHeld, cli, line_after, widget};
 use support::{ORIGIN, ReceivedMail, eventually, fingerprint, smtp_sink};
 use tokio::sync::{Mutex, Notify, mpsc, watch};
 use tokio::task::JoinSet;
@@ -355,26 +355,14 @@ fn email(n: u64) -> String {
     format!("holder{n}@example.com")
 }
 
-/// A widget call: `None` when the process did not answer (it is gone, or went away
-/// mid-request).
-async fn widget(
-    http: &reqwest::Client,
-    base: &str,
-    purchase: &Purchase,
-    path: &str,
-    body: Value,
-) -> Option<(u16, Value)> {
-    let response = http
-        .post(format!("{base}/v1/authentications/{}{path}", purchase.id))
-        .bearer_auth(&purchase.secret)
-        .header("origin", ORIGIN)
-        .json(&body)
-        .send()
-        .await
-        .ok()?;
-    let status = response.status().as_u16();
-    let body = response.json().await.ok()?;
-    Some((status, body))
+impl WidgetHeld for Purchase {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn secret(&self) -> &str {
+        &self.secret
+    }
 }
 
 /// The widget's device step, from the one browser every purchase here uses.

@@ -24,7 +24,7 @@ use mamori_core::token::{
 use serde_json::{Value, json};
 use sqlx::Row;
 use support::postgres_db::TestDb;
-use support::process::{Instance, PATIENCE, cli, line_after};
+use support::process::{Instance, PATIENCE, WidgetHeld, cli, line_after, widget};
 use support::{CARD, ORIGIN, ReceivedMail, eventually, fingerprint, smtp_sink};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -227,26 +227,14 @@ fn amount_in(mail: &ReceivedMail) -> u64 {
         .unwrap()
 }
 
-/// A widget call to the instance at `base`: `None` when the instance did not answer (it is
-/// gone, or went away mid-request).
-async fn widget(
-    http: &reqwest::Client,
-    base: &str,
-    created: &Created,
-    path: &str,
-    body: Value,
-) -> Option<(u16, Value)> {
-    let response = http
-        .post(format!("{base}/v1/authentications/{}{path}", created.id))
-        .bearer_auth(&created.secret)
-        .header("origin", ORIGIN)
-        .json(&body)
-        .send()
-        .await
-        .ok()?;
-    let status = response.status().as_u16();
-    let body = response.json().await.ok()?;
-    Some((status, body))
+impl WidgetHeld for Created {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn secret(&self) -> &str {
+        &self.secret
+    }
 }
 
 /// A six-digit code that is not `code`.

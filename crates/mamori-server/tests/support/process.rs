@@ -130,3 +130,33 @@ pub fn line_after(output: &str, prefix: &str) -> String {
         .trim()
         .to_owned()
 }
+
+/// An authentication as the widget in a test holds it: its id and client secret.
+pub trait WidgetHeld {
+    /// The authentication id.
+    fn id(&self) -> &str;
+    /// Its client secret.
+    fn secret(&self) -> &str;
+}
+
+/// A widget call to the instance at `base`: `None` when the instance did not answer (it is
+/// gone, or went away mid-request).
+pub async fn widget(
+    http: &reqwest::Client,
+    base: &str,
+    held: &impl WidgetHeld,
+    path: &str,
+    body: Value,
+) -> Option<(u16, Value)> {
+    let response = http
+        .post(format!("{base}/v1/authentications/{}{path}", held.id()))
+        .bearer_auth(held.secret())
+        .header("origin", super::ORIGIN)
+        .json(&body)
+        .send()
+        .await
+        .ok()?;
+    let status = response.status().as_u16();
+    let body = response.json().await.ok()?;
+    Some((status, body))
+}
