@@ -82,23 +82,6 @@ impl SandboxCard {
         }
     }
 
-    /// The decision reason a sandbox authentication records: `sandbox_<name>`.
-    pub fn reason(self) -> &'static str {
-        match self {
-            Self::Frictionless => "sandbox_frictionless",
-            Self::Challenge => "sandbox_challenge",
-            Self::NotAuthenticated => "sandbox_not_authenticated",
-            Self::Unavailable => "sandbox_unavailable",
-            Self::Rejected => "sandbox_rejected",
-            Self::Attempted => "sandbox_attempted",
-        }
-    }
-
-    /// Reads [`SandboxCard::reason`] back.
-    pub fn from_reason(reason: &str) -> Option<Self> {
-        Self::parse(reason.strip_prefix("sandbox_")?)
-    }
-
     /// Reads a stored name.
     pub fn parse(name: &str) -> Option<Self> {
         CARDS

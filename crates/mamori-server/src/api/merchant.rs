@@ -166,7 +166,7 @@ pub async fn get(
         reasons: assessment.map_or_else(Vec::new, |a| {
             a.risk_reasons
                 .iter()
-                .map(|r| r.as_str().to_owned())
+                .map(|r| r.name().into_owned())
                 .collect()
         }),
         risk_score: assessment.map(|a| a.risk_score),

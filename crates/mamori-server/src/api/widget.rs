@@ -38,6 +38,9 @@ pub struct WidgetContext {
     pub auth: Authentication,
     /// Its merchant.
     pub merchant: Merchant,
+    /// The client's address (see [`super::forwarded`]), found once for the rate limit and the
+    /// device step's velocity.
+    pub ip: Option<String>,
 }
 
 /// Checks the client secret and the origin; see the module docs.
@@ -57,8 +60,9 @@ pub async fn gate(
     // Counted before anything is looked up, so a flood of guessed secrets is refused too; the
     // refusal is readable by the page (like `origin_not_allowed`), so the widget can wait.
     let peer = connect.map(|Extension(ConnectInfo(peer))| peer);
-    if let Some(ip) = client_ip(&state, request.headers(), peer) {
-        if let Err(refusal) = throttle::admit(&state, Bucket::ClientAddress(&ip)).await {
+    let ip = client_ip(&state, request.headers(), peer);
+    if let Some(ip) = &ip {
+        if let Err(refusal) = throttle::admit(&state, Bucket::ClientAddress(ip)).await {
             return Ok(readable(refusal.into_response(), origin));
         }
     }
@@ -77,7 +81,7 @@ pub async fn gate(
     };
     request
         .extensions_mut()
-        .insert(Arc::new(WidgetContext { auth, merchant }));
+        .insert(Arc::new(WidgetContext { auth, merchant, ip }));
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
@@ -176,11 +180,8 @@ fn client_ip(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) ->
 pub async fn device(
     State(state): State<AppState>,
     Extension(ctx): Extension<Arc<WidgetContext>>,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
     JsonBody(request): JsonBody<DeviceRequest>,
 ) -> Result<Json<DeviceOutcome>, ApiError> {
-    let peer = connect.map(|Extension(ConnectInfo(peer))| peer);
     let evidence = Evidence {
         fingerprint: request.fingerprint,
         device_token: request.device_token,
@@ -189,7 +190,7 @@ pub async fn device(
             .as_ref()
             .map(browser_info)
             .unwrap_or_default(),
-        ip: client_ip(&state, &headers, peer),
+        ip: ctx.ip.clone(),
     };
     let answer = state
         .flow()

@@ -1,9 +1,14 @@
 //! Why an authentication was decided as it was: a risk engine reason, or a sandbox test card.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::risk::RiskReason;
 use crate::sandbox::SandboxCard;
+
+/// What a sandbox test card's reason starts with.
+const SANDBOX: &str = "sandbox_";
 
 /// One reason of a decision, stored with the authentication and returned by the merchant's
 /// `GET`, always by its stable name.
@@ -16,19 +21,20 @@ pub enum DecisionReason {
 }
 
 impl DecisionReason {
-    /// The stable name.
-    pub fn as_str(self) -> &'static str {
+    /// The stable name: the risk reason's, or `sandbox_` and the test card's.
+    pub fn name(self) -> Cow<'static, str> {
         match self {
-            Self::Risk(reason) => reason.as_str(),
-            Self::Sandbox(card) => card.reason(),
+            Self::Risk(reason) => Cow::Borrowed(reason.as_str()),
+            Self::Sandbox(card) => Cow::Owned(format!("{SANDBOX}{}", card.as_str())),
         }
     }
 
-    /// Reads [`DecisionReason::as_str`] back.
+    /// Reads [`DecisionReason::name`] back.
     pub fn parse(name: &str) -> Option<Self> {
-        RiskReason::parse(name)
-            .map(Self::Risk)
-            .or_else(|| SandboxCard::from_reason(name).map(Self::Sandbox))
+        RiskReason::parse(name).map(Self::Risk).or_else(|| {
+            let card = name.strip_prefix(SANDBOX)?;
+            SandboxCard::parse(card).map(Self::Sandbox)
+        })
     }
 }
 
@@ -40,7 +46,7 @@ impl From<RiskReason> for DecisionReason {
 
 impl Serialize for DecisionReason {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
+        serializer.serialize_str(&self.name())
     }
 }
 
@@ -67,16 +73,16 @@ mod tests {
                     .map(|&(_, c)| DecisionReason::Sandbox(c)),
             );
         for reason in reasons {
-            assert_eq!(DecisionReason::parse(reason.as_str()), Some(reason));
+            assert_eq!(DecisionReason::parse(&reason.name()), Some(reason));
             let json = serde_json::to_string(&reason).unwrap();
-            assert_eq!(json, format!("\"{}\"", reason.as_str()));
+            assert_eq!(json, format!("\"{}\"", reason.name()));
             assert_eq!(
                 serde_json::from_str::<DecisionReason>(&json).unwrap(),
                 reason
             );
         }
         assert_eq!(
-            DecisionReason::Sandbox(SandboxCard::Attempted).as_str(),
+            DecisionReason::Sandbox(SandboxCard::Attempted).name(),
             "sandbox_attempted"
         );
         assert_eq!(DecisionReason::parse("made_up"), None);
