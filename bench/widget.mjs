@@ -118,7 +118,7 @@ async function startVerifier(dir, port, shopOrigin) {
   const key = added.match(/mamori_sk\.\S+/)?.[0];
   if (!key) throw new Error(`no secret key in: ${added}`);
   cli('cardholder', 'enroll', '--card', CARD, '--email', 'shopper@bench.example', '--locale', 'en',
-    '--ceiling', '1000000');
+    '--ceiling', 'JPY:1000000');
   const child = spawn(mamori, ['--config', config, 'serve'], { stdio: 'ignore' });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {

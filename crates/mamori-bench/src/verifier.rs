@@ -15,7 +15,8 @@ use std::time::Duration;
 use mamori_core::token::encode_secret_key;
 use mamori_server::card::CardNumber;
 use mamori_server::model::{
-    CardStatus, Cardholder, CardholderId, KeyId, Locale, Merchant, MerchantId, MerchantKey,
+    CardStatus, Cardholder, CardholderId, Ceilings, KeyId, Locale, Merchant, MerchantId,
+    MerchantKey,
 };
 use mamori_server::secrets::Secrets;
 
@@ -212,7 +213,8 @@ async fn seed(setup: &Setup<'_>, secrets: &Secrets) -> Result<(), Failure> {
                 email: card.email.clone(),
                 locale: Locale::En,
                 status: CardStatus::Active,
-                frictionless_ceiling: 1_000_000,
+                frictionless_ceilings: Ceilings::parse("JPY:1000000")
+                    .ok_or("an invalid ceiling")?,
                 created_at: now,
             })
             .await?;

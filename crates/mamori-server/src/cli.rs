@@ -21,8 +21,8 @@ use crate::config::env::{self, Environment, Loaded};
 use crate::config::{Config, LogFormat};
 use crate::mail::mailer_for;
 use crate::model::{
-    CardStatus, Cardholder, CardholderId, KeyId, Locale, Merchant, MerchantId, MerchantKey,
-    ReportId,
+    CardStatus, Cardholder, CardholderId, Ceilings, KeyId, Locale, Merchant, MerchantId,
+    MerchantKey, ReportId,
 };
 use crate::secrets::{self, Secrets, SecretsError, random_bytes};
 use crate::server;
@@ -115,9 +115,15 @@ enum CardholderCommand {
         /// `ja` or `en`.
         #[arg(long, default_value = "ja")]
         locale: String,
-        /// Purchases above this (minor units) are always challenged.
-        #[arg(long, default_value_t = 50_000)]
-        ceiling: i64,
+        /// A frictionless ceiling, `CURRENCY:AMOUNT` in the currency's minor unit (`JPY:50000`,
+        /// `USD:50000` for $500.00); repeat for more currencies. Purchases above it, or in a
+        /// currency without one, are always challenged.
+        #[arg(
+            long = "ceiling",
+            value_name = "CURRENCY:AMOUNT",
+            default_value = "JPY:50000"
+        )]
+        ceilings: Vec<String>,
     },
     /// List enrolled cards.
     List,
@@ -375,13 +381,16 @@ async fn cardholder(config: &Config, command: CardholderCommand) -> Result<(), F
             card,
             email,
             locale,
-            ceiling,
+            ceilings,
         } => {
             let number = CardNumber::parse(&card).ok_or("the card number is not valid")?;
             let locale = Locale::parse(&locale).ok_or("locale must be ja or en")?;
             if !email.contains('@') {
                 return Err("the email address is not valid".into());
             }
+            let ceilings = Ceilings::parse(&ceilings.join(",")).ok_or(
+                "each --ceiling is CURRENCY:AMOUNT in minor units (JPY:50000), one per currency",
+            )?;
             let cardholder = Cardholder {
                 id: CardholderId::mint()?,
                 card_ref: number.reference(&secrets.card_key),
@@ -389,7 +398,7 @@ async fn cardholder(config: &Config, command: CardholderCommand) -> Result<(), F
                 email,
                 locale,
                 status: CardStatus::Active,
-                frictionless_ceiling: ceiling,
+                frictionless_ceilings: ceilings,
                 created_at: SystemClock.now(),
             };
             store.insert_cardholder(&cardholder).await?;
@@ -401,13 +410,13 @@ async fn cardholder(config: &Config, command: CardholderCommand) -> Result<(), F
         CardholderCommand::List => {
             for c in store.cardholders().await? {
                 println!(
-                    "{}  ••••{}  {}  {}  {}  ceiling {}  card_ref {}",
+                    "{}  ••••{}  {}  {}  {}  ceilings {}  card_ref {}",
                     c.id,
                     c.last4,
                     c.email,
                     c.locale.as_str(),
                     c.status.as_str(),
-                    c.frictionless_ceiling,
+                    c.frictionless_ceilings,
                     c.card_ref
                 );
             }

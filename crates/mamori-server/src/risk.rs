@@ -58,8 +58,10 @@ pub enum RiskReason {
     ChallengeRequested,
     /// The merchant mandated a challenge (`04`).
     ChallengeMandated,
-    /// The amount is over the card's frictionless ceiling.
+    /// The amount is over the card's frictionless ceiling for its currency.
     AmountOverCeiling,
+    /// The card has no frictionless ceiling in the purchase's currency.
+    NoCeilingForCurrency,
     /// The cardholder reported fraud and the issuer has not resolved it.
     OpenFraudReport,
     /// The amount is far above what the card usually spends.
@@ -80,7 +82,7 @@ pub enum RiskReason {
 
 impl RiskReason {
     /// Every reason, in declaration order.
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 19] = [
         Self::CardNotEnrolled,
         Self::CardBlocked,
         Self::CardLockedOut,
@@ -91,6 +93,7 @@ impl RiskReason {
         Self::ChallengeRequested,
         Self::ChallengeMandated,
         Self::AmountOverCeiling,
+        Self::NoCeilingForCurrency,
         Self::OpenFraudReport,
         Self::AmountUnusual,
         Self::VelocityCard,
@@ -119,6 +122,7 @@ impl RiskReason {
             Self::ChallengeRequested => "challenge_requested",
             Self::ChallengeMandated => "challenge_mandated",
             Self::AmountOverCeiling => "amount_over_ceiling",
+            Self::NoCeilingForCurrency => "no_ceiling_for_currency",
             Self::OpenFraudReport => "open_fraud_report",
             Self::AmountUnusual => "amount_unusual",
             Self::VelocityCard => "velocity_card",
@@ -147,8 +151,9 @@ pub struct Purchase {
 pub struct CardFacts {
     /// Active or blocked.
     pub status: CardStatus,
-    /// Amounts above this are always challenged.
-    pub frictionless_ceiling: i64,
+    /// The card's ceiling in the purchase's currency: amounts above it are always challenged,
+    /// and so is every amount when the card has none in that currency.
+    pub frictionless_ceiling: Option<i64>,
 }
 
 /// What the browser proved about itself.
@@ -194,7 +199,8 @@ pub struct History {
     pub wrong_codes: i64,
     /// An unresolved fraud report on this card.
     pub open_report: bool,
-    /// The largest amount this card authenticated successfully, if any.
+    /// The largest amount this card authenticated successfully in the purchase's currency, if
+    /// any: amounts in different currencies do not compare.
     pub usual_max_amount: Option<i64>,
     /// Language of the card's last successful authentication.
     pub last_language: Option<String>,
@@ -324,8 +330,10 @@ pub fn assess(
         ChallengePreference::Mandated => forced.push(RiskReason::ChallengeMandated),
         ChallengePreference::NoPreference | ChallengePreference::NoChallengeRequested => {}
     }
-    if purchase.amount > card.frictionless_ceiling {
-        forced.push(RiskReason::AmountOverCeiling);
+    match card.frictionless_ceiling {
+        Some(ceiling) if purchase.amount > ceiling => forced.push(RiskReason::AmountOverCeiling),
+        Some(_) => {}
+        None => forced.push(RiskReason::NoCeilingForCurrency),
     }
     if history.open_report {
         forced.push(RiskReason::OpenFraudReport);
@@ -390,7 +398,7 @@ mod tests {
     fn card() -> CardFacts {
         CardFacts {
             status: CardStatus::Active,
-            frictionless_ceiling: 50_000,
+            frictionless_ceiling: Some(50_000),
         }
     }
 
@@ -601,6 +609,20 @@ mod tests {
     }
 
     #[test]
+    fn a_currency_without_a_ceiling_is_always_challenged() {
+        let purchase = Purchase {
+            card: Some(CardFacts {
+                frictionless_ceiling: None,
+                ..card()
+            }),
+            ..purchase(1)
+        };
+        let a = run(&purchase, &trusted(), &known_history());
+        assert_eq!(a.decision, Decision::Challenge);
+        assert_eq!(a.reasons, vec![RiskReason::NoCeilingForCurrency]);
+    }
+
+    #[test]
     fn open_report_forces_a_challenge() {
         let history = History {
             open_report: true,
@@ -733,6 +755,7 @@ mod tests {
             RiskReason::ChallengeRequested,
             RiskReason::ChallengeMandated,
             RiskReason::AmountOverCeiling,
+            RiskReason::NoCeilingForCurrency,
             RiskReason::OpenFraudReport,
             RiskReason::AmountUnusual,
             RiskReason::VelocityCard,

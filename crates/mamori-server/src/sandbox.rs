@@ -17,7 +17,7 @@
 use mamori_core::token::{Method, Reason, TransStatus};
 
 use crate::card::CardNumber;
-use crate::model::{CardStatus, Cardholder, CardholderId, Locale};
+use crate::model::{CardStatus, Cardholder, CardholderId, Ceilings, Locale};
 
 /// The one-time code of the challenge card, on every verifier.
 pub const CODE: &str = "123456";
@@ -127,7 +127,7 @@ pub fn cardholder() -> Cardholder {
         email: EMAIL.into(),
         locale: Locale::En,
         status: CardStatus::Active,
-        frictionless_ceiling: 0,
+        frictionless_ceilings: Ceilings::default(),
         created_at: 0,
     }
 }

@@ -152,6 +152,49 @@ fn nothing_but_init_creates_the_secrets() {
     std::fs::write(&secrets, format!("{master}\n")).unwrap();
     let (ok, out) = mamori(&config, &["cardholder", "list"]);
     assert!(ok && out.contains(&card_ref), "{out}");
+    assert!(
+        out.contains("ceilings JPY:50000 "),
+        "the default ceiling: {out}"
+    );
+}
+
+#[test]
+fn ceilings_are_enrolled_per_currency() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(dir.path(), "");
+    assert!(mamori(&config, &["init"]).0);
+    let enroll = |card: &str, ceilings: &[&str]| {
+        let mut args = vec![
+            "cardholder",
+            "enroll",
+            "--card",
+            card,
+            "--email",
+            "t@example.jp",
+        ];
+        for ceiling in ceilings {
+            args.extend(["--ceiling", ceiling]);
+        }
+        mamori(&config, &args)
+    };
+    for bad in [
+        &["50000"][..],
+        &["jpy:500"],
+        &["JPY:500", "JPY:600"],
+        &["JPY:-1"],
+    ] {
+        let (ok, out) = enroll("378282246310005", bad);
+        assert!(!ok && out.contains("CURRENCY:AMOUNT"), "{bad:?}: {out}");
+    }
+    let (ok, out) = mamori(&config, &["cardholder", "list"]);
+    assert!(
+        ok && out.trim().is_empty(),
+        "nothing enrolled by a refusal: {out}"
+    );
+    let (ok, out) = enroll("378282246310005", &["USD:30000", "JPY:0"]);
+    assert!(ok, "{out}");
+    let (ok, out) = mamori(&config, &["cardholder", "list"]);
+    assert!(ok && out.contains("ceilings JPY:0,USD:30000 "), "{out}");
 }
 
 #[test]

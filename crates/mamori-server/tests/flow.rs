@@ -172,9 +172,19 @@ async fn known_device_is_challenged_when_risk_says_so() {
         server.next_mail_matching("Your verification code").await;
     }
 
-    // A forged device token (another key) is no better than none. (An hour later, so the
-    // card's velocity from the purchases above has passed.)
+    // An hour later, so the card's velocity from the purchases above has passed. A ceiling is
+    // in yen: USD 499.99 is no small purchase under ¥50,000, it has no ceiling.
     server.clock.advance(3601);
+    let dollars = server.create_in(CARD, 49_999, "USD").await;
+    let body = server.device(&dollars, &fp, Some(&token)).await;
+    assert_eq!(body["outcome"], "challenge", "{body}");
+    assert_eq!(
+        server.get(&dollars.id).await["reasons"],
+        json!(["no_ceiling_for_currency"])
+    );
+    server.next_mail_matching("Your verification code").await;
+
+    // A forged device token (another key) is no better than none.
     let forged = token::sign_device(
         &mamori_core::token::DeviceClaims {
             iss: server.base.clone(),

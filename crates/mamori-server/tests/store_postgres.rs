@@ -16,8 +16,8 @@ use std::sync::Arc;
 use mamori_core::token::{Eci, Method, Reason, TransStatus};
 use mamori_server::model::{
     Amount, Assessment, Authentication, AuthenticationId, BrowserInfo, CardStatus, Cardholder,
-    CardholderId, ChallengePreference, Currency, Dedupe, KeyId, Locale, Merchant, MerchantId,
-    MerchantKey, NewMail, OrderRef, Outcome, Progress, State,
+    CardholderId, Ceilings, ChallengePreference, Currency, Dedupe, KeyId, Locale, Merchant,
+    MerchantId, MerchantKey, NewMail, OrderRef, Outcome, Progress, State,
 };
 use mamori_server::risk::RiskReason;
 use mamori_server::store::{
@@ -96,7 +96,7 @@ async fn challenging(store: &dyn Store) -> AuthenticationId {
             email: "holder@example.com".into(),
             locale: Locale::En,
             status: CardStatus::Active,
-            frictionless_ceiling: 50_000,
+            frictionless_ceilings: Ceilings::parse("JPY:50000").unwrap(),
             created_at: NOW,
         })
         .await
@@ -171,7 +171,7 @@ async fn instances_starting_together_migrate_once() {
         .collect();
     assert_eq!(
         versions,
-        vec![1, 2, 3, 4, 5],
+        vec![1, 2, 3, 4, 5, 6],
         "each migration recorded once"
     );
 }

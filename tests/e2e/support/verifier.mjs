@@ -62,7 +62,7 @@ export async function startVerifier({ assets, security = {} }) {
     // Enrolls a card with `mamori cardholder enroll`, on the database the demo is serving.
     async enroll({ card, email, locale = 'ja', ceiling = 50_000 }) {
       const args = ['--config', config, 'cardholder', 'enroll', '--card', card, '--email', email];
-      await run(mamoriBin, [...args, '--locale', locale, '--ceiling', String(ceiling)]);
+      await run(mamoriBin, [...args, '--locale', locale, '--ceiling', `JPY:${ceiling}`]);
     },
     async stop() {
       if (child.exitCode === null) {

@@ -32,7 +32,8 @@ use tower_http::services::ServeDir;
 
 use crate::card::CardNumber;
 use crate::model::{
-    CardStatus, Cardholder, CardholderId, KeyId, Locale, Merchant, MerchantId, MerchantKey,
+    CardStatus, Cardholder, CardholderId, Ceilings, Currency, KeyId, Locale, Merchant, MerchantId,
+    MerchantKey,
 };
 use crate::secrets::Secrets;
 use crate::state::AppState;
@@ -176,7 +177,11 @@ pub async fn seed(
                 email: card.email.into(),
                 locale: card.locale,
                 status,
-                frictionless_ceiling: card.ceiling,
+                // The demo's ceilings are small constants; one out of range would mean no
+                // ceiling, which only challenges more.
+                frictionless_ceilings: Currency::new("JPY")
+                    .and_then(|yen| Ceilings::one(yen, card.ceiling))
+                    .unwrap_or_default(),
                 created_at: now,
             })
             .await?;

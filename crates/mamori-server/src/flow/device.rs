@@ -273,6 +273,7 @@ impl Flow<'_> {
                 ip: evidence.ip.as_deref(),
                 short_since: now - s.velocity_window,
                 long_since: now - s.failure_window,
+                currency: auth.currency,
             })
             .await?;
         let purchase = Purchase {
@@ -280,7 +281,7 @@ impl Flow<'_> {
             preference: auth.challenge_preference,
             card: cardholder.map(|c| CardFacts {
                 status: c.status,
-                frictionless_ceiling: c.frictionless_ceiling,
+                frictionless_ceiling: c.frictionless_ceilings.get(auth.currency),
             }),
         };
         let seen = risk::DeviceEvidence {

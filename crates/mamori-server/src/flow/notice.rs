@@ -112,7 +112,7 @@ mod tests {
     use crate::clock::ManualClock;
     use crate::config::{Bounded, Config};
     use crate::flow::fixtures;
-    use crate::model::{CardStatus, CardholderId, Locale, MerchantId};
+    use crate::model::{CardStatus, CardholderId, Ceilings, Locale, MerchantId};
     use crate::secrets::Secrets;
 
     /// An alert carries its card and the configured window for the store to dedupe on; a code
@@ -141,7 +141,7 @@ mod tests {
             email: "taro@example.com".into(),
             locale: Locale::En,
             status: CardStatus::Active,
-            frictionless_ceiling: 0,
+            frictionless_ceilings: Ceilings::default(),
             created_at: 0,
         };
         let to = Parties::of(&auth, &merchant, &cardholder);

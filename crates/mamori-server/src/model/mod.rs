@@ -15,7 +15,7 @@ pub use browser::{BrowserInfo, LanguageTag, TimeZone, UserAgent};
 pub use id::{AuthenticationId, CardholderId, DeviceId, KeyId, MerchantId, ReportId};
 pub use mamori_core::token::Currency;
 use mamori_core::token::{Eci, Method, Reason, TransStatus};
-pub use money::{Amount, OrderRef};
+pub use money::{Amount, Ceilings, OrderRef};
 pub use reason::DecisionReason;
 
 /// Where an authentication is in its life. Only `Pending` and `Challenging` can change; the
@@ -227,8 +227,9 @@ pub struct Cardholder {
     pub locale: Locale,
     /// Whether the card may be used.
     pub status: CardStatus,
-    /// Purchases above this amount (minor units) are always challenged.
-    pub frictionless_ceiling: i64,
+    /// Purchases above its currency's ceiling, or in a currency without one, are always
+    /// challenged.
+    pub frictionless_ceilings: Ceilings,
     /// Seconds since the Unix epoch.
     pub created_at: i64,
 }

@@ -1,7 +1,11 @@
-//! What a purchase is for: its amount and the merchant's order reference, each a type that
-//! cannot hold an invalid value.
+//! What a purchase is for: its amount and the merchant's order reference, and how much a card
+//! may spend without a code — each a type that cannot hold an invalid value.
+
+use std::fmt;
 
 use serde::Serialize;
+
+use super::Currency;
 
 /// An amount in the currency's minor unit (yen, cents): at least 1, at most [`Amount::MAX`].
 /// On the wire, a JSON integer.
@@ -60,6 +64,62 @@ impl OrderRef {
     }
 }
 
+/// A card's frictionless ceilings, one per currency: a purchase above its currency's ceiling is
+/// always challenged, and so is any purchase in a currency the card has no ceiling for — an
+/// amount means nothing without its currency (¥50,000 is not USD 50,000).
+///
+/// Stored and typed as `JPY:50000,USD:500`: currencies in order, each once, amounts in the
+/// currency's minor unit from 0 (always challenge) to [`Amount::MAX`]. The empty text is no
+/// ceiling at all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ceilings(Vec<(Currency, i64)>);
+
+impl Ceilings {
+    /// The ceilings `text` spells (`JPY:50000,USD:500`, in any order), if each entry is a
+    /// currency code, a colon and an amount, and no currency repeats.
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut entries = Vec::new();
+        for entry in text.split(',').filter(|_| !text.is_empty()) {
+            let (code, amount) = entry.split_once(':')?;
+            let amount: i64 = amount.parse().ok()?;
+            let digits_only = amount.to_string().len() == entry.len() - code.len() - 1;
+            if !digits_only || !(0..=Amount::MAX).contains(&amount) {
+                return None;
+            }
+            entries.push((Currency::new(code)?, amount));
+        }
+        entries.sort_unstable();
+        let repeats = entries.windows(2).any(|pair| pair[0].0 == pair[1].0);
+        (!repeats).then_some(Self(entries))
+    }
+
+    /// A single ceiling: `minor_units` in `currency`, if it is from 0 to [`Amount::MAX`].
+    pub fn one(currency: Currency, minor_units: i64) -> Option<Self> {
+        (0..=Amount::MAX)
+            .contains(&minor_units)
+            .then(|| Self(vec![(currency, minor_units)]))
+    }
+
+    /// The ceiling for purchases in `currency`, if the card has one.
+    pub fn get(&self, currency: Currency) -> Option<i64> {
+        self.0
+            .iter()
+            .find(|(code, _)| *code == currency)
+            .map(|&(_, amount)| amount)
+    }
+}
+
+impl fmt::Display for Ceilings {
+    /// The stored spelling, which [`Ceilings::parse`] reads back.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (code, amount)) in self.0.iter().enumerate() {
+            let separator = if i == 0 { "" } else { "," };
+            write!(f, "{separator}{code}:{amount}")?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,5 +151,45 @@ mod tests {
                 .map(OrderRef::as_str),
             Some("order-42")
         );
+    }
+
+    #[test]
+    fn ceilings_are_per_currency_and_read_back_as_written() {
+        let ceilings = Ceilings::parse("USD:500,JPY:50000").expect("valid");
+        assert_eq!(ceilings.to_string(), "JPY:50000,USD:500");
+        assert_eq!(
+            Ceilings::parse(&ceilings.to_string()),
+            Some(ceilings.clone())
+        );
+        let jpy = Currency::new("JPY").expect("currency");
+        let eur = Currency::new("EUR").expect("currency");
+        assert_eq!(ceilings.get(jpy), Some(50_000));
+        assert_eq!(ceilings.get(eur), None);
+        assert_eq!(Ceilings::parse(""), Some(Ceilings::default()));
+        assert_eq!(Ceilings::parse("JPY:0").map(|c| c.get(jpy)), Some(Some(0)));
+        assert_eq!(Ceilings::one(jpy, 50_000), Ceilings::parse("JPY:50000"));
+        assert_eq!(Ceilings::one(jpy, -1), None);
+    }
+
+    #[test]
+    fn a_ceiling_text_is_refused_unless_every_entry_is_exact() {
+        for bad in [
+            "50000",
+            "JPY",
+            "JPY:",
+            ":500",
+            "jpy:500",
+            "JPY:+500",
+            "JPY:-1",
+            "JPY: 500",
+            "JPY:0500",
+            "JPY:500,",
+            ",JPY:500",
+            "JPY:500,JPY:600",
+            "JPY:1000000000001",
+            "JPY:500;USD:5",
+        ] {
+            assert_eq!(Ceilings::parse(bad), None, "{bad:?}");
+        }
     }
 }

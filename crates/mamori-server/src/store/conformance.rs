@@ -18,7 +18,7 @@ use super::{
 };
 use crate::model::{
     Amount, Assessment, Authentication, AuthenticationId, BrowserInfo, CardStatus, Cardholder,
-    CardholderId, ChallengePreference, Currency, Device, DeviceId, Final, FraudReport,
+    CardholderId, Ceilings, ChallengePreference, Currency, Device, DeviceId, Final, FraudReport,
     IdempotencyKey, KeyId, Locale, Merchant, MerchantId, MerchantKey, NewMail, OrderRef, Outcome,
     Progress, ReportId, SandboxMailbox, State,
 };
@@ -129,6 +129,10 @@ fn merchant(id: &str) -> (Merchant, MerchantKey) {
     )
 }
 
+fn jpy() -> Currency {
+    Currency::new("JPY").expect("a currency")
+}
+
 fn cardholder(id: &str) -> Cardholder {
     Cardholder {
         id: ch(id),
@@ -137,7 +141,7 @@ fn cardholder(id: &str) -> Cardholder {
         email: format!("{id}@example.com"),
         locale: Locale::Ja,
         status: CardStatus::Active,
-        frictionless_ceiling: 50_000,
+        frictionless_ceilings: Ceilings::parse("JPY:50000,USD:500").expect("ceilings"),
         created_at: NOW,
     }
 }
@@ -148,7 +152,7 @@ fn authentication(id: &str, merchant: &str, card: Option<&str>) -> Authenticatio
         merchant_id: mid(merchant),
         cardholder_id: card.map(ch),
         amount: Amount::new(12_800).expect("an amount"),
-        currency: Currency::new("JPY").expect("a currency"),
+        currency: jpy(),
         order_ref: OrderRef::parse(format!("order-{id}")).expect("an order reference"),
         challenge_preference: ChallengePreference::NoPreference,
         client_secret_hash: vec![1; 32],
@@ -550,6 +554,7 @@ async fn wrong_codes_are_counted_atomically(store: &Arc<dyn Store>) -> Result<()
         ip: None,
         short_since: NOW - 3600,
         long_since: NOW - 86_400,
+        currency: jpy(),
     };
     let h = store.history(&query).await?;
     ensure!(
@@ -728,6 +733,27 @@ async fn history_counts(store: &dyn Store) -> Result<(), Failure> {
             .record_device_step(&a.id, NOW + n, &step("198.51.100.7"), &next, None)
             .await?;
     }
+    // A large purchase in dollars, out of the short window: it is no usual amount for yen.
+    let dollars = Authentication {
+        currency: Currency::new("USD").expect("a currency"),
+        amount: Amount::new(900_000).expect("an amount"),
+        created_at: NOW - 50_000,
+        ..authentication("au_hist_usd", "m_hist", Some("ch_hist"))
+    };
+    store.insert_authentication(&dollars).await?;
+    let next = DeviceNext::Conclude {
+        end: Final::Succeeded,
+        outcome: outcome(TransStatus::Authenticated, "t"),
+    };
+    store
+        .record_device_step(
+            &dollars.id,
+            NOW - 50_000,
+            &step("198.51.100.7"),
+            &next,
+            None,
+        )
+        .await?;
     let old = authentication("au_hist_old", "m_hist", Some("ch_hist"));
     store
         .insert_authentication(&Authentication {
@@ -749,6 +775,7 @@ async fn history_counts(store: &dyn Store) -> Result<(), Failure> {
         ip: Some("198.51.100.7"),
         short_since: NOW - 3600,
         long_since: NOW - 86_400,
+        currency: jpy(),
     };
     let h = store.history(&query).await?;
     ensure!(
@@ -759,7 +786,15 @@ async fn history_counts(store: &dyn Store) -> Result<(), Failure> {
     ensure!(h.device_recent == 0, "no device: {h:?}");
     ensure!(
         h.usual_max_amount == Some(2000),
-        "usual amount excludes itself: {h:?}"
+        "usual amount excludes itself and other currencies: {h:?}"
+    );
+    let in_dollars = HistoryQuery {
+        currency: dollars.currency,
+        ..query
+    };
+    ensure!(
+        store.history(&in_dollars).await?.usual_max_amount == Some(900_000),
+        "usual amount in dollars"
     );
     ensure!(
         h.last_language.as_deref() == Some("ja-JP"),
@@ -833,6 +868,7 @@ async fn fraud_reports_revoke_devices(store: &dyn Store) -> Result<(), Failure> 
         ip: None,
         short_since: NOW - 3600,
         long_since: NOW - 86_400,
+        currency: jpy(),
     };
     ensure!(
         store.history(&query).await?.open_report,

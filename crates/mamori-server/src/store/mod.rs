@@ -47,8 +47,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::model::{
-    Assessment, Authentication, AuthenticationId, CardStatus, Cardholder, CardholderId, Device,
-    DeviceId, Final, FraudReport, IdempotencyKey, KeyId, Mail, MailboxMessage, Merchant,
+    Assessment, Authentication, AuthenticationId, CardStatus, Cardholder, CardholderId, Currency,
+    Device, DeviceId, Final, FraudReport, IdempotencyKey, KeyId, Mail, MailboxMessage, Merchant,
     MerchantId, MerchantKey, NewMail, Outcome, ReportId, State,
 };
 use crate::risk::History;
@@ -184,6 +184,8 @@ pub struct HistoryQuery<'a> {
     pub short_since: i64,
     /// … and failures `[now - long_window, now]`.
     pub long_since: i64,
+    /// The purchase's currency: the usual amount is the largest in it.
+    pub currency: Currency,
 }
 
 /// The persistent state of the verifier.

@@ -14,7 +14,7 @@ use sqlx::sqlite::SqliteRow;
 
 use super::StoreError;
 use crate::model::{
-    Amount, Assessment, Authentication, BrowserInfo, CardStatus, Cardholder, Challenge,
+    Amount, Assessment, Authentication, BrowserInfo, CardStatus, Cardholder, Ceilings, Challenge,
     ChallengePreference, Currency, Device, Final, Finished, FraudReport, IdempotencyKey, Locale,
     Mail, MailboxMessage, Merchant, MerchantKey, OrderRef, Outcome, Progress, State,
 };
@@ -266,6 +266,7 @@ macro_rules! model_row {
             fn cardholder(&self) -> Result<Cardholder, StoreError> {
                 let locale: String = self.try_get("locale").map_err(db)?;
                 let status: String = self.try_get("status").map_err(db)?;
+                let ceilings: String = self.try_get("frictionless_ceilings").map_err(db)?;
                 Ok(Cardholder {
                     id: parse_id(self.try_get("id").map_err(db)?, "id")?,
                     card_ref: self.try_get("card_ref").map_err(db)?,
@@ -273,7 +274,8 @@ macro_rules! model_row {
                     email: self.try_get("email").map_err(db)?,
                     locale: Locale::parse(&locale).ok_or(StoreError::Corrupt("locale"))?,
                     status: CardStatus::parse(&status).ok_or(StoreError::Corrupt("status"))?,
-                    frictionless_ceiling: self.try_get("frictionless_ceiling").map_err(db)?,
+                    frictionless_ceilings: Ceilings::parse(&ceilings)
+                        .ok_or(StoreError::Corrupt("frictionless_ceilings"))?,
                     created_at: self.try_get("created_at").map_err(db)?,
                 })
             }

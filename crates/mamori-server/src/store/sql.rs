@@ -60,9 +60,9 @@ pub(super) const RETIRE_KEYS: &str = "UPDATE merchant_keys SET retire_at = $1 \
 // Cardholders and devices.
 
 /// `$1` id, `$2` card_ref, `$3` last4, `$4` email, `$5` locale, `$6` status,
-/// `$7` frictionless_ceiling, `$8` created_at.
+/// `$7` frictionless_ceilings, `$8` created_at.
 pub(super) const INSERT_CARDHOLDER: &str = "INSERT INTO cardholders (id, card_ref, last4, email, locale, status, \
-     frictionless_ceiling, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+     frictionless_ceilings, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 /// `$1` id.
 pub(super) const CARDHOLDER: &str = "SELECT * FROM cardholders WHERE id = $1";
 /// `$1` card_ref.
@@ -102,7 +102,8 @@ pub(super) const IDEMPOTENCY_KEY: &str =
     "SELECT * FROM idempotency_keys WHERE merchant_id = $1 AND key = $2";
 
 /// `$1` cardholder_id, `$2` device_id, `$3` ip, `$4` short_since, `$5` long_since,
-/// `$6` the authentication left out of every count.
+/// `$6` the authentication left out of every count, `$7` the purchase's currency (the only one
+/// the usual amount is taken in).
 ///
 /// One round trip: every count is a scalar subquery, and the last success is joined from a
 /// one-row subquery. A `NULL` key (no card, no device, no address) matches no row, so its
@@ -125,7 +126,8 @@ pub(super) const HISTORY: &str = "SELECT \
      (SELECT COUNT(*) FROM fraud_reports \
          WHERE cardholder_id = $1 AND resolved_at IS NULL) AS open_reports, \
      (SELECT MAX(amount) FROM authentications \
-         WHERE cardholder_id = $1 AND state = 'succeeded' AND id <> $6) AS usual_max_amount, \
+         WHERE cardholder_id = $1 AND state = 'succeeded' AND id <> $6 \
+         AND currency = $7) AS usual_max_amount, \
      last.language AS last_language, last.timezone AS last_timezone \
      FROM (SELECT 1) AS one LEFT JOIN ( \
          SELECT language, timezone FROM authentications \

@@ -194,7 +194,7 @@ impl Store for SqlStore {
                 .bind(&c.email)
                 .bind(c.locale.as_str())
                 .bind(c.status.as_str())
-                .bind(c.frictionless_ceiling)
+                .bind(c.frictionless_ceilings.to_string())
                 .bind(c.created_at)
                 .execute(pool)
                 .await
@@ -352,6 +352,7 @@ impl Store for SqlStore {
                 .bind(q.short_since)
                 .bind(q.long_since)
                 .bind(q.authentication_id.as_str())
+                .bind(q.currency.as_str())
                 .fetch_one(pool)
                 .await
                 .map_err(db)?

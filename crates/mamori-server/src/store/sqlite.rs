@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0003_one_shape.sql"),
     include_str!("../../migrations/sqlite/0004_mail_order.sql"),
     include_str!("../../migrations/sqlite/0005_rate_limits.sql"),
+    include_str!("../../migrations/sqlite/0008_currency_ceilings.sql"),
 ];
 
 /// Claims due mail, codes first (see `outbox_due`, the index it walks in that order): `$1` the
@@ -172,5 +173,37 @@ mod tests {
             store.merchants().await,
             Err(StoreError::Corrupt("id"))
         ));
+    }
+
+    /// A card enrolled before ceilings had a currency keeps its amount, as a yen ceiling.
+    #[tokio::test]
+    async fn an_older_ceiling_becomes_a_yen_ceiling() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("old.db").display());
+        let options = SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true);
+        let pool = SqlitePool::connect_with(options).await.unwrap();
+        let before = MIGRATIONS
+            .iter()
+            .position(|m| m.contains("ADD COLUMN frictionless_ceilings"))
+            .unwrap();
+        let mut tx = pool.begin_write().await.unwrap();
+        tx.apply_migrations(&MIGRATIONS[..before]).await.unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO cardholders (id, card_ref, last4, email, locale, status,
+                 frictionless_ceiling, created_at)
+             VALUES ('ch_old', 'ref', '0005', 't@example.jp', 'ja', 'active', 70000, 1);",
+        )
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        pool.close().await;
+
+        let store = SqliteStore::open(&url).await.unwrap();
+        let cards = store.cardholders().await.unwrap();
+        assert_eq!(cards.len(), 1);
+        assert_eq!(cards[0].frictionless_ceilings.to_string(), "JPY:70000");
     }
 }

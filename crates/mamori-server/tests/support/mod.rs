@@ -20,7 +20,8 @@ use mamori_server::config::{Config, Delivery, TlsMode};
 use mamori_server::demo::mailbox::MailboxMailer;
 use mamori_server::mail::{Mailer, mailer_for};
 use mamori_server::model::{
-    AuthenticationId, CardStatus, Cardholder, KeyId, Locale, Merchant, MerchantId, MerchantKey,
+    AuthenticationId, CardStatus, Cardholder, Ceilings, KeyId, Locale, Merchant, MerchantId,
+    MerchantKey,
 };
 use mamori_server::secrets::Secrets;
 use mamori_server::store::{self, Store};
@@ -491,6 +492,22 @@ impl TestServer {
         }
     }
 
+    /// An authentication in another currency than the cards' ceilings (yen).
+    pub async fn create_in(&self, card: &str, amount: u64, currency: &str) -> Created {
+        let (status, body) = self
+            .merchant_post(
+                "/v1/authentications",
+                json!({"card_number": card, "amount": amount, "currency": currency,
+                       "order_ref": format!("order-{amount}-{currency}")}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        Created {
+            id: body["id"].as_str().unwrap().parse().unwrap(),
+            secret: body["client_secret"].as_str().unwrap().into(),
+        }
+    }
+
     pub async fn merchant_post(&self, path: &str, body: Value) -> (u16, Value) {
         let response = self
             .http
@@ -604,7 +621,7 @@ async fn seed(store: &dyn Store, secrets: &Secrets) {
                 email: format!("holder{n}@example.com"),
                 locale,
                 status,
-                frictionless_ceiling: 50_000,
+                frictionless_ceilings: Ceilings::parse("JPY:50000").unwrap(),
                 created_at: START,
             })
             .await

@@ -77,7 +77,7 @@ timeout = 5
       return { id, key };
     },
     async enroll({ card, email, locale = 'ja', ceiling = 50_000 }) {
-      const out = await cli('cardholder', 'enroll', '--card', card, '--email', email, '--locale', locale, '--ceiling', String(ceiling));
+      const out = await cli('cardholder', 'enroll', '--card', card, '--email', email, '--locale', locale, '--ceiling', `JPY:${ceiling}`);
       const id = /^cardholder (ch_\S+)\s+card_ref \S+$/m.exec(out)?.[1];
       if (!id) throw new Error(`unexpected \`cardholder enroll\` output:\n${out}`);
       return id;
