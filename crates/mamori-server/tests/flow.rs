@@ -9,6 +9,8 @@ mod support;
 use mamori_core::token::{
     self, ExpectedOrder, KeySet, Reason, SigningKey, TokenError, TransStatus, Validation,
 };
+use mamori_server::config::Delivery;
+use mamori_server::flow::challenge::CodeAnswer;
 use serde_json::{Value, json};
 use support::*;
 
@@ -568,4 +570,122 @@ async fn concurrent_device_steps_start_one_challenge() {
         metrics.contains("mamori_authentications_total{outcome=\"challenge\"} 1\n"),
         "{metrics}"
     );
+}
+
+/// A code checked against a challenge a resend replaced meanwhile (the request read it before
+/// the resend committed) is answered from what is stored now: a wrong code, with the attempt
+/// counted — never `authentication_finished` while the challenge runs.
+#[tokio::test]
+async fn a_code_replaced_under_its_check_is_a_wrong_code() {
+    let mut server = TestServer::start().await;
+    let created = server.create(CARD, 4_000, "01").await;
+    server.device(&created, &fingerprint("x"), None).await;
+    let first = server.next_mail_matching("verification code").await.code();
+    let read_before = server
+        .store
+        .authentication(&created.id)
+        .await
+        .unwrap()
+        .unwrap();
+
+    server.clock.advance(30);
+    let (status, body) = server
+        .widget(&created, "/challenge/resend", json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let latest = server.next_mail_matching("verification code").await.code();
+    if latest == first {
+        return; // the draw repeated the code (one in a million): nothing was replaced
+    }
+
+    let merchant = server
+        .store
+        .merchant(&read_before.merchant_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let code = mamori_core::otp::normalize(&first).unwrap();
+    let answer = server
+        .state
+        .flow()
+        .check_code(read_before, &merchant, &code)
+        .await
+        .unwrap();
+    assert_eq!(answer, CodeAnswer::WrongCode { attempts_left: 4 });
+    let stored = server.get(&created.id).await;
+    assert_eq!(stored["state"], "challenging", "{stored}");
+    let (_, body) = server.verify(&created, &latest).await;
+    assert_eq!(body["outcome"], "authenticated", "{body}");
+}
+
+/// A code entry and a resend sent together, a thousand times: the entry is answered from the
+/// stored state whichever commits first — `authenticated` when the entry won, `wrong_code` when
+/// the resend replaced the code first — and never `authentication_finished` while live. (Mail
+/// goes to the demo mailbox, read from the store: the race is in the flow, not in SMTP.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_racing_a_resend_is_never_told_the_authentication_finished() {
+    let server = TestServer::start_with(Options {
+        delivery: Delivery::Mailbox,
+        ..Options::default()
+    })
+    .await;
+    let fp = fingerprint("racer");
+    let (mut entry_won, mut resend_won, mut last_mail) = (0, 0, 0);
+    for n in 0..1_000u64 {
+        // Days apart, so no velocity, lockout or alert window carries over.
+        server.clock.advance(3 * 86_400);
+        let created = server.create(CARD, 1_000 + n, "01").await;
+        let body = server.device(&created, &fp, None).await;
+        assert_eq!(body["outcome"], "challenge", "{body}");
+        let code;
+        (last_mail, code) = mailbox_code(&server, last_mail).await;
+        server.clock.advance(30);
+        let ((_, entry), (resend_status, resend)) = tokio::join!(
+            server.verify(&created, &code),
+            server.widget(&created, "/challenge/resend", json!({}))
+        );
+        let stored = server.get(&created.id).await;
+        match entry["outcome"].as_str() {
+            Some("authenticated") => {
+                entry_won += 1;
+                assert_eq!(stored["state"], "succeeded", "{stored}");
+                assert!(
+                    resend_status == 200 || resend["error"] == "authentication_finished",
+                    "{resend}"
+                );
+            }
+            Some("wrong_code") => {
+                resend_won += 1;
+                assert_eq!(resend_status, 200, "{resend}");
+                assert_eq!(stored["state"], "challenging", "{stored}");
+            }
+            _ => panic!("round {n}: {entry} (resend {resend_status} {resend})"),
+        }
+        if resend_status == 200 {
+            (last_mail, _) = mailbox_code(&server, last_mail).await;
+        }
+    }
+    eprintln!("code entry first: {entry_won}, resend first: {resend_won}");
+}
+
+/// The first code mail in the demo mailbox after message `after`: its id and code.
+async fn mailbox_code(server: &TestServer, after: i64) -> (i64, String) {
+    for _ in 0..1_000 {
+        let newest = server.store.mailbox(20).await.unwrap();
+        let code_mail = newest
+            .iter()
+            .rev()
+            .find(|m| m.id > after && m.kind == "code");
+        if let Some(mail) = code_mail {
+            let code = mail
+                .text
+                .lines()
+                .map(str::trim)
+                .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
+                .unwrap_or_else(|| panic!("no code in {}", mail.text));
+            return (mail.id, code.to_owned());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    panic!("no code mail after {after}");
 }

@@ -160,11 +160,48 @@ impl Flow<'_> {
 
     /// The cardholder entered `code`.
     ///
+    /// The answer is always the stored state's: a concurrent resend or entry can change the
+    /// challenge between reading it and the conditional write that decides, and then the entry
+    /// is checked again against what is stored now — the code a resend replaced is a wrong
+    /// code, not a finished authentication. Each lost write follows a change that happened
+    /// (a code sent, an attempt counted, the end), and those are bounded by the limits, so the
+    /// re-checks end.
+    ///
     /// # Errors
     ///
     /// [`FlowError::ChallengeNotStarted`] before the device step,
-    /// [`FlowError::AuthenticationFinished`] once final or when a concurrent entry won.
+    /// [`FlowError::AuthenticationFinished`] once final, also when a concurrent entry ended it.
     pub async fn check_code(
+        &self,
+        auth: Authentication,
+        merchant: &Merchant,
+        code: &otp::Code,
+    ) -> Result<CodeAnswer, FlowError> {
+        let limits = self.limits();
+        let races = limits.max_attempts + limits.max_resends + 1;
+        let mut current = auth;
+        for _ in 0..=races {
+            let live = !matches!(current.progress, Progress::Finished(_));
+            let id = current.id.clone();
+            match self.check_code_once(current, merchant, code).await {
+                Err(FlowError::AuthenticationFinished) if live => {
+                    current = self
+                        .store
+                        .authentication(&id)
+                        .await?
+                        .ok_or(FlowError::NotFound)?;
+                }
+                answer => return answer,
+            }
+        }
+        Err(FlowError::Internal(
+            "a code entry lost more races than its limits allow".into(),
+        ))
+    }
+
+    /// One check of `code` against the challenge as `auth` holds it;
+    /// [`FlowError::AuthenticationFinished`] from a live `auth` means a concurrent change won.
+    async fn check_code_once(
         &self,
         auth: Authentication,
         merchant: &Merchant,

@@ -343,6 +343,8 @@ pub struct TestServer {
     pub base: String,
     pub clock: Arc<ManualClock>,
     pub store: Arc<dyn Store>,
+    /// The server's state, for tests that call the flow directly.
+    pub state: AppState,
     pub http: reqwest::Client,
     pub mail: Option<mpsc::UnboundedReceiver<ReceivedMail>>,
     pub merchant_key: String,
@@ -433,7 +435,7 @@ impl TestServer {
         tokio::spawn(mamori_server::server::run_router(
             listener,
             router,
-            state,
+            state.clone(),
             mailer,
             async {
                 stopped.await.ok();
@@ -443,6 +445,7 @@ impl TestServer {
             base,
             clock,
             store,
+            state,
             http: reqwest::Client::new(),
             mail,
             merchant_key: mamori_core::token::encode_secret_key("k1", SECRET),
