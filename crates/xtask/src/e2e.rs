@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
-use crate::{Error, cmd};
+use crate::{Error, cmd, summary};
 
 /// The suite's directory, with its own package.json and committed package-lock.json.
 const DIR: &str = "tests/e2e";
@@ -96,12 +96,7 @@ pub(crate) fn command(root: &Path, widget: Widget) -> Command {
         .current_dir(root)
         .arg(root.join(DIR).join("run.mjs"))
         .arg(format!("--widget={}", widget.name()))
-        .args([
-            "--test-reporter=tap",
-            "--test-reporter-destination=stdout",
-            "--test-reporter=spec",
-            "--test-reporter-destination=stderr",
-        ])
+        .args(summary::node_reporters(root))
         .env("MAMORI_BIN", mamori_binary(root));
     command
 }

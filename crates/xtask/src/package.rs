@@ -25,8 +25,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::Error;
-use crate::cmd;
 use crate::provision::{self, Tools, WasmToolchain};
+use crate::{cmd, summary};
 
 /// The widget's budget for JavaScript and wasm together, gzipped (DESIGN.md).
 const BUDGET_GZIP: u64 = 30 * 1024;
@@ -228,13 +228,8 @@ pub(crate) fn node_test(root: &Path, npm: &Path) -> Command {
     let mut command = Command::new("node");
     command
         .current_dir(root)
-        .args([
-            "--test",
-            "--test-reporter=tap",
-            "--test-reporter-destination=stdout",
-            "--test-reporter=spec",
-            "--test-reporter-destination=stderr",
-        ])
+        .arg("--test")
+        .args(summary::node_reporters(root))
         .args(files)
         .env("MAMORI_NPM_PACKAGE", npm);
     command

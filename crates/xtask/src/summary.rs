@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::ops::AddAssign;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -18,11 +19,18 @@ const RESULT_PREFIX: &str = "test result: ";
 /// vector file: `mamori-vectors: <file> <cases> <sha256 of the transcript, hex>`.
 const VECTOR_PREFIX: &str = "mamori-vectors: ";
 
-/// Tests that passed and failed, summed over result lines.
+/// Tests that passed, failed and were skipped, summed over result lines, and how many of those
+/// lines ran nothing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Counts {
     pub(crate) passed: u64,
     pub(crate) failed: u64,
+    /// libtest's `ignored`, node's `skipped` and `todo`: tests that exist and did not run.
+    pub(crate) skipped: u64,
+    /// Test binaries (a libtest result line per unit-test, integration-test or doctest binary)
+    /// and node test files (`# empty file`, see `tests/reporters/empty-files.mjs`) that ran
+    /// no test at all.
+    pub(crate) empty_targets: u64,
 }
 
 impl Counts {
@@ -38,23 +46,53 @@ impl Counts {
             match line.split_whitespace().collect::<Vec<_>>().as_slice() {
                 ["#", "pass", n] => counts.passed += n.parse::<u64>().unwrap_or(0),
                 ["#", "fail" | "cancelled", n] => counts.failed += n.parse::<u64>().unwrap_or(0),
+                ["#", "skipped" | "todo", n] => counts.skipped += n.parse::<u64>().unwrap_or(0),
+                ["#", "empty", "file", ..] => counts.empty_targets += 1,
                 _ => {}
             }
             let Some(start) = line.find(RESULT_PREFIX) else {
                 continue;
             };
+            let mut binary = Self::default();
             for clause in line[start + RESULT_PREFIX.len()..].split(';') {
                 let words: Vec<&str> = clause.split_whitespace().collect();
                 if let [.., number, label] = words.as_slice() {
                     match (number.parse::<u64>(), *label) {
-                        (Ok(n), "passed") => counts.passed += n,
-                        (Ok(n), "failed") => counts.failed += n,
+                        (Ok(n), "passed") => binary.passed += n,
+                        (Ok(n), "failed") => binary.failed += n,
+                        (Ok(n), "ignored") => binary.skipped += n,
                         _ => {}
                     }
                 }
             }
+            if binary.passed + binary.failed + binary.skipped == 0 {
+                binary.empty_targets = 1;
+            }
+            counts += binary;
         }
         counts
+    }
+
+    /// Why a suite with these counts failed even though its command succeeded: a failed test
+    /// the exit status did not carry, a skipped test (a suite runs every test it has — a
+    /// feature that cannot be tested here is said so in a closing note, not hidden as a skip),
+    /// or a test binary with no tests (a target that should say `test = false`, or a harness
+    /// that found nothing).
+    pub(crate) fn problem(self) -> Option<String> {
+        if self.is_empty() {
+            Some("ran no tests".to_owned())
+        } else if self.failed > 0 {
+            Some(format!("{} tests failed", self.failed))
+        } else if self.skipped > 0 {
+            Some(format!("{} tests were skipped or ignored", self.skipped))
+        } else if self.empty_targets > 0 {
+            Some(format!(
+                "{} test binaries or files ran no tests",
+                self.empty_targets
+            ))
+        } else {
+            None
+        }
     }
 
     /// Whether no test ran at all, which for a suite means something is wired wrong (a filter
@@ -68,7 +106,24 @@ impl AddAssign for Counts {
     fn add_assign(&mut self, other: Self) {
         self.passed += other.passed;
         self.failed += other.failed;
+        self.skipped += other.skipped;
+        self.empty_targets += other.empty_targets;
     }
+}
+
+/// The reporters of every node test run: TAP on stdout, which [`Counts::parse`] reads; the
+/// readable report on stderr; and `tests/reporters/empty-files.mjs` on stdout, naming each
+/// file that declared no test.
+pub(crate) fn node_reporters(root: &Path) -> Vec<String> {
+    let empty_files = root.join("tests/reporters/empty-files.mjs");
+    vec![
+        "--test-reporter=tap".to_owned(),
+        "--test-reporter-destination=stdout".to_owned(),
+        "--test-reporter=spec".to_owned(),
+        "--test-reporter-destination=stderr".to_owned(),
+        format!("--test-reporter={}", empty_files.display()),
+        "--test-reporter-destination=stdout".to_owned(),
+    ]
 }
 
 /// The golden-vector digest lines in `output`, each as `<file> <cases> <digest>`.
@@ -166,7 +221,11 @@ impl Summary {
             let status = if row.outcome.is_ok() { "ok" } else { "FAILED" };
             let time = row.elapsed.map(cmd::seconds).unwrap_or_default();
             let tests = row.counts.map_or_else(String::new, |c| {
-                format!("  {} passed, {} failed", c.passed, c.failed)
+                let skipped = match c.skipped {
+                    0 => String::new(),
+                    n => format!(", {n} skipped"),
+                };
+                format!("  {} passed, {} failed{skipped}", c.passed, c.failed)
             });
             let line = format!("  {status:<6}  {:<width$}  {time:>7}{tests}", row.name);
             println!("{}", line.trim_end());
@@ -183,7 +242,11 @@ impl Summary {
                 println!("  {name}: {why}");
             }
         }
-        println!("{} passed, {} failed", total.passed, total.failed);
+        let skipped = match total.skipped {
+            0 => String::new(),
+            n => format!(", {n} skipped"),
+        };
+        println!("{} passed, {} failed{skipped}", total.passed, total.failed);
         if failures.is_empty() {
             ExitCode::SUCCESS
         } else {
@@ -213,8 +276,44 @@ test result: ok. 0 passed; 0 failed; 3 ignored; 0 measured; 0 filtered out; fini
             Counts::parse(output),
             Counts {
                 passed: 3,
-                failed: 1
+                failed: 1,
+                skipped: 3,
+                empty_targets: 0,
             }
+        );
+    }
+
+    #[test]
+    fn a_suite_fails_on_failures_skips_and_empty_targets_whatever_its_exit_status() {
+        let clean = "test result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out;";
+        assert_eq!(Counts::parse(clean).problem(), None);
+        let empty_doctests = format!(
+            "{clean}\ntest result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out;"
+        );
+        let counts = Counts::parse(&empty_doctests);
+        assert_eq!((counts.passed, counts.empty_targets), (2, 1));
+        assert_eq!(
+            counts.problem().as_deref(),
+            Some("1 test binaries or files ran no tests")
+        );
+        let ignored = "test result: ok. 2 passed; 0 failed; 1 ignored; 0 measured;";
+        assert_eq!(
+            Counts::parse(ignored).problem().as_deref(),
+            Some("1 tests were skipped or ignored")
+        );
+        let failed = "test result: FAILED. 2 passed; 1 failed; 0 ignored;";
+        assert_eq!(
+            Counts::parse(failed).problem().as_deref(),
+            Some("1 tests failed")
+        );
+        let node = "# pass 4\n# fail 0\n# cancelled 0\n# skipped 1\n# todo 1\n";
+        assert_eq!(Counts::parse(node).skipped, 2);
+        let emptied = "# empty file /repo/tests/node/verify.test.mjs\n# pass 1\n# fail 0\n";
+        assert_eq!(Counts::parse(emptied).empty_targets, 1);
+        assert!(Counts::parse(node).problem().is_some());
+        assert_eq!(
+            Counts::parse("no tests to run!").problem().as_deref(),
+            Some("ran no tests")
         );
     }
 
@@ -240,7 +339,8 @@ not ok 2 - expiry
             Counts::parse(output),
             Counts {
                 passed: 1,
-                failed: 2
+                failed: 2,
+                ..Counts::default()
             }
         );
         let nothing = "1..0\n# tests 0\n# pass 0\n# fail 0\n# cancelled 0\n";

@@ -1,8 +1,8 @@
 //! `cargo xtask test`: every check and test suite CI runs, in order, then one summary.
 //!
 //! Steps keep going after a failure, so one run shows everything that is wrong; the command fails
-//! at the end if any step failed. A suite fails on a non-zero exit, on any failed test and on
-//! running no test at all. The native and the wasm runs of the golden vectors must also print
+//! at the end if any step failed. A suite fails on a non-zero exit, on any failed test, on any
+//! skipped or ignored test, on a test binary that ran no tests and on running no test at all. The native and the wasm runs of the golden vectors must also print
 //! the same digests, which is how "identical natively and in WebAssembly" is checked.
 //!
 //! Adding a suite is one entry in [`steps`].
@@ -62,10 +62,8 @@ pub(crate) fn run(root: &Path) -> ExitCode {
             .then(|| Counts::parse(&finished.stdout));
         let outcome = if !finished.success {
             Err("exited with an error".to_owned())
-        } else if counts.is_some_and(Counts::is_empty) {
-            Err("ran no tests".to_owned())
         } else {
-            Ok(())
+            counts.and_then(Counts::problem).map_or(Ok(()), Err)
         };
         if let Kind::Suite {
             vectors: Some(platform),

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::e2e::{self, Widget};
-use crate::{Error, cmd};
+use crate::{Error, cmd, summary};
 
 /// The interop test's directory, with its own package.json and committed package-lock.json.
 const INTEROP_DIR: &str = "tests/interop";
@@ -80,7 +80,7 @@ pub(crate) fn command(root: &Path, widget: Widget) -> Command {
         .current_dir(root)
         .arg(root.join("tests/e2e/topology/run.mjs"))
         .arg(format!("--widget={}", widget.name()))
-        .args(TAP)
+        .args(summary::node_reporters(root))
         .env("MAMORI_BIN", e2e::mamori_binary(root))
         // Story 1 hands its live result token to the guide's snippets too.
         .env("MAMORI_INTEROP_PYTHON", python(root));
@@ -94,19 +94,11 @@ pub(crate) fn interop_command(root: &Path) -> Command {
     command
         .current_dir(root)
         .arg("--test")
-        .args(TAP)
+        .args(summary::node_reporters(root))
         .arg(root.join(INTEROP_DIR).join("interop.test.mjs"))
         .env("MAMORI_INTEROP_PYTHON", python(root));
     command
 }
-
-/// node's test reporters: TAP on stdout for the summary, the readable one on stderr.
-const TAP: [&str; 4] = [
-    "--test-reporter=tap",
-    "--test-reporter-destination=stdout",
-    "--test-reporter=spec",
-    "--test-reporter-destination=stderr",
-];
 
 /// The virtual environment's directory.
 fn venv(root: &Path) -> PathBuf {
