@@ -21,7 +21,7 @@ use mamori_core::fingerprint::{self, Browser, Fingerprint};
 use mamori_core::otp;
 use mamori_core::token::{self, SigningKey, encode_secret_key};
 use serde_json::{Value, json};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 /// When the tokens are checked, unless a case says otherwise.
 const NOW: u64 = 1_800_000_100;
@@ -342,6 +342,51 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Stops the run when mamori-core answers a case otherwise than the format says, so the files
+/// are never rewritten to match a changed behaviour.
+fn agree(id: &str, format: &Value, answer: &Value) {
+    assert_eq!(
+        format, answer,
+        "mamori-core disagrees with the format on {id}: the format says {format}, it answers {answer}"
+    );
+}
+
+/// The code a draw of 32 random bytes gives, computed from the format, not by mamori-core: the
+/// first of the eight big-endian 32-bit numbers under 4,294,000,000 (the largest multiple of a
+/// million that fits, so every code is equally likely), modulo 1,000,000, as six digits; none
+/// when all eight are over (a broken random source).
+fn expected_code(random: &[u8]) -> Option<String> {
+    random
+        .chunks_exact(4)
+        .map(|draw| u32::from_be_bytes(draw.try_into().unwrap()))
+        .find(|&draw| draw < 4_294_000_000)
+        .map(|draw| format!("{:06}", draw % 1_000_000))
+}
+
+/// A code's stored digest, from the format: HMAC-SHA256 under the key of `mamori-otp-v1`, the
+/// authentication id's length in bytes as a big-endian u32, the id, and the six ASCII digits.
+fn expected_digest(key: &[u8], authentication_id: &str, code: &str) -> String {
+    let mut message = b"mamori-otp-v1".to_vec();
+    message.extend_from_slice(
+        &u32::try_from(authentication_id.len())
+            .unwrap()
+            .to_be_bytes(),
+    );
+    message.extend_from_slice(authentication_id.as_bytes());
+    message.extend_from_slice(code.as_bytes());
+    hex(&hmac(key, &message))
+}
+
+/// A fingerprint component's hash, from the format: the first 16 bytes of SHA-256 over
+/// `mamori-fp-v1`, a zero byte, the component id, a zero byte and the value, as lowercase hex.
+fn expected_hash(component: &str, value: &str) -> String {
+    let mut message = b"mamori-fp-v1\0".to_vec();
+    message.extend_from_slice(component.as_bytes());
+    message.push(0);
+    message.extend_from_slice(value.as_bytes());
+    hex(&Sha256::digest(&message)[..16])
+}
+
 fn otp_cases() -> Vec<Value> {
     let mut cases = Vec::new();
     let first_draw = |first: u32, fill: u8| {
@@ -384,73 +429,134 @@ fn otp_cases() -> Vec<Value> {
         ),
         ("generate-mixed-bytes", "arbitrary bytes", mixed),
     ] {
-        let expect = match otp::Code::from_random(&random) {
+        let expect = match expected_code(&random) {
+            Some(code) => json!({ "ok": code }),
+            None => json!({ "error": "randomness" }),
+        };
+        let answer = match otp::Code::from_random(&random) {
             Ok(code) => json!({ "ok": code.as_str() }),
             Err(error) => json!({ "error": error.code() }),
         };
+        agree(id, &expect, &answer);
         cases.push(json!({"id": id, "description": description, "op": "generate", "random": hex(&random), "expect": expect}));
     }
-    for (id, description, input) in [
-        ("normalize-ascii", "plain ASCII", "123456"),
+    // What a person types, and the code it must read as: written out here, not asked of the
+    // code under test, so regenerating cannot re-baseline a changed reading.
+    let normalize_cases: [(&str, &str, &str, Result<&str, &str>); 23] = [
+        ("normalize-ascii", "plain ASCII", "123456", Ok("123456")),
         (
             "normalize-fullwidth",
             "full-width digits from a Japanese input method",
             "１２３４５６",
+            Ok("123456"),
         ),
-        ("normalize-space", "grouped with a space", "123 456"),
-        ("normalize-hyphen", "grouped with a hyphen", "123-456"),
+        (
+            "normalize-space",
+            "grouped with a space",
+            "123 456",
+            Ok("123456"),
+        ),
+        (
+            "normalize-hyphen",
+            "grouped with a hyphen",
+            "123-456",
+            Ok("123456"),
+        ),
         (
             "normalize-ideographic-space",
             "full-width digits and an ideographic space",
             "１２３\u{3000}４５６",
+            Ok("123456"),
         ),
         (
             "normalize-prolonged-sound-mark",
             "katakana long vowel mark typed as a dash",
             "１２３ー４５６",
+            Ok("123456"),
         ),
         (
             "normalize-fullwidth-hyphen",
             "full-width hyphen-minus",
             "１２３－４５６",
+            Ok("123456"),
         ),
-        ("normalize-pairs", "pairs", "12-34-56"),
+        ("normalize-pairs", "pairs", "12-34-56", Ok("123456")),
         (
             "normalize-surrounding-space",
             "spaces around a paste",
             "  123456 ",
+            Ok("123456"),
         ),
-        ("normalize-tab", "a tab", "123\t456"),
-        ("normalize-mixed-widths", "mixed widths", "12３4５6"),
-        ("normalize-leading-zeros", "all zeros", "000000"),
-        ("normalize-five-digits", "too short", "12345"),
-        ("normalize-seven-digits", "too long", "1234567"),
-        ("normalize-empty", "empty", ""),
-        ("normalize-only-spaces", "no digits", "      "),
-        ("normalize-letter", "a letter", "12345a"),
+        ("normalize-tab", "a tab", "123\t456", Ok("123456")),
+        (
+            "normalize-mixed-widths",
+            "mixed widths",
+            "12３4５6",
+            Ok("123456"),
+        ),
+        (
+            "normalize-leading-zeros",
+            "all zeros",
+            "000000",
+            Ok("000000"),
+        ),
+        ("normalize-five-digits", "too short", "12345", Err("length")),
+        (
+            "normalize-seven-digits",
+            "too long",
+            "1234567",
+            Err("length"),
+        ),
+        ("normalize-empty", "empty", "", Err("length")),
+        (
+            "normalize-only-spaces",
+            "no digits",
+            "      ",
+            Err("length"),
+        ),
+        ("normalize-letter", "a letter", "12345a", Err("character")),
         (
             "normalize-arabic-indic",
             "digits of another script",
             "١٢٣٤٥٦",
+            Err("character"),
         ),
-        ("normalize-dot", "a dot", "123.456"),
-        ("normalize-newline", "a newline", "123456\n"),
+        ("normalize-dot", "a dot", "123.456", Err("character")),
+        (
+            "normalize-newline",
+            "a newline",
+            "123456\n",
+            Err("character"),
+        ),
         (
             "normalize-fullwidth-five",
             "five full-width digits",
             "１２３４５",
+            Err("length"),
         ),
         (
             "normalize-too-much-padding",
             "past 32 characters",
             "123456                                ",
+            Err("length"),
         ),
-        ("normalize-superscript", "superscript digits", "¹²³⁴⁵⁶"),
-    ] {
-        let expect = match otp::normalize(input) {
+        (
+            "normalize-superscript",
+            "superscript digits",
+            "¹²³⁴⁵⁶",
+            Err("character"),
+        ),
+    ];
+    for (id, description, input, reads_as) in normalize_cases {
+        let expect = match reads_as {
+            Ok(code) => json!({ "ok": code }),
+            Err(code) => json!({ "error": code }),
+        };
+        let answer = match otp::normalize(input) {
             Ok(code) => json!({ "ok": code.as_str() }),
             Err(error) => json!({ "error": error.code() }),
         };
+        agree(id, &expect, &answer);
         cases.push(json!({"id": id, "description": description, "op": "normalize", "input": input, "expect": expect}));
     }
     for (id, key, authentication_id, code) in [
@@ -480,11 +586,17 @@ fn otp_cases() -> Vec<Value> {
         ),
         ("digest-empty-id", b"short key".to_vec(), "", "000000"),
     ] {
-        let digest = otp::digest(&key, authentication_id, &otp::normalize(code).unwrap());
+        let digest = expected_digest(&key, authentication_id, code);
+        let answer = hex(&otp::digest(
+            &key,
+            authentication_id,
+            &otp::normalize(code).unwrap(),
+        ));
+        agree(id, &json!(digest), &json!(answer));
         cases.push(json!({
             "id": id, "description": "HMAC-SHA256 digest of a code", "op": "digest",
             "key": hex(&key), "authentication_id": authentication_id, "code": code,
-            "expect": { "ok": hex(&digest) },
+            "expect": { "ok": digest },
         }));
     }
     cases
@@ -507,7 +619,9 @@ fn fingerprint_cases() -> Vec<Value> {
         ("hash-empty-value", "device_memory", ""),
         ("hash-non-ascii", "platform", "日本語 Linux"),
     ] {
-        let hash = fingerprint::hash_component(component, value).to_string();
+        let hash = expected_hash(component, value);
+        let answer = fingerprint::hash_component(component, value).to_string();
+        agree(id, &json!(hash), &json!(answer));
         cases.push(json!({"id": id, "description": "per-component hash", "op": "hash", "component": component, "value": value, "expect": {"ok": hash}}));
     }
 
