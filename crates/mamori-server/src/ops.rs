@@ -1,5 +1,7 @@
 //! Operations routes: liveness, readiness, metrics, the OpenAPI document.
 
+use std::fmt::Write as _;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::header;
@@ -26,14 +28,29 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
     }
 }
 
-/// `GET /metrics`: Prometheus text.
+/// `GET /metrics`: Prometheus text — the process's counters and latencies, and the outbox's
+/// backlog, which is the database's and so the same on every instance.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let mut text = state.metrics.render();
+    let name = "mamori_outbox_owed";
+    let _ = writeln!(
+        text,
+        "# HELP {name} Mail the outbox has neither sent nor given up.\n# TYPE {name} gauge"
+    );
+    // Without the database there is no backlog to tell; the series is left out, which an
+    // alert on its absence notices, rather than reported as zero.
+    match state.store.mail_owed().await {
+        Ok(owed) => {
+            let _ = writeln!(text, "{name} {owed}");
+        }
+        Err(e) => tracing::error!(error = %e, "outbox backlog unavailable for /metrics"),
+    }
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(),
+        text,
     )
 }
 

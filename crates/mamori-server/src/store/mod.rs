@@ -368,6 +368,9 @@ pub trait Store: Send + Sync + 'static {
         error: &str,
     ) -> Result<bool, StoreError>;
 
+    /// How many mails the outbox owes (neither sent nor given up): its backlog.
+    async fn mail_owed(&self) -> Result<i64, StoreError>;
+
     /// The outbox row with this id, sent, given up or owed: what an operator looking into a
     /// delivery sees (a settled row's bodies are empty).
     async fn mail(&self, id: i64) -> Result<Option<Mail>, StoreError>;

@@ -248,6 +248,9 @@ pub(super) const OPEN_ALERT_WINDOW: &str = "INSERT INTO alert_windows (cardholde
      ON CONFLICT (cardholder_id, kind) DO UPDATE SET ends_at = excluded.ends_at \
      WHERE alert_windows.ends_at <= $4";
 /// `$1` id; whatever its state.
+/// The mail still owed, walking the partial index of due mail (`outbox_due`).
+pub(super) const MAIL_OWED: &str =
+    "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND NOT failed";
 pub(super) const OUTBOX_MAIL: &str =
     "SELECT id, kind, recipient, subject, text_body, html_body, attempts FROM outbox WHERE id = $1";
 /// `$1` the lease's new end, `$2` id, `$3` attempts: extends only the claim that is still

@@ -742,6 +742,16 @@ impl Store for SqlStore {
         })
     }
 
+    async fn mail_owed(&self) -> Result<i64, StoreError> {
+        db_run!(self, |pool| {
+            sqlx::query(sql::MAIL_OWED)
+                .fetch_one(pool)
+                .await
+                .and_then(|row| row.try_get(0))
+                .map_err(db)
+        })
+    }
+
     async fn mail(&self, id: i64) -> Result<Option<Mail>, StoreError> {
         db_run!(self, |pool| {
             sqlx::query(sql::OUTBOX_MAIL)
