@@ -224,6 +224,8 @@ pub fn verify(
 
 #[cfg(test)]
 mod tests {
+    use alloc::format;
+
     use super::*;
 
     #[test]
