@@ -177,7 +177,16 @@ impl Signature {
     /// [`DeviceKeyError::Encoding`], [`DeviceKeyError::Length`] or
     /// [`DeviceKeyError::Invalid`].
     pub fn from_base64url(text: &str) -> Result<Self, DeviceKeyError> {
-        let bytes = decode_exact::<SIGNATURE_LEN>(text)?;
+        Self::from_p1363(&decode_exact::<SIGNATURE_LEN>(text)?)
+    }
+
+    /// Parses the 64 raw bytes `r || s`.
+    ///
+    /// # Errors
+    ///
+    /// [`DeviceKeyError::Length`] or [`DeviceKeyError::Invalid`].
+    pub fn from_p1363(bytes: &[u8]) -> Result<Self, DeviceKeyError> {
+        let bytes: [u8; SIGNATURE_LEN] = bytes.try_into().map_err(|_| DeviceKeyError::Length)?;
         #[cfg(feature = "device-key")]
         p256::ecdsa::Signature::from_slice(&bytes).map_err(|_| DeviceKeyError::Invalid)?;
         Ok(Self(bytes))
@@ -186,6 +195,13 @@ impl Signature {
     /// The 64 raw bytes.
     pub fn as_bytes(&self) -> &[u8; SIGNATURE_LEN] {
         &self.0
+    }
+
+    /// The wire form.
+    pub fn to_base64url(&self) -> String {
+        let mut out = String::new();
+        b64::encode_into(&self.0, &mut out);
+        out
     }
 }
 
