@@ -418,9 +418,32 @@ async fn fifty_concurrent_correct_codes_succeed_once() {
             .all(|(s, b)| *s == 409 && b["error"] == "authentication_finished"),
         "{outcomes:?}"
     );
-    // Exactly one device was trusted.
+    // Exactly one device was trusted, and its browser is frictionless with the winner's token.
     let view = server.get(&created.id).await;
     assert_eq!(view["state"], "succeeded");
+    let (_, won) = outcomes.iter().find(|(s, _)| *s == 200).unwrap();
+    let token = won["device_token"].as_str().unwrap();
+    let body = server
+        .device(
+            &server.create(CARD, 900, "01").await,
+            &fingerprint("x"),
+            Some(token),
+        )
+        .await;
+    assert_eq!(body["outcome"], "frictionless", "{body}");
+    // One alert: the code, then the alert, are delivered, and nothing else was queued with them.
+    eventually(|| async {
+        let metrics = server.metrics().await;
+        metrics
+            .contains("mamori_mail_deliveries_total{kind=\"alert_new_device\",result=\"sent\"} 1\n")
+    })
+    .await;
+    let metrics = server.metrics().await;
+    let deliveries = metrics
+        .lines()
+        .filter(|l| l.starts_with("mamori_mail_deliveries_total"))
+        .count();
+    assert_eq!(deliveries, 2, "the code and one alert: {metrics}");
 }
 
 #[tokio::test]
