@@ -900,3 +900,20 @@ async fn malformed_proofs_and_keys_are_refused_and_change_nothing() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_device_token_with_a_card_in_sub_still_names_its_device() {
+    let mut server = TestServer::start().await;
+    let fp = fingerprint("laptop");
+    let token = server.trust_device(CARD, &fp).await;
+    let mut claims = device_claims(&server, &token, START);
+    assert_eq!(
+        claims.sub, claims.did,
+        "new tokens name the device in sub too"
+    );
+    // Tokens issued before devices were shared by cards carried the card in `sub`.
+    claims.sub = "ch_0123456789abcdef0123456789abcdef".into();
+    let old = token::sign_device(&claims, &Secrets::derive(&server.secrets_master).device_key);
+    let body = step(&server, CARD, 900, &fp, &old, None).await;
+    assert_eq!(body["outcome"], "frictionless", "{body}");
+}
