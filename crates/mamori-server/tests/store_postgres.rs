@@ -171,7 +171,7 @@ async fn instances_starting_together_migrate_once() {
         .collect();
     assert_eq!(
         versions,
-        vec![1, 2, 3, 4, 5],
+        vec![1, 2, 3, 4, 5, 6],
         "each migration recorded once"
     );
 }
