@@ -52,28 +52,19 @@ export interface ResultClaims {
 }
 
 /** Thrown when a token is refused; `code` is stable. */
-export type MamoriVerifyError = MamoriTokenError | MamoriStatusError;
-
-/** The token breaks a rule (or the call is wrong): nothing in it is to be trusted. */
-export interface MamoriTokenError extends Error {
+export interface MamoriVerifyError extends Error {
   name: 'MamoriVerifyError';
   /**
-   * Why: `expired`, `signature`, `authentication`, `amount`, `reference`, `currency`,
-   * `audience`, `unknown_key`, … (one per rule of the strict profile), or `invalid_key` /
-   * `invalid_options` when the call itself is wrong.
+   * Why. `status`: the token is genuine and for this order, but the cardholder was not
+   * authenticated (`N`, `U`, `R`, or `A` without `allowAttempted`): do not capture; `claims`
+   * says why. Anything else means the token is not to be trusted: `expired`, `signature`,
+   * `authentication`, `amount`, `reference`, `currency`, `audience`, `unknown_key`, … (one per
+   * rule of the strict profile), or `invalid_key` / `invalid_options` when the call itself is
+   * wrong.
    */
-  code: Exclude<string, 'status'>;
-  claims?: undefined;
-}
-
-/**
- * The token is genuine and for this order, but the cardholder was not authenticated (`N`, `U`,
- * `R`, or `A` without `allowAttempted`): do not capture. `claims` says why (`status`, `reason`).
- */
-export interface MamoriStatusError extends Error {
-  name: 'MamoriVerifyError';
-  code: 'status';
-  claims: ResultClaims;
+  code: string;
+  /** The verified claims, only with code `status` (to log `status` and `reason`). */
+  claims?: ResultClaims;
 }
 
 /**
