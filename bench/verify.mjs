@@ -35,7 +35,7 @@ const SECRET = Buffer.from('a merchant secret of 32 bytes or more');
 const KID = 'm_shop-2026a';
 const SECRET_KEY = `mamori_sk.${KID}.${SECRET.toString('base64url')}`;
 const NOW = Math.floor(Date.now() / 1000);
-const ORDER = { reference: 'order-42', amount: 12800, currency: 'JPY' };
+const ORDER = { authentication: 'au_01JD8Z7Q3N4V', reference: 'order-42', amount: 12800, currency: 'JPY' };
 
 function sign(reference) {
   const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');

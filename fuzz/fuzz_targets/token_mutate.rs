@@ -2,16 +2,17 @@
 //!
 //! The raw-text target rarely gets past the signature; this one starts from valid tokens. An
 //! untouched token must verify back to exactly the claims that were signed (any strings, any
-//! numbers), and a token changed anywhere must be refused: the strict profile allows one
-//! encoding of each token, so an accepted change would be a forgery or a malleable token.
+//! numbers) — as `Ok` for an authentication, as a status refusal otherwise — and a token changed
+//! anywhere must be refused for a broken rule: the strict profile allows one encoding of each
+//! token, so a change whose claims came back would be a forgery or a malleable token.
 
 #![no_main]
 
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 use mamori_core::token::{
-    self, Currency, DeviceClaims, Eci, KeySet, Method, Reason, ResultClaims, SigningKey,
-    TransStatus, Transaction, Validation,
+    self, Currency, DeviceClaims, Eci, KeySet, Method, Reason, ResultClaims, ResultError,
+    SigningKey, TransStatus, Transaction, Validation,
 };
 
 const SECRET: &[u8; 32] = b"fuzz secret, exactly 32 bytes ..";
@@ -31,6 +32,7 @@ struct Case {
     amount: u64,
     currency: [u8; 3],
     status: u8,
+    allow_attempted: bool,
     eci: u8,
     challenge: bool,
     reason: Option<u8>,
@@ -60,6 +62,7 @@ fuzz_target!(|case: Case| {
         now: iat,
         leeway: 0,
         max_lifetime: u64::MAX,
+        allow_attempted: case.allow_attempted,
     };
 
     let signed = if case.device {
@@ -118,7 +121,13 @@ fuzz_target!(|case: Case| {
         let signed = token::sign_result(&claims, &key);
         let verified = token::verify_result(&signed, &keys, &validation, None);
         if exp > iat && signed.len() <= token::MAX_TOKEN_LEN {
-            assert_eq!(verified, Ok(claims));
+            let success = claims.status == TransStatus::Authenticated
+                || (claims.status == TransStatus::Attempted && case.allow_attempted);
+            if success {
+                assert_eq!(verified, Ok(claims));
+            } else {
+                assert_eq!(verified, Err(ResultError::Status(Box::new(claims))));
+            }
         } else {
             assert!(verified.is_err());
         }
@@ -143,7 +152,11 @@ fuzz_target!(|case: Case| {
         let accepted = if case.device {
             token::verify_device(&changed, &keys, &validation).is_ok()
         } else {
-            token::verify_result(&changed, &keys, &validation, None).is_ok()
+            // A status refusal carries verified claims, so it counts as accepted here.
+            matches!(
+                token::verify_result(&changed, &keys, &validation, None),
+                Ok(_) | Err(ResultError::Status(_))
+            )
         };
         assert!(!accepted, "changed token accepted: {changed}");
     }

@@ -22,9 +22,10 @@ def b64url(text):
 
 def verify_result(token, secret_keys, merchant_id, order):
     """secret_keys: your merchant secret keys, ["mamori_sk.<kid>.<secret>"] (two during a
-    rotation). merchant_id: your merchant id, the token's audience. order: {"reference",
-    "amount", "currency"}. Returns the claims; capture only if claims["status"] == "Y", and
-    redeem claims["jti"] once."""
+    rotation). merchant_id: your merchant id, the token's audience. order: {"authentication",
+    "reference", "amount", "currency"}, where authentication is the id POST
+    /v1/authentications gave you for it. Returns the claims only for status "Y" (capture then,
+    and redeem claims["jti"] once); raises for anything else."""
     keys = {}
     for key in secret_keys:
         _, kid, secret = key.split(".")
@@ -43,6 +44,8 @@ def verify_result(token, secret_keys, merchant_id, order):
         raise ValueError("the token is for another merchant")
     if time.time() > claims["exp"] + 30:  # 30 s of clock leeway
         raise ValueError("expired")
+    if claims.get("sub") != order["authentication"]:
+        raise ValueError("the token is for another authentication")
     txn = claims["txn"]
     if (txn.get("ref"), txn.get("amount"), txn.get("currency")) != (
         order["reference"],
@@ -50,6 +53,8 @@ def verify_result(token, secret_keys, merchant_id, order):
         order["currency"],
     ):
         raise ValueError("the token is for another order")
+    if claims.get("status") != "Y":
+        raise ValueError(f"not authenticated (status {claims.get('status')})")
     return claims
 # readme:end
 

@@ -11,8 +11,10 @@ import { pathToFileURL } from 'node:url';
 import { jwtVerify } from 'jose';
 
 // secretKeys: your merchant secret keys, ['mamori_sk.<kid>.<secret>'] (two during a rotation).
-// merchantId: your merchant id, the token's audience. order: {reference, amount, currency}.
-// Returns the claims; capture only if claims.status === 'Y', and redeem claims.jti once.
+// merchantId: your merchant id, the token's audience. order: {authentication, reference,
+// amount, currency}, where authentication is the id POST /v1/authentications gave you for it.
+// Returns the claims only for status 'Y' (capture then, and redeem claims.jti once); a genuine
+// token with another status throws an error carrying its claims, so you can log why.
 export async function verifyResult(token, secretKeys, merchantId, order) {
   const keys = new Map(
     secretKeys.map((key) => {
@@ -35,8 +37,12 @@ export async function verifyResult(token, secretKeys, merchantId, order) {
     },
   );
   const { txn } = payload;
+  if (payload.sub !== order.authentication) throw new Error('the token is for another authentication');
   if (txn.ref !== order.reference || txn.amount !== order.amount || txn.currency !== order.currency) {
     throw new Error('the token is for another order');
+  }
+  if (payload.status !== 'Y') {
+    throw Object.assign(new Error(`not authenticated (status ${payload.status})`), { claims: payload });
   }
   return payload;
 }

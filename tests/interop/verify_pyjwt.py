@@ -17,9 +17,10 @@ import jwt  # PyJWT
 
 def verify_result(token, secret_keys, merchant_id, order):
     """secret_keys: your merchant secret keys, ["mamori_sk.<kid>.<secret>"] (two during a
-    rotation). merchant_id: your merchant id, the token's audience. order: {"reference",
-    "amount", "currency"}. Returns the claims; capture only if claims["status"] == "Y", and
-    redeem claims["jti"] once."""
+    rotation). merchant_id: your merchant id, the token's audience. order: {"authentication",
+    "reference", "amount", "currency"}, where authentication is the id POST
+    /v1/authentications gave you for it. Returns the claims only for status "Y" (capture then,
+    and redeem claims["jti"] once); raises for anything else."""
     keys = {}
     for key in secret_keys:
         _, kid, secret = key.split(".")
@@ -35,6 +36,8 @@ def verify_result(token, secret_keys, merchant_id, order):
         leeway=30,
         options={"require": ["exp", "iat", "sub", "jti", "txn", "status"]},
     )
+    if claims.get("sub") != order["authentication"]:
+        raise jwt.InvalidTokenError("the token is for another authentication")
     txn = claims["txn"]
     if (txn.get("ref"), txn.get("amount"), txn.get("currency")) != (
         order["reference"],
@@ -42,6 +45,8 @@ def verify_result(token, secret_keys, merchant_id, order):
         order["currency"],
     ):
         raise jwt.InvalidTokenError("the token is for another order")
+    if claims.get("status") != "Y":
+        raise jwt.InvalidTokenError(f"not authenticated (status {claims.get('status')})")
     return claims
 # readme:end
 

@@ -21,6 +21,10 @@ const vectorsDir = join(root, 'crates/mamori-core/tests/vectors');
 let project;
 let verify;
 let widget;
+// The default (browser/edge) entry's bindings: `verify-web.js` fetches its wasm with top-level
+// await, which Node cannot do from a file, so these are its own generated module, initialised
+// synchronously with the same bytes a browser would fetch.
+let web;
 
 before(async () => {
   assert.ok(
@@ -44,6 +48,9 @@ before(async () => {
     "export * as verify from 'mamori/verify';\nexport * as widget from 'mamori';\n",
   );
   ({ verify, widget } = await import(pathToFileURL(join(project, 'entries.mjs')).href));
+  const webDir = join(project, 'node_modules/mamori/verify-web');
+  web = await import(pathToFileURL(join(webDir, 'mamori_verify_wasm.js')).href);
+  web.initSync({ module: readFileSync(join(webDir, 'mamori_verify_wasm_bg.wasm')) });
 });
 
 after(() => {
@@ -74,6 +81,80 @@ test('a refusal is an Error with a stable code', () => {
   assert.equal(refuse(42, { audience: 'm_shop' }), 'invalid_key');
   assert.equal(refuse(key, { audiance: 'm_shop' }), 'invalid_options');
   assert.equal(refuse(key, undefined), 'invalid_options');
+});
+
+// The options a merchant's backend passes, by name: the vectors run them all, these pin the
+// JavaScript spelling of each outcome, in both entries.
+for (const [entry, verifyResult] of [
+  ['mamori/verify for Node', (...args) => verify.verifyResult(...args)],
+  ['the default (browser/edge) build', (...args) => web.verifyResult(...args)],
+]) describe(`binding and status: ${entry}`, () => {
+  const caseById = (id) => {
+    const found = resultCases.find((c) => c.id === id);
+    assert.ok(found, `vector ${id} exists`);
+    return found;
+  };
+  const run = (c, extra = {}) => {
+    const options = { audience: c.audience, now: c.now, ...extra };
+    try {
+      return { claims: verifyResult(c.token, c.keys, options) };
+    } catch (error) {
+      assert.equal(error.name, 'MamoriVerifyError');
+      return { error };
+    }
+  };
+  const good = () => caseById('valid-result-challenge');
+  const order = (authentication) => ({ authentication, reference: 'order-42', amount: 12800, currency: 'JPY' });
+
+  test('a Y token for the authentication the merchant created returns its claims', () => {
+    const c = good();
+    const { claims } = run(c, { order: order(c.expect.ok.sub) });
+    assert.equal(claims.status, 'Y');
+  });
+
+  test('a Y token checked against another authentication id is refused', () => {
+    const { error } = run(good(), { order: order('au_someone_else') });
+    assert.equal(error.code, 'authentication');
+    assert.equal(error.claims, undefined);
+  });
+
+  test('an order without its authentication id is an invalid call', () => {
+    const { error } = run(good(), { order: { reference: 'order-42', amount: 12800, currency: 'JPY' } });
+    assert.equal(error.code, 'invalid_options');
+  });
+
+  for (const [id, status] of [['status-n-refused', 'N'], ['status-u-refused', 'U'], ['status-r-refused', 'R']]) {
+    test(`status ${status} throws code status with the claims, with or without allowAttempted`, () => {
+      const c = caseById(id);
+      for (const extra of [{}, { allowAttempted: true }, { allowAttempted: false }]) {
+        const { error } = run(c, { ...extra, ...(c.order ? { order: c.order } : {}) });
+        assert.equal(error.code, 'status');
+        assert.equal(error.claims.status, status);
+        assert.deepEqual(error.claims, c.expect.claims);
+      }
+    });
+  }
+
+  test('status A is refused by default and returned with allowAttempted', () => {
+    const c = caseById('status-a-refused');
+    const refused = run(c, { order: c.order });
+    assert.equal(refused.error.code, 'status');
+    assert.equal(refused.error.claims.status, 'A');
+    assert.equal(run(c, { order: c.order, allowAttempted: false }).error.code, 'status');
+    assert.equal(run(c, { order: c.order, allowAttempted: true }).claims.status, 'A');
+  });
+
+  test('allowAttempted must be a boolean', () => {
+    const c = caseById('status-a-refused');
+    assert.equal(run(c, { allowAttempted: 'yes' }).error.code, 'invalid_options');
+    assert.equal(run(c, { allow_attempted: true }).error.code, 'invalid_options');
+  });
+
+  test('a declined token for another order gives the order error and no claims', () => {
+    const { error } = run(caseById('status-n-refused'), { order: order('au_01JD8Z7Q3N4W') });
+    assert.equal(error.code, 'authentication');
+    assert.equal(error.claims, undefined);
+  });
 });
 
 // Device tokens are verified only by the verifier, with a key merchants never hold; the package
@@ -112,13 +193,16 @@ describe('golden vectors through verifyResult', () => {
     test(`${c.file}: ${c.id}`, () => {
       const options = { audience: c.audience, now: c.now };
       if (c.leeway !== undefined) options.leeway = c.leeway;
+      if (c.allow_attempted !== undefined) options.allowAttempted = c.allow_attempted;
       if (c.order) options.order = c.order;
       let outcome;
       try {
         outcome = { ok: verify.verifyResult(c.token, c.keys, options) };
       } catch (error) {
         if (typeof error?.code !== 'string') throw error;
-        outcome = { error: error.code };
+        // Only a status refusal carries claims; a broken rule must carry none.
+        outcome = error.code === 'status' ? { error: error.code, claims: error.claims } : { error: error.code };
+        if (error.code !== 'status') assert.equal(error.claims, undefined);
       }
       assert.deepEqual(outcome, c.expect);
     });

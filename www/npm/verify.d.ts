@@ -1,5 +1,11 @@
 /** The order a merchant's backend is about to capture. */
 export interface ExpectedOrder {
+  /**
+   * The authentication id your backend got from `POST /v1/authentications` for this order (and
+   * kept with it): the token's `sub` must equal it, so a result of another authentication of the
+   * same order (another card, say) is refused with code `authentication`.
+   */
+  authentication: string;
   /** The merchant's order reference. */
   reference: string;
   /** The amount in the currency's minor unit (yen for JPY, cents for USD). */
@@ -15,11 +21,16 @@ export interface VerifyOptions {
   now?: number;
   /** Clock tolerance in seconds. Defaults to 30. */
   leeway?: number;
+  /**
+   * Whether status `A` (attempted) counts as a success. Defaults to `false`: only `Y` returns
+   * claims, anything else throws with code `status`.
+   */
+  allowAttempted?: boolean;
   /** When given, the token must authenticate exactly this order. */
   order?: ExpectedOrder;
 }
 
-/** The claims of a verified result token. */
+/** The claims of a verified result token (returned, or carried by a `status` refusal). */
 export interface ResultClaims {
   iss: string;
   /** Your merchant id. */
@@ -31,7 +42,7 @@ export interface ResultClaims {
   /** Unique token id: redeem each one once. */
   jti: string;
   txn: { ref: string; amount: number; currency: string };
-  /** 3-D Secure transStatus: only `Y` (and `A`, by your policy) should be captured. */
+  /** 3-D Secure transStatus: `verifyResult` returns only `Y` (and `A` with `allowAttempted`). */
   status: 'Y' | 'A' | 'N' | 'U' | 'R';
   /** Electronic commerce indicator to send with the authorisation. */
   eci: '05' | '06' | '07';
@@ -44,15 +55,21 @@ export interface ResultClaims {
 export interface MamoriVerifyError extends Error {
   name: 'MamoriVerifyError';
   /**
-   * Why: `expired`, `signature`, `amount`, `reference`, `currency`, `audience`, `unknown_key`,
-   * … (one per rule of the strict profile), or `invalid_key` / `invalid_options` when the call
-   * itself is wrong.
+   * Why. `status`: the token is genuine and for this order, but the cardholder was not
+   * authenticated (`N`, `U`, `R`, or `A` without `allowAttempted`): do not capture; `claims`
+   * says why. Anything else means the token is not to be trusted: `expired`, `signature`,
+   * `authentication`, `amount`, `reference`, `currency`, `audience`, `unknown_key`, … (one per
+   * rule of the strict profile), or `invalid_key` / `invalid_options` when the call itself is
+   * wrong.
    */
   code: string;
+  /** The verified claims, only with code `status` (to log `status` and `reason`). */
+  claims?: ResultClaims;
 }
 
 /**
- * Verifies a mamori result token and returns its claims.
+ * Verifies a mamori result token and returns its claims, only when the cardholder was
+ * authenticated (`Y`, or `A` with `allowAttempted`): a returned value is the one to capture on.
  *
  * @param token The result token the widget handed to your page.
  * @param secretKey Your secret key `mamori_sk.<kid>.<secret>`, or several during a key rotation.

@@ -1,9 +1,9 @@
 //! Result-token verification: mamori-core against the `jsonwebtoken` crate on the same token.
 //!
 //! Both verify the signature and the same claims (`exp`, `iat` bounds, `aud`) of one token
-//! signed once; mamori-core also checks the order binding, which `jsonwebtoken` cannot, so the
-//! comparison is, if anything, unfavourable to mamori. A second group measures how the cost grows
-//! with the size of the token.
+//! signed once; mamori-core also checks the authentication and order binding and the status,
+//! which `jsonwebtoken` cannot, so the comparison is, if anything, unfavourable to mamori. A
+//! second group measures how the cost grows with the size of the token.
 #![allow(clippy::expect_used, clippy::unwrap_used, missing_docs)]
 
 use std::hint::black_box;
@@ -45,6 +45,7 @@ fn verify(c: &mut Criterion) {
     let signed = token::sign_result(&claims(now, "order-42".into()), &key);
     let keys = KeySet::from(key);
     let order = ExpectedOrder {
+        authentication: "au_01JD8Z7Q3N4V",
         reference: "order-42",
         amount: 12_800,
         currency: "JPY",
@@ -81,6 +82,7 @@ fn verify(c: &mut Criterion) {
         let key = SigningKey::new(KID, SECRET).unwrap();
         let signed = token::sign_result(&claims(now, reference.clone()), &key);
         let order = ExpectedOrder {
+            authentication: "au_01JD8Z7Q3N4V",
             reference: &reference,
             amount: 12_800,
             currency: "JPY",

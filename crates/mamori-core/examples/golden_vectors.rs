@@ -28,6 +28,8 @@ const NOW: u64 = 1_800_000_100;
 /// When the tokens were issued.
 const IAT: u64 = 1_800_000_000;
 const LEEWAY: u64 = token::DEFAULT_LEEWAY;
+/// The authentication every result token here is for (`sub`).
+const AUTHENTICATION: &str = "au_01JD8Z7Q3N4V";
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 fn main() {
@@ -37,8 +39,11 @@ fn main() {
             "tokens.json",
             "Result and device token cases. `keys` are merchant secret keys \
              (mamori_sk.<kid>.<base64url secret>); `now` is seconds since the epoch; the leeway \
-             is the default 30 s; `order` is the expected order when given. `expect` is \
-             {\"ok\": claims} or {\"error\": TokenError::code()}.",
+             is the default 30 s; `order` is the expected order (authentication id, reference, \
+             amount, currency) when given; `allow_attempted` is true when status A counts as a \
+             success (false when absent). `expect` is {\"ok\": claims}, {\"error\": \
+             TokenError::code()}, or {\"error\": \"status\", \"claims\": claims} for a valid \
+             token whose status is not a success.",
             token_cases(),
         ),
         (
@@ -129,14 +134,38 @@ impl TokenCase {
         self
     }
 
-    fn order(mut self, reference: &str, amount: u64, currency: &str) -> Self {
-        self.value["order"] =
-            json!({"reference": reference, "amount": amount, "currency": currency});
+    /// The expected order, for the authentication every result claims here (`sub`).
+    fn order(self, reference: &str, amount: u64, currency: &str) -> Self {
+        self.order_of(AUTHENTICATION, reference, amount, currency)
+    }
+
+    fn order_of(
+        mut self,
+        authentication: &str,
+        reference: &str,
+        amount: u64,
+        currency: &str,
+    ) -> Self {
+        self.value["order"] = json!({
+            "authentication": authentication, "reference": reference, "amount": amount,
+            "currency": currency,
+        });
+        self
+    }
+
+    fn allow_attempted(mut self) -> Self {
+        self.value["allow_attempted"] = json!(true);
         self
     }
 
     fn ok(mut self, claims: &Value) -> Value {
         self.value["expect"] = json!({ "ok": claims });
+        self.value
+    }
+
+    /// A valid token refused for its status, with the claims it vouches for.
+    fn refused(mut self, claims: &Value) -> Value {
+        self.value["expect"] = json!({ "error": "status", "claims": claims });
         self.value
     }
 
@@ -148,7 +177,7 @@ impl TokenCase {
 
 fn result_claims() -> Value {
     json!({
-        "iss": "https://safekey.issuer.example", "aud": "m_shop", "sub": "au_01JD8Z7Q3N4V",
+        "iss": "https://safekey.issuer.example", "aud": "m_shop", "sub": AUTHENTICATION,
         "iat": IAT, "exp": IAT + token::RESULT_LIFETIME, "jti": "rt_01JD8Z7Q3N4V",
         "txn": {"ref": "order-42", "amount": 12800, "currency": "JPY"},
         "status": "Y", "eci": "05", "method": "challenge",
@@ -249,6 +278,11 @@ fn token_cases() -> Vec<Value> {
     let largest = with(
         json!({"txn": {"ref": "order-big", "amount": 9_007_199_254_740_991u64, "currency": "USD"}}),
     );
+    let not_authenticated = with(json!({"status": "N", "eci": "07", "reason": "19"}));
+    let rejected =
+        with(json!({"status": "R", "eci": "07", "reason": "11", "method": "frictionless"}));
+    let timed_out = with(json!({"status": "U", "eci": "07", "reason": "14"}));
+    let attempted = with(json!({"status": "A", "eci": "06", "reason": "02"}));
     let mut missing_exp = result_claims();
     missing_exp.as_object_mut().unwrap().remove("exp");
 
@@ -258,12 +292,8 @@ fn token_cases() -> Vec<Value> {
             .order("order-42", 12800, "JPY").ok(&claims),
         TokenCase::result("valid-result-frictionless", "frictionless result token, no order given", result(&with(json!({"method": "frictionless", "jti": "rt_frictionless"}))), &[&a])
             .ok(&with(json!({"method": "frictionless", "jti": "rt_frictionless"}))),
-        TokenCase::result("valid-result-not-authenticated", "status N with reason 19 (too many wrong codes)", result(&with(json!({"status": "N", "eci": "07", "reason": "19"}))), &[&a])
-            .order("order-42", 12800, "JPY").ok(&with(json!({"status": "N", "eci": "07", "reason": "19"}))),
-        TokenCase::result("valid-result-rejected", "status R with reason 11 (suspected fraud)", result(&with(json!({"status": "R", "eci": "07", "reason": "11", "method": "frictionless"}))), &[&a])
-            .ok(&with(json!({"status": "R", "eci": "07", "reason": "11", "method": "frictionless"}))),
-        TokenCase::result("valid-result-timed-out", "status U with reason 14 (timed out)", result(&with(json!({"status": "U", "eci": "07", "reason": "14"}))), &[&a])
-            .ok(&with(json!({"status": "U", "eci": "07", "reason": "14"}))),
+        TokenCase::result("valid-result-attempted-allowed", "status A when the caller allows attempts", result(&attempted), &[&a])
+            .order("order-42", 12800, "JPY").allow_attempted().ok(&attempted),
         TokenCase::result("valid-result-old-key-during-rotation", "signed by the old key while the key set holds the new one too", good.clone(), &[&b, &a])
             .order("order-42", 12800, "JPY").ok(&claims),
         TokenCase::result("valid-result-new-key", "signed by the new key of a rotation", b.sign(token::RESULT_TYPE, &claims), &[&a, &b])
@@ -330,6 +360,30 @@ fn token_cases() -> Vec<Value> {
         TokenCase::result("wrong-reference", "another order reference", good.clone(), &[&a]).order("order-43", 12800, "JPY").error("reference"),
         TokenCase::result("wrong-amount", "another amount", good.clone(), &[&a]).order("order-42", 1280, "JPY").error("amount"),
         TokenCase::result("wrong-currency", "another currency", good.clone(), &[&a]).order("order-42", 12800, "USD").error("currency"),
+        TokenCase::result("wrong-authentication", "a result of another authentication of the same order", good.clone(), &[&a]).order_of("au_01JD8Z7Q3N4W", "order-42", 12800, "JPY").error("authentication"),
+        TokenCase::result("wrong-authentication-and-amount", "the authentication is checked before the order", good.clone(), &[&a]).order_of("au_01JD8Z7Q3N4W", "order-42", 1280, "JPY").error("authentication"),
+        // Status: a valid token says whether the cardholder was authenticated; only Y (and A when
+        // allowed) is a success, anything else is refused with the verified claims.
+        TokenCase::result("status-n-refused", "status N with reason 19 (too many wrong codes)", result(&not_authenticated), &[&a])
+            .order("order-42", 12800, "JPY").refused(&not_authenticated),
+        TokenCase::result("status-r-refused", "status R with reason 11 (suspected fraud)", result(&rejected), &[&a])
+            .refused(&rejected),
+        TokenCase::result("status-u-refused", "status U with reason 14 (timed out)", result(&timed_out), &[&a])
+            .refused(&timed_out),
+        TokenCase::result("status-a-refused", "status A when the caller does not allow attempts", result(&attempted), &[&a])
+            .order("order-42", 12800, "JPY").refused(&attempted),
+        TokenCase::result("status-n-refused-with-attempts-allowed", "allowing attempts does not allow N", result(&not_authenticated), &[&a])
+            .allow_attempted().refused(&not_authenticated),
+        TokenCase::result("status-r-refused-with-attempts-allowed", "allowing attempts does not allow R", result(&rejected), &[&a])
+            .order("order-42", 12800, "JPY").allow_attempted().refused(&rejected),
+        TokenCase::result("status-n-wrong-order", "an N token for another order: the order error, no claims", result(&not_authenticated), &[&a])
+            .order("order-43", 12800, "JPY").error("reference"),
+        TokenCase::result("status-n-wrong-authentication", "an N token of another authentication: no claims", result(&not_authenticated), &[&a])
+            .order_of("au_01JD8Z7Q3N4W", "order-42", 12800, "JPY").error("authentication"),
+        TokenCase::result("status-n-expired", "an expired N token: the time error, no claims", result(&not_authenticated), &[&a])
+            .now(IAT + token::RESULT_LIFETIME + LEEWAY + 1).error("expired"),
+        TokenCase::result("status-n-other-secret", "an N token with a bad signature: no claims", raw_token(&header(token::RESULT_TYPE, a.kid), not_authenticated.to_string().as_bytes(), &b.secret), &[&a])
+            .error("signature"),
         TokenCase::device("device-wrong-audience", "a device token stored for another merchant", device_token.clone(), &[&device_key]).audience("m_other").error("audience"),
         TokenCase::device("device-expired", "a device token past its 180 days", device_token, &[&device_key]).now(IAT + token::DEVICE_LIFETIME + LEEWAY + 1).error("expired"),
     ]

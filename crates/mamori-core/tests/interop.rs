@@ -6,8 +6,8 @@
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use mamori_core::token::{
-    self, Currency, Eci, KeySet, Method, ResultClaims, SigningKey, TokenError, TransStatus,
-    Transaction, Validation,
+    self, Currency, Eci, KeySet, Method, ResultClaims, ResultError, SigningKey, TokenError,
+    TransStatus, Transaction, Validation,
 };
 
 const SECRET: &[u8] = b"an issuer secret of at least 32 bytes";
@@ -78,13 +78,13 @@ fn we_refuse_jsonwebtoken_tokens_outside_our_profile() {
     let plain = sign(&Header::new(Algorithm::HS256));
     assert_eq!(
         token::verify_result(&plain, &keys, &validation, None),
-        Err(TokenError::Header)
+        Err(ResultError::Token(TokenError::Header))
     );
     let mut hs512 = Header::new(Algorithm::HS512);
     hs512.kid = Some(KID.into());
     hs512.typ = Some(token::RESULT_TYPE.into());
     assert_eq!(
         token::verify_result(&sign(&hs512), &keys, &validation, None),
-        Err(TokenError::Algorithm)
+        Err(ResultError::Token(TokenError::Algorithm))
     );
 }

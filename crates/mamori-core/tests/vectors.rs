@@ -11,7 +11,7 @@
 use mamori_core::device_key::{self, PublicKey, Purpose, Signature};
 use mamori_core::fingerprint::{self, Fingerprint};
 use mamori_core::otp;
-use mamori_core::token::{self, ExpectedOrder, KeySet, SigningKey, Validation};
+use mamori_core::token::{self, ExpectedOrder, KeySet, ResultError, SigningKey, Validation};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -106,22 +106,36 @@ fn token_case(case: &Value) -> Value {
     let audience = case["audience"].as_str().expect("audience");
     let now = case["now"].as_u64().expect("now");
     let order = case.get("order").map(|order| ExpectedOrder {
+        authentication: order["authentication"]
+            .as_str()
+            .expect("order authentication"),
         reference: order["reference"].as_str().expect("order reference"),
         amount: order["amount"].as_u64().expect("order amount"),
         currency: order["currency"].as_str().expect("order currency"),
     });
+    let allow_attempted = match case.get("allow_attempted") {
+        None => false,
+        Some(flag) => flag.as_bool().expect("allow_attempted is a boolean"),
+    };
     let claims_json = |claims| serde_json::to_value(claims).expect("claims serialise");
     match case["kind"].as_str() {
-        Some("result") => answer(
-            token::verify_result(
-                token,
-                &keys,
-                &Validation::result(audience, now),
-                order.as_ref(),
-            ),
-            claims_json,
-            token::TokenError::code,
-        ),
+        Some("result") => {
+            let validation = Validation {
+                allow_attempted,
+                ..Validation::result(audience, now)
+            };
+            match token::verify_result(token, &keys, &validation, order.as_ref()) {
+                Ok(claims) => json!({ "ok": claims_json(&claims) }),
+                // A status refusal must carry the claims it vouches for; a broken rule, none.
+                Err(ResultError::Status(claims)) => {
+                    json!({ "error": "status", "claims": claims_json(&*claims) })
+                }
+                Err(error) => {
+                    assert!(error.claims().is_none(), "a broken rule carries no claims");
+                    json!({ "error": error.code() })
+                }
+            }
+        }
         Some("device") => answer(
             token::verify_device(token, &keys, &Validation::device(audience, now)),
             |claims| serde_json::to_value(claims).expect("claims serialise"),

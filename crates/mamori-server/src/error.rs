@@ -40,6 +40,8 @@ pub enum ApiError {
     SandboxCardRequired,
     /// The `Idempotency-Key` was used before with another request.
     IdempotencyKeyReused,
+    /// The merchant has a live authentication of this order reference (named here) already.
+    OrderInProgress(String),
     /// The code is not six digits (costs no attempt).
     InvalidCode,
     /// The challenge has not started: the device step came first.
@@ -104,6 +106,14 @@ impl ApiError {
             Self::IdempotencyKeyReused => (
                 ErrorCode::IdempotencyKeyReused,
                 "This Idempotency-Key was used with a different request.".into(),
+            ),
+            Self::OrderInProgress(order_ref) => (
+                ErrorCode::OrderInProgress,
+                // Debug-quoted: the merchant's reference may hold any printable text.
+                format!(
+                    "Order {order_ref:?} already has an authentication in progress; it can be \
+                     authenticated again once that one has finished or expired."
+                ),
             ),
             Self::InvalidCode => (
                 ErrorCode::InvalidCode,

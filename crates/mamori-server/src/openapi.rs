@@ -114,6 +114,12 @@ fn operations() -> Vec<(HttpMethod, &'static str, OperationBuilder)> {
             HttpMethod::Post,
             "/v1/authentications",
             op("Start an authentication (merchant backend).")
+                .description(Some(
+                    "An order has one live authentication at a time: while one of the \
+                     merchant's with the same order_ref is pending or challenging (and not past \
+                     its expires_at), another is 409 order_in_progress and nothing is created. \
+                     Keep the returned id with the order: the result token's sub is this id.",
+                ))
                 .security(SecurityRequirement::new(MERCHANT_SECRET, NO_SCOPES))
                 .parameter(
                     ParameterBuilder::new()
@@ -145,6 +151,7 @@ fn operations() -> Vec<(HttpMethod, &'static str, OperationBuilder)> {
                     InvalidCardNumber,
                     SandboxCardRequired,
                     IdempotencyKeyReused,
+                    OrderInProgress,
                     PayloadTooLarge,
                     UnsupportedMediaType,
                     Internal,

@@ -913,8 +913,10 @@ async fn rotated_keys_overlap_then_retire() {
         .await
         .unwrap();
     let new_key = mamori_core::token::encode_secret_key("k2", &new_secret);
-    let body = json!({"card_number": CARD, "amount": 100, "currency": "JPY", "order_ref": "o"});
-    let create = |key: String| {
+    // Each create is a new order: an order has one live authentication at a time.
+    let create = |key: String, order_ref: &str| {
+        let body = json!({"card_number": CARD, "amount": 100, "currency": "JPY",
+                          "order_ref": order_ref});
         let request = server
             .http
             .post(server.url("/v1/authentications"))
@@ -923,11 +925,11 @@ async fn rotated_keys_overlap_then_retire() {
         async move { request.send().await.unwrap().status().as_u16() }
     };
     assert_eq!(
-        create(server.merchant_key.clone()).await,
+        create(server.merchant_key.clone(), "o-1").await,
         201,
         "old key in the overlap"
     );
-    assert_eq!(create(new_key.clone()).await, 201);
+    assert_eq!(create(new_key.clone(), "o-2").await, 201);
 
     // Results are signed with the newest key.
     let created = server.create(CARD_UNKNOWN, 100, "01").await;
@@ -943,15 +945,21 @@ async fn rotated_keys_overlap_then_retire() {
         mamori_core::token::SigningKey::new("k2", &new_secret).unwrap(),
     );
     let validation = mamori_core::token::Validation::result(MERCHANT, START as u64);
-    assert!(mamori_core::token::verify_result(token, &keys, &validation, None).is_ok());
+    // An unknown card's `R`: refused for its status, which only a token that passed every
+    // rule, the signature with the new key included, gets to.
+    assert!(matches!(
+        mamori_core::token::verify_result(token, &keys, &validation, None),
+        Err(mamori_core::token::ResultError::Status(claims))
+            if claims.status == mamori_core::token::TransStatus::Rejected
+    ));
 
     server.clock.advance(100);
     assert_eq!(
-        create(server.merchant_key.clone()).await,
+        create(server.merchant_key.clone(), "o-3").await,
         401,
         "old key after retirement"
     );
-    assert_eq!(create(new_key).await, 201);
+    assert_eq!(create(new_key, "o-3").await, 201);
 }
 
 /// `POST /v1/authentications` with an `Idempotency-Key`, on owned values so it can be spawned.

@@ -309,7 +309,8 @@ impl Rig {
         response.json().await.unwrap()
     }
 
-    /// Checks a result token as the merchant's backend would before capturing.
+    /// Checks a result token as the merchant's backend would before capturing: bound to the
+    /// authentication it created and to the order, and only an authenticated cardholder passes.
     fn verify_token(&self, token: &Value, purchase: &Purchase) -> token::ResultClaims {
         let key = SigningKey::from_secret_key(&self.merchant_key).unwrap();
         let now = SystemTime::now()
@@ -317,6 +318,7 @@ impl Rig {
             .unwrap()
             .as_secs();
         let order = ExpectedOrder {
+            authentication: &purchase.id,
             reference: &format!("order-{}", purchase.amount),
             amount: purchase.amount,
             currency: "JPY",

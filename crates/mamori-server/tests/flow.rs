@@ -8,7 +8,8 @@ mod support;
 
 use mamori_core::device_key::Purpose;
 use mamori_core::token::{
-    self, ExpectedOrder, KeySet, Reason, SigningKey, TokenError, TransStatus, Validation,
+    self, ExpectedOrder, KeySet, Reason, ResultError, SigningKey, TokenError, TransStatus,
+    Validation,
 };
 use mamori_server::config::Delivery;
 use mamori_server::flow::challenge::CodeAnswer;
@@ -22,14 +23,19 @@ fn merchant_keys() -> KeySet {
     KeySet::from(SigningKey::new("k1", SECRET).unwrap())
 }
 
+/// The claims a result token vouches for, whatever its status: the tests read `N` and `U`
+/// results too, which verification refuses with their claims.
 fn claims(result_token: &Value, now: i64) -> mamori_core::token::ResultClaims {
-    token::verify_result(
+    match token::verify_result(
         result_token.as_str().unwrap(),
         &merchant_keys(),
         &Validation::result(MERCHANT, now as u64),
         None,
-    )
-    .unwrap()
+    ) {
+        Ok(claims) => claims,
+        Err(ResultError::Status(claims)) => *claims,
+        Err(error) => panic!("result token refused: {error}"),
+    }
 }
 
 #[tokio::test]
@@ -88,11 +94,13 @@ async fn challenge_then_frictionless_on_the_known_device() {
     let alert = server.next_mail().await;
     assert_eq!(alert.subject, "A new browser was trusted");
 
-    // The result token is bound to the order.
+    // The result token is bound to the authentication and the order.
     let keys = merchant_keys();
     let validation = Validation::result(MERCHANT, START as u64);
+    let order_ref = c.txn.reference.clone();
     let order = ExpectedOrder {
-        reference: "order-12800",
+        authentication: first.id.as_str(),
+        reference: &order_ref,
         amount: 12_800,
         currency: "JPY",
     };
@@ -104,7 +112,7 @@ async fn challenge_then_frictionless_on_the_known_device() {
     };
     assert_eq!(
         token::verify_result(token, &keys, &validation, Some(&changed)),
-        Err(TokenError::Amount)
+        Err(ResultError::Token(TokenError::Amount))
     );
 
     // The same browser with its token: frictionless, no mail.
@@ -1046,4 +1054,203 @@ async fn a_device_token_with_a_card_in_sub_still_names_its_device() {
     let old = token::sign_device(&claims, &Secrets::derive(&server.secrets_master).device_key);
     let body = step(&server, CARD, 900, &fp, &old, None).await;
     assert_eq!(body["outcome"], "frictionless", "{body}");
+}
+
+/// The merchant's create request for `order_ref`, its status and body.
+async fn create_order(server: &TestServer, order_ref: &str, amount: u64) -> (u16, Value) {
+    server
+        .merchant_post(
+            "/v1/authentications",
+            json!({"card_number": CARD, "amount": amount, "currency": "JPY",
+                   "order_ref": order_ref}),
+        )
+        .await
+}
+
+/// The created authentication of a `201` answer.
+fn created_of(body: &Value) -> Created {
+    Created {
+        id: body["id"].as_str().unwrap().parse().unwrap(),
+        secret: body["client_secret"].as_str().unwrap().into(),
+    }
+}
+
+/// How many authentications this process's verifier has created, from `/metrics`.
+async fn created_count(server: &TestServer) -> u64 {
+    let text = server
+        .http
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix("mamori_authentications_total{outcome=\"created\"} "))
+        .map_or(0, |n| n.parse().unwrap())
+}
+
+#[tokio::test]
+async fn an_order_has_one_live_authentication_at_a_time() {
+    let server = TestServer::start().await;
+    let merchant = mamori_server::model::MerchantId::from_static(MERCHANT);
+    let order = mamori_server::model::OrderRef::parse("order-77".into()).unwrap();
+    let live_one = || async {
+        server
+            .store
+            .live_authentication_for_order(&merchant, &order)
+            .await
+            .unwrap()
+            .map(|a| a.id)
+    };
+    let (status, body) = create_order(&server, "order-77", 7_700).await;
+    assert_eq!(status, 201, "{body}");
+    let first = created_of(&body);
+
+    // Another authentication of the same order, even for another amount, while the first is
+    // pending: refused, naming the order, and nothing stored.
+    let before = created_count(&server).await;
+    let (status, body) = create_order(&server, "order-77", 100).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"], "order_in_progress");
+    assert!(
+        body["message"].as_str().unwrap().contains("\"order-77\""),
+        "{body}"
+    );
+    assert!(body.get("id").is_none());
+    assert_eq!(created_count(&server).await, before, "nothing created");
+    assert_eq!(live_one().await, Some(first.id.clone()));
+    // Still refused while it is challenging; another order is not affected.
+    let answer = server.device(&first, &fingerprint("one-live"), None).await;
+    assert_eq!(answer["outcome"], "challenge", "{answer}");
+    assert_eq!(create_order(&server, "order-77", 7_700).await.0, 409);
+    assert_eq!(create_order(&server, "order-78", 7_700).await.0, 201);
+
+    // Once the first has finished (here cancelled), the order can be authenticated again.
+    let (status, _) = server.widget(&first, "/cancel", json!({})).await;
+    assert_eq!(status, 200);
+    let (status, body) = create_order(&server, "order-77", 7_700).await;
+    assert_eq!(status, 201, "{body}");
+    let second = created_of(&body);
+    assert_eq!(live_one().await, Some(second.id.clone()));
+
+    // Past its lifetime the second no longer blocks: the create expires it (`U`, reason 14)
+    // and goes ahead.
+    server.clock.advance(15 * 60);
+    let (status, body) = create_order(&server, "order-77", 7_700).await;
+    assert_eq!(status, 201, "{body}");
+    let third = created_of(&body);
+    let view = server.get(&second.id).await;
+    assert_eq!(
+        (
+            &view["state"],
+            &view["status"],
+            &view["trans_status_reason"]
+        ),
+        (&json!("expired"), &json!("U"), &json!("14"))
+    );
+    assert_eq!(live_one().await, Some(third.id));
+}
+
+#[tokio::test]
+async fn a_retried_create_of_a_live_order_answers_it() {
+    let server = TestServer::start().await;
+    let call = || {
+        server
+            .http
+            .post(server.url("/v1/authentications"))
+            .bearer_auth(&server.merchant_key)
+            .header("idempotency-key", "order-88-a")
+            .json(
+                &json!({"card_number": CARD, "amount": 8_800, "currency": "JPY",
+                          "order_ref": "order-88"}),
+            )
+            .send()
+    };
+    let first = call().await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    // The retry finds the live authentication it created itself: the same answer, not a 409.
+    let retry = call().await.unwrap();
+    assert_eq!(retry.status(), 201);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    assert_eq!(retry.json::<Value>().await.unwrap(), first);
+    // Without the key it is another request for the same order.
+    assert_eq!(create_order(&server, "order-88", 8_800).await.0, 409);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_concurrent_creates_of_one_order_store_one() {
+    let server = TestServer::start().await;
+    let before = created_count(&server).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let request = server
+            .http
+            .post(server.url("/v1/authentications"))
+            .bearer_auth(&server.merchant_key)
+            .json(
+                &json!({"card_number": CARD, "amount": 9_900, "currency": "JPY",
+                          "order_ref": "order-race"}),
+            );
+        tasks.spawn(async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        });
+    }
+    let (mut created, mut refused) = (Vec::new(), 0);
+    while let Some(answer) = tasks.join_next().await {
+        match answer.unwrap() {
+            (201, body) => created.push(body["id"].as_str().unwrap().to_owned()),
+            (409, body) => {
+                assert_eq!(body["error"], "order_in_progress", "{body}");
+                refused += 1;
+            }
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert_eq!((created.len(), refused), (1, 19), "exactly one create wins");
+    assert_eq!(created_count(&server).await, before + 1);
+    let live = server
+        .store
+        .live_authentication_for_order(
+            &mamori_server::model::MerchantId::from_static(MERCHANT),
+            &mamori_server::model::OrderRef::parse("order-race".into()).unwrap(),
+        )
+        .await
+        .unwrap()
+        .map(|a| a.id.as_str().to_owned());
+    assert_eq!(live.as_ref(), created.first());
+}
+
+#[tokio::test]
+async fn a_result_verifies_only_for_its_own_authentication() {
+    let mut server = TestServer::start().await;
+    let fp = fingerprint("bound");
+    let device_token = server.trust_device(CARD, &fp).await;
+    let other = server.create(CARD, 3_000, "01").await;
+    let mine = server.create(CARD, 3_000, "01").await;
+    let body = server.device(&mine, &fp, Some(&device_token)).await;
+    assert_eq!(body["outcome"], "frictionless", "{body}");
+    let token = body["result_token"].as_str().unwrap();
+    let c = claims(&body["result_token"], START);
+    assert_eq!(c.status, TransStatus::Authenticated);
+    let order = |authentication| ExpectedOrder {
+        authentication,
+        reference: &c.txn.reference,
+        amount: 3_000,
+        currency: "JPY",
+    };
+    let keys = merchant_keys();
+    let validation = Validation::result(MERCHANT, START as u64);
+    assert!(
+        token::verify_result(token, &keys, &validation, Some(&order(mine.id.as_str()))).is_ok()
+    );
+    // A `Y` of one authentication checked against another the merchant created: refused.
+    assert_eq!(
+        token::verify_result(token, &keys, &validation, Some(&order(other.id.as_str()))),
+        Err(ResultError::Token(TokenError::Authentication))
+    );
 }

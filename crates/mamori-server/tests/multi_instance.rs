@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use mamori_core::token::{
-    self, ExpectedOrder, KeySet, Reason, SigningKey, TransStatus, Validation,
+    self, ExpectedOrder, KeySet, Reason, ResultError, SigningKey, TransStatus, Validation,
 };
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -194,14 +194,20 @@ impl Cluster {
         codes
     }
 
-    /// Checks a result token as the merchant's backend would before capturing.
-    fn verify_token(&self, token: &Value, created: &Created) -> token::ResultClaims {
+    /// Checks a result token as the merchant's backend would before capturing: bound to the
+    /// authentication it created and to the order; `Ok` only for an authenticated cardholder.
+    fn verify_token(
+        &self,
+        token: &Value,
+        created: &Created,
+    ) -> Result<token::ResultClaims, ResultError> {
         let key = SigningKey::from_secret_key(&self.merchant_key).unwrap();
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap()
             .as_secs();
         let order = ExpectedOrder {
+            authentication: &created.id,
             reference: &format!("order-{}", created.amount),
             amount: created.amount,
             currency: "JPY",
@@ -212,7 +218,6 @@ impl Cluster {
             &Validation::result(&self.merchant_id, now),
             Some(&order),
         )
-        .unwrap()
     }
 }
 
@@ -291,7 +296,9 @@ async fn one_code_submitted_100_times_to_two_instances_succeeds_once() {
     assert_eq!(finished[0] + finished[1], 99);
 
     let (_, winner) = &authenticated[0];
-    let claims = cluster.verify_token(&winner["result_token"], &created);
+    let claims = cluster
+        .verify_token(&winner["result_token"], &created)
+        .unwrap();
     assert_eq!(claims.status, TransStatus::Authenticated);
     assert_eq!(claims.sub, created.id);
     for instance in 0..2 {
@@ -360,7 +367,12 @@ async fn ten_wrong_codes_over_two_instances_fail_the_authentication_at_the_fifth
     assert_eq!(failed.len(), 1, "the fifth fails the authentication");
     assert_eq!(finished, 5, "the rest find it finished");
 
-    let claims = cluster.verify_token(&failed[0]["result_token"], &created);
+    // A genuine `N`: refused, with the claims that say why.
+    let Err(ResultError::Status(claims)) =
+        cluster.verify_token(&failed[0]["result_token"], &created)
+    else {
+        panic!("a failed authentication's token must not verify as a success");
+    };
     assert_eq!(claims.status, TransStatus::NotAuthenticated);
     assert_eq!(claims.reason, Some(Reason::MAX_CHALLENGES));
     let stored = cluster.get(1, &created.id).await;
@@ -592,7 +604,9 @@ async fn after_one_instance_is_killed_the_other_finishes_every_open_authenticati
     for purchase in &created {
         let stored = cluster.get(1, &purchase.id).await;
         assert_eq!(stored["state"], "succeeded", "{stored}");
-        let claims = cluster.verify_token(&stored["result_token"], purchase);
+        let claims = cluster
+            .verify_token(&stored["result_token"], purchase)
+            .unwrap();
         assert_eq!(claims.status, TransStatus::Authenticated);
         let attempts: i64 = sqlx::query("SELECT attempts FROM authentications WHERE id = $1")
             .bind(&purchase.id)

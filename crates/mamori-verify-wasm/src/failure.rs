@@ -1,6 +1,7 @@
-//! What a refusal looks like from JavaScript: an `Error` with a stable `code`.
+//! What a refusal looks like from JavaScript: an `Error` with a stable `code`, and the verified
+//! claims as `claims` when a genuine token's status is not a success.
 
-use mamori_core::token::{KeyError, TokenError};
+use mamori_core::token::{KeyError, ResultClaims, ResultError};
 use wasm_bindgen::JsValue;
 
 /// A refused call: a stable code for programs and a sentence for people.
@@ -10,6 +11,8 @@ pub(crate) struct Failure {
     pub(crate) code: &'static str,
     /// The error's message.
     pub(crate) message: String,
+    /// The `claims` property: set only for code `status`, whose token passed every rule.
+    pub(crate) claims: Option<Box<ResultClaims>>,
 }
 
 impl Failure {
@@ -18,6 +21,7 @@ impl Failure {
         Self {
             code: "invalid_options",
             message: message.into(),
+            claims: None,
         }
     }
 
@@ -26,24 +30,36 @@ impl Failure {
         Self {
             code: "internal",
             message: "mamori: internal error".into(),
+            claims: None,
         }
     }
 
-    /// The JavaScript error to throw: `Error(message)` with `name` and `code` set.
+    /// The JavaScript error to throw: `Error(message)` with `name` and `code` set, and `claims`
+    /// (a plain object, as `verifyResult` returns on success) for a status refusal.
     pub(crate) fn into_js(self) -> JsValue {
         let error = js_sys::Error::new(&self.message);
         error.set_name("MamoriVerifyError");
         // Setting a property on a fresh `Error` object cannot fail.
         let _ = js_sys::Reflect::set(&error, &"code".into(), &self.code.into());
+        if let Some(Ok(claims)) = self.claims.map(|claims| crate::claims_to_js(&claims)) {
+            let _ = js_sys::Reflect::set(&error, &"claims".into(), &claims);
+        }
         error.into()
     }
 }
 
-impl From<TokenError> for Failure {
-    fn from(error: TokenError) -> Self {
+impl From<ResultError> for Failure {
+    fn from(error: ResultError) -> Self {
+        let message = format!("mamori: {error}");
+        let code = error.code();
+        let claims = match error {
+            ResultError::Status(claims) => Some(claims),
+            _ => None,
+        };
         Self {
-            code: error.code(),
-            message: format!("mamori: {error}"),
+            code,
+            message,
+            claims,
         }
     }
 }
@@ -54,6 +70,7 @@ impl From<KeyError> for Failure {
         Self {
             code: "invalid_key",
             message: format!("mamori: {error}"),
+            claims: None,
         }
     }
 }

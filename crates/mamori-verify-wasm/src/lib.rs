@@ -5,15 +5,19 @@
 //! ```js
 //! import { verifyResult } from 'mamori/verify';
 //!
+//! // `authentication` is the id your backend got from POST /v1/authentications for this order.
 //! const claims = verifyResult(resultToken, process.env.MAMORI_SECRET_KEY, {
 //!   audience: 'm_shop',
-//!   order: { reference: 'order-42', amount: 12800, currency: 'JPY' },
+//!   order: { authentication: 'au_…', reference: 'order-42', amount: 12800, currency: 'JPY' },
 //! });
+//! // Only here, with status `Y` (or `A` with `allowAttempted: true`), capture the payment.
 //! ```
 //!
 //! A refused token throws an `Error` whose `code` is the stable snake_case code of
-//! [`TokenError::code`](mamori_core::token::TokenError::code) (`expired`, `amount`, `signature`,
-//! …), or `invalid_key` / `invalid_options` when the call itself is wrong.
+//! [`ResultError::code`](mamori_core::token::ResultError::code): one per broken rule
+//! (`expired`, `authentication`, `amount`, `signature`, …), or `status` for a genuine token whose
+//! status is not a success, which also carries the verified claims as `claims` (to log `status`
+//! and `reason`); or `invalid_key` / `invalid_options` when the call itself is wrong.
 //!
 //! # Layout
 //!
@@ -27,13 +31,15 @@ mod failure;
 mod options;
 mod verify;
 
+use mamori_core::token::ResultClaims;
 use wasm_bindgen::prelude::*;
 
 /// Verifies a result token and returns its claims as a plain object.
 ///
 /// `secret_keys` is a merchant secret key string (`mamori_sk.<kid>.<secret>`) or an array of
-/// them (during a key rotation). `options` is `{audience, now?, leeway?, order?: {reference,
-/// amount, currency}}`; `now` defaults to the current time in seconds.
+/// them (during a key rotation). `options` is `{audience, now?, leeway?, allowAttempted?,
+/// order?: {authentication, reference, amount, currency}}`; `now` defaults to the current time
+/// in seconds. Claims come back only for status `Y` (and `A` with `allowAttempted`).
 ///
 /// # Errors
 ///
@@ -48,12 +54,21 @@ pub fn verify_result(
         let keys = options::secret_keys(&secret_keys)?;
         let options = options::Options::from_js(&options)?;
         let claims = verify::verify(token, &keys, &options, now_seconds())?;
-        // Claims are plain strings and integers: serialising them into memory cannot fail, and
-        // the JSON text is what `JSON.parse` then reads.
-        let json = serde_json::to_string(&claims).unwrap_or_default();
-        js_sys::JSON::parse(&json).map_err(|_| failure::Failure::internal())
+        claims_to_js(&claims)
     };
     run().map_err(failure::Failure::into_js)
+}
+
+/// The claims as a plain JavaScript object.
+///
+/// # Errors
+///
+/// `internal` if JavaScript refuses the JSON written here, which would be a bug.
+fn claims_to_js(claims: &ResultClaims) -> Result<JsValue, failure::Failure> {
+    // Claims are plain strings and integers: serialising them into memory cannot fail, and the
+    // JSON text is what `JSON.parse` then reads.
+    let json = serde_json::to_string(claims).unwrap_or_default();
+    js_sys::JSON::parse(&json).map_err(|_| failure::Failure::internal())
 }
 
 /// The current time in whole seconds, from the JavaScript clock.

@@ -8,7 +8,7 @@ use wasm_bindgen::JsValue;
 
 use crate::failure::Failure;
 
-/// `{audience, now?, leeway?, order?}` as JavaScript passes it.
+/// `{audience, now?, leeway?, allowAttempted?, order?}` as JavaScript passes it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Options {
@@ -18,14 +18,19 @@ pub(crate) struct Options {
     pub(crate) now: Option<u64>,
     /// Clock tolerance in seconds; the core's default when absent.
     pub(crate) leeway: Option<u64>,
+    /// Whether status `A` counts as a success; `false` when absent.
+    #[serde(rename = "allowAttempted", default)]
+    pub(crate) allow_attempted: bool,
     /// The order about to be captured, which the token must authenticate exactly.
     pub(crate) order: Option<Order>,
 }
 
-/// `{reference, amount, currency}`.
+/// `{authentication, reference, amount, currency}`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Order {
+    /// The authentication id the merchant's backend created for the order (the token's `sub`).
+    pub(crate) authentication: String,
     /// The merchant's order reference.
     pub(crate) reference: String,
     /// The amount in the currency's minor unit.
@@ -70,6 +75,7 @@ pub(crate) fn secret_keys(value: &JsValue) -> Result<Vec<String>, Failure> {
     let not_keys = || Failure {
         code: "invalid_key",
         message: "mamori: secret key must be a string or an array of strings".into(),
+        claims: None,
     };
     if let Some(key) = value.as_string() {
         return Ok(vec![key]);
@@ -103,8 +109,8 @@ mod tests {
     #[test]
     fn reads_the_documented_members() {
         let options = Options::from_json(
-            r#"{"audience":"m_shop","now":1800000000,
-                "order":{"reference":"o-1","amount":12800,"currency":"JPY"}}"#,
+            r#"{"audience":"m_shop","now":1800000000,"allowAttempted":true,
+                "order":{"authentication":"au_1","reference":"o-1","amount":12800,"currency":"JPY"}}"#,
         );
         assert_eq!(
             options,
@@ -112,7 +118,9 @@ mod tests {
                 audience: "m_shop".into(),
                 now: Some(1_800_000_000),
                 leeway: None,
+                allow_attempted: true,
                 order: Some(Order {
+                    authentication: "au_1".into(),
                     reference: "o-1".into(),
                     amount: 12_800,
                     currency: "JPY".into(),
@@ -126,8 +134,12 @@ mod tests {
         for bad in [
             r#"{"audiance":"m_shop"}"#,
             r#"{"audience":"m_shop","now":1800000000.5}"#,
-            r#"{"audience":"m_shop","order":{"reference":"o","amount":1,"currency":"JPY","x":1}}"#,
-            r#"{"audience":"m_shop","order":{"reference":"o","amount":-1,"currency":"JPY"}}"#,
+            r#"{"audience":"m_shop","order":{"authentication":"au_1","reference":"o","amount":1,"currency":"JPY","x":1}}"#,
+            r#"{"audience":"m_shop","order":{"authentication":"au_1","reference":"o","amount":-1,"currency":"JPY"}}"#,
+            // An order without its authentication: an older call, refused rather than unbound.
+            r#"{"audience":"m_shop","order":{"reference":"o","amount":1,"currency":"JPY"}}"#,
+            r#"{"audience":"m_shop","allow_attempted":true}"#,
+            r#"{"audience":"m_shop","allowAttempted":"yes"}"#,
             "{}",
             "[]",
         ] {

@@ -11,7 +11,8 @@ use crate::options::{self, Options};
 ///
 /// # Errors
 ///
-/// `invalid_key` for a malformed key, else the token's [`token::TokenError`].
+/// `invalid_key` for a malformed key, else the token's [`token::ResultError`] (a status
+/// refusal keeps its claims).
 pub(crate) fn verify(
     token: &str,
     keys: &[String],
@@ -21,9 +22,11 @@ pub(crate) fn verify(
     let keys = options::key_set(keys)?;
     let validation = Validation {
         leeway: options.leeway.unwrap_or(DEFAULT_LEEWAY),
+        allow_attempted: options.allow_attempted,
         ..Validation::result(&options.audience, options.now.unwrap_or(clock))
     };
     let order = options.order.as_ref().map(|order| ExpectedOrder {
+        authentication: &order.authentication,
         reference: &order.reference,
         amount: order.amount,
         currency: &order.currency,
@@ -72,7 +75,9 @@ mod tests {
             audience: "m_shop".into(),
             now,
             leeway: None,
+            allow_attempted: false,
             order: Some(Order {
+                authentication: "au_1".into(),
                 reference: "order-42".into(),
                 amount,
                 currency: "JPY".into(),
@@ -106,5 +111,35 @@ mod tests {
         assert_eq!(late.err().map(|f| f.code), Some("expired"));
         let tampered = verify(&token, &keys, &options(Some(NOW), 1_280), 0);
         assert_eq!(tampered.err().map(|f| f.code), Some("amount"));
+        let mut other = options(Some(NOW), 12_800);
+        if let Some(order) = other.order.as_mut() {
+            order.authentication = "au_2".into();
+        }
+        let other = verify(&token, &keys, &other, 0);
+        assert_eq!(other.err().map(|f| f.code), Some("authentication"));
+    }
+
+    #[test]
+    fn a_status_refusal_carries_the_claims() {
+        let key = encode_secret_key("k1", &[1; 32]);
+        let signer = SigningKey::from_secret_key(&key).expect("valid key");
+        let attempted = ResultClaims {
+            status: TransStatus::Attempted,
+            eci: Eci::Attempted,
+            ..claims()
+        };
+        let token = token::sign_result(&attempted, &signer);
+        let keys = [key];
+        let refused = verify(&token, &keys, &options(Some(NOW), 12_800), 0).err();
+        assert_eq!(refused.as_ref().map(|f| f.code), Some("status"));
+        assert_eq!(
+            refused.and_then(|f| f.claims),
+            Some(Box::new(attempted.clone()))
+        );
+        let allowed = Options {
+            allow_attempted: true,
+            ..options(Some(NOW), 12_800)
+        };
+        assert_eq!(verify(&token, &keys, &allowed, 0), Ok(attempted));
     }
 }

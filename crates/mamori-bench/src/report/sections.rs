@@ -51,8 +51,9 @@ pub(crate) fn native(criterion: &Path, budgets: &mut Vec<Budget>) -> String {
         "criterion, one process: mamori-core's `token::verify_result` against the \
          `jsonwebtoken` crate's HS256 `decode` with validation, on the same token (same claims, \
          same key). Both check the signature, `exp`, `iat` and `aud`; mamori-core also checks \
-         the header's `typ` and `kid` and the order binding (reference, amount, currency), \
-         which `jsonwebtoken` cannot, so the comparison does not favour mamori. Source: \
+         the header's `typ` and `kid`, the binding to the authentication (`sub`) and the \
+         order (reference, amount, currency) and the status, which `jsonwebtoken` cannot, so \
+         the comparison does not favour mamori. Source: \
          `crates/mamori-core/benches/verify.rs`. Times are criterion's median per \
          verification with the 95 % confidence interval of that median.\n\n",
     );

@@ -42,6 +42,9 @@ pub enum TokenError {
     Lifetime,
     /// `aud` is not the audience the caller expects (a token issued to another merchant).
     Audience,
+    /// `sub` is not the authentication the merchant created for this order (a result of another
+    /// authentication of the same order, perhaps with another card).
+    Authentication,
     /// The transaction reference differs from the expected order's.
     Reference,
     /// The amount differs from the expected order's.
@@ -67,6 +70,7 @@ impl TokenError {
             Self::IssuedInFuture => "issued_in_future",
             Self::Lifetime => "lifetime",
             Self::Audience => "audience",
+            Self::Authentication => "authentication",
             Self::Reference => "reference",
             Self::Amount => "amount",
             Self::Currency => "currency",
@@ -90,6 +94,7 @@ impl fmt::Display for TokenError {
             Self::IssuedInFuture => "token is issued in the future",
             Self::Lifetime => "token lifetime is out of bounds",
             Self::Audience => "token is for another audience",
+            Self::Authentication => "token is for another authentication",
             Self::Reference => "token is for another order reference",
             Self::Amount => "token is for another amount",
             Self::Currency => "token is for another currency",

@@ -13,14 +13,22 @@
 //! 4. the tag, compared in constant time — the claims are not parsed before this passes;
 //! 5. the claims parse strictly, `iat` is not in the future and `exp` not in the past (both
 //!    with the caller's leeway), the lifetime is within bounds, `aud` is the caller;
-//! 6. for results, when the caller passes its order: reference, amount and currency match.
+//! 6. for results, when the caller passes its order: `sub` is the authentication the merchant
+//!    created for it, then reference, amount and currency match;
+//! 7. for results, the status is `Y`, or `A` when the caller allows attempts
+//!    ([`Validation::allow_attempted`]). Any other status is [`ResultError::Status`], which
+//!    carries the verified claims (so the merchant can log why) but is an error, so code that
+//!    only looks at `Ok` never captures on `N`, `U` or `R`. Because this check comes last, a
+//!    token breaking any earlier rule never hands out its claims.
 //!
 //! Time and keys are arguments: the crate has no clock and no key store.
 
 mod claims;
 mod error;
 mod keys;
+mod refusal;
 
+use alloc::boxed::Box;
 use alloc::string::String;
 
 use hmac::Mac;
@@ -36,6 +44,7 @@ pub use error::TokenError;
 pub use keys::{
     KeyError, KeySet, MAX_KID_LEN, MIN_SECRET_LEN, SECRET_KEY_PREFIX, SigningKey, encode_secret_key,
 };
+pub use refusal::ResultError;
 
 /// The longest token accepted, in bytes. Ours are well under 1 KiB; the bound stops a hostile
 /// token from costing more than a few hashes before it is refused.
@@ -73,16 +82,21 @@ pub struct Validation<'a> {
     pub leeway: u64,
     /// The longest `exp - iat` accepted, in seconds.
     pub max_lifetime: u64,
+    /// Whether a result with status `A` (attempted: the issuer could not authenticate but
+    /// vouches for the attempt) counts as a success. Off by default: capturing on `A` shifts
+    /// liability rules a merchant should opt into knowingly. Device tokens ignore it.
+    pub allow_attempted: bool,
 }
 
 impl<'a> Validation<'a> {
-    /// Checks for a result token: [`RESULT_LIFETIME`] and [`DEFAULT_LEEWAY`].
+    /// Checks for a result token: [`RESULT_LIFETIME`], [`DEFAULT_LEEWAY`], only `Y` accepted.
     pub fn result(audience: &'a str, now: u64) -> Self {
         Self {
             audience,
             now,
             leeway: DEFAULT_LEEWAY,
             max_lifetime: RESULT_LIFETIME,
+            allow_attempted: false,
         }
     }
 
@@ -93,6 +107,7 @@ impl<'a> Validation<'a> {
             now,
             leeway: DEFAULT_LEEWAY,
             max_lifetime: DEVICE_LIFETIME,
+            allow_attempted: false,
         }
     }
 }
@@ -100,6 +115,10 @@ impl<'a> Validation<'a> {
 /// The order a merchant's backend is about to capture; a result token must be for exactly it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExpectedOrder<'a> {
+    /// The authentication id the merchant's backend created for this order (`id` of
+    /// `POST /v1/authentications`), kept server-side with the order. Binding to it refuses a
+    /// result of another authentication of the same order, e.g. one made with another card.
+    pub authentication: &'a str,
     /// The merchant's order reference.
     pub reference: &'a str,
     /// The amount in the currency's minor unit.
@@ -118,11 +137,15 @@ pub fn sign_device(claims: &DeviceClaims, key: &SigningKey) -> String {
     sign(claims, DEVICE_TYPE, key)
 }
 
-/// Verifies a result token and, when `order` is given, that it authenticates exactly that order.
+/// Verifies a result token, that it authenticates exactly `order` when given, and that the
+/// cardholder was authenticated: the claims come back only for status `Y` (or `A` when
+/// [`Validation::allow_attempted`]), so `Ok` is the one answer to capture on.
 ///
 /// # Errors
 ///
-/// The first rule the token breaks, in the order of the [module docs](self).
+/// [`ResultError::Token`] with the first rule the token breaks, in the order of the
+/// [module docs](self); [`ResultError::Status`] with the verified claims when every rule holds
+/// but the status is not a success.
 ///
 /// # Security
 ///
@@ -133,13 +156,17 @@ pub fn verify_result(
     keys: &KeySet,
     validation: &Validation<'_>,
     order: Option<&ExpectedOrder<'_>>,
-) -> Result<ResultClaims, TokenError> {
+) -> Result<ResultClaims, ResultError> {
     let claims: ResultClaims = verify(token, RESULT_TYPE, keys)?;
     check_time_and_audience(claims.iat, claims.exp, &claims.aud, validation)?;
     if let Some(order) = order {
-        check_order(&claims.txn, order)?;
+        check_order(&claims, order)?;
     }
-    Ok(claims)
+    match claims.status {
+        TransStatus::Authenticated => Ok(claims),
+        TransStatus::Attempted if validation.allow_attempted => Ok(claims),
+        _ => Err(ResultError::Status(Box::new(claims))),
+    }
 }
 
 /// Verifies a device token.
@@ -249,7 +276,11 @@ fn check_time_and_audience(
     Ok(())
 }
 
-fn check_order(txn: &Transaction, order: &ExpectedOrder<'_>) -> Result<(), TokenError> {
+fn check_order(claims: &ResultClaims, order: &ExpectedOrder<'_>) -> Result<(), TokenError> {
+    if claims.sub != order.authentication {
+        return Err(TokenError::Authentication);
+    }
+    let txn = &claims.txn;
     if txn.reference != order.reference {
         return Err(TokenError::Reference);
     }
@@ -299,6 +330,7 @@ mod tests {
     fn round_trip_with_order() {
         let token = sign_result(&claims(), &key("k1"));
         let order = ExpectedOrder {
+            authentication: "au_1",
             reference: "order-1",
             amount: 12_800,
             currency: "JPY",
@@ -318,17 +350,105 @@ mod tests {
         let token = sign_result(&claims(), &key("k1"));
         let keys = KeySet::from(key("k1"));
         let validation = Validation::result("m_shop", NOW);
-        let check = |reference, amount, currency| {
+        let check = |authentication, reference, amount, currency| {
             let order = ExpectedOrder {
+                authentication,
                 reference,
                 amount,
                 currency,
             };
             verify_result(&token, &keys, &validation, Some(&order)).err()
         };
-        assert_eq!(check("order-2", 12_800, "JPY"), Some(TokenError::Reference));
-        assert_eq!(check("order-1", 12_801, "JPY"), Some(TokenError::Amount));
-        assert_eq!(check("order-1", 12_800, "USD"), Some(TokenError::Currency));
+        let refused = |error| Some(ResultError::Token(error));
+        assert_eq!(
+            check("au_2", "order-1", 12_800, "JPY"),
+            refused(TokenError::Authentication)
+        );
+        assert_eq!(
+            check("au_1", "order-2", 12_800, "JPY"),
+            refused(TokenError::Reference)
+        );
+        assert_eq!(
+            check("au_1", "order-1", 12_801, "JPY"),
+            refused(TokenError::Amount)
+        );
+        assert_eq!(
+            check("au_1", "order-1", 12_800, "USD"),
+            refused(TokenError::Currency)
+        );
+        // The authentication is checked first: a result of another authentication is refused
+        // for that, whatever else also differs.
+        assert_eq!(
+            check("au_2", "order-2", 1, "USD"),
+            refused(TokenError::Authentication)
+        );
+    }
+
+    #[test]
+    fn only_an_authentication_gives_claims() {
+        let keys = KeySet::from(key("k1"));
+        let with_status = |status| ResultClaims {
+            status,
+            eci: Eci::NotAuthenticated,
+            reason: Some(Reason::MAX_CHALLENGES),
+            ..claims()
+        };
+        let strict = Validation::result("m_shop", NOW);
+        let lenient = Validation {
+            allow_attempted: true,
+            ..strict
+        };
+        for status in [
+            TransStatus::NotAuthenticated,
+            TransStatus::Unavailable,
+            TransStatus::Rejected,
+        ] {
+            let token = sign_result(&with_status(status), &key("k1"));
+            for validation in [&strict, &lenient] {
+                let refused = verify_result(&token, &keys, validation, None);
+                assert_eq!(
+                    refused,
+                    Err(ResultError::Status(Box::new(with_status(status))))
+                );
+                assert_eq!(refused.err().map(|e| e.code()), Some("status"));
+            }
+        }
+        let attempted = sign_result(&with_status(TransStatus::Attempted), &key("k1"));
+        let refused = verify_result(&attempted, &keys, &strict, None).err();
+        assert_eq!(
+            refused.as_ref().and_then(ResultError::claims),
+            Some(&with_status(TransStatus::Attempted))
+        );
+        assert_eq!(
+            verify_result(&attempted, &keys, &lenient, None),
+            Ok(with_status(TransStatus::Attempted))
+        );
+    }
+
+    #[test]
+    fn a_broken_rule_comes_before_the_status() {
+        let declined = ResultClaims {
+            status: TransStatus::NotAuthenticated,
+            ..claims()
+        };
+        let token = sign_result(&declined, &key("k1"));
+        let keys = KeySet::from(key("k1"));
+        let other_order = ExpectedOrder {
+            authentication: "au_1",
+            reference: "order-2",
+            amount: 12_800,
+            currency: "JPY",
+        };
+        let validation = Validation::result("m_shop", NOW);
+        assert_eq!(
+            verify_result(&token, &keys, &validation, Some(&other_order)),
+            Err(ResultError::Token(TokenError::Reference))
+        );
+        let late = Validation::result("m_shop", NOW + RESULT_LIFETIME + DEFAULT_LEEWAY + 1);
+        assert_eq!(
+            verify_result(&token, &keys, &late, None),
+            Err(ResultError::Token(TokenError::Expired))
+        );
     }
 
     #[test]
@@ -339,12 +459,12 @@ mod tests {
         assert!(at(NOW - DEFAULT_LEEWAY).is_ok());
         assert_eq!(
             at(NOW - DEFAULT_LEEWAY - 1).err(),
-            Some(TokenError::IssuedInFuture)
+            Some(ResultError::Token(TokenError::IssuedInFuture))
         );
         assert!(at(NOW + RESULT_LIFETIME + DEFAULT_LEEWAY).is_ok());
         assert_eq!(
             at(NOW + RESULT_LIFETIME + DEFAULT_LEEWAY + 1).err(),
-            Some(TokenError::Expired)
+            Some(ResultError::Token(TokenError::Expired))
         );
     }
 
@@ -363,7 +483,7 @@ mod tests {
         let validation = Validation::result("m_shop", NOW);
         assert_eq!(
             verify_result(&token, &keys, &validation, None).err(),
-            Some(TokenError::Type)
+            Some(ResultError::Token(TokenError::Type))
         );
         let device_validation = Validation::device("m_shop", NOW);
         assert_eq!(verify_device(&token, &keys, &device_validation), Ok(device));
@@ -385,6 +505,7 @@ mod tests {
             TokenError::IssuedInFuture,
             TokenError::Lifetime,
             TokenError::Audience,
+            TokenError::Authentication,
             TokenError::Reference,
             TokenError::Amount,
             TokenError::Currency,
@@ -394,5 +515,7 @@ mod tests {
         codes.dedup();
         assert_eq!(codes.len(), all.len());
         assert!(all.iter().all(|e| !e.to_string().is_empty()));
+        // `status` is the one code of a valid token, so no broken rule may share it.
+        assert!(!codes.contains(&"status"));
     }
 }

@@ -14,6 +14,9 @@ impl From<FlowError> for ApiError {
             FlowError::NotFound => Self::NotFound,
             FlowError::SandboxCardRequired => Self::SandboxCardRequired,
             FlowError::IdempotencyKeyReused => Self::IdempotencyKeyReused,
+            FlowError::OrderInProgress(order_ref) => {
+                Self::OrderInProgress(order_ref.as_str().to_owned())
+            }
             FlowError::InvalidReportLink => Self::InvalidReportLink,
             FlowError::Internal(detail) => Self::Internal(detail),
         }

@@ -4,7 +4,8 @@
 //!   and starts the authentication server-to-server with the demo merchant's secret key; the
 //!   page gets only the authentication id and its client secret.
 //! - `POST /demo/shop/complete` `{"order_ref", "result_token"?}`: verifies the result token
-//!   with [`mamori_core::token::verify_result`] against the order it stored, redeems it once,
+//!   with [`mamori_core::token::verify_result`] against the order it stored and the
+//!   authentication it created for it, captures only on `Y`, redeems the token once,
 //!   and answers `accepted` or `refused` with the reason. Without a token (the page saw the
 //!   code expire) it asks the verifier for the authoritative result and verifies that instead.
 //! - `GET /`: the shop page, which lives with the widget under `/assets/demo/`.
@@ -25,7 +26,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use mamori_core::token::{
-    ExpectedOrder, KeySet, ResultClaims, SigningKey, TransStatus, Validation, verify_result,
+    ExpectedOrder, KeySet, ResultClaims, ResultError, SigningKey, TokenError, Validation,
+    verify_result,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -183,26 +185,27 @@ async fn complete(
     Ok(Json(answer))
 }
 
-/// What the shop decides about `token` for `order`: `accepted` only for a valid token that
-/// authenticates exactly this order with status `Y`, redeemed for the first time.
+/// What the shop decides about `token` for `order`: `accepted` only for a valid token of the
+/// authentication the shop created for exactly this order, with status `Y`, redeemed for the
+/// first time.
 fn judge(state: &AppState, orders: &Orders, order: &Order, token: &str) -> Value {
-    let claims = match verify(state, order, token) {
-        Ok(claims) => claims,
-        Err(why) => return json!({"outcome": "refused", "why": "invalid_token", "detail": why}),
-    };
-    // Only `Y` is paid: `A` (attempted) never comes from this verifier, and `N`, `U` and `R`
-    // mean the cardholder was not authenticated.
-    let (outcome, why) = if claims.status != TransStatus::Authenticated {
-        ("refused", Some("not_authenticated"))
-    } else {
-        match orders.pay(&order.reference, &claims.jti) {
-            Ok(()) => ("accepted", None),
-            Err(PayError::AlreadyPaid) => ("refused", Some("already_paid")),
-            Err(PayError::Unknown) => ("refused", Some("unknown_order")),
+    let (claims, why) = match verify(state, order, token) {
+        // Only `Y` comes back as claims (`A`, attempted, is not allowed by this shop and never
+        // comes from this verifier anyway): the one answer to capture on.
+        Ok(claims) => match orders.pay(&order.reference, &claims.jti) {
+            Ok(()) => (claims, None),
+            Err(PayError::AlreadyPaid) => (claims, Some("already_paid")),
+            Err(PayError::Unknown) => (claims, Some("unknown_order")),
+        },
+        // A genuine token saying `N`, `U` or `R`: the cardholder was not authenticated. Its
+        // claims say why, for the page and the shop's logs.
+        Err(ResultError::Status(claims)) => (*claims, Some("not_authenticated")),
+        Err(error) => {
+            return json!({"outcome": "refused", "why": "invalid_token", "detail": error.code()});
         }
     };
     json!({
-        "outcome": outcome,
+        "outcome": if why.is_none() { "accepted" } else { "refused" },
         "why": why,
         "status": claims.status.code(),
         "eci": claims.eci.code(),
@@ -211,31 +214,27 @@ fn judge(state: &AppState, orders: &Orders, order: &Order, token: &str) -> Value
     })
 }
 
-/// Verifies `token` with the demo merchant's key against `order`, as any merchant backend
-/// must before capturing; the error is the failed rule's stable code.
-fn verify(state: &AppState, order: &Order, token: &str) -> Result<ResultClaims, String> {
-    // The key string the merchant was given, exactly as a remote shop would configure it.
-    let key = SigningKey::from_secret_key(MERCHANT_SECRET_KEY).map_err(|e| format!("{e:?}"))?;
+/// Verifies `token` with the demo merchant's key against `order` and the authentication the
+/// shop created for it, as any merchant backend must before capturing.
+fn verify(state: &AppState, order: &Order, token: &str) -> Result<ResultClaims, ResultError> {
+    // The key string the merchant was given, exactly as a remote shop would configure it; it is
+    // a constant of the demo, so failing to parse it is a bug reported as a refused token.
+    let key = SigningKey::from_secret_key(MERCHANT_SECRET_KEY)
+        .map_err(|_| ResultError::Token(TokenError::UnknownKey))?;
     let keys = KeySet::from(key);
     let now = u64::try_from(state.now()).unwrap_or(0);
     let expected = ExpectedOrder {
+        authentication: &order.authentication,
         reference: &order.reference,
         amount: order.amount,
         currency: CURRENCY,
     };
-    let claims = verify_result(
+    verify_result(
         token,
         &keys,
         &Validation::result(MERCHANT_ID.as_str(), now),
         Some(&expected),
     )
-    .map_err(|e| e.code().to_owned())?;
-    // A valid token for another authentication of the same order reference cannot exist (the
-    // references are random), but the check costs nothing and states the binding.
-    if claims.sub != order.authentication {
-        return Err("authentication".to_owned());
-    }
-    Ok(claims)
 }
 
 /// Calls the verifier's merchant API with the demo merchant's secret key and returns the
@@ -391,14 +390,20 @@ mod tests {
         let first = checkout(&app, "378734493671000", 5000).await;
         let token = device(&app, &first).await["result_token"].clone();
         let second = checkout(&app, "378734493671000", 5000).await;
-        for (order, token) in [
-            (&second, token.clone()),
-            (&first, json!(format!("{}x", token.as_str().unwrap()))),
+        for (order, token, detail) in [
+            // Bound to the first's authentication, which is checked before the order.
+            (&second, token.clone(), "authentication"),
+            (
+                &first,
+                json!(format!("{}x", token.as_str().unwrap())),
+                "signature",
+            ),
         ] {
             let complete = json!({"order_ref": order["order_ref"], "result_token": token});
             let (_, verdict) = post(&app, "/demo/shop/complete", complete, None).await;
             assert_eq!(verdict["outcome"], "refused", "{verdict}");
             assert_eq!(verdict["why"], "invalid_token", "{verdict}");
+            assert_eq!(verdict["detail"], detail, "{verdict}");
         }
     }
 

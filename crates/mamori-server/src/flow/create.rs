@@ -7,9 +7,19 @@
 //! With an idempotency key, a retried request (same key, same purchase) answers the
 //! authentication the first one created — same id, same client secret, nothing new stored or
 //! counted — and another purchase under a used key is refused.
+//!
+//! An order has at most one live (pending or challenging) authentication per merchant: while
+//! one is live, creating another for the same `order_ref` is refused with
+//! [`FlowError::OrderInProgress`] and stores nothing, so the merchant's binding of a result to
+//! the authentication it created (`sub`) cannot be sidestepped by a second one of the same order
+//! made with another card. The store's unique index decides (one statement, race-free); a
+//! blocking authentication already past its lifetime is first expired, as any read of it would,
+//! and then no longer blocks. A finished authentication never blocks. A retry of the request
+//! that created the live one (same idempotency key) still answers it, not a refusal.
 
 use sha2::{Digest, Sha256};
 
+use super::finish::expiry_due;
 use super::{Flow, FlowError};
 use crate::card::CardNumber;
 use crate::model::{
@@ -64,7 +74,9 @@ impl Flow<'_> {
     /// # Errors
     ///
     /// [`FlowError::SandboxCardRequired`] for a sandbox merchant naming another card,
-    /// [`FlowError::IdempotencyKeyReused`] for a used key with another purchase.
+    /// [`FlowError::IdempotencyKeyReused`] for a used key with another purchase,
+    /// [`FlowError::OrderInProgress`] while the merchant has a live authentication of the same
+    /// order.
     pub async fn create(
         &self,
         key: &MerchantKey,
@@ -104,20 +116,15 @@ impl Flow<'_> {
             sandbox_card,
             progress: Progress::Pending,
         };
-        match idempotency_key {
-            None => self.store.insert_authentication(&auth).await?,
-            Some(key) => {
-                let record = IdempotencyKey {
-                    merchant_id: merchant.id.clone(),
-                    key,
-                    request_hash,
-                    authentication_id: id,
-                    created_at: now,
-                };
-                if let Some(first) = self.insert_keyed(&auth, &record).await? {
-                    return Ok(first);
-                }
-            }
+        let record = idempotency_key.map(|key| IdempotencyKey {
+            merchant_id: merchant.id.clone(),
+            key,
+            request_hash,
+            authentication_id: id,
+            created_at: now,
+        });
+        if let Some(first) = self.insert_once_per_order(&auth, record.as_ref()).await? {
+            return Ok(first);
         }
         self.metrics.authentication("created");
         tracing::info!(authentication = %auth.id, merchant = %auth.merchant_id,
@@ -129,26 +136,73 @@ impl Flow<'_> {
         })
     }
 
-    /// Stores `auth` with the idempotency key that created it; when a concurrent request with
-    /// the same key stored first, nothing is stored and the answer is that request's retry.
-    async fn insert_keyed(
+    /// Stores `auth` unless its order has a live authentication. A blocking one past its
+    /// lifetime is expired and the insert tried once more (a second live one by then is a
+    /// concurrent create, which won). `None` when stored; `Some` when a concurrent request with
+    /// the same idempotency key stored first, whose retry is then the answer.
+    async fn insert_once_per_order(
         &self,
         auth: &Authentication,
-        record: &IdempotencyKey,
+        record: Option<&IdempotencyKey>,
     ) -> Result<Option<Created>, FlowError> {
+        let mut retried = false;
+        loop {
+            match self.insert(auth, record).await? {
+                Inserted::Stored => return Ok(None),
+                Inserted::Replayed(first) => return Ok(Some(*first)),
+                Inserted::OrderInProgress => {}
+            }
+            let blocking = self
+                .store
+                .live_authentication_for_order(&auth.merchant_id, &auth.order_ref)
+                .await?;
+            match blocking {
+                Some(live) if !retried && expiry_due(&live, self.now()) => {
+                    self.expire_if_due(live).await?;
+                    retried = true;
+                }
+                // Finished between the insert and the look-up: the order is free now.
+                None if !retried => retried = true,
+                _ => return Err(FlowError::OrderInProgress(auth.order_ref.clone())),
+            }
+        }
+    }
+
+    /// One attempt at storing `auth`, with the idempotency key that created it when given.
+    async fn insert(
+        &self,
+        auth: &Authentication,
+        record: Option<&IdempotencyKey>,
+    ) -> Result<Inserted, FlowError> {
+        let Some(record) = record else {
+            return match self.store.insert_authentication(auth).await {
+                Ok(()) => Ok(Inserted::Stored),
+                Err(StoreError::OrderInProgress) => Ok(Inserted::OrderInProgress),
+                Err(other) => Err(other.into()),
+            };
+        };
         match self
             .store
             .insert_authentication_with_key(auth, record)
             .await
         {
-            Ok(()) => Ok(None),
-            Err(StoreError::Conflict) => {
-                let first = self
+            Ok(()) => Ok(Inserted::Stored),
+            // A concurrent request with the same key stored first (its authentication is the
+            // live one of this order when the purchase is the same): answer as its retry.
+            Err(refused @ (StoreError::Conflict | StoreError::OrderInProgress)) => {
+                match self
                     .store
                     .idempotency_key(&record.merchant_id, &record.key)
                     .await?
-                    .ok_or_else(|| FlowError::Internal("idempotency key vanished".into()))?;
-                self.replay(&first, &record.request_hash).await.map(Some)
+                {
+                    Some(first) => Ok(Inserted::Replayed(Box::new(
+                        self.replay(&first, &record.request_hash).await?,
+                    ))),
+                    None if matches!(refused, StoreError::OrderInProgress) => {
+                        Ok(Inserted::OrderInProgress)
+                    }
+                    None => Err(FlowError::Internal("idempotency key vanished".into())),
+                }
             }
             Err(other) => Err(other.into()),
         }
@@ -253,6 +307,16 @@ impl Flow<'_> {
             .sandbox_mail(merchant_id, SANDBOX_MAIL_LIMIT)
             .await?)
     }
+}
+
+/// What one attempt at storing a new authentication came to.
+enum Inserted {
+    /// Stored.
+    Stored,
+    /// Not stored: a request with the same idempotency key stored first; its retry's answer.
+    Replayed(Box<Created>),
+    /// Not stored: the merchant has a live authentication of the same order.
+    OrderInProgress,
 }
 
 /// What makes two create requests the same: the card (as its reference, never the number),

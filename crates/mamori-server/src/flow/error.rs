@@ -25,6 +25,8 @@ pub enum FlowError {
     SandboxCardRequired,
     /// The `Idempotency-Key` was used before with another request.
     IdempotencyKeyReused,
+    /// The merchant has a live authentication of this order reference already.
+    OrderInProgress(crate::model::OrderRef),
     /// The report link is invalid, expired, or names nothing reportable.
     InvalidReportLink,
     /// Something on our side failed; the detail is for the log only.

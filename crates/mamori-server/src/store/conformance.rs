@@ -78,6 +78,7 @@ pub async fn run_all(store: Arc<dyn Store>) -> Result<(), Failure> {
     fraud_reports_revoke_the_cards_trust(store.as_ref()).await?;
     outbox_claims_are_exclusive(store).await?;
     idempotency_keys_bind_one_authentication(store.as_ref()).await?;
+    an_order_has_one_live_authentication(store).await?;
     sandbox_mail_is_kept_per_merchant(store.as_ref()).await?;
     codes_are_claimed_before_alerts(store.as_ref()).await?;
     alerts_are_deduplicated_per_card_and_window(store).await?;
@@ -1115,6 +1116,99 @@ async fn idempotency_keys_bind_one_authentication(store: &dyn Store) -> Result<(
             .is_none(),
         "keys are per merchant"
     );
+    Ok(())
+}
+
+/// While an authentication of an order is live, another of the same merchant and order is
+/// refused and stores nothing, even when twenty race; a finished one blocks nothing.
+async fn an_order_has_one_live_authentication(store: &Arc<dyn Store>) -> Result<(), Failure> {
+    let (m, k) = merchant("m_order");
+    store.insert_merchant(&m, &k).await?;
+    let (other, other_key) = merchant("m_order_other");
+    store.insert_merchant(&other, &other_key).await?;
+    let shared = OrderRef::parse("order-shared".into()).expect("an order reference");
+    let of_order = |id: &str, merchant: &str| Authentication {
+        order_ref: shared.clone(),
+        ..authentication(id, merchant, None)
+    };
+    let live = || store.live_authentication_for_order(&m.id, &shared);
+    ensure!(live().await?.is_none(), "no live authentication yet");
+    store
+        .insert_authentication(&of_order("au_order1", "m_order"))
+        .await?;
+    ensure!(
+        live().await?.map(|a| a.id) == Some(au("au_order1")),
+        "the first is the order's live authentication"
+    );
+    let second = store
+        .insert_authentication(&of_order("au_order2", "m_order"))
+        .await;
+    ensure!(
+        matches!(second, Err(StoreError::OrderInProgress)),
+        "a second live one is refused: {second:?}"
+    );
+    let keyed = IdempotencyKey {
+        merchant_id: m.id.clone(),
+        key: "order-shared-2".into(),
+        request_hash: vec![4; 32],
+        authentication_id: au("au_order3"),
+        created_at: NOW,
+    };
+    let third = store
+        .insert_authentication_with_key(&of_order("au_order3", "m_order"), &keyed)
+        .await;
+    ensure!(
+        matches!(third, Err(StoreError::OrderInProgress)),
+        "with a key too: {third:?}"
+    );
+    ensure!(
+        store.authentication(&au("au_order2")).await?.is_none()
+            && store.authentication(&au("au_order3")).await?.is_none()
+            && store
+                .idempotency_key(&m.id, "order-shared-2")
+                .await?
+                .is_none(),
+        "nothing of a refused one is stored"
+    );
+    store
+        .insert_authentication(&of_order("au_order_other", "m_order_other"))
+        .await?;
+
+    // Cancelled, the first no longer blocks.
+    ensure!(
+        store
+            .conclude(
+                &au("au_order1"),
+                NOW + 1,
+                State::Pending,
+                Final::Cancelled,
+                &outcome(TransStatus::NotAuthenticated, "tok-n"),
+                None
+            )
+            .await?,
+        "the first is cancelled"
+    );
+    ensure!(live().await?.is_none(), "a finished one is not live");
+
+    let mut tasks = JoinSet::new();
+    for n in 0..20 {
+        let store = Arc::clone(store);
+        let racing = of_order(&format!("au_order_race{n}"), "m_order");
+        tasks.spawn(async move { store.insert_authentication(&racing).await });
+    }
+    let (mut stored, mut refused) = (0, 0);
+    while let Some(inserted) = tasks.join_next().await {
+        match inserted.expect("the task ran") {
+            Ok(()) => stored += 1,
+            Err(StoreError::OrderInProgress) => refused += 1,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    ensure!(
+        (stored, refused) == (1, 19),
+        "one of twenty racing inserts is stored: {stored} stored, {refused} refused"
+    );
+    ensure!(live().await?.is_some(), "the winner is live");
     Ok(())
 }
 

@@ -50,7 +50,7 @@ use mamori_core::device_key::PublicKey;
 use crate::model::{
     Assessment, Authentication, AuthenticationId, CardStatus, Cardholder, CardholderId, Currency,
     Device, DeviceId, DeviceTrust, Final, FraudReport, IdempotencyKey, KeyId, Mail, MailboxMessage,
-    Merchant, MerchantId, MerchantKey, NewMail, Outcome, ReportId, State,
+    Merchant, MerchantId, MerchantKey, NewMail, OrderRef, Outcome, ReportId, State,
 };
 use crate::risk::History;
 
@@ -80,6 +80,9 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
 pub enum StoreError {
     /// A unique key is already taken (a card enrolled twice, an id reused).
     Conflict,
+    /// The merchant already has a live (pending or challenging) authentication of the same
+    /// order; nothing was stored.
+    OrderInProgress,
     /// The database refused or could not be reached; the detail is for logs only.
     Database(String),
     /// A row holds a value this version cannot read (written by a newer version, or edited by
@@ -91,6 +94,7 @@ impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Conflict => f.write_str("a unique key is already taken"),
+            Self::OrderInProgress => f.write_str("the order has a live authentication"),
             Self::Database(detail) => write!(f, "database error: {detail}"),
             Self::Corrupt(what) => write!(f, "unreadable value in column {what}"),
         }
@@ -285,13 +289,16 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_trust(&self, cardholder_id: &CardholderId, now: i64)
     -> Result<u64, StoreError>;
 
-    /// Stores a new authentication (state `pending`).
+    /// Stores a new authentication (state `pending`); [`StoreError::OrderInProgress`] (and
+    /// nothing stored) when the merchant has a live authentication of the same order, even one
+    /// past its `expires_at` that nobody has expired yet.
     async fn insert_authentication(
         &self,
         authentication: &Authentication,
     ) -> Result<(), StoreError>;
     /// Stores a new authentication and the idempotency key that created it, in one transaction;
-    /// [`StoreError::Conflict`] (and nothing stored) when the merchant used the key already.
+    /// [`StoreError::Conflict`] (and nothing stored) when the merchant used the key already,
+    /// [`StoreError::OrderInProgress`] as [`Store::insert_authentication`].
     async fn insert_authentication_with_key(
         &self,
         authentication: &Authentication,
@@ -307,6 +314,13 @@ pub trait Store: Send + Sync + 'static {
     async fn authentication(
         &self,
         id: &AuthenticationId,
+    ) -> Result<Option<Authentication>, StoreError>;
+    /// The merchant's live authentication of `order_ref`, the one that makes
+    /// [`Store::insert_authentication`] answer [`StoreError::OrderInProgress`].
+    async fn live_authentication_for_order(
+        &self,
+        merchant_id: &MerchantId,
+        order_ref: &OrderRef,
     ) -> Result<Option<Authentication>, StoreError>;
     /// The counts the risk engine weighs.
     async fn history(&self, query: &HistoryQuery<'_>) -> Result<History, StoreError>;

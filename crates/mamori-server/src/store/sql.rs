@@ -102,12 +102,25 @@ pub(super) const REVOKE_TRUST: &str =
 /// `$1` id, `$2` merchant_id, `$3` cardholder_id, `$4` amount, `$5` currency, `$6` order_ref,
 /// `$7` challenge_preference, `$8` client_secret_hash, `$9` state, `$10` created_at,
 /// `$11` expires_at, `$12` risk_reasons, `$13` attempts, `$14` resends, `$15` sandbox_card.
+///
+/// Inserts nothing (no row affected) when the merchant has a live authentication of the same
+/// order: the conflict target is the partial unique index `authentications_live_order`
+/// (migration 0006), whose predicate it repeats. The index decides, so two concurrent inserts
+/// cannot both pass as two `NOT EXISTS` checks could under READ COMMITTED: in PostgreSQL the
+/// second waits for the first's transaction and then does nothing; SQLite writes one at a time.
 pub(super) const INSERT_AUTHENTICATION: &str = "INSERT INTO authentications (id, merchant_id, cardholder_id, amount, currency, \
      order_ref, challenge_preference, client_secret_hash, state, created_at, expires_at, \
      risk_reasons, attempts, resends, sandbox_card) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+     ON CONFLICT (merchant_id, order_ref) \
+     WHERE state IN ('pending', 'challenging') AND NOT legacy_duplicate DO NOTHING";
 /// `$1` id.
 pub(super) const AUTHENTICATION: &str = "SELECT * FROM authentications WHERE id = $1";
+/// `$1` merchant_id, `$2` order_ref: the live authentication the index of
+/// [`INSERT_AUTHENTICATION`] holds for that order, if any.
+pub(super) const LIVE_AUTHENTICATION_FOR_ORDER: &str = "SELECT * FROM authentications \
+     WHERE merchant_id = $1 AND order_ref = $2 \
+     AND state IN ('pending', 'challenging') AND NOT legacy_duplicate";
 
 /// `$1` merchant_id, `$2` key, `$3` request_hash, `$4` authentication_id, `$5` created_at.
 pub(super) const INSERT_IDEMPOTENCY_KEY: &str = "INSERT INTO idempotency_keys (merchant_id, key, request_hash, authentication_id, \

@@ -20,7 +20,7 @@ use super::{
 use crate::model::{
     Assessment, Authentication, AuthenticationId, CardStatus, Cardholder, CardholderId, Device,
     DeviceId, DeviceTrust, Final, FraudReport, IdempotencyKey, KeyId, Mail, MailboxMessage,
-    Merchant, MerchantId, MerchantKey, NewMail, Outcome, ReportId, State,
+    Merchant, MerchantId, MerchantKey, NewMail, OrderRef, Outcome, ReportId, State,
 };
 use crate::risk::History;
 
@@ -352,6 +352,24 @@ impl Store for SqlStore {
         db_run!(self, |pool| {
             sqlx::query(sql::AUTHENTICATION)
                 .bind(id.as_str())
+                .fetch_optional(pool)
+                .await
+                .map_err(db)?
+                .as_ref()
+                .map(ModelRow::authentication)
+                .transpose()
+        })
+    }
+
+    async fn live_authentication_for_order(
+        &self,
+        merchant_id: &MerchantId,
+        order_ref: &OrderRef,
+    ) -> Result<Option<Authentication>, StoreError> {
+        db_run!(self, |pool| {
+            sqlx::query(sql::LIVE_AUTHENTICATION_FOR_ORDER)
+                .bind(merchant_id.as_str())
+                .bind(order_ref.as_str())
                 .fetch_optional(pool)
                 .await
                 .map_err(db)?

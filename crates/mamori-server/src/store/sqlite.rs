@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0003_one_shape.sql"),
     include_str!("../../migrations/sqlite/0004_mail_order.sql"),
     include_str!("../../migrations/sqlite/0005_rate_limits.sql"),
+    include_str!("../../migrations/sqlite/0006_order_ref.sql"),
     include_str!("../../migrations/sqlite/0007_device_trust.sql"),
     include_str!("../../migrations/sqlite/0008_currency_ceilings.sql"),
 ];

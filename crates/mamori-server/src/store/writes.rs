@@ -24,7 +24,8 @@ pub(super) trait Writes {
     /// Puts `mail` in the mailbox table: the demo's delivered mail, or a sandbox merchant's kept
     /// mail when `mail.sandbox` says whose.
     async fn insert_mailbox(&mut self, mail: &NewMail, now: i64) -> Result<(), StoreError>;
-    /// Stores a new authentication.
+    /// Stores a new authentication; [`StoreError::OrderInProgress`] (nothing stored) when the
+    /// merchant has a live one of the same order.
     async fn insert_authentication(&mut self, a: &Authentication) -> Result<(), StoreError>;
     /// Records an idempotency key; [`StoreError::Conflict`] when the merchant used it already.
     async fn insert_idempotency_key(&mut self, key: &IdempotencyKey) -> Result<(), StoreError>;
@@ -125,7 +126,7 @@ macro_rules! writes {
                 &mut self,
                 a: &Authentication,
             ) -> Result<(), StoreError> {
-                sqlx::query(sql::INSERT_AUTHENTICATION)
+                let inserted = sqlx::query(sql::INSERT_AUTHENTICATION)
                     .bind(a.id.as_str())
                     .bind(a.merchant_id.as_str())
                     .bind(a.cardholder_id.as_ref().map(CardholderId::as_str))
@@ -146,6 +147,9 @@ macro_rules! writes {
                     .execute(&mut **self)
                     .await
                     .map_err(db)?;
+                if inserted.rows_affected() == 0 {
+                    return Err(StoreError::OrderInProgress);
+                }
                 Ok(())
             }
 

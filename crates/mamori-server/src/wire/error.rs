@@ -48,6 +48,9 @@ pub enum ErrorCode {
     SandboxCardRequired,
     /// The `Idempotency-Key` came with another request before.
     IdempotencyKeyReused,
+    /// The merchant has a live (pending or challenging) authentication of this `order_ref`;
+    /// nothing was created. The message names the order.
+    OrderInProgress,
     /// The code is not six digits; costs no attempt.
     InvalidCode,
     /// No code was sent yet: the device step comes first.
@@ -70,7 +73,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 21] = [
         Self::Unauthorized,
         Self::OriginNotAllowed,
         Self::NotFound,
@@ -82,6 +85,7 @@ impl ErrorCode {
         Self::InvalidCardNumber,
         Self::SandboxCardRequired,
         Self::IdempotencyKeyReused,
+        Self::OrderInProgress,
         Self::InvalidCode,
         Self::ChallengeNotStarted,
         Self::ResendCooldown,
@@ -109,6 +113,7 @@ impl ErrorCode {
             | Self::SandboxCardRequired
             | Self::InvalidCode => StatusCode::BAD_REQUEST,
             Self::IdempotencyKeyReused
+            | Self::OrderInProgress
             | Self::ChallengeNotStarted
             | Self::ResendLimit
             | Self::AuthenticationFinished => StatusCode::CONFLICT,
@@ -132,6 +137,7 @@ impl ErrorCode {
             Self::InvalidCardNumber => "invalid_card_number",
             Self::SandboxCardRequired => "sandbox_card_required",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::OrderInProgress => "order_in_progress",
             Self::InvalidCode => "invalid_code",
             Self::ChallengeNotStarted => "challenge_not_started",
             Self::ResendCooldown => "resend_cooldown",

@@ -1,10 +1,10 @@
 //! A database from before migration 0007 (devices belonged to one card), for both dialects:
-//! the schema of migrations 1–5, a few devices, and what the current store must read from them.
+//! the schema of migrations 1–6, a few devices, and what the current store must read from them.
 
 use mamori_server::model::{CardholderId, DeviceId, MerchantId};
 use mamori_server::store::Store;
 
-/// Migrations 1–5 of a dialect's directory, and the `schema_version` rows they leave.
+/// Migrations 1–6 of a dialect's directory, and the `schema_version` rows they leave.
 macro_rules! before_0007 {
     ($dialect:literal) => {
         [
@@ -38,8 +38,14 @@ macro_rules! before_0007 {
                 $dialect,
                 "/0005_rate_limits.sql"
             )),
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/migrations/",
+                $dialect,
+                "/0006_order_ref.sql"
+            )),
             "CREATE TABLE schema_version (version BIGINT NOT NULL); \
-             INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5);",
+             INSERT INTO schema_version (version) VALUES (1), (2), (3), (4), (5), (6);",
         ]
     };
 }

@@ -481,12 +481,16 @@ impl TestServer {
         }
     }
 
+    /// Creates an authentication of a new order (`order-<amount>-<n>`): an order may have one
+    /// live authentication only, and tests create many that they leave pending.
     pub async fn create(&self, card: &str, amount: u64, preference: &str) -> Created {
+        static ORDERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = ORDERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (status, body) = self
             .merchant_post(
                 "/v1/authentications",
                 json!({"card_number": card, "amount": amount, "currency": "JPY",
-                       "order_ref": format!("order-{amount}"), "challenge_preference": preference}),
+                       "order_ref": format!("order-{amount}-{n}"), "challenge_preference": preference}),
             )
             .await;
         assert_eq!(status, 201, "{body}");

@@ -112,20 +112,28 @@ async function checkout({ card, amount, merchant = 'shop', verify = 'mamori', at
 }
 
 // POST /api/confirm {authentication, resultToken}: the shop takes the money only for a token
-// that verifies against this order, says `Y`, names this authentication and was not used before.
+// that verifies against the authentication it created for this order (kept server-side, in
+// `orders`) and the order itself, says `Y` (verification returns claims for nothing else), and
+// was not used before.
 async function confirm({ authentication, resultToken }) {
   const order = orders.get(authentication);
   if (!order) return [404, { error: 'no_such_order' }];
   const { id: merchantId, key } = merchants[order.merchant];
-  const expected = { reference: order.reference, amount: order.amount, currency: order.currency };
+  const expected = { authentication, reference: order.reference, amount: order.amount, currency: order.currency };
   let claims;
+  let why;
   try {
     claims =
       order.verify === 'jose'
         ? await verifyWithJose(resultToken, [key], merchantId, expected)
         : verifyWithMamori(resultToken, key, { audience: merchantId, order: expected });
   } catch (error) {
-    return [200, { authentication, result: 'refused', why: error.code ?? error.message, verify: order.verify }];
+    // A genuine token that is not an authentication carries its claims: say why it was refused.
+    if (!error.claims) {
+      return [200, { authentication, result: 'refused', why: error.code ?? error.message, verify: order.verify }];
+    }
+    claims = error.claims;
+    why = 'not_authenticated';
   }
   const verdict = {
     authentication,
@@ -137,8 +145,7 @@ async function confirm({ authentication, resultToken }) {
     amount: claims.txn.amount,
     verify: order.verify,
   };
-  if (claims.sub !== authentication) return [200, { ...verdict, result: 'refused', why: 'other_authentication' }];
-  if (claims.status !== 'Y') return [200, { ...verdict, result: 'refused', why: 'not_authenticated' }];
+  if (why) return [200, { ...verdict, result: 'refused', why }];
   if (redeemed.has(claims.jti)) return [200, { ...verdict, result: 'refused', why: 'replayed' }];
   redeemed.add(claims.jti);
   return [200, { ...verdict, result: 'accepted' }];
@@ -178,20 +185,31 @@ async function guidePage(query) {
   }
   const page = `<!DOCTYPE html>\n<html lang="ja"><head><meta charset="utf-8"><title>Guide checkout</title>
 </head><body>\n${html}</body></html>\n`;
-  return [200, 'text/html; charset=utf-8', page];
+  const session = `checkout=${created.authentication}; Path=/; HttpOnly; SameSite=Strict`;
+  return [200, 'text/html; charset=utf-8', page, { 'set-cookie': session }];
 }
 
-// POST /checkout/confirm {resultToken}, as the guide's confirm.js sends it: the authentication
-// is the token's `sub` (read unverified only to find the order; confirm() verifies it all).
-// The verdict is kept for the test to read (GET /api/verdict?authentication=…), since the
-// guide's page does nothing with the answer.
-async function guideConfirm({ resultToken }) {
-  const payload = JSON.parse(Buffer.from(String(resultToken).split('.')[1] ?? '', 'base64url').toString() || '{}');
-  const [status, verdict] = await confirm({ authentication: payload.sub, resultToken });
-  guideVerdicts.set(payload.sub, verdict);
+// POST /checkout/confirm {resultToken}, as the guide's confirm.js sends it: the order is the
+// shopper's session's (the cookie guidePage set), never anything the token says, and confirm()
+// verifies the token against the authentication the shop created for it. The verdict is kept
+// for the test to read (GET /api/verdict?authentication=…), since the guide's page does
+// nothing with the answer.
+async function guideConfirm({ resultToken }, request) {
+  const authentication = sessionOf(request);
+  if (!authentication) return [400, { error: 'no_checkout_session' }];
+  const [status, verdict] = await confirm({ authentication, resultToken });
+  guideVerdicts.set(authentication, verdict);
   return [status, verdict];
 }
 const guideVerdicts = new Map();
+
+// The checkout a shopper's session is on: the `checkout` cookie names the authentication the
+// shop created for it (server-side, the cookie holds no more than that handle).
+function sessionOf(request) {
+  const cookie = (request.headers.cookie ?? '').split(';').map((c) => c.trim().split('='));
+  const found = cookie.find(([name]) => name === 'checkout');
+  return found && orders.has(found[1]) ? found[1] : undefined;
+}
 
 const API = { '/api/checkout': checkout, '/api/confirm': confirm, '/checkout/confirm': guideConfirm };
 
@@ -205,13 +223,13 @@ const server = createServer(async (request, response) => {
     if (request.method === 'POST' && API[path]) {
       let text = '';
       for await (const chunk of request) text += chunk;
-      const [status, body] = await API[path](JSON.parse(text));
+      const [status, body] = await API[path](JSON.parse(text), request);
       send(status, 'application/json', JSON.stringify(body));
     } else if (request.method === 'GET' && path === '/') {
       send(200, 'text/html; charset=utf-8', page, { 'content-security-policy': CSP });
     } else if (request.method === 'GET' && path === '/guide' && manifest) {
-      const [status, type, body] = await guidePage(new URL(request.url, origin).searchParams);
-      send(status, type, body, { 'content-security-policy': CSP });
+      const [status, type, body, headers = {}] = await guidePage(new URL(request.url, origin).searchParams);
+      send(status, type, body, { 'content-security-policy': CSP, ...headers });
     } else if (request.method === 'GET' && path === '/api/verdict') {
       const verdict = guideVerdicts.get(new URL(request.url, origin).searchParams.get('authentication'));
       send(verdict ? 200 : 404, 'application/json', JSON.stringify(verdict ?? { error: 'no_verdict' }));

@@ -77,18 +77,25 @@ test('1. first purchase on a new device: a code by SMTP, Y, verified by mamori/v
 
 test('1. the live result token verifies with the guide\'s jose, PyJWT and plain-HMAC snippets', async () => {
   const { id, key } = env.merchants.shop;
-  const order = { reference: first.verdict.reference, amount: 12_800, currency: 'JPY' };
+  const order = {
+    authentication: first.verdict.authentication,
+    reference: first.verdict.reference,
+    amount: 12_800,
+    currency: 'JPY',
+  };
   const cases = [
     { token: first.token, keys: [key], audience: id, order },
-    // The same token against another amount: each must refuse it.
+    // The same token against another amount, or another authentication: each must refuse it.
     { token: first.token, keys: [key], audience: id, order: { ...order, amount: 12_801 } },
+    { token: first.token, keys: [key], audience: id, order: { ...order, authentication: 'au_other' } },
   ];
   for (const name of ['jose', 'pyjwt', 'hmac']) {
-    const [right, wrong] = await verify(name, cases);
+    const [right, wrongAmount, wrongAuthentication] = await verify(name, cases);
     assert.equal(right.ok?.status, 'Y', `${name}: ${JSON.stringify(right)}`);
     assert.equal(right.ok.sub, first.verdict.authentication, name);
     assert.equal(right.ok.iss, env.verifier.url, name);
-    assert.ok(wrong.error, `${name} accepted the token for another amount`);
+    assert.ok(wrongAmount.error, `${name} accepted the token for another amount`);
+    assert.ok(wrongAuthentication.error, `${name} accepted the token for another authentication`);
   }
 });
 
