@@ -4,6 +4,7 @@
 extern crate alloc;
 
 mod b64;
+pub mod device_key;
 pub mod fingerprint;
 pub mod otp;
 pub mod token;

@@ -8,6 +8,7 @@
 // Helpers of a test crate are test code too: a panic is how they report a broken fixture.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::print_stdout)]
 
+use mamori_core::device_key::{self, PublicKey, Purpose, Signature};
 use mamori_core::fingerprint::{self, Fingerprint};
 use mamori_core::otp;
 use mamori_core::token::{self, ExpectedOrder, KeySet, SigningKey, Validation};
@@ -23,6 +24,7 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 const TOKENS: &str = include_str!("vectors/tokens.json");
 const OTP: &str = include_str!("vectors/otp.json");
 const FINGERPRINT: &str = include_str!("vectors/fingerprint.json");
+const DEVICE_KEY: &str = include_str!("vectors/device_key.json");
 
 #[test]
 fn token_vectors() {
@@ -37,6 +39,11 @@ fn otp_vectors() {
 #[test]
 fn fingerprint_vectors() {
     run("fingerprint.json", FINGERPRINT, fingerprint_case);
+}
+
+#[test]
+fn device_key_vectors() {
+    run("device_key.json", DEVICE_KEY, device_key_case);
 }
 
 /// Evaluates every case of one file, checks each answer, and reports the transcript digest.
@@ -122,6 +129,21 @@ fn token_case(case: &Value) -> Value {
         ),
         other => panic!("unknown token kind {other:?}"),
     }
+}
+
+/// Parses the key, then the signature, then verifies: the first refusal is the answer.
+fn device_key_case(case: &Value) -> Value {
+    let text = |field: &str| case[field].as_str().expect(field);
+    let purpose = match text("purpose") {
+        "device" => Purpose::Device,
+        "register" => Purpose::Register,
+        other => panic!("unknown purpose {other:?}"),
+    };
+    let verified = PublicKey::from_base64url(text("public_key")).and_then(|key| {
+        let signature = Signature::from_base64url(text("signature"))?;
+        device_key::verify(&key, purpose, text("authentication_id"), &signature)
+    });
+    answer(verified, |()| json!(true), device_key::DeviceKeyError::code)
 }
 
 fn otp_case(case: &Value) -> Value {

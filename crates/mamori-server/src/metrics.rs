@@ -62,6 +62,11 @@ const COUNTERS: &[(&str, &str)] = &[
         "Code entries by result (success, wrong, failure).",
     ),
     (
+        "mamori_device_proofs_total",
+        "Device steps whose token named a live device, by proof result (valid, invalid, \
+         missing, unbound: a device without a key, identified by its token alone).",
+    ),
+    (
         "mamori_mail_deliveries_total",
         "Outbox delivery attempts by kind and result (sent, retry, failed).",
     ),
@@ -82,6 +87,11 @@ impl Metrics {
             "mamori_challenge_results_total",
             format!("result=\"{result}\""),
         );
+    }
+
+    /// Counts a device proof check (see `crate::flow::proof::ProofCheck::metric`).
+    pub fn device_proof(&self, result: &'static str) {
+        self.add("mamori_device_proofs_total", format!("result=\"{result}\""));
     }
 
     /// Counts a delivery attempt; a kind the templates do not make counts as `other`.

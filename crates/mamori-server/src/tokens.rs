@@ -15,9 +15,7 @@ use mamori_core::token::{
 use subtle::ConstantTimeEq;
 
 use crate::config::Config;
-use crate::model::{
-    Authentication, AuthenticationId, CardholderId, DeviceId, MerchantId, MerchantKey, Outcome,
-};
+use crate::model::{Authentication, AuthenticationId, DeviceId, MerchantId, MerchantKey, Outcome};
 use crate::secrets::{RandomError, Secrets, hex, hmac_sha256, random_id};
 
 /// What a result token says: the 3-D Secure status, how it was reached and why.
@@ -130,22 +128,24 @@ impl<'a> Tokens<'a> {
         })
     }
 
-    /// A device token for `device_id`, trusted for `cardholder_id` at `merchant_id`.
+    /// A device token naming `device_id` at `merchant_id` (in `did`, and in `sub`, which the
+    /// verifier no longer reads: a token from before devices were shared by cards carried the
+    /// card there, and is read by its `did` alone). It expires with the device row:
+    /// `expires_at` is the row's.
     pub fn device(
         &self,
         merchant_id: &MerchantId,
-        cardholder_id: &CardholderId,
         device_id: &DeviceId,
+        expires_at: i64,
         now: i64,
     ) -> String {
-        let iat = epoch(now);
         let claims = DeviceClaims {
             iss: self.config.public_url.to_string(),
             aud: merchant_id.to_string(),
-            sub: cardholder_id.to_string(),
+            sub: device_id.to_string(),
             did: device_id.to_string(),
-            iat,
-            exp: iat + epoch(self.config.security.device_lifetime.get()),
+            iat: epoch(now),
+            exp: epoch(expires_at),
         };
         token::sign_device(&claims, &self.secrets.device_key)
     }

@@ -171,7 +171,7 @@ async fn instances_starting_together_migrate_once() {
         .collect();
     assert_eq!(
         versions,
-        vec![1, 2, 3, 4, 5],
+        vec![1, 2, 3, 4, 5, 6],
         "each migration recorded once"
     );
 }
@@ -189,7 +189,7 @@ async fn a_code_is_accepted_once_across_instances() {
             let accept = Acceptance {
                 digest: &[9; 32],
                 outcome: &outcome(TransStatus::Authenticated),
-                device: None,
+                trust: None,
                 mail: Some(&mail("alert_new_device")),
             };
             store

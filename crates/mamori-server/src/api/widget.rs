@@ -14,6 +14,7 @@ use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method as HttpMethod, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use mamori_core::device_key::{PublicKey, Signature};
 use mamori_core::otp;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -24,11 +25,12 @@ use super::throttle::{self, Bucket};
 use crate::error::ApiError;
 use crate::flow::challenge::{ChallengeView, CodeAnswer};
 use crate::flow::device::{DeviceAnswer, Evidence};
+use crate::flow::proof::ProvenKey;
 use crate::model::{Authentication, AuthenticationId, BrowserInfo, Merchant};
 use crate::state::AppState;
 use crate::wire::{
-    BrowserData, CancelOutcome, Challenge, DeviceOutcome, DeviceRequest, Empty, ResendAnswer,
-    VerifyOutcome, VerifyRequest,
+    BrowserData, CancelOutcome, Challenge, DeviceKey, DeviceOutcome, DeviceRequest, Empty,
+    ResendAnswer, VerifyOutcome, VerifyRequest,
 };
 
 /// What [`gate`] proved, for the handler.
@@ -182,9 +184,16 @@ pub async fn device(
     Extension(ctx): Extension<Arc<WidgetContext>>,
     JsonBody(request): JsonBody<DeviceRequest>,
 ) -> Result<Json<DeviceOutcome>, ApiError> {
+    let device_proof = request
+        .device_proof
+        .as_deref()
+        .map(Signature::from_base64url)
+        .transpose()
+        .map_err(|_| ApiError::InvalidRequest(BAD_PROOF))?;
     let evidence = Evidence {
         fingerprint: request.fingerprint,
         device_token: request.device_token,
+        device_proof,
         browser: request
             .browser
             .as_ref()
@@ -211,6 +220,28 @@ pub async fn device(
     }))
 }
 
+const BAD_PROOF: &str =
+    "device_proof must be a P-256 signature: 64 bytes r || s, 86 characters of unpadded base64url.";
+
+/// A registered device key whose proof verifies for this authentication.
+fn proven_key(auth: &AuthenticationId, key: &DeviceKey) -> Result<ProvenKey, ApiError> {
+    let public_key = PublicKey::from_base64url(&key.public_key).map_err(|_| {
+        ApiError::InvalidRequest(
+            "device_key.public_key must be an uncompressed P-256 point: 65 bytes, 87 characters \
+             of unpadded base64url.",
+        )
+    })?;
+    let proof = Signature::from_base64url(&key.proof).map_err(|_| {
+        ApiError::InvalidRequest(
+            "device_key.proof must be a P-256 signature: 64 bytes r || s, 86 characters of \
+             unpadded base64url.",
+        )
+    })?;
+    ProvenKey::verify(auth, public_key, &proof).map_err(|_| {
+        ApiError::InvalidRequest("device_key.proof does not verify for this authentication.")
+    })
+}
+
 /// `POST /v1/authentications/{id}/challenge/verify`.
 pub async fn verify(
     State(state): State<AppState>,
@@ -218,9 +249,15 @@ pub async fn verify(
     JsonBody(request): JsonBody<VerifyRequest>,
 ) -> Result<Json<VerifyOutcome>, ApiError> {
     let code = otp::normalize(&request.code).map_err(|_| ApiError::InvalidCode)?;
+    // Checked before the code, so a bad key costs no attempt and changes nothing.
+    let key = request
+        .device_key
+        .as_ref()
+        .map(|key| proven_key(&ctx.auth.id, key))
+        .transpose()?;
     let answer = state
         .flow()
-        .check_code(ctx.auth.clone(), &ctx.merchant, &code)
+        .check_code(ctx.auth.clone(), &ctx.merchant, &code, key.as_ref())
         .await?;
     Ok(Json(match answer {
         CodeAnswer::Authenticated {

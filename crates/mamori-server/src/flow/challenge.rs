@@ -9,6 +9,7 @@ use mamori_core::otp;
 use mamori_core::token::{Method, Reason, TransStatus};
 
 use super::notice::Parties;
+use super::proof::ProvenKey;
 use super::{Flow, FlowError};
 use crate::config::Security;
 use crate::mail::templates::Alert;
@@ -18,7 +19,7 @@ use crate::model::{
 };
 use crate::sandbox;
 use crate::secrets::random_bytes;
-use crate::store::{Acceptance, CodeIssue, Limits, Resend, WrongCode};
+use crate::store::{Acceptance, CodeIssue, DeviceWrite, Limits, Resend, TrustWrite, WrongCode};
 use crate::text::mask_email;
 use crate::tokens::Verdict;
 
@@ -82,14 +83,15 @@ pub fn resendable<'a>(
     }
 }
 
-/// Which device a correct code leaves trusted.
+/// Which device a correct code leaves trusted for the card.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trust {
     /// None: a sandbox authentication trusts no device, so each test run starts alike.
     Nothing,
-    /// The device whose token was valid stays the same device; its token is renewed.
+    /// The device the device step identified stays the same device: refreshed (fingerprint,
+    /// expiry, key), trusted for this card, its token renewed.
     Renew(DeviceId),
-    /// Any other browser becomes a new trusted device, and the cardholder hears about it.
+    /// Any other browser becomes a new device, trusted for this card.
     NewDevice,
 }
 
@@ -169,6 +171,7 @@ impl Flow<'_> {
         auth: Authentication,
         merchant: &Merchant,
         code: &otp::Code,
+        key: Option<&ProvenKey>,
     ) -> Result<CodeAnswer, FlowError> {
         let auth = self.expire_if_due(auth).await?;
         let challenge = match &auth.progress {
@@ -193,13 +196,21 @@ impl Flow<'_> {
             .ok_or_else(|| FlowError::Internal(format!("challenge without a card: {}", auth.id)))?;
         let to = Parties::of(&auth, merchant, &cardholder);
         if right {
-            self.accept(to, code).await
+            self.accept(to, code, key).await
         } else {
             self.count_wrong(to).await
         }
     }
 
-    async fn accept(&self, to: Parties<'_>, code: &otp::Code) -> Result<CodeAnswer, FlowError> {
+    /// A correct code: `Y`, and the browser trusted for the card (see [`Trust`]). The new
+    /// browser alert goes only when the card had no live trust in that device before; the
+    /// device token's `exp` is the device row's `expires_at`.
+    async fn accept(
+        &self,
+        to: Parties<'_>,
+        code: &otp::Code,
+        key: Option<&ProvenKey>,
+    ) -> Result<CodeAnswer, FlowError> {
         let (auth, now) = (to.auth, self.now());
         let verdict = Verdict {
             status: TransStatus::Authenticated,
@@ -207,35 +218,52 @@ impl Flow<'_> {
             reason: None,
         };
         let outcome = self.outcome(auth, verdict).await?;
-        let (device, alert, device_id) = match trust_after_code(auth) {
-            Trust::Nothing => (None, None, None),
-            Trust::Renew(id) => (None, None, Some(id)),
+        let expires_at = now + self.config.security.device_lifetime;
+        let fingerprint = auth
+            .assessment()
+            .and_then(|a| a.fingerprint.clone())
+            .unwrap_or_else(|| "{}".into());
+        let public_key = key.map(ProvenKey::key);
+        let (new_device, renewed, was_trusted) = match trust_after_code(auth) {
+            Trust::Nothing => (None, None, true),
+            Trust::Renew(id) => {
+                let trust = self.store.trust(&id, &to.cardholder.id).await?;
+                let live = trust.is_some_and(|t| t.is_live(now));
+                (None, Some(id), live)
+            }
             Trust::NewDevice => {
                 let device = Device {
                     id: DeviceId::mint()?,
-                    cardholder_id: to.cardholder.id.clone(),
                     merchant_id: auth.merchant_id.clone(),
-                    fingerprint: auth
-                        .assessment()
-                        .and_then(|a| a.fingerprint.clone())
-                        .unwrap_or_else(|| "{}".into()),
+                    fingerprint: fingerprint.clone(),
+                    public_key: public_key.cloned(),
                     created_at: now,
-                    expires_at: now + self.config.security.device_lifetime,
+                    expires_at,
                     revoked_at: None,
                 };
-                let id = device.id.clone();
-                (
-                    Some(device),
-                    Some(self.alert_mail(to, Alert::NewDevice)),
-                    Some(id),
-                )
+                (Some(device), None, false)
             }
         };
+        let device = match (&new_device, &renewed) {
+            (Some(device), _) => Some(DeviceWrite::New(device)),
+            (None, Some(id)) => Some(DeviceWrite::Refresh {
+                id,
+                fingerprint: &fingerprint,
+                public_key,
+                expires_at,
+            }),
+            (None, None) => None,
+        };
+        let alert = (!was_trusted).then(|| self.alert_mail(to, Alert::NewDevice));
         let digest = otp::digest(&self.secrets.otp_key, auth.id.as_str(), code);
         let accept = Acceptance {
             digest: &digest,
             outcome: &outcome,
-            device: device.as_ref(),
+            trust: device.map(|device| TrustWrite {
+                device,
+                cardholder_id: &to.cardholder.id,
+                expires_at,
+            }),
             mail: alert.as_ref(),
         };
         if !self
@@ -251,9 +279,9 @@ impl Flow<'_> {
         }
         self.metrics.challenge("success");
         self.metrics.authentication("authenticated");
-        let device_token = device_id.map(|id| {
+        let device_token = device.map(|device| {
             self.tokens()
-                .device(&auth.merchant_id, &to.cardholder.id, &id, now)
+                .device(&auth.merchant_id, device.id(), expires_at, now)
         });
         Ok(CodeAnswer::Authenticated {
             outcome,

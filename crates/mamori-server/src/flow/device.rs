@@ -4,13 +4,18 @@
 //! An unknown or unenrolled card is rejected exactly like a blocked one (same status, same
 //! reason in the token), so the browser cannot tell which; the merchant's read has the detail.
 //! A sandbox authentication skips all of it: its test card decides (see [`crate::sandbox`]).
+//!
+//! The browser's device is the one its device token names — live, of this merchant, and, when
+//! the device has a key, proved by a signature for this authentication ([`super::proof`]). It
+//! counts as trusted only while the card's trust in it is live: one browser, several cards.
 
+use mamori_core::device_key::Signature;
 use mamori_core::fingerprint::{self, Fingerprint};
-use mamori_core::token::{DeviceClaims, Method, Reason, TransStatus};
+use mamori_core::token::{Method, Reason, TransStatus};
 
 use super::challenge::{ChallengeView, challenge_view};
 use super::notice::Parties;
-use super::{Flow, FlowError};
+use super::{Flow, FlowError, proof};
 use crate::config::Security;
 use crate::mail::templates::Alert;
 use crate::model::{
@@ -29,6 +34,9 @@ pub struct Evidence {
     pub fingerprint: Fingerprint,
     /// The device token stored at the merchant's origin, if any.
     pub device_token: Option<String>,
+    /// The device key's signature over this authentication (purpose `device`), if the browser
+    /// holds a key.
+    pub device_proof: Option<Signature>,
     /// Language, time zone and user agent, each bounded.
     pub browser: BrowserInfo,
     /// The client's address.
@@ -81,22 +89,12 @@ pub fn plan_device_step(decision: Decision, cardholder: Option<&Cardholder>) -> 
     }
 }
 
-/// What a device token is worth for `auth`: a valid signature is not enough — the device
-/// must exist, be unrevoked and unexpired, and belong to this card and merchant.
-pub fn trusted(
-    auth: &Authentication,
-    claims: &DeviceClaims,
-    device: Option<Device>,
-    now: i64,
-) -> Option<Device> {
-    let cardholder = auth.cardholder_id.as_ref()?;
-    device.filter(|d| {
-        d.cardholder_id == *cardholder
-            && claims.sub == cardholder.as_str()
-            && d.merchant_id == auth.merchant_id
-            && d.revoked_at.is_none()
-            && d.expires_at > now
-    })
+/// The device a valid device token names, if it can identify a browser for `auth`: it must
+/// exist, belong to this merchant, and be unrevoked and unexpired. (Whether the card trusts it
+/// is [`crate::model::DeviceTrust`]'s question; whether the browser holds its key,
+/// [`proof`]'s.)
+pub fn identified(auth: &Authentication, device: Option<Device>, now: i64) -> Option<Device> {
+    device.filter(|d| d.merchant_id == auth.merchant_id && d.is_live(now))
 }
 
 /// The answer and final state of a sandbox card that decides at once: the widget knows two
@@ -260,7 +258,12 @@ impl Flow<'_> {
     ) -> Result<(Decision, Assessment), FlowError> {
         let token = evidence.device_token.as_deref().filter(|t| !t.is_empty());
         let (device, device_id) = self
-            .device_match(auth, token, &evidence.fingerprint)
+            .device_match(
+                auth,
+                token,
+                evidence.device_proof.as_ref(),
+                &evidence.fingerprint,
+            )
             .await?;
         let now = self.now();
         let s = &self.config.security;
@@ -349,19 +352,23 @@ impl Flow<'_> {
         })
     }
 
-    /// The device a presented token proves for `auth`, and how like it the browser still is.
+    /// The device a presented token (and, for a keyed device, its proof) identifies, and what
+    /// it is worth for `auth`'s card: trusted only while the card's trust in it is live, and
+    /// then how like it the browser still is. An identified device is returned even when the
+    /// card does not trust it, so that a correct code trusts that same device.
     async fn device_match(
         &self,
         auth: &Authentication,
         token: Option<&str>,
+        proof: Option<&Signature>,
         presented: &Fingerprint,
     ) -> Result<(DeviceMatch, Option<DeviceId>), FlowError> {
         let Some(token) = token else {
             return Ok((DeviceMatch::NoToken, None));
         };
-        if auth.cardholder_id.is_none() {
+        let Some(cardholder) = &auth.cardholder_id else {
             return Ok((DeviceMatch::NotTrusted, None));
-        }
+        };
         let now = self.now();
         let claims = match self.tokens().device_claims(token, &auth.merchant_id, now) {
             Ok(claims) => claims,
@@ -371,14 +378,28 @@ impl Flow<'_> {
             }
         };
         // The verifier signed the `did`, so it parses; if it did not, no device is proved.
+        // `sub` is not read: older tokens carried the card there (see `Tokens::device`).
         let stored = match DeviceId::parse(&claims.did) {
             Some(did) => self.store.device(&did).await?,
             None => None,
         };
-        let Some(device) = trusted(auth, &claims, stored, now) else {
-            tracing::info!(authentication = %auth.id, "device unknown, revoked or for another card");
+        let Some(device) = identified(auth, stored, now) else {
+            tracing::info!(authentication = %auth.id, "device unknown, revoked or expired");
             return Ok((DeviceMatch::NotTrusted, None));
         };
+        let checked = proof::check(&device, &auth.id, proof);
+        self.metrics.device_proof(checked.metric());
+        if !checked.identifies() {
+            tracing::info!(authentication = %auth.id, device = %device.id,
+                proof = checked.metric(), "keyed device without a valid proof");
+            return Ok((DeviceMatch::NotTrusted, None));
+        }
+        let trust = self.store.trust(&device.id, cardholder).await?;
+        if !trust.is_some_and(|t| t.is_live(now)) {
+            tracing::info!(authentication = %auth.id, device = %device.id,
+                "device not trusted for this card");
+            return Ok((DeviceMatch::NotTrusted, Some(device.id)));
+        }
         let known: Option<Fingerprint> = serde_json::from_str(&device.fingerprint).ok();
         let similarity = known.map_or(0, |known| fingerprint::similarity(&known, presented));
         Ok((DeviceMatch::Trusted { similarity }, Some(device.id)))
@@ -398,7 +419,7 @@ fn verdict(status: TransStatus, reason: Option<Reason>) -> Verdict {
 mod tests {
     use super::*;
     use crate::flow::fixtures::authentication;
-    use crate::model::{CardholderId, MerchantId};
+    use crate::model::MerchantId;
 
     #[test]
     fn a_challenge_needs_a_cardholder_to_send_the_code_to() {
@@ -436,38 +457,23 @@ mod tests {
     fn device(auth: &Authentication) -> Device {
         Device {
             id: DeviceId::from_static("dv_1"),
-            cardholder_id: auth.cardholder_id.clone().unwrap(),
             merchant_id: auth.merchant_id.clone(),
             fingerprint: "{}".into(),
+            public_key: None,
             created_at: 0,
             expires_at: auth.created_at + 100,
             revoked_at: None,
         }
     }
 
-    fn claims(auth: &Authentication) -> DeviceClaims {
-        DeviceClaims {
-            iss: "https://v.example".into(),
-            aud: auth.merchant_id.to_string(),
-            sub: auth.cardholder_id.as_ref().unwrap().to_string(),
-            did: "dv_1".into(),
-            iat: 0,
-            exp: u64::MAX,
-        }
-    }
-
     #[test]
-    fn a_valid_token_is_worth_only_a_live_device_of_this_card_and_merchant() {
+    fn a_valid_token_identifies_only_a_live_device_of_this_merchant() {
         let auth = authentication();
         let now = auth.created_at;
-        let (good, claims) = (device(&auth), claims(&auth));
-        assert!(trusted(&auth, &claims, Some(good.clone()), now).is_some());
-        assert!(trusted(&auth, &claims, None, now).is_none());
+        let good = device(&auth);
+        assert!(identified(&auth, Some(good.clone()), now).is_some());
+        assert!(identified(&auth, None, now).is_none());
         let cases = [
-            Device {
-                cardholder_id: CardholderId::from_static("ch_other"),
-                ..good.clone()
-            },
             Device {
                 merchant_id: MerchantId::from_static("m_other"),
                 ..good.clone()
@@ -478,20 +484,15 @@ mod tests {
             },
             Device {
                 expires_at: now,
-                ..good.clone()
+                ..good
             },
         ];
         for bad in cases {
             assert!(
-                trusted(&auth, &claims, Some(bad.clone()), now).is_none(),
+                identified(&auth, Some(bad.clone()), now).is_none(),
                 "{bad:?}"
             );
         }
-        let other_sub = DeviceClaims {
-            sub: "ch_other".into(),
-            ..claims
-        };
-        assert!(trusted(&auth, &other_sub, Some(good), now).is_none());
     }
 
     #[test]

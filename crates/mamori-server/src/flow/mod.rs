@@ -14,6 +14,7 @@
 //! - [`finish`]: cancelling and expiring.
 //! - [`report`]: "I did not make this purchase".
 //! - [`notice`]: the facts every code mail and alert is rendered from.
+//! - [`proof`]: device-bound keys — the device step's proof, and the key registered with a code.
 
 pub mod challenge;
 pub mod create;
@@ -23,6 +24,7 @@ pub mod finish;
 #[cfg(test)]
 mod fixtures;
 pub mod notice;
+pub mod proof;
 pub mod report;
 
 use tokio::sync::Notify;

@@ -13,6 +13,7 @@ mod reason;
 pub use authentication::{Assessment, Authentication, Challenge, Final, Finished, Progress};
 pub use browser::{BrowserInfo, LanguageTag, TimeZone, UserAgent};
 pub use id::{AuthenticationId, CardholderId, DeviceId, KeyId, MerchantId, ReportId};
+use mamori_core::device_key::PublicKey;
 pub use mamori_core::token::Currency;
 use mamori_core::token::{Eci, Method, Reason, TransStatus};
 pub use money::{Amount, OrderRef};
@@ -233,23 +234,55 @@ pub struct Cardholder {
     pub created_at: i64,
 }
 
-/// A browser the cardholder proved with a code, for one merchant.
+/// A browser at one merchant's origin, as its device token names it. Which cards it is trusted
+/// for is [`DeviceTrust`]'s business: several cards share a browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Device {
-    /// `dv_…`, the `did` of its device token.
+    /// `dv_…`, the `did` (and `sub`) of its device token.
     pub id: DeviceId,
-    /// The card it was trusted for.
-    pub cardholder_id: CardholderId,
     /// The merchant whose origin stores its token.
     pub merchant_id: MerchantId,
-    /// Canonical fingerprint JSON at the time it was trusted.
+    /// Canonical fingerprint JSON presented at its last successful challenge.
     pub fingerprint: String,
+    /// The public half of its device-bound key; `None` for a browser without WebCrypto or
+    /// IndexedDB, or one trusted before keys existed (identified by its token alone).
+    pub public_key: Option<PublicKey>,
     /// Seconds since the Unix epoch.
     pub created_at: i64,
-    /// After this the device is no longer trusted.
+    /// After this its token names nothing; slid forward by each successful challenge, and
+    /// always the `exp` of its newest token.
     pub expires_at: i64,
-    /// Set when the device was revoked (a fraud report, or the issuer).
+    /// Set when the device was revoked.
     pub revoked_at: Option<i64>,
+}
+
+impl Device {
+    /// Whether its token can still name it at `now`.
+    pub fn is_live(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now
+    }
+}
+
+/// A card's trust in a device: a correct code for that card in that browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceTrust {
+    /// The browser.
+    pub device_id: DeviceId,
+    /// The card.
+    pub cardholder_id: CardholderId,
+    /// Seconds since the Unix epoch.
+    pub created_at: i64,
+    /// After this the device is no longer trusted for the card; slid by each success.
+    pub expires_at: i64,
+    /// Set when revoked (a fraud report on the card).
+    pub revoked_at: Option<i64>,
+}
+
+impl DeviceTrust {
+    /// Whether it counts at `now`.
+    pub fn is_live(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now
+    }
 }
 
 /// How an authentication ended, as the result token and `GET` report it.

@@ -14,7 +14,8 @@ use mamori_core::token::{Eci, Method, Reason, TransStatus};
 use tokio::task::JoinSet;
 
 use super::{
-    Acceptance, CodeIssue, DeviceNext, HistoryQuery, Limits, Resend, Store, StoreError, WrongCode,
+    Acceptance, CodeIssue, DeviceNext, DeviceWrite, HistoryQuery, Limits, Resend, Store,
+    StoreError, TrustWrite, WrongCode,
 };
 use crate::model::{
     Amount, Assessment, Authentication, AuthenticationId, BrowserInfo, CardStatus, Cardholder,
@@ -74,7 +75,7 @@ pub async fn run_all(store: Arc<dyn Store>) -> Result<(), Failure> {
     resends_respect_limit_and_cooldown(store.as_ref()).await?;
     expiry_and_cancel(store.as_ref()).await?;
     history_counts(store.as_ref()).await?;
-    fraud_reports_revoke_devices(store.as_ref()).await?;
+    fraud_reports_revoke_the_cards_trust(store.as_ref()).await?;
     outbox_claims_are_exclusive(store).await?;
     idempotency_keys_bind_one_authentication(store.as_ref()).await?;
     sandbox_mail_is_kept_per_merchant(store.as_ref()).await?;
@@ -240,7 +241,7 @@ async fn try_code(
     let accept = Acceptance {
         digest,
         outcome: &outcome(TransStatus::Authenticated, "t"),
-        device: None,
+        trust: None,
         mail: None,
     };
     Ok(store.accept_code(id, now, &LIMITS, &accept).await?)
@@ -443,13 +444,14 @@ async fn a_code_is_accepted_once(store: &Arc<dyn Store>) -> Result<(), Failure> 
         tasks.spawn(async move {
             let device = Device {
                 id: dv(&format!("dv_once_{n}")),
-                cardholder_id: ch("ch_once"),
                 merchant_id: mid("m_once"),
                 fingerprint: "{}".into(),
+                public_key: None,
                 created_at: NOW,
                 expires_at: NOW + 1000,
                 revoked_at: None,
             };
+            let card = ch("ch_once");
             store
                 .accept_code(
                     &id,
@@ -458,7 +460,11 @@ async fn a_code_is_accepted_once(store: &Arc<dyn Store>) -> Result<(), Failure> 
                     &Acceptance {
                         digest: &[9; 32],
                         outcome: &outcome(TransStatus::Authenticated, &format!("t{n}")),
-                        device: Some(&device),
+                        trust: Some(TrustWrite {
+                            device: DeviceWrite::New(&device),
+                            cardholder_id: &card,
+                            expires_at: NOW + 1000,
+                        }),
                         mail: Some(&mail("alert_new_device")),
                     },
                 )
@@ -493,6 +499,24 @@ async fn a_code_is_accepted_once(store: &Arc<dyn Store>) -> Result<(), Failure> 
         None => None,
     };
     ensure!(device.is_some(), "exactly the winner's device is stored");
+    let trust = match &device_id {
+        Some(id) => store.trust(id, &ch("ch_once")).await?,
+        None => None,
+    };
+    ensure!(
+        trust.is_some_and(|t| t.is_live(NOW + 1)),
+        "the winner's device is trusted for the card"
+    );
+    let loser = if device_id == Some(dv("dv_once_0")) {
+        "dv_once_1"
+    } else {
+        "dv_once_0"
+    };
+    ensure!(
+        store.device(&dv(loser)).await?.is_none()
+            && store.trust(&dv(loser), &ch("ch_once")).await?.is_none(),
+        "a losing request stores no device and no trust"
+    );
     Ok(())
 }
 
@@ -772,30 +796,70 @@ async fn history_counts(store: &dyn Store) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn fraud_reports_revoke_devices(store: &dyn Store) -> Result<(), Failure> {
+async fn fraud_reports_revoke_the_cards_trust(store: &dyn Store) -> Result<(), Failure> {
     let id = challenging(store, "fraud").await?;
     let device = Device {
         id: dv("dv_fraud"),
-        cardholder_id: ch("ch_fraud"),
         merchant_id: mid("m_fraud"),
         fingerprint: "{}".into(),
+        public_key: None,
         created_at: NOW,
         expires_at: NOW + 1000,
         revoked_at: None,
     };
-    store
-        .accept_code(
-            &id,
-            NOW,
-            &LIMITS,
-            &Acceptance {
-                digest: &[9; 32],
-                outcome: &outcome(TransStatus::Authenticated, "t"),
-                device: Some(&device),
-                mail: None,
-            },
-        )
-        .await?;
+    let (card, other_card) = (ch("ch_fraud"), ch("ch_fraud2"));
+    let trusted = outcome(TransStatus::Authenticated, "t");
+    let accept = |trust| Acceptance {
+        digest: &[9; 32],
+        outcome: &trusted,
+        trust: Some(trust),
+        mail: None,
+    };
+    ensure!(
+        store
+            .accept_code(
+                &id,
+                NOW,
+                &LIMITS,
+                &accept(TrustWrite {
+                    device: DeviceWrite::New(&device),
+                    cardholder_id: &card,
+                    expires_at: NOW + 1000,
+                }),
+            )
+            .await?,
+        "first card trusts the device"
+    );
+    // A second card in the same browser: the device is refreshed, not replaced.
+    let second = challenging(store, "fraud2").await?;
+    ensure!(
+        store
+            .accept_code(
+                &second,
+                NOW + 2,
+                &LIMITS,
+                &accept(TrustWrite {
+                    device: DeviceWrite::Refresh {
+                        id: &device.id,
+                        fingerprint: "{\"v\":1}",
+                        public_key: None,
+                        expires_at: NOW + 2000,
+                    },
+                    cardholder_id: &other_card,
+                    expires_at: NOW + 2000,
+                }),
+            )
+            .await?,
+        "second card trusts the same device"
+    );
+    let refreshed = store.device(&device.id).await?;
+    ensure!(
+        refreshed
+            .as_ref()
+            .map(|d| (d.fingerprint.as_str(), d.expires_at, d.created_at))
+            == Some(("{\"v\":1}", NOW + 2000, NOW)),
+        "refreshed: fingerprint replaced, expiry slid, creation kept: {refreshed:?}"
+    );
     let report = FraudReport {
         id: fr("fr_1"),
         cardholder_id: ch("ch_fraud"),
@@ -815,11 +879,25 @@ async fn fraud_reports_revoke_devices(store: &dyn Store) -> Result<(), Failure> 
     );
     ensure!(
         store
-            .device(&dv("dv_fraud"))
+            .trust(&device.id, &card)
             .await?
-            .and_then(|d| d.revoked_at)
+            .and_then(|t| t.revoked_at)
             == Some(NOW + 5),
-        "the card's devices are revoked"
+        "the card's trust is revoked"
+    );
+    ensure!(
+        store
+            .trust(&device.id, &other_card)
+            .await?
+            .is_some_and(|t| t.is_live(NOW + 5)),
+        "another card's trust in the same browser stays"
+    );
+    ensure!(
+        store
+            .device(&device.id)
+            .await?
+            .is_some_and(|d| d.is_live(NOW + 5)),
+        "the browser's device stays"
     );
     ensure!(
         store.report_for(&id).await?.as_ref() == Some(&report),
@@ -856,7 +934,7 @@ async fn fraud_reports_revoke_devices(store: &dyn Store) -> Result<(), Failure> 
         "not open any more"
     );
     ensure!(
-        store.revoke_devices(&ch("ch_fraud"), NOW).await? == 0,
+        store.revoke_trust(&ch("ch_fraud"), NOW).await? == 0,
         "nothing left to revoke"
     );
     Ok(())

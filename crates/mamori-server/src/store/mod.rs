@@ -45,11 +45,12 @@ mod writes;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use mamori_core::device_key::PublicKey;
 
 use crate::model::{
     Assessment, Authentication, AuthenticationId, CardStatus, Cardholder, CardholderId, Device,
-    DeviceId, Final, FraudReport, IdempotencyKey, KeyId, Mail, MailboxMessage, Merchant,
-    MerchantId, MerchantKey, NewMail, Outcome, ReportId, State,
+    DeviceId, DeviceTrust, Final, FraudReport, IdempotencyKey, KeyId, Mail, MailboxMessage,
+    Merchant, MerchantId, MerchantKey, NewMail, Outcome, ReportId, State,
 };
 use crate::risk::History;
 
@@ -128,10 +129,49 @@ pub struct Acceptance<'a> {
     pub digest: &'a [u8],
     /// The result.
     pub outcome: &'a Outcome,
-    /// A newly trusted device to insert.
-    pub device: Option<&'a Device>,
+    /// The browser the code trusts, if any (none in a sandbox).
+    pub trust: Option<TrustWrite<'a>>,
     /// An alert to queue.
     pub mail: Option<&'a NewMail>,
+}
+
+/// The device a correct code writes: a new one, or the one the device step identified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceWrite<'a> {
+    /// A browser not identified: a new device.
+    New(&'a Device),
+    /// The identified device, refreshed from this purchase.
+    Refresh {
+        /// Which.
+        id: &'a DeviceId,
+        /// The fingerprint presented at this purchase, replacing the stored one.
+        fingerprint: &'a str,
+        /// A key registered with the code, replacing the stored one; `None` keeps it.
+        public_key: Option<&'a PublicKey>,
+        /// The slid expiry.
+        expires_at: i64,
+    },
+}
+
+impl DeviceWrite<'_> {
+    /// The device written.
+    pub fn id(&self) -> &DeviceId {
+        match self {
+            Self::New(device) => &device.id,
+            Self::Refresh { id, .. } => id,
+        }
+    }
+}
+
+/// A correct code's trust: the device, and the card's trust in it until `expires_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrustWrite<'a> {
+    /// The device to insert or refresh.
+    pub device: DeviceWrite<'a>,
+    /// The card now trusting it.
+    pub cardholder_id: &'a CardholderId,
+    /// When the trust lapses (the device's expiry too).
+    pub expires_at: i64,
 }
 
 /// The answer to a wrong code.
@@ -230,14 +270,18 @@ pub trait Store: Send + Sync + 'static {
         status: CardStatus,
     ) -> Result<bool, StoreError>;
 
-    /// The trusted device with this id, revoked or not.
+    /// The device with this id, revoked or not.
     async fn device(&self, id: &DeviceId) -> Result<Option<Device>, StoreError>;
-    /// Revokes every device of the card not revoked yet; answers how many.
-    async fn revoke_devices(
+    /// The card's trust in the device, lapsed or not.
+    async fn trust(
         &self,
+        device_id: &DeviceId,
         cardholder_id: &CardholderId,
-        now: i64,
-    ) -> Result<u64, StoreError>;
+    ) -> Result<Option<DeviceTrust>, StoreError>;
+    /// Revokes the card's trust in every browser, where not revoked yet; answers how many.
+    /// Other cards' trust in the same browsers stays.
+    async fn revoke_trust(&self, cardholder_id: &CardholderId, now: i64)
+    -> Result<u64, StoreError>;
 
     /// Stores a new authentication (state `pending`).
     async fn insert_authentication(
@@ -276,8 +320,8 @@ pub trait Store: Send + Sync + 'static {
         mail: Option<&NewMail>,
     ) -> Result<bool, StoreError>;
     /// A correct code: `challenging`, the code's digest current and unexpired, attempts left,
-    /// authentication not expired → `succeeded`; the code can never match again. The new
-    /// device and the alert of `accept` are stored in the same transaction.
+    /// authentication not expired → `succeeded`; the code can never match again. The device
+    /// and trust and the alert of `accept` are stored in the same transaction.
     async fn accept_code(
         &self,
         id: &AuthenticationId,
@@ -316,7 +360,7 @@ pub trait Store: Send + Sync + 'static {
         mail: Option<&NewMail>,
     ) -> Result<bool, StoreError>;
 
-    /// Records a report and revokes the card's devices in one transaction. `false` when this
+    /// Records a report and revokes the card's trust in every browser in one transaction. `false` when this
     /// authentication was reported already (nothing changes).
     async fn report_fraud(&self, report: &FraudReport) -> Result<bool, StoreError>;
     /// Reports, oldest first; only unresolved ones when `open_only`.

@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0003_one_shape.sql"),
     include_str!("../../migrations/postgres/0004_mail_order.sql"),
     include_str!("../../migrations/postgres/0005_rate_limits.sql"),
+    include_str!("../../migrations/postgres/0007_device_trust.sql"),
 ];
 
 /// The advisory lock key held while migrating ("mamori" in ASCII): instances starting together

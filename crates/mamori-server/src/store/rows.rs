@@ -8,6 +8,7 @@
 
 use std::str::FromStr;
 
+use mamori_core::device_key::PublicKey;
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
@@ -15,8 +16,9 @@ use sqlx::sqlite::SqliteRow;
 use super::StoreError;
 use crate::model::{
     Amount, Assessment, Authentication, BrowserInfo, CardStatus, Cardholder, Challenge,
-    ChallengePreference, Currency, Device, Final, Finished, FraudReport, IdempotencyKey, Locale,
-    Mail, MailboxMessage, Merchant, MerchantKey, OrderRef, Outcome, Progress, State,
+    ChallengePreference, Currency, Device, DeviceTrust, Final, Finished, FraudReport,
+    IdempotencyKey, Locale, Mail, MailboxMessage, Merchant, MerchantKey, OrderRef, Outcome,
+    Progress, State,
 };
 use crate::risk::History;
 
@@ -80,6 +82,8 @@ pub(super) trait ModelRow {
     fn cardholder(&self) -> Result<Cardholder, StoreError>;
     /// A `devices` row.
     fn device(&self) -> Result<Device, StoreError>;
+    /// A `device_trust` row.
+    fn trust(&self) -> Result<DeviceTrust, StoreError>;
     /// A `merchants` row, without its origins (see [`merchants`]).
     fn merchant(&self) -> Result<Merchant, StoreError>;
     /// The `origin` a merchant row was joined with; `None` for a merchant without origins.
@@ -350,14 +354,30 @@ macro_rules! model_row {
             }
 
             fn device(&self) -> Result<Device, StoreError> {
+                let public_key: Option<Vec<u8>> = self.try_get("public_key").map_err(db)?;
                 Ok(Device {
                     id: parse_id(self.try_get("id").map_err(db)?, "id")?,
+                    merchant_id: parse_id(self.try_get("merchant_id").map_err(db)?, "merchant_id")?,
+                    fingerprint: self.try_get("fingerprint").map_err(db)?,
+                    public_key: public_key
+                        .map(|key| {
+                            PublicKey::from_sec1(&key)
+                                .map_err(|_| StoreError::Corrupt("public_key"))
+                        })
+                        .transpose()?,
+                    created_at: self.try_get("created_at").map_err(db)?,
+                    expires_at: self.try_get("expires_at").map_err(db)?,
+                    revoked_at: self.try_get("revoked_at").map_err(db)?,
+                })
+            }
+
+            fn trust(&self) -> Result<DeviceTrust, StoreError> {
+                Ok(DeviceTrust {
+                    device_id: parse_id(self.try_get("device_id").map_err(db)?, "device_id")?,
                     cardholder_id: parse_id(
                         self.try_get("cardholder_id").map_err(db)?,
                         "cardholder_id",
                     )?,
-                    merchant_id: parse_id(self.try_get("merchant_id").map_err(db)?, "merchant_id")?,
-                    fingerprint: self.try_get("fingerprint").map_err(db)?,
                     created_at: self.try_get("created_at").map_err(db)?,
                     expires_at: self.try_get("expires_at").map_err(db)?,
                     revoked_at: self.try_get("revoked_at").map_err(db)?,

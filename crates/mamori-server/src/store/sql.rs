@@ -57,7 +57,7 @@ pub(super) const KEY_BY_KID: &str =
 pub(super) const RETIRE_KEYS: &str = "UPDATE merchant_keys SET retire_at = $1 \
      WHERE merchant_id = $2 AND (retire_at IS NULL OR retire_at > $1)";
 
-// Cardholders and devices.
+// Cardholders, devices and the trust between them.
 
 /// `$1` id, `$2` card_ref, `$3` last4, `$4` email, `$5` locale, `$6` status,
 /// `$7` frictionless_ceiling, `$8` created_at.
@@ -72,15 +72,30 @@ pub(super) const CARDHOLDERS: &str = "SELECT * FROM cardholders ORDER BY created
 /// `$1` status, `$2` id.
 pub(super) const SET_CARD_STATUS: &str = "UPDATE cardholders SET status = $1 WHERE id = $2";
 
-/// `$1` id, `$2` cardholder_id, `$3` merchant_id, `$4` fingerprint, `$5` created_at,
+/// `$1` id, `$2` merchant_id, `$3` fingerprint, `$4` public_key, `$5` created_at,
 /// `$6` expires_at, `$7` revoked_at.
-pub(super) const INSERT_DEVICE: &str = "INSERT INTO devices (id, cardholder_id, merchant_id, fingerprint, created_at, \
+pub(super) const INSERT_DEVICE: &str = "INSERT INTO devices (id, merchant_id, fingerprint, public_key, created_at, \
      expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 /// `$1` id.
 pub(super) const DEVICE: &str = "SELECT * FROM devices WHERE id = $1";
-/// `$1` now, `$2` cardholder_id: the card's devices not revoked yet.
-pub(super) const REVOKE_DEVICES: &str =
-    "UPDATE devices SET revoked_at = $1 WHERE cardholder_id = $2 AND revoked_at IS NULL";
+/// `$1` fingerprint, `$2` expires_at, `$3` public_key (`NULL`: keep the stored one), `$4` id:
+/// a successful challenge in that browser.
+pub(super) const REFRESH_DEVICE: &str = "UPDATE devices SET fingerprint = $1, expires_at = $2, \
+     public_key = COALESCE($3, public_key) WHERE id = $4";
+
+/// `$1` device_id, `$2` cardholder_id.
+pub(super) const TRUST: &str =
+    "SELECT * FROM device_trust WHERE device_id = $1 AND cardholder_id = $2";
+/// `$1` device_id, `$2` cardholder_id, `$3` now, `$4` expires_at: trusts the device for the
+/// card, or slides a trust's expiry. A trust that had lapsed (expired or revoked) starts anew.
+pub(super) const UPSERT_TRUST: &str = "INSERT INTO device_trust (device_id, cardholder_id, created_at, expires_at, \
+     revoked_at) VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (device_id, cardholder_id) DO UPDATE SET \
+     created_at = CASE WHEN device_trust.revoked_at IS NULL AND device_trust.expires_at > $3 \
+         THEN device_trust.created_at ELSE excluded.created_at END, \
+     expires_at = excluded.expires_at, revoked_at = NULL";
+/// `$1` now, `$2` cardholder_id: the card's trust not revoked yet, in every browser.
+pub(super) const REVOKE_TRUST: &str =
+    "UPDATE device_trust SET revoked_at = $1 WHERE cardholder_id = $2 AND revoked_at IS NULL";
 
 // Authentications.
 
@@ -160,7 +175,7 @@ pub(super) const DEVICE_STEP_CHALLENGE: &str = device_step!(
 );
 
 /// `$1` status, `$2` eci, `$3` method, `$4` reason, `$5` result_token, `$6` now,
-/// `$7` the new device's id (or `NULL`), `$8` id, `$9` the entered code's digest,
+/// `$7` the device the code trusts (or `NULL`), `$8` id, `$9` the entered code's digest,
 /// `$10` max_attempts.
 ///
 /// Clearing `code_digest` in the same statement is what makes the code single-use: a

@@ -19,8 +19,8 @@ use super::{
 };
 use crate::model::{
     Assessment, Authentication, AuthenticationId, CardStatus, Cardholder, CardholderId, Device,
-    DeviceId, Final, FraudReport, IdempotencyKey, KeyId, Mail, MailboxMessage, Merchant,
-    MerchantId, MerchantKey, NewMail, Outcome, ReportId, State,
+    DeviceId, DeviceTrust, Final, FraudReport, IdempotencyKey, KeyId, Mail, MailboxMessage,
+    Merchant, MerchantId, MerchantKey, NewMail, Outcome, ReportId, State,
 };
 use crate::risk::History;
 
@@ -270,13 +270,31 @@ impl Store for SqlStore {
         })
     }
 
-    async fn revoke_devices(
+    async fn trust(
+        &self,
+        device_id: &DeviceId,
+        cardholder_id: &CardholderId,
+    ) -> Result<Option<DeviceTrust>, StoreError> {
+        db_run!(self, |pool| {
+            sqlx::query(sql::TRUST)
+                .bind(device_id.as_str())
+                .bind(cardholder_id.as_str())
+                .fetch_optional(pool)
+                .await
+                .map_err(db)?
+                .as_ref()
+                .map(ModelRow::trust)
+                .transpose()
+        })
+    }
+
+    async fn revoke_trust(
         &self,
         cardholder_id: &CardholderId,
         now: i64,
     ) -> Result<u64, StoreError> {
         db_run!(self, |pool| {
-            let done = sqlx::query(sql::REVOKE_DEVICES)
+            let done = sqlx::query(sql::REVOKE_TRUST)
                 .bind(now)
                 .bind(cardholder_id.as_str())
                 .execute(pool)
@@ -427,7 +445,7 @@ impl Store for SqlStore {
         let Acceptance {
             digest,
             outcome,
-            device,
+            trust,
             mail,
         } = *accept;
         db_run!(self, |pool| {
@@ -439,7 +457,7 @@ impl Store for SqlStore {
                 .bind(outcome.reason.as_ref().map(code_of))
                 .bind(&outcome.result_token)
                 .bind(now)
-                .bind(device.map(|d| d.id.as_str()))
+                .bind(trust.as_ref().map(|t| t.device.id().as_str()))
                 .bind(id.as_str())
                 .bind(digest)
                 .bind(limits.max_attempts)
@@ -449,8 +467,15 @@ impl Store for SqlStore {
             if done.rows_affected() != 1 {
                 return Ok(false);
             }
-            if let Some(device) = device {
-                tx.insert_device(device).await?;
+            if let Some(trust) = &trust {
+                tx.write_device(&trust.device).await?;
+                tx.upsert_trust(
+                    trust.device.id(),
+                    trust.cardholder_id,
+                    now,
+                    trust.expires_at,
+                )
+                .await?;
             }
             if let Some(mail) = mail {
                 tx.insert_mail(mail, now).await?;
@@ -583,7 +608,7 @@ impl Store for SqlStore {
             if done.rows_affected() != 1 {
                 return Ok(false);
             }
-            sqlx::query(sql::REVOKE_DEVICES)
+            sqlx::query(sql::REVOKE_TRUST)
                 .bind(report.created_at)
                 .bind(report.cardholder_id.as_str())
                 .execute(&mut *tx)

@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0003_one_shape.sql"),
     include_str!("../../migrations/sqlite/0004_mail_order.sql"),
     include_str!("../../migrations/sqlite/0005_rate_limits.sql"),
+    include_str!("../../migrations/sqlite/0007_device_trust.sql"),
 ];
 
 /// Claims due mail, codes first (see `outbox_due`, the index it walks in that order): `$1` the

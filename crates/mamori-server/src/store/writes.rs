@@ -1,13 +1,13 @@
 //! The writes several store methods make inside their transaction — queuing mail, inserting an
-//! authentication, an idempotency key or a device — and applying migrations, written once and
+//! authentication, an idempotency key, a device and its trust — and applying migrations, written once and
 //! implemented for both dialects' transactions by one macro.
 
 use sqlx::{Postgres, Row, Sqlite, Transaction};
 
-use super::StoreError;
 use super::rows::{db, to_json};
 use super::sql;
-use crate::model::{Authentication, CardholderId, Device, IdempotencyKey, NewMail};
+use super::{DeviceWrite, StoreError};
+use crate::model::{Authentication, CardholderId, DeviceId, IdempotencyKey, NewMail};
 
 /// A write transaction of either database. The methods change nothing visible until the
 /// caller commits.
@@ -28,8 +28,16 @@ pub(super) trait Writes {
     async fn insert_authentication(&mut self, a: &Authentication) -> Result<(), StoreError>;
     /// Records an idempotency key; [`StoreError::Conflict`] when the merchant used it already.
     async fn insert_idempotency_key(&mut self, key: &IdempotencyKey) -> Result<(), StoreError>;
-    /// Stores a newly trusted device.
-    async fn insert_device(&mut self, device: &Device) -> Result<(), StoreError>;
+    /// Stores the device a successful challenge made, or refreshes the one it identified.
+    async fn write_device(&mut self, device: &DeviceWrite<'_>) -> Result<(), StoreError>;
+    /// Trusts `device_id` for `cardholder_id` until `expires_at`, or slides that trust.
+    async fn upsert_trust(
+        &mut self,
+        device_id: &DeviceId,
+        cardholder_id: &CardholderId,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
 }
 
 /// Implements [`Writes`] for `Transaction<'static, $db>`.
@@ -157,15 +165,56 @@ macro_rules! writes {
                 Ok(())
             }
 
-            async fn insert_device(&mut self, device: &Device) -> Result<(), StoreError> {
-                sqlx::query(sql::INSERT_DEVICE)
-                    .bind(device.id.as_str())
-                    .bind(device.cardholder_id.as_str())
-                    .bind(device.merchant_id.as_str())
-                    .bind(&device.fingerprint)
-                    .bind(device.created_at)
-                    .bind(device.expires_at)
-                    .bind(device.revoked_at)
+            async fn write_device(&mut self, device: &DeviceWrite<'_>) -> Result<(), StoreError> {
+                match *device {
+                    DeviceWrite::New(device) => {
+                        sqlx::query(sql::INSERT_DEVICE)
+                            .bind(device.id.as_str())
+                            .bind(device.merchant_id.as_str())
+                            .bind(&device.fingerprint)
+                            .bind(device.public_key.as_ref().map(|k| &k.as_bytes()[..]))
+                            .bind(device.created_at)
+                            .bind(device.expires_at)
+                            .bind(device.revoked_at)
+                            .execute(&mut **self)
+                            .await
+                            .map_err(db)?;
+                    }
+                    DeviceWrite::Refresh {
+                        id,
+                        fingerprint,
+                        public_key,
+                        expires_at,
+                    } => {
+                        let done = sqlx::query(sql::REFRESH_DEVICE)
+                            .bind(fingerprint)
+                            .bind(expires_at)
+                            .bind(public_key.map(|k| &k.as_bytes()[..]))
+                            .bind(id.as_str())
+                            .execute(&mut **self)
+                            .await
+                            .map_err(db)?;
+                        if done.rows_affected() != 1 {
+                            // Devices are never deleted: an identified one is still there.
+                            return Err(StoreError::Corrupt("devices.id"));
+                        }
+                    }
+                }
+                Ok(())
+            }
+
+            async fn upsert_trust(
+                &mut self,
+                device_id: &DeviceId,
+                cardholder_id: &CardholderId,
+                now: i64,
+                expires_at: i64,
+            ) -> Result<(), StoreError> {
+                sqlx::query(sql::UPSERT_TRUST)
+                    .bind(device_id.as_str())
+                    .bind(cardholder_id.as_str())
+                    .bind(now)
+                    .bind(expires_at)
                     .execute(&mut **self)
                     .await
                     .map_err(db)?;

@@ -41,7 +41,7 @@ pub use merchant::{
 };
 pub use ops::{Health, HealthStatus, WidgetManifest};
 pub use widget::{
-    BrowserData, CancelOutcome, Challenge, DeviceOutcome, DeviceRequest, Empty, Locale,
+    BrowserData, CancelOutcome, Challenge, DeviceKey, DeviceOutcome, DeviceRequest, Empty, Locale,
     ResendAnswer, VerifyOutcome, VerifyRequest,
 };
 

@@ -25,6 +25,13 @@ pub struct DeviceRequest {
     /// The browser's language, time zone and user agent.
     #[serde(default)]
     pub browser: Option<BrowserData>,
+    /// The device key's ECDSA P-256 signature (IEEE P1363 `r || s`, unpadded base64url) over
+    /// `mamori-device-proof-v1\ndevice\n<authentication id>`; sent only when the browser holds
+    /// both a device token and a device key. A device registered with a key is identified only
+    /// with it. Malformed: `400 invalid_request`.
+    #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9_-]{86}$")]
+    pub device_proof: Option<String>,
 }
 
 /// The schema of a [`Fingerprint`], from `mamori-core`'s component schema.
@@ -96,6 +103,26 @@ pub struct BrowserData {
 pub struct VerifyRequest {
     /// Six ASCII or full-width digits; spaces and hyphens are ignored.
     pub code: String,
+    /// The browser's fresh device key, to be bound to the device the correct code trusts.
+    /// Malformed, or a proof that does not verify: `400 invalid_request`, checked before the
+    /// code (no attempt is counted).
+    #[serde(default)]
+    pub device_key: Option<DeviceKey>,
+}
+
+/// A device key registered at code entry: WebCrypto's ECDSA P-256 key pair, private half
+/// non-extractable in the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceKey {
+    /// The 65-byte uncompressed SEC1 point `0x04 || X || Y` (`exportKey("raw", …)`), unpadded
+    /// base64url.
+    #[schema(pattern = "^[A-Za-z0-9_-]{87}$")]
+    pub public_key: String,
+    /// Its signature (P1363 `r || s`, unpadded base64url) over
+    /// `mamori-device-proof-v1\nregister\n<authentication id>`: possession of the private key.
+    #[schema(pattern = "^[A-Za-z0-9_-]{86}$")]
+    pub proof: String,
 }
 
 /// The body of the routes that take no parameters: exactly `{}`. (A derived `Deserialize` of
