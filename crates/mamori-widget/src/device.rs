@@ -3,11 +3,12 @@
 //! challenge. Clearing site data removes it, and the next purchase is challenged, as with
 //! SafeKey. Storage that is blocked or full fails soft: the cardholder is simply challenged.
 
+use mamori_core::device_key::Purpose;
 use wasm_bindgen::JsValue;
 
 use crate::fingerprint;
 use crate::js;
-use crate::key::{self, Purpose};
+use crate::key;
 
 /// The storage key for tokens of the verifier at `verifier` (an http(s) URL): one per verifier
 /// host, since a token is only meaningful to the verifier that signed it.

@@ -1,7 +1,6 @@
 //! The device key: a WebCrypto ECDSA P-256 key pair whose private key cannot be exported, kept
 //! in IndexedDB (one pair per verifier host, under the device token's storage key), and the
-//! proofs of possession signed with it (device-key wire format v1: the public key as the raw
-//! 65-byte point, proofs as 64-byte `r || s` signatures, both unpadded base64url).
+//! proofs of possession signed with it, in the wire format of `mamori_core::device_key`.
 //!
 //! A script on the checkout page can read the device token from `localStorage` and replay it
 //! elsewhere, but it can only ask this browser to sign with the key, never copy it out. The
@@ -15,6 +14,7 @@
 //! stall the checkout.
 
 use js_sys::{Array, Promise, Uint8Array};
+use mamori_core::device_key::{self, PublicKey, Purpose, Signature};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -29,24 +29,6 @@ const LIMIT_MS: f64 = 1_000.0;
 const DATABASE: &str = "mamori";
 const STORE: &str = "device-keys";
 
-/// The wire format's version line, which starts every signed message.
-const PROOF_VERSION: &str = "mamori-device-proof-v1";
-
-/// The public key as `exportKey("raw")` gives it: `0x04 || X || Y`.
-const PUBLIC_KEY_LEN: usize = 65;
-/// A P-256 signature as WebCrypto gives it: `r || s` (IEEE P1363).
-const SIGNATURE_LEN: usize = 64;
-
-/// What a proof is for; it is the message's second line, so a proof made for one use is never
-/// accepted for the other.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Purpose {
-    /// At the device step, by a browser that holds a device token and its key.
-    Device,
-    /// At code entry, with a fresh public key to be registered.
-    Register,
-}
-
 /// A fresh pair and the body member that registers it at code entry: `{public_key, proof}`.
 #[derive(Debug, Clone)]
 pub(crate) struct Registration {
@@ -60,7 +42,9 @@ impl Registration {
     pub(crate) async fn new(authentication: &str) -> Option<Self> {
         // A key this browser could not keep would only be registered to be lost: the device
         // would then hold a token whose key it cannot prove.
-        close(&open(js_sys::Date::now() + LIMIT_MS).await?);
+        if !usable().await {
+            return None;
+        }
         let pair = Pair::generate().await?;
         let public_key = pair.public_key().await?;
         let proof = pair.prove(Purpose::Register, authentication).await?;
@@ -78,48 +62,35 @@ impl Pair {
         let algorithm = js::object([("name", "ECDSA".into()), ("namedCurve", "P-256".into())]);
         // `false`: the private key can never be exported; the public key of a pair always can.
         let usages = Array::of1(&"sign".into());
-        let pair = subtle("generateKey", &[algorithm, false.into(), usages.into()]).await?;
+        let pair = subtle("generateKey", &[algorithm, false.into(), usages.into()]);
+        let pair = pair.await.ok()?;
         Some(Self(pair))
     }
 
-    /// The public key in base64url: the 65-byte uncompressed point.
+    /// The public key's wire form: the 65-byte uncompressed point in base64url.
     async fn public_key(&self) -> Option<String> {
-        let raw = subtle("exportKey", &["raw".into(), js::prop(&self.0, "publicKey")]).await?;
-        base64url_of(&raw, PUBLIC_KEY_LEN)
+        let raw = subtle("exportKey", &["raw".into(), js::prop(&self.0, "publicKey")]);
+        let raw = raw.await.ok()?;
+        let key = PublicKey::from_sec1(&bytes(&raw)?).ok()?;
+        Some(key.to_base64url())
     }
 
-    /// The proof for `purpose` and the authentication `authentication` in base64url: the
-    /// 64-byte signature of `mamori-device-proof-v1\n<purpose>\n<authentication>`.
+    /// The proof for `purpose` at the authentication `authentication`, in its wire form: the
+    /// 64-byte `r || s` signature of [`device_key::message`] in base64url.
     pub(crate) async fn prove(&self, purpose: Purpose, authentication: &str) -> Option<String> {
-        let purpose = match purpose {
-            Purpose::Device => "device",
-            Purpose::Register => "register",
-        };
-        let message = [PROOF_VERSION, "\n", purpose, "\n", authentication].concat();
         let algorithm = js::object([("name", "ECDSA".into()), ("hash", "SHA-256".into())]);
-        let message: JsValue = Uint8Array::from(message.as_bytes()).into();
-        let signature = subtle(
-            "sign",
-            &[algorithm, js::prop(&self.0, "privateKey"), message],
-        )
-        .await?;
-        base64url_of(&signature, SIGNATURE_LEN)
+        let message = device_key::message(purpose, authentication);
+        let message: JsValue = Uint8Array::from(message.as_slice()).into();
+        let private = js::prop(&self.0, "privateKey");
+        let signature = subtle("sign", &[algorithm, private, message]).await.ok()?;
+        let signature = Signature::from_p1363(&bytes(&signature)?).ok()?;
+        Some(signature.to_base64url())
     }
 }
 
 /// The pair stored under `key`, if there is one and IndexedDB answers in time.
 pub(crate) async fn load(key: &str) -> Option<Pair> {
-    let deadline = js_sys::Date::now() + LIMIT_MS;
-    let database = open(deadline).await?;
-    let request = transaction(&database, "readonly")
-        .and_then(|store| js::call(&store, "get", &[key.into()]).ok());
-    let read = match &request {
-        Some(request) => done(request, "onsuccess", deadline).await,
-        None => None,
-    };
-    close(&database);
-    read?;
-    let pair = js::prop(&request?, "result");
+    let pair = exchange("get", &[key.into()]).await?;
     // Anything else there (written by another version, or by a script) is no key.
     let private = js::prop(&pair, "privateKey");
     (js::prop(&private, "type").as_string().as_deref() == Some("private")).then_some(Pair(pair))
@@ -129,21 +100,44 @@ pub(crate) async fn load(key: &str) -> Option<Pair> {
 /// key always belongs to the stored device token. Waits until the write is committed (or
 /// failed, or out of time), so that a page leaving right after the result keeps it.
 pub(crate) async fn replace(key: &str, pair: Option<&Pair>) {
-    let deadline = js_sys::Date::now() + LIMIT_MS;
-    let Some(database) = open(deadline).await else {
-        return;
+    let (method, args) = match pair {
+        Some(pair) => ("put", [pair.0.clone(), key.into()]),
+        // `delete` takes the key alone and ignores the second argument.
+        None => ("delete", [key.into(), JsValue::UNDEFINED]),
     };
-    let written = transaction(&database, "readwrite").filter(|store| {
-        let write = match pair {
-            Some(pair) => js::call(store, "put", &[pair.0.clone(), key.into()]),
-            None => js::call(store, "delete", &[key.into()]),
-        };
-        write.is_ok()
-    });
-    if let Some(store) = written {
-        let _ = done(&js::prop(&store, "transaction"), "oncomplete", deadline).await;
-    }
-    close(&database);
+    let _ = exchange(method, &args).await;
+}
+
+/// Whether IndexedDB works here: a read that answers in time.
+async fn usable() -> bool {
+    exchange("count", &[]).await.is_some()
+}
+
+/// `method(...args)` on the object store, in a transaction of its own: the request's result
+/// once the transaction has committed; `None` when IndexedDB is missing or fails, or when
+/// opening and committing take more than [`LIMIT_MS`] together.
+///
+/// Reads and writes alike are one `readwrite` transaction whose commit is awaited: one path
+/// for both, and the widget makes at most two exchanges per purchase.
+async fn exchange(method: &str, args: &[JsValue]) -> Option<JsValue> {
+    let deadline = js_sys::Date::now() + LIMIT_MS;
+    let database = open(deadline).await?;
+    let request = js::call(
+        &database,
+        "transaction",
+        &[STORE.into(), "readwrite".into()],
+    )
+    .and_then(|transaction| js::call(&transaction, "objectStore", &[STORE.into()]))
+    .and_then(|store| js::call(&store, method, args));
+    let result = match request {
+        Ok(request) => {
+            let committed = done(&js::prop(&request, "transaction"), "oncomplete", deadline);
+            committed.await.ok().map(|_| js::prop(&request, "result"))
+        }
+        Err(_) => None,
+    };
+    let _ = js::call(&database, "close", &[]);
+    result
 }
 
 /// The database, its object store made on first use.
@@ -161,90 +155,38 @@ async fn open(deadline: f64) -> Option<JsValue> {
             &[STORE.into()],
         );
     });
-    done(&request, "onsuccess", deadline).await?;
+    done(&request, "onsuccess", deadline).await.ok()?;
     Some(js::prop(&request, "result"))
 }
 
-/// The object store in a new transaction of `mode`.
-fn transaction(database: &JsValue, mode: &str) -> Option<JsValue> {
-    let transaction = js::call(database, "transaction", &[STORE.into(), mode.into()]).ok()?;
-    js::call(&transaction, "objectStore", &[STORE.into()]).ok()
-}
-
-fn close(database: &JsValue) {
-    let _ = js::call(database, "close", &[]);
-}
-
-/// Waits for `target` (a request or a transaction) to fire `handler`'s event; `None` when it
+/// Resolves when `target` (a request or a transaction) fires `handler`'s event; fails when it
 /// fires `error` or `abort` instead, or when `deadline` (`Date.now()` time) comes first.
 ///
 /// The promise's own `resolve` and `reject` are the handlers, so no Rust closure outlives a
-/// time-out; a settled promise ignores the calls that come later.
-async fn done(target: &JsValue, handler: &str, deadline: f64) -> Option<()> {
-    let waiting = Promise::new(&mut |resolve, reject| {
+/// time-out; a settled promise ignores the calls that come later. (Plain functions returning a
+/// future, not `async fn`s, here and in [`subtle`]: each `async fn` is one more state machine
+/// in the download.)
+fn done(target: &JsValue, handler: &str, deadline: f64) -> JsFuture {
+    JsFuture::from(Promise::new(&mut |resolve, reject| {
         js::set(target, handler, &resolve);
         js::set(target, "onerror", &reject);
         js::set(target, "onabort", &reject);
         let left = deadline - js_sys::Date::now();
         let _ = js::call(&js::global(), "setTimeout", &[reject.into(), left.into()]);
-    });
-    JsFuture::from(waiting).await.ok().map(drop)
+    }))
 }
 
-/// `crypto.subtle[method](...args)`, awaited; `None` where `crypto.subtle` is missing (an
-/// insecure context), the call throws or its promise rejects.
-async fn subtle(method: &str, args: &[JsValue]) -> Option<JsValue> {
+/// `crypto.subtle[method](...args)`; fails where `crypto.subtle` is missing (an insecure
+/// context), the call throws or its promise rejects.
+fn subtle(method: &str, args: &[JsValue]) -> JsFuture {
     let subtle = js::prop(&js::prop(&js::global(), "crypto"), "subtle");
-    let result = js::call(&subtle, method, args).ok()?;
-    JsFuture::from(Promise::resolve(&result)).await.ok()
+    let result = js::call(&subtle, method, args);
+    JsFuture::from(result.map_or_else(|e| Promise::reject(&e), |r| Promise::resolve(&r)))
 }
 
-/// `buffer` (an `ArrayBuffer`) in base64url, if it is `len` bytes long.
-fn base64url_of(buffer: &JsValue, len: usize) -> Option<String> {
-    if !buffer.is_instance_of::<js_sys::ArrayBuffer>() {
-        return None;
-    }
-    let bytes = Uint8Array::new(buffer).to_vec();
-    (bytes.len() == len).then(|| base64url(&bytes))
-}
-
-/// Unpadded base64url (RFC 4648 §5).
-fn base64url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, byte)| n | u32::from(*byte) << (16 - 8 * i));
-        // One more symbol than whole bytes: 1 byte → 2 symbols, 2 → 3, 3 → 4.
-        for i in 0..=chunk.len() {
-            out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 0x3f) as usize]));
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::base64url;
-
-    #[test]
-    fn base64url_is_unpadded_and_url_safe() {
-        // RFC 4648 §10's vectors, without their padding.
-        for (input, encoded) in [
-            ("", ""),
-            ("f", "Zg"),
-            ("fo", "Zm8"),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg"),
-            ("fooba", "Zm9vYmE"),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64url(input.as_bytes()), encoded);
-        }
-        assert_eq!(base64url(&[0xfb, 0xff, 0xbf]), "-_-_");
-        assert_eq!(base64url(&[0; 65]).len(), 87);
-        assert_eq!(base64url(&[0; 64]).len(), 86);
-    }
+/// The bytes of `buffer`, if it is an `ArrayBuffer`.
+fn bytes(buffer: &JsValue) -> Option<Vec<u8>> {
+    buffer
+        .is_instance_of::<js_sys::ArrayBuffer>()
+        .then(|| Uint8Array::new(buffer).to_vec())
 }

@@ -205,7 +205,7 @@ impl Widget {
             if widget.destroyed.get() {
                 return;
             }
-            let device_key = registration.as_ref().map(|r| &r.wire);
+            let device_key = registration.map(|r| &r.wire);
             let outcome = widget.api.verify(code.as_str(), device_key).await;
             if widget.destroyed.get() {
                 return;
@@ -215,7 +215,7 @@ impl Widget {
                     // Token and key are replaced together: the key just registered is the one
                     // the new token's device is bound to.
                     if let Some(token) = device_token {
-                        let pair = registration.as_ref().map(|r| &r.pair);
+                        let pair = registration.map(|r| &r.pair);
                         key::replace(&widget.device_key, pair).await;
                         device::store(&widget.device_key, &token);
                         if widget.destroyed.get() {
@@ -260,14 +260,13 @@ impl Widget {
     }
 
     /// The fresh device key for code entry: made at the first call, the same one afterwards.
-    async fn registration(&self) -> Option<Registration> {
-        if let Some(made) = self.registration.get() {
-            return made.clone();
+    async fn registration(&self) -> Option<&Registration> {
+        if self.registration.get().is_none() {
+            let made = Registration::new(&self.authentication).await;
+            // Only one code entry runs at a time (`busy`), so nothing set it meanwhile.
+            let _ = self.registration.set(made);
         }
-        let made = Registration::new(&self.authentication).await;
-        // Only one code entry runs at a time (`busy`), so nothing set it meanwhile.
-        let _ = self.registration.set(made.clone());
-        made
+        self.registration.get().and_then(Option::as_ref)
     }
 
     fn resend(self: &Rc<Self>) {

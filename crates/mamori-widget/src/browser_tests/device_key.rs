@@ -9,6 +9,7 @@
 use std::rc::Rc;
 
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use mamori_core::device_key::Purpose;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -16,7 +17,7 @@ use wasm_bindgen_test::wasm_bindgen_test;
 use super::{AUTHENTICATED, Mounted, PROMPT, Script, challenge_json, field, options, start};
 use crate::device;
 use crate::js;
-use crate::key::{self, Purpose, Registration};
+use crate::key::{self, Registration};
 use crate::options::{Mode, Options};
 
 const FRICTIONLESS: &str = r#"{"outcome":"frictionless","status":"Y","result_token":"rt.f"}"#;
