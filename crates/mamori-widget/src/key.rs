@@ -21,8 +21,7 @@ use wasm_bindgen_futures::JsFuture;
 use crate::guard::Listener;
 use crate::js;
 
-/// How long one IndexedDB operation (open and read, or open and write) may take, in
-/// milliseconds.
+/// How long one IndexedDB exchange (open, then read or write) may take, in milliseconds.
 const LIMIT_MS: f64 = 1_000.0;
 
 /// The IndexedDB database and its one object store, keyed by the device token's storage key.
@@ -30,7 +29,7 @@ const DATABASE: &str = "mamori";
 const STORE: &str = "device-keys";
 
 /// A fresh pair and the body member that registers it at code entry: `{public_key, proof}`.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Registration {
     pub(crate) pair: Pair,
     pub(crate) wire: JsValue,
@@ -38,7 +37,7 @@ pub(crate) struct Registration {
 
 impl Registration {
     /// A fresh pair with its proof for the code entry of `authentication`, or `None` where
-    /// WebCrypto is missing or refuses.
+    /// WebCrypto is missing or refuses, or IndexedDB could not keep the pair.
     pub(crate) async fn new(authentication: &str) -> Option<Self> {
         // A key this browser could not keep would only be registered to be lost: the device
         // would then hold a token whose key it cannot prove.
@@ -54,7 +53,7 @@ impl Registration {
 }
 
 /// A `CryptoKeyPair`: `{publicKey, privateKey}`, the private key non-extractable.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Pair(JsValue);
 
 impl Pair {
