@@ -18,7 +18,7 @@
 //! never uses a signature's bytes as an identifier.
 //!
 //! The format (message, lengths, encodings) is always compiled; the curve arithmetic — the
-//! on-curve check of a public key and [`verify`] — only with the `device-key` feature, so the
+//! on-curve check of a public key and `verify` — only with the `device-key` feature, so the
 //! widget, which signs with WebCrypto, does not carry it.
 
 use alloc::string::String;

@@ -184,7 +184,7 @@ fn operations() -> Vec<(HttpMethod, &'static str, OperationBuilder)> {
                 "Check a one-time code (widget).",
                 reference::<wire::VerifyRequest>(),
                 answer::<wire::VerifyOutcome>("The outcome."),
-                &[InvalidCode, ChallengeNotStarted],
+                &[InvalidCode, InvalidRequest, ChallengeNotStarted],
             ),
         ),
         (

@@ -2,8 +2,8 @@
 //!
 //! The link in every code mail and alert carries a signed, expiring token naming the
 //! authentication. `GET` shows the purchase in the cardholder's language with a confirm
-//! button (a plain form: no script needed); `POST` records the report, revokes all the card's
-//! trusted devices, and from then on every purchase on the card is challenged until the issuer
+//! button (a plain form: no script needed); `POST` records the report, revokes the card's trust
+//! in every browser (other cards' trust in those browsers stays), and from then on every purchase on the card is challenged until the issuer
 //! resolves the report (`mamori reports resolve`).
 
 use axum::extract::{Path, State};

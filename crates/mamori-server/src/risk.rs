@@ -167,10 +167,11 @@ pub struct DeviceEvidence {
 pub enum DeviceMatch {
     /// None presented (first visit, or a cleared cache).
     NoToken,
-    /// Presented, but the signature, lifetime, audience, card or revocation check failed.
+    /// Presented, but the signature, lifetime, audience or revocation check failed, a keyed
+    /// device came without a valid proof, or the card does not trust the device.
     NotTrusted,
-    /// A valid token of a live device for this card and merchant, with the fingerprint
-    /// similarity of stored vs. presented (0–1000).
+    /// A valid token of a live device of this merchant (proved by its key, if it has one) that
+    /// the card trusts, with the fingerprint similarity of stored vs. presented (0–1000).
     Trusted {
         /// `mamori_core::fingerprint::similarity`.
         similarity: u16,

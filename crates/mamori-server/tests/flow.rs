@@ -6,10 +6,14 @@
 
 mod support;
 
+use mamori_core::device_key::Purpose;
 use mamori_core::token::{
     self, ExpectedOrder, KeySet, Reason, SigningKey, TokenError, TransStatus, Validation,
 };
+use mamori_server::model::DeviceId;
+use mamori_server::secrets::Secrets;
 use serde_json::{Value, json};
+use support::browser_key::BrowserKey;
 use support::*;
 
 fn merchant_keys() -> KeySet {
@@ -414,9 +418,32 @@ async fn fifty_concurrent_correct_codes_succeed_once() {
             .all(|(s, b)| *s == 409 && b["error"] == "authentication_finished"),
         "{outcomes:?}"
     );
-    // Exactly one device was trusted.
+    // Exactly one device was trusted, and its browser is frictionless with the winner's token.
     let view = server.get(&created.id).await;
     assert_eq!(view["state"], "succeeded");
+    let (_, won) = outcomes.iter().find(|(s, _)| *s == 200).unwrap();
+    let token = won["device_token"].as_str().unwrap();
+    let body = server
+        .device(
+            &server.create(CARD, 900, "01").await,
+            &fingerprint("x"),
+            Some(token),
+        )
+        .await;
+    assert_eq!(body["outcome"], "frictionless", "{body}");
+    // One alert: the code, then the alert, are delivered, and nothing else was queued with them.
+    eventually(|| async {
+        let metrics = server.metrics().await;
+        metrics
+            .contains("mamori_mail_deliveries_total{kind=\"alert_new_device\",result=\"sent\"} 1\n")
+    })
+    .await;
+    let metrics = server.metrics().await;
+    let deliveries = metrics
+        .lines()
+        .filter(|l| l.starts_with("mamori_mail_deliveries_total"))
+        .count();
+    assert_eq!(deliveries, 2, "the code and one alert: {metrics}");
 }
 
 #[tokio::test]
@@ -558,4 +585,335 @@ async fn concurrent_device_steps_start_one_challenge() {
         metrics.contains("mamori_authentications_total{outcome=\"challenge\"} 1\n"),
         "{metrics}"
     );
+}
+
+// Device-bound keys and per-(device, card) trust.
+
+/// Runs a challenge for `card` in a browser presenting `token` (with `proof_by`'s proof) and
+/// registering `new_key` with the code; answers the body of the code entry.
+async fn challenge_registering(
+    server: &mut TestServer,
+    card: &str,
+    amount: u64,
+    fp: &Value,
+    token: Option<&str>,
+    proof_by: Option<&BrowserKey>,
+    new_key: &BrowserKey,
+) -> Value {
+    let created = server.create(card, amount, "01").await;
+    let proof = proof_by.map(|key| key.proof(&created.id));
+    let (status, body) = server
+        .device_with_proof(&created, fp, token, proof.as_deref())
+        .await;
+    assert_eq!(
+        (status, &body["outcome"]),
+        (200, &json!("challenge")),
+        "{body}"
+    );
+    // The code mail, in the cardholder's language.
+    let subject = if card == CARD_JA {
+        "確認コード"
+    } else {
+        "Your verification code"
+    };
+    let code = server.next_mail_matching(subject).await.code();
+    let (status, body) = server
+        .verify_with_key(&created, &code, new_key.registration(&created.id))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["outcome"], "authenticated", "{body}");
+    body
+}
+
+/// The device step of a new purchase of `amount` on `card`, signed by `key` if given.
+async fn step(
+    server: &TestServer,
+    card: &str,
+    amount: u64,
+    fp: &Value,
+    token: &str,
+    key: Option<&BrowserKey>,
+) -> Value {
+    let created = server.create(card, amount, "01").await;
+    let proof = key.map(|key| key.proof(&created.id));
+    let (status, body) = server
+        .device_with_proof(&created, fp, Some(token), proof.as_deref())
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// The claims of a device token the test server issued.
+fn device_claims(server: &TestServer, token: &str, now: i64) -> token::DeviceClaims {
+    let keys = Secrets::derive(&server.secrets_master).device_keys;
+    token::verify_device(token, &keys, &Validation::device(MERCHANT, now as u64)).unwrap()
+}
+
+#[tokio::test]
+async fn a_keyed_device_is_identified_only_with_its_proof() {
+    let mut server = TestServer::start().await;
+    let fp = fingerprint("laptop");
+    let key = BrowserKey::generate();
+    let body = challenge_registering(&mut server, CARD, 1000, &fp, None, None, &key).await;
+    let token = body["device_token"].as_str().unwrap().to_owned();
+    server.next_mail_matching("new browser").await;
+
+    // The browser holding the key: frictionless.
+    let body = step(&server, CARD, 900, &fp, &token, Some(&key)).await;
+    assert_eq!(body["outcome"], "frictionless", "{body}");
+
+    // The same token and fingerprint copied elsewhere prove nothing without the key: no proof,
+    // another key's, a proof made for another purchase, a proof for another purpose.
+    let thief = BrowserKey::generate();
+    let earlier = server.create(CARD, 100, "01").await;
+    for (amount, proof) in [
+        (901, Proof::Missing),
+        (902, Proof::By(&thief)),
+        (903, Proof::Replayed(key.proof(&earlier.id))),
+        (904, Proof::Registration(&key)),
+    ] {
+        let created = server.create(CARD, amount, "01").await;
+        let proof = match proof {
+            Proof::Missing => None,
+            Proof::By(other) => Some(other.proof(&created.id)),
+            Proof::Replayed(proof) => Some(proof),
+            Proof::Registration(key) => Some(key.sign(Purpose::Register, &created.id)),
+        };
+        let (status, body) = server
+            .device_with_proof(&created, &fp, Some(&token), proof.as_deref())
+            .await;
+        assert_eq!(
+            (status, &body["outcome"]),
+            (200, &json!("challenge")),
+            "{amount}: {body}"
+        );
+        let view = server.get(&created.id).await;
+        let reasons = view["reasons"].as_array().unwrap();
+        assert!(
+            reasons.contains(&json!("device_not_trusted")),
+            "{amount}: {view}"
+        );
+    }
+    let metrics = server.metrics().await;
+    for line in [
+        "mamori_device_proofs_total{result=\"valid\"} 1\n",
+        "mamori_device_proofs_total{result=\"missing\"} 1\n",
+        "mamori_device_proofs_total{result=\"invalid\"} 3\n",
+    ] {
+        assert!(metrics.contains(line), "{line}{metrics}");
+    }
+    assert!(!metrics.contains("result=\"unbound\""), "{metrics}");
+}
+
+/// What a copied token comes with.
+enum Proof<'a> {
+    Missing,
+    By(&'a BrowserKey),
+    Replayed(String),
+    Registration(&'a BrowserKey),
+}
+
+#[tokio::test]
+async fn an_unbound_device_is_identified_by_its_token_and_counted() {
+    let mut server = TestServer::start().await;
+    let fp = fingerprint("old-browser");
+    // A browser without WebCrypto or IndexedDB: no key with the code, no proof after.
+    let token = server.trust_device(CARD, &fp).await;
+    let body = step(&server, CARD, 900, &fp, &token, None).await;
+    assert_eq!(body["outcome"], "frictionless", "{body}");
+    let metrics = server.metrics().await;
+    assert!(
+        metrics.contains("mamori_device_proofs_total{result=\"unbound\"} 1\n"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_second_card_in_the_same_browser_keeps_the_first_cards_trust() {
+    let mut server = TestServer::start().await;
+    let fp = fingerprint("family-laptop");
+    let first_key = BrowserKey::generate();
+    let body = challenge_registering(&mut server, CARD, 1000, &fp, None, None, &first_key).await;
+    let first_token = body["device_token"].as_str().unwrap().to_owned();
+    server.next_mail_matching("new browser").await;
+
+    // The second card is challenged in this browser (the device is known, the card's trust is
+    // not), and its code trusts the same device, with the browser's fresh key.
+    let key = BrowserKey::generate();
+    let body = challenge_registering(
+        &mut server,
+        CARD_JA,
+        1001,
+        &fp,
+        Some(&first_token),
+        Some(&first_key),
+        &key,
+    )
+    .await;
+    let token = body["device_token"].as_str().unwrap().to_owned();
+    let alert = server.next_mail_matching("ブラウザ").await;
+    assert_eq!(alert.envelope_to, "holder1@example.com");
+    assert_eq!(
+        device_claims(&server, &token, START).did,
+        device_claims(&server, &first_token, START).did,
+        "one device per browser"
+    );
+
+    // Both cards are frictionless in this browser, with its newest token and key.
+    for (card, amount) in [(CARD, 900), (CARD_JA, 901)] {
+        let body = step(&server, card, amount, &fp, &token, Some(&key)).await;
+        assert_eq!(body["outcome"], "frictionless", "{card}: {body}");
+    }
+    // The replaced key proves nothing any more.
+    let body = step(&server, CARD, 902, &fp, &token, Some(&first_key)).await;
+    assert_eq!(body["outcome"], "challenge", "{body}");
+
+    // A report on the first card revokes its trust only.
+    let created = server.create(CARD, 30_000, "03").await;
+    server
+        .device_with_proof(&created, &fp, Some(&token), Some(&key.proof(&created.id)))
+        .await;
+    let link = server
+        .next_mail_matching("Your verification code")
+        .await
+        .report_url();
+    assert_eq!(server.http.post(&link).send().await.unwrap().status(), 200);
+    let body = step(&server, CARD, 903, &fp, &token, Some(&key)).await;
+    assert_eq!(body["outcome"], "challenge", "{body}");
+    let body = step(&server, CARD_JA, 904, &fp, &token, Some(&key)).await;
+    assert_eq!(body["outcome"], "frictionless", "{body}");
+}
+
+#[tokio::test]
+async fn a_rechallenged_device_is_refreshed_and_its_token_agrees_with_its_row() {
+    let mut server = TestServer::start().await;
+    let key = BrowserKey::generate();
+    let before = fingerprint("before-update");
+    let body = challenge_registering(&mut server, CARD, 1000, &before, None, None, &key).await;
+    let token = body["device_token"].as_str().unwrap().to_owned();
+    server.next_mail_matching("new browser").await;
+    let did = device_claims(&server, &token, START).did;
+    let id = DeviceId::parse(&did).unwrap();
+    let lifetime = 180 * 24 * 60 * 60;
+    let row = server.store.device(&id).await.unwrap().unwrap();
+    assert_eq!(row.expires_at, START + lifetime);
+
+    // Ninety days later the browser has updated: the fingerprint no longer matches, so the
+    // purchase is challenged; the code refreshes the device rather than making a new one.
+    let later = START + 90 * 24 * 60 * 60;
+    server.clock.advance(later - START);
+    let after = fingerprint("after-update");
+    let renewed_key = BrowserKey::generate();
+    let body = challenge_registering(
+        &mut server,
+        CARD,
+        1001,
+        &after,
+        Some(&token),
+        Some(&key),
+        &renewed_key,
+    )
+    .await;
+    let renewed = body["device_token"].as_str().unwrap().to_owned();
+    let claims = device_claims(&server, &renewed, later);
+    assert_eq!(claims.did, did, "the same device");
+    let row = server.store.device(&id).await.unwrap().unwrap();
+    assert_eq!(row.expires_at, later + lifetime, "expiry slid");
+    assert_eq!(claims.exp, row.expires_at as u64, "token and row agree");
+    assert_eq!(row.created_at, START);
+    assert_eq!(
+        serde_json::from_str::<Value>(&row.fingerprint).unwrap(),
+        after,
+        "fingerprint replaced"
+    );
+    assert_eq!(
+        row.public_key.map(|k| k.to_base64url()),
+        Some(renewed_key.public())
+    );
+    // And the updated browser is frictionless again.
+    let body = step(&server, CARD, 900, &after, &renewed, Some(&renewed_key)).await;
+    assert_eq!(body["outcome"], "frictionless", "{body}");
+}
+
+#[tokio::test]
+async fn malformed_proofs_and_keys_are_refused_and_change_nothing() {
+    let mut server = TestServer::start().await;
+    let fp = fingerprint("x");
+    let key = BrowserKey::generate();
+    let created = server.create(CARD, 1000, "01").await;
+    let proof = key.proof(&created.id);
+    for bad in [
+        "not base64url!".to_owned(),
+        format!("{proof}=="),
+        proof[..80].to_owned(),
+        format!("{proof}AAAA"),
+    ] {
+        let (status, body) = server
+            .device_with_proof(&created, &fp, None, Some(&bad))
+            .await;
+        assert_eq!(
+            (status, &body["error"]),
+            (400, &json!("invalid_request")),
+            "{bad}: {body}"
+        );
+    }
+    assert_eq!(server.get(&created.id).await["state"], "pending");
+
+    let body = server.device(&created, &fp, None).await;
+    assert_eq!(body["outcome"], "challenge");
+    let code = server.next_mail().await.code();
+    let good = key.registration(&created.id);
+    let public = key.public();
+    // An off-curve point: a valid key with one bit of Y flipped.
+    let mut bytes = public.into_bytes();
+    let last = bytes.len() - 2;
+    bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
+    let off_curve = String::from_utf8(bytes).unwrap();
+    let elsewhere = server.create(CARD, 1001, "01").await;
+    let cases = [
+        json!({"public_key": off_curve, "proof": good["proof"]}),
+        json!({"public_key": format!("{}=", key.public()), "proof": good["proof"]}),
+        json!({"public_key": key.public(), "proof": "AAAA"}),
+        // Well formed, but not proving possession for this authentication.
+        key.registration(&elsewhere.id),
+        json!({"public_key": key.public(), "proof": key.proof(&created.id)}),
+        json!({"public_key": BrowserKey::generate().public(), "proof": good["proof"]}),
+    ];
+    for device_key in cases {
+        let (status, body) = server
+            .verify_with_key(&created, &code, device_key.clone())
+            .await;
+        assert_eq!(
+            (status, &body["error"]),
+            (400, &json!("invalid_request")),
+            "{device_key}: {body}"
+        );
+    }
+    // Nothing was counted: the first wrong code leaves four attempts.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (_, body) = server.verify(&created, wrong).await;
+    assert_eq!(body["attempts_left"], 4, "{body}");
+    let (status, body) = server.verify_with_key(&created, &code, good).await;
+    assert_eq!(
+        (status, &body["outcome"]),
+        (200, &json!("authenticated")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_device_token_with_a_card_in_sub_still_names_its_device() {
+    let mut server = TestServer::start().await;
+    let fp = fingerprint("laptop");
+    let token = server.trust_device(CARD, &fp).await;
+    let mut claims = device_claims(&server, &token, START);
+    assert_eq!(
+        claims.sub, claims.did,
+        "new tokens name the device in sub too"
+    );
+    // Tokens issued before devices were shared by cards carried the card in `sub`.
+    claims.sub = "ch_0123456789abcdef0123456789abcdef".into();
+    let old = token::sign_device(&claims, &Secrets::derive(&server.secrets_master).device_key);
+    let body = step(&server, CARD, 900, &fp, &old, None).await;
+    assert_eq!(body["outcome"], "frictionless", "{body}");
 }

@@ -9,6 +9,7 @@
 // allows it in `#[test]` functions but cannot see that helpers are test code too).
 #![allow(clippy::unwrap_used)]
 
+mod old_devices;
 mod postgres_db;
 
 use std::sync::Arc;
@@ -438,4 +439,20 @@ fn the_test_database_url_keeps_everything_but_the_name() {
         "postgresql://u:p@db.example/x?sslmode=require"
     );
     assert_eq!(with_database("postgres://u@h:1", "x"), "postgres://u@h:1/x");
+}
+
+#[tokio::test]
+async fn devices_from_before_0007_become_devices_trusted_by_their_card() {
+    let db = TestDb::create().await;
+    let mut conn = db.connect().await;
+    for sql in old_devices::before_0007!("postgres") {
+        sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+    }
+    sqlx::raw_sql(old_devices::SEED)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let store = PostgresStore::open(&db.url).await.unwrap();
+    old_devices::check(&store).await;
 }

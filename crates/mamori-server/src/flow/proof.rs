@@ -129,16 +129,15 @@ mod tests {
             AuthenticationId::mint().unwrap(),
         );
         let keyed = device(Some(public(&key)));
-        let proof = |k, purpose, a| sign(k, purpose, a);
         assert_eq!(
-            check(&keyed, &auth, Some(&proof(&key, Purpose::Device, &auth))),
+            check(&keyed, &auth, Some(&sign(&key, Purpose::Device, &auth))),
             ProofCheck::Valid
         );
         assert_eq!(check(&keyed, &auth, None), ProofCheck::Missing);
         for wrong in [
-            proof(&other, Purpose::Device, &auth),
-            proof(&key, Purpose::Device, &elsewhere),
-            proof(&key, Purpose::Register, &auth),
+            sign(&other, Purpose::Device, &auth),
+            sign(&key, Purpose::Device, &elsewhere),
+            sign(&key, Purpose::Register, &auth),
         ] {
             assert_eq!(check(&keyed, &auth, Some(&wrong)), ProofCheck::Invalid);
         }

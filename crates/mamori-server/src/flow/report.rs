@@ -1,7 +1,7 @@
 //! "I did not make this purchase": the cardholder follows the signed link in a mail, sees the
-//! purchase, and confirms. Confirming records the report and revokes every trusted device of
-//! the card in one transaction; from then on every purchase on the card is challenged until
-//! the issuer resolves the report.
+//! purchase, and confirms. Confirming records the report and revokes the card's trust in every
+//! browser in one transaction (another card trusted in the same browser keeps its trust); from
+//! then on every purchase on the card is challenged until the issuer resolves the report.
 
 use super::{Flow, FlowError};
 use crate::model::{Authentication, Cardholder, FraudReport, Merchant, ReportId};
@@ -67,7 +67,7 @@ impl Flow<'_> {
         };
         if self.store.report_fraud(&report).await? {
             tracing::warn!(report = %report.id, authentication = %report.authentication_id,
-                cardholder = %report.cardholder_id, "fraud reported; devices revoked");
+                cardholder = %report.cardholder_id, "fraud reported; the card's device trust revoked");
         }
         reportable.reported = true;
         Ok(reportable)

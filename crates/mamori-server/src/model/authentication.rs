@@ -60,7 +60,8 @@ pub struct Assessment {
     pub risk_score: i64,
     /// Why it was decided as it was, stored so the merchant's `GET` can say.
     pub risk_reasons: Vec<DecisionReason>,
-    /// The trusted device whose token was valid, if any.
+    /// The device the browser's token (and, for a keyed device, its proof) identified, trusted
+    /// for this card or not: a correct code trusts this same device.
     pub device_id: Option<DeviceId>,
     /// Canonical JSON of the presented fingerprint.
     pub fingerprint: Option<String>,

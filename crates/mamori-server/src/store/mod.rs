@@ -216,7 +216,7 @@ pub struct HistoryQuery<'a> {
     pub authentication_id: &'a AuthenticationId,
     /// The card, if enrolled.
     pub cardholder_id: Option<&'a CardholderId>,
-    /// The trusted device, if its token was valid.
+    /// The device the browser was identified as, if any.
     pub device_id: Option<&'a DeviceId>,
     /// The client's address.
     pub ip: Option<&'a str>,

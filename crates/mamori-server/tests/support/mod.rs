@@ -30,6 +30,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
+pub mod browser_key;
 pub mod openapi;
 #[path = "../postgres_db/mod.rs"]
 pub mod postgres_db;
@@ -532,17 +533,47 @@ impl TestServer {
     }
 
     pub async fn device(&self, created: &Created, fp: &Value, token: Option<&str>) -> Value {
-        let (status, body) = self
-            .widget(
-                created,
-                "/device",
-                json!({"fingerprint": fp, "device_token": token,
-                       "browser": {"language": "en-US", "timezone": "Asia/Tokyo",
-                                   "user_agent": "Mozilla/5.0 Chrome/156.0"}}),
-            )
-            .await;
+        let (status, body) = self.device_with_proof(created, fp, token, None).await;
         assert_eq!(status, 200, "{body}");
         body
+    }
+
+    /// The device step with a device proof (any string, to test refusals too).
+    pub async fn device_with_proof(
+        &self,
+        created: &Created,
+        fp: &Value,
+        token: Option<&str>,
+        proof: Option<&str>,
+    ) -> (u16, Value) {
+        let mut body = json!({"fingerprint": fp, "device_token": token,
+                              "browser": {"language": "en-US", "timezone": "Asia/Tokyo",
+                                          "user_agent": "Mozilla/5.0 Chrome/156.0"}});
+        if let Some(proof) = proof {
+            body["device_proof"] = json!(proof);
+        }
+        self.widget(created, "/device", body).await
+    }
+
+    /// A code entry registering `device_key` (any JSON, to test refusals too).
+    pub async fn verify_with_key(
+        &self,
+        created: &Created,
+        code: &str,
+        device_key: Value,
+    ) -> (u16, Value) {
+        self.widget(
+            created,
+            "/challenge/verify",
+            json!({"code": code, "device_key": device_key}),
+        )
+        .await
+    }
+
+    /// The Prometheus text.
+    pub async fn metrics(&self) -> String {
+        let response = self.http.get(self.url("/metrics")).send().await.unwrap();
+        response.text().await.unwrap()
     }
 
     pub async fn verify(&self, created: &Created, code: &str) -> (u16, Value) {
