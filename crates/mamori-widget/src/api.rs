@@ -166,9 +166,17 @@ impl Api {
         }
     }
 
-    /// `POST …/challenge/verify` with a code already normalised to six ASCII digits.
-    pub(crate) async fn verify(&self, code: &str) -> Result<VerifyOutcome, ApiError> {
+    /// `POST …/challenge/verify` with a code already normalised to six ASCII digits and, when
+    /// the browser made one, the fresh device key to register (`{public_key, proof}`).
+    pub(crate) async fn verify(
+        &self,
+        code: &str,
+        device_key: Option<&JsValue>,
+    ) -> Result<VerifyOutcome, ApiError> {
         let body = js::object([("code", code.into())]);
+        if let Some(device_key) = device_key {
+            js::set(&body, "device_key", device_key);
+        }
         let reply = self.post("/challenge/verify", &body, false).await?;
         match js::string(&reply, "outcome").as_deref() {
             Some("authenticated") => Ok(VerifyOutcome::Authenticated(

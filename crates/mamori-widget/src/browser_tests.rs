@@ -6,6 +6,7 @@
 //!
 //! [`golden`]: the verifier's golden answers, read by the widget's parser.
 
+mod device_key;
 mod golden;
 
 use std::cell::{Cell, RefCell};
@@ -66,12 +67,24 @@ impl Script {
     }
 
     fn last_body(&self) -> String {
-        self.sent
-            .borrow()
-            .last()
-            .map(|(_, b)| b.clone())
-            .unwrap_or_default()
+        self.body(self.sent.borrow().len() - 1)
     }
+
+    /// The body of the `index`th request.
+    fn body(&self, index: usize) -> String {
+        self.sent.borrow()[index].1.clone()
+    }
+
+    /// `name` in the last request's body.
+    fn last_field(&self, name: &str) -> JsValue {
+        field(&self.last_body(), name)
+    }
+}
+
+/// `name` in the JSON object `body`.
+fn field(body: &str, name: &str) -> JsValue {
+    let body = js_sys::JSON::parse(body).expect("bodies are JSON");
+    js_sys::Reflect::get(&body, &name.into()).expect("bodies are objects")
 }
 
 struct Scripted(Rc<Script>);
@@ -157,9 +170,23 @@ impl Mounted {
         self.event_names().iter().filter(|n| *n == name).count()
     }
 
+    /// Types `code` and submits it; waits until it is sent (the device key is made first) or,
+    /// when nothing is sent, a second.
     async fn enter(&self, code: &str) {
+        let before = self.script.paths().len();
         self.input().set_value(code);
         self.button("submit").click();
+        self.sent_more_than(before).await;
+    }
+
+    /// Waits until more than `count` requests were sent, or a second.
+    async fn sent_more_than(&self, count: usize) {
+        for _ in 0..50 {
+            if self.script.paths().len() > count {
+                break;
+            }
+            sleep(20).await;
+        }
         settle().await;
     }
 
@@ -249,14 +276,16 @@ async fn start(
     .collect();
     let transport = transport.unwrap_or_else(|| Box::new(Scripted(Rc::clone(&script))));
     let widget = Widget::start(&host, &options, transport, timing).expect("mounts");
-    settle().await;
-    Mounted {
+    let mounted = Mounted {
         host,
         widget,
         script,
         events,
         _listeners: listeners,
-    }
+    };
+    // The device step reads the device key from IndexedDB before it sends.
+    mounted.sent_more_than(0).await;
+    mounted
 }
 
 async fn sleep(millis: i32) {
@@ -391,7 +420,10 @@ async fn challenge_renders_and_accepts_a_typed_code() {
 
     m.script.reply(200, AUTHENTICATED);
     m.enter("123456").await;
-    assert_eq!(m.script.last_body(), r#"{"code":"123456"}"#);
+    assert_eq!(
+        m.script.last_field("code").as_string().as_deref(),
+        Some("123456")
+    );
     assert_eq!(
         m.detail("mamori:result", "status").as_string().as_deref(),
         Some("Y")
@@ -430,8 +462,8 @@ async fn pasted_and_full_width_codes_are_normalised() {
         m.script.reply(200, AUTHENTICATED);
         m.enter(entered).await;
         assert_eq!(
-            m.script.last_body(),
-            format!(r#"{{"code":"{sent}"}}"#),
+            m.script.last_field("code").as_string().as_deref(),
+            Some(sent),
             "{entered}"
         );
         m.widget.destroy();
@@ -789,7 +821,10 @@ async fn a_code_lost_to_the_network_is_sent_again_only_by_the_cardholder() {
     m.button("submit").click();
     settle().await;
     assert_eq!(m.script.paths().len(), 3);
-    assert_eq!(m.script.last_body(), r#"{"code":"123456"}"#);
+    assert_eq!(
+        m.script.last_field("code").as_string().as_deref(),
+        Some("123456")
+    );
     assert_eq!(
         m.detail("mamori:error", "code").as_string().as_deref(),
         Some("server_error")
@@ -800,7 +835,10 @@ async fn a_code_lost_to_the_network_is_sent_again_only_by_the_cardholder() {
     m.button("submit").click();
     settle().await;
     assert_eq!(m.script.paths().len(), 4);
-    assert_eq!(m.script.last_body(), r#"{"code":"123456"}"#);
+    assert_eq!(
+        m.script.last_field("code").as_string().as_deref(),
+        Some("123456")
+    );
     assert_eq!(
         m.detail("mamori:result", "status").as_string().as_deref(),
         Some("Y")

@@ -1,12 +1,14 @@
-//! The device token: kept in the merchant origin's `localStorage`, sent with the device step,
-//! replaced after each successful challenge. Clearing site data removes it, and the next
-//! purchase is challenged, as with SafeKey. Storage that is blocked or full fails soft: the
-//! cardholder is simply challenged.
+//! The device token: kept in the merchant origin's `localStorage`, sent with the device step
+//! together with a proof signed by the device key (`key`), replaced after each successful
+//! challenge. Clearing site data removes it, and the next purchase is challenged, as with
+//! SafeKey. Storage that is blocked or full fails soft: the cardholder is simply challenged.
 
+use mamori_core::device_key::Purpose;
 use wasm_bindgen::JsValue;
 
 use crate::fingerprint;
 use crate::js;
+use crate::key;
 
 /// The storage key for tokens of the verifier at `verifier` (an http(s) URL): one per verifier
 /// host, since a token is only meaningful to the verifier that signed it.
@@ -32,9 +34,10 @@ pub(crate) fn store(key: &str, token: &str) {
     let _ = js::call(&storage(), "setItem", &[key.into(), token.into()]);
 }
 
-/// The body of the device step: the fingerprint, the stored token and what the browser says
-/// about its language, time zone and user agent.
-pub(crate) fn evidence(key: &str) -> JsValue {
+/// The body of the device step of `authentication`: the fingerprint, the stored token, the
+/// device key's proof (only with a token, and only where the key is there and signs) and what
+/// the browser says about its language, time zone and user agent.
+pub(crate) async fn evidence(storage_key: &str, authentication: &str) -> JsValue {
     let collected = fingerprint::collect();
     let components: JsValue = js_sys::Object::new().into();
     for (id, value) in &collected.values {
@@ -60,11 +63,27 @@ pub(crate) fn evidence(key: &str) -> JsValue {
         ("timezone", fingerprint::time_zone().into()),
         ("user_agent", user_agent.into()),
     ]);
-    js::object([
+    let token = load(storage_key);
+    let proof = match token {
+        Some(_) => device_proof(storage_key, authentication).await,
+        // A key without its token proves nothing the verifier could look up.
+        None => None,
+    };
+    let body = js::object([
         ("fingerprint", wire),
-        ("device_token", load(key).into()),
+        ("device_token", token.into()),
         ("browser", browser_data),
-    ])
+    ]);
+    if let Some(proof) = proof {
+        js::set(&body, "device_proof", &proof.into());
+    }
+    body
+}
+
+/// The stored key's proof for the device step of `authentication`.
+async fn device_proof(storage_key: &str, authentication: &str) -> Option<String> {
+    let pair = key::load(storage_key).await?;
+    pair.prove(Purpose::Device, authentication).await
 }
 
 /// `localStorage`, or `undefined` where site data is blocked (its getter throws there), which

@@ -16,6 +16,7 @@
 //! - `api`: the verifier's endpoints and their answers as Rust types; time limits and repeats.
 //! - `transport`: the `Transport` trait and its `fetch` implementation.
 //! - `device`: the device token in `localStorage` and the device step's evidence.
+//! - `key`: the device key (WebCrypto, IndexedDB) and the proofs signed with it.
 //! - `fingerprint`, `graphics`: the signals of the fingerprint schema.
 //! - `guard`: event listeners and intervals removed on drop.
 //! - `js`: reading and writing plain JavaScript objects.
@@ -28,6 +29,7 @@ mod fingerprint;
 mod graphics;
 mod guard;
 mod js;
+mod key;
 mod options;
 mod texts;
 mod transport;

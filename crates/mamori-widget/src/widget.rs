@@ -7,7 +7,7 @@
 //! No `RefCell` borrow is held across an `await` or while an event is dispatched, because a
 //! merchant's listener may call back into the widget (typically `destroy`) synchronously.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 
 use mamori_core::otp;
@@ -20,6 +20,7 @@ use crate::device;
 use crate::events::{self, CANCEL, CHALLENGE, ERROR, EXPIRED, READY, RESEND, RESULT};
 use crate::guard::{Interval, Listener};
 use crate::js;
+use crate::key::{self, Registration};
 use crate::options::Options;
 use crate::texts::{self, Texts};
 use crate::transport::Transport;
@@ -33,7 +34,13 @@ pub(crate) struct Widget {
     host: Element,
     texts: &'static Texts,
     api: Api,
+    /// The authentication's id, which the device key's proofs sign.
+    authentication: String,
+    /// Where the device token and the device key are stored: one of each per verifier host.
     device_key: String,
+    /// The fresh device key sent with every code entry, made at the first one (`None` inside
+    /// when this browser cannot make one); stored only when a code is accepted.
+    registration: OnceCell<Option<Registration>>,
     ui: Ui,
     state: RefCell<State>,
     listeners: RefCell<Vec<Listener>>,
@@ -75,7 +82,9 @@ impl Widget {
             host: host.clone(),
             texts,
             api: Api::new(transport, &options.authentication, timing),
+            authentication: options.authentication.clone(),
             device_key: device::storage_key(&options.verifier),
+            registration: OnceCell::new(),
             ui,
             state: RefCell::default(),
             listeners: RefCell::default(),
@@ -132,7 +141,10 @@ impl Widget {
     async fn device_step(self: Rc<Self>) {
         self.emit(READY, &js_sys::Object::new());
         self.ui.announce(self.texts.checking, Tone::Info);
-        let evidence = device::evidence(&self.device_key);
+        let evidence = device::evidence(&self.device_key, &self.authentication).await;
+        if self.destroyed.get() {
+            return;
+        }
         let outcome = self.api.device(&evidence).await;
         if self.destroyed.get() {
             return;
@@ -189,19 +201,32 @@ impl Widget {
         self.ui.announce(self.texts.verifying, Tone::Info);
         let widget = Rc::clone(self);
         spawn_local(async move {
-            let outcome = widget.api.verify(code.as_str()).await;
+            let registration = widget.registration().await;
             if widget.destroyed.get() {
                 return;
             }
-            widget.set_busy(false);
+            let device_key = registration.map(|r| &r.wire);
+            let outcome = widget.api.verify(code.as_str(), device_key).await;
+            if widget.destroyed.get() {
+                return;
+            }
             match outcome {
                 Ok(VerifyOutcome::Authenticated(finished, device_token)) => {
+                    // Token and key are replaced together: the key just registered is the one
+                    // the new token's device is bound to.
                     if let Some(token) = device_token {
+                        let pair = registration.map(|r| &r.pair);
+                        key::replace(&widget.device_key, pair).await;
                         device::store(&widget.device_key, &token);
+                        if widget.destroyed.get() {
+                            return;
+                        }
                     }
+                    widget.set_busy(false);
                     widget.finish(&finished, Some((widget.texts.verified, Tone::Success)));
                 }
                 Ok(VerifyOutcome::WrongCode(left)) => {
+                    widget.set_busy(false);
                     if let Some(challenge) = widget.state.borrow_mut().challenge.as_mut() {
                         challenge.attempts_left = Some(left);
                     }
@@ -212,6 +237,7 @@ impl Widget {
                     widget.ui.focus_input();
                 }
                 Ok(VerifyOutcome::Over(finished, expired)) => {
+                    widget.set_busy(false);
                     if expired {
                         widget.emit(EXPIRED, &js_sys::Object::new());
                     }
@@ -225,9 +251,22 @@ impl Widget {
                 // The code stays in the input and submit is enabled again, so the cardholder's
                 // own "try again" sends it again. The widget never does that by itself: each
                 // submission that reaches the verifier may cost an attempt.
-                Err(error) => widget.report(&error, false),
+                Err(error) => {
+                    widget.set_busy(false);
+                    widget.report(&error, false);
+                }
             }
         });
+    }
+
+    /// The fresh device key for code entry: made at the first call, the same one afterwards.
+    async fn registration(&self) -> Option<&Registration> {
+        if self.registration.get().is_none() {
+            let made = Registration::new(&self.authentication).await;
+            // Only one code entry runs at a time (`busy`), so nothing set it meanwhile.
+            let _ = self.registration.set(made);
+        }
+        self.registration.get().and_then(Option::as_ref)
     }
 
     fn resend(self: &Rc<Self>) {

@@ -77,7 +77,9 @@ async fn device(text: &str) -> Result<DeviceOutcome, ApiError> {
 }
 
 async fn verify(text: &str) -> Result<VerifyOutcome, ApiError> {
-    answering(text, "/challenge/verify").verify("123456").await
+    answering(text, "/challenge/verify")
+        .verify("123456", None)
+        .await
 }
 
 async fn resend(text: &str) -> Result<Challenge, ApiError> {
