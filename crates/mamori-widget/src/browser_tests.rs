@@ -2,7 +2,8 @@
 //! challenge flow driven through a scripted [`Transport`], so no server is needed. The real
 //! `fetch` path is covered by the end-to-end suites against a running verifier, and here only
 //! where nothing answers it (a closed port). Waits between tries are zero here, so tests of the
-//! network's failures wait for events, never for the clock.
+//! network's failures wait for events, never for the clock; and the widget's countdowns read a
+//! clock each test sets ([`Mounted::advance`]), starting at [`T0`].
 //!
 //! [`golden`]: the verifier's golden answers, read by the widget's parser.
 
@@ -24,9 +25,13 @@ use crate::fingerprint;
 use crate::guard::Listener;
 use crate::options::{Mode, Options};
 use crate::transport::{Fetch, NetworkError, Pending, Reply, Transport};
-use crate::widget::Widget;
+use crate::widget::{Clock, Widget};
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+/// Where every test's clock starts, in milliseconds since the epoch: the challenges the
+/// scripts answer are timed from it.
+const T0: f64 = 1_800_000_000_000.0;
 
 /// No wait between tries, and a time limit no scripted exchange comes near.
 const PROMPT: Timing = Timing {
@@ -117,12 +122,20 @@ impl Transport for Scripted {
 struct Mounted {
     host: Element,
     widget: Rc<Widget>,
+    /// The widget's clock.
+    now: Rc<Cell<f64>>,
     script: Rc<Script>,
     events: Rc<RefCell<Vec<(String, JsValue)>>>,
     _listeners: Vec<Listener>,
 }
 
 impl Mounted {
+    /// Moves the widget's clock on by `millis` and redraws, as its next tick would.
+    fn advance(&self, millis: f64) {
+        self.now.set(self.now.get() + millis);
+        self.widget.refresh();
+    }
+
     fn find(&self, name: &str) -> HtmlElement {
         self.host
             .query_selector("[data-mamori=root]")
@@ -213,8 +226,14 @@ fn options(lang: Option<&str>, mode: Mode) -> Options {
     }
 }
 
+/// A challenge answer: the code expires and a resend opens these many seconds after [`T0`].
 fn challenge_json(expires_in: f64, resend_in: f64) -> String {
-    let now = js_sys::Date::now() / 1000.0;
+    challenge_json_at(T0, expires_in, resend_in)
+}
+
+/// The same, timed from `now` (milliseconds since the epoch).
+fn challenge_json_at(now: f64, expires_in: f64, resend_in: f64) -> String {
+    let now = now / 1000.0;
     format!(
         r#"{{"outcome":"challenge","challenge":{{"masked_email":"t***@example.com","code_length":6,
             "expires_at":{},"attempts_left":5,"resends_left":3,"resend_available_at":{},
@@ -275,10 +294,13 @@ async fn start(
     })
     .collect();
     let transport = transport.unwrap_or_else(|| Box::new(Scripted(Rc::clone(&script))));
-    let widget = Widget::start(&host, &options, transport, timing).expect("mounts");
+    let now = Rc::new(Cell::new(T0));
+    let clock = Clock::Manual(Rc::clone(&now));
+    let widget = Widget::start(&host, &options, transport, timing, clock).expect("mounts");
     let mounted = Mounted {
         host,
         widget,
+        now,
         script,
         events,
         _listeners: listeners,
@@ -529,8 +551,12 @@ async fn a_code_in_flight_is_never_sent_twice() {
         m.button("submit").disabled(),
         "submit is disabled while in flight"
     );
-    m.button("submit").click();
+    // A disabled button swallows clicks before the widget sees them; `requestSubmit()` (Enter
+    // in the field, a page script) submits the form anyway, which only the widget's own
+    // in-flight guard stops.
     m.input().set_value("123456");
+    let form = m.input().form().expect("the code field is in a form");
+    form.request_submit().expect("the form submits");
     m.button("resend").click();
     settle().await;
     assert_eq!(m.script.paths().len(), 2, "device step and one verify");
@@ -571,9 +597,14 @@ async fn origin_not_allowed_is_a_clear_fatal_error() {
 async fn expiry_counts_down_and_is_announced() {
     let m = mount((200, &challenge_json(2.5, 30.0)), Some("en"), Mode::Inline).await;
     assert_eq!(m.text("countdown"), "Code expires in 0:03");
-    sleep(1100).await;
+    m.advance(1_100.0);
     assert_eq!(m.text("countdown"), "Code expires in 0:02");
-    sleep(2000).await;
+    assert!(!m.event_names().contains(&"mamori:expired".to_owned()));
+    assert!(!m.button("submit").disabled(), "still open 0.1 s before");
+    m.advance(1_300.0);
+    assert_eq!(m.text("countdown"), "Code expires in 0:01");
+    assert!(!m.event_names().contains(&"mamori:expired".to_owned()));
+    m.advance(100.0);
     assert_eq!(m.text("countdown"), "Code expires in 0:00");
     assert_eq!(m.text("status"), "The code has expired. Send a new code.");
     assert!(m.event_names().contains(&"mamori:expired".to_owned()));
@@ -590,12 +621,15 @@ async fn resend_is_disabled_during_its_cooldown() {
     resend.click();
     settle().await;
     assert_eq!(m.script.paths().len(), 1, "no resend during the cooldown");
-    sleep(2000).await;
+    m.advance(1_499.0);
+    assert_eq!(resend.text_content().as_deref(), Some("New code in 1 s"));
+    assert!(resend.disabled(), "1 ms before the cooldown ends");
+    m.advance(1.0);
     assert!(!resend.disabled());
     assert_eq!(resend.text_content().as_deref(), Some("Send a new code"));
     m.script.reply(
         200,
-        &challenge_json(600.0, 30.0).replace(r#""outcome":"challenge","#, ""),
+        &challenge_json_at(m.now.get(), 600.0, 30.0).replace(r#""outcome":"challenge","#, ""),
     );
     resend.click();
     settle().await;

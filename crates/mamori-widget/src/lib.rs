@@ -74,6 +74,7 @@ pub fn mount(element: JsValue, options: JsValue) -> Result<Handle, JsValue> {
         &options,
         Box::new(transport),
         api::Timing::DEFAULT,
+        widget::Clock::System,
     )?;
     Ok(Handle { widget })
 }

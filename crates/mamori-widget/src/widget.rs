@@ -29,6 +29,28 @@ use crate::ui::{self, Tone, Ui};
 /// How often the countdowns are redrawn, in milliseconds.
 const TICK_MS: i32 = 1000;
 
+/// Where the widget reads the time for its countdowns.
+#[derive(Clone)]
+pub(crate) enum Clock {
+    /// The browser's: `Date.now()`.
+    System,
+    /// Milliseconds since the epoch as a browser test sets them, so a countdown is checked at
+    /// exact instants rather than against real time with a margin.
+    #[cfg(test)]
+    Manual(Rc<Cell<f64>>),
+}
+
+impl Clock {
+    /// Milliseconds since the Unix epoch, as `Date.now()` counts.
+    fn now(&self) -> f64 {
+        match self {
+            Self::System => js_sys::Date::now(),
+            #[cfg(test)]
+            Self::Manual(now) => now.get(),
+        }
+    }
+}
+
 /// One mounted widget.
 pub(crate) struct Widget {
     host: Element,
@@ -45,6 +67,7 @@ pub(crate) struct Widget {
     state: RefCell<State>,
     listeners: RefCell<Vec<Listener>>,
     ticker: RefCell<Option<Interval>>,
+    clock: Clock,
     destroyed: Cell<bool>,
 }
 
@@ -65,7 +88,7 @@ struct State {
 impl Widget {
     /// Builds the UI in `host` and starts the device step (after the caller returns, so a
     /// listener it adds right after `mount` still sees `mamori:ready`). Requests wait and are
-    /// tried again as `timing` says.
+    /// tried again as `timing` says; countdowns read `clock`.
     ///
     /// # Errors
     ///
@@ -75,6 +98,7 @@ impl Widget {
         options: &Options,
         transport: Box<dyn Transport>,
         timing: Timing,
+        clock: Clock,
     ) -> Result<Rc<Self>, JsValue> {
         let texts = texts::choose(options.lang.as_deref(), &js::global());
         let ui = Ui::build(host, options.mode, texts, &options.theme)?;
@@ -89,6 +113,7 @@ impl Widget {
             state: RefCell::default(),
             listeners: RefCell::default(),
             ticker: RefCell::default(),
+            clock,
             destroyed: Cell::new(false),
         });
         widget.listen();
@@ -275,7 +300,7 @@ impl Widget {
             .borrow()
             .challenge
             .as_ref()
-            .is_none_or(|c| c.resends_left == 0 || c.resend_available_at > now());
+            .is_none_or(|c| c.resends_left == 0 || c.resend_available_at > self.clock.now());
         if cooling || !self.can_send() {
             return;
         }
@@ -310,7 +335,7 @@ impl Widget {
                                 ..
                             } => {
                                 challenge.resend_available_at =
-                                    now() + f64::from(*seconds) * 1000.0;
+                                    widget.clock.now() + f64::from(*seconds) * 1000.0;
                             }
                             ApiError::Refused { code, .. } if code == "resend_limit" => {
                                 challenge.resends_left = 0;
@@ -391,9 +416,10 @@ impl Widget {
         self.emit(ERROR, &detail);
     }
 
-    /// Redraws the countdowns and enables exactly the controls that may be used now.
-    fn refresh(&self) {
-        let now = now();
+    /// Redraws the countdowns and enables exactly the controls that may be used now (every
+    /// second while a challenge runs, and after each change).
+    pub(crate) fn refresh(&self) {
+        let now = self.clock.now();
         let (announce_expiry, busy, over) = {
             let mut state = self.state.borrow_mut();
             let Some(challenge) = state.challenge.clone() else {
@@ -447,10 +473,6 @@ impl Widget {
             events::emit(&self.host, name, detail);
         }
     }
-}
-
-fn now() -> f64 {
-    js_sys::Date::now()
 }
 
 /// Whole seconds from `now` until `at` (both in milliseconds), rounded up, never negative.
