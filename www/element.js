@@ -8,14 +8,21 @@
 //
 // When the widget cannot start, the element raises a fatal `mamori:error`: `network`
 // (retryable) when the WebAssembly could not be fetched (offline, DNS, CORS, an error status,
-// no answer in time), `bad_response` when it arrived but does not compile, `invalid_options`
-// when an attribute is missing or malformed. Connecting the element again mounts it afresh and
+// no answer in time, a hash that does not match), `bad_response` when it arrived but does not
+// compile or the loader has no hash to check it with, `invalid_options` when an attribute is
+// missing or malformed. Connecting the element again mounts it afresh and
 // loads again what failed.
 
 const ATTRIBUTES = ['verifier', 'authentication', 'client-secret', 'lang', 'mode'];
 
 // How long fetching and compiling the WebAssembly may take, like the widget's own requests.
 const LOAD_TIMEOUT_MS = 15000;
+
+// A loader built without the .wasm's integrity hash: it refuses to load rather than run code it
+// cannot check, and loading again cannot help.
+export class MissingIntegrity extends Error {
+  name = 'MissingIntegrity';
+}
 
 // `start(...)` (which fetches and instantiates the WebAssembly) run once for all callers, except
 // that a failed load is forgotten: the next call tries again instead of repeating a cached
@@ -29,9 +36,10 @@ export function loadOnce(start) {
     (ready ??= Promise.race([start(...args), late()]).catch((error) => {
       ready = undefined;
       // A module that does not compile is the wrong file, or a page whose CSP lacks
-      // 'wasm-unsafe-eval': loading again cannot help. Any other failure is the network's or
-      // the server's, and may pass.
-      const broken = ['CompileError', 'LinkError'].includes(error?.name);
+      // 'wasm-unsafe-eval'; a loader without the .wasm's hash is a broken build: loading again
+      // cannot help. Any other failure (a .wasm whose hash does not match included: the fetch
+      // fails alike) is the network's or the server's, and may pass.
+      const broken = ['CompileError', 'LinkError', 'MissingIntegrity'].includes(error?.name);
       const message = `mamori: the widget could not be loaded: ${error?.message ?? error}`;
       throw Object.assign(new Error(message, { cause: error }), {
         code: broken ? 'bad_response' : 'network',

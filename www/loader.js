@@ -6,11 +6,12 @@
 //
 // It reads its own data-* attributes (data-verifier, data-lang, data-mode, data-element), defines
 // the custom element and exposes `window.mamori.mount`. The WebAssembly is fetched only when a
-// widget is first mounted, with streaming instantiation and, when the build knows it, the
-// integrity hash of the .wasm, so the one SRI hash on the script tag covers everything.
+// widget is first mounted, with streaming instantiation and the integrity hash of the .wasm, so
+// the one SRI hash on the script tag covers everything. A build without that hash cannot load
+// the widget at all (`mamori:error`, `bad_response`).
 
 import init, { mount as mountNow } from './widget/mamori_widget.js';
-import { defineElement, loadOnce } from './element.js';
+import { MissingIntegrity, defineElement, loadOnce } from './element.js';
 
 // Filled in by the build: the wasm file's content-addressed name and its sha384 SRI hash.
 const WASM_FILE = '__MAMORI_WASM_FILE__';
@@ -22,14 +23,13 @@ const base = new URL('.', script?.src ?? location.href);
 const wasmUrl = new URL(WASM_FILE, base);
 
 // A failed load (`network`, `bad_response`) is tried again by the next `load` or `mount`.
-const load = loadOnce(() =>
-  init({
-    module_or_path: fetch(wasmUrl, {
-      integrity: WASM_INTEGRITY.startsWith('sha') ? WASM_INTEGRITY : undefined,
-      credentials: 'omit',
-    }),
-  }),
-);
+const load = loadOnce(() => {
+  // A build that left the placeholder could not check the .wasm: nothing runs unchecked.
+  if (!WASM_INTEGRITY.startsWith('sha384-')) {
+    return Promise.reject(new MissingIntegrity('this mamori.js has no integrity hash for its WebAssembly'));
+  }
+  return init({ module_or_path: fetch(wasmUrl, { integrity: WASM_INTEGRITY, credentials: 'omit' }) });
+});
 
 const defaults = {};
 // The verifier serves this script, so its origin is the default verifier.

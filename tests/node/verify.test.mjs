@@ -8,6 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -207,4 +208,43 @@ describe('golden vectors through verifyResult', () => {
       assert.deepEqual(outcome, c.expect);
     });
   }
+});
+
+// `verifyResult` as the merchant guide calls it: no `now`, so the token is judged by the real
+// clock. The golden vectors are signed for a fixed time; these tokens are the challenged
+// purchase's vector signed again, here, around the current time.
+describe('the real clock, as the guide calls verifyResult (no now)', () => {
+  const c = () => resultCases.find((v) => v.id === 'valid-result-challenge');
+  // The vector's claims with `iat` shifted by `age` seconds before now, and `exp` with it.
+  const signedAgo = (age) => {
+    const { token, keys, expect } = c();
+    const [header] = token.split('.');
+    const iat = Math.floor(Date.now() / 1000) - age;
+    const claims = { ...expect.ok, iat, exp: iat + (expect.ok.exp - expect.ok.iat) };
+    // The vector's claim order, which the wire format fixes.
+    const ordered = Object.fromEntries(
+      Object.keys(JSON.parse(Buffer.from(token.split('.')[1], 'base64url'))).map((k) => [k, claims[k]]),
+    );
+    const payload = Buffer.from(JSON.stringify(ordered)).toString('base64url');
+    const secret = Buffer.from(keys[0].split('.')[2], 'base64url');
+    const tag = createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url');
+    return { token: `${header}.${payload}.${tag}`, claims };
+  };
+  const verifyNow = (token) => {
+    const { keys, audience, order } = c();
+    try {
+      return { claims: verify.verifyResult(token, keys, { audience, order }) };
+    } catch (error) {
+      return { error: error.code };
+    }
+  };
+
+  test('a token signed just now is accepted', () => {
+    const { token, claims } = signedAgo(0);
+    assert.deepEqual(verifyNow(token), { claims });
+  });
+
+  test('the same token signed an hour ago is refused as expired', () => {
+    assert.deepEqual(verifyNow(signedAgo(3600).token), { error: 'expired' });
+  });
 });

@@ -129,6 +129,7 @@ pub(crate) fn build(root: &Path, tools: &Tools) -> Result<Built, Error> {
         ])
         .arg(format!("--outfile={}", www.join("mamori.js").display()));
     run_step("bundle mamori.js", &mut bundle)?;
+    check_loader(&read(&www.join("mamori.js"))?, &wasm.integrity)?;
     let script = report(&[www.join("mamori.js")])?.remove(0);
     let script_name = format!("mamori-{}.js", script.short_hash);
     copy(&www.join("mamori.js"), &www.join(&script_name))?;
@@ -395,6 +396,31 @@ fn print_sizes(
     Ok(())
 }
 
+/// Refuses a bundled loader that could not check the `.wasm` it fetches: one without the wasm's
+/// SRI hash, or with any build placeholder (`__MAMORI_…`) left in it. The loader refuses to
+/// load without the hash anyway; this stops such a release before it ships.
+///
+/// # Errors
+///
+/// When `script` lacks `wasm_integrity` or still holds a placeholder.
+fn check_loader(script: &str, wasm_integrity: &str) -> Result<(), Error> {
+    if let Some(at) = script.find("__MAMORI_") {
+        let placeholder: String = script[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        return Err(Error(format!(
+            "mamori.js still holds the build placeholder {placeholder}"
+        )));
+    }
+    if !script.contains(wasm_integrity) {
+        return Err(Error(format!(
+            "mamori.js does not hold the .wasm's integrity hash {wasm_integrity}"
+        )));
+    }
+    Ok(())
+}
+
 fn run_step(title: &str, command: &mut Command) -> Result<(), Error> {
     if cmd::step(title, command)?.success {
         Ok(())
@@ -431,4 +457,36 @@ fn read(path: &Path) -> Result<String, Error> {
 
 fn write(path: &Path, text: &str) -> Result<(), Error> {
     fs::write(path, text).map_err(|e| Error(format!("writing {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HASH: &str = "sha384-OnTE+7/jIjTAqmhn3DSwgaufbCgFjdzp5PQZiAKSsiujkMqoceqLStHZzFYN/OfX";
+
+    #[test]
+    fn a_loader_with_the_wasm_hash_and_no_placeholder_passes() {
+        let script = format!("var f=\"mamori-0123456789abcdef.wasm\",i=\"{HASH}\";");
+        assert!(check_loader(&script, HASH).is_ok());
+    }
+
+    #[test]
+    fn a_loader_without_the_wasm_hash_is_refused() {
+        let other = "sha384-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        let script = format!("var i=\"{other}\";");
+        let Err(Error(message)) = check_loader(&script, HASH) else {
+            panic!("a loader with another hash passed");
+        };
+        assert!(message.contains("does not hold"), "{message}");
+    }
+
+    #[test]
+    fn a_loader_with_a_placeholder_left_is_refused_by_name() {
+        let script = format!("var f=\"__MAMORI_WASM_FILE__\",i=\"{HASH}\";");
+        let Err(Error(message)) = check_loader(&script, HASH) else {
+            panic!("a loader with a placeholder passed");
+        };
+        assert!(message.contains("__MAMORI_WASM_FILE__"), "{message}");
+    }
 }

@@ -1,5 +1,6 @@
 // The directory `mamori demo --assets-dir` serves at /assets/: the widget's script-tag build,
-// the demo shop (www/demo) and, for the npm variant, the shop bundled with the npm package.
+// the demo shop (www/demo), the suite's own pages (pages/) and, for the npm variant, the shop
+// bundled with the npm package.
 
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,9 @@ import { npmPackage, preparedAssets, root, widget, widgetAssets } from './env.mj
 
 // Where the shop page is, for each way of loading the widget.
 export const shopPath = { script: '/assets/demo/', npm: '/assets/bundle/' }[widget];
+
+// The suite's page that mounts `<mamori-challenge>` from the pinned script tag, whatever the run.
+export const elementPath = '/assets/element/';
 
 // The assets directory for this run: the one run.mjs prepared, or a fresh one.
 export async function assets() {
@@ -32,7 +36,21 @@ export async function assemble(dir, variant) {
   mkdirSync(dir, { recursive: true });
   cpSync(widgetAssets, dir, { recursive: true });
   cpSync(join(root, 'www/demo'), join(dir, 'demo'), { recursive: true });
+  elementPage(dir);
   if (variant === 'npm') await bundle(join(dir, 'bundle'));
+}
+
+// The element page, its script tag pinned to the release in `dir` as the guide shows it: the
+// content-addressed name and its `integrity` from manifest.json. Called again by a test that
+// changes the release (its script, and so its hash).
+export function elementPage(dir) {
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  const page = readFileSync(join(root, 'tests/e2e/pages/element/index.html'), 'utf8')
+    .replace('__SCRIPT__', manifest.script)
+    .replace('__INTEGRITY__', manifest.integrity);
+  mkdirSync(join(dir, 'element'), { recursive: true });
+  cpSync(join(root, 'tests/e2e/pages/element/checkout.js'), join(dir, 'element/checkout.js'));
+  writeFileSync(join(dir, 'element/index.html'), page);
 }
 
 // The shop as a merchant using a bundler ships it: `mamori` installed from the packed npm

@@ -14,8 +14,9 @@ import { startVerifier } from './verifier.mjs';
 
 let enrolled = 0;
 
-export async function setup({ security } = {}) {
-  const verifier = await startVerifier({ assets: await assets(), security });
+// `assets`: another assets directory than this run's (a test that alters the release).
+export async function setup({ security, assets: dir } = {}) {
+  const verifier = await startVerifier({ assets: dir ?? (await assets()), security });
   const browser = await launch();
   const mailbox = new Mailbox(await browser.newContext(), verifier.url);
   return {
@@ -23,10 +24,10 @@ export async function setup({ security } = {}) {
     browser,
     mailbox,
     // A new device (browser context) with the shop open on it.
-    async shopper({ locale, lang, origin } = {}) {
+    async shopper({ locale, lang, origin, path } = {}) {
       const context = await newDevice(browser, { locale });
       const shop = new Shop(await context.newPage(), verifier.url);
-      await shop.open({ lang, origin });
+      await shop.open({ lang, origin, path });
       return shop;
     },
     // A newly enrolled cardholder: `{card, email}`.

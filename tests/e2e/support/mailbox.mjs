@@ -1,4 +1,8 @@
 // The demo mailbox (/demo/mailbox), read as a cardholder would: in a browser page of its own.
+//
+// Mail is delivered by the outbox worker a moment after the request that queued it, so a count
+// ("no code was mailed") is taken only once the verifier's /metrics shows the outbox drained
+// (`mamori_outbox_owed 0`): a mail queued but not yet delivered is waited for, never missed.
 
 import { until } from './wait.mjs';
 
@@ -32,8 +36,24 @@ export class Mailbox {
     return (await this.messages()).filter((m) => m.to === to && (!kind || m.kind === kind));
   }
 
+  // How many matching messages there are once the outbox owes none.
   async count(filter) {
+    await this.drained();
     return (await this.matching(filter)).length;
+  }
+
+  // Resolves once the outbox has delivered (or given up on) every mail queued so far.
+  async drained() {
+    await until(async () => (await this.owed()) === 0, { what: 'the outbox to drain (mamori_outbox_owed 0)' });
+  }
+
+  // The verifier's `mamori_outbox_owed` gauge; an error when /metrics does not show it.
+  async owed() {
+    const response = await fetch(`${this.url}/metrics`);
+    if (!response.ok) throw new Error(`GET /metrics: HTTP ${response.status}`);
+    const found = /^mamori_outbox_owed (\d+)$/m.exec(await response.text());
+    if (!found) throw new Error('GET /metrics has no mamori_outbox_owed');
+    return Number(found[1]);
   }
 
   // The newest matching message once there are more than `after` of them (mail is delivered

@@ -26,10 +26,11 @@ export class Shop {
     });
   }
 
-  // Opens the shop (in `lang` when given) at `origin`, the verifier's by default.
-  async open({ lang, origin = this.url } = {}) {
+  // Opens the shop (in `lang` when given) at `origin`, the verifier's by default; `path` is
+  // another page with the same hooks (the element page).
+  async open({ lang, origin = this.url, path = shopPath } = {}) {
     const query = lang ? `?lang=${lang}` : '';
-    await this.page.goto(`${origin}${shopPath}${query}`);
+    await this.page.goto(`${origin}${path}${query}`);
     await this.page.locator('[data-shop=pay]').waitFor();
   }
 

@@ -81,17 +81,43 @@ test('from another device: challenged', async () => {
 });
 
 test('a blocked card and a card that is not enrolled: refused alike, no challenge', async () => {
-  const texts = [];
+  const seen = [];
   for (const card of [DEMO.blocked, DEMO.notEnrolled]) {
     const buyer = await env.shopper();
+    // The verifier's own answer to the widget, as the browser (and anyone in it) receives it.
+    const answered = buyer.page.waitForResponse(
+      (r) => r.request().method() === 'POST' && /\/v1\/authentications\/[^/]+\/device$/.test(new URL(r.url()).pathname),
+    );
     const { challenged, verdict } = await purchase(buyer, env.mailbox, { card, email: '-', amount: 1_000 });
     assert.ok(!challenged);
     assert.equal(verdict.result, 'refused', verdict.text);
     assert.equal(verdict.status, 'R');
-    texts.push(await buyer.widget('status').innerText());
+    const response = await answered;
+    const { result_token: token, ...answer } = await response.json();
+    seen.push({
+      status: response.status(),
+      answer,
+      token: sameForEveryPurchase(token),
+      text: await buyer.widget('status').innerText(),
+    });
   }
-  assert.equal(texts[0], texts[1], 'the browser cannot tell a blocked card from an unknown one');
+  assert.equal(seen[0].answer.outcome, 'rejected');
+  assert.equal(seen[0].token.claims.status, 'R');
+  assert.deepEqual(seen[0], seen[1], 'the browser cannot tell a blocked card from an unknown one');
 });
+
+// A result token's header and claims without what is each purchase's own: the authentication
+// (`sub`), the token's id, its times and the order's reference.
+function sameForEveryPurchase(token) {
+  const [header, claims] = token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url')));
+  for (const own of ['sub', 'jti', 'iat', 'exp']) {
+    assert.ok(own in claims, `the token has ${own}`);
+    delete claims[own];
+  }
+  assert.equal(typeof claims.txn?.ref, 'string');
+  delete claims.txn.ref;
+  return { header, claims };
+}
 
 test('the shop ran under its CSP (no inline script) without an error or a violation', async () => {
   const response = await shop.page.goto(shop.page.url());
