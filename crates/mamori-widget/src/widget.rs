@@ -37,6 +37,7 @@ pub(crate) enum Clock {
     /// Milliseconds since the epoch as a browser test sets them, so a countdown is checked at
     /// exact instants rather than against real time with a margin.
     #[cfg(test)]
+    #[cfg(target_arch = "wasm32")]
     Manual(Rc<Cell<f64>>),
 }
 
@@ -46,6 +47,7 @@ impl Clock {
         match self {
             Self::System => js_sys::Date::now(),
             #[cfg(test)]
+            #[cfg(target_arch = "wasm32")]
             Self::Manual(now) => now.get(),
         }
     }
