@@ -76,13 +76,24 @@ export function bind({ Verifier, wasmMemory }) {
     const order = options === undefined ? undefined : orderOf(options);
     const now = options?.now;
     views();
-    const written = write(bytes, start, token, order);
-    if (written === undefined) {
-      verifier.verifyStrings(token, order?.authentication, order?.reference, order?.currency, order?.amount, now);
-    } else if (order === undefined) {
-      verifier.verify(written[0], undefined, 0, 0, undefined, now);
+    // The token and the order's strings back to back; the lengths are -1 for one that does
+    // not fit, and then everything goes as strings.
+    const length = put(bytes, start, start, token);
+    if (order === undefined) {
+      if (length < 0) verifier.verifyStrings(token, undefined, undefined, undefined, undefined, now);
+      else verifier.verify(length, undefined, 0, 0, undefined, now);
     } else {
-      verifier.verify(written[0], written[1], written[2], written[3], order.amount, now);
+      let at = start + Math.max(length, 0);
+      const authentication = length < 0 ? -1 : put(bytes, start, at, order.authentication);
+      at += Math.max(authentication, 0);
+      const reference = authentication < 0 ? -1 : put(bytes, start, at, order.reference);
+      at += Math.max(reference, 0);
+      const currency = reference < 0 ? -1 : put(bytes, start, at, order.currency);
+      if (currency < 0) {
+        verifier.verifyStrings(token, order.authentication, order.reference, order.currency, order.amount, now);
+      } else {
+        verifier.verify(length, authentication, reference, currency, order.amount, now);
+      }
     }
     // The call may have grown the memory.
     views();
@@ -116,20 +127,12 @@ export function bind({ Verifier, wasmMemory }) {
 }
 
 /**
- * Writes the token and the order's strings back to back from `start`; their byte lengths, or
- * `undefined` when they do not all fit.
+ * Writes `string` at `at`, not past the buffer that starts at `start`; its byte length, or -1
+ * when it does not fit.
  */
-function write(bytes, start, token, order) {
-  const strings = order === undefined ? [token] : [token, order.authentication, order.reference, order.currency];
-  const lengths = [];
-  let at = start;
-  for (const string of strings) {
-    const { read, written } = encoder.encodeInto(string, bytes.subarray(at, start + BUFFER_BYTES));
-    if (read !== string.length) return undefined;
-    lengths.push(written);
-    at += written;
-  }
-  return lengths;
+function put(bytes, start, at, string) {
+  const { read, written } = encoder.encodeInto(string, bytes.subarray(at, start + BUFFER_BYTES));
+  return read === string.length ? written : -1;
 }
 
 /** The claims the verifier wrote, as the plain object `JSON.parse` of them would give. */

@@ -125,6 +125,10 @@ pub(crate) fn output(claims: &ResultClaims, buffer: &mut [u8]) -> bool {
 /// The UTF-16 length of valid UTF-8: one unit per character, two for those past U+FFFF (the
 /// ones that take four bytes).
 fn utf16_len(utf8: &[u8]) -> usize {
+    // Claims are nearly always ASCII, which `is_ascii` checks a word at a time.
+    if utf8.is_ascii() {
+        return utf8.len();
+    }
     utf8.iter()
         .map(|&b| match b {
             0x80..=0xBF => 0,

@@ -56,7 +56,10 @@ use wasm_bindgen::prelude::*;
 
 use crate::failure::Failure;
 
-/// Verifies a result token and returns its claims as a plain object.
+/// Verifies a result token and returns its claims as a plain object: the bindings' own one-shot
+/// form, for code that instantiates the wasm itself (`initSync`). The package's entries export
+/// the `verifyResult` of `www/npm/verify-call.js` instead, built on [`Verifier`] and faster; both
+/// take the same arguments and give the same answers.
 ///
 /// `secret_keys` is a merchant secret key string (`mamori_sk.<kid>.<secret>`) or an array of
 /// them (during a key rotation). `options` is `{audience, now?, leeway?, allowAttempted?,
