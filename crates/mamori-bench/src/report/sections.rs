@@ -256,7 +256,7 @@ pub(crate) fn node(path: &Path, budgets: &mut Vec<Budget>) -> String {
         FAST_JWT_ONE_SHOT_BUDGET,
     );
     md.push_str(
-        "\nWhere a verification's time goes, from a CPU profile of `createVerifier` in a loop \
+        "Where a verification's time goes, from a CPU profile of `createVerifier` in a loop \
          (`node --cpu-prof`): most of it is mamori-core's own work in WebAssembly, led by \
          SHA-256 (the HMAC over the ~400-byte signing input: eight compressions in software, \
          where fast-jwt's `node:crypto` HMAC runs OpenSSL's native, hardware-assisted code), \
@@ -711,16 +711,7 @@ pub(crate) fn commands(steps: &[Step], wall_seconds: Option<f64>) -> String {
          itself); the Node packages come from `npm ci` on the committed `bench/package-lock.json`, \
          so every run compares the same versions of the peers.\n\n",
     );
-    let rows = steps
-        .iter()
-        .map(|s| {
-            vec![
-                s.title.clone(),
-                format!("{:.0} s", s.seconds),
-                format!("`{}`", s.command.replace('|', "\\|")),
-            ]
-        })
-        .collect::<Vec<_>>();
+    let rows = steps.iter().map(step_cells).collect::<Vec<_>>();
     md.push_str(&table(&["step", "wall time", "command"], &rows));
     if let Some(seconds) = wall_seconds {
         let _ = writeln!(
@@ -732,6 +723,19 @@ pub(crate) fn commands(steps: &[Step], wall_seconds: Option<f64>) -> String {
         );
     }
     md
+}
+
+/// One row of the steps table.
+pub(crate) fn step_row(step: &Step) -> String {
+    format!("| {} |\n", step_cells(step).join(" | "))
+}
+
+fn step_cells(step: &Step) -> Vec<String> {
+    vec![
+        step.title.clone(),
+        format!("{:.0} s", step.seconds),
+        format!("`{}`", step.command.replace('|', "\\|")),
+    ]
 }
 
 /// Runs by (target, operation), the baseline first, then SQLite, then PostgreSQL.
