@@ -156,3 +156,65 @@ fn splice_node(args: &Args) -> Result<(), Failure> {
     std::fs::write(&args.out, md)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OLD: &str = "# Benchmarks\n\n## Budgets\n\n| what | budget | this run | verdict |\n\
+        | --- | --- | --- | --- |\n| result-token verify, native | ≥ 2× `jsonwebtoken` | 1.86× | \
+        **not met** |\n| result-token verify, wasm in Node | ≥ 2× `jose` | 6.58× | met |\n\
+        | widget | ≤ 30 KB | 37 KB | **not met** |\n\n## 1. Native\n\nkept\n\n## 2. Old Node\n\n\
+        old numbers\n\n## 3. Load\n\nkept too\n\n| step | wall time | command |\n| --- | --- | --- |\n\
+        | Node verify: old | 12 s | `node old.mjs` |\n| widget | 41 s | `node widget.mjs` |\n";
+
+    #[test]
+    fn the_node_part_replaces_only_its_section_rows_and_step() -> Result<(), Failure> {
+        let dir = std::env::temp_dir().join(format!("mamori-report-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let out = dir.join("BENCHMARKS.md");
+        std::fs::write(&out, OLD)?;
+        std::fs::write(
+            dir.join("node-verify.json"),
+            r#"{"node":"v20","token_bytes":447,"warmup_ms":1000,"round_ms":300,"libraries":[
+                {"name":"mamori createVerifier","version":"0.1.0","ops_per_second":[300,300,300]},
+                {"name":"mamori verifyResult","version":"0.1.0","ops_per_second":[150,150,150]},
+                {"name":"fast-jwt","version":"6.3.6","ops_per_second":[100,100,100]}]}"#,
+        )?;
+        std::fs::write(
+            dir.join("steps.tsv"),
+            "Node verify: new\t23.0\tnode bench/verify.mjs out.json\n",
+        )?;
+        let args = Args {
+            results: dir.clone(),
+            criterion: dir.join("criterion"),
+            out: out.clone(),
+            wall_seconds: None,
+            only: Some(Part::Node),
+        };
+        write(&args)?;
+        let md = std::fs::read_to_string(&out)?;
+        std::fs::remove_dir_all(&dir)?;
+
+        assert!(md.contains("| result-token verify, native | ≥ 2× `jsonwebtoken` | 1.86× |"));
+        assert!(!md.contains("6.58×") && !md.contains("old numbers") && !md.contains("old.mjs"));
+        assert!(md.contains("`createVerifier` | ≥ 2× `fast-jwt` (uncached) | 3.00× | met |"));
+        assert!(md.contains("`verifyResult` | ≥ 1× `fast-jwt` (uncached) | 1.50× | met |"));
+        assert!(md.contains("| Node verify: new | 23 s | `node bench/verify.mjs out.json` |"));
+        for kept in [
+            "## 1. Native\n\nkept",
+            "## 3. Load\n\nkept too",
+            "| widget | 41 s |",
+        ] {
+            assert!(md.contains(kept), "{kept}");
+        }
+        // The new rows stand where the old one stood, before the widget's.
+        let rows: Vec<&str> = md
+            .lines()
+            .filter(|l| l.starts_with("| result-token"))
+            .collect();
+        assert_eq!(rows.len(), 3);
+        assert!(md.find("`verifyResult` | ≥ 1×") < md.find("| widget | ≤ 30 KB"));
+        Ok(())
+    }
+}
