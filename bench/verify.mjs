@@ -1,6 +1,9 @@
-// Result-token verification in Node, in one process on one token: the npm package's
-// `verifyResult` (mamori-core compiled to WebAssembly) against `jose`'s `jwtVerify` and
-// `jsonwebtoken`'s `verify`, all HS256 with the same key, audience and clock.
+// Result-token verification in Node, in one process on one token: the npm package's pre-keyed
+// `createVerifier` and one-shot `verifyResult` (mamori-core compiled to WebAssembly) against
+// `fast-jwt`'s `createVerifier` (without and with its cache), `jose`'s `jwtVerify` and
+// `jsonwebtoken`'s `verify`, all HS256 with the same key, audience and clock. mamori also checks
+// the order (authentication, reference, amount, currency) and the status, which the others
+// cannot.
 //
 // Each library first proves it verifies the token and refuses a tampered one, so none is timed
 // doing less than the others. Then, after a warm-up, rounds are interleaved (every library once
@@ -16,6 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
+import { createVerifier as fastJwtVerifier } from 'fast-jwt';
 import * as jose from 'jose';
 import jwt from 'jsonwebtoken';
 
@@ -28,7 +32,9 @@ const WARMUP_MS = 1000;
 const ROUNDS = 9;
 const ROUND_MS = 300;
 
-const { verifyResult } = await import(pathToFileURL(join(packageDir, 'verify.js')).href);
+const { createVerifier, verifyResult } = await import(
+  pathToFileURL(join(packageDir, 'verify.js')).href
+);
 
 // The claims and key of the native benchmark (crates/mamori-core/benches/verify.rs).
 const SECRET = Buffer.from('a merchant secret of 32 bytes or more');
@@ -52,12 +58,40 @@ function sign(reference) {
 
 const token = sign(ORDER.reference);
 const joseKey = new Uint8Array(SECRET);
+const mamori = createVerifier(SECRET_KEY, { audience: 'm_shop' });
+// fast-jwt's clock is in milliseconds. Its cache keeps each verified token's payload and returns
+// it for the same token until it expires: a replayed token costs a lookup, which is why mamori
+// has no such cache (a merchant must refuse a replay, not answer it faster).
+const fastJwtOptions = {
+  key: SECRET, algorithms: ['HS256'], allowedAud: 'm_shop', clockTimestamp: NOW * 1000,
+};
+const fastJwt = fastJwtVerifier(fastJwtOptions);
+const fastJwtCached = fastJwtVerifier({ ...fastJwtOptions, cache: true });
+// The first entry is the one the report compares the others with.
 const libraries = [
   {
-    name: 'mamori (wasm)',
+    name: 'mamori createVerifier',
+    version: version(packageDir),
+    sync: true,
+    verify: (t) => mamori(t, { now: NOW, order: ORDER }),
+  },
+  {
+    name: 'mamori verifyResult',
     version: version(packageDir),
     sync: true,
     verify: (t) => verifyResult(t, SECRET_KEY, { audience: 'm_shop', now: NOW, order: ORDER }),
+  },
+  {
+    name: 'fast-jwt',
+    version: version(join(here, 'node_modules/fast-jwt')),
+    sync: true,
+    verify: (t) => fastJwt(t),
+  },
+  {
+    name: 'fast-jwt (cache)',
+    version: version(join(here, 'node_modules/fast-jwt')),
+    sync: true,
+    verify: (t) => fastJwtCached(t),
   },
   {
     name: 'jose',
@@ -138,5 +172,5 @@ const result = {
 writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 for (const library of result.libraries) {
   const sorted = [...library.ops_per_second].sort((a, b) => a - b);
-  console.log(`${library.name.padEnd(14)} median ${Math.round(sorted[sorted.length >> 1])} verifications/s`);
+  console.log(`${library.name.padEnd(22)} median ${Math.round(sorted[sorted.length >> 1])} verifications/s`);
 }

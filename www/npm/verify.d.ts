@@ -30,6 +30,35 @@ export interface VerifyOptions {
   order?: ExpectedOrder;
 }
 
+/** What a verifier made with `createVerifier` keeps for every call. */
+export interface VerifierOptions {
+  /** Your merchant id: the token's `aud` must equal it. */
+  audience: string;
+  /** Clock tolerance in seconds. Defaults to 30. */
+  leeway?: number;
+  /**
+   * Whether status `A` (attempted) counts as a success. Defaults to `false`: only `Y` returns
+   * claims, anything else throws with code `status`.
+   */
+  allowAttempted?: boolean;
+}
+
+/** One call of a verifier made with `createVerifier`. */
+export interface CallOptions {
+  /** When given, the token must authenticate exactly this order. */
+  order?: ExpectedOrder;
+  /** Verify as of this time, in whole seconds since the Unix epoch. Defaults to now. */
+  now?: number;
+}
+
+/**
+ * A verifier made once with your keys: verifies a result token and returns its claims, only when
+ * the cardholder was authenticated (`Y`, or `A` with `allowAttempted`).
+ *
+ * @throws {MamoriVerifyError}
+ */
+export type Verifier = (token: string, options?: CallOptions) => ResultClaims;
+
 /** The claims of a verified result token (returned, or carried by a `status` refusal). */
 export interface ResultClaims {
   iss: string;
@@ -42,7 +71,7 @@ export interface ResultClaims {
   /** Unique token id: redeem each one once. */
   jti: string;
   txn: { ref: string; amount: number; currency: string };
-  /** 3-D Secure transStatus: `verifyResult` returns only `Y` (and `A` with `allowAttempted`). */
+  /** 3-D Secure transStatus: verification returns only `Y` (and `A` with `allowAttempted`). */
   status: 'Y' | 'A' | 'N' | 'U' | 'R';
   /** Electronic commerce indicator to send with the authorisation. */
   eci: '05' | '06' | '07';
@@ -70,6 +99,7 @@ export interface MamoriVerifyError extends Error {
 /**
  * Verifies a mamori result token and returns its claims, only when the cardholder was
  * authenticated (`Y`, or `A` with `allowAttempted`): a returned value is the one to capture on.
+ * The one-shot form of `createVerifier`: it parses the key and keys the HMAC on every call.
  *
  * @param token The result token the widget handed to your page.
  * @param secretKey Your secret key `mamori_sk.<kid>.<secret>`, or several during a key rotation.
@@ -80,3 +110,17 @@ export function verifyResult(
   secretKey: string | readonly string[],
   options: VerifyOptions,
 ): ResultClaims;
+
+/**
+ * Makes a verifier for many tokens: the secret key is parsed and the HMAC keyed once, here, so
+ * each call only checks its token. It keeps no results: every call verifies its token in full,
+ * so redeem each `jti` once yourself. Make one when your server starts and call it per payment;
+ * its WebAssembly memory is freed when the function is garbage-collected.
+ *
+ * @param secretKey Your secret key `mamori_sk.<kid>.<secret>`, or several during a key rotation.
+ * @throws {MamoriVerifyError} `invalid_key` or `invalid_options`.
+ */
+export function createVerifier(
+  secretKey: string | readonly string[],
+  options: VerifierOptions,
+): Verifier;

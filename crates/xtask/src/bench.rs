@@ -4,11 +4,16 @@
 //! Steps, in order: provisioning and the release wasm build (`package`); the release `mamori`
 //! and `mamori-bench` binaries; the Node packages of `bench/` with `npm ci`, so the peers'
 //! versions are the ones in the committed lock file; criterion (mamori-core against
-//! `jsonwebtoken`); the Node verify script (the npm package against `jose` and
+//! `jsonwebtoken`); the Node verify script (the npm package against `fast-jwt`, `jose` and
 //! `jsonwebtoken`); the verifier load suite on SQLite and a throwaway PostgreSQL cluster
 //! against an empty axum handler; the widget and FingerprintJS in headless Chromium; and the
 //! report. Results go to `target/bench/`; each step's exact command and wall time go to
 //! `target/bench/steps.tsv` and from there into the report.
+//!
+//! `cargo xtask bench verify` runs only what result-token verification in Node needs (the
+//! package, `npm ci`, the Node verify script) and rewrites only that section of BENCHMARKS.md,
+//! its budget rows and its step, saying so in the section: a few minutes instead of the whole
+//! run's quarter of an hour.
 //!
 //! A measuring step that fails leaves its section of the report saying so, and the command
 //! fails at the end; a failed build stops the run at once. Speed is never asserted here or in
@@ -27,13 +32,22 @@ use crate::{cmd, package, provision};
 /// short enough that the ten benchmarks take well under a minute.
 const CRITERION_ARGS: &[&str] = &["--warm-up-time", "1", "--measurement-time", "3"];
 
-/// `cargo xtask bench`.
+/// How much of the bench to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    /// Everything, and the whole report.
+    All,
+    /// Verification in Node, and its section of the report.
+    NodeVerify,
+}
+
+/// `cargo xtask bench`, or `cargo xtask bench verify` for [`Part::NodeVerify`].
 ///
 /// # Errors
 ///
 /// When provisioning or a build fails, or when any measuring step failed (after the report is
 /// written with what was measured).
-pub(crate) fn run(root: &Path) -> Result<(), Error> {
+pub(crate) fn run(root: &Path, part: Part) -> Result<(), Error> {
     let start = Instant::now();
     let results = root.join("target/bench");
     fs::create_dir_all(&results)
@@ -54,18 +68,22 @@ pub(crate) fn run(root: &Path) -> Result<(), Error> {
         "cargo xtask package",
     )?;
 
+    // Writing the report needs no optimiser, so the Node part builds it in the dev profile.
     let mut build = cmd::cargo(root);
-    build.args([
-        "build",
-        "--release",
-        "--package",
-        "mamori-server",
-        "--package",
-        "mamori-bench",
-    ]);
-    log.require("release build of mamori and mamori-bench", &mut build)?;
+    let (title, profile) = match part {
+        Part::All => {
+            build.args(["build", "--release", "--package", "mamori-server"]);
+            ("release build of mamori and mamori-bench", "release")
+        }
+        Part::NodeVerify => {
+            build.arg("build");
+            ("build of mamori-bench", "debug")
+        }
+    };
+    build.args(["--package", "mamori-bench"]);
+    log.require(title, &mut build)?;
     let release = root.join("target/release");
-    let bench_bin = release.join("mamori-bench");
+    let bench_bin = root.join("target").join(profile).join("mamori-bench");
     let mamori = release.join("mamori");
 
     let mut npm = Command::new("npm");
@@ -73,8 +91,16 @@ pub(crate) fn run(root: &Path) -> Result<(), Error> {
         .args(["ci", "--no-audit", "--no-fund"]);
     log.require("npm ci (bench/package-lock.json)", &mut npm)?;
 
-    // Stale estimates from an earlier run must not stand in for a failed one.
     let criterion = root.join("target/criterion");
+    if part == Part::NodeVerify {
+        node_verify(&results, &built.npm, &mut log)?;
+        let mut report = report_command(root, &bench_bin, &results, &criterion);
+        report.args(["--only", "node"]);
+        log.require("rewrite section 2 of BENCHMARKS.md", &mut report)?;
+        return finish(start, log);
+    }
+
+    // Stale estimates from an earlier run must not stand in for a failed one.
     for group in ["verify_result", "verify_result_by_size"] {
         let _ = fs::remove_dir_all(criterion.join(group));
     }
@@ -94,16 +120,7 @@ pub(crate) fn run(root: &Path) -> Result<(), Error> {
         &mut native,
     )?;
 
-    let node_out = fresh(&results.join("node-verify.json"));
-    let mut node = Command::new("node");
-    node.current_dir(root)
-        .arg("bench/verify.mjs")
-        .arg(&node_out)
-        .env("MAMORI_NPM_PACKAGE", &built.npm);
-    log.measure(
-        "Node verify: mamori/verify vs jose vs jsonwebtoken",
-        &mut node,
-    )?;
+    node_verify(&results, &built.npm, &mut log)?;
 
     let load_out = fresh(&results.join("load.json"));
     let mut load = Command::new(&bench_bin);
@@ -143,20 +160,45 @@ pub(crate) fn run(root: &Path) -> Result<(), Error> {
         .env("MAMORI_WWW", &built.www);
     log.measure("widget and FingerprintJS in headless Chromium", &mut widget)?;
 
-    let mut report = Command::new(&bench_bin);
+    let mut report = report_command(root, &bench_bin, &results, &criterion);
+    report
+        .arg("--wall-seconds")
+        .arg(format!("{:.0}", start.elapsed().as_secs_f64()));
+    log.require("write BENCHMARKS.md", &mut report)?;
+    finish(start, log)
+}
+
+/// The Node verify script: the npm package against fast-jwt, jose and jsonwebtoken.
+fn node_verify(results: &Path, npm: &Path, log: &mut Log) -> Result<(), Error> {
+    let node_out = fresh(&results.join("node-verify.json"));
+    let mut node = Command::new("node");
+    node.current_dir(&log.root)
+        .arg("bench/verify.mjs")
+        .arg(&node_out)
+        .env("MAMORI_NPM_PACKAGE", npm);
+    log.measure(
+        "Node verify: mamori/verify vs fast-jwt vs jose vs jsonwebtoken",
+        &mut node,
+    )
+}
+
+/// `mamori-bench report` over this run's results, into BENCHMARKS.md.
+fn report_command(root: &Path, bench_bin: &Path, results: &Path, criterion: &Path) -> Command {
+    let mut report = Command::new(bench_bin);
     report
         .current_dir(root)
         .arg("report")
         .arg("--results")
-        .arg(&results)
+        .arg(results)
         .arg("--criterion")
-        .arg(&criterion)
+        .arg(criterion)
         .arg("--out")
-        .arg(root.join("BENCHMARKS.md"))
-        .arg("--wall-seconds")
-        .arg(format!("{:.0}", start.elapsed().as_secs_f64()));
-    log.require("write BENCHMARKS.md", &mut report)?;
+        .arg(root.join("BENCHMARKS.md"));
+    report
+}
 
+/// Says how long the run took, and fails it if a measuring step failed.
+fn finish(start: Instant, log: Log) -> Result<(), Error> {
     println!(
         "\nBENCHMARKS.md written; the bench took {}",
         cmd::seconds(start.elapsed())

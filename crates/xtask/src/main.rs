@@ -48,8 +48,11 @@ Commands:
              http://127.0.0.1:8080 (Ctrl-C stops it)
   package    build the widget and the wasm verifier for release: script-tag assets in
              target/www, the npm package in target/npm/mamori; prints sizes and SRI hashes
-  bench      provision, build for release, measure against peers (jsonwebtoken, jose,
-             an empty axum handler, FingerprintJS) and rewrite BENCHMARKS.md (about 15 min)
+  bench      provision, build for release, measure against peers (jsonwebtoken, fast-jwt,
+             jose, an empty axum handler, FingerprintJS) and rewrite BENCHMARKS.md (about 15 min)
+  bench verify
+             only result-token verification in Node (mamori/verify against fast-jwt, jose and
+             jsonwebtoken), rewriting only its section of BENCHMARKS.md (a few minutes)
   fuzz [--seconds N] [target…]
              install cargo-fuzz if needed, then run each fuzz target of fuzz/ (all by
              default) for N seconds (default 60); fails on a crash, naming its input
@@ -73,7 +76,8 @@ fn main() -> ExitCode {
         ["provision"] => provision::run(&root).map(drop),
         ["package"] => package::run(&root),
         ["production"] => production::run(&root),
-        ["bench"] => bench::run(&root),
+        ["bench"] => bench::run(&root, bench::Part::All),
+        ["bench", "verify"] => bench::run(&root, bench::Part::NodeVerify),
         ["fuzz", rest @ ..] => fuzz::run(&root, rest),
         [] | ["help" | "-h" | "--help"] => {
             print!("{USAGE}");
