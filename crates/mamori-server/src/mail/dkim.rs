@@ -28,7 +28,9 @@ use rsa::pkcs8::{EncodePublicKey as _, LineEnding};
 use rsa::traits::PublicKeyParts as _;
 
 /// The headers every signature covers (RFC 6376 §5.4.1 recommends these and more). Each is
-/// one the verifier always sets, so none is listed without being present.
+/// one the verifier always sets, so none is listed without being present. Not `Content-Type`:
+/// lettre writes a multipart message's `Content-Type` with the body, after signing, so it
+/// cannot cover it (listing it anyway makes every signature fail to verify).
 const SIGNED_HEADERS: &[&str] = &[
     "From",
     "To",
@@ -37,7 +39,6 @@ const SIGNED_HEADERS: &[&str] = &[
     "Message-ID",
     "Auto-Submitted",
     "MIME-Version",
-    "Content-Type",
 ];
 
 /// The RSA sizes accepted, in bits.
@@ -52,9 +53,11 @@ pub enum Algorithm {
     Ed25519,
 }
 
-/// A private key read from a key file.
+/// A private key read from a key file. Short-lived (read, converted for lettre, dropped), so
+/// the two variants' sizes need not match.
+#[allow(clippy::large_enum_variant)]
 enum PrivateKey {
-    Rsa(Box<RsaPrivateKey>),
+    Rsa(RsaPrivateKey),
     Ed25519(ed25519_dalek::SigningKey),
 }
 
@@ -64,11 +67,11 @@ impl PrivateKey {
         let pem = pem.trim();
         let key = if pem.starts_with("-----BEGIN RSA PRIVATE KEY-----") {
             RsaPrivateKey::from_pkcs1_pem(pem)
-                .map(|k| Self::Rsa(Box::new(k)))
+                .map(Self::Rsa)
                 .map_err(|e| format!("not a PKCS#1 RSA private key: {e}"))?
         } else if pem.starts_with("-----BEGIN PRIVATE KEY-----") {
             match RsaPrivateKey::from_pkcs8_pem(pem) {
-                Ok(key) => Self::Rsa(Box::new(key)),
+                Ok(key) => Self::Rsa(key),
                 Err(_) => ed25519_dalek::SigningKey::from_pkcs8_pem(pem)
                     .map(Self::Ed25519)
                     .map_err(|_| "a PKCS#8 key, but neither RSA nor Ed25519".to_owned())?,
@@ -185,7 +188,7 @@ pub fn generate(algorithm: Algorithm) -> Result<(String, String), String> {
         Algorithm::Rsa => {
             let key = RsaPrivateKey::new(&mut rand_core::OsRng, *RSA_BITS.start())
                 .map_err(|e| e.to_string())?;
-            PrivateKey::Rsa(Box::new(key))
+            PrivateKey::Rsa(key)
         }
         Algorithm::Ed25519 => {
             let mut seed = [0u8; 32];
@@ -274,6 +277,22 @@ mod tests {
     }
 
     #[test]
+    fn rsa_keys_read_as_pkcs1_or_pkcs8_from_2048_bits() {
+        let (pkcs8, record) = generate(Algorithm::Rsa).unwrap();
+        let key = RsaPrivateKey::from_pkcs8_pem(&pkcs8).unwrap();
+        assert_eq!(key.size(), 256);
+        let pkcs1 = key.to_pkcs1_pem(LineEnding::LF).unwrap();
+        assert!(pkcs1.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+        assert_eq!(record_of(&pkcs1).unwrap(), record);
+        assert!(record.starts_with("v=DKIM1; k=rsa; p=MIIBIjAN"), "{record}");
+
+        let short = RsaPrivateKey::new(&mut rand_core::OsRng, 1024).unwrap();
+        let short = short.to_pkcs1_pem(LineEnding::LF).unwrap();
+        let refused = PrivateKey::from_pem(&short).err().unwrap();
+        assert!(refused.contains("1024 bits"), "{refused}");
+    }
+
+    #[test]
     fn key_files_are_parsed_strictly() {
         let refused = |pem: &str| match PrivateKey::from_pem(pem) {
             Ok(_) => panic!("accepted {pem}"),
@@ -284,11 +303,9 @@ mod tests {
             refused("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----")
                 .contains("expected a PEM private key")
         );
-        let mangled = rfc8463_pem().replace('A', "B");
-        assert!(
-            refused(&mangled).contains("neither RSA nor Ed25519"),
-            "{mangled}"
-        );
+        // A DER SEQUENCE { INTEGER 0 }: PEM and DER, but no key.
+        let not_a_key = "-----BEGIN PRIVATE KEY-----\nMAMCAQA=\n-----END PRIVATE KEY-----";
+        assert!(refused(not_a_key).contains("neither RSA nor Ed25519"));
         assert!(
             refused("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----")
                 .contains("not a PKCS#1 RSA private key")
