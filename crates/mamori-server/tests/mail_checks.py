@@ -27,6 +27,8 @@ print(json.dumps({
     "message_id": message["message-id"],
     "date": message["date"],
     "auto_submitted": message["auto-submitted"],
+    "in_reply_to": message["in-reply-to"],
+    "references": message["references"],
     "text": message.get_body(("plain",)).get_content(),
     "html": message.get_body(("html",)).get_content(),
 }))

@@ -1,11 +1,13 @@
-//! Every template, in Japanese and English, signed with an RSA and an Ed25519 key made by
+//! Every template (code, resend, the three alerts), in Japanese and English, signed with an RSA and an Ed25519 key made by
 //! `mamori dkim keygen`, delivered over SMTP and checked as a receiving mailbox would:
 //!
 //! - the DKIM signature verifies (dkimpy, against the record keygen printed);
 //! - SpamAssassin's local rules (`spamassassin -L -t`) score it at most [`MAX_SCORE`];
 //! - `Message-ID` (under the sender's domain), `Date` and `Auto-Submitted` are present;
 //! - both parts decode (Python's `email` package, strict policy) and name the merchant;
-//! - the code is in the code mail's body only: never in a subject, never in an alert.
+//! - the resend and the alerts that follow a challenge answer the first code mail
+//!   (`In-Reply-To`, `References`);
+//! - a code is in its code mail's body only: never in a subject, an alert or another mail.
 //!
 //! It needs `spamassassin` on the `PATH` and a Python with dkimpy and PyNaCl in
 //! `MAMORI_MAIL_PYTHON`: `cargo xtask test` provisions both and runs this target as its own
@@ -23,7 +25,7 @@ use std::time::Duration;
 use mamori_server::config::MailConfig;
 use mamori_server::mail::templates::{Alert, PurchaseFacts, alert_mail, code_mail};
 use mamori_server::mail::{Mailer, SmtpMailer};
-use mamori_server::model::{Amount, Currency, Locale, Mail, NewMail};
+use mamori_server::model::{Amount, AuthenticationId, Currency, Locale, Mail, MailThread, NewMail};
 use serde_json::Value;
 use support::dkim_key::{FROM, new_key};
 use support::relay::{self, Security};
@@ -31,8 +33,8 @@ use support::relay::{self, Security};
 /// The highest SpamAssassin score a mail may get from the local rules.
 const MAX_SCORE: f64 = 0.5;
 
-/// The code in the code mails; found anywhere else, it leaked.
-const CODE: &str = "493817";
+/// The codes in the code mail and its resend; found anywhere else, they leaked.
+const CODES: [&str; 2] = ["493817", "805264"];
 
 /// The Python with dkimpy; `python3` when unset.
 const PYTHON_VARIABLE: &str = "MAMORI_MAIL_PYTHON";
@@ -51,14 +53,26 @@ fn facts(locale: Locale) -> PurchaseFacts<'static> {
     }
 }
 
-/// Every template in `locale`.
-fn templates(locale: Locale) -> Vec<NewMail> {
+/// Every mail of one purchase in `locale`, threaded as the flow threads them (`flow::notice`):
+/// the code, its resend, and each alert, with its name and the code it carries.
+fn templates(locale: Locale) -> Vec<(&'static str, Option<&'static str>, NewMail)> {
     let facts = facts(locale);
-    let mut mails = vec![code_mail(&facts, CODE, 1_800_000_600)];
-    for alert in [Alert::ChallengeFailed, Alert::Rejected, Alert::NewDevice] {
-        mails.push(alert_mail(&facts, alert));
-    }
-    mails
+    let auth = AuthenticationId::from_static("au_5a1e2b7c9d0f4e3a8b6c1d2e3f4a5b6c");
+    let code = |n: u32| NewMail {
+        thread: Some(MailThread::code(&auth, n)),
+        ..code_mail(&facts, CODES[n as usize], 1_800_000_600)
+    };
+    let alert = |alert: Alert| NewMail {
+        thread: (alert != Alert::Rejected).then(|| MailThread::after_code(&auth)),
+        ..alert_mail(&facts, alert)
+    };
+    vec![
+        ("code", Some(CODES[0]), code(0)),
+        ("resend", Some(CODES[1]), code(1)),
+        ("alert_failed", None, alert(Alert::ChallengeFailed)),
+        ("alert_rejected", None, alert(Alert::Rejected)),
+        ("alert_new_device", None, alert(Alert::NewDevice)),
+    ]
 }
 
 fn python() -> String {
@@ -131,15 +145,17 @@ async fn every_template_is_signed_and_scores_low() {
         config.dkim.key_file = Some(key);
         let mailer = SmtpMailer::new(&config).unwrap();
         for locale in [Locale::Ja, Locale::En] {
-            for (n, new) in templates(locale).into_iter().enumerate() {
+            let mut first_code = None;
+            for (n, (template, code, new)) in templates(locale).into_iter().enumerate() {
                 let mail = Mail {
                     id: i64::try_from(n).unwrap(),
-                    kind: new.kind.clone(),
+                    kind: new.kind,
                     recipient: new.recipient,
                     subject: new.subject,
                     text: new.text,
                     html: new.html,
                     attempts: 1,
+                    thread: new.thread,
                 };
                 mailer.send(&mail).await.unwrap();
                 let delivered =
@@ -147,19 +163,32 @@ async fn every_template_is_signed_and_scores_low() {
                         .await
                         .expect("a mail within 10 s")
                         .unwrap();
-                let name = format!("{}-{}-{algorithm}", mail.kind, locale.as_str());
+                let name = format!("{template}-{}-{algorithm}", locale.as_str());
                 let path = dir.path().join(format!("{name}.eml"));
                 std::fs::write(&path, &delivered.raw).unwrap();
 
                 let view = python_view(&path, selector, &record);
                 assert_eq!(view["dkim"], true, "{name}: DKIM does not verify");
-                let id = view["message_id"].as_str().unwrap_or_default();
+                let id = view["message_id"].as_str().unwrap_or_default().to_owned();
                 assert!(
                     id.ends_with("@issuer.example>"),
                     "{name}: Message-ID {id:?}"
                 );
                 assert!(view["date"].is_string(), "{name}: no Date");
                 assert_eq!(view["auto_submitted"], "auto-generated", "{name}");
+                // Threaded under the first code mail: all but it and the refusal, which comes
+                // before any code.
+                let parent = match template {
+                    "code" => {
+                        first_code = Some(id.clone());
+                        None
+                    }
+                    "alert_rejected" => None,
+                    _ => first_code.clone(),
+                };
+                for header in ["in_reply_to", "references"] {
+                    assert_eq!(view[header].as_str(), parent.as_deref(), "{name}: {header}");
+                }
                 let (text, html) = (
                     view["text"].as_str().unwrap(),
                     view["html"].as_str().unwrap(),
@@ -170,18 +199,16 @@ async fn every_template_is_signed_and_scores_low() {
                         "{name}"
                     );
                 }
-                assert!(
-                    !view["subject"].as_str().unwrap().contains(CODE),
-                    "{name}: subject"
-                );
                 let raw = String::from_utf8(delivered.raw).unwrap();
-                if mail.kind == "code" {
+                for leaked in CODES.iter().filter(|c| Some(**c) != code) {
+                    assert!(!raw.contains(leaked), "{name} carries another mail's code");
+                }
+                if let Some(code) = code {
                     assert!(
-                        text.contains(CODE) && html.contains(CODE),
+                        text.contains(code) && html.contains(code),
                         "{name}: no code"
                     );
-                } else {
-                    assert!(!raw.contains(CODE), "{name}: an alert carries the code");
+                    assert!(!view["subject"].as_str().unwrap().contains(code), "{name}");
                 }
 
                 let (score, tests) = spam_score(&path);
@@ -191,5 +218,5 @@ async fn every_template_is_signed_and_scores_low() {
             }
         }
     }
-    assert_eq!(checked, 16);
+    assert_eq!(checked, 20);
 }

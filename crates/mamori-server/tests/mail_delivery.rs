@@ -13,8 +13,10 @@ use std::time::Duration;
 use mamori_server::config::{MailConfig, TlsMode};
 use mamori_server::mail::{Mailer, SmtpMailer};
 use mamori_server::model::Mail;
+use serde_json::json;
 use support::dkim_key::{FROM, keygen, new_key};
 use support::relay::{self, Delivered, Relay, Security};
+use support::{CARD, TestServer, fingerprint};
 
 fn mail(id: i64) -> Mail {
     Mail {
@@ -25,6 +27,7 @@ fn mail(id: i64) -> Mail {
         text: "Here is your code\n\n    123456\n".into(),
         html: "<p>Here is your code</p><p>123456</p>".into(),
         attempts: 1,
+        thread: None,
     }
 }
 
@@ -219,6 +222,50 @@ async fn unusable_key_and_ca_files_stop_the_mailer() {
     let mut bad_selector = config(&relay, TlsMode::None, None, Some(&key));
     bad_selector.dkim.selector = "a b".into();
     assert!(refused(bad_selector).contains("mail.dkim.selector"));
+}
+
+/// A purchase's mails through the whole verifier: the resend and the alert after the correct
+/// code answer the first code mail, so a mail client shows them as one thread.
+#[tokio::test]
+async fn a_purchases_mails_thread_under_its_first_code() {
+    let mut server = TestServer::start().await;
+    let created = server.create(CARD, 12_800, "01").await;
+    let body = server.device(&created, &fingerprint("thread"), None).await;
+    assert_eq!(body["outcome"], "challenge", "{body}");
+    let first = server.next_mail().await;
+    server.clock.advance(31);
+    let (status, body) = server
+        .widget(&created, "/challenge/resend", json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let resent = server.next_mail().await;
+    let (status, body) = server.verify(&created, &resent.code()).await;
+    assert_eq!(status, 200, "{body}");
+    let alert = server.next_mail().await;
+    assert_eq!(alert.subject, "A new browser was trusted");
+
+    // The test receiver keeps LF line ends.
+    let header = |raw: &str, name: &str| header(&raw.replace('\n', "\r\n"), name);
+    let id = header(&first.raw, "Message-ID").unwrap();
+    assert!(id.ends_with(".code0@localhost>"), "{id}");
+    assert_eq!(header(&first.raw, "In-Reply-To"), None);
+    let resent_id = header(&resent.raw, "Message-ID").unwrap();
+    assert!(resent_id.ends_with(".code1@localhost>"), "{resent_id}");
+    for mail in [&resent, &alert] {
+        assert_eq!(header(&mail.raw, "In-Reply-To").as_ref(), Some(&id));
+        assert_eq!(header(&mail.raw, "References").as_ref(), Some(&id));
+    }
+    assert_ne!(header(&alert.raw, "Message-ID").as_ref(), Some(&id));
+
+    // Another purchase is another thread.
+    let other = server.create(CARD, 9_800, "04").await;
+    let body = server.device(&other, &fingerprint("thread"), None).await;
+    assert_eq!(body["outcome"], "challenge", "{body}");
+    let theirs = header(&server.next_mail().await.raw, "Message-ID").unwrap();
+    assert!(
+        theirs.ends_with(".code0@localhost>") && theirs != id,
+        "{theirs}"
+    );
 }
 
 #[test]

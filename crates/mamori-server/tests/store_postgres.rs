@@ -65,6 +65,7 @@ fn mail(kind: &str) -> NewMail {
         html: format!("<p>{kind}</p>"),
         sandbox: None,
         dedupe: None,
+        thread: None,
     }
 }
 

@@ -27,16 +27,19 @@ use rsa::pkcs1::{DecodeRsaPrivateKey as _, EncodeRsaPrivateKey as _};
 use rsa::pkcs8::{EncodePublicKey as _, LineEnding};
 use rsa::traits::PublicKeyParts as _;
 
-/// The headers every signature covers (RFC 6376 §5.4.1 recommends these and more). Each is
-/// one the verifier always sets, so none is listed without being present. Not `Content-Type`:
-/// lettre writes a multipart message's `Content-Type` with the body, after signing, so it
-/// cannot cover it (listing it anyway makes every signature fail to verify).
+/// The headers every signature covers (RFC 6376 §5.4.1 recommends these and more).
+/// `In-Reply-To` and `References` are listed even on a mail without them: signed as absent,
+/// they cannot be added on the way (§5.4). Not `Content-Type`: lettre writes a multipart
+/// message's `Content-Type` with the body, after signing, so a signature cannot cover it
+/// (listing it anyway makes every signature fail to verify).
 const SIGNED_HEADERS: &[&str] = &[
     "From",
     "To",
     "Subject",
     "Date",
     "Message-ID",
+    "In-Reply-To",
+    "References",
     "Auto-Submitted",
     "MIME-Version",
 ];

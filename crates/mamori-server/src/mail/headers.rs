@@ -1,9 +1,29 @@
 //! The headers every mail carries beyond lettre's own (`From`, `To`, `Subject`, `Date`,
 //! `MIME-Version`): a unique `Message-ID` under the sender's domain (RFC 5322 §3.6.4; mailbox
-//! providers score its absence as spam) and `Auto-Submitted: auto-generated` (RFC 3834), so
-//! that vacation responders and mailing lists do not answer a machine.
+//! providers score its absence as spam), `Auto-Submitted: auto-generated` (RFC 3834), so that
+//! vacation responders and mailing lists do not answer a machine, and for the mails of one
+//! purchase `In-Reply-To`/`References` to its first code mail, so that a mail client shows an
+//! alert beside the code it follows.
+//!
+//! # Threads
+//!
+//! A purchase's mails are threaded without storing any `Message-ID`: the ids are derived from
+//! the purchase ([`MailThread`]). Its code mails are numbered (0 the first, 1… the resends,
+//! which the flow counts in the authentication, one at a time), and code mail `n` has the id
+//! `<{purchase}.code{n}@{domain}>`; the resends and the alerts that follow a challenge answer
+//! `<{purchase}.code0@{domain}>`. The purchase is 128 bits of SHA-256 over the authentication
+//! id, itself 128 random bits, so two purchases share ids with negligible probability, and the
+//! authentication id (which the API's URLs carry) is not published in every mailbox. A retried
+//! code mail keeps its id, so a relay that did get the first attempt can tell the copies apart.
+//! Every other mail gets a random id.
+
+use std::fmt;
+use std::str::FromStr;
 
 use lettre::message::header::{Header, HeaderName, HeaderValue};
+use sha2::{Digest, Sha256};
+
+use crate::model::AuthenticationId;
 
 /// `Auto-Submitted: auto-generated`, the only value the verifier sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,9 +61,162 @@ pub fn message_id(domain: &str) -> Result<String, String> {
     Ok(format!("<{hex}.mamori@{domain}>"))
 }
 
+/// Where a mail stands among its purchase's mails; stored with the queued mail as its text
+/// form, `{purchase}.{n}` for code mail `n` or `{purchase}` for a mail that follows the code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailThread {
+    /// 32 lowercase hex digits derived from the authentication id.
+    purchase: String,
+    /// The code mail's number, or `None` for a mail that follows the first code mail.
+    code: Option<u32>,
+}
+
+impl MailThread {
+    /// Code mail `sent_before` of `authentication`: 0 for the first, n for the n-th resend.
+    pub fn code(authentication: &AuthenticationId, sent_before: u32) -> Self {
+        Self {
+            purchase: purchase(authentication),
+            code: Some(sent_before),
+        }
+    }
+
+    /// A mail that follows `authentication`'s first code mail (an alert after a challenge).
+    pub fn after_code(authentication: &AuthenticationId) -> Self {
+        Self {
+            purchase: purchase(authentication),
+            code: None,
+        }
+    }
+
+    /// This mail's own `Message-ID`, when derived (a code mail's); else `None`.
+    fn message_id(&self, domain: &str) -> Option<String> {
+        self.code
+            .map(|n| format!("<{}.code{n}@{domain}>", self.purchase))
+    }
+
+    /// The `Message-ID` this mail answers: the first code mail's, unless it is that mail.
+    fn answers(&self, domain: &str) -> Option<String> {
+        (self.code != Some(0)).then(|| format!("<{}.code0@{domain}>", self.purchase))
+    }
+}
+
+impl fmt::Display for MailThread {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.code {
+            Some(n) => write!(f, "{}.{n}", self.purchase),
+            None => f.write_str(&self.purchase),
+        }
+    }
+}
+
+impl FromStr for MailThread {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (purchase, code) = match s.split_once('.') {
+            Some((purchase, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+                let n = n
+                    .parse()
+                    .map_err(|_| format!("mail thread {s:?}: number too large"))?;
+                (purchase, Some(n))
+            }
+            Some(_) => return Err(format!("mail thread {s:?}: expected <purchase>.<number>")),
+            None => (s, None),
+        };
+        let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+        if purchase.len() != 32 || !purchase.bytes().all(hex) {
+            return Err(format!(
+                "mail thread {s:?}: expected 32 lowercase hex digits"
+            ));
+        }
+        Ok(Self {
+            purchase: purchase.to_owned(),
+            code,
+        })
+    }
+}
+
+/// The purchase part of a thread: the first 128 bits of SHA-256 over a label and the id.
+fn purchase(authentication: &AuthenticationId) -> String {
+    let digest = Sha256::new()
+        .chain_update(b"mamori mail thread\0")
+        .chain_update(authentication.as_str().as_bytes())
+        .finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The `Message-ID` and, when the mail answers another, the id it answers, for a mail in
+/// `thread` (or in none) sent from `domain`.
+///
+/// # Errors
+///
+/// When the operating system gives no randomness for a mail whose id is not derived.
+pub fn identity(
+    thread: Option<&MailThread>,
+    domain: &str,
+) -> Result<(String, Option<String>), String> {
+    let own = match thread.and_then(|t| t.message_id(domain)) {
+        Some(id) => id,
+        None => message_id(domain)?,
+    };
+    Ok((own, thread.and_then(|t| t.answers(domain))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_purchase_threads_its_resends_and_alerts_under_its_first_code() {
+        let auth = AuthenticationId::from_static("au_0123456789abcdef0123456789abcdef");
+        let other = AuthenticationId::from_static("au_fedcba9876543210fedcba9876543210");
+        let d = "issuer.example";
+        let (first, answers) = identity(Some(&MailThread::code(&auth, 0)), d).unwrap();
+        assert!(first.ends_with(".code0@issuer.example>"), "{first}");
+        assert_eq!(answers, None);
+        let (resend, answers) = identity(Some(&MailThread::code(&auth, 1)), d).unwrap();
+        assert_ne!(resend, first);
+        assert_eq!(answers.as_deref(), Some(first.as_str()));
+        let (alert, answers) = identity(Some(&MailThread::after_code(&auth)), d).unwrap();
+        assert!(
+            alert.ends_with(".mamori@issuer.example>"),
+            "random: {alert}"
+        );
+        assert_eq!(answers.as_deref(), Some(first.as_str()));
+        let (theirs, _) = identity(Some(&MailThread::code(&other, 0)), d).unwrap();
+        assert_ne!(theirs, first);
+        assert!(
+            !first.contains("0123456789abcdef0123456789abcdef"),
+            "the id is not published"
+        );
+        let (unthreaded, answers) = identity(None, d).unwrap();
+        assert!(unthreaded.ends_with(".mamori@issuer.example>") && answers.is_none());
+    }
+
+    #[test]
+    fn threads_read_back_from_their_text_strictly() {
+        let auth = AuthenticationId::from_static("au_1");
+        for thread in [
+            MailThread::code(&auth, 0),
+            MailThread::code(&auth, 3),
+            MailThread::after_code(&auth),
+        ] {
+            assert_eq!(thread.to_string().parse::<MailThread>(), Ok(thread));
+        }
+        let hex = "0123456789abcdef0123456789abcdef";
+        for bad in [
+            "",
+            "0123",
+            &hex.to_uppercase(),
+            &format!("{hex}."),
+            &format!("{hex}.x"),
+            &format!("{hex}.-1"),
+            &format!("{hex}.99999999999"),
+            &format!("{hex}.1.2"),
+        ] {
+            assert!(bad.parse::<MailThread>().is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn message_ids_are_unique_under_the_domain() {

@@ -323,6 +323,7 @@ mod tests {
             html: kind.into(),
             sandbox: None,
             dedupe: None,
+            thread: None,
         }
     }
 
