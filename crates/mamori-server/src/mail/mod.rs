@@ -16,6 +16,11 @@
 //! is marked sent — erasing the bodies, so a code lives in the database only while it is in
 //! flight — or scheduled for a retry with exponential backoff, or given up after
 //! `mail.max_attempts`, which erases the bodies too.
+//!
+//! Layout: this module is the outbox worker; [`smtp`] builds each message as it goes out and
+//! talks to the relay (STARTTLS or TLS, never a silent downgrade); [`headers`] gives every mail
+//! its `Message-ID`, `Auto-Submitted` and thread headers; [`dkim`] signs it, at send time, so a
+//! rotated key applies to mail already queued; [`templates`] writes the mails themselves.
 
 pub mod dkim;
 pub mod headers;
