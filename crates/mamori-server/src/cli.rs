@@ -32,6 +32,7 @@ use crate::store::{self, Store};
 mod check;
 #[cfg(feature = "demo")]
 mod demo;
+mod dkim;
 
 /// mamori: risk-based checkout authentication with emailed one-time codes.
 #[derive(Debug, Parser)]
@@ -63,6 +64,9 @@ enum Command {
     /// Review fraud reports.
     #[command(subcommand)]
     Reports(ReportsCommand),
+    /// DKIM signing keys.
+    #[command(subcommand)]
+    Dkim(dkim::DkimCommand),
     /// Run a seeded demo: SQLite in a data directory, mail in /demo/mailbox.
     #[cfg(feature = "demo")]
     Demo(demo::DemoArgs),
@@ -176,6 +180,7 @@ pub async fn main() -> Result<(), Failure> {
             cardholder(&inspection.into_loaded()?.config, command).await
         }
         Command::Reports(command) => reports(&inspection.into_loaded()?.config, command).await,
+        Command::Dkim(command) => dkim::run(&inspection.into_loaded()?.config, command),
     };
     // A missing secrets file is the one mistake every new deployment makes; say what to run,
     // with this very configuration file.

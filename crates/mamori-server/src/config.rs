@@ -200,6 +200,8 @@ pub struct MailConfig {
     pub from: String,
     /// The SMTP relay.
     pub smtp: SmtpConfig,
+    /// DKIM signing, for the domain of [`Self::from`].
+    pub dkim: DkimSettings,
     /// Delivery attempts before a mail is given up.
     pub max_attempts: Positive,
     /// The first retry waits this long; each further one twice as long …
@@ -224,6 +226,7 @@ impl Default for MailConfig {
             delivery: Delivery::Smtp,
             from: "mamori <no-reply@localhost>".into(),
             smtp: SmtpConfig::default(),
+            dkim: DkimSettings::default(),
             max_attempts: Bounded::constant::<8>(),
             backoff_base: Bounded::constant::<5>(),
             backoff_max: Bounded::constant::<{ 60 * 60 }>(),
@@ -261,6 +264,9 @@ pub struct SmtpConfig {
     pub password: Option<String>,
     /// Seconds before a delivery attempt is abandoned.
     pub timeout: u64,
+    /// A PEM file of certificates trusted for the relay besides the public roots: a private
+    /// CA, or the relay's own self-signed certificate.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for SmtpConfig {
@@ -270,6 +276,7 @@ impl std::fmt::Debug for SmtpConfig {
             .field("port", &self.port)
             .field("tls", &self.tls)
             .field("username", &self.username)
+            .field("ca_file", &self.ca_file)
             .finish_non_exhaustive()
     }
 }
@@ -283,6 +290,30 @@ impl Default for SmtpConfig {
             username: None,
             password: None,
             timeout: 30,
+            ca_file: None,
+        }
+    }
+}
+
+/// DKIM signing of every mail (see `mail::dkim`); off while no key file is set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DkimSettings {
+    /// The key's name in DNS: its record is at `<selector>._domainkey.<domain of mail.from>`.
+    /// A new selector per key lets the old record stay published while mail signed with it
+    /// is still on its way.
+    pub selector: String,
+    /// The private key: PEM, PKCS#8 (RSA or Ed25519) or PKCS#1 (RSA), as `mamori dkim keygen`
+    /// writes it. Read at start-up; mail is signed as it is sent, so mail queued before a key
+    /// change goes out signed with the new key.
+    pub key_file: Option<PathBuf>,
+}
+
+impl Default for DkimSettings {
+    fn default() -> Self {
+        Self {
+            selector: "mamori".into(),
+            key_file: None,
         }
     }
 }

@@ -65,6 +65,7 @@ fn mail(kind: &str) -> NewMail {
         html: format!("<p>{kind}</p>"),
         sandbox: None,
         dedupe: None,
+        thread: None,
     }
 }
 
@@ -172,7 +173,7 @@ async fn instances_starting_together_migrate_once() {
         .collect();
     assert_eq!(
         versions,
-        vec![1, 2, 3, 4, 5, 6, 7, 8],
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9],
         "each migration recorded once"
     );
 }

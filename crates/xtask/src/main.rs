@@ -26,6 +26,7 @@ mod cmd;
 mod demo;
 mod e2e;
 mod fuzz;
+mod mailcheck;
 mod package;
 mod postgres;
 mod production;

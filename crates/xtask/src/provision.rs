@@ -207,6 +207,13 @@ pub(crate) fn run(root: &Path) -> Result<Tools, Error> {
                         to a server the tests may create databases on",
         });
     }
+    if cmd::find_in_path("spamassassin").is_none() {
+        missing.push(Packages {
+            names: &["spamassassin"],
+            why: "the spam filter every mail template is scored by (its local rules)",
+            elsewhere: "install SpamAssassin so that `spamassassin` is on the PATH",
+        });
+    }
     if !missing.is_empty() {
         apt_install(&missing)?;
         postgres_programs = postgres_programs.or_else(postgres::find_programs);
@@ -244,6 +251,8 @@ pub(crate) fn run(root: &Path) -> Result<Tools, Error> {
 
     // The end-to-end suite's npm packages (and a Japanese font for its screenshots).
     crate::e2e::provision(root)?;
+    // dkimpy for the mail checks.
+    crate::mailcheck::provision(root)?;
 
     println!("<== provision: ready in {}", cmd::seconds(start.elapsed()));
     Ok(Tools {

@@ -13,7 +13,7 @@ use std::process::{Command, ExitCode};
 
 use crate::provision::{self, Tools};
 use crate::summary::{self, Counts, Summary};
-use crate::{cmd, e2e, package, postgres, topology};
+use crate::{cmd, e2e, mailcheck, package, postgres, topology};
 
 /// Runs provisioning and every step, and prints the summary, whose last line is the test total.
 pub(crate) fn run(root: &Path) -> ExitCode {
@@ -152,10 +152,14 @@ fn steps(root: &Path, tools: Option<&Tools>, postgres: Option<&postgres::Server>
         Step::check("format", cargo(&["fmt", "--all", "--check"])),
         Step::check(
             "clippy",
+            // `--all-targets` leaves out test targets with `test = false`: name the mail
+            // checks, which run as a step of their own.
             cargo(&[
                 "clippy",
                 "--workspace",
                 "--all-targets",
+                "--test",
+                "mail_checks",
                 "--",
                 "-D",
                 "warnings",
@@ -181,6 +185,12 @@ fn steps(root: &Path, tools: Option<&Tools>, postgres: Option<&postgres::Server>
         Step {
             name: "mamori-server HTTP suites on PostgreSQL",
             command: Some(postgres_http),
+            kind: Kind::Suite { vectors: None },
+        },
+        // Every template through dkimpy and SpamAssassin, which provisioning installs.
+        Step {
+            name: "mail checks: DKIM verifies, SpamAssassin scores at most 0.5, headers, parts",
+            command: tools.map(|_| mailcheck::command(root)),
             kind: Kind::Suite { vectors: None },
         },
         Step {

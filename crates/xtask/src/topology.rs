@@ -112,7 +112,7 @@ fn python(root: &Path) -> PathBuf {
 
 /// `python3 -m venv`, and once more after installing Debian's `python3-venv` (as root), which
 /// Debian's Python lacks until then. Answers whether the environment exists.
-fn create_venv(venv: &Path) -> Result<bool, Error> {
+pub(crate) fn create_venv(venv: &Path) -> Result<bool, Error> {
     let make = || {
         let mut command = Command::new("python3");
         command.args(["-m", "venv", "--clear"]).arg(venv);

@@ -33,7 +33,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{Config, ConfigError, HeaderName, Invalid, MailConfig, SmtpConfig};
+use super::{Config, ConfigError, DkimSettings, HeaderName, Invalid, MailConfig, SmtpConfig};
 use crate::secrets::MasterSecret;
 
 /// Every variable this module reads starts with this.
@@ -179,7 +179,12 @@ fn probe() -> Config {
             smtp: SmtpConfig {
                 username: Some(String::new()),
                 password: Some(String::new()),
+                ca_file: some(),
                 ..SmtpConfig::default()
+            },
+            dkim: DkimSettings {
+                key_file: some(),
+                ..DkimSettings::default()
             },
             ..MailConfig::default()
         },

@@ -148,7 +148,7 @@ impl Flow<'_> {
         to: Parties<'_>,
     ) -> Result<(CodeIssue, NewMail, ChallengeView), FlowError> {
         let (code, issue) = self.new_code(to.auth)?;
-        let mail = self.code_mail(to, code.as_str(), issue.expires_at);
+        let mail = self.code_mail(to, code.as_str(), issue.expires_at, 0);
         let challenge = Challenge {
             code_digest: issue.digest.clone(),
             code_expires_at: issue.expires_at,
@@ -374,7 +374,7 @@ impl Flow<'_> {
             .ok_or_else(|| FlowError::Internal(format!("challenge without a card: {}", auth.id)))?;
         let (code, issue) = self.new_code(&auth)?;
         let to = Parties::of(&auth, merchant, &cardholder);
-        let mail = self.code_mail(to, code.as_str(), issue.expires_at);
+        let mail = self.code_mail(to, code.as_str(), issue.expires_at, challenge.resends + 1);
         match self
             .store
             .resend_code(&auth.id, now, &issue, &limits, &mail)

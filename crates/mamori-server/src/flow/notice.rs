@@ -5,7 +5,8 @@ use mamori_core::fingerprint::Browser;
 use super::Flow;
 use crate::mail::templates::{self, Alert, PurchaseFacts};
 use crate::model::{
-    Authentication, BrowserInfo, Cardholder, Dedupe, LanguageTag, Merchant, NewMail, SandboxMailbox,
+    Authentication, BrowserInfo, Cardholder, Dedupe, LanguageTag, MailThread, Merchant, NewMail,
+    SandboxMailbox,
 };
 
 /// Who a purchase's mail goes to and what it is about.
@@ -38,10 +39,22 @@ impl<'a> Parties<'a> {
 }
 
 impl Flow<'_> {
-    /// The mail carrying `code`, valid until `expires_at`.
-    pub fn code_mail(&self, to: Parties<'_>, code: &str, expires_at: i64) -> NewMail {
+    /// The mail carrying `code`, valid until `expires_at`, after `sent_before` code mails for
+    /// the same purchase (0 for the first, n for the n-th resend): its place in the thread.
+    pub fn code_mail(
+        &self,
+        to: Parties<'_>,
+        code: &str,
+        expires_at: i64,
+        sent_before: i64,
+    ) -> NewMail {
         let (summary, url) = self.context(to);
-        templates::code_mail(&facts(to, &summary, &url), code, expires_at)
+        // At most `security.max_resends`, a small number.
+        let n = u32::try_from(sent_before).unwrap_or(u32::MAX);
+        NewMail {
+            thread: Some(MailThread::code(&to.auth.id, n)),
+            ..templates::code_mail(&facts(to, &summary, &url), code, expires_at)
+        }
     }
 
     /// The fraud alert `alert` about the purchase, queued only if the card had no alert of
@@ -49,11 +62,18 @@ impl Flow<'_> {
     /// cardholder.
     pub fn alert_mail(&self, to: Parties<'_>, alert: Alert) -> NewMail {
         let (summary, url) = self.context(to);
+        // A refusal comes at the device step, before any code; the other alerts follow a
+        // challenge, whose first code mail they answer.
+        let thread = match alert {
+            Alert::Rejected => None,
+            Alert::ChallengeFailed | Alert::NewDevice => Some(MailThread::after_code(&to.auth.id)),
+        };
         NewMail {
             dedupe: Some(Dedupe {
                 cardholder_id: to.cardholder.id.clone(),
                 window: self.config.mail.alert_window.get(),
             }),
+            thread,
             ..templates::alert_mail(&facts(to, &summary, &url), alert)
         }
     }
@@ -157,7 +177,7 @@ mod tests {
             );
             assert_eq!(mail.priority(), 1);
         }
-        let code = flow.code_mail(to, "123456", 1_800_000_600);
+        let code = flow.code_mail(to, "123456", 1_800_000_600, 0);
         assert_eq!(code.dedupe, None);
         assert_eq!(code.priority(), 0);
     }

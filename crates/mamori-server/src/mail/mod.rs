@@ -16,7 +16,15 @@
 //! is marked sent — erasing the bodies, so a code lives in the database only while it is in
 //! flight — or scheduled for a retry with exponential backoff, or given up after
 //! `mail.max_attempts`, which erases the bodies too.
+//!
+//! Layout: this module is the outbox worker; [`smtp`] builds each message as it goes out and
+//! talks to the relay (STARTTLS or TLS, never a silent downgrade); [`headers`] gives every mail
+//! its `Message-ID`, `Auto-Submitted` and thread headers; [`dkim`] signs it, at send time, so a
+//! rotated key applies to mail already queued; [`templates`] writes the mails themselves.
 
+pub mod dkim;
+pub mod headers;
+pub mod smtp;
 pub mod templates;
 
 use std::future::Future;
@@ -24,18 +32,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use lettre::message::{Mailbox, MultiPart};
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::clock::Clock;
-use crate::config::{Delivery, MailConfig, TlsMode};
+use crate::config::{Delivery, MailConfig};
 use crate::metrics::Metrics;
 use crate::model::Mail;
 use crate::store::Store;
+
+pub use smtp::SmtpMailer;
 
 /// A send still under way after this many SMTP timeouts is taken for hung, and its claim is
 /// no longer renewed, so that the mail can be retried by a worker once the lease runs out.
@@ -48,75 +54,6 @@ const HUNG_AFTER_TIMEOUTS: u32 = 10;
 pub trait Mailer: Send + Sync + 'static {
     /// Sends `mail`; the error text goes to the outbox row and the logs.
     async fn send(&self, mail: &Mail) -> Result<(), String>;
-}
-
-/// Delivery over SMTP with lettre.
-pub struct SmtpMailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
-    from: Mailbox,
-}
-
-impl SmtpMailer {
-    /// A mailer for the configured relay.
-    ///
-    /// # Errors
-    ///
-    /// A message when the `from` address or the TLS setup is invalid.
-    pub fn new(config: &MailConfig) -> Result<Self, String> {
-        let smtp = &config.smtp;
-        let builder = match smtp.tls {
-            TlsMode::None => {
-                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.as_str())
-            }
-            TlsMode::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
-                .map_err(|e| e.to_string())?,
-            TlsMode::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)
-                .map_err(|e| e.to_string())?,
-        };
-        // One connection per concurrent delivery, kept open between mails: a new connection
-        // costs a TCP and SMTP handshake (and TLS) per mail. lettre offers no way to set
-        // `TCP_NODELAY` on its sockets, so each mail still waits out one delayed ACK after its
-        // body; delivering several at once is what hides that wait.
-        let pool = PoolConfig::new()
-            .max_size(u32::try_from(config.concurrency.get()).unwrap_or(u32::MAX))
-            .idle_timeout(Duration::from_secs(60));
-        let mut builder = builder
-            .port(smtp.port)
-            .timeout(Some(Duration::from_secs(smtp.timeout)))
-            .pool_config(pool);
-        if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
-            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
-        }
-        let from = config.from.parse().map_err(|e| format!("mail.from: {e}"))?;
-        Ok(Self {
-            transport: builder.build(),
-            from,
-        })
-    }
-}
-
-#[async_trait]
-impl Mailer for SmtpMailer {
-    async fn send(&self, mail: &Mail) -> Result<(), String> {
-        let to: Mailbox = mail
-            .recipient
-            .parse()
-            .map_err(|e| format!("recipient: {e}"))?;
-        let message = Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(mail.subject.clone())
-            .multipart(MultiPart::alternative_plain_html(
-                mail.text.clone(),
-                mail.html.clone(),
-            ))
-            .map_err(|e| e.to_string())?;
-        self.transport
-            .send(message)
-            .await
-            .map(drop)
-            .map_err(|e| e.to_string())
-    }
 }
 
 /// The mailer the configuration asks for.
@@ -391,6 +328,7 @@ mod tests {
             html: kind.into(),
             sandbox: None,
             dedupe: None,
+            thread: None,
         }
     }
 

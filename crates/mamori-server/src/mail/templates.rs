@@ -196,6 +196,7 @@ fn finish(
         html,
         sandbox: facts.sandbox.clone(),
         dedupe: None,
+        thread: None,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod id;
 mod money;
 mod reason;
 
+pub use crate::mail::headers::MailThread;
 pub use authentication::{Assessment, Authentication, Challenge, Final, Finished, Progress};
 pub use browser::{BrowserInfo, LanguageTag, TimeZone, UserAgent};
 pub use id::{AuthenticationId, CardholderId, DeviceId, KeyId, MerchantId, ReportId};
@@ -333,6 +334,9 @@ pub struct Mail {
     pub html: String,
     /// Delivery attempts so far.
     pub attempts: i64,
+    /// Its place among its purchase's mails, from which its `Message-ID` and the one it
+    /// answers derive.
+    pub thread: Option<MailThread>,
 }
 
 impl Mail {
@@ -360,6 +364,8 @@ pub struct NewMail {
     /// For an alert: queued only if no alert of its kind was queued for this card within the
     /// window. A code never has one.
     pub dedupe: Option<Dedupe>,
+    /// See [`Mail::thread`].
+    pub thread: Option<MailThread>,
 }
 
 impl NewMail {

@@ -23,7 +23,7 @@ use crate::model::{
     IdempotencyKey, KeyId, Locale, Merchant, MerchantId, MerchantKey, NewMail, OrderRef, Outcome,
     Progress, ReportId, SandboxMailbox, State,
 };
-use crate::model::{Dedupe, Mail};
+use crate::model::{Dedupe, Mail, MailThread};
 use crate::risk::RiskReason;
 
 /// A broken expectation: which check, and what went wrong.
@@ -81,6 +81,7 @@ pub async fn run_all(store: Arc<dyn Store>) -> Result<(), Failure> {
     an_order_has_one_live_authentication(store).await?;
     sandbox_mail_is_kept_per_merchant(store.as_ref()).await?;
     codes_are_claimed_before_alerts(store.as_ref()).await?;
+    mail_keeps_its_thread(store.as_ref()).await?;
     alerts_are_deduplicated_per_card_and_window(store).await?;
     a_renewed_claim_holds_and_a_stale_one_cannot_renew(store.as_ref()).await?;
     settled_mail_is_scrubbed(store.as_ref()).await?;
@@ -188,6 +189,7 @@ fn mail(kind: &str) -> NewMail {
         html: format!("<p>html {kind}</p>"),
         sandbox: None,
         dedupe: None,
+        thread: None,
     }
 }
 
@@ -1256,6 +1258,31 @@ async fn drain_outbox(store: &dyn Store) -> Result<(), Failure> {
 /// Kinds of `mails`, in order.
 fn kinds(mails: &[Mail]) -> Vec<&str> {
     mails.iter().map(|m| m.kind.as_str()).collect()
+}
+
+/// A mail's thread (its `Message-ID`s' source) comes back from the claim as it was queued, and
+/// so does a mail without one.
+async fn mail_keeps_its_thread(store: &dyn Store) -> Result<(), Failure> {
+    drain_outbox(store).await?;
+    let auth = AuthenticationId::from_static("au_thread");
+    let threads = [
+        Some(MailThread::code(&auth, 2)),
+        Some(MailThread::after_code(&auth)),
+        None,
+    ];
+    for thread in &threads {
+        let queued = NewMail {
+            thread: thread.clone(),
+            ..mail("code")
+        };
+        store.enqueue_mail(&queued, NOW).await?;
+    }
+    let claimed = store.claim_mail(NOW, 60, 10).await?;
+    let back: Vec<_> = claimed.iter().map(|m| m.thread.clone()).collect();
+    ensure!(back == threads, "threads as queued: {back:?}");
+    let one = store.mail(claimed[0].id).await?.map(|m| m.thread);
+    ensure!(one == Some(threads[0].clone()), "by id too: {one:?}");
+    Ok(())
 }
 
 /// A code queued behind a burst of alerts is claimed first, and a claim answers codes first.

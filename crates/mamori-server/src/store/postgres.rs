@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0006_order_ref.sql"),
     include_str!("../../migrations/postgres/0007_device_trust.sql"),
     include_str!("../../migrations/postgres/0008_currency_ceilings.sql"),
+    include_str!("../../migrations/postgres/0009_mail_thread.sql"),
 ];
 
 /// The advisory lock key held while migrating ("mamori" in ASCII): instances starting together
@@ -61,7 +62,7 @@ pub(super) const CLAIM_MAIL: &str = "WITH due AS MATERIALIZED ( \
      FROM due WHERE outbox.id = due.id \
      AND outbox.sent_at IS NULL AND NOT outbox.failed \
      AND (outbox.claimed_until IS NULL OR outbox.claimed_until <= $2) \
-     RETURNING outbox.id, kind, recipient, subject, text_body, html_body, attempts";
+     RETURNING outbox.id, kind, recipient, subject, text_body, html_body, attempts, thread";
 
 /// Connections per instance. Each request holds one for a few short statements, so a handful
 /// serves hundreds of concurrent requests; kept small because every instance opens its own

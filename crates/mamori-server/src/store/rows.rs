@@ -319,6 +319,7 @@ macro_rules! model_row {
                     text: self.try_get("text_body").map_err(db)?,
                     html: self.try_get("html_body").map_err(db)?,
                     attempts: self.try_get("attempts").map_err(db)?,
+                    thread: parse_optional_id(self.try_get("thread").map_err(db)?, "thread")?,
                 })
             }
 

@@ -262,9 +262,10 @@ pub(super) const RESOLVE_REPORT: &str =
 // Mail. The claim differs per dialect (see the module docs of `store`).
 
 /// `$1` kind, `$2` recipient, `$3` subject, `$4` text_body, `$5` html_body, `$6` now (created
-/// and first due), `$7` priority.
+/// and first due), `$7` priority, `$8` thread.
 pub(super) const INSERT_OUTBOX: &str = "INSERT INTO outbox (kind, recipient, subject, text_body, html_body, created_at, \
-     attempts, next_attempt_at, failed, priority) VALUES ($1, $2, $3, $4, $5, $6, 0, $6, FALSE, $7)";
+     attempts, next_attempt_at, failed, priority, thread) \
+     VALUES ($1, $2, $3, $4, $5, $6, 0, $6, FALSE, $7, $8)";
 /// `$1` cardholder_id, `$2` kind, `$3` the new window's end, `$4` now: opens a card's alert
 /// window for this kind, unless one is still open (then it changes nothing, and the alert is
 /// dropped).
@@ -279,8 +280,7 @@ pub(super) const OPEN_ALERT_WINDOW: &str = "INSERT INTO alert_windows (cardholde
 /// The mail still owed, walking the partial index of due mail (`outbox_due`).
 pub(super) const MAIL_OWED: &str =
     "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND NOT failed";
-pub(super) const OUTBOX_MAIL: &str =
-    "SELECT id, kind, recipient, subject, text_body, html_body, attempts FROM outbox WHERE id = $1";
+pub(super) const OUTBOX_MAIL: &str = "SELECT id, kind, recipient, subject, text_body, html_body, attempts, thread FROM outbox WHERE id = $1";
 /// `$1` the lease's new end, `$2` id, `$3` attempts: extends only the claim that is still
 /// current (no other worker claimed the mail since, and it was not settled).
 pub(super) const RENEW_MAIL: &str = "UPDATE outbox SET claimed_until = $1 \

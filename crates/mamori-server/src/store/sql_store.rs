@@ -817,6 +817,7 @@ impl Store for SqlStore {
             html: mail.html.clone(),
             sandbox: None,
             dedupe: None,
+            thread: None,
         };
         db_run!(self, |pool| {
             let mut tx = pool.begin_write().await?;

@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0006_order_ref.sql"),
     include_str!("../../migrations/sqlite/0007_device_trust.sql"),
     include_str!("../../migrations/sqlite/0008_currency_ceilings.sql"),
+    include_str!("../../migrations/sqlite/0009_mail_thread.sql"),
 ];
 
 /// Claims due mail, codes first (see `outbox_due`, the index it walks in that order): `$1` the
@@ -43,7 +44,7 @@ pub(super) const CLAIM_MAIL: &str = "UPDATE outbox SET attempts = attempts + 1, 
          ORDER BY priority, next_attempt_at, id LIMIT $3) \
      AND sent_at IS NULL AND NOT failed \
      AND (claimed_until IS NULL OR claimed_until <= $2) \
-     RETURNING id, kind, recipient, subject, text_body, html_body, attempts";
+     RETURNING id, kind, recipient, subject, text_body, html_body, attempts, thread";
 
 /// Opens the SQLite kind of [`SqlStore`]: the name it had when each backend was its own type.
 #[derive(Debug, Clone, Copy)]

@@ -99,6 +99,7 @@ macro_rules! writes {
                     .bind(&mail.html)
                     .bind(now)
                     .bind(mail.priority())
+                    .bind(mail.thread.as_ref().map(ToString::to_string))
                     .execute(&mut **self)
                     .await
                     .map_err(db)?;

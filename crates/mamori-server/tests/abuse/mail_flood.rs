@@ -79,6 +79,7 @@ async fn a_code_queued_behind_alerts_is_delivered_first() {
             html: format!("<p>alert {n}</p>"),
             sandbox: None,
             dedupe: None,
+            thread: None,
         };
         server.store.enqueue_mail(&alert, START).await.unwrap();
     }

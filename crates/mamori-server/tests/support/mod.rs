@@ -32,10 +32,12 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 pub mod browser_key;
+pub mod dkim_key;
 pub mod openapi;
 #[path = "../postgres_db/mod.rs"]
 pub mod postgres_db;
 pub mod process;
+pub mod relay;
 
 /// Selects the backend of [`TestServer`]: `postgres`, or SQLite when unset.
 pub const STORE_VARIABLE: &str = "MAMORI_TEST_STORE";
@@ -223,7 +225,7 @@ fn decode_words(text: &str) -> String {
     String::from_utf8(bytes).unwrap()
 }
 
-fn parse_mail(to: &str, raw: &str) -> ReceivedMail {
+pub fn parse_mail(to: &str, raw: &str) -> ReceivedMail {
     let raw = raw.replace("\r\n", "\n");
     let content_type = header(&raw, "Content-Type").unwrap_or_default();
     let boundary = content_type

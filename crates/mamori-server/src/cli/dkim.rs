@@ -1,0 +1,52 @@
+//! `mamori dkim keygen`: a new DKIM key in `mail.dkim.key_file`, and the DNS record to publish
+//! for it.
+
+use std::io::Write as _;
+
+use clap::Subcommand;
+
+use crate::config::Config;
+use crate::mail::dkim::{self, Algorithm};
+
+/// DKIM keys.
+#[derive(Debug, Subcommand)]
+pub(super) enum DkimCommand {
+    /// Write a new private key to `mail.dkim.key_file` (mode 0600; an existing file is never
+    /// replaced) and print the DNS TXT record that publishes its public key.
+    Keygen {
+        /// `rsa` (2048 bits, verified everywhere) or `ed25519` (RFC 8463).
+        #[arg(long, value_enum, default_value = "rsa")]
+        algorithm: Algorithm,
+    },
+}
+
+/// Runs `command` on `config`.
+pub(super) fn run(config: &Config, command: DkimCommand) -> Result<(), super::Failure> {
+    let DkimCommand::Keygen { algorithm } = command;
+    let path = config.mail.dkim.key_file.as_ref().ok_or(
+        "mail.dkim.key_file is not set: set it (or MAMORI_MAIL_DKIM_KEY_FILE) to where the \
+         key should be written",
+    )?;
+    let from: lettre::message::Mailbox = config
+        .mail
+        .from
+        .parse()
+        .map_err(|e| format!("mail.from: {e}"))?;
+    let (pem, record) = dkim::generate(algorithm)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    file.write_all(pem.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let selector = &config.mail.dkim.selector;
+    let domain = from.email.domain();
+    println!("wrote {} (mode 0600)", path.display());
+    println!("Publish this record, then restart the verifier to sign with the key:");
+    println!("{}", dkim::zone_line(selector, domain, &record));
+    Ok(())
+}
