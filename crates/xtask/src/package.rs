@@ -13,10 +13,11 @@
 //!   instantiated synchronously on import in Node, with top-level await elsewhere).
 //!
 //! Size levers, each measured on the widget: the `wasm-release` profile (`opt-level = "z"`, LTO,
-//! one codegen unit); with Debian's toolchain, which rebuilds the standard library,
-//! immediate-abort panics and no panic locations or `Debug` formatting; SHA-256's compact
-//! software backend; `wasm-opt -Oz` from npm's `binaryen`; and esbuild's minifier on the
-//! JavaScript. Both npm tools are installed under `target/wasm/tools` on first use.
+//! one codegen unit); the standard library rebuilt with `-Zbuild-std` on either toolchain
+//! (`provision`), so that immediate-abort panics and no panic locations or `Debug` formatting
+//! reach it too, and a fresh machine builds the same widget as a provisioned one; SHA-256's
+//! compact software backend; `wasm-opt -Oz` from npm's `binaryen`; and esbuild's minifier on
+//! the JavaScript. Both npm tools are installed under `target/wasm/tools` on first use.
 //!
 //! Nothing here is committed: every output is under `target/`.
 
@@ -33,6 +34,11 @@ const BUDGET_GZIP: u64 = 30 * 1024;
 
 /// npm tools the build uses, at versions known to handle what rustc 1.96 and wasm-bindgen emit.
 const NODE_TOOLS: &[&str] = &["binaryen@132", "esbuild@0.25"];
+
+/// The release build's compiler flags: SHA-256's compact backend; panics that trap at once,
+/// with no message, location or `Debug` formatting compiled in.
+const RELEASE_RUSTFLAGS: &str = "--cfg=sha2_backend_soft=\"compact\" -Zunstable-options \
+     -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none";
 
 /// The WebAssembly features rustc emits for wasm32 by default, for wasm-opt to accept them.
 const WASM_FEATURES: &[&str] = &[
@@ -236,25 +242,21 @@ pub(crate) fn node_test(root: &Path, npm: &Path) -> Command {
     command
 }
 
-/// The release build of both crates, with the size levers the toolchain allows.
+/// The release build of both crates, with every size lever, the same on either toolchain.
 fn compile(root: &Path, toolchain: WasmToolchain) -> Result<(), Error> {
-    let mut command = toolchain.cargo(root, "build");
-    command.args([
-        "--profile",
-        "wasm-release",
-        "--package",
-        "mamori-widget",
-        "--package",
-        "mamori-verify-wasm",
-    ]);
-    let mut flags = String::from("--cfg=sha2_backend_soft=\"compact\"");
-    if toolchain == WasmToolchain::Debian {
-        // These need the standard library rebuilt with them, which only `-Zbuild-std` does.
-        flags.push_str(
-            " -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none",
-        );
-    }
-    command.env("RUSTFLAGS", flags);
+    let mut command = toolchain.build_std_cargo(root);
+    command
+        .args([
+            "--profile",
+            "wasm-release",
+            "--package",
+            "mamori-widget",
+            "--package",
+            "mamori-verify-wasm",
+        ])
+        // The panic and formatting levers must reach the standard library too, which is why it
+        // is rebuilt (`-Zbuild-std`) rather than linked prebuilt.
+        .env("RUSTFLAGS", RELEASE_RUSTFLAGS);
     run_step("wasm release build", &mut command)
 }
 
