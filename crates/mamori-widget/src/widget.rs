@@ -35,8 +35,10 @@ pub(crate) enum Clock {
     /// The browser's: `Date.now()`.
     System,
     /// Milliseconds since the epoch as a browser test sets them, so a countdown is checked at
-    /// exact instants rather than against real time with a margin.
+    /// exact instants rather than against real time with a margin. Only the browser tests
+    /// (wasm32) set one; a native test build would leave it unused.
     #[cfg(test)]
+    #[cfg(target_arch = "wasm32")]
     Manual(Rc<Cell<f64>>),
 }
 
@@ -46,6 +48,7 @@ impl Clock {
         match self {
             Self::System => js_sys::Date::now(),
             #[cfg(test)]
+            #[cfg(target_arch = "wasm32")]
             Self::Manual(now) => now.get(),
         }
     }
