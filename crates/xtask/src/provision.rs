@@ -369,25 +369,27 @@ fn rustup_has_std_source() -> bool {
 fn rustup_add() -> Option<WasmToolchain> {
     cmd::find_in_path("rustup")?;
     let added = rustup_install(
-        "the wasm32 standard library, for the browser tests",
+        "the wasm32 standard library",
+        "the browser tests",
         &["target", "add", WASM_TARGET],
         rustup_has_wasm_std,
     ) && rustup_install(
-        "rust-src, for the release build's standard library",
+        "rust-src",
+        "the release build, which compiles the standard library with its size levers",
         &["component", "add", "rust-src"],
         rustup_has_std_source,
     );
     added.then_some(WasmToolchain::Rustup)
 }
 
-/// Runs `rustup <args>` with a time limit unless `installed` already holds; answers whether it
-/// holds afterwards.
-fn rustup_install(what: &str, args: &[&str], installed: fn() -> bool) -> bool {
+/// Runs `rustup <args>` (installing `what`, needed by `why`) with a time limit unless
+/// `installed` already holds; answers whether it holds afterwards.
+fn rustup_install(what: &str, why: &str, args: &[&str], installed: fn() -> bool) -> bool {
     if installed() {
         return true;
     }
     println!(
-        "    installing {what} with rustup (giving up after {})",
+        "    installing {what} with rustup, for {why} (giving up after {})",
         cmd::seconds(RUSTUP_LIMIT)
     );
     let mut command = Command::new("rustup");
