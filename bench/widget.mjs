@@ -24,6 +24,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,8 +89,50 @@ function freePort() {
   });
 }
 
+// A mail server that accepts every message and keeps none: a verifier delivers its codes over
+// SMTP, and nobody reads them here. Just enough of RFC 5321 for one client: a reply per
+// command, and the message body skipped up to its lone dot.
+async function startMailSink() {
+  const server = createTcpServer((socket) => {
+    let inData = false;
+    let pending = '';
+    socket.write('220 bench ready\r\n');
+    socket.on('data', (chunk) => {
+      pending += chunk.toString('latin1');
+      for (;;) {
+        if (inData) {
+          const end = pending.indexOf('\r\n.\r\n');
+          if (end < 0) return;
+          pending = pending.slice(end + 5);
+          inData = false;
+          socket.write('250 ok\r\n');
+          continue;
+        }
+        const end = pending.indexOf('\r\n');
+        if (end < 0) return;
+        const command = pending.slice(0, end).toUpperCase();
+        pending = pending.slice(end + 2);
+        if (command.startsWith('DATA')) {
+          inData = true;
+          // A body that starts at once is a dot-terminated block like any other.
+          pending = `\r\n${pending}`;
+          socket.write('354 go on\r\n');
+        } else if (command.startsWith('QUIT')) {
+          socket.end('221 bye\r\n');
+          return;
+        } else {
+          socket.write('250 ok\r\n');
+        }
+      }
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return server;
+}
+
 // The verifier, set up with its own CLI.
-async function startVerifier(dir, port, shopOrigin) {
+async function startVerifier(dir, port, shopOrigin, smtpPort) {
   const config = join(dir, 'mamori.toml');
   const unlimited = 1000000000;
   writeFileSync(config, [
@@ -106,9 +149,15 @@ async function startVerifier(dir, port, shopOrigin) {
     `velocity_device = ${unlimited}`,
     `velocity_ip = ${unlimited}`,
     '',
-    // Codes go to the database's mailbox: nobody reads them here.
+    // Codes go over SMTP to the sink, as a verifier delivers them.
     '[mail]',
-    'delivery = "mailbox"',
+    'delivery = "smtp"',
+    'from = "mamori <no-reply@bench.example>"',
+    '',
+    '[mail.smtp]',
+    'host = "127.0.0.1"',
+    `port = ${smtpPort}`,
+    'tls = "none"',
     '',
   ].join('\n'));
   const cli = (...args) => execFileSync(mamori, ['--config', config, ...args], { encoding: 'utf8' });
@@ -202,12 +251,14 @@ const REFERENCE_RUNS = 20;
 const dir = mkdtempSync(join(tmpdir(), 'mamori-widget-bench-'));
 let verifier;
 let shop;
+let mail;
 let browser;
 try {
   const verifierPort = await freePort();
   shop = await startShop(`http://127.0.0.1:${verifierPort}`);
   const shopOrigin = `http://127.0.0.1:${shop.address().port}`;
-  verifier = await startVerifier(dir, verifierPort, shopOrigin);
+  mail = await startMailSink();
+  verifier = await startVerifier(dir, verifierPort, shopOrigin, mail.address().port);
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
@@ -270,5 +321,6 @@ try {
   await browser?.close();
   verifier?.child.kill();
   shop?.close();
+  mail?.close();
   rmSync(dir, { recursive: true, force: true });
 }

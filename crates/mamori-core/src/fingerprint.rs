@@ -85,7 +85,7 @@ pub const SCHEMA: &[Component] = &[
         id: "canvas",
         weight: 8,
         noisy_in: &[Browser::Firefox, Browser::Safari],
-        canonical: "hex SHA-256 of a fixed canvas drawing, majority of three renders",
+        canonical: "hex SHA-256 of a fixed canvas drawing, read back twice; absent when the two differ",
     },
     Component {
         id: "color_depth",

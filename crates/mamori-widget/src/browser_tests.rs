@@ -353,8 +353,54 @@ fn fingerprint_has_schema_components_and_is_stable() {
     assert_eq!(first.values, second.values, "two runs differ");
 }
 
+/// What a browser resisting fingerprinting does to read-backs: `getImageData` answers every
+/// call with one pixel changed differently. Sync code between `install` and `restore` cannot
+/// be interleaved with another test.
+const NOISY_CANVAS: &str = "(() => { const p = CanvasRenderingContext2D.prototype; \
+    p.mamoriRead = p.getImageData; let n = 0; \
+    p.getImageData = function (...a) { const i = this.mamoriRead(...a); i.data[0] ^= ++n; \
+    return i; }; })()";
+const QUIET_CANVAS: &str = "(() => { const p = CanvasRenderingContext2D.prototype; \
+    p.getImageData = p.mamoriRead; delete p.mamoriRead; })()";
+
+#[wasm_bindgen_test]
+fn a_canvas_read_back_with_noise_is_left_out() {
+    let window = crate::js::global();
+    let steady = crate::graphics::canvas_hash(&window);
+    assert!(steady.is_some(), "two read-backs of one drawing differ");
+    js_sys::eval(NOISY_CANVAS).unwrap();
+    let noisy = crate::graphics::canvas_hash(&window);
+    js_sys::eval(QUIET_CANVAS).unwrap();
+    assert_eq!(noisy, None, "a noisy canvas gave a value");
+    assert_eq!(crate::graphics::canvas_hash(&window), steady);
+}
+
+/// Counts `getContext("webgl")` calls in `mamoriWebgl`, for as long as it is installed.
+const COUNT_WEBGL: &str = "(() => { const p = HTMLCanvasElement.prototype; \
+    p.mamoriGet = p.getContext; globalThis.mamoriWebgl = 0; \
+    p.getContext = function (kind, ...a) { if (kind === 'webgl') globalThis.mamoriWebgl++; \
+    return this.mamoriGet(kind, ...a); }; })()";
+const UNCOUNT_WEBGL: &str = "(() => { const p = HTMLCanvasElement.prototype; \
+    p.getContext = p.mamoriGet; delete p.mamoriGet; return globalThis.mamoriWebgl; })()";
+
+#[wasm_bindgen_test]
+fn webgl_is_read_from_one_context_per_page() {
+    let window = crate::js::global();
+    let first = crate::graphics::webgl(&window);
+    js_sys::eval(COUNT_WEBGL).unwrap();
+    let second = crate::graphics::webgl(&window);
+    let contexts = js_sys::eval(UNCOUNT_WEBGL).unwrap();
+    assert_eq!(
+        contexts.as_f64(),
+        Some(0.0),
+        "a second WebGL context was made"
+    );
+    assert_eq!(first, second);
+}
+
 /// Not an assertion on speed (speed lives in benchmarks): prints the median collection time
-/// for the report, next to the other results.
+/// for the report, next to the other results. The WebGL strings are read once per page, so
+/// all but the first run are what a second device step in the same page costs.
 #[wasm_bindgen_test]
 fn fingerprint_timing_is_reported() {
     let performance = web_sys::window().unwrap().performance().unwrap();

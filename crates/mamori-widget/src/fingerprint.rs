@@ -124,7 +124,7 @@ pub(crate) fn collect() -> Collected {
     put("touch_points", whole(&navigator, "maxTouchPoints"));
     put("user_agent", brand(&user_agent, browser));
     if within_deadline() {
-        put("canvas", graphics::canvas_hash(&window, &within_deadline));
+        put("canvas", graphics::canvas_hash(&window));
     }
     if within_deadline() {
         let webgl = graphics::webgl(&window);

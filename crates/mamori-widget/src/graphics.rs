@@ -1,6 +1,13 @@
 //! The two graphics signals: a hash of a fixed canvas drawing, and the WebGL vendor and
 //! renderer. Both depend on the GPU, driver and font stack, which is what makes them worth the
 //! most in the schema, and both cost more than the other signals, so they are read last.
+//!
+//! Main-thread time is what they cost, so each does the least work that still gives a
+//! trustworthy value: the canvas is drawn once, on a context kept in memory for reading back,
+//! and read twice; the WebGL strings, which cannot change while the page lives, are read from
+//! one context per page.
+
+use std::cell::OnceCell;
 
 use sha2::{Digest, Sha256};
 use wasm_bindgen::{JsCast, JsValue};
@@ -19,33 +26,36 @@ const RENDERER: u32 = 0x1F01;
 /// different font fallbacks and rasterisers.
 const TEXT: &str = "mamori 守り <canvas> 1.0 😃";
 
-/// The hex SHA-256 of the drawing's pixels, agreed by at least two of three renders.
+/// The hex SHA-256 of the drawing's pixels, if two read-backs of one drawing agree.
 ///
-/// Browsers that resist fingerprinting add noise to every read-back, so three renders that all
-/// differ mean the value is noise and it is left absent; two that agree outvote a one-off
-/// glitch. Renders stop early once `within_deadline` says time is up.
-pub(crate) fn canvas_hash(window: &JsValue, within_deadline: &dyn Fn() -> bool) -> Option<String> {
+/// Browsers that resist fingerprinting add noise to read-backs, so two that differ mean the
+/// value is noise and it is left absent: one component missing costs the device less trust than
+/// a value that changes every time. Drawing once and reading twice catches that noise without
+/// paying for a second drawing; `willReadFrequently` keeps the canvas in memory, where a
+/// read-back is a copy rather than a round trip to the GPU.
+pub(crate) fn canvas_hash(window: &JsValue) -> Option<String> {
     let document = js::prop(window, "document");
-    let mut renders: Vec<String> = Vec::with_capacity(3);
-    for _ in 0..3 {
-        if !renders.is_empty() && !within_deadline() {
-            break;
-        }
-        let hash = render(&document).ok()?;
-        if renders.contains(&hash) {
-            return Some(hash);
-        }
-        renders.push(hash);
-    }
-    None
+    let context = draw(&document).ok()?;
+    let read = || -> Result<String, JsValue> {
+        let image: ImageData = js::call(
+            &context,
+            "getImageData",
+            &[0.into(), 0.into(), 240.into(), 60.into()],
+        )?
+        .unchecked_into();
+        Ok(hex(&Sha256::digest(&image.data().0)))
+    };
+    let first = read().ok()?;
+    (read().ok()? == first).then_some(first)
 }
 
-/// Draws the fixed picture on a fresh canvas and hashes its RGBA pixels.
-fn render(document: &JsValue) -> Result<String, JsValue> {
+/// Draws the fixed picture on a fresh canvas; answers its 2D context.
+fn draw(document: &JsValue) -> Result<JsValue, JsValue> {
     let canvas = js::call(document, "createElement", &["canvas".into()])?;
     js::set(&canvas, "width", &240.into());
     js::set(&canvas, "height", &60.into());
-    let context = js::call(&canvas, "getContext", &["2d".into()])?;
+    let settings = js::object([("willReadFrequently", true.into())]);
+    let context = js::call(&canvas, "getContext", &["2d".into(), settings])?;
     let draw = |method: &str, args: &[JsValue]| js::call(&context, method, args);
     let style = |name: &str, value: &str| js::set(&context, name, &value.into());
     style("textBaseline", "alphabetic");
@@ -69,14 +79,23 @@ fn render(document: &JsValue) -> Result<String, JsValue> {
         draw("closePath", &[])?;
         draw("fill", &[])?;
     }
-    let image: ImageData =
-        draw("getImageData", &[0.into(), 0.into(), 240.into(), 60.into()])?.unchecked_into();
-    Ok(hex(&Sha256::digest(&image.data().0)))
+    Ok(context)
+}
+
+thread_local! {
+    /// The WebGL strings, read once per page: creating a context is the costliest reading of
+    /// all, and a second device step in the same page (a second `mount`) needs the same answer.
+    static WEBGL: OnceCell<Option<(String, String)>> = const { OnceCell::new() };
 }
 
 /// The unmasked WebGL vendor and renderer, or the plain ones where the debug extension is
-/// gone (recent Chromium reports the unmasked strings there).
+/// gone (recent Chromium reports the unmasked strings there); read once per page.
 pub(crate) fn webgl(window: &JsValue) -> Option<(String, String)> {
+    WEBGL.with(|cell| cell.get_or_init(|| read_webgl(window)).clone())
+}
+
+/// [`webgl`] from a new context, given back to the browser once read.
+fn read_webgl(window: &JsValue) -> Option<(String, String)> {
     let document = js::prop(window, "document");
     let canvas = js::call(&document, "createElement", &["canvas".into()]).ok()?;
     let gl = js::call(&canvas, "getContext", &["webgl".into()]).ok()?;

@@ -35,7 +35,8 @@ pub(crate) enum Clock {
     /// The browser's: `Date.now()`.
     System,
     /// Milliseconds since the epoch as a browser test sets them, so a countdown is checked at
-    /// exact instants rather than against real time with a margin.
+    /// exact instants rather than against real time with a margin. Only the browser tests
+    /// (wasm32) set one; a native test build would leave it unused.
     #[cfg(test)]
     #[cfg(target_arch = "wasm32")]
     Manual(Rc<Cell<f64>>),

@@ -13,10 +13,11 @@
 //!   instantiated synchronously on import in Node, with top-level await elsewhere).
 //!
 //! Size levers, each measured on the widget: the `wasm-release` profile (`opt-level = "z"`, LTO,
-//! one codegen unit); with Debian's toolchain, which rebuilds the standard library,
-//! immediate-abort panics and no panic locations or `Debug` formatting; SHA-256's compact
-//! software backend; `wasm-opt -Oz` from npm's `binaryen`; and esbuild's minifier on the
-//! JavaScript. Both npm tools are installed under `target/wasm/tools` on first use.
+//! one codegen unit); the standard library rebuilt with `-Zbuild-std` on either toolchain
+//! (`provision`), so that immediate-abort panics and no panic locations or `Debug` formatting
+//! reach it too, and a fresh machine builds the same widget as a provisioned one; SHA-256's
+//! compact software backend; `wasm-opt -Oz` from npm's `binaryen`; and esbuild's minifier on
+//! the JavaScript. Both npm tools are installed under `target/wasm/tools` on first use.
 //!
 //! The wasm verifier is built apart, for speed: it runs in merchants' backends once per payment,
 //! where a few more kilobytes cost nothing and every microsecond of a verification counts. It
@@ -38,6 +39,11 @@ const BUDGET_GZIP: u64 = 30 * 1024;
 
 /// npm tools the build uses, at versions known to handle what rustc 1.96 and wasm-bindgen emit.
 const NODE_TOOLS: &[&str] = &["binaryen@132", "esbuild@0.25"];
+
+/// Both release builds' panic levers: panics that trap at once, with no message, location or
+/// `Debug` formatting compiled in.
+const PANIC_RUSTFLAGS: &str =
+    "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none";
 
 /// The WebAssembly features rustc emits for wasm32 by default, for wasm-opt to accept them.
 const WASM_FEATURES: &[&str] = &[
@@ -255,25 +261,21 @@ impl Build {
     }
 }
 
-/// The release build of one crate, with the levers the toolchain allows.
+/// The release build of one crate, the same on either toolchain: the standard library is
+/// rebuilt (`-Zbuild-std`) so that the panic and formatting levers reach it too.
 fn compile(root: &Path, toolchain: WasmToolchain, build: Build) -> Result<(), Error> {
-    let mut command = toolchain.cargo(root, "build");
+    let mut command = toolchain.build_std_cargo(root);
     let package = match build {
         Build::Widget => "mamori-widget",
         Build::Verifier => "mamori-verify-wasm",
     };
     command.args(["--profile", build.profile(), "--package", package]);
-    let mut flags = String::from(match build {
-        Build::Widget => "--cfg=sha2_backend_soft=\"compact\"",
+    let flags = match build {
+        // SHA-256's compact backend: the widget hashes a few short strings, size matters more.
+        Build::Widget => format!("--cfg=sha2_backend_soft=\"compact\" {PANIC_RUSTFLAGS}"),
         // SHA-256 is most of a verification's time; its SIMD backend is about a fifth faster.
-        Build::Verifier => "-Ctarget-feature=+simd128",
-    });
-    if toolchain == WasmToolchain::Debian {
-        // These need the standard library rebuilt with them, which only `-Zbuild-std` does.
-        flags.push_str(
-            " -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none",
-        );
-    }
+        Build::Verifier => format!("-Ctarget-feature=+simd128 {PANIC_RUSTFLAGS}"),
+    };
     command.env("RUSTFLAGS", flags);
     run_step(&format!("wasm release build of {package}"), &mut command)
 }

@@ -4,15 +4,19 @@
 //! Everything is looked for first and installed only when missing, so a run on a provisioned
 //! machine costs a few process spawns. The wasm32 toolchain is, in order of preference:
 //!
-//! 1. the active rustup toolchain's wasm32 standard library, if it is installed;
+//! 1. the active rustup toolchain, if it has both the wasm32 standard library (for the browser
+//!    tests) and `rust-src` (for the release build, which rebuilds the standard library with
+//!    `-Zbuild-std` to take the size levers);
 //! 2. Debian's `rustc-web`, building the standard library from `rust-web-src`
 //!    (`-Zbuild-std`), if those packages are installed;
-//! 3. the rustup one again after `rustup target add`, which can hang where it cannot download,
-//!    so it gets a time limit;
+//! 3. the rustup one again after `rustup target add` and `rustup component add rust-src`, which
+//!    can hang where they cannot download, so each gets a time limit;
 //! 4. the Debian packages, installed with apt.
 //!
-//! Trying what is installed before `rustup target add` keeps repeat runs on machines like the
-//! CI one, where rustup cannot download, from waiting out the time limit every time.
+//! Either way the release build is the same recipe (`-Zbuild-std` with immediate-abort panics),
+//! so a fresh machine and a provisioned one ship the same widget. Trying what is installed before
+//! rustup downloads keeps repeat runs on machines like the old CI one, where rustup could not
+//! download, from waiting out the time limits every time.
 //!
 //! What cannot be installed here (not root, not Debian) stops provisioning with the exact
 //! command the user should run.
@@ -28,9 +32,14 @@ use crate::{cmd, postgres};
 /// The target every wasm crate is built for.
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
-/// How long `rustup target add` may take before we fall back to the Debian packages. A download
-/// that works takes well under this; where the network blocks it, it hangs instead of failing.
+/// How long each rustup download may take before we fall back to the Debian packages. A
+/// download that works takes well under this; where the network blocks it, it hangs instead of
+/// failing.
 const RUSTUP_LIMIT: Duration = Duration::from_secs(60);
+
+/// What `-Zbuild-std` rebuilds: the standard library, with the abort-only panic runtime the
+/// `wasm-release` profile's `panic = "abort"` links.
+const BUILD_STD: &str = "-Zbuild-std=std,panic_abort";
 
 /// Debian's second Rust toolchain (`rustc-web`); its cargo, rustc and rustdoc must be used
 /// together, because mixing in another rustdoc fails on "incompatible version of rustc".
@@ -106,7 +115,8 @@ impl Tools {
 /// Which compiler builds for wasm32.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum WasmToolchain {
-    /// The active rustup toolchain, which has the wasm32 standard library installed.
+    /// The active rustup toolchain, which has the wasm32 standard library and `rust-src`
+    /// installed.
     Rustup,
     /// Debian's `rustc-web`, compiling the standard library from source on the first build.
     Debian,
@@ -125,12 +135,7 @@ impl WasmToolchain {
                 let mut command = Command::new(DEBIAN_CARGO);
                 command
                     .current_dir(root)
-                    .args([
-                        subcommand,
-                        "-Zbuild-std=std,panic_abort",
-                        "--target",
-                        WASM_TARGET,
-                    ])
+                    .args([subcommand, BUILD_STD, "--target", WASM_TARGET])
                     // Its own target directory: the two compilers must never share artifacts.
                     .arg("--target-dir")
                     .arg(root.join("target").join("wasm"))
@@ -143,9 +148,27 @@ impl WasmToolchain {
         }
     }
 
+    /// A `cargo build` for wasm32 that rebuilds the standard library with the caller's
+    /// `RUSTFLAGS`, which is what the release build's size levers (immediate-abort panics, no
+    /// panic locations) need: the prebuilt standard library was compiled without them.
+    pub(crate) fn build_std_cargo(self, root: &Path) -> Command {
+        match self {
+            Self::Rustup => {
+                let mut command = self.cargo(root, "build");
+                command
+                    .arg(BUILD_STD)
+                    // `-Zbuild-std` is a nightly flag; this lets the stable compiler take it.
+                    .env("RUSTC_BOOTSTRAP", "1");
+                command
+            }
+            // Debian's toolchain has no prebuilt wasm32 standard library: it always rebuilds it.
+            Self::Debian => self.cargo(root, "build"),
+        }
+    }
+
     /// The toolchain already installed, preferring rustup's.
     fn installed() -> Option<Self> {
-        if rustup_has_wasm_std() {
+        if rustup_has_wasm_std() && rustup_has_std_source() {
             Some(Self::Rustup)
         } else if debian_toolchain_installed() {
             Some(Self::Debian)
@@ -158,7 +181,7 @@ impl WasmToolchain {
 impl fmt::Display for WasmToolchain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Self::Rustup => "rustup toolchain with the wasm32 standard library",
+            Self::Rustup => "rustup toolchain with the wasm32 standard library and rust-src",
             Self::Debian => "Debian rustc-web, standard library built from source",
         })
     }
@@ -177,14 +200,16 @@ pub(crate) fn run(root: &Path) -> Result<Tools, Error> {
     let mut missing = Vec::new();
     let mut wasm = WasmToolchain::installed();
     if wasm.is_none() {
-        wasm = rustup_target_add();
+        wasm = rustup_add();
     }
     if wasm.is_none() {
         missing.push(Packages {
             names: &["rustc-web", "rust-web-src", "lld-22"],
             why: "a Rust compiler with the WebAssembly backend, its std source and the wasm \
-                  linker, since rustup could not provide the wasm32 standard library",
-            elsewhere: "rustup target add wasm32-unknown-unknown",
+                  linker, since rustup could not provide the wasm32 standard library and \
+                  rust-src",
+            elsewhere: "rustup target add wasm32-unknown-unknown && rustup component add \
+                        rust-src",
         });
     }
     let mut chromedriver = find_chromedriver();
@@ -339,19 +364,47 @@ fn rustup_has_wasm_std() -> bool {
     })
 }
 
-/// Tries `rustup target add`, with a time limit; returns the rustup toolchain if it worked.
-fn rustup_target_add() -> Option<WasmToolchain> {
+/// Whether the active rustup toolchain has `rust-src`, which `-Zbuild-std` compiles.
+fn rustup_has_std_source() -> bool {
+    cmd::probe(Command::new("rustc").args(["--print", "sysroot"])).is_some_and(|sysroot| {
+        Path::new(sysroot.trim())
+            .join("lib/rustlib/src/rust/library")
+            .is_dir()
+    })
+}
+
+/// Tries `rustup target add` and `rustup component add rust-src`, each with a time limit;
+/// returns the rustup toolchain if both worked.
+fn rustup_add() -> Option<WasmToolchain> {
     cmd::find_in_path("rustup")?;
+    let added = rustup_install(
+        "the wasm32 standard library",
+        "the browser tests",
+        &["target", "add", WASM_TARGET],
+        rustup_has_wasm_std,
+    ) && rustup_install(
+        "rust-src",
+        "the release build, which compiles the standard library with its size levers",
+        &["component", "add", "rust-src"],
+        rustup_has_std_source,
+    );
+    added.then_some(WasmToolchain::Rustup)
+}
+
+/// Runs `rustup <args>` (installing `what`, needed by `why`) with a time limit unless
+/// `installed` already holds; answers whether it holds afterwards.
+fn rustup_install(what: &str, why: &str, args: &[&str], installed: fn() -> bool) -> bool {
+    if installed() {
+        return true;
+    }
     println!(
-        "    installing the wasm32 standard library with rustup, to build the wasm crates and \
-         browser tests (giving up after {})",
+        "    installing {what} with rustup, for {why} (giving up after {})",
         cmd::seconds(RUSTUP_LIMIT)
     );
     let mut command = Command::new("rustup");
-    command.args(["target", "add", WASM_TARGET]);
+    command.args(args);
     // A failure to start is one more reason to fall back, not to stop.
-    let added = cmd::run_with_limit(&mut command, RUSTUP_LIMIT).unwrap_or(false);
-    (added && rustup_has_wasm_std()).then_some(WasmToolchain::Rustup)
+    cmd::run_with_limit(&mut command, RUSTUP_LIMIT).unwrap_or(false) && installed()
 }
 
 fn debian_toolchain_installed() -> bool {
@@ -509,6 +562,17 @@ version = "0.2.131"
     fn two_locked_versions_have_no_single_answer() {
         let lock = format!("{LOCK}\n[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.99\"\n");
         assert!(locked_version(&lock, "wasm-bindgen").is_err());
+    }
+
+    #[test]
+    fn rustup_release_cargo_rebuilds_std_on_the_stable_compiler() {
+        let command = WasmToolchain::Rustup.build_std_cargo(Path::new("/repo"));
+        let shown = cmd::display(&command);
+        assert!(shown.starts_with("RUSTC_BOOTSTRAP=1 "), "{shown}");
+        assert!(
+            shown.ends_with(" build --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort"),
+            "{shown}"
+        );
     }
 
     #[test]
