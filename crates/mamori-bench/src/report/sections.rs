@@ -671,9 +671,9 @@ pub(crate) fn widget(path: &Path, budgets: &mut Vec<Budget>) -> String {
             let _ = write!(
                 md,
                 "The fingerprint budget is not met: its {:.1} ms median includes the WebGL \
-                 signal and a majority vote over repeated canvas renderings, which without a \
-                 GPU are rendered in software, on two cores shared with the verifier and the \
-                 rest of the machine's work.",
+                 signal and a canvas drawn once and read back twice, which without a GPU is \
+                 rendered in software, on two cores shared with the verifier and the rest of \
+                 the machine's work.",
                 ours.median
             );
         }
