@@ -3,10 +3,11 @@
 //! from Debian (provisioning installs it with the other packages); dkimpy, with PyNaCl for
 //! Ed25519 signatures, comes from PyPI into a virtual environment under `target/mail/venv`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use crate::{Error, cmd, topology};
+use crate::venv::Venv;
+use crate::{Error, cmd};
 
 /// The Python packages the checks verify DKIM signatures with, pinned.
 const PACKAGES: &[&str] = &["dkimpy==1.1.8", "pynacl==1.6.2"];
@@ -17,44 +18,7 @@ const PACKAGES: &[&str] = &["dkimpy==1.1.8", "pynacl==1.6.2"];
 ///
 /// When Python 3 with `venv` and `pip` cannot be found or installed, or PyPI is unreachable.
 pub(crate) fn provision(root: &Path) -> Result<(), Error> {
-    let python = python(root);
-    let installed = cmd::probe(Command::new(&python).args([
-        "-c",
-        "import importlib.metadata as m; print(f\"dkimpy=={m.version('dkimpy')} \
-         pynacl=={m.version('pynacl')}\")",
-    ]));
-    if installed.as_deref().map(str::trim) == Some(PACKAGES.join(" ").as_str()) {
-        return Ok(());
-    }
-    let venv = venv(root);
-    println!(
-        "    making a Python environment with {} in {}, to verify the mails' DKIM signatures",
-        PACKAGES.join(" "),
-        venv.display()
-    );
-    if !topology::create_venv(&venv)? {
-        return Err(Error(format!(
-            "`python3 -m venv {}` failed; Python 3 with its venv module is needed (on Debian: \
-             apt-get install python3-venv)",
-            venv.display()
-        )));
-    }
-    let mut pip = Command::new(&python);
-    pip.args([
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-    ])
-    .args(PACKAGES);
-    if !cmd::step("pip install dkimpy pynacl", &mut pip)?.success {
-        return Err(Error(format!(
-            "`pip install {}` failed; PyPI must be reachable",
-            PACKAGES.join(" ")
-        )));
-    }
-    Ok(())
+    venv(root).provision(PACKAGES, "to verify the mails' DKIM signatures")
 }
 
 /// The mail checks, with the scores printed (`--nocapture`).
@@ -70,16 +34,11 @@ pub(crate) fn command(root: &Path) -> Command {
             "--",
             "--nocapture",
         ])
-        .env("MAMORI_MAIL_PYTHON", python(root));
+        .env("MAMORI_MAIL_PYTHON", venv(root).python());
     command
 }
 
-/// The virtual environment's directory.
-fn venv(root: &Path) -> PathBuf {
-    root.join("target/mail/venv")
-}
-
-/// The virtual environment's Python.
-fn python(root: &Path) -> PathBuf {
-    venv(root).join("bin/python")
+/// The virtual environment.
+fn venv(root: &Path) -> Venv {
+    Venv::at(root.join("target/mail/venv"))
 }

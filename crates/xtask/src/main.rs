@@ -34,6 +34,7 @@ mod provision;
 mod summary;
 mod test;
 mod topology;
+mod venv;
 
 use std::fmt;
 use std::path::PathBuf;

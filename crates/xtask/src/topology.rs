@@ -13,11 +13,12 @@
 //! against the golden token vectors. It needs `tests/interop`'s npm packages (`jose`) and a
 //! Python virtual environment with a pinned PyJWT, made here under `target/interop/venv`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use crate::e2e::{self, Widget};
-use crate::{Error, cmd, summary};
+use crate::venv::Venv;
+use crate::{Error, summary};
 
 /// The interop test's directory, with its own package.json and committed package-lock.json.
 const INTEROP_DIR: &str = "tests/interop";
@@ -33,43 +34,10 @@ const PYJWT: &str = "pyjwt==2.15.1";
 /// When `npm ci` fails, or Python 3 with `venv` and `pip` cannot be found or installed.
 pub(crate) fn provision(root: &Path) -> Result<(), Error> {
     e2e::npm_ci(root, INTEROP_DIR, "jose")?;
-    let python = python(root);
-    let installed = cmd::probe(Command::new(&python).args([
-        "-c",
-        "import importlib.metadata as m; print(m.version('pyjwt'))",
-    ]));
-    let wanted = PYJWT.trim_start_matches("pyjwt==");
-    if installed.as_deref().map(str::trim) == Some(wanted) {
-        return Ok(());
-    }
-    let venv = venv(root);
-    println!(
-        "    making a Python environment with {PYJWT} in {}, for the merchant guide's PyJWT \
-         snippet (tests/interop)",
-        venv.display()
-    );
-    if !create_venv(&venv)? {
-        return Err(Error(format!(
-            "`python3 -m venv {}` failed; Python 3 with its venv module is needed (on Debian: \
-             apt-get install python3-venv)",
-            venv.display()
-        )));
-    }
-    let mut pip = Command::new(&python);
-    pip.args([
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        PYJWT,
-    ]);
-    if !cmd::step(&format!("pip install {PYJWT}"), &mut pip)?.success {
-        return Err(Error(format!(
-            "`pip install {PYJWT}` failed; PyPI must be reachable"
-        )));
-    }
-    Ok(())
+    venv(root).provision(
+        &[PYJWT],
+        "for the merchant guide's PyJWT snippet (tests/interop)",
+    )
 }
 
 /// The topology suite, run once with the widget loaded as `widget`. TAP goes to stdout for the
@@ -83,7 +51,7 @@ pub(crate) fn command(root: &Path, widget: Widget) -> Command {
         .args(summary::node_reporters(root))
         .env("MAMORI_BIN", e2e::mamori_binary(root))
         // Story 1 hands its live result token to the guide's snippets too.
-        .env("MAMORI_INTEROP_PYTHON", python(root));
+        .env("MAMORI_INTEROP_PYTHON", venv(root).python());
     command
 }
 
@@ -96,53 +64,19 @@ pub(crate) fn interop_command(root: &Path) -> Command {
         .arg("--test")
         .args(summary::node_reporters(root))
         .arg(root.join(INTEROP_DIR).join("interop.test.mjs"))
-        .env("MAMORI_INTEROP_PYTHON", python(root));
+        .env("MAMORI_INTEROP_PYTHON", venv(root).python());
     command
 }
 
-/// The virtual environment's directory.
-fn venv(root: &Path) -> PathBuf {
-    root.join("target/interop/venv")
-}
-
-/// The virtual environment's Python.
-fn python(root: &Path) -> PathBuf {
-    venv(root).join("bin/python")
-}
-
-/// `python3 -m venv`, and once more after installing Debian's `python3-venv` (as root), which
-/// Debian's Python lacks until then. Answers whether the environment exists.
-pub(crate) fn create_venv(venv: &Path) -> Result<bool, Error> {
-    let make = || {
-        let mut command = Command::new("python3");
-        command.args(["-m", "venv", "--clear"]).arg(venv);
-        cmd::step("python3 -m venv", &mut command).map(|f| f.success)
-    };
-    if make()? {
-        return Ok(true);
-    }
-    let root_user = cmd::probe(Command::new("id").arg("-u")).is_some_and(|uid| uid.trim() == "0");
-    if !(root_user && Path::new("/etc/debian_version").is_file()) {
-        return Ok(false);
-    }
-    println!("    installing python3-venv, which Debian's Python needs for `python3 -m venv`");
-    let mut apt = Command::new("apt-get");
-    apt.env("DEBIAN_FRONTEND", "noninteractive").args([
-        "-o",
-        "DPkg::Lock::Timeout=600",
-        "install",
-        "-y",
-        "python3-venv",
-    ]);
-    if !cmd::step("apt-get install python3-venv", &mut apt)?.success {
-        return Ok(false);
-    }
-    make()
+/// The virtual environment.
+fn venv(root: &Path) -> Venv {
+    Venv::at(root.join("target/interop/venv"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cmd;
 
     #[test]
     fn the_suites_report_tap_on_stdout_with_the_venv_python() {
