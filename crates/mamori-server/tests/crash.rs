@@ -37,7 +37,7 @@ use mamori_core::token::{self, ExpectedOrder, KeySet, SigningKey, TransStatus, V
 use serde_json::{Value, json};
 use sqlx::{Connection, Row, SqliteConnection};
 use support::postgres_db::TestDb;
-use support::process::{Instance, PATIENCE, WidgetHeld, cli, line_after, widget};
+use support::process::{Instance, PATIENCE, WidgetHeld, cli, line_after, widget, write_config};
 use support::{ORIGIN, ReceivedMail, eventually, fingerprint, smtp_sink};
 use tokio::sync::{Mutex, Notify, mpsc, watch};
 use tokio::task::JoinSet;
@@ -205,37 +205,19 @@ impl Rig {
             ))
         };
         let (smtp_port, incoming) = smtp_sink(0).await;
-        let config = dir.path().join("mamori.toml");
         // The velocity limits are raised because the test sends far more purchases on one card
         // than a cardholder would, and they must stay frictionless. A short lease lets the new
         // process take over the dead one's claims within seconds.
-        std::fs::write(
-            &config,
-            format!(
-                "listen = \"127.0.0.1:0\"\n\
-                 database_url = {database:?}\n\
-                 public_url = \"https://verifier.example\"\n\
-                 secrets_file = {secrets:?}\n\
-                 log_format = \"json\"\n\
-                 [risk]\n\
-                 velocity_card_hard = 100000\n\
-                 velocity_card = 100000\n\
-                 velocity_device = 100000\n\
-                 velocity_ip = 100000\n\
-                 [mail]\n\
-                 poll_interval = 1\n\
-                 concurrency = {MAIL_CONCURRENCY}\n\
-                 lease = {LEASE}\n\
-                 [mail.smtp]\n\
-                 host = \"127.0.0.1\"\n\
-                 port = {smtp_port}\n\
-                 tls = \"none\"\n\
-                 timeout = 10\n",
-                database = database.url(),
-                secrets = dir.path().join("secrets.key").display().to_string(),
-            ),
-        )
-        .unwrap();
+        let config = write_config(
+            dir.path(),
+            database.url(),
+            smtp_port,
+            "velocity_card_hard = 100000\n\
+             velocity_card = 100000\n\
+             velocity_device = 100000\n\
+             velocity_ip = 100000\n",
+            &format!("concurrency = {MAIL_CONCURRENCY}\nlease = {LEASE}\n"),
+        );
         cli(&config, &["init"]).await;
         let added = cli(
             &config,

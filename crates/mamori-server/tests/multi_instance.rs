@@ -24,7 +24,7 @@ use mamori_core::token::{
 use serde_json::{Value, json};
 use sqlx::Row;
 use support::postgres_db::TestDb;
-use support::process::{Instance, PATIENCE, WidgetHeld, cli, line_after, widget};
+use support::process::{Instance, PATIENCE, WidgetHeld, cli, line_after, widget, write_config};
 use support::{CARD, ORIGIN, ReceivedMail, eventually, fingerprint, smtp_sink};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -54,33 +54,16 @@ impl Cluster {
         let db = TestDb::create().await;
         let dir = tempfile::tempdir().unwrap();
         let (smtp_port, mail) = smtp_sink(0).await;
-        let config = dir.path().join("mamori.toml");
         // One file for every instance: behind a load balancer they are interchangeable. The
         // risk limits are raised because the tests send far more purchases on one card than a
         // cardholder would.
-        std::fs::write(
-            &config,
-            format!(
-                "listen = \"127.0.0.1:0\"\n\
-                 database_url = {database:?}\n\
-                 public_url = \"https://verifier.example\"\n\
-                 secrets_file = {secrets:?}\n\
-                 log_format = \"json\"\n\
-                 [risk]\n\
-                 velocity_card_hard = 100000\n\
-                 lockout_wrong_codes = 100000\n\
-                 [mail]\n\
-                 poll_interval = 1\n\
-                 [mail.smtp]\n\
-                 host = \"127.0.0.1\"\n\
-                 port = {smtp_port}\n\
-                 tls = \"none\"\n\
-                 timeout = 10\n",
-                database = db.url,
-                secrets = dir.path().join("secrets.key").display().to_string(),
-            ),
-        )
-        .unwrap();
+        let config = write_config(
+            dir.path(),
+            &db.url,
+            smtp_port,
+            "velocity_card_hard = 100000\nlockout_wrong_codes = 100000\n",
+            "",
+        );
         // The one secrets file every instance shares, made once, as an operator would; then
         // the administration commands run against the same database (the first one creates the
         // schema).

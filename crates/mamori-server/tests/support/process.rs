@@ -15,6 +15,40 @@ use tokio::sync::oneshot;
 /// a mail arriving) before it fails. A guard against hanging, not a speed requirement.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
+/// Writes `dir/mamori.toml` for `mamori serve` on `database_url`: port 0, JSON logs, secrets in
+/// `dir`, mail over plain SMTP to the test receiver on `smtp_port` polled every second. `risk`
+/// and `mail` are more lines of those sections (`key = value`, each ending in a newline).
+pub fn write_config(
+    dir: &Path,
+    database_url: &str,
+    smtp_port: u16,
+    risk: &str,
+    mail: &str,
+) -> PathBuf {
+    let config = dir.join("mamori.toml");
+    let secrets = dir.join("secrets.key").display().to_string();
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\n\
+             database_url = {database_url:?}\n\
+             public_url = \"https://verifier.example\"\n\
+             secrets_file = {secrets:?}\n\
+             log_format = \"json\"\n\
+             [risk]\n{risk}\
+             [mail]\n\
+             poll_interval = 1\n{mail}\
+             [mail.smtp]\n\
+             host = \"127.0.0.1\"\n\
+             port = {smtp_port}\n\
+             tls = \"none\"\n\
+             timeout = 10\n"
+        ),
+    )
+    .unwrap();
+    config
+}
+
 /// One `mamori serve` process.
 pub struct Instance {
     pub base: String,
