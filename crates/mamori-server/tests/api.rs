@@ -585,15 +585,7 @@ async fn bad_input_gets_a_stable_json_error_and_changes_nothing() {
     assert_eq!(after, before);
     assert_eq!(after.state(), State::Challenging);
     assert_eq!(after.attempts(), 0);
-    let metrics = server
-        .http
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     assert!(
         metrics.contains("mamori_authentications_total{outcome=\"created\"} 1\n"),
         "{metrics}"
@@ -1014,10 +1006,7 @@ async fn a_retried_create_answers_the_first_authentication() {
         assert_eq!(body, first, "the same id, client secret and expiry");
     }
     // The replayed client secret is the live one.
-    let created = Created {
-        id: first["id"].as_str().unwrap().parse().unwrap(),
-        secret: first["client_secret"].as_str().unwrap().into(),
-    };
+    let created = Created::of(&first);
     let answer = server.device(&created, &fingerprint("idem"), None).await;
     assert_eq!(answer["outcome"], "challenge");
 
@@ -1118,10 +1107,7 @@ async fn sandbox_test_cards_force_each_outcome() {
     ] {
         let (code, body) = start(card).await;
         assert_eq!(code, 201, "{card}: {body}");
-        let created = Created {
-            id: body["id"].as_str().unwrap().parse().unwrap(),
-            secret: body["client_secret"].as_str().unwrap().into(),
-        };
+        let created = Created::of(&body);
         let answer = server.device(&created, &fingerprint("sandbox"), None).await;
         assert_eq!(
             (answer["outcome"].as_str(), answer["status"].as_str()),
@@ -1148,10 +1134,7 @@ async fn sandbox_test_cards_force_each_outcome() {
 
     // The challenge card: its code is always 123456 and its mail is kept, never sent.
     let (_, body) = start("370000000000028").await;
-    let created = Created {
-        id: body["id"].as_str().unwrap().parse().unwrap(),
-        secret: body["client_secret"].as_str().unwrap().into(),
-    };
+    let created = Created::of(&body);
     let answer = server.device(&created, &fingerprint("sandbox"), None).await;
     assert_eq!(answer["outcome"], "challenge", "{answer}");
     assert_eq!(answer["challenge"]["masked_email"], "c***@sandbox.invalid");

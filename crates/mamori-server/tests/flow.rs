@@ -553,13 +553,7 @@ async fn failed_deliveries_are_retried_with_backoff() {
     server.device(&created, &fingerprint("x"), None).await;
     // The first attempt is refused; the retry is due 5 s later on the verifier's clock.
     eventually(|| async {
-        let metrics = server
-            .http
-            .get(server.url("/metrics"))
-            .send()
-            .await
-            .unwrap();
-        let text = metrics.text().await.unwrap();
+        let text = server.metrics().await;
         text.contains("mamori_mail_deliveries_total{kind=\"code\",result=\"retry\"} 1")
     })
     .await;
@@ -594,13 +588,7 @@ async fn concurrent_device_steps_start_one_challenge() {
     while let Some(answer) = tasks.join_next().await {
         assert_eq!(answer.unwrap()["outcome"], "challenge");
     }
-    let metrics = server
-        .http
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap();
-    let metrics = metrics.text().await.unwrap();
+    let metrics = server.metrics().await;
     assert!(
         metrics.contains("mamori_authentications_total{outcome=\"challenge\"} 1\n"),
         "{metrics}"
@@ -1067,25 +1055,9 @@ async fn create_order(server: &TestServer, order_ref: &str, amount: u64) -> (u16
         .await
 }
 
-/// The created authentication of a `201` answer.
-fn created_of(body: &Value) -> Created {
-    Created {
-        id: body["id"].as_str().unwrap().parse().unwrap(),
-        secret: body["client_secret"].as_str().unwrap().into(),
-    }
-}
-
 /// How many authentications this process's verifier has created, from `/metrics`.
 async fn created_count(server: &TestServer) -> u64 {
-    let text = server
-        .http
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = server.metrics().await;
     text.lines()
         .find_map(|line| line.strip_prefix("mamori_authentications_total{outcome=\"created\"} "))
         .map_or(0, |n| n.parse().unwrap())
@@ -1106,7 +1078,7 @@ async fn an_order_has_one_live_authentication_at_a_time() {
     };
     let (status, body) = create_order(&server, "order-77", 7_700).await;
     assert_eq!(status, 201, "{body}");
-    let first = created_of(&body);
+    let first = Created::of(&body);
 
     // Another authentication of the same order, even for another amount, while the first is
     // pending: refused, naming the order, and nothing stored.
@@ -1132,7 +1104,7 @@ async fn an_order_has_one_live_authentication_at_a_time() {
     assert_eq!(status, 200);
     let (status, body) = create_order(&server, "order-77", 7_700).await;
     assert_eq!(status, 201, "{body}");
-    let second = created_of(&body);
+    let second = Created::of(&body);
     assert_eq!(live_one().await, Some(second.id.clone()));
 
     // Past its lifetime the second no longer blocks: the create expires it (`U`, reason 14)
@@ -1140,7 +1112,7 @@ async fn an_order_has_one_live_authentication_at_a_time() {
     server.clock.advance(15 * 60);
     let (status, body) = create_order(&server, "order-77", 7_700).await;
     assert_eq!(status, 201, "{body}");
-    let third = created_of(&body);
+    let third = Created::of(&body);
     let view = server.get(&second.id).await;
     assert_eq!(
         (

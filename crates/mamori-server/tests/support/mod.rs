@@ -382,6 +382,16 @@ pub struct Created {
     pub secret: String,
 }
 
+impl Created {
+    /// The authentication a `201` create answer describes.
+    pub fn of(body: &Value) -> Self {
+        Self {
+            id: body["id"].as_str().unwrap().parse().unwrap(),
+            secret: body["client_secret"].as_str().unwrap().into(),
+        }
+    }
+}
+
 impl TestServer {
     pub async fn start() -> Self {
         Self::start_with(Options::default()).await
@@ -488,34 +498,28 @@ impl TestServer {
     pub async fn create(&self, card: &str, amount: u64, preference: &str) -> Created {
         static ORDERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = ORDERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (status, body) = self
-            .merchant_post(
-                "/v1/authentications",
-                json!({"card_number": card, "amount": amount, "currency": "JPY",
-                       "order_ref": format!("order-{amount}-{n}"), "challenge_preference": preference}),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
-        Created {
-            id: body["id"].as_str().unwrap().parse().unwrap(),
-            secret: body["client_secret"].as_str().unwrap().into(),
-        }
+        self.create_from(
+            json!({"card_number": card, "amount": amount, "currency": "JPY",
+                                "order_ref": format!("order-{amount}-{n}"),
+                                "challenge_preference": preference}),
+        )
+        .await
     }
 
     /// An authentication in another currency than the cards' ceilings (yen).
     pub async fn create_in(&self, card: &str, amount: u64, currency: &str) -> Created {
-        let (status, body) = self
-            .merchant_post(
-                "/v1/authentications",
-                json!({"card_number": card, "amount": amount, "currency": currency,
-                       "order_ref": format!("order-{amount}-{currency}")}),
-            )
-            .await;
+        self.create_from(
+            json!({"card_number": card, "amount": amount, "currency": currency,
+                                "order_ref": format!("order-{amount}-{currency}")}),
+        )
+        .await
+    }
+
+    /// The authentication `request` creates, which must be answered `201`.
+    async fn create_from(&self, request: Value) -> Created {
+        let (status, body) = self.merchant_post("/v1/authentications", request).await;
         assert_eq!(status, 201, "{body}");
-        Created {
-            id: body["id"].as_str().unwrap().parse().unwrap(),
-            secret: body["client_secret"].as_str().unwrap().into(),
-        }
+        Created::of(&body)
     }
 
     pub async fn merchant_post(&self, path: &str, body: Value) -> (u16, Value) {
