@@ -1,6 +1,7 @@
 //! What every request handler shares.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
 
 use tokio::sync::Notify;
 
@@ -29,6 +30,9 @@ pub struct AppState {
     pub outbox_wake: Arc<Notify>,
     /// The widget's files served at `/widget/`, when `widget_dir` is set.
     pub widget_files: Option<WidgetFiles>,
+    /// The newest rate-limit window this process has forgotten the earlier ones for (see
+    /// [`crate::api::throttle`]).
+    pub rate_windows_forgotten: Arc<AtomicI64>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -56,6 +60,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             outbox_wake: Arc::new(Notify::new()),
             widget_files: None,
+            rate_windows_forgotten: Arc::new(AtomicI64::new(i64::MIN)),
         }
     }
 

@@ -3,8 +3,11 @@
 //!
 //! A fixed window: each request adds one to its bucket's count for the current window, and the
 //! request over the limit is refused with `429 rate_limited` and the seconds until the window
-//! ends. The first request of a window also forgets the windows before it, so the table holds
-//! about one window's buckets.
+//! ends. The first request an instance counts in a new window also forgets the windows before
+//! it (once per window and instance, not per bucket), so the table holds about one window's
+//! buckets.
+
+use std::sync::atomic::Ordering;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -41,7 +44,7 @@ pub async fn admit(state: &AppState, bucket: Bucket<'_>) -> Result<(), ApiError>
     let now = state.now();
     let start = window_start(now, window);
     let count = state.store.count_request(&name, start).await?;
-    if count == 1 {
+    if state.rate_windows_forgotten.fetch_max(start, Ordering::Relaxed) < start {
         state.store.forget_requests(start).await?;
     }
     if count > limit {
