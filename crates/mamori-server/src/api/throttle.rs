@@ -44,7 +44,11 @@ pub async fn admit(state: &AppState, bucket: Bucket<'_>) -> Result<(), ApiError>
     let now = state.now();
     let start = window_start(now, window);
     let count = state.store.count_request(&name, start).await?;
-    if state.rate_windows_forgotten.fetch_max(start, Ordering::Relaxed) < start {
+    if state
+        .rate_windows_forgotten
+        .fetch_max(start, Ordering::Relaxed)
+        < start
+    {
         state.store.forget_requests(start).await?;
     }
     if count > limit {

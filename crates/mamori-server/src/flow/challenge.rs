@@ -7,6 +7,7 @@
 
 use mamori_core::otp;
 use mamori_core::token::{Method, Reason, TransStatus};
+use subtle::ConstantTimeEq;
 
 use super::notice::Parties;
 use super::proof::ProvenKey;
@@ -182,11 +183,18 @@ impl Flow<'_> {
     ) -> Result<CodeAnswer, FlowError> {
         let limits = self.limits();
         let races = limits.max_attempts + limits.max_resends + 1;
+        // Neither changes between re-checks: the card the authentication is for, and the
+        // entered code's digest.
+        let cardholder = self.cardholder_of(&auth).await?;
+        let digest = otp::digest(&self.secrets.otp_key, auth.id.as_str(), code);
         let mut current = auth;
         for _ in 0..=races {
             let live = !matches!(current.progress, Progress::Finished(_));
             let id = current.id.clone();
-            match self.check_code_once(current, merchant, code, key).await {
+            let checked = self
+                .check_code_once(current, merchant, cardholder.as_ref(), &digest, key)
+                .await;
+            match checked {
                 Err(FlowError::AuthenticationFinished) if live => {
                     current = self
                         .store
@@ -202,13 +210,14 @@ impl Flow<'_> {
         ))
     }
 
-    /// One check of `code` against the challenge as `auth` holds it;
+    /// One check of the entered code's `digest` against the challenge as `auth` holds it;
     /// [`FlowError::AuthenticationFinished`] from a live `auth` means a concurrent change won.
     async fn check_code_once(
         &self,
         auth: Authentication,
         merchant: &Merchant,
-        code: &otp::Code,
+        cardholder: Option<&Cardholder>,
+        digest: &[u8],
         key: Option<&ProvenKey>,
     ) -> Result<CodeAnswer, FlowError> {
         let auth = self.expire_if_due(auth).await?;
@@ -222,19 +231,14 @@ impl Flow<'_> {
             }) => return Ok(CodeAnswer::Expired(outcome.clone())),
             Progress::Finished(_) => return Err(FlowError::AuthenticationFinished),
         };
-        let right = otp::verify(
-            &self.secrets.otp_key,
-            auth.id.as_str(),
-            code,
-            &challenge.code_digest,
-        ) && challenge.code_expires_at > self.now();
-        let cardholder = self
-            .cardholder_of(&auth)
-            .await?
+        // Compared in constant time, as `otp::verify` does.
+        let matches: bool = digest.ct_eq(&challenge.code_digest).into();
+        let right = matches && challenge.code_expires_at > self.now();
+        let cardholder = cardholder
             .ok_or_else(|| FlowError::Internal(format!("challenge without a card: {}", auth.id)))?;
-        let to = Parties::of(&auth, merchant, &cardholder);
+        let to = Parties::of(&auth, merchant, cardholder);
         if right {
-            self.accept(to, code, key).await
+            self.accept(to, digest, key).await
         } else {
             self.count_wrong(to).await
         }
@@ -246,7 +250,7 @@ impl Flow<'_> {
     async fn accept(
         &self,
         to: Parties<'_>,
-        code: &otp::Code,
+        digest: &[u8],
         key: Option<&ProvenKey>,
     ) -> Result<CodeAnswer, FlowError> {
         let (auth, now) = (to.auth, self.now());
@@ -293,9 +297,8 @@ impl Flow<'_> {
             (None, None) => None,
         };
         let alert = (!was_trusted).then(|| self.alert_mail(to, Alert::NewDevice));
-        let digest = otp::digest(&self.secrets.otp_key, auth.id.as_str(), code);
         let accept = Acceptance {
-            digest: &digest,
+            digest,
             outcome: &outcome,
             trust: device.map(|device| TrustWrite {
                 device,
