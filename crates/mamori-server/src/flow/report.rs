@@ -27,6 +27,14 @@ impl Flow<'_> {
     /// [`FlowError::InvalidReportLink`] for a forged or expired link, or one naming a purchase
     /// without an enrolled card.
     pub async fn reportable(&self, token: &str) -> Result<Reportable, FlowError> {
+        let mut reportable = self.purchase_of(token).await?;
+        reportable.reported = self.store.report_for(&reportable.auth.id).await?.is_some();
+        Ok(reportable)
+    }
+
+    /// The purchase `token` names, not yet asked whether it was reported. (Not `cardholder_of`:
+    /// that stands a sandbox purchase in for a cardholder, and a sandbox link reports nothing.)
+    async fn purchase_of(&self, token: &str) -> Result<Reportable, FlowError> {
         let id = self
             .tokens()
             .report_authentication(token, self.now())
@@ -41,12 +49,11 @@ impl Flow<'_> {
         let (Some(cardholder), Some(merchant)) = (cardholder, merchant) else {
             return Err(FlowError::InvalidReportLink);
         };
-        let reported = self.store.report_for(&auth.id).await?.is_some();
         Ok(Reportable {
             auth,
             cardholder,
             merchant,
-            reported,
+            reported: false,
         })
     }
 
@@ -57,7 +64,7 @@ impl Flow<'_> {
     ///
     /// As [`Flow::reportable`].
     pub async fn report(&self, token: &str) -> Result<Reportable, FlowError> {
-        let mut reportable = self.reportable(token).await?;
+        let mut reportable = self.purchase_of(token).await?;
         let report = FraudReport {
             id: ReportId::mint()?,
             cardholder_id: reportable.cardholder.id.clone(),
