@@ -171,6 +171,17 @@ impl Secrets {
 /// [`SecretsError::Io`] when it cannot be written, [`SecretsError::Random`].
 pub fn create_file(path: &Path) -> Result<(), SecretsError> {
     let master = random_bytes::<32>().map_err(|_| SecretsError::Random)?;
+    write_new_file(path, format!("{}\n", hex(&master)).as_bytes())
+}
+
+/// Writes `contents` to a new file at `path`, readable by its owner only (mode 0600): a secret
+/// the verifier keeps, such as the master secret or a DKIM key.
+///
+/// # Errors
+///
+/// [`SecretsError::Exists`] when the file is already there (it is never replaced),
+/// [`SecretsError::Io`] when it cannot be written; a half-written file is removed.
+pub fn write_new_file(path: &Path, contents: &[u8]) -> Result<(), SecretsError> {
     let mut options = std::fs::OpenOptions::new();
     // `create_new` makes "does it exist?" and "create it" one step: of two `init`s racing, one
     // fails instead of both writing.
@@ -181,7 +192,7 @@ pub fn create_file(path: &Path) -> Result<(), SecretsError> {
         std::io::ErrorKind::AlreadyExists => SecretsError::Exists(path.into()),
         _ => SecretsError::Io(path.into(), e),
     })?;
-    let written = writeln!(file, "{}", hex(&master)).and_then(|()| file.sync_all());
+    let written = file.write_all(contents).and_then(|()| file.sync_all());
     if let Err(e) = written {
         // A half-written file would be refused by every later command, and by `init` too.
         drop(file);

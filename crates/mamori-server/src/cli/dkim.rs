@@ -1,12 +1,11 @@
 //! `mamori dkim keygen`: a new DKIM key in `mail.dkim.key_file`, and the DNS record to publish
 //! for it.
 
-use std::io::Write as _;
-
 use clap::Subcommand;
 
 use crate::config::Config;
 use crate::mail::dkim::{self, Algorithm};
+use crate::secrets::SecretsError;
 
 /// DKIM keys.
 #[derive(Debug, Subcommand)]
@@ -33,16 +32,15 @@ pub(super) fn run(config: &Config, command: DkimCommand) -> Result<(), super::Fa
         .parse()
         .map_err(|e| format!("mail.from: {e}"))?;
     let (pem, record) = dkim::generate(algorithm)?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-    file.write_all(pem.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    crate::secrets::write_new_file(path, pem.as_bytes()).map_err(|e| match e {
+        SecretsError::Exists(_) => format!(
+            "{} already exists; a DKIM key is never replaced (choose another key_file, or \
+             remove it yourself once no published record names it)",
+            path.display()
+        ),
+        SecretsError::Io(_, e) => format!("cannot write {}: {e}", path.display()),
+        other => other.to_string(),
+    })?;
     let selector = &config.mail.dkim.selector;
     let domain = from.email.domain();
     println!("wrote {} (mode 0600)", path.display());
