@@ -24,6 +24,7 @@ use axum::extract::MatchedPath;
 use axum::http::{Method, StatusCode};
 
 use crate::mail::templates::Alert;
+use crate::model::CODE_MAIL;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
@@ -115,12 +116,8 @@ impl Metrics {
     ) {
         let labels = RequestLabels {
             method: method_label(method),
-            // A pattern is one of the router's own; quoting is still escaped in case one holds
-            // a character the exposition format reserves.
-            route: route.map_or_else(
-                || "unmatched".to_owned(),
-                |r| r.as_str().replace(['"', '\\', '\n'], "_"),
-            ),
+            // A pattern is one of the router's own (escaped when rendered, not per request).
+            route: route.map_or_else(|| "unmatched".to_owned(), |r| r.as_str().to_owned()),
             status: status.as_u16(),
         };
         let seconds = elapsed.as_secs_f64();
@@ -167,9 +164,11 @@ impl Metrics {
             .unwrap_or_else(|e| e.into_inner())
             .clone();
         for (l, h) in &latencies {
+            // Quoting escaped in case a pattern holds a character the exposition reserves.
+            let route = l.route.replace(['"', '\\', '\n'], "_");
             let labels = format!(
-                "method=\"{}\",route=\"{}\",status=\"{}\"",
-                l.method, l.route, l.status
+                "method=\"{}\",route=\"{route}\",status=\"{}\"",
+                l.method, l.status
             );
             for (count, bound) in h.buckets.iter().zip(BUCKETS) {
                 let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {count}");
@@ -205,16 +204,14 @@ pub fn method_label(method: &Method) -> &'static str {
 /// The label of an outbox mail's `kind`: a kind the templates make, else `other` (a row written
 /// by another version, or by hand).
 pub fn mail_kind(kind: &str) -> &'static str {
-    // `code` is the code mail's kind (`templates::code_mail`); the alerts name their own.
-    [
-        "code",
-        Alert::ChallengeFailed.kind(),
-        Alert::Rejected.kind(),
-        Alert::NewDevice.kind(),
-    ]
-    .into_iter()
-    .find(|known| *known == kind)
-    .unwrap_or("other")
+    if kind == CODE_MAIL {
+        return CODE_MAIL;
+    }
+    Alert::ALL
+        .into_iter()
+        .map(Alert::kind)
+        .find(|known| *known == kind)
+        .unwrap_or("other")
 }
 
 #[cfg(test)]
@@ -268,7 +265,7 @@ mod tests {
             report_url: "https://v.example/report/x",
         };
         let mut made = vec![templates::code_mail(&facts, "012345", 0)];
-        for alert in [Alert::ChallengeFailed, Alert::Rejected, Alert::NewDevice] {
+        for alert in Alert::ALL {
             made.push(templates::alert_mail(&facts, alert));
         }
         for mail in made {

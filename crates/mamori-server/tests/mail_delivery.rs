@@ -283,7 +283,9 @@ fn keygen_writes_a_private_file_once() {
     let again = keygen(&key, "s2026", "ed25519");
     assert!(!again.success);
     assert!(
-        again.output.contains("already exists; a DKIM key is never replaced"),
+        again
+            .output
+            .contains("already exists; a DKIM key is never replaced"),
         "{}",
         again.output
     );

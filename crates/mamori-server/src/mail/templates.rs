@@ -42,6 +42,9 @@ pub enum Alert {
 }
 
 impl Alert {
+    /// Every alert.
+    pub const ALL: [Self; 3] = [Self::ChallengeFailed, Self::Rejected, Self::NewDevice];
+
     /// The outbox `kind`.
     pub fn kind(self) -> &'static str {
         match self {
@@ -241,7 +244,7 @@ mod tests {
 
     #[test]
     fn alerts_name_the_purchase() {
-        for alert in [Alert::ChallengeFailed, Alert::Rejected, Alert::NewDevice] {
+        for alert in Alert::ALL {
             for locale in [Locale::Ja, Locale::En] {
                 let mail = alert_mail(&facts(locale), alert);
                 assert_eq!(mail.kind, alert.kind());
