@@ -166,7 +166,7 @@ mod tests {
         };
         let to = Parties::of(&auth, &merchant, &cardholder);
         let flow = state.flow();
-        for alert in [Alert::Rejected, Alert::ChallengeFailed, Alert::NewDevice] {
+        for alert in Alert::ALL {
             let mail = flow.alert_mail(to, alert);
             assert_eq!(
                 mail.dedupe,
