@@ -590,6 +590,7 @@ async fn bad_input_gets_a_stable_json_error_and_changes_nothing() {
         metrics.contains("mamori_authentications_total{outcome=\"created\"} 1\n"),
         "{metrics}"
     );
+    server.drained().await;
     assert!(server.mail.as_mut().unwrap().try_recv().is_err());
 }
 

@@ -619,7 +619,12 @@ async fn killed_mid_load_and_restarted(postgres: bool) {
         "a mail arrived three times: {received:?}"
     );
     assert!(duplicates <= MAIL_CONCURRENCY);
-    assert_eq!(done + pending + challenging, purchases.len());
+    // The kill landed mid-load: some answers had not been given, and some purchases were left
+    // for the new process to finish — else this would be a plain restart test.
+    assert!(
+        answered_at_kill < ANSWERS && pending + challenging > 0,
+        "the kill came after the load: {answered_at_kill} of {ANSWERS} answered, {done} done"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,6 +19,9 @@ use serde_json::{Value, json};
 use support::browser_key::BrowserKey;
 use support::*;
 
+/// The series counting created authentications.
+const CREATED: &str = "mamori_authentications_total{outcome=\"created\"}";
+
 fn merchant_keys() -> KeySet {
     KeySet::from(SigningKey::new("k1", SECRET).unwrap())
 }
@@ -693,24 +696,27 @@ async fn a_code_racing_a_resend_is_never_told_the_authentication_finished() {
 
 /// The first code mail in the demo mailbox after message `after`: its id and code.
 async fn mailbox_code(server: &TestServer, after: i64) -> (i64, String) {
-    for _ in 0..1_000 {
+    let next_code_mail = || async {
         let newest = server.store.mailbox(20).await.unwrap();
-        let code_mail = newest
-            .iter()
+        newest
+            .into_iter()
             .rev()
-            .find(|m| m.id > after && m.kind == "code");
-        if let Some(mail) = code_mail {
-            let code = mail
-                .text
-                .lines()
-                .map(str::trim)
-                .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
-                .unwrap_or_else(|| panic!("no code in {}", mail.text));
-            return (mail.id, code.to_owned());
+            .find(|m| m.id > after && m.kind == "code")
+    };
+    // Polled often (the outbox delivers within milliseconds, and this runs a thousand times),
+    // with a deadline only to stop a hung run.
+    let wait = async {
+        loop {
+            if let Some(mail) = next_code_mail().await {
+                return mail;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-    }
-    panic!("no code mail after {after}");
+    };
+    let mail = tokio::time::timeout(std::time::Duration::from_secs(10), wait)
+        .await
+        .unwrap_or_else(|_| panic!("no code mail after {after} within 10 s"));
+    (mail.id, code_in(&mail.text))
 }
 
 // Device-bound keys and per-(device, card) trust.
@@ -1055,14 +1061,6 @@ async fn create_order(server: &TestServer, order_ref: &str, amount: u64) -> (u16
         .await
 }
 
-/// How many authentications this process's verifier has created, from `/metrics`.
-async fn created_count(server: &TestServer) -> u64 {
-    let text = server.metrics().await;
-    text.lines()
-        .find_map(|line| line.strip_prefix("mamori_authentications_total{outcome=\"created\"} "))
-        .map_or(0, |n| n.parse().unwrap())
-}
-
 #[tokio::test]
 async fn an_order_has_one_live_authentication_at_a_time() {
     let server = TestServer::start().await;
@@ -1082,7 +1080,7 @@ async fn an_order_has_one_live_authentication_at_a_time() {
 
     // Another authentication of the same order, even for another amount, while the first is
     // pending: refused, naming the order, and nothing stored.
-    let before = created_count(&server).await;
+    let before = server.metric(CREATED).await.unwrap_or(0);
     let (status, body) = create_order(&server, "order-77", 100).await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"], "order_in_progress");
@@ -1091,7 +1089,11 @@ async fn an_order_has_one_live_authentication_at_a_time() {
         "{body}"
     );
     assert!(body.get("id").is_none());
-    assert_eq!(created_count(&server).await, before, "nothing created");
+    assert_eq!(
+        server.metric(CREATED).await.unwrap_or(0),
+        before,
+        "nothing created"
+    );
     assert_eq!(live_one().await, Some(first.id.clone()));
     // Still refused while it is challenging; another order is not affected.
     let answer = server.device(&first, &fingerprint("one-live"), None).await;
@@ -1155,7 +1157,7 @@ async fn a_retried_create_of_a_live_order_answers_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_concurrent_creates_of_one_order_store_one() {
     let server = TestServer::start().await;
-    let before = created_count(&server).await;
+    let before = server.metric(CREATED).await.unwrap_or(0);
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..20 {
         let request = server
@@ -1184,7 +1186,7 @@ async fn twenty_concurrent_creates_of_one_order_store_one() {
         }
     }
     assert_eq!((created.len(), refused), (1, 19), "exactly one create wins");
-    assert_eq!(created_count(&server).await, before + 1);
+    assert_eq!(server.metric(CREATED).await.unwrap_or(0), before + 1);
     let live = server
         .store
         .live_authentication_for_order(

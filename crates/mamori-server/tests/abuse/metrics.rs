@@ -132,26 +132,21 @@ async fn the_outbox_backlog_is_a_gauge() {
         ..crate::support::Options::default()
     })
     .await;
-    let owed = |text: String| {
-        text.lines()
-            .find_map(|line| line.strip_prefix("mamori_outbox_owed "))
-            .map(|value| value.parse::<i64>().unwrap())
-    };
-    let url = server.url("/metrics");
-    let scrape = || async {
-        let response = reqwest::get(&url).await.unwrap();
-        owed(response.text().await.unwrap())
-    };
-    assert_eq!(scrape().await, Some(0));
+    let owed = "mamori_outbox_owed";
+    assert_eq!(server.metric(owed).await, Some(0));
 
     let created = server.create(crate::support::CARD, 1000, "01").await;
     let body = server
         .device(&created, &crate::support::fingerprint("laptop"), None)
         .await;
     assert_eq!(body["outcome"], "challenge", "{body}");
-    assert_eq!(scrape().await, Some(1), "the code, held by the receiver");
+    assert_eq!(
+        server.metric(owed).await,
+        Some(1),
+        "the code, held by the receiver"
+    );
 
     gate.add_permits(1);
     server.next_mail_matching("verification code").await;
-    crate::support::eventually(|| async { scrape().await == Some(0) }).await;
+    server.drained().await;
 }

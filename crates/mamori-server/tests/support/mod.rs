@@ -55,6 +55,15 @@ pub const CARD_BLOCKED: &str = "378734493671000";
 /// A valid number that is not enrolled.
 pub const CARD_UNKNOWN: &str = "340000000000009";
 
+/// The six-digit code on its own line of a code mail's `text`.
+pub fn code_in(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap_or_else(|| panic!("no code in {text}"))
+        .to_owned()
+}
+
 /// One message the SMTP receiver accepted.
 #[derive(Debug, Clone)]
 pub struct ReceivedMail {
@@ -68,12 +77,7 @@ pub struct ReceivedMail {
 impl ReceivedMail {
     /// The six-digit code on its own line of the text part.
     pub fn code(&self) -> String {
-        self.text
-            .lines()
-            .map(str::trim)
-            .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
-            .unwrap_or_else(|| panic!("no code in {}", self.text))
-            .to_owned()
+        code_in(&self.text)
     }
 
     /// The report link.
@@ -604,6 +608,22 @@ impl TestServer {
     pub async fn metrics(&self) -> String {
         let response = self.http.get(self.url("/metrics")).send().await.unwrap();
         response.text().await.unwrap()
+    }
+
+    /// The value of the series `series` (name and labels, as `/metrics` spells them).
+    pub async fn metric(&self, series: &str) -> Option<i64> {
+        let text = self.metrics().await;
+        let value = text.lines().find_map(|line| {
+            line.strip_prefix(series)
+                .and_then(|rest| rest.strip_prefix(' '))
+        })?;
+        Some(value.parse().unwrap())
+    }
+
+    /// Waits until the outbox owes no mail (`mamori_outbox_owed 0`): every mail queued so far
+    /// has reached the receiver, so what it holds is all there will be.
+    pub async fn drained(&self) {
+        eventually(|| async { self.metric("mamori_outbox_owed").await == Some(0) }).await;
     }
 
     pub async fn verify(&self, created: &Created, code: &str) -> (u16, Value) {
