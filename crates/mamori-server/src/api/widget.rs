@@ -84,11 +84,7 @@ pub async fn gate(
     request
         .extensions_mut()
         .insert(Arc::new(WidgetContext { auth, merchant, ip }));
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    headers.insert(header::VARY, HeaderValue::from_static("Origin"));
-    Ok(response)
+    Ok(readable(next.run(request).await, Some(origin)))
 }
 
 /// The authentication `id` whose client secret is the bearer token.

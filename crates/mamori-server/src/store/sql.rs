@@ -276,10 +276,10 @@ pub(super) const INSERT_OUTBOX: &str = "INSERT INTO outbox (kind, recipient, sub
 pub(super) const OPEN_ALERT_WINDOW: &str = "INSERT INTO alert_windows (cardholder_id, kind, ends_at) VALUES ($1, $2, $3) \
      ON CONFLICT (cardholder_id, kind) DO UPDATE SET ends_at = excluded.ends_at \
      WHERE alert_windows.ends_at <= $4";
-/// `$1` id; whatever its state.
 /// The mail still owed, walking the partial index of due mail (`outbox_due`).
 pub(super) const MAIL_OWED: &str =
     "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND NOT failed";
+/// `$1` id; whatever its state.
 pub(super) const OUTBOX_MAIL: &str = "SELECT id, kind, recipient, subject, text_body, html_body, attempts, thread FROM outbox WHERE id = $1";
 /// `$1` the lease's new end, `$2` id, `$3` attempts: extends only the claim that is still
 /// current (no other worker claimed the mail since, and it was not settled).
