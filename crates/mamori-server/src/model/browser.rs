@@ -14,6 +14,7 @@
 //! written before these rules, whose value no longer parses, reads as absent, not as corrupt.
 
 use std::fmt;
+use std::sync::LazyLock;
 
 use mamori_core::fingerprint::Browser;
 
@@ -154,10 +155,20 @@ pub struct TimeZone(&'static str);
 
 impl TimeZone {
     /// The zone named `text`, matched regardless of ASCII case, if the list has it.
+    ///
+    /// Every stored value and nearly every browser's is the canonical spelling, found by a
+    /// binary search of the sorted list (this runs on every device step and every read of an
+    /// authentication); only another spelling pays for the case-blind scan.
     pub fn parse(text: &str) -> Option<Self> {
-        names()
-            .find(|name| name.eq_ignore_ascii_case(text))
-            .map(Self)
+        static SORTED: LazyLock<Vec<&'static str>> = LazyLock::new(|| names().collect());
+        let sorted = &*SORTED;
+        match sorted.binary_search(&text) {
+            Ok(at) => Some(Self(sorted[at])),
+            Err(_) => sorted
+                .iter()
+                .find(|name| name.eq_ignore_ascii_case(text))
+                .map(|name| Self(name)),
+        }
     }
 
     /// The name, as stored and compared.
