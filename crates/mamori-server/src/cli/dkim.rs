@@ -31,6 +31,11 @@ pub(super) fn run(config: &Config, command: DkimCommand) -> Result<(), super::Fa
         .from
         .parse()
         .map_err(|e| format!("mail.from: {e}"))?;
+    let selector = &config.mail.dkim.selector;
+    let domain = from.email.domain();
+    // Checked before a key is written: `serve` would refuse the key under these names.
+    dkim::check_dns_name("mail.dkim.selector", selector)?;
+    dkim::check_dns_name("the domain of mail.from", domain)?;
     let (pem, record) = dkim::generate(algorithm)?;
     crate::secrets::write_new_file(path, pem.as_bytes()).map_err(|e| match e {
         SecretsError::Exists(_) => format!(
@@ -41,8 +46,6 @@ pub(super) fn run(config: &Config, command: DkimCommand) -> Result<(), super::Fa
         SecretsError::Io(_, e) => format!("cannot write {}: {e}", path.display()),
         other => other.to_string(),
     })?;
-    let selector = &config.mail.dkim.selector;
-    let domain = from.email.domain();
     println!("wrote {} (mode 0600)", path.display());
     println!("Publish this record, then restart the verifier to sign with the key:");
     println!("{}", dkim::zone_line(selector, domain, &record));

@@ -231,7 +231,7 @@ pub fn zone_line(selector: &str, domain: &str, record: &str) -> String {
 }
 
 /// A selector or domain: dot-separated labels of letters, digits and inner hyphens.
-fn check_dns_name(what: &str, name: &str) -> Result<(), String> {
+pub(crate) fn check_dns_name(what: &str, name: &str) -> Result<(), String> {
     let label_ok = |label: &str| {
         (1..=63).contains(&label.len())
             && label
