@@ -27,7 +27,7 @@ pub use env::{Environment, Inspection, Loaded, Problem, Setting, Source};
 pub use proxy::{Cidr, TrustedProxies};
 pub use value::{
     BodyLimit, Bounded, Concurrency, DatabaseUrl, DeviceLifetime, HeaderName, InvalidValue, Lease,
-    NonNegative, Positive, PublicUrl, ResultTokenLifetime,
+    NonNegative, Positive, PublicUrl, ResultTokenLifetime, SmtpTimeout,
 };
 
 /// Everything `mamori serve` reads.
@@ -263,7 +263,7 @@ pub struct SmtpConfig {
     /// Password.
     pub password: Option<String>,
     /// Seconds before a delivery attempt is abandoned.
-    pub timeout: u64,
+    pub timeout: SmtpTimeout,
     /// A PEM file of certificates trusted for the relay besides the public roots: a private
     /// CA, or the relay's own self-signed certificate.
     pub ca_file: Option<PathBuf>,
@@ -289,7 +289,7 @@ impl Default for SmtpConfig {
             tls: TlsMode::None,
             username: None,
             password: None,
-            timeout: 30,
+            timeout: Bounded::constant::<30>(),
             ca_file: None,
         }
     }
@@ -477,6 +477,8 @@ mod tests {
             Config::parse("[security]\nresult_token_lifetime = 601"),
             Err(ConfigError::Invalid(_))
         ));
+        // A zero timeout would give up on every delivery at once.
+        assert!(Config::parse("[mail.smtp]\ntimeout = 0").is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use mamori_server::config::{MailConfig, TlsMode};
+use mamori_server::config::{Bounded, MailConfig, TlsMode};
 use mamori_server::mail::{Mailer, SmtpMailer};
 use mamori_server::model::Mail;
 use serde_json::json;
@@ -40,7 +40,7 @@ fn config(relay: &Relay, tls: TlsMode, ca_file: Option<PathBuf>, key: Option<&Pa
     config.smtp.host = "127.0.0.1".into();
     config.smtp.port = relay.port;
     config.smtp.tls = tls;
-    config.smtp.timeout = 10;
+    config.smtp.timeout = Bounded::constant::<10>();
     config.smtp.ca_file = ca_file;
     config.dkim.key_file = key.map(Path::to_path_buf);
     config

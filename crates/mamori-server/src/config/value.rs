@@ -54,6 +54,10 @@ pub type Concurrency = Bounded<1, 64>;
 /// a crashed worker's mail is sent again the same hour.
 pub type Lease = Bounded<3, 3600>;
 
+/// Seconds an SMTP exchange may take: at least one (zero would abandon every delivery at
+/// once and count every send as hung), at most ten minutes.
+pub type SmtpTimeout = Bounded<1, 600>;
+
 /// `mamori-core`'s unsigned seconds as a bound (saturating; its limits are far below).
 const fn seconds(value: u64) -> i64 {
     if value > i64::MAX as u64 {

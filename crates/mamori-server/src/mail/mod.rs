@@ -186,7 +186,12 @@ impl Outbox {
     /// settles nothing.
     async fn holding_claim<T>(&self, mail: &Mail, delivery: impl Future<Output = T>) -> T {
         let hung = tokio::time::Instant::now()
-            + Duration::from_secs(self.config.smtp.timeout).saturating_mul(HUNG_AFTER_TIMEOUTS);
+            + self
+                .config
+                .smtp
+                .timeout
+                .duration()
+                .saturating_mul(HUNG_AFTER_TIMEOUTS);
         let mut renewing = true;
         let lease_ms = u64::try_from(self.config.lease.get())
             .unwrap_or(1)

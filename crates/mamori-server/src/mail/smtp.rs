@@ -63,7 +63,7 @@ impl SmtpMailer {
             .idle_timeout(Duration::from_secs(60));
         let mut builder = builder
             .port(smtp.port)
-            .timeout(Some(Duration::from_secs(smtp.timeout)))
+            .timeout(Some(smtp.timeout.duration()))
             .pool_config(pool);
         if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
             builder = builder.credentials(Credentials::new(user.clone(), password.clone()));

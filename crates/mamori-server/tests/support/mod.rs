@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use mamori_core::fingerprint::{Browser, Fingerprint, SCHEMA, hash_component};
 use mamori_server::clock::ManualClock;
-use mamori_server::config::{Config, Delivery, TlsMode};
+use mamori_server::config::{Bounded, Config, Delivery, TlsMode};
 use mamori_server::demo::mailbox::MailboxMailer;
 use mamori_server::mail::{Mailer, mailer_for};
 use mamori_server::model::{
@@ -425,7 +425,7 @@ impl TestServer {
             let (port, rx) = smtp_sink_gated(options.smtp_refusals, options.smtp_gate).await;
             config.mail.smtp.port = port;
             config.mail.smtp.tls = TlsMode::None;
-            config.mail.smtp.timeout = 10;
+            config.mail.smtp.timeout = Bounded::constant::<10>();
             mail = Some(rx);
         }
         (options.tweak)(&mut config);
