@@ -27,6 +27,8 @@ use rsa::pkcs1::{DecodeRsaPrivateKey as _, EncodeRsaPrivateKey as _};
 use rsa::pkcs8::{EncodePublicKey as _, LineEnding};
 use rsa::traits::PublicKeyParts as _;
 
+use crate::secrets::random_bytes;
+
 /// The headers every signature covers (RFC 6376 §5.4.1 recommends these and more).
 /// `In-Reply-To` and `References` are listed even on a mail without them: signed as absent,
 /// they cannot be added on the way (§5.4). Not `Content-Type`: lettre writes a multipart
@@ -194,8 +196,7 @@ pub fn generate(algorithm: Algorithm) -> Result<(String, String), String> {
             PrivateKey::Rsa(key)
         }
         Algorithm::Ed25519 => {
-            let mut seed = [0u8; 32];
-            getrandom::fill(&mut seed).map_err(|e| e.to_string())?;
+            let seed = random_bytes::<32>().map_err(|e| e.to_string())?;
             PrivateKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&seed))
         }
     };
