@@ -21,6 +21,7 @@ use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_config
 use web_sys::{Element, HtmlButtonElement, HtmlElement, HtmlInputElement};
 
 use crate::api::Timing;
+use crate::device;
 use crate::fingerprint;
 use crate::guard::Listener;
 use crate::options::{Mode, Options};
@@ -502,12 +503,8 @@ async fn challenge_renders_and_accepts_a_typed_code() {
             .as_deref(),
         Some("rt.y")
     );
-    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
     assert_eq!(
-        storage
-            .get_item("mamori.device.verifier.test")
-            .unwrap()
-            .as_deref(),
+        device::load("mamori.device.verifier.test").as_deref(),
         Some("dt.new")
     );
     assert_eq!(m.text("status"), "Confirmed.");

@@ -117,7 +117,8 @@ async fn usable() -> bool {
 /// opening and committing take more than [`LIMIT_MS`] together.
 ///
 /// Reads and writes alike are one `readwrite` transaction whose commit is awaited: one path
-/// for both, and the widget makes at most two exchanges per purchase.
+/// for both. A purchase makes at most three: the read at the device step, and for a challenge
+/// a probe that IndexedDB works before a key is registered and the write once it is accepted.
 async fn exchange(method: &str, args: &[JsValue]) -> Option<JsValue> {
     let deadline = js_sys::Date::now() + LIMIT_MS;
     let database = open(deadline).await?;

@@ -36,16 +36,8 @@ fn slot(host: &str) -> String {
     device::storage_key(&format!("https://{host}"))
 }
 
-fn local_storage() -> web_sys::Storage {
-    web_sys::window()
-        .expect("a window")
-        .local_storage()
-        .expect("localStorage")
-        .expect("localStorage")
-}
-
 fn token(host: &str) -> Option<String> {
-    local_storage().get_item(&slot(host)).expect("readable")
+    device::load(&slot(host))
 }
 
 /// A key pair and a token stored for `host`, as a trusted browser holds them; the pair's
@@ -56,9 +48,7 @@ async fn trusted(host: &str) -> String {
         .expect("headless Chromium has WebCrypto and IndexedDB");
     key::replace(&slot(host), Some(&registration.pair)).await;
     assert!(key::load(&slot(host)).await.is_some(), "the pair is stored");
-    local_storage()
-        .set_item(&slot(host), "dt.stored")
-        .expect("writable");
+    device::store(&slot(host), "dt.stored");
     text(&registration.wire, "public_key")
 }
 
@@ -230,7 +220,11 @@ async fn the_device_step_proves_the_stored_key_on_every_try() {
     m.widget.destroy();
 
     // A key without its token proves nothing.
-    local_storage().remove_item(&slot(host)).expect("writable");
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .expect("localStorage")
+        .remove_item(&slot(host))
+        .expect("writable");
     let script = Script::default();
     script.reply(200, FRICTIONLESS);
     let m = mount_for(host, script).await;
