@@ -34,11 +34,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use mamori_core::token::{self, ExpectedOrder, KeySet, SigningKey, TransStatus, Validation};
+use mamori_server::card::CardNumber;
 use serde_json::{Value, json};
 use sqlx::{Connection, Row, SqliteConnection};
 use support::postgres_db::TestDb;
 use support::process::{Instance, PATIENCE, WidgetHeld, cli, line_after, widget, write_config};
-use support::{ORIGIN, ReceivedMail, eventually, fingerprint, smtp_sink};
+use support::{ORIGIN, ReceivedMail, device_body, eventually, fingerprint, smtp_sink};
 use tokio::sync::{Mutex, Notify, mpsc, watch};
 use tokio::task::JoinSet;
 
@@ -318,20 +319,10 @@ impl Rig {
 /// Card `n`: a valid number of its own (the Luhn digit appended).
 fn card(n: u64) -> String {
     let payload = format!("49{n:013}");
-    let sum: u32 = payload
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let digit = u32::from(b - b'0');
-            match (i % 2 == 0, digit * 2) {
-                (true, doubled) if doubled > 9 => doubled - 9,
-                (true, doubled) => doubled,
-                (false, _) => digit,
-            }
-        })
-        .sum();
-    format!("{payload}{}", (10 - sum % 10) % 10)
+    (0..10)
+        .map(|check| format!("{payload}{check}"))
+        .find(|number| CardNumber::parse(number).is_some())
+        .expect("one check digit makes a valid number")
 }
 
 /// Card `n`'s holder.
@@ -351,9 +342,7 @@ impl WidgetHeld for Purchase {
 
 /// The widget's device step, from the one browser every purchase here uses.
 async fn device(http: &reqwest::Client, base: &str, purchase: &Purchase) -> Option<Value> {
-    let body = json!({"fingerprint": fingerprint("crash"), "device_token": purchase.device_token,
-                      "browser": {"language": "en-US", "timezone": "Asia/Tokyo",
-                                  "user_agent": "Mozilla/5.0 Chrome/156.0"}});
+    let body = device_body(&fingerprint("crash"), purchase.device_token.as_deref());
     let (status, body) = widget(http, base, purchase, "/device", body).await?;
     assert_eq!(status, 200, "{body}");
     Some(body)

@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use support::postgres_db::TestDb;
 use support::process::{Instance, PATIENCE, WidgetHeld, cli, line_after, widget, write_config};
-use support::{CARD, ORIGIN, ReceivedMail, eventually, fingerprint, smtp_sink};
+use support::{CARD, ORIGIN, ReceivedMail, device_body, eventually, fingerprint, smtp_sink};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
@@ -151,9 +151,7 @@ impl Cluster {
             &self.url(instance, ""),
             created,
             "/device",
-            json!({"fingerprint": fingerprint("multi"), "device_token": token,
-                   "browser": {"language": "en-US", "timezone": "Asia/Tokyo",
-                               "user_agent": "Mozilla/5.0 Chrome/156.0"}}),
+            device_body(&fingerprint("multi"), token),
         )
         .await
         .expect("the instance answers");
@@ -400,9 +398,7 @@ async fn mail_queued_on_either_instance_is_delivered_once_with_both_workers_runn
         let http = cluster.http.clone();
         let base = cluster.url(n % 2, "");
         tasks.spawn(async move {
-            let body = json!({"fingerprint": fingerprint("multi"), "device_token": null,
-                              "browser": {"language": "en-US", "timezone": "Asia/Tokyo",
-                                          "user_agent": "Mozilla/5.0 Chrome/156.0"}});
+            let body = device_body(&fingerprint("multi"), None);
             let (status, body) = widget(&http, &base, &purchase, "/device", body)
                 .await
                 .unwrap();

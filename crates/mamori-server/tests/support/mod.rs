@@ -55,6 +55,14 @@ pub const CARD_BLOCKED: &str = "378734493671000";
 /// A valid number that is not enrolled.
 pub const CARD_UNKNOWN: &str = "340000000000009";
 
+/// A device step's body: `fp`, the device token if any, and the one browser's language, time
+/// zone and user agent every test purchase comes from.
+pub fn device_body(fp: &Value, token: Option<&str>) -> Value {
+    json!({"fingerprint": fp, "device_token": token,
+           "browser": {"language": "en-US", "timezone": "Asia/Tokyo",
+                       "user_agent": "Mozilla/5.0 Chrome/156.0"}})
+}
+
 /// The six-digit code on its own line of a code mail's `text`.
 pub fn code_in(text: &str) -> String {
     text.lines()
@@ -580,9 +588,7 @@ impl TestServer {
         token: Option<&str>,
         proof: Option<&str>,
     ) -> (u16, Value) {
-        let mut body = json!({"fingerprint": fp, "device_token": token,
-                              "browser": {"language": "en-US", "timezone": "Asia/Tokyo",
-                                          "user_agent": "Mozilla/5.0 Chrome/156.0"}});
+        let mut body = device_body(fp, token);
         if let Some(proof) = proof {
             body["device_proof"] = json!(proof);
         }
