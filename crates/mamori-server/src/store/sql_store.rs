@@ -100,15 +100,7 @@ impl Store for SqlStore {
                     .await
                     .map_err(db)?;
             }
-            sqlx::query(sql::INSERT_MERCHANT_KEY)
-                .bind(key.kid.as_str())
-                .bind(merchant.id.as_str())
-                .bind(&key.secret)
-                .bind(key.created_at)
-                .bind(key.retire_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+            tx.insert_merchant_key(key).await?;
             tx.commit().await.map_err(db)
         })
     }
@@ -172,15 +164,7 @@ impl Store for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
-            sqlx::query(sql::INSERT_MERCHANT_KEY)
-                .bind(key.kid.as_str())
-                .bind(key.merchant_id.as_str())
-                .bind(&key.secret)
-                .bind(key.created_at)
-                .bind(key.retire_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+            tx.insert_merchant_key(key).await?;
             tx.commit().await.map_err(db)
         })
     }

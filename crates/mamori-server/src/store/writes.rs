@@ -7,7 +7,7 @@ use sqlx::{Postgres, Row, Sqlite, Transaction};
 use super::rows::{db, to_json};
 use super::sql;
 use super::{DeviceWrite, StoreError};
-use crate::model::{Authentication, CardholderId, DeviceId, IdempotencyKey, NewMail};
+use crate::model::{Authentication, CardholderId, DeviceId, IdempotencyKey, MerchantKey, NewMail};
 
 /// A write transaction of either database. The methods change nothing visible until the
 /// caller commits.
@@ -29,6 +29,8 @@ pub(super) trait Writes {
     async fn insert_authentication(&mut self, a: &Authentication) -> Result<(), StoreError>;
     /// Records an idempotency key; [`StoreError::Conflict`] when the merchant used it already.
     async fn insert_idempotency_key(&mut self, key: &IdempotencyKey) -> Result<(), StoreError>;
+    /// Stores a merchant's signing key; [`StoreError::Conflict`] when its `kid` is taken.
+    async fn insert_merchant_key(&mut self, key: &MerchantKey) -> Result<(), StoreError>;
     /// Stores the device a successful challenge made, or refreshes the one it identified.
     async fn write_device(&mut self, device: &DeviceWrite<'_>) -> Result<(), StoreError>;
     /// Trusts `device_id` for `cardholder_id` until `expires_at`, or slides that trust.
@@ -164,6 +166,19 @@ macro_rules! writes {
                     .bind(&key.request_hash)
                     .bind(key.authentication_id.as_str())
                     .bind(key.created_at)
+                    .execute(&mut **self)
+                    .await
+                    .map_err(db)?;
+                Ok(())
+            }
+
+            async fn insert_merchant_key(&mut self, key: &MerchantKey) -> Result<(), StoreError> {
+                sqlx::query(sql::INSERT_MERCHANT_KEY)
+                    .bind(key.kid.as_str())
+                    .bind(key.merchant_id.as_str())
+                    .bind(&key.secret)
+                    .bind(key.created_at)
+                    .bind(key.retire_at)
                     .execute(&mut **self)
                     .await
                     .map_err(db)?;
