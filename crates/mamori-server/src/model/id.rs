@@ -256,6 +256,20 @@ ids! {
 mod tests {
     use super::*;
 
+    /// A key id the store takes is one `mamori-core` signs with, and the other way round: the
+    /// two rules are written twice (one is a `const fn` here), so they are checked to agree.
+    #[test]
+    fn key_ids_follow_mamori_cores_rule() {
+        let mut samples: Vec<String> = (0..=MAX_LEN + 1).map(|n| "k".repeat(n)).collect();
+        samples.extend(
+            ["k.1", "k_1-2", "k 1", "k/1", "k\"1", "ｋ", "k\n", ".", "-"].map(str::to_owned),
+        );
+        for kid in samples {
+            let signs = mamori_core::token::SigningKey::new(&kid, &[7; 32]).is_ok();
+            assert_eq!(KeyId::parse(&kid).is_some(), signs, "{kid:?}");
+        }
+    }
+
     /// Everything no id of any kind may be, whatever its prefix.
     fn malformed(prefix: &str) -> Vec<String> {
         vec![
