@@ -172,6 +172,10 @@ pub(crate) fn build(root: &Path, tools: &Tools) -> Result<Built, Error> {
     if root.join("www/README.md").is_file() {
         copy(&root.join("www/README.md"), &npm.join("README.md"))?;
     }
+    // The package is Apache-2.0 like the repository, and carries the licence and notice with it.
+    for name in ["LICENSE", "NOTICE"] {
+        copy(&root.join(name), &npm.join(name))?;
+    }
     for (from, to, files) in [
         (
             &widget,
