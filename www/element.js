@@ -58,7 +58,7 @@ export function defineElement(mount, name = 'mamori-challenge', defaults = {}) {
       for (const attribute of ATTRIBUTES) {
         const value = this.getAttribute(attribute);
         if (value !== null) {
-          options[attribute.replace(/-(\w)/g, (_, c) => c.toUpperCase())] = value;
+          options[camelCase(attribute)] = value;
         }
       }
       const mounting = (this._mounting = mount(this, options));
@@ -92,6 +92,24 @@ export function defineElement(mount, name = 'mamori-challenge', defaults = {}) {
       this._handle = undefined;
     }
   }
+  // Each attribute but `lang` (HTMLElement has it) as a property that reflects it, so
+  // `element.clientSecret = …` before adding the element works like the attribute, and so does
+  // a framework (React 19) that sets properties on custom elements.
+  for (const attribute of ATTRIBUTES.filter((a) => a !== 'lang')) {
+    Object.defineProperty(MamoriChallenge.prototype, camelCase(attribute), {
+      get() {
+        return this.getAttribute(attribute) ?? '';
+      },
+      set(value) {
+        this.setAttribute(attribute, value);
+      },
+    });
+  }
   customElements.define(name, MamoriChallenge);
   return MamoriChallenge;
+}
+
+// `client-secret` → `clientSecret`: an attribute's option and property name.
+function camelCase(attribute) {
+  return attribute.replace(/-(\w)/g, (_, c) => c.toUpperCase());
 }

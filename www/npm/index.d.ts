@@ -1,3 +1,7 @@
+/// <reference path="./globals.d.ts" />
+
+export type { MamoriChallengeAttributes, MamoriChallengeElement } from './globals.js';
+
 /** Options of {@link mount}. */
 export interface MountOptions {
   /** The verifier's base URL, e.g. `https://safekey.issuer.example`. */

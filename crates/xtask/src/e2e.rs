@@ -5,6 +5,9 @@
 //! against a `mamori demo` it starts itself, so it needs the native `mamori` binary and the
 //! packaged widget (`cargo xtask package`) before it runs. The topology suite shares its
 //! packages; what it needs beyond them is provisioned by [`crate::topology`].
+//!
+//! The type test of the npm package's declarations (`tests/types`) is provisioned here too, with
+//! its own pinned TypeScript, React types and Vue, and run by [`types_command`].
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,6 +17,9 @@ use crate::{Error, cmd, summary};
 
 /// The suite's directory, with its own package.json and committed package-lock.json.
 const DIR: &str = "tests/e2e";
+
+/// The type test's directory, with its own package.json and committed package-lock.json.
+const TYPES_DIR: &str = "tests/types";
 
 /// A small Debian font with Japanese glyphs: without one, the Japanese screenshots show boxes.
 const JAPANESE_FONT: &str = "fonts-ipafont-gothic";
@@ -37,9 +43,9 @@ impl Widget {
     }
 }
 
-/// Installs what the suite needs beyond Node itself: its npm packages (`npm ci`, when
-/// `node_modules` is missing or older than the lock file), best effort a Japanese font, and what
-/// the topology suite and the interop test need besides.
+/// Installs what the suite needs beyond Node itself: its npm packages and the type test's
+/// (`npm ci`, when `node_modules` is missing or older than the lock file), best effort a
+/// Japanese font, and what the topology suite and the interop test need besides.
 ///
 /// # Errors
 ///
@@ -58,6 +64,7 @@ pub(crate) fn provision(root: &Path) -> Result<(), Error> {
         DIR,
         "playwright-core, axe-core, esbuild, smtp-server, mailparser",
     )?;
+    npm_ci(root, TYPES_DIR, "typescript, @types/react, react, vue")?;
     japanese_font();
     crate::topology::provision(root)
 }
@@ -98,6 +105,20 @@ pub(crate) fn command(root: &Path, widget: Widget) -> Command {
         .arg(format!("--widget={}", widget.name()))
         .args(summary::node_reporters(root))
         .env("MAMORI_BIN", mamori_binary(root));
+    command
+}
+
+/// The type test: `tsc --noEmit` over small programs using the packed package `npm` (built by
+/// `cargo xtask package`) each way a merchant may, under node's test runner. TAP goes to stdout
+/// for the summary, the readable report to stderr.
+pub(crate) fn types_command(root: &Path, npm: &Path) -> Command {
+    let mut command = Command::new("node");
+    command
+        .current_dir(root)
+        .arg("--test")
+        .args(summary::node_reporters(root))
+        .arg(root.join(TYPES_DIR).join("types.test.mjs"))
+        .env("MAMORI_NPM_PACKAGE", npm);
     command
 }
 

@@ -9,8 +9,10 @@
 //!   fetches the wasm by its name with its SRI hash built in, so the one `integrity` on the
 //!   script tag covers both.
 //! - `target/npm/mamori/`: the npm package built from the `www/npm` template: `mamori` (the
-//!   widget, ES module, wasm next to it) and `mamori/verify` (result-token verification:
-//!   instantiated synchronously on import in Node, with top-level await elsewhere).
+//!   widget, ES module, wasm next to it), `mamori/react` and `mamori/vue` (the widget as a
+//!   component of either framework), `mamori/verify` (result-token verification: instantiated
+//!   synchronously on import in Node, with top-level await elsewhere), and type declarations
+//!   for the element, its events and `window.mamori` (`mamori/globals`, `mamori/script-tag`).
 //!
 //! Size levers, each measured on the widget: the `wasm-release` profile (`opt-level = "z"`, LTO,
 //! one codegen unit); the standard library rebuilt with `-Zbuild-std` on either toolchain
@@ -155,6 +157,13 @@ pub(crate) fn build(root: &Path, tools: &Tools) -> Result<Built, Error> {
     for name in [
         "index.js",
         "index.d.ts",
+        "globals.d.ts",
+        "script-tag.d.ts",
+        "lifecycle.js",
+        "react.js",
+        "react.d.ts",
+        "vue.js",
+        "vue.d.ts",
         "verify.js",
         "verify-web.js",
         "verify-call.js",

@@ -214,6 +214,13 @@ fn steps(root: &Path, tools: Option<&Tools>, postgres: Option<&postgres::Server>
             command: Some(package::node_test(root, &root.join("target/npm/mamori"))),
             kind: Kind::Suite { vectors: None },
         },
+        // The declarations a TypeScript merchant relies on, refusing wrong uses; needs the
+        // type test's npm packages, which provisioning installs.
+        Step {
+            name: "npm package's TypeScript declarations (tsc over the element, script tag, React, Vue)",
+            command: tools.map(|_| e2e::types_command(root, &root.join("target/npm/mamori"))),
+            kind: Kind::Suite { vectors: None },
+        },
         // Builds `mamori` without features and checks it holds no demo; then with the demo,
         // which the next step finds built.
         Step::check(
