@@ -4,7 +4,8 @@
 //
 // It assembles the assets directory once (the npm variant packs, installs and bundles), then
 // runs every tests/*.test.mjs with node's test runner, one file at a time: each file starts
-// its own verifier and browser, and the machine has few cores.
+// its own verifier and browser, and the machine has few cores. The framework components'
+// file runs in the npm run only.
 
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
@@ -27,13 +28,17 @@ for (const name of existsSync(artifacts) ? readdirSync(artifacts) : []) {
   if (name.endsWith(`-${widget}.png`)) rmSync(join(artifacts, name));
 }
 
-// Test files named on the command line, or all of them.
+// Test files of the npm package's framework components, whose pages only the npm run builds.
+const NPM_ONLY = ['frameworks.test.mjs'];
+
+// Test files named on the command line, or all of them that this run's pages serve.
 const named = args.filter((a) => a.endsWith('.test.mjs'));
 const options = args.filter((a) => a !== chosen && !named.includes(a));
 const files = named.length
   ? named
   : readdirSync(join(here, 'tests'))
       .filter((name) => name.endsWith('.test.mjs'))
+      .filter((name) => widget === 'npm' || !NPM_ONLY.includes(name))
       .sort()
       .map((name) => join(here, 'tests', name));
 const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...options, ...files], {

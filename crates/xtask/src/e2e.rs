@@ -62,7 +62,7 @@ pub(crate) fn provision(root: &Path) -> Result<(), Error> {
     npm_ci(
         root,
         DIR,
-        "playwright-core, axe-core, esbuild, smtp-server, mailparser",
+        "playwright-core, axe-core, esbuild, smtp-server, mailparser, react, react-dom, vue",
     )?;
     npm_ci(root, TYPES_DIR, "typescript, @types/react, react, vue")?;
     japanese_font();

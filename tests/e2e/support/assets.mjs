@@ -17,6 +17,10 @@ export const shopPath = { script: '/assets/demo/', npm: '/assets/bundle/' }[widg
 // The suite's page that mounts `<mamori-challenge>` from the pinned script tag, whatever the run.
 export const elementPath = '/assets/element/';
 
+// The suite's checkout pages built with the npm package's React and Vue components (npm run
+// only), by framework.
+export const frameworkPaths = { react: '/assets/react/', vue: '/assets/vue/' };
+
 // The assets directory for this run: the one run.mjs prepared, or a fresh one.
 export async function assets() {
   if (preparedAssets) return preparedAssets;
@@ -37,7 +41,7 @@ export async function assemble(dir, variant) {
   cpSync(widgetAssets, dir, { recursive: true });
   cpSync(join(root, 'www/demo'), join(dir, 'demo'), { recursive: true });
   elementPage(dir);
-  if (variant === 'npm') await bundle(join(dir, 'bundle'));
+  if (variant === 'npm') await bundle(dir);
 }
 
 // The element page, its script tag pinned to the release in `dir` as the guide shows it: the
@@ -54,9 +58,12 @@ export function elementPage(dir) {
 }
 
 // The shop as a merchant using a bundler ships it: `mamori` installed from the packed npm
-// package into a fresh project, the page's code bundled by esbuild, the widget's .wasm copied
-// next to the bundle (where the package's `new URL(…, import.meta.url)` looks for it).
-async function bundle(out) {
+// package into a fresh project, the page's code bundled by esbuild into `dir/bundle`, the
+// widget's .wasm copied next to the bundle (where the package's `new URL(…, import.meta.url)`
+// looks for it). The React and Vue pages (pages/react, pages/vue) likewise, into `dir/react`
+// and `dir/vue`, with the frameworks from this suite's own packages.
+async function bundle(dir) {
+  const out = join(dir, 'bundle');
   if (!existsSync(join(npmPackage, 'package.json'))) {
     throw new Error(`no npm package at ${npmPackage}; build it with \`cargo xtask package\``);
   }
@@ -79,6 +86,31 @@ async function bundle(out) {
       logLevel: 'warning',
     });
     cpSync(join(project, 'node_modules/mamori/widget/mamori_widget_bg.wasm'), join(out, 'mamori_widget_bg.wasm'));
+    for (const [framework, entry] of [['react', 'checkout.jsx'], ['vue', 'checkout.js']]) {
+      const pages = join(root, 'tests/e2e/pages', framework);
+      const target = join(dir, framework);
+      await build({
+        entryPoints: [join(pages, entry)],
+        bundle: true,
+        format: 'esm',
+        target: 'es2022',
+        minify: true,
+        jsx: 'automatic',
+        outfile: join(target, 'checkout.js'),
+        nodePaths: [join(project, 'node_modules'), join(root, 'tests/e2e/node_modules')],
+        // React's development build, whose <StrictMode> mounts every effect twice; Vue's
+        // production build with the flags its bundler build asks for.
+        define: {
+          'process.env.NODE_ENV': framework === 'react' ? '"development"' : '"production"',
+          __VUE_OPTIONS_API__: 'true',
+          __VUE_PROD_DEVTOOLS__: 'false',
+          __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false',
+        },
+        logLevel: 'warning',
+      });
+      cpSync(join(out, 'mamori_widget_bg.wasm'), join(target, 'mamori_widget_bg.wasm'));
+      cpSync(join(pages, 'index.html'), join(target, 'index.html'));
+    }
   } finally {
     rmSync(project, { recursive: true, force: true });
   }

@@ -40,3 +40,33 @@ test('<mamori-challenge> from the pinned script tag completes a challenged purch
   assert.ok((await shop.page.locator('mamori-challenge [data-mamori]').count()) > 0);
   assert.deepEqual(shop.problems, []);
 });
+
+test('<mamori-challenge> reflects its attributes as properties, as its TypeScript type says', async () => {
+  const shop = await env.shopper({ path: elementPath });
+  const reflected = await shop.page.evaluate(() => {
+    const element = document.createElement('mamori-challenge');
+    element.authentication = 'au_1';
+    element.clientSecret = 'cs_1';
+    element.verifier = 'https://safekey.issuer.example';
+    element.mode = 'dialog';
+    const before = element.clientSecret;
+    element.setAttribute('client-secret', 'cs_2');
+    return {
+      attributes: element.getAttributeNames().map((name) => [name, element.getAttribute(name)]),
+      before,
+      after: element.clientSecret,
+      unset: document.createElement('mamori-challenge').authentication,
+    };
+  });
+  assert.deepEqual(reflected, {
+    attributes: [
+      ['authentication', 'au_1'],
+      ['client-secret', 'cs_2'],
+      ['verifier', 'https://safekey.issuer.example'],
+      ['mode', 'dialog'],
+    ],
+    before: 'cs_1',
+    after: 'cs_2',
+    unset: '',
+  });
+});
