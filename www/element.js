@@ -1,7 +1,8 @@
 // The <mamori-challenge> custom element, shared by the script-tag loader and the npm package,
 // and how both load the WebAssembly.
 //
-// Attributes: verifier, authentication, client-secret, lang, mode ("inline" | "dialog"); the
+// Attributes: verifier, authentication, client-secret, lang, mode ("inline" | "dialog"), theme
+// ("light" | "dark" | "auto"), each also a property (but `lang`, HTMLElement's own); the
 // element mounts the widget when it is connected and destroys it when it is removed, so a
 // single-page app can render and drop it like any other element. Events (`mamori:*`) are
 // raised on the element itself.
@@ -13,7 +14,7 @@
 // missing or malformed. Connecting the element again mounts it afresh and
 // loads again what failed.
 
-const ATTRIBUTES = ['verifier', 'authentication', 'client-secret', 'lang', 'mode'];
+const ATTRIBUTES = ['verifier', 'authentication', 'client-secret', 'lang', 'mode', 'theme'];
 
 // How long fetching and compiling the WebAssembly may take, like the widget's own requests.
 const LOAD_TIMEOUT_MS = 15000;

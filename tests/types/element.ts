@@ -24,6 +24,9 @@ element.mode = 'dialog';
 element.lang = 'ja';
 // @ts-expect-error: the element has two modes
 element.mode = 'modal';
+element.theme = 'dark';
+// @ts-expect-error: the colour schemes are light, dark and auto
+element.theme = 'dim';
 // @ts-expect-error: an attribute's property is a string
 element.authentication = 42;
 
@@ -65,8 +68,12 @@ const handle = await mount(document.body, {
   authentication: 'au_1',
   clientSecret: 'cs_1',
   mode: 'inline',
+  theme: 'auto',
 });
 handle.destroy();
+void mount(document.body, { verifier: 'https://x.example', authentication: 'au_1', clientSecret: 'cs_1', theme: { accent: '#006fcf' } });
+// @ts-expect-error: the colour schemes are light, dark and auto
+void mount(document.body, { verifier: 'https://x.example', authentication: 'au_1', clientSecret: 'cs_1', theme: 'dim' });
 // @ts-expect-error: the client secret is required
 void mount(document.body, { verifier: 'https://safekey.issuer.example', authentication: 'au_1' });
 

@@ -30,7 +30,7 @@ export function Checkout({ id, secret }: { id: string; secret: string }) {
         // @ts-expect-error: a result carries no error code
         onResult={(detail) => void detail.code}
       />
-      <mamori-challenge ref={element} authentication={id} client-secret={secret} mode="inline" />
+      <mamori-challenge ref={element} authentication={id} client-secret={secret} mode="inline" theme="dark" />
       {/* @ts-expect-error: the element has two modes */}
       <mamori-challenge authentication={id} client-secret={secret} mode="modal" />
     </>

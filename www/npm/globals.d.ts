@@ -19,6 +19,10 @@ export interface MamoriChallengeElement extends HTMLElement {
   /** The `mode` attribute: `inline` (default) or `dialog`. Reads back as written. */
   get mode(): string;
   set mode(value: 'inline' | 'dialog');
+  /** The `theme` attribute: `light`, `dark` or `auto` (default, following the cardholder's
+   * `prefers-color-scheme`). Reads back as written. */
+  get theme(): string;
+  set theme(value: 'light' | 'dark' | 'auto');
   // `lang` is HTMLElement's own: `ja` or `en`.
 
   addEventListener<K extends keyof HTMLElementEventMap>(
@@ -50,6 +54,7 @@ export interface MamoriChallengeAttributes {
   'client-secret': string;
   lang?: string;
   mode?: 'inline' | 'dialog';
+  theme?: 'light' | 'dark' | 'auto';
 }
 
 declare global {

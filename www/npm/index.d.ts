@@ -14,8 +14,10 @@ export interface MountOptions {
   lang?: string;
   /** `inline` (default) in the element, or `dialog`: a modal opened only for a challenge. */
   mode?: 'inline' | 'dialog';
-  /** CSS custom properties: `{ accent: '#006fcf' }` sets `--mamori-accent`. */
-  theme?: Record<string, string>;
+  /** The colour scheme: `light`, `dark`, or `auto` (the default), which follows the
+   * cardholder's `prefers-color-scheme`. Or CSS custom properties: `{ accent: '#006fcf' }` sets
+   * `--mamori-accent` (and `{ 'color-scheme': 'dark' }` the scheme). */
+  theme?: 'light' | 'dark' | 'auto' | Record<string, string>;
 }
 
 /** A mounted widget. */

@@ -56,7 +56,8 @@ use wasm_bindgen::prelude::*;
 /// Mounts the widget in `element` and starts the authentication.
 ///
 /// `options`: `{verifier, authentication, clientSecret, lang?, mode?: "inline" | "dialog",
-/// theme?: {accent: "#006fcf", …}}`. Progress is reported by `mamori:*` events on `element`.
+/// theme?: "light" | "dark" | "auto" | {accent: "#006fcf", …}}`. Progress is reported by
+/// `mamori:*` events on `element`.
 ///
 /// # Errors
 ///

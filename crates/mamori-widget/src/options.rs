@@ -33,7 +33,9 @@ pub(crate) struct Options {
 impl Options {
     /// Reads `{verifier, authentication, clientSecret, lang?, mode?, theme?}`.
     ///
-    /// `theme` maps names to CSS values: `{accent: "#006fcf"}` sets `--mamori-accent`.
+    /// `theme` is a colour scheme, `"light"`, `"dark"` or `"auto"` (the default: the
+    /// cardholder's `prefers-color-scheme`), or maps names to CSS values: `{accent: "#006fcf"}`
+    /// sets `--mamori-accent`.
     ///
     /// # Errors
     ///
@@ -60,17 +62,30 @@ impl Options {
             client_secret: required("clientSecret")?,
             lang: js::string(value, "lang"),
             mode,
-            theme: theme(&js::prop(value, "theme")),
+            theme: theme(&js::prop(value, "theme"))?,
         })
     }
 }
 
-/// The theme's entries whose names are plain identifiers and whose values are strings.
-fn theme(value: &JsValue) -> Vec<(String, String)> {
-    if !value.is_object() {
-        return Vec::new();
+/// A colour scheme as the custom property the stylesheet reads (`--mamori-color-scheme`, whose
+/// default `light dark` follows the cardholder's preference), or the theme's entries whose names
+/// are plain identifiers and whose values are strings.
+fn theme(value: &JsValue) -> Result<Vec<(String, String)>, String> {
+    if let Some(scheme) = value.as_string() {
+        return match scheme.as_str() {
+            "auto" => Ok(Vec::new()),
+            "light" | "dark" => Ok(vec![("--mamori-color-scheme".into(), scheme)]),
+            _ => Err(
+                "mamori: option `theme` must be \"light\", \"dark\", \"auto\" or an \
+                      object of custom properties"
+                    .into(),
+            ),
+        };
     }
-    js_sys::Object::entries(value.unchecked_ref())
+    if !value.is_object() {
+        return Ok(Vec::new());
+    }
+    Ok(js_sys::Object::entries(value.unchecked_ref())
         .iter()
         .filter_map(|entry| {
             let name = js::prop(&entry, "0").as_string()?;
@@ -79,5 +94,5 @@ fn theme(value: &JsValue) -> Vec<(String, String)> {
                 !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
             plain.then(|| (["--mamori-", &name].concat(), css))
         })
-        .collect()
+        .collect())
 }

@@ -8,6 +8,8 @@
 
 const $ = (name) => document.querySelector(`[data-shop="${name}"]`);
 const outcome = $('outcome');
+// The element's `theme` attribute, when the page is opened with `?theme=` (the theme test).
+const theme = new URLSearchParams(location.search).get('theme');
 
 // The verdict (or failure) as the suite reads it: `data-result` and the other facts.
 function show(result, facts = {}) {
@@ -43,6 +45,7 @@ $('form').addEventListener('submit', async (event) => {
   element.setAttribute('authentication', order.authentication);
   element.setAttribute('client-secret', order.client_secret);
   element.setAttribute('mode', 'dialog');
+  if (theme !== null) element.setAttribute('theme', theme);
   for (const name of ['ready', 'challenge', 'resend', 'result', 'error', 'expired', 'cancel']) {
     element.addEventListener(`mamori:${name}`, (e) => {
       const item = document.createElement('li');
