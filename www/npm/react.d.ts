@@ -1,8 +1,8 @@
 // `mamori/react`: types of the component, and `<mamori-challenge>` in React's JSX.
 
-import type { HTMLAttributes, JSX as ReactJSX } from 'react';
+import type { HTMLAttributes, JSX as ReactJSX, Ref } from 'react';
 
-import type { MamoriChallengeAttributes } from './globals.js';
+import type { MamoriChallengeAttributes, MamoriChallengeElement } from './globals.js';
 import type { ChallengeDetail, ErrorDetail, MountOptions, ResultDetail } from './index.js';
 
 /** Callbacks for the widget's `mamori:*` events, each given the event's `detail`. */
@@ -35,7 +35,7 @@ declare module 'react' {
       /** The element the script tag (or `defineElement()`) defines. */
       'mamori-challenge': MamoriChallengeAttributes &
         Omit<HTMLAttributes<HTMLElement>, keyof MamoriChallengeAttributes> & {
-          ref?: import('react').Ref<import('./globals.js').MamoriChallengeElement>;
+          ref?: Ref<MamoriChallengeElement>;
         };
     }
   }
