@@ -19,7 +19,8 @@ export const MamoriChallenge = defineComponent({
     clientSecret: { type: String, required: true },
     lang: String,
     mode: String,
-    theme: Object,
+    // A colour scheme (`dark`) or an object of custom properties.
+    theme: [String, Object],
   },
   emits: EVENTS,
   setup(props, { emit }) {

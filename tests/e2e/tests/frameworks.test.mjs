@@ -1,10 +1,11 @@
 // The npm package's framework components, each on a checkout page built with esbuild from the
 // packed package (pages/react, pages/vue; npm run only): `mamori/react`'s <MamoriChallenge>
 // under React's development build and <StrictMode>, and `mamori/vue`'s. Each completes a
-// challenged purchase with one device check, and each, unmounted in the middle of a challenge
-// (the page's route changes), leaves no node and no listener behind: the listeners on the
-// window and anywhere in the document (shadow roots included) are those the page had before
-// the purchase, the component's detached <div> has none and is empty, and no request follows.
+// challenged purchase with one device check. Each, mounted with `theme: 'dark'` (which it
+// passes on) and unmounted in the middle of a challenge (the page's route changes), leaves no
+// node and no listener behind: the listeners on the window and anywhere in the document
+// (shadow roots included) are those the page had before the purchase, the component's
+// detached <div> has none and is empty, and no request follows.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -92,12 +93,22 @@ for (const framework of ['react', 'vue']) {
 
   test(`mamori/${framework}: unmounted during a challenge, it leaves no node or listener behind`, async () => {
     const buyer = await env.cardholder();
-    const shop = await env.shopper({ path });
+    // With a `theme` passed through the component's props.
+    const shop = await env.shopper({ path: `${path}?theme=dark` });
     const cdp = await shop.page.context().newCDPSession(shop.page);
+    // The baseline once the page's script has run: the framework has rendered its route.
+    await shop.page.locator('[data-shop=route]').waitFor({ state: 'attached' });
     const beforePurchase = await listeners(cdp);
 
     await shop.buy({ ...buyer, amount: 3_300 });
     await shop.challenge();
+    // Read with plain DOM calls: a locator's `evaluate` would leave Playwright's own listeners on
+    // the window.
+    const background = await shop.page.evaluate(() => {
+      const root = document.querySelector('[data-shop=mamori] > [data-mamori=root]');
+      return getComputedStyle(root.shadowRoot.querySelector('[data-mamori=frame]')).backgroundColor;
+    });
+    assert.equal(background, 'rgb(31, 32, 35)', 'the dark scheme, as the theme prop says');
     await shop.page.evaluate(() => {
       window.__host = document.querySelector('[data-shop=mamori]');
     });

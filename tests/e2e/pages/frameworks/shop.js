@@ -57,7 +57,7 @@ function callbacks(order) {
   return on;
 }
 
-// Wires the page: `render({authentication, clientSecret, verifier, on})` mounts the widget for
+// Wires the page: `render({authentication, clientSecret, verifier, theme, on})` mounts the widget for
 // an order (`on.result(detail)` and so on) in a `<section data-shop="route">`, `render(null)`
 // leaves the section empty.
 export function startShop(render) {
@@ -82,6 +82,8 @@ export function startShop(render) {
     }
     current = {
       verifier: location.origin,
+      // `?theme=dark` passes the component a colour scheme.
+      theme: new URLSearchParams(location.search).get('theme') ?? undefined,
       authentication: order.authentication,
       clientSecret: order.client_secret,
       on: callbacks(order),

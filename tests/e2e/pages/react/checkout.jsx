@@ -22,6 +22,7 @@ startShop((order) =>
             authentication={order.authentication}
             clientSecret={order.clientSecret}
             mode="dialog"
+            theme={order.theme}
             data-shop="mamori"
             onReady={order.on.ready}
             onChallenge={order.on.challenge}

@@ -19,6 +19,7 @@ createApp({
       authentication: order.authentication,
       clientSecret: order.clientSecret,
       mode: 'dialog',
+      theme: order.theme,
       'data-shop': 'mamori',
       onReady: order.on.ready,
       onChallenge: order.on.challenge,
