@@ -11,14 +11,21 @@
 //! readings are synchronous JavaScript calls and cannot be interrupted, so the time bound is a
 //! deadline checked between them, with the costly ones (canvas, WebGL) last: on a device slow
 //! enough to reach it, the rest is left absent and the purchase goes on.
+//!
+//! The device step takes its fingerprint from [`page`]: collected once per page, in three
+//! steps run in the browser's idle time, so the page never stalls on it in one long task.
 
+use std::cell::OnceCell;
+
+use js_sys::Promise;
 use mamori_core::fingerprint::Browser;
 use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use crate::graphics;
 use crate::js;
 
-/// Collection stops starting new readings this many milliseconds after it began.
+/// Collection starts no further reading once it has spent this many milliseconds.
 const DEADLINE_MS: f64 = 150.0;
 
 /// The `Math` functions of the `math` signal and their arguments: results whose last bits
@@ -49,40 +56,203 @@ pub(crate) struct Collected {
     pub(crate) values: Vec<(&'static str, String)>,
 }
 
-/// Reads every signal of the schema that this browser offers, within the deadline.
+/// Reads every signal of the schema that this browser offers, within the deadline, all at once:
+/// what the browser tests check the readings with, one collection at a time.
+#[cfg(test)]
+#[cfg(target_arch = "wasm32")]
 pub(crate) fn collect() -> Collected {
-    let window = js::global();
-    let navigator = js::prop(&window, "navigator");
-    let user_agent = js::string(&navigator, "userAgent").unwrap_or_default();
-    let browser = Browser::from_user_agent(&user_agent);
-    let performance = js::prop(&window, "performance");
-    let clock = || {
-        js::call(&performance, "now", &[])
+    let mut reading = Reading::begin();
+    for step in STEPS {
+        reading.step(*step);
+    }
+    reading.collected
+}
+
+/// The fingerprint of this page in its wire form, `{v, browser, components}` with every value
+/// hashed: a promise of it, the same one for every device step in the page.
+///
+/// The first call starts the collection in the browser's idle time, one step per idle
+/// callback, so that no reading holds up the page in one long task and the readings run while
+/// the device step waits for IndexedDB; later calls (a second `mount`) answer the promise of the
+/// first. The signals cannot change meanwhile in a way worth a second collection.
+pub(crate) fn page() -> Promise {
+    PAGE.with(|page| {
+        page.get_or_init(|| future_to_promise(collect_when_idle()))
+            .clone()
+    })
+}
+
+thread_local! {
+    /// [`page`]'s promise, made on the first call.
+    static PAGE: OnceCell<Promise> = const { OnceCell::new() };
+}
+
+/// The readings, in the order they run: the costly ones (canvas, WebGL) last, each alone in
+/// its step, so that a deadline reached leaves only them out.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    /// Everything but the graphics: screen, media queries, navigator, `Math`, `Intl`.
+    Plain,
+    Canvas,
+    Webgl,
+}
+
+const STEPS: &[Step] = &[Step::Plain, Step::Canvas, Step::Webgl];
+
+/// A collection in progress: what it has read, and the main-thread time it has spent.
+struct Reading {
+    window: JsValue,
+    user_agent: String,
+    performance: JsValue,
+    collected: Collected,
+    /// Milliseconds spent reading so far, by `performance.now()`; `None` without a clock.
+    spent: Option<f64>,
+}
+
+impl Reading {
+    fn begin() -> Self {
+        let window = js::global();
+        let user_agent = js::string(&js::prop(&window, "navigator"), "userAgent");
+        let user_agent = user_agent.unwrap_or_default();
+        Self {
+            performance: js::prop(&window, "performance"),
+            window,
+            collected: Collected {
+                browser: Browser::from_user_agent(&user_agent),
+                values: Vec::with_capacity(24),
+            },
+            user_agent,
+            spent: Some(0.0),
+        }
+    }
+
+    fn now(&self) -> Option<f64> {
+        js::call(&self.performance, "now", &[])
             .ok()
             .and_then(|now| now.as_f64())
-    };
-    let start = clock();
-    let within_deadline = || match (start, clock()) {
-        (Some(start), Some(now)) => now - start < DEADLINE_MS,
-        _ => true,
-    };
-    let mut values = Vec::with_capacity(24);
-    let mut put = |id: &'static str, value: Option<String>| {
-        if let Some(value) = value {
-            values.push((id, value));
+    }
+
+    /// Runs `step` unless the time spent has reached the deadline, and counts its time; each
+    /// step is marked as a `mamori:fingerprint` user-timing measure, where a page or a
+    /// benchmark can see what the fingerprint cost its main thread.
+    fn step(&mut self, step: Step) {
+        if self.spent.is_some_and(|spent| spent >= DEADLINE_MS) {
+            return;
         }
+        let start = self.now();
+        let values = &mut self.collected.values;
+        let mut put = |id: &'static str, value: Option<String>| {
+            if let Some(value) = value {
+                values.push((id, value));
+            }
+        };
+        match step {
+            Step::Plain => plain(
+                &self.window,
+                &self.user_agent,
+                self.collected.browser,
+                &mut put,
+            ),
+            Step::Canvas => put("canvas", graphics::canvas_hash(&self.window)),
+            Step::Webgl => {
+                let webgl = graphics::webgl(&self.window);
+                let (vendor, renderer) = webgl.map_or((None, None), |(v, r)| (Some(v), Some(r)));
+                put("webgl_vendor", vendor);
+                put("webgl_renderer", renderer);
+            }
+        }
+        let end = self.now();
+        self.spent = match (self.spent, start, end) {
+            (Some(spent), Some(start), Some(end)) => {
+                let _ = js::call(
+                    &self.performance,
+                    "measure",
+                    &[
+                        "mamori:fingerprint".into(),
+                        js::object([("start", start.into()), ("end", end.into())]),
+                    ],
+                );
+                Some(spent + end - start)
+            }
+            _ => None,
+        };
+    }
+}
+
+/// [`collect`], one step per idle callback, then hashed into the wire form.
+async fn collect_when_idle() -> Result<JsValue, JsValue> {
+    let mut reading = Reading::begin();
+    for step in STEPS {
+        // An idle callback cannot fail; the result says only that the wait is over.
+        let _ = idle().await;
+        reading.step(*step);
+    }
+    Ok(wire(&reading.collected))
+}
+
+/// `{v, browser, components}`: each value hashed with
+/// [`mamori_core::fingerprint::hash_component`], as the device step sends it.
+pub(crate) fn wire(collected: &Collected) -> JsValue {
+    let components: JsValue = js_sys::Object::new().into();
+    for (id, value) in &collected.values {
+        let hash = mamori_core::fingerprint::hash_component(id, value);
+        js::set(&components, id, &hash.to_hex().into());
+    }
+    let browser = match collected.browser {
+        Browser::Chromium => "chromium",
+        Browser::Firefox => "firefox",
+        Browser::Safari => "safari",
+        Browser::Other => "other",
     };
+    js::object([
+        ("v", mamori_core::fingerprint::VERSION.into()),
+        ("browser", browser.into()),
+        ("components", components),
+    ])
+}
+
+/// The longest wait for an idle moment, in milliseconds: a page that is never idle still gets
+/// its fingerprint, one step per task, this much later.
+const IDLE_TIMEOUT_MS: u32 = 100;
+
+/// A future that resolves at the browser's next idle moment (`requestIdleCallback`), or in the
+/// next task where there is no such call (Safari).
+fn idle() -> JsFuture {
+    JsFuture::from(Promise::new(&mut |resolve, _| {
+        let window = js::global();
+        let waiting = js::call(
+            &window,
+            "requestIdleCallback",
+            &[
+                resolve.clone().into(),
+                js::object([("timeout", IDLE_TIMEOUT_MS.into())]),
+            ],
+        );
+        if waiting.is_err() {
+            let _ = js::call(&window, "setTimeout", &[resolve.into(), 0.into()]);
+        }
+    }))
+}
+
+/// The plain signals (every one but the graphics), each given to `put` with its id.
+fn plain(
+    window: &JsValue,
+    user_agent: &str,
+    browser: Browser,
+    put: &mut impl FnMut(&'static str, Option<String>),
+) {
+    let navigator = js::prop(window, "navigator");
     let whole = |object: &JsValue, name: &str| js::number(object, name).map(js::decimal);
 
-    let screen = js::prop(&window, "screen");
+    let screen = js::prop(window, "screen");
     put("avail_screen", size(&screen, "availWidth", "availHeight"));
     put("screen", size(&screen, "width", "height"));
     put("color_depth", whole(&screen, "colorDepth"));
-    put("color_gamut", Some(color_gamut(&window).into()));
+    put("color_gamut", Some(color_gamut(window).into()));
     put(
         "color_scheme",
         Some(pick(
-            &window,
+            window,
             "(prefers-color-scheme: dark)",
             "dark",
             "light",
@@ -92,29 +262,29 @@ pub(crate) fn collect() -> Collected {
     // Rounded to hundredths and written as JavaScript writes numbers: `1.25`, `1.5`, `2`.
     put(
         "dpr",
-        js::number(&window, "devicePixelRatio")
+        js::number(window, "devicePixelRatio")
             .map(|dpr| js::decimal((dpr * 100.0).round() / 100.0)),
     );
     put(
         "dynamic_range",
-        Some(pick(&window, "(dynamic-range: high)", "high", "standard")),
+        Some(pick(window, "(dynamic-range: high)", "high", "standard")),
     );
     put(
         "forced_colors",
-        Some(pick(&window, "(forced-colors: active)", "active", "none")),
+        Some(pick(window, "(forced-colors: active)", "active", "none")),
     );
     put(
         "hardware_concurrency",
         whole(&navigator, "hardwareConcurrency"),
     );
     put("languages", languages(&navigator));
-    put("math", math(&window));
+    put("math", math(window));
     put("platform", platform(&navigator));
-    put("pointer", Some(pointer(&window)));
+    put("pointer", Some(pointer(window)));
     put(
         "reduced_motion",
         Some(pick(
-            &window,
+            window,
             "(prefers-reduced-motion: reduce)",
             "reduce",
             "no-preference",
@@ -122,17 +292,7 @@ pub(crate) fn collect() -> Collected {
     );
     put("timezone", time_zone());
     put("touch_points", whole(&navigator, "maxTouchPoints"));
-    put("user_agent", brand(&user_agent, browser));
-    if within_deadline() {
-        put("canvas", graphics::canvas_hash(&window));
-    }
-    if within_deadline() {
-        let webgl = graphics::webgl(&window);
-        let (vendor, renderer) = webgl.map_or((None, None), |(v, r)| (Some(v), Some(r)));
-        put("webgl_vendor", vendor);
-        put("webgl_renderer", renderer);
-    }
-    Collected { browser, values }
+    put("user_agent", brand(user_agent, browser));
 }
 
 /// The IANA time zone the browser reports, e.g. `Asia/Tokyo`.
