@@ -1,7 +1,8 @@
-//! Device fingerprint collection: each signal of [`mamori_core::fingerprint::SCHEMA`] read
-//! through web-sys as the canonical string its schema entry documents, for the device step to
-//! hash with [`mamori_core::fingerprint::hash_component`], so the verifier scores exactly what
-//! was collected here.
+//! Device fingerprint collection: each signal of [`mamori_core::fingerprint::SCHEMA`] read as
+//! the canonical string its schema entry documents, for the device step to hash with
+//! [`mamori_core::fingerprint::hash_component`], so the verifier scores exactly what was
+//! collected here. The browser's own readings are `signals.js`; the browser family, the
+//! `user_agent` brand, hashing and the wire form are here.
 //!
 //! The ids are written out here rather than looked up in `SCHEMA`, whose documentation strings
 //! would otherwise ship in the widget; the browser tests check that every id is in the schema.
@@ -20,6 +21,7 @@ use std::cell::OnceCell;
 use js_sys::Promise;
 use mamori_core::fingerprint::Browser;
 use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use crate::graphics;
@@ -28,26 +30,37 @@ use crate::js;
 /// Collection starts no further reading once it has spent this many milliseconds.
 const DEADLINE_MS: f64 = 150.0;
 
-/// The `Math` functions of the `math` signal and their arguments: results whose last bits
-/// differ between JavaScript engines and the math libraries under them.
-const MATH: &[(&str, f64)] = &[
-    ("acos", 0.123_124_234_234_234_24),
-    ("acosh", 1e308),
-    ("asin", 0.123_124_234_234_234_24),
-    ("asinh", 1.0),
-    ("atan", 0.5),
-    ("atanh", 0.5),
-    ("cbrt", 100.0),
-    ("cos", 10.000_000_000_123),
-    ("cosh", 1.0),
-    ("exp", 1.0),
-    ("expm1", 1.0),
-    ("log1p", 10.0),
-    ("sin", -1e300),
-    ("sinh", 1.0),
-    ("tan", -1e300),
-    ("tanh", 1.0),
+/// The ids of the plain signals `signals.js` reads, which it names in its answer.
+const PLAIN: &[&str] = &[
+    "avail_screen",
+    "screen",
+    "color_depth",
+    "color_gamut",
+    "color_scheme",
+    "device_memory",
+    "dpr",
+    "dynamic_range",
+    "forced_colors",
+    "hardware_concurrency",
+    "languages",
+    "math",
+    "platform",
+    "pointer",
+    "reduced_motion",
+    "timezone",
+    "touch_points",
 ];
+
+#[wasm_bindgen(module = "/src/signals.js")]
+extern "C" {
+    /// `[[id, value], …]` of the plain signals; `value` undefined where there is none.
+    #[wasm_bindgen(js_name = plain)]
+    fn read_plain() -> js_sys::Array;
+    #[wasm_bindgen(js_name = timeZone)]
+    fn read_time_zone() -> Option<String>;
+    #[wasm_bindgen(js_name = idle)]
+    fn idle_promise(timeout: u32) -> Promise;
+}
 
 /// The signals read in one browser: the family, and `(component id, canonical value)` for each
 /// signal it offered (in reading order: the verifier reads them into a map).
@@ -147,12 +160,19 @@ impl Reading {
             }
         };
         match step {
-            Step::Plain => plain(
-                &self.window,
-                &self.user_agent,
-                self.collected.browser,
-                &mut put,
-            ),
+            Step::Plain => {
+                for entry in read_plain().iter() {
+                    let id = js::prop(&entry, "0").as_string();
+                    let id = PLAIN.iter().find(|known| Some(**known) == id.as_deref());
+                    if let Some(id) = id {
+                        put(id, js::prop(&entry, "1").as_string());
+                    }
+                }
+                put(
+                    "user_agent",
+                    brand(&self.user_agent, self.collected.browser),
+                );
+            }
             Step::Canvas => put("canvas", graphics::canvas_hash(&self.window)),
             Step::Webgl => {
                 let webgl = graphics::webgl(&self.window);
@@ -215,157 +235,15 @@ pub(crate) fn wire(collected: &Collected) -> JsValue {
 /// its fingerprint, one step per task, this much later.
 const IDLE_TIMEOUT_MS: u32 = 100;
 
-/// A future that resolves at the browser's next idle moment (`requestIdleCallback`), or in the
-/// next task where there is no such call (Safari).
+/// A future that resolves at the browser's next idle moment, or in the next task where there
+/// is no `requestIdleCallback` (Safari).
 fn idle() -> JsFuture {
-    JsFuture::from(Promise::new(&mut |resolve, _| {
-        let window = js::global();
-        let waiting = js::call(
-            &window,
-            "requestIdleCallback",
-            &[
-                resolve.clone().into(),
-                js::object([("timeout", IDLE_TIMEOUT_MS.into())]),
-            ],
-        );
-        if waiting.is_err() {
-            let _ = js::call(&window, "setTimeout", &[resolve.into(), 0.into()]);
-        }
-    }))
-}
-
-/// The plain signals (every one but the graphics), each given to `put` with its id.
-fn plain(
-    window: &JsValue,
-    user_agent: &str,
-    browser: Browser,
-    put: &mut impl FnMut(&'static str, Option<String>),
-) {
-    let navigator = js::prop(window, "navigator");
-    let whole = |object: &JsValue, name: &str| js::number(object, name).map(js::decimal);
-
-    let screen = js::prop(window, "screen");
-    put("avail_screen", size(&screen, "availWidth", "availHeight"));
-    put("screen", size(&screen, "width", "height"));
-    put("color_depth", whole(&screen, "colorDepth"));
-    put("color_gamut", Some(color_gamut(window).into()));
-    put(
-        "color_scheme",
-        Some(pick(
-            window,
-            "(prefers-color-scheme: dark)",
-            "dark",
-            "light",
-        )),
-    );
-    put("device_memory", whole(&navigator, "deviceMemory"));
-    // Rounded to hundredths and written as JavaScript writes numbers: `1.25`, `1.5`, `2`.
-    put(
-        "dpr",
-        js::number(window, "devicePixelRatio")
-            .map(|dpr| js::decimal((dpr * 100.0).round() / 100.0)),
-    );
-    put(
-        "dynamic_range",
-        Some(pick(window, "(dynamic-range: high)", "high", "standard")),
-    );
-    put(
-        "forced_colors",
-        Some(pick(window, "(forced-colors: active)", "active", "none")),
-    );
-    put(
-        "hardware_concurrency",
-        whole(&navigator, "hardwareConcurrency"),
-    );
-    put("languages", languages(&navigator));
-    put("math", math(window));
-    put("platform", platform(&navigator));
-    put("pointer", Some(pointer(window)));
-    put(
-        "reduced_motion",
-        Some(pick(
-            window,
-            "(prefers-reduced-motion: reduce)",
-            "reduce",
-            "no-preference",
-        )),
-    );
-    put("timezone", time_zone());
-    put("touch_points", whole(&navigator, "maxTouchPoints"));
-    put("user_agent", brand(user_agent, browser));
+    JsFuture::from(idle_promise(IDLE_TIMEOUT_MS))
 }
 
 /// The IANA time zone the browser reports, e.g. `Asia/Tokyo`.
 pub(crate) fn time_zone() -> Option<String> {
-    // `Intl.DateTimeFormat()` called without `new` constructs all the same.
-    let intl = js::prop(&js::global(), "Intl");
-    let format = js::call(&intl, "DateTimeFormat", &[]).ok()?;
-    let options = js::call(&format, "resolvedOptions", &[]).ok()?;
-    js::string(&options, "timeZone").filter(|zone| !zone.is_empty())
-}
-
-/// Two of `screen`'s dimensions as `larger x smaller`, so rotating the device does not change
-/// the value.
-fn size(screen: &JsValue, width: &str, height: &str) -> Option<String> {
-    let a = js::count(screen, width).filter(|n| *n > 0)?;
-    let b = js::count(screen, height).filter(|n| *n > 0)?;
-    let digits = crate::texts::digits;
-    Some([digits(a.max(b)), "x".into(), digits(a.min(b))].concat())
-}
-
-fn matches(window: &JsValue, query: &str) -> bool {
-    js::call(window, "matchMedia", &[query.into()])
-        .is_ok_and(|list| js::prop(&list, "matches").is_truthy())
-}
-
-fn pick(window: &JsValue, query: &str, yes: &str, no: &str) -> String {
-    if matches(window, query) { yes } else { no }.into()
-}
-
-fn color_gamut(window: &JsValue) -> &'static str {
-    ["rec2020", "p3", "srgb"]
-        .into_iter()
-        .find(|gamut| matches(window, &["(color-gamut: ", gamut, ")"].concat()))
-        .unwrap_or("none")
-}
-
-fn pointer(window: &JsValue) -> String {
-    let pointer = ["fine", "coarse"]
-        .into_iter()
-        .find(|kind| matches(window, &["(pointer: ", kind, ")"].concat()))
-        .unwrap_or("none");
-    let hover = if matches(window, "(hover: hover)") {
-        ",hover"
-    } else {
-        ",none"
-    };
-    [pointer, hover].concat()
-}
-
-fn languages(navigator: &JsValue) -> Option<String> {
-    let list = js::call(&js::prop(navigator, "languages"), "join", &[",".into()]).ok()?;
-    list.as_string().filter(|list| !list.is_empty())
-}
-
-/// `navigator.userAgentData.platform` where there is one (Chromium), else `navigator.platform`.
-fn platform(navigator: &JsValue) -> Option<String> {
-    js::string(&js::prop(navigator, "userAgentData"), "platform")
-        .filter(|p| !p.is_empty())
-        .or_else(|| js::string(navigator, "platform"))
-        .filter(|p| !p.is_empty())
-}
-
-/// The results of [`MATH`], each as JavaScript writes it.
-fn math(window: &JsValue) -> Option<String> {
-    let math = js::prop(window, "Math");
-    let results = MATH
-        .iter()
-        .map(|(name, argument)| {
-            let result = js::call(&math, name, &[(*argument).into()]).ok()?;
-            result.as_f64().map(js::decimal)
-        })
-        .collect::<Option<Vec<String>>>()?;
-    Some(results.join(","))
+    read_time_zone()
 }
 
 /// `Family/major`, e.g. `Chromium/156`, from the `User-Agent` string.

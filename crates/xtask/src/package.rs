@@ -9,7 +9,7 @@
 //!   fetches the wasm by its name with its SRI hash built in, so the one `integrity` on the
 //!   script tag covers both.
 //! - `target/npm/mamori/`: the npm package built from the `www/npm` template: `mamori` (the
-//!   widget, ES module, wasm next to it) and `mamori/verify` (result-token verification:
+//!   widget, ES module, wasm next to it, its own JavaScript modules under `widget/snippets/`) and `mamori/verify` (result-token verification:
 //!   instantiated synchronously on import in Node, with top-level await elsewhere).
 //!
 //! Size levers, each measured on the widget: the `wasm-release` profile (`opt-level = "z"`, LTO,
@@ -193,6 +193,9 @@ pub(crate) fn build(root: &Path, tools: &Tools) -> Result<Built, Error> {
             copy(&from.join(file), &npm.join(to).join(file))?;
         }
     }
+    // The widget's own JavaScript modules (DOM, fetch, IndexedDB, the fingerprint's readings),
+    // which the bindings import from `snippets/`.
+    copy_tree(&widget.join("snippets"), &npm.join("widget/snippets"))?;
 
     print_sizes(&www, &manifest, [&script, &wasm], &npm)?;
     Ok(Built { www, npm })
@@ -480,6 +483,26 @@ fn copy(from: &Path, to: &Path) -> Result<(), Error> {
             to.display()
         ))
     })
+}
+
+/// Copies every file under `from` to the same place under `to`.
+fn copy_tree(from: &Path, to: &Path) -> Result<(), Error> {
+    let entries =
+        fs::read_dir(from).map_err(|e| Error(format!("reading {}: {e}", from.display())))?;
+    for entry in entries {
+        let path = entry
+            .map_err(|e| Error(format!("reading {}: {e}", from.display())))?
+            .path();
+        let Some(name) = path.file_name() else {
+            continue;
+        };
+        if path.is_dir() {
+            copy_tree(&path, &to.join(name))?;
+        } else {
+            copy(&path, &to.join(name))?;
+        }
+    }
+    Ok(())
 }
 
 fn read(path: &Path) -> Result<String, Error> {
