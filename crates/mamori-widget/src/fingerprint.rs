@@ -199,12 +199,20 @@ impl Reading {
     }
 }
 
-/// [`collect`], one step per idle callback, then hashed into the wire form.
+/// Every step in idle time, then hashed into the wire form: a step runs in the idle period
+/// the previous one ran in while at least [`IDLE_LEFT_MS`] of it remain, and otherwise waits
+/// for the next one. A quiet page is fingerprinted in one idle period; a busy one, or a browser
+/// without idle callbacks, one step per task.
 async fn collect_when_idle() -> Result<JsValue, JsValue> {
     let mut reading = Reading::begin();
+    // The `IdleDeadline` of the period the last step ran in (`undefined` after a plain task).
+    let mut period = JsValue::UNDEFINED;
     for step in STEPS {
-        // An idle callback cannot fail; the result says only that the wait is over.
-        let _ = idle().await;
+        let left = js::call(&period, "timeRemaining", &[]).ok();
+        if left.and_then(|left| left.as_f64()).unwrap_or(0.0) < IDLE_LEFT_MS {
+            // An idle callback cannot fail.
+            period = idle().await.unwrap_or_default();
+        }
         reading.step(*step);
     }
     Ok(wire(&reading.collected))
@@ -235,8 +243,12 @@ pub(crate) fn wire(collected: &Collected) -> JsValue {
 /// its fingerprint, one step per task, this much later.
 const IDLE_TIMEOUT_MS: u32 = 100;
 
-/// A future that resolves at the browser's next idle moment, or in the next task where there
-/// is no `requestIdleCallback` (Safari).
+/// The idle time a further step needs, in milliseconds: more than the costliest step (a WebGL
+/// context or the canvas drawing) takes in headless Chromium without a GPU.
+const IDLE_LEFT_MS: f64 = 20.0;
+
+/// A future that resolves to an `IdleDeadline` at the browser's next idle period, or to
+/// `undefined` in the next task where there is no `requestIdleCallback` (Safari).
 fn idle() -> JsFuture {
     JsFuture::from(idle_promise(IDLE_TIMEOUT_MS))
 }

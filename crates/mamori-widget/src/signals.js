@@ -133,8 +133,9 @@ export function webgl(win) {
   });
 }
 
-// Resolves at the browser's next idle moment (`requestIdleCallback`, waiting at most `timeout`
-// milliseconds), or in the next task where there is no such call (Safari).
+// Resolves to the `IdleDeadline` of the browser's next idle period (`requestIdleCallback`,
+// waiting at most `timeout` milliseconds), or to undefined in the next task where there is no
+// such call (Safari).
 export function idle(timeout) {
   return new Promise((resolve) => {
     if (typeof requestIdleCallback === 'function') requestIdleCallback(resolve, { timeout });
