@@ -1,22 +1,29 @@
-// The widget in headless Chromium, with FingerprintJS (open source) measured in the same page
-// loads, and the transfer sizes of both.
+// The widget in headless Chromium, with FingerprintJS and ThumbmarkJS (both open source)
+// measured in the same page loads, and the transfer sizes of all three.
 //
 // Set-up, as a merchant and an issuer would do it: a static server on 127.0.0.1 plays the
 // merchant's checkout origin and serves the script-tag build (target/www: mamori.js and the
-// .wasm its manifest.json names) and FingerprintJS's browser bundle; the verifier is the `mamori` release binary,
-// its merchant registered for that origin and a card enrolled with the `mamori` CLI. Each run
-// is a fresh page: the merchant's backend (this script) creates an authentication, the page
-// mounts the widget and, in the same page, runs FingerprintJS; which of the two goes first
-// alternates between runs.
+// .wasm its manifest.json names) and the browser bundles of FingerprintJS and ThumbmarkJS; the
+// verifier is the `mamori` release binary, its merchant registered for that origin and a card
+// enrolled with the `mamori` CLI. Each run is a fresh page: the merchant's backend (this
+// script) creates an authentication, the page mounts the widget and, in the same page, runs
+// FingerprintJS and ThumbmarkJS; which of the three goes first rotates between runs.
 //
 // Measured in the page with `performance.now()`:
 // - fingerprint collection: from the widget's `mamori:ready` event, emitted as the device
 //   step begins, to the moment it calls `fetch` for the device step (the resource timing
-//   entry's start), which is reading every signal, hashing them and reading the device token;
+//   entry's start), which is reading every signal in idle time, hashing them and reading the
+//   device token and key;
+// - the fingerprint's main-thread time: the sum of the widget's `mamori:fingerprint` user-timing
+//   measures (one per step of the collection), and the long tasks (>= 50 ms, by the page's
+//   `longtask` observer) that overlap one of them;
+// - a second device step in the same page: the widget mounted again (same authentication; the
+//   verifier answers with the challenge already running), `mamori:ready` to its `fetch`;
 // - mount to interactive: from `mamori.mount()` (which loads and instantiates the wasm) to the
 //   `mamori:challenge` event, when the code input is shown; this includes the device step's
 //   round trip to the verifier on loopback;
-// - FingerprintJS: `FingerprintJS.load()` and `agent.get()`.
+// - FingerprintJS: `FingerprintJS.load()` and `agent.get()`;
+// - ThumbmarkJS: `new Thumbmark().get()` (its own API and logging off: it only computes).
 //
 // Usage: node widget.mjs <out.json>   (MAMORI_BIN: the `mamori` binary; MAMORI_WWW: the
 // script-tag build, default target/www; CHROMIUM: default /usr/bin/chromium; BENCH_RUNS)
@@ -39,6 +46,7 @@ const www = process.env.MAMORI_WWW ?? join(root, 'target/www');
 const mamori = process.env.MAMORI_BIN ?? join(root, 'target/release/mamori');
 const runs = Number(process.env.BENCH_RUNS ?? 60);
 const fpjsDir = join(here, 'node_modules/@fingerprintjs/fingerprintjs');
+const thumbmarkDir = join(here, 'node_modules/@thumbmarkjs/thumbmarkjs');
 const CARD = '378282246310005';
 
 // The loader fetches the wasm by its content-addressed name, next to itself.
@@ -47,6 +55,7 @@ const files = {
   '/mamori.js': { path: join(www, 'mamori.js'), type: 'text/javascript' },
   [`/${wasmName}`]: { path: join(www, wasmName), type: 'application/wasm' },
   '/fp.min.js': { path: join(fpjsDir, 'dist/fp.min.js'), type: 'text/javascript' },
+  '/thumbmark.umd.js': { path: join(thumbmarkDir, 'dist/thumbmark.umd.js'), type: 'text/javascript' },
 };
 
 function sizes(path) {
@@ -57,8 +66,11 @@ function sizes(path) {
 // The merchant's checkout origin.
 async function startShop(verifier) {
   const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>checkout</title>
+<script>window.longTasks = []; new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) longTasks.push({ start: e.startTime, end: e.startTime + e.duration });
+}).observe({ type: 'longtask' });</script>
 <script src="/mamori.js" data-verifier="${verifier}"></script>
-<script src="/fp.min.js"></script></head><body><main id="checkout"></main></body></html>`;
+<script src="/fp.min.js"></script><script src="/thumbmark.umd.js"></script></head><body><main id="checkout"></main></body></html>`;
   const server = createServer((request, response) => {
     const path = new URL(request.url, 'http://x').pathname;
     if (path === '/checkout') {
@@ -192,25 +204,38 @@ async function createAuthentication(verifier, n) {
   return response.json();
 }
 
-// Runs in the page.
+// Runs in the page: mounts the widget until its challenge shows, then once more in the same
+// page (same authentication), as a page that mounts a second widget would.
 async function widgetRun({ authentication, clientSecret }) {
-  const element = document.createElement('div');
-  document.querySelector('#checkout').append(element);
-  const times = {};
-  const shown = new Promise((ok, fail) => {
-    element.addEventListener('mamori:ready', () => { times.ready = performance.now(); });
-    element.addEventListener('mamori:challenge', () => { times.interactive = performance.now(); ok(); });
-    element.addEventListener('mamori:error', (e) => fail(new Error(JSON.stringify(e.detail))));
-    element.addEventListener('mamori:result', (e) => fail(new Error(`no challenge: ${e.detail.status}`)));
-  });
-  times.mount = performance.now();
-  const handle = await window.mamori.mount(element, { authentication, clientSecret });
-  await shown;
-  const device = performance.getEntriesByType('resource').find((e) => e.name.endsWith('/device'));
-  handle.destroy();
+  async function once() {
+    const element = document.createElement('div');
+    document.querySelector('#checkout').append(element);
+    const times = {};
+    const shown = new Promise((ok, fail) => {
+      element.addEventListener('mamori:ready', () => { times.ready = performance.now(); });
+      element.addEventListener('mamori:challenge', () => { times.interactive = performance.now(); ok(); });
+      element.addEventListener('mamori:error', (e) => fail(new Error(JSON.stringify(e.detail))));
+      element.addEventListener('mamori:result', (e) => fail(new Error(`no challenge: ${e.detail.status}`)));
+    });
+    times.mount = performance.now();
+    const handle = await window.mamori.mount(element, { authentication, clientSecret });
+    await shown;
+    const device = performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/device')).pop();
+    handle.destroy();
+    return { fingerprint_ms: device.startTime - times.ready, mount_to_interactive_ms: times.interactive - times.mount };
+  }
+  const first = await once();
+  const steps = performance.getEntriesByName('mamori:fingerprint', 'measure');
+  const second = await once();
+  const long = window.longTasks.filter((t) => steps.some((s) => t.start < s.startTime + s.duration && s.startTime < t.end));
   return {
-    fingerprint_ms: device.startTime - times.ready,
-    mount_to_interactive_ms: times.interactive - times.mount,
+    ...first,
+    fingerprint_main_thread_ms: steps.reduce((sum, s) => sum + s.duration, 0),
+    fingerprint_longest_step_ms: Math.max(...steps.map((s) => s.duration)),
+    fingerprint_steps_ms: steps.map((s) => s.duration),
+    fingerprint_long_tasks: long.length,
+    second_fingerprint_ms: second.fingerprint_ms,
+    second_fingerprint_steps: performance.getEntriesByName('mamori:fingerprint', 'measure').length - steps.length,
   };
 }
 
@@ -224,6 +249,14 @@ async function fingerprintjsRun() {
   const done = performance.now();
   if (!result.visitorId) throw new Error('FingerprintJS returned no visitorId');
   return { fpjs_load_ms: loaded - start, fpjs_get_ms: done - loaded };
+}
+
+async function thumbmarkRun() {
+  const start = performance.now();
+  const result = await new window.ThumbmarkJS.Thumbmark({ logging: false }).get();
+  const done = performance.now();
+  if (!result.thumbmark) throw new Error('ThumbmarkJS returned no thumbmark');
+  return { thumbmark_get_ms: done - start };
 }
 
 // Runs in a page of its own: what two of the costliest signals cost in this browser by
@@ -278,17 +311,16 @@ try {
     const page = await context.newPage();
     await page.goto(`${shopOrigin}/checkout`);
     const input = { authentication: created.id, clientSecret: created.client_secret };
-    const widgetFirst = n % 2 === 0;
-    let widget;
-    let fpjs;
-    if (widgetFirst) {
-      widget = await page.evaluate(widgetRun, input);
-      fpjs = await page.evaluate(fingerprintjsRun);
-    } else {
-      fpjs = await page.evaluate(fingerprintjsRun);
-      widget = await page.evaluate(widgetRun, input);
-    }
-    samples.push({ widget_first: widgetFirst, ...widget, ...fpjs });
+    // The three in turn, each one first in a third of the runs.
+    const order = [
+      ['widget', () => page.evaluate(widgetRun, input)],
+      ['fingerprintjs', () => page.evaluate(fingerprintjsRun)],
+      ['thumbmarkjs', () => page.evaluate(thumbmarkRun)],
+    ];
+    const rotated = [...order.slice(n % 3), ...order.slice(0, n % 3)];
+    const sample = { first: rotated[0][0], widget_first: rotated[0][0] === 'widget' };
+    for (const [, run] of rotated) Object.assign(sample, await run());
+    samples.push(sample);
     await page.close();
   }
   const references = [];
@@ -303,20 +335,32 @@ try {
     renderer: references[0]?.renderer,
     references: references.map(({ webgl_ms, canvas_ms }) => ({ webgl_ms, canvas_ms })),
     fingerprintjs: JSON.parse(readFileSync(join(fpjsDir, 'package.json'), 'utf8')).version,
+    thumbmarkjs: JSON.parse(readFileSync(join(thumbmarkDir, 'package.json'), 'utf8')).version,
     runs,
     blocked_requests: blocked,
     sizes: {
       'mamori.js': sizes(files['/mamori.js'].path),
       'mamori.wasm': sizes(files[`/${wasmName}`].path),
       'fp.min.js': sizes(files['/fp.min.js'].path),
+      'thumbmark.umd.js': sizes(files['/thumbmark.umd.js'].path),
     },
     samples,
   };
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   const median = (key) => samples.map((s) => s[key]).sort((a, b) => a - b)[samples.length >> 1];
-  for (const key of ['fingerprint_ms', 'mount_to_interactive_ms', 'fpjs_load_ms', 'fpjs_get_ms']) {
-    console.log(`${key.padEnd(24)} median ${median(key).toFixed(1)} ms`);
+  const keys = ['fingerprint_ms', 'fingerprint_main_thread_ms', 'fingerprint_longest_step_ms',
+    'second_fingerprint_ms', 'mount_to_interactive_ms', 'fpjs_load_ms', 'fpjs_get_ms', 'thumbmark_get_ms'];
+  for (const key of keys) {
+    console.log(`${key.padEnd(28)} median ${median(key).toFixed(1)} ms`);
   }
+  const longTasks = samples.reduce((sum, s) => sum + s.fingerprint_long_tasks, 0);
+  console.log(`long tasks during the fingerprint: ${longTasks} in ${runs} page loads`);
+  const mainThread = median('fingerprint_main_thread_ms');
+  console.log(`FingerprintJS get / widget main thread: ${(median('fpjs_get_ms') / mainThread).toFixed(2)}x; `
+    + `ThumbmarkJS get / widget main thread: ${(median('thumbmark_get_ms') / mainThread).toFixed(2)}x`);
+  const gzip = (name) => result.sizes[name].gzip;
+  console.log(`gzipped: widget ${gzip('mamori.js') + gzip('mamori.wasm')} B (JS ${gzip('mamori.js')} + wasm ${gzip('mamori.wasm')}), `
+    + `FingerprintJS ${gzip('fp.min.js')} B, ThumbmarkJS ${gzip('thumbmark.umd.js')} B`);
 } finally {
   await browser?.close();
   verifier?.child.kill();

@@ -518,6 +518,51 @@ mod tests {
         Ok(())
     }
 
+    /// Every family's exclusions, one component at a time: a changed value of a component noisy
+    /// in that family costs nothing, of any other component it costs; and a component the widget
+    /// leaves out on both sides (a canvas whose two read-backs differ, in a randomising browser
+    /// of any family) costs nothing either, so such a browser keeps its score.
+    #[test]
+    fn each_family_skips_exactly_its_noisy_components() {
+        for browser in [
+            Browser::Chromium,
+            Browser::Firefox,
+            Browser::Safari,
+            Browser::Other,
+        ] {
+            let mut stored = Fingerprint::new(browser);
+            for c in SCHEMA {
+                stored.insert(c.id, hash_component(c.id, "x")).ok();
+            }
+            for c in SCHEMA {
+                let mut changed = stored.clone();
+                changed.insert(c.id, hash_component(c.id, "y")).ok();
+                let score = similarity(&stored, &changed);
+                if c.noisy_in.contains(&browser) {
+                    assert_eq!(score, MAX_SCORE, "{} is noisy in {browser:?}", c.id);
+                } else {
+                    assert!(score < MAX_SCORE, "{} counts in {browser:?}", c.id);
+                }
+                let mut without = Fingerprint::new(browser);
+                for other in SCHEMA.iter().filter(|other| other.id != c.id) {
+                    without.insert(other.id, hash_component(other.id, "x")).ok();
+                }
+                assert_eq!(
+                    similarity(&without, &without),
+                    MAX_SCORE,
+                    "{} left out on both sides in {browser:?}",
+                    c.id
+                );
+            }
+        }
+        let noisy = |id: &str| component(id).map(|c| c.noisy_in);
+        assert_eq!(
+            noisy("canvas"),
+            Some(&[Browser::Firefox, Browser::Safari][..])
+        );
+        assert_eq!(noisy("hardware_concurrency"), Some(&[Browser::Safari][..]));
+    }
+
     #[test]
     fn similarity_weighs_matches_and_skips_noise() {
         let mut a = Fingerprint::new(Browser::Firefox);

@@ -415,6 +415,32 @@ fn webgl_is_read_from_one_context_per_page() {
     assert_eq!(first, second);
 }
 
+/// The `mamori:fingerprint` user-timing measures in the page so far.
+fn fingerprint_measures() -> u32 {
+    web_sys::window()
+        .unwrap()
+        .performance()
+        .unwrap()
+        .get_entries_by_name_with_entry_type("mamori:fingerprint", "measure")
+        .length()
+}
+
+#[wasm_bindgen_test]
+async fn the_page_fingerprint_is_collected_once_and_shared() {
+    let first = JsFuture::from(fingerprint::page()).await.unwrap();
+    let measured = fingerprint_measures();
+    assert!(measured >= 3, "each idle step is measured");
+    let second = JsFuture::from(fingerprint::page()).await.unwrap();
+    assert!(js_sys::Object::is(&first, &second), "a second collection");
+    assert_eq!(fingerprint_measures(), measured, "a second reading");
+    let direct = fingerprint::wire(&fingerprint::collect());
+    assert_eq!(
+        js_sys::JSON::stringify(&first).unwrap(),
+        js_sys::JSON::stringify(&direct).unwrap(),
+        "the idle collection and a direct one differ"
+    );
+}
+
 /// Not an assertion on speed (speed lives in benchmarks): prints the median collection time
 /// for the report, next to the other results. The WebGL strings are read once per page, so
 /// all but the first run are what a second device step in the same page costs.

@@ -5,6 +5,7 @@
 
 use mamori_core::device_key::Purpose;
 use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
 
 use crate::fingerprint;
 use crate::js;
@@ -38,26 +39,11 @@ pub(crate) fn store(key: &str, token: &str) {
 /// device key's proof (only with a token, and only where the key is there and signs) and what
 /// the browser says about its language, time zone and user agent.
 pub(crate) async fn evidence(storage_key: &str, authentication: &str) -> JsValue {
-    let collected = fingerprint::collect();
-    let components: JsValue = js_sys::Object::new().into();
-    for (id, value) in &collected.values {
-        let hash = mamori_core::fingerprint::hash_component(id, value);
-        js::set(&components, id, &hash.to_hex().into());
-    }
-    let browser = match collected.browser {
-        mamori_core::fingerprint::Browser::Chromium => "chromium",
-        mamori_core::fingerprint::Browser::Firefox => "firefox",
-        mamori_core::fingerprint::Browser::Safari => "safari",
-        mamori_core::fingerprint::Browser::Other => "other",
-    };
+    // Started first: the fingerprint is collected in idle time while IndexedDB answers.
+    let collecting = fingerprint::page();
     let navigator = js::prop(&js::global(), "navigator");
     let language = js::string(&navigator, "language");
     let user_agent = js::string(&navigator, "userAgent");
-    let wire = js::object([
-        ("v", mamori_core::fingerprint::VERSION.into()),
-        ("browser", browser.into()),
-        ("components", components),
-    ]);
     let browser_data = js::object([
         ("language", language.into()),
         ("timezone", fingerprint::time_zone().into()),
@@ -69,6 +55,8 @@ pub(crate) async fn evidence(storage_key: &str, authentication: &str) -> JsValue
         // A key without its token proves nothing the verifier could look up.
         None => None,
     };
+    // The collection never rejects; `undefined` would only leave the fingerprint out.
+    let wire = JsFuture::from(collecting).await.unwrap_or_default();
     let body = js::object([
         ("fingerprint", wire),
         ("device_token", token.into()),

@@ -1,7 +1,8 @@
-//! Device fingerprint collection: each signal of [`mamori_core::fingerprint::SCHEMA`] read
-//! through web-sys as the canonical string its schema entry documents, for the device step to
-//! hash with [`mamori_core::fingerprint::hash_component`], so the verifier scores exactly what
-//! was collected here.
+//! Device fingerprint collection: each signal of [`mamori_core::fingerprint::SCHEMA`] read as
+//! the canonical string its schema entry documents, for the device step to hash with
+//! [`mamori_core::fingerprint::hash_component`], so the verifier scores exactly what was
+//! collected here. The browser's own readings are `signals.js`; the browser family, the
+//! `user_agent` brand, hashing and the wire form are here.
 //!
 //! The ids are written out here rather than looked up in `SCHEMA`, whose documentation strings
 //! would otherwise ship in the widget; the browser tests check that every id is in the schema.
@@ -11,36 +12,55 @@
 //! readings are synchronous JavaScript calls and cannot be interrupted, so the time bound is a
 //! deadline checked between them, with the costly ones (canvas, WebGL) last: on a device slow
 //! enough to reach it, the rest is left absent and the purchase goes on.
+//!
+//! The device step takes its fingerprint from [`page`]: collected once per page, in three
+//! steps run in the browser's idle time, so the page never stalls on it in one long task.
 
+use std::cell::OnceCell;
+
+use js_sys::Promise;
 use mamori_core::fingerprint::Browser;
 use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use crate::graphics;
 use crate::js;
 
-/// Collection stops starting new readings this many milliseconds after it began.
+/// Collection starts no further reading once it has spent this many milliseconds.
 const DEADLINE_MS: f64 = 150.0;
 
-/// The `Math` functions of the `math` signal and their arguments: results whose last bits
-/// differ between JavaScript engines and the math libraries under them.
-const MATH: &[(&str, f64)] = &[
-    ("acos", 0.123_124_234_234_234_24),
-    ("acosh", 1e308),
-    ("asin", 0.123_124_234_234_234_24),
-    ("asinh", 1.0),
-    ("atan", 0.5),
-    ("atanh", 0.5),
-    ("cbrt", 100.0),
-    ("cos", 10.000_000_000_123),
-    ("cosh", 1.0),
-    ("exp", 1.0),
-    ("expm1", 1.0),
-    ("log1p", 10.0),
-    ("sin", -1e300),
-    ("sinh", 1.0),
-    ("tan", -1e300),
-    ("tanh", 1.0),
+/// The ids of the plain signals `signals.js` reads, which it names in its answer.
+const PLAIN: &[&str] = &[
+    "avail_screen",
+    "screen",
+    "color_depth",
+    "color_gamut",
+    "color_scheme",
+    "device_memory",
+    "dpr",
+    "dynamic_range",
+    "forced_colors",
+    "hardware_concurrency",
+    "languages",
+    "math",
+    "platform",
+    "pointer",
+    "reduced_motion",
+    "timezone",
+    "touch_points",
 ];
+
+#[wasm_bindgen(module = "/src/signals.js")]
+extern "C" {
+    /// `[[id, value], …]` of the plain signals; `value` undefined where there is none.
+    #[wasm_bindgen(js_name = plain)]
+    fn read_plain() -> js_sys::Array;
+    #[wasm_bindgen(js_name = timeZone)]
+    fn read_time_zone() -> Option<String>;
+    #[wasm_bindgen(js_name = idle)]
+    fn idle_promise(timeout: u32) -> Promise;
+}
 
 /// The signals read in one browser: the family, and `(component id, canonical value)` for each
 /// signal it offered (in reading order: the verifier reads them into a map).
@@ -49,163 +69,193 @@ pub(crate) struct Collected {
     pub(crate) values: Vec<(&'static str, String)>,
 }
 
-/// Reads every signal of the schema that this browser offers, within the deadline.
+/// Reads every signal of the schema that this browser offers, within the deadline, all at once:
+/// what the browser tests check the readings with, one collection at a time.
+#[cfg(test)]
+#[cfg(target_arch = "wasm32")]
 pub(crate) fn collect() -> Collected {
-    let window = js::global();
-    let navigator = js::prop(&window, "navigator");
-    let user_agent = js::string(&navigator, "userAgent").unwrap_or_default();
-    let browser = Browser::from_user_agent(&user_agent);
-    let performance = js::prop(&window, "performance");
-    let clock = || {
-        js::call(&performance, "now", &[])
+    let mut reading = Reading::begin();
+    for step in STEPS {
+        reading.step(*step);
+    }
+    reading.collected
+}
+
+/// The fingerprint of this page in its wire form, `{v, browser, components}` with every value
+/// hashed: a promise of it, the same one for every device step in the page.
+///
+/// The first call starts the collection in the browser's idle time, one step per idle
+/// callback, so that no reading holds up the page in one long task and the readings run while
+/// the device step waits for IndexedDB; later calls (a second `mount`) answer the promise of the
+/// first. The signals cannot change meanwhile in a way worth a second collection.
+pub(crate) fn page() -> Promise {
+    PAGE.with(|page| {
+        page.get_or_init(|| future_to_promise(collect_when_idle()))
+            .clone()
+    })
+}
+
+thread_local! {
+    /// [`page`]'s promise, made on the first call.
+    static PAGE: OnceCell<Promise> = const { OnceCell::new() };
+}
+
+/// The readings, in the order they run: the costly ones (canvas, WebGL) last, each alone in
+/// its step, so that a deadline reached leaves only them out.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    /// Everything but the graphics: screen, media queries, navigator, `Math`, `Intl`.
+    Plain,
+    Canvas,
+    Webgl,
+}
+
+const STEPS: &[Step] = &[Step::Plain, Step::Canvas, Step::Webgl];
+
+/// A collection in progress: what it has read, and the main-thread time it has spent.
+struct Reading {
+    window: JsValue,
+    user_agent: String,
+    performance: JsValue,
+    collected: Collected,
+    /// Milliseconds spent reading so far, by `performance.now()`; `None` without a clock.
+    spent: Option<f64>,
+}
+
+impl Reading {
+    fn begin() -> Self {
+        let window = js::global();
+        let user_agent = js::string(&js::prop(&window, "navigator"), "userAgent");
+        let user_agent = user_agent.unwrap_or_default();
+        Self {
+            performance: js::prop(&window, "performance"),
+            window,
+            collected: Collected {
+                browser: Browser::from_user_agent(&user_agent),
+                values: Vec::with_capacity(24),
+            },
+            user_agent,
+            spent: Some(0.0),
+        }
+    }
+
+    fn now(&self) -> Option<f64> {
+        js::call(&self.performance, "now", &[])
             .ok()
             .and_then(|now| now.as_f64())
-    };
-    let start = clock();
-    let within_deadline = || match (start, clock()) {
-        (Some(start), Some(now)) => now - start < DEADLINE_MS,
-        _ => true,
-    };
-    let mut values = Vec::with_capacity(24);
-    let mut put = |id: &'static str, value: Option<String>| {
-        if let Some(value) = value {
-            values.push((id, value));
-        }
-    };
-    let whole = |object: &JsValue, name: &str| js::number(object, name).map(js::decimal);
+    }
 
-    let screen = js::prop(&window, "screen");
-    put("avail_screen", size(&screen, "availWidth", "availHeight"));
-    put("screen", size(&screen, "width", "height"));
-    put("color_depth", whole(&screen, "colorDepth"));
-    put("color_gamut", Some(color_gamut(&window).into()));
-    put(
-        "color_scheme",
-        Some(pick(
-            &window,
-            "(prefers-color-scheme: dark)",
-            "dark",
-            "light",
-        )),
-    );
-    put("device_memory", whole(&navigator, "deviceMemory"));
-    // Rounded to hundredths and written as JavaScript writes numbers: `1.25`, `1.5`, `2`.
-    put(
-        "dpr",
-        js::number(&window, "devicePixelRatio")
-            .map(|dpr| js::decimal((dpr * 100.0).round() / 100.0)),
-    );
-    put(
-        "dynamic_range",
-        Some(pick(&window, "(dynamic-range: high)", "high", "standard")),
-    );
-    put(
-        "forced_colors",
-        Some(pick(&window, "(forced-colors: active)", "active", "none")),
-    );
-    put(
-        "hardware_concurrency",
-        whole(&navigator, "hardwareConcurrency"),
-    );
-    put("languages", languages(&navigator));
-    put("math", math(&window));
-    put("platform", platform(&navigator));
-    put("pointer", Some(pointer(&window)));
-    put(
-        "reduced_motion",
-        Some(pick(
-            &window,
-            "(prefers-reduced-motion: reduce)",
-            "reduce",
-            "no-preference",
-        )),
-    );
-    put("timezone", time_zone());
-    put("touch_points", whole(&navigator, "maxTouchPoints"));
-    put("user_agent", brand(&user_agent, browser));
-    if within_deadline() {
-        put("canvas", graphics::canvas_hash(&window));
+    /// Runs `step` unless the time spent has reached the deadline, and counts its time; each
+    /// step is marked as a `mamori:fingerprint` user-timing measure, where a page or a
+    /// benchmark can see what the fingerprint cost its main thread.
+    fn step(&mut self, step: Step) {
+        if self.spent.is_some_and(|spent| spent >= DEADLINE_MS) {
+            return;
+        }
+        let start = self.now();
+        let values = &mut self.collected.values;
+        let mut put = |id: &'static str, value: Option<String>| {
+            if let Some(value) = value {
+                values.push((id, value));
+            }
+        };
+        match step {
+            Step::Plain => {
+                for entry in read_plain().iter() {
+                    let id = js::prop(&entry, "0").as_string();
+                    let id = PLAIN.iter().find(|known| Some(**known) == id.as_deref());
+                    if let Some(id) = id {
+                        put(id, js::prop(&entry, "1").as_string());
+                    }
+                }
+                put(
+                    "user_agent",
+                    brand(&self.user_agent, self.collected.browser),
+                );
+            }
+            Step::Canvas => put("canvas", graphics::canvas_hash(&self.window)),
+            Step::Webgl => {
+                let webgl = graphics::webgl(&self.window);
+                let (vendor, renderer) = webgl.map_or((None, None), |(v, r)| (Some(v), Some(r)));
+                put("webgl_vendor", vendor);
+                put("webgl_renderer", renderer);
+            }
+        }
+        let end = self.now();
+        self.spent = match (self.spent, start, end) {
+            (Some(spent), Some(start), Some(end)) => {
+                let _ = js::call(
+                    &self.performance,
+                    "measure",
+                    &[
+                        "mamori:fingerprint".into(),
+                        js::object([("start", start.into()), ("end", end.into())]),
+                    ],
+                );
+                Some(spent + end - start)
+            }
+            _ => None,
+        };
     }
-    if within_deadline() {
-        let webgl = graphics::webgl(&window);
-        let (vendor, renderer) = webgl.map_or((None, None), |(v, r)| (Some(v), Some(r)));
-        put("webgl_vendor", vendor);
-        put("webgl_renderer", renderer);
+}
+
+/// Every step in idle time, then hashed into the wire form: a step runs in the idle period
+/// the previous one ran in while at least [`IDLE_LEFT_MS`] of it remain, and otherwise waits
+/// for the next one. A quiet page is fingerprinted in one idle period; a busy one, or a browser
+/// without idle callbacks, one step per task.
+async fn collect_when_idle() -> Result<JsValue, JsValue> {
+    let mut reading = Reading::begin();
+    // The `IdleDeadline` of the period the last step ran in (`undefined` after a plain task).
+    let mut period = JsValue::UNDEFINED;
+    for step in STEPS {
+        let left = js::call(&period, "timeRemaining", &[]).ok();
+        if left.and_then(|left| left.as_f64()).unwrap_or(0.0) < IDLE_LEFT_MS {
+            // An idle callback cannot fail.
+            period = idle().await.unwrap_or_default();
+        }
+        reading.step(*step);
     }
-    Collected { browser, values }
+    Ok(wire(&reading.collected))
+}
+
+/// `{v, browser, components}`: each value hashed with
+/// [`mamori_core::fingerprint::hash_component`], as the device step sends it.
+pub(crate) fn wire(collected: &Collected) -> JsValue {
+    let components: JsValue = js_sys::Object::new().into();
+    for (id, value) in &collected.values {
+        let hash = mamori_core::fingerprint::hash_component(id, value);
+        js::set(&components, id, &hash.to_hex().into());
+    }
+    let browser = match collected.browser {
+        Browser::Chromium => "chromium",
+        Browser::Firefox => "firefox",
+        Browser::Safari => "safari",
+        Browser::Other => "other",
+    };
+    js::object([
+        ("v", mamori_core::fingerprint::VERSION.into()),
+        ("browser", browser.into()),
+        ("components", components),
+    ])
+}
+
+/// The longest wait for an idle moment, in milliseconds: a page that is never idle still gets
+/// its fingerprint, one step per task, this much later.
+const IDLE_TIMEOUT_MS: u32 = 100;
+
+/// The idle time a further step needs, in milliseconds: more than the costliest step (a WebGL
+/// context or the canvas drawing) takes in headless Chromium without a GPU.
+const IDLE_LEFT_MS: f64 = 20.0;
+
+/// A future that resolves to an `IdleDeadline` at the browser's next idle period, or to
+/// `undefined` in the next task where there is no `requestIdleCallback` (Safari).
+fn idle() -> JsFuture {
+    JsFuture::from(idle_promise(IDLE_TIMEOUT_MS))
 }
 
 /// The IANA time zone the browser reports, e.g. `Asia/Tokyo`.
 pub(crate) fn time_zone() -> Option<String> {
-    // `Intl.DateTimeFormat()` called without `new` constructs all the same.
-    let intl = js::prop(&js::global(), "Intl");
-    let format = js::call(&intl, "DateTimeFormat", &[]).ok()?;
-    let options = js::call(&format, "resolvedOptions", &[]).ok()?;
-    js::string(&options, "timeZone").filter(|zone| !zone.is_empty())
-}
-
-/// Two of `screen`'s dimensions as `larger x smaller`, so rotating the device does not change
-/// the value.
-fn size(screen: &JsValue, width: &str, height: &str) -> Option<String> {
-    let a = js::count(screen, width).filter(|n| *n > 0)?;
-    let b = js::count(screen, height).filter(|n| *n > 0)?;
-    let digits = crate::texts::digits;
-    Some([digits(a.max(b)), "x".into(), digits(a.min(b))].concat())
-}
-
-fn matches(window: &JsValue, query: &str) -> bool {
-    js::call(window, "matchMedia", &[query.into()])
-        .is_ok_and(|list| js::prop(&list, "matches").is_truthy())
-}
-
-fn pick(window: &JsValue, query: &str, yes: &str, no: &str) -> String {
-    if matches(window, query) { yes } else { no }.into()
-}
-
-fn color_gamut(window: &JsValue) -> &'static str {
-    ["rec2020", "p3", "srgb"]
-        .into_iter()
-        .find(|gamut| matches(window, &["(color-gamut: ", gamut, ")"].concat()))
-        .unwrap_or("none")
-}
-
-fn pointer(window: &JsValue) -> String {
-    let pointer = ["fine", "coarse"]
-        .into_iter()
-        .find(|kind| matches(window, &["(pointer: ", kind, ")"].concat()))
-        .unwrap_or("none");
-    let hover = if matches(window, "(hover: hover)") {
-        ",hover"
-    } else {
-        ",none"
-    };
-    [pointer, hover].concat()
-}
-
-fn languages(navigator: &JsValue) -> Option<String> {
-    let list = js::call(&js::prop(navigator, "languages"), "join", &[",".into()]).ok()?;
-    list.as_string().filter(|list| !list.is_empty())
-}
-
-/// `navigator.userAgentData.platform` where there is one (Chromium), else `navigator.platform`.
-fn platform(navigator: &JsValue) -> Option<String> {
-    js::string(&js::prop(navigator, "userAgentData"), "platform")
-        .filter(|p| !p.is_empty())
-        .or_else(|| js::string(navigator, "platform"))
-        .filter(|p| !p.is_empty())
-}
-
-/// The results of [`MATH`], each as JavaScript writes it.
-fn math(window: &JsValue) -> Option<String> {
-    let math = js::prop(window, "Math");
-    let results = MATH
-        .iter()
-        .map(|(name, argument)| {
-            let result = js::call(&math, name, &[(*argument).into()]).ok()?;
-            result.as_f64().map(js::decimal)
-        })
-        .collect::<Option<Vec<String>>>()?;
-    Some(results.join(","))
+    read_time_zone()
 }
 
 /// `Family/major`, e.g. `Chromium/156`, from the `User-Agent` string.

@@ -9,22 +9,12 @@
 
 use std::cell::OnceCell;
 
+use js_sys::Uint8Array;
 use sha2::{Digest, Sha256};
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::ImageData;
+use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::js;
-
-/// `UNMASKED_VENDOR_WEBGL` and `UNMASKED_RENDERER_WEBGL` of `WEBGL_debug_renderer_info`.
-const UNMASKED_VENDOR: u32 = 0x9245;
-const UNMASKED_RENDERER: u32 = 0x9246;
-/// WebGL's plain `VENDOR` and `RENDERER`.
-const VENDOR: u32 = 0x1F00;
-const RENDERER: u32 = 0x1F01;
-
-/// The text drawn twice, in two fonts: Latin, kana and kanji, punctuation and an emoji exercise
-/// different font fallbacks and rasterisers.
-const TEXT: &str = "mamori 守り <canvas> 1.0 😃";
 
 /// The hex SHA-256 of the drawing's pixels, if two read-backs of one drawing agree.
 ///
@@ -34,52 +24,30 @@ const TEXT: &str = "mamori 守り <canvas> 1.0 😃";
 /// paying for a second drawing; `willReadFrequently` keeps the canvas in memory, where a
 /// read-back is a copy rather than a round trip to the GPU.
 pub(crate) fn canvas_hash(window: &JsValue) -> Option<String> {
-    let document = js::prop(window, "document");
-    let context = draw(&document).ok()?;
-    let read = || -> Result<String, JsValue> {
-        let image: ImageData = js::call(
-            &context,
-            "getImageData",
-            &[0.into(), 0.into(), 240.into(), 60.into()],
-        )?
-        .unchecked_into();
-        Ok(hex(&Sha256::digest(&image.data().0)))
+    let context = draw_canvas(window);
+    let read = || {
+        let pixels = canvas_pixels(&context);
+        pixels
+            .is_object()
+            .then(|| Uint8Array::new(&pixels).to_vec())
     };
-    let first = read().ok()?;
-    (read().ok()? == first).then_some(first)
+    let first = read()?;
+    // Compared before hashing: one SHA-256 of the pixels instead of two.
+    (read()? == first).then(|| hex(&Sha256::digest(&first)))
 }
 
-/// Draws the fixed picture on a fresh canvas; answers its 2D context.
-fn draw(document: &JsValue) -> Result<JsValue, JsValue> {
-    let canvas = js::call(document, "createElement", &["canvas".into()])?;
-    js::set(&canvas, "width", &240.into());
-    js::set(&canvas, "height", &60.into());
-    let settings = js::object([("willReadFrequently", true.into())]);
-    let context = js::call(&canvas, "getContext", &["2d".into(), settings])?;
-    let draw = |method: &str, args: &[JsValue]| js::call(&context, method, args);
-    let style = |name: &str, value: &str| js::set(&context, name, &value.into());
-    style("textBaseline", "alphabetic");
-    style("fillStyle", "#f60");
-    draw("fillRect", &[100.into(), 1.into(), 62.into(), 20.into()])?;
-    style("fillStyle", "#069");
-    style("font", "15px 'Arial'");
-    draw("fillText", &[TEXT.into(), 2.into(), 15.into()])?;
-    style("fillStyle", "rgba(102, 204, 0, 0.7)");
-    style("font", "18pt serif");
-    draw("fillText", &[TEXT.into(), 4.into(), 45.into()])?;
-    style("globalCompositeOperation", "multiply");
-    for (x, color) in [(40, "#f2f"), (80, "#2ff"), (60, "#ff2")] {
-        style("fillStyle", color);
-        draw("beginPath", &[])?;
-        let full_turn = core::f64::consts::TAU.into();
-        draw(
-            "arc",
-            &[x.into(), 30.into(), 25.into(), 0.into(), full_turn],
-        )?;
-        draw("closePath", &[])?;
-        draw("fill", &[])?;
-    }
-    Ok(context)
+#[wasm_bindgen(module = "/src/signals.js")]
+extern "C" {
+    /// The fixed picture drawn on a fresh canvas of `window`'s document: its 2D context, or
+    /// `undefined`.
+    #[wasm_bindgen(js_name = drawCanvas)]
+    fn draw_canvas(window: &JsValue) -> JsValue;
+    /// A read-back of the drawing as a `Uint8Array`, or `undefined`.
+    #[wasm_bindgen(js_name = canvasPixels)]
+    fn canvas_pixels(context: &JsValue) -> JsValue;
+    /// `[vendor, renderer]` from a new WebGL context of `window`'s document, or `undefined`.
+    #[wasm_bindgen(js_name = webgl)]
+    fn read_webgl(window: &JsValue) -> JsValue;
 }
 
 thread_local! {
@@ -91,38 +59,15 @@ thread_local! {
 /// The unmasked WebGL vendor and renderer, or the plain ones where the debug extension is
 /// gone (recent Chromium reports the unmasked strings there); read once per page.
 pub(crate) fn webgl(window: &JsValue) -> Option<(String, String)> {
-    WEBGL.with(|cell| cell.get_or_init(|| read_webgl(window)).clone())
-}
-
-/// [`webgl`] from a new context, given back to the browser once read.
-fn read_webgl(window: &JsValue) -> Option<(String, String)> {
-    let document = js::prop(window, "document");
-    let canvas = js::call(&document, "createElement", &["canvas".into()]).ok()?;
-    let gl = js::call(&canvas, "getContext", &["webgl".into()]).ok()?;
-    if !gl.is_object() {
-        return None;
-    }
-    let extension = |name: &str| {
-        js::call(&gl, "getExtension", &[name.into()])
-            .ok()
-            .filter(JsValue::is_object)
-    };
-    let (vendor, renderer) = if extension("WEBGL_debug_renderer_info").is_some() {
-        (UNMASKED_VENDOR, UNMASKED_RENDERER)
-    } else {
-        (VENDOR, RENDERER)
-    };
-    let read = |name: u32| {
-        js::call(&gl, "getParameter", &[name.into()])
-            .ok()?
-            .as_string()
-    };
-    let strings = read(vendor).zip(read(renderer));
-    // Give the context back now rather than at garbage collection: browsers cap live contexts.
-    if let Some(lose) = extension("WEBGL_lose_context") {
-        let _ = js::call(&lose, "loseContext", &[]);
-    }
-    strings
+    WEBGL.with(|cell| {
+        cell.get_or_init(|| {
+            let strings = read_webgl(window);
+            js::prop(&strings, "0")
+                .as_string()
+                .zip(js::prop(&strings, "1").as_string())
+        })
+        .clone()
+    })
 }
 
 /// Lowercase hex, without going through `core::fmt`.

@@ -1,17 +1,25 @@
 //! Owned browser callbacks: an event listener or an interval that is removed when its guard is
 //! dropped, as gloo-events and gloo-timers do it.
 //!
-//! The widget keeps every callback it registers in one of these, so that dropping the widget's
-//! state (which `Handle.destroy()` does) unregisters all of them; nothing is ever leaked with
-//! `Closure::forget`.
+//! The widget keeps its timer in an [`Interval`] (and its controls' listeners in
+//! `ui::Listening`), so that dropping the widget's state (which `Handle.destroy()` does)
+//! unregisters all of them; nothing is ever leaked with `Closure::forget`. The browser tests
+//! listen to the widget's events with a [`Listener`].
 
+use wasm_bindgen::JsValue;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Event, EventTarget};
+#[cfg(test)]
+#[cfg(target_arch = "wasm32")]
+use {
+    wasm_bindgen::JsCast,
+    web_sys::{Event, EventTarget},
+};
 
 use crate::js;
 
 /// An event listener on `target`, removed on drop.
+#[cfg(test)]
+#[cfg(target_arch = "wasm32")]
 #[must_use = "the listener is removed as soon as its guard is dropped: keep the guard"]
 pub(crate) struct Listener {
     target: EventTarget,
@@ -19,6 +27,8 @@ pub(crate) struct Listener {
     callback: Closure<dyn FnMut(Event)>,
 }
 
+#[cfg(test)]
+#[cfg(target_arch = "wasm32")]
 impl Listener {
     /// Registers `callback` for `kind` events on `target`.
     pub(crate) fn new(
@@ -37,6 +47,8 @@ impl Listener {
     }
 }
 
+#[cfg(test)]
+#[cfg(target_arch = "wasm32")]
 impl Drop for Listener {
     fn drop(&mut self) {
         // Removing a listener that is registered cannot throw.

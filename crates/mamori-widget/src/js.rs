@@ -6,7 +6,7 @@
 //! That keeps the download inside its budget, at the price of names in strings — which is why
 //! the typed web-sys API is still used for the DOM operations the flow depends on.
 
-use js_sys::{Array, Function, Number, Object, Reflect};
+use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// The global object (`window` on a page).
@@ -67,14 +67,4 @@ pub(crate) fn object<const N: usize>(entries: [(&str, JsValue); N]) -> JsValue {
         set(&object, name, &value);
     }
     object
-}
-
-/// `value` as JavaScript's `String(value)` writes it: the shortest decimal that reads back as
-/// the same number. Used for fingerprint values so they match what any script would see.
-pub(crate) fn decimal(value: f64) -> String {
-    Number::from(value)
-        .to_string_with_radix(10)
-        .ok()
-        .and_then(|text| text.as_string())
-        .unwrap_or_default()
 }

@@ -10,23 +10,19 @@
 //! Everything fails soft: without `crypto.subtle` (an insecure context), without IndexedDB
 //! (blocked site data, some private modes), or when an operation throws or is refused, there is
 //! simply no key and no proof, and the verifier decides by the device token alone, as before
-//! device keys. IndexedDB is given [`LIMIT_MS`] to open and answer, so a wedged database cannot
-//! stall the checkout.
+//! device keys. IndexedDB (db `mamori`, store `device-keys`, in `store.js`) is given
+//! [`LIMIT_MS`] to open and answer, so a wedged database cannot stall the checkout.
 
 use js_sys::{Array, Promise, Uint8Array};
 use mamori_core::device_key::{self, PublicKey, Purpose, Signature};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::guard::Listener;
 use crate::js;
 
 /// How long one IndexedDB exchange (open, then read or write) may take, in milliseconds.
 const LIMIT_MS: f64 = 1_000.0;
-
-/// The IndexedDB database and its one object store, keyed by the device token's storage key.
-const DATABASE: &str = "mamori";
-const STORE: &str = "device-keys";
 
 /// A fresh pair and the body member that registers it at code entry: `{public_key, proof}`.
 #[derive(Debug)]
@@ -112,6 +108,14 @@ async fn usable() -> bool {
     exchange("count", &[]).await.is_some()
 }
 
+#[wasm_bindgen(module = "/src/store.js")]
+extern "C" {
+    /// `method(...args)` on the object store in a transaction of its own: a promise of the
+    /// request's result once committed, rejected on failure or after `limit` milliseconds.
+    #[wasm_bindgen(js_name = exchange)]
+    fn store_exchange(method: &str, args: Vec<JsValue>, limit: f64) -> Promise;
+}
+
 /// `method(...args)` on the object store, in a transaction of its own: the request's result
 /// once the transaction has committed; `None` when IndexedDB is missing or fails, or when
 /// opening and committing take more than [`LIMIT_MS`] together.
@@ -120,60 +124,8 @@ async fn usable() -> bool {
 /// for both. A purchase makes at most three: the read at the device step, and for a challenge
 /// a probe that IndexedDB works before a key is registered and the write once it is accepted.
 async fn exchange(method: &str, args: &[JsValue]) -> Option<JsValue> {
-    let deadline = js_sys::Date::now() + LIMIT_MS;
-    let database = open(deadline).await?;
-    let request = js::call(
-        &database,
-        "transaction",
-        &[STORE.into(), "readwrite".into()],
-    )
-    .and_then(|transaction| js::call(&transaction, "objectStore", &[STORE.into()]))
-    .and_then(|store| js::call(&store, method, args));
-    let result = match request {
-        Ok(request) => {
-            let committed = done(&js::prop(&request, "transaction"), "oncomplete", deadline);
-            committed.await.ok().map(|_| js::prop(&request, "result"))
-        }
-        Err(_) => None,
-    };
-    let _ = js::call(&database, "close", &[]);
-    result
-}
-
-/// The database, its object store made on first use.
-async fn open(deadline: f64) -> Option<JsValue> {
-    // `indexedDB`'s getter throws where site data is blocked; `prop` then gives `undefined`,
-    // and the call fails.
-    let factory = js::prop(&js::global(), "indexedDB");
-    let request = js::call(&factory, "open", &[DATABASE.into(), 1.into()]).ok()?;
-    let made = request.clone();
-    // Kept until the open is over; dropping it removes the listener, even after a time-out.
-    let _upgrade = Listener::new(request.unchecked_ref(), "upgradeneeded", move |_| {
-        let _ = js::call(
-            &js::prop(&made, "result"),
-            "createObjectStore",
-            &[STORE.into()],
-        );
-    });
-    done(&request, "onsuccess", deadline).await.ok()?;
-    Some(js::prop(&request, "result"))
-}
-
-/// Resolves when `target` (a request or a transaction) fires `handler`'s event; fails when it
-/// fires `error` or `abort` instead, or when `deadline` (`Date.now()` time) comes first.
-///
-/// The promise's own `resolve` and `reject` are the handlers, so no Rust closure outlives a
-/// time-out; a settled promise ignores the calls that come later. (Plain functions returning a
-/// future, not `async fn`s, here and in [`subtle`]: each `async fn` is one more state machine
-/// in the download.)
-fn done(target: &JsValue, handler: &str, deadline: f64) -> JsFuture {
-    JsFuture::from(Promise::new(&mut |resolve, reject| {
-        js::set(target, handler, &resolve);
-        js::set(target, "onerror", &reject);
-        js::set(target, "onabort", &reject);
-        let left = deadline - js_sys::Date::now();
-        let _ = js::call(&js::global(), "setTimeout", &[reject.into(), left.into()]);
-    }))
+    let exchanged = store_exchange(method, args.to_vec(), LIMIT_MS);
+    JsFuture::from(exchanged).await.ok()
 }
 
 /// `crypto.subtle[method](...args)`; fails where `crypto.subtle` is missing (an insecure

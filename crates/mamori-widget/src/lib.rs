@@ -21,6 +21,14 @@
 //! - `guard`: event listeners and intervals removed on drop.
 //! - `js`: reading and writing plain JavaScript objects.
 //! - `browser_tests`: the flow and the fingerprint in headless Chromium, with a scripted transport.
+//!
+//! What the browser does natively is hand-written JavaScript beside them, imported through
+//! wasm-bindgen (its `snippets/`, bundled into the script-tag loader and shipped in the npm
+//! package): `ui.js` (building the DOM, listening, redrawing), `net.js` (`fetch`), `store.js`
+//! (IndexedDB) and `signals.js` (the fingerprint's readings, idle callbacks). The WebAssembly
+//! keeps the flow and what must agree with the verifier byte for byte: code normalisation,
+//! component hashing, the fingerprint's wire form, the device key's messages and encodings, and
+//! the strict reading of the verifier's answers.
 
 mod api;
 mod device;

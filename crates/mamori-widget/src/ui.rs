@@ -1,4 +1,5 @@
 //! The challenge UI: its DOM inside a Shadow DOM, and the small updates the flow makes to it.
+//! `ui.js` builds the tree, listens to its controls and redraws them; the flow calls it here.
 //!
 //! The shadow root hangs off a `<div data-mamori="root">` that the widget adds to the
 //! merchant's element and removes on destroy, so mounting again on the same element works and
@@ -6,8 +7,11 @@
 //! (for `::part()` styling) and a `data-mamori` attribute (a stable selector); the stylesheet
 //! reads only `--mamori-*` custom properties, which inherit into the shadow tree from the page.
 
+use js_sys::{Array, Function};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Element, HtmlElement, ShadowRootInit, ShadowRootMode};
+use web_sys::{Element, HtmlElement};
 
 use crate::js;
 use crate::options::Mode;
@@ -15,26 +19,6 @@ use crate::texts::Texts;
 
 /// The widget's stylesheet.
 const STYLE: &str = include_str!("style.css");
-
-/// The frame's contents, after its opening tag name and up to its closing tag name. Texts are
-/// set afterwards, as text, so nothing translated is ever parsed as HTML.
-const TEMPLATE: &str = concat!(
-    r#" part=frame data-mamori=frame aria-labelledby=mamori-title>"#,
-    r#"<section part=challenge data-mamori=challenge hidden>"#,
-    r#"<h2 part=title data-mamori=title id=mamori-title></h2>"#,
-    r#"<p part=intro data-mamori=intro id=mamori-intro></p>"#,
-    r#"<form part=form data-mamori=form novalidate>"#,
-    r#"<label part=label data-mamori=label for=mamori-code></label>"#,
-    r#"<input part=code data-mamori=code id=mamori-code type=text inputmode=numeric "#,
-    r#"autocomplete=one-time-code autocapitalize=off spellcheck=false enterkeyhint=done "#,
-    r#"aria-describedby="mamori-intro mamori-countdown">"#,
-    r#"<button part=submit data-mamori=submit type=submit></button></form>"#,
-    r#"<p part=countdown data-mamori=countdown id=mamori-countdown></p>"#,
-    r#"<div part=actions data-mamori=actions>"#,
-    r#"<button part=resend data-mamori=resend type=button></button>"#,
-    r#"<button part=cancel data-mamori=cancel type=button></button></div></section>"#,
-    r#"<p part=status data-mamori=status role=status aria-live=polite aria-atomic=true></p></"#,
-);
 
 /// The longest entry the input takes, the same bound `mamori_core::otp::normalize` reads.
 const MAX_INPUT: i32 = mamori_core::otp::MAX_INPUT_CHARS as i32;
@@ -58,20 +42,92 @@ pub(crate) struct Ui {
     pub(crate) intro: HtmlElement,
     pub(crate) form: HtmlElement,
     pub(crate) input: HtmlElement,
-    pub(crate) submit: HtmlElement,
     pub(crate) resend: HtmlElement,
     pub(crate) cancel: HtmlElement,
-    pub(crate) countdown: HtmlElement,
     /// The `aria-live` region every message goes to.
     pub(crate) status: HtmlElement,
+    /// Every node, as `ui.js` answered them, for [`Ui::render`].
+    nodes: Array,
+}
+
+#[wasm_bindgen(module = "/src/ui.js")]
+extern "C" {
+    /// `[root, frame, challenge, intro, form, code, submit, resend, cancel, countdown, status]`.
+    #[wasm_bindgen(catch, js_name = build)]
+    fn build_nodes(
+        host: &Element,
+        frame: &str,
+        css: &str,
+        texts: Vec<JsValue>,
+        theme: Vec<JsValue>,
+        max_length: i32,
+    ) -> Result<Array, JsValue>;
+    /// Listens to the controls, calling `action` with an [`Action`] number; answers the
+    /// function that stops listening.
+    #[wasm_bindgen(js_name = listen)]
+    fn listen_nodes(
+        form: &HtmlElement,
+        resend: &HtmlElement,
+        cancel: &HtmlElement,
+        dialog: Option<&HtmlElement>,
+        action: &Closure<dyn FnMut(u32)>,
+    ) -> Function;
+    #[wasm_bindgen(js_name = setText)]
+    fn set_text_js(element: &HtmlElement, text: &str);
+    #[wasm_bindgen(js_name = render)]
+    #[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)]
+    fn render_nodes(
+        nodes: &Array,
+        countdown: &str,
+        resend: &str,
+        resend_open: bool,
+        submit_open: bool,
+        cancel_open: bool,
+        busy: bool,
+        locked: bool,
+    );
+}
+
+/// What the cardholder asked for, as `ui.js` numbers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    Submit,
+    Resend,
+    Cancel,
+}
+
+/// The controls' listeners; dropping it removes them.
+#[must_use = "the listeners are removed as soon as this is dropped: keep it"]
+pub(crate) struct Listening {
+    stop: Function,
+    // Kept alive for as long as the browser may call it; the listeners go first, on drop.
+    _action: Closure<dyn FnMut(u32)>,
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        let _ = self.stop.call0(&JsValue::UNDEFINED);
+    }
+}
+
+/// The state of the controls, as [`Ui::render`] draws it.
+pub(crate) struct Controls<'a> {
+    pub(crate) countdown: &'a str,
+    pub(crate) resend: &'a str,
+    pub(crate) resend_open: bool,
+    pub(crate) submit_open: bool,
+    pub(crate) cancel_open: bool,
+    pub(crate) busy: bool,
+    /// The input takes no typing: a request is in flight or the flow is over.
+    pub(crate) locked: bool,
 }
 
 impl Ui {
     /// Builds the UI inside `host`, in `texts`' language, with `theme` set on the root.
     ///
-    /// The tree is written as one HTML template and its nodes are then looked up by their
-    /// `data-mamori` names: far less code, and fewer imported DOM calls, than building it node
-    /// by node, which matters for a widget that ships over the network.
+    /// The tree is written as one HTML template by `ui.js`, which answers its nodes: far less
+    /// code, and fewer imported DOM calls, than building it node by node from here, which
+    /// matters for a widget that ships over the network.
     ///
     /// # Errors
     ///
@@ -82,70 +138,80 @@ impl Ui {
         texts: &Texts,
         theme: &[(String, String)],
     ) -> Result<Self, JsValue> {
-        let document = host
-            .owner_document()
-            .ok_or_else(|| JsValue::from_str("mamori: element is not in a document"))?;
-        let root: HtmlElement = document.create_element("div")?.unchecked_into();
-        root.set_attribute("data-mamori", "root")?;
-        root.set_attribute("lang", texts.lang)?;
-        let style = js::prop(&root, "style");
-        for (name, value) in theme {
-            js::call(&style, "setProperty", &[name.into(), value.into()])?;
-        }
-        let shadow = root.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
         let frame = match mode {
             Mode::Inline => "div",
             Mode::Dialog => "dialog",
         };
-        // A constructed stylesheet is not subject to the page's `style-src`, so a merchant's
-        // strict CSP needs no 'unsafe-inline' for the widget; older browsers get a <style>.
-        let adopted = js::construct("CSSStyleSheet").is_some_and(|sheet| {
-            js::call(&sheet, "replaceSync", &[STYLE.into()]).is_ok()
-                && js_sys::Reflect::set(
-                    &shadow,
-                    &"adoptedStyleSheets".into(),
-                    &[sheet].iter().collect::<js_sys::Array>(),
-                )
-                .unwrap_or(false)
-        });
-        let (open, style, close) = if adopted {
-            ("", "", "")
-        } else {
-            ("<style>", STYLE, "</style>")
-        };
-        let html = [open, style, close, "<", frame, TEMPLATE, frame, ">"].concat();
-        js::set(&shadow, "innerHTML", &html.into());
-        let find = |name: &str| {
-            shadow
-                .query_selector(&["[data-mamori=", name, "]"].concat())?
-                .map(JsCast::unchecked_into::<HtmlElement>)
-                .ok_or_else(|| JsValue::from_str("mamori: template node missing"))
-        };
-        for (name, text) in [
-            ("title", texts.title),
-            ("label", texts.label),
-            ("submit", texts.submit),
-            ("resend", texts.resend),
-            ("cancel", texts.cancel),
-        ] {
-            set_text(&find(name)?, text);
-        }
-        let input = find("code")?;
-        js::set(&input, "maxLength", &MAX_INPUT.into());
-        host.append_child(&root)?;
+        let words = [
+            texts.lang,
+            texts.title,
+            texts.label,
+            texts.submit,
+            texts.resend,
+            texts.cancel,
+        ];
+        let theme = theme
+            .iter()
+            .flat_map(|(name, value)| [name.into(), value.into()])
+            .collect();
+        let nodes = build_nodes(
+            host,
+            frame,
+            STYLE,
+            words.iter().map(|&w| w.into()).collect(),
+            theme,
+            MAX_INPUT,
+        )?;
+        let node = |index: u32| nodes.get(index).unchecked_into::<HtmlElement>();
         Ok(Self {
-            dialog: (mode == Mode::Dialog).then(|| find("frame")).transpose()?,
-            root,
-            challenge: find("challenge")?,
-            intro: find("intro")?,
-            form: find("form")?,
-            input,
-            submit: find("submit")?,
-            resend: find("resend")?,
-            cancel: find("cancel")?,
-            countdown: find("countdown")?,
-            status: find("status")?,
+            root: node(0),
+            dialog: (mode == Mode::Dialog).then(|| node(1)),
+            challenge: node(2),
+            intro: node(3),
+            form: node(4),
+            input: node(5),
+            resend: node(7),
+            cancel: node(8),
+            status: node(10),
+            nodes,
         })
+    }
+
+    /// Calls `action` for each of the cardholder's submits, resends and cancels, until the
+    /// answer is dropped.
+    pub(crate) fn listen(&self, mut action: impl FnMut(Action) + 'static) -> Listening {
+        let action = Closure::<dyn FnMut(u32)>::new(move |code| {
+            action(match code {
+                0 => Action::Submit,
+                1 => Action::Resend,
+                _ => Action::Cancel,
+            });
+        });
+        let stop = listen_nodes(
+            &self.form,
+            &self.resend,
+            &self.cancel,
+            self.dialog.as_ref(),
+            &action,
+        );
+        Listening {
+            stop,
+            _action: action,
+        }
+    }
+
+    /// Redraws the countdown and the controls.
+    pub(crate) fn render(&self, controls: &Controls<'_>) {
+        render_nodes(
+            &self.nodes,
+            controls.countdown,
+            controls.resend,
+            controls.resend_open,
+            controls.submit_open,
+            controls.cancel_open,
+            controls.busy,
+            controls.locked,
+        );
     }
 
     /// Shows the challenge (opening the dialog in dialog mode) and moves focus to the input.
@@ -217,12 +283,5 @@ impl Ui {
 /// Sets an element's text only when it changed, so a ticking countdown does not make screen
 /// readers re-read a focused button every second.
 pub(crate) fn set_text(element: &HtmlElement, text: &str) {
-    if js::string(element, "textContent").as_deref() != Some(text) {
-        js::set(element, "textContent", &text.into());
-    }
-}
-
-/// Enables or disables a button.
-pub(crate) fn set_disabled(button: &HtmlElement, disabled: bool) {
-    js::set(button, "disabled", &disabled.into());
+    set_text_js(element, text);
 }

@@ -13,18 +13,18 @@ use std::rc::Rc;
 use mamori_core::otp;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{Element, Event};
+use web_sys::Element;
 
 use crate::api::{Api, ApiError, Challenge, DeviceOutcome, Finished, Timing, VerifyOutcome};
 use crate::device;
 use crate::events::{self, CANCEL, CHALLENGE, ERROR, EXPIRED, READY, RESEND, RESULT};
-use crate::guard::{Interval, Listener};
+use crate::guard::Interval;
 use crate::js;
 use crate::key::{self, Registration};
 use crate::options::Options;
 use crate::texts::{self, Texts};
 use crate::transport::Transport;
-use crate::ui::{self, Tone, Ui};
+use crate::ui::{self, Action, Controls, Listening, Tone, Ui};
 
 /// How often the countdowns are redrawn, in milliseconds.
 const TICK_MS: i32 = 1000;
@@ -68,7 +68,7 @@ pub(crate) struct Widget {
     registration: OnceCell<Option<Registration>>,
     ui: Ui,
     state: RefCell<State>,
-    listeners: RefCell<Vec<Listener>>,
+    listeners: RefCell<Option<Listening>>,
     ticker: RefCell<Option<Interval>>,
     clock: Clock,
     destroyed: Cell<bool>,
@@ -131,39 +131,23 @@ impl Widget {
         }
         self.api.abort();
         // Dropping the guards unregisters the callbacks.
-        self.listeners.borrow_mut().clear();
+        self.listeners.borrow_mut().take();
         self.ticker.borrow_mut().take();
         self.ui.remove();
     }
 
     fn listen(self: &Rc<Self>) {
-        let on =
-            |target: &web_sys::EventTarget, kind: &'static str, action: fn(&Rc<Self>, &Event)| {
-                let weak = Rc::downgrade(self);
-                Listener::new(target, kind, move |event| {
-                    if let Some(widget) = weak.upgrade() {
-                        action(&widget, &event);
-                    }
-                })
-            };
-        let mut listeners = vec![
-            on(&self.ui.form, "submit", |widget, event| {
-                // The form never navigates: Enter in the input and the button both land here.
-                event.prevent_default();
-                widget.submit();
-            }),
-            on(&self.ui.resend, "click", |widget, _| widget.resend()),
-            on(&self.ui.cancel, "click", |widget, _| widget.cancel()),
-        ];
-        if let Some(dialog) = &self.ui.dialog {
-            // Escape closes a modal dialog; here it cancels the authentication instead, so the
-            // merchant always hears how it ended.
-            listeners.push(on(dialog, "cancel", |widget, event| {
-                event.prevent_default();
-                widget.cancel();
-            }));
-        }
-        *self.listeners.borrow_mut() = listeners;
+        let weak = Rc::downgrade(self);
+        let listening = self.ui.listen(move |action| {
+            if let Some(widget) = weak.upgrade() {
+                match action {
+                    Action::Submit => widget.submit(),
+                    Action::Resend => widget.resend(),
+                    Action::Cancel => widget.cancel(),
+                }
+            }
+        });
+        *self.listeners.borrow_mut() = Some(listening);
     }
 
     async fn device_step(self: Rc<Self>) {
@@ -423,14 +407,13 @@ impl Widget {
     /// second while a challenge runs, and after each change).
     pub(crate) fn refresh(&self) {
         let now = self.clock.now();
-        let (announce_expiry, busy, over) = {
+        let announce_expiry = {
             let mut state = self.state.borrow_mut();
             let Some(challenge) = state.challenge.clone() else {
                 return;
             };
             let left = seconds_until(challenge.expires_at, now);
             let countdown = texts::fill(self.texts.expires_in, &[("time", &texts::clock(left))]);
-            ui::set_text(&self.ui.countdown, &countdown);
             let newly_expired = left == 0 && !state.expired && !state.over;
             state.expired |= left == 0;
 
@@ -443,18 +426,18 @@ impl Widget {
             } else {
                 (self.texts.resend.to_owned(), true)
             };
-            ui::set_text(&self.ui.resend, &resend_text);
             let locked = state.busy || state.over;
-            ui::set_disabled(&self.ui.resend, locked || !resend_open);
-            ui::set_disabled(&self.ui.submit, locked || state.expired);
-            ui::set_disabled(&self.ui.cancel, locked);
-            (newly_expired, state.busy, state.over)
+            self.ui.render(&Controls {
+                countdown: &countdown,
+                resend: &resend_text,
+                resend_open: !locked && resend_open,
+                submit_open: !locked && !state.expired,
+                cancel_open: !locked,
+                busy: state.busy,
+                locked,
+            });
+            newly_expired
         };
-        let _ = self
-            .ui
-            .submit
-            .set_attribute("aria-busy", if busy { "true" } else { "false" });
-        js::set(&self.ui.input, "readOnly", &(busy || over).into());
         if announce_expiry {
             self.ui.announce(self.texts.expired, Tone::Error);
             self.emit(EXPIRED, &js_sys::Object::new());
