@@ -17,9 +17,10 @@
 //!   no connection is ever reused in the middle of an SMTP transaction.
 //! - A parked connection is checked with `NOOP` before it is used (the relay may have closed
 //!   it), and one idle for longer than [`IDLE_TIMEOUT`] is closed rather than reused.
-//! - Opening a connection — TCP, greeting, `EHLO`, `STARTTLS` and `EHLO` again, `AUTH` — is
-//!   bounded by `mail.smtp.timeout` as a whole, and so is the `NOOP` check. The mail's own
-//!   transaction is not cut short (see `HUNG_AFTER_TIMEOUTS` in the outbox).
+//! - `mail.smtp.timeout` bounds connecting to each address the relay's name resolves to (as
+//!   lettre's own connect did), then the handshake — TLS, greeting, `EHLO`, `STARTTLS` and
+//!   `EHLO` again, `AUTH` — as a whole, and the `NOOP` check. The mail's own transaction is not
+//!   cut short (see `HUNG_AFTER_TIMEOUTS` in the outbox).
 
 use std::io;
 use std::pin::Pin;
@@ -122,13 +123,21 @@ impl Pool {
             }
             // Dropped: the relay closed it or stopped answering.
         }
-        let Relay { host, port, .. } = &self.relay;
-        tokio::time::timeout(self.relay.timeout, self.open())
+        let Relay {
+            host,
+            port,
+            timeout,
+            ..
+        } = &self.relay;
+        let socket = connect(host, *port, *timeout)
+            .await
+            .map_err(|e| format!("connecting to {host}:{port}: {e}"))?;
+        tokio::time::timeout(*timeout, self.handshake(socket))
             .await
             .map_err(|_| {
                 format!(
-                    "connecting to {host}:{port} took longer than {} s",
-                    self.relay.timeout.as_secs()
+                    "the SMTP handshake with {host}:{port} took longer than {} s",
+                    timeout.as_secs()
                 )
             })?
     }
@@ -150,12 +159,9 @@ impl Pool {
             });
     }
 
-    /// A new connection, ready for `MAIL FROM`.
-    async fn open(&self) -> Result<AsyncSmtpConnection, String> {
+    /// `socket` made ready for `MAIL FROM`.
+    async fn handshake(&self, socket: TcpStream) -> Result<AsyncSmtpConnection, String> {
         let relay = &self.relay;
-        let socket = connect(&relay.host, relay.port)
-            .await
-            .map_err(|e| format!("connecting to {}:{}: {e}", relay.host, relay.port))?;
         let stream: Box<dyn AsyncTokioStream> = match &relay.security {
             Security::Implicit(parameters) => {
                 Box::new(ImplicitTls::handshake(socket, parameters.clone()).await?)
@@ -183,11 +189,21 @@ impl Pool {
     }
 }
 
-/// A TCP connection to `host:port` (each address it resolves to in turn), Nagle's algorithm off.
-async fn connect(host: &str, port: u16) -> io::Result<TcpStream> {
-    let socket = TcpStream::connect((host, port)).await?;
-    socket.set_nodelay(true)?;
-    Ok(socket)
+/// A TCP connection to `host:port`, Nagle's algorithm off: each address the name resolves to
+/// is tried in turn, for at most `timeout` each.
+async fn connect(host: &str, port: u16, timeout: Duration) -> io::Result<TcpStream> {
+    let mut last = None;
+    for address in tokio::net::lookup_host((host, port)).await? {
+        match tokio::time::timeout(timeout, TcpStream::connect(address)).await {
+            Ok(Ok(socket)) => {
+                socket.set_nodelay(true)?;
+                return Ok(socket);
+            }
+            Ok(Err(e)) => last = Some(e),
+            Err(_) => last = Some(io::Error::new(io::ErrorKind::TimedOut, "timed out")),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address")))
 }
 
 /// lettre's TLS over a socket we opened, for implicit TLS: lettre's SMTP client takes a ready
@@ -264,7 +280,9 @@ mod tests {
     async fn relay_sockets_are_opened_with_nodelay() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let socket = connect("127.0.0.1", port).await.unwrap();
+        let socket = connect("127.0.0.1", port, Duration::from_secs(10))
+            .await
+            .unwrap();
         assert!(socket.nodelay().unwrap());
     }
 }
