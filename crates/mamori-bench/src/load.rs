@@ -21,10 +21,13 @@ use crate::http::{Connection, Failure};
 use crate::verifier::{Server, Usage};
 
 /// What the clients do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Scenario {
-    /// One request to the empty baseline.
+    /// One request to the empty baseline (the baseline's only operation, not a verifier's).
+    #[value(skip)]
     Empty,
     /// A frictionless authentication (2 requests).
     Frictionless,

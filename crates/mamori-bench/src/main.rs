@@ -5,7 +5,9 @@
 //! # Layout
 //!
 //! - `suite`: `mamori-bench load`, the verifier throughput suite (empty baseline, SQLite,
-//!   PostgreSQL; frictionless and challenge; 1 to 256 clients), written as JSON.
+//!   PostgreSQL; frictionless and challenge; 1 to 256 clients; store growth over 100 000
+//!   authentications), written as JSON. `--servers`, `--operations`, `--clients` and
+//!   `--growth 0` cut it down to one measurement that takes a minute.
 //! - `load`: the closed-loop load generator and its measured windows.
 //! - `flows`: the operations one simulated client performs, each checking its answers.
 //! - `http`: one kept-alive HTTP/1.1 connection per client.
@@ -75,6 +77,20 @@ enum Command {
         /// At most this many operations per measured window.
         #[arg(long, default_value_t = 200_000)]
         max_operations: u64,
+        /// The servers to measure, comma-separated [default: all; `postgres` needs
+        /// `--postgres`].
+        #[arg(long, value_enum, value_delimiter = ',')]
+        servers: Vec<suite::ServerKind>,
+        /// The verifiers' operations to measure, comma-separated [default: all].
+        #[arg(long, value_enum, value_delimiter = ',')]
+        operations: Vec<load::Scenario>,
+        /// The client counts to measure, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = suite::CLIENTS)]
+        clients: Vec<usize>,
+        /// Frictionless authentications to create on each store, after the runs, to measure
+        /// its growth; 0 skips that step (about 90 s per store at 1,100/s).
+        #[arg(long, default_value_t = 100_000)]
+        growth: u64,
     },
     /// Serve the empty baseline on 127.0.0.1 (started by `load`).
     #[command(hide = true)]
@@ -98,6 +114,10 @@ fn main() -> ExitCode {
             warmup,
             window,
             max_operations,
+            servers,
+            operations,
+            clients,
+            growth,
         } => {
             let options = suite::Options {
                 mamori,
@@ -107,6 +127,10 @@ fn main() -> ExitCode {
                 warmup: Duration::from_secs_f64(warmup),
                 window: Duration::from_secs_f64(window),
                 max_operations,
+                servers,
+                operations,
+                clients,
+                growth,
             };
             runtime()
                 .and_then(|rt| rt.block_on(suite::run(&options)))

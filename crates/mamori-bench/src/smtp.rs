@@ -17,8 +17,9 @@ use tokio::sync::mpsc;
 /// Where each recipient's codes go.
 type Routes = Arc<Mutex<HashMap<String, mpsc::UnboundedSender<String>>>>;
 
-/// Per delivered message, milliseconds: the whole SMTP session (connection to `QUIT`) and the
-/// part from `DATA` to the final `.`.
+/// Per delivered message, milliseconds: its SMTP transaction (`MAIL FROM` to the final `.`) and
+/// the part from `DATA` to the final `.`. Per message, not per session: the verifier keeps its
+/// connections open between mails.
 type Timings = Arc<Mutex<Vec<(f64, f64)>>>;
 
 /// The running receiver.
@@ -53,7 +54,7 @@ impl Sink {
         })
     }
 
-    /// The timings of every message received so far: (session, `DATA` to `.`) in ms.
+    /// The timings of every message received so far: (transaction, `DATA` to `.`) in ms.
     pub(crate) fn timings(&self) -> Vec<(f64, f64)> {
         self.timings
             .lock()
@@ -76,8 +77,7 @@ impl Sink {
 /// One SMTP session: just enough of RFC 5321 for lettre (no pipelining, no extensions but
 /// 8BITMIME).
 async fn session(socket: TcpStream, routes: Routes, timings: Timings) {
-    let opened = Instant::now();
-    let mut data_time = None;
+    let mut transaction = Instant::now();
     let (read, mut write) = socket.into_split();
     let mut lines = BufReader::new(read).lines();
     if write.write_all(b"220 bench ESMTP\r\n").await.is_err() {
@@ -89,6 +89,7 @@ async fn session(socket: TcpStream, routes: Routes, timings: Timings) {
         let reply: &[u8] = match verb.as_str() {
             "EHLO" | "HELO" => b"250-bench\r\n250 8BITMIME\r\n",
             "MAIL" | "RSET" => {
+                transaction = Instant::now();
                 recipients.clear();
                 b"250 ok\r\n"
             }
@@ -111,7 +112,13 @@ async fn session(socket: TcpStream, routes: Routes, timings: Timings) {
                     message.push_str(line.strip_prefix('.').unwrap_or(&line));
                     message.push('\n');
                 }
-                data_time = Some(data_started.elapsed().as_secs_f64() * 1e3);
+                timings
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push((
+                        transaction.elapsed().as_secs_f64() * 1e3,
+                        data_started.elapsed().as_secs_f64() * 1e3,
+                    ));
                 if let Some(code) = code_in(&message) {
                     let routes = routes.lock().unwrap_or_else(PoisonError::into_inner);
                     for recipient in &recipients {
@@ -125,13 +132,6 @@ async fn session(socket: TcpStream, routes: Routes, timings: Timings) {
             }
             "QUIT" => {
                 let _ = write.write_all(b"221 bye\r\n").await;
-                if let Some(data) = data_time {
-                    let session = opened.elapsed().as_secs_f64() * 1e3;
-                    timings
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .push((session, data));
-                }
                 return;
             }
             _ => b"250 ok\r\n",

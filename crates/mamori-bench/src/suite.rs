@@ -4,10 +4,17 @@
 //! three processes, and the runs are interleaved (for each client count: baseline, then each
 //! store and operation), so a change in the shared machine's load between minutes lands on all
 //! of them rather than on one, and their ratios stay fair.
+//!
+//! After the runs, each store is grown by `--growth` (100 000) frictionless authentications in
+//! one bounded run of their own, and its size is read before and after: the growth per 100 000
+//! authentications is measured, not extrapolated from the few thousand the timed runs create.
+//!
+//! `--servers`, `--operations` and `--clients` pick a subset by hand, e.g. `--servers sqlite
+//! --operations challenge --clients 64 --growth 0` measures one thing in half a minute.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -20,17 +27,36 @@ use crate::smtp::Sink;
 use crate::stats::Summary;
 use crate::verifier::{self, Server, Setup, Usage, Verifier};
 
-/// Client counts every operation is measured at.
+/// Client counts every operation is measured at, challenges included: with mail delivered
+/// concurrently over kept-open connections, 256 waiting clients measure the verifier, not a
+/// queue behind one SMTP connection. Each run is bounded by its window plus, for a challenge,
+/// the 30 s a client waits at most for its mail.
 pub(crate) const CLIENTS: [usize; 4] = [1, 8, 64, 256];
-
-/// Challenge round trips stop at 64 clients: the outbox sends one mail at a time, so 256
-/// clients only queue longer for the same rate, and one such run takes half a minute to drain.
-const CHALLENGE_CLIENTS: usize = 64;
 
 /// Concurrent challenges while trusting each card's device before the runs.
 const TRUST_CLIENTS: usize = 32;
 
-/// The suite's bounds, from the command line.
+/// Clients that create the authentications of the growth step: about the peak of the
+/// frictionless runs, so the step ends soon.
+const GROWTH_CLIENTS: usize = 64;
+
+/// The growth step's bound on each store: at the ~1,100 authentications/s of today's stores,
+/// 100 000 take about 90 s; a store too slow for them in this time is measured over what it
+/// created, and the report says so.
+pub(crate) const GROWTH_LIMIT: Duration = Duration::from_secs(300);
+
+/// A server the suite can measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ServerKind {
+    /// The empty axum handler, the baseline.
+    Empty,
+    /// The verifier on SQLite.
+    Sqlite,
+    /// The verifier on PostgreSQL (needs `--postgres`).
+    Postgres,
+}
+
+/// The suite's bounds and choices, from the command line.
 #[derive(Debug, Clone)]
 pub(crate) struct Options {
     /// The `mamori` release binary.
@@ -47,6 +73,20 @@ pub(crate) struct Options {
     pub(crate) window: Duration,
     /// At most this many operations per measured window.
     pub(crate) max_operations: u64,
+    /// The servers to measure; empty means all (PostgreSQL when a URL is given).
+    pub(crate) servers: Vec<ServerKind>,
+    /// The verifiers' operations to measure; empty means all.
+    pub(crate) operations: Vec<Scenario>,
+    /// The client counts to measure.
+    pub(crate) clients: Vec<usize>,
+    /// Frictionless authentications the growth step creates on each store; 0 skips it.
+    pub(crate) growth: u64,
+}
+
+impl Options {
+    fn measures(&self, server: ServerKind) -> bool {
+        self.servers.is_empty() || self.servers.contains(&server)
+    }
 }
 
 /// Everything the suite measured.
@@ -62,9 +102,13 @@ pub(crate) struct Results {
     pub(crate) max_operations: u64,
     /// One entry per run, in the order they ran.
     pub(crate) runs: Vec<Run>,
-    /// SMTP sessions the verifiers' outboxes held with the receiver, ms: median and p95 of the
-    /// whole session, then of `DATA` to the final `.`; `None` if no mail came.
+    /// The mails the verifiers' outboxes delivered to the receiver, ms: median and p95 of a
+    /// mail's SMTP transaction (`MAIL FROM` to the final `.`), then of `DATA` to the final `.`;
+    /// `None` if no mail came.
     pub(crate) smtp_ms: Option<[f64; 4]>,
+    /// Each store's growth step; empty when it was skipped.
+    #[serde(default)]
+    pub(crate) growth: Vec<Growth>,
 }
 
 /// One run: a target, an operation, a client count.
@@ -94,6 +138,23 @@ pub(crate) struct Run {
     pub(crate) store: Option<[Reading; 2]>,
 }
 
+/// A store grown by frictionless authentications alone.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Growth {
+    /// `sqlite` or `postgres`.
+    pub(crate) target: String,
+    /// Concurrent clients.
+    pub(crate) clients: usize,
+    /// Authentications the step set out to create (`--growth`).
+    pub(crate) requested: u64,
+    /// The store before and after.
+    pub(crate) store: [Reading; 2],
+    /// Failed authentications.
+    pub(crate) errors: u64,
+    /// Wall time of the step, seconds.
+    pub(crate) seconds: f64,
+}
+
 /// A verifier under test with its database.
 struct Target {
     name: &'static str,
@@ -110,55 +171,71 @@ struct Target {
 /// When a server cannot be started or a database cannot be prepared. Failed operations are
 /// not errors here: they are counted and reported.
 pub(crate) async fn run(options: &Options) -> Result<Results, Failure> {
+    if options.servers.contains(&ServerKind::Postgres) && options.postgres.is_none() {
+        return Err("--servers postgres needs --postgres".into());
+    }
+    let operations = if options.operations.is_empty() {
+        vec![Scenario::Frictionless, Scenario::Challenge]
+    } else {
+        options.operations.clone()
+    };
     std::fs::create_dir_all(&options.work_dir)?;
     let sink = Sink::start().await?;
-    let empty = Server::empty()?;
+    let empty = if options.measures(ServerKind::Empty) {
+        Some(Server::empty()?)
+    } else {
+        None
+    };
     let mut empty_holders = holders(&sink, options.cards, "empty");
 
     let sqlite_dir = options.work_dir.join("sqlite");
     // A database left by an earlier run would hold the same cards already.
     let _ = std::fs::remove_dir_all(&sqlite_dir);
     let sqlite_url = format!("sqlite://{}", sqlite_dir.join("mamori.db").display());
+    let sqlite = async {
+        if options.measures(ServerKind::Sqlite) {
+            target("sqlite", options, &sink, &sqlite_dir, sqlite_url)
+                .await
+                .map(Some)
+        } else {
+            Ok(None)
+        }
+    };
     let postgres_dir = options.work_dir.join("postgres");
     let _ = std::fs::remove_dir_all(&postgres_dir);
     let postgres = async {
         match &options.postgres {
-            Some(server_url) => {
+            Some(server_url) if options.measures(ServerKind::Postgres) => {
                 let url = size::fresh_postgres(server_url).await?;
                 target("postgres", options, &sink, &postgres_dir, url)
                     .await
                     .map(Some)
             }
-            None => Ok(None),
+            _ => Ok(None),
         }
     };
     // Both verifiers trust their cards' devices at the same time: each has its own outbox,
     // and mail is what that step waits for.
-    let (sqlite, postgres) = tokio::join!(
-        target("sqlite", options, &sink, &sqlite_dir, sqlite_url),
-        postgres
-    );
-    let mut targets = vec![sqlite?];
-    targets.extend(postgres?);
+    let (sqlite, postgres) = tokio::join!(sqlite, postgres);
+    let mut targets: Vec<Target> = sqlite?.into_iter().chain(postgres?).collect();
 
     let mut runs = Vec::new();
     let empty_context = Arc::new(Context::new(String::new()));
-    for clients in CLIENTS {
+    for &clients in &options.clients {
         let plan = Plan {
             clients,
             warmup: options.warmup,
             window: options.window,
             max_operations: options.max_operations,
         };
-        let (measured, back) =
-            load::run(Scenario::Empty, plan, &empty, &empty_context, empty_holders).await;
-        empty_holders = back;
-        runs.push(record("empty", Scenario::Empty, clients, measured, None));
-        log(runs.last());
-        for scenario in [Scenario::Frictionless, Scenario::Challenge] {
-            if scenario == Scenario::Challenge && clients > CHALLENGE_CLIENTS {
-                continue;
-            }
+        if let Some(empty) = &empty {
+            let (measured, back) =
+                load::run(Scenario::Empty, plan, empty, &empty_context, empty_holders).await;
+            empty_holders = back;
+            runs.push(record("empty", Scenario::Empty, clients, measured, None));
+            log(runs.last());
+        }
+        for &scenario in &operations {
             for target in &mut targets {
                 let before = size::read(&target.database_url).await.ok();
                 let holders = std::mem::take(&mut target.holders);
@@ -178,6 +255,15 @@ pub(crate) async fn run(options: &Options) -> Result<Results, Failure> {
             }
         }
     }
+    let mut growth = Vec::new();
+    if options.growth > 0 {
+        for target in &mut targets {
+            match grow(target, options.growth).await {
+                Ok(grown) => growth.push(grown),
+                Err(e) => log_line(&format!("{}: store growth not measured: {e}", target.name)),
+            }
+        }
+    }
     Ok(Results {
         cards: options.cards,
         warmup_seconds: options.warmup.as_secs_f64(),
@@ -185,7 +271,50 @@ pub(crate) async fn run(options: &Options) -> Result<Results, Failure> {
         max_operations: options.max_operations,
         runs,
         smtp_ms: smtp_timings(&sink),
+        growth,
     })
+}
+
+/// Creates `count` frictionless authentications on `target` (at most [`GROWTH_LIMIT`]) and
+/// reads its store before and after.
+async fn grow(target: &mut Target, count: u64) -> Result<Growth, Failure> {
+    let plan = Plan {
+        clients: GROWTH_CLIENTS,
+        warmup: Duration::ZERO,
+        window: GROWTH_LIMIT,
+        max_operations: count,
+    };
+    let before = size::read(&target.database_url).await?;
+    let started = Instant::now();
+    let holders = std::mem::take(&mut target.holders);
+    let (measured, back) = load::run(
+        Scenario::Frictionless,
+        plan,
+        &target.verifier.server,
+        &target.context,
+        holders,
+    )
+    .await;
+    target.holders = back;
+    let seconds = started.elapsed().as_secs_f64();
+    let after = size::read(&target.database_url).await?;
+    let grown = Growth {
+        target: target.name.to_owned(),
+        clients: GROWTH_CLIENTS,
+        requested: count,
+        store: [before, after],
+        errors: measured.errors,
+        seconds,
+    };
+    log_line(&format!(
+        "{:<9} growth: {} authentications in {seconds:.0} s, {:.1} MB → {:.1} MB, errors {}",
+        grown.target,
+        after.authentications - before.authentications,
+        before.bytes as f64 / 1e6,
+        after.bytes as f64 / 1e6,
+        grown.errors,
+    ));
+    Ok(grown)
 }
 
 /// Starts the verifier on `database_url` and trusts a device for every card.
@@ -270,7 +399,15 @@ fn record(
     }
 }
 
-/// One progress line per run on stderr, so a long suite shows it is alive.
+/// One progress line on stderr, so a long suite shows it is alive.
+fn log_line(line: &str) {
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!("    {line}");
+    }
+}
+
+/// The progress line of a run.
 fn log(run: Option<&Run>) {
     let Some(run) = run else { return };
     let rate = run.operations as f64 / run.seconds.max(1e-9);
@@ -280,19 +417,16 @@ fn log(run: Option<&Run>) {
     let per_op = 1.0 / (run.operations.max(1) as f64);
     let cpu = (usage.user + usage.system) * 1e6 * per_op;
     let switches = usage.switches as f64 * per_op;
-    #[allow(clippy::print_stderr)]
-    {
-        eprintln!(
-            "    {:<9} {:<12} {:>3} clients: {rate:>8.0} ops/s  p50 {p50:>7.2} ms  p99 {p99:>7.2} ms  \
-             server {cpu:>5.0} µs CPU {switches:>4.0} cs/op  errors {}{}",
-            run.target,
-            format!("{:?}", run.scenario).to_lowercase(),
-            run.clients,
-            run.errors,
-            run.first_error
-                .as_deref()
-                .map(|e| format!(" (first: {e})"))
-                .unwrap_or_default()
-        );
-    }
+    log_line(&format!(
+        "{:<9} {:<12} {:>3} clients: {rate:>8.0} ops/s  p50 {p50:>7.2} ms  p99 {p99:>7.2} ms  \
+         server {cpu:>5.0} µs CPU {switches:>4.0} cs/op  errors {}{}",
+        run.target,
+        format!("{:?}", run.scenario).to_lowercase(),
+        run.clients,
+        run.errors,
+        run.first_error
+            .as_deref()
+            .map(|e| format!(" (first: {e})"))
+            .unwrap_or_default()
+    ));
 }

@@ -8,6 +8,8 @@
 mod support;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use mamori_server::config::{Bounded, MailConfig, TlsMode};
@@ -165,6 +167,51 @@ async fn implicit_tls_to_a_relay_of_a_configured_ca() {
         "no key, no signature"
     );
     assert!(header(&raw, "Message-ID").is_some());
+}
+
+/// Mails sent six at a time through a mailer of `mail.concurrency = 2` travel over two
+/// connections, each secured by STARTTLS once and then reused, and never over more: a mail
+/// waits for a free connection rather than opening a third.
+#[tokio::test]
+async fn connections_are_bounded_and_reused_between_mails() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut relay = relay::start(Security::Starttls).await;
+    let ca = ca_file(dir.path(), &relay);
+    let mut config = config(&relay, TlsMode::Starttls, Some(ca), None);
+    config.concurrency = Bounded::constant::<2>();
+    let mailer = Arc::new(SmtpMailer::new(&config).unwrap());
+    let mut sends = tokio::task::JoinSet::new();
+    for id in 0..6 {
+        let mailer = Arc::clone(&mailer);
+        sends.spawn(async move { mailer.send(&mail(id)).await });
+    }
+    while let Some(sent) = sends.join_next().await {
+        sent.unwrap().unwrap();
+    }
+    // And one more, after the others: it finds a connection waiting.
+    mailer.send(&mail(6)).await.unwrap();
+    for _ in 0..7 {
+        assert!(next(&mut relay).await.tls);
+    }
+    assert_eq!(relay.connections.load(Ordering::SeqCst), 2);
+    let commands = relay.commands.lock().unwrap().clone();
+    let count = |verb: &str| commands.iter().filter(|c| c.starts_with(verb)).count();
+    assert_eq!(count("STARTTLS"), 2, "{commands:?}");
+    assert_eq!(count("MAIL FROM"), 7, "{commands:?}");
+}
+
+/// A connection the relay closed while it waited is not used for the next mail: that mail goes
+/// out on a new connection instead of failing.
+#[tokio::test]
+async fn a_connection_the_relay_closed_is_replaced() {
+    let mut relay = relay::start(Security::Plain).await;
+    relay.hang_up.store(true, Ordering::SeqCst);
+    let mailer = SmtpMailer::new(&config(&relay, TlsMode::None, None, None)).unwrap();
+    mailer.send(&mail(1)).await.unwrap();
+    next(&mut relay).await;
+    mailer.send(&mail(2)).await.unwrap();
+    next(&mut relay).await;
+    assert_eq!(relay.connections.load(Ordering::SeqCst), 2);
 }
 
 /// A relay (or whoever stripped the offer from its EHLO answer) that does not offer STARTTLS

@@ -17,13 +17,15 @@
 //! flight — or scheduled for a retry with exponential backoff, or given up after
 //! `mail.max_attempts`, which erases the bodies too.
 //!
-//! Layout: this module is the outbox worker; [`smtp`] builds each message as it goes out and
-//! talks to the relay (STARTTLS or TLS, never a silent downgrade); [`headers`] gives every mail
+//! Layout: this module is the outbox worker; [`smtp`] builds each message as it goes out;
+//! [`pool`] keeps the connections to the relay (`TCP_NODELAY`, reused between mails, STARTTLS
+//! or TLS, never a silent downgrade); [`headers`] gives every mail
 //! its `Message-ID`, `Auto-Submitted` and thread headers; [`dkim`] signs it, at send time, so a
 //! rotated key applies to mail already queued; [`templates`] writes the mails themselves.
 
 pub mod dkim;
 pub mod headers;
+pub mod pool;
 pub mod smtp;
 pub mod templates;
 
@@ -45,8 +47,9 @@ pub use smtp::SmtpMailer;
 
 /// A send still under way after this many SMTP timeouts is taken for hung, and its claim is
 /// no longer renewed, so that the mail can be retried by a worker once the lease runs out.
-/// lettre 0.11 applies `mail.smtp.timeout` to connecting only, so a relay that stops answering
-/// mid-send would otherwise hold the mail (and one delivery slot) for ever.
+/// `mail.smtp.timeout` bounds opening a connection (and checking a reused one), not the mail's
+/// transaction, so a relay that stops answering mid-send would otherwise hold the mail (and one
+/// delivery slot) for ever.
 const HUNG_AFTER_TIMEOUTS: u32 = 10;
 
 /// Delivers one mail.
@@ -181,9 +184,8 @@ impl Outbox {
     /// another worker may claim the mail.
     ///
     /// A claim lost during a send (renewals failed for a whole lease, or the process stalled)
-    /// is logged, but the send is not cut short: dropping lettre's send midway would hand its
-    /// pooled connection back in the middle of an SMTP transaction. The stale claim then
-    /// settles nothing.
+    /// is logged, but the send is not cut short: once its body is out the relay may hold the
+    /// mail already, and only the relay's answer tells. The stale claim then settles nothing.
     async fn holding_claim<T>(&self, mail: &Mail, delivery: impl Future<Output = T>) -> T {
         let hung = tokio::time::Instant::now()
             + self

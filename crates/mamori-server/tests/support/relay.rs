@@ -1,7 +1,8 @@
 //! An SMTP relay for the mail tests: plain, STARTTLS or implicit TLS, with a certificate from
 //! a test CA made on the spot, keeping every message byte for byte (CRLF and all, as a DKIM
-//! verifier must see it) and every command it was sent.
+//! verifier must see it), every command it was sent, and how many connections it accepted.
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
@@ -45,6 +46,11 @@ pub struct Relay {
     pub delivered: mpsc::UnboundedReceiver<Delivered>,
     /// Every command line received, in order, on every connection.
     pub commands: Arc<Mutex<Vec<String>>>,
+    /// TCP connections accepted so far.
+    pub connections: Arc<AtomicUsize>,
+    /// When set, the relay closes each connection right after it accepted a mail, as a relay
+    /// that restarts or drops idle clients would.
+    pub hang_up: Arc<AtomicBool>,
 }
 
 /// Starts a relay on 127.0.0.1 with a fresh CA.
@@ -77,32 +83,42 @@ pub async fn start(security: Security) -> Relay {
     let (tx, delivered) = mpsc::unbounded_channel();
     let commands = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&commands);
+    let connections = Arc::new(AtomicUsize::new(0));
+    let accepted = Arc::clone(&connections);
+    let hang_up = Arc::new(AtomicBool::new(false));
+    let hanging_up = Arc::clone(&hang_up);
     tokio::spawn(async move {
         while let Ok((socket, _)) = listener.accept().await {
+            accepted.fetch_add(1, Ordering::SeqCst);
             let tx = tx.clone();
             let seen = Arc::clone(&seen);
             let acceptor = acceptor.clone();
+            let hang_up = Arc::clone(&hanging_up);
             tokio::spawn(async move {
+                let seen = Seen {
+                    commands: &seen,
+                    hang_up: &hang_up,
+                };
                 match security {
                     Security::Plain => {
-                        converse(socket, Offer::Plain, &tx, &seen).await;
+                        converse(socket, Offer::Plain, &tx, seen).await;
                     }
                     Security::Implicit => {
                         let Ok(tls) = acceptor.accept(socket).await else {
                             return;
                         };
-                        converse(tls, Offer::InTls, &tx, &seen).await;
+                        converse(tls, Offer::InTls, &tx, seen).await;
                     }
                     Security::Starttls => {
                         let End::Upgrade(socket) =
-                            converse(socket, Offer::Starttls, &tx, &seen).await
+                            converse(socket, Offer::Starttls, &tx, seen).await
                         else {
                             return;
                         };
                         let Ok(tls) = acceptor.accept(socket).await else {
                             return;
                         };
-                        converse(tls, Offer::Upgraded, &tx, &seen).await;
+                        converse(tls, Offer::Upgraded, &tx, seen).await;
                     }
                 }
             });
@@ -113,6 +129,8 @@ pub async fn start(security: Security) -> Relay {
         ca_pem: ca.pem(),
         delivered,
         commands,
+        connections,
+        hang_up,
     }
 }
 
@@ -129,6 +147,13 @@ enum Offer {
     InTls,
 }
 
+/// What a conversation reports to and reads from the test.
+#[derive(Clone, Copy)]
+struct Seen<'a> {
+    commands: &'a Mutex<Vec<String>>,
+    hang_up: &'a AtomicBool,
+}
+
 enum End<S> {
     Closed,
     Upgrade(S),
@@ -138,7 +163,7 @@ async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
     stream: S,
     offer: Offer,
     tx: &mpsc::UnboundedSender<Delivered>,
-    seen: &Mutex<Vec<String>>,
+    seen: Seen<'_>,
 ) -> End<S> {
     let mut stream = BufReader::new(stream);
     if offer != Offer::Upgraded && stream.write_all(b"220 relay ESMTP\r\n").await.is_err() {
@@ -152,7 +177,7 @@ async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
             return End::Closed;
         }
         let command = String::from_utf8_lossy(&line).trim_end().to_owned();
-        seen.lock().unwrap().push(command.clone());
+        seen.commands.lock().unwrap().push(command.clone());
         let upper = command.to_ascii_uppercase();
         let reply: &[u8] = if upper.starts_with("EHLO") {
             if offer == Offer::Starttls {
@@ -192,6 +217,11 @@ async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
                 tls,
             })
             .ok();
+            if seen.hang_up.load(Ordering::SeqCst) {
+                stream.write_all(b"250 queued\r\n").await.ok();
+                stream.flush().await.ok();
+                return End::Closed;
+            }
             b"250 queued\r\n"
         } else if upper == "QUIT" {
             stream.write_all(b"221 bye\r\n").await.ok();
