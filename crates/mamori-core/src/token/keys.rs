@@ -7,6 +7,7 @@ use core::fmt;
 use hmac::{Hmac, KeyInit};
 use sha2::Sha256;
 
+use super::{Kind, header_segment};
 use crate::b64;
 
 /// The shortest secret accepted: HS256 needs a key at least as long as its 256-bit output
@@ -61,11 +62,15 @@ impl core::error::Error for KeyError {}
 /// An HS256 key and its id.
 ///
 /// The HMAC state is keyed once here and cloned per token, which saves hashing the key's two
-/// pads on every signature. `Debug` shows the id only.
+/// pads on every signature. The header segment of each kind of token it signs is written once
+/// here too: signing copies it, and verification compares a token's header with it byte for
+/// byte before falling back to parsing. `Debug` shows the id only.
 #[derive(Clone)]
 pub struct SigningKey {
     kid: String,
     mac: Hmac<Sha256>,
+    /// The base64url header segments, indexed by [`Kind`].
+    headers: [String; 2],
 }
 
 impl SigningKey {
@@ -86,6 +91,7 @@ impl SigningKey {
         Ok(Self {
             kid: kid.into(),
             mac,
+            headers: Kind::ALL.map(|kind| header_segment(kind, kid)),
         })
     }
 
@@ -113,6 +119,11 @@ impl SigningKey {
     /// A fresh HMAC state keyed with this key.
     pub(crate) fn mac(&self) -> Hmac<Sha256> {
         self.mac.clone()
+    }
+
+    /// The base64url header segment of a `kind` token signed with this key.
+    pub(crate) fn header(&self, kind: Kind) -> &str {
+        &self.headers[kind as usize]
     }
 }
 
@@ -164,6 +175,12 @@ impl KeySet {
     /// The key with this id, if any.
     pub fn find(&self, kid: &str) -> Option<&SigningKey> {
         self.keys.iter().find(|key| key.kid == kid)
+    }
+
+    /// The key whose own header for `kind` is exactly `segment`, if any: the header is public,
+    /// so a plain comparison is fine.
+    pub(crate) fn find_by_header(&self, kind: Kind, segment: &str) -> Option<&SigningKey> {
+        self.keys.iter().find(|key| key.header(kind) == segment)
     }
 
     /// How many keys the set holds.
