@@ -104,14 +104,26 @@ pub(crate) fn decode_into<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o [u8
         for &byte in chunk {
             n = n << 6 | u64::from(value(byte));
         }
-        slot.copy_from_slice(&n.to_be_bytes()[2..]);
+        // Byte by byte: a 6-byte `copy_from_slice` becomes a call to `memcpy` in WebAssembly.
+        if let [a, b, c, d, e, f] = slot {
+            [*a, *b, *c, *d, *e, *f] = [
+                (n >> 40) as u8,
+                (n >> 32) as u8,
+                (n >> 24) as u8,
+                (n >> 16) as u8,
+                (n >> 8) as u8,
+                n as u8,
+            ];
+        }
     }
     let mut chunks = quads.chunks_exact(4);
     let mut slots = quad_slots.chunks_exact_mut(3);
     for (chunk, slot) in (&mut chunks).zip(&mut slots) {
         let n =
             value(chunk[0]) << 18 | value(chunk[1]) << 12 | value(chunk[2]) << 6 | value(chunk[3]);
-        slot.copy_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
+        if let [a, b, c] = slot {
+            [*a, *b, *c] = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        }
     }
     // Bits of the final character that no output byte takes must be zero, so that no other
     // spelling decodes to the same bytes.

@@ -4,7 +4,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use hmac::{Hmac, KeyInit};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use super::{Kind, header_segment};
@@ -63,14 +63,24 @@ impl core::error::Error for KeyError {}
 ///
 /// The HMAC state is keyed once here and cloned per token, which saves hashing the key's two
 /// pads on every signature. The header segment of each kind of token it signs is written once
-/// here too: signing copies it, and verification compares a token's header with it byte for
-/// byte before falling back to parsing. `Debug` shows the id only.
+/// here too, with the HMAC state that has already hashed it: signing copies both, and
+/// verification compares a token's header with it byte for byte (falling back to parsing it)
+/// and, when it matches, hashes only the rest of the token. `Debug` shows the id only.
 #[derive(Clone)]
 pub struct SigningKey {
     kid: String,
     mac: Hmac<Sha256>,
-    /// The base64url header segments, indexed by [`Kind`].
-    headers: [String; 2],
+    /// Indexed by [`Kind`].
+    headers: [PresetHeader; 2],
+}
+
+/// The header a key writes for one kind of token.
+#[derive(Clone)]
+struct PresetHeader {
+    /// The base64url segment.
+    segment: String,
+    /// The key's HMAC state after the segment and the dot that ends it.
+    mac: Hmac<Sha256>,
 }
 
 impl SigningKey {
@@ -88,10 +98,20 @@ impl SigningKey {
         }
         let mac =
             <Hmac<Sha256> as KeyInit>::new_from_slice(secret).map_err(|_| KeyError::ShortSecret)?;
+        let headers = Kind::ALL.map(|kind| {
+            let segment = header_segment(kind, kid);
+            let mut headed = mac.clone();
+            headed.update(segment.as_bytes());
+            headed.update(b".");
+            PresetHeader {
+                segment,
+                mac: headed,
+            }
+        });
         Ok(Self {
             kid: kid.into(),
             mac,
-            headers: Kind::ALL.map(|kind| header_segment(kind, kid)),
+            headers,
         })
     }
 
@@ -123,7 +143,12 @@ impl SigningKey {
 
     /// The base64url header segment of a `kind` token signed with this key.
     pub(crate) fn header(&self, kind: Kind) -> &str {
-        &self.headers[kind as usize]
+        &self.headers[kind as usize].segment
+    }
+
+    /// A fresh HMAC state keyed with this key that has hashed [`Self::header`] and its dot.
+    pub(crate) fn mac_after_header(&self, kind: Kind) -> Hmac<Sha256> {
+        self.headers[kind as usize].mac.clone()
     }
 }
 

@@ -238,9 +238,10 @@ fn sign<C: Serialize>(claims: &C, kind: Kind, key: &SigningKey) -> String {
     let mut token = String::with_capacity(header.len() + (claims.len() + TAG_LEN) * 4 / 3 + 4);
     token.push_str(header);
     token.push('.');
+    let claims_start = token.len();
     b64::encode_into(&claims, &mut token);
-    let mut mac = key.mac();
-    mac.update(token.as_bytes());
+    let mut mac = key.mac_after_header(kind);
+    mac.update(&token.as_bytes()[claims_start..]);
     let tag = mac.finalize().into_bytes();
     token.push('.');
     b64::encode_into(&tag, &mut token);
@@ -266,10 +267,15 @@ fn verify<C: claims::Claims>(token: &str, kind: Kind, keys: &KeySet) -> Result<C
     }
     let (header, claims, tag) = segments(token).ok_or(TokenError::Segments)?;
 
-    // Step 2 for all three segments before anything else is looked at.
+    // Step 2 for all three segments before anything else is looked at. The claims go first:
+    // until they decode, they may still hide a dot, which makes the token one of more than
+    // three segments.
     let mut claims_buffer = [0; MAX_CLAIMS_LEN];
-    let claims_json = b64::decode_into(claims.as_bytes(), &mut claims_buffer)
-        .map_err(|_| TokenError::Encoding)?;
+    let claims_json = match b64::decode_into(claims.as_bytes(), &mut claims_buffer) {
+        Ok(json) => json,
+        Err(_) if claims.contains('.') => return Err(TokenError::Segments),
+        Err(_) => return Err(TokenError::Encoding),
+    };
     let mut tag_buffer = [0; TAG_LEN];
     let tag = if tag.len() == TAG_SEGMENT_LEN {
         Some(b64::decode_into(tag.as_bytes(), &mut tag_buffer).map_err(|_| TokenError::Encoding)?)
@@ -278,14 +284,17 @@ fn verify<C: claims::Claims>(token: &str, kind: Kind, keys: &KeySet) -> Result<C
         b64::decode(tag.as_bytes()).map_err(|_| TokenError::Encoding)?;
         None
     };
-    let key = match keys.find_by_header(kind, header) {
-        Some(key) => key,
-        None => key_by_parsed_header(header, kind, keys)?,
+    // The tag covers `header.claims`; a key's own header is already hashed in its state.
+    let mut mac = match keys.find_by_header(kind, header) {
+        Some(key) => key.mac_after_header(kind),
+        None => {
+            let mut mac = key_by_parsed_header(header, kind, keys)?.mac();
+            mac.update(header.as_bytes());
+            mac.update(b".");
+            mac
+        }
     };
-
-    let signing_input = &token[..header.len() + 1 + claims.len()];
-    let mut mac = key.mac();
-    mac.update(signing_input.as_bytes());
+    mac.update(claims.as_bytes());
     // `verify_slice` compares in constant time.
     let tag = tag.ok_or(TokenError::Signature)?;
     mac.verify_slice(tag).map_err(|_| TokenError::Signature)?;
@@ -293,12 +302,17 @@ fn verify<C: claims::Claims>(token: &str, kind: Kind, keys: &KeySet) -> Result<C
     C::parse(claims_json).ok_or(TokenError::Claims)
 }
 
-/// The three segments of a compact JWS, each non-empty.
+/// The header, claims and tag of a compact JWS, each non-empty, or `None` when the token has
+/// fewer than three segments or an empty one.
+///
+/// The claims are what lies between the first dot and the last, so a token of more than three
+/// segments shows as claims with a dot: the caller refuses those once decoding them fails,
+/// which spares searching the longest segment for a dot it almost never has.
 fn segments(token: &str) -> Option<(&str, &str, &str)> {
     let (header, rest) = token.split_once('.')?;
-    let (claims, tag) = rest.split_once('.')?;
+    let (claims, tag) = rest.rsplit_once('.')?;
     let non_empty = !header.is_empty() && !claims.is_empty() && !tag.is_empty();
-    (non_empty && !tag.contains('.')).then_some((header, claims, tag))
+    non_empty.then_some((header, claims, tag))
 }
 
 /// Step 3 for a header that is not exactly one a key in `keys` writes: decoded and parsed, each
@@ -633,6 +647,39 @@ mod tests {
             without_iss.strip_suffix('}').expect("an object")
         );
         assert_eq!(verify(header, reordered.as_bytes()), Ok(claims()));
+    }
+
+    /// Whatever the segments hold, a token is refused for its segments exactly when it is not
+    /// three non-empty ones, before any other rule.
+    #[test]
+    fn segments_are_counted_before_anything_is_decoded() {
+        let keys = KeySet::from(key("k1"));
+        let validation = Validation::result("m_shop", NOW);
+        let pieces = ["", "e30", "e3=", "AAAA", "A", "a\u{e9}"];
+        // Every way of joining one to four of the pieces with dots.
+        let mut tokens: alloc::vec::Vec<String> = pieces.iter().map(|p| String::from(*p)).collect();
+        let mut longest = tokens.clone();
+        for _ in 1..4 {
+            longest = longest
+                .iter()
+                .flat_map(|token| {
+                    pieces
+                        .iter()
+                        .map(move |piece| alloc::format!("{token}.{piece}"))
+                })
+                .collect();
+            tokens.extend(longest.iter().cloned());
+        }
+        for token in &tokens {
+            let parts: alloc::vec::Vec<&str> = token.split('.').collect();
+            let three = parts.len() == 3 && parts.iter().all(|part| !part.is_empty());
+            let refused = verify_result(token, &keys, &validation, None).err();
+            assert_eq!(
+                refused == Some(ResultError::Token(TokenError::Segments)),
+                !three,
+                "{token:?}: {refused:?}"
+            );
+        }
     }
 
     #[test]
