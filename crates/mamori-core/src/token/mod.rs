@@ -207,7 +207,8 @@ impl Kind {
 }
 
 /// The JOSE header: exactly these members, in this order when written.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
 #[serde(deny_unknown_fields)]
 struct Header<'a> {
     alg: &'a str,
@@ -218,16 +219,21 @@ struct Header<'a> {
 /// The base64url header segment of a `kind` token signed with the key `kid`: what
 /// [`SigningKey`] keeps, so every token it signs starts with exactly these bytes.
 fn header_segment(kind: Kind, kid: &str) -> String {
-    let header = Header {
-        alg: ALGORITHM,
-        typ: kind.typ(),
+    // The JSON of a [`Header`], written directly: none of its strings needs escaping (key ids
+    // are checked for that when a key is made), and a one-shot verification makes its key on
+    // every call.
+    let json = [
+        "{\"alg\":\"",
+        ALGORITHM,
+        "\",\"typ\":\"",
+        kind.typ(),
+        "\",\"kid\":\"",
         kid,
-    };
-    // Serialising a struct of strings into memory cannot fail; an empty header would only make
-    // the key's tokens unverifiable, never valid.
-    let json = serde_json::to_vec(&header).unwrap_or_default();
+        "\"}",
+    ]
+    .concat();
     let mut segment = String::with_capacity(json.len().div_ceil(3) * 4);
-    b64::encode_into(&json, &mut segment);
+    b64::encode_into(json.as_bytes(), &mut segment);
     segment
 }
 
@@ -603,6 +609,22 @@ mod tests {
             header,
             br#"{"alg":"HS256","typ":"mamori-result+jwt","kid":"k1"}"#
         );
+        // Exactly what serde writes for the header, for every kind and any key id.
+        for kid in ["k1", "2026-11.a_B", &"z".repeat(MAX_KID_LEN)] {
+            for kind in Kind::ALL {
+                let header = Header {
+                    alg: ALGORITHM,
+                    typ: kind.typ(),
+                    kid,
+                };
+                let mut segment = String::new();
+                b64::encode_into(
+                    &serde_json::to_vec(&header).expect("serialisable"),
+                    &mut segment,
+                );
+                assert_eq!(header_segment(kind, kid), segment);
+            }
+        }
     }
 
     /// Headers and claims spelled otherwise than this crate writes them miss the shortcuts and
