@@ -259,14 +259,17 @@ pub(crate) fn node(path: &Path, budgets: &mut Vec<Budget>) -> String {
     );
     md.push_str(
         "Where a verification's time goes, from a CPU profile of `createVerifier` in a loop \
-         (`node --cpu-prof`): most of it is mamori-core's own work in WebAssembly, led by \
-         SHA-256 (the HMAC over the ~400-byte signing input: eight compressions in software, \
-         where fast-jwt's `node:crypto` HMAC runs OpenSSL's native, hardware-assisted code), \
-         then the strict JSON parse of the claims and the base64url decoding; the JavaScript \
-         around it (checking the call's options, `encodeInto` of the token and order into wasm \
-         memory, building the claims object from one decoded string) is a small share. The \
-         one-shot `verifyResult` also parses the key, keys the HMAC and reads its options \
-         through `JSON.stringify` on every call.\n\n",
+         (`node --cpu-prof`): about two thirds is mamori-core's work in WebAssembly, and more \
+         than half of that is SHA-256 (the HMAC over the claims: seven compressions in \
+         software, the key's own header being hashed once per key, where fast-jwt's \
+         `node:crypto` HMAC runs OpenSSL's native, hardware-assisted code); the rest is the \
+         checks themselves (the header compared with the key's, base64url decoded into the \
+         stack, the claims read by a scanner of the JSON mamori writes, strings copied into \
+         the claims) and writing the claims out to JavaScript. The JavaScript around it \
+         (checking the call's options, copying the token and order into wasm memory, building \
+         the claims object from one decoded string) and its garbage collection are about a \
+         quarter. The one-shot `verifyResult` also parses the key, keys the HMAC and reads its \
+         options through `JSON.stringify` on every call.\n\n",
     );
     md
 }

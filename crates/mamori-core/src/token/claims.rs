@@ -10,6 +10,28 @@ use core::fmt;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
+use super::canonical;
+
+/// Claims a token carries.
+pub(crate) trait Claims: Sized {
+    /// The claims of `json`, or `None` unless it is exactly one JSON object of this kind
+    /// (every rule of the module docs). The scanner of `canonical` answers for the JSON this
+    /// crate writes; serde decides everything else.
+    fn parse(json: &[u8]) -> Option<Self>;
+}
+
+impl Claims for ResultClaims {
+    fn parse(json: &[u8]) -> Option<Self> {
+        canonical::result_claims(json).or_else(|| serde_json::from_slice(json).ok())
+    }
+}
+
+impl Claims for DeviceClaims {
+    fn parse(json: &[u8]) -> Option<Self> {
+        canonical::device_claims(json).or_else(|| serde_json::from_slice(json).ok())
+    }
+}
+
 /// What an authentication concluded, signed for the merchant's backend (`typ`
 /// `mamori-result+jwt`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,6 +201,14 @@ impl Reason {
     pub fn number(self) -> u8 {
         self.0
     }
+
+    /// The reason as written on the wire: two decimal digits, `01` to `99`.
+    pub(crate) fn from_digits(text: &str) -> Option<Self> {
+        match *text.as_bytes() {
+            [a @ b'0'..=b'9', b @ b'0'..=b'9'] => Self::new((a - b'0') * 10 + (b - b'0')),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Reason {
@@ -204,11 +234,8 @@ impl<'de> Deserialize<'de> for Reason {
                 f.write_str("two decimal digits from 01 to 99")
             }
             fn visit_str<E: de::Error>(self, value: &str) -> Result<Reason, E> {
-                match *value.as_bytes() {
-                    [a @ b'0'..=b'9', b @ b'0'..=b'9'] => Reason::new((a - b'0') * 10 + (b - b'0')),
-                    _ => None,
-                }
-                .ok_or_else(|| E::invalid_value(de::Unexpected::Str(value), &self))
+                Reason::from_digits(value)
+                    .ok_or_else(|| E::invalid_value(de::Unexpected::Str(value), &self))
             }
         }
         deserializer.deserialize_str(ReasonVisitor)

@@ -4,9 +4,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use hmac::{Hmac, KeyInit};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use super::{Kind, header_segment};
 use crate::b64;
 
 /// The shortest secret accepted: HS256 needs a key at least as long as its 256-bit output
@@ -61,10 +62,24 @@ impl core::error::Error for KeyError {}
 /// An HS256 key and its id.
 ///
 /// The HMAC state is keyed once here and cloned per token, which saves hashing the key's two
-/// pads on every signature. `Debug` shows the id only.
+/// pads on every signature. The header segment of each kind of token it signs is written once
+/// here too, with the HMAC state that has already hashed it: signing copies both, and
+/// verification compares a token's header with it byte for byte (falling back to parsing it)
+/// and, when it matches, hashes only the rest of the token. `Debug` shows the id only.
 #[derive(Clone)]
 pub struct SigningKey {
     kid: String,
+    mac: Hmac<Sha256>,
+    /// Indexed by [`Kind`].
+    headers: [PresetHeader; 2],
+}
+
+/// The header a key writes for one kind of token.
+#[derive(Clone)]
+struct PresetHeader {
+    /// The base64url segment.
+    segment: String,
+    /// The key's HMAC state after the segment and the dot that ends it.
     mac: Hmac<Sha256>,
 }
 
@@ -83,9 +98,20 @@ impl SigningKey {
         }
         let mac =
             <Hmac<Sha256> as KeyInit>::new_from_slice(secret).map_err(|_| KeyError::ShortSecret)?;
+        let headers = Kind::ALL.map(|kind| {
+            let segment = header_segment(kind, kid);
+            let mut headed = mac.clone();
+            headed.update(segment.as_bytes());
+            headed.update(b".");
+            PresetHeader {
+                segment,
+                mac: headed,
+            }
+        });
         Ok(Self {
             kid: kid.into(),
             mac,
+            headers,
         })
     }
 
@@ -113,6 +139,16 @@ impl SigningKey {
     /// A fresh HMAC state keyed with this key.
     pub(crate) fn mac(&self) -> Hmac<Sha256> {
         self.mac.clone()
+    }
+
+    /// The base64url header segment of a `kind` token signed with this key.
+    pub(crate) fn header(&self, kind: Kind) -> &str {
+        &self.headers[kind as usize].segment
+    }
+
+    /// A fresh HMAC state keyed with this key that has hashed [`Self::header`] and its dot.
+    pub(crate) fn mac_after_header(&self, kind: Kind) -> Hmac<Sha256> {
+        self.headers[kind as usize].mac.clone()
     }
 }
 
@@ -164,6 +200,12 @@ impl KeySet {
     /// The key with this id, if any.
     pub fn find(&self, kid: &str) -> Option<&SigningKey> {
         self.keys.iter().find(|key| key.kid == kid)
+    }
+
+    /// The key whose own header for `kind` is exactly `segment`, if any: the header is public,
+    /// so a plain comparison is fine.
+    pub(crate) fn find_by_header(&self, kind: Kind, segment: &str) -> Option<&SigningKey> {
+        self.keys.iter().find(|key| key.header(kind) == segment)
     }
 
     /// How many keys the set holds.

@@ -23,6 +23,7 @@
 //!
 //! Time and keys are arguments: the crate has no clock and no key store.
 
+mod canonical;
 mod claims;
 mod error;
 mod keys;
@@ -32,7 +33,6 @@ use alloc::boxed::Box;
 use alloc::string::String;
 
 use hmac::Mac;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::b64;
@@ -129,12 +129,12 @@ pub struct ExpectedOrder<'a> {
 
 /// Signs result claims with `key`.
 pub fn sign_result(claims: &ResultClaims, key: &SigningKey) -> String {
-    sign(claims, RESULT_TYPE, key)
+    sign(claims, Kind::Result, key)
 }
 
 /// Signs device claims with `key`.
 pub fn sign_device(claims: &DeviceClaims, key: &SigningKey) -> String {
-    sign(claims, DEVICE_TYPE, key)
+    sign(claims, Kind::Device, key)
 }
 
 /// Verifies a result token, that it authenticates exactly `order` when given, and that the
@@ -157,7 +157,7 @@ pub fn verify_result(
     validation: &Validation<'_>,
     order: Option<&ExpectedOrder<'_>>,
 ) -> Result<ResultClaims, ResultError> {
-    let claims: ResultClaims = verify(token, RESULT_TYPE, keys)?;
+    let claims: ResultClaims = verify(token, Kind::Result, keys)?;
     check_time_and_audience(claims.iat, claims.exp, &claims.aud, validation)?;
     if let Some(order) = order {
         check_order(&claims, order)?;
@@ -179,13 +179,36 @@ pub fn verify_device(
     keys: &KeySet,
     validation: &Validation<'_>,
 ) -> Result<DeviceClaims, TokenError> {
-    let claims: DeviceClaims = verify(token, DEVICE_TYPE, keys)?;
+    let claims: DeviceClaims = verify(token, Kind::Device, keys)?;
     check_time_and_audience(claims.iat, claims.exp, &claims.aud, validation)?;
     Ok(claims)
 }
 
+/// The two kinds of token, told apart by their `typ` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// [`RESULT_TYPE`].
+    Result = 0,
+    /// [`DEVICE_TYPE`].
+    Device = 1,
+}
+
+impl Kind {
+    /// Every kind, in the order of their discriminants.
+    const ALL: [Self; 2] = [Self::Result, Self::Device];
+
+    /// The `typ` header.
+    fn typ(self) -> &'static str {
+        match self {
+            Self::Result => RESULT_TYPE,
+            Self::Device => DEVICE_TYPE,
+        }
+    }
+}
+
 /// The JOSE header: exactly these members, in this order when written.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
 #[serde(deny_unknown_fields)]
 struct Header<'a> {
     alg: &'a str,
@@ -193,66 +216,128 @@ struct Header<'a> {
     kid: &'a str,
 }
 
-fn sign<C: Serialize>(claims: &C, typ: &str, key: &SigningKey) -> String {
-    let header = Header {
-        alg: ALGORITHM,
-        typ,
-        kid: key.kid(),
-    };
-    // Serialising plain structs of strings and integers into memory cannot fail; an empty
-    // segment would only make the token unverifiable, never valid.
-    let header = serde_json::to_vec(&header).unwrap_or_default();
+/// The base64url header segment of a `kind` token signed with the key `kid`: what
+/// [`SigningKey`] keeps, so every token it signs starts with exactly these bytes.
+fn header_segment(kind: Kind, kid: &str) -> String {
+    // The JSON of a [`Header`], written directly: none of its strings needs escaping (key ids
+    // are checked for that when a key is made), and a one-shot verification makes its key on
+    // every call.
+    let json = [
+        "{\"alg\":\"",
+        ALGORITHM,
+        "\",\"typ\":\"",
+        kind.typ(),
+        "\",\"kid\":\"",
+        kid,
+        "\"}",
+    ]
+    .concat();
+    let mut segment = String::with_capacity(json.len().div_ceil(3) * 4);
+    b64::encode_into(json.as_bytes(), &mut segment);
+    segment
+}
+
+fn sign<C: Serialize>(claims: &C, kind: Kind, key: &SigningKey) -> String {
+    let header = key.header(kind);
+    // As with the header, serialising plain structs of strings and integers cannot fail.
     let claims = serde_json::to_vec(claims).unwrap_or_default();
-    let mut token = String::with_capacity((header.len() + claims.len() + TAG_LEN) * 4 / 3 + 4);
-    b64::encode_into(&header, &mut token);
+    let mut token = String::with_capacity(header.len() + (claims.len() + TAG_LEN) * 4 / 3 + 4);
+    token.push_str(header);
     token.push('.');
+    let claims_start = token.len();
     b64::encode_into(&claims, &mut token);
-    let mut mac = key.mac();
-    mac.update(token.as_bytes());
+    let mut mac = key.mac_after_header(kind);
+    mac.update(&token.as_bytes()[claims_start..]);
     let tag = mac.finalize().into_bytes();
     token.push('.');
     b64::encode_into(&tag, &mut token);
     token
 }
 
+/// Length of the base64url spelling of an HS256 tag.
+const TAG_SEGMENT_LEN: usize = 43;
+
+/// The longest claims JSON a token of [`MAX_TOKEN_LEN`] can carry.
+const MAX_CLAIMS_LEN: usize = b64::decoded_len(MAX_TOKEN_LEN);
+
 /// Steps 1 to 4 of the profile, then the claims' strict parse.
-fn verify<C: DeserializeOwned>(token: &str, typ: &str, keys: &KeySet) -> Result<C, TokenError> {
+///
+/// Nothing is allocated on the way to an accepted token but its claims: the segments are
+/// decoded into buffers on the stack, and the header is compared with the one each key writes
+/// (which is what the verifier's own tokens carry) before it is decoded and parsed. That
+/// comparison only takes a shortcut: a header it does not match is parsed as before, so the
+/// same headers are accepted and the same ones refused, with the same errors.
+fn verify<C: claims::Claims>(token: &str, kind: Kind, keys: &KeySet) -> Result<C, TokenError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(TokenError::TooLong);
     }
-    let mut segments = token.split('.');
-    let (Some(header), Some(claims), Some(tag), None) = (
-        segments.next(),
-        segments.next(),
-        segments.next(),
-        segments.next(),
-    ) else {
-        return Err(TokenError::Segments);
-    };
-    if header.is_empty() || claims.is_empty() || tag.is_empty() {
-        return Err(TokenError::Segments);
-    }
-    let header_json = b64::decode(header.as_bytes()).map_err(|_| TokenError::Encoding)?;
-    let claims_json = b64::decode(claims.as_bytes()).map_err(|_| TokenError::Encoding)?;
-    let tag = b64::decode(tag.as_bytes()).map_err(|_| TokenError::Encoding)?;
+    let (header, claims, tag) = segments(token).ok_or(TokenError::Segments)?;
 
+    // Step 2 for all three segments before anything else is looked at. The claims go first:
+    // until they decode, they may still hide a dot, which makes the token one of more than
+    // three segments.
+    let mut claims_buffer = [0; MAX_CLAIMS_LEN];
+    let claims_json = match b64::decode_into(claims.as_bytes(), &mut claims_buffer) {
+        Ok(json) => json,
+        Err(_) if claims.contains('.') => return Err(TokenError::Segments),
+        Err(_) => return Err(TokenError::Encoding),
+    };
+    let mut tag_buffer = [0; TAG_LEN];
+    let tag = if tag.len() == TAG_SEGMENT_LEN {
+        Some(b64::decode_into(tag.as_bytes(), &mut tag_buffer).map_err(|_| TokenError::Encoding)?)
+    } else {
+        // A tag of any other length never matches, but its spelling is still checked first.
+        b64::decode(tag.as_bytes()).map_err(|_| TokenError::Encoding)?;
+        None
+    };
+    // The tag covers `header.claims`; a key's own header is already hashed in its state.
+    let mut mac = match keys.find_by_header(kind, header) {
+        Some(key) => key.mac_after_header(kind),
+        None => {
+            let mut mac = key_by_parsed_header(header, kind, keys)?.mac();
+            mac.update(header.as_bytes());
+            mac.update(b".");
+            mac
+        }
+    };
+    mac.update(claims.as_bytes());
+    // `verify_slice` compares in constant time.
+    let tag = tag.ok_or(TokenError::Signature)?;
+    mac.verify_slice(tag).map_err(|_| TokenError::Signature)?;
+
+    C::parse(claims_json).ok_or(TokenError::Claims)
+}
+
+/// The header, claims and tag of a compact JWS, each non-empty, or `None` when the token has
+/// fewer than three segments or an empty one.
+///
+/// The claims are what lies between the first dot and the last, so a token of more than three
+/// segments shows as claims with a dot: the caller refuses those once decoding them fails,
+/// which spares searching the longest segment for a dot it almost never has.
+fn segments(token: &str) -> Option<(&str, &str, &str)> {
+    let (header, rest) = token.split_once('.')?;
+    let (claims, tag) = rest.rsplit_once('.')?;
+    let non_empty = !header.is_empty() && !claims.is_empty() && !tag.is_empty();
+    non_empty.then_some((header, claims, tag))
+}
+
+/// Step 3 for a header that is not exactly one a key in `keys` writes: decoded and parsed, each
+/// rule with its own error.
+fn key_by_parsed_header<'k>(
+    header: &str,
+    kind: Kind,
+    keys: &'k KeySet,
+) -> Result<&'k SigningKey, TokenError> {
+    let header_json = b64::decode(header.as_bytes()).map_err(|_| TokenError::Encoding)?;
     let parsed: Header<'_> =
         serde_json::from_slice(&header_json).map_err(|_| TokenError::Header)?;
     if parsed.alg != ALGORITHM {
         return Err(TokenError::Algorithm);
     }
-    if parsed.typ != typ {
+    if parsed.typ != kind.typ() {
         return Err(TokenError::Type);
     }
-    let key = keys.find(parsed.kid).ok_or(TokenError::UnknownKey)?;
-
-    let signing_input = &token[..header.len() + 1 + claims.len()];
-    let mut mac = key.mac();
-    mac.update(signing_input.as_bytes());
-    // `verify_slice` compares in constant time and refuses a tag of any other length.
-    mac.verify_slice(&tag).map_err(|_| TokenError::Signature)?;
-
-    serde_json::from_slice(&claims_json).map_err(|_| TokenError::Claims)
+    keys.find(parsed.kid).ok_or(TokenError::UnknownKey)
 }
 
 fn check_time_and_audience(
@@ -487,6 +572,136 @@ mod tests {
         );
         let device_validation = Validation::device("m_shop", NOW);
         assert_eq!(verify_device(&token, &keys, &device_validation), Ok(device));
+    }
+
+    /// A token of any header and claims JSON, signed with `key`.
+    fn sign_json(header: &str, claims: &[u8], key: &SigningKey) -> String {
+        let mut token = String::new();
+        b64::encode_into(header.as_bytes(), &mut token);
+        token.push('.');
+        b64::encode_into(claims, &mut token);
+        let mut mac = key.mac();
+        mac.update(token.as_bytes());
+        token.push('.');
+        b64::encode_into(&mac.finalize().into_bytes(), &mut token);
+        token
+    }
+
+    #[test]
+    fn signed_headers_are_the_ones_keys_match() {
+        let key = key("k1");
+        let token = sign_result(&claims(), &key);
+        assert!(token.starts_with(&alloc::format!("{}.", key.header(Kind::Result))));
+        let device = sign_device(
+            &DeviceClaims {
+                iss: "v".into(),
+                aud: "m_shop".into(),
+                sub: "ch_1".into(),
+                did: "dv_1".into(),
+                iat: NOW,
+                exp: NOW + 60,
+            },
+            &key,
+        );
+        assert!(device.starts_with(&alloc::format!("{}.", key.header(Kind::Device))));
+        let header = b64::decode(key.header(Kind::Result).as_bytes()).expect("base64url");
+        assert_eq!(
+            header,
+            br#"{"alg":"HS256","typ":"mamori-result+jwt","kid":"k1"}"#
+        );
+        // Exactly what serde writes for the header, for every kind and any key id.
+        for kid in ["k1", "2026-11.a_B", &"z".repeat(MAX_KID_LEN)] {
+            for kind in Kind::ALL {
+                let header = Header {
+                    alg: ALGORITHM,
+                    typ: kind.typ(),
+                    kid,
+                };
+                let mut segment = String::new();
+                b64::encode_into(
+                    &serde_json::to_vec(&header).expect("serialisable"),
+                    &mut segment,
+                );
+                assert_eq!(header_segment(kind, kid), segment);
+            }
+        }
+    }
+
+    /// Headers and claims spelled otherwise than this crate writes them miss the shortcuts and
+    /// are decided by the strict parse, as they always were.
+    #[test]
+    fn other_spellings_are_parsed_as_before() {
+        let keys = KeySet::from(key("k1"));
+        let claims_json = serde_json::to_vec(&claims()).expect("serialisable");
+        let validation = Validation::result("m_shop", NOW);
+        let verify = |header: &str, claims: &[u8]| {
+            verify_result(
+                &sign_json(header, claims, &key("k1")),
+                &keys,
+                &validation,
+                None,
+            )
+        };
+        for header in [
+            r#"{"typ":"mamori-result+jwt","alg":"HS256","kid":"k1"}"#,
+            r#"{ "alg": "HS256", "typ": "mamori-result+jwt", "kid": "k1" }"#,
+        ] {
+            assert_eq!(verify(header, &claims_json), Ok(claims()), "{header}");
+        }
+        // The header's strings are borrowed, so an escape was and is refused.
+        let escaped = r#"{"alg":"HS256","typ":"mamori-result+jwt","kid":"k\u0031"}"#;
+        assert_eq!(
+            verify(escaped, &claims_json).err(),
+            Some(ResultError::Token(TokenError::Header))
+        );
+        let header = r#"{"alg":"HS256","typ":"mamori-result+jwt","kid":"k1"}"#;
+        let spaced = serde_json::to_string_pretty(&claims()).expect("serialisable");
+        assert_eq!(verify(header, spaced.as_bytes()), Ok(claims()));
+        let escaped = String::from_utf8(claims_json.clone())
+            .expect("UTF-8")
+            .replace("\"order-1\"", "\"order\\u002d1\"");
+        assert_eq!(verify(header, escaped.as_bytes()), Ok(claims()));
+        let without_iss = String::from_utf8(claims_json)
+            .expect("UTF-8")
+            .replace("{\"iss\":\"https://verifier.example\",", "{");
+        let reordered = alloc::format!(
+            "{},\"iss\":\"https://verifier.example\"}}",
+            without_iss.strip_suffix('}').expect("an object")
+        );
+        assert_eq!(verify(header, reordered.as_bytes()), Ok(claims()));
+    }
+
+    /// Whatever the segments hold, a token is refused for its segments exactly when it is not
+    /// three non-empty ones, before any other rule.
+    #[test]
+    fn segments_are_counted_before_anything_is_decoded() {
+        let keys = KeySet::from(key("k1"));
+        let validation = Validation::result("m_shop", NOW);
+        let pieces = ["", "e30", "e3=", "AAAA", "A", "a\u{e9}"];
+        // Every way of joining one to four of the pieces with dots.
+        let mut tokens: alloc::vec::Vec<String> = pieces.iter().map(|p| String::from(*p)).collect();
+        let mut longest = tokens.clone();
+        for _ in 1..4 {
+            longest = longest
+                .iter()
+                .flat_map(|token| {
+                    pieces
+                        .iter()
+                        .map(move |piece| alloc::format!("{token}.{piece}"))
+                })
+                .collect();
+            tokens.extend(longest.iter().cloned());
+        }
+        for token in &tokens {
+            let parts: alloc::vec::Vec<&str> = token.split('.').collect();
+            let three = parts.len() == 3 && parts.iter().all(|part| !part.is_empty());
+            let refused = verify_result(token, &keys, &validation, None).err();
+            assert_eq!(
+                refused == Some(ResultError::Token(TokenError::Segments)),
+                !three,
+                "{token:?}: {refused:?}"
+            );
+        }
     }
 
     #[test]
