@@ -106,6 +106,10 @@ impl PostgresStore {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .max_lifetime(MAX_LIFETIME)
             .idle_timeout(IDLE_TIMEOUT)
+            // No test query before each use: it would double the round trips of every
+            // statement. A connection the server dropped fails its next statement (that
+            // request answers `500 internal` having changed nothing) and is then closed.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(db)?;
