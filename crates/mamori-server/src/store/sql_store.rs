@@ -44,8 +44,14 @@ pub(super) enum Pool {
         /// Read-only connections.
         readers: SqlitePool,
     },
-    /// A PostgreSQL database, possibly shared by several instances: one pool for both.
-    Postgres(PgPool),
+    /// A PostgreSQL database, possibly shared by several instances.
+    Postgres {
+        /// Every statement but the rate-limit counts.
+        pool: PgPool,
+        /// The rate-limit counts, committed without waiting for their WAL record to reach the
+        /// disk (see [`super::postgres`]).
+        counters: PgPool,
+    },
 }
 
 /// How each dialect starts a write transaction (see [`super::sqlite`] for why SQLite's is
@@ -63,7 +69,7 @@ macro_rules! db_read {
     ($store:expr, |$pool:ident| $body:expr) => {
         match &$store.pool {
             Pool::Sqlite { readers: $pool, .. } => $body,
-            Pool::Postgres($pool) => $body,
+            Pool::Postgres { pool: $pool, .. } => $body,
         }
     };
 }
@@ -73,7 +79,20 @@ macro_rules! db_write {
     ($store:expr, |$pool:ident| $body:expr) => {
         match &$store.pool {
             Pool::Sqlite { writer: $pool, .. } => $body,
-            Pool::Postgres($pool) => $body,
+            Pool::Postgres { pool: $pool, .. } => $body,
+        }
+    };
+}
+
+/// [`db_write!`] for the rate-limit counts, which PostgreSQL commits on connections of their
+/// own.
+macro_rules! db_count {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.pool {
+            Pool::Sqlite { writer: $pool, .. } => $body,
+            Pool::Postgres {
+                counters: $pool, ..
+            } => $body,
         }
     };
 }
@@ -686,7 +705,7 @@ impl Store for SqlStore {
     }
 
     async fn count_request(&self, bucket: &str, window_start: i64) -> Result<i64, StoreError> {
-        db_write!(self, |pool| {
+        db_count!(self, |pool| {
             sqlx::query(sql::COUNT_REQUEST)
                 .bind(bucket)
                 .bind(window_start)
@@ -698,7 +717,7 @@ impl Store for SqlStore {
     }
 
     async fn forget_requests(&self, before: i64) -> Result<u64, StoreError> {
-        db_write!(self, |pool| {
+        db_count!(self, |pool| {
             let done = sqlx::query(sql::FORGET_REQUESTS)
                 .bind(before)
                 .execute(pool)
@@ -720,7 +739,7 @@ impl Store for SqlStore {
         // The one statement each dialect writes its own way; parameters and result are the same.
         let statement = match self.pool {
             Pool::Sqlite { .. } => sqlite::CLAIM_MAIL,
-            Pool::Postgres(_) => postgres::CLAIM_MAIL,
+            Pool::Postgres { .. } => postgres::CLAIM_MAIL,
         };
         let mut mails = db_write!(self, |pool| {
             sqlx::query(statement)
