@@ -196,8 +196,14 @@ impl Flow<'_> {
         cardholder: Option<&Cardholder>,
         evidence: Evidence,
     ) -> Result<Step, FlowError> {
-        let (decision, record) = self.assess(auth, cardholder, evidence).await?;
+        let (decision, mut record) = self.assess(auth, cardholder, evidence).await?;
         let plan = plan_device_step(decision, cardholder);
+        if !matches!(plan, Plan::Challenge(_)) {
+            // The presented fingerprint is kept only for a correct code, which gives it to the
+            // browser's trusted device. A step that ends here needs none of it (its reasons say
+            // why it ended so), and it is most of an authentication's stored size.
+            record.fingerprint = None;
+        }
         let (next, mail, answer) = match plan {
             Plan::Frictionless => {
                 let outcome = self

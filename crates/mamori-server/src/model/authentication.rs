@@ -63,7 +63,8 @@ pub struct Assessment {
     /// The device the browser's token (and, for a keyed device, its proof) identified, trusted
     /// for this card or not: a correct code trusts this same device.
     pub device_id: Option<DeviceId>,
-    /// Canonical JSON of the presented fingerprint.
+    /// Canonical JSON of the presented fingerprint, kept only while a challenge runs (a
+    /// correct code gives it to the trusted device) and after one that failed.
     pub fingerprint: Option<String>,
     /// The client's address, for velocity.
     pub ip: Option<String>,

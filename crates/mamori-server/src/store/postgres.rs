@@ -1,5 +1,6 @@
-//! What only PostgreSQL does: connecting a pool sized for several instances, migrating under
-//! an advisory lock, its migration files, and its outbox claim.
+//! What only PostgreSQL does: connecting a pool sized for several instances (and a small one
+//! for rate-limit counts), migrating under an advisory lock, its migration files, and its
+//! outbox claim.
 //!
 //! Nothing that must hold across instances lives in process memory: attempt counts, the single
 //! use of a code, resend cooldowns, velocity counts, key rotation and the outbox are rows, and
@@ -69,6 +70,14 @@ pub(super) const CLAIM_MAIL: &str = "WITH due AS MATERIALIZED ( \
 /// and PostgreSQL's default `max_connections` is 100.
 const MAX_CONNECTIONS: u32 = 10;
 
+/// Connections for the rate-limit counts, beside [`MAX_CONNECTIONS`]. Their sessions commit
+/// with `synchronous_commit = off`: a count is answered once PostgreSQL has applied it, without
+/// waiting for its WAL record to be flushed, which would otherwise cost every request a disk
+/// flush of its own. A database crash can lose the counts of the last moments (never corrupt
+/// them, nor anything else), which at worst lets a client make a few more requests in that
+/// window; every other statement still commits durably.
+const COUNTER_CONNECTIONS: u32 = 2;
+
 /// How long a request waits for a free connection before failing (as `503`), rather than
 /// hanging while the database is unreachable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -100,15 +109,14 @@ impl PostgresStore {
         if options.get_application_name().is_none() {
             options = options.application_name("mamori");
         }
-        let pool = PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
+        let pool = pool_options(MAX_CONNECTIONS)
             .min_connections(1)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .max_lifetime(MAX_LIFETIME)
-            .idle_timeout(IDLE_TIMEOUT)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(db)?;
+        // Connected lazily: a verifier that never counts a request opens none.
+        let counters = pool_options(COUNTER_CONNECTIONS)
+            .connect_lazy_with(options.options([("synchronous_commit", "off")]));
         // DDL is transactional in PostgreSQL: a failed migration leaves nothing behind, and the
         // transaction-scoped advisory lock is released with the commit.
         let mut tx = pool.begin_write().await?;
@@ -119,8 +127,21 @@ impl PostgresStore {
             .map_err(db)?;
         tx.apply_migrations(MIGRATIONS).await?;
         tx.commit().await.map_err(db)?;
-        Ok(SqlStore::new(Pool::Postgres(pool)))
+        Ok(SqlStore::new(Pool::Postgres { pool, counters }))
     }
+}
+
+/// A pool of at most `connections`, with the timeouts of every pool here.
+fn pool_options(connections: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(connections)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .max_lifetime(MAX_LIFETIME)
+        .idle_timeout(IDLE_TIMEOUT)
+        // No test query before each use: it would double the round trips of every statement.
+        // A connection the server dropped fails its next statement (that request answers `500
+        // internal` having changed nothing) and is then closed.
+        .test_before_acquire(false)
 }
 
 impl BeginWrite for PgPool {

@@ -194,10 +194,11 @@ pub(super) const DEVICE_STEP_CHALLENGE: &str = device_step!(
 /// `$10` max_attempts.
 ///
 /// Clearing `code_digest` in the same statement is what makes the code single-use: a
-/// concurrent acceptance waits for this row's write lock, and then no longer matches.
-pub(super) const ACCEPT_CODE: &str = "UPDATE authentications SET state = 'succeeded', code_digest = NULL, status = $1, \
-     eci = $2, method = $3, reason = $4, result_token = $5, finished_at = $6, \
-     device_id = COALESCE($7, device_id) \
+/// concurrent acceptance waits for this row's write lock, and then no longer matches. The
+/// fingerprint goes too: the trusted device now holds it.
+pub(super) const ACCEPT_CODE: &str = "UPDATE authentications SET state = 'succeeded', code_digest = NULL, \
+     fingerprint = NULL, status = $1, eci = $2, method = $3, reason = $4, result_token = $5, \
+     finished_at = $6, device_id = COALESCE($7, device_id) \
      WHERE id = $8 AND state = 'challenging' AND code_digest = $9 \
      AND code_expires_at > $6 AND attempts < $10 AND expires_at > $6";
 

@@ -1,8 +1,9 @@
 //! [`SqlStore`], the one implementation of [`Store`] for both databases.
 //!
-//! Each method is written once inside `db_run!`, which compiles its body once per pool type:
-//! a statement (a constant of [`super::sql`]) has one set of binds, and sqlx checks them
-//! against both databases' types. Where the dialects really differ the method matches on
+//! Each method is written once inside `db_read!` or `db_write!`, which compile its body once
+//! per pool type: a statement (a constant of [`super::sql`]) has one set of binds, and sqlx
+//! checks them against both databases' types. A method that writes anything runs in
+//! `db_write!`, which on SQLite is its one writer connection. Where the dialects really differ the method matches on
 //! [`Pool`] itself, or calls what [`super::sqlite`] and [`super::postgres`] define for it; the
 //! list is in the module docs of [`super`].
 
@@ -32,13 +33,25 @@ pub struct SqlStore {
     pool: Pool,
 }
 
-/// The connection pool of the database a store uses.
+/// The connection pools of the database a store uses.
 #[derive(Debug, Clone)]
 pub(super) enum Pool {
-    /// One SQLite file.
-    Sqlite(SqlitePool),
+    /// One SQLite file: one connection that makes every write, and read-only connections for
+    /// everything else (see [`super::sqlite`]).
+    Sqlite {
+        /// The one writer.
+        writer: SqlitePool,
+        /// Read-only connections.
+        readers: SqlitePool,
+    },
     /// A PostgreSQL database, possibly shared by several instances.
-    Postgres(PgPool),
+    Postgres {
+        /// Every statement but the rate-limit counts.
+        pool: PgPool,
+        /// The rate-limit counts, committed without waiting for their WAL record to reach the
+        /// disk (see [`super::postgres`]).
+        counters: PgPool,
+    },
 }
 
 /// How each dialect starts a write transaction (see [`super::sqlite`] for why SQLite's is
@@ -50,13 +63,36 @@ pub(super) trait BeginWrite {
     async fn begin_write(&self) -> Result<Transaction<'static, Self::Database>, StoreError>;
 }
 
-/// Runs `$body` with `$pool` bound to the store's pool, whichever dialect it is: the body is
-/// written once and compiled once per pool type.
-macro_rules! db_run {
+/// Runs `$body` with `$pool` bound to the pool the store reads from, whichever dialect it is:
+/// the body is written once and compiled once per pool type.
+macro_rules! db_read {
     ($store:expr, |$pool:ident| $body:expr) => {
         match &$store.pool {
-            Pool::Sqlite($pool) => $body,
-            Pool::Postgres($pool) => $body,
+            Pool::Sqlite { readers: $pool, .. } => $body,
+            Pool::Postgres { pool: $pool, .. } => $body,
+        }
+    };
+}
+
+/// [`db_read!`] for a body that writes: `$pool` is the pool of SQLite's one writer.
+macro_rules! db_write {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.pool {
+            Pool::Sqlite { writer: $pool, .. } => $body,
+            Pool::Postgres { pool: $pool, .. } => $body,
+        }
+    };
+}
+
+/// [`db_write!`] for the rate-limit counts, which PostgreSQL commits on connections of their
+/// own.
+macro_rules! db_count {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.pool {
+            Pool::Sqlite { writer: $pool, .. } => $body,
+            Pool::Postgres {
+                counters: $pool, ..
+            } => $body,
         }
     };
 }
@@ -71,7 +107,7 @@ impl SqlStore {
 #[async_trait]
 impl Store for SqlStore {
     async fn ping(&self) -> Result<(), StoreError> {
-        db_run!(self, |pool| {
+        db_read!(self, |pool| {
             sqlx::query(sql::PING).fetch_one(pool).await.map_err(db)?;
             Ok(())
         })
@@ -82,7 +118,7 @@ impl Store for SqlStore {
         merchant: &Merchant,
         key: &MerchantKey,
     ) -> Result<(), StoreError> {
-        db_run!(self, |pool| {
+        db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             sqlx::query(sql::INSERT_MERCHANT)
                 .bind(merchant.id.as_str())
@@ -106,7 +142,7 @@ impl Store for SqlStore {
     }
 
     async fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError> {
-        db_run!(self, |pool| {
+        db_read!(self, |pool| {
             let rows = sqlx::query(sql::MERCHANT)
                 .bind(id.as_str())
                 .fetch_all(pool)
@@ -117,7 +153,7 @@ impl Store for SqlStore {
     }
 
     async fn merchants(&self) -> Result<Vec<Merchant>, StoreError> {
-        db_run!(self, |pool| {
+        db_read!(self, |pool| {
             let rows = sqlx::query(sql::MERCHANTS)
                 .fetch_all(pool)
                 .await
@@ -130,7 +166,7 @@ impl Store for SqlStore {
         &self,
         merchant_id: &MerchantId,
     ) -> Result<Vec<MerchantKey>, StoreError> {
-        db_run!(self, |pool| {
+        db_read!(self, |pool| {
             sqlx::query(sql::MERCHANT_KEYS)
                 .bind(merchant_id.as_str())
                 .fetch_all(pool)
@@ -143,7 +179,7 @@ impl Store for SqlStore {
     }
 
     async fn key_by_kid(&self, kid: &KeyId) -> Result<Option<MerchantKey>, StoreError> {
-        db_run!(self, |pool| {
+        db_read!(self, |pool| {
             sqlx::query(sql::KEY_BY_KID)
                 .bind(kid.as_str())
                 .fetch_optional(pool)
@@ -156,7 +192,7 @@ impl Store for SqlStore {
     }
 
     async fn rotate_key(&self, key: &MerchantKey, retire_at: i64) -> Result<(), StoreError> {
-        db_run!(self, |pool| {
+        db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             sqlx::query(sql::RETIRE_KEYS)
                 .bind(retire_at)
@@ -170,7 +206,7 @@ impl Store for SqlStore {
     }
 
     async fn insert_cardholder(&self, c: &Cardholder) -> Result<(), StoreError> {
-        db_run!(self, |pool| {
+        db_write!(self, |pool| {
             sqlx::query(sql::INSERT_CARDHOLDER)
                 .bind(c.id.as_str())
                 .bind(&c.card_ref)
@@ -188,7 +224,7 @@ impl Store for SqlStore {
     }
 
     async fn cardholder(&self, id: &CardholderId) -> Result<Option<Cardholder>, StoreError> {
-        db_run!(self, |pool| {
+        db_read!(self, |pool| {
             sqlx::query(sql::CARDHOLDER)
                 .bind(id.as_str())
                 .fetch_optional(pool)
@@ -201,7 +237,7 @@ impl Store for SqlStore {
     }
 
     async fn cardholder_by_ref(&self, card_ref: &str) -> Result<Option<Cardholder>, StoreError> {
-        db_run!(self, |pool| {
+        db_read!(self, |pool| {
             sqlx::query(sql::CARDHOLDER_BY_REF)
                 .bind(card_ref)
                 .fetch_optional(pool)
@@ -214,7 +250,7 @@ impl Store for SqlStore {
     }
 
     async fn cardholders(&self) -> Result<Vec<Cardholder>, StoreError> {
-        db_run!(self, |pool| {
+        db_read!(self, |pool| {
             sqlx::query(sql::CARDHOLDERS)
                 .fetch_all(pool)
                 .await
@@ -230,7 +266,7 @@ impl Store for SqlStore {
         id: &CardholderId,
         status: CardStatus,
     ) -> Result<bool, StoreError> {
-        db_run!(self, |pool| {
+        db_write!(self, |pool| {
             let done = sqlx::query(sql::SET_CARD_STATUS)
                 .bind(status.as_str())
                 .bind(id.as_str())
@@ -242,7 +278,7 @@ impl Store for SqlStore {
     }
 
     async fn device(&self, id: &DeviceId) -> Result<Option<Device>, StoreError> {
-        db_run!(self, |pool| {
+        db_read!(self, |pool| {
             sqlx::query(sql::DEVICE)
                 .bind(id.as_str())
                 .fetch_optional(pool)
@@ -259,7 +295,7 @@ impl Store for SqlStore {
         device_id: &DeviceId,
         cardholder_id: &CardholderId,
     ) -> Result<Option<DeviceTrust>, StoreError> {
-        db_run!(self, |pool| {
+        db_read!(self, |pool| {
             sqlx::query(sql::TRUST)
                 .bind(device_id.as_str())
                 .bind(cardholder_id.as_str())
@@ -277,7 +313,7 @@ impl Store for SqlStore {
         cardholder_id: &CardholderId,
         now: i64,
     ) -> Result<u64, StoreError> {
-        db_run!(self, |pool| {
+        db_write!(self, |pool| {
             let done = sqlx::query(sql::REVOKE_TRUST)
                 .bind(now)
                 .bind(cardholder_id.as_str())
@@ -289,10 +325,11 @@ impl Store for SqlStore {
     }
 
     async fn insert_authentication(&self, a: &Authentication) -> Result<(), StoreError> {
-        db_run!(self, |pool| {
-            let mut tx = pool.begin_write().await?;
-            tx.insert_authentication(a).await?;
-            tx.commit().await.map_err(db)
+        db_write!(self, |pool| {
+            // One statement, which commits by itself: a transaction around it would cost two
+            // more round trips to the database.
+            let mut connection = pool.acquire().await.map_err(db)?;
+            connection.insert_authentication(a).await
         })
     }
 
@@ -301,7 +338,7 @@ impl Store for SqlStore {
         a: &Authentication,
         key: &IdempotencyKey,
     ) -> Result<(), StoreError> {
-        db_run!(self, |pool| {
+        db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             tx.insert_authentication(a).await?;
             // A key taken meanwhile is a unique violation: `Conflict`, and the transaction
@@ -316,7 +353,7 @@ impl Store for SqlStore {
         merchant_id: &MerchantId,
         key: &str,
     ) -> Result<Option<IdempotencyKey>, StoreError> {
-        db_run!(self, |pool| {
+        db_read!(self, |pool| {
             sqlx::query(sql::IDEMPOTENCY_KEY)
                 .bind(merchant_id.as_str())
                 .bind(key)
@@ -333,7 +370,7 @@ impl Store for SqlStore {
         &self,
         id: &AuthenticationId,
     ) -> Result<Option<Authentication>, StoreError> {
-        db_run!(self, |pool| {
+        db_read!(self, |pool| {
             sqlx::query(sql::AUTHENTICATION)
                 .bind(id.as_str())
                 .fetch_optional(pool)
@@ -350,7 +387,7 @@ impl Store for SqlStore {
         merchant_id: &MerchantId,
         order_ref: &OrderRef,
     ) -> Result<Option<Authentication>, StoreError> {
-        db_run!(self, |pool| {
+        db_read!(self, |pool| {
             sqlx::query(sql::LIVE_AUTHENTICATION_FOR_ORDER)
                 .bind(merchant_id.as_str())
                 .bind(order_ref.as_str())
@@ -364,7 +401,7 @@ impl Store for SqlStore {
     }
 
     async fn history(&self, q: &HistoryQuery<'_>) -> Result<History, StoreError> {
-        db_run!(self, |pool| {
+        db_read!(self, |pool| {
             sqlx::query(sql::HISTORY)
                 .bind(q.cardholder_id.map(CardholderId::as_str))
                 .bind(q.device_id.map(DeviceId::as_str))
@@ -393,8 +430,7 @@ impl Store for SqlStore {
             DeviceNext::Conclude { .. } => sql::DEVICE_STEP_CONCLUDE,
             DeviceNext::Challenge(_) => sql::DEVICE_STEP_CHALLENGE,
         };
-        db_run!(self, |pool| {
-            let mut tx = pool.begin_write().await?;
+        db_write!(self, |pool| {
             let query = sqlx::query(statement)
                 .bind(id.as_str())
                 .bind(now)
@@ -426,13 +462,18 @@ impl Store for SqlStore {
                     .bind(&outcome.result_token),
                 DeviceNext::Challenge(code) => query.bind(&code.digest).bind(code.expires_at),
             };
+            let Some(mail) = mail else {
+                // Nothing else to write (every frictionless step): the conditional update
+                // commits by itself, saving the round trips of a transaction around it.
+                let done = query.execute(pool).await.map_err(db)?;
+                return Ok(done.rows_affected() == 1);
+            };
+            let mut tx = pool.begin_write().await?;
             let done = query.execute(&mut *tx).await.map_err(db)?;
             if done.rows_affected() != 1 {
                 return Ok(false);
             }
-            if let Some(mail) = mail {
-                tx.insert_mail(mail, now).await?;
-            }
+            tx.insert_mail(mail, now).await?;
             tx.commit().await.map_err(db)?;
             Ok(true)
         })
@@ -451,7 +492,7 @@ impl Store for SqlStore {
             trust,
             mail,
         } = *accept;
-        db_run!(self, |pool| {
+        db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let done = sqlx::query(sql::ACCEPT_CODE)
                 .bind(code_of(&outcome.status))
@@ -496,7 +537,7 @@ impl Store for SqlStore {
         failure: &Outcome,
         alert: &NewMail,
     ) -> Result<WrongCode, StoreError> {
-        db_run!(self, |pool| {
+        db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let row = sqlx::query(sql::REJECT_CODE)
                 .bind(limits.max_attempts)
@@ -536,7 +577,7 @@ impl Store for SqlStore {
         limits: &Limits,
         mail: &NewMail,
     ) -> Result<Resend, StoreError> {
-        db_run!(self, |pool| {
+        db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let done = sqlx::query(sql::RESEND_CODE)
                 .bind(&code.digest)
@@ -571,7 +612,7 @@ impl Store for SqlStore {
         } else {
             sql::CONCLUDE_LIVE
         };
-        db_run!(self, |pool| {
+        db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let done = sqlx::query(statement)
                 .bind(to.as_str())
@@ -598,7 +639,7 @@ impl Store for SqlStore {
     }
 
     async fn report_fraud(&self, report: &FraudReport) -> Result<bool, StoreError> {
-        db_run!(self, |pool| {
+        db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let done = sqlx::query(sql::INSERT_REPORT)
                 .bind(report.id.as_str())
@@ -623,7 +664,7 @@ impl Store for SqlStore {
     }
 
     async fn reports(&self, open_only: bool) -> Result<Vec<FraudReport>, StoreError> {
-        db_run!(self, |pool| {
+        db_read!(self, |pool| {
             sqlx::query(sql::REPORTS)
                 .bind(open_only)
                 .fetch_all(pool)
@@ -639,7 +680,7 @@ impl Store for SqlStore {
         &self,
         authentication_id: &AuthenticationId,
     ) -> Result<Option<FraudReport>, StoreError> {
-        db_run!(self, |pool| {
+        db_read!(self, |pool| {
             sqlx::query(sql::REPORT_FOR)
                 .bind(authentication_id.as_str())
                 .fetch_optional(pool)
@@ -652,7 +693,7 @@ impl Store for SqlStore {
     }
 
     async fn resolve_report(&self, id: &ReportId, now: i64) -> Result<bool, StoreError> {
-        db_run!(self, |pool| {
+        db_write!(self, |pool| {
             let done = sqlx::query(sql::RESOLVE_REPORT)
                 .bind(now)
                 .bind(id.as_str())
@@ -664,7 +705,7 @@ impl Store for SqlStore {
     }
 
     async fn count_request(&self, bucket: &str, window_start: i64) -> Result<i64, StoreError> {
-        db_run!(self, |pool| {
+        db_count!(self, |pool| {
             sqlx::query(sql::COUNT_REQUEST)
                 .bind(bucket)
                 .bind(window_start)
@@ -676,7 +717,7 @@ impl Store for SqlStore {
     }
 
     async fn forget_requests(&self, before: i64) -> Result<u64, StoreError> {
-        db_run!(self, |pool| {
+        db_count!(self, |pool| {
             let done = sqlx::query(sql::FORGET_REQUESTS)
                 .bind(before)
                 .execute(pool)
@@ -687,7 +728,7 @@ impl Store for SqlStore {
     }
 
     async fn enqueue_mail(&self, mail: &NewMail, now: i64) -> Result<(), StoreError> {
-        db_run!(self, |pool| {
+        db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             tx.insert_mail(mail, now).await?;
             tx.commit().await.map_err(db)
@@ -697,10 +738,10 @@ impl Store for SqlStore {
     async fn claim_mail(&self, now: i64, lease: i64, limit: i64) -> Result<Vec<Mail>, StoreError> {
         // The one statement each dialect writes its own way; parameters and result are the same.
         let statement = match self.pool {
-            Pool::Sqlite(_) => sqlite::CLAIM_MAIL,
-            Pool::Postgres(_) => postgres::CLAIM_MAIL,
+            Pool::Sqlite { .. } => sqlite::CLAIM_MAIL,
+            Pool::Postgres { .. } => postgres::CLAIM_MAIL,
         };
-        let mut mails = db_run!(self, |pool| {
+        let mut mails = db_write!(self, |pool| {
             sqlx::query(statement)
                 .bind(now + lease)
                 .bind(now)
@@ -723,7 +764,7 @@ impl Store for SqlStore {
         attempts: i64,
         claimed_until: i64,
     ) -> Result<bool, StoreError> {
-        db_run!(self, |pool| {
+        db_write!(self, |pool| {
             let done = sqlx::query(sql::RENEW_MAIL)
                 .bind(claimed_until)
                 .bind(id)
@@ -736,7 +777,7 @@ impl Store for SqlStore {
     }
 
     async fn mail_sent(&self, id: i64, attempts: i64, now: i64) -> Result<bool, StoreError> {
-        db_run!(self, |pool| {
+        db_write!(self, |pool| {
             let done = sqlx::query(sql::MAIL_SENT)
                 .bind(now)
                 .bind(id)
@@ -755,7 +796,7 @@ impl Store for SqlStore {
         retry_at: Option<i64>,
         error: &str,
     ) -> Result<bool, StoreError> {
-        db_run!(self, |pool| {
+        db_write!(self, |pool| {
             let done = sqlx::query(sql::MAIL_FAILED)
                 .bind(error)
                 .bind(retry_at)
@@ -770,7 +811,7 @@ impl Store for SqlStore {
     }
 
     async fn mail_owed(&self) -> Result<i64, StoreError> {
-        db_run!(self, |pool| {
+        db_read!(self, |pool| {
             sqlx::query(sql::MAIL_OWED)
                 .fetch_one(pool)
                 .await
@@ -780,7 +821,7 @@ impl Store for SqlStore {
     }
 
     async fn mail(&self, id: i64) -> Result<Option<Mail>, StoreError> {
-        db_run!(self, |pool| {
+        db_read!(self, |pool| {
             sqlx::query(sql::OUTBOX_MAIL)
                 .bind(id)
                 .fetch_optional(pool)
@@ -803,7 +844,7 @@ impl Store for SqlStore {
             dedupe: None,
             thread: None,
         };
-        db_run!(self, |pool| {
+        db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             tx.insert_mailbox(&delivered, now).await?;
             tx.commit().await.map_err(db)
@@ -811,7 +852,7 @@ impl Store for SqlStore {
     }
 
     async fn mailbox(&self, limit: i64) -> Result<Vec<MailboxMessage>, StoreError> {
-        db_run!(self, |pool| {
+        db_read!(self, |pool| {
             sqlx::query(sql::MAILBOX)
                 .bind(limit)
                 .fetch_all(pool)
@@ -828,7 +869,7 @@ impl Store for SqlStore {
         merchant_id: &MerchantId,
         limit: i64,
     ) -> Result<Vec<MailboxMessage>, StoreError> {
-        db_run!(self, |pool| {
+        db_read!(self, |pool| {
             sqlx::query(sql::SANDBOX_MAIL)
                 .bind(merchant_id.as_str())
                 .bind(limit)

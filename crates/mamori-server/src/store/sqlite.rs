@@ -1,11 +1,18 @@
-//! What only SQLite does: opening one file in WAL mode, starting write transactions with the
-//! write lock, its migration files, and its outbox claim.
+//! What only SQLite does: opening one file in WAL mode with one writer connection beside the
+//! readers, starting write transactions with the write lock, its migration files, and its
+//! outbox claim.
 //!
-//! WAL lets readers run while one writer commits, and `busy_timeout` makes concurrent writers
-//! queue instead of failing. Every write transaction starts with `BEGIN IMMEDIATE`, so it takes
-//! the write lock first and never has to upgrade a read snapshot, which in SQLite can fail with
-//! `SQLITE_BUSY` instead of waiting. The same lock makes a second process opening the file wait
-//! while the first migrates it.
+//! SQLite lets one connection write at a time. Every write of the verifier goes through its one
+//! writer connection, so concurrent requests queue for it in the process, in order, instead of
+//! each taking a connection of its own and contending for the file's write lock (which SQLite
+//! resolves by sleeping and retrying, milliseconds at a time); reads go to read-only
+//! connections, which WAL lets run while the writer commits. Another process on the same file
+//! (the `mamori` CLI beside a running verifier) still queues on the lock, with `busy_timeout`.
+//!
+//! Every write transaction starts with `BEGIN IMMEDIATE`, so it takes the write lock first and
+//! never has to upgrade a read snapshot, which in SQLite can fail with `SQLITE_BUSY` instead of
+//! waiting. The same lock makes a second process opening the file wait while the first migrates
+//! it. A write that is one statement runs without `BEGIN`: it commits by itself, atomically.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -46,6 +53,17 @@ pub(super) const CLAIM_MAIL: &str = "UPDATE outbox SET attempts = attempts + 1, 
      AND (claimed_until IS NULL OR claimed_until <= $2) \
      RETURNING id, kind, recipient, subject, text_body, html_body, attempts, thread";
 
+/// How long a connection waits for another process's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The most of the file each connection reads through a memory map (larger files are read
+/// past it as usual); address space, not memory: the operating system's page cache backs it.
+const MMAP_SIZE: u64 = 1 << 30;
+
+/// Read-only connections. Each runs its statements on a thread of its own, so a few are enough
+/// to keep a machine's cores busy while the writer commits.
+const READERS: u32 = 4;
+
 /// Opens the SQLite kind of [`SqlStore`]: the name it had when each backend was its own type.
 #[derive(Debug, Clone, Copy)]
 pub struct SqliteStore;
@@ -60,22 +78,43 @@ impl SqliteStore {
     pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(db)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // In WAL mode NORMAL loses no committed data on an application crash, only possibly
-            // the last transactions on a power cut; FULL would fsync every commit.
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true)
+            // Pages are read through a memory map of the file rather than copied into each
+            // connection's page cache. A connection drops its cache whenever another one has
+            // committed, which with the verifier's writes is before nearly every read; through
+            // the map, starting again costs no copies and no allocations.
+            .pragma("mmap_size", MMAP_SIZE.to_string());
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            // A file on this machine does not go away between statements; testing it before
+            // each use would cost a round trip to the connection's thread per statement.
+            .test_before_acquire(false)
+            .connect_with(
+                options
+                    .clone()
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    // In WAL mode NORMAL loses no committed data when the process crashes; a
+                    // power cut or an operating-system crash can lose the transactions
+                    // committed since the last checkpoint (at most `wal_autocheckpoint`, 1000
+                    // pages by default), never corrupt the file. FULL would fsync every commit.
+                    .synchronous(SqliteSynchronous::Normal),
+            )
             .await
             .map_err(db)?;
-        let mut tx = pool.begin_write().await?;
+        let mut tx = writer.begin_write().await?;
         tx.apply_migrations(MIGRATIONS).await?;
         tx.commit().await.map_err(db)?;
-        Ok(SqlStore::new(Pool::Sqlite(pool)))
+        let readers = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .test_before_acquire(false)
+            // Read-only, so that a write sent to a reader by mistake fails instead of taking
+            // the write lock beside the writer.
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(db)?;
+        Ok(SqlStore::new(Pool::Sqlite { writer, readers }))
     }
 }
 

@@ -1,16 +1,21 @@
 //! The writes several store methods make inside their transaction — queuing mail, inserting an
-//! authentication, an idempotency key, a device and its trust — and applying migrations, written once and
-//! implemented for both dialects' transactions by one macro.
+//! authentication, an idempotency key, a device and its trust — and applying migrations, written
+//! once and implemented for both dialects' connections by one macro.
+//!
+//! They are methods of a connection rather than of a transaction so that a method whose whole
+//! change is one of them can run it as a single self-committing statement (one round trip to
+//! the database instead of three); inside a transaction they are called on it as before, since
+//! a transaction dereferences to its connection.
 
-use sqlx::{Postgres, Row, Sqlite, Transaction};
+use sqlx::{PgConnection, Row, SqliteConnection};
 
 use super::rows::{db, to_json};
 use super::sql;
 use super::{DeviceWrite, StoreError};
 use crate::model::{Authentication, CardholderId, DeviceId, IdempotencyKey, MerchantKey, NewMail};
 
-/// A write transaction of either database. The methods change nothing visible until the
-/// caller commits.
+/// A connection of either database, usually inside a write transaction, whose methods then
+/// change nothing visible until the caller commits.
 pub(super) trait Writes {
     /// Applies the `migrations` (in order, from the first) this database has not recorded yet.
     /// A database remembers how many it applied in `schema_version`; a file is never edited
@@ -43,33 +48,33 @@ pub(super) trait Writes {
     ) -> Result<(), StoreError>;
 }
 
-/// Implements [`Writes`] for `Transaction<'static, $db>`.
+/// Implements [`Writes`] for `$connection`.
 macro_rules! writes {
-    ($db:ty) => {
-        impl Writes for Transaction<'static, $db> {
+    ($connection:ty) => {
+        impl Writes for $connection {
             async fn apply_migrations(
                 &mut self,
                 migrations: &[&'static str],
             ) -> Result<(), StoreError> {
                 sqlx::query(sql::CREATE_SCHEMA_VERSION)
-                    .execute(&mut **self)
+                    .execute(&mut *self)
                     .await
                     .map_err(db)?;
                 let applied: Option<i64> = sqlx::query(sql::SCHEMA_VERSION)
-                    .fetch_one(&mut **self)
+                    .fetch_one(&mut *self)
                     .await
                     .and_then(|row| row.try_get(0))
                     .map_err(db)?;
                 let applied = usize::try_from(applied.unwrap_or(0)).unwrap_or(0);
                 for (index, migration) in migrations.iter().enumerate().skip(applied) {
                     sqlx::raw_sql(*migration)
-                        .execute(&mut **self)
+                        .execute(&mut *self)
                         .await
                         .map_err(db)?;
                     let version = i64::try_from(index + 1).unwrap_or(i64::MAX);
                     sqlx::query(sql::RECORD_MIGRATION)
                         .bind(version)
-                        .execute(&mut **self)
+                        .execute(&mut *self)
                         .await
                         .map_err(db)?;
                 }
@@ -86,7 +91,7 @@ macro_rules! writes {
                         .bind(&mail.kind)
                         .bind(now.saturating_add(dedupe.window))
                         .bind(now)
-                        .execute(&mut **self)
+                        .execute(&mut *self)
                         .await
                         .map_err(db)?;
                     if opened.rows_affected() == 0 {
@@ -102,7 +107,7 @@ macro_rules! writes {
                     .bind(now)
                     .bind(mail.priority())
                     .bind(mail.thread.as_ref().map(ToString::to_string))
-                    .execute(&mut **self)
+                    .execute(&mut *self)
                     .await
                     .map_err(db)?;
                 Ok(())
@@ -119,7 +124,7 @@ macro_rules! writes {
                     .bind(now)
                     .bind(sandbox.map(|s| s.merchant_id.as_str()))
                     .bind(sandbox.map(|s| s.authentication_id.as_str()))
-                    .execute(&mut **self)
+                    .execute(&mut *self)
                     .await
                     .map_err(db)?;
                 Ok(())
@@ -147,7 +152,7 @@ macro_rules! writes {
                     .bind(a.attempts())
                     .bind(a.resends())
                     .bind(a.sandbox_card.map(crate::sandbox::SandboxCard::as_str))
-                    .execute(&mut **self)
+                    .execute(&mut *self)
                     .await
                     .map_err(db)?;
                 if inserted.rows_affected() == 0 {
@@ -166,7 +171,7 @@ macro_rules! writes {
                     .bind(&key.request_hash)
                     .bind(key.authentication_id.as_str())
                     .bind(key.created_at)
-                    .execute(&mut **self)
+                    .execute(&mut *self)
                     .await
                     .map_err(db)?;
                 Ok(())
@@ -179,7 +184,7 @@ macro_rules! writes {
                     .bind(&key.secret)
                     .bind(key.created_at)
                     .bind(key.retire_at)
-                    .execute(&mut **self)
+                    .execute(&mut *self)
                     .await
                     .map_err(db)?;
                 Ok(())
@@ -196,7 +201,7 @@ macro_rules! writes {
                             .bind(device.created_at)
                             .bind(device.expires_at)
                             .bind(device.revoked_at)
-                            .execute(&mut **self)
+                            .execute(&mut *self)
                             .await
                             .map_err(db)?;
                     }
@@ -211,7 +216,7 @@ macro_rules! writes {
                             .bind(expires_at)
                             .bind(public_key.map(|k| &k.as_bytes()[..]))
                             .bind(id.as_str())
-                            .execute(&mut **self)
+                            .execute(&mut *self)
                             .await
                             .map_err(db)?;
                         if done.rows_affected() != 1 {
@@ -235,7 +240,7 @@ macro_rules! writes {
                     .bind(cardholder_id.as_str())
                     .bind(now)
                     .bind(expires_at)
-                    .execute(&mut **self)
+                    .execute(&mut *self)
                     .await
                     .map_err(db)?;
                 Ok(())
@@ -244,5 +249,5 @@ macro_rules! writes {
     };
 }
 
-writes!(Sqlite);
-writes!(Postgres);
+writes!(SqliteConnection);
+writes!(PgConnection);
