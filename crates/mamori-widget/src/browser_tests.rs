@@ -376,11 +376,17 @@ fn fingerprint_has_schema_components_and_is_stable() {
                 .iter()
                 .all(|run| run.values.iter().any(|(other, _)| *other == id))
     };
-    let kept = |run: &fingerprint::Collected| {
-        let values = run.values.iter().filter(|(id, _)| read_by_both(id));
-        values.collect::<Vec<_>>()
-    };
-    assert_eq!(kept(&first), kept(&second), "two runs differ");
+    let kept_first: Vec<_> = first
+        .values
+        .iter()
+        .filter(|(id, _)| read_by_both(id))
+        .collect();
+    let kept_second: Vec<_> = second
+        .values
+        .iter()
+        .filter(|(id, _)| read_by_both(id))
+        .collect();
+    assert_eq!(kept_first, kept_second, "two runs differ");
 }
 
 /// What a browser resisting fingerprinting does to read-backs: `getImageData` answers every
