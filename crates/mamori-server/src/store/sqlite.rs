@@ -56,10 +56,6 @@ pub(super) const CLAIM_MAIL: &str = "UPDATE outbox SET attempts = attempts + 1, 
 /// How long a connection waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The most of the file each connection reads through a memory map (larger files are read
-/// past it as usual); address space, not memory: the operating system's page cache backs it.
-const MMAP_SIZE: u64 = 1 << 30;
-
 /// Read-only connections. Each runs its statements on a thread of its own, so a few are enough
 /// to keep a machine's cores busy while the writer commits.
 const READERS: u32 = 4;
@@ -79,12 +75,7 @@ impl SqliteStore {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(db)?
             .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true)
-            // Pages are read through a memory map of the file rather than copied into each
-            // connection's page cache. A connection drops its cache whenever another one has
-            // committed, which with the verifier's writes is before nearly every read; through
-            // the map, starting again costs no copies and no allocations.
-            .pragma("mmap_size", MMAP_SIZE.to_string());
+            .foreign_keys(true);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             // A file on this machine does not go away between statements; testing it before
