@@ -15,6 +15,7 @@
 // loads again what failed.
 
 const ATTRIBUTES = ['verifier', 'authentication', 'client-secret', 'lang', 'mode', 'theme'];
+const SECRET = 'client-secret';
 
 // How long fetching and compiling the WebAssembly may take, like the widget's own requests.
 const LOAD_TIMEOUT_MS = 15000;
@@ -57,7 +58,7 @@ export function defineElement(mount, name = 'mamori-challenge', defaults = {}) {
     connectedCallback() {
       const options = { ...defaults };
       for (const attribute of ATTRIBUTES) {
-        const value = this.getAttribute(attribute);
+        const value = attribute === SECRET ? this.clientSecret || null : this.getAttribute(attribute);
         if (value !== null) {
           options[camelCase(attribute)] = value;
         }
@@ -93,10 +94,12 @@ export function defineElement(mount, name = 'mamori-challenge', defaults = {}) {
       this._handle = undefined;
     }
   }
-  // Each attribute but `lang` (HTMLElement has it) as a property that reflects it, so
-  // `element.clientSecret = …` before adding the element works like the attribute, and so does
-  // a framework (React 19) that sets properties on custom elements.
-  for (const attribute of ATTRIBUTES.filter((a) => a !== 'lang')) {
+  // Each attribute but `lang` (HTMLElement has it) as a property, so `element.clientSecret = …`
+  // before adding the element works like the attribute, and so does a framework (React 19) that
+  // sets properties on custom elements. The properties reflect into their attributes, but for
+  // the client secret: set as a property it stays out of the DOM, where session-replay and
+  // page-serialising scripts read attributes, and wins over the attribute.
+  for (const attribute of ATTRIBUTES.filter((a) => a !== 'lang' && a !== SECRET)) {
     Object.defineProperty(MamoriChallenge.prototype, camelCase(attribute), {
       get() {
         return this.getAttribute(attribute) ?? '';
@@ -106,6 +109,14 @@ export function defineElement(mount, name = 'mamori-challenge', defaults = {}) {
       },
     });
   }
+  Object.defineProperty(MamoriChallenge.prototype, 'clientSecret', {
+    get() {
+      return this._clientSecret ?? this.getAttribute(SECRET) ?? '';
+    },
+    set(value) {
+      this._clientSecret = String(value);
+    },
+  });
   customElements.define(name, MamoriChallenge);
   return MamoriChallenge;
 }

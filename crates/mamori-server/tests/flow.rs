@@ -48,6 +48,10 @@ async fn challenge_then_frictionless_on_the_known_device() {
     let first = server.create(CARD, 12_800, "01").await;
     let body = server.device(&first, &fp, None).await;
     assert_eq!(body["outcome"], "challenge", "{body}");
+    assert!(
+        stored_fingerprint(&server, &first).await.is_some(),
+        "a challenge keeps the fingerprint for the device a correct code trusts"
+    );
     let challenge = &body["challenge"];
     assert_eq!(challenge["masked_email"], "h***@example.com");
     assert_eq!(challenge["code_length"], 6);
@@ -96,6 +100,11 @@ async fn challenge_then_frictionless_on_the_known_device() {
     let device_token = body["device_token"].as_str().unwrap().to_owned();
     let alert = server.next_mail().await;
     assert_eq!(alert.subject, "A new browser was trusted");
+    assert_eq!(
+        stored_fingerprint(&server, &first).await,
+        None,
+        "the device holds it now"
+    );
 
     // The result token is bound to the authentication and the order.
     let keys = merchant_keys();
@@ -125,6 +134,7 @@ async fn challenge_then_frictionless_on_the_known_device() {
     assert_eq!(body["outcome"], "frictionless", "{body}");
     let c = claims(&body["result_token"], START + 60);
     assert_eq!(c.method, mamori_core::token::Method::Frictionless);
+    assert_eq!(stored_fingerprint(&server, &second).await, None);
     let view = server.get(&second.id).await;
     assert_eq!(view["state"], "succeeded");
     assert_eq!(view["method"], "frictionless");
@@ -135,6 +145,14 @@ async fn challenge_then_frictionless_on_the_known_device() {
     let first_view = server.get(&first.id).await;
     assert_eq!(first_view["method"], "challenge");
     assert_eq!(first_view["reasons"], json!(["no_device_token"]));
+}
+
+/// The fingerprint `created`'s row keeps.
+async fn stored_fingerprint(server: &TestServer, created: &Created) -> Option<String> {
+    let auth = server.store.authentication(&created.id).await.unwrap();
+    auth.unwrap()
+        .assessment()
+        .and_then(|a| a.fingerprint.clone())
 }
 
 #[tokio::test]

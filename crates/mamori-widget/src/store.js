@@ -10,22 +10,29 @@ const STORE = 'device-keys';
 export async function exchange(method, args, limit) {
   const deadline = Date.now() + limit;
   // Resolves when `target` (a request or a transaction) fires `handler`'s event; rejects on
-  // `error`, `abort` or the deadline. A settled promise ignores the calls that come later.
+  // `error`, `abort` or the deadline, whose timer goes as soon as the promise settles.
   const done = (target, handler) =>
     new Promise((resolve, reject) => {
-      target[handler] = resolve;
-      target.onerror = reject;
-      target.onabort = reject;
-      setTimeout(reject, deadline - Date.now());
+      const timer = setTimeout(reject, deadline - Date.now());
+      const settle = (end) => (event) => {
+        clearTimeout(timer);
+        end(event);
+      };
+      target[handler] = settle(resolve);
+      target.onerror = settle(reject);
+      target.onabort = settle(reject);
     });
   // `indexedDB`'s getter throws where site data is blocked: the promise rejects.
   const opening = indexedDB.open(DATABASE, 1);
-  // The object store is made on first use.
+  // The object store is made on first use, even by an opening that ends after the deadline:
+  // a database created without it would refuse every later exchange.
   opening.onupgradeneeded = () => opening.result.createObjectStore(STORE);
   try {
     await done(opening, 'onsuccess');
-  } finally {
-    opening.onupgradeneeded = null;
+  } catch (refused) {
+    // A database that opens after the deadline is closed then, not left open in the page.
+    opening.onsuccess = () => opening.result.close();
+    throw refused;
   }
   const database = opening.result;
   try {

@@ -41,7 +41,7 @@ test('<mamori-challenge> from the pinned script tag completes a challenged purch
   assert.deepEqual(shop.problems, []);
 });
 
-test('<mamori-challenge> reflects its attributes as properties, as its TypeScript type says', async () => {
+test('<mamori-challenge> reflects its attributes as properties, as its TypeScript type says, but keeps a client secret property out of the DOM', async () => {
   const shop = await env.shopper({ path: elementPath });
   const reflected = await shop.page.evaluate(() => {
     const element = document.createElement('mamori-challenge');
@@ -49,24 +49,29 @@ test('<mamori-challenge> reflects its attributes as properties, as its TypeScrip
     element.clientSecret = 'cs_1';
     element.verifier = 'https://safekey.issuer.example';
     element.mode = 'dialog';
+    const attributes = element.getAttributeNames().map((name) => [name, element.getAttribute(name)]);
     const before = element.clientSecret;
     element.setAttribute('client-secret', 'cs_2');
+    const written = document.createElement('mamori-challenge');
+    written.setAttribute('client-secret', 'cs_3');
     return {
-      attributes: element.getAttributeNames().map((name) => [name, element.getAttribute(name)]),
+      attributes,
       before,
       after: element.clientSecret,
+      fromAttribute: written.clientSecret,
       unset: document.createElement('mamori-challenge').authentication,
     };
   });
   assert.deepEqual(reflected, {
     attributes: [
       ['authentication', 'au_1'],
-      ['client-secret', 'cs_2'],
       ['verifier', 'https://safekey.issuer.example'],
       ['mode', 'dialog'],
     ],
     before: 'cs_1',
-    after: 'cs_2',
+    after: 'cs_1',
+    fromAttribute: 'cs_3',
     unset: '',
   });
+});
 });

@@ -6,7 +6,7 @@
 //! writer, so they are first read by a scanner that accepts that one spelling and nothing else:
 //! every member literally in order, strings with no escape or control character, integers in
 //! plain digits without a leading zero. On anything else it gives up (`None`) and the caller
-//! parses with serde, which decides acceptance and refusal exactly as before. So this path only
+//! parses with serde, which alone decides acceptance and refusal. So this path only
 //! has to be right where it says yes: there, serde would read the same claims (a property the
 //! tests check on mutated inputs as well as on signed claims).
 

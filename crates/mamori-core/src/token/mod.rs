@@ -265,8 +265,8 @@ const MAX_CLAIMS_LEN: usize = b64::decoded_len(MAX_TOKEN_LEN);
 /// Nothing is allocated on the way to an accepted token but its claims: the segments are
 /// decoded into buffers on the stack, and the header is compared with the one each key writes
 /// (which is what the verifier's own tokens carry) before it is decoded and parsed. That
-/// comparison only takes a shortcut: a header it does not match is parsed as before, so the
-/// same headers are accepted and the same ones refused, with the same errors.
+/// comparison only takes a shortcut: a header it does not match is decoded and parsed strictly,
+/// so a header is accepted or refused, with the same error, whichever way it is read.
 fn verify<C: claims::Claims>(token: &str, kind: Kind, keys: &KeySet) -> Result<C, TokenError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(TokenError::TooLong);
@@ -630,7 +630,7 @@ mod tests {
     /// Headers and claims spelled otherwise than this crate writes them miss the shortcuts and
     /// are decided by the strict parse, as they always were.
     #[test]
-    fn other_spellings_are_parsed_as_before() {
+    fn other_spellings_are_parsed_strictly() {
         let keys = KeySet::from(key("k1"));
         let claims_json = serde_json::to_vec(&claims()).expect("serialisable");
         let validation = Validation::result("m_shop", NOW);

@@ -45,11 +45,11 @@ use crate::store::Store;
 
 pub use smtp::SmtpMailer;
 
-/// A send still under way after this many SMTP timeouts is taken for hung, and its claim is
-/// no longer renewed, so that the mail can be retried by a worker once the lease runs out.
-/// `mail.smtp.timeout` bounds opening a connection (and checking a reused one), not the mail's
-/// transaction, so a relay that stops answering mid-send would otherwise hold the mail (and one
-/// delivery slot) for ever.
+/// A send still under way after this many SMTP timeouts is taken for hung: the SMTP pool
+/// drops it with its connection, freeing its delivery slot, and the outbox no longer renews its
+/// claim, so that the mail is retried by a worker once the lease runs out. (A mail's
+/// transaction may take longer than one `mail.smtp.timeout`, which bounds opening a connection;
+/// a relay that stops answering mid-send must not hold the mail and its slot for ever.)
 const HUNG_AFTER_TIMEOUTS: u32 = 10;
 
 /// Delivers one mail.

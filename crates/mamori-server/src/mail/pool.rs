@@ -17,10 +17,13 @@
 //!   no connection is ever reused in the middle of an SMTP transaction.
 //! - A parked connection is checked with `NOOP` before it is used (the relay may have closed
 //!   it), and one idle for longer than [`IDLE_TIMEOUT`] is closed rather than reused.
-//! - `mail.smtp.timeout` bounds connecting to each address the relay's name resolves to (as
-//!   lettre's own connect did), then the handshake — TLS, greeting, `EHLO`, `STARTTLS` and
-//!   `EHLO` again, `AUTH` — as a whole, and the `NOOP` check. The mail's own transaction is not
-//!   cut short (see `HUNG_AFTER_TIMEOUTS` in the outbox).
+//! - `mail.smtp.timeout` bounds resolving the relay's name, connecting to each address it
+//!   resolves to (as lettre's own connect did), then the handshake — TLS, greeting, `EHLO`,
+//!   `STARTTLS` and `EHLO` again, `AUTH` — as a whole, and the `NOOP` check. The mail's own
+//!   transaction gets [`HUNG_AFTER_TIMEOUTS`] times as long (a large mail over a slow link may
+//!   need it); then it is dropped with its connection, so a relay that stops answering mid-mail
+//!   frees its slot instead of holding it for ever. The outbox retries the mail once its claim
+//!   lapses, and since the relay may have kept it, it can arrive twice.
 
 use std::io;
 use std::pin::Pin;
@@ -37,6 +40,8 @@ use lettre::transport::smtp::extension::ClientId;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
+
+use super::HUNG_AFTER_TIMEOUTS;
 
 /// A connection idle for longer than this is closed instead of reused: well inside the
 /// five minutes RFC 5321 (4.5.3.2.7) lets a relay wait for the next command.
@@ -105,9 +110,10 @@ impl Pool {
         // Only a closed semaphore refuses a permit, and this one is never closed.
         let _slot = self.slots.acquire().await.map_err(|e| e.to_string())?;
         let mut connection = self.checkout().await?;
-        connection
-            .send(envelope, message)
+        let limit = self.relay.timeout.saturating_mul(HUNG_AFTER_TIMEOUTS);
+        tokio::time::timeout(limit, connection.send(envelope, message))
             .await
+            .map_err(|_| format!("no answer from the relay in {} s", limit.as_secs()))?
             .map_err(|e| e.to_string())?;
         // Parked before the slot is freed, so the next send finds it.
         self.park(connection);
@@ -193,7 +199,10 @@ impl Pool {
 /// is tried in turn, for at most `timeout` each.
 async fn connect(host: &str, port: u16, timeout: Duration) -> io::Result<TcpStream> {
     let mut last = None;
-    for address in tokio::net::lookup_host((host, port)).await? {
+    let addresses = tokio::time::timeout(timeout, tokio::net::lookup_host((host, port)))
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "resolving timed out"))??;
+    for address in addresses {
         match tokio::time::timeout(timeout, TcpStream::connect(address)).await {
             Ok(Ok(socket)) => {
                 socket.set_nodelay(true)?;

@@ -63,8 +63,9 @@ pub struct Assessment {
     /// The device the browser's token (and, for a keyed device, its proof) identified, trusted
     /// for this card or not: a correct code trusts this same device.
     pub device_id: Option<DeviceId>,
-    /// Canonical JSON of the presented fingerprint, kept only while a challenge runs (a
-    /// correct code gives it to the trusted device) and after one that failed.
+    /// Canonical JSON of the presented fingerprint, kept only from a device step that starts a
+    /// challenge until a correct code gives it to the trusted device; a challenge that ends
+    /// otherwise (failed, cancelled, expired) keeps it.
     pub fingerprint: Option<String>,
     /// The client's address, for velocity.
     pub ip: Option<String>,

@@ -1,9 +1,10 @@
 //! [`SqlStore`], the one implementation of [`Store`] for both databases.
 //!
-//! Each method is written once inside `db_read!` or `db_write!`, which compile its body once
-//! per pool type: a statement (a constant of [`super::sql`]) has one set of binds, and sqlx
-//! checks them against both databases' types. A method that writes anything runs in
-//! `db_write!`, which on SQLite is its one writer connection. Where the dialects really differ the method matches on
+//! Each method is written once inside `db_read!`, `db_write!` or `db_count!`, which compile its
+//! body once per pool type: a statement (a constant of [`super::sql`]) has one set of binds,
+//! and sqlx checks them against both databases' types. A method that writes anything runs in
+//! `db_write!`, which on SQLite is its one writer connection; the rate-limit counts run in
+//! `db_count!`, on PostgreSQL connections of their own. Where the dialects really differ the method matches on
 //! [`Pool`] itself, or calls what [`super::sqlite`] and [`super::postgres`] define for it; the
 //! list is in the module docs of [`super`].
 
@@ -107,7 +108,9 @@ impl SqlStore {
 #[async_trait]
 impl Store for SqlStore {
     async fn ping(&self) -> Result<(), StoreError> {
-        db_read!(self, |pool| {
+        // Through the writer: a verifier whose writes are stuck is not ready, however well its
+        // reads go.
+        db_write!(self, |pool| {
             sqlx::query(sql::PING).fetch_one(pool).await.map_err(db)?;
             Ok(())
         })
@@ -845,9 +848,8 @@ impl Store for SqlStore {
             thread: None,
         };
         db_write!(self, |pool| {
-            let mut tx = pool.begin_write().await?;
-            tx.insert_mailbox(&delivered, now).await?;
-            tx.commit().await.map_err(db)
+            let mut connection = pool.acquire().await.map_err(db)?;
+            connection.insert_mailbox(&delivered, now).await
         })
     }
 

@@ -56,6 +56,10 @@ pub(super) const CLAIM_MAIL: &str = "UPDATE outbox SET attempts = attempts + 1, 
 /// How long a connection waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a request waits for its turn on a connection before failing, rather than hanging
+/// while another process holds the file.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Read-only connections. Each runs its statements on a thread of its own, so a few are enough
 /// to keep a machine's cores busy while the writer commits.
 const READERS: u32 = 4;
@@ -78,6 +82,7 @@ impl SqliteStore {
             .foreign_keys(true);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             // A file on this machine does not go away between statements; testing it before
             // each use would cost a round trip to the connection's thread per statement.
             .test_before_acquire(false)
@@ -99,6 +104,7 @@ impl SqliteStore {
         tx.commit().await.map_err(db)?;
         let readers = SqlitePoolOptions::new()
             .max_connections(READERS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .test_before_acquire(false)
             // Read-only, so that a write sent to a reader by mistake fails instead of taking
             // the write lock beside the writer.

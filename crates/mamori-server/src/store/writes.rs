@@ -4,8 +4,8 @@
 //!
 //! They are methods of a connection rather than of a transaction so that a method whose whole
 //! change is one of them can run it as a single self-committing statement (one round trip to
-//! the database instead of three); inside a transaction they are called on it as before, since
-//! a transaction dereferences to its connection.
+//! the database instead of three); inside a transaction they are called on the transaction,
+//! which dereferences to its connection.
 
 use sqlx::{PgConnection, Row, SqliteConnection};
 
