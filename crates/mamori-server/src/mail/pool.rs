@@ -20,10 +20,10 @@
 //! - `mail.smtp.timeout` bounds resolving the relay's name, connecting to each address it
 //!   resolves to (as lettre's own connect did), then the handshake — TLS, greeting, `EHLO`,
 //!   `STARTTLS` and `EHLO` again, `AUTH` — as a whole, and the `NOOP` check. The mail's own
-//!   transaction gets [`HUNG_AFTER_TIMEOUTS`] times as long (a large mail over a slow link may
-//!   need it); then it is dropped with its connection, so a relay that stops answering mid-mail
-//!   frees its slot instead of holding it for ever. The outbox retries the mail once its claim
-//!   lapses, and since the relay may have kept it, it can arrive twice.
+//!   transaction gets the outbox's `HUNG_AFTER_TIMEOUTS` times as long (a large mail over a
+//!   slow link may need it); then it is dropped with its connection, so a relay that stops
+//!   answering mid-mail frees its slot instead of holding it for ever. The outbox retries the
+//!   mail once its claim lapses, and since the relay may have kept it, it can arrive twice.
 
 use std::io;
 use std::pin::Pin;
