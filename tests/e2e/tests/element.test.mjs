@@ -74,4 +74,3 @@ test('<mamori-challenge> reflects its attributes as properties, as its TypeScrip
     unset: '',
   });
 });
-});
