@@ -100,6 +100,9 @@ pub(crate) struct Widget {
     pub(crate) chromium: String,
     /// `@fingerprintjs/fingerprintjs`'s version.
     pub(crate) fingerprintjs: String,
+    /// `@thumbmarkjs/thumbmarkjs`'s version.
+    #[serde(default)]
+    pub(crate) thumbmarkjs: Option<String>,
     /// The WebGL renderer the browser reports.
     #[serde(default)]
     pub(crate) renderer: Option<String>,
@@ -143,6 +146,18 @@ pub(crate) struct WidgetSample {
     pub(crate) fpjs_load_ms: f64,
     /// `agent.get()`.
     pub(crate) fpjs_get_ms: f64,
+    /// The main-thread time of the fingerprint's steps (its `mamori:fingerprint` measures).
+    #[serde(default)]
+    pub(crate) fingerprint_main_thread_ms: Option<f64>,
+    /// Long tasks (≥ 50 ms) that overlapped a fingerprint step.
+    #[serde(default)]
+    pub(crate) fingerprint_long_tasks: Option<u64>,
+    /// A second device step's fingerprint in the same page.
+    #[serde(default)]
+    pub(crate) second_fingerprint_ms: Option<f64>,
+    /// ThumbmarkJS's `get()`.
+    #[serde(default)]
+    pub(crate) thumbmark_get_ms: Option<f64>,
 }
 
 /// One step of xtask's run: what it ran and how long it took.
