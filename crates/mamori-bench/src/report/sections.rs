@@ -466,15 +466,18 @@ fn throughput_note(sqlite: &Run, empty: &Run, share: f64) -> String {
             "The budget is not met, and the numbers say where the time goes: most of it is not \
              the verifier's own logic (routing, JSON, the risk engine and an HMAC token take \
              microseconds) but the hand-offs around each SQL statement. sqlx runs every SQLite \
-             connection on a thread of its own, so each of the statements an authentication \
-             makes (merchant key, insert, client-secret check, cardholder, device, history, \
-             the conditional update) crosses from a tokio worker to that thread and back, and \
-             with several pooled connections each one re-reads pages another connection \
-             changed. On a two-core virtual machine those wake-ups are the cost: the kernel \
-             share and the context switches per operation above are the evidence. Fewer \
-             statements per step (one transaction for the device step's reads), a single \
-             writer connection, or SQLite called in-thread would attack it; the PostgreSQL \
-             row shows the same verifier with a different store.\n",
+             connection on a thread of its own, so each of the about 14 statements a \
+             frictionless purchase makes (create: merchant key, rate count, merchant, \
+             cardholder, insert; device step: rate count, authentication, merchant, cardholder, \
+             device, trust, history, merchant keys, the conditional update) crosses from a \
+             tokio worker to that thread and back, about four context switches each, whether \
+             it goes to the one writer connection or to a reader. On a two-core virtual machine \
+             those wake-ups are the cost: the kernel share and the context switches per \
+             operation above are the evidence (a CPU profile puts the scheduler's own \
+             functions far ahead of SQLite's). Fewer statements per step (the device step's \
+             reads in one query) and SQLite called in the requesting thread, a whole operation \
+             per hand-off, would attack it; the PostgreSQL row shows the same verifier with a \
+             different store.\n",
         );
     }
     md
