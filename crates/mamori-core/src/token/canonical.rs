@@ -36,27 +36,11 @@ pub(super) fn result_claims(json: &[u8]) -> Option<ResultClaims> {
     r.literal(",\"currency\":")?;
     let currency = Currency::new(r.string()?)?;
     r.literal("},\"status\":")?;
-    let status = match r.string()? {
-        "Y" => TransStatus::Authenticated,
-        "A" => TransStatus::Attempted,
-        "N" => TransStatus::NotAuthenticated,
-        "U" => TransStatus::Unavailable,
-        "R" => TransStatus::Rejected,
-        _ => return None,
-    };
+    let status = TransStatus::from_code(r.string()?)?;
     r.literal(",\"eci\":")?;
-    let eci = match r.string()? {
-        "05" => Eci::Authenticated,
-        "06" => Eci::Attempted,
-        "07" => Eci::NotAuthenticated,
-        _ => return None,
-    };
+    let eci = Eci::from_code(r.string()?)?;
     r.literal(",\"method\":")?;
-    let method = match r.string()? {
-        "frictionless" => Method::Frictionless,
-        "challenge" => Method::Challenge,
-        _ => return None,
-    };
+    let method = Method::from_code(r.string()?)?;
     // `reason` is written only when present.
     let reason = if r.literal(",\"reason\":").is_some() {
         Some(Reason::from_digits(r.string()?)?)

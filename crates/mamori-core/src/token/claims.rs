@@ -115,6 +115,20 @@ pub enum TransStatus {
 }
 
 impl TransStatus {
+    /// Every status, in the order of the 3-D Secure specification.
+    pub const ALL: [Self; 5] = [
+        Self::Authenticated,
+        Self::Attempted,
+        Self::NotAuthenticated,
+        Self::Unavailable,
+        Self::Rejected,
+    ];
+
+    /// The status whose [`code`](Self::code) is `code`.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
     /// The one-letter code used on the wire.
     pub fn code(self) -> &'static str {
         match self {
@@ -142,6 +156,14 @@ pub enum Eci {
 }
 
 impl Eci {
+    /// Every indicator.
+    pub const ALL: [Self; 3] = [Self::Authenticated, Self::Attempted, Self::NotAuthenticated];
+
+    /// The indicator whose [`code`](Self::code) is `code`.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.code() == code)
+    }
+
     /// The two-digit code used on the wire.
     pub fn code(self) -> &'static str {
         match self {
@@ -160,6 +182,24 @@ pub enum Method {
     Frictionless,
     /// With a one-time code.
     Challenge,
+}
+
+impl Method {
+    /// Every method.
+    pub const ALL: [Self; 2] = [Self::Frictionless, Self::Challenge];
+
+    /// The method whose [`code`](Self::code) is `code`.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.code() == code)
+    }
+
+    /// The word used on the wire.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Frictionless => "frictionless",
+            Self::Challenge => "challenge",
+        }
+    }
 }
 
 /// A 3-D Secure `transStatusReason`: two decimal digits, `01` to `99`.
@@ -298,6 +338,27 @@ impl<'de> Deserialize<'de> for Currency {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `code` and `from_code` are one mapping, and the one serde writes and reads: the claims
+    /// scanner (which uses them) and serde (its fallback) agree on every wire value.
+    #[test]
+    fn codes_are_the_serde_spellings() {
+        fn check<T>(all: &[T], code: fn(T) -> &'static str, from: fn(&str) -> Option<T>)
+        where
+            T: Copy + PartialEq + core::fmt::Debug + Serialize + serde::de::DeserializeOwned,
+        {
+            for &value in all {
+                let quoted = alloc::format!("\"{}\"", code(value));
+                assert_eq!(serde_json::to_string(&value).ok(), Some(quoted.clone()));
+                assert_eq!(serde_json::from_str::<T>(&quoted).ok(), Some(value));
+                assert_eq!(from(code(value)), Some(value));
+            }
+            assert_eq!(from("x"), None);
+        }
+        check(&TransStatus::ALL, TransStatus::code, TransStatus::from_code);
+        check(&Eci::ALL, Eci::code, Eci::from_code);
+        check(&Method::ALL, Method::code, Method::from_code);
+    }
 
     #[test]
     fn reason_is_two_digits() {
