@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::cards;
 use crate::flows::Context;
 use crate::http::Failure;
-use crate::load::{self, Holder, Plan, Scenario};
+use crate::load::{self, Holder, Measured, Plan, Scenario};
 use crate::size::{self, Reading};
 use crate::smtp::Sink;
 use crate::stats::Summary;
@@ -164,6 +164,24 @@ struct Target {
     context: Arc<Context>,
 }
 
+impl Target {
+    /// One measured run of `scenario` on this server with its cardholders, who come back with
+    /// the devices they trusted meanwhile.
+    async fn run(&mut self, scenario: Scenario, plan: Plan) -> Measured {
+        let holders = std::mem::take(&mut self.holders);
+        let (measured, back) = load::run(
+            scenario,
+            plan,
+            &self.verifier.server,
+            &self.context,
+            holders,
+        )
+        .await;
+        self.holders = back;
+        measured
+    }
+}
+
 /// Runs the suite.
 ///
 /// # Errors
@@ -238,16 +256,7 @@ pub(crate) async fn run(options: &Options) -> Result<Results, Failure> {
         for &scenario in &operations {
             for target in &mut targets {
                 let before = size::read(&target.database_url).await.ok();
-                let holders = std::mem::take(&mut target.holders);
-                let (measured, back) = load::run(
-                    scenario,
-                    plan,
-                    &target.verifier.server,
-                    &target.context,
-                    holders,
-                )
-                .await;
-                target.holders = back;
+                let measured = target.run(scenario, plan).await;
                 let after = size::read(&target.database_url).await.ok();
                 let store = before.zip(after).map(|(b, a)| [b, a]);
                 runs.push(record(target.name, scenario, clients, measured, store));
@@ -286,16 +295,7 @@ async fn grow(target: &mut Target, count: u64) -> Result<Growth, Failure> {
     };
     let before = size::read(&target.database_url).await?;
     let started = Instant::now();
-    let holders = std::mem::take(&mut target.holders);
-    let (measured, back) = load::run(
-        Scenario::Frictionless,
-        plan,
-        &target.verifier.server,
-        &target.context,
-        holders,
-    )
-    .await;
-    target.holders = back;
+    let measured = target.run(Scenario::Frictionless, plan).await;
     let seconds = started.elapsed().as_secs_f64();
     let after = size::read(&target.database_url).await?;
     let grown = Growth {
