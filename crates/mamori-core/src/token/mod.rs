@@ -553,16 +553,21 @@ mod tests {
         );
     }
 
-    #[test]
-    fn device_token_is_not_a_result_token() {
-        let device = DeviceClaims {
+    /// A device token's claims, live at `NOW`.
+    fn device_claims() -> DeviceClaims {
+        DeviceClaims {
             iss: "v".into(),
             aud: "m_shop".into(),
             sub: "ch_1".into(),
             did: "dv_1".into(),
             iat: NOW,
             exp: NOW + 60,
-        };
+        }
+    }
+
+    #[test]
+    fn device_token_is_not_a_result_token() {
+        let device = device_claims();
         let token = sign_device(&device, &key("d1"));
         let keys = KeySet::from(key("d1"));
         let validation = Validation::result("m_shop", NOW);
@@ -592,17 +597,7 @@ mod tests {
         let key = key("k1");
         let token = sign_result(&claims(), &key);
         assert!(token.starts_with(&alloc::format!("{}.", key.header(Kind::Result))));
-        let device = sign_device(
-            &DeviceClaims {
-                iss: "v".into(),
-                aud: "m_shop".into(),
-                sub: "ch_1".into(),
-                did: "dv_1".into(),
-                iat: NOW,
-                exp: NOW + 60,
-            },
-            &key,
-        );
+        let device = sign_device(&device_claims(), &key);
         assert!(device.starts_with(&alloc::format!("{}.", key.header(Kind::Device))));
         let header = b64::decode(key.header(Kind::Result).as_bytes()).expect("base64url");
         assert_eq!(
