@@ -196,13 +196,13 @@ impl Flow<'_> {
         cardholder: Option<&Cardholder>,
         evidence: Evidence,
     ) -> Result<Step, FlowError> {
-        let (decision, mut record) = self.assess(auth, cardholder, evidence).await?;
+        let (decision, mut record, presented) = self.assess(auth, cardholder, evidence).await?;
         let plan = plan_device_step(decision, cardholder);
-        if !matches!(plan, Plan::Challenge(_)) {
+        if let Plan::Challenge(_) = plan {
             // The presented fingerprint is kept only for a correct code, which gives it to the
-            // browser's trusted device. A step that ends here needs none of it (its reasons say
-            // why it ended so), and it is most of an authentication's stored size.
-            record.fingerprint = None;
+            // browser's trusted device. A step that ends at once needs none of it (its reasons
+            // say why it ended so), and it would be most of an authentication's stored size.
+            record.fingerprint = Some(presented.to_json());
         }
         let (next, mail, answer) = match plan {
             Plan::Frictionless => {
@@ -254,14 +254,14 @@ impl Flow<'_> {
         })
     }
 
-    /// Weighs the browser's evidence against the card's history: the decision, and what the
-    /// step records of it.
+    /// Weighs the browser's evidence against the card's history: the decision, what the step
+    /// records of it (without the fingerprint), and the presented fingerprint.
     async fn assess(
         &self,
         auth: &Authentication,
         cardholder: Option<&Cardholder>,
         evidence: Evidence,
-    ) -> Result<(Decision, Assessment), FlowError> {
+    ) -> Result<(Decision, Assessment, Fingerprint), FlowError> {
         let token = evidence.device_token.as_deref().filter(|t| !t.is_empty());
         let (device, device_id) = self
             .device_match(
@@ -305,11 +305,11 @@ impl Flow<'_> {
             risk_score: assessment.score,
             risk_reasons: assessment.reasons.iter().map(|&r| r.into()).collect(),
             device_id,
-            fingerprint: Some(evidence.fingerprint.to_json()),
+            fingerprint: None,
             ip: evidence.ip,
             browser: evidence.browser,
         };
-        Ok((assessment.decision, record))
+        Ok((assessment.decision, record, evidence.fingerprint))
     }
 
     /// The step of a sandbox authentication: its test card decides; no risk assessment,
