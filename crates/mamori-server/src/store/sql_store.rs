@@ -31,7 +31,7 @@ use crate::risk::History;
 /// [`PostgresStore::open`](super::PostgresStore::open) or [`super::open`].
 #[derive(Debug, Clone)]
 pub struct SqlStore {
-    pool: Pool,
+    pub(super) pool: Pool,
 }
 
 /// The connection pools of the database a store uses.
@@ -97,6 +97,11 @@ macro_rules! db_count {
         }
     };
 }
+
+// The other parts of the store (each its own trait over [`SqlStore`], in its own module)
+// write their methods with the same macros.
+#[allow(unused_imports)]
+pub(super) use {db_count, db_read, db_write};
 
 impl SqlStore {
     /// A store over an opened and migrated `pool`.
