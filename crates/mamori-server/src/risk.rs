@@ -302,8 +302,11 @@ pub fn assess(
     let Some(card) = purchase.card else {
         return reject(RiskReason::CardNotEnrolled);
     };
-    if card.status == CardStatus::Blocked {
-        return reject(RiskReason::CardBlocked);
+    match card.status {
+        CardStatus::Active => {}
+        CardStatus::Blocked => return reject(RiskReason::CardBlocked),
+        // A purchase created before its card was unenrolled still names the card.
+        CardStatus::Unenrolled => return reject(RiskReason::CardNotEnrolled),
     }
     // Anyone holding the card number can run these counts up from their own checkout (device
     // steps, wrong codes on their own challenges), so they refuse new devices only: a card under
@@ -488,6 +491,17 @@ mod tests {
                 },
                 History::default(),
                 RiskReason::CardBlocked,
+            ),
+            (
+                Purchase {
+                    card: Some(CardFacts {
+                        status: CardStatus::Unenrolled,
+                        ..card()
+                    }),
+                    ..purchase(100)
+                },
+                History::default(),
+                RiskReason::CardNotEnrolled,
             ),
         ];
         for (purchase, history, reason) in card_cases {

@@ -2,7 +2,7 @@
 //! cardholder id is meant, and an id from a URL, a token, the command line or a row is checked
 //! once, where it enters.
 //!
-//! An id is its kind's prefix (`au_`, `m_`, `ch_`, `dv_`, `fr_`) and a body of ASCII letters,
+//! An id is its kind's prefix (`au_`, `m_`, `ch_`, `dv_`, `fr_`, `at_`) and a body of ASCII letters,
 //! digits, `_` and `-`, at most [`MAX_LEN`] bytes in all. The verifier mints bodies of 32 random
 //! hex digits (`au_3f9c…`); the fixed ids in use (`m_demo`, `ch_demo1`, `ch_sandbox`) fit the
 //! same rule, as do ids of existing databases, which only ever held these two forms.
@@ -249,6 +249,14 @@ ids! {
         dots: true,
         minted: "k_" followed by 8 random bytes in hex,
         kind: "a key id",
+    }
+
+    /// A token of the issuer's admin API: `at_…`, what `mamori admin token revoke` names.
+    AdminTokenId {
+        prefix: "at_",
+        dots: false,
+        minted: "at_" followed by 16 random bytes in hex,
+        kind: "an admin token id",
     }
 }
 

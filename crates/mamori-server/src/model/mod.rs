@@ -13,7 +13,7 @@ mod reason;
 pub use crate::mail::headers::MailThread;
 pub use authentication::{Assessment, Authentication, Challenge, Final, Finished, Progress};
 pub use browser::{BrowserInfo, LanguageTag, TimeZone, UserAgent};
-pub use id::{AuthenticationId, CardholderId, DeviceId, KeyId, MerchantId, ReportId};
+pub use id::{AdminTokenId, AuthenticationId, CardholderId, DeviceId, KeyId, MerchantId, ReportId};
 use mamori_core::device_key::PublicKey;
 pub use mamori_core::token::Currency;
 use mamori_core::token::{Eci, Method, Reason, TransStatus};
@@ -145,6 +145,9 @@ pub enum CardStatus {
     Active,
     /// Every purchase is rejected.
     Blocked,
+    /// Unenrolled by the issuer: kept for the records of its authentications and reports, but
+    /// treated as not enrolled, and its card reference is free for a later enrolment.
+    Unenrolled,
 }
 
 impl CardStatus {
@@ -153,6 +156,7 @@ impl CardStatus {
         match self {
             Self::Active => "active",
             Self::Blocked => "blocked",
+            Self::Unenrolled => "unenrolled",
         }
     }
 
@@ -161,6 +165,7 @@ impl CardStatus {
         match text {
             "active" => Some(Self::Active),
             "blocked" => Some(Self::Blocked),
+            "unenrolled" => Some(Self::Unenrolled),
             _ => None,
         }
     }

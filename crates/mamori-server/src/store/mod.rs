@@ -19,6 +19,8 @@
 //! - `writes.rs`: the inserts several methods make inside their transaction, and migrating.
 //! - `rows.rs`: reading the model types from either database's rows.
 //! - `sqlite.rs`, `postgres.rs`: what only that dialect does (below), and its `open`.
+//! - `admin.rs`: [`AdminStore`], what the issuer's admin API adds: its tokens, and changing
+//!   and unenrolling cards, replacing a merchant's origins.
 //! - `conformance` (feature `conformance`): the suite every backend must pass.
 //!
 //! # Where the dialects differ
@@ -33,6 +35,7 @@
 //! - **Claiming mail**: PostgreSQL skips rows another worker has locked (`FOR UPDATE SKIP
 //!   LOCKED`), which SQLite, with one writer at a time, neither has nor needs.
 
+mod admin;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod postgres;
@@ -54,6 +57,7 @@ use crate::model::{
 };
 use crate::risk::History;
 
+pub use admin::{AdminStore, AdminToken, CardholderChange};
 pub use postgres::PostgresStore;
 pub use sql_store::SqlStore;
 pub use sqlite::SqliteStore;
@@ -238,7 +242,7 @@ pub struct HistoryQuery<'a> {
 /// tests control time). Methods returning `bool` answer whether their conditional change
 /// happened.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: AdminStore + Send + Sync + 'static {
     /// Succeeds when the database answers a trivial query.
     async fn ping(&self) -> Result<(), StoreError>;
 
@@ -269,7 +273,7 @@ pub trait Store: Send + Sync + 'static {
     async fn cardholder_by_ref(&self, card_ref: &str) -> Result<Option<Cardholder>, StoreError>;
     /// Every cardholder, oldest first.
     async fn cardholders(&self) -> Result<Vec<Cardholder>, StoreError>;
-    /// Blocks or unblocks a card.
+    /// Blocks or unblocks a card; `false` for an unknown or unenrolled card.
     async fn set_card_status(
         &self,
         id: &CardholderId,

@@ -69,8 +69,9 @@ pub(super) const CARDHOLDER: &str = "SELECT * FROM cardholders WHERE id = $1";
 pub(super) const CARDHOLDER_BY_REF: &str = "SELECT * FROM cardholders WHERE card_ref = $1";
 /// No parameters; oldest first.
 pub(super) const CARDHOLDERS: &str = "SELECT * FROM cardholders ORDER BY created_at, id";
-/// `$1` status, `$2` id.
-pub(super) const SET_CARD_STATUS: &str = "UPDATE cardholders SET status = $1 WHERE id = $2";
+/// `$1` status, `$2` id; an unenrolled card stays unenrolled.
+pub(super) const SET_CARD_STATUS: &str =
+    "UPDATE cardholders SET status = $1 WHERE id = $2 AND status <> 'unenrolled'";
 
 /// `$1` id, `$2` merchant_id, `$3` fingerprint, `$4` public_key, `$5` created_at,
 /// `$6` expires_at, `$7` revoked_at.

@@ -1,0 +1,300 @@
+//! [`AdminStore`]: what the issuer's admin API keeps and changes beyond the rest of the store —
+//! its own tokens, a card's address, language and ceilings, unenrolment, a merchant's origins.
+//!
+//! Statements live here, written once for both dialects like those of [`super::sql`].
+//!
+//! # Unenrolling keeps the card's row
+//!
+//! A card's authentications and reports name it and must stay for the issuer's records, so
+//! unenrolling marks the row `unenrolled` instead of deleting it, revokes its trust in every
+//! browser, and frees its card reference for a later enrolment: the stored reference becomes
+//! `<reference>:unenrolled:<cardholder id>`, which no lookup by reference matches (a purchase
+//! with the card is then not enrolled) and which is unique as the id is.
+
+use async_trait::async_trait;
+use sqlx::Row;
+
+use super::rows::{ModelRow, db, parse_id};
+use super::sql_store::{BeginWrite, Pool, SqlStore, db_read, db_write};
+use super::{StoreError, sql};
+use crate::model::{
+    AdminTokenId, Cardholder, CardholderId, Ceilings, FraudReport, Locale, MerchantId, ReportId,
+};
+
+/// `$1` id, `$2` name, `$3` digest, `$4` created_at.
+const INSERT_ADMIN_TOKEN: &str =
+    "INSERT INTO admin_tokens (id, name, digest, created_at) VALUES ($1, $2, $3, $4)";
+/// `$1` digest.
+const ADMIN_TOKEN_BY_DIGEST: &str = "SELECT * FROM admin_tokens WHERE digest = $1";
+/// No parameters; oldest first.
+const ADMIN_TOKENS: &str = "SELECT * FROM admin_tokens ORDER BY created_at, id";
+/// `$1` now, `$2` id.
+const REVOKE_ADMIN_TOKEN: &str =
+    "UPDATE admin_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
+/// `$1` now, `$2` id, `$3` the oldest last use that is still fresh: writes only when the last
+/// recorded use is older, so a busy token costs one write a minute, not one per request.
+const TOUCH_ADMIN_TOKEN: &str = "UPDATE admin_tokens SET last_used_at = $1 \
+     WHERE id = $2 AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < $3)";
+/// `$1` email, `$2` locale, `$3` frictionless_ceilings (each `NULL` to keep), `$4` id.
+const CHANGE_CARDHOLDER: &str = "UPDATE cardholders SET email = COALESCE($1, email), \
+     locale = COALESCE($2, locale), \
+     frictionless_ceilings = COALESCE($3, frictionless_ceilings) \
+     WHERE id = $4 AND status <> 'unenrolled' RETURNING *";
+/// `$1` id: see the module docs.
+const UNENROL_CARDHOLDER: &str = "UPDATE cardholders SET status = 'unenrolled', \
+     card_ref = card_ref || ':unenrolled:' || id WHERE id = $1 AND status <> 'unenrolled'";
+/// `$1` id: a no-op that tells whether the merchant exists and, on PostgreSQL, locks its row
+/// until the transaction ends, so two replacements of its origins run one after the other.
+const LOCK_MERCHANT: &str = "UPDATE merchants SET name = name WHERE id = $1";
+/// `$1` merchant_id.
+const DELETE_ORIGINS: &str = "DELETE FROM merchant_origins WHERE merchant_id = $1";
+/// `$1` id.
+const REPORT: &str = "SELECT * FROM fraud_reports WHERE id = $1";
+
+/// A token of the admin API, as stored: never the token itself, only its SHA-256 digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminToken {
+    /// `at_…`.
+    pub id: AdminTokenId,
+    /// What the issuer called it (which system holds it).
+    pub name: String,
+    /// SHA-256 of the whole token text.
+    pub digest: Vec<u8>,
+    /// Seconds since the Unix epoch.
+    pub created_at: i64,
+    /// The last request it authenticated, to the minute; `None` before the first.
+    pub last_used_at: Option<i64>,
+    /// When it stopped authenticating anything.
+    pub revoked_at: Option<i64>,
+}
+
+/// What a change of a card's details sets; `None` keeps the stored value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CardholderChange {
+    /// The pre-registered address.
+    pub email: Option<String>,
+    /// The language of its mail and pages.
+    pub locale: Option<Locale>,
+    /// The frictionless ceilings, replacing every stored one.
+    pub ceilings: Option<Ceilings>,
+}
+
+/// The admin API's part of the store (see the module docs).
+#[async_trait]
+pub trait AdminStore: Send + Sync {
+    /// Stores a new token; [`StoreError::Conflict`] if its id or digest is taken.
+    async fn insert_admin_token(&self, token: &AdminToken) -> Result<(), StoreError>;
+    /// The token whose digest this is, revoked or not.
+    async fn admin_token_by_digest(&self, digest: &[u8]) -> Result<Option<AdminToken>, StoreError>;
+    /// Every token, oldest first, revoked ones included.
+    async fn admin_tokens(&self) -> Result<Vec<AdminToken>, StoreError>;
+    /// Revokes a live token; `false` for an unknown or already revoked one.
+    async fn revoke_admin_token(&self, id: &AdminTokenId, now: i64) -> Result<bool, StoreError>;
+    /// Records a use at `now` of a live token whose last recorded use is before `stale_before`;
+    /// `false` when nothing was written.
+    async fn touch_admin_token(
+        &self,
+        id: &AdminTokenId,
+        now: i64,
+        stale_before: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Applies `change` to an enrolled card and answers the card as changed; `None` (nothing
+    /// changed) for an unknown or unenrolled card.
+    async fn change_cardholder(
+        &self,
+        id: &CardholderId,
+        change: &CardholderChange,
+    ) -> Result<Option<Cardholder>, StoreError>;
+    /// Unenrols a card and revokes its trust in every browser, in one transaction (see the
+    /// module docs); `false` (nothing changed) for an unknown or unenrolled card.
+    async fn unenrol_cardholder(&self, id: &CardholderId, now: i64) -> Result<bool, StoreError>;
+
+    /// Replaces every origin of a merchant by `origins` (distinct), in one transaction; `false`
+    /// (nothing changed) for an unknown merchant.
+    async fn replace_origins(
+        &self,
+        merchant_id: &MerchantId,
+        origins: &[String],
+    ) -> Result<bool, StoreError>;
+
+    /// The report with this id, resolved or not.
+    async fn report(&self, id: &ReportId) -> Result<Option<FraudReport>, StoreError>;
+}
+
+/// Reads an `admin_tokens` row of either database (the row types differ, so a macro).
+macro_rules! admin_token {
+    ($row:expr) => {{
+        let row = $row;
+        Ok::<_, StoreError>(AdminToken {
+            id: parse_id(row.try_get("id").map_err(db)?, "id")?,
+            name: row.try_get("name").map_err(db)?,
+            digest: row.try_get("digest").map_err(db)?,
+            created_at: row.try_get("created_at").map_err(db)?,
+            last_used_at: row.try_get("last_used_at").map_err(db)?,
+            revoked_at: row.try_get("revoked_at").map_err(db)?,
+        })
+    }};
+}
+
+#[async_trait]
+impl AdminStore for SqlStore {
+    async fn insert_admin_token(&self, token: &AdminToken) -> Result<(), StoreError> {
+        db_write!(self, |pool| {
+            sqlx::query(INSERT_ADMIN_TOKEN)
+                .bind(token.id.as_str())
+                .bind(&token.name)
+                .bind(&token.digest)
+                .bind(token.created_at)
+                .execute(pool)
+                .await
+                .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    async fn admin_token_by_digest(&self, digest: &[u8]) -> Result<Option<AdminToken>, StoreError> {
+        db_read!(self, |pool| {
+            match sqlx::query(ADMIN_TOKEN_BY_DIGEST)
+                .bind(digest)
+                .fetch_optional(pool)
+                .await
+                .map_err(db)?
+            {
+                Some(row) => Ok(Some(admin_token!(&row)?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    async fn admin_tokens(&self) -> Result<Vec<AdminToken>, StoreError> {
+        db_read!(self, |pool| {
+            sqlx::query(ADMIN_TOKENS)
+                .fetch_all(pool)
+                .await
+                .map_err(db)?
+                .iter()
+                .map(|row| admin_token!(row))
+                .collect()
+        })
+    }
+
+    async fn revoke_admin_token(&self, id: &AdminTokenId, now: i64) -> Result<bool, StoreError> {
+        db_write!(self, |pool| {
+            let done = sqlx::query(REVOKE_ADMIN_TOKEN)
+                .bind(now)
+                .bind(id.as_str())
+                .execute(pool)
+                .await
+                .map_err(db)?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    async fn touch_admin_token(
+        &self,
+        id: &AdminTokenId,
+        now: i64,
+        stale_before: i64,
+    ) -> Result<bool, StoreError> {
+        db_write!(self, |pool| {
+            let done = sqlx::query(TOUCH_ADMIN_TOKEN)
+                .bind(now)
+                .bind(id.as_str())
+                .bind(stale_before)
+                .execute(pool)
+                .await
+                .map_err(db)?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    async fn change_cardholder(
+        &self,
+        id: &CardholderId,
+        change: &CardholderChange,
+    ) -> Result<Option<Cardholder>, StoreError> {
+        let ceilings = change.ceilings.as_ref().map(Ceilings::to_string);
+        db_write!(self, |pool| {
+            sqlx::query(CHANGE_CARDHOLDER)
+                .bind(change.email.as_deref())
+                .bind(change.locale.map(Locale::as_str))
+                .bind(ceilings.as_deref())
+                .bind(id.as_str())
+                .fetch_optional(pool)
+                .await
+                .map_err(db)?
+                .as_ref()
+                .map(ModelRow::cardholder)
+                .transpose()
+        })
+    }
+
+    async fn unenrol_cardholder(&self, id: &CardholderId, now: i64) -> Result<bool, StoreError> {
+        db_write!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let done = sqlx::query(UNENROL_CARDHOLDER)
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            if done.rows_affected() != 1 {
+                return Ok(false);
+            }
+            sqlx::query(sql::REVOKE_TRUST)
+                .bind(now)
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            tx.commit().await.map_err(db)?;
+            Ok(true)
+        })
+    }
+
+    async fn replace_origins(
+        &self,
+        merchant_id: &MerchantId,
+        origins: &[String],
+    ) -> Result<bool, StoreError> {
+        db_write!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let found = sqlx::query(LOCK_MERCHANT)
+                .bind(merchant_id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            if found.rows_affected() != 1 {
+                return Ok(false);
+            }
+            sqlx::query(DELETE_ORIGINS)
+                .bind(merchant_id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            for origin in origins {
+                sqlx::query(sql::INSERT_MERCHANT_ORIGIN)
+                    .bind(merchant_id.as_str())
+                    .bind(origin)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+            }
+            tx.commit().await.map_err(db)?;
+            Ok(true)
+        })
+    }
+
+    async fn report(&self, id: &ReportId) -> Result<Option<FraudReport>, StoreError> {
+        db_read!(self, |pool| {
+            sqlx::query(REPORT)
+                .bind(id.as_str())
+                .fetch_optional(pool)
+                .await
+                .map_err(db)?
+                .as_ref()
+                .map(ModelRow::report)
+                .transpose()
+        })
+    }
+}

@@ -1,0 +1,292 @@
+//! The admin API's part of the suite ([`crate::store::AdminStore`]): tokens by digest, their
+//! coarse last use and revocation, changing and unenrolling cards, replacing origins.
+
+use std::sync::Arc;
+
+use tokio::task::JoinSet;
+
+use super::{
+    Acceptance, DeviceWrite, Failure, LIMITS, NOW, TransStatus, TrustWrite, ch, challenging, dv,
+    fr, merchant, mid, outcome,
+};
+use crate::model::{AdminTokenId, CardStatus, Ceilings, Device, FraudReport, Locale};
+use crate::store::{AdminToken, CardholderChange, Store, StoreError};
+
+/// Runs the admin checks.
+pub(super) async fn run_all(store: &Arc<dyn Store>) -> Result<(), Failure> {
+    tokens_are_found_by_digest_and_revoked_once(store.as_ref()).await?;
+    a_change_sets_only_what_it_names(store.as_ref()).await?;
+    unenrolling_keeps_the_row_and_frees_the_reference(store).await?;
+    origins_are_replaced_whole(store.as_ref()).await?;
+    Ok(())
+}
+
+fn token(id: &str, digest: u8) -> AdminToken {
+    AdminToken {
+        id: AdminTokenId::parse(id).expect("an admin token id"),
+        name: format!("name of {id}"),
+        digest: vec![digest; 32],
+        created_at: NOW,
+        last_used_at: None,
+        revoked_at: None,
+    }
+}
+
+async fn tokens_are_found_by_digest_and_revoked_once(store: &dyn Store) -> Result<(), Failure> {
+    let (first, second) = (token("at_one", 1), token("at_two", 2));
+    store.insert_admin_token(&first).await?;
+    store.insert_admin_token(&second).await?;
+    ensure!(
+        matches!(
+            store.insert_admin_token(&token("at_three", 1)).await,
+            Err(StoreError::Conflict)
+        ),
+        "a digest is unique"
+    );
+    ensure!(
+        store.admin_token_by_digest(&[1; 32]).await? == Some(first.clone()),
+        "found by digest"
+    );
+    ensure!(
+        store.admin_token_by_digest(&[3; 32]).await?.is_none(),
+        "an unknown digest finds nothing"
+    );
+    ensure!(
+        store.admin_tokens().await? == vec![first.clone(), second.clone()],
+        "listed oldest first"
+    );
+
+    // The last use is written at most once per window.
+    ensure!(
+        store
+            .touch_admin_token(&first.id, NOW + 5, NOW + 5 - 60)
+            .await?,
+        "first use recorded"
+    );
+    ensure!(
+        !store
+            .touch_admin_token(&first.id, NOW + 30, NOW + 30 - 60)
+            .await?,
+        "a use within the minute writes nothing"
+    );
+    ensure!(
+        store
+            .touch_admin_token(&first.id, NOW + 70, NOW + 70 - 60)
+            .await?,
+        "a use a minute later is recorded"
+    );
+    let used = store.admin_token_by_digest(&[1; 32]).await?;
+    ensure!(
+        used.as_ref().and_then(|t| t.last_used_at) == Some(NOW + 70),
+        "last use: {used:?}"
+    );
+
+    ensure!(
+        store.revoke_admin_token(&first.id, NOW + 80).await?,
+        "revoke"
+    );
+    ensure!(
+        !store.revoke_admin_token(&first.id, NOW + 90).await?,
+        "revoke twice"
+    );
+    ensure!(
+        !store
+            .revoke_admin_token(&AdminTokenId::parse("at_nope").expect("an id"), NOW)
+            .await?,
+        "revoke an unknown token"
+    );
+    let revoked = store.admin_token_by_digest(&[1; 32]).await?;
+    ensure!(
+        revoked.as_ref().and_then(|t| t.revoked_at) == Some(NOW + 80),
+        "revocation time kept: {revoked:?}"
+    );
+    ensure!(
+        !store
+            .touch_admin_token(&first.id, NOW + 200, NOW + 140)
+            .await?,
+        "a revoked token's use is not recorded"
+    );
+    ensure!(
+        store.admin_token_by_digest(&[2; 32]).await? == Some(second),
+        "the other token is untouched"
+    );
+    Ok(())
+}
+
+async fn a_change_sets_only_what_it_names(store: &dyn Store) -> Result<(), Failure> {
+    let card = super::cardholder("ch_change");
+    store.insert_cardholder(&card).await?;
+    let email = CardholderChange {
+        email: Some("new@example.com".into()),
+        ..CardholderChange::default()
+    };
+    let changed = store.change_cardholder(&card.id, &email).await?;
+    let expected = super::Cardholder {
+        email: "new@example.com".into(),
+        ..card.clone()
+    };
+    ensure!(
+        changed.as_ref() == Some(&expected),
+        "email only: {changed:?}"
+    );
+    let rest = CardholderChange {
+        email: None,
+        locale: Some(Locale::En),
+        ceilings: Some(Ceilings::parse("USD:100").expect("ceilings")),
+    };
+    let changed = store.change_cardholder(&card.id, &rest).await?;
+    ensure!(
+        changed.as_ref().map(|c| (
+            c.email.as_str(),
+            c.locale,
+            c.frictionless_ceilings.to_string()
+        )) == Some(("new@example.com", Locale::En, "USD:100".into())),
+        "locale and ceilings: {changed:?}"
+    );
+    ensure!(
+        store.cardholder(&card.id).await? == changed,
+        "the answer is what is stored"
+    );
+    ensure!(
+        store
+            .change_cardholder(&ch("ch_nobody"), &email)
+            .await?
+            .is_none(),
+        "an unknown card"
+    );
+    Ok(())
+}
+
+async fn unenrolling_keeps_the_row_and_frees_the_reference(
+    store: &Arc<dyn Store>,
+) -> Result<(), Failure> {
+    let id = challenging(store.as_ref(), "unenrol").await?;
+    let card = ch("ch_unenrol");
+    let device = Device {
+        id: dv("dv_unenrol"),
+        merchant_id: mid("m_unenrol"),
+        fingerprint: "{}".into(),
+        public_key: None,
+        created_at: NOW,
+        expires_at: NOW + 1000,
+        revoked_at: None,
+    };
+    let trusted = outcome(TransStatus::Authenticated, "t");
+    let accept = Acceptance {
+        digest: &[9; 32],
+        outcome: &trusted,
+        trust: Some(TrustWrite {
+            device: DeviceWrite::New(&device),
+            cardholder_id: &card,
+            expires_at: NOW + 1000,
+        }),
+        mail: None,
+    };
+    ensure!(
+        store.accept_code(&id, NOW, &LIMITS, &accept).await?,
+        "the card trusts a browser"
+    );
+    // Two unenrolments race: one wins, the other changes nothing.
+    let mut races = JoinSet::new();
+    for _ in 0..2 {
+        let store = Arc::clone(store);
+        let card = card.clone();
+        races.spawn(async move { store.unenrol_cardholder(&card, NOW + 10).await });
+    }
+    let mut won = 0;
+    while let Some(done) = races.join_next().await {
+        if done.map_err(|e| Failure(e.to_string()))?? {
+            won += 1;
+        }
+    }
+    ensure!(won == 1, "{won} unenrolments won");
+
+    let row = store.cardholder(&card).await?;
+    ensure!(
+        row.as_ref().map(|c| c.status) == Some(CardStatus::Unenrolled),
+        "the row stays, unenrolled: {row:?}"
+    );
+    let trust = store.trust(&device.id, &card).await?;
+    ensure!(
+        trust.and_then(|t| t.revoked_at) == Some(NOW + 10),
+        "its trust in every browser is revoked"
+    );
+    // A report link mailed before unenrolment still works, and the report is kept.
+    let report = FraudReport {
+        id: fr("fr_unenrol"),
+        cardholder_id: card.clone(),
+        authentication_id: id.clone(),
+        created_at: NOW + 11,
+        resolved_at: None,
+    };
+    ensure!(store.report_fraud(&report).await?, "reported");
+    ensure!(
+        store.report(&report.id).await? == Some(report.clone()),
+        "a report by id"
+    );
+    ensure!(
+        store.report(&fr("fr_nothing")).await?.is_none(),
+        "an unknown report"
+    );
+    ensure!(
+        store.cardholder_by_ref("ref-ch_unenrol").await?.is_none(),
+        "the reference finds nothing"
+    );
+    ensure!(
+        store.authentication(&id).await?.is_some() && store.report(&report.id).await?.is_some(),
+        "its authentications and reports stay"
+    );
+    ensure!(
+        !store.set_card_status(&card, CardStatus::Active).await?,
+        "an unenrolled card cannot be unblocked"
+    );
+    ensure!(
+        store
+            .change_cardholder(&card, &CardholderChange::default())
+            .await?
+            .is_none(),
+        "an unenrolled card cannot be changed"
+    );
+    // The same card enrolled again is a new cardholder.
+    let again = super::Cardholder {
+        id: ch("ch_unenrol_again"),
+        ..super::cardholder("ch_unenrol")
+    };
+    store.insert_cardholder(&again).await?;
+    ensure!(
+        store.cardholder_by_ref("ref-ch_unenrol").await? == Some(again),
+        "enrolled again under the same reference"
+    );
+    ensure!(
+        !store.unenrol_cardholder(&ch("ch_nobody"), NOW).await?,
+        "an unknown card"
+    );
+    Ok(())
+}
+
+async fn origins_are_replaced_whole(store: &dyn Store) -> Result<(), Failure> {
+    let (m, k) = merchant("m_origins");
+    store.insert_merchant(&m, &k).await?;
+    let origins = vec![
+        "https://c.example".to_owned(),
+        "https://d.example:8443".to_owned(),
+    ];
+    ensure!(store.replace_origins(&m.id, &origins).await?, "replaced");
+    let stored = store.merchant(&m.id).await?.map(|m| {
+        let mut origins = m.origins;
+        origins.sort();
+        origins
+    });
+    ensure!(stored == Some(origins), "stored: {stored:?}");
+    ensure!(
+        !store
+            .replace_origins(&mid("m_nobody"), &["https://e.example".to_owned()])
+            .await?,
+        "an unknown merchant"
+    );
+    ensure!(
+        store.merchant(&mid("m_nobody")).await?.is_none(),
+        "nothing made for an unknown merchant"
+    );
+    Ok(())
+}
