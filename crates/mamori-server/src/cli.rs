@@ -29,6 +29,7 @@ use crate::server;
 use crate::state::AppState;
 use crate::store::{self, Store};
 
+mod admin;
 mod check;
 #[cfg(feature = "demo")]
 mod demo;
@@ -67,6 +68,9 @@ enum Command {
     /// DKIM signing keys.
     #[command(subcommand)]
     Dkim(dkim::DkimCommand),
+    /// The issuer admin API's tokens.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     /// Run a seeded demo: SQLite in a data directory, mail in /demo/mailbox.
     #[cfg(feature = "demo")]
     Demo(demo::DemoArgs),
@@ -181,6 +185,7 @@ pub async fn main() -> Result<(), Failure> {
         }
         Command::Reports(command) => reports(&inspection.into_loaded()?.config, command).await,
         Command::Dkim(command) => dkim::run(&inspection.into_loaded()?.config, command),
+        Command::Admin(command) => admin::run(&inspection.into_loaded()?.config, command).await,
     };
     // A missing secrets file is the one mistake every new deployment makes; say what to run,
     // with this very configuration file.
@@ -250,6 +255,12 @@ async fn open(config: &Config) -> Result<(Arc<dyn Store>, Secrets), Failure> {
     let secrets = Secrets::load(config)?;
     let store = store::open(&config.database_url).await?;
     Ok((store, secrets))
+}
+
+/// Prints `value` as one JSON document on stdout: what `--json` prints.
+fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -64,13 +64,15 @@ pub enum ApiError {
     InvalidReportLink,
     /// Something on our side failed; the detail is logged only.
     Internal(String),
+    /// The card is enrolled already.
+    CardAlreadyEnrolled,
     /// A dependency (the database) is unreachable.
     Unavailable,
 }
 
 impl ApiError {
     /// The stable code (which fixes the HTTP status) and the message.
-    fn parts(&self) -> (ErrorCode, String) {
+    pub fn parts(&self) -> (ErrorCode, String) {
         match self {
             Self::Unauthorized(_) => (
                 ErrorCode::Unauthorized,
@@ -148,6 +150,10 @@ impl ApiError {
                 "Something went wrong on our side.".into(),
             ),
             Self::Unavailable => (ErrorCode::Unavailable, "The service is not ready.".into()),
+            Self::CardAlreadyEnrolled => (
+                ErrorCode::CardAlreadyEnrolled,
+                "This card is enrolled already.".into(),
+            ),
         }
     }
 

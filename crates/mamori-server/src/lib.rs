@@ -15,6 +15,8 @@
 //!   step, the code check, resend, cancel, expiry, the cardholder's report — over the store,
 //!   settings, keys and clock, with their decisions as pure functions. Knows no HTTP; its
 //!   [`flow::FlowError`] becomes an [`ApiError`] in one place.
+//! - [`admin`]: the issuer's administration operations, which the CLI and the admin API
+//!   ([`api::admin`]) share.
 //! - [`error`]: [`ApiError`], the one error type, rendered as `{"error","message"}`.
 //! - [`risk`]: the risk engine, a pure function from evidence to a decision.
 //! - [`store`]: persistence behind the [`store::Store`] trait, chosen by the database URL: SQLite
@@ -55,6 +57,7 @@
 //! velocity: `{"outcome":"rejected","status":"R"}` with reason `12` in the token. The browser
 //! learns only "rejected"; the merchant's authenticated `GET` carries the reason names.
 
+pub mod admin;
 pub mod api;
 pub mod card;
 pub mod cli;

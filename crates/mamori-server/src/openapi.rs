@@ -24,6 +24,8 @@ use utoipa::openapi::{
 
 use crate::wire::{self, ErrorCode};
 
+mod admin;
+
 /// The security scheme of the merchant backend's routes.
 const MERCHANT_SECRET: &str = "merchantSecret";
 /// The security scheme of the widget's routes.
@@ -57,6 +59,10 @@ pub fn document(server: &str) -> OpenApi {
                     bearer("The merchant's secret key, mamori_sk.<kid>.<secret>."),
                 )
                 .security_scheme(
+                    admin::ADMIN_TOKEN,
+                    bearer("An admin API token, mamori_admin_… (mamori admin token create)."),
+                )
+                .security_scheme(
                     CLIENT_SECRET,
                     bearer(
                         "The authentication's client_secret (cs_…); the Origin must be \
@@ -75,6 +81,13 @@ pub fn document(server: &str) -> OpenApi {
 
 /// Every operation, as `(method, path, operation)`, in the order the document lists them.
 fn operations() -> Vec<(HttpMethod, &'static str, OperationBuilder)> {
+    let parts = admin::operations();
+    verifier_operations().into_iter().chain(parts).collect()
+}
+
+/// The operations of the verifier's own routes (the merchant backend's, the widget's, the
+/// report page and operations).
+fn verifier_operations() -> Vec<(HttpMethod, &'static str, OperationBuilder)> {
     use ErrorCode::*;
     let widget_errors = [
         Unauthorized,
@@ -341,6 +354,7 @@ fn schemas() -> Vec<(String, RefOr<Schema>)> {
     add::<wire::CancelOutcome>(&mut schemas);
     add::<wire::Health>(&mut schemas);
     add::<wire::WidgetManifest>(&mut schemas);
+    schemas.extend(admin::schemas());
     // Each schema once, in a stable order.
     let unique: BTreeMap<String, RefOr<Schema>> = schemas.into_iter().collect();
     unique.into_iter().collect()
@@ -366,23 +380,23 @@ fn closed(schema: RefOr<Schema>) -> RefOr<Schema> {
 }
 
 /// No OAuth scopes: both schemes are bearer secrets.
-const NO_SCOPES: [&str; 0] = [];
+pub(super) const NO_SCOPES: [&str; 0] = [];
 
-fn op(summary: &str) -> OperationBuilder {
+pub(super) fn op(summary: &str) -> OperationBuilder {
     OperationBuilder::new().summary(Some(summary))
 }
 
-fn bearer(description: &str) -> SecurityScheme {
+pub(super) fn bearer(description: &str) -> SecurityScheme {
     let mut http = Http::new(HttpAuthScheme::Bearer);
     http.description = Some(description.to_owned());
     SecurityScheme::Http(http)
 }
 
-fn string() -> ObjectBuilder {
+pub(super) fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
 }
 
-fn path_parameter(name: &str) -> ParameterBuilder {
+pub(super) fn path_parameter(name: &str) -> ParameterBuilder {
     ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Path)
@@ -391,11 +405,11 @@ fn path_parameter(name: &str) -> ParameterBuilder {
 }
 
 /// `#/components/schemas/<T's name>`.
-fn reference<T: ToSchema>() -> RefOr<Schema> {
+pub(super) fn reference<T: ToSchema>() -> RefOr<Schema> {
     RefOr::Ref(Ref::from_schema_name(T::name()))
 }
 
-fn json_body(schema: RefOr<Schema>) -> utoipa::openapi::request_body::RequestBody {
+pub(super) fn json_body(schema: RefOr<Schema>) -> utoipa::openapi::request_body::RequestBody {
     RequestBodyBuilder::new()
         .required(Some(Required::True))
         .content("application/json", Content::new(Some(schema)))
@@ -403,7 +417,7 @@ fn json_body(schema: RefOr<Schema>) -> utoipa::openapi::request_body::RequestBod
 }
 
 /// A JSON answer of type `T`.
-fn answer<T: ToSchema>(description: &str) -> ResponseBuilder {
+pub(super) fn answer<T: ToSchema>(description: &str) -> ResponseBuilder {
     ResponseBuilder::new()
         .description(description)
         .content("application/json", Content::new(Some(reference::<T>())))
@@ -416,7 +430,7 @@ fn html(description: &str) -> ResponseBuilder {
 }
 
 /// Error responses for an operation.
-trait Errors {
+pub(super) trait Errors {
     /// One response per status among `codes`, each an `Error` whose `error` is one of that
     /// status's codes; `resend_cooldown` and `rate_limited` also require `retry_after`.
     fn errors(self, codes: &[ErrorCode]) -> Self;
@@ -490,6 +504,6 @@ mod tests {
                 }
             }
         }
-        assert_eq!(variants, 8, "device 3, verify 4, cancel 1");
+        assert_eq!(variants, 10, "device 3, verify 4, cancel 1, enrol result 2");
     }
 }

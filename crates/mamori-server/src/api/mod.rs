@@ -1,5 +1,6 @@
 //! The HTTP surface: the router, and the layers every response passes through.
 //!
+//! - [`admin`]: the issuer's admin API at `/admin/v1`, behind its own tokens.
 //! - [`merchant`]: `POST /v1/authentications`, `GET /v1/authentications/{id}`,
 //!   `GET /v1/sandbox/mail`.
 //! - [`widget`]: the device step and the challenge, behind [`widget::gate`].
@@ -12,6 +13,7 @@
 //! [`app`], their composition. `mamori demo` adds its shop and mailbox to [`routes`] in
 //! `demo::app` (feature `demo`), so nothing of the demo is reachable from [`app`].
 
+pub mod admin;
 pub mod extract;
 pub mod forwarded;
 pub mod merchant;
@@ -79,7 +81,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
-        .route("/openapi.json", get(ops::openapi));
+        .route("/openapi.json", get(ops::openapi))
+        .nest("/admin/v1", admin::routes());
     match &state.widget_files {
         Some(files) => router.merge(files.clone().router()),
         None => router,

@@ -1,4 +1,4 @@
-//! Request rates per merchant key and per client address, counted in the store so every
+//! Request rates per merchant key, admin token and client address, counted in the store so every
 //! instance shares them (see [`crate::config::RateLimits`]).
 //!
 //! A fixed window: each request adds one to its bucket's count for the current window, and the
@@ -19,6 +19,8 @@ pub enum Bucket<'a> {
     MerchantKey(&'a str),
     /// A browser calling the widget routes, by its address.
     ClientAddress(&'a str),
+    /// An admin API token, by its id; it shares the merchant keys' limit per window.
+    AdminToken(&'a str),
 }
 
 impl Bucket<'_> {
@@ -28,6 +30,7 @@ impl Bucket<'_> {
         match self {
             Self::MerchantKey(kid) => (format!("create:{kid}"), limits.create_per_key.get()),
             Self::ClientAddress(ip) => (format!("widget:{ip}"), limits.widget_per_address.get()),
+            Self::AdminToken(id) => (format!("admin:{id}"), limits.create_per_key.get()),
         }
     }
 }

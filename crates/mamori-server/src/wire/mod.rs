@@ -20,12 +20,14 @@
 //!
 //! # Layout
 //!
+//! - [`admin`]: the issuer admin API's requests and answers, which the CLI prints too.
 //! - [`merchant`]: the merchant backend's requests and answers.
 //! - [`widget`]: the widget's requests and the device step's and the challenge's answers.
 //! - [`error`]: the error body every refusal answers, and its stable codes.
 //! - [`ops`]: health, readiness and the widget's release manifest.
 //! - Here: the 3-D Secure vocabulary the answers share ([`Status`], [`Eci`], [`Method`]).
 
+pub mod admin;
 pub mod error;
 pub mod merchant;
 pub mod ops;

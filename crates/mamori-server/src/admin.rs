@@ -1,0 +1,555 @@
+//! The issuer's administration operations — enrolling and changing cards, registering
+//! merchants and rotating their keys, resolving reports, admin API tokens — written once and
+//! called by both the `mamori` CLI ([`crate::cli`]) and the admin API ([`crate::api::admin`]).
+//!
+//! Each input is parsed here, the one way both take it ("parse, don't validate"): a value the
+//! CLI refuses, the API refuses with the same message, as [`AdminError`].
+//!
+//! # Admin tokens
+//!
+//! A token is `mamori_admin_` and 32 random bytes in hex, shown once when made. The store
+//! keeps its SHA-256 digest only: [`authenticate`] looks the digest up, then compares it in
+//! constant time. A merchant key, a revoked or unknown token and a malformed one all fail
+//! alike.
+
+use std::collections::BTreeSet;
+
+use mamori_core::token::encode_secret_key;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::card::CardNumber;
+use crate::config::Config;
+use crate::model::{
+    AdminTokenId, CardStatus, Cardholder, CardholderId, Ceilings, FraudReport, KeyId, Locale,
+    Merchant, MerchantId, MerchantKey, ReportId,
+};
+use crate::secrets::{RandomError, Secrets, hex, random_bytes};
+use crate::store::{AdminToken, CardholderChange, Store, StoreError};
+
+/// How every admin token starts.
+pub const TOKEN_PREFIX: &str = "mamori_admin_";
+/// A token's last use is recorded at most once per this many seconds.
+pub const LAST_USE_GRANULARITY: i64 = 60;
+/// The ceilings of a card enrolled without any.
+pub const DEFAULT_CEILINGS: &str = "JPY:50000";
+/// The longest name of a merchant or a token, in characters.
+const MAX_NAME: usize = 100;
+/// The longest e-mail address (RFC 5321's path limit less its angle brackets).
+const MAX_EMAIL: usize = 254;
+
+/// Why an administration operation refused or failed.
+#[derive(Debug)]
+pub enum AdminError {
+    /// The card number fails the length or Luhn check.
+    InvalidCardNumber,
+    /// A value is not what its field takes; the message names the field.
+    Invalid(&'static str),
+    /// The origin named is not `scheme://host[:port]`.
+    InvalidOrigin(String),
+    /// The card is enrolled already (under another cardholder id).
+    AlreadyEnrolled,
+    /// No such thing of this kind (e.g. `cardholder`), or no longer changeable (an unenrolled
+    /// card).
+    NotFound(&'static str),
+    /// The store failed.
+    Store(StoreError),
+    /// The random source failed.
+    Random(RandomError),
+}
+
+impl std::fmt::Display for AdminError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::InvalidCardNumber => f.write_str("The card number is not valid."),
+            Self::Invalid(what) => f.write_str(what),
+            Self::InvalidOrigin(origin) => write!(
+                f,
+                "{origin:?} is not an origin like https://shop.example[:port]."
+            ),
+            Self::AlreadyEnrolled => f.write_str("This card is enrolled already."),
+            Self::NotFound(kind) => write!(f, "No such {kind}."),
+            Self::Store(e) => write!(f, "{e}"),
+            Self::Random(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for AdminError {}
+
+impl From<StoreError> for AdminError {
+    fn from(error: StoreError) -> Self {
+        Self::Store(error)
+    }
+}
+
+impl From<RandomError> for AdminError {
+    fn from(error: RandomError) -> Self {
+        Self::Random(error)
+    }
+}
+
+/// An address codes and alerts can be sent to: what SMTP takes as a mailbox address, at most
+/// 254 bytes.
+///
+/// # Errors
+///
+/// [`AdminError::Invalid`] otherwise.
+pub fn parse_email(text: &str) -> Result<String, AdminError> {
+    let valid = text.len() <= MAX_EMAIL && text.parse::<lettre::Address>().is_ok();
+    valid
+        .then(|| text.to_owned())
+        .ok_or(AdminError::Invalid("email must be an e-mail address."))
+}
+
+/// `ja` or `en`.
+///
+/// # Errors
+///
+/// [`AdminError::Invalid`] otherwise.
+pub fn parse_locale(text: &str) -> Result<Locale, AdminError> {
+    Locale::parse(text).ok_or(AdminError::Invalid("locale must be ja or en."))
+}
+
+/// Ceilings as `CURRENCY:AMOUNT` entries in minor units, one per currency.
+///
+/// # Errors
+///
+/// [`AdminError::Invalid`] for an entry of another shape, a repeated currency, or an entry
+/// holding a comma (each entry is one ceiling).
+pub fn parse_ceilings(entries: &[String]) -> Result<Ceilings, AdminError> {
+    let refused = AdminError::Invalid(
+        "each ceiling is CURRENCY:AMOUNT in minor units (JPY:50000), one per currency.",
+    );
+    if entries.iter().any(|e| e.is_empty() || e.contains(',')) {
+        return Err(refused);
+    }
+    Ceilings::parse(&entries.join(",")).ok_or(refused)
+}
+
+/// A display name: 1 to 100 characters, no control characters, no surrounding spaces.
+fn parse_name(text: &str, refused: &'static str) -> Result<String, AdminError> {
+    let valid = !text.is_empty()
+        && text.chars().count() <= MAX_NAME
+        && text.trim() == text
+        && !text.chars().any(char::is_control);
+    valid
+        .then(|| text.to_owned())
+        .ok_or(AdminError::Invalid(refused))
+}
+
+/// Origins, each `http(s)://host[:port]` without a path; at least one, duplicates dropped,
+/// sorted.
+///
+/// # Errors
+///
+/// [`AdminError::InvalidOrigin`] naming the first bad one; [`AdminError::Invalid`] for none.
+pub fn parse_origins(origins: &[String]) -> Result<Vec<String>, AdminError> {
+    if origins.is_empty() {
+        return Err(AdminError::Invalid(
+            "origins must name at least one origin.",
+        ));
+    }
+    let mut distinct = BTreeSet::new();
+    for origin in origins {
+        let host = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"));
+        let valid = host.is_some_and(|host| {
+            !host.is_empty()
+                && host.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+                })
+        });
+        if !valid {
+            return Err(AdminError::InvalidOrigin(origin.clone()));
+        }
+        distinct.insert(origin.clone());
+    }
+    Ok(distinct.into_iter().collect())
+}
+
+/// A card to enrol, every field parsed.
+#[derive(Debug, Clone)]
+pub struct Enrolment {
+    /// The card.
+    pub number: CardNumber,
+    /// Where codes and alerts go.
+    pub email: String,
+    /// Its language.
+    pub locale: Locale,
+    /// Its frictionless ceilings.
+    pub ceilings: Ceilings,
+}
+
+impl Enrolment {
+    /// Parses a card to enrol; `locale` defaults to `ja`, `ceilings` to [`DEFAULT_CEILINGS`].
+    ///
+    /// # Errors
+    ///
+    /// The first field refused, as [`AdminError::InvalidCardNumber`] or
+    /// [`AdminError::Invalid`].
+    pub fn parse(
+        card: &str,
+        email: &str,
+        locale: Option<&str>,
+        ceilings: Option<&[String]>,
+    ) -> Result<Self, AdminError> {
+        let number = CardNumber::parse(card).ok_or(AdminError::InvalidCardNumber)?;
+        let email = parse_email(email)?;
+        let locale = locale.map_or(Ok(Locale::Ja), parse_locale)?;
+        let ceilings = match ceilings {
+            Some(entries) => parse_ceilings(entries)?,
+            None => parse_ceilings(&[DEFAULT_CEILINGS.to_owned()])?,
+        };
+        Ok(Self {
+            number,
+            email,
+            locale,
+            ceilings,
+        })
+    }
+}
+
+/// Enrols a card.
+///
+/// # Errors
+///
+/// [`AdminError::AlreadyEnrolled`] when its reference is enrolled (nothing stored).
+pub async fn enrol(
+    store: &dyn Store,
+    secrets: &Secrets,
+    enrolment: Enrolment,
+    now: i64,
+) -> Result<Cardholder, AdminError> {
+    let cardholder = Cardholder {
+        id: CardholderId::mint()?,
+        card_ref: enrolment.number.reference(&secrets.card_key),
+        last4: enrolment.number.last4().into(),
+        email: enrolment.email,
+        locale: enrolment.locale,
+        status: CardStatus::Active,
+        frictionless_ceilings: enrolment.ceilings,
+        created_at: now,
+    };
+    match store.insert_cardholder(&cardholder).await {
+        Ok(()) => Ok(cardholder),
+        Err(StoreError::Conflict) => Err(AdminError::AlreadyEnrolled),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Changes an enrolled card's address, language or ceilings; at least one is required.
+///
+/// # Errors
+///
+/// [`AdminError::Invalid`] for an empty change, [`AdminError::NotFound`] for an unknown or
+/// unenrolled card.
+pub async fn change_cardholder(
+    store: &dyn Store,
+    id: &CardholderId,
+    change: &CardholderChange,
+) -> Result<Cardholder, AdminError> {
+    if change == &CardholderChange::default() {
+        return Err(AdminError::Invalid(
+            "Name at least one of email, locale and ceilings.",
+        ));
+    }
+    store
+        .change_cardholder(id, change)
+        .await?
+        .ok_or(AdminError::NotFound("cardholder"))
+}
+
+/// Blocks or unblocks a card and answers it.
+///
+/// # Errors
+///
+/// [`AdminError::NotFound`] for an unknown or unenrolled card.
+pub async fn set_card_status(
+    store: &dyn Store,
+    id: &CardholderId,
+    status: CardStatus,
+) -> Result<Cardholder, AdminError> {
+    if !store.set_card_status(id, status).await? {
+        return Err(AdminError::NotFound("cardholder"));
+    }
+    store
+        .cardholder(id)
+        .await?
+        .ok_or(AdminError::NotFound("cardholder"))
+}
+
+/// Unenrols a card (see [`crate::store::AdminStore::unenrol_cardholder`]) and answers it.
+///
+/// # Errors
+///
+/// [`AdminError::NotFound`] for an unknown or already unenrolled card.
+pub async fn unenrol(
+    store: &dyn Store,
+    id: &CardholderId,
+    now: i64,
+) -> Result<Cardholder, AdminError> {
+    if !store.unenrol_cardholder(id, now).await? {
+        return Err(AdminError::NotFound("cardholder"));
+    }
+    store
+        .cardholder(id)
+        .await?
+        .ok_or(AdminError::NotFound("cardholder"))
+}
+
+/// A merchant key just made, with its secret key string (shown once).
+#[derive(Debug)]
+pub struct IssuedKey {
+    /// The key as stored.
+    pub key: MerchantKey,
+    /// `mamori_sk.<kid>.<secret>`.
+    pub secret_key: String,
+}
+
+fn new_key(merchant_id: &MerchantId, now: i64) -> Result<IssuedKey, AdminError> {
+    let key = MerchantKey {
+        kid: KeyId::mint()?,
+        merchant_id: merchant_id.clone(),
+        secret: random_bytes::<32>()?.to_vec(),
+        created_at: now,
+        retire_at: None,
+    };
+    let secret_key = encode_secret_key(key.kid.as_str(), &key.secret);
+    Ok(IssuedKey { key, secret_key })
+}
+
+/// Registers a merchant with its first key.
+///
+/// # Errors
+///
+/// [`AdminError::Invalid`] / [`AdminError::InvalidOrigin`] for a bad name or origin.
+pub async fn add_merchant(
+    store: &dyn Store,
+    name: &str,
+    origins: &[String],
+    sandbox: bool,
+    now: i64,
+) -> Result<(Merchant, IssuedKey), AdminError> {
+    let name = parse_name(
+        name,
+        "name must be 1 to 100 characters without control characters or surrounding spaces.",
+    )?;
+    let origins = parse_origins(origins)?;
+    let id = MerchantId::mint()?;
+    let issued = new_key(&id, now)?;
+    let merchant = Merchant {
+        id,
+        name,
+        origins,
+        sandbox,
+        created_at: now,
+    };
+    store.insert_merchant(&merchant, &issued.key).await?;
+    Ok((merchant, issued))
+}
+
+/// Issues a merchant a new key; its older keys keep working for `security.key_overlap`
+/// seconds. Answers the key and when the older ones retire.
+///
+/// # Errors
+///
+/// [`AdminError::NotFound`] for an unknown merchant.
+pub async fn rotate_key(
+    store: &dyn Store,
+    config: &Config,
+    merchant_id: &MerchantId,
+    now: i64,
+) -> Result<(IssuedKey, i64), AdminError> {
+    if store.merchant(merchant_id).await?.is_none() {
+        return Err(AdminError::NotFound("merchant"));
+    }
+    let issued = new_key(merchant_id, now)?;
+    let retire_at = now + config.security.key_overlap.get();
+    store.rotate_key(&issued.key, retire_at).await?;
+    Ok((issued, retire_at))
+}
+
+/// Replaces a merchant's origins and answers the merchant.
+///
+/// # Errors
+///
+/// [`AdminError::InvalidOrigin`] / [`AdminError::Invalid`] for bad origins (nothing changed),
+/// [`AdminError::NotFound`] for an unknown merchant.
+pub async fn replace_origins(
+    store: &dyn Store,
+    merchant_id: &MerchantId,
+    origins: &[String],
+) -> Result<Merchant, AdminError> {
+    let origins = parse_origins(origins)?;
+    if !store.replace_origins(merchant_id, &origins).await? {
+        return Err(AdminError::NotFound("merchant"));
+    }
+    store
+        .merchant(merchant_id)
+        .await?
+        .ok_or(AdminError::NotFound("merchant"))
+}
+
+/// Resolves a report (the card is no longer forced to challenge) and answers it; resolving a
+/// resolved report changes nothing and answers it as it is.
+///
+/// # Errors
+///
+/// [`AdminError::NotFound`] for an unknown report.
+pub async fn resolve_report(
+    store: &dyn Store,
+    id: &ReportId,
+    now: i64,
+) -> Result<FraudReport, AdminError> {
+    store.resolve_report(id, now).await?;
+    store
+        .report(id)
+        .await?
+        .ok_or(AdminError::NotFound("report"))
+}
+
+/// Makes an admin token; answers its record and the token (shown once).
+///
+/// # Errors
+///
+/// [`AdminError::Invalid`] for a bad name.
+pub async fn create_token(
+    store: &dyn Store,
+    name: &str,
+    now: i64,
+) -> Result<(AdminToken, String), AdminError> {
+    let name = parse_name(
+        name,
+        "the name must be 1 to 100 characters without control characters or surrounding spaces.",
+    )?;
+    let token = format!("{TOKEN_PREFIX}{}", hex(&random_bytes::<32>()?));
+    let record = AdminToken {
+        id: AdminTokenId::mint()?,
+        name,
+        digest: Sha256::digest(token.as_bytes()).to_vec(),
+        created_at: now,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    store.insert_admin_token(&record).await?;
+    Ok((record, token))
+}
+
+/// Why a presented admin token was refused; for the log only, never the client.
+pub type Refusal = &'static str;
+
+/// The live admin token `presented` is.
+///
+/// # Errors
+///
+/// A [`Refusal`] saying why not (not an admin token, unknown, revoked), or the store's error.
+pub async fn authenticate(
+    store: &dyn Store,
+    presented: &str,
+) -> Result<Result<AdminToken, Refusal>, StoreError> {
+    if !presented.starts_with(TOKEN_PREFIX) {
+        return Ok(Err("not an admin token"));
+    }
+    let digest = Sha256::digest(presented.as_bytes());
+    let Some(token) = store.admin_token_by_digest(&digest).await? else {
+        return Ok(Err("unknown admin token"));
+    };
+    // The lookup matched the digest already; comparing again in constant time keeps a
+    // database that compares early-exit from being the only check.
+    if !bool::from(token.digest.as_slice().ct_eq(digest.as_slice())) {
+        return Ok(Err("unknown admin token"));
+    }
+    if token.revoked_at.is_some() {
+        return Ok(Err("revoked admin token"));
+    }
+    Ok(Ok(token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_mailbox_addresses() {
+        for good in ["t@example.jp", "first.last+tag@mail.example.com"] {
+            assert_eq!(parse_email(good).unwrap(), good);
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        for bad in [
+            "",
+            "t",
+            "@example.jp",
+            "t@",
+            " t@example.jp",
+            "t@example.jp\n",
+            "a b@c.d",
+            &long,
+        ] {
+            assert!(parse_email(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ceilings_are_one_entry_each() {
+        let parse = |entries: &[&str]| {
+            parse_ceilings(&entries.iter().map(|e| (*e).to_owned()).collect::<Vec<_>>())
+                .map(|c| c.to_string())
+        };
+        assert_eq!(
+            parse(&["JPY:50000", "USD:500"]).unwrap(),
+            "JPY:50000,USD:500"
+        );
+        for bad in [
+            &["JPY:50000,USD:500"][..],
+            &["JPY:1", "JPY:2"],
+            &["JPY"],
+            &[""],
+            &["JPY:-1"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn origins_are_scheme_and_host_only() {
+        let origins = |list: &[&str]| {
+            parse_origins(&list.iter().map(|o| (*o).to_owned()).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            origins(&[
+                "https://b.example",
+                "http://a.example:8080",
+                "https://b.example"
+            ])
+            .unwrap(),
+            ["http://a.example:8080", "https://b.example"]
+        );
+        assert!(origins(&[]).is_err());
+        for bad in [
+            "https://",
+            "shop.example",
+            "https://shop.example/",
+            "https://shop.example/path",
+            "ftp://shop.example",
+            "https://shop example",
+            "https://shop.example\"",
+        ] {
+            assert!(
+                matches!(origins(&[bad]), Err(AdminError::InvalidOrigin(o)) if o == bad),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn names_are_one_line() {
+        let refused = "refused";
+        assert_eq!(parse_name("Shop 1", refused).unwrap(), "Shop 1");
+        assert_eq!(parse_name("ショップ", refused).unwrap(), "ショップ");
+        for bad in ["", " Shop", "Shop ", "a\nb", &"x".repeat(101)] {
+            assert!(parse_name(bad, refused).is_err(), "{bad:?}");
+        }
+    }
+}

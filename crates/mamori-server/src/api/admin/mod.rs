@@ -1,0 +1,90 @@
+//! The issuer's admin API at `/admin/v1`: JSON in and out, for card-management systems and
+//! the issuer's back office, server to server (no CORS).
+//!
+//! Every request carries `Authorization: Bearer mamori_admin_…`, a token made by `mamori admin
+//! token create` (see [`crate::admin`]); [`Admin`] checks it before anything else, so a
+//! missing, malformed, unknown or revoked token, or a merchant key, is `401 unauthorized` and
+//! nothing more. Each token has its own rate-limit bucket ([`throttle::Bucket::AdminToken`]).
+//!
+//! Each part of the API is a sub-router with paths relative to `/admin/v1`:
+//!
+//! - [`cardholders`]: enrol many, list, read, change, block, unblock, unenrol.
+//! - [`merchants`]: list, read, add, replace origins, rotate key.
+//! - [`reports`]: list (open only with `?open=true`), resolve.
+//!
+//! The handlers parse, call the operation of [`crate::admin`] the CLI calls too, and render a
+//! [`crate::wire::admin`] type.
+
+pub mod cardholders;
+pub mod merchants;
+pub mod reports;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+
+use super::extract::bearer;
+use super::throttle::{self, Bucket};
+use crate::admin::{self as operations, AdminError, LAST_USE_GRANULARITY};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::AdminToken;
+
+/// Every admin route, relative to `/admin/v1` (where [`crate::api::routes`] nests them).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(cardholders::routes())
+        .merge(merchants::routes())
+        .merge(reports::routes())
+}
+
+/// The caller, authenticated by a live admin token; every admin handler takes it first.
+///
+/// Rejects with [`ApiError::Unauthorized`] (the reason goes to the log only) and, past the
+/// token's rate, [`ApiError::RateLimited`].
+#[derive(Debug)]
+pub struct Admin(pub AdminToken);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let presented = bearer(&parts.headers).ok_or(ApiError::Unauthorized("no bearer token"))?;
+        let token = operations::authenticate(state.store.as_ref(), presented)
+            .await?
+            .map_err(ApiError::Unauthorized)?;
+        throttle::admit(state, Bucket::AdminToken(token.id.as_str())).await?;
+        let now = state.now();
+        let stale_before = now - LAST_USE_GRANULARITY;
+        if token.last_used_at.is_none_or(|at| at < stale_before) {
+            // Off the request's path: the answer does not wait for this write, and a failure
+            // costs only the precision of "last used".
+            let store = Arc::clone(&state.store);
+            let id = token.id.clone();
+            tokio::spawn(async move {
+                if let Err(e) = store.touch_admin_token(&id, now, stale_before).await {
+                    tracing::warn!(token = %id, error = %e, "cannot record an admin token's use");
+                }
+            });
+        }
+        Ok(Self(token))
+    }
+}
+
+impl From<AdminError> for ApiError {
+    fn from(error: AdminError) -> Self {
+        match error {
+            AdminError::InvalidCardNumber => Self::InvalidCardNumber,
+            AdminError::Invalid(what) => Self::InvalidRequest(what),
+            AdminError::InvalidOrigin(_) => Self::InvalidRequest(
+                "Each origin must be https://host[:port] or http://host[:port], without a path.",
+            ),
+            AdminError::AlreadyEnrolled => Self::CardAlreadyEnrolled,
+            AdminError::NotFound(_) => Self::NotFound,
+            AdminError::Store(e) => e.into(),
+            AdminError::Random(e) => e.into(),
+        }
+    }
+}

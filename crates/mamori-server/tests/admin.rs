@@ -1,0 +1,629 @@
+//! The issuer admin API (`/admin/v1`) over HTTP: who gets in, what each route changes, and that
+//! a refusal changes nothing. Every answer is checked against the OpenAPI document on the way
+//! (the test server's checker).
+
+// Helpers outside `#[test]` functions panic to fail the test, like the tests themselves
+// (clippy.toml allows this only inside `#[test]`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use mamori_server::config::Bounded;
+use mamori_server::model::{AuthenticationId, CardholderId, FraudReport, ReportId};
+use reqwest::Method;
+use serde_json::{Value, json};
+use support::*;
+
+/// A live admin token of `server`.
+async fn token(server: &TestServer) -> String {
+    let (_, token) = mamori_server::admin::create_token(server.store.as_ref(), "tests", START)
+        .await
+        .unwrap();
+    token
+}
+
+/// `method path` with `auth` as the bearer token (none when `None`) and `body` as JSON.
+async fn call(
+    server: &TestServer,
+    method: Method,
+    path: &str,
+    auth: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = server
+        .http
+        .request(method, server.url(&format!("/admin/v1{path}")));
+    if let Some(auth) = auth {
+        request = request.bearer_auth(auth);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn get(server: &TestServer, token: &str, path: &str) -> Value {
+    let (status, body) = call(server, Method::GET, path, Some(token), None).await;
+    assert_eq!(status, 200, "GET {path}: {body}");
+    body
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn only_a_live_admin_token_gets_in_and_every_refusal_looks_alike() {
+    let server = TestServer::start().await;
+    let live = token(&server).await;
+    let (revoked_record, revoked) =
+        mamori_server::admin::create_token(server.store.as_ref(), "old", START)
+            .await
+            .unwrap();
+    assert!(
+        server
+            .store
+            .revoke_admin_token(&revoked_record.id, START)
+            .await
+            .unwrap()
+    );
+    let before = get(&server, &live, "/cardholders").await;
+
+    let unknown = format!("mamori_admin_{}", "ab".repeat(32));
+    let refused: [(&str, Option<&str>); 6] = [
+        ("no header", None),
+        ("a merchant key", Some(&server.merchant_key)),
+        ("a revoked token", Some(&revoked)),
+        ("an unknown token", Some(&unknown)),
+        (
+            "a token with a character changed",
+            Some(&live[..live.len() - 1]),
+        ),
+        ("not a token", Some("admin")),
+    ];
+    let enrol = json!({"cardholders": [{"card": "4111111111111111", "email": "n@example.com"}]});
+    let mut answers = Vec::new();
+    for (what, auth) in refused {
+        for (method, path, body) in [
+            (Method::GET, "/cardholders", None),
+            (Method::POST, "/cardholders", Some(enrol.clone())),
+            (Method::POST, "/merchants/m_test/keys", None),
+            (Method::GET, "/reports", None),
+        ] {
+            let (status, body) = call(&server, method.clone(), path, auth, body).await;
+            assert_eq!(status, 401, "{what}: {method} {path}: {body}");
+            answers.push(body);
+        }
+    }
+    assert!(
+        answers.iter().all(|a| a == &answers[0]),
+        "every refusal is the same answer: {answers:?}"
+    );
+    assert_eq!(answers[0]["error"], "unauthorized");
+
+    // A basic scheme is no bearer token either.
+    let response = server
+        .http
+        .get(server.url("/admin/v1/cardholders"))
+        .basic_auth("admin", Some(&live))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+
+    assert_eq!(
+        get(&server, &live, "/cardholders").await,
+        before,
+        "nothing enrolled"
+    );
+    let keys = server
+        .store
+        .merchant_keys(&"m_test".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 1, "no key rotated");
+}
+
+#[tokio::test]
+async fn enrolling_many_answers_each_card_in_order_and_a_bad_one_stops_nothing() {
+    let server = TestServer::start().await;
+    let token = token(&server).await;
+    let before = ids(&get(&server, &token, "/cardholders").await);
+    let request = json!({"cardholders": [
+        {"card": "4111 1111 1111 1111", "email": "one@example.com", "locale": "en",
+         "ceilings": ["JPY:30000", "USD:10000"]},
+        {"card": "4111111111111112", "email": "luhn@example.com"},
+        {"card": "5555555555554444", "email": "not an address"},
+        {"card": "5555555555554444", "email": "two@example.com", "locale": "fr"},
+        {"card": "5555555555554444", "email": "two@example.com", "ceilings": ["JPY:1,USD:1"]},
+        {"card": CARD, "email": "again@example.com"},
+        {"card": "6011111111111117", "email": "three@example.com"},
+    ]});
+    let (status, body) = call(
+        &server,
+        Method::POST,
+        "/cardholders",
+        Some(&token),
+        Some(request),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let items = body["items"].as_array().unwrap();
+    let outcomes: Vec<(&str, &str)> = items
+        .iter()
+        .map(|i| {
+            (
+                i["outcome"].as_str().unwrap(),
+                i["error"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("enrolled", ""),
+            ("refused", "invalid_card_number"),
+            ("refused", "invalid_request"),
+            ("refused", "invalid_request"),
+            ("refused", "invalid_request"),
+            ("refused", "card_already_enrolled"),
+            ("enrolled", ""),
+        ]
+    );
+    assert!(items[2]["message"].as_str().unwrap().contains("email"));
+    assert!(items[3]["message"].as_str().unwrap().contains("locale"));
+    assert!(items[4]["message"].as_str().unwrap().contains("ceiling"));
+    let first = &items[0]["cardholder"];
+    assert_eq!(first["last4"], "1111");
+    assert_eq!(first["email"], "one@example.com");
+    assert_eq!(first["locale"], "en");
+    assert_eq!(first["status"], "active");
+    assert_eq!(first["ceilings"], json!(["JPY:30000", "USD:10000"]));
+    assert_eq!(items[6]["cardholder"]["locale"], "ja", "the default locale");
+    assert_eq!(items[6]["cardholder"]["ceilings"], json!(["JPY:50000"]));
+
+    // Enrolled in the same second, so listed in id order: compared as sets.
+    let listed = || async {
+        let mut ids = ids(&get(&server, &token, "/cardholders").await);
+        ids.sort();
+        ids
+    };
+    let after = listed().await;
+    let mut expected = before;
+    expected.push(first["id"].as_str().unwrap().to_owned());
+    expected.push(items[6]["cardholder"]["id"].as_str().unwrap().to_owned());
+    expected.sort();
+    assert_eq!(after, expected, "exactly the two good cards, nothing else");
+    assert_eq!(
+        get(
+            &server,
+            &token,
+            &format!("/cardholders/{}", first["id"].as_str().unwrap())
+        )
+        .await,
+        *first
+    );
+
+    // A request of the wrong shape is refused whole.
+    for bad in [
+        json!({"cardholders": []}),
+        json!({"cardholders": [{"card": CARD}]}),
+        json!({"cardholders": [{"card": CARD, "email": "x@example.com", "pin": "1"}]}),
+        json!({"cards": []}),
+    ] {
+        let (status, body) = call(
+            &server,
+            Method::POST,
+            "/cardholders",
+            Some(&token),
+            Some(bad.clone()),
+        )
+        .await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    let many: Vec<Value> = (0..101)
+        .map(|_| json!({"card": CARD, "email": "x@example.com"}))
+        .collect();
+    let (status, body) = call(
+        &server,
+        Method::POST,
+        "/cardholders",
+        Some(&token),
+        Some(json!({ "cardholders": many })),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    assert_eq!(listed().await, expected);
+}
+
+#[tokio::test]
+async fn a_card_is_changed_blocked_unblocked_and_unenrolled() {
+    let server = TestServer::start().await;
+    let token = token(&server).await;
+    let path = "/cardholders/ch_0";
+    let card = get(&server, &token, path).await;
+    assert_eq!(card["status"], "active");
+
+    let patch = |body: Value| call(&server, Method::PATCH, path, Some(&token), Some(body));
+    let (status, changed) = patch(json!({"email": "new@example.com", "locale": "ja"})).await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(
+        (&changed["email"], &changed["locale"], &changed["ceilings"]),
+        (&json!("new@example.com"), &json!("ja"), &card["ceilings"])
+    );
+    let (status, changed) = patch(json!({"ceilings": ["USD:500", "JPY:1000"]})).await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["ceilings"], json!(["JPY:1000", "USD:500"]));
+    assert_eq!(changed["email"], "new@example.com");
+
+    // Bad input: 4xx, nothing changed (a good member beside a bad one included).
+    for (bad, code) in [
+        (json!({"email": "nobody"}), "invalid_request"),
+        (
+            json!({"email": "ok@example.com", "locale": "de"}),
+            "invalid_request",
+        ),
+        (json!({"ceilings": ["JPY"]}), "invalid_request"),
+        (json!({}), "invalid_request"),
+        (json!({"status": "blocked"}), "invalid_body"),
+        (json!({"email": 7}), "invalid_body"),
+    ] {
+        let (status, body) = patch(bad.clone()).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some(code)), "{bad}");
+    }
+    assert_eq!(get(&server, &token, path).await, changed);
+
+    let (server_ref, token_ref) = (&server, &token);
+    let post = |suffix: &str| {
+        let path = format!("{path}/{suffix}");
+        async move { call(server_ref, Method::POST, &path, Some(token_ref), None).await }
+    };
+    let (status, blocked) = post("block").await;
+    assert_eq!((status, &blocked["status"]), (200, &json!("blocked")));
+    let created = server.create(CARD, 1000, "01").await;
+    let outcome = server.device(&created, &fingerprint("a"), None).await;
+    assert_eq!(outcome["outcome"], "rejected", "a blocked card: {outcome}");
+    let (status, active) = post("unblock").await;
+    assert_eq!((status, &active["status"]), (200, &json!("active")));
+
+    let (status, gone) = call(&server, Method::DELETE, path, Some(&token), None).await;
+    assert_eq!(status, 200, "{gone}");
+    assert_eq!(gone["status"], "unenrolled");
+    assert_eq!(gone["card_ref"], Value::Null);
+    assert_eq!(gone["last4"], card["last4"], "kept for the records");
+    let created = server.create(CARD, 1000, "01").await;
+    let outcome = server.device(&created, &fingerprint("a"), None).await;
+    assert_eq!(outcome["outcome"], "rejected", "not enrolled: {outcome}");
+    let view = server.get(&created.id).await;
+    assert!(
+        view["reasons"].to_string().contains("card_not_enrolled"),
+        "{view}"
+    );
+
+    // Gone for every change; the record stays readable.
+    for (method, suffix) in [
+        (Method::DELETE, ""),
+        (Method::POST, "/block"),
+        (Method::POST, "/unblock"),
+    ] {
+        let (status, _) = call(
+            &server,
+            method,
+            &format!("{path}{suffix}"),
+            Some(&token),
+            None,
+        )
+        .await;
+        assert_eq!(status, 404, "{suffix}");
+    }
+    let (status, _) = patch(json!({"email": "late@example.com"})).await;
+    assert_eq!(status, 404);
+    assert_eq!(get(&server, &token, path).await, gone);
+
+    // The card enrols again as a new cardholder.
+    let (status, body) = call(
+        &server,
+        Method::POST,
+        "/cardholders",
+        Some(&token),
+        Some(json!({"cardholders": [{"card": CARD, "email": "back@example.com"}]})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let again = &body["items"][0]["cardholder"];
+    assert_eq!(body["items"][0]["outcome"], "enrolled", "{body}");
+    assert_ne!(again["id"], gone["id"]);
+    assert_eq!(again["card_ref"], card["card_ref"]);
+
+    for missing in [
+        "/cardholders/ch_nobody",
+        "/cardholders/m_test",
+        "/cardholders/ch_%20",
+    ] {
+        let (status, body) = call(&server, Method::GET, missing, Some(&token), None).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (404, Some("not_found")),
+            "{missing}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn merchants_are_added_their_origins_replaced_and_keys_rotated() {
+    let server = TestServer::start().await;
+    let token = token(&server).await;
+    // Listed oldest first: after the seeded merchant.
+    server.clock.advance(1);
+    let (status, created) = call(
+        &server,
+        Method::POST,
+        "/merchants",
+        Some(&token),
+        Some(
+            json!({"name": "Shop 2", "origins": ["https://two.example", "https://two.example"],
+                    "sandbox": true}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let merchant = &created["merchant"];
+    let id = merchant["id"].as_str().unwrap();
+    assert_eq!(merchant["origins"], json!(["https://two.example"]));
+    assert_eq!(merchant["sandbox"], true);
+    let secret = created["secret_key"].as_str().unwrap();
+    assert!(secret.starts_with("mamori_sk."));
+    let (first_key, _) = merchant_call(&server, secret).await;
+    assert_eq!(first_key, 404, "the new merchant's key authenticates");
+
+    let listed = get(&server, &token, "/merchants").await;
+    assert_eq!(ids(&listed), ["m_test", id]);
+    assert_eq!(listed["items"][1], *merchant);
+    assert_eq!(
+        get(&server, &token, &format!("/merchants/{id}")).await,
+        *merchant
+    );
+
+    let origins = format!("/merchants/{id}/origins");
+    for (bad, code) in [
+        (json!({"origins": []}), "invalid_request"),
+        (
+            json!({"origins": ["https://ok.example", "https://bad.example/path"]}),
+            "invalid_request",
+        ),
+        (json!({"origins": "https://ok.example"}), "invalid_body"),
+    ] {
+        let (status, body) = call(
+            &server,
+            Method::PUT,
+            &origins,
+            Some(&token),
+            Some(bad.clone()),
+        )
+        .await;
+        assert_eq!((status, body["error"].as_str()), (400, Some(code)), "{bad}");
+    }
+    assert_eq!(
+        get(&server, &token, &format!("/merchants/{id}")).await,
+        *merchant
+    );
+    let (status, replaced) = call(
+        &server,
+        Method::PUT,
+        &origins,
+        Some(&token),
+        Some(json!({"origins": ["https://b.example", "http://a.example:8080"]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{replaced}");
+    assert_eq!(
+        replaced["origins"],
+        json!(["http://a.example:8080", "https://b.example"])
+    );
+
+    let (status, rotated) = call(
+        &server,
+        Method::POST,
+        &format!("/merchants/{id}/keys"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{rotated}");
+    let new_secret = rotated["secret_key"].as_str().unwrap();
+    assert_ne!(new_secret, secret);
+    assert_eq!(
+        merchant_call(&server, new_secret).await.0,
+        404,
+        "the new key works"
+    );
+    assert_eq!(
+        merchant_call(&server, secret).await.0,
+        404,
+        "the old one during the overlap"
+    );
+    let keys = get(&server, &token, &format!("/merchants/{id}")).await["keys"].clone();
+    assert_eq!(keys[0]["kid"], rotated["kid"]);
+    assert_eq!(keys[0]["retire_at"], Value::Null);
+    assert_eq!(keys[1]["retire_at"], rotated["older_keys_retire_at"]);
+
+    for (bad, code) in [
+        (
+            json!({"name": "", "origins": ["https://x.example"]}),
+            "invalid_request",
+        ),
+        (
+            json!({"name": "X", "origins": ["x.example"]}),
+            "invalid_request",
+        ),
+        (json!({"name": "X"}), "invalid_body"),
+    ] {
+        let (status, body) = call(
+            &server,
+            Method::POST,
+            "/merchants",
+            Some(&token),
+            Some(bad.clone()),
+        )
+        .await;
+        assert_eq!((status, body["error"].as_str()), (400, Some(code)), "{bad}");
+    }
+    assert_eq!(
+        ids(&get(&server, &token, "/merchants").await),
+        ["m_test", id]
+    );
+    for (method, path) in [
+        (Method::GET, "/merchants/m_nobody"),
+        (Method::POST, "/merchants/m_nobody/keys"),
+        (Method::GET, "/merchants/ch_0"),
+    ] {
+        let (status, _) = call(&server, method, path, Some(&token), None).await;
+        assert_eq!(status, 404, "{path}");
+    }
+    let (status, _) = call(
+        &server,
+        Method::PUT,
+        "/merchants/m_nobody/origins",
+        Some(&token),
+        Some(json!({"origins": ["https://x.example"]})),
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+/// A merchant route with `secret` as the key: `404` for an authenticated merchant (no such
+/// authentication), `401` otherwise.
+async fn merchant_call(server: &TestServer, secret: &str) -> (u16, Value) {
+    let response = server
+        .http
+        .get(server.url("/v1/authentications/au_nothing"))
+        .bearer_auth(secret)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn reports_are_listed_and_resolved() {
+    let server = TestServer::start().await;
+    let token = token(&server).await;
+    let created = server.create(CARD, 1000, "01").await;
+    let report = FraudReport {
+        id: ReportId::parse("fr_admin").unwrap(),
+        cardholder_id: CardholderId::parse("ch_0").unwrap(),
+        authentication_id: AuthenticationId::parse(created.id.as_str()).unwrap(),
+        created_at: START,
+        resolved_at: None,
+    };
+    assert!(server.store.report_fraud(&report).await.unwrap());
+
+    let open = get(&server, &token, "/reports?open=true").await;
+    assert_eq!(ids(&open), ["fr_admin"]);
+    assert_eq!(open["items"][0]["resolved_at"], Value::Null);
+    assert_eq!(open["items"][0]["authentication_id"], created.id.as_str());
+    let (status, body) = call(
+        &server,
+        Method::GET,
+        "/reports?open=yes",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+
+    server.clock.advance(60);
+    let (status, resolved) = call(
+        &server,
+        Method::POST,
+        "/reports/fr_admin/resolve",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{resolved}");
+    assert_eq!(resolved["resolved_at"], START + 60);
+    server.clock.advance(60);
+    let (status, again) = call(
+        &server,
+        Method::POST,
+        "/reports/fr_admin/resolve",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &again),
+        (200, &resolved),
+        "resolving again changes nothing"
+    );
+
+    assert_eq!(
+        ids(&get(&server, &token, "/reports?open=true").await),
+        Vec::<String>::new()
+    );
+    assert_eq!(ids(&get(&server, &token, "/reports").await), ["fr_admin"]);
+    assert_eq!(
+        ids(&get(&server, &token, "/reports?open=false").await),
+        ["fr_admin"]
+    );
+    let (status, _) = call(
+        &server,
+        Method::POST,
+        "/reports/fr_nobody/resolve",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_tokens_last_use_is_recorded_at_most_once_a_minute() {
+    let server = TestServer::start().await;
+    let token = token(&server).await;
+    let last_used = || async { server.store.admin_tokens().await.unwrap()[0].last_used_at };
+    assert_eq!(last_used().await, None);
+    get(&server, &token, "/reports").await;
+    eventually(|| async { last_used().await == Some(START) }).await;
+    server.clock.advance(30);
+    get(&server, &token, "/reports").await;
+    server.clock.advance(31);
+    get(&server, &token, "/reports").await;
+    eventually(|| async { last_used().await == Some(START + 61) }).await;
+}
+
+#[tokio::test]
+async fn each_admin_token_has_its_own_rate_limit() {
+    let server = TestServer::start_with(Options {
+        tweak: |config| {
+            config.rate_limits.create_per_key = Bounded::constant::<2>();
+        },
+        ..Options::default()
+    })
+    .await;
+    let (first, second) = (token(&server).await, token(&server).await);
+    for _ in 0..2 {
+        get(&server, &first, "/reports").await;
+    }
+    let (status, body) = call(&server, Method::GET, "/reports", Some(&first), None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (429, Some("rate_limited"))
+    );
+    get(&server, &second, "/reports").await;
+}
