@@ -12,22 +12,19 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use mamori_core::token::encode_secret_key;
 use tokio::net::TcpListener;
 
-use crate::card::CardNumber;
+use crate::admin::{self as operations, AdminError, Enrolment};
 use crate::clock::{Clock, SystemClock};
 use crate::config::env::{self, Environment, Loaded};
 use crate::config::{Config, LogFormat};
 use crate::mail::mailer_for;
-use crate::model::{
-    CardStatus, Cardholder, CardholderId, Ceilings, KeyId, Locale, Merchant, MerchantId,
-    MerchantKey, ReportId,
-};
-use crate::secrets::{self, Secrets, SecretsError, random_bytes};
+use crate::model::{CardStatus, CardholderId, MerchantId, ReportId};
+use crate::secrets::{self, Secrets, SecretsError};
 use crate::server;
 use crate::state::AppState;
 use crate::store::{self, Store};
+use crate::wire;
 
 mod admin;
 mod check;
@@ -100,13 +97,23 @@ enum MerchantCommand {
         /// Mark the merchant as a sandbox.
         #[arg(long)]
         sandbox: bool,
+        /// One JSON document (the admin API's answer).
+        #[arg(long)]
+        json: bool,
     },
     /// List merchants and their keys.
-    List,
+    List {
+        /// One JSON document (the admin API's answer).
+        #[arg(long)]
+        json: bool,
+    },
     /// Issue a new key; older keys keep working for `security.key_overlap` seconds.
     RotateKey {
         /// The merchant id (m_…).
         merchant_id: MerchantId,
+        /// One JSON document (the admin API's answer).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -129,12 +136,19 @@ enum CardholderCommand {
         #[arg(
             long = "ceiling",
             value_name = "CURRENCY:AMOUNT",
-            default_value = "JPY:50000"
+            default_value = operations::DEFAULT_CEILINGS
         )]
         ceilings: Vec<String>,
+        /// One JSON document (the admin API's answer).
+        #[arg(long)]
+        json: bool,
     },
     /// List enrolled cards.
-    List,
+    List {
+        /// One JSON document (the admin API's answer).
+        #[arg(long)]
+        json: bool,
+    },
     /// Block a card (every purchase is rejected), or unblock it.
     Block {
         /// The cardholder id (ch_…).
@@ -142,6 +156,9 @@ enum CardholderCommand {
         /// Unblock instead.
         #[arg(long)]
         unblock: bool,
+        /// One JSON document (the admin API's answer).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -152,11 +169,17 @@ enum ReportsCommand {
         /// Include resolved reports.
         #[arg(long)]
         all: bool,
+        /// One JSON document (the admin API's answer).
+        #[arg(long)]
+        json: bool,
     },
     /// Resolve a report: the card is no longer forced to challenge.
     Resolve {
         /// The report id (fr_…).
         id: ReportId,
+        /// One JSON document (the admin API's answer).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -303,56 +326,42 @@ async fn serve(config: Config) -> Result<(), Failure> {
     Ok(())
 }
 
-fn new_key(merchant_id: &MerchantId, now: i64) -> Result<MerchantKey, Failure> {
-    Ok(MerchantKey {
-        kid: KeyId::mint()?,
-        merchant_id: merchant_id.clone(),
-        secret: random_bytes::<32>()?.to_vec(),
-        created_at: now,
-        retire_at: None,
-    })
-}
-
-fn check_origin(origin: &str) -> Result<(), Failure> {
-    let rest = origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"));
-    match rest {
-        Some(host) if !host.is_empty() && !host.contains('/') => Ok(()),
-        _ => Err(format!("{origin:?} is not an origin like https://shop.example[:port]").into()),
-    }
-}
-
 async fn merchant(config: &Config, command: MerchantCommand) -> Result<(), Failure> {
     let (store, _) = open(config).await?;
+    let store = store.as_ref();
     let now = SystemClock.now();
     match command {
         MerchantCommand::Add {
             name,
             origins,
             sandbox,
+            json,
         } => {
-            for origin in &origins {
-                check_origin(origin)?;
+            let (merchant, issued) =
+                operations::add_merchant(store, &name, &origins, sandbox, now).await?;
+            if json {
+                print_json(&wire::admin::MerchantCreated {
+                    merchant: wire::admin::Merchant::new(
+                        &merchant,
+                        std::slice::from_ref(&issued.key),
+                    ),
+                    secret_key: issued.secret_key,
+                })?;
+            } else {
+                println!("merchant {}", merchant.id);
+                println!("secret key (shown once): {}", issued.secret_key);
             }
-            let id = MerchantId::mint()?;
-            let key = new_key(&id, now)?;
-            let merchant = Merchant {
-                id: id.clone(),
-                name,
-                origins,
-                sandbox,
-                created_at: now,
-            };
-            store.insert_merchant(&merchant, &key).await?;
-            println!("merchant {id}");
-            println!(
-                "secret key (shown once): {}",
-                encode_secret_key(key.kid.as_str(), &key.secret)
-            );
         }
-        MerchantCommand::List => {
-            for m in store.merchants().await? {
+        MerchantCommand::List { json } => {
+            let mut items = Vec::new();
+            for merchant in store.merchants().await? {
+                let keys = store.merchant_keys(&merchant.id).await?;
+                items.push(wire::admin::Merchant::new(&merchant, &keys));
+            }
+            if json {
+                return print_json(&wire::admin::MerchantList { items });
+            }
+            for m in &items {
                 let sandbox = if m.sandbox { " [sandbox]" } else { "" };
                 println!(
                     "{}  {}{sandbox}  origins: {}",
@@ -360,7 +369,7 @@ async fn merchant(config: &Config, command: MerchantCommand) -> Result<(), Failu
                     m.name,
                     m.origins.join(" ")
                 );
-                for k in store.merchant_keys(&m.id).await? {
+                for k in &m.keys {
                     let status = match k.retire_at {
                         None => "current".to_owned(),
                         Some(at) if at > now => format!("retiring at {at}"),
@@ -370,21 +379,26 @@ async fn merchant(config: &Config, command: MerchantCommand) -> Result<(), Failu
                 }
             }
         }
-        MerchantCommand::RotateKey { merchant_id } => {
-            if store.merchant(&merchant_id).await?.is_none() {
-                return Err(format!("no merchant {merchant_id}").into());
+        MerchantCommand::RotateKey { merchant_id, json } => {
+            let (issued, retire_at) = operations::rotate_key(store, config, &merchant_id, now)
+                .await
+                .map_err(|e| match e {
+                    AdminError::NotFound(_) => format!("no merchant {merchant_id}").into(),
+                    other => Failure::from(other),
+                })?;
+            if json {
+                print_json(&wire::admin::KeyRotated {
+                    kid: issued.key.kid.to_string(),
+                    secret_key: issued.secret_key,
+                    older_keys_retire_at: retire_at,
+                })?;
+            } else {
+                println!("new secret key (shown once): {}", issued.secret_key);
+                println!(
+                    "older keys stop working at {retire_at} (in {} s)",
+                    config.security.key_overlap
+                );
             }
-            let key = new_key(&merchant_id, now)?;
-            let retire_at = now + config.security.key_overlap;
-            store.rotate_key(&key, retire_at).await?;
-            println!(
-                "new secret key (shown once): {}",
-                encode_secret_key(key.kid.as_str(), &key.secret)
-            );
-            println!(
-                "older keys stop working at {retire_at} (in {} s)",
-                config.security.key_overlap
-            );
         }
     }
     Ok(())
@@ -392,39 +406,37 @@ async fn merchant(config: &Config, command: MerchantCommand) -> Result<(), Failu
 
 async fn cardholder(config: &Config, command: CardholderCommand) -> Result<(), Failure> {
     let (store, secrets) = open(config).await?;
+    let store = store.as_ref();
     match command {
         CardholderCommand::Enroll {
             card,
             email,
             locale,
             ceilings,
+            json,
         } => {
-            let number = CardNumber::parse(&card).ok_or("the card number is not valid")?;
-            let locale = Locale::parse(&locale).ok_or("locale must be ja or en")?;
-            if !email.contains('@') {
-                return Err("the email address is not valid".into());
+            let enrolment = Enrolment::parse(&card, &email, Some(&locale), Some(&ceilings))?;
+            let cardholder =
+                operations::enrol(store, &secrets, enrolment, SystemClock.now()).await?;
+            if json {
+                print_json(&wire::admin::Cardholder::from(&cardholder))?;
+            } else {
+                println!(
+                    "cardholder {}  card_ref {}",
+                    cardholder.id, cardholder.card_ref
+                );
             }
-            let ceilings = Ceilings::parse(&ceilings.join(",")).ok_or(
-                "each --ceiling is CURRENCY:AMOUNT in minor units (JPY:50000), one per currency",
-            )?;
-            let cardholder = Cardholder {
-                id: CardholderId::mint()?,
-                card_ref: number.reference(&secrets.card_key),
-                last4: number.last4().into(),
-                email,
-                locale,
-                status: CardStatus::Active,
-                frictionless_ceilings: ceilings,
-                created_at: SystemClock.now(),
-            };
-            store.insert_cardholder(&cardholder).await?;
-            println!(
-                "cardholder {}  card_ref {}",
-                cardholder.id, cardholder.card_ref
-            );
         }
-        CardholderCommand::List => {
-            for c in store.cardholders().await? {
+        CardholderCommand::List { json } => {
+            let cardholders = store.cardholders().await?;
+            if json {
+                let items = cardholders
+                    .iter()
+                    .map(wire::admin::Cardholder::from)
+                    .collect();
+                return print_json(&wire::admin::CardholderList { items });
+            }
+            for c in &cardholders {
                 println!(
                     "{}  ••••{}  {}  {}  {}  ceilings {}  card_ref {}",
                     c.id,
@@ -437,16 +449,23 @@ async fn cardholder(config: &Config, command: CardholderCommand) -> Result<(), F
                 );
             }
         }
-        CardholderCommand::Block { id, unblock } => {
+        CardholderCommand::Block { id, unblock, json } => {
             let status = if unblock {
                 CardStatus::Active
             } else {
                 CardStatus::Blocked
             };
-            if !store.set_card_status(&id, status).await? {
-                return Err(format!("no cardholder {id}").into());
+            let cardholder = operations::set_card_status(store, &id, status)
+                .await
+                .map_err(|e| match e {
+                    AdminError::NotFound(_) => format!("no enrolled cardholder {id}").into(),
+                    other => Failure::from(other),
+                })?;
+            if json {
+                print_json(&wire::admin::Cardholder::from(&cardholder))?;
+            } else {
+                println!("{id} is {}", status.as_str());
             }
-            println!("{id} is {}", status.as_str());
         }
     }
     Ok(())
@@ -454,9 +473,15 @@ async fn cardholder(config: &Config, command: CardholderCommand) -> Result<(), F
 
 async fn reports(config: &Config, command: ReportsCommand) -> Result<(), Failure> {
     let (store, _) = open(config).await?;
+    let store = store.as_ref();
     match command {
-        ReportsCommand::List { all } => {
-            for r in store.reports(!all).await? {
+        ReportsCommand::List { all, json } => {
+            let reports = store.reports(!all).await?;
+            if json {
+                let items = reports.iter().map(wire::admin::Report::from).collect();
+                return print_json(&wire::admin::ReportList { items });
+            }
+            for r in &reports {
                 let status = r
                     .resolved_at
                     .map_or_else(|| "open".to_owned(), |at| format!("resolved at {at}"));
@@ -466,11 +491,18 @@ async fn reports(config: &Config, command: ReportsCommand) -> Result<(), Failure
                 );
             }
         }
-        ReportsCommand::Resolve { id } => {
-            if !store.resolve_report(&id, SystemClock.now()).await? {
-                return Err(format!("no open report {id}").into());
+        ReportsCommand::Resolve { id, json } => {
+            let report = operations::resolve_report(store, &id, SystemClock.now())
+                .await
+                .map_err(|e| match e {
+                    AdminError::NotFound(_) => format!("no report {id}").into(),
+                    other => Failure::from(other),
+                })?;
+            if json {
+                print_json(&wire::admin::Report::from(&report))?;
+            } else {
+                println!("{id} resolved");
             }
-            println!("{id} resolved");
         }
     }
     Ok(())

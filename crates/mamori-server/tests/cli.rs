@@ -13,22 +13,26 @@ fn mamori(config: &Path, args: &[&str]) -> (bool, String) {
 /// `mamori --config <config> <args>` with exactly `vars` of the `MAMORI_*` variables (any the
 /// test runner itself has are removed, so that they cannot change the outcome).
 fn mamori_env(config: &Path, args: &[&str], vars: &[(&str, &str)]) -> (bool, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mamori"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("MAMORI_") {
-            command.env_remove(name);
-        }
-    }
-    let output = command
-        .arg("--config")
-        .arg(config)
-        .args(args)
+    let output = command(config, args)
         .envs(vars.iter().copied())
         .output()
         .unwrap();
     let text =
         String::from_utf8(output.stdout).unwrap() + &String::from_utf8(output.stderr).unwrap();
     (output.status.success(), text)
+}
+
+/// `mamori --config <config> <args>` without any of the `MAMORI_*` variables the test runner
+/// itself has, so that they cannot change the outcome.
+fn command(config: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mamori"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("MAMORI_") {
+            command.env_remove(name);
+        }
+    }
+    command.arg("--config").arg(config).args(args);
+    command
 }
 
 /// A configuration file in `dir` over SQLite, with `extra` appended.
@@ -461,5 +465,145 @@ fn administration_commands() {
     let (ok, out) = mamori(&config, &["reports", "list", "--all"]);
     assert!(ok && out.is_empty(), "{out}");
     let (ok, out) = mamori(&config, &["reports", "resolve", "fr_nope"]);
-    assert!(!ok && out.contains("no open report"), "{out}");
+    assert!(!ok && out.contains("no report fr_nope"), "{out}");
+}
+
+/// `mamori --config <config> <args>`, which must succeed and print one JSON document on stdout.
+fn mamori_json(config: &Path, args: &[&str]) -> serde_json::Value {
+    let output = command(config, args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{args:?}: {stderr}");
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+/// With `--json` every command prints one JSON document with the admin API's field names, and
+/// a failure still goes to stderr with a non-zero exit and nothing on stdout.
+#[test]
+fn json_output_is_the_admin_apis() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(dir.path(), "[security]\nkey_overlap = 60\n");
+    assert!(mamori(&config, &["init"]).0);
+
+    let created = mamori_json(
+        &config,
+        &[
+            "merchant",
+            "add",
+            "--name",
+            "Shop",
+            "--origin",
+            "https://shop.example",
+            "--json",
+        ],
+    );
+    let merchant = &created["merchant"];
+    let id = merchant["id"].as_str().unwrap();
+    assert_eq!(
+        merchant["origins"],
+        serde_json::json!(["https://shop.example"])
+    );
+    assert_eq!(merchant["sandbox"], false);
+    assert!(
+        created["secret_key"]
+            .as_str()
+            .unwrap()
+            .starts_with("mamori_sk."),
+        "{created}"
+    );
+    let rotated = mamori_json(&config, &["merchant", "rotate-key", id, "--json"]);
+    assert!(rotated["older_keys_retire_at"].is_i64(), "{rotated}");
+    let listed = mamori_json(&config, &["merchant", "list", "--json"]);
+    assert_eq!(listed["items"][0]["id"], id);
+    assert_eq!(listed["items"][0]["keys"][0]["kid"], rotated["kid"]);
+    assert!(
+        !listed.to_string().contains("mamori_sk."),
+        "no secret listed"
+    );
+
+    let card = mamori_json(
+        &config,
+        &[
+            "cardholder",
+            "enroll",
+            "--card",
+            "378282246310005",
+            "--email",
+            "t@example.jp",
+            "--locale",
+            "en",
+            "--ceiling",
+            "USD:100",
+            "--ceiling",
+            "JPY:5000",
+            "--json",
+        ],
+    );
+    let ch = card["id"].as_str().unwrap();
+    assert_eq!(card["last4"], "0005");
+    assert_eq!(card["locale"], "en");
+    assert_eq!(card["ceilings"], serde_json::json!(["JPY:5000", "USD:100"]));
+    assert_eq!(card["status"], "active");
+    let blocked = mamori_json(&config, &["cardholder", "block", ch, "--json"]);
+    assert_eq!(blocked["status"], "blocked");
+    let unblocked = mamori_json(&config, &["cardholder", "block", ch, "--unblock", "--json"]);
+    assert_eq!(unblocked["status"], "active");
+    let cards = mamori_json(&config, &["cardholder", "list", "--json"]);
+    assert_eq!(cards["items"], serde_json::json!([unblocked]));
+
+    assert_eq!(
+        mamori_json(&config, &["reports", "list", "--all", "--json"]),
+        serde_json::json!({"items": []})
+    );
+
+    let token = mamori_json(
+        &config,
+        &["admin", "token", "create", "--name", "cms", "--json"],
+    );
+    let token_id = token["id"].as_str().unwrap();
+    assert_eq!(token["name"], "cms");
+    let secret = token["token"].as_str().unwrap();
+    assert!(
+        secret.starts_with("mamori_admin_") && secret.len() == 13 + 64,
+        "{token}"
+    );
+    let tokens = mamori_json(&config, &["admin", "token", "list", "--json"]);
+    assert_eq!(tokens["items"][0]["id"], token_id);
+    assert_eq!(tokens["items"][0]["revoked_at"], serde_json::Value::Null);
+    assert!(
+        !tokens.to_string().contains(secret),
+        "a token is shown once"
+    );
+    let revoked = mamori_json(&config, &["admin", "token", "revoke", token_id, "--json"]);
+    assert!(revoked["revoked_at"].is_i64(), "{revoked}");
+
+    // Failures: stderr, a non-zero exit, nothing on stdout.
+    for args in [
+        &["admin", "token", "revoke", token_id, "--json"][..],
+        &[
+            "cardholder",
+            "enroll",
+            "--card",
+            "378282246310005",
+            "--email",
+            "t@example.jp",
+            "--json",
+        ],
+        &[
+            "cardholder",
+            "enroll",
+            "--card",
+            "4111111111111111",
+            "--email",
+            "nobody",
+            "--json",
+        ],
+        &["merchant", "rotate-key", "m_nobody", "--json"],
+        &["reports", "resolve", "fr_nobody", "--json"],
+    ] {
+        let output = command(&config, args).output().unwrap();
+        assert!(!output.status.success(), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        assert!(!output.stderr.is_empty(), "{args:?}");
+    }
 }
