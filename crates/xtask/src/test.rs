@@ -117,6 +117,8 @@ fn steps(root: &Path, tools: Option<&Tools>, postgres: Option<&postgres::Server>
         "openapi",
         "--test",
         "abuse",
+        "--test",
+        "admin",
     ]);
     postgres_http.env("MAMORI_TEST_STORE", "postgres");
     if let Some(server) = postgres {
