@@ -160,6 +160,15 @@ enum CardholderCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Unenroll a card: kept for its authentications and reports but treated as not enrolled,
+    /// its trusted browsers revoked; the card may be enrolled again.
+    Unenroll {
+        /// The cardholder id (ch_…).
+        id: CardholderId,
+        /// One JSON document (the admin API's answer).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -437,15 +446,19 @@ async fn cardholder(config: &Config, command: CardholderCommand) -> Result<(), F
                 return print_json(&wire::admin::CardholderList { items });
             }
             for c in &cardholders {
+                // An unenrolled card's stored reference matches nothing any more.
+                let card_ref = match c.status {
+                    CardStatus::Unenrolled => "-",
+                    CardStatus::Active | CardStatus::Blocked => &c.card_ref,
+                };
                 println!(
-                    "{}  ••••{}  {}  {}  {}  ceilings {}  card_ref {}",
+                    "{}  ••••{}  {}  {}  {}  ceilings {}  card_ref {card_ref}",
                     c.id,
                     c.last4,
                     c.email,
                     c.locale.as_str(),
                     c.status.as_str(),
                     c.frictionless_ceilings,
-                    c.card_ref
                 );
             }
         }
@@ -465,6 +478,19 @@ async fn cardholder(config: &Config, command: CardholderCommand) -> Result<(), F
                 print_json(&wire::admin::Cardholder::from(&cardholder))?;
             } else {
                 println!("{id} is {}", status.as_str());
+            }
+        }
+        CardholderCommand::Unenroll { id, json } => {
+            let cardholder = operations::unenrol(store, &id, SystemClock.now())
+                .await
+                .map_err(|e| match e {
+                    AdminError::NotFound(_) => format!("no enrolled cardholder {id}").into(),
+                    other => Failure::from(other),
+                })?;
+            if json {
+                print_json(&wire::admin::Cardholder::from(&cardholder))?;
+            } else {
+                println!("{id} is unenrolled");
             }
         }
     }

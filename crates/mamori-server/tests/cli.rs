@@ -550,6 +550,31 @@ fn json_output_is_the_admin_apis() {
     assert_eq!(unblocked["status"], "active");
     let cards = mamori_json(&config, &["cardholder", "list", "--json"]);
     assert_eq!(cards["items"], serde_json::json!([unblocked]));
+    let unenrolled = mamori_json(&config, &["cardholder", "unenroll", ch, "--json"]);
+    assert_eq!(unenrolled["status"], "unenrolled");
+    assert_eq!(unenrolled["card_ref"], serde_json::Value::Null);
+    let (ok, out) = mamori(&config, &["cardholder", "list"]);
+    assert!(
+        ok && out.contains("unenrolled") && out.contains("card_ref -"),
+        "{out}"
+    );
+    let again = mamori_json(
+        &config,
+        &[
+            "cardholder",
+            "enroll",
+            "--card",
+            "378282246310005",
+            "--email",
+            "t@example.jp",
+            "--json",
+        ],
+    );
+    assert_ne!(
+        again["id"], unenrolled["id"],
+        "enrolled again as a new cardholder"
+    );
+    assert_eq!(again["card_ref"], card["card_ref"]);
 
     assert_eq!(
         mamori_json(&config, &["reports", "list", "--all", "--json"]),
@@ -600,6 +625,7 @@ fn json_output_is_the_admin_apis() {
         ],
         &["merchant", "rotate-key", "m_nobody", "--json"],
         &["reports", "resolve", "fr_nobody", "--json"],
+        &["cardholder", "unenroll", ch, "--json"],
     ] {
         let output = command(&config, args).output().unwrap();
         assert!(!output.status.success(), "{args:?}");
