@@ -592,6 +592,46 @@ async fn reports_are_listed_and_resolved() {
     assert_eq!(status, 404);
 }
 
+/// Server to server: the security headers of every answer, and no CORS, whatever the origin.
+#[tokio::test]
+async fn answers_carry_the_security_headers_and_no_cors() {
+    let server = TestServer::start().await;
+    let token = token(&server).await;
+    let response = server
+        .http
+        .get(server.url("/admin/v1/cardholders"))
+        .bearer_auth(&token)
+        .header("origin", ORIGIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let headers = response.headers();
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    assert_eq!(headers["cache-control"], "no-store");
+    assert!(headers.get("access-control-allow-origin").is_none());
+    let preflight = server
+        .http
+        .request(Method::OPTIONS, server.url("/admin/v1/cardholders"))
+        .header("origin", ORIGIN)
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 405);
+    assert!(
+        preflight
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
+
 #[tokio::test]
 async fn a_tokens_last_use_is_recorded_at_most_once_a_minute() {
     let server = TestServer::start().await;
