@@ -9,6 +9,9 @@
 //! The HTTP suites hold the server to this document: every answer they receive is validated
 //! against the schema of its method, route and status, and every documented operation is
 //! requested (`tests/openapi.rs`).
+//!
+//! Each part of the admin API lists its operations and schemas in its own submodule
+//! (`admin`: cardholders, merchants, reports), chained into `operations` and `schemas`.
 
 use std::collections::BTreeMap;
 
@@ -379,20 +382,20 @@ fn closed(schema: RefOr<Schema>) -> RefOr<Schema> {
     }
 }
 
-/// No OAuth scopes: both schemes are bearer secrets.
+/// No OAuth scopes: every scheme is a bearer secret.
 pub(super) const NO_SCOPES: [&str; 0] = [];
 
 pub(super) fn op(summary: &str) -> OperationBuilder {
     OperationBuilder::new().summary(Some(summary))
 }
 
-pub(super) fn bearer(description: &str) -> SecurityScheme {
+fn bearer(description: &str) -> SecurityScheme {
     let mut http = Http::new(HttpAuthScheme::Bearer);
     http.description = Some(description.to_owned());
     SecurityScheme::Http(http)
 }
 
-pub(super) fn string() -> ObjectBuilder {
+fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
 }
 
