@@ -138,8 +138,8 @@ fn parse_name(text: &str, refused: &'static str) -> Result<String, AdminError> {
         .ok_or(AdminError::Invalid(refused))
 }
 
-/// Origins, each `http(s)://host[:port]` without a path; at least one, duplicates dropped,
-/// sorted.
+/// Origins, each `http(s)://host[:port]` in lowercase without a path; at least one,
+/// duplicates dropped, sorted.
 ///
 /// # Errors
 ///
@@ -155,10 +155,14 @@ pub fn parse_origins(origins: &[String]) -> Result<Vec<String>, AdminError> {
         let host = origin
             .strip_prefix("https://")
             .or_else(|| origin.strip_prefix("http://"));
+        // Lowercase only: a browser sends its `Origin` lowercased, and the widget's routes
+        // compare it exactly, so an origin with a capital would never match.
         let valid = host.is_some_and(|host| {
             !host.is_empty()
                 && host.bytes().all(|b| {
-                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+                    b.is_ascii_lowercase()
+                        || b.is_ascii_digit()
+                        || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
                 })
         });
         if !valid {
@@ -535,6 +539,7 @@ mod tests {
             "ftp://shop.example",
             "https://shop example",
             "https://shop.example\"",
+            "https://Shop.example",
         ] {
             assert!(
                 matches!(origins(&[bad]), Err(AdminError::InvalidOrigin(o)) if o == bad),
