@@ -332,6 +332,7 @@ async fn merchant(config: &Config, command: MerchantCommand) -> Result<(), Failu
                 origins,
                 sandbox,
                 created_at: now,
+                webhook: false,
             };
             store.insert_merchant(&merchant, &key).await?;
             println!("merchant {id}");

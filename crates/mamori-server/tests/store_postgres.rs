@@ -79,6 +79,7 @@ async fn challenging(store: &dyn Store) -> AuthenticationId {
                 origins: vec!["https://shop.example".into()],
                 sandbox: false,
                 created_at: NOW,
+                webhook: false,
             },
             &MerchantKey {
                 kid: KeyId::from_static("k_multi"),
@@ -135,7 +136,7 @@ async fn challenging(store: &dyn Store) -> AuthenticationId {
     });
     assert!(
         store
-            .record_device_step(&id, NOW, &step, &next, Some(&mail("code")))
+            .record_device_step(&id, NOW, &step, &next, Some(&mail("code")), &[])
             .await
             .unwrap()
     );
@@ -193,6 +194,7 @@ async fn a_code_is_accepted_once_across_instances() {
                 outcome: &outcome(TransStatus::Authenticated),
                 trust: None,
                 mail: Some(&mail("alert_new_device")),
+                events: &[],
             };
             store
                 .accept_code(&id, NOW + 1, &LIMITS, &accept)
@@ -233,7 +235,7 @@ async fn wrong_codes_are_counted_once_across_instances() {
         let failure = failure.clone();
         tasks.spawn(async move {
             store
-                .reject_code(&id, NOW + 1, &LIMITS, &failure, &mail("alert_failed"))
+                .reject_code(&id, NOW + 1, &LIMITS, &failure, &mail("alert_failed"), &[])
                 .await
                 .unwrap()
         });

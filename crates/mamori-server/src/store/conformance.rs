@@ -52,6 +52,8 @@ macro_rules! ensure {
     };
 }
 
+mod webhooks;
+
 const NOW: i64 = 1_800_000_000;
 const LIMITS: Limits = Limits {
     max_attempts: 5,
@@ -86,6 +88,7 @@ pub async fn run_all(store: Arc<dyn Store>) -> Result<(), Failure> {
     a_renewed_claim_holds_and_a_stale_one_cannot_renew(store.as_ref()).await?;
     settled_mail_is_scrubbed(store.as_ref()).await?;
     requests_are_counted_once_each(store).await?;
+    webhooks::run_all(store).await?;
     Ok(())
 }
 
@@ -121,6 +124,7 @@ fn merchant(id: &str) -> (Merchant, MerchantKey) {
             origins: vec!["https://a.example".into(), "https://b.example".into()],
             sandbox: true,
             created_at: NOW,
+            webhook: false,
         },
         MerchantKey {
             kid: kid(&format!("{id}-k1")),
@@ -229,6 +233,7 @@ async fn challenging(store: &dyn Store, prefix: &str) -> Result<AuthenticationId
             &step("192.0.2.1"),
             &DeviceNext::Challenge(code),
             Some(&mail("code")),
+            &[],
         )
         .await?;
     ensure!(
@@ -250,6 +255,7 @@ async fn try_code(
         outcome: &outcome(TransStatus::Authenticated, "t"),
         trust: None,
         mail: None,
+        events: &[],
     };
     Ok(store.accept_code(id, now, &LIMITS, &accept).await?)
 }
@@ -394,13 +400,13 @@ async fn device_step_happens_once(store: &dyn Store) -> Result<(), Failure> {
     };
     ensure!(
         store
-            .record_device_step(&au("au_step"), NOW, &step("192.0.2.9"), &next, None)
+            .record_device_step(&au("au_step"), NOW, &step("192.0.2.9"), &next, None, &[])
             .await?,
         "first device step"
     );
     ensure!(
         !store
-            .record_device_step(&au("au_step"), NOW, &step("192.0.2.9"), &next, None)
+            .record_device_step(&au("au_step"), NOW, &step("192.0.2.9"), &next, None, &[])
             .await?,
         "second device step must be refused"
     );
@@ -427,7 +433,7 @@ async fn device_step_happens_once(store: &dyn Store) -> Result<(), Failure> {
         .await?;
     ensure!(
         !store
-            .record_device_step(&au("au_step_late"), NOW + 900, &step("x"), &next, None)
+            .record_device_step(&au("au_step_late"), NOW + 900, &step("x"), &next, None, &[])
             .await?,
         "device step after expiry must be refused"
     );
@@ -473,6 +479,7 @@ async fn a_code_is_accepted_once(store: &Arc<dyn Store>) -> Result<(), Failure> 
                             expires_at: NOW + 1000,
                         }),
                         mail: Some(&mail("alert_new_device")),
+                        events: &[],
                     },
                 )
                 .await
@@ -532,7 +539,7 @@ async fn wrong_codes_are_counted_atomically(store: &Arc<dyn Store>) -> Result<()
     let id = challenging(store.as_ref(), "wrong").await?;
     let failure = outcome(TransStatus::NotAuthenticated, "tok-n");
     let first = store
-        .reject_code(&id, NOW, &LIMITS, &failure, &mail("alert_failed"))
+        .reject_code(&id, NOW, &LIMITS, &failure, &mail("alert_failed"), &[])
         .await?;
     ensure!(
         first == WrongCode::Counted { attempts_left: 4 },
@@ -545,7 +552,7 @@ async fn wrong_codes_are_counted_atomically(store: &Arc<dyn Store>) -> Result<()
         let failure = failure.clone();
         tasks.spawn(async move {
             store
-                .reject_code(&id, NOW, &LIMITS, &failure, &mail("alert_failed"))
+                .reject_code(&id, NOW, &LIMITS, &failure, &mail("alert_failed"), &[])
                 .await
         });
     }
@@ -665,7 +672,8 @@ async fn expiry_and_cancel(store: &dyn Store) -> Result<(), Failure> {
                 State::Challenging,
                 Final::Expired,
                 &expired,
-                None
+                None,
+                &[]
             )
             .await?,
         "cannot expire before expires_at"
@@ -678,7 +686,8 @@ async fn expiry_and_cancel(store: &dyn Store) -> Result<(), Failure> {
                 State::Challenging,
                 Final::Expired,
                 &expired,
-                None
+                None,
+                &[]
             )
             .await?,
         "expires at expires_at"
@@ -701,7 +710,7 @@ async fn expiry_and_cancel(store: &dyn Store) -> Result<(), Failure> {
     );
     ensure!(
         store
-            .reject_code(&id, NOW + 901, &LIMITS, &expired, &mail("x"))
+            .reject_code(&id, NOW + 901, &LIMITS, &expired, &mail("x"), &[])
             .await?
             == WrongCode::NotChallenging,
         "no counting after expiry"
@@ -710,7 +719,15 @@ async fn expiry_and_cancel(store: &dyn Store) -> Result<(), Failure> {
     let cancelled = outcome(TransStatus::NotAuthenticated, "tok-c");
     ensure!(
         !store
-            .conclude(&id, NOW, State::Pending, Final::Cancelled, &cancelled, None)
+            .conclude(
+                &id,
+                NOW,
+                State::Pending,
+                Final::Cancelled,
+                &cancelled,
+                None,
+                &[]
+            )
             .await?,
         "wrong `from` state must be refused"
     );
@@ -722,7 +739,8 @@ async fn expiry_and_cancel(store: &dyn Store) -> Result<(), Failure> {
                 State::Challenging,
                 Final::Cancelled,
                 &cancelled,
-                None
+                None,
+                &[]
             )
             .await?,
         "cancel"
@@ -735,7 +753,8 @@ async fn expiry_and_cancel(store: &dyn Store) -> Result<(), Failure> {
                 State::Challenging,
                 Final::Cancelled,
                 &cancelled,
-                None
+                None,
+                &[]
             )
             .await?,
         "cancel twice"
@@ -758,7 +777,7 @@ async fn history_counts(store: &dyn Store) -> Result<(), Failure> {
             outcome: outcome(TransStatus::Authenticated, "t"),
         };
         store
-            .record_device_step(&a.id, NOW + n, &step("198.51.100.7"), &next, None)
+            .record_device_step(&a.id, NOW + n, &step("198.51.100.7"), &next, None, &[])
             .await?;
     }
     // A large purchase in dollars, out of the short window: it is no usual amount for yen.
@@ -780,6 +799,7 @@ async fn history_counts(store: &dyn Store) -> Result<(), Failure> {
             &step("198.51.100.7"),
             &next,
             None,
+            &[],
         )
         .await?;
     let old = authentication("au_hist_old", "m_hist", Some("ch_hist"));
@@ -853,6 +873,7 @@ async fn fraud_reports_revoke_the_cards_trust(store: &dyn Store) -> Result<(), F
         outcome: &trusted,
         trust: Some(trust),
         mail: None,
+        events: &[],
     };
     ensure!(
         store
@@ -1186,7 +1207,8 @@ async fn an_order_has_one_live_authentication(store: &Arc<dyn Store>) -> Result<
                 State::Pending,
                 Final::Cancelled,
                 &outcome(TransStatus::NotAuthenticated, "tok-n"),
-                None
+                None,
+                &[]
             )
             .await?,
         "the first is cancelled"
