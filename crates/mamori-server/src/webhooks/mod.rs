@@ -22,10 +22,12 @@
 //! normal path each `webhook-id` arrives once.
 //!
 //! Layout: [`event`] the events and their bodies, [`sign`] signatures and secrets, [`deliver`]
-//! one HTTP attempt and the retry schedule; this module the worker.
+//! one HTTP attempt and the retry schedule, [`manage`] setting and rotating endpoints (the CLI
+//! and the admin API); this module the worker.
 
 pub mod deliver;
 pub mod event;
+pub mod manage;
 pub mod sign;
 
 use std::future::Future;
