@@ -12,6 +12,10 @@
 //! [`app`], their composition. `mamori demo` adds its shop and mailbox to [`routes`] in
 //! `demo::app` (feature `demo`), so nothing of the demo is reachable from [`app`].
 
+// The admin API's webhook routes (`/admin/v1/webhook`, `/admin/v1/merchants/{id}/webhook`),
+// for the admin router to merge behind its authentication; not part of [`routes`] by itself.
+#[path = "admin/webhooks.rs"]
+pub mod admin_webhooks;
 pub mod extract;
 pub mod forwarded;
 pub mod merchant;
