@@ -174,7 +174,7 @@ async fn instances_starting_together_migrate_once() {
         .collect();
     assert_eq!(
         versions,
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9],
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
         "each migration recorded once"
     );
 }

@@ -118,7 +118,8 @@ pub trait WebhookStore: Send + Sync {
     /// Removes `owner`'s endpoint and its secrets, and gives up the events still owed to it.
     /// `false` when there was none.
     async fn remove_webhook(&self, owner: &Owner) -> Result<bool, StoreError>;
-    /// Queues `event` on its own (not tied to a state change), as [`QueueEvents::queue_event`].
+    /// Queues `event` on its own (not tied to a state change): for its owner's live endpoint,
+    /// nothing otherwise.
     async fn enqueue_event(&self, event: &NewEvent, now: i64) -> Result<(), StoreError>;
     /// Claims up to `limit` due events for `lease` seconds, oldest first: each claimed row's
     /// attempt count goes up by one, and no other caller can claim it until the lease ends.
