@@ -18,6 +18,9 @@
 //!   has one set of binds.
 //! - `writes.rs`: the inserts several methods make inside their transaction, and migrating.
 //! - `rows.rs`: reading the model types from either database's rows.
+//! - `webhooks.rs`: [`WebhookStore`] — webhook endpoints, their sealed secrets and the event
+//!   outbox — with its own statements (both claims included), and the helper a state change
+//!   queues its events with.
 //! - `sqlite.rs`, `postgres.rs`: what only that dialect does (below), and its `open`.
 //! - `conformance` (feature `conformance`): the suite every backend must pass.
 //!
@@ -30,8 +33,8 @@
 //! - **Migrating**: each dialect has its own migration files (their DDL types differ), and
 //!   PostgreSQL takes an advisory lock so instances starting together migrate once (SQLite's
 //!   write lock does that already).
-//! - **Claiming mail**: PostgreSQL skips rows another worker has locked (`FOR UPDATE SKIP
-//!   LOCKED`), which SQLite, with one writer at a time, neither has nor needs.
+//! - **Claiming mail and webhook events**: PostgreSQL skips rows another worker has locked
+//!   (`FOR UPDATE SKIP LOCKED`), which SQLite, with one writer at a time, neither has nor needs.
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
