@@ -89,9 +89,13 @@ impl EndpointUrl {
         self.uri.to_string()
     }
 
+    /// The host to connect to and to name to TLS: an IPv6 address without its brackets.
     fn host(&self) -> &str {
         // `parse` refused a URL without an authority.
-        self.uri.host().unwrap_or_default()
+        let host = self.uri.host().unwrap_or_default();
+        host.strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host)
     }
 
     fn port(&self) -> u16 {
@@ -191,9 +195,8 @@ impl Client {
         if !url.tls {
             return send(tcp, url, signed, body).await;
         }
-        let bare = url.host().trim_start_matches('[').trim_end_matches(']');
-        let Ok(name) = ServerName::try_from(bare.to_owned()) else {
-            return failed(format!("{bare} is not a name TLS can check"));
+        let Ok(name) = ServerName::try_from(url.host().to_owned()) else {
+            return failed(format!("{} is not a name TLS can check", url.host()));
         };
         match self.tls.connect(name, tcp).await {
             Ok(stream) => send(stream, url, signed, body).await,
@@ -212,8 +215,11 @@ where
             Ok(pair) => pair,
             Err(e) => return failed(format!("HTTP: {e}")),
         };
-    // Drives the connection; it ends when the sender is dropped after this one exchange.
-    tokio::spawn(connection);
+    // Drives the connection until this exchange ends, or the attempt is abandoned (timed out):
+    // the guard then aborts it, so no connection outlives its attempt.
+    let _connection = AbortOnDrop(tokio::spawn(async move {
+        let _ = connection.await;
+    }));
     let path = url
         .uri
         .path_and_query()
@@ -265,6 +271,15 @@ where
     Answer::Failed {
         error: format!("HTTP {}: {}", status.as_u16(), text.trim()),
         retry_after,
+    }
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -343,6 +358,14 @@ mod tests {
         ] {
             assert!(EndpointUrl::parse(good).is_ok(), "{good}");
         }
+        let v6 = EndpointUrl::parse("http://[::1]:8080/hook").unwrap();
+        assert_eq!(
+            (v6.host(), v6.port()),
+            ("::1", 8080),
+            "connects without brackets"
+        );
+        let default = EndpointUrl::parse("https://hooks.shop.example/").unwrap();
+        assert_eq!(default.port(), 443);
         for bad in [
             "http://hooks.shop.example/",
             "http://10.0.0.1/",

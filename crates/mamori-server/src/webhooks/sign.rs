@@ -74,7 +74,9 @@ impl Secret {
         format!("v1,{}", STANDARD.encode(mac))
     }
 
-    /// This secret sealed under `key` for the database (see the module docs).
+    /// This secret sealed under `key` for the database (see the module docs). Only secrets
+    /// mamori makes ([`Self::generate`], 32 bytes) are sealed; [`Self::unseal`] refuses any
+    /// other length.
     ///
     /// # Errors
     ///
