@@ -1,10 +1,13 @@
 //! The webhook worker against a real HTTP receiver on 127.0.0.1: signatures a receiver can
 //! check, the same `webhook-id` on every retry, retries after a 500 and after `Retry-After`,
-//! `410 Gone` disabling the endpoint, a timeout, and no event delivered twice by two workers.
-//! Time is a manual clock: the tests move it to make retries due.
+//! `410 Gone` disabling the endpoint, a timeout, and no event delivered twice by two workers;
+//! and through a whole verifier, one `authentication.finished` per purchase in each final
+//! state. Time is a manual clock: the tests move it to make retries due.
 
 // A panic is how a test helper reports a failure.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -19,8 +22,11 @@ use axum::routing::post;
 use mamori_server::clock::{Clock, ManualClock};
 use mamori_server::config::{Bounded, WebhookConfig};
 use mamori_server::metrics::Metrics;
+use mamori_server::secrets::Secrets;
 use mamori_server::store::{self, Store};
 use mamori_server::webhooks::{Client, Dispatcher, NewEvent, Owner, Secret};
+use serde_json::Value;
+use support::{CARD, CARD_BLOCKED, MERCHANT, START as SERVER_START, TestServer, fingerprint};
 use tokio::sync::{Notify, watch};
 
 const START: i64 = 1_800_000_000;
@@ -336,4 +342,75 @@ async fn two_workers_deliver_each_event_once() {
     assert!(ids.values().all(|&n| n == 1), "{ids:?}");
     let endpoint = s.store.webhook(&s.owner, START).await.unwrap().unwrap();
     assert_eq!(endpoint.pending, 0);
+}
+
+/// Purchases through the real verifier (`TestServer`) ending in each way a frictionless or
+/// challenged purchase can: the merchant's receiver gets one `authentication.finished` for
+/// each, with the result token's facts, signed with its secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_final_state_tells_the_merchant_once() {
+    let mut server = TestServer::start().await;
+    let (receiver, url) = receiver(Vec::new()).await;
+    let secret = Secret::generate().unwrap();
+    let key = Secrets::derive(&server.secrets_master).webhook_key;
+    let owner = Owner::Merchant(MERCHANT.parse().unwrap());
+    server
+        .store
+        .set_webhook(&owner, &url, &secret.seal(&key).unwrap(), SERVER_START)
+        .await
+        .unwrap();
+
+    let fp = fingerprint("laptop");
+    let challenged = server.create(CARD, 12_800, "01").await;
+    server.device(&challenged, &fp, None).await;
+    let code = server.next_mail().await.code();
+    let (_, body) = server.verify(&challenged, &code).await;
+    let device_token = body["device_token"].as_str().unwrap().to_owned();
+    server.next_mail().await;
+    let frictionless = server.create(CARD, 9_800, "01").await;
+    let body = server.device(&frictionless, &fp, Some(&device_token)).await;
+    assert_eq!(body["outcome"], "frictionless", "{body}");
+    let rejected = server.create(CARD_BLOCKED, 1_000, "01").await;
+    server.device(&rejected, &fingerprint("x"), None).await;
+    let expired = server.create(CARD, 5_000, "01").await;
+    server.clock.advance(15 * 60);
+    assert_eq!(server.get(&expired.id).await["state"], "expired");
+
+    until("four events", || seen(&receiver).len() >= 4).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let events: Vec<(Seen, Value)> = seen(&receiver)
+        .into_iter()
+        .map(|s| {
+            let body = serde_json::from_str(&s.body).unwrap();
+            (s, body)
+        })
+        .collect();
+    assert_eq!(events.len(), 4, "one each, none twice: {events:?}");
+    let mut states = Vec::new();
+    for (seen, body) in &events {
+        assert_eq!(
+            seen.signature,
+            secret.sign(&seen.id, seen.timestamp, seen.body.as_bytes())
+        );
+        assert_eq!(body["type"], "authentication.finished");
+        let data = &body["data"];
+        assert_eq!(data["merchant_id"], MERCHANT);
+        let id = data["authentication_id"].as_str().unwrap().parse().unwrap();
+        let view = server.get(&id).await;
+        for field in [
+            "state",
+            "status",
+            "eci",
+            "method",
+            "amount",
+            "currency",
+            "order_ref",
+        ] {
+            assert_eq!(data[field], view[field], "{field}: {data} against {view}");
+        }
+        assert_eq!(data["reason"], view["trans_status_reason"]);
+        states.push(data["state"].as_str().unwrap().to_owned());
+    }
+    states.sort();
+    assert_eq!(states, ["expired", "rejected", "succeeded", "succeeded"]);
 }
