@@ -380,4 +380,51 @@ mod tests {
         let long = format!("https://a.example/{}", "x".repeat(MAX_URL));
         assert!(EndpointUrl::parse(&long).is_err());
     }
+
+    /// An `https://` endpoint whose certificate no public root vouches for (here, self-signed)
+    /// is refused during the handshake: nothing is sent to it.
+    #[tokio::test]
+    async fn an_untrusted_certificate_is_refused() {
+        use tokio_rustls::TlsAcceptor;
+        use tokio_rustls::rustls::ServerConfig;
+        use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+        let tls = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![CertificateDer::from(cert.der().to_vec())],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+            )
+            .unwrap();
+        let acceptor = TlsAcceptor::from(Arc::new(tls));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.unwrap();
+            acceptor.accept(socket).await.is_ok()
+        });
+        let url = EndpointUrl::parse(&format!("https://localhost:{port}/hook")).unwrap();
+        let signed = Signed {
+            id: "msg_1",
+            timestamp: 1,
+            signature: "v1,x",
+        };
+        let answer = Client::new(Duration::from_secs(5))
+            .unwrap()
+            .post(&url, signed, "{}")
+            .await;
+        let Answer::Failed { error, .. } = answer else {
+            panic!("delivered to an untrusted certificate: {answer:?}");
+        };
+        assert!(error.starts_with("TLS:"), "{error}");
+        assert!(!server.await.unwrap(), "the handshake never completed");
+    }
 }
