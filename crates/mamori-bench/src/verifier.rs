@@ -193,6 +193,7 @@ async fn seed(setup: &Setup<'_>, secrets: &Secrets) -> Result<(), Failure> {
                 origins: vec![ORIGIN.into()],
                 sandbox: false,
                 created_at: now,
+                webhook: false,
             },
             &MerchantKey {
                 kid: KID,

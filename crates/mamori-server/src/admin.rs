@@ -349,6 +349,7 @@ pub async fn add_merchant(
         origins,
         sandbox,
         created_at: now,
+        webhook: false,
     };
     store.insert_merchant(&merchant, &issued.key).await?;
     Ok((merchant, issued))

@@ -31,6 +31,7 @@ mod check;
 #[cfg(feature = "demo")]
 mod demo;
 mod dkim;
+mod webhooks;
 
 /// mamori: risk-based checkout authentication with emailed one-time codes.
 #[derive(Debug, Parser)]
@@ -68,6 +69,9 @@ enum Command {
     /// The issuer admin API's tokens.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// Webhook endpoints of the issuer and of merchants.
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhooksCommand),
     /// Run a seeded demo: SQLite in a data directory, mail in /demo/mailbox.
     #[cfg(feature = "demo")]
     Demo(demo::DemoArgs),
@@ -218,6 +222,9 @@ pub async fn main() -> Result<(), Failure> {
         Command::Reports(command) => reports(&inspection.into_loaded()?.config, command).await,
         Command::Dkim(command) => dkim::run(&inspection.into_loaded()?.config, command),
         Command::Admin(command) => admin::run(&inspection.into_loaded()?.config, command).await,
+        Command::Webhooks(command) => {
+            webhooks::run(&inspection.into_loaded()?.config, command).await
+        }
     };
     // A missing secrets file is the one mistake every new deployment makes; say what to run,
     // with this very configuration file.

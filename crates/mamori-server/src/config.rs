@@ -27,7 +27,7 @@ pub use env::{Environment, Inspection, Loaded, Problem, Setting, Source};
 pub use proxy::{Cidr, TrustedProxies};
 pub use value::{
     BodyLimit, Bounded, Concurrency, DatabaseUrl, DeviceLifetime, HeaderName, InvalidValue, Lease,
-    NonNegative, Positive, PublicUrl, ResultTokenLifetime, SmtpTimeout,
+    NonNegative, Positive, PublicUrl, ResultTokenLifetime, SmtpTimeout, WebhookTimeout,
 };
 
 /// Everything `mamori serve` reads.
@@ -68,6 +68,8 @@ pub struct Config {
     pub risk: RiskConfig,
     /// Outgoing mail.
     pub mail: MailConfig,
+    /// Outgoing webhook deliveries.
+    pub webhooks: WebhookConfig,
     /// The master secret itself, when `MAMORI_MASTER_SECRET` (or `_FILE`) gives it instead of
     /// [`Self::secrets_file`]. Never read from, nor written to, the TOML file.
     #[serde(skip)]
@@ -99,6 +101,7 @@ impl Default for Config {
             rate_limits: RateLimits::default(),
             risk: RiskConfig::default(),
             mail: MailConfig::default(),
+            webhooks: WebhookConfig::default(),
             master_secret: None,
         }
     }
@@ -232,6 +235,31 @@ impl Default for MailConfig {
             backoff_max: Bounded::constant::<{ 60 * 60 }>(),
             poll_interval: Bounded::constant::<5>(),
             alert_window: Bounded::constant::<{ 60 * 60 }>(),
+            concurrency: Bounded::constant::<4>(),
+            lease: Bounded::constant::<60>(),
+        }
+    }
+}
+
+/// How events are delivered to webhook endpoints (see `webhooks`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Seconds one delivery attempt may take, connecting included; an endpoint slower than
+    /// this is retried later.
+    pub timeout: WebhookTimeout,
+    /// Events the worker delivers at once, each over a connection of its own.
+    pub concurrency: Concurrency,
+    /// Seconds a worker's claim on an event holds unless renewed (every third of this while
+    /// the event is being sent): after a crash, how long its claimed event waits before
+    /// another worker sends it.
+    pub lease: Lease,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self {
+            timeout: Bounded::constant::<15>(),
             concurrency: Bounded::constant::<4>(),
             lease: Bounded::constant::<60>(),
         }

@@ -24,6 +24,8 @@
 //!   conformance suite both pass (feature `conformance`).
 //! - [`mail`]: the transactional outbox, its delivery worker, SMTP and the demo mailbox;
 //!   [`mail::templates`] renders the code mail and fraud alerts in Japanese and English.
+//! - [`webhooks`]: Standard Webhooks v1 events for the issuer and merchants, their signatures,
+//!   and the worker that delivers them from their outbox.
 //! - [`report`]: the cardholder's "I did not make this purchase" page.
 //! - [`sandbox`]: sandbox merchants' test cards, their forced outcomes and kept mail.
 //! - [`tokens`]: signing result and device tokens and report links, reading them back.
@@ -81,6 +83,7 @@ pub mod state;
 pub mod store;
 pub mod text;
 pub mod tokens;
+pub mod webhooks;
 pub mod wire;
 
 pub use api::app;

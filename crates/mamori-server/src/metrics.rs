@@ -71,6 +71,10 @@ const COUNTERS: &[(&str, &str)] = &[
         "mamori_mail_deliveries_total",
         "Outbox delivery attempts by kind and result (sent, retry, failed).",
     ),
+    (
+        "mamori_webhook_deliveries_total",
+        "Webhook delivery attempts by outcome (delivered, retry, failed, gone).",
+    ),
 ];
 
 impl Metrics {
@@ -101,6 +105,15 @@ impl Metrics {
         self.add(
             "mamori_mail_deliveries_total",
             format!("kind=\"{kind}\",result=\"{result}\""),
+        );
+    }
+
+    /// Counts a webhook delivery attempt by its outcome: `delivered`, `retry`, `failed` (given
+    /// up) or `gone` (the endpoint answered 410 and was disabled).
+    pub fn webhook_delivery(&self, outcome: &'static str) {
+        self.add(
+            "mamori_webhook_deliveries_total",
+            format!("outcome=\"{outcome}\""),
         );
     }
 

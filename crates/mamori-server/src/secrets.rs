@@ -36,6 +36,8 @@ pub struct Secrets {
     /// Derives each authentication's client secret from its id, so a retried create answers
     /// the same secret without it ever being stored.
     pub client_secret_key: [u8; 32],
+    /// Seals webhook endpoints' signing secrets in the database (`webhooks::sign`).
+    pub webhook_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Secrets {
@@ -115,6 +117,7 @@ impl Secrets {
         let card_key = derive(master, b"mamori-card-key-v1");
         let report_key = derive(master, b"mamori-report-key-v1");
         let client_secret_key = derive(master, b"mamori-client-secret-key-v1");
+        let webhook_key = derive(master, b"mamori-webhook-key-v1");
         let device_secret = derive(master, b"mamori-device-key-v1");
         // A 32-byte secret and a fixed, valid kid: `SigningKey::new` cannot refuse them, but
         // if it ever did, the fallback is an empty key set that trusts no device.
@@ -130,6 +133,7 @@ impl Secrets {
             card_key,
             report_key,
             client_secret_key,
+            webhook_key,
         }
     }
 

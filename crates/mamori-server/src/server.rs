@@ -1,5 +1,5 @@
-//! Serving: [`run`] binds the router to a listener and drives the outbox worker beside it,
-//! both until the shutdown future resolves.
+//! Serving: [`run`] binds the router to a listener and drives the mail outbox and webhook
+//! workers beside it, all until the shutdown future resolves.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use crate::api::app;
 use crate::mail::{Mailer, Outbox};
 use crate::state::AppState;
+use crate::webhooks::{Client, Dispatcher};
 
 /// Serves `state` on `listener`, delivering mail with `mailer`, until `shutdown` resolves; then
 /// stops accepting, finishes in-flight requests, and stops the worker.
@@ -50,7 +51,25 @@ pub async fn run_router(
         config: state.config.mail.clone(),
         wake: Arc::clone(&state.outbox_wake),
     };
-    let worker = tokio::spawn(outbox.run(stop_rx));
+    let worker = tokio::spawn(outbox.run(stop_rx.clone()));
+    let hooks = match Client::new(state.config.webhooks.timeout.duration()) {
+        Ok(client) => Some(tokio::spawn(
+            Dispatcher {
+                store: Arc::clone(&state.store),
+                client,
+                clock: Arc::clone(&state.clock),
+                metrics: Arc::clone(&state.metrics),
+                config: state.config.webhooks.clone(),
+                key: state.secrets.webhook_key,
+                wake: Arc::clone(&state.webhook_wake),
+            }
+            .run(stop_rx),
+        )),
+        Err(e) => {
+            tracing::error!(error = %e, "webhooks: no HTTP client; events stay queued");
+            None
+        }
+    };
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
@@ -59,6 +78,11 @@ pub async fn run_router(
     let _ = stop_tx.send(true);
     if let Err(e) = worker.await {
         tracing::error!(error = %e, "outbox worker panicked");
+    }
+    if let Some(hooks) = hooks {
+        if let Err(e) = hooks.await {
+            tracing::error!(error = %e, "webhook worker panicked");
+        }
     }
     result
 }

@@ -28,6 +28,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Rung after queuing mail, so the outbox worker delivers at once.
     pub outbox_wake: Arc<Notify>,
+    /// Rung after queuing webhook events, so their worker delivers at once.
+    pub webhook_wake: Arc<Notify>,
     /// The widget's files served at `/widget/`, when `widget_dir` is set.
     pub widget_files: Option<WidgetFiles>,
     /// The newest rate-limit window this process has forgotten the earlier ones for (see
@@ -59,6 +61,7 @@ impl AppState {
             clock,
             metrics: Arc::new(Metrics::default()),
             outbox_wake: Arc::new(Notify::new()),
+            webhook_wake: Arc::new(Notify::new()),
             widget_files: None,
             rate_windows_forgotten: Arc::new(AtomicI64::new(i64::MIN)),
         }
@@ -91,6 +94,7 @@ impl AppState {
             clock: self.clock.as_ref(),
             metrics: &self.metrics,
             outbox: &self.outbox_wake,
+            webhooks: &self.webhook_wake,
         }
     }
 }

@@ -1051,6 +1051,7 @@ async fn sandbox_merchant(server: &TestServer) -> (String, String) {
                 origins: vec![ORIGIN.into()],
                 sandbox: true,
                 created_at: START,
+                webhook: false,
             },
             &mamori_server::model::MerchantKey {
                 kid: KeyId::from_static("k_sandbox"),

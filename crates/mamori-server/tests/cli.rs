@@ -633,3 +633,97 @@ fn json_output_is_the_admin_apis() {
         assert!(!output.stderr.is_empty(), "{args:?}");
     }
 }
+
+#[test]
+fn webhook_endpoints_are_set_shown_rotated_and_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(dir.path(), "");
+    assert!(mamori(&config, &["init"]).0);
+    let (ok, out) = mamori(
+        &config,
+        &[
+            "merchant",
+            "add",
+            "--name",
+            "Shop",
+            "--origin",
+            "https://shop.example",
+        ],
+    );
+    assert!(ok, "{out}");
+    let id = out
+        .lines()
+        .next()
+        .unwrap()
+        .strip_prefix("merchant ")
+        .unwrap()
+        .to_owned();
+    let json = |out: &str| serde_json::from_str::<serde_json::Value>(out).unwrap();
+
+    let set = [
+        "webhooks",
+        "set",
+        "--merchant",
+        &id,
+        "--url",
+        "https://shop.example/hooks",
+    ];
+    let (ok, out) = mamori(&config, &[&set[..], &["--json"]].concat());
+    assert!(ok, "{out}");
+    let first = json(&out);
+    assert_eq!(first["url"], "https://shop.example/hooks");
+    assert!(
+        first["secret"].as_str().unwrap().starts_with("whsec_"),
+        "{out}"
+    );
+
+    let (ok, out) = mamori(
+        &config,
+        &["webhooks", "rotate-secret", "--merchant", &id, "--json"],
+    );
+    assert!(ok, "{out}");
+    assert_ne!(json(&out)["secret"], first["secret"]);
+    let (ok, out) = mamori(&config, &["webhooks", "show", "--merchant", &id, "--json"]);
+    assert!(ok, "{out}");
+    let shown = json(&out);
+    assert_eq!(shown["owner"], id.as_str());
+    assert_eq!(shown["secrets"].as_array().unwrap().len(), 2, "{out}");
+    assert!(!out.contains("whsec_"), "a secret is printed only once");
+    let (ok, out) = mamori(&config, &["webhooks", "show", "--merchant", &id]);
+    assert!(
+        ok && out.contains("live") && out.contains("signs until"),
+        "{out}"
+    );
+
+    for (args, why) in [
+        (
+            &[
+                "webhooks",
+                "set",
+                "--issuer",
+                "--url",
+                "http://issuer.example/",
+            ][..],
+            "loopback",
+        ),
+        (
+            &[
+                "webhooks",
+                "set",
+                "--merchant",
+                "m_nobody",
+                "--url",
+                "https://a.example/",
+            ],
+            "no such merchant",
+        ),
+        (&["webhooks", "show", "--issuer"], "no webhook endpoint"),
+    ] {
+        let (ok, out) = mamori(&config, args);
+        assert!(!ok && out.contains(why), "{args:?}: {out}");
+    }
+    let (ok, out) = mamori(&config, &["webhooks", "remove", "--merchant", &id]);
+    assert!(ok, "{out}");
+    let (ok, out) = mamori(&config, &["webhooks", "show", "--merchant", &id]);
+    assert!(!ok && out.contains("no webhook endpoint"), "{out}");
+}

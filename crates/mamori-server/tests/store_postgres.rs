@@ -79,6 +79,7 @@ async fn challenging(store: &dyn Store) -> AuthenticationId {
                 origins: vec!["https://shop.example".into()],
                 sandbox: false,
                 created_at: NOW,
+                webhook: false,
             },
             &MerchantKey {
                 kid: KeyId::from_static("k_multi"),
@@ -135,7 +136,7 @@ async fn challenging(store: &dyn Store) -> AuthenticationId {
     });
     assert!(
         store
-            .record_device_step(&id, NOW, &step, &next, Some(&mail("code")))
+            .record_device_step(&id, NOW, &step, &next, Some(&mail("code")), &[])
             .await
             .unwrap()
     );
@@ -194,6 +195,7 @@ async fn a_code_is_accepted_once_across_instances() {
                 outcome: &outcome(TransStatus::Authenticated),
                 trust: None,
                 mail: Some(&mail("alert_new_device")),
+                events: &[],
             };
             store
                 .accept_code(&id, NOW + 1, &LIMITS, &accept)
@@ -234,7 +236,7 @@ async fn wrong_codes_are_counted_once_across_instances() {
         let failure = failure.clone();
         tasks.spawn(async move {
             store
-                .reject_code(&id, NOW + 1, &LIMITS, &failure, &mail("alert_failed"))
+                .reject_code(&id, NOW + 1, &LIMITS, &failure, &mail("alert_failed"), &[])
                 .await
                 .unwrap()
         });
@@ -457,4 +459,102 @@ async fn devices_from_before_0007_become_devices_trusted_by_their_card() {
     drop(conn);
     let store = PostgresStore::open(&db.url).await.unwrap();
     old_devices::check(&store).await;
+}
+
+/// Webhook events queued on two instances and claimed by eight workers on each: every event
+/// once, as with mail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_workers_on_two_instances_claim_disjoint_events() {
+    use mamori_server::webhooks::{NewEvent, Owner};
+    let db = TestDb::create().await;
+    let instances = two_instances(&db).await;
+    instances[0]
+        .set_webhook(&Owner::Issuer, "https://issuer.example/", &[1; 80], NOW)
+        .await
+        .unwrap();
+    for n in 0..200 {
+        let event = NewEvent {
+            owner: Owner::Issuer,
+            message_id: format!("msg_{n}"),
+            event_type: "authentication.failed",
+            body: "{}".into(),
+        };
+        instances[n % 2].enqueue_event(&event, NOW).await.unwrap();
+    }
+    let mut workers = JoinSet::new();
+    for n in 0..16 {
+        let store = Arc::clone(&instances[n % 2]);
+        workers.spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let batch = store.claim_webhook_events(NOW, 60, 7).await.unwrap();
+                if batch.is_empty() {
+                    return mine;
+                }
+                for e in batch {
+                    assert!(
+                        store
+                            .webhook_delivered(e.id, e.attempts, NOW)
+                            .await
+                            .unwrap()
+                    );
+                    mine.push(e.id);
+                }
+            }
+        });
+    }
+    let mut ids = Vec::new();
+    while let Some(claimed) = workers.join_next().await {
+        ids.extend(claimed.unwrap());
+    }
+    let claims = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!((claims, ids.len()), (200, 200), "each event claimed once");
+}
+
+/// A webhook claim skips events another worker has locked instead of waiting for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_claim_skips_events_another_worker_holds() {
+    use mamori_server::store::WebhookStore as _;
+    use mamori_server::webhooks::{NewEvent, Owner};
+    let db = TestDb::create().await;
+    let store = PostgresStore::open(&db.url).await.unwrap();
+    store
+        .set_webhook(&Owner::Issuer, "https://issuer.example/", &[1; 80], NOW)
+        .await
+        .unwrap();
+    for n in 0..4 {
+        let event = NewEvent {
+            owner: Owner::Issuer,
+            message_id: format!("msg_{n}"),
+            event_type: "authentication.failed",
+            body: "{}".into(),
+        };
+        store.enqueue_event(&event, NOW).await.unwrap();
+    }
+    let mut other = db.connect().await;
+    sqlx::query("BEGIN").execute(&mut other).await.unwrap();
+    let held: Vec<i64> =
+        sqlx::query("SELECT id FROM webhook_events ORDER BY id LIMIT 2 FOR UPDATE")
+            .fetch_all(&mut other)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+    let claimed = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        store.claim_webhook_events(NOW, 60, 10),
+    )
+    .await
+    .expect("the claim must skip locked rows, not wait for them")
+    .unwrap();
+    let claimed: Vec<i64> = claimed.iter().map(|e| e.id).collect();
+    assert_eq!(claimed.len(), 2, "{claimed:?}");
+    assert!(
+        claimed.iter().all(|id| !held.contains(id)),
+        "{claimed:?} vs {held:?}"
+    );
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
 }

@@ -567,6 +567,8 @@ mod tests {
             "MAMORI_MAIL_SMTP_USERNAME",
             "MAMORI_MAIL_SMTP_PASSWORD",
             "MAMORI_MAIL_SMTP_TIMEOUT",
+            "MAMORI_WEBHOOKS_TIMEOUT",
+            "MAMORI_WEBHOOKS_CONCURRENCY",
         ] {
             assert!(vars.contains(&var), "{var} missing from {vars:?}");
         }

@@ -58,6 +58,10 @@ pub type Lease = Bounded<3, 3600>;
 /// once and count every send as hung), at most ten minutes.
 pub type SmtpTimeout = Bounded<1, 600>;
 
+/// Seconds a webhook delivery attempt may take: at least one, at most two minutes (an
+/// endpoint is expected to answer at once and do its work afterwards).
+pub type WebhookTimeout = Bounded<1, 120>;
+
 /// `mamori-core`'s unsigned seconds as a bound (saturating; its limits are far below).
 const fn seconds(value: u64) -> i64 {
     if value > i64::MAX as u64 {

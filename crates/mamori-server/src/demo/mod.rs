@@ -151,6 +151,7 @@ pub async fn seed(
             origins,
             sandbox: false,
             created_at: now,
+            webhook: false,
         };
         let key = MerchantKey {
             kid: MERCHANT_KID,

@@ -23,6 +23,7 @@ use crate::secrets::random_bytes;
 use crate::store::{Acceptance, CodeIssue, DeviceWrite, Limits, Resend, TrustWrite, WrongCode};
 use crate::text::mask_email;
 use crate::tokens::Verdict;
+use crate::webhooks::NewEvent;
 
 /// What the challenge screen shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -297,6 +298,11 @@ impl Flow<'_> {
             (None, None) => None,
         };
         let alert = (!was_trusted).then(|| self.alert_mail(to, Alert::NewDevice));
+        let events = if to.merchant.webhook {
+            vec![self.finished_event(auth, Final::Succeeded, &outcome)?]
+        } else {
+            Vec::new()
+        };
         let accept = Acceptance {
             digest,
             outcome: &outcome,
@@ -306,6 +312,7 @@ impl Flow<'_> {
                 expires_at,
             }),
             mail: alert.as_ref(),
+            events: &events,
         };
         if !self
             .store
@@ -317,6 +324,9 @@ impl Flow<'_> {
         }
         if alert.is_some() {
             self.mail_queued();
+        }
+        if !events.is_empty() {
+            self.events_queued();
         }
         self.metrics.challenge("success");
         self.metrics.authentication("authenticated");
@@ -338,9 +348,27 @@ impl Flow<'_> {
         };
         let failure = self.outcome(to.auth, verdict).await?;
         let alert = self.alert_mail(to, Alert::ChallengeFailed);
+        // The issuer's `authentication.failed` is queued whether or not the issuer has an
+        // endpoint (the insert then adds nothing): this is the rare last wrong code, already a
+        // transaction, and the flow does not know the issuer's endpoint.
+        let mut failure_events = vec![NewEvent::authentication_failed(
+            to.auth,
+            &failure,
+            self.now(),
+        )?];
+        if to.merchant.webhook {
+            failure_events.push(self.finished_event(to.auth, Final::Failed, &failure)?);
+        }
         let counted = self
             .store
-            .reject_code(&to.auth.id, self.now(), &self.limits(), &failure, &alert)
+            .reject_code(
+                &to.auth.id,
+                self.now(),
+                &self.limits(),
+                &failure,
+                &alert,
+                &failure_events,
+            )
             .await?;
         match counted {
             WrongCode::Counted { attempts_left } => {
@@ -349,6 +377,7 @@ impl Flow<'_> {
             }
             WrongCode::Failed => {
                 self.mail_queued();
+                self.events_queued();
                 self.metrics.challenge("failure");
                 self.metrics.authentication("failed");
                 Ok(CodeAnswer::Failed(failure))

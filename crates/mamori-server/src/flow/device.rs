@@ -159,6 +159,14 @@ impl Flow<'_> {
                     .await?
             }
         };
+        // Only for a merchant with a live endpoint: without one the step stays a single
+        // statement (the frictionless path is the hot one).
+        let events = match &step.next {
+            DeviceNext::Conclude { end, outcome } if merchant.webhook => {
+                vec![self.finished_event(&auth, *end, outcome)?]
+            }
+            _ => Vec::new(),
+        };
         let moved = self
             .store
             .record_device_step(
@@ -167,6 +175,7 @@ impl Flow<'_> {
                 &step.record,
                 &step.next,
                 step.mail.as_ref(),
+                &events,
             )
             .await?;
         if !moved {
@@ -183,6 +192,9 @@ impl Flow<'_> {
         }
         if step.mail.is_some() {
             self.mail_queued();
+        }
+        if !events.is_empty() {
+            self.events_queued();
         }
         self.metrics.authentication(step.metric);
         Ok(step.answer)

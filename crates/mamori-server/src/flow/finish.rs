@@ -75,10 +75,24 @@ impl Flow<'_> {
         verdict: Verdict,
     ) -> Result<Option<Outcome>, FlowError> {
         let outcome = self.outcome(auth, verdict).await?;
+        // Queued for the merchant's endpoint if it has a live one: the change is a transaction
+        // already, and an owner without an endpoint gets no row.
+        let events = [self.finished_event(auth, end, &outcome)?];
         let moved = self
             .store
-            .conclude(&auth.id, self.now(), auth.state(), end, &outcome, None)
+            .conclude(
+                &auth.id,
+                self.now(),
+                auth.state(),
+                end,
+                &outcome,
+                None,
+                &events,
+            )
             .await?;
+        if moved {
+            self.events_queued();
+        }
         Ok(moved.then_some(outcome))
     }
 }

@@ -34,11 +34,12 @@ pub use error::FlowError;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::model::{Authentication, Cardholder, Outcome};
+use crate::model::{Authentication, Cardholder, Final, Outcome};
 use crate::sandbox;
 use crate::secrets::Secrets;
 use crate::store::{Limits, Store};
 use crate::tokens::{Tokens, Verdict};
+use crate::webhooks::NewEvent;
 
 /// What every operation works over: the store, settings, keys, time, counters and the outbox's
 /// doorbell. Borrowed from [`crate::AppState::flow`] for one request.
@@ -56,6 +57,8 @@ pub struct Flow<'a> {
     pub metrics: &'a Metrics,
     /// Rung after mail is queued, so the outbox worker delivers at once.
     pub outbox: &'a Notify,
+    /// Rung after webhook events are queued, so their worker delivers at once.
+    pub webhooks: &'a Notify,
 }
 
 impl std::fmt::Debug for Flow<'_> {
@@ -114,5 +117,27 @@ impl<'a> Flow<'a> {
     /// Tells the outbox worker that mail is waiting.
     fn mail_queued(&self) {
         self.outbox.notify_one();
+    }
+
+    /// `authentication.finished` for `auth` ending as `end` with `outcome`: to its merchant's
+    /// endpoint, if it has a live one when the change is stored.
+    fn finished_event(
+        &self,
+        auth: &Authentication,
+        end: Final,
+        outcome: &Outcome,
+    ) -> Result<NewEvent, FlowError> {
+        Ok(NewEvent::authentication_finished(
+            auth,
+            end,
+            outcome,
+            self.now(),
+        )?)
+    }
+
+    /// Tells the webhook worker that events may be waiting (an owner without a live endpoint
+    /// got none; the worker then finds nothing, at the cost of one claim).
+    fn events_queued(&self) {
+        self.webhooks.notify_one();
     }
 }

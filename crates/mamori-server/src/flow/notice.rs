@@ -153,6 +153,7 @@ mod tests {
             origins: Vec::new(),
             sandbox: false,
             created_at: 0,
+            webhook: false,
         };
         let cardholder = Cardholder {
             id: CardholderId::from_static("ch_test"),

@@ -184,6 +184,10 @@ pub struct Merchant {
     pub sandbox: bool,
     /// Seconds since the Unix epoch.
     pub created_at: i64,
+    /// Whether it has a live webhook endpoint, read with the row (never written through it):
+    /// the device step queues `authentication.finished` only then, and otherwise stays one
+    /// self-committing statement.
+    pub webhook: bool,
 }
 
 /// One of a merchant's HMAC keys.

@@ -54,6 +54,7 @@ macro_rules! ensure {
 
 // After `ensure!`, which the part suites use too.
 mod admin;
+mod webhooks;
 
 const NOW: i64 = 1_800_000_000;
 const LIMITS: Limits = Limits {
@@ -90,6 +91,7 @@ pub async fn run_all(store: Arc<dyn Store>) -> Result<(), Failure> {
     settled_mail_is_scrubbed(store.as_ref()).await?;
     requests_are_counted_once_each(store).await?;
     admin::run_all(store).await?;
+    webhooks::run_all(store).await?;
     Ok(())
 }
 
@@ -125,6 +127,7 @@ fn merchant(id: &str) -> (Merchant, MerchantKey) {
             origins: vec!["https://a.example".into(), "https://b.example".into()],
             sandbox: true,
             created_at: NOW,
+            webhook: false,
         },
         MerchantKey {
             kid: kid(&format!("{id}-k1")),
@@ -233,6 +236,7 @@ async fn challenging(store: &dyn Store, prefix: &str) -> Result<AuthenticationId
             &step("192.0.2.1"),
             &DeviceNext::Challenge(code),
             Some(&mail("code")),
+            &[],
         )
         .await?;
     ensure!(
@@ -254,6 +258,7 @@ async fn try_code(
         outcome: &outcome(TransStatus::Authenticated, "t"),
         trust: None,
         mail: None,
+        events: &[],
     };
     Ok(store.accept_code(id, now, &LIMITS, &accept).await?)
 }
@@ -398,13 +403,13 @@ async fn device_step_happens_once(store: &dyn Store) -> Result<(), Failure> {
     };
     ensure!(
         store
-            .record_device_step(&au("au_step"), NOW, &step("192.0.2.9"), &next, None)
+            .record_device_step(&au("au_step"), NOW, &step("192.0.2.9"), &next, None, &[])
             .await?,
         "first device step"
     );
     ensure!(
         !store
-            .record_device_step(&au("au_step"), NOW, &step("192.0.2.9"), &next, None)
+            .record_device_step(&au("au_step"), NOW, &step("192.0.2.9"), &next, None, &[])
             .await?,
         "second device step must be refused"
     );
@@ -431,7 +436,7 @@ async fn device_step_happens_once(store: &dyn Store) -> Result<(), Failure> {
         .await?;
     ensure!(
         !store
-            .record_device_step(&au("au_step_late"), NOW + 900, &step("x"), &next, None)
+            .record_device_step(&au("au_step_late"), NOW + 900, &step("x"), &next, None, &[])
             .await?,
         "device step after expiry must be refused"
     );
@@ -477,6 +482,7 @@ async fn a_code_is_accepted_once(store: &Arc<dyn Store>) -> Result<(), Failure> 
                             expires_at: NOW + 1000,
                         }),
                         mail: Some(&mail("alert_new_device")),
+                        events: &[],
                     },
                 )
                 .await
@@ -536,7 +542,7 @@ async fn wrong_codes_are_counted_atomically(store: &Arc<dyn Store>) -> Result<()
     let id = challenging(store.as_ref(), "wrong").await?;
     let failure = outcome(TransStatus::NotAuthenticated, "tok-n");
     let first = store
-        .reject_code(&id, NOW, &LIMITS, &failure, &mail("alert_failed"))
+        .reject_code(&id, NOW, &LIMITS, &failure, &mail("alert_failed"), &[])
         .await?;
     ensure!(
         first == WrongCode::Counted { attempts_left: 4 },
@@ -549,7 +555,7 @@ async fn wrong_codes_are_counted_atomically(store: &Arc<dyn Store>) -> Result<()
         let failure = failure.clone();
         tasks.spawn(async move {
             store
-                .reject_code(&id, NOW, &LIMITS, &failure, &mail("alert_failed"))
+                .reject_code(&id, NOW, &LIMITS, &failure, &mail("alert_failed"), &[])
                 .await
         });
     }
@@ -669,7 +675,8 @@ async fn expiry_and_cancel(store: &dyn Store) -> Result<(), Failure> {
                 State::Challenging,
                 Final::Expired,
                 &expired,
-                None
+                None,
+                &[]
             )
             .await?,
         "cannot expire before expires_at"
@@ -682,7 +689,8 @@ async fn expiry_and_cancel(store: &dyn Store) -> Result<(), Failure> {
                 State::Challenging,
                 Final::Expired,
                 &expired,
-                None
+                None,
+                &[]
             )
             .await?,
         "expires at expires_at"
@@ -705,7 +713,7 @@ async fn expiry_and_cancel(store: &dyn Store) -> Result<(), Failure> {
     );
     ensure!(
         store
-            .reject_code(&id, NOW + 901, &LIMITS, &expired, &mail("x"))
+            .reject_code(&id, NOW + 901, &LIMITS, &expired, &mail("x"), &[])
             .await?
             == WrongCode::NotChallenging,
         "no counting after expiry"
@@ -714,7 +722,15 @@ async fn expiry_and_cancel(store: &dyn Store) -> Result<(), Failure> {
     let cancelled = outcome(TransStatus::NotAuthenticated, "tok-c");
     ensure!(
         !store
-            .conclude(&id, NOW, State::Pending, Final::Cancelled, &cancelled, None)
+            .conclude(
+                &id,
+                NOW,
+                State::Pending,
+                Final::Cancelled,
+                &cancelled,
+                None,
+                &[]
+            )
             .await?,
         "wrong `from` state must be refused"
     );
@@ -726,7 +742,8 @@ async fn expiry_and_cancel(store: &dyn Store) -> Result<(), Failure> {
                 State::Challenging,
                 Final::Cancelled,
                 &cancelled,
-                None
+                None,
+                &[]
             )
             .await?,
         "cancel"
@@ -739,7 +756,8 @@ async fn expiry_and_cancel(store: &dyn Store) -> Result<(), Failure> {
                 State::Challenging,
                 Final::Cancelled,
                 &cancelled,
-                None
+                None,
+                &[]
             )
             .await?,
         "cancel twice"
@@ -762,7 +780,7 @@ async fn history_counts(store: &dyn Store) -> Result<(), Failure> {
             outcome: outcome(TransStatus::Authenticated, "t"),
         };
         store
-            .record_device_step(&a.id, NOW + n, &step("198.51.100.7"), &next, None)
+            .record_device_step(&a.id, NOW + n, &step("198.51.100.7"), &next, None, &[])
             .await?;
     }
     // A large purchase in dollars, out of the short window: it is no usual amount for yen.
@@ -784,6 +802,7 @@ async fn history_counts(store: &dyn Store) -> Result<(), Failure> {
             &step("198.51.100.7"),
             &next,
             None,
+            &[],
         )
         .await?;
     let old = authentication("au_hist_old", "m_hist", Some("ch_hist"));
@@ -857,6 +876,7 @@ async fn fraud_reports_revoke_the_cards_trust(store: &dyn Store) -> Result<(), F
         outcome: &trusted,
         trust: Some(trust),
         mail: None,
+        events: &[],
     };
     ensure!(
         store
@@ -1190,7 +1210,8 @@ async fn an_order_has_one_live_authentication(store: &Arc<dyn Store>) -> Result<
                 State::Pending,
                 Final::Cancelled,
                 &outcome(TransStatus::NotAuthenticated, "tok-n"),
-                None
+                None,
+                &[]
             )
             .await?,
         "the first is cancelled"

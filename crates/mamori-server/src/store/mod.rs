@@ -18,6 +18,9 @@
 //!   has one set of binds.
 //! - `writes.rs`: the inserts several methods make inside their transaction, and migrating.
 //! - `rows.rs`: reading the model types from either database's rows.
+//! - `webhooks.rs`: [`WebhookStore`] — webhook endpoints, their sealed secrets and the event
+//!   outbox — with its own statements (both claims included), and the helper a state change
+//!   queues its events with.
 //! - `sqlite.rs`, `postgres.rs`: what only that dialect does (below), and its `open`.
 //! - `admin.rs`: [`AdminStore`], what the issuer's admin API adds: its tokens, and changing
 //!   and unenrolling cards, replacing a merchant's origins.
@@ -32,8 +35,8 @@
 //! - **Migrating**: each dialect has its own migration files (their DDL types differ), and
 //!   PostgreSQL takes an advisory lock so instances starting together migrate once (SQLite's
 //!   write lock does that already).
-//! - **Claiming mail**: PostgreSQL skips rows another worker has locked (`FOR UPDATE SKIP
-//!   LOCKED`), which SQLite, with one writer at a time, neither has nor needs.
+//! - **Claiming mail and webhook events**: PostgreSQL skips rows another worker has locked
+//!   (`FOR UPDATE SKIP LOCKED`), which SQLite, with one writer at a time, neither has nor needs.
 
 mod admin;
 #[cfg(feature = "conformance")]
@@ -43,6 +46,7 @@ mod rows;
 mod sql;
 mod sql_store;
 mod sqlite;
+mod webhooks;
 mod writes;
 
 use std::sync::Arc;
@@ -56,11 +60,13 @@ use crate::model::{
     Merchant, MerchantId, MerchantKey, NewMail, OrderRef, Outcome, ReportId, State,
 };
 use crate::risk::History;
+use crate::webhooks::NewEvent;
 
 pub use admin::{AdminStore, AdminToken, CardholderChange};
 pub use postgres::PostgresStore;
 pub use sql_store::SqlStore;
 pub use sqlite::SqliteStore;
+pub use webhooks::WebhookStore;
 
 /// Opens the store a database URL names: `sqlite://path` (created if missing), or
 /// `postgres://…` / `postgresql://…` (an existing database, shared by every instance).
@@ -141,6 +147,8 @@ pub struct Acceptance<'a> {
     pub trust: Option<TrustWrite<'a>>,
     /// An alert to queue.
     pub mail: Option<&'a NewMail>,
+    /// Webhook events to queue for their owners' live endpoints.
+    pub events: &'a [NewEvent],
 }
 
 /// The device a correct code writes: a new one, or the one the device step identified.
@@ -242,7 +250,7 @@ pub struct HistoryQuery<'a> {
 /// tests control time). Methods returning `bool` answer whether their conditional change
 /// happened.
 #[async_trait]
-pub trait Store: AdminStore + Send + Sync + 'static {
+pub trait Store: AdminStore + WebhookStore + Send + Sync + 'static {
     /// Succeeds when the database answers a trivial query.
     async fn ping(&self) -> Result<(), StoreError>;
 
@@ -330,7 +338,9 @@ pub trait Store: AdminStore + Send + Sync + 'static {
     async fn history(&self, query: &HistoryQuery<'_>) -> Result<History, StoreError>;
 
     /// Records the device step: `pending` and not expired → the state `next` says, with `mail`
-    /// queued in the same transaction.
+    /// and `events` queued in the same transaction. With neither it is one self-committing
+    /// statement (the frictionless path), so a caller passes events only for an owner with a
+    /// live endpoint ([`Merchant::webhook`]).
     async fn record_device_step(
         &self,
         id: &AuthenticationId,
@@ -338,6 +348,7 @@ pub trait Store: AdminStore + Send + Sync + 'static {
         step: &Assessment,
         next: &DeviceNext,
         mail: Option<&NewMail>,
+        events: &[NewEvent],
     ) -> Result<bool, StoreError>;
     /// A correct code: `challenging`, the code's digest current and unexpired, attempts left,
     /// authentication not expired → `succeeded`; the code can never match again. The device
@@ -350,7 +361,8 @@ pub trait Store: AdminStore + Send + Sync + 'static {
         accept: &Acceptance<'_>,
     ) -> Result<bool, StoreError>;
     /// A wrong code: counts it, and on the last allowed entry moves to `failed` with
-    /// `failure` as the outcome and queues `alert` — one statement decides both.
+    /// `failure` as the outcome and queues `alert` and `failure_events` — one statement
+    /// decides both.
     async fn reject_code(
         &self,
         id: &AuthenticationId,
@@ -358,6 +370,7 @@ pub trait Store: AdminStore + Send + Sync + 'static {
         limits: &Limits,
         failure: &Outcome,
         alert: &NewMail,
+        failure_events: &[NewEvent],
     ) -> Result<WrongCode, StoreError>;
     /// Replaces the code: `challenging`, not expired, a resend left, cooldown passed.
     async fn resend_code(
@@ -369,7 +382,10 @@ pub trait Store: AdminStore + Send + Sync + 'static {
         mail: &NewMail,
     ) -> Result<Resend, StoreError>;
     /// Ends the authentication: `from` → `to` (`Expired` only once `expires_at` has passed,
-    /// anything else only before), queuing `mail` in the same transaction.
+    /// anything else only before), queuing `mail` and `events` in the same transaction.
+    // The transition, its outcome and what it queues are each one argument of the one
+    // conditional change.
+    #[allow(clippy::too_many_arguments)]
     async fn conclude(
         &self,
         id: &AuthenticationId,
@@ -378,6 +394,7 @@ pub trait Store: AdminStore + Send + Sync + 'static {
         to: Final,
         outcome: &Outcome,
         mail: Option<&NewMail>,
+        events: &[NewEvent],
     ) -> Result<bool, StoreError>;
 
     /// Records a report and revokes the card's trust in every browser in one transaction. `false` when this

@@ -394,6 +394,7 @@ macro_rules! model_row {
                     origins: Vec::new(),
                     sandbox: self.try_get("sandbox").map_err(db)?,
                     created_at: self.try_get("created_at").map_err(db)?,
+                    webhook: self.try_get("webhook").map_err(db)?,
                 })
             }
 

@@ -33,7 +33,9 @@ pub(super) const INSERT_MERCHANT_ORIGIN: &str =
 macro_rules! merchant_rows {
     ($tail:literal) => {
         concat!(
-            "SELECT m.id, m.name, m.sandbox, m.created_at, o.origin ",
+            "SELECT m.id, m.name, m.sandbox, m.created_at, o.origin, ",
+            "EXISTS (SELECT 1 FROM webhook_endpoints w ",
+            "WHERE w.owner = m.id AND w.disabled_at IS NULL) AS webhook ",
             "FROM merchants m LEFT JOIN merchant_origins o ON o.merchant_id = m.id ",
             $tail
         )

@@ -14,6 +14,7 @@ use sqlx::sqlite::SqlitePool;
 use sqlx::{Row, Transaction};
 
 use super::rows::{ModelRow, code_of, db, merchants, to_json};
+use super::webhooks::QueueEvents;
 use super::writes::Writes;
 use super::{
     Acceptance, CodeIssue, DeviceNext, HistoryQuery, Limits, Resend, Store, StoreError, WrongCode,
@@ -25,6 +26,7 @@ use crate::model::{
     Merchant, MerchantId, MerchantKey, NewMail, OrderRef, Outcome, ReportId, State,
 };
 use crate::risk::History;
+use crate::webhooks::NewEvent;
 
 /// A store in a SQLite file or a PostgreSQL database; opened by
 /// [`SqliteStore::open`](super::SqliteStore::open),
@@ -432,6 +434,7 @@ impl Store for SqlStore {
         step: &Assessment,
         next: &DeviceNext,
         mail: Option<&NewMail>,
+        events: &[NewEvent],
     ) -> Result<bool, StoreError> {
         let reasons = to_json(&step.risk_reasons)?;
         let statement = match next {
@@ -470,18 +473,22 @@ impl Store for SqlStore {
                     .bind(&outcome.result_token),
                 DeviceNext::Challenge(code) => query.bind(&code.digest).bind(code.expires_at),
             };
-            let Some(mail) = mail else {
-                // Nothing else to write (every frictionless step): the conditional update
-                // commits by itself, saving the round trips of a transaction around it.
+            if mail.is_none() && events.is_empty() {
+                // Nothing else to write (a frictionless step of a merchant without a webhook
+                // endpoint): the conditional update commits by itself, saving the round trips
+                // of a transaction around it.
                 let done = query.execute(pool).await.map_err(db)?;
                 return Ok(done.rows_affected() == 1);
-            };
+            }
             let mut tx = pool.begin_write().await?;
             let done = query.execute(&mut *tx).await.map_err(db)?;
             if done.rows_affected() != 1 {
                 return Ok(false);
             }
-            tx.insert_mail(mail, now).await?;
+            if let Some(mail) = mail {
+                tx.insert_mail(mail, now).await?;
+            }
+            tx.queue_events(events, now).await?;
             tx.commit().await.map_err(db)?;
             Ok(true)
         })
@@ -499,6 +506,7 @@ impl Store for SqlStore {
             outcome,
             trust,
             mail,
+            events,
         } = *accept;
         db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
@@ -532,6 +540,7 @@ impl Store for SqlStore {
             if let Some(mail) = mail {
                 tx.insert_mail(mail, now).await?;
             }
+            tx.queue_events(events, now).await?;
             tx.commit().await.map_err(db)?;
             Ok(true)
         })
@@ -544,6 +553,7 @@ impl Store for SqlStore {
         limits: &Limits,
         failure: &Outcome,
         alert: &NewMail,
+        failure_events: &[NewEvent],
     ) -> Result<WrongCode, StoreError> {
         db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
@@ -566,6 +576,7 @@ impl Store for SqlStore {
             let state: String = row.try_get("state").map_err(db)?;
             let answer = if state == State::Failed.as_str() {
                 tx.insert_mail(alert, now).await?;
+                tx.queue_events(failure_events, now).await?;
                 WrongCode::Failed
             } else {
                 WrongCode::Counted {
@@ -606,6 +617,9 @@ impl Store for SqlStore {
         })
     }
 
+    // The transition, its outcome and what it queues are each one argument of the one
+    // conditional change.
+    #[allow(clippy::too_many_arguments)]
     async fn conclude(
         &self,
         id: &AuthenticationId,
@@ -614,6 +628,7 @@ impl Store for SqlStore {
         to: Final,
         outcome: &Outcome,
         mail: Option<&NewMail>,
+        events: &[NewEvent],
     ) -> Result<bool, StoreError> {
         let statement = if to == Final::Expired {
             sql::CONCLUDE_EXPIRED
@@ -641,6 +656,7 @@ impl Store for SqlStore {
             if let Some(mail) = mail {
                 tx.insert_mail(mail, now).await?;
             }
+            tx.queue_events(events, now).await?;
             tx.commit().await.map_err(db)?;
             Ok(true)
         })

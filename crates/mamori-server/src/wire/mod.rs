@@ -25,12 +25,14 @@
 //! - [`widget`]: the widget's requests and the device step's and the challenge's answers.
 //! - [`error`]: the error body every refusal answers, and its stable codes.
 //! - [`ops`]: health, readiness and the widget's release manifest.
+//! - [`webhooks`]: the admin API's webhook endpoint documents.
 //! - Here: the 3-D Secure vocabulary the answers share ([`Status`], [`Eci`], [`Method`]).
 
 pub mod admin;
 pub mod error;
 pub mod merchant;
 pub mod ops;
+pub mod webhooks;
 pub mod widget;
 
 use mamori_core::token::{self, TransStatus};

@@ -663,6 +663,7 @@ async fn seed(store: &dyn Store, secrets: &Secrets) {
                 origins: vec![ORIGIN.into()],
                 sandbox: false,
                 created_at: START,
+                webhook: false,
             },
             &MerchantKey {
                 kid: KeyId::from_static("k1"),

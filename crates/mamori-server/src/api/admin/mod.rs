@@ -11,6 +11,8 @@
 //! - [`cardholders`]: enrol many, list, read, change, block, unblock, unenrol.
 //! - [`merchants`]: list, read, add, replace origins, rotate key.
 //! - [`reports`]: list (open only with `?open=true`), resolve.
+//! - [`webhooks`]: the issuer's and each merchant's webhook endpoint: set, show, rotate the
+//!   secret, remove.
 //!
 //! The handlers parse, call the operation of [`crate::admin`] the CLI calls too, and render a
 //! [`crate::wire::admin`] type.
@@ -18,6 +20,7 @@
 pub mod cardholders;
 pub mod merchants;
 pub mod reports;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -38,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .merge(cardholders::routes())
         .merge(merchants::routes())
         .merge(reports::routes())
+        .merge(webhooks::routes())
 }
 
 /// The caller, authenticated by a live admin token; every admin handler takes it first.

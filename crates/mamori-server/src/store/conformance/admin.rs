@@ -181,6 +181,7 @@ async fn unenrolling_keeps_the_row_and_frees_the_reference(
             expires_at: NOW + 1000,
         }),
         mail: None,
+        events: &[],
     };
     ensure!(
         store.accept_code(&id, NOW, &LIMITS, &accept).await?,

@@ -1,0 +1,43 @@
+-- Webhook endpoints (one per owner: `issuer`, or a merchant id), their signing secrets, and
+-- the outbox of events owed to them (see `webhooks`).
+--
+-- A secret is stored encrypted under a key derived from the master secret (`secret`), so a
+-- copy of the database alone cannot sign a delivery. During a rotation the old secret signs
+-- beside the new one until `expires_at`.
+CREATE TABLE webhook_endpoints (
+    owner           TEXT PRIMARY KEY,
+    url             TEXT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    disabled_at     BIGINT,
+    disabled_reason TEXT
+);
+
+CREATE TABLE webhook_secrets (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    owner      TEXT NOT NULL REFERENCES webhook_endpoints (owner) ON DELETE CASCADE,
+    secret     BYTEA NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT
+);
+CREATE INDEX webhook_secrets_by_owner ON webhook_secrets (owner);
+
+-- One row per event and endpoint: `message_id` is the `webhook-id` of every attempt, `body`
+-- the exact bytes signed each time. `given_up` is set after the last retry, and for every
+-- pending event of an endpoint that answered 410 Gone.
+CREATE TABLE webhook_events (
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    message_id      TEXT NOT NULL UNIQUE,
+    owner           TEXT NOT NULL,
+    event_type      TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    attempts        BIGINT NOT NULL,
+    next_attempt_at BIGINT NOT NULL,
+    claimed_until   BIGINT,
+    delivered_at    BIGINT,
+    given_up        BOOLEAN NOT NULL,
+    last_error      TEXT
+);
+CREATE INDEX webhook_events_due ON webhook_events (next_attempt_at, id)
+    WHERE delivered_at IS NULL AND NOT given_up;
+CREATE INDEX webhook_events_by_owner ON webhook_events (owner, id);

@@ -1,0 +1,470 @@
+//! Webhook endpoints, their sealed secrets, and the outbox of events owed to them
+//! ([`WebhookStore`]), with the statements both dialects run; and [`QueueEvents`], which a
+//! state change uses to queue its events in its own transaction.
+//!
+//! One endpoint per owner (the issuer, or a merchant). An event is queued by one
+//! `INSERT … SELECT` over the owner's endpoint that is live (not disabled), so an owner without
+//! one gets no row at all. Delivery follows the mail outbox: a claim raises the attempt count
+//! and sets a lease (PostgreSQL skips rows another worker has locked), renewals and settling
+//! are fenced by that count, and a `410 Gone` disables the endpoint and gives up its pending
+//! events in one transaction.
+
+use async_trait::async_trait;
+use sqlx::{PgConnection, Row, SqliteConnection};
+
+use super::StoreError;
+use super::rows::db;
+use super::sql_store::{BeginWrite, Pool, SqlStore, db_read, db_write};
+use crate::webhooks::{Disabled, Endpoint, Event, NewEvent, Owner, SealedSecret};
+
+/// `$1` owner, `$2` url, `$3` now: a new endpoint, or the owner's endpoint pointed elsewhere
+/// and live again.
+const SET_ENDPOINT: &str = "INSERT INTO webhook_endpoints (owner, url, created_at) \
+     VALUES ($1, $2, $3) ON CONFLICT (owner) DO UPDATE SET url = excluded.url, \
+     created_at = excluded.created_at, disabled_at = NULL, disabled_reason = NULL";
+/// `$1` owner.
+const DELETE_SECRETS: &str = "DELETE FROM webhook_secrets WHERE owner = $1";
+/// `$1` owner, `$2` sealed secret, `$3` now: only for an endpoint that exists.
+const INSERT_SECRET: &str = "INSERT INTO webhook_secrets (owner, secret, created_at) \
+     SELECT owner, $2, $3 FROM webhook_endpoints WHERE owner = $1";
+/// `$1` owner, `$2` the end of the overlap: every secret signing later than that stops then.
+const EXPIRE_SECRETS: &str = "UPDATE webhook_secrets SET expires_at = $2 \
+     WHERE owner = $1 AND (expires_at IS NULL OR expires_at > $2)";
+/// `$1` owner: the endpoint and how many of its events are owed and given up.
+const ENDPOINT: &str = "SELECT w.owner, w.url, w.created_at, w.disabled_at, w.disabled_reason, \
+     (SELECT COUNT(*) FROM webhook_events e WHERE e.owner = w.owner \
+         AND e.delivered_at IS NULL AND NOT e.given_up) AS pending, \
+     (SELECT COUNT(*) FROM webhook_events e WHERE e.owner = w.owner AND e.given_up) AS given_up \
+     FROM webhook_endpoints w WHERE w.owner = $1";
+/// `$1` owner, `$2` now: the secrets that sign now, newest first.
+const LIVE_SECRETS: &str = "SELECT secret, created_at, expires_at FROM webhook_secrets \
+     WHERE owner = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY id DESC";
+/// `$1` owner, `$2` why: every event still owed to the owner, given up.
+const GIVE_UP_OWNER: &str = "UPDATE webhook_events SET given_up = TRUE, claimed_until = NULL, \
+     last_error = $2 WHERE owner = $1 AND delivered_at IS NULL AND NOT given_up";
+/// `$1` owner.
+const DELETE_ENDPOINT: &str = "DELETE FROM webhook_endpoints WHERE owner = $1";
+/// `$1` message_id, `$2` event_type, `$3` body, `$4` now, `$5` owner: one row when the owner
+/// has a live endpoint, none otherwise.
+const INSERT_EVENT: &str = "INSERT INTO webhook_events \
+     (message_id, owner, event_type, body, created_at, attempts, next_attempt_at, given_up) \
+     SELECT $1, owner, $2, $3, $4, 0, $4, FALSE FROM webhook_endpoints \
+     WHERE owner = $5 AND disabled_at IS NULL";
+/// Claims due events, oldest first: `$1` the lease's end, `$2` now, `$3` the batch size. As
+/// the mail claim on SQLite: the write lock serialises claims; the outer conditions repeat
+/// the inner ones.
+const CLAIM_SQLITE: &str = "UPDATE webhook_events SET attempts = attempts + 1, claimed_until = $1 \
+     WHERE id IN (SELECT id FROM webhook_events WHERE delivered_at IS NULL AND NOT given_up \
+         AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until <= $2) \
+         ORDER BY next_attempt_at, id LIMIT $3) \
+     AND delivered_at IS NULL AND NOT given_up \
+     AND (claimed_until IS NULL OR claimed_until <= $2) \
+     RETURNING id, message_id, owner, event_type, body, attempts";
+/// [`CLAIM_SQLITE`] for PostgreSQL: rows another worker has locked are skipped, not waited
+/// for, so instances sharing the database claim disjoint batches.
+const CLAIM_POSTGRES: &str = "WITH due AS MATERIALIZED ( \
+         SELECT id FROM webhook_events WHERE delivered_at IS NULL AND NOT given_up \
+         AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until <= $2) \
+         ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+     UPDATE webhook_events SET attempts = webhook_events.attempts + 1, claimed_until = $1 \
+     FROM due WHERE webhook_events.id = due.id \
+     AND webhook_events.delivered_at IS NULL AND NOT webhook_events.given_up \
+     AND (webhook_events.claimed_until IS NULL OR webhook_events.claimed_until <= $2) \
+     RETURNING webhook_events.id, message_id, owner, event_type, body, attempts";
+/// `$1` claimed_until, `$2` id, `$3` attempts: only the current claim.
+const RENEW_EVENT: &str = "UPDATE webhook_events SET claimed_until = $1 \
+     WHERE id = $2 AND attempts = $3 AND claimed_until IS NOT NULL \
+     AND delivered_at IS NULL AND NOT given_up";
+/// `$1` now, `$2` id, `$3` attempts.
+const EVENT_DELIVERED: &str = "UPDATE webhook_events SET delivered_at = $1, claimed_until = NULL, \
+     last_error = NULL WHERE id = $2 AND attempts = $3 AND delivered_at IS NULL AND NOT given_up";
+/// `$1` error, `$2` next attempt (`NULL`: give up), `$3` give up, `$4` id, `$5` attempts.
+const EVENT_FAILED: &str = "UPDATE webhook_events SET claimed_until = NULL, last_error = $1, \
+     next_attempt_at = COALESCE($2, next_attempt_at), given_up = $3 \
+     WHERE id = $4 AND attempts = $5 AND delivered_at IS NULL AND NOT given_up";
+/// `$1` error, `$2` id, `$3` attempts: the event whose endpoint answered 410, given up;
+/// answers its owner.
+const EVENT_GONE: &str = "UPDATE webhook_events SET claimed_until = NULL, last_error = $1, \
+     given_up = TRUE WHERE id = $2 AND attempts = $3 AND delivered_at IS NULL AND NOT given_up \
+     RETURNING owner";
+/// `$1` now, `$2` why, `$3` owner.
+const DISABLE_ENDPOINT: &str = "UPDATE webhook_endpoints SET disabled_at = $1, \
+     disabled_reason = $2 WHERE owner = $3 AND disabled_at IS NULL";
+
+/// Endpoints, secrets and the event outbox. Times are seconds since the Unix epoch, passed in
+/// by the caller; methods answering `bool` say whether their conditional change happened.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    /// Points `owner`'s endpoint at `url` with `secret` (sealed) as its only secret, live
+    /// again if it was disabled; created if it did not exist.
+    async fn set_webhook(
+        &self,
+        owner: &Owner,
+        url: &str,
+        secret: &[u8],
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// `owner`'s endpoint with the secrets that sign at `now`.
+    async fn webhook(&self, owner: &Owner, now: i64) -> Result<Option<Endpoint>, StoreError>;
+    /// Adds `secret` (sealed) as the endpoint's newest; every other secret stops signing at
+    /// `overlap_end`. `false` (nothing changed) when `owner` has no endpoint.
+    async fn rotate_webhook_secret(
+        &self,
+        owner: &Owner,
+        secret: &[u8],
+        now: i64,
+        overlap_end: i64,
+    ) -> Result<bool, StoreError>;
+    /// Removes `owner`'s endpoint and its secrets, and gives up the events still owed to it.
+    /// `false` when there was none.
+    async fn remove_webhook(&self, owner: &Owner) -> Result<bool, StoreError>;
+    /// Queues `event` on its own (not tied to a state change): for its owner's live endpoint,
+    /// nothing otherwise.
+    async fn enqueue_event(&self, event: &NewEvent, now: i64) -> Result<(), StoreError>;
+    /// Claims up to `limit` due events for `lease` seconds, oldest first: each claimed row's
+    /// attempt count goes up by one, and no other caller can claim it until the lease ends.
+    async fn claim_webhook_events(
+        &self,
+        now: i64,
+        lease: i64,
+        limit: i64,
+    ) -> Result<Vec<Event>, StoreError>;
+    /// Extends a claim to `claimed_until`; `false` once it is no longer current (`attempts`
+    /// fences it): the lease ran out and another worker claimed the event, or it was settled.
+    async fn renew_webhook_event(
+        &self,
+        id: i64,
+        attempts: i64,
+        claimed_until: i64,
+    ) -> Result<bool, StoreError>;
+    /// Marks a claimed event delivered; `attempts` fences a claim whose lease ran out.
+    async fn webhook_delivered(&self, id: i64, attempts: i64, now: i64)
+    -> Result<bool, StoreError>;
+    /// Releases a claimed event after a failed attempt: tried again at `retry_at`, or given up
+    /// when `None`.
+    async fn webhook_failed(
+        &self,
+        id: i64,
+        attempts: i64,
+        retry_at: Option<i64>,
+        error: &str,
+    ) -> Result<bool, StoreError>;
+    /// The endpoint answered `410 Gone` to this claimed event: in one transaction the event is
+    /// given up, the endpoint disabled with `reason`, and every other event owed to it given up.
+    async fn webhook_gone(
+        &self,
+        id: i64,
+        attempts: i64,
+        now: i64,
+        reason: &str,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Queues events inside the caller's transaction (a connection of either database).
+pub(super) trait QueueEvents {
+    /// Queues `event` for its owner's live endpoint: one `INSERT … SELECT`, which inserts
+    /// nothing when the owner has no endpoint or it is disabled.
+    async fn queue_event(&mut self, event: &NewEvent, now: i64) -> Result<(), StoreError>;
+
+    /// [`Self::queue_event`] for each of `events`.
+    async fn queue_events(&mut self, events: &[NewEvent], now: i64) -> Result<(), StoreError> {
+        for event in events {
+            self.queue_event(event, now).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Implements [`QueueEvents`] for `$connection`.
+macro_rules! queue_events {
+    ($connection:ty) => {
+        impl QueueEvents for $connection {
+            async fn queue_event(&mut self, event: &NewEvent, now: i64) -> Result<(), StoreError> {
+                sqlx::query(INSERT_EVENT)
+                    .bind(&event.message_id)
+                    .bind(event.event_type)
+                    .bind(&event.body)
+                    .bind(now)
+                    .bind(event.owner.as_str())
+                    .execute(&mut *self)
+                    .await
+                    .map_err(db)?;
+                Ok(())
+            }
+        }
+    };
+}
+
+queue_events!(SqliteConnection);
+queue_events!(PgConnection);
+
+/// Reads an `owner` column.
+fn read_owner(text: &str) -> Result<Owner, StoreError> {
+    Owner::parse(text).ok_or(StoreError::Corrupt("webhook owner"))
+}
+
+#[async_trait]
+impl WebhookStore for SqlStore {
+    async fn set_webhook(
+        &self,
+        owner: &Owner,
+        url: &str,
+        secret: &[u8],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        db_write!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(SET_ENDPOINT)
+                .bind(owner.as_str())
+                .bind(url)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            sqlx::query(DELETE_SECRETS)
+                .bind(owner.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            sqlx::query(INSERT_SECRET)
+                .bind(owner.as_str())
+                .bind(secret)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            tx.commit().await.map_err(db)
+        })
+    }
+
+    async fn webhook(&self, owner: &Owner, now: i64) -> Result<Option<Endpoint>, StoreError> {
+        db_read!(self, |pool| {
+            let Some(row) = sqlx::query(ENDPOINT)
+                .bind(owner.as_str())
+                .fetch_optional(pool)
+                .await
+                .map_err(db)?
+            else {
+                return Ok(None);
+            };
+            let secrets = sqlx::query(LIVE_SECRETS)
+                .bind(owner.as_str())
+                .bind(now)
+                .fetch_all(pool)
+                .await
+                .map_err(db)?
+                .iter()
+                .map(|row| {
+                    Ok(SealedSecret {
+                        sealed: row.try_get("secret").map_err(db)?,
+                        created_at: row.try_get("created_at").map_err(db)?,
+                        expires_at: row.try_get("expires_at").map_err(db)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            let disabled_at: Option<i64> = row.try_get("disabled_at").map_err(db)?;
+            let reason: Option<String> = row.try_get("disabled_reason").map_err(db)?;
+            Ok(Some(Endpoint {
+                owner: read_owner(row.try_get("owner").map_err(db)?)?,
+                url: row.try_get("url").map_err(db)?,
+                created_at: row.try_get("created_at").map_err(db)?,
+                disabled: disabled_at.map(|at| Disabled {
+                    at,
+                    reason: reason.unwrap_or_default(),
+                }),
+                secrets,
+                pending: row.try_get("pending").map_err(db)?,
+                given_up: row.try_get("given_up").map_err(db)?,
+            }))
+        })
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        owner: &Owner,
+        secret: &[u8],
+        now: i64,
+        overlap_end: i64,
+    ) -> Result<bool, StoreError> {
+        db_write!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(EXPIRE_SECRETS)
+                .bind(owner.as_str())
+                .bind(overlap_end)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            let inserted = sqlx::query(INSERT_SECRET)
+                .bind(owner.as_str())
+                .bind(secret)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            if inserted.rows_affected() != 1 {
+                // No endpoint: the transaction rolls back as it drops.
+                return Ok(false);
+            }
+            tx.commit().await.map_err(db)?;
+            Ok(true)
+        })
+    }
+
+    async fn remove_webhook(&self, owner: &Owner) -> Result<bool, StoreError> {
+        db_write!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(GIVE_UP_OWNER)
+                .bind(owner.as_str())
+                .bind("endpoint removed")
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            // The secrets go with it (ON DELETE CASCADE).
+            let removed = sqlx::query(DELETE_ENDPOINT)
+                .bind(owner.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            tx.commit().await.map_err(db)?;
+            Ok(removed.rows_affected() == 1)
+        })
+    }
+
+    async fn enqueue_event(&self, event: &NewEvent, now: i64) -> Result<(), StoreError> {
+        db_write!(self, |pool| {
+            let mut connection = pool.acquire().await.map_err(db)?;
+            connection.queue_event(event, now).await
+        })
+    }
+
+    async fn claim_webhook_events(
+        &self,
+        now: i64,
+        lease: i64,
+        limit: i64,
+    ) -> Result<Vec<Event>, StoreError> {
+        let statement = match self.pool {
+            Pool::Sqlite { .. } => CLAIM_SQLITE,
+            Pool::Postgres { .. } => CLAIM_POSTGRES,
+        };
+        let mut events = db_write!(self, |pool| {
+            sqlx::query(statement)
+                .bind(now.saturating_add(lease))
+                .bind(now)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+                .map_err(db)?
+                .iter()
+                .map(|row| {
+                    Ok(Event {
+                        id: row.try_get("id").map_err(db)?,
+                        message_id: row.try_get("message_id").map_err(db)?,
+                        owner: read_owner(row.try_get("owner").map_err(db)?)?,
+                        event_type: row.try_get("event_type").map_err(db)?,
+                        body: row.try_get("body").map_err(db)?,
+                        attempts: row.try_get("attempts").map_err(db)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
+        })?;
+        // `RETURNING` promises no order; the claim's own is oldest first.
+        events.sort_by_key(|event| event.id);
+        Ok(events)
+    }
+
+    async fn renew_webhook_event(
+        &self,
+        id: i64,
+        attempts: i64,
+        claimed_until: i64,
+    ) -> Result<bool, StoreError> {
+        db_write!(self, |pool| {
+            let done = sqlx::query(RENEW_EVENT)
+                .bind(claimed_until)
+                .bind(id)
+                .bind(attempts)
+                .execute(pool)
+                .await
+                .map_err(db)?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    async fn webhook_delivered(
+        &self,
+        id: i64,
+        attempts: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        db_write!(self, |pool| {
+            let done = sqlx::query(EVENT_DELIVERED)
+                .bind(now)
+                .bind(id)
+                .bind(attempts)
+                .execute(pool)
+                .await
+                .map_err(db)?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    async fn webhook_failed(
+        &self,
+        id: i64,
+        attempts: i64,
+        retry_at: Option<i64>,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        db_write!(self, |pool| {
+            let done = sqlx::query(EVENT_FAILED)
+                .bind(error)
+                .bind(retry_at)
+                .bind(retry_at.is_none())
+                .bind(id)
+                .bind(attempts)
+                .execute(pool)
+                .await
+                .map_err(db)?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    async fn webhook_gone(
+        &self,
+        id: i64,
+        attempts: i64,
+        now: i64,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
+        db_write!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let Some(row) = sqlx::query(EVENT_GONE)
+                .bind(reason)
+                .bind(id)
+                .bind(attempts)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?
+            else {
+                return Ok(false);
+            };
+            let owner: String = row.try_get("owner").map_err(db)?;
+            sqlx::query(DISABLE_ENDPOINT)
+                .bind(now)
+                .bind(reason)
+                .bind(&owner)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            sqlx::query(GIVE_UP_OWNER)
+                .bind(&owner)
+                .bind(reason)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            tx.commit().await.map_err(db)?;
+            Ok(true)
+        })
+    }
+}

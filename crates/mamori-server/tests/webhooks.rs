@@ -1,0 +1,416 @@
+//! The webhook worker against a real HTTP receiver on 127.0.0.1: signatures a receiver can
+//! check, the same `webhook-id` on every retry, retries after a 500 and after `Retry-After`,
+//! `410 Gone` disabling the endpoint, a timeout, and no event delivered twice by two workers;
+//! and through a whole verifier, one `authentication.finished` per purchase in each final
+//! state. Time is a manual clock: the tests move it to make retries due.
+
+// A panic is how a test helper reports a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use mamori_server::clock::{Clock, ManualClock};
+use mamori_server::config::{Bounded, WebhookConfig};
+use mamori_server::metrics::Metrics;
+use mamori_server::secrets::Secrets;
+use mamori_server::store::{self, Store};
+use mamori_server::webhooks::{Client, Dispatcher, NewEvent, Owner, Secret};
+use serde_json::Value;
+use support::{CARD, CARD_BLOCKED, MERCHANT, START as SERVER_START, TestServer, fingerprint};
+use tokio::sync::{Notify, watch};
+
+const START: i64 = 1_800_000_000;
+const KEY: [u8; 32] = [42; 32];
+
+/// One delivery as the receiver saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    id: String,
+    timestamp: i64,
+    signature: String,
+    body: String,
+}
+
+/// What the receiver answers, in order; after the script, 200.
+#[derive(Clone, Default)]
+struct Receiver {
+    script: Arc<Mutex<Vec<Reply>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+#[derive(Clone, Copy)]
+enum Reply {
+    Status(u16),
+    RetryAfter(u16, u32),
+    Slow(Duration),
+}
+
+async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Bytes) -> Response {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(header("content-type"), "application/json");
+    receiver.seen.lock().unwrap().push(Seen {
+        id: header("webhook-id"),
+        timestamp: header("webhook-timestamp").parse().unwrap(),
+        signature: header("webhook-signature"),
+        body: String::from_utf8(body.to_vec()).unwrap(),
+    });
+    let reply = {
+        let mut script = receiver.script.lock().unwrap();
+        (!script.is_empty()).then(|| script.remove(0))
+    };
+    match reply {
+        None => StatusCode::OK.into_response(),
+        Some(Reply::Status(code)) => StatusCode::from_u16(code).unwrap().into_response(),
+        Some(Reply::RetryAfter(code, seconds)) => {
+            let mut response = StatusCode::from_u16(code).unwrap().into_response();
+            response
+                .headers_mut()
+                .insert("retry-after", HeaderValue::from(seconds));
+            response
+        }
+        Some(Reply::Slow(wait)) => {
+            tokio::time::sleep(wait).await;
+            StatusCode::OK.into_response()
+        }
+    }
+}
+
+/// A receiver on 127.0.0.1 answering `script`; its URL.
+async fn receiver(script: Vec<Reply>) -> (Receiver, String) {
+    let receiver = Receiver {
+        script: Arc::new(Mutex::new(script)),
+        seen: Arc::default(),
+    };
+    let app = Router::new()
+        .route("/hooks", post(receive))
+        .with_state(receiver.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (receiver, url)
+}
+
+struct Setup {
+    store: Arc<dyn Store>,
+    clock: Arc<ManualClock>,
+    secret: Secret,
+    owner: Owner,
+    _dir: tempfile::TempDir,
+}
+
+/// A store with the issuer's endpoint at `url`.
+async fn setup(url: &str) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("hooks.db").display());
+    let store = store::open(&db).await.unwrap();
+    let secret = Secret::generate().unwrap();
+    let owner = Owner::Issuer;
+    store
+        .set_webhook(&owner, url, &secret.seal(&KEY).unwrap(), START)
+        .await
+        .unwrap();
+    Setup {
+        store,
+        clock: Arc::new(ManualClock::new(START)),
+        secret,
+        owner,
+        _dir: dir,
+    }
+}
+
+fn event(owner: &Owner, n: usize) -> NewEvent {
+    NewEvent {
+        owner: owner.clone(),
+        message_id: format!("msg_test_{n}"),
+        event_type: "authentication.failed",
+        body: format!("{{\"type\":\"authentication.failed\",\"data\":{{\"n\":{n}}}}}"),
+    }
+}
+
+/// A worker over `store` with `concurrency` slots and a one-second timeout; stop it with the
+/// sender.
+fn start(
+    store: &Arc<dyn Store>,
+    clock: &Arc<ManualClock>,
+    concurrency: i64,
+) -> (
+    watch::Sender<bool>,
+    tokio::task::JoinHandle<()>,
+    Arc<Notify>,
+) {
+    let wake = Arc::new(Notify::new());
+    let dispatcher = Dispatcher {
+        store: Arc::clone(store),
+        client: Client::new(Duration::from_secs(1)).unwrap(),
+        clock: Arc::clone(clock) as Arc<dyn Clock>,
+        metrics: Arc::new(Metrics::default()),
+        config: WebhookConfig {
+            timeout: Bounded::constant::<1>(),
+            concurrency: Bounded::new(concurrency).unwrap(),
+            lease: Bounded::constant::<60>(),
+        },
+        key: KEY,
+        wake: Arc::clone(&wake),
+    };
+    let (stop, stopped) = watch::channel(false);
+    (stop, tokio::spawn(dispatcher.run(stopped)), wake)
+}
+
+/// Waits (up to 10 s) until `done` holds.
+async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !done() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{what} within 10 s"));
+}
+
+fn seen(receiver: &Receiver) -> Vec<Seen> {
+    receiver.seen.lock().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_delivery_is_retried_with_the_same_id_after_the_schedule_or_retry_after() {
+    let (receiver, url) = receiver(vec![Reply::Status(500), Reply::RetryAfter(503, 120)]).await;
+    let s = setup(&url).await;
+    s.store
+        .enqueue_event(&event(&s.owner, 1), START)
+        .await
+        .unwrap();
+    let (stop, worker, wake) = start(&s.store, &s.clock, 1);
+
+    until("the first attempt", || seen(&receiver).len() == 1).await;
+    // The schedule's first wait is 5 s (plus at most a tenth): not due a second before.
+    s.clock.advance(4);
+    wake.notify_one();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(seen(&receiver).len(), 1, "not due yet");
+    s.clock.advance(2);
+    wake.notify_one();
+    until("the retry", || seen(&receiver).len() == 2).await;
+    // The 503 asked for 120 s: the schedule's 5 minutes do not apply.
+    s.clock.advance(119);
+    wake.notify_one();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(seen(&receiver).len(), 2, "Retry-After is honoured");
+    s.clock.advance(1);
+    wake.notify_one();
+    until("the third attempt", || seen(&receiver).len() == 3).await;
+    // Stopping waits for the attempt under way to be recorded.
+    stop.send(true).unwrap();
+    worker.await.unwrap();
+
+    let attempts = seen(&receiver);
+    for (n, attempt) in attempts.iter().enumerate() {
+        assert_eq!(
+            attempt.id, "msg_test_1",
+            "the same webhook-id on every attempt"
+        );
+        assert_eq!(attempt.body, event(&s.owner, 1).body, "the same body");
+        // Each attempt is signed afresh, at its own time, with the endpoint's secret.
+        let expected = s
+            .secret
+            .sign(&attempt.id, attempt.timestamp, attempt.body.as_bytes());
+        assert_eq!(attempt.signature, expected, "attempt {n}");
+    }
+    let times: Vec<_> = attempts.iter().map(|a| a.timestamp).collect();
+    assert_eq!(times, [START, START + 6, START + 126]);
+    let after = s
+        .store
+        .webhook(&s.owner, s.clock.now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(after.disabled.is_none());
+    assert_eq!(
+        (after.pending, after.given_up),
+        (0, 0),
+        "delivered: {after:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gone_disables_the_endpoint_and_gives_up_its_events() {
+    let (receiver, url) = receiver(vec![Reply::Status(410)]).await;
+    let s = setup(&url).await;
+    for n in 0..3 {
+        s.store
+            .enqueue_event(&event(&s.owner, n), START)
+            .await
+            .unwrap();
+    }
+    let (stop, worker, _) = start(&s.store, &s.clock, 1);
+    until("the endpoint disabled", || seen(&receiver).len() == 1).await;
+    let store = Arc::clone(&s.store);
+    let disabled = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let endpoint = store.webhook(&Owner::Issuer, START).await.unwrap().unwrap();
+            if endpoint.disabled.is_some() {
+                return endpoint;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap();
+    s.clock.advance(100_000);
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    stop.send(true).unwrap();
+    worker.await.unwrap();
+    assert_eq!(
+        seen(&receiver).len(),
+        1,
+        "nothing more is sent to a gone endpoint"
+    );
+    assert_eq!(disabled.disabled.unwrap().reason, "HTTP 410 Gone");
+    assert_eq!((disabled.pending, disabled.given_up), (0, 3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_endpoint_times_out_and_is_retried() {
+    let (receiver, url) = receiver(vec![Reply::Slow(Duration::from_secs(3))]).await;
+    let s = setup(&url).await;
+    s.store
+        .enqueue_event(&event(&s.owner, 1), START)
+        .await
+        .unwrap();
+    let (stop, worker, _) = start(&s.store, &s.clock, 1);
+    until("the slow attempt", || seen(&receiver).len() == 1).await;
+    // The one-second timeout ends the attempt; it is not delivered, and is due again later.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    stop.send(true).unwrap();
+    worker.await.unwrap();
+    let endpoint = s.store.webhook(&s.owner, START).await.unwrap().unwrap();
+    assert_eq!(endpoint.pending, 1);
+    let retry = s
+        .store
+        .claim_webhook_events(START + 6, 60, 10)
+        .await
+        .unwrap();
+    assert_eq!(retry.len(), 1);
+    assert_eq!(retry[0].attempts, 2, "the timed-out attempt counted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_deliver_each_event_once() {
+    let (receiver, url) = receiver(Vec::new()).await;
+    let s = setup(&url).await;
+    for n in 0..40 {
+        s.store
+            .enqueue_event(&event(&s.owner, n), START)
+            .await
+            .unwrap();
+    }
+    // A second process's store on the same database file.
+    let other: Arc<dyn Store> = {
+        let path = s._dir.path().join("hooks.db");
+        store::open(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap()
+    };
+    let (stop_a, a, _) = start(&s.store, &s.clock, 4);
+    let (stop_b, b, _) = start(&other, &s.clock, 4);
+    until("every event", || seen(&receiver).len() >= 40).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop_a.send(true).unwrap();
+    stop_b.send(true).unwrap();
+    a.await.unwrap();
+    b.await.unwrap();
+    let mut ids: BTreeMap<String, usize> = BTreeMap::new();
+    for attempt in seen(&receiver) {
+        *ids.entry(attempt.id).or_default() += 1;
+    }
+    assert_eq!(ids.len(), 40);
+    assert!(ids.values().all(|&n| n == 1), "{ids:?}");
+    let endpoint = s.store.webhook(&s.owner, START).await.unwrap().unwrap();
+    assert_eq!(endpoint.pending, 0);
+}
+
+/// Purchases through the real verifier (`TestServer`) ending in each way a frictionless or
+/// challenged purchase can: the merchant's receiver gets one `authentication.finished` for
+/// each, with the result token's facts, signed with its secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_final_state_tells_the_merchant_once() {
+    let mut server = TestServer::start().await;
+    let (receiver, url) = receiver(Vec::new()).await;
+    let secret = Secret::generate().unwrap();
+    let key = Secrets::derive(&server.secrets_master).webhook_key;
+    let owner = Owner::Merchant(MERCHANT.parse().unwrap());
+    server
+        .store
+        .set_webhook(&owner, &url, &secret.seal(&key).unwrap(), SERVER_START)
+        .await
+        .unwrap();
+
+    let fp = fingerprint("laptop");
+    let challenged = server.create(CARD, 12_800, "01").await;
+    server.device(&challenged, &fp, None).await;
+    let code = server.next_mail().await.code();
+    let (_, body) = server.verify(&challenged, &code).await;
+    let device_token = body["device_token"].as_str().unwrap().to_owned();
+    server.next_mail().await;
+    let frictionless = server.create(CARD, 9_800, "01").await;
+    let body = server.device(&frictionless, &fp, Some(&device_token)).await;
+    assert_eq!(body["outcome"], "frictionless", "{body}");
+    let rejected = server.create(CARD_BLOCKED, 1_000, "01").await;
+    server.device(&rejected, &fingerprint("x"), None).await;
+    let expired = server.create(CARD, 5_000, "01").await;
+    server.clock.advance(15 * 60);
+    assert_eq!(server.get(&expired.id).await["state"], "expired");
+
+    until("four events", || seen(&receiver).len() >= 4).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let events: Vec<(Seen, Value)> = seen(&receiver)
+        .into_iter()
+        .map(|s| {
+            let body = serde_json::from_str(&s.body).unwrap();
+            (s, body)
+        })
+        .collect();
+    assert_eq!(events.len(), 4, "one each, none twice: {events:?}");
+    let mut states = Vec::new();
+    for (seen, body) in &events {
+        assert_eq!(
+            seen.signature,
+            secret.sign(&seen.id, seen.timestamp, seen.body.as_bytes())
+        );
+        assert_eq!(body["type"], "authentication.finished");
+        let data = &body["data"];
+        assert_eq!(data["merchant_id"], MERCHANT);
+        let id = data["authentication_id"].as_str().unwrap().parse().unwrap();
+        let view = server.get(&id).await;
+        for field in [
+            "state",
+            "status",
+            "eci",
+            "method",
+            "amount",
+            "currency",
+            "order_ref",
+        ] {
+            assert_eq!(data[field], view[field], "{field}: {data} against {view}");
+        }
+        assert_eq!(data["reason"], view["trans_status_reason"]);
+        states.push(data["state"].as_str().unwrap().to_owned());
+    }
+    states.sort();
+    assert_eq!(states, ["expired", "rejected", "succeeded", "succeeded"]);
+}
