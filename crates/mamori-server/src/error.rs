@@ -62,6 +62,15 @@ pub enum ApiError {
     AuthenticationFinished,
     /// The report link is invalid or expired.
     InvalidReportLink,
+    /// The case cannot make this move from where it is; nothing changed.
+    CaseState {
+        /// Where the case is.
+        from: crate::model::CaseState,
+        /// Where it was asked to go.
+        to: crate::model::CaseState,
+    },
+    /// A signed link (the cardholder's self-service page) is invalid or expired.
+    InvalidLink,
     /// Something on our side failed; the detail is logged only.
     Internal(String),
     /// A dependency (the database) is unreachable.
@@ -140,6 +149,14 @@ impl ApiError {
                 "The authentication is already finished.".into(),
             ),
             Self::InvalidReportLink => (
+                ErrorCode::InvalidReportLink,
+                "This link is invalid or has expired.".into(),
+            ),
+            Self::CaseState { from, to } => (
+                ErrorCode::CaseState,
+                format!("A case that is {from} cannot move to {to}."),
+            ),
+            Self::InvalidLink => (
                 ErrorCode::InvalidReportLink,
                 "This link is invalid or has expired.".into(),
             ),

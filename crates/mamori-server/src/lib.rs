@@ -23,6 +23,7 @@
 //! - [`mail`]: the transactional outbox, its delivery worker, SMTP and the demo mailbox;
 //!   [`mail::templates`] renders the code mail and fraud alerts in Japanese and English.
 //! - [`report`]: the cardholder's "I did not make this purchase" page.
+//! - [`selfservice`]: the cardholder's own page (trusted browsers, open cases).
 //! - [`sandbox`]: sandbox merchants' test cards, their forced outcomes and kept mail.
 //! - [`tokens`]: signing result and device tokens and report links, reading them back.
 //! - [`wire`]: every JSON request and answer of the HTTP API as a Rust type.
@@ -73,6 +74,7 @@ pub mod report;
 pub mod risk;
 pub mod sandbox;
 pub mod secrets;
+pub mod selfservice;
 pub mod server;
 pub mod state;
 pub mod store;

@@ -24,6 +24,8 @@ use utoipa::openapi::{
 
 use crate::wire::{self, ErrorCode};
 
+mod cases;
+
 /// The security scheme of the merchant backend's routes.
 const MERCHANT_SECRET: &str = "merchantSecret";
 /// The security scheme of the widget's routes.
@@ -318,6 +320,9 @@ fn operations() -> Vec<(HttpMethod, &'static str, OperationBuilder)> {
             .errors(&[NotFound]),
         ),
     ]
+    .into_iter()
+    .chain(cases::operations())
+    .collect()
 }
 
 /// Every schema the operations refer to, and the ones those refer to.
@@ -368,7 +373,7 @@ fn closed(schema: RefOr<Schema>) -> RefOr<Schema> {
 /// No OAuth scopes: both schemes are bearer secrets.
 const NO_SCOPES: [&str; 0] = [];
 
-fn op(summary: &str) -> OperationBuilder {
+pub(super) fn op(summary: &str) -> OperationBuilder {
     OperationBuilder::new().summary(Some(summary))
 }
 
@@ -382,7 +387,7 @@ fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
 }
 
-fn path_parameter(name: &str) -> ParameterBuilder {
+pub(super) fn path_parameter(name: &str) -> ParameterBuilder {
     ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Path)
@@ -409,14 +414,14 @@ fn answer<T: ToSchema>(description: &str) -> ResponseBuilder {
         .content("application/json", Content::new(Some(reference::<T>())))
 }
 
-fn html(description: &str) -> ResponseBuilder {
+pub(super) fn html(description: &str) -> ResponseBuilder {
     ResponseBuilder::new()
         .description(description)
         .content("text/html", Content::new(Some(string())))
 }
 
 /// Error responses for an operation.
-trait Errors {
+pub(super) trait Errors {
     /// One response per status among `codes`, each an `Error` whose `error` is one of that
     /// status's codes; `resend_cooldown` and `rate_limited` also require `retry_after`.
     fn errors(self, codes: &[ErrorCode]) -> Self;

@@ -126,7 +126,9 @@ fn purchase_table(r: &Reportable, locale: Locale) -> String {
     format!("<table>{rows}</table>")
 }
 
-fn page(locale: Locale, title: &str, body: &str, status: StatusCode) -> Response {
+/// A page of the cardholder's own (this one, [`crate::selfservice`]): `body` under `title`, in
+/// `locale`.
+pub(crate) fn page(locale: Locale, title: &str, body: &str, status: StatusCode) -> Response {
     let html = format!(
         "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

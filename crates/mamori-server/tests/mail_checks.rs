@@ -50,6 +50,9 @@ fn facts(locale: Locale) -> PurchaseFacts<'static> {
         time: 1_800_000_000,
         browser: "Chromium, ja-JP, Asia/Tokyo",
         report_url: "https://safekey.issuer.example/report/rp_8f3a2c?t=Zq1",
+        selfservice_url: Some(
+            "https://safekey.issuer.example/me/ch_5a1e2b7c.1802592000.9f2c4e1a7b3d5f60",
+        ),
     }
 }
 

@@ -17,6 +17,8 @@
 //!   each method's body is written once and compiled once per pool type, so every statement
 //!   has one set of binds.
 //! - `writes.rs`: the inserts several methods make inside their transaction, and migrating.
+//! - `cases.rs`, `browsers.rs`: parts of the store with their own trait ([`CaseStore`],
+//!   [`BrowserStore`]) and their own statements, over the same [`SqlStore`].
 //! - `rows.rs`: reading the model types from either database's rows.
 //! - `sqlite.rs`, `postgres.rs`: what only that dialect does (below), and its `open`.
 //! - `conformance` (feature `conformance`): the suite every backend must pass.
@@ -33,6 +35,8 @@
 //! - **Claiming mail**: PostgreSQL skips rows another worker has locked (`FOR UPDATE SKIP
 //!   LOCKED`), which SQLite, with one writer at a time, neither has nor needs.
 
+mod browsers;
+mod cases;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod postgres;
@@ -54,6 +58,8 @@ use crate::model::{
 };
 use crate::risk::History;
 
+pub use browsers::{BrowserStore, TrustedBrowser};
+pub use cases::{CaseMove, CaseOpening, CaseStore};
 pub use postgres::PostgresStore;
 pub use sql_store::SqlStore;
 pub use sqlite::SqliteStore;
@@ -238,7 +244,7 @@ pub struct HistoryQuery<'a> {
 /// tests control time). Methods returning `bool` answer whether their conditional change
 /// happened.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: CaseStore + BrowserStore + Send + Sync + 'static {
     /// Succeeds when the database answers a trivial query.
     async fn ping(&self) -> Result<(), StoreError>;
 
@@ -376,9 +382,14 @@ pub trait Store: Send + Sync + 'static {
         mail: Option<&NewMail>,
     ) -> Result<bool, StoreError>;
 
-    /// Records a report and revokes the card's trust in every browser in one transaction. `false` when this
-    /// authentication was reported already (nothing changes).
-    async fn report_fraud(&self, report: &FraudReport) -> Result<bool, StoreError>;
+    /// Records a report, opens its case (queuing the case's mail) and revokes the card's trust
+    /// in every browser, in one transaction. `false` when this authentication was reported
+    /// already (nothing changes, no mail).
+    async fn report_fraud(
+        &self,
+        report: &FraudReport,
+        opening: &CaseOpening<'_>,
+    ) -> Result<bool, StoreError>;
     /// Reports, oldest first; only unresolved ones when `open_only`.
     async fn reports(&self, open_only: bool) -> Result<Vec<FraudReport>, StoreError>;
     /// The report about this authentication, if any.

@@ -69,11 +69,13 @@ pub enum ErrorCode {
     Internal,
     /// A dependency (the database) does not answer.
     Unavailable,
+    /// The protection case cannot make this move from its state; nothing changed.
+    CaseState,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 22] = [
         Self::Unauthorized,
         Self::OriginNotAllowed,
         Self::NotFound,
@@ -95,6 +97,7 @@ impl ErrorCode {
         Self::InvalidReportLink,
         Self::Internal,
         Self::Unavailable,
+        Self::CaseState,
     ];
 
     /// The HTTP status every answer with this code has: one status per code, so clients may
@@ -116,7 +119,8 @@ impl ErrorCode {
             | Self::OrderInProgress
             | Self::ChallengeNotStarted
             | Self::ResendLimit
-            | Self::AuthenticationFinished => StatusCode::CONFLICT,
+            | Self::AuthenticationFinished
+            | Self::CaseState => StatusCode::CONFLICT,
             Self::ResendCooldown | Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -147,6 +151,7 @@ impl ErrorCode {
             Self::InvalidReportLink => "invalid_report_link",
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",
+            Self::CaseState => "case_state",
         }
     }
 }
