@@ -2,7 +2,7 @@
 //!
 //! Every value that comes from a merchant or a browser (merchant name, order details, user
 //! agent) is escaped before it enters the HTML part. Every mail to a real card ends with the
-//! link to the cardholder's own page (trusted browsers, open cases): [`selfservice_footer`].
+//! link to the cardholder's own page (trusted browsers, open cases).
 
 use crate::model::{Amount, CODE_MAIL, CaseState, Currency, Locale, NewMail, SandboxMailbox};
 use crate::text::{escape_html, format_amount, format_time};
