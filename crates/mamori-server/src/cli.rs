@@ -1,5 +1,6 @@
 //! The `mamori` command line: create the secrets, check the configuration, serve, administer
-//! merchants, cards and reports; with the `demo` feature, run the demo (`demo`).
+//! merchants, cards, reports and protection cases; with the `demo` feature, run the demo
+//! (`demo`).
 //!
 //! Every command runs on the configuration `--config` names with the `MAMORI_*` environment
 //! over it ([`crate::config::env`]) — `demo` then replaces the addresses and the database with
@@ -29,6 +30,7 @@ use crate::server;
 use crate::state::AppState;
 use crate::store::{self, Store};
 
+mod cases;
 mod check;
 #[cfg(feature = "demo")]
 mod demo;
@@ -64,6 +66,9 @@ enum Command {
     /// Review fraud reports.
     #[command(subcommand)]
     Reports(ReportsCommand),
+    /// Protection cases: list, show, move (mailing the cardholder).
+    #[command(subcommand)]
+    Cases(cases::CasesCommand),
     /// DKIM signing keys.
     #[command(subcommand)]
     Dkim(dkim::DkimCommand),
@@ -180,6 +185,7 @@ pub async fn main() -> Result<(), Failure> {
             cardholder(&inspection.into_loaded()?.config, command).await
         }
         Command::Reports(command) => reports(&inspection.into_loaded()?.config, command).await,
+        Command::Cases(command) => cases::run(&inspection.into_loaded()?.config, command).await,
         Command::Dkim(command) => dkim::run(&inspection.into_loaded()?.config, command),
     };
     // A missing secrets file is the one mistake every new deployment makes; say what to run,

@@ -22,10 +22,12 @@
 //!
 //! - [`merchant`]: the merchant backend's requests and answers.
 //! - [`widget`]: the widget's requests and the device step's and the challenge's answers.
+//! - [`cases`]: protection cases, as the admin API and `mamori cases --json` show them.
 //! - [`error`]: the error body every refusal answers, and its stable codes.
 //! - [`ops`]: health, readiness and the widget's release manifest.
 //! - Here: the 3-D Secure vocabulary the answers share ([`Status`], [`Eci`], [`Method`]).
 
+pub mod cases;
 pub mod error;
 pub mod merchant;
 pub mod ops;
