@@ -13,6 +13,7 @@
 //! [`app`], their composition. `mamori demo` adds its shop and mailbox to [`routes`] in
 //! `demo::app` (feature `demo`), so nothing of the demo is reachable from [`app`].
 
+pub mod admin;
 pub mod extract;
 pub mod forwarded;
 pub mod merchant;
