@@ -126,8 +126,8 @@ fn purchase_table(r: &Reportable, locale: Locale) -> String {
     format!("<table>{rows}</table>")
 }
 
-/// A page of the cardholder's own (this one, [`crate::selfservice`]): `body` under `title`, in
-/// `locale`.
+/// A page for the cardholder — this report page, and [`crate::selfservice`]'s — with `body`
+/// under `title`, in `locale`.
 pub(crate) fn page(locale: Locale, title: &str, body: &str, status: StatusCode) -> Response {
     let html = format!(
         "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\">\
