@@ -26,8 +26,11 @@ pub(super) const INSERT_CASE: &str = "INSERT INTO protection_cases (id, report_i
      purchased_at, browser, method, status, reason, risk_reasons, state, note, created_at, \
      updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
      $17, $18)";
-/// `$1` state, or `NULL` for every case; oldest first.
-const CASES: &str = "SELECT * FROM protection_cases WHERE $1 IS NULL OR state = $1 \
+/// Every case, oldest first.
+const CASES: &str = "SELECT * FROM protection_cases ORDER BY created_at, id";
+/// `$1` state; oldest first. Its own statement rather than `$1 IS NULL OR state = $1`, which
+/// neither planner can answer from `protection_cases_by_state`.
+const CASES_IN_STATE: &str = "SELECT * FROM protection_cases WHERE state = $1 \
      ORDER BY created_at, id";
 /// `$1` id.
 const CASE: &str = "SELECT * FROM protection_cases WHERE id = $1";
@@ -88,8 +91,11 @@ pub trait CaseStore {
 impl CaseStore for SqlStore {
     async fn cases(&self, state: Option<CaseState>) -> Result<Vec<ProtectionCase>, StoreError> {
         db_read!(self, |pool| {
-            sqlx::query(CASES)
-                .bind(state.map(CaseState::as_str))
+            let query = match state {
+                Some(state) => sqlx::query(CASES_IN_STATE).bind(state.as_str()),
+                None => sqlx::query(CASES),
+            };
+            query
                 .fetch_all(pool)
                 .await
                 .map_err(db)?
