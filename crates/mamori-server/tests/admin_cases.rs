@@ -111,14 +111,18 @@ async fn a_reports_case_is_listed_shown_and_moved() {
     let mail = server.next_mail_matching("We are reviewing").await;
     assert!(mail.text.contains("¥30,000"), "{}", mail.text);
 
-    // Refused: a move the rule forbids, a state that does not exist, a stray member, a long
-    // note; each changes nothing.
+    // Refused: a move the rule forbids, a state that does not exist, a stray member, a note
+    // over 2000 characters; each changes nothing.
     for (request, code) in [
         (json!({"state": "open"}), "case_state"),
         (json!({"state": "closed"}), "invalid_body"),
         (json!({"state": "refunded", "by": "me"}), "invalid_body"),
         (
             json!({"state": "refunded", "note": "x".repeat(2001)}),
+            "invalid_request",
+        ),
+        (
+            json!({"state": "refunded", "note": "あ".repeat(2001)}),
             "invalid_request",
         ),
     ] {

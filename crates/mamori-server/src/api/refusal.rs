@@ -21,7 +21,7 @@ impl From<FlowError> for ApiError {
             FlowError::UnknownCase | FlowError::UnknownBrowser => Self::NotFound,
             FlowError::CaseState { from, to } => Self::CaseState { from, to },
             FlowError::InvalidCaseNote => Self::InvalidRequest(
-                "note must be at most 2000 bytes, without control characters but line breaks",
+                "note must be at most 2000 characters, without control characters but line breaks",
             ),
             FlowError::InvalidSelfServiceLink => Self::InvalidLink,
             FlowError::Internal(detail) => Self::Internal(detail),

@@ -131,7 +131,7 @@ fn refusal(id: &CaseId, error: FlowError) -> String {
             format!("case {id} is {from} and cannot move to {to}; nothing changed")
         }
         FlowError::InvalidCaseNote => {
-            "the note must be at most 2000 bytes, without control characters but line breaks"
+            "the note must be at most 2000 characters, without control characters but line breaks"
                 .to_owned()
         }
         other => format!("{other:?}"),

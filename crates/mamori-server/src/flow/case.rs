@@ -12,8 +12,9 @@ use crate::mail::templates::{self, CaseFacts};
 use crate::model::{Cardholder, CaseId, CaseState, FraudReport, NewMail, ProtectionCase};
 use crate::store::CaseMove;
 
-/// The longest note an issuer may leave on a case, in bytes: a few paragraphs, bounded so that
-/// a case row (and the webhook that carries the note) stays small.
+/// The longest note an issuer may leave on a case, in characters (as JSON Schema's `maxLength`
+/// counts them): a few paragraphs, bounded so that a case row (and the webhook that carries the
+/// note) stays small.
 pub const MAX_NOTE_LEN: usize = 2000;
 
 /// A case after a move, and the state it left.
@@ -50,7 +51,7 @@ impl Flow<'_> {
     /// # Errors
     ///
     /// [`FlowError::UnknownCase`]; [`FlowError::InvalidCaseNote`] for a note over
-    /// [`MAX_NOTE_LEN`] bytes or holding control characters other than line breaks;
+    /// [`MAX_NOTE_LEN`] characters or holding control characters other than line breaks;
     /// [`FlowError::CaseState`] (nothing changed) when the rule forbids the move, or another
     /// move of the case came first.
     pub async fn move_case(
@@ -63,7 +64,7 @@ impl Flow<'_> {
             let control = note
                 .chars()
                 .any(|c| c.is_control() && c != '\n' && c != '\r');
-            if note.len() > MAX_NOTE_LEN || control {
+            if note.chars().count() > MAX_NOTE_LEN || control {
                 return Err(FlowError::InvalidCaseNote);
             }
         }

@@ -135,7 +135,7 @@ pub struct CaseList {
 pub struct MoveRequest {
     /// `under_review`, `refunded` or `declined` (a case never moves back to `open`).
     pub state: CaseState,
-    /// Replaces the last note when given; at most 2000 bytes.
+    /// Replaces the last note when given; at most 2000 characters.
     #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
