@@ -60,7 +60,7 @@ pub enum ApiError {
     ResendLimit,
     /// The authentication is already final.
     AuthenticationFinished,
-    /// The report link is invalid or expired.
+    /// The report link (or the self-service link) is invalid or expired.
     InvalidReportLink,
     /// The case cannot make this move from where it is; nothing changed.
     CaseState {
@@ -69,8 +69,6 @@ pub enum ApiError {
         /// Where it was asked to go.
         to: crate::model::CaseState,
     },
-    /// A signed link (the cardholder's self-service page) is invalid or expired.
-    InvalidLink,
     /// Something on our side failed; the detail is logged only.
     Internal(String),
     /// A dependency (the database) is unreachable.
@@ -155,10 +153,6 @@ impl ApiError {
             Self::CaseState { from, to } => (
                 ErrorCode::CaseState,
                 format!("A case that is {from} cannot move to {to}."),
-            ),
-            Self::InvalidLink => (
-                ErrorCode::InvalidReportLink,
-                "This link is invalid or has expired.".into(),
             ),
             Self::Internal(_) => (
                 ErrorCode::Internal,

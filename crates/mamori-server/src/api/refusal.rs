@@ -23,7 +23,7 @@ impl From<FlowError> for ApiError {
             FlowError::InvalidCaseNote => Self::InvalidRequest(
                 "note must be at most 2000 characters, without control characters but line breaks",
             ),
-            FlowError::InvalidSelfServiceLink => Self::InvalidLink,
+            FlowError::InvalidSelfServiceLink => Self::InvalidReportLink,
             FlowError::Internal(detail) => Self::Internal(detail),
         }
     }
