@@ -258,9 +258,13 @@ async fn a_report_opens_a_case_that_the_page_lists_and_each_move_is_mailed() {
     server.device(&created, &fingerprint("thief"), None).await;
     let code_mail = server.next_mail().await;
     let report = code_mail.report_url();
-    assert_eq!(
-        server.http.post(&report).send().await.unwrap().status(),
-        200
+    let thanks = server.http.post(&report).send().await.unwrap();
+    assert_eq!(thanks.status(), 200);
+    let thanks = thanks.text().await.unwrap();
+    assert!(
+        thanks.contains(&format!("<a href=\"{}", server.url("/me/ch_0.")))
+            && thanks.contains("You can follow your report"),
+        "the thank-you page links the cardholder's page: {thanks}"
     );
 
     let opened = server
