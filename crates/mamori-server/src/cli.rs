@@ -1,5 +1,6 @@
 //! The `mamori` command line: create the secrets, check the configuration, serve, administer
-//! merchants, cards and reports; with the `demo` feature, run the demo (`demo`).
+//! merchants, cards, reports and protection cases; with the `demo` feature, run the demo
+//! (`demo`).
 //!
 //! Every command runs on the configuration `--config` names with the `MAMORI_*` environment
 //! over it ([`crate::config::env`]) — `demo` then replaces the addresses and the database with
@@ -27,6 +28,7 @@ use crate::store::{self, Store};
 use crate::wire;
 
 mod admin;
+mod cases;
 mod check;
 #[cfg(feature = "demo")]
 mod demo;
@@ -63,6 +65,9 @@ enum Command {
     /// Review fraud reports.
     #[command(subcommand)]
     Reports(ReportsCommand),
+    /// Protection cases: list, show, move (mailing the cardholder).
+    #[command(subcommand)]
+    Cases(cases::CasesCommand),
     /// DKIM signing keys.
     #[command(subcommand)]
     Dkim(dkim::DkimCommand),
@@ -220,6 +225,7 @@ pub async fn main() -> Result<(), Failure> {
             cardholder(&inspection.into_loaded()?.config, command).await
         }
         Command::Reports(command) => reports(&inspection.into_loaded()?.config, command).await,
+        Command::Cases(command) => cases::run(&inspection.into_loaded()?.config, command).await,
         Command::Dkim(command) => dkim::run(&inspection.into_loaded()?.config, command),
         Command::Admin(command) => admin::run(&inspection.into_loaded()?.config, command).await,
         Command::Webhooks(command) => {

@@ -60,8 +60,15 @@ pub enum ApiError {
     ResendLimit,
     /// The authentication is already final.
     AuthenticationFinished,
-    /// The report link is invalid or expired.
+    /// The report link (or the self-service link) is invalid or expired.
     InvalidReportLink,
+    /// The case cannot make this move from where it is; nothing changed.
+    CaseState {
+        /// Where the case is.
+        from: crate::model::CaseState,
+        /// Where it was asked to go.
+        to: crate::model::CaseState,
+    },
     /// Something on our side failed; the detail is logged only.
     Internal(String),
     /// The card is enrolled already.
@@ -144,6 +151,10 @@ impl ApiError {
             Self::InvalidReportLink => (
                 ErrorCode::InvalidReportLink,
                 "This link is invalid or has expired.".into(),
+            ),
+            Self::CaseState { from, to } => (
+                ErrorCode::CaseState,
+                format!("A case that is {from} cannot move to {to}."),
             ),
             Self::Internal(_) => (
                 ErrorCode::Internal,

@@ -27,6 +27,7 @@
 //! - [`webhooks`]: Standard Webhooks v1 events for the issuer and merchants, their signatures,
 //!   and the worker that delivers them from their outbox.
 //! - [`report`]: the cardholder's "I did not make this purchase" page.
+//! - [`selfservice`]: the cardholder's own page (trusted browsers, open cases).
 //! - [`sandbox`]: sandbox merchants' test cards, their forced outcomes and kept mail.
 //! - [`tokens`]: signing result and device tokens and report links, reading them back.
 //! - [`wire`]: every JSON request and answer of the HTTP API as a Rust type.
@@ -78,6 +79,7 @@ pub mod report;
 pub mod risk;
 pub mod sandbox;
 pub mod secrets;
+pub mod selfservice;
 pub mod server;
 pub mod state;
 pub mod store;

@@ -23,8 +23,8 @@ use std::time::Duration;
 use axum::extract::MatchedPath;
 use axum::http::{Method, StatusCode};
 
-use crate::mail::templates::Alert;
-use crate::model::CODE_MAIL;
+use crate::mail::templates::{self, Alert};
+use crate::model::{CODE_MAIL, CaseState};
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
@@ -223,6 +223,7 @@ pub fn mail_kind(kind: &str) -> &'static str {
     Alert::ALL
         .into_iter()
         .map(Alert::kind)
+        .chain(CaseState::ALL.into_iter().map(templates::case_kind))
         .find(|known| *known == kind)
         .unwrap_or("other")
 }
@@ -230,7 +231,6 @@ pub fn mail_kind(kind: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mail::templates;
     use crate::model::{Amount, Currency, Locale};
 
     #[test]
@@ -276,10 +276,23 @@ mod tests {
             time: 0,
             browser: "Firefox",
             report_url: "https://v.example/report/x",
+            selfservice_url: None,
         };
         let mut made = vec![templates::code_mail(&facts, "012345", 0)];
         for alert in Alert::ALL {
             made.push(templates::alert_mail(&facts, alert));
+        }
+        let case = templates::CaseFacts {
+            recipient: "taro@example.com",
+            locale: Locale::En,
+            merchant: "Shop",
+            amount: Amount::new(100).unwrap(),
+            currency: Currency::new("JPY").unwrap(),
+            time: 0,
+            selfservice_url: "https://v.example/me/x",
+        };
+        for state in CaseState::ALL {
+            made.push(templates::case_mail(&case, state));
         }
         for mail in made {
             assert_eq!(mail_kind(&mail.kind), mail.kind);

@@ -28,6 +28,7 @@ use utoipa::openapi::{
 use crate::wire::{self, ErrorCode};
 
 mod admin;
+mod cases;
 
 /// The security scheme of the merchant backend's routes.
 const MERCHANT_SECRET: &str = "merchantSecret";
@@ -334,6 +335,9 @@ fn verifier_operations() -> Vec<(HttpMethod, &'static str, OperationBuilder)> {
             .errors(&[NotFound]),
         ),
     ]
+    .into_iter()
+    .chain(cases::operations())
+    .collect()
 }
 
 /// Every schema the operations refer to, and the ones those refer to.
@@ -426,7 +430,7 @@ pub(super) fn answer<T: ToSchema>(description: &str) -> ResponseBuilder {
         .content("application/json", Content::new(Some(reference::<T>())))
 }
 
-fn html(description: &str) -> ResponseBuilder {
+pub(super) fn html(description: &str) -> ResponseBuilder {
     ResponseBuilder::new()
         .description(description)
         .content("text/html", Content::new(Some(string())))

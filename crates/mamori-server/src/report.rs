@@ -3,8 +3,10 @@
 //! The link in every code mail and alert carries a signed, expiring token naming the
 //! authentication. `GET` shows the purchase in the cardholder's language with a confirm
 //! button (a plain form: no script needed); `POST` records the report, revokes the card's trust
-//! in every browser (other cards' trust in those browsers stays), and from then on every purchase on the card is challenged until the issuer
-//! resolves the report (`mamori reports resolve`).
+//! in every browser (other cards' trust in those browsers stays) and opens a protection case;
+//! from then on every purchase on the card is challenged until the issuer resolves the report
+//! (`mamori reports resolve`). The thank-you page links the cardholder's own page
+//! ([`crate::selfservice`]), where the case can be followed.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -91,13 +93,22 @@ pub async fn confirm(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
-    let r = state.flow().report(&token).await?;
+    let flow = state.flow();
+    let r = flow.report(&token).await?;
     let locale = r.cardholder.locale;
     let (title, text) = thanks(locale);
+    // The case the report opened is followed on the cardholder's own page.
+    let own_page = flow.tokens().selfservice_url(&r.cardholder.id, flow.now());
+    let follow = match locale {
+        Locale::Ja => "ご報告の状況と登録済みのブラウザは、こちらでご確認いただけます。",
+        Locale::En => "You can follow your report and see your trusted browsers here.",
+    };
     let body = format!(
-        "<p>{}</p>\n{}",
+        "<p>{}</p>\n{}\n<p><a href=\"{}\">{}</a></p>",
         escape_html(text),
-        purchase_table(&r, locale)
+        purchase_table(&r, locale),
+        escape_html(&own_page),
+        escape_html(follow)
     );
     Ok(page(locale, title, &body, StatusCode::OK))
 }
@@ -126,7 +137,9 @@ fn purchase_table(r: &Reportable, locale: Locale) -> String {
     format!("<table>{rows}</table>")
 }
 
-fn page(locale: Locale, title: &str, body: &str, status: StatusCode) -> Response {
+/// A page for the cardholder — this report page, and [`crate::selfservice`]'s — with `body`
+/// under `title`, in `locale`.
+pub(crate) fn page(locale: Locale, title: &str, body: &str, status: StatusCode) -> Response {
     let html = format!(
         "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

@@ -1,4 +1,5 @@
-//! Issuing result and device tokens, reading device tokens back, and signing report links.
+//! Issuing result and device tokens, reading device tokens back, and signing report and
+//! self-service links.
 //!
 //! [`Tokens`] is the verifier's signing desk: it holds the settings and server keys, takes the
 //! time from its caller and knows nothing of HTTP or the store — the flow fetches the merchant's
@@ -15,7 +16,9 @@ use mamori_core::token::{
 use subtle::ConstantTimeEq;
 
 use crate::config::Config;
-use crate::model::{Authentication, AuthenticationId, DeviceId, MerchantId, MerchantKey, Outcome};
+use crate::model::{
+    Authentication, AuthenticationId, CardholderId, DeviceId, MerchantId, MerchantKey, Outcome,
+};
 use crate::secrets::{RandomError, Secrets, hex, hmac_sha256, random_id};
 
 /// What a result token says: the 3-D Secure status, how it was reached and why.
@@ -68,6 +71,15 @@ fn epoch(seconds: i64) -> u64 {
 }
 
 const REPORT_CONTEXT: &[u8] = b"mamori-report-v1\0";
+/// Its own context, so that no report link's MAC can pass as a self-service link's, even for an
+/// id that would parse as both.
+const SELFSERVICE_CONTEXT: &[u8] = b"mamori-selfservice-v1\0";
+
+/// How long a self-service link works: 30 days. Every mail carries a fresh one, so a cardholder
+/// who gets mail has a working link; a link found in an old mailbox or a forwarded mail stops
+/// opening the card's page after a month, and it can only ever remove trust (the worst a
+/// finder can do is make the cardholder's next purchase ask for a code).
+pub const SELFSERVICE_LINK_LIFETIME: i64 = 30 * 24 * 60 * 60;
 
 /// Signs and reads the verifier's tokens under its configuration and keys.
 #[derive(Debug, Clone, Copy)]
@@ -193,15 +205,111 @@ impl<'a> Tokens<'a> {
         }
     }
 
+    /// The link to a cardholder's own page (trusted browsers, open cases):
+    /// `<public_url>/me/<cardholder id>.<exp>.<hex mac>`, valid for
+    /// [`SELFSERVICE_LINK_LIFETIME`].
+    pub fn selfservice_url(&self, cardholder_id: &CardholderId, now: i64) -> String {
+        format!(
+            "{}/me/{}",
+            self.config.public_url.trim_end_matches('/'),
+            self.selfservice_token(cardholder_id, now + SELFSERVICE_LINK_LIFETIME)
+        )
+    }
+
+    /// The token of a self-service link expiring at `exp` (the path segment after `/me/`).
+    pub fn selfservice_token(&self, cardholder_id: &CardholderId, exp: i64) -> String {
+        let mac = self.mac(SELFSERVICE_CONTEXT, cardholder_id.as_str(), exp);
+        format!("{cardholder_id}.{exp}.{}", hex(&mac))
+    }
+
+    /// The cardholder a self-service token names, if its signature holds (compared in
+    /// constant time), it has not expired and it names a cardholder id.
+    pub fn selfservice_cardholder(&self, token: &str, now: i64) -> Option<CardholderId> {
+        let mut parts = token.splitn(3, '.');
+        let (id, exp, mac) = (parts.next()?, parts.next()?, parts.next()?);
+        let exp: i64 = exp.parse().ok()?;
+        let expected = hex(&self.mac(SELFSERVICE_CONTEXT, id, exp));
+        let valid: bool = expected.as_bytes().ct_eq(mac.as_bytes()).into();
+        if valid && exp > now {
+            CardholderId::parse(id)
+        } else {
+            None
+        }
+    }
+
     fn report_mac(&self, id: &str, exp: i64) -> [u8; 32] {
+        self.mac(REPORT_CONTEXT, id, exp)
+    }
+
+    /// The MAC of a link naming `id` until `exp`, under the link key and `context`.
+    fn mac(&self, context: &[u8], id: &str, exp: i64) -> [u8; 32] {
         hmac_sha256(
             &self.secrets.report_key,
-            &[
-                REPORT_CONTEXT,
-                id.as_bytes(),
-                b"\0",
-                exp.to_string().as_bytes(),
-            ],
+            &[context, id.as_bytes(), b"\0", exp.to_string().as_bytes()],
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn desk_parts() -> (Config, Secrets) {
+        (Config::default(), Secrets::derive(&[7; 32]))
+    }
+
+    #[test]
+    fn a_selfservice_link_names_its_card_until_it_expires() {
+        let (config, secrets) = desk_parts();
+        let tokens = Tokens::new(&config, &secrets);
+        let card = CardholderId::from_static("ch_1");
+        let url = tokens.selfservice_url(&card, NOW);
+        let token = url.rsplit_once("/me/").unwrap().1;
+        assert_eq!(
+            token.split('.').nth(1),
+            Some((NOW + SELFSERVICE_LINK_LIFETIME).to_string().as_str())
+        );
+        assert_eq!(
+            tokens.selfservice_cardholder(token, NOW),
+            Some(card.clone())
+        );
+        let last = NOW + SELFSERVICE_LINK_LIFETIME;
+        assert_eq!(tokens.selfservice_cardholder(token, last - 1), Some(card));
+        assert_eq!(tokens.selfservice_cardholder(token, last), None, "expired");
+    }
+
+    #[test]
+    fn a_forged_or_foreign_selfservice_token_names_nobody() {
+        let (config, secrets) = desk_parts();
+        let tokens = Tokens::new(&config, &secrets);
+        let card = CardholderId::from_static("ch_1");
+        let token = tokens.selfservice_token(&card, NOW + 100);
+        let (_, rest) = token.split_once('.').unwrap();
+        // Another card's id under this card's MAC, a later expiry, a flipped MAC digit.
+        let other_card = format!("ch_2.{rest}");
+        let later = token.replace(&format!(".{}.", NOW + 100), &format!(".{}.", NOW + 200));
+        let mut flipped = token.clone();
+        let last = flipped.pop().unwrap();
+        flipped.push(if last == '0' { '1' } else { '0' });
+        for forged in [
+            other_card.as_str(),
+            &later,
+            &flipped,
+            "",
+            "ch_1",
+            "ch_1.x.y",
+        ] {
+            assert_eq!(tokens.selfservice_cardholder(forged, NOW), None, "{forged}");
+        }
+        // A report link's MAC over the same text is not a self-service link's.
+        let report = tokens.report_mac("ch_1", NOW + 100);
+        let as_report = format!("ch_1.{}.{}", NOW + 100, hex(&report));
+        assert_eq!(tokens.selfservice_cardholder(&as_report, NOW), None);
+        // Another verifier's key.
+        let other_secrets = Secrets::derive(&[8; 32]);
+        let elsewhere = Tokens::new(&config, &other_secrets);
+        assert_eq!(elsewhere.selfservice_cardholder(&token, NOW), None);
     }
 }

@@ -9,7 +9,7 @@
 mod support;
 
 use mamori_server::config::Bounded;
-use mamori_server::model::{AuthenticationId, CardholderId, FraudReport, ReportId};
+use mamori_server::model::AuthenticationId;
 use reqwest::Method;
 use serde_json::{Value, json};
 use support::*;
@@ -520,17 +520,20 @@ async fn reports_are_listed_and_resolved() {
     let server = TestServer::start().await;
     let token = token(&server).await;
     let created = server.create(CARD, 1000, "01").await;
-    let report = FraudReport {
-        id: ReportId::parse("fr_admin").unwrap(),
-        cardholder_id: CardholderId::parse("ch_0").unwrap(),
-        authentication_id: AuthenticationId::parse(created.id.as_str()).unwrap(),
-        created_at: START,
-        resolved_at: None,
-    };
-    assert!(server.store.report_fraud(&report).await.unwrap());
+    // Reported as a cardholder does: the signed link of a mail, confirmed.
+    let authentication = AuthenticationId::parse(created.id.as_str()).unwrap();
+    let link = server
+        .state
+        .flow()
+        .tokens()
+        .report_url(&authentication, START);
+    let confirmed = server.http.post(&link).send().await.unwrap();
+    assert_eq!(confirmed.status(), 200);
 
     let open = get(&server, &token, "/reports?open=true").await;
-    assert_eq!(ids(&open), ["fr_admin"]);
+    let report = ids(&open);
+    assert_eq!(report.len(), 1, "{open}");
+    let report = report[0].clone();
     assert_eq!(open["items"][0]["resolved_at"], Value::Null);
     assert_eq!(open["items"][0]["authentication_id"], created.id.as_str());
     let (status, body) = call(
@@ -550,7 +553,7 @@ async fn reports_are_listed_and_resolved() {
     let (status, resolved) = call(
         &server,
         Method::POST,
-        "/reports/fr_admin/resolve",
+        &format!("/reports/{report}/resolve"),
         Some(&token),
         None,
     )
@@ -561,7 +564,7 @@ async fn reports_are_listed_and_resolved() {
     let (status, again) = call(
         &server,
         Method::POST,
-        "/reports/fr_admin/resolve",
+        &format!("/reports/{report}/resolve"),
         Some(&token),
         None,
     )
@@ -576,10 +579,13 @@ async fn reports_are_listed_and_resolved() {
         ids(&get(&server, &token, "/reports?open=true").await),
         Vec::<String>::new()
     );
-    assert_eq!(ids(&get(&server, &token, "/reports").await), ["fr_admin"]);
+    assert_eq!(
+        ids(&get(&server, &token, "/reports").await),
+        [report.as_str()]
+    );
     assert_eq!(
         ids(&get(&server, &token, "/reports?open=false").await),
-        ["fr_admin"]
+        [report.as_str()]
     );
     let (status, _) = call(
         &server,

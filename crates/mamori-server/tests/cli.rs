@@ -727,3 +727,170 @@ fn webhook_endpoints_are_set_shown_rotated_and_removed() {
     let (ok, out) = mamori(&config, &["webhooks", "show", "--merchant", &id]);
     assert!(!ok && out.contains("no webhook endpoint"), "{out}");
 }
+
+/// A reported purchase's case in the database `config` names, written through the store as a
+/// report would: `(case id, cardholder id)`.
+async fn reported_case(dir: &Path) -> (String, String) {
+    use mamori_server::model::{
+        Amount, Authentication, CardStatus, Cardholder, CaseId, CaseState, Ceilings,
+        ChallengePreference, Currency, FraudReport, Locale, Merchant, MerchantId, MerchantKey,
+        NewMail, OrderRef, Progress, ProtectionCase, ReportId,
+    };
+    use mamori_server::store::{self, CaseOpening};
+
+    let url = format!("sqlite://{}", dir.join("m.db").display());
+    let store = store::open(&url).await.unwrap();
+    let merchant = MerchantId::from_static("m_cli");
+    store
+        .insert_merchant(
+            &Merchant {
+                id: merchant.clone(),
+                name: "Sakura Books".into(),
+                origins: vec![],
+                sandbox: false,
+                created_at: 0,
+                webhook: false,
+            },
+            &MerchantKey {
+                kid: "k_cli".parse().unwrap(),
+                merchant_id: merchant.clone(),
+                secret: vec![1; 32],
+                created_at: 0,
+                retire_at: None,
+            },
+        )
+        .await
+        .unwrap();
+    let cardholder = Cardholder {
+        id: "ch_cli".parse().unwrap(),
+        card_ref: "ref".into(),
+        last4: "0005".into(),
+        email: "t@example.jp".into(),
+        locale: Locale::En,
+        status: CardStatus::Active,
+        frictionless_ceilings: Ceilings::parse("JPY:50000").unwrap(),
+        created_at: 0,
+    };
+    store.insert_cardholder(&cardholder).await.unwrap();
+    let auth = Authentication {
+        id: "au_cli".parse().unwrap(),
+        merchant_id: merchant.clone(),
+        cardholder_id: Some(cardholder.id.clone()),
+        amount: Amount::new(12_800).unwrap(),
+        currency: Currency::new("JPY").unwrap(),
+        order_ref: OrderRef::parse("order-1".into()).unwrap(),
+        challenge_preference: ChallengePreference::NoPreference,
+        client_secret_hash: vec![0; 32],
+        created_at: 100,
+        expires_at: 1000,
+        sandbox_card: None,
+        progress: Progress::Pending,
+    };
+    store.insert_authentication(&auth).await.unwrap();
+    let report = FraudReport {
+        id: ReportId::mint().unwrap(),
+        cardholder_id: cardholder.id.clone(),
+        authentication_id: auth.id.clone(),
+        created_at: 200,
+        resolved_at: None,
+    };
+    let case = ProtectionCase {
+        id: CaseId::mint().unwrap(),
+        report_id: report.id.clone(),
+        authentication_id: auth.id.clone(),
+        cardholder_id: cardholder.id.clone(),
+        merchant_id: merchant,
+        merchant_name: "Sakura Books".into(),
+        amount: auth.amount,
+        currency: auth.currency,
+        purchased_at: 100,
+        browser: "Firefox, en-GB".into(),
+        method: None,
+        status: None,
+        reason: None,
+        risk_reasons: vec![],
+        state: CaseState::Open,
+        note: None,
+        created_at: 200,
+        updated_at: 200,
+    };
+    let mail = NewMail {
+        kind: "case_open".into(),
+        recipient: cardholder.email.clone(),
+        subject: "opened".into(),
+        text: "opened".into(),
+        html: "<p>opened</p>".into(),
+        sandbox: None,
+        dedupe: None,
+        thread: None,
+    };
+    let opening = CaseOpening {
+        case: &case,
+        mail: &mail,
+    };
+    assert!(store.report_fraud(&report, &opening).await.unwrap());
+    (case.id.to_string(), cardholder.id.to_string())
+}
+
+#[tokio::test]
+async fn cases_are_listed_shown_and_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(dir.path(), "");
+    assert!(mamori(&config, &["init"]).0);
+    let (case, cardholder) = reported_case(dir.path()).await;
+
+    let (ok, out) = mamori(&config, &["cases", "list", "--state", "open"]);
+    assert!(
+        ok && out.contains(&case) && out.contains("¥12,800"),
+        "{out}"
+    );
+    let (ok, out) = mamori(&config, &["cases", "list", "--state", "refunded", "--json"]);
+    assert!(ok, "{out}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out).unwrap(),
+        serde_json::json!({"items": []})
+    );
+    let (ok, out) = mamori(&config, &["cases", "show", &case, "--json"]);
+    assert!(ok, "{out}");
+    let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["state"], "open");
+    assert_eq!(shown["cardholder_id"], cardholder.as_str());
+    assert_eq!(shown["amount"], 12_800);
+
+    let (ok, out) = mamori(
+        &config,
+        &[
+            "cases",
+            "move",
+            &case,
+            "--state",
+            "under_review",
+            "--note",
+            "asked the shop",
+            "--json",
+        ],
+    );
+    assert!(ok, "{out}");
+    let moved: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(moved["previous_state"], "open");
+    assert_eq!(moved["case"]["state"], "under_review");
+    assert_eq!(moved["case"]["note"], "asked the shop");
+
+    // A refused move says why and changes nothing.
+    let (ok, out) = mamori(&config, &["cases", "move", &case, "--state", "open"]);
+    assert!(!ok && out.contains("cannot move to open"), "{out}");
+    let (ok, out) = mamori(&config, &["cases", "move", &case, "--state", "closed"]);
+    assert!(
+        !ok && out.contains("open, under_review, refunded or declined"),
+        "{out}"
+    );
+    let (ok, out) = mamori(&config, &["cases", "show", "pc_nope"]);
+    assert!(!ok && out.contains("no case pc_nope"), "{out}");
+    let (ok, out) = mamori(&config, &["cases", "show", &case]);
+    assert!(
+        ok && out.contains("under_review") && out.contains("asked the shop"),
+        "{out}"
+    );
+    let (ok, out) = mamori(&config, &["cases", "move", &case, "--state", "refunded"]);
+    assert!(ok && out.contains("under_review → refunded"), "{out}");
+}

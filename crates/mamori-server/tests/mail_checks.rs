@@ -1,5 +1,6 @@
-//! Every template (code, resend, the three alerts), in Japanese and English, signed with an RSA and an Ed25519 key made by
-//! `mamori dkim keygen`, delivered over SMTP and checked as a receiving mailbox would:
+//! Every template (code, resend, the three alerts, the four case mails), in Japanese and
+//! English, signed with an RSA and an Ed25519 key made by `mamori dkim keygen`, delivered over
+//! SMTP and checked as a receiving mailbox would:
 //!
 //! - the DKIM signature verifies (dkimpy, against the record keygen printed);
 //! - SpamAssassin's local rules (`spamassassin -L -t`) score it at most [`MAX_SCORE`];
@@ -23,9 +24,13 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use mamori_server::config::MailConfig;
-use mamori_server::mail::templates::{Alert, PurchaseFacts, alert_mail, code_mail};
+use mamori_server::mail::templates::{
+    Alert, CaseFacts, PurchaseFacts, alert_mail, case_mail, code_mail,
+};
 use mamori_server::mail::{Mailer, SmtpMailer};
-use mamori_server::model::{Amount, AuthenticationId, Currency, Locale, Mail, MailThread, NewMail};
+use mamori_server::model::{
+    Amount, AuthenticationId, CaseState, Currency, Locale, Mail, MailThread, NewMail,
+};
 use serde_json::Value;
 use support::dkim_key::{FROM, new_key};
 use support::relay::{self, Security};
@@ -50,6 +55,9 @@ fn facts(locale: Locale) -> PurchaseFacts<'static> {
         time: 1_800_000_000,
         browser: "Chromium, ja-JP, Asia/Tokyo",
         report_url: "https://safekey.issuer.example/report/rp_8f3a2c?t=Zq1",
+        selfservice_url: Some(
+            "https://safekey.issuer.example/me/ch_5a1e2b7c.1802592000.9f2c4e1a7b3d5f60",
+        ),
     }
 }
 
@@ -66,12 +74,29 @@ fn templates(locale: Locale) -> Vec<(&'static str, Option<&'static str>, NewMail
         thread: (alert != Alert::Rejected).then(|| MailThread::after_code(&auth)),
         ..alert_mail(&facts, alert)
     };
+    let case = CaseFacts {
+        recipient: facts.recipient,
+        locale,
+        merchant: facts.merchant,
+        amount: facts.amount,
+        currency: facts.currency,
+        time: facts.time,
+        selfservice_url: facts.selfservice_url.unwrap(),
+    };
     vec![
         ("code", Some(CODES[0]), code(0)),
         ("resend", Some(CODES[1]), code(1)),
         ("alert_failed", None, alert(Alert::ChallengeFailed)),
         ("alert_rejected", None, alert(Alert::Rejected)),
         ("alert_new_device", None, alert(Alert::NewDevice)),
+        ("case_open", None, case_mail(&case, CaseState::Open)),
+        (
+            "case_under_review",
+            None,
+            case_mail(&case, CaseState::UnderReview),
+        ),
+        ("case_refunded", None, case_mail(&case, CaseState::Refunded)),
+        ("case_declined", None, case_mail(&case, CaseState::Declined)),
     ]
 }
 
@@ -176,14 +201,15 @@ async fn every_template_is_signed_and_scores_low() {
                 );
                 assert!(view["date"].is_string(), "{name}: no Date");
                 assert_eq!(view["auto_submitted"], "auto-generated", "{name}");
-                // Threaded under the first code mail: all but it and the refusal, which comes
-                // before any code.
+                // Threaded under the first code mail: all but it, the refusal, which comes
+                // before any code, and the case mails, which follow a report, not a purchase.
                 let parent = match template {
                     "code" => {
                         first_code = Some(id.clone());
                         None
                     }
                     "alert_rejected" => None,
+                    case if case.starts_with("case_") => None,
                     _ => first_code.clone(),
                 };
                 for header in ["in_reply_to", "references"] {
@@ -218,5 +244,5 @@ async fn every_template_is_signed_and_scores_low() {
             }
         }
     }
-    assert_eq!(checked, 20);
+    assert_eq!(checked, 36);
 }

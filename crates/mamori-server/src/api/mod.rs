@@ -5,6 +5,7 @@
 //!   `GET /v1/sandbox/mail`.
 //! - [`widget`]: the device step and the challenge, behind [`widget::gate`].
 //! - [`crate::report`]: the cardholder's report page.
+//! - [`crate::selfservice`]: the cardholder's own page, `/me/{token}`.
 //! - [`widget_files`]: the widget's release files at `/widget/`, for any origin.
 //! - [`crate::ops`]: health, readiness, metrics, the OpenAPI document.
 //! - [`forwarded`]: the client's address, behind trusted proxies or not.
@@ -33,7 +34,7 @@ use axum::routing::{get, post};
 
 use crate::error::{ApiError, ErrorDetail};
 use crate::state::AppState;
-use crate::{ops, report};
+use crate::{ops, report, selfservice};
 
 /// The policy for pages and JSON: nothing loads, nothing frames us; the report page's inline
 /// styles and its form posting back to us are all that is allowed.
@@ -78,6 +79,11 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/v1/sandbox/mail", get(merchant::sandbox_mail))
         .merge(widget)
         .route("/report/{token}", get(report::show).post(report::confirm))
+        .route("/me/{token}", get(selfservice::show))
+        .route(
+            "/me/{token}/browsers/{device_id}/remove",
+            post(selfservice::remove),
+        )
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -18,6 +18,12 @@ impl From<FlowError> for ApiError {
                 Self::OrderInProgress(order_ref.as_str().to_owned())
             }
             FlowError::InvalidReportLink => Self::InvalidReportLink,
+            FlowError::UnknownCase | FlowError::UnknownBrowser => Self::NotFound,
+            FlowError::CaseState { from, to } => Self::CaseState { from, to },
+            FlowError::InvalidCaseNote => Self::InvalidRequest(
+                "note must be at most 2000 characters, without control characters but line breaks",
+            ),
+            FlowError::InvalidSelfServiceLink => Self::InvalidReportLink,
             FlowError::Internal(detail) => Self::Internal(detail),
         }
     }

@@ -29,6 +29,22 @@ pub enum FlowError {
     OrderInProgress(crate::model::OrderRef),
     /// The report link is invalid, expired, or names nothing reportable.
     InvalidReportLink,
+    /// No protection case with this id.
+    UnknownCase,
+    /// The case cannot move to `to` from where it is (or another move came first); nothing
+    /// changed.
+    CaseState {
+        /// Where the case is.
+        from: crate::model::CaseState,
+        /// Where it was asked to go.
+        to: crate::model::CaseState,
+    },
+    /// A case note over the length limit, or with control characters.
+    InvalidCaseNote,
+    /// The self-service link is invalid, expired, or names a card no longer enrolled.
+    InvalidSelfServiceLink,
+    /// The browser is not one the card trusts now; nothing changed.
+    UnknownBrowser,
     /// Something on our side failed; the detail is for the log only.
     Internal(String),
 }

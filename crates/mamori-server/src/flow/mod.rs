@@ -13,9 +13,12 @@
 //! - [`challenge`]: the challenge's facts, codes, the code check and resends.
 //! - [`finish`]: cancelling and expiring.
 //! - [`report`]: "I did not make this purchase".
+//! - [`case`]: the protection case a report opens, and the issuer's moves through it.
+//! - [`selfservice`]: the cardholder's own page (trusted browsers, open cases).
 //! - [`notice`]: the facts every code mail and alert is rendered from.
 //! - [`proof`]: device-bound keys — the device step's proof, and the key registered with a code.
 
+pub mod case;
 pub mod challenge;
 pub mod create;
 pub mod device;
@@ -26,6 +29,7 @@ mod fixtures;
 pub mod notice;
 pub mod proof;
 pub mod report;
+pub mod selfservice;
 
 use tokio::sync::Notify;
 

@@ -1,4 +1,5 @@
-//! The mail the flow queues: a code or an alert about one purchase, with its report link.
+//! The mail the flow queues: a code or an alert about one purchase, with its report link and
+//! the link to the cardholder's own page.
 
 use mamori_core::fingerprint::Browser;
 
@@ -48,12 +49,12 @@ impl Flow<'_> {
         expires_at: i64,
         sent_before: i64,
     ) -> NewMail {
-        let (summary, url) = self.context(to);
+        let context = self.context(to);
         // At most `security.max_resends`, a small number.
         let n = u32::try_from(sent_before).unwrap_or(u32::MAX);
         NewMail {
             thread: Some(MailThread::code(&to.auth.id, n)),
-            ..templates::code_mail(&facts(to, &summary, &url), code, expires_at)
+            ..templates::code_mail(&context.facts(to), code, expires_at)
         }
     }
 
@@ -61,7 +62,7 @@ impl Flow<'_> {
     /// this kind within `mail.alert_window`: someone holding the card number cannot flood its
     /// cardholder.
     pub fn alert_mail(&self, to: Parties<'_>, alert: Alert) -> NewMail {
-        let (summary, url) = self.context(to);
+        let context = self.context(to);
         // A refusal comes at the device step, before any code; the other alerts follow a
         // challenge, whose first code mail they answer.
         let thread = match alert {
@@ -74,31 +75,52 @@ impl Flow<'_> {
                 window: self.config.mail.alert_window.get(),
             }),
             thread,
-            ..templates::alert_mail(&facts(to, &summary, &url), alert)
+            ..templates::alert_mail(&context.facts(to), alert)
         }
     }
 
-    /// The browser line and the report link of a mail to `to`.
-    fn context(&self, to: Parties<'_>) -> (String, String) {
-        let url = self.tokens().report_url(&to.auth.id, self.now());
-        (browser_summary(to.browser), url)
+    /// The browser line and the links of a mail to `to`. A sandbox purchase's stand-in card
+    /// has no page of its own, so its mail carries no self-service link.
+    fn context(&self, to: Parties<'_>) -> MailContext {
+        let now = self.now();
+        let tokens = self.tokens();
+        MailContext {
+            browser: browser_summary(to.browser),
+            report_url: tokens.report_url(&to.auth.id, now),
+            selfservice_url: to
+                .auth
+                .sandbox_card
+                .is_none()
+                .then(|| tokens.selfservice_url(&to.cardholder.id, now)),
+        }
     }
 }
 
-fn facts<'a>(to: Parties<'a>, browser: &'a str, report_url: &'a str) -> PurchaseFacts<'a> {
-    PurchaseFacts {
-        recipient: &to.cardholder.email,
-        locale: to.cardholder.locale,
-        merchant: &to.merchant.name,
-        sandbox: to.auth.sandbox_card.map(|_| SandboxMailbox {
-            merchant_id: to.merchant.id.clone(),
-            authentication_id: to.auth.id.clone(),
-        }),
-        amount: to.auth.amount,
-        currency: to.auth.currency,
-        time: to.auth.created_at,
-        browser,
-        report_url,
+/// What a purchase mail says besides the purchase: the browser line and the links.
+struct MailContext {
+    browser: String,
+    report_url: String,
+    selfservice_url: Option<String>,
+}
+
+impl MailContext {
+    /// The facts of a mail to `to` with this context.
+    fn facts<'a>(&'a self, to: Parties<'a>) -> PurchaseFacts<'a> {
+        PurchaseFacts {
+            recipient: &to.cardholder.email,
+            locale: to.cardholder.locale,
+            merchant: &to.merchant.name,
+            sandbox: to.auth.sandbox_card.map(|_| SandboxMailbox {
+                merchant_id: to.merchant.id.clone(),
+                authentication_id: to.auth.id.clone(),
+            }),
+            amount: to.auth.amount,
+            currency: to.auth.currency,
+            time: to.auth.created_at,
+            browser: &self.browser,
+            report_url: &self.report_url,
+            selfservice_url: self.selfservice_url.as_deref(),
+        }
     }
 }
 

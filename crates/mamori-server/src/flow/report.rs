@@ -1,10 +1,14 @@
 //! "I did not make this purchase": the cardholder follows the signed link in a mail, sees the
 //! purchase, and confirms. Confirming records the report and revokes the card's trust in every
-//! browser in one transaction (another card trusted in the same browser keeps its trust); from
-//! then on every purchase on the card is challenged until the issuer resolves the report.
+//! browser in one transaction (another card trusted in the same browser keeps its trust), and
+//! opens the report's protection case ([`super::case`]) with its mail; from then on every
+//! purchase on the card is challenged until the issuer resolves the report.
 
 use super::{Flow, FlowError};
-use crate::model::{Authentication, Cardholder, FraudReport, Merchant, ReportId};
+use crate::model::{
+    Authentication, Cardholder, CaseId, CaseState, FraudReport, Merchant, ReportId,
+};
+use crate::store::CaseOpening;
 
 /// The purchase a report link names, with its card and merchant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,9 +76,17 @@ impl Flow<'_> {
             created_at: self.now(),
             resolved_at: None,
         };
-        if self.store.report_fraud(&report).await? {
-            tracing::warn!(report = %report.id, authentication = %report.authentication_id,
-                cardholder = %report.cardholder_id, "fraud reported; the card's device trust revoked");
+        let case = self.opening_case(CaseId::mint()?, &report, &reportable);
+        let mail = self.case_mail(&case, &reportable.cardholder, CaseState::Open);
+        let opening = CaseOpening {
+            case: &case,
+            mail: &mail,
+        };
+        if self.store.report_fraud(&report, &opening).await? {
+            self.mail_queued();
+            tracing::warn!(report = %report.id, case = %case.id,
+                authentication = %report.authentication_id, cardholder = %report.cardholder_id,
+                "fraud reported; case opened, the card's device trust revoked");
         }
         reportable.reported = true;
         Ok(reportable)

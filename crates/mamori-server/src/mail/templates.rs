@@ -1,9 +1,10 @@
 //! The cardholder's mail, in Japanese and English, each as plain text and HTML.
 //!
 //! Every value that comes from a merchant or a browser (merchant name, order details, user
-//! agent) is escaped before it enters the HTML part.
+//! agent) is escaped before it enters the HTML part. Every mail to a real card ends with the
+//! link to the cardholder's own page (trusted browsers, open cases).
 
-use crate::model::{Amount, CODE_MAIL, Currency, Locale, NewMail, SandboxMailbox};
+use crate::model::{Amount, CODE_MAIL, CaseState, Currency, Locale, NewMail, SandboxMailbox};
 use crate::text::{escape_html, format_amount, format_time};
 
 /// The purchase a mail is about.
@@ -28,6 +29,8 @@ pub struct PurchaseFacts<'a> {
     pub browser: &'a str,
     /// The one-click "I did not make this purchase" link.
     pub report_url: &'a str,
+    /// The cardholder's self-service page; `None` for a sandbox purchase, which has no card.
+    pub selfservice_url: Option<&'a str>,
 }
 
 /// Which fraud alert.
@@ -82,13 +85,14 @@ pub fn code_mail(facts: &PurchaseFacts<'_>, code: &str, expires_at: i64) -> NewM
                 .to_owned(),
         ),
     };
+    let (footer_text, footer_html) = selfservice_footer(facts.locale, facts.selfservice_url);
     let text = format!(
-        "{intro}\n\n    {code}\n\n{validity}\n{warning}\n\n{report}\n{}\n",
+        "{intro}\n\n    {code}\n\n{validity}\n{warning}\n\n{report}\n{}\n{footer_text}",
         facts.report_url
     );
     let body = format!(
         "<p>{}</p>\n<p style=\"font-size:32px;font-weight:bold;letter-spacing:6px;\
-         font-family:monospace\">{}</p>\n<p>{}</p>\n<p>{}</p>\n<p>{} <a href=\"{}\">{}</a></p>",
+         font-family:monospace\">{}</p>\n<p>{}</p>\n<p>{}</p>\n<p>{} <a href=\"{}\">{}</a></p>{footer_html}",
         escape_html(&intro),
         escape_html(code),
         escape_html(&validity),
@@ -157,19 +161,175 @@ pub fn alert_mail(facts: &PurchaseFacts<'_>, alert: Alert) -> NewMail {
             )
         }
     };
-    let text = format!("{what}\n\n{details}\n\n{report}\n{}\n", facts.report_url);
+    let (footer_text, footer_html) = selfservice_footer(facts.locale, facts.selfservice_url);
+    let text = format!(
+        "{what}\n\n{details}\n\n{report}\n{}\n{footer_text}",
+        facts.report_url
+    );
     let rows: String = details
         .lines()
         .map(|line| format!("<li>{}</li>", escape_html(line)))
         .collect();
     let body = format!(
-        "<p>{}</p>\n<ul>{rows}</ul>\n<p>{} <a href=\"{}\">{}</a></p>",
+        "<p>{}</p>\n<ul>{rows}</ul>\n<p>{} <a href=\"{}\">{}</a></p>{footer_html}",
         escape_html(&what),
         escape_html(report),
         escape_html(facts.report_url),
         escape_html(facts.report_url),
     );
     finish(facts, alert.kind(), subject, text, &body)
+}
+
+/// The protection case a case mail is about: the reported purchase, and who is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseFacts<'a> {
+    /// The cardholder's address.
+    pub recipient: &'a str,
+    /// The cardholder's language.
+    pub locale: Locale,
+    /// The merchant's display name, as recorded in the case.
+    pub merchant: &'a str,
+    /// The amount reported.
+    pub amount: Amount,
+    /// Its currency.
+    pub currency: Currency,
+    /// When the purchase was attempted.
+    pub time: i64,
+    /// The cardholder's self-service page.
+    pub selfservice_url: &'a str,
+}
+
+/// The outbox `kind` of the mail saying a case is now in `state`.
+pub fn case_kind(state: CaseState) -> &'static str {
+    match state {
+        CaseState::Open => "case_open",
+        CaseState::UnderReview => "case_under_review",
+        CaseState::Refunded => "case_refunded",
+        CaseState::Declined => "case_declined",
+    }
+}
+
+/// The mail telling the cardholder their case is now in `state`: what it means for the amount,
+/// and what happens next.
+///
+/// The issuer's note is not part of it: notes are written for the issuer's staff and the
+/// merchant's webhook, not worded for the cardholder.
+pub fn case_mail(facts: &CaseFacts<'_>, state: CaseState) -> NewMail {
+    let amount = format_amount(facts.amount, facts.currency);
+    let time = format_time(facts.time, facts.locale);
+    let merchant = facts.merchant;
+    let (subject, paragraphs): (String, Vec<String>) = match (facts.locale, state) {
+        (Locale::Ja, CaseState::Open) => (
+            format!("【{merchant}】不正利用のご報告を受け付けました"),
+            vec![
+                format!(
+                    "{merchant} でのお取引（{amount}、{time}）について、お心当たりがないとのご報告を受け付けました。"
+                ),
+                "このカードで登録済みのブラウザはすべて無効にしました。次回のお買い物では確認コードが必要になります。".into(),
+                "調査中は、このお取引の金額をお客さまにご請求することはありません。".into(),
+                "今後の流れ: カード会社が内容を確認し、結果をメールでお知らせします。お客さまのお手続きは不要です。".into(),
+            ],
+        ),
+        (Locale::Ja, CaseState::UnderReview) => (
+            format!("【{merchant}】ご報告のお取引を確認しています"),
+            vec![
+                format!("{merchant} でのお取引（{amount}、{time}）について、カード会社で確認を進めています。"),
+                "確認が終わるまで、この金額をお客さまにご請求することはありません。".into(),
+                "結果はメールでお知らせします。".into(),
+            ],
+        ),
+        (Locale::Ja, CaseState::Refunded) => (
+            format!("【{merchant}】ご報告のお取引は返金となりました"),
+            vec![
+                format!("{merchant} でのお取引（{amount}、{time}）は、不正利用として処理しました。"),
+                "この金額はお客さまにご請求しません。すでにお支払い済みの場合は返金いたします。".into(),
+                "ご報告いただきありがとうございました。".into(),
+            ],
+        ),
+        (Locale::Ja, CaseState::Declined) => (
+            format!("【{merchant}】ご報告のお取引の確認結果"),
+            vec![
+                format!(
+                    "{merchant} でのお取引（{amount}、{time}）を確認した結果、不正利用とは判断できませんでした。"
+                ),
+                "この金額は通常どおりご請求します。".into(),
+                "判断にご納得いただけない場合や新たな情報がある場合は、カード裏面の電話番号からカード会社にお問い合わせください。".into(),
+            ],
+        ),
+        (Locale::En, CaseState::Open) => (
+            format!("We have received your report about {merchant}"),
+            vec![
+                format!(
+                    "We have recorded your report that you did not make the purchase of {amount} at {merchant} ({time})."
+                ),
+                "Every browser trusted for this card has been signed out; your next purchase will need a code.".into(),
+                "While this case is open, the amount is not charged to you.".into(),
+                "What happens next: we will look into it and email you the outcome. You do not need to do anything.".into(),
+            ],
+        ),
+        (Locale::En, CaseState::UnderReview) => (
+            format!("We are reviewing your report about {merchant}"),
+            vec![
+                format!("We are now reviewing the purchase of {amount} at {merchant} ({time}) that you reported."),
+                "Until the review is finished, the amount is not charged to you.".into(),
+                "We will email you the outcome.".into(),
+            ],
+        ),
+        (Locale::En, CaseState::Refunded) => (
+            format!("Your report about {merchant}: refunded"),
+            vec![
+                format!("We have treated the purchase of {amount} at {merchant} ({time}) as fraud."),
+                "The amount will not be charged to you; if you have already paid it, it will be refunded.".into(),
+                "Thank you for telling us.".into(),
+            ],
+        ),
+        (Locale::En, CaseState::Declined) => (
+            format!("Your report about {merchant}: the outcome of our review"),
+            vec![
+                format!(
+                    "We have reviewed the purchase of {amount} at {merchant} ({time}) and could not treat it as fraud."
+                ),
+                "The amount will be charged as usual.".into(),
+                "If you disagree, or have new information, please contact us on the phone number on the back of your card.".into(),
+            ],
+        ),
+    };
+    let (footer_text, footer_html) = selfservice_footer(facts.locale, Some(facts.selfservice_url));
+    let text = format!("{}\n{footer_text}", paragraphs.join("\n\n"));
+    let body: String = paragraphs
+        .iter()
+        .map(|p| format!("<p>{}</p>\n", escape_html(p)))
+        .collect();
+    wrap(
+        facts.locale,
+        facts.recipient,
+        None,
+        case_kind(state),
+        subject,
+        text,
+        &format!("{body}{footer_html}"),
+    )
+}
+
+/// The link to the cardholder's own page, as the text part's last lines and the HTML part's
+/// last paragraph; empty without a link (a sandbox purchase).
+fn selfservice_footer(locale: Locale, url: Option<&str>) -> (String, String) {
+    let Some(url) = url else {
+        return (String::new(), String::new());
+    };
+    let label = match locale {
+        Locale::Ja => "登録済みのブラウザとご報告の状況は、こちらで確認・管理できます:",
+        Locale::En => "See and manage your trusted browsers and reports here:",
+    };
+    (
+        format!("\n{label}\n{url}\n"),
+        format!(
+            "\n<p>{} <a href=\"{}\">{}</a></p>",
+            escape_html(label),
+            escape_html(url),
+            escape_html(url)
+        ),
+    )
 }
 
 fn finish(
@@ -179,7 +339,28 @@ fn finish(
     text: String,
     body: &str,
 ) -> NewMail {
-    let subject = if facts.sandbox.is_some() {
+    wrap(
+        facts.locale,
+        facts.recipient,
+        facts.sandbox.clone(),
+        kind,
+        subject,
+        text,
+        body,
+    )
+}
+
+/// The mail with its subject marked for a sandbox and the HTML body in its document.
+fn wrap(
+    locale: Locale,
+    recipient: &str,
+    sandbox: Option<SandboxMailbox>,
+    kind: &str,
+    subject: String,
+    text: String,
+    body: &str,
+) -> NewMail {
+    let subject = if sandbox.is_some() {
         format!("[SANDBOX] {subject}")
     } else {
         subject
@@ -188,16 +369,16 @@ fn finish(
         "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title></head>\
          <body style=\"font-family:sans-serif;line-height:1.6;max-width:36em;\
          overflow-wrap:anywhere\">\n{body}\n</body></html>\n",
-        facts.locale.as_str(),
+        locale.as_str(),
         escape_html(&subject),
     );
     NewMail {
         kind: kind.into(),
-        recipient: facts.recipient.into(),
+        recipient: recipient.into(),
         subject,
         text,
         html,
-        sandbox: facts.sandbox.clone(),
+        sandbox,
         dedupe: None,
         thread: None,
     }
@@ -219,6 +400,7 @@ mod tests {
             time: 1_800_000_000,
             browser: "Chromium, ja-JP, Asia/Tokyo",
             report_url: "https://v.example/report/abc?x=1&y=2",
+            selfservice_url: Some("https://v.example/me/ch_1.9.ab?z=1&w=2"),
         }
     }
 
@@ -254,6 +436,129 @@ mod tests {
                 assert!(!mail.html.contains("<script>"));
             }
         }
+    }
+
+    #[test]
+    fn purchase_mail_links_the_cardholders_page() {
+        for locale in [Locale::Ja, Locale::En] {
+            let mails = [
+                code_mail(&facts(locale), "012345", 1_800_000_600),
+                alert_mail(&facts(locale), Alert::NewDevice),
+            ];
+            for mail in mails {
+                assert!(mail.text.contains("https://v.example/me/ch_1.9.ab?z=1&w=2"));
+                assert!(
+                    mail.html
+                        .contains("href=\"https://v.example/me/ch_1.9.ab?z=1&amp;w=2\"")
+                );
+            }
+        }
+        let sandbox = PurchaseFacts {
+            selfservice_url: None,
+            ..facts(Locale::En)
+        };
+        assert!(!code_mail(&sandbox, "1", 0).text.contains("/me/"));
+    }
+
+    fn case_facts(locale: Locale) -> CaseFacts<'static> {
+        CaseFacts {
+            recipient: "taro@example.com",
+            locale,
+            merchant: "Shop <b>",
+            amount: Amount::new(12_800).unwrap(),
+            currency: Currency::new("JPY").unwrap(),
+            time: 1_800_000_000,
+            selfservice_url: "https://v.example/me/ch_1.9.ab",
+        }
+    }
+
+    /// Each state's mail, in each language, says what it must: the purchase, what happens to
+    /// the amount, and the link to the cardholder's page.
+    #[test]
+    fn case_mail_says_what_the_state_means() {
+        let expected: [(CaseState, Locale, &[&str]); 8] = [
+            (
+                CaseState::Open,
+                Locale::Ja,
+                &[
+                    "受け付けました",
+                    "ブラウザはすべて無効",
+                    "ご請求することはありません",
+                    "今後の流れ",
+                ],
+            ),
+            (
+                CaseState::Open,
+                Locale::En,
+                &[
+                    "recorded your report",
+                    "signed out",
+                    "While this case is open, the amount is not charged to you",
+                    "What happens next",
+                ],
+            ),
+            (
+                CaseState::UnderReview,
+                Locale::Ja,
+                &["確認を進めています", "ご請求することはありません"],
+            ),
+            (
+                CaseState::UnderReview,
+                Locale::En,
+                &["reviewing", "the amount is not charged to you"],
+            ),
+            (
+                CaseState::Refunded,
+                Locale::Ja,
+                &["ご請求しません", "返金いたします"],
+            ),
+            (
+                CaseState::Refunded,
+                Locale::En,
+                &["will not be charged to you", "refunded"],
+            ),
+            (
+                CaseState::Declined,
+                Locale::Ja,
+                &["通常どおりご請求します", "お問い合わせください"],
+            ),
+            (
+                CaseState::Declined,
+                Locale::En,
+                &["charged as usual", "contact us"],
+            ),
+        ];
+        for (state, locale, phrases) in expected {
+            let mail = case_mail(&case_facts(locale), state);
+            assert_eq!(mail.kind, case_kind(state));
+            assert_eq!(mail.recipient, "taro@example.com");
+            assert!(mail.subject.contains("Shop <b>"), "{}", mail.subject);
+            for part in [&mail.text, &mail.html] {
+                assert!(part.contains("¥12,800"), "{state} {locale:?}: {part}");
+                for phrase in phrases {
+                    assert!(
+                        part.contains(phrase),
+                        "{state} {locale:?} lacks {phrase:?}: {part}"
+                    );
+                }
+            }
+            assert!(mail.text.contains("https://v.example/me/ch_1.9.ab"));
+            assert!(
+                mail.html
+                    .contains("href=\"https://v.example/me/ch_1.9.ab\"")
+            );
+            assert!(!mail.html.contains("<b>"), "merchant name is escaped");
+            assert!(mail.html.contains(&format!("lang=\"{}\"", locale.as_str())));
+            assert_eq!(mail.sandbox, None);
+        }
+    }
+
+    #[test]
+    fn case_mail_kinds_are_distinct() {
+        let kinds: std::collections::HashSet<_> =
+            CaseState::ALL.into_iter().map(case_kind).collect();
+        assert_eq!(kinds.len(), CaseState::ALL.len());
+        assert!(!kinds.contains(CODE_MAIL));
     }
 
     #[test]

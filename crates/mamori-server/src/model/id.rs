@@ -2,8 +2,8 @@
 //! cardholder id is meant, and an id from a URL, a token, the command line or a row is checked
 //! once, where it enters.
 //!
-//! An id is its kind's prefix (`au_`, `m_`, `ch_`, `dv_`, `fr_`, `at_`) and a body of ASCII letters,
-//! digits, `_` and `-`, at most [`MAX_LEN`] bytes in all. The verifier mints bodies of 32 random
+//! An id is its kind's prefix (`au_`, `m_`, `ch_`, `dv_`, `fr_`, `pc_`, `at_`) and a body of
+//! ASCII letters, digits, `_` and `-`, at most [`MAX_LEN`] bytes in all. The verifier mints bodies of 32 random
 //! hex digits (`au_3f9c…`); the fixed ids in use (`m_demo`, `ch_demo1`, `ch_sandbox`) fit the
 //! same rule, as do ids of existing databases, which only ever held these two forms.
 //!
@@ -242,6 +242,14 @@ ids! {
         kind: "a report id",
     }
 
+    /// A protection case, opened by a fraud report: `pc_…`.
+    CaseId {
+        prefix: "pc_",
+        dots: false,
+        minted: "pc_" followed by 16 random bytes in hex,
+        kind: "a case id",
+    }
+
     /// A merchant key: the `kid` of the tokens it signs and the middle of its secret-key string.
     /// Any `kid` a token may carry (see the module docs); minted as `k_…`.
     KeyId {
@@ -383,6 +391,19 @@ mod tests {
         }
         for bad in malformed("fr_") {
             assert_eq!(ReportId::parse(&bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn case_ids() {
+        let minted = CaseId::mint().unwrap();
+        assert_eq!(minted.as_str().len(), 3 + 32);
+        assert_eq!(CaseId::parse(minted.as_str()), Some(minted));
+        for other in ["fr_1", "au_1", "pc", "PC_1"] {
+            assert_eq!(CaseId::parse(other), None, "{other}");
+        }
+        for bad in malformed("pc_") {
+            assert_eq!(CaseId::parse(&bad), None, "{bad:?}");
         }
     }
 

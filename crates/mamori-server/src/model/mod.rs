@@ -6,6 +6,7 @@
 
 mod authentication;
 pub mod browser;
+mod case;
 pub mod id;
 mod money;
 mod reason;
@@ -13,7 +14,10 @@ mod reason;
 pub use crate::mail::headers::MailThread;
 pub use authentication::{Assessment, Authentication, Challenge, Final, Finished, Progress};
 pub use browser::{BrowserInfo, LanguageTag, TimeZone, UserAgent};
-pub use id::{AdminTokenId, AuthenticationId, CardholderId, DeviceId, KeyId, MerchantId, ReportId};
+pub use case::{CaseState, ProtectionCase};
+pub use id::{
+    AdminTokenId, AuthenticationId, CardholderId, CaseId, DeviceId, KeyId, MerchantId, ReportId,
+};
 use mamori_core::device_key::PublicKey;
 pub use mamori_core::token::Currency;
 use mamori_core::token::{Eci, Method, Reason, TransStatus};

@@ -14,8 +14,8 @@ use mamori_core::token::{Eci, Method, Reason, TransStatus};
 use tokio::task::JoinSet;
 
 use super::{
-    Acceptance, CodeIssue, DeviceNext, DeviceWrite, HistoryQuery, Limits, Resend, Store,
-    StoreError, TrustWrite, WrongCode,
+    Acceptance, CaseOpening, CodeIssue, DeviceNext, DeviceWrite, HistoryQuery, Limits, Resend,
+    Store, StoreError, TrustWrite, WrongCode,
 };
 use crate::model::{
     Amount, Assessment, Authentication, AuthenticationId, BrowserInfo, CardStatus, Cardholder,
@@ -54,6 +54,7 @@ macro_rules! ensure {
 
 // After `ensure!`, which the part suites use too.
 mod admin;
+mod cases;
 mod webhooks;
 
 const NOW: i64 = 1_800_000_000;
@@ -92,6 +93,7 @@ pub async fn run_all(store: Arc<dyn Store>) -> Result<(), Failure> {
     requests_are_counted_once_each(store).await?;
     admin::run_all(store).await?;
     webhooks::run_all(store).await?;
+    cases::run(store).await?;
     Ok(())
 }
 
@@ -930,14 +932,26 @@ async fn fraud_reports_revoke_the_cards_trust(store: &dyn Store) -> Result<(), F
         created_at: NOW + 5,
         resolved_at: None,
     };
-    ensure!(store.report_fraud(&report).await?, "first report");
+    let open = |report: &FraudReport, case: &str| {
+        (cases::case_of(case, report, "m_fraud"), mail("case_open"))
+    };
+    let (case, case_mail) = open(&report, "pc_fraud1");
+    let opening = CaseOpening {
+        case: &case,
+        mail: &case_mail,
+    };
+    ensure!(store.report_fraud(&report, &opening).await?, "first report");
+    let again = FraudReport {
+        id: fr("fr_2"),
+        ..report.clone()
+    };
+    let (case, case_mail) = open(&again, "pc_fraud2");
+    let opening = CaseOpening {
+        case: &case,
+        mail: &case_mail,
+    };
     ensure!(
-        !store
-            .report_fraud(&FraudReport {
-                id: fr("fr_2"),
-                ..report.clone()
-            })
-            .await?,
+        !store.report_fraud(&again, &opening).await?,
         "the same purchase reported twice is one report"
     );
     ensure!(

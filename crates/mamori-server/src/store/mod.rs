@@ -17,6 +17,8 @@
 //!   each method's body is written once and compiled once per pool type, so every statement
 //!   has one set of binds.
 //! - `writes.rs`: the inserts several methods make inside their transaction, and migrating.
+//! - `cases.rs`, `browsers.rs`: parts of the store with their own trait ([`CaseStore`],
+//!   [`BrowserStore`]) and their own statements, over the same [`SqlStore`].
 //! - `rows.rs`: reading the model types from either database's rows.
 //! - `webhooks.rs`: [`WebhookStore`] — webhook endpoints, their sealed secrets and the event
 //!   outbox — with its own statements (both claims included), and the helper a state change
@@ -39,6 +41,8 @@
 //!   (`FOR UPDATE SKIP LOCKED`), which SQLite, with one writer at a time, neither has nor needs.
 
 mod admin;
+mod browsers;
+mod cases;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod postgres;
@@ -63,6 +67,8 @@ use crate::risk::History;
 use crate::webhooks::NewEvent;
 
 pub use admin::{AdminStore, AdminToken, CardholderChange};
+pub use browsers::{BrowserStore, TrustedBrowser};
+pub use cases::{CaseMove, CaseOpening, CaseStore};
 pub use postgres::PostgresStore;
 pub use sql_store::SqlStore;
 pub use sqlite::SqliteStore;
@@ -250,7 +256,9 @@ pub struct HistoryQuery<'a> {
 /// tests control time). Methods returning `bool` answer whether their conditional change
 /// happened.
 #[async_trait]
-pub trait Store: AdminStore + WebhookStore + Send + Sync + 'static {
+pub trait Store:
+    AdminStore + BrowserStore + CaseStore + WebhookStore + Send + Sync + 'static
+{
     /// Succeeds when the database answers a trivial query.
     async fn ping(&self) -> Result<(), StoreError>;
 
@@ -397,9 +405,14 @@ pub trait Store: AdminStore + WebhookStore + Send + Sync + 'static {
         events: &[NewEvent],
     ) -> Result<bool, StoreError>;
 
-    /// Records a report and revokes the card's trust in every browser in one transaction. `false` when this
-    /// authentication was reported already (nothing changes).
-    async fn report_fraud(&self, report: &FraudReport) -> Result<bool, StoreError>;
+    /// Records a report, opens its case (queuing the case's mail) and revokes the card's trust
+    /// in every browser, in one transaction. `false` when this authentication was reported
+    /// already (nothing changes, no mail).
+    async fn report_fraud(
+        &self,
+        report: &FraudReport,
+        opening: &CaseOpening<'_>,
+    ) -> Result<bool, StoreError>;
     /// Reports, oldest first; only unresolved ones when `open_only`.
     async fn reports(&self, open_only: bool) -> Result<Vec<FraudReport>, StoreError>;
     /// The report about this authentication, if any.

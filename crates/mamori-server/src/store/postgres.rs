@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0007_device_trust.sql"),
     include_str!("../../migrations/postgres/0008_currency_ceilings.sql"),
     include_str!("../../migrations/postgres/0009_mail_thread.sql"),
+    include_str!("../../migrations/postgres/0010_cases.sql"),
     include_str!("../../migrations/postgres/0011_webhooks.sql"),
     include_str!("../../migrations/postgres/0012_admin.sql"),
 ];

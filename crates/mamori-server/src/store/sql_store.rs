@@ -17,8 +17,8 @@ use super::rows::{ModelRow, code_of, db, merchants, to_json};
 use super::webhooks::QueueEvents;
 use super::writes::Writes;
 use super::{
-    Acceptance, CodeIssue, DeviceNext, HistoryQuery, Limits, Resend, Store, StoreError, WrongCode,
-    postgres, sql, sqlite,
+    Acceptance, CaseOpening, CodeIssue, DeviceNext, HistoryQuery, Limits, Resend, Store,
+    StoreError, WrongCode, cases, postgres, sql, sqlite,
 };
 use crate::model::{
     Assessment, Authentication, AuthenticationId, CardStatus, Cardholder, CardholderId, Device,
@@ -662,7 +662,13 @@ impl Store for SqlStore {
         })
     }
 
-    async fn report_fraud(&self, report: &FraudReport) -> Result<bool, StoreError> {
+    async fn report_fraud(
+        &self,
+        report: &FraudReport,
+        opening: &CaseOpening<'_>,
+    ) -> Result<bool, StoreError> {
+        let case = opening.case;
+        let risk_reasons = to_json(&case.risk_reasons)?;
         db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let done = sqlx::query(sql::INSERT_REPORT)
@@ -682,6 +688,29 @@ impl Store for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
+            sqlx::query(cases::INSERT_CASE)
+                .bind(case.id.as_str())
+                .bind(case.report_id.as_str())
+                .bind(case.authentication_id.as_str())
+                .bind(case.cardholder_id.as_str())
+                .bind(case.merchant_id.as_str())
+                .bind(&case.merchant_name)
+                .bind(case.amount.get())
+                .bind(case.currency.as_str())
+                .bind(case.purchased_at)
+                .bind(&case.browser)
+                .bind(case.method.as_ref().map(code_of))
+                .bind(case.status.as_ref().map(code_of))
+                .bind(case.reason.as_ref().map(code_of))
+                .bind(&risk_reasons)
+                .bind(case.state.as_str())
+                .bind(case.note.as_deref())
+                .bind(case.created_at)
+                .bind(case.updated_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            tx.insert_mail(opening.mail, report.created_at).await?;
             tx.commit().await.map_err(db)?;
             Ok(true)
         })

@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0007_device_trust.sql"),
     include_str!("../../migrations/sqlite/0008_currency_ceilings.sql"),
     include_str!("../../migrations/sqlite/0009_mail_thread.sql"),
+    include_str!("../../migrations/sqlite/0010_cases.sql"),
     include_str!("../../migrations/sqlite/0011_webhooks.sql"),
     include_str!("../../migrations/sqlite/0012_admin.sql"),
 ];

@@ -71,11 +71,13 @@ pub enum ErrorCode {
     Unavailable,
     /// The card is enrolled already (admin API); nothing was stored.
     CardAlreadyEnrolled,
+    /// The protection case cannot make this move from its state; nothing changed.
+    CaseState,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [Self; 22] = [
+    pub const ALL: [Self; 23] = [
         Self::Unauthorized,
         Self::OriginNotAllowed,
         Self::NotFound,
@@ -98,6 +100,7 @@ impl ErrorCode {
         Self::Internal,
         Self::Unavailable,
         Self::CardAlreadyEnrolled,
+        Self::CaseState,
     ];
 
     /// The HTTP status every answer with this code has: one status per code, so clients may
@@ -120,7 +123,8 @@ impl ErrorCode {
             | Self::ChallengeNotStarted
             | Self::ResendLimit
             | Self::AuthenticationFinished
-            | Self::CardAlreadyEnrolled => StatusCode::CONFLICT,
+            | Self::CardAlreadyEnrolled
+            | Self::CaseState => StatusCode::CONFLICT,
             Self::ResendCooldown | Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -152,6 +156,7 @@ impl ErrorCode {
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",
             Self::CardAlreadyEnrolled => "card_already_enrolled",
+            Self::CaseState => "case_state",
         }
     }
 }

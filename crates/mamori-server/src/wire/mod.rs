@@ -23,12 +23,14 @@
 //! - [`admin`]: the issuer admin API's requests and answers, which the CLI prints too.
 //! - [`merchant`]: the merchant backend's requests and answers.
 //! - [`widget`]: the widget's requests and the device step's and the challenge's answers.
+//! - [`cases`]: protection cases, as the admin API and `mamori cases --json` show them.
 //! - [`error`]: the error body every refusal answers, and its stable codes.
 //! - [`ops`]: health, readiness and the widget's release manifest.
 //! - [`webhooks`]: the admin API's webhook endpoint documents.
 //! - Here: the 3-D Secure vocabulary the answers share ([`Status`], [`Eci`], [`Method`]).
 
 pub mod admin;
+pub mod cases;
 pub mod error;
 pub mod merchant;
 pub mod ops;

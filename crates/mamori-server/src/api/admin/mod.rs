@@ -9,6 +9,7 @@
 //! Each part of the API is a sub-router with paths relative to `/admin/v1`:
 //!
 //! - [`cardholders`]: enrol many, list, read, change, block, unblock, unenrol.
+//! - [`cases`]: protection cases: list (by state), read, move.
 //! - [`merchants`]: list, read, add, replace origins, rotate key.
 //! - [`reports`]: list (open only with `?open=true`), resolve.
 //! - [`webhooks`]: the issuer's and each merchant's webhook endpoint: set, show, rotate the
@@ -18,6 +19,7 @@
 //! [`crate::wire::admin`] type.
 
 pub mod cardholders;
+pub mod cases;
 pub mod merchants;
 pub mod reports;
 pub mod webhooks;
@@ -39,6 +41,7 @@ use crate::store::AdminToken;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(cardholders::routes())
+        .merge(cases::routes())
         .merge(merchants::routes())
         .merge(reports::routes())
         .merge(webhooks::routes())

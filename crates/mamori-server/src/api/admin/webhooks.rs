@@ -37,8 +37,10 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// `GET /webhook`.
-async fn show_issuer(_admin: Admin,
-    State(state): State<AppState>) -> Result<Json<WebhookEndpoint>, ApiError> {
+async fn show_issuer(
+    _admin: Admin,
+    State(state): State<AppState>,
+) -> Result<Json<WebhookEndpoint>, ApiError> {
     show(&state, &Owner::Issuer).await
 }
 
@@ -52,14 +54,18 @@ async fn set_issuer(
 }
 
 /// `POST /webhook/secrets`.
-async fn rotate_issuer(_admin: Admin,
-    State(state): State<AppState>) -> Result<Json<WebhookSecret>, ApiError> {
+async fn rotate_issuer(
+    _admin: Admin,
+    State(state): State<AppState>,
+) -> Result<Json<WebhookSecret>, ApiError> {
     rotate(&state, &Owner::Issuer).await
 }
 
 /// `DELETE /webhook`.
-async fn remove_issuer(_admin: Admin,
-    State(state): State<AppState>) -> Result<StatusCode, ApiError> {
+async fn remove_issuer(
+    _admin: Admin,
+    State(state): State<AppState>,
+) -> Result<StatusCode, ApiError> {
     remove(&state, &Owner::Issuer).await
 }
 
@@ -266,10 +272,7 @@ mod tests {
             assert_eq!(error["error"], "invalid_request");
         }
         let extra = r#"{"url":"https://issuer.example/","events":[]}"#;
-        assert_eq!(
-            call(app, Method::PUT, "/webhook", Some(extra)).await.0,
-            400
-        );
+        assert_eq!(call(app, Method::PUT, "/webhook", Some(extra)).await.0, 400);
         let url = Some(r#"{"url":"https://shop.example/"}"#);
         for path in [
             "/merchants/m_nobody/webhook",

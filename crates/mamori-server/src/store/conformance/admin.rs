@@ -10,7 +10,7 @@ use super::{
     fr, merchant, mid, outcome,
 };
 use crate::model::{AdminTokenId, CardStatus, Ceilings, Device, FraudReport, Locale};
-use crate::store::{AdminToken, CardholderChange, Store, StoreError};
+use crate::store::{AdminToken, CardholderChange, CaseOpening, Store, StoreError};
 
 /// Runs the admin checks.
 pub(super) async fn run_all(store: &Arc<dyn Store>) -> Result<(), Failure> {
@@ -220,7 +220,12 @@ async fn unenrolling_keeps_the_row_and_frees_the_reference(
         created_at: NOW + 11,
         resolved_at: None,
     };
-    ensure!(store.report_fraud(&report).await?, "reported");
+    let case = super::cases::case_of("pc_unenrol", &report, "m_unenrol");
+    let opening = CaseOpening {
+        case: &case,
+        mail: &super::mail("case_open"),
+    };
+    ensure!(store.report_fraud(&report, &opening).await?, "reported");
     ensure!(
         store.report(&report.id).await? == Some(report.clone()),
         "a report by id"
