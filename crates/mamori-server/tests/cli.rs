@@ -827,6 +827,7 @@ async fn reported_case(dir: &Path) -> (String, String) {
     let opening = CaseOpening {
         case: &case,
         mail: &mail,
+        events: &[],
     };
     assert!(store.report_fraud(&report, &opening).await.unwrap());
     (case.id.to_string(), cardholder.id.to_string())

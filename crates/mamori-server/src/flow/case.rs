@@ -11,6 +11,7 @@ use crate::flow::notice::browser_summary;
 use crate::mail::templates::{self, CaseFacts};
 use crate::model::{Cardholder, CaseId, CaseState, FraudReport, NewMail, ProtectionCase};
 use crate::store::CaseMove;
+use crate::webhooks::NewEvent;
 
 /// The longest note an issuer may leave on a case, in characters (as JSON Schema's `maxLength`
 /// counts them): a few paragraphs, bounded so that a case row (and the webhook that carries the
@@ -80,6 +81,13 @@ impl Flow<'_> {
             .ok_or_else(|| FlowError::Internal(format!("case {id} names no cardholder")))?;
         let now = self.now();
         let mail = self.case_mail(&case, &cardholder, to);
+        let moved = ProtectionCase {
+            state: to,
+            note: note.map(str::to_owned).or(case.note.clone()),
+            updated_at: now,
+            ..case
+        };
+        let events = [NewEvent::protection_case_updated(&moved, from, now)?];
         let change = CaseMove {
             id,
             from,
@@ -87,6 +95,7 @@ impl Flow<'_> {
             note,
             now,
             mail: &mail,
+            events: &events,
         };
         if !self.store.move_case(&change).await? {
             // Another move came first: this one is refused as if it had come second.
@@ -94,14 +103,10 @@ impl Flow<'_> {
             return Err(FlowError::CaseState { from: current, to });
         }
         self.mail_queued();
+        self.events_queued();
         tracing::info!(case = %id, from = %from, to = %to, "protection case moved");
         Ok(MovedCase {
-            case: ProtectionCase {
-                state: to,
-                note: note.map(str::to_owned).or(case.note.clone()),
-                updated_at: now,
-                ..case
-            },
+            case: moved,
             previous: from,
         })
     }

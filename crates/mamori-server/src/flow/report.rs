@@ -9,6 +9,7 @@ use crate::model::{
     Authentication, Cardholder, CaseId, CaseState, FraudReport, Merchant, ReportId,
 };
 use crate::store::CaseOpening;
+use crate::webhooks::NewEvent;
 
 /// The purchase a report link names, with its card and merchant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,12 +79,15 @@ impl Flow<'_> {
         };
         let case = self.opening_case(CaseId::mint()?, &report, &reportable);
         let mail = self.case_mail(&case, &reportable.cardholder, CaseState::Open);
+        let events = [NewEvent::fraud_report_created(&case, report.created_at)?];
         let opening = CaseOpening {
             case: &case,
             mail: &mail,
+            events: &events,
         };
         if self.store.report_fraud(&report, &opening).await? {
             self.mail_queued();
+            self.events_queued();
             tracing::warn!(report = %report.id, case = %case.id,
                 authentication = %report.authentication_id, cardholder = %report.cardholder_id,
                 "fraud reported; case opened, the card's device trust revoked");

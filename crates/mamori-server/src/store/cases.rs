@@ -14,8 +14,10 @@ use sqlx::sqlite::SqliteRow;
 use super::StoreError;
 use super::rows::{db, parse_code, parse_id, parse_json};
 use super::sql_store::{BeginWrite, Pool, SqlStore, db_read, db_write};
+use super::webhooks::QueueEvents;
 use super::writes::Writes;
 use crate::model::{Amount, CardholderId, CaseId, CaseState, Currency, NewMail, ProtectionCase};
+use crate::webhooks::NewEvent;
 
 /// `$1` id, `$2` report_id, `$3` authentication_id, `$4` cardholder_id, `$5` merchant_id,
 /// `$6` merchant_name, `$7` amount, `$8` currency, `$9` purchased_at, `$10` browser, `$11`
@@ -49,6 +51,8 @@ pub struct CaseOpening<'a> {
     pub case: &'a ProtectionCase,
     /// The "case opened" mail.
     pub mail: &'a NewMail,
+    /// The webhook events of the report (`fraud_report.created`), queued with it.
+    pub events: &'a [NewEvent],
 }
 
 /// A move of a case from the state its caller read to another.
@@ -66,6 +70,8 @@ pub struct CaseMove<'a> {
     pub now: i64,
     /// The cardholder's mail about the move, queued with it.
     pub mail: &'a NewMail,
+    /// The webhook events of the move (`protection_case.updated`), queued with it.
+    pub events: &'a [NewEvent],
 }
 
 /// Protection cases, over the same database as [`super::Store`].
@@ -154,6 +160,7 @@ impl CaseStore for SqlStore {
                 return Ok(false);
             }
             tx.insert_mail(change.mail, change.now).await?;
+            tx.queue_events(change.events, change.now).await?;
             tx.commit().await.map_err(db)?;
             Ok(true)
         })

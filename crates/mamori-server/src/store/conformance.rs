@@ -939,6 +939,7 @@ async fn fraud_reports_revoke_the_cards_trust(store: &dyn Store) -> Result<(), F
     let opening = CaseOpening {
         case: &case,
         mail: &case_mail,
+        events: &[],
     };
     ensure!(store.report_fraud(&report, &opening).await?, "first report");
     let again = FraudReport {
@@ -949,6 +950,7 @@ async fn fraud_reports_revoke_the_cards_trust(store: &dyn Store) -> Result<(), F
     let opening = CaseOpening {
         case: &case,
         mail: &case_mail,
+        events: &[],
     };
     ensure!(
         !store.report_fraud(&again, &opening).await?,

@@ -711,6 +711,7 @@ impl Store for SqlStore {
                 .await
                 .map_err(db)?;
             tx.insert_mail(opening.mail, report.created_at).await?;
+            tx.queue_events(opening.events, report.created_at).await?;
             tx.commit().await.map_err(db)?;
             Ok(true)
         })

@@ -8,7 +8,8 @@ use mamori_core::token::{Eci, Method, Reason, TransStatus};
 use serde::Serialize;
 
 use crate::model::{
-    Amount, Authentication, AuthenticationId, CardholderId, Currency, Final, MerchantId, Outcome,
+    Amount, Authentication, AuthenticationId, CardholderId, CaseId, CaseState, Currency, Final,
+    MerchantId, Outcome, ProtectionCase, ReportId,
 };
 use crate::secrets::{RandomError, random_id};
 use crate::text::format_rfc3339;
@@ -17,6 +18,11 @@ use crate::text::format_rfc3339;
 pub const AUTHENTICATION_FINISHED: &str = "authentication.finished";
 /// `authentication.failed`: to the issuer, when a purchase's wrong codes are exhausted.
 pub const AUTHENTICATION_FAILED: &str = "authentication.failed";
+/// `fraud_report.created`: to the issuer, when a cardholder reports a purchase (and its case
+/// opens).
+pub const FRAUD_REPORT_CREATED: &str = "fraud_report.created";
+/// `protection_case.updated`: to the issuer, at every move of a case.
+pub const PROTECTION_CASE_UPDATED: &str = "protection_case.updated";
 
 /// Whose endpoint an event goes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +104,74 @@ struct Failed<'a> {
     reason: Option<Reason>,
 }
 
+/// `fraud_report.created`'s `data`: the report, the case it opened and the charge.
+#[derive(Serialize)]
+struct ReportCreated<'a> {
+    report_id: &'a ReportId,
+    case_id: &'a CaseId,
+    authentication_id: &'a AuthenticationId,
+    cardholder_id: &'a CardholderId,
+    merchant_id: &'a MerchantId,
+    amount: Amount,
+    currency: Currency,
+    /// Seconds since the Unix epoch, as every time of the admin API.
+    created_at: i64,
+}
+
+/// `protection_case.updated`'s `data`: where the case is now and where it was.
+#[derive(Serialize)]
+struct CaseUpdated<'a> {
+    case_id: &'a CaseId,
+    report_id: &'a ReportId,
+    authentication_id: &'a AuthenticationId,
+    cardholder_id: &'a CardholderId,
+    state: &'static str,
+    previous_state: &'static str,
+    note: Option<&'a str>,
+}
+
 impl NewEvent {
+    /// `fraud_report.created` for the report that opens `case` (its facts are the report's).
+    ///
+    /// # Errors
+    ///
+    /// [`RandomError`] when no message id can be made.
+    pub fn fraud_report_created(case: &ProtectionCase, now: i64) -> Result<Self, RandomError> {
+        let data = ReportCreated {
+            report_id: &case.report_id,
+            case_id: &case.id,
+            authentication_id: &case.authentication_id,
+            cardholder_id: &case.cardholder_id,
+            merchant_id: &case.merchant_id,
+            amount: case.amount,
+            currency: case.currency,
+            created_at: case.created_at,
+        };
+        Self::new(Owner::Issuer, FRAUD_REPORT_CREATED, data, now)
+    }
+
+    /// `protection_case.updated` for `case` as a move from `previous` left it.
+    ///
+    /// # Errors
+    ///
+    /// [`RandomError`] when no message id can be made.
+    pub fn protection_case_updated(
+        case: &ProtectionCase,
+        previous: CaseState,
+        now: i64,
+    ) -> Result<Self, RandomError> {
+        let data = CaseUpdated {
+            case_id: &case.id,
+            report_id: &case.report_id,
+            authentication_id: &case.authentication_id,
+            cardholder_id: &case.cardholder_id,
+            state: case.state.as_str(),
+            previous_state: previous.as_str(),
+            note: case.note.as_deref(),
+        };
+        Self::new(Owner::Issuer, PROTECTION_CASE_UPDATED, data, now)
+    }
+
     /// `authentication.finished` for `auth` ending as `end` with `outcome`, at `now`.
     ///
     /// # Errors

@@ -224,6 +224,7 @@ async fn unenrolling_keeps_the_row_and_frees_the_reference(
     let opening = CaseOpening {
         case: &case,
         mail: &super::mail("case_open"),
+        events: &[],
     };
     ensure!(store.report_fraud(&report, &opening).await?, "reported");
     ensure!(

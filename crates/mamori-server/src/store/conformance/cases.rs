@@ -16,6 +16,7 @@ use crate::risk::RiskReason;
 use crate::store::{
     Acceptance, CaseMove, CaseOpening, CodeIssue, DeviceNext, DeviceWrite, Store, TrustWrite,
 };
+use crate::webhooks::{NewEvent, Owner};
 
 /// Runs the checks of this part.
 pub(super) async fn run(store: &Arc<dyn Store>) -> Result<(), Failure> {
@@ -24,6 +25,7 @@ pub(super) async fn run(store: &Arc<dyn Store>) -> Result<(), Failure> {
     concurrent_moves_one_wins(store).await?;
     cases_are_listed_by_state_and_card(store.as_ref()).await?;
     removing_a_browser_leaves_other_trust_alone(store.as_ref()).await?;
+    a_report_and_a_move_queue_their_events(store.as_ref()).await?;
     Ok(())
 }
 
@@ -68,6 +70,15 @@ async fn queued(store: &dyn Store) -> Result<Vec<String>, Failure> {
 /// A merchant and a card for the case checks (once), and a new reported purchase of that card
 /// with its case `pc_<tag>`, open.
 async fn open_case(store: &dyn Store, tag: &str) -> Result<ProtectionCase, Failure> {
+    open_case_queuing(store, tag, &[]).await
+}
+
+/// [`open_case`], queuing `events` with the report.
+async fn open_case_queuing(
+    store: &dyn Store,
+    tag: &str,
+    events: &[NewEvent],
+) -> Result<ProtectionCase, Failure> {
     if store.merchant(&mid("m_cases")).await?.is_none() {
         let (m, k) = super::merchant("m_cases");
         store.insert_merchant(&m, &k).await?;
@@ -89,6 +100,7 @@ async fn open_case(store: &dyn Store, tag: &str) -> Result<ProtectionCase, Failu
             &CaseOpening {
                 case: &case,
                 mail: &mail("case_open"),
+                events,
             },
         )
         .await?;
@@ -113,6 +125,7 @@ async fn try_move(
         note: Some(&note),
         now,
         mail: &mail,
+        events: &[],
     };
     Ok(store.move_case(&change).await?)
 }
@@ -144,6 +157,7 @@ async fn a_report_opens_its_case(store: &dyn Store) -> Result<(), Failure> {
             &CaseOpening {
                 case: &second,
                 mail: &mail("case_open"),
+                events: &[],
             },
         )
         .await?;
@@ -230,6 +244,7 @@ async fn every_move_is_allowed_or_refused_by_the_rule(store: &dyn Store) -> Resu
                 note: None,
                 now: NOW + 4,
                 mail: &keep,
+                events: &[],
             })
             .await?,
         "refund without a note"
@@ -489,5 +504,81 @@ async fn removing_a_browser_leaves_other_trust_alone(store: &dyn Store) -> Resul
         !store.revoke_browser(&card, &second.id, NOW + 1000).await?,
         "nor removed"
     );
+    Ok(())
+}
+
+/// An issuer's event for the case checks, named `id`.
+fn issuer_event(id: &str, event_type: &'static str) -> NewEvent {
+    NewEvent {
+        owner: Owner::Issuer,
+        message_id: id.to_owned(),
+        event_type,
+        body: format!("{{\"id\":\"{id}\"}}"),
+    }
+}
+
+/// The `webhook-id`s of the events owed at `at`, settled as delivered (so that a later call
+/// sees only what was queued since).
+async fn owed_events(store: &dyn Store, at: i64) -> Result<Vec<String>, Failure> {
+    let mut owed = Vec::new();
+    for event in store.claim_webhook_events(at, 60, 100_000).await? {
+        store
+            .webhook_delivered(event.id, event.attempts, at)
+            .await?;
+        owed.push(event.message_id);
+    }
+    Ok(owed)
+}
+
+async fn a_report_and_a_move_queue_their_events(store: &dyn Store) -> Result<(), Failure> {
+    store
+        .set_webhook(
+            &Owner::Issuer,
+            "https://issuer.example/cases",
+            &[7; 80],
+            NOW,
+        )
+        .await?;
+    // Far enough ahead that every event is due.
+    let mut at = NOW + 100_000_000;
+    owed_events(store, at).await?;
+
+    let reported = issuer_event("msg_case_reported", "fraud_report.created");
+    let case = open_case_queuing(store, "evented", std::slice::from_ref(&reported)).await?;
+    at += 100;
+    ensure!(
+        owed_events(store, at).await? == [reported.message_id.clone()],
+        "the report's event is queued with it"
+    );
+
+    let moved = issuer_event("msg_case_moved", "protection_case.updated");
+    let mail = mail("case_refunded");
+    let mut change = CaseMove {
+        id: &case.id,
+        from: CaseState::Open,
+        to: CaseState::Refunded,
+        note: None,
+        now: NOW + 5,
+        mail: &mail,
+        events: std::slice::from_ref(&moved),
+    };
+    ensure!(store.move_case(&change).await?, "open → refunded");
+    at += 100;
+    let owed = owed_events(store, at).await?;
+    ensure!(
+        owed == [moved.message_id.clone()],
+        "the move's event is queued with it: {owed:?}"
+    );
+    // A stale move changes nothing, its event included.
+    let stale = issuer_event("msg_case_stale", "protection_case.updated");
+    change.to = CaseState::Declined;
+    change.events = std::slice::from_ref(&stale);
+    ensure!(!store.move_case(&change).await?, "a stale move is refused");
+    at += 100;
+    ensure!(
+        owed_events(store, at).await?.is_empty(),
+        "a refused move queues no event"
+    );
+    store.remove_webhook(&Owner::Issuer).await?;
     Ok(())
 }
