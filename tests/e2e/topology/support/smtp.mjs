@@ -12,6 +12,10 @@ function kindOf({ subject, text }) {
   if (/entered wrongly too many times|入力に失敗しました/.test(subject)) return 'alert_failed';
   if (/was declined|お断りしました/.test(subject)) return 'alert_rejected';
   if (/new browser was trusted|新しいブラウザ/.test(subject)) return 'alert_new_device';
+  if (/We have received your report|不正利用のご報告を受け付けました/.test(subject)) return 'case_open';
+  if (/We are reviewing your report|確認しています/.test(subject)) return 'case_under_review';
+  if (/: refunded$|返金となりました/.test(subject)) return 'case_refunded';
+  if (/the outcome of our review|確認結果/.test(subject)) return 'case_declined';
   if (/^\s+\d{6}\s*$/m.test(text)) return 'code';
   return 'other';
 }
