@@ -39,6 +39,10 @@
 //!   write lock does that already).
 //! - **Claiming mail and webhook events**: PostgreSQL skips rows another worker has locked
 //!   (`FOR UPDATE SKIP LOCKED`), which SQLite, with one writer at a time, neither has nor needs.
+//! - **Counting requests** for the rate limits: PostgreSQL counts in its `rate_limits` table,
+//!   shared by every instance, on connections of their own; SQLite, which serves one verifier
+//!   process, counts in that process's memory (`request_counts.rs`) instead of queueing a write
+//!   per request for its one writer.
 
 mod admin;
 mod browsers;
@@ -46,6 +50,7 @@ mod cases;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod postgres;
+mod request_counts;
 mod rows;
 mod sql;
 mod sql_store;

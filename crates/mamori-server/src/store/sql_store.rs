@@ -1,18 +1,21 @@
 //! [`SqlStore`], the one implementation of [`Store`] for both databases.
 //!
-//! Each method is written once inside `db_read!`, `db_write!` or `db_count!`, which compile its
-//! body once per pool type: a statement (a constant of [`super::sql`]) has one set of binds,
-//! and sqlx checks them against both databases' types. A method that writes anything runs in
-//! `db_write!`, which on SQLite is its one writer connection; the rate-limit counts run in
-//! `db_count!`, on PostgreSQL connections of their own. Where the dialects really differ the method matches on
-//! [`Pool`] itself, or calls what [`super::sqlite`] and [`super::postgres`] define for it; the
-//! list is in the module docs of [`super`].
+//! Each method is written once inside `db_read!` or `db_write!`, which compile its body once per
+//! pool type: a statement (a constant of [`super::sql`]) has one set of binds, and sqlx checks
+//! them against both databases' types. A method that writes anything runs in `db_write!`, which
+//! on SQLite is its one writer connection. Where the dialects really differ the method matches
+//! on [`Pool`] itself, or calls what [`super::sqlite`] and [`super::postgres`] define for it —
+//! the rate-limit counts, for one, are in memory on SQLite and on connections of their own on
+//! PostgreSQL; the list is in the module docs of [`super`].
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use sqlx::postgres::PgPool;
 use sqlx::sqlite::SqlitePool;
 use sqlx::{Row, Transaction};
 
+use super::request_counts::RequestCounts;
 use super::rows::{ModelRow, code_of, db, merchants, to_json};
 use super::webhooks::QueueEvents;
 use super::writes::Writes;
@@ -46,6 +49,8 @@ pub(super) enum Pool {
         writer: SqlitePool,
         /// Read-only connections.
         readers: SqlitePool,
+        /// The rate-limit counts, in memory (see [`super::request_counts`]).
+        counts: Arc<RequestCounts>,
     },
     /// A PostgreSQL database, possibly shared by several instances.
     Postgres {
@@ -87,23 +92,9 @@ macro_rules! db_write {
     };
 }
 
-/// [`db_write!`] for the rate-limit counts, which PostgreSQL commits on connections of their
-/// own.
-macro_rules! db_count {
-    ($store:expr, |$pool:ident| $body:expr) => {
-        match &$store.pool {
-            Pool::Sqlite { writer: $pool, .. } => $body,
-            Pool::Postgres {
-                counters: $pool, ..
-            } => $body,
-        }
-    };
-}
-
 // The other parts of the store (each its own trait over [`SqlStore`], in its own module)
 // write their methods with the same macros.
-#[allow(unused_imports)]
-pub(super) use {db_count, db_read, db_write};
+pub(super) use {db_read, db_write};
 
 impl SqlStore {
     /// A store over an opened and migrated `pool`.
@@ -759,26 +750,30 @@ impl Store for SqlStore {
     }
 
     async fn count_request(&self, bucket: &str, window_start: i64) -> Result<i64, StoreError> {
-        db_count!(self, |pool| {
-            sqlx::query(sql::COUNT_REQUEST)
+        match &self.pool {
+            Pool::Sqlite { counts, .. } => Ok(counts.count(bucket, window_start)),
+            Pool::Postgres { counters, .. } => sqlx::query(sql::COUNT_REQUEST)
                 .bind(bucket)
                 .bind(window_start)
-                .fetch_one(pool)
+                .fetch_one(counters)
                 .await
                 .and_then(|row| row.try_get(0))
-                .map_err(db)
-        })
+                .map_err(db),
+        }
     }
 
     async fn forget_requests(&self, before: i64) -> Result<u64, StoreError> {
-        db_count!(self, |pool| {
-            let done = sqlx::query(sql::FORGET_REQUESTS)
-                .bind(before)
-                .execute(pool)
-                .await
-                .map_err(db)?;
-            Ok(done.rows_affected())
-        })
+        match &self.pool {
+            Pool::Sqlite { counts, .. } => Ok(counts.forget(before)),
+            Pool::Postgres { counters, .. } => {
+                let done = sqlx::query(sql::FORGET_REQUESTS)
+                    .bind(before)
+                    .execute(counters)
+                    .await
+                    .map_err(db)?;
+                Ok(done.rows_affected())
+            }
+        }
     }
 
     async fn enqueue_mail(&self, mail: &NewMail, now: i64) -> Result<(), StoreError> {

@@ -15,6 +15,7 @@
 //! it. A write that is one statement runs without `BEGIN`: it commits by itself, atomically.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{
@@ -114,7 +115,11 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await
             .map_err(db)?;
-        Ok(SqlStore::new(Pool::Sqlite { writer, readers }))
+        Ok(SqlStore::new(Pool::Sqlite {
+            writer,
+            readers,
+            counts: Arc::default(),
+        }))
     }
 }
 
