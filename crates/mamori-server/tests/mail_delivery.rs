@@ -327,7 +327,7 @@ fn keygen_writes_a_private_file_once() {
         assert_eq!(mode & 0o777, 0o600);
     }
     let before = std::fs::read(&key).unwrap();
-    let again = keygen(&key, "s2026", "ed25519");
+    let again = keygen(&key, "s2026", "ed25519", &[]);
     assert!(!again.success);
     assert!(
         again
@@ -337,4 +337,26 @@ fn keygen_writes_a_private_file_once() {
         again.output
     );
     assert_eq!(std::fs::read(&key).unwrap(), before);
+}
+
+#[test]
+fn keygen_json_names_the_file_and_the_whole_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("s2027.pem");
+    let made = keygen(&key, "s2027", "rsa", &["--json"]);
+    assert!(made.success, "{}", made.output);
+    let printed: serde_json::Value = serde_json::from_str(&made.output).unwrap();
+    assert_eq!(printed["key_file"], key.to_str().unwrap());
+    assert_eq!(printed["name"], "s2027._domainkey.issuer.example");
+    let value = printed["value"].as_str().unwrap();
+    // An RSA record is longer than one TXT string: JSON carries it whole.
+    assert!(
+        value.starts_with("v=DKIM1; k=rsa; p=") && value.len() > 255,
+        "{value}"
+    );
+    assert!(
+        std::fs::read_to_string(&key)
+            .unwrap()
+            .contains("PRIVATE KEY")
+    );
 }

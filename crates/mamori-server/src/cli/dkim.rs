@@ -1,7 +1,10 @@
 //! `mamori dkim keygen`: a new DKIM key in `mail.dkim.key_file`, and the DNS record to publish
 //! for it.
 
+use std::path::Path;
+
 use clap::Subcommand;
+use serde::Serialize;
 
 use crate::config::Config;
 use crate::mail::dkim::{self, Algorithm};
@@ -16,12 +19,26 @@ pub(super) enum DkimCommand {
         /// `rsa` (2048 bits, verified everywhere) or `ed25519` (RFC 8463).
         #[arg(long, value_enum, default_value = "rsa")]
         algorithm: Algorithm,
+        /// One JSON document: `key_file`, and the record's DNS `name` and TXT `value`.
+        #[arg(long)]
+        json: bool,
     },
+}
+
+/// `mamori dkim keygen --json`.
+#[derive(Serialize)]
+struct Keygen<'a> {
+    /// Where the private key was written.
+    key_file: &'a Path,
+    /// The DNS name of the TXT record: `<selector>._domainkey.<domain>`.
+    name: String,
+    /// The TXT record's value, whole (a zone file splits it into strings of 255 bytes).
+    value: &'a str,
 }
 
 /// Runs `command` on `config`.
 pub(super) fn run(config: &Config, command: DkimCommand) -> Result<(), super::Failure> {
-    let DkimCommand::Keygen { algorithm } = command;
+    let DkimCommand::Keygen { algorithm, json } = command;
     let path = config.mail.dkim.key_file.as_ref().ok_or(
         "mail.dkim.key_file is not set: set it (or MAMORI_MAIL_DKIM_KEY_FILE) to where the \
          key should be written",
@@ -46,6 +63,18 @@ pub(super) fn run(config: &Config, command: DkimCommand) -> Result<(), super::Fa
         SecretsError::Io(_, e) => format!("cannot write {}: {e}", path.display()),
         other => other.to_string(),
     })?;
+    if json {
+        let keygen = Keygen {
+            key_file: path,
+            name: format!("{selector}._domainkey.{domain}"),
+            value: &record,
+        };
+        println!(
+            "{}",
+            serde_json::to_string(&keygen).map_err(|e| e.to_string())?
+        );
+        return Ok(());
+    }
     println!("wrote {} (mode 0600)", path.display());
     println!("Publish this record, then restart the verifier to sign with the key:");
     println!("{}", dkim::zone_line(selector, domain, &record));

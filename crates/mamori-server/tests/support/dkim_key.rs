@@ -13,9 +13,9 @@ pub struct Keygen {
     pub output: String,
 }
 
-/// Runs `mamori dkim keygen --algorithm <algorithm>` writing to `key_file`, with [`FROM`] and
-/// selector `selector`, and no other `MAMORI_*` variable.
-pub fn keygen(key_file: &Path, selector: &str, algorithm: &str) -> Keygen {
+/// Runs `mamori dkim keygen --algorithm <algorithm> [options…]` writing to `key_file`, with
+/// [`FROM`] and selector `selector`, and no other `MAMORI_*` variable.
+pub fn keygen(key_file: &Path, selector: &str, algorithm: &str, options: &[&str]) -> Keygen {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mamori"));
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("MAMORI_") {
@@ -24,6 +24,7 @@ pub fn keygen(key_file: &Path, selector: &str, algorithm: &str) -> Keygen {
     }
     let output = command
         .args(["dkim", "keygen", "--algorithm", algorithm])
+        .args(options)
         .env("MAMORI_MAIL_DKIM_KEY_FILE", key_file)
         .env("MAMORI_MAIL_DKIM_SELECTOR", selector)
         .env("MAMORI_MAIL_FROM", FROM)
@@ -40,7 +41,7 @@ pub fn keygen(key_file: &Path, selector: &str, algorithm: &str) -> Keygen {
 /// keygen printed.
 pub fn new_key(dir: &Path, selector: &str, algorithm: &str) -> (PathBuf, String) {
     let path = dir.join(format!("{selector}.pem"));
-    let made = keygen(&path, selector, algorithm);
+    let made = keygen(&path, selector, algorithm, &[]);
     assert!(made.success, "{}", made.output);
     let line = made
         .output
