@@ -46,6 +46,20 @@ fn asking(locale: Locale) -> Asking {
     }
 }
 
+/// Where the thank-you page says the report can be followed.
+fn follow(locale: Locale) -> &'static str {
+    match locale {
+        Locale::Ja => {
+            "ご報告の状況は、ご登録のメールアドレスにお送りするメールでお知らせします。\
+                       メールのリンクから、登録済みのブラウザもご確認いただけます。"
+        }
+        Locale::En => {
+            "We will tell you how your report goes by email, at the address registered \
+                       for your card; its link also shows your trusted browsers."
+        }
+    }
+}
+
 /// The thank-you page's title and text in a language.
 fn thanks(locale: Locale) -> (&'static str, &'static str) {
     match locale {
@@ -97,18 +111,14 @@ pub async fn confirm(
     let r = flow.report(&token).await?;
     let locale = r.cardholder.locale;
     let (title, text) = thanks(locale);
-    // The case the report opened is followed on the cardholder's own page.
-    let own_page = flow.tokens().selfservice_url(&r.cardholder.id, flow.now());
-    let follow = match locale {
-        Locale::Ja => "ご報告の状況と登録済みのブラウザは、こちらでご確認いただけます。",
-        Locale::En => "You can follow your report and see your trusted browsers here.",
-    };
+    // No link to the cardholder's own page here: whoever holds a report link reaches this
+    // page, also after the issuer has moved the card to a new address; the case's mail, sent
+    // to the card's address, carries that link.
     let body = format!(
-        "<p>{}</p>\n{}\n<p><a href=\"{}\">{}</a></p>",
+        "<p>{}</p>\n{}\n<p>{}</p>",
         escape_html(text),
         purchase_table(&r, locale),
-        escape_html(&own_page),
-        escape_html(follow)
+        escape_html(follow(locale))
     );
     Ok(page(locale, title, &body, StatusCode::OK))
 }

@@ -205,47 +205,77 @@ impl<'a> Tokens<'a> {
         }
     }
 
-    /// The link to a cardholder's own page (trusted browsers, open cases):
-    /// `<public_url>/me/<cardholder id>.<exp>.<hex mac>`, valid for
-    /// [`SELFSERVICE_LINK_LIFETIME`].
-    pub fn selfservice_url(&self, cardholder_id: &CardholderId, now: i64) -> String {
+    /// The link to a cardholder's own page (trusted browsers, open cases), mailed to `email`,
+    /// the card's address: `<public_url>/me/<cardholder id>.<exp>.<hex mac>`, valid for
+    /// [`SELFSERVICE_LINK_LIFETIME`] while the card keeps that address.
+    pub fn selfservice_url(&self, cardholder_id: &CardholderId, email: &str, now: i64) -> String {
         format!(
             "{}/me/{}",
             self.config.public_url.trim_end_matches('/'),
-            self.selfservice_token(cardholder_id, now + SELFSERVICE_LINK_LIFETIME)
+            self.selfservice_token(cardholder_id, email, now + SELFSERVICE_LINK_LIFETIME)
         )
     }
 
-    /// The token of a self-service link expiring at `exp` (the path segment after `/me/`).
-    pub fn selfservice_token(&self, cardholder_id: &CardholderId, exp: i64) -> String {
-        let mac = self.mac(SELFSERVICE_CONTEXT, cardholder_id.as_str(), exp);
+    /// The token of a self-service link to `email` expiring at `exp` (the path segment after
+    /// `/me/`). The MAC covers the address the link was mailed to, so changing a card's address
+    /// (the issuer's answer to a lost mailbox) ends every link the old mailbox holds.
+    pub fn selfservice_token(&self, cardholder_id: &CardholderId, email: &str, exp: i64) -> String {
+        let mac = self.selfservice_mac(cardholder_id.as_str(), email, exp);
         format!("{cardholder_id}.{exp}.{}", hex(&mac))
     }
 
-    /// The cardholder a self-service token names, if its signature holds (compared in
-    /// constant time), it has not expired and it names a cardholder id.
-    pub fn selfservice_cardholder(&self, token: &str, now: i64) -> Option<CardholderId> {
+    /// The cardholder a self-service token claims to name, if it has not expired; whether
+    /// the claim holds is [`Self::selfservice_holds`]'s to say, with the card's address.
+    pub fn selfservice_claim(&self, token: &str, now: i64) -> Option<CardholderId> {
         let mut parts = token.splitn(3, '.');
-        let (id, exp, mac) = (parts.next()?, parts.next()?, parts.next()?);
+        let (id, exp) = (parts.next()?, parts.next()?);
         let exp: i64 = exp.parse().ok()?;
-        let expected = hex(&self.mac(SELFSERVICE_CONTEXT, id, exp));
+        (exp > now).then(|| CardholderId::parse(id)).flatten()
+    }
+
+    /// Whether `token`'s signature holds for the card `cardholder_id` at its address `email`
+    /// (compared in constant time).
+    pub fn selfservice_holds(
+        &self,
+        token: &str,
+        cardholder_id: &CardholderId,
+        email: &str,
+    ) -> bool {
+        let mut parts = token.splitn(3, '.');
+        let (Some(id), Some(exp), Some(mac)) = (parts.next(), parts.next(), parts.next()) else {
+            return false;
+        };
+        let Ok(exp) = exp.parse::<i64>() else {
+            return false;
+        };
+        let expected = hex(&self.selfservice_mac(id, email, exp));
         let valid: bool = expected.as_bytes().ct_eq(mac.as_bytes()).into();
-        if valid && exp > now {
-            CardholderId::parse(id)
-        } else {
-            None
-        }
+        valid && id == cardholder_id.as_str()
+    }
+
+    fn selfservice_mac(&self, id: &str, email: &str, exp: i64) -> [u8; 32] {
+        hmac_sha256(
+            &self.secrets.report_key,
+            &[
+                SELFSERVICE_CONTEXT,
+                id.as_bytes(),
+                b"\0",
+                email.as_bytes(),
+                b"\0",
+                exp.to_string().as_bytes(),
+            ],
+        )
     }
 
     fn report_mac(&self, id: &str, exp: i64) -> [u8; 32] {
-        self.mac(REPORT_CONTEXT, id, exp)
-    }
-
-    /// The MAC of a link naming `id` until `exp`, under the link key and `context`.
-    fn mac(&self, context: &[u8], id: &str, exp: i64) -> [u8; 32] {
         hmac_sha256(
             &self.secrets.report_key,
-            &[context, id.as_bytes(), b"\0", exp.to_string().as_bytes()],
+            &[
+                REPORT_CONTEXT,
+                id.as_bytes(),
+                b"\0",
+                exp.to_string().as_bytes(),
+            ],
         )
     }
 }
@@ -265,19 +295,27 @@ mod tests {
         let (config, secrets) = desk_parts();
         let tokens = Tokens::new(&config, &secrets);
         let card = CardholderId::from_static("ch_1");
-        let url = tokens.selfservice_url(&card, NOW);
+        let url = tokens.selfservice_url(&card, "a@example.jp", NOW);
         let token = url.rsplit_once("/me/").unwrap().1;
         assert_eq!(
             token.split('.').nth(1),
             Some((NOW + SELFSERVICE_LINK_LIFETIME).to_string().as_str())
         );
-        assert_eq!(
-            tokens.selfservice_cardholder(token, NOW),
-            Some(card.clone())
-        );
+        assert_eq!(tokens.selfservice_claim(token, NOW), Some(card.clone()));
+        assert!(tokens.selfservice_holds(token, &card, "a@example.jp"));
         let last = NOW + SELFSERVICE_LINK_LIFETIME;
-        assert_eq!(tokens.selfservice_cardholder(token, last - 1), Some(card));
-        assert_eq!(tokens.selfservice_cardholder(token, last), None, "expired");
+        assert_eq!(tokens.selfservice_claim(token, last - 1), Some(card));
+        assert_eq!(tokens.selfservice_claim(token, last), None, "expired");
+    }
+
+    #[test]
+    fn a_selfservice_link_ends_when_its_card_changes_address() {
+        let (config, secrets) = desk_parts();
+        let tokens = Tokens::new(&config, &secrets);
+        let card = CardholderId::from_static("ch_1");
+        let token = tokens.selfservice_token(&card, "old@example.jp", NOW + 100);
+        assert!(tokens.selfservice_holds(&token, &card, "old@example.jp"));
+        assert!(!tokens.selfservice_holds(&token, &card, "new@example.jp"));
     }
 
     #[test]
@@ -285,7 +323,8 @@ mod tests {
         let (config, secrets) = desk_parts();
         let tokens = Tokens::new(&config, &secrets);
         let card = CardholderId::from_static("ch_1");
-        let token = tokens.selfservice_token(&card, NOW + 100);
+        let email = "a@example.jp";
+        let token = tokens.selfservice_token(&card, email, NOW + 100);
         let (_, rest) = token.split_once('.').unwrap();
         // Another card's id under this card's MAC, a later expiry, a flipped MAC digit.
         let other_card = format!("ch_2.{rest}");
@@ -301,15 +340,17 @@ mod tests {
             "ch_1",
             "ch_1.x.y",
         ] {
-            assert_eq!(tokens.selfservice_cardholder(forged, NOW), None, "{forged}");
+            let claimed = tokens.selfservice_claim(forged, NOW);
+            let holds = claimed.is_some_and(|id| tokens.selfservice_holds(forged, &id, email));
+            assert!(!holds, "{forged}");
         }
         // A report link's MAC over the same text is not a self-service link's.
         let report = tokens.report_mac("ch_1", NOW + 100);
         let as_report = format!("ch_1.{}.{}", NOW + 100, hex(&report));
-        assert_eq!(tokens.selfservice_cardholder(&as_report, NOW), None);
+        assert!(!tokens.selfservice_holds(&as_report, &card, email));
         // Another verifier's key.
         let other_secrets = Secrets::derive(&[8; 32]);
         let elsewhere = Tokens::new(&config, &other_secrets);
-        assert_eq!(elsewhere.selfservice_cardholder(&token, NOW), None);
+        assert!(!elsewhere.selfservice_holds(&token, &card, email));
     }
 }

@@ -10,6 +10,7 @@ mod support;
 
 use mamori_server::clock::Clock;
 use mamori_server::model::{CardholderId, CaseState, DeviceId, MerchantId};
+use mamori_server::store::CardholderChange;
 use serde_json::Value;
 use support::*;
 
@@ -251,6 +252,45 @@ async fn a_forged_or_expired_link_is_refused() {
     assert_eq!(status, 404, "expired after 30 days");
 }
 
+/// The issuer's answers to a lost mailbox — a new address, or unenrolment — end every link the
+/// old mailbox holds.
+#[tokio::test]
+async fn a_new_address_or_unenrolment_ends_the_links_already_mailed() {
+    let mut server = TestServer::start().await;
+    let created = server.create(CARD, 3000, "03").await;
+    server.device(&created, &fingerprint("x"), None).await;
+    let link = selfservice_url(&server.next_mail().await);
+    assert_eq!(page(&server, &link).await.0, 200);
+
+    let card = CardholderId::parse("ch_0").unwrap();
+    let moved = CardholderChange {
+        email: Some("new-address@example.jp".into()),
+        ..CardholderChange::default()
+    };
+    assert!(
+        server
+            .store
+            .change_cardholder(&card, &moved)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        page(&server, &link).await.0,
+        404,
+        "a link to the old address"
+    );
+    assert_eq!(remove(&server, &link, "dv_any").await.status(), 404);
+
+    // A link to the new address works, until the card is unenrolled.
+    let created = server.create(CARD, 3000, "03").await;
+    server.device(&created, &fingerprint("x"), None).await;
+    let fresh = selfservice_url(&server.next_mail().await);
+    assert_eq!(page(&server, &fresh).await.0, 200);
+    assert!(server.store.unenrol_cardholder(&card, START).await.unwrap());
+    assert_eq!(page(&server, &fresh).await.0, 404, "an unenrolled card");
+}
+
 #[tokio::test]
 async fn a_report_opens_a_case_that_the_page_lists_and_each_move_is_mailed() {
     let mut server = TestServer::start().await;
@@ -261,10 +301,12 @@ async fn a_report_opens_a_case_that_the_page_lists_and_each_move_is_mailed() {
     let thanks = server.http.post(&report).send().await.unwrap();
     assert_eq!(thanks.status(), 200);
     let thanks = thanks.text().await.unwrap();
+    // Whoever holds the report link sees this page: it says where the report is followed
+    // (the card's own mail) and carries no link to the card's page.
     assert!(
-        thanks.contains(&format!("<a href=\"{}", server.url("/me/ch_0.")))
-            && thanks.contains("You can follow your report"),
-        "the thank-you page links the cardholder's page: {thanks}"
+        thanks.contains("We will tell you how your report goes by email")
+            && !thanks.contains("/me/"),
+        "{thanks}"
     );
 
     let opened = server

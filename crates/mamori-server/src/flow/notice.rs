@@ -91,7 +91,7 @@ impl Flow<'_> {
                 .auth
                 .sandbox_card
                 .is_none()
-                .then(|| tokens.selfservice_url(&to.cardholder.id, now)),
+                .then(|| tokens.selfservice_url(&to.cardholder.id, &to.cardholder.email, now)),
         }
     }
 }

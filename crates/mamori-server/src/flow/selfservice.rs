@@ -6,7 +6,7 @@
 //! purchase with the card is challenged; other cards' trust in the same browser stays.
 
 use super::{Flow, FlowError};
-use crate::model::{Cardholder, CardholderId, DeviceId, ProtectionCase};
+use crate::model::{CardStatus, Cardholder, CardholderId, DeviceId, ProtectionCase};
 use crate::store::TrustedBrowser;
 
 /// What the cardholder's page shows.
@@ -64,15 +64,18 @@ impl Flow<'_> {
         Ok(cardholder)
     }
 
-    /// The enrolled card a valid, unexpired link names.
+    /// The enrolled card a valid, unexpired link names, mailed to the address the card still
+    /// has (a link to an address the issuer has since replaced, or to an unenrolled card,
+    /// names nobody).
     async fn selfservice_card(&self, token: &str) -> Result<Cardholder, FlowError> {
-        let id: CardholderId = self
-            .tokens()
-            .selfservice_cardholder(token, self.now())
+        let tokens = self.tokens();
+        let id: CardholderId = tokens
+            .selfservice_claim(token, self.now())
             .ok_or(FlowError::InvalidSelfServiceLink)?;
-        self.store
-            .cardholder(&id)
-            .await?
+        let cardholder = self.store.cardholder(&id).await?;
+        cardholder
+            .filter(|c| c.status != CardStatus::Unenrolled)
+            .filter(|c| tokens.selfservice_holds(token, &c.id, &c.email))
             .ok_or(FlowError::InvalidSelfServiceLink)
     }
 }
