@@ -17,7 +17,7 @@ pub(super) const ADMIN_TOKEN: &str = "adminToken";
 /// What every admin operation may answer besides its own.
 const ALWAYS: [ErrorCode; 3] = [Unauthorized, RateLimited, Internal];
 /// What an operation with a JSON body may answer besides.
-const WITH_BODY: [ErrorCode; 4] = [
+pub(super) const WITH_BODY: [ErrorCode; 4] = [
     InvalidBody,
     InvalidRequest,
     PayloadTooLarge,
@@ -25,7 +25,7 @@ const WITH_BODY: [ErrorCode; 4] = [
 ];
 
 /// An admin operation: the bearer scheme and the errors every one may answer, plus `errors`.
-fn admin_op(summary: &str, errors: &[ErrorCode]) -> OperationBuilder {
+pub(super) fn admin_op(summary: &str, errors: &[ErrorCode]) -> OperationBuilder {
     let errors: Vec<ErrorCode> = ALWAYS.iter().chain(errors).copied().collect();
     op(summary)
         .security(SecurityRequirement::new(ADMIN_TOKEN, NO_SCOPES))
@@ -33,7 +33,7 @@ fn admin_op(summary: &str, errors: &[ErrorCode]) -> OperationBuilder {
 }
 
 /// An admin operation on the thing `{id}` names: `404 not_found` when it names none.
-fn on_id(summary: &str, errors: &[ErrorCode]) -> OperationBuilder {
+pub(super) fn on_id(summary: &str, errors: &[ErrorCode]) -> OperationBuilder {
     let errors: Vec<ErrorCode> = [NotFound].iter().chain(errors).copied().collect();
     admin_op(summary, &errors).parameter(path_parameter("id"))
 }
