@@ -105,6 +105,34 @@ pub(super) fn operations() -> Vec<(HttpMethod, &'static str, OperationBuilder)> 
         ),
         (
             HttpMethod::Get,
+            "/admin/v1/cardholders/{id}/devices",
+            on_id(
+                "An enrolled card's live trusted browsers, oldest first; 404 once unenrolled \
+                 (admin).",
+                &[],
+            )
+            .response("200", answer::<admin::TrustedBrowserList>("The browsers.")),
+        ),
+        (
+            HttpMethod::Delete,
+            "/admin/v1/cardholders/{id}/devices/{device_id}",
+            on_id(
+                "Remove one trusted browser from a card: its next purchase with the card is \
+                 challenged; 404 (nothing changed) when the card does not trust it (admin).",
+                &[],
+            )
+            .description(Some(
+                "Revokes this card's trust in that browser only, as the cardholder's own page \
+                 does: the card's other browsers, and other cards' trust in this one, stay.",
+            ))
+            .parameter(path_parameter("device_id"))
+            .response(
+                "200",
+                answer::<admin::TrustedBrowserList>("The browsers the card still trusts."),
+            ),
+        ),
+        (
+            HttpMethod::Get,
             "/admin/v1/merchants",
             admin_op("Every merchant with its keys, oldest first (admin).", &[])
                 .response("200", answer::<admin::MerchantList>("The merchants.")),
@@ -185,6 +213,7 @@ pub(super) fn schemas() -> Vec<(String, RefOr<Schema>)> {
     add::<admin::CardholderList>(&mut schemas);
     add::<admin::Cardholder>(&mut schemas);
     add::<admin::CardholderPatch>(&mut schemas);
+    add::<admin::TrustedBrowserList>(&mut schemas);
     add::<admin::MerchantList>(&mut schemas);
     add::<admin::Merchant>(&mut schemas);
     add::<admin::NewMerchant>(&mut schemas);
