@@ -1,6 +1,7 @@
-//! The issuer's administration operations — enrolling and changing cards, registering
-//! merchants and rotating their keys, resolving reports, admin API tokens — written once and
-//! called by both the `mamori` CLI ([`crate::cli`]) and the admin API ([`crate::api::admin`]).
+//! The issuer's administration operations — enrolling and changing cards and their trusted
+//! browsers, registering merchants and rotating their keys, resolving reports, admin API
+//! tokens — written once and called by both the `mamori` CLI ([`crate::cli`]) and the admin API
+//! ([`crate::api::admin`]).
 //!
 //! Each input is parsed here, the one way both take it ("parse, don't validate"): a value the
 //! CLI refuses, the API refuses with the same message, as [`AdminError`].
@@ -21,11 +22,11 @@ use subtle::ConstantTimeEq;
 use crate::card::CardNumber;
 use crate::config::Config;
 use crate::model::{
-    AdminTokenId, CardStatus, Cardholder, CardholderId, Ceilings, FraudReport, KeyId, Locale,
-    Merchant, MerchantId, MerchantKey, ReportId,
+    AdminTokenId, CardStatus, Cardholder, CardholderId, Ceilings, DeviceId, FraudReport, KeyId,
+    Locale, Merchant, MerchantId, MerchantKey, ReportId,
 };
 use crate::secrets::{RandomError, Secrets, hex, random_bytes};
-use crate::store::{AdminToken, CardholderChange, Store, StoreError};
+use crate::store::{AdminToken, CardholderChange, Store, StoreError, TrustedBrowser};
 
 /// How every admin token starts.
 pub const TOKEN_PREFIX: &str = "mamori_admin_";
@@ -301,6 +302,51 @@ pub async fn unenrol(
         .cardholder(id)
         .await?
         .ok_or(AdminError::NotFound("cardholder"))
+}
+
+/// An enrolled card's live trusted browsers at `now`, oldest first: what the cardholder's own
+/// page lists.
+///
+/// # Errors
+///
+/// [`AdminError::NotFound`] for an unknown or unenrolled card.
+pub async fn trusted_browsers(
+    store: &dyn Store,
+    id: &CardholderId,
+    now: i64,
+) -> Result<Vec<TrustedBrowser>, AdminError> {
+    check_enrolled(store, id).await?;
+    Ok(store.trusted_browsers(id, now).await?)
+}
+
+/// Revokes an enrolled card's trust in one browser, as its cardholder's page does: that
+/// browser's next purchase with the card is challenged; the card's other browsers, and other
+/// cards' trust in this one, stay.
+///
+/// # Errors
+///
+/// [`AdminError::NotFound`] (nothing changed) for an unknown or unenrolled card, or a browser
+/// the card does not trust now.
+pub async fn remove_browser(
+    store: &dyn Store,
+    id: &CardholderId,
+    device_id: &DeviceId,
+    now: i64,
+) -> Result<(), AdminError> {
+    check_enrolled(store, id).await?;
+    if !store.revoke_browser(id, device_id, now).await? {
+        return Err(AdminError::NotFound("trusted browser"));
+    }
+    tracing::info!(cardholder = %id, device = %device_id, "trusted browser removed by the issuer");
+    Ok(())
+}
+
+/// [`AdminError::NotFound`] unless `id` names an enrolled card (active or blocked).
+async fn check_enrolled(store: &dyn Store, id: &CardholderId) -> Result<(), AdminError> {
+    match store.cardholder(id).await? {
+        Some(card) if card.status != CardStatus::Unenrolled => Ok(()),
+        _ => Err(AdminError::NotFound("cardholder")),
+    }
 }
 
 /// A merchant key just made, with its secret key string (shown once).

@@ -20,7 +20,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::env::{self, Environment, Loaded};
 use crate::config::{Config, LogFormat};
 use crate::mail::mailer_for;
-use crate::model::{CardStatus, CardholderId, MerchantId, ReportId};
+use crate::model::{CardStatus, CardholderId, DeviceId, MerchantId, ReportId};
 use crate::secrets::{self, Secrets, SecretsError};
 use crate::server;
 use crate::state::AppState;
@@ -175,6 +175,24 @@ enum CardholderCommand {
         /// The cardholder id (ch_…).
         id: CardholderId,
         /// One JSON document (the admin API's answer).
+        #[arg(long)]
+        json: bool,
+    },
+    /// List an enrolled card's trusted browsers (purchases in them are frictionless).
+    Devices {
+        /// The cardholder id (ch_…).
+        id: CardholderId,
+        /// One JSON document (the admin API's answer).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove one trusted browser from a card: its next purchase with the card is challenged.
+    RemoveDevice {
+        /// The cardholder id (ch_…).
+        id: CardholderId,
+        /// The browser's device id (dv_…), as `devices` lists it.
+        device_id: DeviceId,
+        /// One JSON document (the admin API's answer: the browsers the card still trusts).
         #[arg(long)]
         json: bool,
     },
@@ -506,8 +524,61 @@ async fn cardholder(config: &Config, command: CardholderCommand) -> Result<(), F
                 println!("{id} is unenrolled");
             }
         }
+        CardholderCommand::Devices { id, json } => {
+            let browsers = operations::trusted_browsers(store, &id, SystemClock.now())
+                .await
+                .map_err(|e| match e {
+                    AdminError::NotFound(_) => format!("no enrolled cardholder {id}").into(),
+                    other => Failure::from(other),
+                })?;
+            let list = wire::admin::TrustedBrowserList::new(&browsers);
+            if json {
+                return print_json(&list);
+            }
+            print_browsers(&list);
+        }
+        CardholderCommand::RemoveDevice {
+            id,
+            device_id,
+            json,
+        } => {
+            let now = SystemClock.now();
+            operations::remove_browser(store, &id, &device_id, now)
+                .await
+                .map_err(|e| match e {
+                    AdminError::NotFound("cardholder") => {
+                        format!("no enrolled cardholder {id}").into()
+                    }
+                    AdminError::NotFound(_) => {
+                        format!("{id} does not trust the browser {device_id}").into()
+                    }
+                    other => Failure::from(other),
+                })?;
+            let browsers = operations::trusted_browsers(store, &id, now).await?;
+            if json {
+                print_json(&wire::admin::TrustedBrowserList::new(&browsers))?;
+            } else {
+                println!(
+                    "{device_id} removed from {id}; {} trusted browser(s) left",
+                    browsers.len()
+                );
+            }
+        }
     }
     Ok(())
+}
+
+/// One line per browser: its device id, what it is, where it is trusted and when.
+fn print_browsers(list: &wire::admin::TrustedBrowserList) {
+    for b in &list.items {
+        let last_used = b
+            .last_used
+            .map_or_else(|| "-".to_owned(), |at| at.to_string());
+        println!(
+            "{}  {}  {} ({})  trusted since {}  last used {last_used}  expires {}",
+            b.device_id, b.browser, b.merchant_name, b.merchant_id, b.trusted_since, b.expires_at
+        );
+    }
 }
 
 async fn reports(config: &Config, command: ReportsCommand) -> Result<(), Failure> {

@@ -10,8 +10,9 @@
 //! against the schema of its method, route and status, and every documented operation is
 //! requested (`tests/openapi.rs`).
 //!
-//! Each part of the admin API lists its operations and schemas in its own submodule
-//! (`admin`: cardholders, merchants, reports), chained into `operations` and `schemas`.
+//! Each part of the admin API lists its operations and schemas in its own submodule (`admin`:
+//! cardholders, merchants, reports; `cases`: protection cases, beside the cardholder's
+//! self-service page; `webhooks`: webhook endpoints), chained into `operations` and `schemas`.
 
 use std::collections::BTreeMap;
 
@@ -29,6 +30,7 @@ use crate::wire::{self, ErrorCode};
 
 mod admin;
 mod cases;
+mod webhooks;
 
 /// The security scheme of the merchant backend's routes.
 const MERCHANT_SECRET: &str = "merchantSecret";
@@ -85,7 +87,10 @@ pub fn document(server: &str) -> OpenApi {
 
 /// Every operation, as `(method, path, operation)`, in the order the document lists them.
 fn operations() -> Vec<(HttpMethod, &'static str, OperationBuilder)> {
-    let parts = admin::operations();
+    let parts = admin::operations()
+        .into_iter()
+        .chain(cases::admin_operations())
+        .chain(webhooks::operations());
     verifier_operations().into_iter().chain(parts).collect()
 }
 
@@ -362,6 +367,8 @@ fn schemas() -> Vec<(String, RefOr<Schema>)> {
     add::<wire::Health>(&mut schemas);
     add::<wire::WidgetManifest>(&mut schemas);
     schemas.extend(admin::schemas());
+    schemas.extend(cases::schemas());
+    schemas.extend(webhooks::schemas());
     // Each schema once, in a stable order.
     let unique: BTreeMap<String, RefOr<Schema>> = schemas.into_iter().collect();
     unique.into_iter().collect()

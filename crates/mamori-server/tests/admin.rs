@@ -8,8 +8,9 @@
 
 mod support;
 
+use mamori_server::clock::Clock;
 use mamori_server::config::Bounded;
-use mamori_server::model::AuthenticationId;
+use mamori_server::model::{AuthenticationId, MerchantId};
 use reqwest::Method;
 use serde_json::{Value, json};
 use support::*;
@@ -357,6 +358,147 @@ async fn a_card_is_changed_blocked_unblocked_and_unenrolled() {
             "{missing}"
         );
     }
+}
+
+/// Runs a challenge for `card` in the browser `fp`; answers the device id the card now trusts
+/// and the browser's device token.
+async fn trust(server: &mut TestServer, card: &str, fp: &Value) -> (String, String) {
+    let created = server.create(card, 1000, "01").await;
+    let body = server.device(&created, fp, None).await;
+    assert_eq!(body["outcome"], "challenge", "{body}");
+    let subject = if card == CARD_JA {
+        "ご本人確認コード"
+    } else {
+        "verification code"
+    };
+    let code = server.next_mail_matching(subject).await.code();
+    let (status, body) = server.verify(&created, &code).await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["device_token"].as_str().unwrap().to_owned();
+    let claims = server
+        .state
+        .flow()
+        .tokens()
+        .device_claims(
+            &token,
+            &MerchantId::from_static(MERCHANT),
+            server.clock.now(),
+        )
+        .unwrap();
+    (claims.did, token)
+}
+
+/// The outcome of a purchase with `card` in the browser `fp` holding `device_token`.
+async fn purchase(server: &TestServer, card: &str, fp: &Value, device_token: &str) -> Value {
+    let created = server.create(card, 2000, "01").await;
+    server.device(&created, fp, Some(device_token)).await["outcome"].clone()
+}
+
+fn device_ids(list: &Value) -> Vec<&str> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["device_id"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_cards_trusted_browsers_are_listed_and_one_removed() {
+    let mut server = TestServer::start().await;
+    let token = token(&server).await;
+    let (laptop_fp, phone_fp) = (fingerprint("laptop"), fingerprint("phone"));
+    let (laptop, laptop_token) = trust(&mut server, CARD, &laptop_fp).await;
+    server.clock.advance(60);
+    let (phone, phone_token) = trust(&mut server, CARD, &phone_fp).await;
+    // Another card's browser: the Japanese card (ch_1) in the phone.
+    let (other, other_token) = trust(&mut server, CARD_JA, &phone_fp).await;
+
+    let devices = "/cardholders/ch_0/devices";
+    let listed = get(&server, &token, devices).await;
+    assert_eq!(device_ids(&listed), [&laptop, &phone], "oldest first");
+    let first = &listed["items"][0];
+    assert_eq!(first["merchant_id"], MERCHANT);
+    assert_eq!(first["merchant_name"], "Test <Shop> & Co");
+    assert_eq!(first["trusted_since"], START);
+    assert_eq!(first["last_used"], START, "{first}");
+    assert!(first["expires_at"].as_i64().unwrap() > START, "{first}");
+    assert_eq!(first["browser"], "Chromium, en-US, Asia/Tokyo", "{first}");
+    assert_eq!(listed["items"][1]["trusted_since"], START + 60);
+
+    // Removing one answers what is left; removing it again finds nothing.
+    let remove = |card: &str, device: &str| {
+        let path = format!("/cardholders/{card}/devices/{device}");
+        let (server, token) = (&server, &token);
+        async move { call(server, Method::DELETE, &path, Some(token), None).await }
+    };
+    let (status, left) = remove("ch_0", &laptop).await;
+    assert_eq!(status, 200, "{left}");
+    assert_eq!(device_ids(&left), [&phone]);
+    assert_eq!(get(&server, &token, devices).await, left);
+    // Not the card's browser, no browser, an unknown card: 404, nothing changed.
+    for (card, device) in [
+        ("ch_0", laptop.as_str()),
+        ("ch_0", other.as_str()),
+        ("ch_0", "dv_nope"),
+        ("ch_0", "not-a-device"),
+        ("ch_nobody", phone.as_str()),
+        ("m_test", phone.as_str()),
+    ] {
+        let (status, body) = remove(card, device).await;
+        assert_eq!(
+            (status, &body["error"]),
+            (404, &json!("not_found")),
+            "{card} {device}"
+        );
+    }
+    assert_eq!(get(&server, &token, devices).await, left);
+    let others = get(&server, &token, "/cardholders/ch_1/devices").await;
+    assert_eq!(
+        device_ids(&others),
+        [&other],
+        "the other card's trust stays"
+    );
+
+    assert_eq!(
+        purchase(&server, CARD, &phone_fp, &phone_token).await,
+        "frictionless",
+        "the browser kept stays trusted"
+    );
+    assert_eq!(
+        purchase(&server, CARD_JA, &phone_fp, &other_token).await,
+        "frictionless",
+        "and another card's in it"
+    );
+    assert_eq!(
+        purchase(&server, CARD, &laptop_fp, &laptop_token).await,
+        "challenge",
+        "the removed browser is challenged"
+    );
+
+    // An unknown or unenrolled card has no browsers to list or remove.
+    let (status, _) = call(
+        &server,
+        Method::GET,
+        "/cardholders/ch_nobody/devices",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = call(
+        &server,
+        Method::DELETE,
+        "/cardholders/ch_0",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = call(&server, Method::GET, devices, Some(&token), None).await;
+    assert_eq!((status, &body["error"]), (404, &json!("not_found")));
+    let (status, _) = remove("ch_0", &phone).await;
+    assert_eq!(status, 404);
 }
 
 #[tokio::test]

@@ -1,48 +1,52 @@
-//! The admin API's protection-case routes (`api::admin::cases`) over a live verifier's state:
-//! a report's case is listed, shown, moved with its mail, and refused moves change nothing.
-//!
-//! The routes are mounted here at `/admin/v1` on their own, without the admin token extractor
-//! the admin API's router puts in front of them.
+//! The admin API's protection-case routes (`/admin/v1/cases`) over HTTP against a real
+//! verifier: a report's case is listed, shown, moved with its mail, and refused moves change
+//! nothing; nothing is answered without an admin token. Every answer is checked against the
+//! OpenAPI document on the way (the test server's checker).
 
 // Helpers outside `#[test]` functions panic to fail the test, like the tests themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
-use axum::body::Body;
-use axum::http::{Request, header};
-use mamori_server::api;
+use reqwest::Method;
 use serde_json::{Value, json};
 use support::*;
-use tower::ServiceExt;
 
-/// `method path` with `body` (JSON when given) against the case routes; `(status, JSON)`.
-async fn call(server: &TestServer, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let router = axum::Router::new().nest("/admin/v1", api::admin::cases::routes());
-    let app = api::finish(router, server.state.clone());
-    let request = Request::builder()
-        .method(method)
-        .uri(format!("/admin/v1{path}"));
-    let request = match body {
-        Some(body) => request
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body.to_string())),
-        None => request.body(Body::empty()),
-    }
-    .unwrap();
-    let response = app.oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+/// A live admin token of `server`.
+async fn token(server: &TestServer) -> String {
+    let (_, token) = mamori_server::admin::create_token(server.store.as_ref(), "tests", START)
         .await
         .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    token
 }
 
-#[tokio::test]
-async fn a_reports_case_is_listed_shown_and_moved() {
+/// `method /admin/v1{path}` with `auth` as the bearer token (none when `None`) and `body` as
+/// JSON; `(status, JSON)`.
+async fn call_as(
+    server: &TestServer,
+    auth: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let method = Method::from_bytes(method.as_bytes()).unwrap();
+    let mut request = server
+        .http
+        .request(method, server.url(&format!("/admin/v1{path}")));
+    if let Some(auth) = auth {
+        request = request.bearer_auth(auth);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// A report's case, opened as a cardholder opens one: a purchase in a stranger's browser,
+/// reported through its mail's signed link; answers the server and a live admin token.
+async fn reported() -> (TestServer, String, support::Created) {
     let mut server = TestServer::start().await;
     let created = server.create(CARD, 30_000, "03").await;
     server.device(&created, &fingerprint("thief"), None).await;
@@ -54,8 +58,15 @@ async fn a_reports_case_is_listed_shown_and_moved() {
     server
         .next_mail_matching("We have received your report")
         .await;
+    let token = token(&server).await;
+    (server, token, created)
+}
 
-    let (status, body) = call(&server, "GET", "/cases", None).await;
+#[tokio::test]
+async fn a_reports_case_is_listed_shown_and_moved() {
+    let (mut server, token, created) = reported().await;
+
+    let (status, body) = call_as(&server, Some(&token), "GET", "/cases", None).await;
     assert_eq!(status, 200, "{body}");
     let items = body["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{body}");
@@ -70,16 +81,18 @@ async fn a_reports_case_is_listed_shown_and_moved() {
     assert!(id.starts_with("pc_"), "{id}");
 
     assert_eq!(
-        call(&server, "GET", "/cases?state=open", None).await.1["items"][0]["id"],
+        call_as(&server, Some(&token), "GET", "/cases?state=open", None)
+            .await
+            .1["items"][0]["id"],
         id
     );
     assert_eq!(
-        call(&server, "GET", "/cases?state=refunded", None).await,
+        call_as(&server, Some(&token), "GET", "/cases?state=refunded", None).await,
         (200, json!({"items": []}))
     );
-    let (status, body) = call(&server, "GET", "/cases?state=closed", None).await;
+    let (status, body) = call_as(&server, Some(&token), "GET", "/cases?state=closed", None).await;
     assert_eq!((status, &body["error"]), (400, &json!("invalid_request")));
-    let (status, body) = call(&server, "GET", &format!("/cases/{id}"), None).await;
+    let (status, body) = call_as(&server, Some(&token), "GET", &format!("/cases/{id}"), None).await;
     assert_eq!((status, &body["id"]), (200, &json!(id)));
     for unknown in ["/cases/pc_nope", "/cases/fr_1", "/cases/pc_nope/state"] {
         let method = if unknown.ends_with("/state") {
@@ -88,7 +101,7 @@ async fn a_reports_case_is_listed_shown_and_moved() {
             "GET"
         };
         let body = (method == "POST").then(|| json!({"state": "refunded"}));
-        let (status, answer) = call(&server, method, unknown, body).await;
+        let (status, answer) = call_as(&server, Some(&token), method, unknown, body).await;
         assert_eq!(
             (status, &answer["error"]),
             (404, &json!("not_found")),
@@ -97,8 +110,9 @@ async fn a_reports_case_is_listed_shown_and_moved() {
     }
 
     let path = format!("/cases/{id}/state");
-    let (status, body) = call(
+    let (status, body) = call_as(
         &server,
+        Some(&token),
         "POST",
         &path,
         Some(json!({"state": "under_review", "note": "asked the shop"})),
@@ -126,18 +140,26 @@ async fn a_reports_case_is_listed_shown_and_moved() {
             "invalid_request",
         ),
     ] {
-        let (status, body) = call(&server, "POST", &path, Some(request.clone())).await;
+        let (status, body) =
+            call_as(&server, Some(&token), "POST", &path, Some(request.clone())).await;
         assert_eq!(body["error"], code, "{request}: {body}");
         let expected = if code == "case_state" { 409 } else { 400 };
         assert_eq!(status, expected, "{request}");
     }
-    let (_, body) = call(&server, "GET", &format!("/cases/{id}"), None).await;
+    let (_, body) = call_as(&server, Some(&token), "GET", &format!("/cases/{id}"), None).await;
     assert_eq!(
         (&body["state"], &body["note"]),
         (&json!("under_review"), &json!("asked the shop"))
     );
 
-    let (status, body) = call(&server, "POST", &path, Some(json!({"state": "refunded"}))).await;
+    let (status, body) = call_as(
+        &server,
+        Some(&token),
+        "POST",
+        &path,
+        Some(json!({"state": "refunded"})),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["previous_state"], "under_review");
     assert_eq!(
@@ -150,10 +172,50 @@ async fn a_reports_case_is_listed_shown_and_moved() {
         "{}",
         mail.text
     );
-    let (status, body) = call(&server, "POST", &path, Some(json!({"state": "declined"}))).await;
+    let (status, body) = call_as(
+        &server,
+        Some(&token),
+        "POST",
+        &path,
+        Some(json!({"state": "declined"})),
+    )
+    .await;
     assert_eq!(
         (status, &body["error"]),
         (409, &json!("case_state")),
         "decided stays decided"
     );
+}
+
+/// Without a live admin token every case route is `401` and nothing moves.
+#[tokio::test]
+async fn no_case_route_answers_without_an_admin_token() {
+    let (server, token, _) = reported().await;
+    let (_, cases) = call_as(&server, Some(&token), "GET", "/cases", None).await;
+    let id = cases["items"][0]["id"].as_str().unwrap().to_owned();
+    let unknown = format!("mamori_admin_{}", "ab".repeat(32));
+    for auth in [
+        None,
+        Some(server.merchant_key.as_str()),
+        Some(unknown.as_str()),
+    ] {
+        for (method, path, body) in [
+            ("GET", "/cases".to_owned(), None),
+            ("GET", format!("/cases/{id}"), None),
+            (
+                "POST",
+                format!("/cases/{id}/state"),
+                Some(json!({"state": "refunded"})),
+            ),
+        ] {
+            let (status, answer) = call_as(&server, auth, method, &path, body).await;
+            assert_eq!(
+                (status, &answer["error"]),
+                (401, &json!("unauthorized")),
+                "{auth:?}: {method} {path}"
+            );
+        }
+    }
+    let (_, case) = call_as(&server, Some(&token), "GET", &format!("/cases/{id}"), None).await;
+    assert_eq!(case["state"], "open", "not moved");
 }

@@ -728,18 +728,15 @@ fn webhook_endpoints_are_set_shown_rotated_and_removed() {
     assert!(!ok && out.contains("no webhook endpoint"), "{out}");
 }
 
-/// A reported purchase's case in the database `config` names, written through the store as a
-/// report would: `(case id, cardholder id)`.
-async fn reported_case(dir: &Path) -> (String, String) {
+/// The merchant `m_cli` and the card `ch_cli` in the database of `dir`'s configuration, written
+/// through the store; answers the store.
+async fn merchant_and_card(dir: &Path) -> std::sync::Arc<dyn mamori_server::store::Store> {
     use mamori_server::model::{
-        Amount, Authentication, CardStatus, Cardholder, CaseId, CaseState, Ceilings,
-        ChallengePreference, Currency, FraudReport, Locale, Merchant, MerchantId, MerchantKey,
-        NewMail, OrderRef, Progress, ProtectionCase, ReportId,
+        CardStatus, Cardholder, Ceilings, Locale, Merchant, MerchantId, MerchantKey,
     };
-    use mamori_server::store::{self, CaseOpening};
 
     let url = format!("sqlite://{}", dir.join("m.db").display());
-    let store = store::open(&url).await.unwrap();
+    let store = mamori_server::store::open(&url).await.unwrap();
     let merchant = MerchantId::from_static("m_cli");
     store
         .insert_merchant(
@@ -753,7 +750,7 @@ async fn reported_case(dir: &Path) -> (String, String) {
             },
             &MerchantKey {
                 kid: "k_cli".parse().unwrap(),
-                merchant_id: merchant.clone(),
+                merchant_id: merchant,
                 secret: vec![1; 32],
                 created_at: 0,
                 retire_at: None,
@@ -772,6 +769,25 @@ async fn reported_case(dir: &Path) -> (String, String) {
         created_at: 0,
     };
     store.insert_cardholder(&cardholder).await.unwrap();
+    store
+}
+
+/// A reported purchase's case in the database `config` names, written through the store as a
+/// report would: `(case id, cardholder id)`.
+async fn reported_case(dir: &Path) -> (String, String) {
+    use mamori_server::model::{
+        Amount, Authentication, CardholderId, CaseId, CaseState, ChallengePreference, Currency,
+        FraudReport, MerchantId, NewMail, OrderRef, Progress, ProtectionCase, ReportId,
+    };
+    use mamori_server::store::CaseOpening;
+
+    let store = merchant_and_card(dir).await;
+    let merchant = MerchantId::from_static("m_cli");
+    let cardholder = store
+        .cardholder(&CardholderId::from_static("ch_cli"))
+        .await
+        .unwrap()
+        .unwrap();
     let auth = Authentication {
         id: "au_cli".parse().unwrap(),
         merchant_id: merchant.clone(),
@@ -894,4 +910,70 @@ async fn cases_are_listed_shown_and_moved() {
     );
     let (ok, out) = mamori(&config, &["cases", "move", &case, "--state", "refunded"]);
     assert!(ok && out.contains("under_review → refunded"), "{out}");
+}
+
+#[tokio::test]
+async fn a_cards_trusted_browsers_are_listed_and_one_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(dir.path(), "");
+    assert!(mamori(&config, &["init"]).0);
+    drop(merchant_and_card(dir.path()).await);
+    // A browser the card trusts until 2100, as a correct code leaves it (the store writes trust
+    // only as part of a challenge, so it is written here directly).
+    let url = format!("sqlite://{}", dir.path().join("m.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    for statement in [
+        "INSERT INTO devices (id, merchant_id, fingerprint, created_at, expires_at) \
+         VALUES ('dv_cli', 'm_cli', '{}', 100, 4102444800)",
+        "INSERT INTO device_trust (device_id, cardholder_id, created_at, expires_at) \
+         VALUES ('dv_cli', 'ch_cli', 100, 4102444800)",
+    ] {
+        sqlx::query(statement).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+
+    let listed = mamori_json(&config, &["cardholder", "devices", "ch_cli", "--json"]);
+    assert_eq!(
+        listed,
+        serde_json::json!({"items": [{
+            "device_id": "dv_cli", "browser": "unknown browser", "merchant_id": "m_cli",
+            "merchant_name": "Sakura Books", "trusted_since": 100, "last_used": null,
+            "expires_at": 4102444800_i64,
+        }]})
+    );
+    let (ok, out) = mamori(&config, &["cardholder", "devices", "ch_cli"]);
+    assert!(
+        ok && out.contains("dv_cli  unknown browser  Sakura Books (m_cli)  trusted since 100"),
+        "{out}"
+    );
+
+    let (ok, out) = mamori(
+        &config,
+        &["cardholder", "remove-device", "ch_cli", "dv_other"],
+    );
+    assert!(
+        !ok && out.contains("ch_cli does not trust the browser dv_other"),
+        "{out}"
+    );
+    let (ok, out) = mamori(
+        &config,
+        &["cardholder", "remove-device", "ch_cli", "not-a-device"],
+    );
+    assert!(!ok && out.contains("not-a-device"), "{out}");
+    let (ok, out) = mamori(&config, &["cardholder", "devices", "ch_nobody"]);
+    assert!(
+        !ok && out.contains("no enrolled cardholder ch_nobody"),
+        "{out}"
+    );
+
+    let left = mamori_json(
+        &config,
+        &["cardholder", "remove-device", "ch_cli", "dv_cli", "--json"],
+    );
+    assert_eq!(left, serde_json::json!({"items": []}));
+    let (ok, out) = mamori(
+        &config,
+        &["cardholder", "remove-device", "ch_cli", "dv_cli"],
+    );
+    assert!(!ok && out.contains("does not trust"), "removed once: {out}");
 }

@@ -346,7 +346,7 @@ fn api_md_agrees_with_the_document() {
 
     // Statuses: in a route's bullet, each status and `NNN {"error":"code"}` or `NNN code` is a
     // response of that operation; elsewhere, of some operation.
-    let bullet = Regex::new(r"^- `(GET|POST) (/[^` ]*)`").unwrap();
+    let bullet = Regex::new(r"^- `(GET|POST|PUT|PATCH|DELETE) (/[^` ]*)`").unwrap();
     let status = Regex::new(r#"→ `(\d{3})\b"#).unwrap();
     let error = Regex::new(r#"`(\d{3}) (?:\{"error":\s*"(\w+)"|(\w+)`)"#).unwrap();
     let mut item: Option<&Value> = None;

@@ -17,7 +17,7 @@ pub(super) const ADMIN_TOKEN: &str = "adminToken";
 /// What every admin operation may answer besides its own.
 const ALWAYS: [ErrorCode; 3] = [Unauthorized, RateLimited, Internal];
 /// What an operation with a JSON body may answer besides.
-const WITH_BODY: [ErrorCode; 4] = [
+pub(super) const WITH_BODY: [ErrorCode; 4] = [
     InvalidBody,
     InvalidRequest,
     PayloadTooLarge,
@@ -25,7 +25,7 @@ const WITH_BODY: [ErrorCode; 4] = [
 ];
 
 /// An admin operation: the bearer scheme and the errors every one may answer, plus `errors`.
-fn admin_op(summary: &str, errors: &[ErrorCode]) -> OperationBuilder {
+pub(super) fn admin_op(summary: &str, errors: &[ErrorCode]) -> OperationBuilder {
     let errors: Vec<ErrorCode> = ALWAYS.iter().chain(errors).copied().collect();
     op(summary)
         .security(SecurityRequirement::new(ADMIN_TOKEN, NO_SCOPES))
@@ -33,7 +33,7 @@ fn admin_op(summary: &str, errors: &[ErrorCode]) -> OperationBuilder {
 }
 
 /// An admin operation on the thing `{id}` names: `404 not_found` when it names none.
-fn on_id(summary: &str, errors: &[ErrorCode]) -> OperationBuilder {
+pub(super) fn on_id(summary: &str, errors: &[ErrorCode]) -> OperationBuilder {
     let errors: Vec<ErrorCode> = [NotFound].iter().chain(errors).copied().collect();
     admin_op(summary, &errors).parameter(path_parameter("id"))
 }
@@ -102,6 +102,34 @@ pub(super) fn operations() -> Vec<(HttpMethod, &'static str, OperationBuilder)> 
             HttpMethod::Post,
             "/admin/v1/cardholders/{id}/unblock",
             on_id("Unblock a card (admin).", &[]).response("200", cardholder()),
+        ),
+        (
+            HttpMethod::Get,
+            "/admin/v1/cardholders/{id}/devices",
+            on_id(
+                "An enrolled card's live trusted browsers, oldest first; 404 once unenrolled \
+                 (admin).",
+                &[],
+            )
+            .response("200", answer::<admin::TrustedBrowserList>("The browsers.")),
+        ),
+        (
+            HttpMethod::Delete,
+            "/admin/v1/cardholders/{id}/devices/{device_id}",
+            on_id(
+                "Remove one trusted browser from a card: its next purchase with the card is \
+                 challenged; 404 (nothing changed) when the card does not trust it (admin).",
+                &[],
+            )
+            .description(Some(
+                "Revokes this card's trust in that browser only, as the cardholder's own page \
+                 does: the card's other browsers, and other cards' trust in this one, stay.",
+            ))
+            .parameter(path_parameter("device_id"))
+            .response(
+                "200",
+                answer::<admin::TrustedBrowserList>("The browsers the card still trusts."),
+            ),
         ),
         (
             HttpMethod::Get,
@@ -185,6 +213,7 @@ pub(super) fn schemas() -> Vec<(String, RefOr<Schema>)> {
     add::<admin::CardholderList>(&mut schemas);
     add::<admin::Cardholder>(&mut schemas);
     add::<admin::CardholderPatch>(&mut schemas);
+    add::<admin::TrustedBrowserList>(&mut schemas);
     add::<admin::MerchantList>(&mut schemas);
     add::<admin::Merchant>(&mut schemas);
     add::<admin::NewMerchant>(&mut schemas);

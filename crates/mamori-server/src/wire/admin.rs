@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{ErrorCode, Locale};
+use crate::flow::notice::browser_summary;
 use crate::model;
 use crate::store::AdminToken;
 
@@ -147,6 +148,59 @@ pub enum EnrolResult {
         /// An English sentence naming the field.
         message: String,
     },
+}
+
+/// A browser a card trusts: its purchases with the card are frictionless while the trust lasts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedBrowser {
+    /// `dv_…`, what `DELETE …/devices/{device_id}` names.
+    pub device_id: String,
+    /// Its family, language and time zone as its newest purchase with the card reported them
+    /// (`Firefox, ja-JP, Asia/Tokyo`); `unknown browser` when none did.
+    pub browser: String,
+    /// The merchant whose site it is trusted at (`m_…`): a browser's trust is per merchant.
+    pub merchant_id: String,
+    /// That merchant's display name.
+    pub merchant_name: String,
+    /// When the card started trusting it (a correct code), seconds since the Unix epoch.
+    pub trusted_since: i64,
+    /// Its newest purchase with the card; `null` when none is recorded.
+    #[schema(required = true)]
+    pub last_used: Option<i64>,
+    /// When the trust lapses unless a purchase slides it.
+    pub expires_at: i64,
+}
+
+impl From<&crate::store::TrustedBrowser> for TrustedBrowser {
+    fn from(b: &crate::store::TrustedBrowser) -> Self {
+        Self {
+            device_id: b.device_id.to_string(),
+            browser: browser_summary(Some(&b.browser)),
+            merchant_id: b.merchant_id.to_string(),
+            merchant_name: b.merchant_name.clone(),
+            trusted_since: b.trusted_since,
+            last_used: b.last_used,
+            expires_at: b.expires_at,
+        }
+    }
+}
+
+/// `GET /admin/v1/cardholders/{id}/devices`: the card's live trusted browsers, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedBrowserList {
+    /// The browsers.
+    pub items: Vec<TrustedBrowser>,
+}
+
+impl TrustedBrowserList {
+    /// `browsers` (oldest first, as the store answers them).
+    pub fn new(browsers: &[crate::store::TrustedBrowser]) -> Self {
+        Self {
+            items: browsers.iter().map(TrustedBrowser::from).collect(),
+        }
+    }
 }
 
 /// A merchant's signing key, without its secret.

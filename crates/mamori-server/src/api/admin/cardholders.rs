@@ -1,19 +1,20 @@
 //! `/admin/v1/cardholders`: enrolling cards (many at once), reading, changing, blocking and
-//! unenrolling them.
+//! unenrolling them, and listing and removing their trusted browsers.
 
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 
 use super::Admin;
 use crate::admin::{self as operations, Enrolment, parse_ceilings, parse_email, parse_locale};
 use crate::api::extract::JsonBody;
 use crate::error::ApiError;
-use crate::model::{CardStatus, CardholderId};
+use crate::model::{CardStatus, CardholderId, DeviceId};
 use crate::state::AppState;
 use crate::store::CardholderChange;
 use crate::wire::admin::{
     Cardholder, CardholderList, CardholderPatch, EnrolRequest, EnrolResult, EnrolResults,
+    TrustedBrowserList,
 };
 
 /// The most cards one request enrols: a request stays well inside the body limit and one
@@ -27,6 +28,11 @@ pub fn routes() -> Router<AppState> {
         .route("/cardholders/{id}", get(show).patch(change).delete(unenrol))
         .route("/cardholders/{id}/block", post(block))
         .route("/cardholders/{id}/unblock", post(unblock))
+        .route("/cardholders/{id}/devices", get(devices))
+        .route(
+            "/cardholders/{id}/devices/{device_id}",
+            delete(remove_device),
+        )
 }
 
 /// The cardholder `{id}` names; an id of another shape names none.
@@ -157,4 +163,33 @@ pub async fn unenrol(
     let id = cardholder_id(&id)?;
     let card = operations::unenrol(state.store.as_ref(), &id, state.now()).await?;
     Ok(Json(Cardholder::from(&card)))
+}
+
+/// `GET /cardholders/{id}/devices`: the enrolled card's live trusted browsers, oldest first.
+pub async fn devices(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<TrustedBrowserList>, ApiError> {
+    let id = cardholder_id(&id)?;
+    let browsers = operations::trusted_browsers(state.store.as_ref(), &id, state.now()).await?;
+    Ok(Json(TrustedBrowserList::new(&browsers)))
+}
+
+/// `DELETE /cardholders/{id}/devices/{device_id}`: revokes the card's trust in that one browser
+/// and answers the browsers the card still trusts; `404` (nothing changed) when the card does
+/// not trust it.
+pub async fn remove_device(
+    _: Admin,
+    State(state): State<AppState>,
+    Path((id, device_id)): Path<(String, String)>,
+) -> Result<Json<TrustedBrowserList>, ApiError> {
+    let id = cardholder_id(&id)?;
+    // A device id of another shape names no browser: as unknown as one of the right shape.
+    let device_id = DeviceId::parse(&device_id).ok_or(ApiError::NotFound)?;
+    let now = state.now();
+    let store = state.store.as_ref();
+    operations::remove_browser(store, &id, &device_id, now).await?;
+    let browsers = operations::trusted_browsers(store, &id, now).await?;
+    Ok(Json(TrustedBrowserList::new(&browsers)))
 }

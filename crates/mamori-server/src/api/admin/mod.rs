@@ -8,7 +8,8 @@
 //!
 //! Each part of the API is a sub-router with paths relative to `/admin/v1`:
 //!
-//! - [`cardholders`]: enrol many, list, read, change, block, unblock, unenrol.
+//! - [`cardholders`]: enrol many, list, read, change, block, unblock, unenrol; list a card's
+//!   trusted browsers and remove one.
 //! - [`cases`]: protection cases: list (by state), read, move.
 //! - [`merchants`]: list, read, add, replace origins, rotate key.
 //! - [`reports`]: list (open only with `?open=true`), resolve.
