@@ -1,15 +1,18 @@
 //! Serving: [`run`] binds the router to a listener and drives the mail outbox and webhook
-//! workers beside it, all until the shutdown future resolves.
+//! workers and the expiry sweeper beside it, all until the shutdown future resolves.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio::time::MissedTickBehavior;
 
 use crate::api::app;
+use crate::flow::finish::SWEEP_BATCH;
 use crate::mail::{Mailer, Outbox};
 use crate::state::AppState;
 use crate::webhooks::{Client, Dispatcher};
@@ -52,6 +55,7 @@ pub async fn run_router(
         wake: Arc::clone(&state.outbox_wake),
     };
     let worker = tokio::spawn(outbox.run(stop_rx.clone()));
+    let sweeper = tokio::spawn(sweep_expired(state.clone(), stop_rx.clone()));
     let hooks = match Client::new(state.config.webhooks.timeout.duration()) {
         Ok(client) => Some(tokio::spawn(
             Dispatcher {
@@ -84,5 +88,36 @@ pub async fn run_router(
             tracing::error!(error = %e, "webhook worker panicked");
         }
     }
+    if let Err(e) = sweeper.await {
+        tracing::error!(error = %e, "expiry sweeper panicked");
+    }
     result
+}
+
+/// How often the sweeper looks for authentications whose lifetime is over: an abandoned
+/// purchase ends (and its `authentication.finished` leaves) at most this late. A look is one
+/// read of the partial index of live authentications, which holds only the purchases under way.
+const EXPIRY_SWEEP: Duration = Duration::from_secs(2);
+
+/// Ends every authentication whose lifetime is over, a batch at a time, until `stop`. Several
+/// instances may sweep at once: each end is a conditional change, so one of them makes it.
+async fn sweep_expired(state: AppState, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(EXPIRY_SWEEP);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        loop {
+            match state.flow().expire_overdue().await {
+                Ok(due) if i64::try_from(due).is_ok_and(|due| due >= SWEEP_BATCH) => {}
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = ?e, "expiry sweep failed");
+                    break;
+                }
+            }
+        }
+    }
 }

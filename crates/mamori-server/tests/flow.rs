@@ -13,7 +13,7 @@ use mamori_core::token::{
 };
 use mamori_server::config::Delivery;
 use mamori_server::flow::challenge::CodeAnswer;
-use mamori_server::model::DeviceId;
+use mamori_server::model::{DeviceId, State};
 use mamori_server::secrets::Secrets;
 use serde_json::{Value, json};
 use support::browser_key::BrowserKey;
@@ -333,6 +333,34 @@ async fn authentications_expire() {
         (409, Some("authentication_finished"))
     );
     assert_eq!(server.get(&created.id).await["status"], "U");
+}
+
+/// A purchase abandoned at the challenge ends by itself once its lifetime is over: the
+/// verifier's sweeper expires it without any request reading it (so its merchant's webhook
+/// endpoint hears of it), with the same signed `U` a late read gets.
+#[tokio::test]
+async fn an_abandoned_authentication_expires_without_being_read() {
+    let mut server = TestServer::start().await;
+    let created = server.create(CARD, 5000, "01").await;
+    server.device(&created, &fingerprint("x"), None).await;
+    server.next_mail().await;
+    server.clock.advance(15 * 60 - 1);
+    let stored = || async {
+        server
+            .store
+            .authentication(&created.id)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    // A few sweeps (every 2 s) before its lifetime is over leave it alone.
+    tokio::time::sleep(std::time::Duration::from_millis(4_500)).await;
+    assert_eq!(stored().await.state(), State::Challenging);
+    server.clock.advance(1);
+    eventually(|| async { stored().await.state() == State::Expired }).await;
+    let outcome = stored().await.outcome().cloned().unwrap();
+    assert_eq!(outcome.status, TransStatus::Unavailable);
+    assert_eq!(outcome.reason, Some(Reason::TIMED_OUT));
 }
 
 #[tokio::test]

@@ -1,4 +1,6 @@
-//! Ending an authentication without a code: the cardholder cancels, or its lifetime runs out.
+//! Ending an authentication without a code: the cardholder cancels, or its lifetime runs out —
+//! noticed by the next request that reads it, or by the verifier's sweeper
+//! ([`Flow::expire_overdue`]), whichever comes first.
 
 use mamori_core::token::{Method, Reason, TransStatus};
 
@@ -18,6 +20,9 @@ fn ended_without_code(state: State, status: TransStatus, why: Reason) -> Verdict
         reason: Some(why),
     }
 }
+
+/// How many overdue authentications one sweep ends at most; the next sweep takes the rest.
+pub const SWEEP_BATCH: i64 = 100;
 
 /// Whether `auth` must be expired at `now`: unfinished, and its lifetime over.
 pub fn expiry_due(auth: &Authentication, now: i64) -> bool {
@@ -55,15 +60,39 @@ impl Flow<'_> {
         if !expiry_due(&auth, self.now()) {
             return Ok(auth);
         }
-        let verdict = ended_without_code(auth.state(), TransStatus::Unavailable, Reason::TIMED_OUT);
-        if self.end(&auth, Final::Expired, verdict).await?.is_some() {
-            self.metrics.authentication("expired");
-        }
+        self.expire(&auth).await?;
         // Whether this call or a concurrent one moved it, the row now holds the final state.
         self.store
             .authentication(&auth.id)
             .await?
             .ok_or(FlowError::NotFound)
+    }
+
+    /// Expires up to [`SWEEP_BATCH`] unfinished authentications whose lifetime is over, so that
+    /// a purchase abandoned at the challenge ends — and its merchant's webhook endpoint hears
+    /// of it — without anyone reading it. Answers how many were due (a full batch means more
+    /// may be); one that cannot be ended is logged and left for the next sweep.
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::Internal`] when the store cannot list them.
+    pub async fn expire_overdue(&self) -> Result<usize, FlowError> {
+        let due = self.store.due_for_expiry(self.now(), SWEEP_BATCH).await?;
+        for auth in &due {
+            if let Err(e) = self.expire(auth).await {
+                tracing::warn!(authentication = %auth.id, error = ?e, "cannot expire");
+            }
+        }
+        Ok(due.len())
+    }
+
+    /// Moves the unfinished `auth` to `expired` (`U`, reason 14); a concurrent end is left be.
+    async fn expire(&self, auth: &Authentication) -> Result<(), FlowError> {
+        let verdict = ended_without_code(auth.state(), TransStatus::Unavailable, Reason::TIMED_OUT);
+        if self.end(auth, Final::Expired, verdict).await?.is_some() {
+            self.metrics.authentication("expired");
+        }
+        Ok(())
     }
 
     /// Moves `auth` from its current state to `end` with `verdict`'s signed result; `None`

@@ -79,6 +79,7 @@ pub async fn run_all(store: Arc<dyn Store>) -> Result<(), Failure> {
     wrong_codes_are_counted_atomically(store).await?;
     resends_respect_limit_and_cooldown(store.as_ref()).await?;
     expiry_and_cancel(store.as_ref()).await?;
+    overdue_authentications_are_listed(store.as_ref()).await?;
     history_counts(store.as_ref()).await?;
     fraud_reports_revoke_the_cards_trust(store.as_ref()).await?;
     outbox_claims_are_exclusive(store).await?;
@@ -662,6 +663,53 @@ async fn resends_respect_limit_and_cooldown(store: &dyn Store) -> Result<(), Fai
     ensure!(
         !try_code(store, &id, NOW + 91, &[9; 32]).await?,
         "the replaced code must not be accepted"
+    );
+    Ok(())
+}
+
+/// The sweeper's list: unfinished authentications from their `expires_at` on, never a
+/// finished one.
+async fn overdue_authentications_are_listed(store: &dyn Store) -> Result<(), Failure> {
+    let challenged = challenging(store, "overdue").await?;
+    let pending = authentication("au_overdue_pending", "m_overdue", Some("ch_overdue"));
+    store.insert_authentication(&pending).await?;
+    let listed = |at: i64| async move {
+        let due = store.due_for_expiry(at, 100_000).await?;
+        Ok::<_, Failure>(due.into_iter().map(|a| a.id).collect::<Vec<_>>())
+    };
+    let before = listed(NOW + 899).await?;
+    ensure!(
+        !before.contains(&challenged) && !before.contains(&pending.id),
+        "nothing before its expires_at"
+    );
+    let due = listed(NOW + 900).await?;
+    ensure!(
+        due.contains(&challenged) && due.contains(&pending.id),
+        "challenging and pending, from expires_at on"
+    );
+    let expired = outcome(TransStatus::Unavailable, "tok-overdue");
+    ensure!(
+        store
+            .conclude(
+                &challenged,
+                NOW + 900,
+                State::Challenging,
+                Final::Expired,
+                &expired,
+                None,
+                &[]
+            )
+            .await?,
+        "expired"
+    );
+    let due = listed(NOW + 900).await?;
+    ensure!(
+        !due.contains(&challenged) && due.contains(&pending.id),
+        "a finished authentication is never listed"
+    );
+    ensure!(
+        store.due_for_expiry(NOW + 900, 1).await?.len() == 1,
+        "at most `limit`"
     );
     Ok(())
 }

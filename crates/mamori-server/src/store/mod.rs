@@ -347,6 +347,10 @@ pub trait Store:
         merchant_id: &MerchantId,
         order_ref: &OrderRef,
     ) -> Result<Option<Authentication>, StoreError>;
+    /// Up to `limit` unfinished authentications whose lifetime is over at `now`, the longest
+    /// overdue first: what the expiry sweeper ends.
+    async fn due_for_expiry(&self, now: i64, limit: i64)
+    -> Result<Vec<Authentication>, StoreError>;
     /// The counts the risk engine weighs.
     async fn history(&self, query: &HistoryQuery<'_>) -> Result<History, StoreError>;
 

@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0010_cases.sql"),
     include_str!("../../migrations/postgres/0011_webhooks.sql"),
     include_str!("../../migrations/postgres/0012_admin.sql"),
+    include_str!("../../migrations/postgres/0013_live_expiry.sql"),
 ];
 
 /// The advisory lock key held while migrating ("mamori" in ASCII): instances starting together

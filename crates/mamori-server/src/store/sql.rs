@@ -119,6 +119,11 @@ pub(super) const INSERT_AUTHENTICATION: &str = "INSERT INTO authentications (id,
      WHERE state IN ('pending', 'challenging') AND NOT legacy_duplicate DO NOTHING";
 /// `$1` id.
 pub(super) const AUTHENTICATION: &str = "SELECT * FROM authentications WHERE id = $1";
+/// `$1` now, `$2` how many: unfinished authentications whose lifetime is over, the longest
+/// overdue first (the partial index `authentications_live_expiry`).
+pub(super) const DUE_FOR_EXPIRY: &str = "SELECT * FROM authentications \
+     WHERE state IN ('pending', 'challenging') AND expires_at <= $1 \
+     ORDER BY expires_at LIMIT $2";
 /// `$1` merchant_id, `$2` order_ref: the live authentication the index of
 /// [`INSERT_AUTHENTICATION`] holds for that order, if any.
 pub(super) const LIVE_AUTHENTICATION_FOR_ORDER: &str = "SELECT * FROM authentications \

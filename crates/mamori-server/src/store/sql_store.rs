@@ -401,6 +401,24 @@ impl Store for SqlStore {
         })
     }
 
+    async fn due_for_expiry(
+        &self,
+        now: i64,
+        limit: i64,
+    ) -> Result<Vec<Authentication>, StoreError> {
+        db_read!(self, |pool| {
+            sqlx::query(sql::DUE_FOR_EXPIRY)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+                .map_err(db)?
+                .iter()
+                .map(ModelRow::authentication)
+                .collect()
+        })
+    }
+
     async fn history(&self, q: &HistoryQuery<'_>) -> Result<History, StoreError> {
         db_read!(self, |pool| {
             sqlx::query(sql::HISTORY)
