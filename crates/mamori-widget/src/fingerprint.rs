@@ -87,16 +87,17 @@ pub(crate) fn collect() -> Collected {
 }
 
 /// Reads every signal as [`page`] does, the graphics in a Worker, without the deadline and
-/// without waiting for idle time; with the ids the Worker read (none where it could not run).
+/// without waiting for idle time; with whether the Worker read the canvas and WebGL (neither
+/// where it could not run).
 #[cfg(test)]
 #[cfg(target_arch = "wasm32")]
-pub(crate) async fn collect_off_thread() -> (Collected, Vec<&'static str>) {
+pub(crate) async fn collect_off_thread() -> (Collected, (bool, bool)) {
     let mut reading = Reading::begin();
     reading.spent = None;
     reading.step(Step::Plain);
     let answer = JsFuture::from(graphics::off_thread(WORKER_TIMEOUT_MS)).await;
     reading.step(Step::WorkerAnswer(answer.unwrap_or_default()));
-    let from_worker = reading.graphics_ids();
+    let from_worker = reading.off_thread;
     for step in [Step::Canvas, Step::Webgl] {
         if reading.needs(&step) {
             reading.step(step);
@@ -154,6 +155,9 @@ struct Reading {
     spent: Option<f64>,
     /// The Worker's answer, once [`Step::StartWorker`] has run.
     worker: Option<Promise>,
+    /// Whether the Worker read the canvas (a noisy one included, left out) and WebGL: the main
+    /// thread does not read them again.
+    off_thread: (bool, bool),
 }
 
 impl Reading {
@@ -170,6 +174,7 @@ impl Reading {
             user_agent,
             spent: Some(0.0),
             worker: None,
+            off_thread: (false, false),
         }
     }
 
@@ -179,25 +184,12 @@ impl Reading {
             .and_then(|now| now.as_f64())
     }
 
-    /// The graphics components read so far.
-    #[cfg(test)]
-    #[cfg(target_arch = "wasm32")]
-    fn graphics_ids(&self) -> Vec<&'static str> {
-        self.collected
-            .values
-            .iter()
-            .map(|(id, _)| *id)
-            .filter(|id| ["canvas", "webgl_vendor", "webgl_renderer"].contains(id))
-            .collect()
-    }
-
     /// Whether `step` still has something to read: the main thread's graphics readings are
     /// skipped where the Worker read that signal.
     fn needs(&self, step: &Step) -> bool {
-        let missing = |id| !self.collected.values.iter().any(|(read, _)| *read == id);
         match step {
-            Step::Canvas => missing("canvas"),
-            Step::Webgl => missing("webgl_vendor"),
+            Step::Canvas => !self.off_thread.0,
+            Step::Webgl => !self.off_thread.1,
             Step::Plain | Step::StartWorker | Step::WorkerAnswer(_) => true,
         }
     }
@@ -226,7 +218,8 @@ impl Reading {
             Step::StartWorker => self.worker = Some(graphics::off_thread(WORKER_TIMEOUT_MS)),
             Step::WorkerAnswer(answer) => {
                 let (canvas, webgl) = graphics::from_worker(&answer);
-                put(values, "canvas", canvas);
+                self.off_thread = (canvas.is_some(), webgl.is_some());
+                put(values, "canvas", canvas.flatten());
                 put_webgl(values, webgl);
             }
             Step::Canvas => put(values, "canvas", graphics::canvas_hash()),

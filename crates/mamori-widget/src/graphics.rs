@@ -9,8 +9,10 @@
 //! Security Policy without `worker-src blob:`, no `Worker`, no `OffscreenCanvas` in it) they are
 //! read on the main thread ([`canvas_hash`], [`webgl`]) by the same JavaScript functions on the
 //! same kind of canvas, so a device gives the same values on either path. Either way the canvas
-//! is drawn once, on a context kept in memory for reading back, and read twice, and the pixels
-//! are compared and hashed here.
+//! is drawn once, on a context kept in memory for reading back, and read twice; the two
+//! read-backs are compared and the pixels' SHA-256 is the canvas value, computed in the Worker
+//! by `crypto.subtle` (hashing the 57,600 bytes is most of the canvas's cost after drawing) or
+//! here on the main thread. The component hashing of that value stays in `mamori-core`.
 
 use std::cell::OnceCell;
 
@@ -30,25 +32,35 @@ extern "C" {
     /// `[vendor, renderer]` from a new WebGL context, or `undefined`.
     #[wasm_bindgen(js_name = webgl)]
     fn read_webgl() -> JsValue;
-    /// A promise of the Worker's `{canvas, webgl}`, in the forms above, or of `undefined` where
-    /// no Worker answers within `timeout` milliseconds.
+    /// Starts reading both graphics signals in a dedicated Worker: a promise of its answer,
+    /// read with [`from_worker`], or of `undefined` where no Worker answers within `timeout_ms`
+    /// milliseconds. The main thread's part is making the Worker.
     #[wasm_bindgen(js_name = offThread)]
-    fn off_thread_promise(timeout: u32) -> Promise;
-}
-
-/// Starts reading both graphics signals in a dedicated Worker; its answer, once the promise
-/// resolves, is read with [`from_worker`]. The main thread's part is making the Worker.
-pub(crate) fn off_thread(timeout_ms: u32) -> Promise {
-    off_thread_promise(timeout_ms)
+    pub(crate) fn off_thread(timeout_ms: u32) -> Promise;
 }
 
 /// The canvas hash and the WebGL strings in the Worker's answer; each `None` where the Worker
-/// did not read it (or no Worker answered), and the main thread then reads it itself.
-pub(crate) fn from_worker(answer: &JsValue) -> (Option<String>, Option<(String, String)>) {
-    (
-        hash_if_steady(&js::prop(answer, "canvas")),
-        strings(&js::prop(answer, "webgl")),
-    )
+/// did not read it (or no Worker answered), and the main thread then reads it itself. The canvas
+/// is `Some(None)` where the Worker found its read-backs noisy, which the main thread's would be
+/// too: left out, as [`canvas_hash`] leaves it.
+pub(crate) fn from_worker(answer: &JsValue) -> (Option<Option<String>>, Option<(String, String)>) {
+    // The SHA-256 of the pixels in hex, as the Worker's `crypto.subtle` computed it, checked
+    // for its form: it goes into the fingerprint as it is.
+    let canvas = js::prop(answer, "canvas")
+        .as_string()
+        .and_then(|canvas| match canvas.as_str() {
+            "noisy" => Some(None),
+            digest
+                if digest.len() == 64
+                    && digest
+                        .bytes()
+                        .all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) =>
+            {
+                Some(Some(canvas))
+            }
+            _ => None,
+        });
+    (canvas, strings(&js::prop(answer, "webgl")))
 }
 
 /// The hex SHA-256 of the drawing's pixels, if two read-backs of one drawing agree; read on the

@@ -148,12 +148,30 @@ function readWebgl(make) {
   }
 }
 
-// The Worker's whole script: both graphics readings, posted back as `{canvas, webgl}` (each
-// undefined where it failed; the pixel buffers transferred, not copied). Without
-// `OffscreenCanvas` in the Worker it posts nothing useful and the main thread reads instead.
-function worker(make, canvas, webgl) {
-  const answer = typeof OffscreenCanvas === 'function' ? { canvas: canvas(make), webgl: webgl(make) } : {};
-  postMessage(answer, answer.canvas ? answer.canvas.map((pixels) => pixels.buffer) : []);
+// The Worker's whole script: both graphics readings, posted back as `{canvas, webgl}`. `canvas`
+// is the SHA-256 of the pixels in lowercase hex when the two read-backs agree, `'noisy'`
+// when they differ (the browser adds noise: the value is left out), undefined where the Worker
+// could not read it; hashing the 57,600 bytes here rather than in the page's WebAssembly is most
+// of what the Worker saves the main thread. `webgl` as `readWebgl` answers. Anything undefined,
+// or everything without `OffscreenCanvas` or `crypto.subtle` in the Worker, the main thread reads
+// itself.
+async function worker(make, draw, webgl) {
+  const answer = {};
+  if (typeof OffscreenCanvas === 'function') {
+    const readBacks = typeof crypto === 'object' && crypto.subtle ? draw(make) : undefined;
+    if (readBacks) {
+      const [first, second] = readBacks;
+      const same = first.length === second.length && first.every((byte, i) => byte === second[i]);
+      answer.canvas = same
+        ? await crypto.subtle.digest('SHA-256', first).then(
+            (digest) => Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join(''),
+            () => undefined,
+          )
+        : 'noisy';
+    }
+    answer.webgl = webgl(make);
+  }
+  postMessage(answer);
 }
 
 // The fixed drawing read back twice on the main thread (see `drawAndRead`).
