@@ -23,8 +23,8 @@ use std::cell::OnceCell;
 
 use js_sys::Promise;
 use mamori_core::fingerprint::Browser;
-use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use crate::graphics;
@@ -96,10 +96,11 @@ pub(crate) async fn collect_off_thread() -> (Collected, (bool, bool)) {
     reading.spent = None;
     reading.step(Step::Plain);
     let answer = JsFuture::from(graphics::off_thread(WORKER_TIMEOUT_MS)).await;
-    reading.step(Step::WorkerAnswer(answer.unwrap_or_default()));
+    reading.worker = answer.unwrap_or_default();
+    reading.step(Step::WorkerAnswer);
     let from_worker = reading.off_thread;
     for step in [Step::Canvas, Step::Webgl] {
-        if reading.needs(&step) {
+        if reading.needs(step) {
             reading.step(step);
         }
     }
@@ -127,14 +128,14 @@ thread_local! {
 }
 
 /// The main thread's parts of a collection, each timed and measured on its own.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 enum Step {
     /// Everything but the graphics: screen, media queries, navigator, `Math`, `Intl`.
     Plain,
     /// Making the Worker that reads the graphics (its promise is kept in the reading).
     StartWorker,
-    /// Hashing the Worker's answer (`undefined` where none came).
-    WorkerAnswer(JsValue),
+    /// Taking the Worker's answer, kept in the reading (`undefined` where none came).
+    WorkerAnswer,
     /// The canvas drawn and read on the main thread, if the Worker did not read it.
     Canvas,
     /// The WebGL strings read on the main thread, if the Worker did not read them.
@@ -153,8 +154,8 @@ struct Reading {
     collected: Collected,
     /// Milliseconds spent reading so far, by `performance.now()`; `None` without a clock.
     spent: Option<f64>,
-    /// The Worker's answer, once [`Step::StartWorker`] has run.
-    worker: Option<Promise>,
+    /// The promise of the Worker's answer once [`Step::StartWorker`] has run, then its answer.
+    worker: JsValue,
     /// Whether the Worker read the canvas (a noisy one included, left out) and WebGL: the main
     /// thread does not read them again.
     off_thread: (bool, bool),
@@ -173,7 +174,7 @@ impl Reading {
             },
             user_agent,
             spent: Some(0.0),
-            worker: None,
+            worker: JsValue::UNDEFINED,
             off_thread: (false, false),
         }
     }
@@ -186,11 +187,11 @@ impl Reading {
 
     /// Whether `step` still has something to read: the main thread's graphics readings are
     /// skipped where the Worker read that signal.
-    fn needs(&self, step: &Step) -> bool {
+    fn needs(&self, step: Step) -> bool {
         match step {
             Step::Canvas => !self.off_thread.0,
             Step::Webgl => !self.off_thread.1,
-            Step::Plain | Step::StartWorker | Step::WorkerAnswer(_) => true,
+            Step::Plain | Step::StartWorker | Step::WorkerAnswer => true,
         }
     }
 
@@ -215,9 +216,9 @@ impl Reading {
                 let brand = brand(&self.user_agent, self.collected.browser);
                 put(values, "user_agent", brand);
             }
-            Step::StartWorker => self.worker = Some(graphics::off_thread(WORKER_TIMEOUT_MS)),
-            Step::WorkerAnswer(answer) => {
-                let (canvas, webgl) = graphics::from_worker(&answer);
+            Step::StartWorker => self.worker = graphics::off_thread(WORKER_TIMEOUT_MS).into(),
+            Step::WorkerAnswer => {
+                let (canvas, webgl) = graphics::from_worker(&self.worker);
                 self.off_thread = (canvas.is_some(), webgl.is_some());
                 put(values, "canvas", canvas.flatten());
                 put_webgl(values, webgl);
@@ -270,14 +271,14 @@ async fn collect_when_idle() -> Result<JsValue, JsValue> {
     let mut period = idle().await.unwrap_or_default();
     reading.step(Step::StartWorker);
     reading.step(Step::Plain);
-    if let Some(worker) = reading.worker.take() {
+    if let Ok(worker) = std::mem::take(&mut reading.worker).dyn_into::<Promise>() {
         // The promise resolves, to `undefined` where no Worker answered.
-        let answer = JsFuture::from(worker).await.unwrap_or_default();
+        reading.worker = JsFuture::from(worker).await.unwrap_or_default();
         period = JsValue::UNDEFINED;
-        reading.step(Step::WorkerAnswer(answer));
+        reading.step(Step::WorkerAnswer);
     }
     for step in [Step::Canvas, Step::Webgl] {
-        if !reading.needs(&step) {
+        if !reading.needs(step) {
             continue;
         }
         let left = js::call(&period, "timeRemaining", &[]).ok();
