@@ -371,41 +371,112 @@ fn fingerprint_has_schema_components_and_is_stable() {
 }
 
 /// What a browser resisting fingerprinting does to read-backs: `getImageData` answers every
-/// call with one pixel changed differently. Sync code between `install` and `restore` cannot
-/// be interleaved with another test.
-const NOISY_CANVAS: &str = "(() => { const p = CanvasRenderingContext2D.prototype; \
+/// call with one pixel changed differently (on the `OffscreenCanvas` the main thread draws on, as
+/// the Worker does). Sync code between `install` and `restore` cannot be interleaved with another
+/// test.
+const NOISY_CANVAS: &str = "(() => { const p = OffscreenCanvasRenderingContext2D.prototype; \
     p.mamoriRead = p.getImageData; let n = 0; \
     p.getImageData = function (...a) { const i = this.mamoriRead(...a); i.data[0] ^= ++n; \
     return i; }; })()";
-const QUIET_CANVAS: &str = "(() => { const p = CanvasRenderingContext2D.prototype; \
+const QUIET_CANVAS: &str = "(() => { const p = OffscreenCanvasRenderingContext2D.prototype; \
     p.getImageData = p.mamoriRead; delete p.mamoriRead; })()";
 
 #[wasm_bindgen_test]
 fn a_canvas_read_back_with_noise_is_left_out() {
-    let window = crate::js::global();
-    let steady = crate::graphics::canvas_hash(&window);
+    let steady = crate::graphics::canvas_hash();
     assert!(steady.is_some(), "two read-backs of one drawing differ");
     js_sys::eval(NOISY_CANVAS).unwrap();
-    let noisy = crate::graphics::canvas_hash(&window);
+    let noisy = crate::graphics::canvas_hash();
     js_sys::eval(QUIET_CANVAS).unwrap();
     assert_eq!(noisy, None, "a noisy canvas gave a value");
-    assert_eq!(crate::graphics::canvas_hash(&window), steady);
+    assert_eq!(crate::graphics::canvas_hash(), steady);
+}
+
+/// The Worker's answer as a browser resisting fingerprinting would give it: read-backs that
+/// differ, and WebGL strings.
+const NOISY_ANSWER: &str = "({ canvas: 'noisy', webgl: ['Vendor', 'Renderer'] })";
+
+#[wasm_bindgen_test]
+fn a_worker_canvas_with_noise_is_left_out_and_not_read_again() {
+    let (canvas, webgl) = crate::graphics::from_worker(&js_sys::eval(NOISY_ANSWER).unwrap());
+    assert_eq!(
+        canvas,
+        Some(None),
+        "a noisy canvas gave a value, or is read again"
+    );
+    assert_eq!(webgl, Some(("Vendor".into(), "Renderer".into())));
+    let (canvas, webgl) = crate::graphics::from_worker(&JsValue::UNDEFINED);
+    assert_eq!((canvas, webgl), (None, None), "no answer gave values");
+    for malformed in [
+        "'0f'",
+        "'0F'.repeat(32)",
+        "'0f'.repeat(31) + 'zz'",
+        "[1, 2]",
+    ] {
+        let answer = js_sys::eval(&format!("({{ canvas: {malformed} }})")).unwrap();
+        assert_eq!(
+            crate::graphics::from_worker(&answer).0,
+            None,
+            "{malformed} was taken"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_worker_and_the_main_thread_read_the_same_values() {
+    let on_main_thread = fingerprint::collect();
+    let (off_thread, from_worker) = fingerprint::collect_off_thread().await;
+    assert!(from_worker.0, "the Worker did not read the canvas");
+    // Headless Chromium without a GPU may have no WebGL; where the main thread has it, so must
+    // the Worker.
+    if on_main_thread
+        .values
+        .iter()
+        .any(|(id, _)| *id == "webgl_vendor")
+    {
+        assert!(from_worker.1, "the Worker did not read WebGL");
+    }
+    let sorted = |mut values: Vec<(&'static str, String)>| {
+        values.sort();
+        values
+    };
+    assert_eq!(
+        sorted(off_thread.values),
+        sorted(on_main_thread.values),
+        "the two paths read different values"
+    );
+}
+
+/// A page whose Content Security Policy refuses `blob:` Workers, as Chromium tells it: the
+/// constructor throws.
+const REFUSE_WORKERS: &str = "(() => { globalThis.mamoriWorker = Worker; \
+    globalThis.Worker = function () { throw new DOMException('refused', 'SecurityError'); }; })()";
+const ALLOW_WORKERS: &str = "(() => { globalThis.Worker = globalThis.mamoriWorker; \
+    delete globalThis.mamoriWorker; })()";
+
+#[wasm_bindgen_test]
+async fn without_a_worker_the_main_thread_reads_the_graphics() {
+    let on_main_thread = fingerprint::collect();
+    js_sys::eval(REFUSE_WORKERS).unwrap();
+    let (fallen_back, from_worker) = fingerprint::collect_off_thread().await;
+    js_sys::eval(ALLOW_WORKERS).unwrap();
+    assert_eq!(from_worker, (false, false), "a refused Worker answered");
+    assert_eq!(fallen_back.values, on_main_thread.values);
 }
 
 /// Counts `getContext("webgl")` calls in `mamoriWebgl`, for as long as it is installed.
-const COUNT_WEBGL: &str = "(() => { const p = HTMLCanvasElement.prototype; \
+const COUNT_WEBGL: &str = "(() => { const p = OffscreenCanvas.prototype; \
     p.mamoriGet = p.getContext; globalThis.mamoriWebgl = 0; \
     p.getContext = function (kind, ...a) { if (kind === 'webgl') globalThis.mamoriWebgl++; \
     return this.mamoriGet(kind, ...a); }; })()";
-const UNCOUNT_WEBGL: &str = "(() => { const p = HTMLCanvasElement.prototype; \
+const UNCOUNT_WEBGL: &str = "(() => { const p = OffscreenCanvas.prototype; \
     p.getContext = p.mamoriGet; delete p.mamoriGet; return globalThis.mamoriWebgl; })()";
 
 #[wasm_bindgen_test]
 fn webgl_is_read_from_one_context_per_page() {
-    let window = crate::js::global();
-    let first = crate::graphics::webgl(&window);
+    let first = crate::graphics::webgl();
     js_sys::eval(COUNT_WEBGL).unwrap();
-    let second = crate::graphics::webgl(&window);
+    let second = crate::graphics::webgl();
     let contexts = js_sys::eval(UNCOUNT_WEBGL).unwrap();
     assert_eq!(
         contexts.as_f64(),

@@ -10,18 +10,21 @@
 //! Every reading fails soft: a missing API, a throwing getter or a blocked canvas leaves that
 //! component absent, which the verifier counts as one mismatch rather than an error. The
 //! readings are synchronous JavaScript calls and cannot be interrupted, so the time bound is a
-//! deadline checked between them, with the costly ones (canvas, WebGL) last: on a device slow
-//! enough to reach it, the rest is left absent and the purchase goes on.
+//! deadline on the main thread's time checked between them, with the costly ones (canvas,
+//! WebGL) last: on a device slow enough to reach it, the rest is left absent and the purchase
+//! goes on.
 //!
-//! The device step takes its fingerprint from [`page`]: collected once per page, in three
-//! steps run in the browser's idle time, so the page never stalls on it in one long task.
+//! The device step takes its fingerprint from [`page`]: collected once per page in the
+//! browser's idle time, the costly graphics readings in a Worker (see [`crate::graphics`]) and
+//! on the main thread only where no Worker runs, so the page never stalls on it in one long
+//! task.
 
 use std::cell::OnceCell;
 
 use js_sys::Promise;
 use mamori_core::fingerprint::Browser;
-use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use crate::graphics;
@@ -69,27 +72,49 @@ pub(crate) struct Collected {
     pub(crate) values: Vec<(&'static str, String)>,
 }
 
-/// Reads every signal of the schema that this browser offers, all at once and without the
-/// deadline (a loaded test machine would otherwise leave the graphics out of some runs): what
-/// the browser tests check the readings with, one collection at a time.
+/// Reads every signal of the schema that this browser offers on the main thread, all at once
+/// and without the deadline (a loaded test machine would otherwise leave the graphics out of
+/// some runs): what the browser tests check the readings with, one collection at a time.
 #[cfg(test)]
 #[cfg(target_arch = "wasm32")]
 pub(crate) fn collect() -> Collected {
     let mut reading = Reading::begin();
     reading.spent = None;
-    for step in STEPS {
-        reading.step(*step);
+    for step in [Step::Plain, Step::Canvas, Step::Webgl] {
+        reading.step(step);
     }
     reading.collected
+}
+
+/// Reads every signal as [`page`] does, the graphics in a Worker, without the deadline and
+/// without waiting for idle time; with whether the Worker read the canvas and WebGL (neither
+/// where it could not run).
+#[cfg(test)]
+#[cfg(target_arch = "wasm32")]
+pub(crate) async fn collect_off_thread() -> (Collected, (bool, bool)) {
+    let mut reading = Reading::begin();
+    reading.spent = None;
+    reading.step(Step::Plain);
+    let answer = JsFuture::from(graphics::off_thread(WORKER_TIMEOUT_MS)).await;
+    reading.worker = answer.unwrap_or_default();
+    reading.step(Step::WorkerAnswer);
+    let from_worker = reading.off_thread;
+    for step in [Step::Canvas, Step::Webgl] {
+        if reading.needs(step) {
+            reading.step(step);
+        }
+    }
+    (reading.collected, from_worker)
 }
 
 /// The fingerprint of this page in its wire form, `{v, browser, components}` with every value
 /// hashed: a promise of it, the same one for every device step in the page.
 ///
-/// The first call starts the collection in the browser's idle time, one step per idle
-/// callback, so that no reading holds up the page in one long task and the readings run while
-/// the device step waits for IndexedDB; later calls (a second `mount`) answer the promise of the
-/// first. The signals cannot change meanwhile in a way worth a second collection.
+/// The first call starts the collection in the browser's idle time: the graphics in a Worker,
+/// the other signals meanwhile on the main thread, in steps that never hold up the page in one
+/// long task, while the device step waits for IndexedDB; later calls (a second `mount`) answer
+/// the promise of the first. The signals cannot change meanwhile in a way worth a second
+/// collection.
 pub(crate) fn page() -> Promise {
     PAGE.with(|page| {
         page.get_or_init(|| future_to_promise(collect_when_idle()))
@@ -102,26 +127,38 @@ thread_local! {
     static PAGE: OnceCell<Promise> = const { OnceCell::new() };
 }
 
-/// The readings, in the order they run: the costly ones (canvas, WebGL) last, each alone in
-/// its step, so that a deadline reached leaves only them out.
+/// The main thread's parts of a collection, each timed and measured on its own.
 #[derive(Debug, Clone, Copy)]
 enum Step {
     /// Everything but the graphics: screen, media queries, navigator, `Math`, `Intl`.
     Plain,
+    /// Making the Worker that reads the graphics (its promise is kept in the reading).
+    StartWorker,
+    /// Taking the Worker's answer, kept in the reading (`undefined` where none came).
+    WorkerAnswer,
+    /// The canvas drawn and read on the main thread, if the Worker did not read it.
     Canvas,
+    /// The WebGL strings read on the main thread, if the Worker did not read them.
     Webgl,
 }
 
-const STEPS: &[Step] = &[Step::Plain, Step::Canvas, Step::Webgl];
+/// How long the Worker may take to answer, in milliseconds, before the main thread reads the
+/// graphics itself: ample for starting a thread and a software WebGL context on a slow device,
+/// short enough that a Worker that never answers delays the device step only this much.
+const WORKER_TIMEOUT_MS: u32 = 1_000;
 
 /// A collection in progress: what it has read, and the main-thread time it has spent.
 struct Reading {
-    window: JsValue,
     user_agent: String,
     performance: JsValue,
     collected: Collected,
     /// Milliseconds spent reading so far, by `performance.now()`; `None` without a clock.
     spent: Option<f64>,
+    /// The promise of the Worker's answer once [`Step::StartWorker`] has run, then its answer.
+    worker: JsValue,
+    /// Whether the Worker read the canvas (a noisy one included, left out) and WebGL: the main
+    /// thread does not read them again.
+    off_thread: (bool, bool),
 }
 
 impl Reading {
@@ -131,13 +168,14 @@ impl Reading {
         let user_agent = user_agent.unwrap_or_default();
         Self {
             performance: js::prop(&window, "performance"),
-            window,
             collected: Collected {
                 browser: Browser::from_user_agent(&user_agent),
                 values: Vec::with_capacity(24),
             },
             user_agent,
             spent: Some(0.0),
+            worker: JsValue::UNDEFINED,
+            off_thread: (false, false),
         }
     }
 
@@ -145,6 +183,16 @@ impl Reading {
         js::call(&self.performance, "now", &[])
             .ok()
             .and_then(|now| now.as_f64())
+    }
+
+    /// Whether `step` still has something to read: the main thread's graphics readings are
+    /// skipped where the Worker read that signal.
+    fn needs(&self, step: Step) -> bool {
+        match step {
+            Step::Canvas => !self.off_thread.0,
+            Step::Webgl => !self.off_thread.1,
+            Step::Plain | Step::StartWorker | Step::WorkerAnswer => true,
+        }
     }
 
     /// Runs `step` unless the time spent has reached the deadline, and counts its time; each
@@ -156,32 +204,27 @@ impl Reading {
         }
         let start = self.now();
         let values = &mut self.collected.values;
-        let mut put = |id: &'static str, value: Option<String>| {
-            if let Some(value) = value {
-                values.push((id, value));
-            }
-        };
         match step {
             Step::Plain => {
                 for entry in read_plain().iter() {
                     let id = js::prop(&entry, "0").as_string();
                     let id = PLAIN.iter().find(|known| Some(**known) == id.as_deref());
                     if let Some(id) = id {
-                        put(id, js::prop(&entry, "1").as_string());
+                        put(values, id, js::prop(&entry, "1").as_string());
                     }
                 }
-                put(
-                    "user_agent",
-                    brand(&self.user_agent, self.collected.browser),
-                );
+                let brand = brand(&self.user_agent, self.collected.browser);
+                put(values, "user_agent", brand);
             }
-            Step::Canvas => put("canvas", graphics::canvas_hash(&self.window)),
-            Step::Webgl => {
-                let webgl = graphics::webgl(&self.window);
-                let (vendor, renderer) = webgl.map_or((None, None), |(v, r)| (Some(v), Some(r)));
-                put("webgl_vendor", vendor);
-                put("webgl_renderer", renderer);
+            Step::StartWorker => self.worker = graphics::off_thread(WORKER_TIMEOUT_MS).into(),
+            Step::WorkerAnswer => {
+                let (canvas, webgl) = graphics::from_worker(&self.worker);
+                self.off_thread = (canvas.is_some(), webgl.is_some());
+                put(values, "canvas", canvas.flatten());
+                put_webgl(values, webgl);
             }
+            Step::Canvas => put(values, "canvas", graphics::canvas_hash()),
+            Step::Webgl => put_webgl(values, graphics::webgl()),
         }
         let end = self.now();
         self.spent = match (self.spent, start, end) {
@@ -201,21 +244,49 @@ impl Reading {
     }
 }
 
-/// Every step in idle time, then hashed into the wire form: a step runs in the idle period
-/// the previous one ran in while at least [`IDLE_LEFT_MS`] of it remain, and otherwise waits
-/// for the next one. A quiet page is fingerprinted in one idle period; a busy one, or a browser
-/// without idle callbacks, one step per task.
+/// Adds `(id, value)` to the readings where there is a value.
+fn put(values: &mut Vec<(&'static str, String)>, id: &'static str, value: Option<String>) {
+    if let Some(value) = value {
+        values.push((id, value));
+    }
+}
+
+/// Adds the WebGL vendor and renderer to the readings where they were read.
+fn put_webgl(values: &mut Vec<(&'static str, String)>, webgl: Option<(String, String)>) {
+    let (vendor, renderer) = webgl.map_or((None, None), |(v, r)| (Some(v), Some(r)));
+    put(values, "webgl_vendor", vendor);
+    put(values, "webgl_renderer", renderer);
+}
+
+/// The collection in idle time, then hashed into the wire form: the Worker started and the
+/// plain signals read in one idle period; once the Worker has answered, its answer hashed, and
+/// whatever it did not read (everything where no Worker runs) read on the main thread, the
+/// costly readings last and each in its own step. A step runs in the idle period the previous
+/// one ran in while at least [`IDLE_LEFT_MS`] of it remain, and otherwise waits for the next
+/// one: a quiet page is fingerprinted in one idle period, a busy one or a browser without idle
+/// callbacks one step per task.
 async fn collect_when_idle() -> Result<JsValue, JsValue> {
     let mut reading = Reading::begin();
     // The `IdleDeadline` of the period the last step ran in (`undefined` after a plain task).
-    let mut period = JsValue::UNDEFINED;
-    for step in STEPS {
+    let mut period = idle().await.unwrap_or_default();
+    reading.step(Step::StartWorker);
+    reading.step(Step::Plain);
+    if let Ok(worker) = std::mem::take(&mut reading.worker).dyn_into::<Promise>() {
+        // The promise resolves, to `undefined` where no Worker answered.
+        reading.worker = JsFuture::from(worker).await.unwrap_or_default();
+        period = JsValue::UNDEFINED;
+        reading.step(Step::WorkerAnswer);
+    }
+    for step in [Step::Canvas, Step::Webgl] {
+        if !reading.needs(step) {
+            continue;
+        }
         let left = js::call(&period, "timeRemaining", &[]).ok();
         if left.and_then(|left| left.as_f64()).unwrap_or(0.0) < IDLE_LEFT_MS {
             // An idle callback cannot fail.
             period = idle().await.unwrap_or_default();
         }
-        reading.step(*step);
+        reading.step(step);
     }
     Ok(wire(&reading.collected))
 }

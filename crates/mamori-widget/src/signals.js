@@ -15,10 +15,6 @@ const MATH = [
   ['tan', -1e300], ['tanh', 1],
 ];
 
-// The text drawn twice on the canvas, in two fonts: Latin, kana and kanji, punctuation and an
-// emoji exercise different font fallbacks and rasterisers.
-const TEXT = 'mamori 守り <canvas> 1.0 😃';
-
 // `read()`, or undefined when it throws.
 const safely = (read) => {
   try {
@@ -82,24 +78,43 @@ export function plain() {
   ];
 }
 
-// Draws the fixed picture on a fresh 240 x 60 canvas of `win`'s document, whose context is kept
-// in memory for reading back (`willReadFrequently`); answers that context, or undefined where
-// there is no canvas.
-export function drawCanvas(win) {
-  return safely(() => {
-    const canvas = win.document.createElement('canvas');
+// The graphics readings below run in a dedicated Worker where the browser allows one (`offThread`)
+// and on the main thread otherwise, from the same functions on the same kind of canvas, an
+// `OffscreenCanvas` wherever one exists, so both paths give the same values. The Worker's script
+// is the source text of these functions in a `blob:` URL: a Worker must be same-origin with the
+// page, while the widget's files come from the verifier's origin, and the text is already here.
+// So they must stay self-contained: no name from this module, only their parameters and the
+// browser's globals (the minifier renames module names, not the ones a function declares).
+
+// A fresh 240 x 60 canvas: an `OffscreenCanvas` wherever there is one (also in a Worker), else
+// an element of the page's document.
+function newCanvas() {
+  return typeof OffscreenCanvas === 'function'
+    ? new OffscreenCanvas(240, 60)
+    : document.createElement('canvas');
+}
+
+// Draws the fixed picture on a canvas from `make`, its context kept in memory for reading back
+// (`willReadFrequently`), and reads it back twice: `[pixels, pixels]` as two `Uint8Array`s,
+// which differ where the browser adds noise to read-backs; undefined where there is no canvas.
+function drawAndRead(make) {
+  try {
+    const canvas = make();
     canvas.width = 240;
     canvas.height = 60;
     const c = canvas.getContext('2d', { willReadFrequently: true });
+    // Latin, kana and kanji, punctuation and an emoji, in two fonts, exercise different font
+    // fallbacks and rasterisers.
+    const text = 'mamori 守り <canvas> 1.0 😃';
     c.textBaseline = 'alphabetic';
     c.fillStyle = '#f60';
     c.fillRect(100, 1, 62, 20);
     c.fillStyle = '#069';
     c.font = "15px 'Arial'";
-    c.fillText(TEXT, 2, 15);
+    c.fillText(text, 2, 15);
     c.fillStyle = 'rgba(102, 204, 0, 0.7)';
     c.font = '18pt serif';
-    c.fillText(TEXT, 4, 45);
+    c.fillText(text, 4, 45);
     c.globalCompositeOperation = 'multiply';
     for (const [x, color] of [[40, '#f2f'], [80, '#2ff'], [60, '#ff2']]) {
       c.fillStyle = color;
@@ -108,28 +123,92 @@ export function drawCanvas(win) {
       c.closePath();
       c.fill();
     }
-    return c;
-  });
+    const read = () => new Uint8Array(c.getImageData(0, 0, 240, 60).data.buffer);
+    return [read(), read()];
+  } catch {
+    return undefined;
+  }
 }
 
-// The drawing's pixels, as `getImageData` reads them back.
-export function canvasPixels(context) {
-  return safely(() => new Uint8Array(context.getImageData(0, 0, 240, 60).data.buffer));
-}
-
-// `[vendor, renderer]` of WebGL: the unmasked strings of `WEBGL_debug_renderer_info`, or the
-// plain ones where that extension is gone (recent Chromium reports the unmasked strings there);
-// read from a new context of `win`'s document, given back to the browser at once (browsers cap
-// live contexts).
-export function webgl(win) {
-  return safely(() => {
-    const gl = win.document.createElement('canvas').getContext('webgl');
+// `[vendor, renderer]` of WebGL from a new context on a canvas from `make`: the unmasked strings
+// of `WEBGL_debug_renderer_info`, or the plain ones where that extension is gone (recent
+// Chromium reports the unmasked strings there); the context is given back to the browser at
+// once (browsers cap live contexts).
+function readWebgl(make) {
+  try {
+    const gl = make().getContext('webgl');
     if (!gl) return undefined;
     const info = gl.getExtension('WEBGL_debug_renderer_info');
     const vendor = gl.getParameter(info ? 0x9245 : 0x1f00);
     const renderer = gl.getParameter(info ? 0x9246 : 0x1f01);
     gl.getExtension('WEBGL_lose_context')?.loseContext();
     return typeof vendor === 'string' && typeof renderer === 'string' ? [vendor, renderer] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// The Worker's whole script: both graphics readings, posted back as `{canvas, webgl}`. `canvas`
+// is the SHA-256 of the pixels in lowercase hex when the two read-backs agree, `'noisy'`
+// when they differ (the browser adds noise: the value is left out), undefined where the Worker
+// could not read it; hashing the 57,600 bytes here rather than in the page's WebAssembly is most
+// of what the Worker saves the main thread. `webgl` as `readWebgl` answers. Anything undefined,
+// or everything without `OffscreenCanvas` or `crypto.subtle` in the Worker, the main thread reads
+// itself.
+async function worker(make, draw, webgl) {
+  const answer = {};
+  if (typeof OffscreenCanvas === 'function') {
+    const readBacks = typeof crypto === 'object' && crypto.subtle ? draw(make) : undefined;
+    if (readBacks) {
+      const [first, second] = readBacks;
+      const same = first.length === second.length && first.every((byte, i) => byte === second[i]);
+      answer.canvas = same
+        ? await crypto.subtle.digest('SHA-256', first).then(
+            (digest) => Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join(''),
+            () => undefined,
+          )
+        : 'noisy';
+    }
+    answer.webgl = webgl(make);
+  }
+  postMessage(answer);
+}
+
+// The fixed drawing read back twice on the main thread (see `drawAndRead`).
+export function canvasReadBacks() {
+  return drawAndRead(newCanvas);
+}
+
+// The WebGL strings read on the main thread (see `readWebgl`).
+export function webgl() {
+  return readWebgl(newCanvas);
+}
+
+// Starts both graphics readings in a dedicated Worker: a promise of its answer `{canvas, webgl}`,
+// or of undefined where no Worker runs (no `Worker`, a Content Security Policy without
+// `worker-src blob:`, a script error) or none answers within `timeout` milliseconds. The Worker
+// ends once it has answered.
+export function offThread(timeout) {
+  return new Promise((resolve) => {
+    let url;
+    let thread;
+    const done = (answer) => {
+      clearTimeout(timer);
+      thread?.terminate();
+      if (url) URL.revokeObjectURL(url);
+      resolve(answer);
+    };
+    const timer = setTimeout(done, timeout);
+    try {
+      const script = `(${worker})(${newCanvas},${drawAndRead},${readWebgl})`;
+      url = URL.createObjectURL(new Blob([script], { type: 'text/javascript' }));
+      thread = new Worker(url);
+      thread.onmessage = (event) => done(event.data);
+      // A refused or failing script (Chromium reports a CSP refusal here or by throwing).
+      thread.onerror = () => done();
+    } catch {
+      done();
+    }
   });
 }
 

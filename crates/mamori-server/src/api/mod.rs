@@ -41,9 +41,11 @@ use crate::{ops, report, selfservice};
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
                    frame-ancestors 'none'; base-uri 'none'";
 
-/// The policy for `/assets/`, where the demo's shop pages live.
+/// The policy for `/assets/`, where the demo's shop pages live: what the merchant guide asks a
+/// shop for (`worker-src blob:` lets the widget read its fingerprint's graphics off the main
+/// thread).
 const ASSETS_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
-                          style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+                          worker-src blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
                           connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
                           form-action 'self'";
 

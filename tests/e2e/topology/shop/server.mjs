@@ -61,6 +61,7 @@ const page = readFileSync(join(here, 'index.html'), 'utf8')
 const CSP = [
   `script-src 'self' ${verifier} 'wasm-unsafe-eval'`,
   `connect-src 'self' ${verifier}`,
+  'worker-src blob:',
   "default-src 'self'",
 ].join('; ');
 

@@ -32,7 +32,7 @@ test('the checkout comes from the shop\'s origin, under its CSP, with the widget
   assert.notEqual(env.shop.origin, env.verifier.url);
   assert.equal(
     response.headers()['content-security-policy'],
-    `script-src 'self' ${env.verifier.url} 'wasm-unsafe-eval'; connect-src 'self' ${env.verifier.url}; default-src 'self'`,
+    `script-src 'self' ${env.verifier.url} 'wasm-unsafe-eval'; connect-src 'self' ${env.verifier.url}; worker-src blob:; default-src 'self'`,
   );
   assert.equal(await shop.page.locator('script:not([src])').count(), 0, 'no inline script');
   const scripts = await shop.page.locator('script[src]').evaluateAll((list) =>
@@ -205,7 +205,7 @@ if (widget === 'script') {
     assert.equal(response.status(), 200);
     assert.equal(
       response.headers()['content-security-policy'],
-      `script-src 'self' ${env.verifier.url} 'wasm-unsafe-eval'; connect-src 'self' ${env.verifier.url}; default-src 'self'`,
+      `script-src 'self' ${env.verifier.url} 'wasm-unsafe-eval'; connect-src 'self' ${env.verifier.url}; worker-src blob:; default-src 'self'`,
     );
     const authentication = await page.locator('mamori-challenge').getAttribute('authentication');
     const mail = await env.smtp.next({ to: holder.email, kind: 'code', after: before });
