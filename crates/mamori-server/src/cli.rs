@@ -50,7 +50,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Create the secrets file with a fresh master secret (once per deployment).
-    Init,
+    Init {
+        /// One JSON document: `secrets_file`, and the `next` command to run.
+        #[arg(long)]
+        json: bool,
+    },
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -234,7 +238,7 @@ pub async fn main() -> Result<(), Failure> {
         // The one command that goes on past invalid values: it reports them all, beside
         // everything else it checks. The others stop at them.
         Command::Config(ConfigCommand::Check { json }) => check::run(file, &inspection, json),
-        Command::Init => init(file, &inspection.into_loaded()?),
+        Command::Init { json } => init(file, &inspection.into_loaded()?, json),
         Command::Serve => serve(inspection.into_loaded()?.config).await,
         #[cfg(feature = "demo")]
         Command::Demo(args) => demo::run(inspection.into_loaded()?.config, args).await,
@@ -274,7 +278,7 @@ fn missing_secrets(path: &Path, config_file: Option<&Path>) -> String {
 }
 
 /// `mamori init`: the secrets file, once.
-fn init(config_file: Option<&Path>, loaded: &Loaded) -> Result<(), Failure> {
+fn init(config_file: Option<&Path>, loaded: &Loaded, json: bool) -> Result<(), Failure> {
     let path = &loaded.config.secrets_file;
     if let Some(var) = &loaded.master_secret_from {
         return Err(format!(
@@ -289,6 +293,9 @@ fn init(config_file: Option<&Path>, loaded: &Loaded) -> Result<(), Failure> {
         Some(file) => format!("mamori --config {} config check", file.display()),
         None => "mamori config check".to_owned(),
     };
+    if json {
+        return print_json(&serde_json::json!({ "secrets_file": path, "next": check }));
+    }
     println!(
         "created {} (mode 0600) with a new master secret",
         path.display()

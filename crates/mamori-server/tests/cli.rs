@@ -79,14 +79,17 @@ fn init_creates_the_secrets_file_once() {
         "not replaced"
     );
 
-    // A second deployment gets another secret.
+    // A second deployment gets another secret; `--json` says where, and what to run next.
     let other = tempfile::tempdir().unwrap();
     let other_config = config_in(other.path(), "");
-    assert!(mamori(&other_config, &["init"]).0);
-    assert_ne!(
-        std::fs::read_to_string(other.path().join("secrets.key")).unwrap(),
-        text
+    let made = mamori_json(&other_config, &["init", "--json"]);
+    let other_secrets = other.path().join("secrets.key");
+    assert_eq!(made["secrets_file"], other_secrets.to_str().unwrap());
+    assert_eq!(
+        made["next"],
+        format!("mamori --config {} config check", other_config.display())
     );
+    assert_ne!(std::fs::read_to_string(&other_secrets).unwrap(), text);
 
     // With the secret in the environment there is no file to create.
     let (ok, out) = mamori_env(

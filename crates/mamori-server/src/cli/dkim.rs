@@ -69,11 +69,7 @@ pub(super) fn run(config: &Config, command: DkimCommand) -> Result<(), super::Fa
             name: format!("{selector}._domainkey.{domain}"),
             value: &record,
         };
-        println!(
-            "{}",
-            serde_json::to_string(&keygen).map_err(|e| e.to_string())?
-        );
-        return Ok(());
+        return super::print_json(&keygen);
     }
     println!("wrote {} (mode 0600)", path.display());
     println!("Publish this record, then restart the verifier to sign with the key:");
