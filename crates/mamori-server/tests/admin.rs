@@ -15,38 +15,11 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use support::*;
 
-/// A live admin token of `server`.
-async fn token(server: &TestServer) -> String {
-    let (_, token) = mamori_server::admin::create_token(server.store.as_ref(), "tests", START)
-        .await
-        .unwrap();
-    token
-}
-
-/// `method path` with `auth` as the bearer token (none when `None`) and `body` as JSON.
-async fn call(
-    server: &TestServer,
-    method: Method,
-    path: &str,
-    auth: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = server
-        .http
-        .request(method, server.url(&format!("/admin/v1{path}")));
-    if let Some(auth) = auth {
-        request = request.bearer_auth(auth);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
+/// `GET /admin/v1{path}` with `token`, which must answer `200`.
 async fn get(server: &TestServer, token: &str, path: &str) -> Value {
-    let (status, body) = call(server, Method::GET, path, Some(token), None).await;
+    let (status, body) = server
+        .admin_call(Method::GET, path, Some(token), None)
+        .await;
     assert_eq!(status, 200, "GET {path}: {body}");
     body
 }
@@ -63,7 +36,7 @@ fn ids(list: &Value) -> Vec<String> {
 #[tokio::test]
 async fn only_a_live_admin_token_gets_in_and_every_refusal_looks_alike() {
     let server = TestServer::start().await;
-    let live = token(&server).await;
+    let live = server.admin_token().await;
     let (revoked_record, revoked) =
         mamori_server::admin::create_token(server.store.as_ref(), "old", START)
             .await
@@ -98,7 +71,7 @@ async fn only_a_live_admin_token_gets_in_and_every_refusal_looks_alike() {
             (Method::POST, "/merchants/m_test/keys", None),
             (Method::GET, "/reports", None),
         ] {
-            let (status, body) = call(&server, method.clone(), path, auth, body).await;
+            let (status, body) = server.admin_call(method.clone(), path, auth, body).await;
             assert_eq!(status, 401, "{what}: {method} {path}: {body}");
             answers.push(body);
         }
@@ -135,7 +108,7 @@ async fn only_a_live_admin_token_gets_in_and_every_refusal_looks_alike() {
 #[tokio::test]
 async fn enrolling_many_answers_each_card_in_order_and_a_bad_one_stops_nothing() {
     let server = TestServer::start().await;
-    let token = token(&server).await;
+    let token = server.admin_token().await;
     let before = ids(&get(&server, &token, "/cardholders").await);
     let request = json!({"cardholders": [
         {"card": "4111 1111 1111 1111", "email": "one@example.com", "locale": "en",
@@ -147,14 +120,9 @@ async fn enrolling_many_answers_each_card_in_order_and_a_bad_one_stops_nothing()
         {"card": CARD, "email": "again@example.com"},
         {"card": "6011111111111117", "email": "three@example.com"},
     ]});
-    let (status, body) = call(
-        &server,
-        Method::POST,
-        "/cardholders",
-        Some(&token),
-        Some(request),
-    )
-    .await;
+    let (status, body) = server
+        .admin_call(Method::POST, "/cardholders", Some(&token), Some(request))
+        .await;
     assert_eq!(status, 200, "{body}");
     let items = body["items"].as_array().unwrap();
     let outcomes: Vec<(&str, &str)> = items
@@ -219,27 +187,27 @@ async fn enrolling_many_answers_each_card_in_order_and_a_bad_one_stops_nothing()
         json!({"cardholders": [{"card": CARD, "email": "x@example.com", "pin": "1"}]}),
         json!({"cards": []}),
     ] {
-        let (status, body) = call(
-            &server,
-            Method::POST,
-            "/cardholders",
-            Some(&token),
-            Some(bad.clone()),
-        )
-        .await;
+        let (status, body) = server
+            .admin_call(
+                Method::POST,
+                "/cardholders",
+                Some(&token),
+                Some(bad.clone()),
+            )
+            .await;
         assert_eq!(status, 400, "{bad}: {body}");
     }
     let many: Vec<Value> = (0..101)
         .map(|_| json!({"card": CARD, "email": "x@example.com"}))
         .collect();
-    let (status, body) = call(
-        &server,
-        Method::POST,
-        "/cardholders",
-        Some(&token),
-        Some(json!({ "cardholders": many })),
-    )
-    .await;
+    let (status, body) = server
+        .admin_call(
+            Method::POST,
+            "/cardholders",
+            Some(&token),
+            Some(json!({ "cardholders": many })),
+        )
+        .await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_request"))
@@ -250,12 +218,12 @@ async fn enrolling_many_answers_each_card_in_order_and_a_bad_one_stops_nothing()
 #[tokio::test]
 async fn a_card_is_changed_blocked_unblocked_and_unenrolled() {
     let server = TestServer::start().await;
-    let token = token(&server).await;
+    let token = server.admin_token().await;
     let path = "/cardholders/ch_0";
     let card = get(&server, &token, path).await;
     assert_eq!(card["status"], "active");
 
-    let patch = |body: Value| call(&server, Method::PATCH, path, Some(&token), Some(body));
+    let patch = |body: Value| server.admin_call(Method::PATCH, path, Some(&token), Some(body));
     let (status, changed) = patch(json!({"email": "new@example.com", "locale": "ja"})).await;
     assert_eq!(status, 200, "{changed}");
     assert_eq!(
@@ -287,7 +255,11 @@ async fn a_card_is_changed_blocked_unblocked_and_unenrolled() {
     let (server_ref, token_ref) = (&server, &token);
     let post = |suffix: &str| {
         let path = format!("{path}/{suffix}");
-        async move { call(server_ref, Method::POST, &path, Some(token_ref), None).await }
+        async move {
+            server_ref
+                .admin_call(Method::POST, &path, Some(token_ref), None)
+                .await
+        }
     };
     let (status, blocked) = post("block").await;
     assert_eq!((status, &blocked["status"]), (200, &json!("blocked")));
@@ -297,7 +269,9 @@ async fn a_card_is_changed_blocked_unblocked_and_unenrolled() {
     let (status, active) = post("unblock").await;
     assert_eq!((status, &active["status"]), (200, &json!("active")));
 
-    let (status, gone) = call(&server, Method::DELETE, path, Some(&token), None).await;
+    let (status, gone) = server
+        .admin_call(Method::DELETE, path, Some(&token), None)
+        .await;
     assert_eq!(status, 200, "{gone}");
     assert_eq!(gone["status"], "unenrolled");
     assert_eq!(gone["card_ref"], Value::Null);
@@ -317,14 +291,9 @@ async fn a_card_is_changed_blocked_unblocked_and_unenrolled() {
         (Method::POST, "/block"),
         (Method::POST, "/unblock"),
     ] {
-        let (status, _) = call(
-            &server,
-            method,
-            &format!("{path}{suffix}"),
-            Some(&token),
-            None,
-        )
-        .await;
+        let (status, _) = server
+            .admin_call(method, &format!("{path}{suffix}"), Some(&token), None)
+            .await;
         assert_eq!(status, 404, "{suffix}");
     }
     let (status, _) = patch(json!({"email": "late@example.com"})).await;
@@ -332,14 +301,14 @@ async fn a_card_is_changed_blocked_unblocked_and_unenrolled() {
     assert_eq!(get(&server, &token, path).await, gone);
 
     // The card enrols again as a new cardholder.
-    let (status, body) = call(
-        &server,
-        Method::POST,
-        "/cardholders",
-        Some(&token),
-        Some(json!({"cardholders": [{"card": CARD, "email": "back@example.com"}]})),
-    )
-    .await;
+    let (status, body) = server
+        .admin_call(
+            Method::POST,
+            "/cardholders",
+            Some(&token),
+            Some(json!({"cardholders": [{"card": CARD, "email": "back@example.com"}]})),
+        )
+        .await;
     assert_eq!(status, 200);
     let again = &body["items"][0]["cardholder"];
     assert_eq!(body["items"][0]["outcome"], "enrolled", "{body}");
@@ -351,7 +320,9 @@ async fn a_card_is_changed_blocked_unblocked_and_unenrolled() {
         "/cardholders/m_test",
         "/cardholders/ch_%20",
     ] {
-        let (status, body) = call(&server, Method::GET, missing, Some(&token), None).await;
+        let (status, body) = server
+            .admin_call(Method::GET, missing, Some(&token), None)
+            .await;
         assert_eq!(
             (status, body["error"].as_str()),
             (404, Some("not_found")),
@@ -406,7 +377,7 @@ fn device_ids(list: &Value) -> Vec<&str> {
 #[tokio::test]
 async fn a_cards_trusted_browsers_are_listed_and_one_removed() {
     let mut server = TestServer::start().await;
-    let token = token(&server).await;
+    let token = server.admin_token().await;
     let (laptop_fp, phone_fp) = (fingerprint("laptop"), fingerprint("phone"));
     let (laptop, laptop_token) = trust(&mut server, CARD, &laptop_fp).await;
     server.clock.advance(60);
@@ -430,7 +401,11 @@ async fn a_cards_trusted_browsers_are_listed_and_one_removed() {
     let remove = |card: &str, device: &str| {
         let path = format!("/cardholders/{card}/devices/{device}");
         let (server, token) = (&server, &token);
-        async move { call(server, Method::DELETE, &path, Some(token), None).await }
+        async move {
+            server
+                .admin_call(Method::DELETE, &path, Some(token), None)
+                .await
+        }
     };
     let (status, left) = remove("ch_0", &laptop).await;
     assert_eq!(status, 200, "{left}");
@@ -477,25 +452,22 @@ async fn a_cards_trusted_browsers_are_listed_and_one_removed() {
     );
 
     // An unknown or unenrolled card has no browsers to list or remove.
-    let (status, _) = call(
-        &server,
-        Method::GET,
-        "/cardholders/ch_nobody/devices",
-        Some(&token),
-        None,
-    )
-    .await;
+    let (status, _) = server
+        .admin_call(
+            Method::GET,
+            "/cardholders/ch_nobody/devices",
+            Some(&token),
+            None,
+        )
+        .await;
     assert_eq!(status, 404);
-    let (status, _) = call(
-        &server,
-        Method::DELETE,
-        "/cardholders/ch_0",
-        Some(&token),
-        None,
-    )
-    .await;
+    let (status, _) = server
+        .admin_call(Method::DELETE, "/cardholders/ch_0", Some(&token), None)
+        .await;
     assert_eq!(status, 200);
-    let (status, body) = call(&server, Method::GET, devices, Some(&token), None).await;
+    let (status, body) = server
+        .admin_call(Method::GET, devices, Some(&token), None)
+        .await;
     assert_eq!((status, &body["error"]), (404, &json!("not_found")));
     let (status, _) = remove("ch_0", &phone).await;
     assert_eq!(status, 404);
@@ -504,20 +476,20 @@ async fn a_cards_trusted_browsers_are_listed_and_one_removed() {
 #[tokio::test]
 async fn merchants_are_added_their_origins_replaced_and_keys_rotated() {
     let server = TestServer::start().await;
-    let token = token(&server).await;
+    let token = server.admin_token().await;
     // Listed oldest first: after the seeded merchant.
     server.clock.advance(1);
-    let (status, created) = call(
-        &server,
-        Method::POST,
-        "/merchants",
-        Some(&token),
-        Some(
-            json!({"name": "Shop 2", "origins": ["https://two.example", "https://two.example"],
+    let (status, created) = server
+        .admin_call(
+            Method::POST,
+            "/merchants",
+            Some(&token),
+            Some(
+                json!({"name": "Shop 2", "origins": ["https://two.example", "https://two.example"],
                     "sandbox": true}),
-        ),
-    )
-    .await;
+            ),
+        )
+        .await;
     assert_eq!(status, 201, "{created}");
     let merchant = &created["merchant"];
     let id = merchant["id"].as_str().unwrap();
@@ -545,42 +517,37 @@ async fn merchants_are_added_their_origins_replaced_and_keys_rotated() {
         ),
         (json!({"origins": "https://ok.example"}), "invalid_body"),
     ] {
-        let (status, body) = call(
-            &server,
-            Method::PUT,
-            &origins,
-            Some(&token),
-            Some(bad.clone()),
-        )
-        .await;
+        let (status, body) = server
+            .admin_call(Method::PUT, &origins, Some(&token), Some(bad.clone()))
+            .await;
         assert_eq!((status, body["error"].as_str()), (400, Some(code)), "{bad}");
     }
     assert_eq!(
         get(&server, &token, &format!("/merchants/{id}")).await,
         *merchant
     );
-    let (status, replaced) = call(
-        &server,
-        Method::PUT,
-        &origins,
-        Some(&token),
-        Some(json!({"origins": ["https://b.example", "http://a.example:8080"]})),
-    )
-    .await;
+    let (status, replaced) = server
+        .admin_call(
+            Method::PUT,
+            &origins,
+            Some(&token),
+            Some(json!({"origins": ["https://b.example", "http://a.example:8080"]})),
+        )
+        .await;
     assert_eq!(status, 200, "{replaced}");
     assert_eq!(
         replaced["origins"],
         json!(["http://a.example:8080", "https://b.example"])
     );
 
-    let (status, rotated) = call(
-        &server,
-        Method::POST,
-        &format!("/merchants/{id}/keys"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (status, rotated) = server
+        .admin_call(
+            Method::POST,
+            &format!("/merchants/{id}/keys"),
+            Some(&token),
+            None,
+        )
+        .await;
     assert_eq!(status, 201, "{rotated}");
     let new_secret = rotated["secret_key"].as_str().unwrap();
     assert_ne!(new_secret, secret);
@@ -610,14 +577,9 @@ async fn merchants_are_added_their_origins_replaced_and_keys_rotated() {
         ),
         (json!({"name": "X"}), "invalid_body"),
     ] {
-        let (status, body) = call(
-            &server,
-            Method::POST,
-            "/merchants",
-            Some(&token),
-            Some(bad.clone()),
-        )
-        .await;
+        let (status, body) = server
+            .admin_call(Method::POST, "/merchants", Some(&token), Some(bad.clone()))
+            .await;
         assert_eq!((status, body["error"].as_str()), (400, Some(code)), "{bad}");
     }
     assert_eq!(
@@ -629,17 +591,17 @@ async fn merchants_are_added_their_origins_replaced_and_keys_rotated() {
         (Method::POST, "/merchants/m_nobody/keys"),
         (Method::GET, "/merchants/ch_0"),
     ] {
-        let (status, _) = call(&server, method, path, Some(&token), None).await;
+        let (status, _) = server.admin_call(method, path, Some(&token), None).await;
         assert_eq!(status, 404, "{path}");
     }
-    let (status, _) = call(
-        &server,
-        Method::PUT,
-        "/merchants/m_nobody/origins",
-        Some(&token),
-        Some(json!({"origins": ["https://x.example"]})),
-    )
-    .await;
+    let (status, _) = server
+        .admin_call(
+            Method::PUT,
+            "/merchants/m_nobody/origins",
+            Some(&token),
+            Some(json!({"origins": ["https://x.example"]})),
+        )
+        .await;
     assert_eq!(status, 404);
 }
 
@@ -660,7 +622,7 @@ async fn merchant_call(server: &TestServer, secret: &str) -> (u16, Value) {
 #[tokio::test]
 async fn reports_are_listed_and_resolved() {
     let server = TestServer::start().await;
-    let token = token(&server).await;
+    let token = server.admin_token().await;
     let created = server.create(CARD, 1000, "01").await;
     // Reported as a cardholder does: the signed link of a mail, confirmed.
     let authentication = AuthenticationId::parse(created.id.as_str()).unwrap();
@@ -678,39 +640,34 @@ async fn reports_are_listed_and_resolved() {
     let report = report[0].clone();
     assert_eq!(open["items"][0]["resolved_at"], Value::Null);
     assert_eq!(open["items"][0]["authentication_id"], created.id.as_str());
-    let (status, body) = call(
-        &server,
-        Method::GET,
-        "/reports?open=yes",
-        Some(&token),
-        None,
-    )
-    .await;
+    let (status, body) = server
+        .admin_call(Method::GET, "/reports?open=yes", Some(&token), None)
+        .await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_request"))
     );
 
     server.clock.advance(60);
-    let (status, resolved) = call(
-        &server,
-        Method::POST,
-        &format!("/reports/{report}/resolve"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (status, resolved) = server
+        .admin_call(
+            Method::POST,
+            &format!("/reports/{report}/resolve"),
+            Some(&token),
+            None,
+        )
+        .await;
     assert_eq!(status, 200, "{resolved}");
     assert_eq!(resolved["resolved_at"], START + 60);
     server.clock.advance(60);
-    let (status, again) = call(
-        &server,
-        Method::POST,
-        &format!("/reports/{report}/resolve"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (status, again) = server
+        .admin_call(
+            Method::POST,
+            &format!("/reports/{report}/resolve"),
+            Some(&token),
+            None,
+        )
+        .await;
     assert_eq!(
         (status, &again),
         (200, &resolved),
@@ -729,14 +686,14 @@ async fn reports_are_listed_and_resolved() {
         ids(&get(&server, &token, "/reports?open=false").await),
         [report.as_str()]
     );
-    let (status, _) = call(
-        &server,
-        Method::POST,
-        "/reports/fr_nobody/resolve",
-        Some(&token),
-        None,
-    )
-    .await;
+    let (status, _) = server
+        .admin_call(
+            Method::POST,
+            "/reports/fr_nobody/resolve",
+            Some(&token),
+            None,
+        )
+        .await;
     assert_eq!(status, 404);
 }
 
@@ -744,7 +701,7 @@ async fn reports_are_listed_and_resolved() {
 #[tokio::test]
 async fn answers_carry_the_security_headers_and_no_cors() {
     let server = TestServer::start().await;
-    let token = token(&server).await;
+    let token = server.admin_token().await;
     let response = server
         .http
         .get(server.url("/admin/v1/cardholders"))
@@ -783,7 +740,7 @@ async fn answers_carry_the_security_headers_and_no_cors() {
 #[tokio::test]
 async fn a_tokens_last_use_is_recorded_at_most_once_a_minute() {
     let server = TestServer::start().await;
-    let token = token(&server).await;
+    let token = server.admin_token().await;
     let last_used = || async { server.store.admin_tokens().await.unwrap()[0].last_used_at };
     assert_eq!(last_used().await, None);
     get(&server, &token, "/reports").await;
@@ -804,11 +761,13 @@ async fn each_admin_token_has_its_own_rate_limit() {
         ..Options::default()
     })
     .await;
-    let (first, second) = (token(&server).await, token(&server).await);
+    let (first, second) = (server.admin_token().await, server.admin_token().await);
     for _ in 0..2 {
         get(&server, &first, "/reports").await;
     }
-    let (status, body) = call(&server, Method::GET, "/reports", Some(&first), None).await;
+    let (status, body) = server
+        .admin_call(Method::GET, "/reports", Some(&first), None)
+        .await;
     assert_eq!(
         (status, body["error"].as_str()),
         (429, Some("rate_limited"))

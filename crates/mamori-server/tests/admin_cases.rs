@@ -12,16 +12,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use support::*;
 
-/// A live admin token of `server`.
-async fn token(server: &TestServer) -> String {
-    let (_, token) = mamori_server::admin::create_token(server.store.as_ref(), "tests", START)
-        .await
-        .unwrap();
-    token
-}
-
-/// `method /admin/v1{path}` with `auth` as the bearer token (none when `None`) and `body` as
-/// JSON; `(status, JSON)`.
+/// `method /admin/v1{path}` as [`TestServer::admin_call`], the method by name.
 async fn call_as(
     server: &TestServer,
     auth: Option<&str>,
@@ -30,18 +21,7 @@ async fn call_as(
     body: Option<Value>,
 ) -> (u16, Value) {
     let method = Method::from_bytes(method.as_bytes()).unwrap();
-    let mut request = server
-        .http
-        .request(method, server.url(&format!("/admin/v1{path}")));
-    if let Some(auth) = auth {
-        request = request.bearer_auth(auth);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    server.admin_call(method, path, auth, body).await
 }
 
 /// A report's case, opened as a cardholder opens one: a purchase in a stranger's browser,
@@ -58,7 +38,7 @@ async fn reported() -> (TestServer, String, support::Created) {
     server
         .next_mail_matching("We have received your report")
         .await;
-    let token = token(&server).await;
+    let token = server.admin_token().await;
     (server, token, created)
 }
 

@@ -15,16 +15,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use support::*;
 
-/// A live admin token of `server`.
-async fn token(server: &TestServer) -> String {
-    let (_, token) = mamori_server::admin::create_token(server.store.as_ref(), "tests", START)
-        .await
-        .unwrap();
-    token
-}
-
-/// `method /admin/v1{path}` with `auth` as the bearer token (none when `None`) and `body` as
-/// JSON text; `(status, JSON)`, `null` for an empty answer.
+/// `method /admin/v1{path}` as [`TestServer::admin_call`], the body as JSON text.
 async fn call(
     server: &TestServer,
     auth: Option<&str>,
@@ -32,20 +23,8 @@ async fn call(
     path: &str,
     body: Option<&str>,
 ) -> (u16, Value) {
-    let mut request = server
-        .http
-        .request(method, server.url(&format!("/admin/v1{path}")));
-    if let Some(auth) = auth {
-        request = request.bearer_auth(auth);
-    }
-    if let Some(body) = body {
-        request = request
-            .header("content-type", "application/json")
-            .body(body.to_owned());
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let body = body.map(|text| serde_json::from_str(text).unwrap());
+    server.admin_call(method, path, auth, body).await
 }
 
 /// The endpoint `owner` has in the store now, if any.
@@ -56,7 +35,7 @@ async fn stored(server: &TestServer, owner: &Owner) -> Option<mamori_server::web
 #[tokio::test]
 async fn the_issuers_endpoint_is_set_shown_rotated_and_removed() {
     let server = TestServer::start().await;
-    let token = token(&server).await;
+    let token = server.admin_token().await;
     let auth = Some(token.as_str());
     let url = Some(r#"{"url":"https://issuer.example/hooks"}"#);
     let (status, set) = call(&server, auth, Method::PUT, "/webhook", url).await;
@@ -103,7 +82,7 @@ async fn the_issuers_endpoint_is_set_shown_rotated_and_removed() {
 #[tokio::test]
 async fn a_merchants_endpoint_is_its_own() {
     let server = TestServer::start().await;
-    let token = token(&server).await;
+    let token = server.admin_token().await;
     let auth = Some(token.as_str());
     let path = format!("/merchants/{MERCHANT}/webhook");
     let (status, set) = call(
@@ -146,7 +125,7 @@ async fn a_merchants_endpoint_is_its_own() {
 #[tokio::test]
 async fn bad_input_and_unknown_merchants_change_nothing() {
     let server = TestServer::start().await;
-    let token = token(&server).await;
+    let token = server.admin_token().await;
     let auth = Some(token.as_str());
     for body in [
         r#"{"url":"http://issuer.example/"}"#,

@@ -547,6 +547,37 @@ impl TestServer {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// A live admin token (`mamori admin token create`'s, made through the store).
+    pub async fn admin_token(&self) -> String {
+        let (_, token) = mamori_server::admin::create_token(self.store.as_ref(), "tests", START)
+            .await
+            .unwrap();
+        token
+    }
+
+    /// `method /admin/v1{path}` with `auth` as the bearer token (none when `None`) and `body`
+    /// as JSON; `(status, JSON)`, `null` for an empty answer.
+    pub async fn admin_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        auth: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .request(method, self.url(&format!("/admin/v1{path}")));
+        if let Some(auth) = auth {
+            request = request.bearer_auth(auth);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn get(&self, id: &AuthenticationId) -> Value {
         let response = self
             .http
