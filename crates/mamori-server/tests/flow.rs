@@ -13,7 +13,7 @@ use mamori_core::token::{
 };
 use mamori_server::config::Delivery;
 use mamori_server::flow::challenge::CodeAnswer;
-use mamori_server::model::{DeviceId, State};
+use mamori_server::model::{CardStatus, DeviceId, State};
 use mamori_server::secrets::Secrets;
 use serde_json::{Value, json};
 use support::browser_key::BrowserKey;
@@ -333,6 +333,57 @@ async fn authentications_expire() {
         (409, Some("authentication_finished"))
     );
     assert_eq!(server.get(&created.id).await["status"], "U");
+}
+
+/// A card the issuer blocks (or unenrols) while its code is on the way: the right code then
+/// authenticates nothing and trusts no browser; the purchase ends `R`.
+#[tokio::test]
+async fn a_right_code_for_a_card_blocked_meanwhile_is_rejected() {
+    let mut server = TestServer::start().await;
+    let created = server.create(CARD, 5000, "01").await;
+    server.device(&created, &fingerprint("x"), None).await;
+    let code = server.next_mail().await.code();
+    let card = server
+        .store
+        .authentication(&created.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .cardholder_id
+        .unwrap();
+    assert!(
+        server
+            .store
+            .set_card_status(&card, CardStatus::Blocked)
+            .await
+            .unwrap()
+    );
+    let (status, body) = server.verify(&created, &code).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (&body["outcome"], &body["status"]),
+        (&json!("failed"), &json!("R"))
+    );
+    assert!(body.get("device_token").is_none(), "{body}");
+    let c = claims(&body["result_token"], START);
+    assert_eq!(c.status, TransStatus::Rejected);
+    assert_eq!(c.reason, Some(Reason::NOT_PERMITTED));
+    let stored = server
+        .store
+        .authentication(&created.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.state(), State::Rejected);
+    assert!(
+        server
+            .store
+            .trusted_browsers(&card, START)
+            .await
+            .unwrap()
+            .is_empty(),
+        "no browser trusted"
+    );
 }
 
 /// A purchase abandoned at the challenge ends by itself once its lifetime is over: the

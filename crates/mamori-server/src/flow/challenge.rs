@@ -15,8 +15,8 @@ use super::{Flow, FlowError};
 use crate::config::Security;
 use crate::mail::templates::Alert;
 use crate::model::{
-    Authentication, Cardholder, Challenge, Device, DeviceId, Final, Finished, Locale, Merchant,
-    NewMail, Outcome, Progress,
+    Authentication, CardStatus, Cardholder, Challenge, Device, DeviceId, Final, Finished, Locale,
+    Merchant, NewMail, Outcome, Progress,
 };
 use crate::sandbox;
 use crate::secrets::random_bytes;
@@ -121,7 +121,8 @@ pub enum CodeAnswer {
         /// Entries left.
         attempts_left: i64,
     },
-    /// The last allowed wrong code: `N`.
+    /// Ended without authenticating: the last allowed wrong code (`N`), or a right code for a
+    /// card the issuer blocked or unenrolled during the challenge (`R`).
     Failed(Outcome),
     /// The authentication's lifetime ran out first: `U`.
     Expired(Outcome),
@@ -237,6 +238,22 @@ impl Flow<'_> {
         let right = matches && challenge.code_expires_at > self.now();
         let cardholder = cardholder
             .ok_or_else(|| FlowError::Internal(format!("challenge without a card: {}", auth.id)))?;
+        if right && cardholder.status != CardStatus::Active {
+            // The issuer blocked or unenrolled the card while its code was on the way: the code
+            // then authenticates nothing and trusts no browser, and the purchase ends as the
+            // device step ends one for such a card (`R`, reason 12).
+            let verdict = Verdict {
+                status: TransStatus::Rejected,
+                method: Method::Challenge,
+                reason: Some(Reason::NOT_PERMITTED),
+            };
+            let outcome = self
+                .end(&auth, Final::Rejected, verdict)
+                .await?
+                .ok_or(FlowError::AuthenticationFinished)?;
+            self.metrics.authentication("rejected");
+            return Ok(CodeAnswer::Failed(outcome));
+        }
         let to = Parties::of(&auth, merchant, cardholder);
         if right {
             self.accept(to, digest, key).await

@@ -97,7 +97,7 @@ impl Flow<'_> {
 
     /// Moves `auth` from its current state to `end` with `verdict`'s signed result; `None`
     /// when a concurrent request ended it first.
-    async fn end(
+    pub(super) async fn end(
         &self,
         auth: &Authentication,
         end: Final,

@@ -249,9 +249,10 @@ pub enum VerifyOutcome {
         #[schema(minimum = 0)]
         attempts_left: i64,
     },
-    /// The last wrong code: `N`, reason `19`.
+    /// The last wrong code (`N`, reason `19`), or a right one for a card the issuer blocked or
+    /// unenrolled during the challenge (`R`, reason `12`).
     Failed {
-        /// `N`.
+        /// `N` or `R`.
         status: Status,
         /// The signed result for the merchant's backend.
         result_token: String,
