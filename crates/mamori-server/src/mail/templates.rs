@@ -212,8 +212,9 @@ pub fn case_kind(state: CaseState) -> &'static str {
 /// The mail telling the cardholder their case is now in `state`: what it means for the amount,
 /// and what happens next.
 ///
-/// The issuer's note is not part of it: notes are written for the issuer's staff and the
-/// merchant's webhook, not worded for the cardholder.
+/// The issuer's note is not part of it: notes are written for the issuer's staff (the admin
+/// API, the CLI and the issuer's own `protection_case.updated` webhook), not worded for the
+/// cardholder.
 pub fn case_mail(facts: &CaseFacts<'_>, state: CaseState) -> NewMail {
     let amount = format_amount(facts.amount, facts.currency);
     let time = format_time(facts.time, facts.locale);
