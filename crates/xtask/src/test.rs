@@ -119,6 +119,14 @@ fn steps(root: &Path, tools: Option<&Tools>, postgres: Option<&postgres::Server>
         "abuse",
         "--test",
         "admin",
+        "--test",
+        "admin_cases",
+        "--test",
+        "admin_webhooks",
+        "--test",
+        "selfservice",
+        "--test",
+        "webhooks",
     ]);
     postgres_http.env("MAMORI_TEST_STORE", "postgres");
     if let Some(server) = postgres {
