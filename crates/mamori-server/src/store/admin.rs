@@ -257,7 +257,7 @@ impl AdminStore for SqlStore {
         merchant_id: &MerchantId,
         origins: &[String],
     ) -> Result<bool, StoreError> {
-        db_write!(self, |pool| {
+        let replaced = db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let found = sqlx::query(LOCK_MERCHANT)
                 .bind(merchant_id.as_str())
@@ -282,7 +282,10 @@ impl AdminStore for SqlStore {
             }
             tx.commit().await.map_err(db)?;
             Ok(true)
-        })
+        });
+        // The merchant's kept row holds its origins.
+        self.hot.forget();
+        replaced
     }
 
     async fn report(&self, id: &ReportId) -> Result<Option<FraudReport>, StoreError> {

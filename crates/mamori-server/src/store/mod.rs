@@ -49,6 +49,7 @@ mod browsers;
 mod cases;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod hot;
 mod postgres;
 mod request_counts;
 mod rows;

@@ -15,6 +15,7 @@ use sqlx::postgres::PgPool;
 use sqlx::sqlite::SqlitePool;
 use sqlx::{Row, Transaction};
 
+use super::hot::HotRows;
 use super::request_counts::RequestCounts;
 use super::rows::{ModelRow, code_of, db, merchants, to_json};
 use super::webhooks::QueueEvents;
@@ -37,6 +38,8 @@ use crate::webhooks::NewEvent;
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     pub(super) pool: Pool,
+    /// The merchant rows every purchase reads, kept for two seconds (see [`super::hot`]).
+    pub(super) hot: Arc<HotRows>,
 }
 
 /// The connection pools of the database a store uses.
@@ -99,7 +102,10 @@ pub(super) use {db_read, db_write};
 impl SqlStore {
     /// A store over an opened and migrated `pool`.
     pub(super) fn new(pool: Pool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            hot: Arc::default(),
+        }
     }
 }
 
@@ -119,7 +125,7 @@ impl Store for SqlStore {
         merchant: &Merchant,
         key: &MerchantKey,
     ) -> Result<(), StoreError> {
-        db_write!(self, |pool| {
+        let written = db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             sqlx::query(sql::INSERT_MERCHANT)
                 .bind(merchant.id.as_str())
@@ -139,18 +145,28 @@ impl Store for SqlStore {
             }
             tx.insert_merchant_key(key).await?;
             tx.commit().await.map_err(db)
-        })
+        });
+        self.hot.forget();
+        written
     }
 
     async fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError> {
-        db_read!(self, |pool| {
+        if let Some(kept) = self.hot.merchant(id) {
+            return Ok(Some(kept));
+        }
+        let read = self.hot.generation();
+        let merchant = db_read!(self, |pool| {
             let rows = sqlx::query(sql::MERCHANT)
                 .bind(id.as_str())
                 .fetch_all(pool)
                 .await
                 .map_err(db)?;
-            Ok(merchants(&rows)?.into_iter().next())
-        })
+            merchants(&rows).map(|found| found.into_iter().next())
+        })?;
+        if let Some(merchant) = &merchant {
+            self.hot.keep_merchant(read, merchant);
+        }
+        Ok(merchant)
     }
 
     async fn merchants(&self) -> Result<Vec<Merchant>, StoreError> {
@@ -167,7 +183,11 @@ impl Store for SqlStore {
         &self,
         merchant_id: &MerchantId,
     ) -> Result<Vec<MerchantKey>, StoreError> {
-        db_read!(self, |pool| {
+        if let Some(kept) = self.hot.keys(merchant_id) {
+            return Ok(kept);
+        }
+        let read = self.hot.generation();
+        let keys: Vec<MerchantKey> = db_read!(self, |pool| {
             sqlx::query(sql::MERCHANT_KEYS)
                 .bind(merchant_id.as_str())
                 .fetch_all(pool)
@@ -175,12 +195,18 @@ impl Store for SqlStore {
                 .map_err(db)?
                 .iter()
                 .map(ModelRow::merchant_key)
-                .collect()
-        })
+                .collect::<Result<_, _>>()
+        })?;
+        self.hot.keep_keys(read, merchant_id, &keys);
+        Ok(keys)
     }
 
     async fn key_by_kid(&self, kid: &KeyId) -> Result<Option<MerchantKey>, StoreError> {
-        db_read!(self, |pool| {
+        if let Some(kept) = self.hot.key(kid) {
+            return Ok(Some(kept));
+        }
+        let read = self.hot.generation();
+        let key = db_read!(self, |pool| {
             sqlx::query(sql::KEY_BY_KID)
                 .bind(kid.as_str())
                 .fetch_optional(pool)
@@ -189,11 +215,15 @@ impl Store for SqlStore {
                 .as_ref()
                 .map(ModelRow::merchant_key)
                 .transpose()
-        })
+        })?;
+        if let Some(key) = &key {
+            self.hot.keep_key(read, key);
+        }
+        Ok(key)
     }
 
     async fn rotate_key(&self, key: &MerchantKey, retire_at: i64) -> Result<(), StoreError> {
-        db_write!(self, |pool| {
+        let written = db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             sqlx::query(sql::RETIRE_KEYS)
                 .bind(retire_at)
@@ -203,7 +233,9 @@ impl Store for SqlStore {
                 .map_err(db)?;
             tx.insert_merchant_key(key).await?;
             tx.commit().await.map_err(db)
-        })
+        });
+        self.hot.forget();
+        written
     }
 
     async fn insert_cardholder(&self, c: &Cardholder) -> Result<(), StoreError> {
