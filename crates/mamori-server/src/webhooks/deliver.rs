@@ -302,16 +302,16 @@ pub fn retry_after(value: &str) -> Option<i64> {
 }
 
 /// Seconds until the next attempt after the `attempts`-th failed one, or `None` to give up:
-/// the endpoint's `retry_after` when it sent one, else the [`SCHEDULE`]'s step plus up to a
-/// tenth of it (`jitter`, in thousandths of that tenth: 0 to 1000) so that events failed
-/// together do not all come back together.
+/// the [`SCHEDULE`]'s step plus up to a tenth of it (`jitter`, in thousandths of that tenth:
+/// 0 to 1000) so that events failed together do not all come back together — or the
+/// endpoint's `retry_after` when it asked for longer. A `Retry-After` only ever delays: were
+/// a shorter one obeyed, an endpoint answering `503 Retry-After: 1` would have all eight
+/// attempts spent within seconds and the event given up while it was briefly down.
 pub fn next_attempt(attempts: i64, retry_after: Option<i64>, jitter: i64) -> Option<i64> {
     let index = usize::try_from(attempts.checked_sub(1)?).ok()?;
     let step = *SCHEDULE.get(index)?;
-    if let Some(wait) = retry_after {
-        return Some(wait);
-    }
-    Some(step + step * jitter.clamp(0, 1000) / 10_000)
+    let scheduled = step + step * jitter.clamp(0, 1000) / 10_000;
+    Some(retry_after.map_or(scheduled, |wait| wait.max(scheduled)))
 }
 
 #[cfg(test)]
@@ -332,8 +332,18 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_replaces_the_step_within_bounds() {
-        assert_eq!(next_attempt(3, Some(1), 500), Some(1));
+    fn retry_after_delays_the_step_but_never_hastens_it() {
+        assert_eq!(
+            next_attempt(3, Some(1), 500),
+            Some(1800 + 90),
+            "a shorter Retry-After keeps the schedule's step"
+        );
+        assert_eq!(next_attempt(1, Some(0), 0), Some(5));
+        assert_eq!(next_attempt(1, Some(120), 1000), Some(120));
+        assert_eq!(
+            next_attempt(2, Some(MAX_RETRY_AFTER), 0),
+            Some(MAX_RETRY_AFTER)
+        );
         assert_eq!(
             next_attempt(8, Some(1), 500),
             None,
