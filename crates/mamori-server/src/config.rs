@@ -254,6 +254,10 @@ pub struct WebhookConfig {
     /// the event is being sent): after a crash, how long its claimed event waits before
     /// another worker sends it.
     pub lease: Lease,
+    /// Whether endpoints may be at addresses that are not public: loopback, private,
+    /// link-local, CGNAT and the like (`http://` then too, to loopback). Off, the verifier
+    /// cannot be made to send requests into its own network by whoever sets an endpoint.
+    pub allow_private_addresses: bool,
 }
 
 impl Default for WebhookConfig {
@@ -262,6 +266,7 @@ impl Default for WebhookConfig {
             timeout: Bounded::constant::<15>(),
             concurrency: Bounded::constant::<4>(),
             lease: Bounded::constant::<60>(),
+            allow_private_addresses: false,
         }
     }
 }

@@ -181,7 +181,7 @@ impl Dispatcher {
                 retry_at: None,
             };
         };
-        let url = match EndpointUrl::parse(&endpoint.url) {
+        let url = match EndpointUrl::parse(&endpoint.url, self.config.allow_private_addresses) {
             Ok(url) => url,
             Err(why) => return self.retry(event, why.to_owned(), None),
         };
