@@ -82,14 +82,14 @@ const EVENT_DELIVERED: &str = "UPDATE webhook_events SET delivered_at = $1, clai
 const EVENT_FAILED: &str = "UPDATE webhook_events SET claimed_until = NULL, last_error = $1, \
      next_attempt_at = COALESCE($2, next_attempt_at), given_up = $3 \
      WHERE id = $4 AND attempts = $5 AND delivered_at IS NULL AND NOT given_up";
-/// `$1` error, `$2` id, `$3` attempts: the event whose endpoint answered 410, given up;
-/// answers its owner.
-const EVENT_GONE: &str = "UPDATE webhook_events SET claimed_until = NULL, last_error = $1, \
-     given_up = TRUE WHERE id = $2 AND attempts = $3 AND delivered_at IS NULL AND NOT given_up \
-     RETURNING owner";
-/// `$1` now, `$2` why, `$3` owner.
+/// `$1` id, `$2` attempts: the owner of the event, while this claim holds it.
+const CLAIMED_OWNER: &str = "SELECT owner FROM webhook_events \
+     WHERE id = $1 AND attempts = $2 AND delivered_at IS NULL AND NOT given_up";
+/// `$1` now, `$2` why, `$3` owner, `$4` url, `$5` created_at: only the endpoint as the
+/// attempt found it, not one set again since.
 const DISABLE_ENDPOINT: &str = "UPDATE webhook_endpoints SET disabled_at = $1, \
-     disabled_reason = $2 WHERE owner = $3 AND disabled_at IS NULL";
+     disabled_reason = $2 WHERE owner = $3 AND url = $4 AND created_at = $5 \
+     AND disabled_at IS NULL";
 
 /// Endpoints, secrets and the event outbox. Times are seconds since the Unix epoch, passed in
 /// by the caller; methods answering `bool` say whether their conditional change happened.
@@ -149,14 +149,20 @@ pub trait WebhookStore: Send + Sync {
         retry_at: Option<i64>,
         error: &str,
     ) -> Result<bool, StoreError>;
-    /// The endpoint answered `410 Gone` to this claimed event: in one transaction the event is
-    /// given up, the endpoint disabled with `reason`, and every other event owed to it given up.
+    /// The endpoint at `url`, set at `created_at`, answered `410 Gone` to this claimed event.
+    /// If the owner's endpoint is still that one, in one transaction it is disabled with
+    /// `reason` and every event owed to it, this one included, is given up: `true`. If it was
+    /// set again meanwhile (an operator repointing it while the attempt was in flight), the
+    /// old URL's answer says nothing about the new one: nothing is disabled or given up, and
+    /// the event is due again at `now`, for the new URL. `false` then, and for a stale claim.
     async fn webhook_gone(
         &self,
         id: i64,
         attempts: i64,
         now: i64,
         reason: &str,
+        url: &str,
+        created_at: i64,
     ) -> Result<bool, StoreError>;
 }
 
@@ -436,11 +442,12 @@ impl WebhookStore for SqlStore {
         attempts: i64,
         now: i64,
         reason: &str,
+        url: &str,
+        created_at: i64,
     ) -> Result<bool, StoreError> {
         db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let Some(row) = sqlx::query(EVENT_GONE)
-                .bind(reason)
+            let Some(row) = sqlx::query(CLAIMED_OWNER)
                 .bind(id)
                 .bind(attempts)
                 .fetch_optional(&mut *tx)
@@ -450,13 +457,31 @@ impl WebhookStore for SqlStore {
                 return Ok(false);
             };
             let owner: String = row.try_get("owner").map_err(db)?;
-            sqlx::query(DISABLE_ENDPOINT)
+            let disabled = sqlx::query(DISABLE_ENDPOINT)
                 .bind(now)
                 .bind(reason)
                 .bind(&owner)
+                .bind(url)
+                .bind(created_at)
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
+            if disabled.rows_affected() == 0 {
+                // Set again (or removed, or disabled by another attempt) since this attempt
+                // read it: the event goes to whatever the endpoint is now, at once.
+                sqlx::query(EVENT_FAILED)
+                    .bind(format!("{reason} from {url}, since replaced"))
+                    .bind(now)
+                    .bind(false)
+                    .bind(id)
+                    .bind(attempts)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                tx.commit().await.map_err(db)?;
+                return Ok(false);
+            }
+            // The endpoint's pending events, this one among them.
             sqlx::query(GIVE_UP_OWNER)
                 .bind(&owner)
                 .bind(reason)

@@ -12,10 +12,12 @@
 //!
 //! - a `2xx` marks the event delivered;
 //! - `410 Gone` disables the endpoint and gives up every event still owed to it (visible in
-//!   `mamori webhooks show`; `mamori webhooks set` makes it live again);
+//!   `mamori webhooks show`; `mamori webhooks set` makes it live again) — unless the endpoint
+//!   was set again while the attempt was in flight: the old URL's answer then disables
+//!   nothing, and the event goes to the new URL at once;
 //! - anything else is retried on the spec's schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
-//!   10 h, with jitter), or after the endpoint's `Retry-After`, and given up after the eighth
-//!   attempt.
+//!   10 h, with jitter), or after the endpoint's `Retry-After` when that is longer, and given
+//!   up after the eighth attempt.
 //!
 //! A process killed mid-attempt leaves its claim to lapse; another worker then sends the event
 //! again, with the same `webhook-id`. Receivers de-duplicate by it, as the spec asks: in the
@@ -82,8 +84,13 @@ impl std::fmt::Debug for Dispatcher {
 enum Settle {
     /// Delivered.
     Delivered,
-    /// The endpoint is gone (410).
-    Gone,
+    /// The endpoint at this URL, set at this time, is gone (410).
+    Gone {
+        /// Where the attempt went.
+        url: String,
+        /// When that endpoint was set.
+        created_at: i64,
+    },
     /// Try again at this time, or give up (`None`).
     Failed {
         /// Why.
@@ -203,7 +210,10 @@ impl Dispatcher {
         };
         match self.client.post(&url, signed, &event.body).await {
             Answer::Delivered => Settle::Delivered,
-            Answer::Gone => Settle::Gone,
+            Answer::Gone => Settle::Gone {
+                url: endpoint.url,
+                created_at: endpoint.created_at,
+            },
             Answer::Failed { error, retry_after } => self.retry(event, error, retry_after),
         }
     }
@@ -260,7 +270,7 @@ impl Dispatcher {
                         .await,
                 )
             }
-            Settle::Gone => {
+            Settle::Gone { url, created_at } => {
                 tracing::warn!(
                     id = event.id,
                     owner = event.owner.as_str(),
@@ -269,7 +279,14 @@ impl Dispatcher {
                 (
                     "gone",
                     self.store
-                        .webhook_gone(event.id, event.attempts, now, "HTTP 410 Gone")
+                        .webhook_gone(
+                            event.id,
+                            event.attempts,
+                            now,
+                            "HTTP 410 Gone",
+                            &url,
+                            created_at,
+                        )
                         .await,
                 )
             }

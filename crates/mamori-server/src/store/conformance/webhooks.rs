@@ -359,13 +359,66 @@ async fn gone_disables_the_endpoint_and_gives_up_the_rest(
     ensure!(claimed.len() == 1, "{claimed:?}");
     ensure!(
         !store
-            .webhook_gone(claimed[0].id, 5, NOW, "HTTP 410 Gone")
+            .webhook_gone(
+                claimed[0].id,
+                5,
+                NOW,
+                "HTTP 410 Gone",
+                "https://gone.example/",
+                NOW
+            )
             .await?,
         "a stale claim disables nothing"
     );
     ensure!(
+        !store
+            .webhook_gone(
+                claimed[0].id,
+                1,
+                NOW,
+                "HTTP 410 Gone",
+                "https://old.example/",
+                NOW
+            )
+            .await?,
+        "an answer from a URL the endpoint no longer has disables nothing"
+    );
+    ensure!(
+        !store
+            .webhook_gone(
+                claimed[0].id,
+                1,
+                NOW,
+                "HTTP 410 Gone",
+                "https://gone.example/",
+                NOW - 1
+            )
+            .await?,
+        "nor one from an earlier setting of the same URL"
+    );
+    let endpoint = store
+        .webhook(&owner, NOW)
+        .await?
+        .ok_or(Failure("endpoint".into()))?;
+    ensure!(
+        endpoint.disabled.is_none() && endpoint.pending == 3 && endpoint.given_up == 0,
+        "still live, every event owed: {endpoint:?}"
+    );
+    let again = store.claim_webhook_events(NOW, 60, 1).await?;
+    ensure!(
+        again.len() == 1 && again[0].id == claimed[0].id && again[0].attempts == 2,
+        "the event is due again at once: {again:?}"
+    );
+    ensure!(
         store
-            .webhook_gone(claimed[0].id, 1, NOW + 1, "HTTP 410 Gone")
+            .webhook_gone(
+                again[0].id,
+                2,
+                NOW + 1,
+                "HTTP 410 Gone",
+                "https://gone.example/",
+                NOW
+            )
             .await?,
         "410 disables"
     );
