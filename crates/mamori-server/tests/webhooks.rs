@@ -393,6 +393,52 @@ async fn an_endpoint_at_a_private_address_is_never_connected_to() {
     );
 }
 
+/// A secret this verifier cannot open (sealed under another master secret) sends nothing, and
+/// neither spends the event's attempts nor gives it up: it waits the schedule's longest step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unopenable_secret_defers_the_event_without_spending_attempts() {
+    let (receiver, url) = receiver(Vec::new()).await;
+    let s = setup(&url).await;
+    s.store
+        .set_webhook(&s.owner, &url, &s.secret.seal(&[9; 32]).unwrap(), START)
+        .await
+        .unwrap();
+    s.store
+        .enqueue_event(&event(&s.owner, 1), START)
+        .await
+        .unwrap();
+    let (stop, worker, _) = start(&s.store, &s.clock, 1);
+    let mut error = None;
+    for _ in 0..200 {
+        error = last_error(&s._dir, "msg_test_1").await;
+        if error.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    worker.await.unwrap();
+    let error = error.expect("the attempt recorded within 10 s");
+    assert!(error.contains("no secret of the endpoint opens"), "{error}");
+    assert!(seen(&receiver).is_empty(), "nothing sent unsigned");
+    let early = s
+        .store
+        .claim_webhook_events(START + 36_000 - 1, 60, 10)
+        .await
+        .unwrap();
+    assert!(
+        early.is_empty(),
+        "not due before the longest step: {early:?}"
+    );
+    let due = s
+        .store
+        .claim_webhook_events(START + 36_000, 60, 10)
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].attempts, 1, "the deferred attempt did not count");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_deliver_each_event_once() {
     let (receiver, url) = receiver(Vec::new()).await;

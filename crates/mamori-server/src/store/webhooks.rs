@@ -82,6 +82,10 @@ const EVENT_DELIVERED: &str = "UPDATE webhook_events SET delivered_at = $1, clai
 const EVENT_FAILED: &str = "UPDATE webhook_events SET claimed_until = NULL, last_error = $1, \
      next_attempt_at = COALESCE($2, next_attempt_at), given_up = $3 \
      WHERE id = $4 AND attempts = $5 AND delivered_at IS NULL AND NOT given_up";
+/// `$1` error, `$2` next attempt, `$3` id, `$4` attempts: released with its attempt uncounted.
+const EVENT_DEFERRED: &str = "UPDATE webhook_events SET claimed_until = NULL, last_error = $1, \
+     next_attempt_at = $2, attempts = attempts - 1 \
+     WHERE id = $3 AND attempts = $4 AND delivered_at IS NULL AND NOT given_up";
 /// `$1` id, `$2` attempts: the owner of the event, while this claim holds it.
 const CLAIMED_OWNER: &str = "SELECT owner FROM webhook_events \
      WHERE id = $1 AND attempts = $2 AND delivered_at IS NULL AND NOT given_up";
@@ -147,6 +151,16 @@ pub trait WebhookStore: Send + Sync {
         id: i64,
         attempts: i64,
         retry_at: Option<i64>,
+        error: &str,
+    ) -> Result<bool, StoreError>;
+    /// Releases a claimed event that was not sent, through no fault of the endpoint (this
+    /// verifier cannot sign for it): tried again at `retry_at`, and the attempt does not count
+    /// towards giving it up.
+    async fn webhook_deferred(
+        &self,
+        id: i64,
+        attempts: i64,
+        retry_at: i64,
         error: &str,
     ) -> Result<bool, StoreError>;
     /// The endpoint at `url`, set at `created_at`, answered `410 Gone` to this claimed event.
@@ -427,6 +441,26 @@ impl WebhookStore for SqlStore {
                 .bind(error)
                 .bind(retry_at)
                 .bind(retry_at.is_none())
+                .bind(id)
+                .bind(attempts)
+                .execute(pool)
+                .await
+                .map_err(db)?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    async fn webhook_deferred(
+        &self,
+        id: i64,
+        attempts: i64,
+        retry_at: i64,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        db_write!(self, |pool| {
+            let done = sqlx::query(EVENT_DEFERRED)
+                .bind(error)
+                .bind(retry_at)
                 .bind(id)
                 .bind(attempts)
                 .execute(pool)

@@ -48,9 +48,12 @@ pub const MAX_URL: usize = 2048;
 /// attempt fails the event is given up.
 pub const SCHEDULE: [i64; 7] = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600];
 
+/// The [`SCHEDULE`]'s longest wait, in seconds.
+pub const LONGEST_STEP: i64 = 10 * 3600;
+
 /// The longest `Retry-After` honoured, in seconds: the schedule's longest wait, so an endpoint
 /// cannot park an event for longer than the schedule would.
-pub const MAX_RETRY_AFTER: i64 = 10 * 3600;
+pub const MAX_RETRY_AFTER: i64 = LONGEST_STEP;
 
 /// An endpoint URL that passed the rules of the module docs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -428,6 +431,7 @@ mod tests {
             "the eighth failure gives up"
         );
         assert_eq!(next_attempt(0, None, 0), None);
+        assert_eq!(SCHEDULE.iter().max(), Some(&LONGEST_STEP));
     }
 
     #[test]

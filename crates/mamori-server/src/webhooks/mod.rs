@@ -91,6 +91,14 @@ enum Settle {
         /// When that endpoint was set.
         created_at: i64,
     },
+    /// Not sent, because this verifier cannot sign for the endpoint: try again at this time,
+    /// without counting the attempt.
+    Deferred {
+        /// Why.
+        error: String,
+        /// When to try again.
+        retry_at: i64,
+    },
     /// Try again at this time, or give up (`None`).
     Failed {
         /// Why.
@@ -199,7 +207,16 @@ impl Dispatcher {
             .collect();
         if secrets.is_empty() {
             // Sealed under another master secret, or edited: sending unsigned is never right.
-            return self.retry(event, "no secret of the endpoint opens".into(), None);
+            // Nor is giving the event up: the receiver never refused it, and the fault (a
+            // verifier started with the wrong master secret, or an endpoint to set again) is
+            // the operator's to mend. So the attempt does not count, and the event waits the
+            // schedule's longest step, until the verifier can sign again.
+            return Settle::Deferred {
+                error: "no secret of the endpoint opens (another master secret?); \
+                        waiting for the endpoint to be set again"
+                    .into(),
+                retry_at: now.saturating_add(deliver::LONGEST_STEP),
+            };
         }
         let signature =
             sign::signature_header(&secrets, &event.message_id, now, event.body.as_bytes());
@@ -287,6 +304,16 @@ impl Dispatcher {
                             &url,
                             created_at,
                         )
+                        .await,
+                )
+            }
+            Settle::Deferred { error, retry_at } => {
+                tracing::error!(id = event.id, owner = event.owner.as_str(), retry_at, %error,
+                    "webhook not sent");
+                (
+                    "retry",
+                    self.store
+                        .webhook_deferred(event.id, event.attempts, retry_at, &error)
                         .await,
                 )
             }
