@@ -15,7 +15,7 @@ use sqlx::{PgConnection, Row, SqliteConnection};
 use super::StoreError;
 use super::rows::db;
 use super::sql_store::{BeginWrite, Pool, SqlStore, db_read, db_write};
-use crate::webhooks::{Disabled, Endpoint, Event, NewEvent, Owner, SealedSecret};
+use crate::webhooks::{Disabled, Endpoint, Event, LiveEndpoint, NewEvent, Owner, SealedSecret};
 
 /// `$1` owner, `$2` url, `$3` now: a new endpoint, or the owner's endpoint pointed elsewhere
 /// and live again.
@@ -36,6 +36,9 @@ const ENDPOINT: &str = "SELECT w.owner, w.url, w.created_at, w.disabled_at, w.di
          AND e.delivered_at IS NULL AND NOT e.given_up) AS pending, \
      (SELECT COUNT(*) FROM webhook_events e WHERE e.owner = w.owner AND e.given_up) AS given_up \
      FROM webhook_endpoints w WHERE w.owner = $1";
+/// `$1` owner: the endpoint if live, without counting its events (one primary-key row).
+const LIVE_ENDPOINT: &str = "SELECT url, created_at FROM webhook_endpoints \
+     WHERE owner = $1 AND disabled_at IS NULL";
 /// `$1` owner, `$2` now: the secrets that sign now, newest first.
 const LIVE_SECRETS: &str = "SELECT secret, created_at, expires_at FROM webhook_secrets \
      WHERE owner = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY id DESC";
@@ -110,6 +113,13 @@ pub trait WebhookStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// `owner`'s endpoint with the secrets that sign at `now`.
     async fn webhook(&self, owner: &Owner, now: i64) -> Result<Option<Endpoint>, StoreError>;
+    /// What a delivery attempt needs of `owner`'s endpoint: its URL and the secrets that sign
+    /// at `now`; `None` when it was removed or disabled. Reads none of the owner's events.
+    async fn live_webhook(
+        &self,
+        owner: &Owner,
+        now: i64,
+    ) -> Result<Option<LiveEndpoint>, StoreError>;
     /// Adds `secret` (sealed) as the endpoint's newest; every other secret stops signing at
     /// `overlap_end`. `false` (nothing changed) when `owner` has no endpoint.
     async fn rotate_webhook_secret(
@@ -218,6 +228,21 @@ macro_rules! queue_events {
 queue_events!(SqliteConnection);
 queue_events!(PgConnection);
 
+/// Reads a row of [`LIVE_SECRETS`], in either dialect.
+fn read_secret<'r, R>(row: &'r R) -> Result<SealedSecret, StoreError>
+where
+    R: Row,
+    &'static str: sqlx::ColumnIndex<R>,
+    Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(SealedSecret {
+        sealed: row.try_get("secret").map_err(db)?,
+        created_at: row.try_get("created_at").map_err(db)?,
+        expires_at: row.try_get("expires_at").map_err(db)?,
+    })
+}
+
 /// Reads an `owner` column.
 fn read_owner(text: &str) -> Result<Owner, StoreError> {
     Owner::parse(text).ok_or(StoreError::Corrupt("webhook owner"))
@@ -274,13 +299,7 @@ impl WebhookStore for SqlStore {
                 .await
                 .map_err(db)?
                 .iter()
-                .map(|row| {
-                    Ok(SealedSecret {
-                        sealed: row.try_get("secret").map_err(db)?,
-                        created_at: row.try_get("created_at").map_err(db)?,
-                        expires_at: row.try_get("expires_at").map_err(db)?,
-                    })
-                })
+                .map(read_secret)
                 .collect::<Result<Vec<_>, StoreError>>()?;
             let disabled_at: Option<i64> = row.try_get("disabled_at").map_err(db)?;
             let reason: Option<String> = row.try_get("disabled_reason").map_err(db)?;
@@ -295,6 +314,37 @@ impl WebhookStore for SqlStore {
                 secrets,
                 pending: row.try_get("pending").map_err(db)?,
                 given_up: row.try_get("given_up").map_err(db)?,
+            }))
+        })
+    }
+
+    async fn live_webhook(
+        &self,
+        owner: &Owner,
+        now: i64,
+    ) -> Result<Option<LiveEndpoint>, StoreError> {
+        db_read!(self, |pool| {
+            let Some(row) = sqlx::query(LIVE_ENDPOINT)
+                .bind(owner.as_str())
+                .fetch_optional(pool)
+                .await
+                .map_err(db)?
+            else {
+                return Ok(None);
+            };
+            let secrets = sqlx::query(LIVE_SECRETS)
+                .bind(owner.as_str())
+                .bind(now)
+                .fetch_all(pool)
+                .await
+                .map_err(db)?
+                .iter()
+                .map(read_secret)
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok(Some(LiveEndpoint {
+                url: row.try_get("url").map_err(db)?,
+                created_at: row.try_get("created_at").map_err(db)?,
+                secrets,
             }))
         })
     }

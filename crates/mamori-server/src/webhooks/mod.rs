@@ -46,7 +46,7 @@ use crate::secrets::random_bytes;
 use crate::store::Store;
 
 pub use deliver::{Answer, Client, EndpointUrl};
-pub use event::{Disabled, Endpoint, Event, NewEvent, Owner, SealedSecret};
+pub use event::{Disabled, Endpoint, Event, LiveEndpoint, NewEvent, Owner, SealedSecret};
 pub use sign::Secret;
 
 /// How often the worker looks for due events when nothing wakes it: retries come due with
@@ -185,11 +185,11 @@ impl Dispatcher {
     /// Signs and sends `event` to its owner's endpoint as it is now.
     async fn attempt(&self, event: &Event) -> Settle {
         let now = self.clock.now();
-        let endpoint = match self.store.webhook(&event.owner, now).await {
+        let endpoint = match self.store.live_webhook(&event.owner, now).await {
             Ok(endpoint) => endpoint,
             Err(e) => return self.retry(event, format!("cannot read the endpoint: {e}"), None),
         };
-        let Some(endpoint) = endpoint.filter(|e| e.disabled.is_none()) else {
+        let Some(endpoint) = endpoint else {
             // Removed or disabled since the event was queued: nobody is listening.
             return Settle::Failed {
                 error: "the endpoint was removed or disabled".into(),

@@ -355,6 +355,17 @@ async fn gone_disables_the_endpoint_and_gives_up_the_rest(
     for n in 0..3 {
         store.enqueue_event(&event(&owner, n), NOW).await?;
     }
+    let live = store
+        .live_webhook(&owner, NOW)
+        .await?
+        .ok_or(Failure("a live endpoint".into()))?;
+    ensure!(
+        live.url == "https://gone.example/"
+            && live.created_at == NOW
+            && live.secrets.len() == 1
+            && live.secrets[0].sealed == [1; 80],
+        "what delivery reads: {live:?}"
+    );
     let claimed = store.claim_webhook_events(NOW, 60, 1).await?;
     ensure!(claimed.len() == 1, "{claimed:?}");
     ensure!(
@@ -444,6 +455,10 @@ async fn gone_disables_the_endpoint_and_gives_up_the_rest(
             .await?
             .is_empty(),
         "nothing due"
+    );
+    ensure!(
+        store.live_webhook(&owner, NOW + 1).await?.is_none(),
+        "delivery reads no disabled endpoint"
     );
     ensure!(
         store.merchant(&m.id).await?.is_some_and(|m| !m.webhook),
