@@ -187,6 +187,7 @@ fn start_allowing(
             concurrency: Bounded::new(concurrency).unwrap(),
             lease: Bounded::constant::<60>(),
             allow_private_addresses,
+            retention: Bounded::constant::<30>(),
         },
         key: KEY,
         wake: Arc::clone(&wake),

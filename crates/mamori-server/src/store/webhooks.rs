@@ -89,6 +89,12 @@ const EVENT_FAILED: &str = "UPDATE webhook_events SET claimed_until = NULL, last
 const EVENT_DEFERRED: &str = "UPDATE webhook_events SET claimed_until = NULL, last_error = $1, \
      next_attempt_at = $2, attempts = attempts - 1 \
      WHERE id = $3 AND attempts = $4 AND delivered_at IS NULL AND NOT given_up";
+/// `$1` the cut-off, `$2` the batch size: the oldest settled events from before the cut-off
+/// (delivered then, or created then and given up), deleted. Oldest first by `id`, so a batch
+/// finds its rows at the start of the table.
+const PRUNE_EVENTS: &str = "DELETE FROM webhook_events WHERE id IN ( \
+         SELECT id FROM webhook_events \
+         WHERE delivered_at < $1 OR (given_up AND created_at < $1) ORDER BY id LIMIT $2)";
 /// `$1` id, `$2` attempts: the owner of the event, while this claim holds it.
 const CLAIMED_OWNER: &str = "SELECT owner FROM webhook_events \
      WHERE id = $1 AND attempts = $2 AND delivered_at IS NULL AND NOT given_up";
@@ -173,6 +179,9 @@ pub trait WebhookStore: Send + Sync {
         retry_at: i64,
         error: &str,
     ) -> Result<bool, StoreError>;
+    /// Deletes up to `limit` events settled before `before`: delivered then, or given up and
+    /// created then. Answers how many went.
+    async fn prune_webhook_events(&self, before: i64, limit: i64) -> Result<u64, StoreError>;
     /// The endpoint at `url`, set at `created_at`, answered `410 Gone` to this claimed event.
     /// If the owner's endpoint is still that one, in one transaction it is disabled with
     /// `reason` and every event owed to it, this one included, is given up: `true`. If it was
@@ -517,6 +526,18 @@ impl WebhookStore for SqlStore {
                 .await
                 .map_err(db)?;
             Ok(done.rows_affected() == 1)
+        })
+    }
+
+    async fn prune_webhook_events(&self, before: i64, limit: i64) -> Result<u64, StoreError> {
+        db_write!(self, |pool| {
+            let done = sqlx::query(PRUNE_EVENTS)
+                .bind(before)
+                .bind(limit)
+                .execute(pool)
+                .await
+                .map_err(db)?;
+            Ok(done.rows_affected())
         })
     }
 

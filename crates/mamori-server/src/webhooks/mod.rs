@@ -53,6 +53,14 @@ pub use sign::Secret;
 /// time, not with a request.
 const POLL: Duration = Duration::from_secs(1);
 
+/// How often settled events older than `webhooks.retention` are deleted.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Events deleted per statement. Bounded so that no one statement holds the database's write
+/// lock (all of SQLite's; on PostgreSQL, the rows and the WAL of one long transaction) for
+/// long: the requests writing authentications get their turn between batches.
+const PRUNE_BATCH: i64 = 1000;
+
 /// The delivery worker.
 pub struct Dispatcher {
     /// Where events come from.
@@ -115,7 +123,12 @@ impl Dispatcher {
         let slots = Arc::new(Semaphore::new(concurrency));
         let dispatcher = Arc::new(self);
         let mut deliveries = JoinSet::new();
+        let mut pruned_at: Option<tokio::time::Instant> = None;
         while !*shutdown.borrow() {
+            if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+                dispatcher.prune().await;
+                pruned_at = Some(tokio::time::Instant::now());
+            }
             while let Some(joined) = deliveries.try_join_next() {
                 log_panic(joined);
             }
@@ -158,6 +171,32 @@ impl Dispatcher {
         // An event delivered but not yet marked would be sent again once its lease ran out.
         while let Some(joined) = deliveries.join_next().await {
             log_panic(joined);
+        }
+    }
+
+    /// Deletes the events settled more than `webhooks.retention` days ago, a batch at a time.
+    async fn prune(&self) {
+        let before = self
+            .clock
+            .now()
+            .saturating_sub(self.config.retention.get().saturating_mul(86_400));
+        let mut total = 0;
+        loop {
+            match self.store.prune_webhook_events(before, PRUNE_BATCH).await {
+                Ok(deleted) => {
+                    total += deleted;
+                    if deleted < PRUNE_BATCH.unsigned_abs() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "webhooks: pruning failed");
+                    break;
+                }
+            }
+        }
+        if total > 0 {
+            tracing::info!(deleted = total, "webhooks: settled events pruned");
         }
     }
 

@@ -21,6 +21,7 @@ pub(super) async fn run_all(store: &Arc<dyn Store>) -> Result<(), Failure> {
     events_are_queued_with_their_change_or_not_at_all(store.as_ref()).await?;
     event_claims_are_exclusive_and_fenced(store).await?;
     gone_disables_the_endpoint_and_gives_up_the_rest(store.as_ref()).await?;
+    settled_events_are_pruned_in_batches(store.as_ref()).await?;
     Ok(())
 }
 
@@ -479,6 +480,67 @@ async fn gone_disables_the_endpoint_and_gives_up_the_rest(
     store.enqueue_event(&event(&owner, 11), NOW + 2).await?;
     let live = store.claim_webhook_events(NOW + 2, 60, 10).await?;
     ensure!(live.len() == 1 && live[0].body == "{\"n\":11}", "{live:?}");
+    ensure!(store.remove_webhook(&owner).await?, "clean up");
+    Ok(())
+}
+
+async fn settled_events_are_pruned_in_batches(store: &dyn Store) -> Result<(), Failure> {
+    // Later than every other check's events, which the first prune clears away.
+    let t = NOW + 10_000_000;
+    store.prune_webhook_events(t, 1_000_000).await?;
+    let (m, key) = merchant("m_prune");
+    store.insert_merchant(&m, &key).await?;
+    let owner = Owner::Merchant(m.id.clone());
+    store
+        .set_webhook(&owner, "https://prune.example/", &[1; 80], t)
+        .await?;
+    for n in 0..4 {
+        store.enqueue_event(&event(&owner, n), t).await?;
+    }
+    let claimed = store.claim_webhook_events(t, 60, 10).await?;
+    ensure!(claimed.len() == 4, "{claimed:?}");
+    let [early, late, given_up, pending] = [0, 1, 2, 3].map(|n| &claimed[n]);
+    ensure!(store.webhook_delivered(early.id, 1, t + 10).await?, "early");
+    ensure!(store.webhook_delivered(late.id, 1, t + 100).await?, "late");
+    ensure!(
+        store.webhook_failed(given_up.id, 1, None, "x").await?,
+        "given up"
+    );
+    ensure!(
+        store
+            .webhook_failed(pending.id, 1, Some(t + 5), "x")
+            .await?,
+        "pending"
+    );
+    ensure!(
+        store.prune_webhook_events(t + 50, 1).await? == 1,
+        "one per batch"
+    );
+    ensure!(
+        store.prune_webhook_events(t + 50, 1).await? == 1,
+        "the other one"
+    );
+    ensure!(
+        store.prune_webhook_events(t + 50, 1).await? == 0,
+        "nothing else settled before the cut-off"
+    );
+    let endpoint = store
+        .webhook(&owner, t)
+        .await?
+        .ok_or(Failure("endpoint".into()))?;
+    ensure!(
+        endpoint.pending == 1 && endpoint.given_up == 0,
+        "the pending event stays; the given-up one went: {endpoint:?}"
+    );
+    ensure!(
+        store.prune_webhook_events(t + 101, 10).await? == 1,
+        "delivered later, pruned later"
+    );
+    let due = store.claim_webhook_events(t + 5, 60, 10).await?;
+    ensure!(
+        due.len() == 1 && due[0].id == pending.id,
+        "an owed event is never pruned: {due:?}"
+    );
     ensure!(store.remove_webhook(&owner).await?, "clean up");
     Ok(())
 }
