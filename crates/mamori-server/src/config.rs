@@ -27,7 +27,8 @@ pub use env::{Environment, Inspection, Loaded, Problem, Setting, Source};
 pub use proxy::{Cidr, TrustedProxies};
 pub use value::{
     BodyLimit, Bounded, Concurrency, DatabaseUrl, DeviceLifetime, HeaderName, InvalidValue, Lease,
-    NonNegative, Positive, PublicUrl, ResultTokenLifetime, SmtpTimeout, WebhookTimeout,
+    NonNegative, Positive, PublicUrl, ResultTokenLifetime, SmtpTimeout, WebhookRetention,
+    WebhookTimeout,
 };
 
 /// Everything `mamori serve` reads.
@@ -254,6 +255,12 @@ pub struct WebhookConfig {
     /// the event is being sent): after a crash, how long its claimed event waits before
     /// another worker sends it.
     pub lease: Lease,
+    /// Whether endpoints may be at addresses that are not public: loopback, private,
+    /// link-local, CGNAT and the like (`http://` then too, to loopback). Off, the verifier
+    /// cannot be made to send requests into its own network by whoever sets an endpoint.
+    pub allow_private_addresses: bool,
+    /// Days a delivered or given-up event is kept before the worker deletes it.
+    pub retention: WebhookRetention,
 }
 
 impl Default for WebhookConfig {
@@ -262,6 +269,8 @@ impl Default for WebhookConfig {
             timeout: Bounded::constant::<15>(),
             concurrency: Bounded::constant::<4>(),
             lease: Bounded::constant::<60>(),
+            allow_private_addresses: false,
+            retention: Bounded::constant::<30>(),
         }
     }
 }

@@ -56,7 +56,10 @@ pub async fn run_router(
     };
     let worker = tokio::spawn(outbox.run(stop_rx.clone()));
     let sweeper = tokio::spawn(sweep_expired(state.clone(), stop_rx.clone()));
-    let hooks = match Client::new(state.config.webhooks.timeout.duration()) {
+    let hooks = match Client::new(
+        state.config.webhooks.timeout.duration(),
+        state.config.webhooks.allow_private_addresses,
+    ) {
         Ok(client) => Some(tokio::spawn(
             Dispatcher {
                 store: Arc::clone(&state.store),

@@ -705,9 +705,10 @@ fn webhook_endpoints_are_set_shown_rotated_and_removed() {
                 "set",
                 "--issuer",
                 "--url",
-                "http://issuer.example/",
+                // Loopback over http:// needs webhooks.allow_private_addresses.
+                "http://127.0.0.1:9000/hooks",
             ][..],
-            "loopback",
+            "the URL must start with https://",
         ),
         (
             &[

@@ -26,7 +26,9 @@ use mamori_server::secrets::Secrets;
 use mamori_server::store::{self, Store};
 use mamori_server::webhooks::{Client, Dispatcher, NewEvent, Owner, Secret};
 use serde_json::Value;
-use support::{CARD, CARD_BLOCKED, MERCHANT, START as SERVER_START, TestServer, fingerprint};
+use support::{
+    CARD, CARD_BLOCKED, MERCHANT, Options, START as SERVER_START, TestServer, fingerprint,
+};
 use tokio::sync::{Notify, watch};
 
 const START: i64 = 1_800_000_000;
@@ -53,6 +55,8 @@ enum Reply {
     Status(u16),
     RetryAfter(u16, u32),
     Slow(Duration),
+    /// A status with a body the verifier must not copy anywhere.
+    Telling(u16, &'static str),
 }
 
 async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Bytes) -> Response {
@@ -83,6 +87,9 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Byt
                 .headers_mut()
                 .insert("retry-after", HeaderValue::from(seconds));
             response
+        }
+        Some(Reply::Telling(code, body)) => {
+            (StatusCode::from_u16(code).unwrap(), body).into_response()
         }
         Some(Reply::Slow(wait)) => {
             tokio::time::sleep(wait).await;
@@ -154,16 +161,33 @@ fn start(
     tokio::task::JoinHandle<()>,
     Arc<Notify>,
 ) {
+    // The receivers listen on 127.0.0.1 over plain HTTP: loopback needs the opt-in.
+    start_allowing(store, clock, concurrency, true)
+}
+
+/// [`start`], with `webhooks.allow_private_addresses` as given.
+fn start_allowing(
+    store: &Arc<dyn Store>,
+    clock: &Arc<ManualClock>,
+    concurrency: i64,
+    allow_private_addresses: bool,
+) -> (
+    watch::Sender<bool>,
+    tokio::task::JoinHandle<()>,
+    Arc<Notify>,
+) {
     let wake = Arc::new(Notify::new());
     let dispatcher = Dispatcher {
         store: Arc::clone(store),
-        client: Client::new(Duration::from_secs(1)).unwrap(),
+        client: Client::new(Duration::from_secs(1), allow_private_addresses).unwrap(),
         clock: Arc::clone(clock) as Arc<dyn Clock>,
         metrics: Arc::new(Metrics::default()),
         config: WebhookConfig {
             timeout: Bounded::constant::<1>(),
             concurrency: Bounded::new(concurrency).unwrap(),
             lease: Bounded::constant::<60>(),
+            allow_private_addresses,
+            retention: Bounded::constant::<30>(),
         },
         key: KEY,
         wake: Arc::clone(&wake),
@@ -189,7 +213,7 @@ fn seen(receiver: &Receiver) -> Vec<Seen> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_delivery_is_retried_with_the_same_id_after_the_schedule_or_retry_after() {
-    let (receiver, url) = receiver(vec![Reply::Status(500), Reply::RetryAfter(503, 120)]).await;
+    let (receiver, url) = receiver(vec![Reply::Status(500), Reply::RetryAfter(503, 600)]).await;
     let s = setup(&url).await;
     s.store
         .enqueue_event(&event(&s.owner, 1), START)
@@ -206,8 +230,8 @@ async fn a_failed_delivery_is_retried_with_the_same_id_after_the_schedule_or_ret
     s.clock.advance(2);
     wake.notify_one();
     until("the retry", || seen(&receiver).len() == 2).await;
-    // The 503 asked for 120 s: the schedule's 5 minutes do not apply.
-    s.clock.advance(119);
+    // The 503 asked for 600 s, longer than the schedule's 5 minutes: it applies.
+    s.clock.advance(599);
     wake.notify_one();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(seen(&receiver).len(), 2, "Retry-After is honoured");
@@ -232,7 +256,7 @@ async fn a_failed_delivery_is_retried_with_the_same_id_after_the_schedule_or_ret
         assert_eq!(attempt.signature, expected, "attempt {n}");
     }
     let times: Vec<_> = attempts.iter().map(|a| a.timestamp).collect();
-    assert_eq!(times, [START, START + 6, START + 126]);
+    assert_eq!(times, [START, START + 6, START + 606]);
     let after = s
         .store
         .webhook(&s.owner, s.clock.now())
@@ -309,6 +333,113 @@ async fn a_slow_endpoint_times_out_and_is_retried() {
     assert_eq!(retry[0].attempts, 2, "the timed-out attempt counted");
 }
 
+/// The outbox row's `last_error` for `message_id`, read from the SQLite file under `dir`.
+async fn last_error(dir: &tempfile::TempDir, message_id: &str) -> Option<String> {
+    use sqlx::Connection as _;
+    let url = format!("sqlite://{}", dir.path().join("hooks.db").display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query_scalar("SELECT last_error FROM webhook_events WHERE message_id = $1")
+        .bind(message_id)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_answer_is_recorded_by_its_status_line_only() {
+    let (receiver, url) = receiver(vec![Reply::Telling(500, "db password: hunter2")]).await;
+    let s = setup(&url).await;
+    s.store
+        .enqueue_event(&event(&s.owner, 1), START)
+        .await
+        .unwrap();
+    let (stop, worker, _) = start(&s.store, &s.clock, 1);
+    until("the refused attempt", || seen(&receiver).len() == 1).await;
+    stop.send(true).unwrap();
+    worker.await.unwrap();
+    assert_eq!(
+        last_error(&s._dir, "msg_test_1").await.as_deref(),
+        Some("HTTP 500 Internal Server Error")
+    );
+}
+
+/// Without `webhooks.allow_private_addresses`, an endpoint at a loopback address — set
+/// before the setting was turned off, or a public name resolving there — fails its attempts
+/// without a connection, and says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_at_a_private_address_is_never_connected_to() {
+    let (receiver, url) = receiver(Vec::new()).await;
+    let url = url.replace("http://", "https://");
+    let s = setup(&url).await;
+    s.store
+        .enqueue_event(&event(&s.owner, 1), START)
+        .await
+        .unwrap();
+    let (stop, worker, _) = start_allowing(&s.store, &s.clock, 1, false);
+    let mut error = None;
+    for _ in 0..200 {
+        error = last_error(&s._dir, "msg_test_1").await;
+        if error.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    worker.await.unwrap();
+    assert!(seen(&receiver).is_empty(), "nothing reached the receiver");
+    let error = error.expect("the failed attempt recorded within 10 s");
+    assert!(
+        error.contains("127.0.0.1, which is not a public address"),
+        "{error}"
+    );
+}
+
+/// A secret this verifier cannot open (sealed under another master secret) sends nothing, and
+/// neither spends the event's attempts nor gives it up: it waits the schedule's longest step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unopenable_secret_defers_the_event_without_spending_attempts() {
+    let (receiver, url) = receiver(Vec::new()).await;
+    let s = setup(&url).await;
+    s.store
+        .set_webhook(&s.owner, &url, &s.secret.seal(&[9; 32]).unwrap(), START)
+        .await
+        .unwrap();
+    s.store
+        .enqueue_event(&event(&s.owner, 1), START)
+        .await
+        .unwrap();
+    let (stop, worker, _) = start(&s.store, &s.clock, 1);
+    let mut error = None;
+    for _ in 0..200 {
+        error = last_error(&s._dir, "msg_test_1").await;
+        if error.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    worker.await.unwrap();
+    let error = error.expect("the attempt recorded within 10 s");
+    assert!(error.contains("no secret of the endpoint opens"), "{error}");
+    assert!(seen(&receiver).is_empty(), "nothing sent unsigned");
+    let early = s
+        .store
+        .claim_webhook_events(START + 36_000 - 1, 60, 10)
+        .await
+        .unwrap();
+    assert!(
+        early.is_empty(),
+        "not due before the longest step: {early:?}"
+    );
+    let due = s
+        .store
+        .claim_webhook_events(START + 36_000, 60, 10)
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].attempts, 1, "the deferred attempt did not count");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_deliver_each_event_once() {
     let (receiver, url) = receiver(Vec::new()).await;
@@ -349,7 +480,12 @@ async fn two_workers_deliver_each_event_once() {
 /// each, with the result token's facts, signed with its secret.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_final_state_tells_the_merchant_once() {
-    let mut server = TestServer::start().await;
+    let mut server = TestServer::start_with(Options {
+        // The receiver listens on 127.0.0.1 over plain HTTP: loopback needs the opt-in.
+        tweak: |config| config.webhooks.allow_private_addresses = true,
+        ..Options::default()
+    })
+    .await;
     let (receiver, url) = receiver(Vec::new()).await;
     let secret = Secret::generate().unwrap();
     let key = Secrets::derive(&server.secrets_master).webhook_key;
@@ -373,10 +509,14 @@ async fn every_final_state_tells_the_merchant_once() {
     let rejected = server.create(CARD_BLOCKED, 1_000, "01").await;
     server.device(&rejected, &fingerprint("x"), None).await;
     let expired = server.create(CARD, 5_000, "01").await;
+    // The three finished so far are delivered before the clock jumps: a jump past an attempt's
+    // lease would let the worker claim its event again while the attempt is under way.
+    until("three events", || seen(&receiver).len() >= 3).await;
     server.clock.advance(15 * 60);
-    assert_eq!(server.get(&expired.id).await["state"], "expired");
-
+    // Nobody reads the abandoned one: the verifier's expiry sweeper ends it and tells the
+    // merchant.
     until("four events", || seen(&receiver).len() >= 4).await;
+    assert_eq!(server.get(&expired.id).await["state"], "expired");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let events: Vec<(Seen, Value)> = seen(&receiver)
         .into_iter()

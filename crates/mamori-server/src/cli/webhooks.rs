@@ -78,6 +78,7 @@ pub(super) async fn run(config: &Config, command: WebhooksCommand) -> Result<(),
         store: store.as_ref(),
         key: &secrets.webhook_key,
         now: SystemClock.now(),
+        allow_private_addresses: config.webhooks.allow_private_addresses,
     };
     match command {
         WebhooksCommand::Set { owner, url, json } => {

@@ -569,6 +569,8 @@ mod tests {
             "MAMORI_MAIL_SMTP_TIMEOUT",
             "MAMORI_WEBHOOKS_TIMEOUT",
             "MAMORI_WEBHOOKS_CONCURRENCY",
+            "MAMORI_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES",
+            "MAMORI_WEBHOOKS_RETENTION",
         ] {
             assert!(vars.contains(&var), "{var} missing from {vars:?}");
         }

@@ -62,6 +62,10 @@ pub type SmtpTimeout = Bounded<1, 600>;
 /// endpoint is expected to answer at once and do its work afterwards).
 pub type WebhookTimeout = Bounded<1, 120>;
 
+/// Days a delivered or given-up webhook event is kept: at least one (a receiver asking about
+/// yesterday's event can be told), at most ten years.
+pub type WebhookRetention = Bounded<1, 3650>;
+
 /// `mamori-core`'s unsigned seconds as a bound (saturating; its limits are far below).
 const fn seconds(value: u64) -> i64 {
     if value > i64::MAX as u64 {

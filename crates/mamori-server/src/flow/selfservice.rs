@@ -1,7 +1,7 @@
 //! The cardholder's own page, behind the signed link in every mail: the card's trusted browsers
 //! (each removable) and its cases the issuer has not decided yet.
 //!
-//! The link names one card ([`crate::tokens::Tokens::selfservice_cardholder`]); everything here
+//! The link names one card at its current address ([`crate::tokens::Tokens::selfservice_holds`]); everything here
 //! is that card's only. Removing a browser revokes this card's trust in it, so its next
 //! purchase with the card is challenged; other cards' trust in the same browser stays.
 

@@ -15,7 +15,7 @@ use sqlx::{PgConnection, Row, SqliteConnection};
 use super::StoreError;
 use super::rows::db;
 use super::sql_store::{BeginWrite, Pool, SqlStore, db_read, db_write};
-use crate::webhooks::{Disabled, Endpoint, Event, NewEvent, Owner, SealedSecret};
+use crate::webhooks::{Disabled, Endpoint, Event, LiveEndpoint, NewEvent, Owner, SealedSecret};
 
 /// `$1` owner, `$2` url, `$3` now: a new endpoint, or the owner's endpoint pointed elsewhere
 /// and live again.
@@ -36,6 +36,9 @@ const ENDPOINT: &str = "SELECT w.owner, w.url, w.created_at, w.disabled_at, w.di
          AND e.delivered_at IS NULL AND NOT e.given_up) AS pending, \
      (SELECT COUNT(*) FROM webhook_events e WHERE e.owner = w.owner AND e.given_up) AS given_up \
      FROM webhook_endpoints w WHERE w.owner = $1";
+/// `$1` owner: the endpoint if live, without counting its events (one primary-key row).
+const LIVE_ENDPOINT: &str = "SELECT url, created_at FROM webhook_endpoints \
+     WHERE owner = $1 AND disabled_at IS NULL";
 /// `$1` owner, `$2` now: the secrets that sign now, newest first.
 const LIVE_SECRETS: &str = "SELECT secret, created_at, expires_at FROM webhook_secrets \
      WHERE owner = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY id DESC";
@@ -82,14 +85,24 @@ const EVENT_DELIVERED: &str = "UPDATE webhook_events SET delivered_at = $1, clai
 const EVENT_FAILED: &str = "UPDATE webhook_events SET claimed_until = NULL, last_error = $1, \
      next_attempt_at = COALESCE($2, next_attempt_at), given_up = $3 \
      WHERE id = $4 AND attempts = $5 AND delivered_at IS NULL AND NOT given_up";
-/// `$1` error, `$2` id, `$3` attempts: the event whose endpoint answered 410, given up;
-/// answers its owner.
-const EVENT_GONE: &str = "UPDATE webhook_events SET claimed_until = NULL, last_error = $1, \
-     given_up = TRUE WHERE id = $2 AND attempts = $3 AND delivered_at IS NULL AND NOT given_up \
-     RETURNING owner";
-/// `$1` now, `$2` why, `$3` owner.
+/// `$1` error, `$2` next attempt, `$3` id, `$4` attempts: released with its attempt uncounted.
+const EVENT_DEFERRED: &str = "UPDATE webhook_events SET claimed_until = NULL, last_error = $1, \
+     next_attempt_at = $2, attempts = attempts - 1 \
+     WHERE id = $3 AND attempts = $4 AND delivered_at IS NULL AND NOT given_up";
+/// `$1` the cut-off, `$2` the batch size: the oldest settled events from before the cut-off
+/// (delivered then, or created then and given up), deleted. Oldest first by `id`, so a batch
+/// finds its rows at the start of the table.
+const PRUNE_EVENTS: &str = "DELETE FROM webhook_events WHERE id IN ( \
+         SELECT id FROM webhook_events \
+         WHERE delivered_at < $1 OR (given_up AND created_at < $1) ORDER BY id LIMIT $2)";
+/// `$1` id, `$2` attempts: the owner of the event, while this claim holds it.
+const CLAIMED_OWNER: &str = "SELECT owner FROM webhook_events \
+     WHERE id = $1 AND attempts = $2 AND delivered_at IS NULL AND NOT given_up";
+/// `$1` now, `$2` why, `$3` owner, `$4` url, `$5` created_at: only the endpoint as the
+/// attempt found it, not one set again since.
 const DISABLE_ENDPOINT: &str = "UPDATE webhook_endpoints SET disabled_at = $1, \
-     disabled_reason = $2 WHERE owner = $3 AND disabled_at IS NULL";
+     disabled_reason = $2 WHERE owner = $3 AND url = $4 AND created_at = $5 \
+     AND disabled_at IS NULL";
 
 /// Endpoints, secrets and the event outbox. Times are seconds since the Unix epoch, passed in
 /// by the caller; methods answering `bool` say whether their conditional change happened.
@@ -106,6 +119,13 @@ pub trait WebhookStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// `owner`'s endpoint with the secrets that sign at `now`.
     async fn webhook(&self, owner: &Owner, now: i64) -> Result<Option<Endpoint>, StoreError>;
+    /// What a delivery attempt needs of `owner`'s endpoint: its URL and the secrets that sign
+    /// at `now`; `None` when it was removed or disabled. Reads none of the owner's events.
+    async fn live_webhook(
+        &self,
+        owner: &Owner,
+        now: i64,
+    ) -> Result<Option<LiveEndpoint>, StoreError>;
     /// Adds `secret` (sealed) as the endpoint's newest; every other secret stops signing at
     /// `overlap_end`. `false` (nothing changed) when `owner` has no endpoint.
     async fn rotate_webhook_secret(
@@ -149,14 +169,33 @@ pub trait WebhookStore: Send + Sync {
         retry_at: Option<i64>,
         error: &str,
     ) -> Result<bool, StoreError>;
-    /// The endpoint answered `410 Gone` to this claimed event: in one transaction the event is
-    /// given up, the endpoint disabled with `reason`, and every other event owed to it given up.
+    /// Releases a claimed event that was not sent, through no fault of the endpoint (this
+    /// verifier cannot sign for it): tried again at `retry_at`, and the attempt does not count
+    /// towards giving it up.
+    async fn webhook_deferred(
+        &self,
+        id: i64,
+        attempts: i64,
+        retry_at: i64,
+        error: &str,
+    ) -> Result<bool, StoreError>;
+    /// Deletes up to `limit` events settled before `before`: delivered then, or given up and
+    /// created then. Answers how many went.
+    async fn prune_webhook_events(&self, before: i64, limit: i64) -> Result<u64, StoreError>;
+    /// The endpoint at `url`, set at `created_at`, answered `410 Gone` to this claimed event.
+    /// If the owner's endpoint is still that one, in one transaction it is disabled with
+    /// `reason` and every event owed to it, this one included, is given up: `true`. If it was
+    /// set again meanwhile (an operator repointing it while the attempt was in flight), the
+    /// old URL's answer says nothing about the new one: nothing is disabled or given up, and
+    /// the event is due again at `now`, for the new URL. `false` then, and for a stale claim.
     async fn webhook_gone(
         &self,
         id: i64,
         attempts: i64,
         now: i64,
         reason: &str,
+        url: &str,
+        created_at: i64,
     ) -> Result<bool, StoreError>;
 }
 
@@ -198,6 +237,21 @@ macro_rules! queue_events {
 queue_events!(SqliteConnection);
 queue_events!(PgConnection);
 
+/// Reads a row of [`LIVE_SECRETS`], in either dialect.
+fn read_secret<'r, R>(row: &'r R) -> Result<SealedSecret, StoreError>
+where
+    R: Row,
+    &'static str: sqlx::ColumnIndex<R>,
+    Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(SealedSecret {
+        sealed: row.try_get("secret").map_err(db)?,
+        created_at: row.try_get("created_at").map_err(db)?,
+        expires_at: row.try_get("expires_at").map_err(db)?,
+    })
+}
+
 /// Reads an `owner` column.
 fn read_owner(text: &str) -> Result<Owner, StoreError> {
     Owner::parse(text).ok_or(StoreError::Corrupt("webhook owner"))
@@ -212,7 +266,7 @@ impl WebhookStore for SqlStore {
         secret: &[u8],
         now: i64,
     ) -> Result<(), StoreError> {
-        db_write!(self, |pool| {
+        let written = db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             sqlx::query(SET_ENDPOINT)
                 .bind(owner.as_str())
@@ -234,7 +288,10 @@ impl WebhookStore for SqlStore {
                 .await
                 .map_err(db)?;
             tx.commit().await.map_err(db)
-        })
+        });
+        // A merchant's kept row says whether it has a live endpoint.
+        self.hot.forget();
+        written
     }
 
     async fn webhook(&self, owner: &Owner, now: i64) -> Result<Option<Endpoint>, StoreError> {
@@ -254,13 +311,7 @@ impl WebhookStore for SqlStore {
                 .await
                 .map_err(db)?
                 .iter()
-                .map(|row| {
-                    Ok(SealedSecret {
-                        sealed: row.try_get("secret").map_err(db)?,
-                        created_at: row.try_get("created_at").map_err(db)?,
-                        expires_at: row.try_get("expires_at").map_err(db)?,
-                    })
-                })
+                .map(read_secret)
                 .collect::<Result<Vec<_>, StoreError>>()?;
             let disabled_at: Option<i64> = row.try_get("disabled_at").map_err(db)?;
             let reason: Option<String> = row.try_get("disabled_reason").map_err(db)?;
@@ -275,6 +326,37 @@ impl WebhookStore for SqlStore {
                 secrets,
                 pending: row.try_get("pending").map_err(db)?,
                 given_up: row.try_get("given_up").map_err(db)?,
+            }))
+        })
+    }
+
+    async fn live_webhook(
+        &self,
+        owner: &Owner,
+        now: i64,
+    ) -> Result<Option<LiveEndpoint>, StoreError> {
+        db_read!(self, |pool| {
+            let Some(row) = sqlx::query(LIVE_ENDPOINT)
+                .bind(owner.as_str())
+                .fetch_optional(pool)
+                .await
+                .map_err(db)?
+            else {
+                return Ok(None);
+            };
+            let secrets = sqlx::query(LIVE_SECRETS)
+                .bind(owner.as_str())
+                .bind(now)
+                .fetch_all(pool)
+                .await
+                .map_err(db)?
+                .iter()
+                .map(read_secret)
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok(Some(LiveEndpoint {
+                url: row.try_get("url").map_err(db)?,
+                created_at: row.try_get("created_at").map_err(db)?,
+                secrets,
             }))
         })
     }
@@ -311,7 +393,7 @@ impl WebhookStore for SqlStore {
     }
 
     async fn remove_webhook(&self, owner: &Owner) -> Result<bool, StoreError> {
-        db_write!(self, |pool| {
+        let written = db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             sqlx::query(GIVE_UP_OWNER)
                 .bind(owner.as_str())
@@ -327,7 +409,10 @@ impl WebhookStore for SqlStore {
                 .map_err(db)?;
             tx.commit().await.map_err(db)?;
             Ok(removed.rows_affected() == 1)
-        })
+        });
+        // A merchant's kept row says whether it has a live endpoint.
+        self.hot.forget();
+        written
     }
 
     async fn enqueue_event(&self, event: &NewEvent, now: i64) -> Result<(), StoreError> {
@@ -430,17 +515,50 @@ impl WebhookStore for SqlStore {
         })
     }
 
+    async fn webhook_deferred(
+        &self,
+        id: i64,
+        attempts: i64,
+        retry_at: i64,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        db_write!(self, |pool| {
+            let done = sqlx::query(EVENT_DEFERRED)
+                .bind(error)
+                .bind(retry_at)
+                .bind(id)
+                .bind(attempts)
+                .execute(pool)
+                .await
+                .map_err(db)?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    async fn prune_webhook_events(&self, before: i64, limit: i64) -> Result<u64, StoreError> {
+        db_write!(self, |pool| {
+            let done = sqlx::query(PRUNE_EVENTS)
+                .bind(before)
+                .bind(limit)
+                .execute(pool)
+                .await
+                .map_err(db)?;
+            Ok(done.rows_affected())
+        })
+    }
+
     async fn webhook_gone(
         &self,
         id: i64,
         attempts: i64,
         now: i64,
         reason: &str,
+        url: &str,
+        created_at: i64,
     ) -> Result<bool, StoreError> {
-        db_write!(self, |pool| {
+        let written = db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let Some(row) = sqlx::query(EVENT_GONE)
-                .bind(reason)
+            let Some(row) = sqlx::query(CLAIMED_OWNER)
                 .bind(id)
                 .bind(attempts)
                 .fetch_optional(&mut *tx)
@@ -450,13 +568,31 @@ impl WebhookStore for SqlStore {
                 return Ok(false);
             };
             let owner: String = row.try_get("owner").map_err(db)?;
-            sqlx::query(DISABLE_ENDPOINT)
+            let disabled = sqlx::query(DISABLE_ENDPOINT)
                 .bind(now)
                 .bind(reason)
                 .bind(&owner)
+                .bind(url)
+                .bind(created_at)
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
+            if disabled.rows_affected() == 0 {
+                // Set again (or removed, or disabled by another attempt) since this attempt
+                // read it: the event goes to whatever the endpoint is now, at once.
+                sqlx::query(EVENT_FAILED)
+                    .bind(format!("{reason} from {url}, since replaced"))
+                    .bind(now)
+                    .bind(false)
+                    .bind(id)
+                    .bind(attempts)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                tx.commit().await.map_err(db)?;
+                return Ok(false);
+            }
+            // The endpoint's pending events, this one among them.
             sqlx::query(GIVE_UP_OWNER)
                 .bind(&owner)
                 .bind(reason)
@@ -465,6 +601,9 @@ impl WebhookStore for SqlStore {
                 .map_err(db)?;
             tx.commit().await.map_err(db)?;
             Ok(true)
-        })
+        });
+        // A merchant's kept row says whether it has a live endpoint.
+        self.hot.forget();
+        written
     }
 }

@@ -282,6 +282,19 @@ pub struct Endpoint {
     pub given_up: i64,
 }
 
+/// What an attempt needs of its owner's live endpoint, and no more: unlike [`Endpoint`], no
+/// counts of the owner's events, which would read its whole history at every attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveEndpoint {
+    /// Where events are POSTed.
+    pub url: String,
+    /// When the endpoint was set to `url` (seconds since the Unix epoch): with the URL, which
+    /// setting of the endpoint an attempt went to.
+    pub created_at: i64,
+    /// The secrets that sign now, sealed, newest first.
+    pub secrets: Vec<SealedSecret>,
+}
+
 /// Why and when an endpoint stopped receiving events.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Disabled {

@@ -65,6 +65,8 @@ pub struct Endpoints<'a> {
     pub key: &'a [u8; 32],
     /// Seconds since the Unix epoch.
     pub now: i64,
+    /// `webhooks.allow_private_addresses`: whether `http://` to loopback is accepted.
+    pub allow_private_addresses: bool,
 }
 
 impl std::fmt::Debug for Endpoints<'_> {
@@ -83,7 +85,8 @@ impl Endpoints<'_> {
     ///
     /// [`ManageError::InvalidUrl`], [`ManageError::NoSuchMerchant`], or a store failure.
     pub async fn set(&self, owner: &Owner, url: &str) -> Result<WebhookSecret, ManageError> {
-        let url = EndpointUrl::parse(url).map_err(ManageError::InvalidUrl)?;
+        let url = EndpointUrl::parse(url, self.allow_private_addresses)
+            .map_err(ManageError::InvalidUrl)?;
         self.check_owner(owner).await?;
         let secret = Secret::generate()?;
         let url = url.as_str();

@@ -12,10 +12,12 @@
 //!
 //! - a `2xx` marks the event delivered;
 //! - `410 Gone` disables the endpoint and gives up every event still owed to it (visible in
-//!   `mamori webhooks show`; `mamori webhooks set` makes it live again);
+//!   `mamori webhooks show`; `mamori webhooks set` makes it live again) — unless the endpoint
+//!   was set again while the attempt was in flight: the old URL's answer then disables
+//!   nothing, and the event goes to the new URL at once;
 //! - anything else is retried on the spec's schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
-//!   10 h, with jitter), or after the endpoint's `Retry-After`, and given up after the eighth
-//!   attempt.
+//!   10 h, with jitter), or after the endpoint's `Retry-After` when that is longer, and given
+//!   up after the eighth attempt.
 //!
 //! A process killed mid-attempt leaves its claim to lapse; another worker then sends the event
 //! again, with the same `webhook-id`. Receivers de-duplicate by it, as the spec asks: in the
@@ -44,12 +46,20 @@ use crate::secrets::random_bytes;
 use crate::store::Store;
 
 pub use deliver::{Answer, Client, EndpointUrl};
-pub use event::{Disabled, Endpoint, Event, NewEvent, Owner, SealedSecret};
+pub use event::{Disabled, Endpoint, Event, LiveEndpoint, NewEvent, Owner, SealedSecret};
 pub use sign::Secret;
 
 /// How often the worker looks for due events when nothing wakes it: retries come due with
 /// time, not with a request.
 const POLL: Duration = Duration::from_secs(1);
+
+/// How often settled events older than `webhooks.retention` are deleted.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Events deleted per statement. Bounded so that no one statement holds the database's write
+/// lock (all of SQLite's; on PostgreSQL, the rows and the WAL of one long transaction) for
+/// long: the requests writing authentications get their turn between batches.
+const PRUNE_BATCH: i64 = 1000;
 
 /// The delivery worker.
 pub struct Dispatcher {
@@ -82,8 +92,21 @@ impl std::fmt::Debug for Dispatcher {
 enum Settle {
     /// Delivered.
     Delivered,
-    /// The endpoint is gone (410).
-    Gone,
+    /// The endpoint at this URL, set at this time, is gone (410).
+    Gone {
+        /// Where the attempt went.
+        url: String,
+        /// When that endpoint was set.
+        created_at: i64,
+    },
+    /// Not sent, because this verifier cannot sign for the endpoint: try again at this time,
+    /// without counting the attempt.
+    Deferred {
+        /// Why.
+        error: String,
+        /// When to try again.
+        retry_at: i64,
+    },
     /// Try again at this time, or give up (`None`).
     Failed {
         /// Why.
@@ -100,7 +123,12 @@ impl Dispatcher {
         let slots = Arc::new(Semaphore::new(concurrency));
         let dispatcher = Arc::new(self);
         let mut deliveries = JoinSet::new();
+        let mut pruned_at: Option<tokio::time::Instant> = None;
         while !*shutdown.borrow() {
+            if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+                dispatcher.prune().await;
+                pruned_at = Some(tokio::time::Instant::now());
+            }
             while let Some(joined) = deliveries.try_join_next() {
                 log_panic(joined);
             }
@@ -146,6 +174,32 @@ impl Dispatcher {
         }
     }
 
+    /// Deletes the events settled more than `webhooks.retention` days ago, a batch at a time.
+    async fn prune(&self) {
+        let before = self
+            .clock
+            .now()
+            .saturating_sub(self.config.retention.get().saturating_mul(86_400));
+        let mut total = 0;
+        loop {
+            match self.store.prune_webhook_events(before, PRUNE_BATCH).await {
+                Ok(deleted) => {
+                    total += deleted;
+                    if deleted < PRUNE_BATCH.unsigned_abs() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "webhooks: pruning failed");
+                    break;
+                }
+            }
+        }
+        if total > 0 {
+            tracing::info!(deleted = total, "webhooks: settled events pruned");
+        }
+    }
+
     async fn claim(&self, wanted: usize) -> Vec<Event> {
         let limit = i64::try_from(wanted).unwrap_or(i64::MAX);
         match self
@@ -170,18 +224,18 @@ impl Dispatcher {
     /// Signs and sends `event` to its owner's endpoint as it is now.
     async fn attempt(&self, event: &Event) -> Settle {
         let now = self.clock.now();
-        let endpoint = match self.store.webhook(&event.owner, now).await {
+        let endpoint = match self.store.live_webhook(&event.owner, now).await {
             Ok(endpoint) => endpoint,
             Err(e) => return self.retry(event, format!("cannot read the endpoint: {e}"), None),
         };
-        let Some(endpoint) = endpoint.filter(|e| e.disabled.is_none()) else {
+        let Some(endpoint) = endpoint else {
             // Removed or disabled since the event was queued: nobody is listening.
             return Settle::Failed {
                 error: "the endpoint was removed or disabled".into(),
                 retry_at: None,
             };
         };
-        let url = match EndpointUrl::parse(&endpoint.url) {
+        let url = match EndpointUrl::parse(&endpoint.url, self.config.allow_private_addresses) {
             Ok(url) => url,
             Err(why) => return self.retry(event, why.to_owned(), None),
         };
@@ -192,7 +246,16 @@ impl Dispatcher {
             .collect();
         if secrets.is_empty() {
             // Sealed under another master secret, or edited: sending unsigned is never right.
-            return self.retry(event, "no secret of the endpoint opens".into(), None);
+            // Nor is giving the event up: the receiver never refused it, and the fault (a
+            // verifier started with the wrong master secret, or an endpoint to set again) is
+            // the operator's to mend. So the attempt does not count, and the event waits the
+            // schedule's longest step, until the verifier can sign again.
+            return Settle::Deferred {
+                error: "no secret of the endpoint opens (another master secret?); \
+                        waiting for the endpoint to be set again"
+                    .into(),
+                retry_at: now.saturating_add(deliver::LONGEST_STEP),
+            };
         }
         let signature =
             sign::signature_header(&secrets, &event.message_id, now, event.body.as_bytes());
@@ -203,7 +266,10 @@ impl Dispatcher {
         };
         match self.client.post(&url, signed, &event.body).await {
             Answer::Delivered => Settle::Delivered,
-            Answer::Gone => Settle::Gone,
+            Answer::Gone => Settle::Gone {
+                url: endpoint.url,
+                created_at: endpoint.created_at,
+            },
             Answer::Failed { error, retry_after } => self.retry(event, error, retry_after),
         }
     }
@@ -260,7 +326,7 @@ impl Dispatcher {
                         .await,
                 )
             }
-            Settle::Gone => {
+            Settle::Gone { url, created_at } => {
                 tracing::warn!(
                     id = event.id,
                     owner = event.owner.as_str(),
@@ -269,7 +335,24 @@ impl Dispatcher {
                 (
                     "gone",
                     self.store
-                        .webhook_gone(event.id, event.attempts, now, "HTTP 410 Gone")
+                        .webhook_gone(
+                            event.id,
+                            event.attempts,
+                            now,
+                            "HTTP 410 Gone",
+                            &url,
+                            created_at,
+                        )
+                        .await,
+                )
+            }
+            Settle::Deferred { error, retry_at } => {
+                tracing::error!(id = event.id, owner = event.owner.as_str(), retry_at, %error,
+                    "webhook not sent");
+                (
+                    "retry",
+                    self.store
+                        .webhook_deferred(event.id, event.attempts, retry_at, &error)
                         .await,
                 )
             }

@@ -7,9 +7,11 @@ import { createServer } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 
 // A receiver on 127.0.0.1: verifies each request with the endpoint's secret and keeps what it
-// accepted; answers 503 (`Retry-After: 1`) while `unavailable`.
+// accepted; answers 503 (`Retry-After: 1`) while `unavailable`, and answers nothing while
+// `holding` (the request stays open until `release()`).
 export async function startReceiver() {
-  const receiver = { secret: null, unavailable: false, attempts: [], delivered: [], refused: [] };
+  const receiver = { secret: null, unavailable: false, holding: false, attempts: [], delivered: [], refused: [] };
+  const held = [];
   const server = createServer((request, response) => {
     const chunks = [];
     request.on('data', (chunk) => chunks.push(chunk));
@@ -17,6 +19,10 @@ export async function startReceiver() {
       const body = Buffer.concat(chunks).toString('utf8');
       const id = request.headers['webhook-id'];
       receiver.attempts.push(id);
+      if (receiver.holding) {
+        held.push(response);
+        return;
+      }
       if (receiver.unavailable) {
         response.writeHead(503, { 'retry-after': '1' }).end();
         return;
@@ -33,6 +39,10 @@ export async function startReceiver() {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   receiver.url = `http://127.0.0.1:${server.address().port}/hooks`;
+  receiver.release = () => {
+    receiver.holding = false;
+    for (const response of held.splice(0)) response.destroy();
+  };
   receiver.close = () => new Promise((resolve) => server.close(resolve));
   receiver.of = (type) => receiver.delivered.filter((d) => d.type === type);
   return receiver;

@@ -2,8 +2,9 @@
 // servers, as a merchant's backend would run) verify every delivery with the `standardwebhooks`
 // package. The merchant gets `authentication.finished` once for every purchase of the run
 // (challenged, frictionless, cancelled, failed); the issuer gets `authentication.failed` after
-// five wrong codes; and events still owed while the verifier is stopped — the receiver answering
-// 503 meanwhile — are delivered once after it starts again.
+// five wrong codes; events still owed while the verifier is stopped — the receiver answering
+// 503 meanwhile — are delivered once after it starts again; and an event whose verifier is
+// killed (SIGKILL) mid-attempt is sent again, with the same id, once its claim's lease lapses.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -115,10 +116,12 @@ test('five wrong codes: authentication.failed to the issuer, authentication.fini
 
 test('the verifier stopped while an event is owed: delivered once after it starts again', async () => {
   merchant.unavailable = true;
+  // Counted before the purchase: its first attempt may come before the purchase's answer.
+  const attemptsBefore = merchant.attempts.length;
   const owed = await env.purchase(trusted, { ...buyer, amount: 2_000 });
   assert.ok(!owed.challenged);
-  const attemptsBefore = merchant.attempts.length;
-  // Refused once or more (503, Retry-After: 1) while the verifier runs …
+  // Refused (503; its `Retry-After: 1` does not hasten the schedule's 5 s) while the verifier
+  // runs …
   await until(() => merchant.attempts.length > attemptsBefore, { timeout: 15_000, what: 'a refused attempt' });
   const id = merchant.attempts.at(-1);
   await env.verifier.stop();
@@ -130,6 +133,26 @@ test('the verifier stopped while an event is owed: delivered once after it start
   assert.ok(merchant.attempts.filter((a) => a === id).length >= 2);
 });
 
+test('the verifier killed mid-attempt: the same webhook-id again after the lease, accepted once', async () => {
+  merchant.holding = true;
+  const attemptsBefore = merchant.attempts.length;
+  const purchase = await env.purchase(trusted, { ...buyer, amount: 3_000 });
+  assert.ok(!purchase.challenged);
+  // The attempt is in flight: the receiver holds the request open, unanswered …
+  await until(() => merchant.attempts.length > attemptsBefore, { timeout: 15_000, what: 'the attempt in flight' });
+  const id = merchant.attempts.at(-1);
+  await env.verifier.kill();
+  merchant.release();
+  // … and the verifier dies with it claimed. Started again, it sends the event once the claim's
+  // lease (3 s here) has lapsed.
+  await env.verifier.start();
+  const delivered = await finished(purchase.verdict.authentication);
+  assert.equal(delivered.id, id, 'the same webhook-id as the attempt cut short');
+  const seen = merchant.attempts.filter((a) => a === id).length;
+  assert.ok(seen <= 2, `the receiver saw ${id} ${seen} times`);
+  assert.equal(merchant.delivered.filter((d) => d.id === id).length, 1, 'accepted once');
+});
+
 test('every delivery verified, none twice', () => {
   assert.deepEqual(merchant.refused, []);
   assert.deepEqual(issuer.refused, []);
@@ -137,5 +160,5 @@ test('every delivery verified, none twice', () => {
   assert.equal(new Set(ids).size, ids.length, `duplicates in ${ids}`);
   const authentications = merchant.of('authentication.finished').map((d) => d.data.authentication_id);
   assert.equal(new Set(authentications).size, authentications.length, 'one event per purchase');
-  assert.equal(authentications.length, 5, 'challenged, frictionless, cancelled, failed, and the owed one');
+  assert.equal(authentications.length, 6, 'challenged, frictionless, cancelled, failed, the owed one and the killed one');
 });

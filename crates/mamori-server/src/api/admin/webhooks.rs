@@ -118,6 +118,7 @@ fn endpoints(state: &AppState) -> Endpoints<'_> {
         store: state.store.as_ref(),
         key: &state.secrets.webhook_key,
         now: state.now(),
+        allow_private_addresses: state.config.webhooks.allow_private_addresses,
     }
 }
 

@@ -21,6 +21,7 @@ pub(super) async fn run_all(store: &Arc<dyn Store>) -> Result<(), Failure> {
     events_are_queued_with_their_change_or_not_at_all(store.as_ref()).await?;
     event_claims_are_exclusive_and_fenced(store).await?;
     gone_disables_the_endpoint_and_gives_up_the_rest(store.as_ref()).await?;
+    settled_events_are_pruned_in_batches(store.as_ref()).await?;
     Ok(())
 }
 
@@ -116,10 +117,15 @@ async fn events_are_queued_with_their_change_or_not_at_all(
     let (without, key) = merchant("m_unhooked");
     store.insert_merchant(&without, &key).await?;
     let hooked = Owner::Merchant(with.id.clone());
+    let read = |id| async move { store.merchant(&mid(id)).await };
+    ensure!(
+        read("m_hooked").await?.is_some_and(|m| !m.webhook),
+        "no endpoint yet"
+    );
     store
         .set_webhook(&hooked, "https://shop.example/hooks", &[1; 80], NOW)
         .await?;
-    let read = |id| async move { store.merchant(&mid(id)).await };
+    // Read again at once: a store that keeps merchant rows forgets them when it sets one.
     ensure!(
         read("m_hooked").await?.is_some_and(|m| m.webhook),
         "a merchant row says it has a live endpoint"
@@ -355,17 +361,81 @@ async fn gone_disables_the_endpoint_and_gives_up_the_rest(
     for n in 0..3 {
         store.enqueue_event(&event(&owner, n), NOW).await?;
     }
+    let live = store
+        .live_webhook(&owner, NOW)
+        .await?
+        .ok_or(Failure("a live endpoint".into()))?;
+    ensure!(
+        live.url == "https://gone.example/"
+            && live.created_at == NOW
+            && live.secrets.len() == 1
+            && live.secrets[0].sealed == [1; 80],
+        "what delivery reads: {live:?}"
+    );
     let claimed = store.claim_webhook_events(NOW, 60, 1).await?;
     ensure!(claimed.len() == 1, "{claimed:?}");
     ensure!(
         !store
-            .webhook_gone(claimed[0].id, 5, NOW, "HTTP 410 Gone")
+            .webhook_gone(
+                claimed[0].id,
+                5,
+                NOW,
+                "HTTP 410 Gone",
+                "https://gone.example/",
+                NOW
+            )
             .await?,
         "a stale claim disables nothing"
     );
     ensure!(
+        !store
+            .webhook_gone(
+                claimed[0].id,
+                1,
+                NOW,
+                "HTTP 410 Gone",
+                "https://old.example/",
+                NOW
+            )
+            .await?,
+        "an answer from a URL the endpoint no longer has disables nothing"
+    );
+    ensure!(
+        !store
+            .webhook_gone(
+                claimed[0].id,
+                1,
+                NOW,
+                "HTTP 410 Gone",
+                "https://gone.example/",
+                NOW - 1
+            )
+            .await?,
+        "nor one from an earlier setting of the same URL"
+    );
+    let endpoint = store
+        .webhook(&owner, NOW)
+        .await?
+        .ok_or(Failure("endpoint".into()))?;
+    ensure!(
+        endpoint.disabled.is_none() && endpoint.pending == 3 && endpoint.given_up == 0,
+        "still live, every event owed: {endpoint:?}"
+    );
+    let again = store.claim_webhook_events(NOW, 60, 1).await?;
+    ensure!(
+        again.len() == 1 && again[0].id == claimed[0].id && again[0].attempts == 2,
+        "the event is due again at once: {again:?}"
+    );
+    ensure!(
         store
-            .webhook_gone(claimed[0].id, 1, NOW + 1, "HTTP 410 Gone")
+            .webhook_gone(
+                again[0].id,
+                2,
+                NOW + 1,
+                "HTTP 410 Gone",
+                "https://gone.example/",
+                NOW
+            )
             .await?,
         "410 disables"
     );
@@ -393,6 +463,10 @@ async fn gone_disables_the_endpoint_and_gives_up_the_rest(
         "nothing due"
     );
     ensure!(
+        store.live_webhook(&owner, NOW + 1).await?.is_none(),
+        "delivery reads no disabled endpoint"
+    );
+    ensure!(
         store.merchant(&m.id).await?.is_some_and(|m| !m.webhook),
         "the merchant row no longer has a live endpoint"
     );
@@ -411,6 +485,67 @@ async fn gone_disables_the_endpoint_and_gives_up_the_rest(
     store.enqueue_event(&event(&owner, 11), NOW + 2).await?;
     let live = store.claim_webhook_events(NOW + 2, 60, 10).await?;
     ensure!(live.len() == 1 && live[0].body == "{\"n\":11}", "{live:?}");
+    ensure!(store.remove_webhook(&owner).await?, "clean up");
+    Ok(())
+}
+
+async fn settled_events_are_pruned_in_batches(store: &dyn Store) -> Result<(), Failure> {
+    // Later than every other check's events, which the first prune clears away.
+    let t = NOW + 10_000_000;
+    store.prune_webhook_events(t, 1_000_000).await?;
+    let (m, key) = merchant("m_prune");
+    store.insert_merchant(&m, &key).await?;
+    let owner = Owner::Merchant(m.id.clone());
+    store
+        .set_webhook(&owner, "https://prune.example/", &[1; 80], t)
+        .await?;
+    for n in 0..4 {
+        store.enqueue_event(&event(&owner, n), t).await?;
+    }
+    let claimed = store.claim_webhook_events(t, 60, 10).await?;
+    ensure!(claimed.len() == 4, "{claimed:?}");
+    let [early, late, given_up, pending] = [0, 1, 2, 3].map(|n| &claimed[n]);
+    ensure!(store.webhook_delivered(early.id, 1, t + 10).await?, "early");
+    ensure!(store.webhook_delivered(late.id, 1, t + 100).await?, "late");
+    ensure!(
+        store.webhook_failed(given_up.id, 1, None, "x").await?,
+        "given up"
+    );
+    ensure!(
+        store
+            .webhook_failed(pending.id, 1, Some(t + 5), "x")
+            .await?,
+        "pending"
+    );
+    ensure!(
+        store.prune_webhook_events(t + 50, 1).await? == 1,
+        "one per batch"
+    );
+    ensure!(
+        store.prune_webhook_events(t + 50, 1).await? == 1,
+        "the other one"
+    );
+    ensure!(
+        store.prune_webhook_events(t + 50, 1).await? == 0,
+        "nothing else settled before the cut-off"
+    );
+    let endpoint = store
+        .webhook(&owner, t)
+        .await?
+        .ok_or(Failure("endpoint".into()))?;
+    ensure!(
+        endpoint.pending == 1 && endpoint.given_up == 0,
+        "the pending event stays; the given-up one went: {endpoint:?}"
+    );
+    ensure!(
+        store.prune_webhook_events(t + 101, 10).await? == 1,
+        "delivered later, pruned later"
+    );
+    let due = store.claim_webhook_events(t + 5, 60, 10).await?;
+    ensure!(
+        due.len() == 1 && due[0].id == pending.id,
+        "an owed event is never pruned: {due:?}"
+    );
     ensure!(store.remove_webhook(&owner).await?, "clean up");
     Ok(())
 }
