@@ -118,8 +118,8 @@ pub enum LogFormat {
     Json,
 }
 
-/// Request rates allowed per window, counted in the database so every instance shares them:
-/// a flood from one merchant key or one address is refused with `429 rate_limited` before it
+/// Request rates allowed per window — counted in PostgreSQL so every instance shares them, in
+/// the one verifier's memory on SQLite — : a flood from one merchant key or one address is refused with `429 rate_limited` before it
 /// can create authentications or mail codes by the thousand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -103,7 +103,9 @@ pub async fn run_router(
 const EXPIRY_SWEEP: Duration = Duration::from_secs(2);
 
 /// Ends every authentication whose lifetime is over, a batch at a time, until `stop`. Several
-/// instances may sweep at once: each end is a conditional change, so one of them makes it.
+/// instances may sweep at once: each end is a conditional change, so one of them makes it. A
+/// batch is followed at once by the next only when all of it ended, so rows that cannot be
+/// ended wait for the next tick instead of being read again in a loop.
 async fn sweep_expired(state: AppState, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(EXPIRY_SWEEP);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -112,9 +114,9 @@ async fn sweep_expired(state: AppState, mut stop: watch::Receiver<bool>) {
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
-        loop {
+        while !*stop.borrow() {
             match state.flow().expire_overdue().await {
-                Ok(due) if i64::try_from(due).is_ok_and(|due| due >= SWEEP_BATCH) => {}
+                Ok(ended) if i64::try_from(ended).is_ok_and(|ended| ended >= SWEEP_BATCH) => {}
                 Ok(_) => break,
                 Err(e) => {
                     tracing::warn!(error = ?e, "expiry sweep failed");

@@ -29,7 +29,10 @@ impl Bucket<'_> {
         let limits = &state.config.rate_limits;
         match self {
             Self::MerchantKey(kid) => (format!("create:{kid}"), limits.create_per_key.get()),
-            Self::ClientAddress(ip) => (format!("widget:{ip}"), limits.widget_per_address.get()),
+            Self::ClientAddress(ip) => (
+                format!("widget:{}", address_block(ip)),
+                limits.widget_per_address.get(),
+            ),
             Self::AdminToken(id) => (format!("admin:{id}"), limits.create_per_key.get()),
         }
     }
@@ -62,6 +65,22 @@ pub async fn admit(state: &AppState, bucket: Bucket<'_>) -> Result<(), ApiError>
     Ok(())
 }
 
+/// What a client address is counted as: an IPv4 address itself, an IPv6 address by its /64 —
+/// one subscriber's network, whose 2^64 addresses would otherwise each get a limit of their own
+/// (and a count to keep).
+fn address_block(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V6(v6)) => v6
+            .to_ipv4_mapped()
+            .map_or_else(|| ip.to_owned(), |v4| v4.to_string()),
+        _ => ip.to_owned(),
+    }
+}
+
 /// The start of the window of `window` seconds holding `now`.
 fn window_start(now: i64, window: i64) -> i64 {
     now - now.rem_euclid(window)
@@ -70,6 +89,19 @@ fn window_start(now: i64, window: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64_and_ipv4_by_itself() {
+        assert_eq!(address_block("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            address_block("2001:db8:1:2:ffff:ffff:ffff:ffff"),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(address_block("2001:db8:1:3::1"), "2001:db8:1:3::/64");
+        assert_eq!(address_block("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(address_block("192.0.2.7"), "192.0.2.7");
+        assert_eq!(address_block("not an address"), "not an address");
+    }
 
     #[test]
     fn windows_tile_the_clock() {

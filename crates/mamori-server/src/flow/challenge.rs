@@ -184,15 +184,16 @@ impl Flow<'_> {
         key: Option<&ProvenKey>,
     ) -> Result<CodeAnswer, FlowError> {
         let limits = self.limits();
-        let races = limits.max_attempts + limits.max_resends + 1;
-        // Neither changes between re-checks: the card the authentication is for, and the
-        // entered code's digest.
-        let cardholder = self.cardholder_of(&auth).await?;
+        // One more than the limits allow: an acceptance refused because the issuer blocked the
+        // card meanwhile is re-checked once, with the card read again.
+        let races = limits.max_attempts + limits.max_resends + 2;
         let digest = otp::digest(&self.secrets.otp_key, auth.id.as_str(), code);
         let mut current = auth;
         for _ in 0..=races {
             let live = !matches!(current.progress, Progress::Finished(_));
             let id = current.id.clone();
+            // Read at each check: the issuer may block or unenrol the card during a challenge.
+            let cardholder = self.cardholder_of(&current).await?;
             let checked = self
                 .check_code_once(current, merchant, cardholder.as_ref(), &digest, key)
                 .await;
@@ -315,11 +316,9 @@ impl Flow<'_> {
             (None, None) => None,
         };
         let alert = (!was_trusted).then(|| self.alert_mail(to, Alert::NewDevice));
-        let events = if to.merchant.webhook {
-            vec![self.finished_event(auth, Final::Succeeded, &outcome)?]
-        } else {
-            Vec::new()
-        };
+        // Always offered: the acceptance is a transaction anyway, and the store queues it only
+        // for a live endpoint, whatever the merchant row read a moment ago said.
+        let events = [self.finished_event(auth, Final::Succeeded, &outcome)?];
         let accept = Acceptance {
             digest,
             outcome: &outcome,
@@ -336,15 +335,14 @@ impl Flow<'_> {
             .accept_code(&auth.id, now, &self.limits(), &accept)
             .await?
         {
-            // Another request used the code (or the last attempt) first.
+            // Another request used the code (or the last attempt) first, or the issuer blocked
+            // the card meanwhile: the caller reads both again.
             return Err(FlowError::AuthenticationFinished);
         }
         if alert.is_some() {
             self.mail_queued();
         }
-        if !events.is_empty() {
-            self.events_queued();
-        }
+        self.events_queued();
         self.metrics.challenge("success");
         self.metrics.authentication("authenticated");
         let device_token = device.map(|device| {
@@ -373,9 +371,9 @@ impl Flow<'_> {
             &failure,
             self.now(),
         )?];
-        if to.merchant.webhook {
-            failure_events.push(self.finished_event(to.auth, Final::Failed, &failure)?);
-        }
+        // As for an acceptance: offered whatever the merchant row said, queued for a live
+        // endpoint only.
+        failure_events.push(self.finished_event(to.auth, Final::Failed, &failure)?);
         let counted = self
             .store
             .reject_code(

@@ -159,8 +159,10 @@ impl Flow<'_> {
                     .await?
             }
         };
-        // Only for a merchant with a live endpoint: without one the step stays a single
-        // statement (the frictionless path is the hot one).
+        // Only for a merchant whose row says it has a live endpoint: without one the step stays a
+        // single statement (the frictionless path is the hot one). The row may be up to two
+        // seconds old (`store::hot`): an endpoint set by another process in that time misses
+        // the device steps that end then.
         let events = match &step.next {
             DeviceNext::Conclude { end, outcome } if merchant.webhook => {
                 vec![self.finished_event(&auth, *end, outcome)?]

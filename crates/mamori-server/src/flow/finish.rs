@@ -70,20 +70,23 @@ impl Flow<'_> {
 
     /// Expires up to [`SWEEP_BATCH`] unfinished authentications whose lifetime is over, so that
     /// a purchase abandoned at the challenge ends — and its merchant's webhook endpoint hears
-    /// of it — without anyone reading it. Answers how many were due (a full batch means more
-    /// may be); one that cannot be ended is logged and left for the next sweep.
+    /// of it — without anyone reading it. Answers how many it ended (or found ended by a
+    /// concurrent request): a full batch means more may be due. One that cannot be ended is
+    /// logged and left for the next sweep.
     ///
     /// # Errors
     ///
     /// [`FlowError::Internal`] when the store cannot list them.
     pub async fn expire_overdue(&self) -> Result<usize, FlowError> {
         let due = self.store.due_for_expiry(self.now(), SWEEP_BATCH).await?;
+        let mut ended = 0;
         for auth in &due {
-            if let Err(e) = self.expire(auth).await {
-                tracing::warn!(authentication = %auth.id, error = ?e, "cannot expire");
+            match self.expire(auth).await {
+                Ok(()) => ended += 1,
+                Err(e) => tracing::warn!(authentication = %auth.id, error = ?e, "cannot expire"),
             }
         }
-        Ok(due.len())
+        Ok(ended)
     }
 
     /// Moves the unfinished `auth` to `expired` (`U`, reason 14); a concurrent end is left be.

@@ -76,6 +76,7 @@ pub async fn run_all(store: Arc<dyn Store>) -> Result<(), Failure> {
     cardholders_are_unique_by_reference(store.as_ref()).await?;
     device_step_happens_once(store.as_ref()).await?;
     a_code_is_accepted_once(store).await?;
+    a_blocked_card_accepts_no_code(store.as_ref()).await?;
     wrong_codes_are_counted_atomically(store).await?;
     resends_respect_limit_and_cooldown(store.as_ref()).await?;
     expiry_and_cancel(store.as_ref()).await?;
@@ -442,6 +443,29 @@ async fn device_step_happens_once(store: &dyn Store) -> Result<(), Failure> {
             .record_device_step(&au("au_step_late"), NOW + 900, &step("x"), &next, None, &[])
             .await?,
         "device step after expiry must be refused"
+    );
+    Ok(())
+}
+
+/// A card the issuer blocks during its challenge accepts no code; unblocked, it does again.
+async fn a_blocked_card_accepts_no_code(store: &dyn Store) -> Result<(), Failure> {
+    let id = challenging(store, "blocked_code").await?;
+    let card = ch("ch_blocked_code");
+    ensure!(
+        store.set_card_status(&card, CardStatus::Blocked).await?,
+        "blocked"
+    );
+    ensure!(
+        !try_code(store, &id, NOW + 1, &[9; 32]).await?,
+        "the right code of a blocked card is not accepted"
+    );
+    ensure!(
+        store.set_card_status(&card, CardStatus::Active).await?,
+        "unblocked"
+    );
+    ensure!(
+        try_code(store, &id, NOW + 1, &[9; 32]).await?,
+        "accepted once the card is active again"
     );
     Ok(())
 }

@@ -9,16 +9,19 @@
 //! never serves a row older than its own writes. A change made by another process — the
 //! `mamori` CLI beside a running verifier, another instance on PostgreSQL — is seen within
 //! [`FRESH_FOR`]. Nothing about these rows needs to be quicker: a rotated key keeps verifying
-//! for `security.key_overlap`, and a retired key, a replaced origin or a new endpoint taking
-//! two more seconds to reach every instance is well inside what an operator can observe.
+//! for `security.key_overlap` anyway (with an overlap of 0, a key retired from another process
+//! is accepted for up to two more seconds), and a replaced origin taking two more seconds to
+//! reach every instance is well inside what an operator can observe. A webhook endpoint set
+//! from another process misses the `authentication.finished` of the device steps that end in
+//! those two seconds (a code's acceptance or last wrong entry, an expiry or a cancel queue the
+//! event whatever the row says).
 //!
 //! Only rows that exist are kept, and at most [`MOST`] of each kind: a caller presenting made-up
 //! `kid`s cannot grow the memory.
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::model::{KeyId, Merchant, MerchantId, MerchantKey};
@@ -32,56 +35,50 @@ const MOST: usize = 10_000;
 /// Rows of one kind by their key, each with when it was read.
 #[derive(Debug)]
 struct Shelf<K, V> {
-    rows: Mutex<HashMap<K, (Instant, V)>>,
+    rows: HashMap<K, (Instant, V)>,
 }
 
 impl<K, V> Default for Shelf<K, V> {
     fn default() -> Self {
         Self {
-            rows: Mutex::new(HashMap::new()),
+            rows: HashMap::new(),
         }
     }
 }
 
 impl<K: Eq + Hash, V: Clone> Shelf<K, V> {
-    /// The row kept under `key`, if read less than [`FRESH_FOR`] ago.
-    fn get(&self, key: &K) -> Option<V> {
-        self.get_at(key, Instant::now())
-    }
-
-    /// [`Self::get`] at `now`.
+    /// The row kept under `key`, if read less than [`FRESH_FOR`] before `now`.
     fn get_at(&self, key: &K, now: Instant) -> Option<V> {
-        let rows = self.rows.lock().unwrap_or_else(PoisonError::into_inner);
-        rows.get(key)
+        self.rows
+            .get(key)
             .filter(|(read, _)| now.saturating_duration_since(*read) < FRESH_FOR)
             .map(|(_, value)| value.clone())
     }
 
     /// Keeps `value`, read just now, under `key`.
-    fn put(&self, key: K, value: V) {
-        let mut rows = self.rows.lock().unwrap_or_else(PoisonError::into_inner);
-        if rows.len() >= MOST {
-            rows.clear();
+    fn put(&mut self, key: K, value: V) {
+        if self.rows.len() >= MOST {
+            self.rows.clear();
         }
-        rows.insert(key, (Instant::now(), value));
+        self.rows.insert(key, (Instant::now(), value));
     }
+}
 
-    fn clear(&self) {
-        self.rows
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
-    }
+/// Everything kept, and the generation it belongs to: one lock, so that checking a read's
+/// generation and keeping its row is one step, as forgetting is.
+#[derive(Debug, Default)]
+struct Kept {
+    /// Goes up at each [`HotRows::forget`].
+    generation: u64,
+    merchants: Shelf<MerchantId, Merchant>,
+    keys: Shelf<MerchantId, Vec<MerchantKey>>,
+    kids: Shelf<KeyId, MerchantKey>,
 }
 
 /// The kept merchant rows of one store.
 #[derive(Debug, Default)]
 pub(super) struct HotRows {
-    /// Goes up at each [`Self::forget`].
-    generation: AtomicU64,
-    merchants: Shelf<MerchantId, Merchant>,
-    keys: Shelf<MerchantId, Vec<MerchantKey>>,
-    kids: Shelf<KeyId, MerchantKey>,
+    kept: Mutex<Kept>,
 }
 
 /// When a read started: what a row read from the database is kept under.
@@ -89,31 +86,38 @@ pub(super) struct HotRows {
 pub(super) struct Generation(u64);
 
 impl HotRows {
-    /// Taken before reading a row from the database, and handed to `keep_…` with it.
-    pub(super) fn generation(&self) -> Generation {
-        Generation(self.generation.load(Ordering::Acquire))
+    fn lock(&self) -> MutexGuard<'_, Kept> {
+        self.kept.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Whether nothing was forgotten since `read`: a row read then may be kept.
-    fn current(&self, read: Generation) -> bool {
-        self.generation.load(Ordering::Acquire) == read.0
+    /// Taken before reading a row from the database, and handed to `keep_…` with it.
+    pub(super) fn generation(&self) -> Generation {
+        Generation(self.lock().generation)
+    }
+
+    /// Runs `keep` on what is kept, if nothing was forgotten since `read`.
+    fn keep_if_current(&self, read: Generation, keep: impl FnOnce(&mut Kept)) {
+        let mut kept = self.lock();
+        if kept.generation == read.0 {
+            keep(&mut kept);
+        }
     }
 
     /// The merchant with this id, if kept and fresh.
     pub(super) fn merchant(&self, id: &MerchantId) -> Option<Merchant> {
-        self.merchants.get(id)
+        self.lock().merchants.get_at(id, Instant::now())
     }
 
     /// Keeps a merchant read since `read`.
     pub(super) fn keep_merchant(&self, read: Generation, merchant: &Merchant) {
-        if self.current(read) {
-            self.merchants.put(merchant.id.clone(), merchant.clone());
-        }
+        self.keep_if_current(read, |kept| {
+            kept.merchants.put(merchant.id.clone(), merchant.clone());
+        });
     }
 
     /// The merchant's keys, if kept and fresh.
     pub(super) fn keys(&self, merchant_id: &MerchantId) -> Option<Vec<MerchantKey>> {
-        self.keys.get(merchant_id)
+        self.lock().keys.get_at(merchant_id, Instant::now())
     }
 
     /// Keeps a merchant's keys read since `read` (a merchant always has one: none is not
@@ -124,29 +128,31 @@ impl HotRows {
         merchant_id: &MerchantId,
         keys: &[MerchantKey],
     ) {
-        if !keys.is_empty() && self.current(read) {
-            self.keys.put(merchant_id.clone(), keys.to_vec());
+        if !keys.is_empty() {
+            self.keep_if_current(read, |kept| {
+                kept.keys.put(merchant_id.clone(), keys.to_vec());
+            });
         }
     }
 
     /// The key with this `kid`, if kept and fresh.
     pub(super) fn key(&self, kid: &KeyId) -> Option<MerchantKey> {
-        self.kids.get(kid)
+        self.lock().kids.get_at(kid, Instant::now())
     }
 
     /// Keeps a key read since `read`.
     pub(super) fn keep_key(&self, read: Generation, key: &MerchantKey) {
-        if self.current(read) {
-            self.kids.put(key.kid.clone(), key.clone());
-        }
+        self.keep_if_current(read, |kept| kept.kids.put(key.kid.clone(), key.clone()));
     }
 
     /// Forgets every kept row, and any read under way: this store has just changed one.
     pub(super) fn forget(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
-        self.merchants.clear();
-        self.keys.clear();
-        self.kids.clear();
+        let mut kept = self.lock();
+        let generation = kept.generation.wrapping_add(1);
+        *kept = Kept {
+            generation,
+            ..Kept::default()
+        };
     }
 }
 
@@ -172,7 +178,7 @@ mod tests {
         hot.keep_merchant(hot.generation(), &m);
         assert_eq!(hot.merchant(&m.id), Some(m.clone()));
         let later = Instant::now() + FRESH_FOR;
-        assert_eq!(hot.merchants.get_at(&m.id, later), None, "stale");
+        assert_eq!(hot.lock().merchants.get_at(&m.id, later), None, "stale");
         hot.forget();
         assert_eq!(hot.merchant(&m.id), None, "forgotten");
     }
@@ -191,12 +197,15 @@ mod tests {
 
     #[test]
     fn the_shelf_never_holds_more_than_its_bound() {
-        let shelf: Shelf<usize, ()> = Shelf::default();
+        let mut shelf: Shelf<usize, ()> = Shelf::default();
         for n in 0..=MOST {
             shelf.put(n, ());
         }
-        let held = shelf.rows.lock().unwrap().len();
-        assert!(held <= MOST, "{held}");
-        assert_eq!(shelf.get(&MOST), Some(()), "the newest row is kept");
+        assert!(shelf.rows.len() <= MOST, "{}", shelf.rows.len());
+        assert_eq!(
+            shelf.get_at(&MOST, Instant::now()),
+            Some(()),
+            "the newest row is kept"
+        );
     }
 }

@@ -31,7 +31,10 @@ impl RequestCounts {
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         let held = counts.len();
         counts.retain(|(_, start), _| *start >= before);
-        u64::try_from(held - counts.len()).unwrap_or(u64::MAX)
+        let forgotten = held - counts.len();
+        // A burst's buckets are gone with their window; so is the memory they took.
+        counts.shrink_to_fit();
+        u64::try_from(forgotten).unwrap_or(u64::MAX)
     }
 }
 

@@ -203,12 +203,16 @@ pub(super) const DEVICE_STEP_CHALLENGE: &str = device_step!(
 ///
 /// Clearing `code_digest` in the same statement is what makes the code single-use: a
 /// concurrent acceptance waits for this row's write lock, and then no longer matches. The
-/// fingerprint goes too: the trusted device now holds it.
+/// fingerprint goes too: the trusted device now holds it. A card the issuer blocked or unenrolled
+/// meanwhile matches nothing, so neither the success nor the trust that follows in the same
+/// transaction is written (the flow then reads the card again and ends the purchase `R`).
 pub(super) const ACCEPT_CODE: &str = "UPDATE authentications SET state = 'succeeded', code_digest = NULL, \
      fingerprint = NULL, status = $1, eci = $2, method = $3, reason = $4, result_token = $5, \
      finished_at = $6, device_id = COALESCE($7, device_id) \
      WHERE id = $8 AND state = 'challenging' AND code_digest = $9 \
-     AND code_expires_at > $6 AND attempts < $10 AND expires_at > $6";
+     AND code_expires_at > $6 AND attempts < $10 AND expires_at > $6 \
+     AND (cardholder_id IS NULL OR EXISTS (SELECT 1 FROM cardholders \
+         WHERE cardholders.id = authentications.cardholder_id AND cardholders.status = 'active'))";
 
 /// `$1` max_attempts, `$2` status, `$3` eci, `$4` method, `$5` reason, `$6` result_token,
 /// `$7` now, `$8` id; returns the new `attempts` and `state`.

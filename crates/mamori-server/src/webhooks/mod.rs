@@ -126,7 +126,10 @@ impl Dispatcher {
         let mut pruned_at: Option<tokio::time::Instant> = None;
         while !*shutdown.borrow() {
             if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
-                dispatcher.prune().await;
+                // Beside the deliveries, not before them: a large backlog of settled events
+                // (the first start after an upgrade) must not hold back the owed ones.
+                let pruner = Arc::clone(&dispatcher);
+                deliveries.spawn(async move { pruner.prune().await });
                 pruned_at = Some(tokio::time::Instant::now());
             }
             while let Some(joined) = deliveries.try_join_next() {
