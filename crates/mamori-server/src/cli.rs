@@ -9,6 +9,7 @@
 // A command line's output is its interface: printing is the point here.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -311,7 +312,11 @@ fn init(config_file: Option<&Path>, loaded: &Loaded, json: bool) -> Result<(), F
 fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Colours only for a person at a terminal: a log file, a pipe or journald would otherwise
+    // keep the escape codes around every field name.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal());
     // `try_init` fails only when a subscriber is already set, which is then kept.
     let _ = match format {
         LogFormat::Text => builder.try_init(),
