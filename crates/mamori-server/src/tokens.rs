@@ -179,6 +179,19 @@ impl<'a> Tokens<'a> {
         token::verify_device(token, &self.secrets.device_keys, &validation)
     }
 
+    /// A presented device token checked by every rule of [`Self::device_claims`] but the
+    /// audience, which is the purchase's merchant and known only once the device it names has
+    /// been read with the purchase: [`token::OpenedDevice::for_audience`] checks it then.
+    ///
+    /// # Errors
+    ///
+    /// The [`TokenError`] that refused it, for the log.
+    pub fn open_device(&self, token: &str, now: i64) -> Result<token::OpenedDevice, TokenError> {
+        // The audience is checked later, by `for_audience`; `open_device` does not look at it.
+        let validation = Validation::device("", epoch(now));
+        token::open_device(token, &self.secrets.device_keys, &validation)
+    }
+
     /// The report link for an authentication: `<public_url>/report/<id>.<exp>.<hex mac>`.
     pub fn report_url(&self, authentication_id: &AuthenticationId, now: i64) -> String {
         let exp = now + self.config.security.report_link_lifetime;

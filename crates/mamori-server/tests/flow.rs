@@ -1147,6 +1147,34 @@ async fn a_device_token_with_a_card_in_sub_still_names_its_device() {
     assert_eq!(body["outcome"], "frictionless", "{body}");
 }
 
+#[tokio::test]
+async fn a_device_token_for_another_merchant_identifies_nothing() {
+    let mut server = TestServer::start().await;
+    let fp = fingerprint("laptop");
+    let token = server.trust_device(CARD, &fp).await;
+    // The verifier's own signature on the same device, but for another merchant's origin: the
+    // device is read with the purchase, and then refused for its audience.
+    let mut claims = device_claims(&server, &token, START);
+    claims.aud = "m_other".into();
+    let elsewhere =
+        token::sign_device(&claims, &Secrets::derive(&server.secrets_master).device_key);
+    let created = server.create(CARD, 900, "01").await;
+    let (status, body) = server
+        .device_with_proof(&created, &fp, Some(&elsewhere), None)
+        .await;
+    assert_eq!(
+        (status, &body["outcome"]),
+        (200, &json!("challenge")),
+        "{body}"
+    );
+    let view = server.get(&created.id).await;
+    let reasons = view["reasons"].as_array().unwrap();
+    assert!(reasons.contains(&json!("device_not_trusted")), "{view}");
+    // The genuine token still identifies the device.
+    let body = step(&server, CARD, 901, &fp, &token, None).await;
+    assert_eq!(body["outcome"], "frictionless", "{body}");
+}
+
 /// The merchant's create request for `order_ref`, its status and body.
 async fn create_order(server: &TestServer, order_ref: &str, amount: u64) -> (u16, Value) {
     server

@@ -179,9 +179,49 @@ pub fn verify_device(
     keys: &KeySet,
     validation: &Validation<'_>,
 ) -> Result<DeviceClaims, TokenError> {
+    open_device(token, keys, validation)?.for_audience(validation.audience)
+}
+
+/// Checks a device token by every rule of [`verify_device`] but the last, the audience, which
+/// [`OpenedDevice::for_audience`] then checks: for a caller that learns its audience only by
+/// looking up what the token's device id names (the verifier reads a purchase, its merchant and
+/// the claimed device in one query). `validation.audience` is not looked at here.
+///
+/// # Errors
+///
+/// The first rule the token breaks before the audience, in the order of the
+/// [module docs](self).
+pub fn open_device(
+    token: &str,
+    keys: &KeySet,
+    validation: &Validation<'_>,
+) -> Result<OpenedDevice, TokenError> {
     let claims: DeviceClaims = verify(token, Kind::Device, keys)?;
-    check_time_and_audience(claims.iat, claims.exp, &claims.aud, validation)?;
-    Ok(claims)
+    check_time(claims.iat, claims.exp, validation)?;
+    Ok(OpenedDevice(claims))
+}
+
+/// A device token whose tag, claims and times hold, its audience not yet checked: the claims
+/// come out only through [`Self::for_audience`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenedDevice(DeviceClaims);
+
+impl OpenedDevice {
+    /// The device id the verifier signed (`did`): what to look up, not yet a device this
+    /// audience may use.
+    pub fn did(&self) -> &str {
+        &self.0.did
+    }
+
+    /// The claims, if the token is for `audience`.
+    ///
+    /// # Errors
+    ///
+    /// [`TokenError::Audience`] when `aud` is another.
+    pub fn for_audience(self, audience: &str) -> Result<DeviceClaims, TokenError> {
+        check_audience(&self.0.aud, audience)?;
+        Ok(self.0)
+    }
 }
 
 /// The two kinds of token, told apart by their `typ` header.
@@ -346,6 +386,12 @@ fn check_time_and_audience(
     audience: &str,
     validation: &Validation<'_>,
 ) -> Result<(), TokenError> {
+    check_time(iat, exp, validation)?;
+    check_audience(audience, validation.audience)
+}
+
+/// Step 5's times: `iat` not in the future, `exp` not in the past, the lifetime in bounds.
+fn check_time(iat: u64, exp: u64, validation: &Validation<'_>) -> Result<(), TokenError> {
     if iat > validation.now.saturating_add(validation.leeway) {
         return Err(TokenError::IssuedInFuture);
     }
@@ -355,7 +401,12 @@ fn check_time_and_audience(
     if exp <= iat || exp - iat > validation.max_lifetime {
         return Err(TokenError::Lifetime);
     }
-    if audience != validation.audience {
+    Ok(())
+}
+
+/// Step 5's last rule: `aud` is the caller.
+fn check_audience(audience: &str, expected: &str) -> Result<(), TokenError> {
+    if audience != expected {
         return Err(TokenError::Audience);
     }
     Ok(())
@@ -577,6 +628,40 @@ mod tests {
         );
         let device_validation = Validation::device("m_shop", NOW);
         assert_eq!(verify_device(&token, &keys, &device_validation), Ok(device));
+    }
+
+    #[test]
+    fn an_opened_device_token_gives_its_claims_only_to_its_audience() {
+        let device = device_claims();
+        let token = sign_device(&device, &key("d1"));
+        let keys = KeySet::from(key("d1"));
+        let opened = open_device(&token, &keys, &Validation::device("ignored", NOW));
+        let opened = opened.expect("tag and times hold");
+        assert_eq!(opened.did(), "dv_1");
+        assert_eq!(
+            opened.clone().for_audience("m_other"),
+            Err(TokenError::Audience)
+        );
+        assert_eq!(opened.for_audience("m_shop"), Ok(device));
+        // Every rule before the audience still refuses the token.
+        assert_eq!(
+            open_device(
+                &token,
+                &keys,
+                &Validation::device("m_shop", NOW + 61 + DEFAULT_LEEWAY)
+            )
+            .err(),
+            Some(TokenError::Expired)
+        );
+        assert_eq!(
+            open_device(
+                &token,
+                &KeySet::from(key("d2")),
+                &Validation::device("m_shop", NOW)
+            )
+            .err(),
+            Some(TokenError::UnknownKey)
+        );
     }
 
     /// A token of any header and claims JSON, signed with `key`.

@@ -3,7 +3,8 @@
 //! - [`admin`]: the issuer's admin API at `/admin/v1`, behind its own tokens.
 //! - [`merchant`]: `POST /v1/authentications`, `GET /v1/authentications/{id}`,
 //!   `GET /v1/sandbox/mail`.
-//! - [`widget`]: the device step and the challenge, behind [`widget::gate`].
+//! - [`widget`]: the device step (which makes the gate's checks itself) and the challenge, behind
+//!   [`widget::gate`].
 //! - [`crate::report`]: the cardholder's report page.
 //! - [`crate::selfservice`]: the cardholder's own page, `/me/{token}`.
 //! - [`widget_files`]: the widget's release files at `/widget/`, for any origin.
@@ -58,10 +59,6 @@ pub fn app(state: AppState) -> Router {
 pub fn routes(state: &AppState) -> Router<AppState> {
     let widget = Router::new()
         .route(
-            "/v1/authentications/{id}/device",
-            post(widget::device).options(widget::options),
-        )
-        .route(
             "/v1/authentications/{id}/challenge/verify",
             post(widget::verify).options(widget::options),
         )
@@ -73,7 +70,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             "/v1/authentications/{id}/cancel",
             post(widget::cancel).options(widget::options),
         )
-        .route_layer(middleware::from_fn_with_state(state.clone(), widget::gate));
+        .route_layer(middleware::from_fn_with_state(state.clone(), widget::gate))
+        // Outside the gate: the device step makes the gate's checks itself (see `widget`).
+        .route(
+            "/v1/authentications/{id}/device",
+            post(widget::device).options(widget::device_options),
+        );
 
     let router = Router::new()
         .route("/v1/authentications", post(merchant::create))

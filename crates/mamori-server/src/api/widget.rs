@@ -1,16 +1,19 @@
 //! The widget's routes: the device step and the challenge, authenticated by the
 //! authentication's `client_secret` and the page's `Origin`.
 //!
-//! [`gate`] runs before every handler here: it checks the secret (hashed, compared in constant
-//! time) and the origin against the merchant's list, hands the loaded rows to the handler, and
-//! adds the CORS headers to whatever the handler answers.
+//! [`gate`] runs before every challenge handler: it checks the secret (hashed, compared in
+//! constant time) and the origin against the merchant's list, hands the loaded rows to the
+//! handler, and adds the CORS headers to whatever the handler answers. The device step, the hot
+//! path of every purchase, makes the same checks in the same order itself ([`device`]): it reads
+//! its authentication together with the device the body's token claims and everything else the
+//! step decides on, in one statement, so it reads the body before the authentication.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Extension;
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{ConnectInfo, FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method as HttpMethod, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -24,10 +27,11 @@ use super::forwarded;
 use super::throttle::{self, Bucket};
 use crate::error::ApiError;
 use crate::flow::challenge::{ChallengeView, CodeAnswer};
-use crate::flow::device::{DeviceAnswer, Evidence};
+use crate::flow::device::{ClaimedDevice, DeviceAnswer, Evidence};
 use crate::flow::proof::ProvenKey;
 use crate::model::{Authentication, AuthenticationId, BrowserInfo, Merchant};
 use crate::state::AppState;
+use crate::store::StepReads;
 use crate::wire::{
     BrowserData, CancelOutcome, Challenge, DeviceKey, DeviceOutcome, DeviceRequest, Empty,
     ResendAnswer, VerifyOutcome, VerifyRequest,
@@ -59,56 +63,90 @@ pub async fn gate(
         // request can come through and be refused with a readable `origin_not_allowed`.
         return Ok(preflight(origin));
     }
-    // Counted before anything is looked up, so a flood of guessed secrets is refused too; the
-    // refusal is readable by the page (like `origin_not_allowed`), so the widget can wait.
     let peer = connect.map(|Extension(ConnectInfo(peer))| peer);
     let ip = client_ip(&state, request.headers(), peer);
-    if let Some(ip) = &ip {
-        if let Err(refusal) = throttle::admit(&state, Bucket::ClientAddress(ip)).await {
-            return Ok(readable(refusal.into_response(), origin));
-        }
+    if let Err(refused) = admit_address(&state, ip.as_deref(), origin.as_ref()).await {
+        return Ok(refused);
     }
-    let auth = authorize(&state, &id, request.headers()).await?;
-    let merchant = state
-        .store
-        .merchant(&auth.merchant_id)
-        .await?
-        .ok_or_else(|| ApiError::Internal(format!("merchant of {} missing", auth.id)))?;
-    let origin = match origin {
-        Some(origin) if allowed(&merchant, &origin) => origin,
-        other => {
-            tracing::info!(authentication = %auth.id, origin = ?other, "origin not allowed");
-            return Err(ApiError::OriginNotAllowed(other));
-        }
-    };
+    let presented = presented_secret(request.headers())?;
+    let auth = authorized(&presented, read_authentication(&state, &id).await?, |a| a)?;
+    let (merchant, origin) = admit_origin(&state, &auth, origin).await?;
     request
         .extensions_mut()
         .insert(Arc::new(WidgetContext { auth, merchant, ip }));
     Ok(readable(next.run(request).await, Some(origin)))
 }
 
-/// The authentication `id` whose client secret is the bearer token.
-async fn authorize(
+/// Counts the request against its client address's rate limit: a refusal, readable by a page
+/// on `origin` (like `origin_not_allowed`, so the widget can wait), when it is over.
+async fn admit_address(
+    state: &AppState,
+    ip: Option<&str>,
+    origin: Option<&HeaderValue>,
+) -> Result<(), Response> {
+    // Counted before anything is looked up, so a flood of guessed secrets is refused too.
+    if let Some(ip) = ip {
+        if let Err(refusal) = throttle::admit(state, Bucket::ClientAddress(ip)).await {
+            return Err(readable(refusal.into_response(), origin.cloned()));
+        }
+    }
+    Ok(())
+}
+
+/// The SHA-256 of the bearer token, the client secret the browser presents.
+fn presented_secret(headers: &HeaderMap) -> Result<[u8; 32], ApiError> {
+    let secret = bearer(headers).ok_or(ApiError::Unauthorized("no client secret"))?;
+    Ok(Sha256::digest(secret.as_bytes()).into())
+}
+
+/// The authentication `{id}` names, if any. An `{id}` that is not an authentication id names
+/// none: it is unknown like any other.
+async fn read_authentication(
     state: &AppState,
     id: &str,
-    headers: &HeaderMap,
-) -> Result<Authentication, ApiError> {
-    let secret = bearer(headers).ok_or(ApiError::Unauthorized("no client secret"))?;
-    let presented = Sha256::digest(secret.as_bytes());
-    // An `{id}` that is not an authentication id names none: it is unknown like any other.
-    let auth = match AuthenticationId::parse(id) {
-        Some(id) => state.store.authentication(&id).await?,
-        None => None,
-    };
+) -> Result<Option<Authentication>, ApiError> {
+    match AuthenticationId::parse(id) {
+        Some(id) => Ok(state.store.authentication(&id).await?),
+        None => Ok(None),
+    }
+}
+
+/// `found` (an authentication, or rows read with one that `auth` picks out) if its client
+/// secret's hash is `presented`.
+fn authorized<T>(
+    presented: &[u8; 32],
+    found: Option<T>,
+    auth: impl Fn(&T) -> &Authentication,
+) -> Result<T, ApiError> {
     // Compare against a dummy for an unknown id, so both failures take the same path.
-    let stored = auth
+    let stored = found
         .as_ref()
-        .map_or(&[0u8; 32][..], |a| &a.client_secret_hash[..]);
+        .map_or(&[0u8; 32][..], |found| &auth(found).client_secret_hash[..]);
     let matches: bool = presented.as_slice().ct_eq(stored).into();
-    match (auth, matches) {
-        (Some(auth), true) => Ok(auth),
+    match (found, matches) {
+        (Some(found), true) => Ok(found),
         (None, _) => Err(ApiError::Unauthorized("unknown authentication id")),
         (Some(_), false) => Err(ApiError::Unauthorized("wrong client secret")),
+    }
+}
+
+/// `auth`'s merchant, and the page's origin if it is one of the merchant's.
+async fn admit_origin(
+    state: &AppState,
+    auth: &Authentication,
+    origin: Option<HeaderValue>,
+) -> Result<(Merchant, HeaderValue), ApiError> {
+    let merchant = state
+        .store
+        .merchant(&auth.merchant_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("merchant of {} missing", auth.id)))?;
+    match origin {
+        Some(origin) if allowed(&merchant, &origin) => Ok((merchant, origin)),
+        other => {
+            tracing::info!(authentication = %auth.id, origin = ?other, "origin not allowed");
+            Err(ApiError::OriginNotAllowed(other))
+        }
     }
 }
 
@@ -156,6 +194,11 @@ pub async fn options() -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
+/// The device route's preflight, answered as [`gate`] answers the others'.
+pub async fn device_options(headers: HeaderMap) -> Response {
+    preflight(headers.get(header::ORIGIN).cloned())
+}
+
 /// The browser facts, each kept only if it is what it claims to be (see
 /// [`crate::model::browser`]): one that is not is dropped, and the purchase goes on without it.
 fn browser_info(data: &BrowserData) -> BrowserInfo {
@@ -175,10 +218,53 @@ fn client_ip(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) ->
 
 /// `POST /v1/authentications/{id}/device`: assess and answer frictionless, challenge or
 /// rejected (see [`crate::flow::device`]).
+///
+/// Its own gate, with [`gate`]'s checks in [`gate`]'s order — client address, client secret,
+/// origin, then the body — so a request refused for its secret or origin is refused alike
+/// whatever its body. The body is read first all the same: the device its token claims is read
+/// with the authentication, in one statement. A body that cannot be read leaves nothing to
+/// claim, and the authentication is read alone to make the checks before the body's refusal.
 pub async fn device(
     State(state): State<AppState>,
-    Extension(ctx): Extension<Arc<WidgetContext>>,
-    JsonBody(request): JsonBody<DeviceRequest>,
+    Path(id): Path<String>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let origin = request.headers().get(header::ORIGIN).cloned();
+    let peer = connect.map(|Extension(ConnectInfo(peer))| peer);
+    let ip = client_ip(&state, request.headers(), peer);
+    if let Err(refused) = admit_address(&state, ip.as_deref(), origin.as_ref()).await {
+        return Ok(refused);
+    }
+    let presented = presented_secret(request.headers())?;
+    let flow = state.flow();
+    let request = match JsonBody::<DeviceRequest>::from_request(request, &state).await {
+        Ok(JsonBody(request)) => request,
+        Err(refused) => {
+            let auth = authorized(&presented, read_authentication(&state, &id).await?, |a| a)?;
+            let (_, origin) = admit_origin(&state, &auth, origin).await?;
+            return Ok(readable(refused.into_response(), Some(origin)));
+        }
+    };
+    let claimed = flow.claimed_device(request.device_token.as_deref());
+    let reads = match AuthenticationId::parse(&id) {
+        Some(id) => flow.device_step_reads(&id, &claimed, ip.as_deref()).await?,
+        None => None,
+    };
+    let reads = authorized(&presented, reads, |r| &r.authentication)?;
+    let (merchant, origin) = admit_origin(&state, &reads.authentication, origin).await?;
+    let answer = device_step(&state, reads, &merchant, request, claimed, ip).await;
+    Ok(readable(answer.into_response(), Some(origin)))
+}
+
+/// The device step of an admitted request.
+async fn device_step(
+    state: &AppState,
+    reads: StepReads,
+    merchant: &Merchant,
+    request: DeviceRequest,
+    claimed: ClaimedDevice,
+    ip: Option<String>,
 ) -> Result<Json<DeviceOutcome>, ApiError> {
     let device_proof = request
         .device_proof
@@ -188,19 +274,16 @@ pub async fn device(
         .map_err(|_| ApiError::InvalidRequest(BAD_PROOF))?;
     let evidence = Evidence {
         fingerprint: request.fingerprint,
-        device_token: request.device_token,
+        device: claimed,
         device_proof,
         browser: request
             .browser
             .as_ref()
             .map(browser_info)
             .unwrap_or_default(),
-        ip: ctx.ip.clone(),
+        ip,
     };
-    let answer = state
-        .flow()
-        .device_step(ctx.auth.clone(), &ctx.merchant, evidence)
-        .await?;
+    let answer = state.flow().device_step(reads, merchant, evidence).await?;
     Ok(Json(match answer {
         DeviceAnswer::Frictionless(outcome) => DeviceOutcome::Frictionless {
             status: outcome.status.into(),

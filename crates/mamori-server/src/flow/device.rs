@@ -8,10 +8,18 @@
 //! The browser's device is the one its device token names — live, of this merchant, and, when
 //! the device has a key, proved by a signature for this authentication ([`super::proof`]). It
 //! counts as trusted only while the card's trust in it is live: one browser, several cards.
+//!
+//! Everything the step decides on is read in one statement before it starts
+//! ([`Flow::device_step_reads`]): the authentication, its cardholder, the device the token
+//! claims, the card's trust in that device and the history. The token's signature and times are
+//! checked before the read ([`Flow::claimed_device`]), since the device id it names is the key
+//! of the read; its audience, the authentication's merchant, after it. The claimed device's
+//! rows and counts are weighed only once they identify the browser, so the decision is the one
+//! separate reads in that order would give.
 
 use mamori_core::device_key::Signature;
 use mamori_core::fingerprint::{self, Fingerprint};
-use mamori_core::token::{Method, Reason, TransStatus};
+use mamori_core::token::{Method, OpenedDevice, Reason, TokenError, TransStatus};
 
 use super::challenge::{ChallengeView, challenge_view};
 use super::notice::Parties;
@@ -19,12 +27,12 @@ use super::{Flow, FlowError, proof};
 use crate::config::Security;
 use crate::mail::templates::Alert;
 use crate::model::{
-    Assessment, Authentication, BrowserInfo, Cardholder, Challenge, DecisionReason, Device,
-    DeviceId, Final, Merchant, NewMail, Outcome, Progress,
+    Assessment, Authentication, AuthenticationId, BrowserInfo, Cardholder, Challenge,
+    DecisionReason, Device, DeviceId, DeviceTrust, Final, Merchant, NewMail, Outcome, Progress,
 };
-use crate::risk::{self, CardFacts, Decision, DeviceMatch, Purchase};
-use crate::sandbox::SandboxCard;
-use crate::store::{DeviceNext, HistoryQuery};
+use crate::risk::{self, CardFacts, Decision, DeviceMatch, History, Purchase};
+use crate::sandbox::{self, SandboxCard};
+use crate::store::{DeviceNext, StepQuery, StepReads};
 use crate::tokens::Verdict;
 
 /// What the widget sent about the browser, parsed.
@@ -32,8 +40,9 @@ use crate::tokens::Verdict;
 pub struct Evidence {
     /// The device fingerprint.
     pub fingerprint: Fingerprint,
-    /// The device token stored at the merchant's origin, if any.
-    pub device_token: Option<String>,
+    /// The device token stored at the merchant's origin, as far as it is checked before the
+    /// step's read ([`Flow::claimed_device`]).
+    pub device: ClaimedDevice,
     /// The device key's signature over this authentication (purpose `device`), if the browser
     /// holds a key.
     pub device_proof: Option<Signature>,
@@ -41,6 +50,30 @@ pub struct Evidence {
     pub browser: BrowserInfo,
     /// The client's address.
     pub ip: Option<String>,
+}
+
+/// The device a browser's token claims, before the device step's read: what the token alone
+/// says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimedDevice {
+    /// The browser sent no token (or an empty one).
+    NoToken,
+    /// The token broke a rule before its audience, logged by the step.
+    Refused(TokenError),
+    /// The token's signature and times hold; its audience is checked against the
+    /// authentication's merchant once that is read.
+    Opened(OpenedDevice),
+}
+
+impl ClaimedDevice {
+    /// The device to read with the authentication: the one an opened token names (the
+    /// verifier signed the `did`, so it parses; if it did not, no device is read).
+    pub fn device_id(&self) -> Option<DeviceId> {
+        match self {
+            Self::Opened(opened) => DeviceId::parse(opened.did()),
+            Self::NoToken | Self::Refused(_) => None,
+        }
+    }
 }
 
 /// What the device step answers.
@@ -134,8 +167,9 @@ struct Step {
 }
 
 impl Flow<'_> {
-    /// Assesses the browser's `evidence` for `auth` and answers frictionless, challenge or
-    /// rejected. A reloaded checkout page whose challenge is running is shown that challenge;
+    /// Assesses the browser's `evidence` for the authentication `reads` holds (read by
+    /// [`Self::device_step_reads`] for the device `evidence` claims) and answers frictionless,
+    /// challenge or rejected. A reloaded checkout page whose challenge is running is shown that challenge;
     /// no second code is sent.
     ///
     /// # Errors
@@ -143,19 +177,34 @@ impl Flow<'_> {
     /// [`FlowError::AuthenticationFinished`] once final, or when a concurrent step ended it.
     pub async fn device_step(
         &self,
-        auth: Authentication,
+        reads: StepReads,
         merchant: &Merchant,
         evidence: Evidence,
     ) -> Result<DeviceAnswer, FlowError> {
-        let auth = self.live(auth).await?;
-        let cardholder = self.cardholder_of(&auth).await?;
+        let StepReads {
+            authentication,
+            cardholder,
+            claimed_device,
+            claimed_trust,
+            history,
+        } = reads;
+        let auth = self.live(authentication).await?;
+        let cardholder = match auth.sandbox_card {
+            Some(_) => Some(sandbox::cardholder()),
+            None => cardholder,
+        };
         if let Some(challenge) = auth.challenge() {
             return running_challenge(challenge, cardholder.as_ref(), &self.config.security);
         }
         let step = match auth.sandbox_card {
             Some(card) => self.sandbox_step(&auth, merchant, card).await?,
             None => {
-                self.assessed_step(&auth, merchant, cardholder.as_ref(), evidence)
+                let claimed = Claimed {
+                    device: claimed_device,
+                    trust: claimed_trust,
+                    history,
+                };
+                self.assessed_step(&auth, merchant, cardholder.as_ref(), evidence, claimed)
                     .await?
             }
         };
@@ -209,8 +258,9 @@ impl Flow<'_> {
         merchant: &Merchant,
         cardholder: Option<&Cardholder>,
         evidence: Evidence,
+        claimed: Claimed,
     ) -> Result<Step, FlowError> {
-        let (decision, mut record, presented) = self.assess(auth, cardholder, evidence).await?;
+        let (decision, mut record, presented) = self.assess(auth, cardholder, evidence, claimed);
         let plan = plan_device_step(decision, cardholder);
         if let Plan::Challenge(_) = plan {
             // The presented fingerprint is kept only for a correct code, which gives it to the
@@ -270,35 +320,31 @@ impl Flow<'_> {
 
     /// Weighs the browser's evidence against the card's history: the decision, what the step
     /// records of it (without the fingerprint), and the presented fingerprint.
-    async fn assess(
+    fn assess(
         &self,
         auth: &Authentication,
         cardholder: Option<&Cardholder>,
         evidence: Evidence,
-    ) -> Result<(Decision, Assessment, Fingerprint), FlowError> {
-        let token = evidence.device_token.as_deref().filter(|t| !t.is_empty());
-        let (device, device_id) = self
-            .device_match(
-                auth,
-                token,
-                evidence.device_proof.as_ref(),
-                &evidence.fingerprint,
-            )
-            .await?;
-        let now = self.now();
-        let s = &self.config.security;
-        let history = self
-            .store
-            .history(&HistoryQuery {
-                authentication_id: &auth.id,
-                cardholder_id: auth.cardholder_id.as_ref(),
-                device_id: device_id.as_ref(),
-                ip: evidence.ip.as_deref(),
-                short_since: now - s.velocity_window,
-                long_since: now - s.failure_window,
-                currency: auth.currency,
-            })
-            .await?;
+        claimed: Claimed,
+    ) -> (Decision, Assessment, Fingerprint) {
+        let Claimed {
+            device: claimed_device,
+            trust: claimed_trust,
+            mut history,
+        } = claimed;
+        let (device, device_id) = self.device_match(
+            auth,
+            &evidence.device,
+            claimed_device,
+            claimed_trust,
+            evidence.device_proof.as_ref(),
+            &evidence.fingerprint,
+        );
+        if device_id.is_none() {
+            // The read counted the claimed device; a browser not identified as it has no
+            // device to count.
+            history.device_recent = 0;
+        }
         let purchase = Purchase {
             amount: auth.amount.get(),
             preference: auth.challenge_preference,
@@ -323,7 +369,7 @@ impl Flow<'_> {
             ip: evidence.ip,
             browser: evidence.browser,
         };
-        Ok((assessment.decision, record, evidence.fingerprint))
+        (assessment.decision, record, evidence.fingerprint)
     }
 
     /// The step of a sandbox authentication: its test card decides; no risk assessment,
@@ -376,55 +422,102 @@ impl Flow<'_> {
     /// The device a presented token (and, for a keyed device, its proof) identifies, and what
     /// it is worth for `auth`'s card: trusted only while the card's trust in it is live, and
     /// then how like it the browser still is. An identified device is returned even when the
-    /// card does not trust it, so that a correct code trusts that same device.
-    async fn device_match(
+    /// card does not trust it, so that a correct code trusts that same device. `stored` and
+    /// `trust` are the rows read for the token's device id (and `auth`'s card).
+    fn device_match(
         &self,
         auth: &Authentication,
-        token: Option<&str>,
+        claimed: &ClaimedDevice,
+        stored: Option<Device>,
+        trust: Option<DeviceTrust>,
         proof: Option<&Signature>,
         presented: &Fingerprint,
-    ) -> Result<(DeviceMatch, Option<DeviceId>), FlowError> {
-        let Some(token) = token else {
-            return Ok((DeviceMatch::NoToken, None));
+    ) -> (DeviceMatch, Option<DeviceId>) {
+        let verified = match claimed {
+            ClaimedDevice::NoToken => return (DeviceMatch::NoToken, None),
+            ClaimedDevice::Refused(e) => Err(*e),
+            ClaimedDevice::Opened(opened) => opened.clone().for_audience(auth.merchant_id.as_str()),
         };
-        let Some(cardholder) = &auth.cardholder_id else {
-            return Ok((DeviceMatch::NotTrusted, None));
-        };
+        if auth.cardholder_id.is_none() {
+            return (DeviceMatch::NotTrusted, None);
+        }
         let now = self.now();
-        let claims = match self.tokens().device_claims(token, &auth.merchant_id, now) {
+        let claims = match verified {
             Ok(claims) => claims,
             Err(e) => {
                 tracing::info!(authentication = %auth.id, error = e.code(), "device token refused");
-                return Ok((DeviceMatch::NotTrusted, None));
+                return (DeviceMatch::NotTrusted, None);
             }
         };
-        // The verifier signed the `did`, so it parses; if it did not, no device is proved.
         // `sub` is not read: older tokens carried the card there (see `Tokens::device`).
-        let stored = match DeviceId::parse(&claims.did) {
-            Some(did) => self.store.device(&did).await?,
-            None => None,
-        };
+        let stored = stored.filter(|d| d.id.as_str() == claims.did);
         let Some(device) = identified(auth, stored, now) else {
             tracing::info!(authentication = %auth.id, "device unknown, revoked or expired");
-            return Ok((DeviceMatch::NotTrusted, None));
+            return (DeviceMatch::NotTrusted, None);
         };
         let checked = proof::check(&device, &auth.id, proof);
         self.metrics.device_proof(checked.metric());
         if !checked.identifies() {
             tracing::info!(authentication = %auth.id, device = %device.id,
                 proof = checked.metric(), "keyed device without a valid proof");
-            return Ok((DeviceMatch::NotTrusted, None));
+            return (DeviceMatch::NotTrusted, None);
         }
-        let trust = self.store.trust(&device.id, cardholder).await?;
+        let trust = trust.filter(|t| t.device_id == device.id);
         if !trust.is_some_and(|t| t.is_live(now)) {
             tracing::info!(authentication = %auth.id, device = %device.id,
                 "device not trusted for this card");
-            return Ok((DeviceMatch::NotTrusted, Some(device.id)));
+            return (DeviceMatch::NotTrusted, Some(device.id));
         }
         let known: Option<Fingerprint> = serde_json::from_str(&device.fingerprint).ok();
         let similarity = known.map_or(0, |known| fingerprint::similarity(&known, presented));
-        Ok((DeviceMatch::Trusted { similarity }, Some(device.id)))
+        (DeviceMatch::Trusted { similarity }, Some(device.id))
     }
+
+    /// The device a browser's token claims, as far as the token alone says (see
+    /// [`ClaimedDevice`]): what [`Self::device_step_reads`] reads with the authentication.
+    pub fn claimed_device(&self, token: Option<&str>) -> ClaimedDevice {
+        match token.filter(|t| !t.is_empty()) {
+            None => ClaimedDevice::NoToken,
+            Some(token) => match self.tokens().open_device(token, self.now()) {
+                Ok(opened) => ClaimedDevice::Opened(opened),
+                Err(e) => ClaimedDevice::Refused(e),
+            },
+        }
+    }
+
+    /// Authentication `id` with everything its device step decides on, in one read: its
+    /// cardholder, the `claimed` device and the card's trust in it, and the history of its
+    /// card, of that device and of the client's address `ip`. `None` when no authentication
+    /// has that id.
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::Internal`] when the store cannot read it.
+    pub async fn device_step_reads(
+        &self,
+        id: &AuthenticationId,
+        claimed: &ClaimedDevice,
+        ip: Option<&str>,
+    ) -> Result<Option<StepReads>, FlowError> {
+        let now = self.now();
+        let s = &self.config.security;
+        let claimed_device = claimed.device_id();
+        let query = StepQuery {
+            authentication_id: id,
+            claimed_device: claimed_device.as_ref(),
+            ip,
+            short_since: now - s.velocity_window,
+            long_since: now - s.failure_window,
+        };
+        Ok(self.store.device_step_reads(&query).await?)
+    }
+}
+
+/// The rows and counts read for the claimed device, weighed once it identifies the browser.
+struct Claimed {
+    device: Option<Device>,
+    trust: Option<DeviceTrust>,
+    history: History,
 }
 
 /// A device-step verdict: always frictionless, since no code was asked for.

@@ -14,8 +14,8 @@ use mamori_core::token::{Eci, Method, Reason, TransStatus};
 use tokio::task::JoinSet;
 
 use super::{
-    Acceptance, CaseOpening, CodeIssue, DeviceNext, DeviceWrite, HistoryQuery, Limits, Resend,
-    Store, StoreError, TrustWrite, WrongCode,
+    Acceptance, CaseOpening, CodeIssue, DeviceNext, DeviceWrite, Limits, Resend, StepQuery,
+    StepReads, Store, StoreError, TrustWrite, WrongCode,
 };
 use crate::model::{
     Amount, Assessment, Authentication, AuthenticationId, BrowserInfo, CardStatus, Cardholder,
@@ -24,7 +24,7 @@ use crate::model::{
     Progress, ReportId, SandboxMailbox, State,
 };
 use crate::model::{Dedupe, Mail, MailThread};
-use crate::risk::RiskReason;
+use crate::risk::{History, RiskReason};
 
 /// A broken expectation: which check, and what went wrong.
 #[derive(Debug)]
@@ -82,6 +82,7 @@ pub async fn run_all(store: Arc<dyn Store>) -> Result<(), Failure> {
     expiry_and_cancel(store.as_ref()).await?;
     overdue_authentications_are_listed(store.as_ref()).await?;
     history_counts(store.as_ref()).await?;
+    the_device_step_reads_in_one(store.as_ref()).await?;
     fraud_reports_revoke_the_cards_trust(store.as_ref()).await?;
     outbox_claims_are_exclusive(store).await?;
     idempotency_keys_bind_one_authentication(store.as_ref()).await?;
@@ -611,17 +612,10 @@ async fn wrong_codes_are_counted_atomically(store: &Arc<dyn Store>) -> Result<()
         !try_code(store.as_ref(), &id, NOW, &[9; 32]).await?,
         "the right code after failure must not be accepted"
     );
-    let (next, card) = (au("au_next"), ch("ch_wrong"));
-    let query = HistoryQuery {
-        authentication_id: &next,
-        cardholder_id: Some(&card),
-        device_id: None,
-        ip: None,
-        short_since: NOW - 3600,
-        long_since: NOW - 86_400,
-        currency: jpy(),
-    };
-    let h = store.history(&query).await?;
+    // The card's next purchase sees the failure.
+    let next = authentication("au_next", "m_wrong", Some("ch_wrong"));
+    store.insert_authentication(&next).await?;
+    let h = history_of(store.as_ref(), &next.id, None, None).await?;
     ensure!(
         (
             h.failed_challenges,
@@ -892,17 +886,7 @@ async fn history_counts(store: &dyn Store) -> Result<(), Failure> {
         let idle = authentication(&format!("au_hist_idle_{n}"), "m_hist", Some("ch_hist"));
         store.insert_authentication(&idle).await?;
     }
-    let (latest, card) = (au("au_hist_2"), ch("ch_hist"));
-    let query = HistoryQuery {
-        authentication_id: &latest,
-        cardholder_id: Some(&card),
-        device_id: None,
-        ip: Some("198.51.100.7"),
-        short_since: NOW - 3600,
-        long_since: NOW - 86_400,
-        currency: jpy(),
-    };
-    let h = store.history(&query).await?;
+    let h = history_of(store, &au("au_hist_2"), None, Some("198.51.100.7")).await?;
     ensure!(
         h.card_recent == 2,
         "card velocity counts device steps, not itself, old ones or idle ones: {h:?}"
@@ -913,12 +897,16 @@ async fn history_counts(store: &dyn Store) -> Result<(), Failure> {
         h.usual_max_amount == Some(2000),
         "usual amount excludes itself and other currencies: {h:?}"
     );
-    let in_dollars = HistoryQuery {
+    let in_dollars = Authentication {
         currency: dollars.currency,
-        ..query
+        ..authentication("au_hist_usd_next", "m_hist", Some("ch_hist"))
     };
+    store.insert_authentication(&in_dollars).await?;
     ensure!(
-        store.history(&in_dollars).await?.usual_max_amount == Some(900_000),
+        history_of(store, &in_dollars.id, None, None)
+            .await?
+            .usual_max_amount
+            == Some(900_000),
         "usual amount in dollars"
     );
     ensure!(
@@ -928,6 +916,170 @@ async fn history_counts(store: &dyn Store) -> Result<(), Failure> {
     ensure!(
         !h.open_report && h.failed_challenges == 0,
         "clean card: {h:?}"
+    );
+    Ok(())
+}
+
+/// What the device step of `id` reads, its counts over the last hour (failures the last day).
+async fn step_reads(
+    store: &dyn Store,
+    id: &AuthenticationId,
+    claimed_device: Option<&DeviceId>,
+    ip: Option<&str>,
+) -> Result<Option<StepReads>, Failure> {
+    let query = StepQuery {
+        authentication_id: id,
+        claimed_device,
+        ip,
+        short_since: NOW - 3600,
+        long_since: NOW - 86_400,
+    };
+    Ok(store.device_step_reads(&query).await?)
+}
+
+/// The history the device step of `id`, which must exist, reads.
+async fn history_of(
+    store: &dyn Store,
+    id: &AuthenticationId,
+    claimed_device: Option<&DeviceId>,
+    ip: Option<&str>,
+) -> Result<History, Failure> {
+    let reads = step_reads(store, id, claimed_device, ip).await?;
+    reads
+        .map(|reads| reads.history)
+        .ok_or_else(|| Failure(format!("{id} was not read")))
+}
+
+/// The one read of the device step answers what reading each row on its own answers, for
+/// every shape of claim: no device, an unknown one, one the card trusts, one only another card
+/// trusts, a trust revoked, and a purchase on a card not enrolled.
+async fn the_device_step_reads_in_one(store: &dyn Store) -> Result<(), Failure> {
+    // `au_one` trusts `dv_one` for `ch_one`; `au_one2` trusts `dv_one2` for `ch_one2` only.
+    let trusts = [("one", "dv_one"), ("one2", "dv_one2")];
+    for (prefix, device) in trusts {
+        let id = challenging(store, prefix).await?;
+        let device = Device {
+            id: dv(device),
+            merchant_id: mid(&format!("m_{prefix}")),
+            fingerprint: "{}".into(),
+            public_key: None,
+            created_at: NOW,
+            expires_at: NOW + 1000,
+            revoked_at: None,
+        };
+        let accept = Acceptance {
+            digest: &[9; 32],
+            outcome: &outcome(TransStatus::Authenticated, "t"),
+            trust: Some(TrustWrite {
+                device: DeviceWrite::New(&device),
+                cardholder_id: &ch(&format!("ch_{prefix}")),
+                expires_at: NOW + 1000,
+            }),
+            mail: None,
+            events: &[],
+        };
+        ensure!(
+            store.accept_code(&id, NOW, &LIMITS, &accept).await?,
+            "{prefix} trusts its device"
+        );
+    }
+    let step = authentication("au_one_step", "m_one", Some("ch_one"));
+    store.insert_authentication(&step).await?;
+    let unenrolled = authentication("au_one_unenrolled", "m_one", None);
+    store.insert_authentication(&unenrolled).await?;
+
+    // Each claim, read in one, against the rows read one by one.
+    let claims = [None, Some("dv_nope"), Some("dv_one"), Some("dv_one2")];
+    for revoked in [false, true] {
+        if revoked {
+            store.revoke_trust(&ch("ch_one"), NOW + 1).await?;
+        }
+        for auth in [&step, &unenrolled] {
+            for claim in claims {
+                let claimed = claim.map(dv);
+                let reads =
+                    step_reads(store, &auth.id, claimed.as_ref(), Some("192.0.2.1")).await?;
+                let Some(reads) = reads else {
+                    return Err(Failure(format!("{} was not read", auth.id)));
+                };
+                let cardholder = match &auth.cardholder_id {
+                    Some(card) => store.cardholder(card).await?,
+                    None => None,
+                };
+                let device = match &claimed {
+                    Some(id) => store.device(id).await?,
+                    None => None,
+                };
+                let trust = match (&claimed, &auth.cardholder_id) {
+                    (Some(id), Some(card)) => store.trust(id, card).await?,
+                    _ => None,
+                };
+                let what = format!("{} claiming {claim:?}, revoked: {revoked}", auth.id);
+                ensure!(
+                    Some(&reads.authentication) == store.authentication(&auth.id).await?.as_ref(),
+                    "{what}: authentication {:?}",
+                    reads.authentication
+                );
+                ensure!(
+                    reads.cardholder == cardholder,
+                    "{what}: cardholder {:?}",
+                    reads.cardholder
+                );
+                ensure!(
+                    reads.claimed_device == device,
+                    "{what}: device {:?}",
+                    reads.claimed_device
+                );
+                ensure!(
+                    reads.claimed_trust == trust,
+                    "{what}: trust {:?}",
+                    reads.claimed_trust
+                );
+            }
+        }
+    }
+    let trust = step_reads(store, &step.id, Some(&dv("dv_one")), None).await?;
+    ensure!(
+        trust
+            .and_then(|r| r.claimed_trust)
+            .is_some_and(|t| t.revoked_at == Some(NOW + 1)),
+        "a revoked trust is read, revoked"
+    );
+    let other_card = step_reads(store, &step.id, Some(&dv("dv_one2")), None).await?;
+    ensure!(
+        other_card.is_some_and(|r| r.claimed_device.is_some() && r.claimed_trust.is_none()),
+        "another card's device is read without a trust"
+    );
+
+    // The counts: the card's purchase `au_one` (challenged, then succeeded on `dv_one`), seen
+    // from the card's next one; the device counted only when claimed. (Addresses are counted
+    // in `history_counts`: the other checks' purchases share this one's.)
+    let expected = History {
+        card_recent: 1,
+        device_recent: 0,
+        ip_recent: 0,
+        failed_challenges: 0,
+        wrong_codes: 0,
+        open_report: false,
+        usual_max_amount: Some(12_800),
+        last_language: Some("ja-JP".into()),
+        last_timezone: Some("Asia/Tokyo".into()),
+    };
+    let without = history_of(store, &step.id, None, None).await?;
+    ensure!(without == expected, "history without a device: {without:?}");
+    let with = history_of(store, &step.id, Some(&dv("dv_one")), None).await?;
+    ensure!(
+        with == History {
+            device_recent: 1,
+            ..expected
+        },
+        "history with the claimed device: {with:?}"
+    );
+    ensure!(
+        step_reads(store, &au("au_one_nobody"), Some(&dv("dv_one")), None)
+            .await?
+            .is_none(),
+        "an unknown authentication reads as none"
     );
     Ok(())
 }
@@ -1054,18 +1206,10 @@ async fn fraud_reports_revoke_the_cards_trust(store: &dyn Store) -> Result<(), F
         store.report_for(&id).await?.as_ref() == Some(&report),
         "report for"
     );
-    let (other, card) = (au("au_other"), ch("ch_fraud"));
-    let query = HistoryQuery {
-        authentication_id: &other,
-        cardholder_id: Some(&card),
-        device_id: None,
-        ip: None,
-        short_since: NOW - 3600,
-        long_since: NOW - 86_400,
-        currency: jpy(),
-    };
+    let other = authentication("au_other", "m_fraud", Some("ch_fraud"));
+    store.insert_authentication(&other).await?;
     ensure!(
-        store.history(&query).await?.open_report,
+        history_of(store, &other.id, None, None).await?.open_report,
         "open report in history"
     );
     ensure!(
@@ -1080,7 +1224,10 @@ async fn fraud_reports_revoke_the_cards_trust(store: &dyn Store) -> Result<(), F
         !store.resolve_report(&fr("fr_1"), NOW + 11).await?,
         "resolve twice"
     );
-    ensure!(!store.history(&query).await?.open_report, "resolved");
+    ensure!(
+        !history_of(store, &other.id, None, None).await?.open_report,
+        "resolved"
+    );
     ensure!(
         !store.reports(true).await?.iter().any(|r| r.id == "fr_1"),
         "not open any more"

@@ -65,8 +65,8 @@ use async_trait::async_trait;
 use mamori_core::device_key::PublicKey;
 
 use crate::model::{
-    Assessment, Authentication, AuthenticationId, CardStatus, Cardholder, CardholderId, Currency,
-    Device, DeviceId, DeviceTrust, Final, FraudReport, IdempotencyKey, KeyId, Mail, MailboxMessage,
+    Assessment, Authentication, AuthenticationId, CardStatus, Cardholder, CardholderId, Device,
+    DeviceId, DeviceTrust, Final, FraudReport, IdempotencyKey, KeyId, Mail, MailboxMessage,
     Merchant, MerchantId, MerchantKey, NewMail, OrderRef, Outcome, ReportId, State,
 };
 use crate::risk::History;
@@ -237,23 +237,39 @@ pub struct Limits {
     pub resend_cooldown: i64,
 }
 
-/// What the velocity and history checks look at.
+/// What the device step reads, given before anything is read: see
+/// [`Store::device_step_reads`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HistoryQuery<'a> {
-    /// The authentication being assessed; it is left out of every count.
+pub struct StepQuery<'a> {
+    /// The authentication whose step it is; it is left out of every count.
     pub authentication_id: &'a AuthenticationId,
-    /// The card, if enrolled.
-    pub cardholder_id: Option<&'a CardholderId>,
-    /// The device the browser was identified as, if any.
-    pub device_id: Option<&'a DeviceId>,
+    /// The device the browser's token names, once the token's signature and times hold (its
+    /// audience is the authentication's merchant, checked after the read).
+    pub claimed_device: Option<&'a DeviceId>,
     /// The client's address.
     pub ip: Option<&'a str>,
     /// Counts cover `[now - short_window, now]` …
     pub short_since: i64,
     /// … and failures `[now - long_window, now]`.
     pub long_since: i64,
-    /// The purchase's currency: the usual amount is the largest in it.
-    pub currency: Currency,
+}
+
+/// Everything the device step decides on, read in one statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepReads {
+    /// The authentication.
+    pub authentication: Authentication,
+    /// Its cardholder, if its card is enrolled.
+    pub cardholder: Option<Cardholder>,
+    /// The claimed device, revoked or not, of whichever merchant: whether it identifies the
+    /// browser is the flow's question.
+    pub claimed_device: Option<Device>,
+    /// The card's trust in the claimed device, lapsed or not.
+    pub claimed_trust: Option<DeviceTrust>,
+    /// The counts the risk engine weighs, on the authentication's card and currency, the
+    /// client's address and the claimed device. `device_recent` counts the claimed device,
+    /// which the risk engine may weigh only once the browser is identified as it.
+    pub history: History,
 }
 
 /// The persistent state of the verifier.
@@ -352,8 +368,12 @@ pub trait Store:
     /// overdue first: what the expiry sweeper ends.
     async fn due_for_expiry(&self, now: i64, limit: i64)
     -> Result<Vec<Authentication>, StoreError>;
-    /// The counts the risk engine weighs.
-    async fn history(&self, query: &HistoryQuery<'_>) -> Result<History, StoreError>;
+    /// The authentication `query` names, with everything its device step decides on, in one
+    /// statement (one round trip, one snapshot); `None` for an unknown authentication.
+    async fn device_step_reads(
+        &self,
+        query: &StepQuery<'_>,
+    ) -> Result<Option<StepReads>, StoreError>;
 
     /// Records the device step: `pending` and not expired → the state `next` says, with `mail`
     /// and `events` queued in the same transaction. With neither it is one self-committing

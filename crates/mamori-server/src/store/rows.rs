@@ -6,6 +6,7 @@
 //! because sqlx's `Row::try_get` needs a `Decode + Type` bound per column type and database;
 //! spelled out as generic bounds they would be longer than the decoders themselves.
 
+use std::borrow::Cow;
 use std::str::FromStr;
 
 use mamori_core::device_key::PublicKey;
@@ -13,7 +14,7 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 
-use super::StoreError;
+use super::{StepReads, StoreError};
 use crate::model::{
     Amount, Assessment, Authentication, BrowserInfo, CardStatus, Cardholder, Ceilings, Challenge,
     ChallengePreference, Currency, Device, DeviceTrust, Final, Finished, FraudReport,
@@ -79,11 +80,23 @@ pub(super) trait ModelRow {
     /// An `authentications` row.
     fn authentication(&self) -> Result<Authentication, StoreError>;
     /// A `cardholders` row.
-    fn cardholder(&self) -> Result<Cardholder, StoreError>;
+    fn cardholder(&self) -> Result<Cardholder, StoreError> {
+        self.cardholder_in(Columns::OWN)
+    }
+    /// A cardholder from `columns`.
+    fn cardholder_in(&self, columns: Columns) -> Result<Cardholder, StoreError>;
     /// A `devices` row.
-    fn device(&self) -> Result<Device, StoreError>;
+    fn device(&self) -> Result<Device, StoreError> {
+        self.device_in(Columns::OWN)
+    }
+    /// A device from `columns`.
+    fn device_in(&self, columns: Columns) -> Result<Device, StoreError>;
     /// A `device_trust` row.
-    fn trust(&self) -> Result<DeviceTrust, StoreError>;
+    fn trust(&self) -> Result<DeviceTrust, StoreError> {
+        self.trust_in(Columns::OWN)
+    }
+    /// A trust from `columns`.
+    fn trust_in(&self, columns: Columns) -> Result<DeviceTrust, StoreError>;
     /// A `merchants` row, without its origins (see [`merchants`]).
     fn merchant(&self) -> Result<Merchant, StoreError>;
     /// The `origin` a merchant row was joined with; `None` for a merchant without origins.
@@ -98,8 +111,39 @@ pub(super) trait ModelRow {
     fn mailbox_message(&self) -> Result<MailboxMessage, StoreError>;
     /// An `idempotency_keys` row.
     fn idempotency_key(&self) -> Result<IdempotencyKey, StoreError>;
-    /// The one row of the history query.
+    /// The history counts of a row that selects them under their own names (`card_recent`, …,
+    /// `last_timezone`).
     fn history(&self) -> Result<History, StoreError>;
+    /// The one row of [`super::sql::DEVICE_STEP_READS`]: the authentication under its own
+    /// column names, the joined rows under [`Columns::CARDHOLDER`], [`Columns::DEVICE`] and
+    /// [`Columns::TRUST`] (all `NULL` when there is none), and the history counts.
+    fn step_reads(&self) -> Result<StepReads, StoreError>;
+}
+
+/// Where a model's columns are in a row: under their own names, or under their names with a
+/// prefix, as a statement that reads several tables into one row aliases them (`ch.id AS
+/// ch_id`) so that their `id`s, `status`es and `created_at`s do not collide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Columns(&'static str);
+
+impl Columns {
+    /// The table's own column names.
+    pub(super) const OWN: Self = Self("");
+    /// A cardholder joined as `ch_…`.
+    pub(super) const CARDHOLDER: Self = Self("ch_");
+    /// A device joined as `dv_…`.
+    pub(super) const DEVICE: Self = Self("dv_");
+    /// A trust joined as `tr_…`.
+    pub(super) const TRUST: Self = Self("tr_");
+
+    /// The name `column` has in the row.
+    fn name(self, column: &'static str) -> Cow<'static, str> {
+        if self.0.is_empty() {
+            Cow::Borrowed(column)
+        } else {
+            Cow::Owned([self.0, column].concat())
+        }
+    }
 }
 
 /// Merchants from rows of merchants joined with their origins, one row per origin, a merchant's
@@ -267,20 +311,22 @@ macro_rules! model_row {
                 })
             }
 
-            fn cardholder(&self) -> Result<Cardholder, StoreError> {
-                let locale: String = self.try_get("locale").map_err(db)?;
-                let status: String = self.try_get("status").map_err(db)?;
-                let ceilings: String = self.try_get("frictionless_ceilings").map_err(db)?;
+            fn cardholder_in(&self, c: Columns) -> Result<Cardholder, StoreError> {
+                let locale: String = self.try_get(&*c.name("locale")).map_err(db)?;
+                let status: String = self.try_get(&*c.name("status")).map_err(db)?;
+                let ceilings: String = self
+                    .try_get(&*c.name("frictionless_ceilings"))
+                    .map_err(db)?;
                 Ok(Cardholder {
-                    id: parse_id(self.try_get("id").map_err(db)?, "id")?,
-                    card_ref: self.try_get("card_ref").map_err(db)?,
-                    last4: self.try_get("last4").map_err(db)?,
-                    email: self.try_get("email").map_err(db)?,
+                    id: parse_id(self.try_get(&*c.name("id")).map_err(db)?, "id")?,
+                    card_ref: self.try_get(&*c.name("card_ref")).map_err(db)?,
+                    last4: self.try_get(&*c.name("last4")).map_err(db)?,
+                    email: self.try_get(&*c.name("email")).map_err(db)?,
                     locale: Locale::parse(&locale).ok_or(StoreError::Corrupt("locale"))?,
                     status: CardStatus::parse(&status).ok_or(StoreError::Corrupt("status"))?,
                     frictionless_ceilings: Ceilings::parse(&ceilings)
                         .ok_or(StoreError::Corrupt("frictionless_ceilings"))?,
-                    created_at: self.try_get("created_at").map_err(db)?,
+                    created_at: self.try_get(&*c.name("created_at")).map_err(db)?,
                 })
             }
 
@@ -356,34 +402,41 @@ macro_rules! model_row {
                 })
             }
 
-            fn device(&self) -> Result<Device, StoreError> {
-                let public_key: Option<Vec<u8>> = self.try_get("public_key").map_err(db)?;
+            fn device_in(&self, c: Columns) -> Result<Device, StoreError> {
+                let public_key: Option<Vec<u8>> =
+                    self.try_get(&*c.name("public_key")).map_err(db)?;
                 Ok(Device {
-                    id: parse_id(self.try_get("id").map_err(db)?, "id")?,
-                    merchant_id: parse_id(self.try_get("merchant_id").map_err(db)?, "merchant_id")?,
-                    fingerprint: self.try_get("fingerprint").map_err(db)?,
+                    id: parse_id(self.try_get(&*c.name("id")).map_err(db)?, "id")?,
+                    merchant_id: parse_id(
+                        self.try_get(&*c.name("merchant_id")).map_err(db)?,
+                        "merchant_id",
+                    )?,
+                    fingerprint: self.try_get(&*c.name("fingerprint")).map_err(db)?,
                     public_key: public_key
                         .map(|key| {
                             PublicKey::from_sec1(&key)
                                 .map_err(|_| StoreError::Corrupt("public_key"))
                         })
                         .transpose()?,
-                    created_at: self.try_get("created_at").map_err(db)?,
-                    expires_at: self.try_get("expires_at").map_err(db)?,
-                    revoked_at: self.try_get("revoked_at").map_err(db)?,
+                    created_at: self.try_get(&*c.name("created_at")).map_err(db)?,
+                    expires_at: self.try_get(&*c.name("expires_at")).map_err(db)?,
+                    revoked_at: self.try_get(&*c.name("revoked_at")).map_err(db)?,
                 })
             }
 
-            fn trust(&self) -> Result<DeviceTrust, StoreError> {
+            fn trust_in(&self, c: Columns) -> Result<DeviceTrust, StoreError> {
                 Ok(DeviceTrust {
-                    device_id: parse_id(self.try_get("device_id").map_err(db)?, "device_id")?,
+                    device_id: parse_id(
+                        self.try_get(&*c.name("device_id")).map_err(db)?,
+                        "device_id",
+                    )?,
                     cardholder_id: parse_id(
-                        self.try_get("cardholder_id").map_err(db)?,
+                        self.try_get(&*c.name("cardholder_id")).map_err(db)?,
                         "cardholder_id",
                     )?,
-                    created_at: self.try_get("created_at").map_err(db)?,
-                    expires_at: self.try_get("expires_at").map_err(db)?,
-                    revoked_at: self.try_get("revoked_at").map_err(db)?,
+                    created_at: self.try_get(&*c.name("created_at")).map_err(db)?,
+                    expires_at: self.try_get(&*c.name("expires_at")).map_err(db)?,
+                    revoked_at: self.try_get(&*c.name("revoked_at")).map_err(db)?,
                 })
             }
 
@@ -413,6 +466,27 @@ macro_rules! model_row {
                     usual_max_amount: self.try_get("usual_max_amount").map_err(db)?,
                     last_language: self.try_get("last_language").map_err(db)?,
                     last_timezone: self.try_get("last_timezone").map_err(db)?,
+                })
+            }
+
+            fn step_reads(&self) -> Result<StepReads, StoreError> {
+                // A joined row is there when its key column is: every key is `NOT NULL`.
+                let joined = |key: &'static str| -> Result<bool, StoreError> {
+                    let key: Option<String> = self.try_get(key).map_err(db)?;
+                    Ok(key.is_some())
+                };
+                Ok(StepReads {
+                    authentication: self.authentication()?,
+                    cardholder: joined("ch_id")?
+                        .then(|| self.cardholder_in(Columns::CARDHOLDER))
+                        .transpose()?,
+                    claimed_device: joined("dv_id")?
+                        .then(|| self.device_in(Columns::DEVICE))
+                        .transpose()?,
+                    claimed_trust: joined("tr_device_id")?
+                        .then(|| self.trust_in(Columns::TRUST))
+                        .transpose()?,
+                    history: self.history()?,
                 })
             }
         }

@@ -137,38 +137,61 @@ pub(super) const INSERT_IDEMPOTENCY_KEY: &str = "INSERT INTO idempotency_keys (m
 pub(super) const IDEMPOTENCY_KEY: &str =
     "SELECT * FROM idempotency_keys WHERE merchant_id = $1 AND key = $2";
 
-/// `$1` cardholder_id, `$2` device_id, `$3` ip, `$4` short_since, `$5` long_since,
-/// `$6` the authentication left out of every count, `$7` the purchase's currency (the only one
-/// the usual amount is taken in).
+/// `$1` the authentication's id, `$2` the device id the browser's token claims, `$3` the
+/// client's address, `$4` short_since, `$5` long_since.
 ///
-/// One round trip: every count is a scalar subquery, and the last success is joined from a
-/// one-row subquery. A `NULL` key (no card, no device, no address) matches no row, so its
-/// counts are zero and its lookups empty. `NULLS LAST` because PostgreSQL sorts `NULL` first
-/// in a descending order where SQLite sorts it last; `SUM` is cast as PostgreSQL sums `BIGINT`
-/// into `NUMERIC`.
-pub(super) const HISTORY: &str = "SELECT \
-     (SELECT COUNT(*) FROM authentications \
-         WHERE cardholder_id = $1 AND created_at >= $4 AND id <> $6 \
-         AND risk_score IS NOT NULL) AS card_recent, \
-     (SELECT COUNT(*) FROM authentications \
-         WHERE device_id = $2 AND created_at >= $4 AND id <> $6) AS device_recent, \
-     (SELECT COUNT(*) FROM authentications \
-         WHERE ip = $3 AND created_at >= $4 AND id <> $6) AS ip_recent, \
-     (SELECT COUNT(*) FROM authentications \
-         WHERE cardholder_id = $1 AND created_at >= $5 AND id <> $6 \
-         AND state = 'failed') AS failed_challenges, \
-     (SELECT CAST(COALESCE(SUM(attempts), 0) AS BIGINT) FROM authentications \
-         WHERE cardholder_id = $1 AND created_at >= $5 AND id <> $6) AS wrong_codes, \
-     (SELECT COUNT(*) FROM fraud_reports \
-         WHERE cardholder_id = $1 AND resolved_at IS NULL) AS open_reports, \
-     (SELECT MAX(amount) FROM authentications \
-         WHERE cardholder_id = $1 AND state = 'succeeded' AND id <> $6 \
-         AND currency = $7) AS usual_max_amount, \
+/// Everything the device step decides on, in one round trip and one snapshot: the
+/// authentication (`a.*`), its cardholder (`ch_…`), the claimed device (`dv_…`) and the card's
+/// trust in it (`tr_…`), each `LEFT JOIN`ed so that a missing one reads as `NULL`s, and the
+/// history counts as scalar subqueries on the authentication's own card and currency. Counts
+/// cover `[now - short_window, now]` (`$4`) and failures `[now - long_window, now]` (`$5`), and
+/// leave the authentication itself out. A `NULL` key (no card, no claimed device, no address)
+/// matches no row, so its counts are zero and its lookups empty.
+///
+/// `device_recent` counts the *claimed* device: the flow weighs it only once the browser is
+/// identified as that device (token for this merchant, device live, proof checked), and
+/// counts zero otherwise. The last success is joined by the id one correlated subquery picks:
+/// SQLite has no `LATERAL`, and a subquery per column could pick two rows finished in the same
+/// second. `NULLS LAST` because PostgreSQL sorts `NULL` first in a descending order
+/// where SQLite sorts it last; `SUM` is cast as PostgreSQL sums `BIGINT` into `NUMERIC`.
+pub(super) const DEVICE_STEP_READS: &str = "SELECT a.*, \
+     ch.id AS ch_id, ch.card_ref AS ch_card_ref, ch.last4 AS ch_last4, ch.email AS ch_email, \
+     ch.locale AS ch_locale, ch.status AS ch_status, \
+     ch.frictionless_ceilings AS ch_frictionless_ceilings, ch.created_at AS ch_created_at, \
+     dv.id AS dv_id, dv.merchant_id AS dv_merchant_id, dv.fingerprint AS dv_fingerprint, \
+     dv.public_key AS dv_public_key, dv.created_at AS dv_created_at, \
+     dv.expires_at AS dv_expires_at, dv.revoked_at AS dv_revoked_at, \
+     tr.device_id AS tr_device_id, tr.cardholder_id AS tr_cardholder_id, \
+     tr.created_at AS tr_created_at, tr.expires_at AS tr_expires_at, \
+     tr.revoked_at AS tr_revoked_at, \
+     (SELECT COUNT(*) FROM authentications h \
+         WHERE h.cardholder_id = a.cardholder_id AND h.created_at >= $4 AND h.id <> a.id \
+         AND h.risk_score IS NOT NULL) AS card_recent, \
+     (SELECT COUNT(*) FROM authentications h \
+         WHERE h.device_id = $2 AND h.created_at >= $4 AND h.id <> a.id) AS device_recent, \
+     (SELECT COUNT(*) FROM authentications h \
+         WHERE h.ip = $3 AND h.created_at >= $4 AND h.id <> a.id) AS ip_recent, \
+     (SELECT COUNT(*) FROM authentications h \
+         WHERE h.cardholder_id = a.cardholder_id AND h.created_at >= $5 AND h.id <> a.id \
+         AND h.state = 'failed') AS failed_challenges, \
+     (SELECT CAST(COALESCE(SUM(h.attempts), 0) AS BIGINT) FROM authentications h \
+         WHERE h.cardholder_id = a.cardholder_id AND h.created_at >= $5 \
+         AND h.id <> a.id) AS wrong_codes, \
+     (SELECT COUNT(*) FROM fraud_reports r \
+         WHERE r.cardholder_id = a.cardholder_id AND r.resolved_at IS NULL) AS open_reports, \
+     (SELECT MAX(h.amount) FROM authentications h \
+         WHERE h.cardholder_id = a.cardholder_id AND h.state = 'succeeded' AND h.id <> a.id \
+         AND h.currency = a.currency) AS usual_max_amount, \
      last.language AS last_language, last.timezone AS last_timezone \
-     FROM (SELECT 1) AS one LEFT JOIN ( \
-         SELECT language, timezone FROM authentications \
-         WHERE cardholder_id = $1 AND state = 'succeeded' AND id <> $6 \
-         ORDER BY finished_at DESC NULLS LAST LIMIT 1) AS last ON TRUE";
+     FROM authentications a \
+     LEFT JOIN cardholders ch ON ch.id = a.cardholder_id \
+     LEFT JOIN devices dv ON dv.id = $2 \
+     LEFT JOIN device_trust tr ON tr.device_id = $2 AND tr.cardholder_id = a.cardholder_id \
+     LEFT JOIN authentications last ON last.id = ( \
+         SELECT l.id FROM authentications l \
+         WHERE l.cardholder_id = a.cardholder_id AND l.state = 'succeeded' AND l.id <> a.id \
+         ORDER BY l.finished_at DESC NULLS LAST LIMIT 1) \
+     WHERE a.id = $1";
 
 // The conditional updates: each `WHERE` is the guard that decides a race.
 

@@ -21,7 +21,7 @@ use super::rows::{ModelRow, code_of, db, merchants, to_json};
 use super::webhooks::QueueEvents;
 use super::writes::Writes;
 use super::{
-    Acceptance, CaseOpening, CodeIssue, DeviceNext, HistoryQuery, Limits, Resend, Store,
+    Acceptance, CaseOpening, CodeIssue, DeviceNext, Limits, Resend, StepQuery, StepReads, Store,
     StoreError, WrongCode, cases, postgres, sql, sqlite,
 };
 use crate::model::{
@@ -29,7 +29,6 @@ use crate::model::{
     DeviceId, DeviceTrust, Final, FraudReport, IdempotencyKey, KeyId, Mail, MailboxMessage,
     Merchant, MerchantId, MerchantKey, NewMail, OrderRef, Outcome, ReportId, State,
 };
-use crate::risk::History;
 use crate::webhooks::NewEvent;
 
 /// A store in a SQLite file or a PostgreSQL database; opened by
@@ -451,20 +450,20 @@ impl Store for SqlStore {
         })
     }
 
-    async fn history(&self, q: &HistoryQuery<'_>) -> Result<History, StoreError> {
+    async fn device_step_reads(&self, q: &StepQuery<'_>) -> Result<Option<StepReads>, StoreError> {
         db_read!(self, |pool| {
-            sqlx::query(sql::HISTORY)
-                .bind(q.cardholder_id.map(CardholderId::as_str))
-                .bind(q.device_id.map(DeviceId::as_str))
+            sqlx::query(sql::DEVICE_STEP_READS)
+                .bind(q.authentication_id.as_str())
+                .bind(q.claimed_device.map(DeviceId::as_str))
                 .bind(q.ip)
                 .bind(q.short_since)
                 .bind(q.long_since)
-                .bind(q.authentication_id.as_str())
-                .bind(q.currency.as_str())
-                .fetch_one(pool)
+                .fetch_optional(pool)
                 .await
                 .map_err(db)?
-                .history()
+                .as_ref()
+                .map(ModelRow::step_reads)
+                .transpose()
         })
     }
 
