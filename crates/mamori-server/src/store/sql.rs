@@ -190,7 +190,7 @@ pub(super) const DEVICE_STEP_READS: &str = "SELECT a.*, \
      LEFT JOIN authentications last ON last.id = ( \
          SELECT l.id FROM authentications l \
          WHERE l.cardholder_id = a.cardholder_id AND l.state = 'succeeded' AND l.id <> a.id \
-         ORDER BY l.finished_at DESC NULLS LAST LIMIT 1) \
+         ORDER BY l.finished_at DESC NULLS LAST, l.created_at DESC, l.id DESC LIMIT 1) \
      WHERE a.id = $1";
 
 // The conditional updates: each `WHERE` is the guard that decides a race.
