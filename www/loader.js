@@ -10,7 +10,8 @@
 // the one SRI hash on the script tag covers everything. A build without that hash cannot load
 // the widget at all (`mamori:error`, `bad_response`).
 
-import init, { mount as mountNow } from './widget/mamori_widget.js';
+import init from './widget/mamori_widget.js';
+import { mount as mountNow } from './widget/flow.js';
 import { MissingIntegrity, defineElement, loadOnce } from './element.js';
 
 // Filled in by the build: the wasm file's content-addressed name and its sha384 SRI hash.

@@ -9,7 +9,8 @@
 //!   fetches the wasm by its name with its SRI hash built in, so the one `integrity` on the
 //!   script tag covers both.
 //! - `target/npm/mamori/`: the npm package built from the `www/npm` template: `mamori` (the
-//!   widget, ES module, wasm next to it, its own JavaScript modules under `widget/snippets/`),
+//!   widget, ES module: its JavaScript modules under `widget/`, next to the WebAssembly and its
+//!   bindings),
 //!   `mamori/react` and `mamori/vue` (the widget as a component of either framework),
 //!   `mamori/verify` (result-token verification: instantiated synchronously on import in Node,
 //!   with top-level await elsewhere), and type declarations for the element, its events and
@@ -103,6 +104,12 @@ pub(crate) fn build(root: &Path, tools: &Tools) -> Result<Built, Error> {
     let verify_web = stage.join("verify-web");
     bindgen(tools, &verifier, "web", &verify_web)?;
     let widget_wasm = widget.join("mamori_widget_bg.wasm");
+    // The widget's own JavaScript (the flow, the DOM, fetch, IndexedDB, the fingerprint's
+    // readings) beside the bindings, which its modules import as `./mamori_widget.js`.
+    let widget_modules = widget_modules(root)?;
+    for module in &widget_modules {
+        copy(module, &widget.join(file_name(module)?))?;
+    }
     let verify_wasm = verify.join("mamori_verify_wasm_bg.wasm");
     wasm_opt(&node_tools, &widget_wasm, Build::Widget)?;
     wasm_opt(&node_tools, &verify_wasm, Build::Verifier)?;
@@ -186,6 +193,10 @@ pub(crate) fn build(root: &Path, tools: &Tools) -> Result<Built, Error> {
     for name in ["LICENSE", "NOTICE"] {
         copy(&root.join(name), &npm.join(name))?;
     }
+    for module in &widget_modules {
+        let name = file_name(module)?;
+        copy(&widget.join(name), &npm.join("widget").join(name))?;
+    }
     for (from, to, files) in [
         (
             &widget,
@@ -207,9 +218,6 @@ pub(crate) fn build(root: &Path, tools: &Tools) -> Result<Built, Error> {
             copy(&from.join(file), &npm.join(to).join(file))?;
         }
     }
-    // The widget's own JavaScript modules (DOM, fetch, IndexedDB, the fingerprint's readings),
-    // which the bindings import from `snippets/`.
-    copy_tree(&widget.join("snippets"), &npm.join("widget/snippets"))?;
 
     print_sizes(&www, &manifest, [&script, &wasm], &npm)?;
     Ok(Built { www, npm })
@@ -499,24 +507,28 @@ fn copy(from: &Path, to: &Path) -> Result<(), Error> {
     })
 }
 
-/// Copies every file under `from` to the same place under `to`.
-fn copy_tree(from: &Path, to: &Path) -> Result<(), Error> {
+/// The widget's JavaScript modules: every `.js` file in `crates/mamori-widget/src`, sorted.
+fn widget_modules(root: &Path) -> Result<Vec<PathBuf>, Error> {
+    let dir = root.join("crates/mamori-widget/src");
     let entries =
-        fs::read_dir(from).map_err(|e| Error(format!("reading {}: {e}", from.display())))?;
+        fs::read_dir(&dir).map_err(|e| Error(format!("reading {}: {e}", dir.display())))?;
+    let mut modules = Vec::new();
     for entry in entries {
         let path = entry
-            .map_err(|e| Error(format!("reading {}: {e}", from.display())))?
+            .map_err(|e| Error(format!("reading {}: {e}", dir.display())))?
             .path();
-        let Some(name) = path.file_name() else {
-            continue;
-        };
-        if path.is_dir() {
-            copy_tree(&path, &to.join(name))?;
-        } else {
-            copy(&path, &to.join(name))?;
+        if path.extension().is_some_and(|ext| ext == "js") {
+            modules.push(path);
         }
     }
-    Ok(())
+    modules.sort();
+    Ok(modules)
+}
+
+/// The last component of `path`, which every file found by [`widget_modules`] has.
+fn file_name(path: &Path) -> Result<&std::ffi::OsStr, Error> {
+    path.file_name()
+        .ok_or_else(|| Error(format!("{} has no file name", path.display())))
 }
 
 fn read(path: &Path) -> Result<String, Error> {
