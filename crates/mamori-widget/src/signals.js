@@ -14,7 +14,7 @@
 // idle time, the costly graphics readings in a Worker and on the main thread only where no Worker
 // runs, so the page never stalls on it in one long task.
 
-import { browserFamily, fingerprintVersion, hashComponent, sha256Hex } from './mamori_widget.js';
+import { browserFamily, fingerprintVersion, hashComponent } from './mamori_widget.js';
 
 // The `Math` functions of the `math` signal and their arguments: results whose last bits differ
 // between JavaScript engines and the math libraries under them.
@@ -158,35 +158,35 @@ function readWebgl(make) {
   }
 }
 
-// The Worker's whole script: both graphics readings, posted back as `{canvas, webgl}`. `canvas`
-// is the SHA-256 of the pixels in lowercase hex when the two read-backs agree, `'noisy'`
-// when they differ (the browser adds noise: the value is left out), undefined where the Worker
-// could not read it; hashing the 57,600 bytes here rather than in the page's WebAssembly is most
-// of what the Worker saves the main thread. `webgl` as `readWebgl` answers. Anything undefined,
-// or everything without `OffscreenCanvas` or `crypto.subtle` in the Worker, the main thread reads
-// itself.
-async function worker(make, draw, webgl) {
+// The canvas signal's value from two read-backs `[first, second]` of one drawing: the SHA-256 of
+// the pixels in lowercase hex when they agree, `'noisy'` when they differ (the browser adds noise
+// to read-backs: the value is left out, since one component missing costs the device less trust
+// than a value that changes every time), undefined where there are none or `crypto.subtle` is
+// missing (an insecure context) or fails. Compared before hashing, so one digest of the 57,600
+// bytes instead of two; `crypto.subtle` hashes them off the page's main thread.
+async function canvasValue(readBacks) {
+  if (!readBacks) return undefined;
+  const [first, second] = readBacks;
+  if (!(first.length === second.length && first.every((byte, i) => byte === second[i]))) return 'noisy';
+  try {
+    const digest = await crypto.subtle.digest('SHA-256', first);
+    return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');
+  } catch {
+    return undefined;
+  }
+}
+
+// The Worker's whole script: both graphics readings, posted back as `{canvas, webgl}`, `canvas`
+// as `canvasValue` answers and `webgl` as `readWebgl` does; anything undefined, or everything
+// without `OffscreenCanvas` in the Worker, the main thread reads itself. Hashing the pixels here
+// is most of what the Worker saves the main thread after drawing.
+async function worker(make, draw, webgl, value) {
   const answer = {};
   if (typeof OffscreenCanvas === 'function') {
-    const readBacks = typeof crypto === 'object' && crypto.subtle ? draw(make) : undefined;
-    if (readBacks) {
-      const [first, second] = readBacks;
-      const same = first.length === second.length && first.every((byte, i) => byte === second[i]);
-      answer.canvas = same
-        ? await crypto.subtle.digest('SHA-256', first).then(
-            (digest) => Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join(''),
-            () => undefined,
-          )
-        : 'noisy';
-    }
+    answer.canvas = await value(draw(make));
     answer.webgl = webgl(make);
   }
   postMessage(answer);
-}
-
-// The fixed drawing read back twice on the main thread (see `drawAndRead`).
-export function canvasReadBacks() {
-  return drawAndRead(newCanvas);
 }
 
 // The WebGL strings read on the main thread (see `readWebgl`).
@@ -210,7 +210,7 @@ export function offThread(timeout) {
     };
     const timer = setTimeout(done, timeout);
     try {
-      const script = `(${worker})(${newCanvas},${drawAndRead},${readWebgl})`;
+      const script = `(${worker})(${newCanvas},${drawAndRead},${readWebgl},${canvasValue})`;
       url = URL.createObjectURL(new Blob([script], { type: 'text/javascript' }));
       thread = new Worker(url);
       thread.onmessage = (event) => done(event.data);
@@ -258,16 +258,11 @@ export function brand(userAgent, family) {
   return major ? name + major : undefined;
 }
 
-// The hex SHA-256 of the drawing's pixels if the two read-backs `[first, second]` agree, else
-// undefined: browsers that resist fingerprinting add noise to read-backs, and one component
-// missing costs the device less trust than a value that changes every time. Compared before
-// hashing, so one SHA-256 of the pixels instead of two.
-export function canvasHash(readBacks) {
-  const [first, second] = readBacks ?? [];
-  if (!(first instanceof Uint8Array && second instanceof Uint8Array) || first.length !== second.length) {
-    return undefined;
-  }
-  return first.every((byte, i) => byte === second[i]) ? sha256Hex(first) : undefined;
+// The canvas signal read on the main thread: a promise of its hex digest, or of undefined where
+// the read-backs are noisy or cannot be read or hashed (see `canvasValue`).
+export async function canvasHash() {
+  const value = await canvasValue(drawAndRead(newCanvas));
+  return value === 'noisy' ? undefined : value;
 }
 
 // The Worker's answer as `{canvas, webgl}`: `canvas` the hex digest, `null` where the Worker
@@ -319,11 +314,12 @@ function reading(timed) {
     values,
     // Whether the Worker read the canvas (a noisy one included) and WebGL.
     offThread: [false, false],
-    // Runs `read` unless the time spent has reached the deadline, and counts its time.
+    // Runs `read` unless the time spent has reached the deadline, counts its time and answers
+    // what it answered.
     step(read) {
-      if (timed && spent >= DEADLINE_MS) return;
+      if (timed && spent >= DEADLINE_MS) return undefined;
       const start = performance.now();
-      read();
+      const result = read();
       const end = performance.now();
       if (timed) {
         spent += end - start;
@@ -331,6 +327,7 @@ function reading(timed) {
           performance.measure('mamori:fingerprint', { start, end });
         } catch {}
       }
+      return result;
     },
     plain() {
       for (const [id, value] of plain()) put(id, value);
@@ -342,18 +339,22 @@ function reading(timed) {
       put('canvas', canvas);
       putWebgl(pair);
     },
-    canvas: () => put('canvas', canvasHash(canvasReadBacks())),
-    webgl: () => putWebgl(webglOnce()),
+    // The canvas drawn and read on the main thread in a step of its own; its digest, computed
+    // by `crypto.subtle` after the step, is put in before any later reading.
+    async canvas() {
+      put('canvas', await r.step(canvasHash));
+    },
+    webgl: () => r.step(() => putWebgl(webglOnce())),
   };
   return r;
 }
 
-// Every signal on the main thread, at once and without the deadline: `{browser, values}`.
-export function collect() {
+// Every signal on the main thread, without the deadline: a promise of `{browser, values}`.
+export async function collect() {
   const r = reading(false);
   r.step(r.plain);
-  r.step(r.canvas);
-  r.step(r.webgl);
+  await r.canvas();
+  r.webgl();
   return { browser: r.browser, values: r.values };
 }
 
@@ -365,8 +366,8 @@ export async function collectOffThread() {
   r.step(r.plain);
   const answer = await offThread(WORKER_TIMEOUT_MS);
   r.step(() => r.answer(answer));
-  if (!r.offThread[0]) r.step(r.canvas);
-  if (!r.offThread[1]) r.step(r.webgl);
+  if (!r.offThread[0]) await r.canvas();
+  if (!r.offThread[1]) r.webgl();
   return { browser: r.browser, values: r.values, offThread: r.offThread };
 }
 
@@ -404,7 +405,7 @@ async function collectWhenIdle() {
   ]) {
     if (done) continue;
     if (!(period?.timeRemaining() >= IDLE_LEFT_MS)) period = await idle(IDLE_TIMEOUT_MS);
-    r.step(read);
+    await read();
   }
   return wire(r);
 }

@@ -24,8 +24,8 @@ test('the schema ids are read', () => {
 test('the fingerprint has the schema components and is stable', () =>
   inPage(async (ids) => {
     const { h } = window;
-    const first = h.signals.collect();
-    const second = h.signals.collect();
+    const first = await h.signals.collect();
+    const second = await h.signals.collect();
     const collected = first.values.map(([id]) => id);
     for (const id of collected) h.ok(ids.includes(id), `${id} is not in the schema`);
     h.eq(new Set(collected).size, collected.length, 'an id was collected twice');
@@ -58,14 +58,14 @@ function noisyCanvas() {
 test('a canvas read-back with noise is left out', () =>
   inPage(async (install) => {
     const { h } = window;
-    const { canvasHash, canvasReadBacks } = h.signals;
-    const steady = canvasHash(canvasReadBacks());
+    const { canvasHash } = h.signals;
+    const steady = await canvasHash();
     h.ok(/^[0-9a-f]{64}$/.test(steady), 'two read-backs of one drawing differ');
     const restore = new Function(`return (${install})()`)();
-    const noisy = canvasHash(canvasReadBacks());
+    const noisy = await canvasHash();
     restore();
     h.eq(noisy, undefined, 'a noisy canvas gave a value');
-    h.eq(canvasHash(canvasReadBacks()), steady);
+    h.eq(await canvasHash(), steady);
   }, noisyCanvas.toString()));
 
 test("a Worker's noisy canvas is left out and not read again; malformed answers are not taken", () =>
@@ -86,7 +86,7 @@ test("a Worker's noisy canvas is left out and not read again; malformed answers 
 test('the Worker and the main thread read the same values', () =>
   inPage(async () => {
     const { h } = window;
-    const onMainThread = h.signals.collect();
+    const onMainThread = await h.signals.collect();
     const offThread = await h.signals.collectOffThread();
     h.ok(offThread.offThread[0], 'the Worker did not read the canvas');
     // Headless Chromium without a GPU may have no WebGL; where the main thread has it, so must
@@ -101,7 +101,7 @@ test('the Worker and the main thread read the same values', () =>
 test('without a Worker the main thread reads the graphics', () =>
   inPage(async () => {
     const { h } = window;
-    const onMainThread = h.signals.collect();
+    const onMainThread = await h.signals.collect();
     // A page whose Content Security Policy refuses `blob:` Workers, as Chromium tells it: the
     // constructor throws.
     const worker = window.Worker;
@@ -112,6 +112,26 @@ test('without a Worker the main thread reads the graphics', () =>
     window.Worker = worker;
     h.eq(fallenBack.offThread, [false, false], 'a refused Worker answered');
     h.eq(fallenBack.values, onMainThread.values);
+  }));
+
+test('without crypto.subtle the canvas is left out on either path, and nothing else', () =>
+  inPage(async () => {
+    const { h } = window;
+    const steady = await h.signals.collect();
+    // As in an insecure context, where `crypto.subtle` is undefined, in the page and in the
+    // Worker (a Worker of a page inherits its context).
+    Object.defineProperty(crypto, 'subtle', { value: undefined, configurable: true });
+    const mainThread = await h.signals.collect();
+    const worker = window.Worker;
+    window.Worker = function () {
+      throw new DOMException('refused', 'SecurityError');
+    };
+    const fallenBack = await h.signals.collectOffThread();
+    window.Worker = worker;
+    delete crypto.subtle;
+    const withoutCanvas = steady.values.filter(([id]) => id !== 'canvas');
+    h.eq(mainThread.values, withoutCanvas);
+    h.eq(fallenBack.values, withoutCanvas);
   }));
 
 test('WebGL is read from one context per page', () =>
@@ -141,7 +161,7 @@ test("the page's fingerprint is collected once, shared, and measured", () =>
     const second = await h.signals.page();
     h.ok(first === second, 'a second collection');
     h.eq(measures(), measured, 'a second reading');
-    h.eq(first, h.signals.wire(h.signals.collect()), 'the idle collection and a direct one differ');
+    h.eq(first, h.signals.wire(await h.signals.collect()), 'the idle collection and a direct one differ');
     h.eq(first.v, 1);
     h.ok(Object.values(first.components).every((hash) => /^[0-9a-f]{32}$/.test(hash)), 'hashed');
   }));
@@ -183,7 +203,7 @@ test('fingerprint timing is reported', async () => {
     const times = [];
     for (let i = 0; i < 21; i++) {
       const start = performance.now();
-      h.ok(h.signals.collect().values.length > 0);
+      h.ok((await h.signals.collect()).values.length > 0);
       times.push(performance.now() - start);
     }
     return times.sort((a, b) => a - b);
