@@ -20,8 +20,9 @@
 //! one codegen unit); the standard library rebuilt with `-Zbuild-std` on either toolchain
 //! (`provision`), so that immediate-abort panics and no panic locations or `Debug` formatting
 //! reach it too, and a fresh machine builds the same widget as a provisioned one; SHA-256's
-//! compact software backend; `wasm-opt -Oz` from npm's `binaryen`; and esbuild's minifier on
-//! the JavaScript. Both npm tools are installed under `target/wasm/tools` on first use.
+//! compact software backend; `wasm-opt -Oz` from npm's `binaryen`; and esbuild's minifier, then
+//! terser's, on the JavaScript. The npm tools are installed under `target/wasm/tools` on first
+//! use.
 //!
 //! The wasm verifier is built apart, for speed: it runs in merchants' backends once per payment,
 //! where a few more kilobytes cost nothing and every microsecond of a verification counts. It
@@ -42,7 +43,7 @@ use crate::{cmd, summary};
 const BUDGET_GZIP: u64 = 15 * 1024;
 
 /// npm tools the build uses, at versions known to handle what rustc 1.96 and wasm-bindgen emit.
-const NODE_TOOLS: &[&str] = &["binaryen@132", "esbuild@0.25"];
+const NODE_TOOLS: &[&str] = &["binaryen@132", "esbuild@0.25", "terser@5.51"];
 
 /// Both release builds' panic levers: panics that trap at once, with no message, location or
 /// `Debug` formatting compiled in.
@@ -144,8 +145,23 @@ pub(crate) fn build(root: &Path, tools: &Tools) -> Result<Built, Error> {
             // The bindings' default wasm URL uses `import.meta`; the loader always passes its own.
             "--log-override:empty-import-meta=silent",
         ])
-        .arg(format!("--outfile={}", www.join("mamori.js").display()));
+        .arg(format!("--outfile={}", stage.join("mamori.js").display()));
     run_step("bundle mamori.js", &mut bundle)?;
+    // A second pass by terser over esbuild's output: measured on this bundle, it takes about 3 %
+    // more off the gzipped script than esbuild's minifier alone.
+    let mut minify = Command::new(node_tools.join("terser"));
+    minify
+        .arg(stage.join("mamori.js"))
+        .args([
+            "--compress",
+            "passes=2",
+            "--mangle",
+            "--ecma",
+            "2020",
+            "--output",
+        ])
+        .arg(www.join("mamori.js"));
+    run_step("minify mamori.js", &mut minify)?;
     check_loader(&read(&www.join("mamori.js"))?, &wasm.integrity)?;
     let script = report(&[www.join("mamori.js")])?.remove(0);
     let script_name = format!("mamori-{}.js", script.short_hash);
@@ -323,8 +339,8 @@ fn bindgen(tools: &Tools, wasm: &Path, target: &str, out: &Path) -> Result<(), E
     run_step(&format!("wasm-bindgen --target {target}"), &mut command)
 }
 
-/// `wasm-opt` in place (`-Oz` for the widget, `-O3` for the verifier), also dropping the name
-/// and producers sections.
+/// `wasm-opt` in place (`-Oz` for the widget, `-O3` for the verifier), also dropping the name,
+/// producers and target-features sections (metadata for tools, not for browsers).
 fn wasm_opt(node_tools: &Path, wasm: &Path, build: Build) -> Result<(), Error> {
     let level = match build {
         Build::Widget => "-Oz",
@@ -338,7 +354,11 @@ fn wasm_opt(node_tools: &Path, wasm: &Path, build: Build) -> Result<(), Error> {
             Build::Widget => &[][..],
             Build::Verifier => &["--enable-simd"][..],
         })
-        .args(["--strip-debug", "--strip-producers"])
+        .args([
+            "--strip-debug",
+            "--strip-producers",
+            "--strip-target-features",
+        ])
         .arg(wasm)
         .arg("-o")
         .arg(wasm);
@@ -349,7 +369,10 @@ fn wasm_opt(node_tools: &Path, wasm: &Path, build: Build) -> Result<(), Error> {
 fn node_tools(root: &Path) -> Result<PathBuf, Error> {
     let prefix = root.join("target/wasm/tools");
     let bin = prefix.join("node_modules/.bin");
-    if bin.join("wasm-opt").is_file() && bin.join("esbuild").is_file() {
+    if ["wasm-opt", "esbuild", "terser"]
+        .iter()
+        .all(|tool| bin.join(tool).is_file())
+    {
         return Ok(bin);
     }
     fs::create_dir_all(&prefix)

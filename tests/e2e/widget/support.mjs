@@ -1,6 +1,7 @@
 // The widget's suite in headless Chromium: a loopback server for the packaged widget
 // (`cargo xtask package`'s npm package, whose `widget/` holds the WebAssembly, its bindings and
-// the widget's JavaScript modules) and the harness, and a fresh page per test.
+// the widget's JavaScript modules, and its script-tag build) and the harness, and a fresh page
+// per test.
 //
 // Each test's body runs in the page, where `window.h` is the harness (harness.js); a thrown
 // error, an assertion of the harness's included, fails the test, and so does an uncaught error
@@ -14,7 +15,7 @@ import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { launch } from '../support/browser.mjs';
-import { npmPackage } from '../support/env.mjs';
+import { npmPackage, widgetAssets } from '../support/env.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -23,7 +24,8 @@ const PAGE = `<!doctype html><html lang="en"><meta charset="utf-8"><title>mamori
 
 const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm' };
 
-// `/` (the page), `/harness.js` and `/pkg/…` (the npm package); nothing outside them.
+// `/` (the page), `/harness.js`, `/pkg/…` (the npm package) and `/www/…` (the script-tag
+// build); nothing outside them.
 async function serve(request, response) {
   const path = decodeURIComponent(new URL(request.url, 'http://localhost').pathname);
   let file;
@@ -33,9 +35,15 @@ async function serve(request, response) {
     return;
   } else if (path === '/harness.js') {
     file = join(here, 'harness.js');
-  } else if (path.startsWith('/pkg/')) {
-    file = normalize(join(npmPackage, path.slice('/pkg/'.length)));
-    if (!file.startsWith(npmPackage + sep)) file = undefined;
+  } else {
+    for (const [prefix, dir] of [
+      ['/pkg/', npmPackage],
+      ['/www/', widgetAssets],
+    ]) {
+      if (!path.startsWith(prefix)) continue;
+      file = normalize(join(dir, path.slice(prefix.length)));
+      if (!file.startsWith(dir + sep)) file = undefined;
+    }
   }
   const type = file && TYPES[file.slice(file.lastIndexOf('.'))];
   try {
