@@ -313,7 +313,12 @@ fn compile(root: &Path, toolchain: WasmToolchain, build: Build) -> Result<(), Er
     command.args(["--profile", build.profile(), "--package", package]);
     let flags = match build {
         // SHA-256's compact backend: the widget hashes a few short strings, size matters more.
-        Build::Widget => format!("--cfg=sha2_backend_soft=\"compact\" {PANIC_RUSTFLAGS}"),
+        // No reference types: its exports take and answer only strings, bytes and numbers, and
+        // without them wasm-bindgen leaves out the table of JavaScript values and its glue.
+        Build::Widget => format!(
+            "--cfg=sha2_backend_soft=\"compact\" -Ctarget-feature=-reference-types \
+             {PANIC_RUSTFLAGS}"
+        ),
         // SHA-256 is most of a verification's time; its SIMD backend is about a fifth faster.
         Build::Verifier => format!("-Ctarget-feature=+simd128 {PANIC_RUSTFLAGS}"),
     };
