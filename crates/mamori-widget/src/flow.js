@@ -248,8 +248,9 @@ export function start(element, options, { transport, timing, now }) {
     }
     setBusy(true);
     ui.announce(texts.verifying, 'info');
-    // Only one code entry runs at a time (`busy`), so nothing makes a key meanwhile.
-    fresh ??= (await registration(options.authentication)) ?? null;
+    // Made once: a browser that could not make one (`null`) does not try again. Only one code
+    // entry runs at a time (`busy`), so nothing makes a key meanwhile.
+    if (fresh === undefined) fresh = (await registration(options.authentication)) ?? null;
     if (destroyed) return;
     let outcome;
     try {

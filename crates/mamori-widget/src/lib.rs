@@ -25,13 +25,12 @@
 //! - `signals.js`: the fingerprint's readings, their order, deadline and idle-time scheduling,
 //!   the graphics in a Worker.
 //!
-//! Their tests run in headless Chromium against the packaged widget (`tests/widget`, run by
+//! Their tests run in headless Chromium against the packaged widget (`tests/e2e/widget`, run by
 //! `cargo xtask test`); the functions here are tested natively below and, through the widget's
 //! flow, in those tests.
 //!
-//! Nothing here keeps state between calls, allocates beyond its arguments and answers, or can
-//! panic on input: every function takes what JavaScript gives it and answers a value or
-//! `undefined`.
+//! Nothing here keeps state between calls or can panic on input: every function takes what
+//! JavaScript gives it and answers a value or `undefined`.
 
 use mamori_core::device_key::{self, PublicKey, Purpose, Signature};
 use mamori_core::fingerprint::{self, Browser};

@@ -125,13 +125,18 @@ test('without IndexedDB the flow goes on with no proof and no key', () =>
     const m = await k.mount(script);
     h.eq(m.script.body(0).device_token, 'dt.stored');
     h.eq(m.script.body(0).device_proof, undefined);
+    m.script.reply(200, '{"outcome":"wrong_code","attempts_left":4}');
+    await m.enter('111111');
+    h.eq(m.script.lastField('device_key'), undefined, 'a key this browser cannot keep is not registered');
+    // Made once per widget: IndexedDB back, the next code still goes without a key.
+    restore();
     m.script.reply(200, h.AUTHENTICATED);
     await m.enter('123456');
     await m.until('mamori:result');
-    h.eq(m.script.lastField('device_key'), undefined, 'a key this browser cannot keep is not registered');
+    h.eq(m.script.lastField('device_key'), undefined, 'one attempt at a key per widget');
     h.eq(m.detail('mamori:result', 'status'), 'Y');
     h.eq(k.token(), 'dt.new');
-    restore();
+    h.eq(await k.stored(), undefined, 'the old key went with the old token');
     m.widget.destroy();
   }, helpers.toString()));
 
