@@ -50,9 +50,14 @@ static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
 #[wasm_bindgen(js_name = normalizeCode)]
 #[must_use]
 pub fn normalize_code(input: &str) -> Option<String> {
-    otp::normalize(input)
-        .ok()
-        .map(|code| code.as_str().to_owned())
+    // From the bytes rather than `as_str`, whose UTF-8 check would ship for six ASCII digits.
+    let code = otp::normalize(input).ok()?;
+    Some(
+        code.as_bytes()
+            .iter()
+            .map(|&digit| char::from(digit))
+            .collect(),
+    )
 }
 
 /// The longest entry the code input takes, the same bound [`normalize_code`] reads.
