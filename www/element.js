@@ -22,9 +22,10 @@ const LOAD_TIMEOUT_MS = 15000;
 
 // A loader built without the .wasm's integrity hash: it refuses to load rather than run code it
 // cannot check, and loading again cannot help.
-export class MissingIntegrity extends Error {
-  name = 'MissingIntegrity';
-}
+export class MissingIntegrity extends Error {}
+// On the prototype rather than as a class field, which the loader's ES2020 bundle would have to
+// emulate with a helper.
+MissingIntegrity.prototype.name = 'MissingIntegrity';
 
 // `start(...)` (which fetches and instantiates the WebAssembly) run once for all callers, except
 // that a failed load is forgotten: the next call tries again instead of repeating a cached

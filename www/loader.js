@@ -10,7 +10,8 @@
 // the one SRI hash on the script tag covers everything. A build without that hash cannot load
 // the widget at all (`mamori:error`, `bad_response`).
 
-import init, { mount as mountNow } from './widget/mamori_widget.js';
+import { initSync } from './widget/mamori_widget.js';
+import { mount as mountNow } from './widget/flow.js';
 import { MissingIntegrity, defineElement, loadOnce } from './element.js';
 
 // Filled in by the build: the wasm file's content-addressed name and its sha384 SRI hash.
@@ -23,12 +24,16 @@ const base = new URL('.', script?.src ?? location.href);
 const wasmUrl = new URL(WASM_FILE, base);
 
 // A failed load (`network`, `bad_response`) is tried again by the next `load` or `mount`.
-const load = loadOnce(() => {
+const load = loadOnce(async () => {
   // A build that left the placeholder could not check the .wasm: nothing runs unchecked.
   if (!WASM_INTEGRITY.startsWith('sha384-')) {
-    return Promise.reject(new MissingIntegrity('this mamori.js has no integrity hash for its WebAssembly'));
+    throw new MissingIntegrity('this mamori.js has no integrity hash for its WebAssembly');
   }
-  return init({ module_or_path: fetch(wasmUrl, { integrity: WASM_INTEGRITY, credentials: 'omit' }) });
+  // Compiled while it downloads (the verifier serves it as `application/wasm`), then
+  // instantiated at once: the bindings' own loader, with its fallbacks for other servers, would
+  // only add to the script.
+  const response = fetch(wasmUrl, { integrity: WASM_INTEGRITY, credentials: 'omit' });
+  initSync({ module: await WebAssembly.compileStreaming(response) });
 });
 
 const defaults = {};

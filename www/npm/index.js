@@ -1,6 +1,7 @@
 // The widget for bundlers and browsers: `mount` loads the WebAssembly on first use (the URL is
 // resolved next to this module, which bundlers such as Vite and webpack follow), then mounts.
-import init, { mount as mountNow } from './widget/mamori_widget.js';
+import init from './widget/mamori_widget.js';
+import { mount as mountNow } from './widget/flow.js';
 import { defineElement as define, loadOnce } from './element.js';
 
 // Starts loading the WebAssembly now (optional: `mount` does it). `wasm` overrides where it is

@@ -87,6 +87,11 @@ impl Code {
             .ok_or(OtpError::Randomness)
     }
 
+    /// The code as six ASCII digit bytes.
+    pub fn as_bytes(&self) -> &[u8; CODE_LEN] {
+        &self.0
+    }
+
     /// The code as ASCII digits.
     pub fn as_str(&self) -> &str {
         // Only ASCII digits are ever stored, so this never takes the fallback.
@@ -203,6 +208,9 @@ mod tests {
         ] {
             assert_eq!(normalize(input).map(|c| c.0), Ok(*b"123456"), "{input}");
         }
+        let code = normalize("０１２ ３４５");
+        assert_eq!(code.as_ref().map(Code::as_bytes), Ok(b"012345"));
+        assert_eq!(code.as_ref().map(Code::as_str), Ok("012345"));
     }
 
     #[test]

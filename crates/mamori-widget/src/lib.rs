@@ -1,56 +1,41 @@
-//! The mamori widget: on a merchant's checkout page it proves the device (fingerprint and
-//! stored device token) to the card issuer's verifier and, when the verifier asks for it, shows
-//! the one-time-code challenge.
-//!
-//! JavaScript sees only [`mount`] and [`Handle`]; the script-tag loader and the
-//! `<mamori-challenge>` element (`www/`) are built on them. Nothing runs until `mount` is
-//! called.
+//! The mamori widget: on a merchant's checkout page it proves the device (fingerprint, stored
+//! device token and device key) to the card issuer's verifier and, when the verifier asks for
+//! it, shows the one-time-code challenge.
 //!
 //! # Layout
 //!
-//! - `options`: the `mount` options, checked up front.
-//! - `widget`: the flow of one mounted widget and its state.
-//! - `ui`, `style.css`: the challenge's DOM in a Shadow DOM, and its stylesheet.
-//! - `texts`: Japanese and English texts, and how the language is chosen.
-//! - `events`: the `mamori:*` events raised on the merchant's element.
-//! - `api`: the verifier's endpoints and their answers as Rust types; time limits and repeats.
-//! - `transport`: the `Transport` trait and its `fetch` implementation.
-//! - `device`: the device token in `localStorage` and the device step's evidence.
-//! - `key`: the device key (WebCrypto, IndexedDB) and the proofs signed with it.
-//! - `fingerprint`, `graphics`: the signals of the fingerprint schema.
-//! - `guard`: event listeners and intervals removed on drop.
-//! - `js`: reading and writing plain JavaScript objects.
-//! - `browser_tests`: the flow and the fingerprint in headless Chromium, with a scripted transport.
+//! The widget is small hand-written JavaScript around this WebAssembly module. The WebAssembly
+//! holds only what must agree with the verifier byte for byte, from the same `mamori-core` code
+//! the verifier runs: code normalisation, the browser family and the component hashing of the
+//! fingerprint, and the device key's signed messages and wire encodings. Everything the browser
+//! does natively is JavaScript beside it (`src/*.js`, shipped next to the bindings as
+//! `widget/*.js` in the npm package and bundled into the script-tag loader):
 //!
-//! What the browser does natively is hand-written JavaScript beside them, imported through
-//! wasm-bindgen (its `snippets/`, bundled into the script-tag loader and shipped in the npm
-//! package): `ui.js` (building the DOM, listening, redrawing), `net.js` (`fetch`), `store.js`
-//! (IndexedDB) and `signals.js` (the fingerprint's readings, idle callbacks). The WebAssembly
-//! keeps the flow and what must agree with the verifier byte for byte: code normalisation,
-//! component hashing, the fingerprint's wire form, the device key's messages and encodings, and
-//! the strict reading of the verifier's answers.
+//! - `flow.js`: `mount(element, options)` and the flow of one mounted widget: the device step,
+//!   then (if asked) the challenge with code entry, resend, cancel and countdowns, until a result
+//!   or `destroy()`; the options and the `mamori:*` events.
+//! - `api.js`: the verifier's endpoints, the strict reading of their answers, time limits and
+//!   repeats.
+//! - `net.js`: `fetch`, the one transport of the real page.
+//! - `ui.js`: the challenge's DOM in a Shadow DOM, its stylesheet, listening and redrawing.
+//! - `texts.js`: Japanese and English texts, and how the language is chosen.
+//! - `device.js`: the device token in `localStorage`, the device key (WebCrypto, IndexedDB) and
+//!   the device step's evidence.
+//! - `store.js`: IndexedDB.
+//! - `signals.js`: the fingerprint's readings, their order, deadline and idle-time scheduling,
+//!   the graphics in a Worker.
+//!
+//! Their tests run in headless Chromium against the packaged widget (`tests/e2e/widget`, run by
+//! `cargo xtask test`); the functions here are tested natively below and, through the widget's
+//! flow, in those tests.
+//!
+//! Nothing here keeps state between calls or can panic on input: every function takes what
+//! JavaScript gives it and answers a value or `undefined`.
 
-mod api;
-mod device;
-mod events;
-mod fingerprint;
-mod graphics;
-mod guard;
-mod js;
-mod key;
-mod options;
-mod texts;
-mod transport;
-mod ui;
-mod widget;
-
-// Two attributes, not `cfg(all(test, …))`: clippy's `allow-*-in-tests` (clippy.toml) sees a
-// test module only by a plain `#[cfg(test)]`.
-#[cfg(test)]
-#[cfg(target_arch = "wasm32")]
-mod browser_tests;
-
-use std::rc::Rc;
+use mamori_core::device_key::{self, PublicKey, Purpose, Signature};
+use mamori_core::fingerprint::{self, Browser};
+use mamori_core::otp;
+use wasm_bindgen::prelude::wasm_bindgen;
 
 /// A free-list allocator of about a kilobyte instead of dlmalloc's five: the widget makes few,
 /// small allocations, so dlmalloc's coalescing and size classes would only cost download size.
@@ -59,47 +44,136 @@ use std::rc::Rc;
 static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
     lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
 
-use wasm_bindgen::prelude::*;
-
-/// Mounts the widget in `element` and starts the authentication.
-///
-/// `options`: `{verifier, authentication, clientSecret, lang?, mode?: "inline" | "dialog",
-/// theme?: "light" | "dark" | "auto" | {accent: "#006fcf", …}}`. Progress is reported by
-/// `mamori:*` events on `element`.
-///
-/// # Errors
-///
-/// Throws a `TypeError` when `element` is not an element or an option is missing or malformed.
-#[wasm_bindgen]
-pub fn mount(element: JsValue, options: JsValue) -> Result<Handle, JsValue> {
-    let element: web_sys::Element = element
-        .dyn_into()
-        .map_err(|_| js_sys::TypeError::new("mamori: mount needs an element"))?;
-    let options =
-        options::Options::from_js(&options).map_err(|message| js_sys::TypeError::new(&message))?;
-    let transport = transport::Fetch::new(&options.verifier, &options.client_secret);
-    let widget = widget::Widget::start(
-        &element,
-        &options,
-        Box::new(transport),
-        api::Timing::DEFAULT,
-        widget::Clock::System,
-    )?;
-    Ok(Handle { widget })
+/// A code as the cardholder typed, pasted or autofilled it, as the six ASCII digits the verifier
+/// takes; `undefined` when it is not a code (see [`mamori_core::otp::normalize`]), and then
+/// nothing is sent, so no attempt is spent.
+#[wasm_bindgen(js_name = normalizeCode)]
+#[must_use]
+pub fn normalize_code(input: &str) -> Option<String> {
+    // From the bytes rather than `as_str`, whose UTF-8 check would ship for six ASCII digits.
+    let code = otp::normalize(input).ok()?;
+    Some(
+        code.as_bytes()
+            .iter()
+            .map(|&digit| char::from(digit))
+            .collect(),
+    )
 }
 
-/// A mounted widget. It stays alive until [`Handle::destroy`], even if the page drops the
-/// handle.
-#[wasm_bindgen]
-pub struct Handle {
-    widget: Rc<widget::Widget>,
+/// The longest entry the code input takes, the same bound [`normalize_code`] reads.
+#[wasm_bindgen(js_name = maxCodeInput)]
+#[must_use]
+pub fn max_code_input() -> u32 {
+    otp::MAX_INPUT_CHARS as u32
 }
 
-#[wasm_bindgen]
-impl Handle {
-    /// Removes every node, listener and timer of the widget and abandons requests in flight.
-    /// Calling it again does nothing.
-    pub fn destroy(&self) {
-        self.widget.destroy();
+/// The browser family of a `User-Agent` string as the fingerprint's wire form names it
+/// (`chromium`, `firefox`, `safari`, `other`): the verifier leaves out each family's noisy
+/// components by it.
+#[wasm_bindgen(js_name = browserFamily)]
+#[must_use]
+pub fn browser_family(user_agent: &str) -> String {
+    match Browser::from_user_agent(user_agent) {
+        Browser::Chromium => "chromium",
+        Browser::Firefox => "firefox",
+        Browser::Safari => "safari",
+        Browser::Other => "other",
+    }
+    .to_owned()
+}
+
+/// The fingerprint's wire-format version (`v`).
+#[wasm_bindgen(js_name = fingerprintVersion)]
+#[must_use]
+pub fn fingerprint_version() -> u8 {
+    fingerprint::VERSION
+}
+
+/// The component hash of `value` for the component `id`, in hex, as the verifier compares it
+/// (see [`mamori_core::fingerprint::hash_component`]).
+#[wasm_bindgen(js_name = hashComponent)]
+#[must_use]
+pub fn hash_component(id: &str, value: &str) -> String {
+    fingerprint::hash_component(id, value).to_hex()
+}
+
+/// The bytes the device key signs: for code entry's registration of a new key when `register`,
+/// else for the device step (see [`mamori_core::device_key::message`]).
+#[wasm_bindgen(js_name = deviceKeyMessage)]
+#[must_use]
+pub fn device_key_message(register: bool, authentication: &str) -> Vec<u8> {
+    let purpose = if register {
+        Purpose::Register
+    } else {
+        Purpose::Device
+    };
+    device_key::message(purpose, authentication)
+}
+
+/// A public key's wire form (base64url of the 65-byte uncompressed point) from WebCrypto's
+/// `raw` export; `undefined` when the bytes are not such a point.
+#[wasm_bindgen(js_name = publicKeyWire)]
+#[must_use]
+pub fn public_key_wire(sec1: &[u8]) -> Option<String> {
+    PublicKey::from_sec1(sec1)
+        .ok()
+        .map(|key| key.to_base64url())
+}
+
+/// A signature's wire form (base64url of the 64-byte `r || s`) from WebCrypto's ECDSA
+/// signature; `undefined` when it is not 64 bytes.
+#[wasm_bindgen(js_name = signatureWire)]
+#[must_use]
+pub fn signature_wire(p1363: &[u8]) -> Option<String> {
+    Signature::from_p1363(p1363)
+        .ok()
+        .map(|signature| signature.to_base64url())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_normalised_or_refused() {
+        assert_eq!(normalize_code("１２３ ４５６").as_deref(), Some("123456"));
+        assert_eq!(normalize_code("123-456").as_deref(), Some("123456"));
+        assert_eq!(normalize_code("12345"), None);
+        assert_eq!(normalize_code("12345a"), None);
+        assert_eq!(max_code_input() as usize, otp::MAX_INPUT_CHARS);
+    }
+
+    #[test]
+    fn families_as_the_wire_names_them() {
+        let headless = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                        HeadlessChrome/156.0.0.0 Safari/537.36";
+        assert_eq!(browser_family(headless), "chromium");
+        assert_eq!(
+            browser_family("Mozilla/5.0 (X11; rv:140.0) Gecko/20100101 Firefox/140.0"),
+            "firefox"
+        );
+        assert_eq!(browser_family("curl/8"), "other");
+    }
+
+    #[test]
+    fn hashes_are_the_cores_in_hex() {
+        let expected = fingerprint::hash_component("dpr", "2").to_hex();
+        assert_eq!(hash_component("dpr", "2"), expected);
+        assert_eq!(expected.len(), 32);
+    }
+
+    #[test]
+    fn device_key_messages_and_encodings_are_the_cores() {
+        assert_eq!(
+            device_key_message(true, "au_1"),
+            device_key::message(Purpose::Register, "au_1")
+        );
+        assert_eq!(
+            device_key_message(false, "au_1"),
+            device_key::message(Purpose::Device, "au_1")
+        );
+        assert_eq!(signature_wire(&[7; 64]).map(|s| s.len()), Some(86));
+        assert_eq!(signature_wire(&[7; 63]), None);
+        assert_eq!(public_key_wire(&[4; 64]), None);
     }
 }

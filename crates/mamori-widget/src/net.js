@@ -1,4 +1,4 @@
-// The verifier's requests, for `transport.rs`: `fetch` is the browser's, so it is called here.
+// The verifier's requests over `fetch`: the transport of the real page (`flow.js`).
 
 // POSTs `body` (JSON text) to `url` with the client secret in `authorization`, abandoned by
 // `signal`. Resolves to `[status, body]`, the body parsed as JSON or undefined when it is not

@@ -1,10 +1,20 @@
-// The fingerprint's readings that the browser does natively, for `fingerprint.rs` and
-// `graphics.rs`: each signal as the canonical string its schema entry in mamori-core documents.
-// The WebAssembly keeps what must agree with the verifier byte for byte (the browser family,
-// the `user_agent` brand, hashing and the wire form) and the order, deadline and caching of the
-// readings; written here, the readings cost a fraction of their size as calls through
-// wasm-bindgen. Every reading fails soft: a missing API or a throwing getter leaves that signal
-// out.
+// The device fingerprint: each signal of `mamori-core`'s fingerprint schema read as the
+// canonical string its schema entry documents, then hashed by the WebAssembly with the same
+// `mamori_core::fingerprint::hash_component` the verifier uses, so the verifier scores exactly
+// what was collected here. The browser family comes from the WebAssembly too (the verifier leaves
+// out each family's noisy components by it).
+//
+// Every reading fails soft: a missing API, a throwing getter or a blocked canvas leaves that
+// component absent, which the verifier counts as one mismatch rather than an error. The readings
+// are synchronous and cannot be interrupted, so the time bound is a deadline on the main thread's
+// time checked between them, with the costly ones (canvas, WebGL) last: on a device slow enough
+// to reach it, the rest is left absent and the purchase goes on.
+//
+// The device step takes its fingerprint from `page()`: collected once per page in the browser's
+// idle time, the costly graphics readings in a Worker and on the main thread only where no Worker
+// runs, so the page never stalls on it in one long task.
+
+import { browserFamily, fingerprintVersion, hashComponent } from './mamori_widget.js';
 
 // The `Math` functions of the `math` signal and their arguments: results whose last bits differ
 // between JavaScript engines and the math libraries under them.
@@ -148,35 +158,35 @@ function readWebgl(make) {
   }
 }
 
-// The Worker's whole script: both graphics readings, posted back as `{canvas, webgl}`. `canvas`
-// is the SHA-256 of the pixels in lowercase hex when the two read-backs agree, `'noisy'`
-// when they differ (the browser adds noise: the value is left out), undefined where the Worker
-// could not read it; hashing the 57,600 bytes here rather than in the page's WebAssembly is most
-// of what the Worker saves the main thread. `webgl` as `readWebgl` answers. Anything undefined,
-// or everything without `OffscreenCanvas` or `crypto.subtle` in the Worker, the main thread reads
-// itself.
-async function worker(make, draw, webgl) {
+// The canvas signal's value from two read-backs `[first, second]` of one drawing: the SHA-256 of
+// the pixels in lowercase hex when they agree, `'noisy'` when they differ (the browser adds noise
+// to read-backs: the value is left out, since one component missing costs the device less trust
+// than a value that changes every time), undefined where there are none or `crypto.subtle` is
+// missing (an insecure context) or fails. Compared before hashing, so one digest of the 57,600
+// bytes instead of two; `crypto.subtle` hashes them off the page's main thread.
+async function canvasValue(readBacks) {
+  if (!readBacks) return undefined;
+  const [first, second] = readBacks;
+  if (!(first.length === second.length && first.every((byte, i) => byte === second[i]))) return 'noisy';
+  try {
+    const digest = await crypto.subtle.digest('SHA-256', first);
+    return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');
+  } catch {
+    return undefined;
+  }
+}
+
+// The Worker's whole script: both graphics readings, posted back as `{canvas, webgl}`, `canvas`
+// as `canvasValue` answers and `webgl` as `readWebgl` does; anything undefined, or everything
+// without `OffscreenCanvas` in the Worker, the main thread reads itself. Hashing the pixels here
+// is most of what the Worker saves the main thread after drawing.
+async function worker(make, draw, webgl, value) {
   const answer = {};
   if (typeof OffscreenCanvas === 'function') {
-    const readBacks = typeof crypto === 'object' && crypto.subtle ? draw(make) : undefined;
-    if (readBacks) {
-      const [first, second] = readBacks;
-      const same = first.length === second.length && first.every((byte, i) => byte === second[i]);
-      answer.canvas = same
-        ? await crypto.subtle.digest('SHA-256', first).then(
-            (digest) => Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join(''),
-            () => undefined,
-          )
-        : 'noisy';
-    }
+    answer.canvas = await value(draw(make));
     answer.webgl = webgl(make);
   }
   postMessage(answer);
-}
-
-// The fixed drawing read back twice on the main thread (see `drawAndRead`).
-export function canvasReadBacks() {
-  return drawAndRead(newCanvas);
 }
 
 // The WebGL strings read on the main thread (see `readWebgl`).
@@ -200,7 +210,7 @@ export function offThread(timeout) {
     };
     const timer = setTimeout(done, timeout);
     try {
-      const script = `(${worker})(${newCanvas},${drawAndRead},${readWebgl})`;
+      const script = `(${worker})(${newCanvas},${drawAndRead},${readWebgl},${canvasValue})`;
       url = URL.createObjectURL(new Blob([script], { type: 'text/javascript' }));
       thread = new Worker(url);
       thread.onmessage = (event) => done(event.data);
@@ -220,4 +230,192 @@ export function idle(timeout) {
     if (typeof requestIdleCallback === 'function') requestIdleCallback(resolve, { timeout });
     else setTimeout(resolve, 0);
   });
+}
+
+// Collection starts no further reading once it has spent this many milliseconds.
+const DEADLINE_MS = 150;
+
+// How long the Worker may take to answer, in milliseconds, before the main thread reads the
+// graphics itself: ample for starting a thread and a software WebGL context on a slow device,
+// short enough that a Worker that never answers delays the device step only this much.
+const WORKER_TIMEOUT_MS = 1000;
+
+// The longest wait for an idle moment, in milliseconds: a page that is never idle still gets its
+// fingerprint, one step per task, this much later.
+const IDLE_TIMEOUT_MS = 100;
+
+// The idle time a further step needs, in milliseconds: more than the costliest step (a WebGL
+// context or the canvas drawing) takes in headless Chromium without a GPU.
+const IDLE_LEFT_MS = 20;
+
+// `Family/major`, e.g. `Chromium/156`, from the `User-Agent` string and its browser family.
+export function brand(userAgent, family) {
+  const [name, marker] =
+    { chromium: ['Chromium/', 'Chrome/'], firefox: ['Firefox/', 'Firefox/'], safari: ['Safari/', 'Version/'] }[
+      family
+    ] ?? [];
+  const major = marker && userAgent.split(marker)[1]?.match(/^[0-9]+/)?.[0];
+  return major ? name + major : undefined;
+}
+
+// The canvas signal read on the main thread: a promise of its hex digest, or of undefined where
+// the read-backs are noisy or cannot be read or hashed (see `canvasValue`).
+export async function canvasHash() {
+  const value = await canvasValue(drawAndRead(newCanvas));
+  return value === 'noisy' ? undefined : value;
+}
+
+// The Worker's answer as `{canvas, webgl}`: `canvas` the hex digest, `null` where the Worker
+// found its read-backs noisy (which the main thread's would be too: left out), undefined where it
+// did not read it (then the main thread does); `webgl` `[vendor, renderer]`, undefined where not
+// read. The digest goes into the fingerprint as it is, so its form is checked.
+export function fromWorker(answer) {
+  const canvas = answer?.canvas;
+  const webgl = answer?.webgl;
+  return {
+    canvas: canvas === 'noisy' ? null : typeof canvas === 'string' && /^[0-9a-f]{64}$/.test(canvas) ? canvas : undefined,
+    webgl: strings(webgl),
+  };
+}
+
+// `[vendor, renderer]` if both are strings.
+const strings = (pair) =>
+  Array.isArray(pair) && typeof pair[0] === 'string' && typeof pair[1] === 'string' ? [pair[0], pair[1]] : undefined;
+
+// The WebGL strings read on the main thread, once per page: creating a context is the costliest
+// reading of all, and cannot change its answer while the page lives.
+let mainWebgl;
+export function webglOnce() {
+  mainWebgl ??= [strings(webgl())];
+  return mainWebgl[0];
+}
+
+// A collection: `browser` (the family) and `values`, `[id, canonical value]` for each signal
+// read, in reading order. `timed` collections stop at the deadline and mark each step as a
+// `mamori:fingerprint` user-timing measure, where a page or a benchmark can see what the
+// fingerprint cost its main thread.
+function reading(timed) {
+  let userAgent = '';
+  try {
+    userAgent = String(navigator.userAgent);
+  } catch {}
+  const browser = browserFamily(userAgent);
+  const values = [];
+  const put = (id, value) => {
+    if (typeof value === 'string') values.push([id, value]);
+  };
+  const putWebgl = (pair) => {
+    put('webgl_vendor', pair?.[0]);
+    put('webgl_renderer', pair?.[1]);
+  };
+  let spent = 0;
+  const r = {
+    browser,
+    values,
+    // Whether the Worker read the canvas (a noisy one included) and WebGL.
+    offThread: [false, false],
+    // Runs `read` unless the time spent has reached the deadline, counts its time and answers
+    // what it answered.
+    step(read) {
+      if (timed && spent >= DEADLINE_MS) return undefined;
+      const start = performance.now();
+      const result = read();
+      const end = performance.now();
+      if (timed) {
+        spent += end - start;
+        try {
+          performance.measure('mamori:fingerprint', { start, end });
+        } catch {}
+      }
+      return result;
+    },
+    plain() {
+      for (const [id, value] of plain()) put(id, value);
+      put('user_agent', brand(userAgent, browser));
+    },
+    answer(answer) {
+      const { canvas, webgl: pair } = fromWorker(answer);
+      r.offThread = [canvas !== undefined, pair !== undefined];
+      put('canvas', canvas);
+      putWebgl(pair);
+    },
+    // The canvas drawn and read on the main thread in a step of its own; its digest, computed
+    // by `crypto.subtle` after the step, is put in before any later reading.
+    async canvas() {
+      put('canvas', await r.step(canvasHash));
+    },
+    webgl: () => r.step(() => putWebgl(webglOnce())),
+  };
+  return r;
+}
+
+// Every signal on the main thread, without the deadline: a promise of `{browser, values}`.
+export async function collect() {
+  const r = reading(false);
+  r.step(r.plain);
+  await r.canvas();
+  r.webgl();
+  return { browser: r.browser, values: r.values };
+}
+
+// Every signal as `page()` reads them, the graphics in a Worker, without the deadline and without
+// waiting for idle time: `{browser, values, offThread}`, `offThread` saying whether the Worker
+// read the canvas and WebGL (neither where it could not run).
+export async function collectOffThread() {
+  const r = reading(false);
+  r.step(r.plain);
+  const answer = await offThread(WORKER_TIMEOUT_MS);
+  r.step(() => r.answer(answer));
+  if (!r.offThread[0]) await r.canvas();
+  if (!r.offThread[1]) r.webgl();
+  return { browser: r.browser, values: r.values, offThread: r.offThread };
+}
+
+// `{v, browser, components}`, each value hashed, as the device step sends it.
+export function wire({ browser, values }) {
+  const components = {};
+  for (const [id, value] of values) components[id] = hashComponent(id, value);
+  return { v: fingerprintVersion(), browser, components };
+}
+
+// The collection in idle time, hashed into the wire form: the Worker started and the plain
+// signals read in one idle period; once the Worker has answered, its answer taken, and whatever
+// it did not read (everything where no Worker runs) read on the main thread, the costly readings
+// last and each in its own step. A step runs in the idle period the previous one ran in while at
+// least `IDLE_LEFT_MS` of it remain, and otherwise waits for the next one: a quiet page is
+// fingerprinted in one idle period, a busy one or a browser without idle callbacks one step per
+// task.
+async function collectWhenIdle() {
+  const r = reading(true);
+  // The `IdleDeadline` of the period the last step ran in (undefined after a plain task).
+  let period = await idle(IDLE_TIMEOUT_MS);
+  let worker;
+  r.step(() => {
+    worker = offThread(WORKER_TIMEOUT_MS);
+  });
+  r.step(r.plain);
+  if (worker) {
+    const answer = await worker;
+    period = undefined;
+    r.step(() => r.answer(answer));
+  }
+  for (const [done, read] of [
+    [r.offThread[0], r.canvas],
+    [r.offThread[1], r.webgl],
+  ]) {
+    if (done) continue;
+    if (!(period?.timeRemaining() >= IDLE_LEFT_MS)) period = await idle(IDLE_TIMEOUT_MS);
+    await read();
+  }
+  return wire(r);
+}
+
+// The fingerprint of this page in its wire form: a promise of it, the same one for every device
+// step in the page. The first call starts the collection, while the device step waits for
+// IndexedDB; later calls (a second `mount`) answer the promise of the first. The signals cannot
+// change meanwhile in a way worth a second collection.
+let pagePromise;
+export function page() {
+  pagePromise ??= collectWhenIdle();
+  return pagePromise;
 }

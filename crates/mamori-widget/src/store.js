@@ -1,4 +1,5 @@
-// IndexedDB for `key.rs`: the browser's API of requests and events, awaited here as promises.
+// IndexedDB for the device key (`device.js`): the browser's API of requests and events, awaited
+// here as promises.
 
 const DATABASE = 'mamori';
 const STORE = 'device-keys';

@@ -108,6 +108,31 @@ pub(crate) fn command(root: &Path, widget: Widget) -> Command {
     command
 }
 
+/// The widget's own suite (`tests/e2e/widget`): its flow, fingerprint, device key and parsing of
+/// the verifier's answers, in headless Chromium against the widget of the npm package `npm`
+/// (built by `cargo xtask package`), with a scripted transport and no server. It shares the
+/// end-to-end suite's npm packages (Playwright). TAP goes to stdout for the summary, the
+/// readable report to stderr.
+pub(crate) fn widget_command(root: &Path, npm: &Path) -> Command {
+    let dir = root.join(DIR).join("widget");
+    // A missing directory leaves the list empty, and node then fails the step by itself.
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.to_string_lossy().ends_with(".test.mjs"))
+        .collect();
+    files.sort();
+    let mut command = Command::new("node");
+    command
+        .current_dir(root)
+        .arg("--test")
+        .args(summary::node_reporters(root))
+        .args(files)
+        .env("MAMORI_NPM_PACKAGE", npm);
+    command
+}
+
 /// The type test: `tsc --noEmit` over small programs using the packed package `npm` (built by
 /// `cargo xtask package`) each way a merchant may, under node's test runner. TAP goes to stdout
 /// for the summary, the readable report to stderr.

@@ -156,7 +156,7 @@ fn steps(root: &Path, tools: Option<&Tools>, postgres: Option<&postgres::Server>
         "-D",
         "warnings",
     ]);
-    // Each wasm crate with browser tests adds one such line.
+    // Each wasm crate with wasm-bindgen browser tests adds one such line.
     let browser_test = |package: &str| tools.map(|tools| tools.browser_test(root, package));
     vec![
         Step::check("format", cargo(&["fmt", "--all", "--check"])),
@@ -210,15 +210,18 @@ fn steps(root: &Path, tools: Option<&Tools>, postgres: Option<&postgres::Server>
                 vectors: Some(Platform::Wasm),
             },
         },
-        Step {
-            name: "mamori-widget in headless Chromium (wasm32)",
-            command: browser_test("mamori-widget"),
-            kind: Kind::Suite { vectors: None },
-        },
         Step::check(
             "package (release wasm, npm package)",
             cargo(&["xtask", "package"]),
         ),
+        // The widget is JavaScript around a small WebAssembly module: its suite runs against
+        // the package just built. It needs the end-to-end suite's npm packages (Playwright),
+        // which provisioning installs.
+        Step {
+            name: "widget in headless Chromium (flow, fingerprint, device key, answers)",
+            command: tools.map(|_| e2e::widget_command(root, &root.join("target/npm/mamori"))),
+            kind: Kind::Suite { vectors: None },
+        },
         Step {
             name: "npm package in Node",
             command: Some(package::node_test(root, &root.join("target/npm/mamori"))),

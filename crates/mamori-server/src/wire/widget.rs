@@ -1,5 +1,5 @@
 //! The widget's requests and the answers it reads: the device step, the code, a resend and a
-//! cancel. The widget's parser (`mamori-widget`'s `api` module) reads exactly these, which the
+//! cancel. The widget's parser (`mamori-widget`'s `api.js`) reads exactly these, which the
 //! golden answers in `tests/golden/` hold it to.
 
 use mamori_core::fingerprint::{Browser, Fingerprint, SCHEMA};
