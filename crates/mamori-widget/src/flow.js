@@ -15,7 +15,7 @@
 // dispatched: every step after an `await` or an event checks `destroyed` first.
 
 import { maxCodeInput, normalizeCode } from './mamori_widget.js';
-import { TIMING, api } from './api.js';
+import { Failure, TIMING, api } from './api.js';
 import { evidence, registration, replaceKey, storageKey, storeToken } from './device.js';
 import { post } from './net.js';
 import { choose, clock, fill } from './texts.js';
@@ -83,6 +83,20 @@ export function fetchTransport(verifier, clientSecret) {
     abort: () => controller.abort(),
   };
 }
+
+// The text shown for each error code, and whether the error always ends the flow; any other code
+// (one a proxy in front of the verifier made up, say) is shown as `unavailable`. A `Map`, not an
+// object literal: a code such as `constructor` or `__proto__` must not find what every object
+// inherits.
+const SHOWN = new Map([
+  ['network', ['network']],
+  ['invalid_code', ['invalidCode']],
+  ['resend_cooldown', ['resendIn']],
+  ['resend_limit', ['resendLimit']],
+  ['origin_not_allowed', ['originNotAllowed', true]],
+  ['authentication_finished', ['finished', true]],
+  ['unauthorized', ['unavailable', true]],
+]);
 
 // Mounts the widget in `element` and starts the authentication; answers a handle whose
 // `destroy()` removes every node, listener and timer and abandons requests in flight. Throws a
@@ -183,15 +197,7 @@ export function start(element, options, { transport, timing, now }) {
   // Shows an error and raises `mamori:error`. Errors the flow cannot continue after (and those
   // the caller says are) are fatal and end it.
   function report(failure, fatal) {
-    const [key, always] = {
-      network: ['network'],
-      invalid_code: ['invalidCode'],
-      resend_cooldown: ['resendIn'],
-      resend_limit: ['resendLimit'],
-      origin_not_allowed: ['originNotAllowed', true],
-      authentication_finished: ['finished', true],
-      unauthorized: ['unavailable', true],
-    }[failure.code] ?? ['unavailable'];
+    const [key, always] = SHOWN.get(failure.code) ?? ['unavailable'];
     const end = fatal || always === true;
     const text = fill(texts[key], { n: failure.retryAfter ?? '' });
     if (end) {
@@ -335,14 +341,21 @@ export function start(element, options, { transport, timing, now }) {
     finish(finished, texts.cancelled, 'info');
   }
 
+  // Runs `step`; anything it did not expect (a bug, a browser breaking a promise it should keep)
+  // ends the flow with an error the page hears, instead of leaving it waiting in silence.
+  const guarded = (step) =>
+    step().catch(() => {
+      if (!destroyed && !over) report(new Failure('bad_response'), true);
+    });
+
   const stopListening = ui.listen((action) => {
-    if (action === 'submit') submit();
-    else if (action === 'resend') resend();
-    else cancel();
+    if (action === 'submit') guarded(submit);
+    else if (action === 'resend') guarded(resend);
+    else guarded(cancel);
   });
   // After the caller returns, so a listener it adds right after `mount` still sees
   // `mamori:ready`.
-  queueMicrotask(deviceStep);
+  queueMicrotask(() => guarded(deviceStep));
 
   return {
     // Removes every node, listener and timer and abandons requests in flight. Calling it again

@@ -413,9 +413,11 @@ async function collectWhenIdle() {
 // The fingerprint of this page in its wire form: a promise of it, the same one for every device
 // step in the page. The first call starts the collection, while the device step waits for
 // IndexedDB; later calls (a second `mount`) answer the promise of the first. The signals cannot
-// change meanwhile in a way worth a second collection.
+// change meanwhile in a way worth a second collection. It never rejects: a collection that
+// fails (a trap in the WebAssembly, a browser API that throws) leaves the fingerprint out, and
+// the device step goes on without it.
 let pagePromise;
 export function page() {
-  pagePromise ??= collectWhenIdle();
+  pagePromise ??= collectWhenIdle().catch(() => undefined);
   return pagePromise;
 }

@@ -123,6 +123,37 @@ test('origin_not_allowed is a clear fatal error', () =>
     m.widget.destroy();
   }));
 
+test('an error code every object inherits a property of is shown as unavailable', () =>
+  inPage(async () => {
+    const { h } = window;
+    for (const code of ['constructor', '__proto__', 'toString']) {
+      const m = await h.mount({ device: [403, `{"error":"${code}"}`] });
+      await m.until('mamori:error');
+      h.eq(m.detail('mamori:error', 'code'), code);
+      h.eq(m.detail('mamori:error', 'fatal'), true, code);
+      h.eq(m.text('status'), 'Verification is unavailable right now. Try again later.', code);
+      m.widget.destroy();
+    }
+  }));
+
+test('a fingerprint collection that fails leaves the fingerprint out of the device step', () =>
+  inPage(async () => {
+    const { h } = window;
+    const kept = window.requestIdleCallback;
+    window.requestIdleCallback = () => {
+      throw new Error('no idle callbacks here');
+    };
+    try {
+      const m = await h.mount({ device: [200, h.FRICTIONLESS] });
+      await m.until('mamori:result');
+      h.eq(m.script.body(0).fingerprint, undefined);
+      h.eq(m.detail('mamori:result', 'resultToken'), 'rt.f');
+      m.widget.destroy();
+    } finally {
+      window.requestIdleCallback = kept;
+    }
+  }));
+
 test('expiry counts down and is announced', () =>
   inPage(async () => {
     const { h } = window;
