@@ -16,10 +16,13 @@
 //! - `mamori.js` (the current loader, for pages that do not pin a release) and `manifest.json`
 //!   (which names the current files and their SRI hashes): cached for five minutes.
 //!
-//! Each file is also kept gzipped and sent so to clients that accept it.
+//! Each file is also kept gzipped and sent so to clients that accept it. `cargo xtask package`
+//! writes `<file>.gz` beside each file, compressed with Zopfli (a few percent smaller than the
+//! best zlib level, and too slow to run at every start); a `.gz` is served only if it inflates
+//! to exactly the file's bytes, and a file without one (or with a stale one) is gzipped here.
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -30,6 +33,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use flate2::Compression;
+use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use serde::Deserialize;
 
@@ -115,7 +119,10 @@ impl WidgetFiles {
                 continue;
             }
             let plain = std::fs::read(entry.path()).map_err(|e| fail(format!("{name}: {e}")))?;
-            let gzip = gzip(&plain).map_err(|e| fail(format!("{name}: {e}")))?;
+            let gzip = match precompressed(&entry.path(), &plain) {
+                Some(gzip) => gzip,
+                None => gzip(&plain).map_err(|e| fail(format!("{name}: {e}")))?,
+            };
             let cache = if name == manifest.script || name == manifest.wasm {
                 IMMUTABLE
             } else {
@@ -216,6 +223,26 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         })
 }
 
+/// The `<path>.gz` beside `path`, if there is one and it inflates to exactly `plain`: a stale
+/// one (left by an earlier build, or edited) is not served, and nothing past `plain`'s length is
+/// ever inflated.
+fn precompressed(path: &Path, plain: &[u8]) -> Option<Vec<u8>> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".gz");
+    let gzip = std::fs::read(&name).ok()?;
+    let limit = u64::try_from(plain.len()).ok()?.saturating_add(1);
+    let mut inflated = Vec::with_capacity(plain.len());
+    GzDecoder::new(gzip.as_slice())
+        .take(limit)
+        .read_to_end(&mut inflated)
+        .ok()?;
+    if inflated == plain {
+        return Some(gzip);
+    }
+    tracing::warn!(file = %path.display(), "ignoring a .gz that does not match its file");
+    None
+}
+
 fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
     encoder.write_all(bytes)?;
@@ -255,5 +282,31 @@ mod tests {
         assert!(!with("gzip;q=0"));
         assert!(!with("br, deflate"));
         assert!(!accepts_gzip(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn a_precompressed_file_is_served_only_when_it_inflates_to_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mamori-0123abcd.js");
+        let plain = b"export const widget = 'mamori';\n".repeat(20);
+        std::fs::write(&path, &plain).unwrap();
+        assert_eq!(precompressed(&path, &plain), None, "no .gz beside it");
+
+        let gz = dir.path().join("mamori-0123abcd.js.gz");
+        let good = gzip(&plain).unwrap();
+        std::fs::write(&gz, &good).unwrap();
+        assert_eq!(precompressed(&path, &plain), Some(good.clone()));
+
+        let mut longer = plain.clone();
+        longer.push(b'\n');
+        for (what, bytes) in [
+            ("another file's", gzip(b"stale").unwrap()),
+            ("a longer file's", gzip(&longer).unwrap()),
+            ("a truncated", good[..good.len() / 2].to_vec()),
+            ("not gzip", plain.clone()),
+        ] {
+            std::fs::write(&gz, &bytes).unwrap();
+            assert_eq!(precompressed(&path, &plain), None, "{what} .gz");
+        }
     }
 }
