@@ -36,7 +36,10 @@
 //!   *process* holding the file's write lock (the `mamori` CLI writing beside a running
 //!   verifier) makes an inline write wait in SQLite's busy handler, blocking its worker for as
 //!   long as that process's transaction lasts (the CLI's are single short transactions), at
-//!   most `busy_timeout`. Reads never wait for a writer in WAL mode.
+//!   most `busy_timeout`. Reads never wait for a writer in WAL mode. Measured with the CLI
+//!   enrolling 200 cards in a loop (each run of it opening the file, checking the migrations
+//!   and inserting) beside 8 frictionless clients: no error, and a p99 of 44–100 ms against
+//!   83–183 ms for the sqlx-only store in the same minutes.
 //! - **Checkpoints.** A commit that fills the WAL past `wal_autocheckpoint` pages copies them
 //!   into the database file before it returns; on this connection that I/O (and its `fsync`s)
 //!   would run on a tokio worker under the lock, stalling every hot statement. Measured, that
