@@ -23,11 +23,56 @@ use crate::model::{
 };
 use crate::risk::History;
 
-/// A unique-key violation is [`StoreError::Conflict`]; anything else is for the logs.
-pub(super) fn db(error: sqlx::Error) -> StoreError {
-    match &error {
-        sqlx::Error::Database(e) if e.is_unique_violation() => StoreError::Conflict,
-        _ => StoreError::Database(error.to_string()),
+/// A unique-key violation is [`StoreError::Conflict`]; anything else is for the logs. Takes
+/// either driver's error: sqlx's, or rusqlite's from SQLite's hot path (see [`super::inline`]).
+pub(super) fn db<E: DriverError>(error: E) -> StoreError {
+    if error.is_unique_violation() {
+        StoreError::Conflict
+    } else {
+        StoreError::Database(error.to_string())
+    }
+}
+
+/// An error of one of the database drivers the store uses.
+pub(super) trait DriverError: std::fmt::Display {
+    /// Whether the statement broke a unique or primary key.
+    fn is_unique_violation(&self) -> bool;
+}
+
+impl DriverError for sqlx::Error {
+    fn is_unique_violation(&self) -> bool {
+        matches!(self, sqlx::Error::Database(e) if e.is_unique_violation())
+    }
+}
+
+impl DriverError for rusqlite::Error {
+    fn is_unique_violation(&self) -> bool {
+        // The two extended codes sqlx's SQLite driver counts as a unique violation too.
+        matches!(
+            self,
+            rusqlite::Error::SqliteFailure(e, _)
+                if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+        )
+    }
+}
+
+/// sqlx's `Row::try_get` for rusqlite's rows, so that `model_row!` reads them with the very
+/// code that reads sqlx's.
+pub(super) trait TryGet {
+    /// The column `index` (a name or a position) as a `T`.
+    fn try_get<T: rusqlite::types::FromSql, I: rusqlite::RowIndex>(
+        &self,
+        index: I,
+    ) -> rusqlite::Result<T>;
+}
+
+impl TryGet for rusqlite::Row<'_> {
+    fn try_get<T: rusqlite::types::FromSql, I: rusqlite::RowIndex>(
+        &self,
+        index: I,
+    ) -> rusqlite::Result<T> {
+        self.get(index)
     }
 }
 
@@ -495,6 +540,7 @@ macro_rules! model_row {
 
 model_row!(SqliteRow);
 model_row!(PgRow);
+model_row!(rusqlite::Row<'_>);
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,9 @@
 //! Each method is written once inside `db_read!` or `db_write!`, which compile its body once per
 //! pool type: a statement (a constant of [`super::sql`]) has one set of binds, and sqlx checks
 //! them against both databases' types. A method that writes anything runs in `db_write!`, which
-//! on SQLite is its one writer connection. Where the dialects really differ the method matches
+//! on SQLite is its writer connection, in the process's one write turn. The statements of a
+//! frictionless purchase run through `db_hot!` instead, which on SQLite runs them inline in the
+//! requesting task (see [`super::inline`]). Where the dialects really differ the method matches
 //! on [`Pool`] itself, or calls what [`super::sqlite`] and [`super::postgres`] define for it —
 //! the rate-limit counts, for one, are in memory on SQLite and on connections of their own on
 //! PostgreSQL; the list is in the module docs of [`super`].
@@ -16,10 +18,11 @@ use sqlx::sqlite::SqlitePool;
 use sqlx::{Row, Transaction};
 
 use super::hot::HotRows;
+use super::inline::{InlineConnection, Param};
 use super::request_counts::RequestCounts;
 use super::rows::{ModelRow, code_of, db, merchants, to_json};
 use super::webhooks::QueueEvents;
-use super::writes::Writes;
+use super::writes::{Writes, authentication_binds};
 use super::{
     Acceptance, CaseOpening, CodeIssue, DeviceNext, Limits, Resend, StepQuery, StepReads, Store,
     StoreError, WrongCode, cases, postgres, sql, sqlite,
@@ -44,13 +47,17 @@ pub struct SqlStore {
 /// The connection pools of the database a store uses.
 #[derive(Debug, Clone)]
 pub(super) enum Pool {
-    /// One SQLite file: one connection that makes every write, and read-only connections for
-    /// everything else (see [`super::sqlite`]).
+    /// One SQLite file: a writer connection and read-only connections on sqlx's threads, and
+    /// the hot path's connection used in the requesting task; every write takes the one write
+    /// turn (see [`super::sqlite`] and [`super::inline`]).
     Sqlite {
-        /// The one writer.
+        /// The writer connection of every write off the hot path.
         writer: SqlitePool,
-        /// Read-only connections.
+        /// Read-only connections for every read off the hot path.
         readers: SqlitePool,
+        /// The hot path's connection, used in the requesting task, and the process's one
+        /// write turn (see [`super::inline`]).
+        inline: Arc<InlineConnection>,
         /// The rate-limit counts, in memory (see [`super::request_counts`]).
         counts: Arc<RequestCounts>,
     },
@@ -84,19 +91,91 @@ macro_rules! db_read {
     };
 }
 
-/// [`db_read!`] for a body that writes: `$pool` is the pool of SQLite's one writer.
+/// [`db_read!`] for a body that writes: `$pool` is the pool of SQLite's writer connection, and
+/// the body runs holding the process's one write turn (see [`super::inline`]), so it never
+/// meets an inline write at the file lock. A body must not call a store method that writes:
+/// it would wait for the turn it holds.
 macro_rules! db_write {
     ($store:expr, |$pool:ident| $body:expr) => {
         match &$store.pool {
-            Pool::Sqlite { writer: $pool, .. } => $body,
+            Pool::Sqlite {
+                writer: $pool,
+                inline,
+                ..
+            } => {
+                let _turn = inline.write_turn().await;
+                $body
+            }
             Pool::Postgres { pool: $pool, .. } => $body,
         }
     };
 }
 
+/// One statement of the hot path, its parameters listed once for both dialects: on SQLite it
+/// runs inline in the requesting task (see [`super::inline`]), on PostgreSQL on the pool.
+///
+/// - `optional SQL, [binds], decoder`: the row or `None`, read by the [`ModelRow`] method named.
+/// - `one SQL, [binds], decoder`: the one row a statement always answers (an aggregate).
+/// - `execute SQL, [binds]`: a self-committing write; how many rows it changed.
+macro_rules! db_hot {
+    ($store:expr, optional $sql:expr, [$($bind:expr),* $(,)?], $decode:ident) => {
+        match &$store.pool {
+            Pool::Sqlite { inline, .. } => {
+                inline.read($sql, &[$(&$bind as Param<'_>),*], |row| row.$decode())
+            }
+            Pool::Postgres { pool, .. } => sqlx::query($sql)
+                $(.bind($bind))*
+                .fetch_optional(pool)
+                .await
+                .map_err(db)?
+                .as_ref()
+                .map(ModelRow::$decode)
+                .transpose(),
+        }
+    };
+    ($store:expr, one $sql:expr, [$($bind:expr),* $(,)?], $decode:ident) => {
+        match &$store.pool {
+            Pool::Sqlite { inline, .. } => inline
+                .read($sql, &[$(&$bind as Param<'_>),*], |row| row.$decode())?
+                .ok_or_else(|| StoreError::Database("the statement answered no row".into())),
+            Pool::Postgres { pool, .. } => sqlx::query($sql)
+                $(.bind($bind))*
+                .fetch_one(pool)
+                .await
+                .map_err(db)?
+                .$decode(),
+        }
+    };
+    ($store:expr, execute $sql:expr, [$($bind:expr),* $(,)?]) => {
+        match &$store.pool {
+            Pool::Sqlite { inline, writer, .. } => {
+                let (changed, checkpoint) = inline.write($sql, &[$(&$bind as Param<'_>),*]).await?;
+                if checkpoint {
+                    sqlite::checkpoint_later(writer, inline);
+                }
+                Ok::<u64, StoreError>(changed)
+            }
+            Pool::Postgres { pool, .. } => sqlx::query($sql)
+                $(.bind($bind))*
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+                .map_err(db),
+        }
+    };
+}
+
+/// `$query` with each of the binds bound in order: the sqlx form of a bind list that is also
+/// handed to [`db_hot!`].
+macro_rules! bind_all {
+    ($query:expr, [$($bind:expr),* $(,)?]) => {
+        $query$(.bind($bind))*
+    };
+}
+
 // The other parts of the store (each its own trait over [`SqlStore`], in its own module)
 // write their methods with the same macros.
-pub(super) use {db_read, db_write};
+pub(super) use {bind_all, db_read, db_write};
 
 impl SqlStore {
     /// A store over an opened and migrated `pool`.
@@ -256,29 +335,11 @@ impl Store for SqlStore {
     }
 
     async fn cardholder(&self, id: &CardholderId) -> Result<Option<Cardholder>, StoreError> {
-        db_read!(self, |pool| {
-            sqlx::query(sql::CARDHOLDER)
-                .bind(id.as_str())
-                .fetch_optional(pool)
-                .await
-                .map_err(db)?
-                .as_ref()
-                .map(ModelRow::cardholder)
-                .transpose()
-        })
+        db_hot!(self, optional sql::CARDHOLDER, [id.as_str()], cardholder)
     }
 
     async fn cardholder_by_ref(&self, card_ref: &str) -> Result<Option<Cardholder>, StoreError> {
-        db_read!(self, |pool| {
-            sqlx::query(sql::CARDHOLDER_BY_REF)
-                .bind(card_ref)
-                .fetch_optional(pool)
-                .await
-                .map_err(db)?
-                .as_ref()
-                .map(ModelRow::cardholder)
-                .transpose()
-        })
+        db_hot!(self, optional sql::CARDHOLDER_BY_REF, [card_ref], cardholder)
     }
 
     async fn cardholders(&self) -> Result<Vec<Cardholder>, StoreError> {
@@ -310,16 +371,7 @@ impl Store for SqlStore {
     }
 
     async fn device(&self, id: &DeviceId) -> Result<Option<Device>, StoreError> {
-        db_read!(self, |pool| {
-            sqlx::query(sql::DEVICE)
-                .bind(id.as_str())
-                .fetch_optional(pool)
-                .await
-                .map_err(db)?
-                .as_ref()
-                .map(ModelRow::device)
-                .transpose()
-        })
+        db_hot!(self, optional sql::DEVICE, [id.as_str()], device)
     }
 
     async fn trust(
@@ -327,17 +379,12 @@ impl Store for SqlStore {
         device_id: &DeviceId,
         cardholder_id: &CardholderId,
     ) -> Result<Option<DeviceTrust>, StoreError> {
-        db_read!(self, |pool| {
-            sqlx::query(sql::TRUST)
-                .bind(device_id.as_str())
-                .bind(cardholder_id.as_str())
-                .fetch_optional(pool)
-                .await
-                .map_err(db)?
-                .as_ref()
-                .map(ModelRow::trust)
-                .transpose()
-        })
+        db_hot!(
+            self,
+            optional sql::TRUST,
+            [device_id.as_str(), cardholder_id.as_str()],
+            trust
+        )
     }
 
     async fn revoke_trust(
@@ -357,12 +404,14 @@ impl Store for SqlStore {
     }
 
     async fn insert_authentication(&self, a: &Authentication) -> Result<(), StoreError> {
-        db_write!(self, |pool| {
-            // One statement, which commits by itself: a transaction around it would cost two
-            // more round trips to the database.
-            let mut connection = pool.acquire().await.map_err(db)?;
-            connection.insert_authentication(a).await
-        })
+        // One statement, which commits by itself: a transaction around it would cost two more
+        // round trips to the database.
+        let inserted =
+            authentication_binds!(a, db_hot!(self, execute sql::INSERT_AUTHENTICATION,))?;
+        if inserted == 0 {
+            return Err(StoreError::OrderInProgress);
+        }
+        Ok(())
     }
 
     async fn insert_authentication_with_key(
@@ -402,16 +451,7 @@ impl Store for SqlStore {
         &self,
         id: &AuthenticationId,
     ) -> Result<Option<Authentication>, StoreError> {
-        db_read!(self, |pool| {
-            sqlx::query(sql::AUTHENTICATION)
-                .bind(id.as_str())
-                .fetch_optional(pool)
-                .await
-                .map_err(db)?
-                .as_ref()
-                .map(ModelRow::authentication)
-                .transpose()
-        })
+        db_hot!(self, optional sql::AUTHENTICATION, [id.as_str()], authentication)
     }
 
     async fn live_authentication_for_order(
@@ -451,20 +491,18 @@ impl Store for SqlStore {
     }
 
     async fn device_step_reads(&self, q: &StepQuery<'_>) -> Result<Option<StepReads>, StoreError> {
-        db_read!(self, |pool| {
-            sqlx::query(sql::DEVICE_STEP_READS)
-                .bind(q.authentication_id.as_str())
-                .bind(q.claimed_device.map(DeviceId::as_str))
-                .bind(q.ip)
-                .bind(q.short_since)
-                .bind(q.long_since)
-                .fetch_optional(pool)
-                .await
-                .map_err(db)?
-                .as_ref()
-                .map(ModelRow::step_reads)
-                .transpose()
-        })
+        db_hot!(
+            self,
+            optional sql::DEVICE_STEP_READS,
+            [
+                q.authentication_id.as_str(),
+                q.claimed_device.map(DeviceId::as_str),
+                q.ip,
+                q.short_since,
+                q.long_since,
+            ],
+            step_reads
+        )
     }
 
     async fn record_device_step(
@@ -481,57 +519,71 @@ impl Store for SqlStore {
             DeviceNext::Conclude { .. } => sql::DEVICE_STEP_CONCLUDE,
             DeviceNext::Challenge(_) => sql::DEVICE_STEP_CHALLENGE,
         };
-        db_write!(self, |pool| {
-            let query = sqlx::query(statement)
-                .bind(id.as_str())
-                .bind(now)
-                .bind(step.risk_score)
-                .bind(&reasons)
-                .bind(step.device_id.as_ref().map(DeviceId::as_str))
-                .bind(&step.fingerprint)
-                .bind(&step.ip)
-                .bind(
+        let store = self;
+        // Runs the statement with its parameters `$binds`, listed once below for both ways.
+        macro_rules! run {
+            ($binds:tt) => {
+                if mail.is_none() && events.is_empty() {
+                    // Nothing else to write (a frictionless step of a merchant without a
+                    // webhook endpoint): the conditional update commits by itself, saving the
+                    // round trips of a transaction around it, and on SQLite runs inline.
+                    let changed = db_hot!(store, execute statement, $binds)?;
+                    Ok(changed == 1)
+                } else {
+                    db_write!(store, |pool| {
+                        let mut tx = pool.begin_write().await?;
+                        let done = bind_all!(sqlx::query(statement), $binds)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db)?;
+                        if done.rows_affected() != 1 {
+                            return Ok(false);
+                        }
+                        if let Some(mail) = mail {
+                            tx.insert_mail(mail, now).await?;
+                        }
+                        tx.queue_events(events, now).await?;
+                        tx.commit().await.map_err(db)?;
+                        Ok(true)
+                    })
+                }
+            };
+        }
+        // `$1`–`$10` (see `sql::device_step!`), then the statement's own.
+        macro_rules! run_with {
+            ($($tail:expr),*) => {
+                run!([
+                    id.as_str(),
+                    now,
+                    step.risk_score,
+                    &reasons,
+                    step.device_id.as_ref().map(DeviceId::as_str),
+                    &step.fingerprint,
+                    &step.ip,
                     step.browser
                         .language
                         .as_ref()
                         .map(crate::model::LanguageTag::as_str),
-                )
-                .bind(step.browser.timezone.map(crate::model::TimeZone::as_str))
-                .bind(
+                    step.browser.timezone.map(crate::model::TimeZone::as_str),
                     step.browser
                         .user_agent
                         .as_ref()
                         .map(crate::model::UserAgent::as_str),
-                );
-            let query = match next {
-                DeviceNext::Conclude { end, outcome } => query
-                    .bind(end.as_str())
-                    .bind(code_of(&outcome.status))
-                    .bind(code_of(&outcome.eci))
-                    .bind(code_of(&outcome.method))
-                    .bind(outcome.reason.as_ref().map(code_of))
-                    .bind(&outcome.result_token),
-                DeviceNext::Challenge(code) => query.bind(&code.digest).bind(code.expires_at),
+                    $($tail),*
+                ])
             };
-            if mail.is_none() && events.is_empty() {
-                // Nothing else to write (a frictionless step of a merchant without a webhook
-                // endpoint): the conditional update commits by itself, saving the round trips
-                // of a transaction around it.
-                let done = query.execute(pool).await.map_err(db)?;
-                return Ok(done.rows_affected() == 1);
-            }
-            let mut tx = pool.begin_write().await?;
-            let done = query.execute(&mut *tx).await.map_err(db)?;
-            if done.rows_affected() != 1 {
-                return Ok(false);
-            }
-            if let Some(mail) = mail {
-                tx.insert_mail(mail, now).await?;
-            }
-            tx.queue_events(events, now).await?;
-            tx.commit().await.map_err(db)?;
-            Ok(true)
-        })
+        }
+        match next {
+            DeviceNext::Conclude { end, outcome } => run_with!(
+                end.as_str(),
+                code_of(&outcome.status),
+                code_of(&outcome.eci),
+                code_of(&outcome.method),
+                outcome.reason.as_ref().map(code_of),
+                &outcome.result_token
+            ),
+            DeviceNext::Challenge(code) => run_with!(&code.digest, code.expires_at),
+        }
     }
 
     async fn accept_code(

@@ -11,6 +11,7 @@ use sqlx::{PgConnection, Row, SqliteConnection};
 
 use super::rows::{db, to_json};
 use super::sql;
+use super::sql_store::bind_all;
 use super::{DeviceWrite, StoreError};
 use crate::model::{Authentication, CardholderId, DeviceId, IdempotencyKey, MerchantKey, NewMail};
 
@@ -47,6 +48,32 @@ pub(super) trait Writes {
         expires_at: i64,
     ) -> Result<(), StoreError>;
 }
+
+/// Hands the parameters of [`sql::INSERT_AUTHENTICATION`] for the authentication `$a`, as one
+/// bracketed list, to `$then!` after its other arguments: the list is written once for the
+/// insert inside a transaction and the self-committing one of SQLite's hot path.
+macro_rules! authentication_binds {
+    ($a:ident, $then:ident!($($args:tt)*)) => {
+        $then!($($args)* [
+            $a.id.as_str(),
+            $a.merchant_id.as_str(),
+            $a.cardholder_id.as_ref().map(CardholderId::as_str),
+            $a.amount.get(),
+            $a.currency.as_str(),
+            $a.order_ref.as_str(),
+            $a.challenge_preference.as_str(),
+            &$a.client_secret_hash,
+            $a.state().as_str(),
+            $a.created_at,
+            $a.expires_at,
+            to_json(&$a.assessment().map_or(&[][..], |x| &x.risk_reasons))?,
+            $a.attempts(),
+            $a.resends(),
+            $a.sandbox_card.map(crate::sandbox::SandboxCard::as_str),
+        ])
+    };
+}
+pub(super) use authentication_binds;
 
 /// Implements [`Writes`] for `$connection`.
 macro_rules! writes {
@@ -134,27 +161,11 @@ macro_rules! writes {
                 &mut self,
                 a: &Authentication,
             ) -> Result<(), StoreError> {
-                let inserted = sqlx::query(sql::INSERT_AUTHENTICATION)
-                    .bind(a.id.as_str())
-                    .bind(a.merchant_id.as_str())
-                    .bind(a.cardholder_id.as_ref().map(CardholderId::as_str))
-                    .bind(a.amount.get())
-                    .bind(a.currency.as_str())
-                    .bind(a.order_ref.as_str())
-                    .bind(a.challenge_preference.as_str())
-                    .bind(&a.client_secret_hash)
-                    .bind(a.state().as_str())
-                    .bind(a.created_at)
-                    .bind(a.expires_at)
-                    .bind(to_json(
-                        &a.assessment().map_or(&[][..], |x| &x.risk_reasons),
-                    )?)
-                    .bind(a.attempts())
-                    .bind(a.resends())
-                    .bind(a.sandbox_card.map(crate::sandbox::SandboxCard::as_str))
-                    .execute(&mut *self)
-                    .await
-                    .map_err(db)?;
+                let inserted =
+                    authentication_binds!(a, bind_all!(sqlx::query(sql::INSERT_AUTHENTICATION),))
+                        .execute(&mut *self)
+                        .await
+                        .map_err(db)?;
                 if inserted.rows_affected() == 0 {
                     return Err(StoreError::OrderInProgress);
                 }
