@@ -24,18 +24,23 @@
 //! - `store.js`: IndexedDB.
 //! - `signals.js`: the fingerprint's readings, their order, deadline and idle-time scheduling,
 //!   the graphics in a Worker.
+//! - `mamori_widget.js`: loading this WebAssembly module and calling it, the glue between the
+//!   modules above and [`exports`].
 //!
 //! Their tests run in headless Chromium against the packaged widget (`tests/e2e/widget`, run by
 //! `cargo xtask test`); the functions here are tested natively below and, through the widget's
 //! flow, in those tests.
 //!
-//! Nothing here keeps state between calls or can panic on input: every function takes what
-//! JavaScript gives it and answers a value or `undefined`.
+//! The functions here keep no state and cannot panic on input. JavaScript reaches them through
+//! [`exports`]: plain WebAssembly exports over one byte buffer that Rust owns, instead of
+//! generated bindings, whose glue and per-function shims weighed more than the functions.
 
 use mamori_core::device_key::{self, PublicKey, Purpose, Signature};
 use mamori_core::fingerprint::{self, Browser};
 use mamori_core::otp;
-use wasm_bindgen::prelude::wasm_bindgen;
+
+#[allow(unsafe_code)] // `#[unsafe(no_mangle)]` only; see the module docs.
+pub mod exports;
 
 /// A free-list allocator of about a kilobyte instead of dlmalloc's five: the widget makes few,
 /// small allocations, so dlmalloc's coalescing and size classes would only cost download size.
@@ -45,9 +50,8 @@ static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
     lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
 
 /// A code as the cardholder typed, pasted or autofilled it, as the six ASCII digits the verifier
-/// takes; `undefined` when it is not a code (see [`mamori_core::otp::normalize`]), and then
-/// nothing is sent, so no attempt is spent.
-#[wasm_bindgen(js_name = normalizeCode)]
+/// takes; `None` (`undefined` in JavaScript) when it is not a code (see
+/// [`mamori_core::otp::normalize`]), and then nothing is sent, so no attempt is spent.
 #[must_use]
 pub fn normalize_code(input: &str) -> Option<String> {
     // From the bytes rather than `as_str`, whose UTF-8 check would ship for six ASCII digits.
@@ -61,7 +65,6 @@ pub fn normalize_code(input: &str) -> Option<String> {
 }
 
 /// The longest entry the code input takes, the same bound [`normalize_code`] reads.
-#[wasm_bindgen(js_name = maxCodeInput)]
 #[must_use]
 pub fn max_code_input() -> u32 {
     otp::MAX_INPUT_CHARS as u32
@@ -70,20 +73,17 @@ pub fn max_code_input() -> u32 {
 /// The browser family of a `User-Agent` string as the fingerprint's wire form names it
 /// (`chromium`, `firefox`, `safari`, `other`): the verifier leaves out each family's noisy
 /// components by it.
-#[wasm_bindgen(js_name = browserFamily)]
 #[must_use]
-pub fn browser_family(user_agent: &str) -> String {
+pub fn browser_family(user_agent: &str) -> &'static str {
     match Browser::from_user_agent(user_agent) {
         Browser::Chromium => "chromium",
         Browser::Firefox => "firefox",
         Browser::Safari => "safari",
         Browser::Other => "other",
     }
-    .to_owned()
 }
 
 /// The fingerprint's wire-format version (`v`).
-#[wasm_bindgen(js_name = fingerprintVersion)]
 #[must_use]
 pub fn fingerprint_version() -> u8 {
     fingerprint::VERSION
@@ -91,7 +91,6 @@ pub fn fingerprint_version() -> u8 {
 
 /// The component hash of `value` for the component `id`, in hex, as the verifier compares it
 /// (see [`mamori_core::fingerprint::hash_component`]).
-#[wasm_bindgen(js_name = hashComponent)]
 #[must_use]
 pub fn hash_component(id: &str, value: &str) -> String {
     fingerprint::hash_component(id, value).to_hex()
@@ -99,7 +98,6 @@ pub fn hash_component(id: &str, value: &str) -> String {
 
 /// The bytes the device key signs: for code entry's registration of a new key when `register`,
 /// else for the device step (see [`mamori_core::device_key::message`]).
-#[wasm_bindgen(js_name = deviceKeyMessage)]
 #[must_use]
 pub fn device_key_message(register: bool, authentication: &str) -> Vec<u8> {
     let purpose = if register {
@@ -111,8 +109,7 @@ pub fn device_key_message(register: bool, authentication: &str) -> Vec<u8> {
 }
 
 /// A public key's wire form (base64url of the 65-byte uncompressed point) from WebCrypto's
-/// `raw` export; `undefined` when the bytes are not such a point.
-#[wasm_bindgen(js_name = publicKeyWire)]
+/// `raw` export; `None` when the bytes are not such a point.
 #[must_use]
 pub fn public_key_wire(sec1: &[u8]) -> Option<String> {
     PublicKey::from_sec1(sec1)
@@ -121,8 +118,7 @@ pub fn public_key_wire(sec1: &[u8]) -> Option<String> {
 }
 
 /// A signature's wire form (base64url of the 64-byte `r || s`) from WebCrypto's ECDSA
-/// signature; `undefined` when it is not 64 bytes.
-#[wasm_bindgen(js_name = signatureWire)]
+/// signature; `None` when it is not 64 bytes.
 #[must_use]
 pub fn signature_wire(p1363: &[u8]) -> Option<String> {
     Signature::from_p1363(p1363)
