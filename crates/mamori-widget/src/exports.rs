@@ -63,7 +63,7 @@ pub extern "C" fn buffer(len: u32) -> u32 {
 pub extern "C" fn normalize_code() -> i32 {
     let input = take();
     let code = text(&input).and_then(crate::normalize_code);
-    answer(input, code.map(String::into_bytes))
+    answer(input, code.map(Vec::from))
 }
 
 /// [`crate::max_code_input`].

@@ -53,15 +53,10 @@ static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
 /// takes; `None` (`undefined` in JavaScript) when it is not a code (see
 /// [`mamori_core::otp::normalize`]), and then nothing is sent, so no attempt is spent.
 #[must_use]
-pub fn normalize_code(input: &str) -> Option<String> {
-    // From the bytes rather than `as_str`, whose UTF-8 check would ship for six ASCII digits.
-    let code = otp::normalize(input).ok()?;
-    Some(
-        code.as_bytes()
-            .iter()
-            .map(|&digit| char::from(digit))
-            .collect(),
-    )
+pub fn normalize_code(input: &str) -> Option<[u8; otp::CODE_LEN]> {
+    // Its bytes rather than `as_str` or a `String`: JavaScript reads them as they are, and
+    // neither a UTF-8 check nor building a string from chars has to ship for six ASCII digits.
+    otp::normalize(input).ok().map(|code| *code.as_bytes())
 }
 
 /// The longest entry the code input takes, the same bound [`normalize_code`] reads.
@@ -132,8 +127,8 @@ mod tests {
 
     #[test]
     fn codes_are_normalised_or_refused() {
-        assert_eq!(normalize_code("１２３ ４５６").as_deref(), Some("123456"));
-        assert_eq!(normalize_code("123-456").as_deref(), Some("123456"));
+        assert_eq!(normalize_code("１２３ ４５６"), Some(*b"123456"));
+        assert_eq!(normalize_code("123-456"), Some(*b"123456"));
         assert_eq!(normalize_code("12345"), None);
         assert_eq!(normalize_code("12345a"), None);
         assert_eq!(max_code_input() as usize, otp::MAX_INPUT_CHARS);
