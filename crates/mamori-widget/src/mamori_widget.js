@@ -5,27 +5,30 @@
 // buffer, `buffer(len)` makes it `len` bytes long and answers its address, the input is written
 // there and the function called, which puts its output in the buffer and answers its length (or
 // -1 for none); `buffer(length)` then answers the output's address. The address can change at
-// every call and memory can grow, so both are read anew after each call.
+// every call and memory can grow, so both are read anew after each call. Text goes in as UTF-8
+// and comes out as ASCII.
 
 let wasm;
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 // Calls `function` (an export) with `input` (bytes, or parts of them) in the buffer; answers
 // the output's bytes, or undefined when the function answers none.
 function call(function_, ...input) {
-  const bytes = new Uint8Array(input.reduce((length, part) => length + part.length, 0));
-  input.reduce((at, part) => (bytes.set(part, at), at + part.length), 0);
-  // `buffer` may grow memory: the view is made after it.
-  const into = wasm.buffer(bytes.length);
-  new Uint8Array(wasm.memory.buffer).set(bytes, into);
+  let at = wasm.buffer(input.reduce((length, part) => length + part.length, 0));
+  for (const part of input) {
+    // `buffer` may have grown memory: the view is made after it.
+    new Uint8Array(wasm.memory.buffer).set(part, at);
+    at += part.length;
+  }
   const length = function_();
-  if (length < 0) return undefined;
-  const from = wasm.buffer(length);
-  return new Uint8Array(wasm.memory.buffer).slice(from, from + length);
+  if (length >= 0) {
+    at = wasm.buffer(length);
+    return new Uint8Array(wasm.memory.buffer).slice(at, at + length);
+  }
 }
 
-const text = (bytes) => bytes && decoder.decode(bytes);
+// The functions' text outputs are ASCII: one byte, one character.
+const text = (bytes) => bytes && String.fromCharCode(...bytes);
 
 // A code as typed, pasted or autofilled, as the six ASCII digits the verifier takes; undefined
 // when it is not a code.
