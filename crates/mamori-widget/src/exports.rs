@@ -4,8 +4,10 @@
 //! # The calling convention
 //!
 //! - [`buffer`]`(len)` makes the buffer `len` bytes long, keeping the bytes that fit, and
-//!   answers its address in linear memory. JavaScript writes a call's input there (text as
-//!   UTF-8), then calls the function.
+//!   answers its address in linear memory. JavaScript writes a call's input there, then calls
+//!   the function. Text is UTF-8, but for [`normalize_code`], which reads characters: its input
+//!   is code points, 32 bits each, little-endian (a `String` checked as UTF-8 would cost more
+//!   download than these few bytes).
 //! - Each function reads its input from the whole buffer, puts its output in the buffer's place
 //!   and answers the output's length; or it answers [`NONE`] and the buffer's content means
 //!   nothing. JavaScript then calls `buffer(length)`, which changes nothing but the address it
@@ -24,14 +26,15 @@
 //! The only unsafe code is `#[unsafe(no_mangle)]`, which exports each function under its own
 //! name (unsafe because two items of the same name would clash at link time; these names are
 //! used nowhere else). No pointer from JavaScript is ever dereferenced: the arguments are
-//! lengths and flags, the buffer is a `Vec<u8>` read and written by safe code only, and text
-//! is checked as UTF-8 before it is read as text. JavaScript can write any byte of linear
+//! lengths and flags, and the buffer is a `Vec<u8>` read and written by safe code only. Text is
+//! only ever hashed or copied as bytes, never read as `str`, so nothing relies on it being
+//! UTF-8; the code's characters are made by `char::from_u32`, which refuses what is not one. JavaScript can write any byte of linear
 //! memory anyway; what it writes into the buffer is only ever input, as any `&[u8]` would be.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// What a function answers when it has no output: the input is not a code, a key or a
-/// signature, or a text is not UTF-8 (which `TextEncoder` never writes).
+/// signature.
 pub const NONE: i32 = -1;
 
 /// A call's input before it, its output after it. WebAssembly here has one thread (the lock
@@ -58,11 +61,21 @@ pub extern "C" fn buffer(len: u32) -> u32 {
     buffer.as_ptr() as u32
 }
 
-/// [`crate::normalize_code`] of the buffer's text.
+/// [`crate::normalize_code`] of the buffer's code points. A surrogate (which a JavaScript string
+/// can hold alone) is U+FFFD, as `TextEncoder` would make it; a length that is not a multiple
+/// of four is no code.
 #[unsafe(no_mangle)]
 pub extern "C" fn normalize_code() -> i32 {
     let input = take();
-    let code = text(&input).and_then(crate::normalize_code);
+    let points = input.chunks_exact(4);
+    let code = if points.remainder().is_empty() {
+        crate::normalize_code(points.map(|point| {
+            let point = u32::from_le_bytes([point[0], point[1], point[2], point[3]]);
+            char::from_u32(point).unwrap_or(char::REPLACEMENT_CHARACTER)
+        }))
+    } else {
+        None
+    };
     answer(input, code.map(Vec::from))
 }
 
@@ -76,8 +89,8 @@ pub extern "C" fn max_code_input() -> u32 {
 #[unsafe(no_mangle)]
 pub extern "C" fn browser_family() -> i32 {
     let input = take();
-    let family = text(&input).map(crate::browser_family);
-    answer(input, family.map(|family| family.as_bytes().to_vec()))
+    let family = crate::browser_family(&input).as_bytes().to_vec();
+    answer(input, Some(family))
 }
 
 /// [`crate::fingerprint_version`].
@@ -93,7 +106,7 @@ pub extern "C" fn hash_component(id_len: u32) -> i32 {
     let input = take();
     let hash = input
         .split_at_checked(id_len as usize)
-        .and_then(|(id, value)| Some(crate::hash_component(text(id)?, text(value)?)));
+        .map(|(id, value)| crate::hash_component(id, value));
     answer(input, hash.map(String::into_bytes))
 }
 
@@ -102,8 +115,8 @@ pub extern "C" fn hash_component(id_len: u32) -> i32 {
 #[unsafe(no_mangle)]
 pub extern "C" fn device_key_message(register: u32) -> i32 {
     let input = take();
-    let message = text(&input).map(|id| crate::device_key_message(register != 0, id));
-    answer(input, message)
+    let message = crate::device_key_message(register != 0, &input);
+    answer(input, Some(message))
 }
 
 /// [`crate::public_key_wire`] of the buffer's bytes.
@@ -137,20 +150,6 @@ fn answer(input: Vec<u8>, output: Option<Vec<u8>>) -> i32 {
     answer
 }
 
-/// `bytes` as text, if they are UTF-8.
-///
-/// Checked by `utf8_chunks`, whose byte-at-a-time validation is smaller than that of
-/// `str::from_utf8` (which reads ASCII a word at a time): speed does not matter for these few
-/// short texts, download size does.
-fn text(bytes: &[u8]) -> Option<&str> {
-    let mut chunks = bytes.utf8_chunks();
-    match (chunks.next(), chunks.next()) {
-        (None, _) => Some(""),
-        (Some(chunk), None) if chunk.invalid().is_empty() => Some(chunk.valid()),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,12 +172,21 @@ mod tests {
         })
     }
 
+    /// `text` as the glue writes a code: its code points, 32 bits little-endian.
+    fn code_points(text: &str) -> Vec<u8> {
+        text.chars()
+            .flat_map(|c| u32::from(c).to_le_bytes())
+            .collect()
+    }
+
     #[test]
     fn texts_go_in_and_come_out_through_the_buffer() {
         let _serial = serial();
-        let code = call("１２３ ４５６".as_bytes(), || normalize_code());
+        let code = call(&code_points("１２３ ４５６"), || normalize_code());
         assert_eq!(code.as_deref(), Some(&b"123456"[..]));
-        assert_eq!(call(b"12345", || normalize_code()), None);
+        assert_eq!(call(&code_points("12345"), || normalize_code()), None);
+        // UTF-8 is not what a code is sent as.
+        assert_eq!(call("１２３ ４５６".as_bytes(), || normalize_code()), None);
         assert_eq!(
             call(b"curl/8", || browser_family()).as_deref(),
             Some(&b"other"[..])
@@ -193,28 +201,43 @@ mod tests {
     #[test]
     fn a_component_is_its_id_then_its_value() {
         let _serial = serial();
-        let expected = crate::hash_component("dpr", "2").into_bytes();
+        let expected = crate::hash_component(b"dpr", b"2").into_bytes();
         assert_eq!(call(b"dpr2", || hash_component(3)), Some(expected));
         // The same bytes split elsewhere are another component.
-        assert_ne!(
+        assert_eq!(
             call(b"dpr2", || hash_component(2)),
-            Some(crate::hash_component("dpr", "2").into_bytes())
+            Some(crate::hash_component(b"dp", b"r2").into_bytes())
         );
         assert_eq!(call(b"dpr2", || hash_component(5)), None);
     }
 
     #[test]
-    fn text_that_is_not_utf8_answers_nothing() {
+    fn a_code_is_whole_code_points() {
         let _serial = serial();
-        assert_eq!(call(&[0xff, b'1'], || normalize_code()), None);
-        assert_eq!(call(&[0xc3], || browser_family()), None);
-        assert_eq!(call(&[b'a', 0xff, b'b'], || hash_component(1)), None);
-        assert_eq!(call(&[0xff], || device_key_message(1)), None);
-        assert_eq!(call(b"au_1\xff", || device_key_message(1)), None);
-        // The empty text is text.
+        // A lone surrogate is U+FFFD, no digit; so is a value past U+10FFFF.
+        let mut lone = code_points("12345");
+        lone.extend(0xd800_u32.to_le_bytes());
+        assert_eq!(call(&lone, || normalize_code()), None);
+        let mut beyond = code_points("12345");
+        beyond.extend(0x11_0036_u32.to_le_bytes());
+        assert_eq!(call(&beyond, || normalize_code()), None);
+        // A length that is not a multiple of four is no code, even if the rest would be.
+        let mut ragged = code_points("123456");
+        ragged.push(0);
+        assert_eq!(call(&ragged, || normalize_code()), None);
+        assert_eq!(call(&[], || normalize_code()), None);
+    }
+
+    #[test]
+    fn text_is_taken_as_its_bytes() {
+        let _serial = serial();
         assert_eq!(
             call(b"", || browser_family()).as_deref(),
             Some(&b"other"[..])
+        );
+        assert_eq!(
+            call(&[b'a', 0xff, b'b'], || hash_component(1)),
+            Some(crate::hash_component(b"a", &[0xff, b'b']).into_bytes())
         );
     }
 
@@ -223,11 +246,11 @@ mod tests {
         let _serial = serial();
         assert_eq!(
             call(b"au_1", || device_key_message(1)),
-            Some(crate::device_key_message(true, "au_1"))
+            Some(crate::device_key_message(true, b"au_1"))
         );
         assert_eq!(
             call(b"au_1", || device_key_message(0)),
-            Some(crate::device_key_message(false, "au_1"))
+            Some(crate::device_key_message(false, b"au_1"))
         );
         let signature = call(&[7; 64], || signature_wire());
         assert_eq!(
@@ -256,7 +279,8 @@ mod tests {
     #[test]
     fn no_output_leaves_the_input() {
         let _serial = serial();
-        assert_eq!(call(b"12345", || normalize_code()), None);
-        assert_eq!(contents(), b"12345");
+        let input = code_points("12345");
+        assert_eq!(call(&input, || normalize_code()), None);
+        assert_eq!(contents(), input);
     }
 }

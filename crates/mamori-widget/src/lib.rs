@@ -53,10 +53,12 @@ static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
 /// takes; `None` (`undefined` in JavaScript) when it is not a code (see
 /// [`mamori_core::otp::normalize`]), and then nothing is sent, so no attempt is spent.
 #[must_use]
-pub fn normalize_code(input: &str) -> Option<[u8; otp::CODE_LEN]> {
+pub fn normalize_code(input: impl IntoIterator<Item = char>) -> Option<[u8; otp::CODE_LEN]> {
     // Its bytes rather than `as_str` or a `String`: JavaScript reads them as they are, and
     // neither a UTF-8 check nor building a string from chars has to ship for six ASCII digits.
-    otp::normalize(input).ok().map(|code| *code.as_bytes())
+    otp::normalize_chars(input)
+        .ok()
+        .map(|code| *code.as_bytes())
 }
 
 /// The longest entry the code input takes, the same bound [`normalize_code`] reads.
@@ -65,11 +67,11 @@ pub fn max_code_input() -> u32 {
     otp::MAX_INPUT_CHARS as u32
 }
 
-/// The browser family of a `User-Agent` string as the fingerprint's wire form names it
-/// (`chromium`, `firefox`, `safari`, `other`): the verifier leaves out each family's noisy
+/// The browser family of a `User-Agent` string (its UTF-8) as the fingerprint's wire form names
+/// it (`chromium`, `firefox`, `safari`, `other`): the verifier leaves out each family's noisy
 /// components by it.
 #[must_use]
-pub fn browser_family(user_agent: &str) -> &'static str {
+pub fn browser_family(user_agent: &[u8]) -> &'static str {
     match Browser::from_user_agent(user_agent) {
         Browser::Chromium => "chromium",
         Browser::Firefox => "firefox",
@@ -84,17 +86,17 @@ pub fn fingerprint_version() -> u8 {
     fingerprint::VERSION
 }
 
-/// The component hash of `value` for the component `id`, in hex, as the verifier compares it
-/// (see [`mamori_core::fingerprint::hash_component`]).
+/// The component hash of `value` for the component `id` (both UTF-8), in hex, as the verifier
+/// compares it (see [`mamori_core::fingerprint::hash_component`]).
 #[must_use]
-pub fn hash_component(id: &str, value: &str) -> String {
+pub fn hash_component(id: &[u8], value: &[u8]) -> String {
     fingerprint::hash_component(id, value).to_hex()
 }
 
 /// The bytes the device key signs: for code entry's registration of a new key when `register`,
 /// else for the device step (see [`mamori_core::device_key::message`]).
 #[must_use]
-pub fn device_key_message(register: bool, authentication: &str) -> Vec<u8> {
+pub fn device_key_message(register: bool, authentication: &[u8]) -> Vec<u8> {
     let purpose = if register {
         Purpose::Register
     } else {
@@ -127,10 +129,10 @@ mod tests {
 
     #[test]
     fn codes_are_normalised_or_refused() {
-        assert_eq!(normalize_code("１２３ ４５６"), Some(*b"123456"));
-        assert_eq!(normalize_code("123-456"), Some(*b"123456"));
-        assert_eq!(normalize_code("12345"), None);
-        assert_eq!(normalize_code("12345a"), None);
+        assert_eq!(normalize_code("１２３ ４５６".chars()), Some(*b"123456"));
+        assert_eq!(normalize_code("123-456".chars()), Some(*b"123456"));
+        assert_eq!(normalize_code("12345".chars()), None);
+        assert_eq!(normalize_code("12345a".chars()), None);
         assert_eq!(max_code_input() as usize, otp::MAX_INPUT_CHARS);
     }
 
@@ -138,29 +140,29 @@ mod tests {
     fn families_as_the_wire_names_them() {
         let headless = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
                         HeadlessChrome/156.0.0.0 Safari/537.36";
-        assert_eq!(browser_family(headless), "chromium");
+        assert_eq!(browser_family(headless.as_bytes()), "chromium");
         assert_eq!(
-            browser_family("Mozilla/5.0 (X11; rv:140.0) Gecko/20100101 Firefox/140.0"),
+            browser_family(b"Mozilla/5.0 (X11; rv:140.0) Gecko/20100101 Firefox/140.0"),
             "firefox"
         );
-        assert_eq!(browser_family("curl/8"), "other");
+        assert_eq!(browser_family(b"curl/8"), "other");
     }
 
     #[test]
     fn hashes_are_the_cores_in_hex() {
         let expected = fingerprint::hash_component("dpr", "2").to_hex();
-        assert_eq!(hash_component("dpr", "2"), expected);
+        assert_eq!(hash_component(b"dpr", b"2"), expected);
         assert_eq!(expected.len(), 32);
     }
 
     #[test]
     fn device_key_messages_and_encodings_are_the_cores() {
         assert_eq!(
-            device_key_message(true, "au_1"),
+            device_key_message(true, b"au_1"),
             device_key::message(Purpose::Register, "au_1")
         );
         assert_eq!(
-            device_key_message(false, "au_1"),
+            device_key_message(false, b"au_1"),
             device_key::message(Purpose::Device, "au_1")
         );
         assert_eq!(signature_wire(&[7; 64]).map(|s| s.len()), Some(86));

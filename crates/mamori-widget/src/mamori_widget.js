@@ -6,7 +6,7 @@
 // there and the function called, which puts its output in the buffer and answers its length (or
 // -1 for none); `buffer(length)` then answers the output's address. The address can change at
 // every call and memory can grow, so both are read anew after each call. Text goes in as UTF-8
-// and comes out as ASCII.
+// (the code as code points, which its normalisation reads) and comes out as ASCII.
 
 let wasm;
 const encoder = new TextEncoder();
@@ -31,8 +31,13 @@ function call(function_, ...input) {
 const text = (bytes) => bytes && String.fromCharCode(...bytes);
 
 // A code as typed, pasted or autofilled, as the six ASCII digits the verifier takes; undefined
-// when it is not a code.
-export const normalizeCode = (input) => text(call(wasm.normalize_code, encoder.encode(input)));
+// when it is not a code. Sent as its code points, 32 bits little-endian (`Uint8Array` keeps each
+// value's low byte); a lone surrogate goes as itself and is read as U+FFFD.
+export function normalizeCode(input) {
+  const points = Array.from(input, (character) => character.codePointAt(0));
+  const bytes = Uint8Array.from({ length: 4 * points.length }, (_, i) => points[i >> 2] >> (8 * (i & 3)));
+  return text(call(wasm.normalize_code, bytes));
+}
 
 // The longest entry the code input takes, the bound `normalizeCode` reads.
 export const maxCodeInput = () => wasm.max_code_input();
