@@ -6,8 +6,8 @@
 //! - [`buffer`]`(len)` makes the buffer `len` bytes long, keeping the bytes that fit, and
 //!   answers its address in linear memory. JavaScript writes a call's input there, then calls
 //!   the function. Text is UTF-8, but for [`normalize_code`], which reads characters: its input
-//!   is code points, 32 bits each, little-endian (a `String` checked as UTF-8 would cost more
-//!   download than these few bytes).
+//!   is code points, 32 bits each, little-endian (reading characters from UTF-8 would ship a
+//!   UTF-8 validator, which weighs more than the few bytes this costs the glue).
 //! - Each function reads its input from the whole buffer, puts its output in the buffer's place
 //!   and answers the output's length; or it answers [`NONE`] and the buffer's content means
 //!   nothing. JavaScript then calls `buffer(length)`, which changes nothing but the address it
@@ -27,9 +27,10 @@
 //! name (unsafe because two items of the same name would clash at link time; these names are
 //! used nowhere else). No pointer from JavaScript is ever dereferenced: the arguments are
 //! lengths and flags, and the buffer is a `Vec<u8>` read and written by safe code only. Text is
-//! only ever hashed or copied as bytes, never read as `str`, so nothing relies on it being
-//! UTF-8; the code's characters are made by `char::from_u32`, which refuses what is not one. JavaScript can write any byte of linear
-//! memory anyway; what it writes into the buffer is only ever input, as any `&[u8]` would be.
+//! only ever hashed, searched or copied as bytes, never read as `str`, so nothing relies on it
+//! being UTF-8; the code's characters are made by `char::from_u32`, which refuses what is not
+//! one. JavaScript can write any byte of linear memory anyway; what it writes into the buffer
+//! is only ever input, as any `&[u8]` would be.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 

@@ -8,7 +8,7 @@
 //! holds only what must agree with the verifier byte for byte, from the same `mamori-core` code
 //! the verifier runs: code normalisation, the browser family and the component hashing of the
 //! fingerprint, and the device key's signed messages and wire encodings. Everything the browser
-//! does natively is JavaScript beside it (`src/*.js`, shipped next to the bindings as
+//! does natively is JavaScript beside it (`src/*.js`, shipped next to the WebAssembly as
 //! `widget/*.js` in the npm package and bundled into the script-tag loader):
 //!
 //! - `flow.js`: `mount(element, options)` and the flow of one mounted widget: the device step,
