@@ -30,10 +30,10 @@ const load = loadOnce(async () => {
     throw new MissingIntegrity('this mamori.js has no integrity hash for its WebAssembly');
   }
   // Compiled while it downloads (the verifier serves it as `application/wasm`), then
-  // instantiated at once: the bindings' own loader, with its fallbacks for other servers, would
-  // only add to the script.
+  // instantiated at once: the glue's own loader, with its fallback for other servers, would only
+  // add to the script.
   const response = fetch(wasmUrl, { integrity: WASM_INTEGRITY, credentials: 'omit' });
-  initSync({ module: await WebAssembly.compileStreaming(response) });
+  initSync(await WebAssembly.compileStreaming(response));
 });
 
 const defaults = {};

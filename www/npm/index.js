@@ -7,9 +7,7 @@ import { defineElement as define, loadOnce } from './element.js';
 // Starts loading the WebAssembly now (optional: `mount` does it). `wasm` overrides where it is
 // fetched from: a URL, a Response or a compiled WebAssembly.Module. A failed load rejects with
 // an Error whose `code` is `network` or `bad_response` and is tried again by the next call.
-export const load = loadOnce((wasm) =>
-  init(wasm === undefined ? undefined : { module_or_path: wasm }),
-);
+export const load = loadOnce((wasm) => init(wasm));
 
 // Mounts the widget in `element`; resolves to a handle whose `destroy()` removes it.
 export async function mount(element, options) {

@@ -42,7 +42,7 @@ impl Context {
     pub(crate) fn new(merchant_key: String) -> Self {
         let mut fingerprint = Fingerprint::new(Browser::Chromium);
         for component in SCHEMA {
-            let hash = hash_component(component.id, &format!("bench-{}", component.id));
+            let hash = hash_component(component.id, format!("bench-{}", component.id));
             // Every id comes from the schema itself, so none is refused.
             let _ = fingerprint.insert(component.id, hash);
         }

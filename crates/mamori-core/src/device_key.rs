@@ -97,14 +97,16 @@ impl fmt::Display for DeviceKeyError {
 impl core::error::Error for DeviceKeyError {}
 
 /// The message signed for `purpose` at the authentication `authentication_id`:
-/// `mamori-device-proof-v1\n<purpose>\n<authentication id>` in ASCII.
-pub fn message(purpose: Purpose, authentication_id: &str) -> Vec<u8> {
+/// `mamori-device-proof-v1\n<purpose>\n<authentication id>` in ASCII. The id is taken as bytes
+/// (the UTF-8 of the id's text) so that the widget's WebAssembly ships no UTF-8 check.
+pub fn message(purpose: Purpose, authentication_id: impl AsRef<[u8]>) -> Vec<u8> {
+    let authentication_id = authentication_id.as_ref();
     let mut out = Vec::with_capacity(CONTEXT.len() + 10 + authentication_id.len());
     out.extend_from_slice(CONTEXT.as_bytes());
     out.push(b'\n');
     out.extend_from_slice(purpose.as_str().as_bytes());
     out.push(b'\n');
-    out.extend_from_slice(authentication_id.as_bytes());
+    out.extend_from_slice(authentication_id);
     out
 }
 

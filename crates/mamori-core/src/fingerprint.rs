@@ -45,13 +45,14 @@ pub enum Browser {
 }
 
 impl Browser {
-    /// The family a `User-Agent` string names.
-    pub fn from_user_agent(user_agent: &str) -> Self {
+    /// The family a `User-Agent` string names, read from its UTF-8 bytes (the widget's
+    /// WebAssembly passes them as the browser encoded them, with no UTF-8 check to ship).
+    pub fn from_user_agent(user_agent: impl AsRef<[u8]>) -> Self {
+        let user_agent = user_agent.as_ref();
         // A plain search over the bytes: `str::contains` would bring its two-way searcher (about
         // 2 KB) into the widget's WebAssembly for these few short needles.
         let contains = |needle: &str| {
             user_agent
-                .as_bytes()
                 .windows(needle.len())
                 .any(|window| window == needle.as_bytes())
         };
@@ -221,14 +222,16 @@ pub fn component(id: &str) -> Option<&'static Component> {
 
 /// The truncated hash of one component's canonical value.
 ///
-/// SHA-256 over `"mamori-fp-v1" || 0x00 || id || 0x00 || value`, first [`HASH_LEN`] bytes.
-pub fn hash_component(id: &str, value: &str) -> ComponentHash {
+/// SHA-256 over `"mamori-fp-v1" || 0x00 || id || 0x00 || value`, first [`HASH_LEN`] bytes. The
+/// id and value are text, hashed as their UTF-8 bytes; they are taken as bytes so that the
+/// widget's WebAssembly, which only hashes them, ships no UTF-8 check.
+pub fn hash_component(id: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> ComponentHash {
     let mut sha = Sha256::new();
     sha.update(HASH_CONTEXT);
     sha.update([0]);
-    sha.update(id.as_bytes());
+    sha.update(id.as_ref());
     sha.update([0]);
-    sha.update(value.as_bytes());
+    sha.update(value.as_ref());
     let full = sha.finalize();
     let mut hash = [0; HASH_LEN];
     hash.copy_from_slice(&full[..HASH_LEN]);

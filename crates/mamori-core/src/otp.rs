@@ -131,9 +131,19 @@ impl fmt::Debug for Code {
 /// [`OtpError::Character`] for any other character, [`OtpError::Length`] unless there are
 /// exactly six digits in at most [`MAX_INPUT_CHARS`] characters.
 pub fn normalize(input: &str) -> Result<Code, OtpError> {
+    normalize_chars(input.chars())
+}
+
+/// [`normalize`] of the characters of a text, however they were decoded: the widget's
+/// WebAssembly takes them as code points, with no UTF-8 check to ship.
+///
+/// # Errors
+///
+/// As [`normalize`].
+pub fn normalize_chars(input: impl IntoIterator<Item = char>) -> Result<Code, OtpError> {
     let mut digits = [b'0'; CODE_LEN];
     let mut count = 0;
-    for (index, c) in input.chars().enumerate() {
+    for (index, c) in input.into_iter().enumerate() {
         if index >= MAX_INPUT_CHARS {
             return Err(OtpError::Length);
         }

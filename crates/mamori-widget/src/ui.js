@@ -32,23 +32,24 @@ button:disabled{opacity:.55;cursor:not-allowed}
 [part~=status][data-tone=success]{color:var(--mamori-success,var(--_success))}`;
 
 // The frame's contents, after its opening tag name and up to its closing tag name. Texts are set
-// afterwards, as text, so nothing translated is ever parsed as HTML.
+// afterwards, as text, so nothing translated is ever parsed as HTML; so is each node's `part`,
+// the same name as its `data-mamori`.
 const TEMPLATE =
-  ' part=frame data-mamori=frame aria-labelledby=mamori-title>' +
-  '<section part=challenge data-mamori=challenge hidden>' +
-  '<h2 part=title data-mamori=title id=mamori-title></h2>' +
-  '<p part=intro data-mamori=intro id=mamori-intro></p>' +
-  '<form part=form data-mamori=form novalidate>' +
-  '<label part=label data-mamori=label for=mamori-code></label>' +
-  '<input part=code data-mamori=code id=mamori-code type=text inputmode=numeric ' +
+  ' data-mamori=frame aria-labelledby=mamori-title>' +
+  '<section data-mamori=challenge hidden>' +
+  '<h2 data-mamori=title id=mamori-title></h2>' +
+  '<p data-mamori=intro id=mamori-intro></p>' +
+  '<form data-mamori=form novalidate>' +
+  '<label data-mamori=label for=mamori-code></label>' +
+  '<input data-mamori=code id=mamori-code type=text inputmode=numeric ' +
   'autocomplete=one-time-code autocapitalize=off spellcheck=false enterkeyhint=done ' +
   'aria-describedby="mamori-intro mamori-countdown">' +
-  '<button part=submit data-mamori=submit type=submit></button></form>' +
-  '<p part=countdown data-mamori=countdown id=mamori-countdown></p>' +
-  '<div part=actions data-mamori=actions>' +
-  '<button part=resend data-mamori=resend type=button></button>' +
-  '<button part=cancel data-mamori=cancel type=button></button></div></section>' +
-  '<p part=status data-mamori=status role=status aria-live=polite aria-atomic=true></p></';
+  '<button data-mamori=submit type=submit></button></form>' +
+  '<p data-mamori=countdown id=mamori-countdown></p>' +
+  '<div data-mamori=actions>' +
+  '<button data-mamori=resend type=button></button>' +
+  '<button data-mamori=cancel type=button></button></div></section>' +
+  '<p data-mamori=status role=status aria-live=polite aria-atomic=true></p></';
 
 // Sets an element's text only when it changed, so a ticking countdown does not make screen
 // readers re-read a focused button every second.
@@ -77,6 +78,8 @@ export function build(host, dialog, texts, theme, maxLength) {
   } catch {}
   const frame = dialog ? 'dialog' : 'div';
   shadow.innerHTML = `${adopted ? '' : `<style>${CSS}</style>`}<${frame}${TEMPLATE}${frame}>`;
+  // `part` is a DOMTokenList whose assignment sets its value.
+  for (const node of shadow.querySelectorAll('[data-mamori]')) node.part = node.dataset.mamori;
   const find = (name) => shadow.querySelector(`[data-mamori=${name}]`);
   for (const name of ['title', 'label', 'submit', 'resend', 'cancel']) find(name).textContent = texts[name];
   const [frameNode, challenge, intro, form, input, submit, resend, cancel, countdown, status] = [

@@ -2,15 +2,15 @@
 //! merchants two ways, with sizes and SRI hashes printed.
 //!
 //! - `target/www/`: what the verifier serves at `/widget/` for the script tag (its `widget_dir`):
-//!   the loader (the custom element and the widget's bindings, one minified script) as
+//!   the loader (the custom element and the widget's modules, one minified script) as
 //!   `mamori-<hash>.js` and as `mamori.js`, the WebAssembly as `mamori-<hash>.wasm`, and
 //!   `manifest.json` naming both with their SRI hashes. `<hash>` is the first 16 hex digits of
 //!   the file's SHA-256, so a name never changes content and can be cached for good. The loader
 //!   fetches the wasm by its name with its SRI hash built in, so the one `integrity` on the
 //!   script tag covers both.
 //! - `target/npm/mamori/`: the npm package built from the `www/npm` template: `mamori` (the
-//!   widget, ES module: its JavaScript modules under `widget/`, next to the WebAssembly and its
-//!   bindings),
+//!   widget, ES module: its JavaScript modules under `widget/`, next to the WebAssembly as
+//!   `mamori_widget_bg.wasm`, which `widget/mamori_widget.js` loads and calls),
 //!   `mamori/react` and `mamori/vue` (the widget as a component of either framework),
 //!   `mamori/verify` (result-token verification: instantiated synchronously on import in Node,
 //!   with top-level await elsewhere), and type declarations for the element, its events and
@@ -23,6 +23,10 @@
 //! compact software backend; `wasm-opt -Oz` from npm's `binaryen`; and esbuild's minifier, then
 //! terser's, on the JavaScript. The npm tools are installed under `target/wasm/tools` on first
 //! use.
+//!
+//! The widget's WebAssembly has no generated bindings: its exports take and answer numbers over
+//! one buffer (`mamori-widget`'s `exports.rs`), and its hand-written glue is one of its modules.
+//! The wasm verifier's bindings are wasm-bindgen's.
 //!
 //! The wasm verifier is built apart, for speed: it runs in merchants' backends once per payment,
 //! where a few more kilobytes cost nothing and every microsecond of a verification counts. It
@@ -100,13 +104,14 @@ pub(crate) fn build(root: &Path, tools: &Tools) -> Result<Built, Error> {
     reset(&stage)?;
     let widget = stage.join("widget");
     let verify = stage.join("verify");
-    bindgen(tools, &release.join("mamori_widget.wasm"), "web", &widget)?;
+    // The name the npm package has always given it, which `mamori_widget.js` loads by default.
+    let widget_wasm = widget.join("mamori_widget_bg.wasm");
+    copy(&release.join("mamori_widget.wasm"), &widget_wasm)?;
     bindgen(tools, &verifier, "experimental-nodejs-module", &verify)?;
     let verify_web = stage.join("verify-web");
     bindgen(tools, &verifier, "web", &verify_web)?;
-    let widget_wasm = widget.join("mamori_widget_bg.wasm");
-    // The widget's own JavaScript (the flow, the DOM, fetch, IndexedDB, the fingerprint's
-    // readings) beside the bindings, which its modules import as `./mamori_widget.js`.
+    // The widget's JavaScript (the flow, the DOM, fetch, IndexedDB, the fingerprint's readings,
+    // and `mamori_widget.js`, which loads and calls the WebAssembly).
     let widget_modules = widget_modules(root)?;
     for module in &widget_modules {
         copy(module, &widget.join(file_name(module)?))?;
@@ -121,8 +126,8 @@ pub(crate) fn build(root: &Path, tools: &Tools) -> Result<Built, Error> {
         Build::Verifier,
     )?;
 
-    // Script tag: the loader bundles element.js and the bindings; the wasm's name and hash are
-    // built in.
+    // Script tag: the loader bundles element.js and the widget's modules; the wasm's name and
+    // hash are built in.
     let www = root.join("target/www");
     reset(&www)?;
     let wasm = report(std::slice::from_ref(&widget_wasm))?.remove(0);
@@ -142,7 +147,7 @@ pub(crate) fn build(root: &Path, tools: &Tools) -> Result<Built, Error> {
             "--format=iife",
             "--target=es2020",
             "--log-level=warning",
-            // The bindings' default wasm URL uses `import.meta`; the loader always passes its own.
+            // The glue's default wasm URL uses `import.meta`; the loader always passes its own.
             "--log-override:empty-import-meta=silent",
         ])
         .arg(format!("--outfile={}", stage.join("mamori.js").display()));
@@ -174,7 +179,8 @@ pub(crate) fn build(root: &Path, tools: &Tools) -> Result<Built, Error> {
     };
     write(&www.join("manifest.json"), &manifest.to_json())?;
 
-    // npm: the template, the shared element, the bindings as wasm-bindgen wrote them.
+    // npm: the template, the shared element, the widget's modules and WebAssembly, the
+    // verifier's bindings as wasm-bindgen wrote them.
     let npm = root.join("target/npm/mamori");
     reset(&npm)?;
     let template = root.join("www/npm");
@@ -214,11 +220,7 @@ pub(crate) fn build(root: &Path, tools: &Tools) -> Result<Built, Error> {
         copy(&widget.join(name), &npm.join("widget").join(name))?;
     }
     for (from, to, files) in [
-        (
-            &widget,
-            "widget",
-            &["mamori_widget.js", "mamori_widget_bg.wasm"][..],
-        ),
+        (&widget, "widget", &["mamori_widget_bg.wasm"][..]),
         (
             &verify,
             "verify",
@@ -313,8 +315,8 @@ fn compile(root: &Path, toolchain: WasmToolchain, build: Build) -> Result<(), Er
     command.args(["--profile", build.profile(), "--package", package]);
     let flags = match build {
         // SHA-256's compact backend: the widget hashes a few short strings, size matters more.
-        // No reference types: its exports take and answer only strings, bytes and numbers, and
-        // without them wasm-bindgen leaves out the table of JavaScript values and its glue.
+        // No reference types: its exports take and answer only numbers, and nothing in it holds
+        // a JavaScript value.
         Build::Widget => format!(
             "--cfg=sha2_backend_soft=\"compact\" -Ctarget-feature=-reference-types \
              {PANIC_RUSTFLAGS}"

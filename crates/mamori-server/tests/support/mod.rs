@@ -309,7 +309,7 @@ fn quoted_printable(text: &str) -> String {
 pub fn fingerprint(seed: &str) -> Value {
     let mut fp = Fingerprint::new(Browser::Chromium);
     for c in SCHEMA {
-        fp.insert(c.id, hash_component(c.id, &format!("{seed}-{}", c.id)))
+        fp.insert(c.id, hash_component(c.id, format!("{seed}-{}", c.id)))
             .unwrap();
     }
     serde_json::from_str(&fp.to_json()).unwrap()
