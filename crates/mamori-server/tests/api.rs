@@ -725,6 +725,18 @@ fn widget_release(dir: &std::path::Path) -> std::path::PathBuf {
     std::fs::write(www.join("mamori.js"), "/* loader */").unwrap();
     std::fs::write(www.join("mamori-0123456789abcdef.js"), "/* loader */").unwrap();
     std::fs::write(www.join("mamori-fedcba9876543210.wasm"), b"\0asm").unwrap();
+    // Precompressed as the package writes them: the wasm's matches (and is told apart from
+    // what the verifier would make by the name in its header); the loader's is stale.
+    std::fs::write(
+        www.join("mamori-fedcba9876543210.wasm.gz"),
+        gzip_named(b"\0asm", "precompressed"),
+    )
+    .unwrap();
+    std::fs::write(
+        www.join("mamori.js.gz"),
+        gzip_named(b"/* older */", "stale"),
+    )
+    .unwrap();
     std::fs::write(www.join(".secret.json"), "{}").unwrap();
     std::fs::write(www.join("notes.txt"), "not a release file").unwrap();
     std::fs::write(
@@ -734,6 +746,26 @@ fn widget_release(dir: &std::path::Path) -> std::path::PathBuf {
     )
     .unwrap();
     www
+}
+
+/// `bytes` gzipped with `name` as the file name in the gzip header.
+fn gzip_named(bytes: &[u8], name: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::GzBuilder::new()
+        .filename(name)
+        .write(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// `gzip` inflated.
+fn gunzip(gzip: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut plain = Vec::new();
+    flate2::read::GzDecoder::new(gzip)
+        .read_to_end(&mut plain)
+        .unwrap();
+    plain
 }
 
 async fn widget_app(delivery: Delivery) -> (axum::Router, tempfile::TempDir) {
@@ -801,9 +833,29 @@ async fn the_widget_is_served_to_any_origin() {
         .await
         .unwrap();
     assert_eq!(&gzipped[..2], &[0x1f, 0x8b], "a gzip stream");
+    assert_eq!(
+        gunzip(&gzipped),
+        b"/* loader */",
+        "a stale .gz is not sent: the file is gzipped anew"
+    );
+    let response = app
+        .clone()
+        .oneshot(request("/widget/mamori-fedcba9876543210.wasm", true))
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    let gzipped = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(
+        gzipped,
+        gzip_named(b"\0asm", "precompressed"),
+        "the matching .gz is sent as it is"
+    );
     for path in [
         "/widget/.secret.json",
         "/widget/notes.txt",
+        "/widget/mamori.js.gz",
         "/widget/missing.js",
         "/widget/..%2Fm.db",
         "/assets/mamori.js",
