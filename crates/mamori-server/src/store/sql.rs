@@ -163,18 +163,19 @@ pub(super) const IDEMPOTENCY_KEY: &str =
 ///   the device's and the address's walk `authentications_by_device` / `_by_ip`; each index
 ///   holds every column its count tests, so no table row is read;
 /// - `usual_max_amount` is the last entry of the card's range of successes in the currency in
-///   `authentications_card_success_amount`, and the last success the first entry of the card's
-///   range in `authentications_card_success_end`, which is ordered as the `ORDER BY` here.
+///   `authentications_card_success_amount`, and the last success the first entry, in the
+///   `ORDER BY`'s order, of the card's range in `authentications_card_success_end`.
 ///
 /// The counts leave the authentication out by subtracting what it adds itself, tested on its
-/// own row (`a`), rather than by `h.id <> a.id` per counted row: neither SQLite's index (which
-/// holds the rowid, not `id`) nor the windowed indexes hold `id`, so that test read every
-/// counted row from the table. Both are exact, as `id` is unique: the subquery counts `a` once
-/// exactly when `a` matches its conditions, which the `CASE` repeats on `a` (`a.cardholder_id IS
-/// NOT NULL` standing for `h.cardholder_id = a.cardholder_id`). At the step's own assessment the
-/// authentication is `pending` with no risk score, device, address, attempts or final state, so
-/// it subtracts nothing; the subtraction keeps the counts right for one read in another state.
-/// The two single-row reads keep `<> a.id`: they stop at the first entry that passes it.
+/// own row (`a`), rather than by `h.id <> a.id` on every counted row: the windowed indexes do
+/// not hold `id` (SQLite's hold the rowid), so that test read each counted row from the table.
+/// Both are exact, as `id` is unique: the subquery counts `a` once exactly when `a` matches its
+/// conditions, which the `CASE` repeats on `a` (`a.cardholder_id IS NOT NULL` standing for
+/// `h.cardholder_id = a.cardholder_id`). At the step's own assessment the authentication is
+/// `pending`, with no risk score, device, address, attempts or final state, so it subtracts
+/// nothing; the subtraction keeps the counts right when another state is read (the store's
+/// contract, which the conformance suite checks). The two single-row reads keep `<> a.id`:
+/// they stop at the first entry that passes it.
 pub(super) const DEVICE_STEP_READS: &str = "SELECT a.*, \
      ch.id AS ch_id, ch.card_ref AS ch_card_ref, ch.last4 AS ch_last4, ch.email AS ch_email, \
      ch.locale AS ch_locale, ch.status AS ch_status, \
