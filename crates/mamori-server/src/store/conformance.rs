@@ -83,6 +83,7 @@ pub async fn run_all(store: Arc<dyn Store>) -> Result<(), Failure> {
     overdue_authentications_are_listed(store.as_ref()).await?;
     history_counts(store.as_ref()).await?;
     the_device_step_reads_in_one(store.as_ref()).await?;
+    a_long_history_reads_as_its_rows_say(store.as_ref()).await?;
     fraud_reports_revoke_the_cards_trust(store.as_ref()).await?;
     outbox_claims_are_exclusive(store).await?;
     idempotency_keys_bind_one_authentication(store.as_ref()).await?;
@@ -1081,6 +1082,199 @@ async fn the_device_step_reads_in_one(store: &dyn Store) -> Result<(), Failure> 
             .is_none(),
         "an unknown authentication reads as none"
     );
+    Ok(())
+}
+
+/// One authentication of [`a_long_history_reads_as_its_rows_say`], as the oracle sees it.
+struct PastPurchase {
+    id: AuthenticationId,
+    currency: Currency,
+    amount: i64,
+    created_at: i64,
+    /// Whether a device step assessed it (it has a risk score).
+    assessed: bool,
+    ip: Option<String>,
+    state: &'static str,
+    attempts: i64,
+    finished_at: Option<i64>,
+    language: &'static str,
+    timezone: &'static str,
+}
+
+/// What the device step of `id` must read from `past` (the card's every authentication), by
+/// the rules of [`History`], computed row by row.
+fn expected_history(
+    past: &[PastPurchase],
+    id: &AuthenticationId,
+    currency: &Currency,
+    ip: &str,
+) -> History {
+    let (short_since, long_since) = (NOW - 3600, NOW - 86_400);
+    let others = || past.iter().filter(|p| &p.id != id);
+    let count = |keep: &dyn Fn(&PastPurchase) -> bool| {
+        i64::try_from(others().filter(|p| keep(p)).count()).expect("a small count")
+    };
+    let successes = || others().filter(|p| p.state == "succeeded");
+    let last = successes().max_by_key(|p| (p.finished_at, p.created_at, p.id.as_str()));
+    History {
+        card_recent: count(&|p| p.created_at >= short_since && p.assessed),
+        device_recent: 0,
+        ip_recent: count(&|p| p.created_at >= short_since && p.ip.as_deref() == Some(ip)),
+        failed_challenges: count(&|p| p.created_at >= long_since && p.state == "failed"),
+        wrong_codes: others()
+            .filter(|p| p.created_at >= long_since)
+            .map(|p| p.attempts)
+            .sum(),
+        open_report: false,
+        usual_max_amount: successes()
+            .filter(|p| &p.currency == currency)
+            .map(|p| p.amount)
+            .max(),
+        last_language: last.map(|p| p.language.into()),
+        last_timezone: last.map(|p| p.timezone.into()),
+    }
+}
+
+/// A card with hundreds of authentications in three currencies over more than a day, in every
+/// state, with wrong codes, and its latest successes finished in the same second (two of them
+/// created in the same second too): the one read answers what its rows say, seen from a new
+/// purchase in each currency and from purchases already assessed, concluded or failed (each
+/// left out of its own history).
+async fn a_long_history_reads_as_its_rows_say(store: &dyn Store) -> Result<(), Failure> {
+    const LANGUAGES: [(&str, &str); 4] = [
+        ("ja-JP", "Asia/Tokyo"),
+        ("en-US", "America/New_York"),
+        ("fr-FR", "Europe/Paris"),
+        ("de-DE", "Europe/Berlin"),
+    ];
+    let (m, k) = merchant("m_long");
+    store.insert_merchant(&m, &k).await?;
+    store.insert_cardholder(&cardholder("ch_long")).await?;
+    let currencies = ["JPY", "USD", "EUR"].map(|c| Currency::new(c).expect("a currency"));
+    let mut past = Vec::new();
+    let mut purchases: Vec<(String, i64, usize)> = (0..360)
+        .map(|n: i64| (format!("au_long_{n:03}"), NOW - 100_000 + n * 275, 0))
+        .collect();
+    // Created and finished in the same second as each other, and last of all successes.
+    purchases.push(("au_long_tie_a".into(), NOW - 100, 1));
+    purchases.push(("au_long_tie_b".into(), NOW - 100, 2));
+    for (n, (id, created_at, language)) in purchases.into_iter().enumerate() {
+        let currency = currencies[n % 3];
+        let amount = 100 + i64::try_from(n * 7919 % 90_000).expect("a small amount");
+        let a = Authentication {
+            currency,
+            amount: Amount::new(amount).expect("an amount"),
+            created_at,
+            ..authentication(&id, "m_long", Some("ch_long"))
+        };
+        store.insert_authentication(&a).await?;
+        let kind = if id.contains("tie") { 0 } else { n % 6 };
+        let language = if id.contains("tie") { language } else { n % 4 };
+        let ip = format!("198.51.100.{}", n % 3);
+        let mut assessment = step(&ip);
+        assessment.browser = BrowserInfo::parse(
+            Some(LANGUAGES[language].0),
+            Some(LANGUAGES[language].1),
+            Some("test"),
+        );
+        let mut row = PastPurchase {
+            id: a.id.clone(),
+            currency,
+            amount,
+            created_at,
+            assessed: kind != 5,
+            ip: (kind != 5).then(|| ip.clone()),
+            state: "pending",
+            attempts: 0,
+            finished_at: None,
+            language: LANGUAGES[language].0,
+            timezone: LANGUAGES[language].1,
+        };
+        match kind {
+            0..=2 => {
+                // The latest ones all finish in one second.
+                let finished_at = if n >= 330 { NOW - 2 } else { created_at + 5 };
+                let next = DeviceNext::Conclude {
+                    end: Final::Succeeded,
+                    outcome: outcome(TransStatus::Authenticated, "t"),
+                };
+                ensure!(
+                    store
+                        .record_device_step(&a.id, finished_at, &assessment, &next, None, &[])
+                        .await?,
+                    "{id} succeeds"
+                );
+                row.state = "succeeded";
+                row.finished_at = Some(finished_at);
+            }
+            3 | 4 => {
+                let code = CodeIssue {
+                    digest: vec![9; 32],
+                    expires_at: NOW + 600,
+                };
+                let next = DeviceNext::Challenge(code);
+                ensure!(
+                    store
+                        .record_device_step(&a.id, created_at, &assessment, &next, None, &[])
+                        .await?,
+                    "{id} is challenged"
+                );
+                // Every code allowed, wrong (it fails), or two of them.
+                let wrong = if kind == 3 { LIMITS.max_attempts } else { 2 };
+                let failure = outcome(TransStatus::NotAuthenticated, "t");
+                for _ in 0..wrong {
+                    store
+                        .reject_code(&a.id, created_at + 10, &LIMITS, &failure, &mail("x"), &[])
+                        .await?;
+                }
+                row.attempts = wrong;
+                (row.state, row.finished_at) = if kind == 3 {
+                    ("failed", Some(created_at + 10))
+                } else {
+                    ("challenging", None)
+                };
+            }
+            _ => {}
+        }
+        past.push(row);
+    }
+    for currency in &currencies {
+        let id = format!("au_long_next_{}", currency.as_str().to_lowercase());
+        let next = Authentication {
+            currency: *currency,
+            ..authentication(&id, "m_long", Some("ch_long"))
+        };
+        store.insert_authentication(&next).await?;
+        let read = history_of(store, &next.id, None, Some("198.51.100.1")).await?;
+        let expected = expected_history(&past, &next.id, currency, "198.51.100.1");
+        ensure!(
+            read == expected,
+            "a new purchase in {}: read {read:?}, its rows say {expected:?}",
+            currency.as_str()
+        );
+    }
+    ensure!(
+        past.iter()
+            .any(|p| p.state == "failed" && p.created_at >= NOW - 86_400)
+            && past
+                .iter()
+                .any(|p| p.assessed && p.created_at >= NOW - 3600),
+        "the history has failures and device steps inside the windows"
+    );
+    for seen_from in ["au_long_tie_b", "au_long_357", "au_long_358", "au_long_359"] {
+        let own = past
+            .iter()
+            .find(|p| p.id.as_str() == seen_from)
+            .ok_or_else(|| Failure(format!("{seen_from} is no past purchase")))?;
+        let ip = own.ip.clone().unwrap_or_default();
+        let read = history_of(store, &own.id, None, Some(&ip)).await?;
+        let expected = expected_history(&past, &own.id, &own.currency, &ip);
+        ensure!(
+            read == expected,
+            "{seen_from} ({}): read {read:?}, its rows say {expected:?}",
+            own.state
+        );
+    }
     Ok(())
 }
 
