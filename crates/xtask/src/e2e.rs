@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
-use crate::{Error, cmd, summary};
+use crate::{Error, cmd, package, summary};
 
 /// The suite's directory, with its own package.json and committed package-lock.json.
 const DIR: &str = "tests/e2e";
@@ -114,23 +114,7 @@ pub(crate) fn command(root: &Path, widget: Widget) -> Command {
 /// end-to-end suite's npm packages (Playwright). TAP goes to stdout for the summary, the
 /// readable report to stderr.
 pub(crate) fn widget_command(root: &Path, npm: &Path) -> Command {
-    let dir = root.join(DIR).join("widget");
-    // A missing directory leaves the list empty, and node then fails the step by itself.
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.to_string_lossy().ends_with(".test.mjs"))
-        .collect();
-    files.sort();
-    let mut command = Command::new("node");
-    command
-        .current_dir(root)
-        .arg("--test")
-        .args(summary::node_reporters(root))
-        .args(files)
-        .env("MAMORI_NPM_PACKAGE", npm);
-    command
+    package::node_suite(root, &root.join(DIR).join("widget"), npm)
 }
 
 /// The type test: `tsc --noEmit` over small programs using the packed package `npm` (built by

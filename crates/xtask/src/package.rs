@@ -284,8 +284,14 @@ impl Manifest<'_> {
 /// The Node test of the packed npm package (`tests/node`), printing TAP to stdout for the
 /// summary and the readable report to stderr.
 pub(crate) fn node_test(root: &Path, npm: &Path) -> Command {
+    node_suite(root, &root.join("tests/node"), npm)
+}
+
+/// Node's test runner over every `*.test.mjs` of `dir`, in name order, with the packed npm
+/// package at `npm`; TAP to stdout for the summary, the readable report to stderr.
+pub(crate) fn node_suite(root: &Path, dir: &Path, npm: &Path) -> Command {
     // A missing directory leaves the list empty, and node then fails the step by itself.
-    let mut files: Vec<PathBuf> = fs::read_dir(root.join("tests/node"))
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
         .into_iter()
         .flatten()
         .filter_map(|entry| entry.ok().map(|e| e.path()))
