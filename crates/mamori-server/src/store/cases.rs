@@ -15,7 +15,6 @@ use super::StoreError;
 use super::rows::{db, parse_code, parse_id, parse_json};
 use super::sql_store::{BeginWrite, Pool, SqlStore, db_read, db_write};
 use super::webhooks::QueueEvents;
-use super::writes::Writes;
 use crate::model::{Amount, CardholderId, CaseId, CaseState, Currency, NewMail, ProtectionCase};
 use crate::webhooks::NewEvent;
 
@@ -159,8 +158,8 @@ impl CaseStore for SqlStore {
             if done.rows_affected() != 1 {
                 return Ok(false);
             }
-            tx.insert_mail(change.mail, change.now).await?;
-            tx.queue_events(change.events, change.now).await?;
+            tx.queue_owed(Some(change.mail), change.events, change.now)
+                .await?;
             tx.commit().await.map_err(db)?;
             Ok(true)
         })

@@ -539,10 +539,7 @@ impl Store for SqlStore {
                         if done.rows_affected() != 1 {
                             return Ok(false);
                         }
-                        if let Some(mail) = mail {
-                            tx.insert_mail(mail, now).await?;
-                        }
-                        tx.queue_events(events, now).await?;
+                        tx.queue_owed(mail, events, now).await?;
                         tx.commit().await.map_err(db)?;
                         Ok(true)
                     })
@@ -629,10 +626,7 @@ impl Store for SqlStore {
                 )
                 .await?;
             }
-            if let Some(mail) = mail {
-                tx.insert_mail(mail, now).await?;
-            }
-            tx.queue_events(events, now).await?;
+            tx.queue_owed(mail, events, now).await?;
             tx.commit().await.map_err(db)?;
             Ok(true)
         })
@@ -667,8 +661,7 @@ impl Store for SqlStore {
             let attempts: i64 = row.try_get("attempts").map_err(db)?;
             let state: String = row.try_get("state").map_err(db)?;
             let answer = if state == State::Failed.as_str() {
-                tx.insert_mail(alert, now).await?;
-                tx.queue_events(failure_events, now).await?;
+                tx.queue_owed(Some(alert), failure_events, now).await?;
                 WrongCode::Failed
             } else {
                 WrongCode::Counted {
@@ -745,10 +738,7 @@ impl Store for SqlStore {
             if done.rows_affected() != 1 {
                 return Ok(false);
             }
-            if let Some(mail) = mail {
-                tx.insert_mail(mail, now).await?;
-            }
-            tx.queue_events(events, now).await?;
+            tx.queue_owed(mail, events, now).await?;
             tx.commit().await.map_err(db)?;
             Ok(true)
         })
@@ -802,8 +792,8 @@ impl Store for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
-            tx.insert_mail(opening.mail, report.created_at).await?;
-            tx.queue_events(opening.events, report.created_at).await?;
+            tx.queue_owed(Some(opening.mail), opening.events, report.created_at)
+                .await?;
             tx.commit().await.map_err(db)?;
             Ok(true)
         })

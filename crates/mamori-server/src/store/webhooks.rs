@@ -15,6 +15,8 @@ use sqlx::{PgConnection, Row, SqliteConnection};
 use super::StoreError;
 use super::rows::db;
 use super::sql_store::{BeginWrite, Pool, SqlStore, db_read, db_write};
+use super::writes::Writes;
+use crate::model::NewMail;
 use crate::webhooks::{Disabled, Endpoint, Event, LiveEndpoint, NewEvent, Owner, SealedSecret};
 
 /// `$1` owner, `$2` url, `$3` now: a new endpoint, or the owner's endpoint pointed elsewhere
@@ -200,7 +202,7 @@ pub trait WebhookStore: Send + Sync {
 }
 
 /// Queues events inside the caller's transaction (a connection of either database).
-pub(super) trait QueueEvents {
+pub(super) trait QueueEvents: Writes {
     /// Queues `event` for its owner's live endpoint: one `INSERT … SELECT`, which inserts
     /// nothing when the owner has no endpoint or it is disabled.
     async fn queue_event(&mut self, event: &NewEvent, now: i64) -> Result<(), StoreError>;
@@ -211,6 +213,20 @@ pub(super) trait QueueEvents {
             self.queue_event(event, now).await?;
         }
         Ok(())
+    }
+
+    /// Queues what a state change owes, in the transaction that makes it: its mail, if any, and
+    /// its events.
+    async fn queue_owed(
+        &mut self,
+        mail: Option<&NewMail>,
+        events: &[NewEvent],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        if let Some(mail) = mail {
+            self.insert_mail(mail, now).await?;
+        }
+        self.queue_events(events, now).await
     }
 }
 
