@@ -4,16 +4,17 @@
 //!
 //! # Layout
 //!
-//! - `suite`: `mamori-bench load`, the verifier throughput suite (empty baseline, SQLite,
-//!   PostgreSQL; frictionless and challenge; 1 to 256 clients; store growth over 100 000
+//! - `suite`: `mamori-bench load`, the verifier throughput suite (empty and one-insert
+//!   baselines, SQLite, PostgreSQL; frictionless and challenge; 1 to 256 clients; store growth over 100 000
 //!   authentications), written as JSON. `--servers`, `--operations`, `--clients` and
 //!   `--growth 0` cut it down to one measurement that takes a minute.
 //! - `load`: the closed-loop load generator and its measured windows.
 //! - `flows`: the operations one simulated client performs, each checking its answers.
 //! - `http`: one kept-alive HTTP/1.1 connection per client.
 //! - `verifier`: the servers under test as child processes: the `mamori` binary on a prepared
-//!   database, and `serve-empty`.
+//!   database, `serve-empty` and `serve-insert`.
 //! - `empty`: the empty axum handler, the baseline.
+//! - `insert`: an axum handler that makes one SQLite insert per request, the second baseline.
 //! - `smtp`: a loopback SMTP receiver that hands each code mail to the client waiting for it.
 //! - `cards`: the simulated cardholders.
 //! - `size`: the store's size and row count, and a fresh PostgreSQL database.
@@ -27,6 +28,7 @@ mod cards;
 mod empty;
 mod flows;
 mod http;
+mod insert;
 mod load;
 mod report;
 mod size;
@@ -51,7 +53,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Measure verifier throughput and latency against an empty axum handler; write JSON.
+    /// Measure verifier throughput and latency against an empty axum handler and a one-insert
+    /// handler; write JSON.
     Load {
         /// The `mamori` release binary.
         #[arg(long)]
@@ -95,6 +98,13 @@ enum Command {
     /// Serve the empty baseline on 127.0.0.1 (started by `load`).
     #[command(hide = true)]
     ServeEmpty,
+    /// Serve the one-insert baseline on 127.0.0.1 (started by `load`).
+    #[command(hide = true)]
+    ServeInsert {
+        /// Where its database goes.
+        #[arg(long)]
+        dir: PathBuf,
+    },
     /// Write BENCHMARKS.md from the result files of one `cargo xtask bench`.
     Report(report::Args),
 }
@@ -105,6 +115,7 @@ fn main() -> ExitCode {
         Command::ServeEmpty => {
             runtime().and_then(|rt| rt.block_on(empty::serve()).map_err(Into::into))
         }
+        Command::ServeInsert { dir } => runtime().and_then(|rt| rt.block_on(insert::serve(&dir))),
         Command::Load {
             mamori,
             postgres,

@@ -1,8 +1,8 @@
 //! `mamori-bench load`: the verifier throughput suite, written as JSON for the report.
 //!
-//! The empty baseline, the verifier on SQLite and the verifier on PostgreSQL run side by side as
-//! three processes, and the runs are interleaved (for each client count: baseline, then each
-//! store and operation), so a change in the shared machine's load between minutes lands on all
+//! The empty baseline, the one-insert baseline, the verifier on SQLite and the verifier on
+//! PostgreSQL run side by side as four processes, and the runs are interleaved (for each client
+//! count: the baselines, then each store and operation), so a change in the shared machine's load between minutes lands on all
 //! of them rather than on one, and their ratios stay fair.
 //!
 //! After the runs, each store is grown by `--growth` (100 000) frictionless authentications in
@@ -50,6 +50,8 @@ pub(crate) const GROWTH_LIMIT: Duration = Duration::from_secs(300);
 pub(crate) enum ServerKind {
     /// The empty axum handler, the baseline.
     Empty,
+    /// The axum handler that makes one SQLite insert per request, the second baseline.
+    Insert,
     /// The verifier on SQLite.
     Sqlite,
     /// The verifier on PostgreSQL (needs `--postgres`).
@@ -114,7 +116,7 @@ pub(crate) struct Results {
 /// One run: a target, an operation, a client count.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Run {
-    /// `empty`, `sqlite` or `postgres`.
+    /// `empty`, `insert`, `sqlite` or `postgres`.
     pub(crate) target: String,
     /// The operation.
     pub(crate) scenario: Scenario,
@@ -205,6 +207,14 @@ pub(crate) async fn run(options: &Options) -> Result<Results, Failure> {
         None
     };
     let mut empty_holders = holders(&sink, options.cards, "empty");
+    let insert_dir = options.work_dir.join("insert");
+    let _ = std::fs::remove_dir_all(&insert_dir);
+    let insert = if options.measures(ServerKind::Insert) {
+        Some(Server::insert(&insert_dir)?)
+    } else {
+        None
+    };
+    let mut insert_holders = holders(&sink, options.cards, "insert");
 
     let sqlite_dir = options.work_dir.join("sqlite");
     // A database left by an earlier run would hold the same cards already.
@@ -251,6 +261,19 @@ pub(crate) async fn run(options: &Options) -> Result<Results, Failure> {
                 load::run(Scenario::Empty, plan, empty, &empty_context, empty_holders).await;
             empty_holders = back;
             runs.push(record("empty", Scenario::Empty, clients, measured, None));
+            log(runs.last());
+        }
+        if let Some(insert) = &insert {
+            let (measured, back) = load::run(
+                Scenario::Empty,
+                plan,
+                insert,
+                &empty_context,
+                insert_holders,
+            )
+            .await;
+            insert_holders = back;
+            runs.push(record("insert", Scenario::Empty, clients, measured, None));
             log(runs.last());
         }
         for &scenario in &operations {

@@ -1,5 +1,6 @@
 //! The servers under test, each a child process on a loopback port: the real verifier
-//! (`mamori --config … serve`, the release binary an issuer runs) or the empty baseline.
+//! (`mamori --config … serve`, the release binary an issuer runs) or a baseline (the empty
+//! handler, the one-insert handler).
 //!
 //! The verifier's database is prepared the way an operator's is: the bench opens it with
 //! `mamori_server`'s own store (which runs the migrations), registers one merchant and enrolls
@@ -50,8 +51,27 @@ impl Server {
     ///
     /// When it cannot be started or does not say where it listens.
     pub(crate) fn empty() -> Result<Self, Failure> {
-        let mut child = Command::new(std::env::current_exe()?)
-            .arg("serve-empty")
+        Self::baseline(Command::new(std::env::current_exe()?).arg("serve-empty"))
+    }
+
+    /// Starts the one-insert baseline (`mamori-bench serve-insert`, this same executable) with
+    /// its database in `dir`.
+    ///
+    /// # Errors
+    ///
+    /// When it cannot be started or does not say where it listens.
+    pub(crate) fn insert(dir: &Path) -> Result<Self, Failure> {
+        Self::baseline(
+            Command::new(std::env::current_exe()?)
+                .arg("serve-insert")
+                .arg("--dir")
+                .arg(dir),
+        )
+    }
+
+    /// Starts a baseline `command`, which prints `listening <address>` first.
+    fn baseline(command: &mut Command) -> Result<Self, Failure> {
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()?;
@@ -64,7 +84,7 @@ impl Server {
         let address = line
             .strip_prefix("listening ")
             .and_then(|a| a.parse().ok())
-            .ok_or_else(|| format!("the empty server said {line:?}"))?;
+            .ok_or_else(|| format!("the baseline server said {line:?}"))?;
         Ok(Self { child, address })
     }
 
