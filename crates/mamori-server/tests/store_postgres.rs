@@ -558,3 +558,86 @@ async fn a_webhook_claim_skips_events_another_worker_holds() {
     );
     sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
 }
+
+/// Waits until some backend of `db` waits for a lock: the point where a statement of the store
+/// has reached what a test's open transaction holds. Polls rather than sleeping a guess; the
+/// bound only turns a hang into a failure.
+async fn until_a_statement_waits_for_a_lock(db: &TestDb) {
+    let mut watcher = db.connect().await;
+    for _ in 0..3000 {
+        let waiting: i64 = sqlx::query("SELECT COUNT(*) FROM pg_locks WHERE NOT granted")
+            .fetch_one(&mut watcher)
+            .await
+            .unwrap()
+            .get(0);
+        if waiting > 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("no statement waited for the lock");
+}
+
+/// An endpoint and its secrets are read in one snapshot, by both reads: a reader never pairs
+/// the URL from before a change with the secrets from after it. The change (a new URL and a new
+/// secret, one transaction) holds `webhook_secrets` locked until the read waits for it, which
+/// is where a read in two statements would straddle the change: its endpoint read before, its
+/// secrets after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_and_its_secrets_are_read_in_one_snapshot() {
+    use mamori_server::store::WebhookStore as _;
+    use mamori_server::webhooks::Owner;
+    let db = TestDb::create().await;
+    let store = Arc::new(PostgresStore::open(&db.url).await.unwrap());
+    store
+        .set_webhook(&Owner::Issuer, "https://before.example/", &[1; 80], NOW)
+        .await
+        .unwrap();
+    for (round, live) in [false, true].into_iter().enumerate() {
+        // Round 0 replaces secret 1 with 2, round 1 replaces 2 with 3.
+        let (new_url, old_secret) = (
+            format!("https://{round}.example/"),
+            1 + u8::try_from(round).unwrap(),
+        );
+        let mut change = db.connect().await;
+        sqlx::query("BEGIN").execute(&mut change).await.unwrap();
+        sqlx::query("LOCK TABLE webhook_secrets IN ACCESS EXCLUSIVE MODE")
+            .execute(&mut change)
+            .await
+            .unwrap();
+        let read = {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                if live {
+                    let endpoint = store.live_webhook(&Owner::Issuer, NOW).await.unwrap();
+                    endpoint.map(|e| (e.url, e.secrets))
+                } else {
+                    let endpoint = store.webhook(&Owner::Issuer, NOW).await.unwrap();
+                    endpoint.map(|e| (e.url, e.secrets))
+                }
+            })
+        };
+        until_a_statement_waits_for_a_lock(&db).await;
+        let old_url: String = sqlx::query("SELECT url FROM webhook_endpoints")
+            .fetch_one(&mut change)
+            .await
+            .unwrap()
+            .get(0);
+        sqlx::query("UPDATE webhook_endpoints SET url = $1")
+            .bind(&new_url)
+            .execute(&mut change)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE webhook_secrets SET secret = $1")
+            .bind(&[old_secret + 1; 80][..])
+            .execute(&mut change)
+            .await
+            .unwrap();
+        sqlx::query("COMMIT").execute(&mut change).await.unwrap();
+        let (url, secrets) = read.await.unwrap().unwrap();
+        let sealed: Vec<u8> = secrets.iter().map(|s| s.sealed[0]).collect();
+        let consistent = (url == old_url && sealed == [old_secret])
+            || (url == new_url && sealed == [old_secret + 1]);
+        assert!(consistent, "live: {live}, read {url} with {sealed:?}");
+    }
+}

@@ -32,18 +32,38 @@ const INSERT_SECRET: &str = "INSERT INTO webhook_secrets (owner, secret, created
 /// `$1` owner, `$2` the end of the overlap: every secret signing later than that stops then.
 const EXPIRE_SECRETS: &str = "UPDATE webhook_secrets SET expires_at = $2 \
      WHERE owner = $1 AND (expires_at IS NULL OR expires_at > $2)";
-/// `$1` owner: the endpoint and how many of its events are owed and given up.
-const ENDPOINT: &str = "SELECT w.owner, w.url, w.created_at, w.disabled_at, w.disabled_reason, \
+/// The endpoint `$1` names (with `$columns` of it, `w`, and `$filter` on it) and the secrets
+/// that sign at `$2`, newest first: one row per secret, or one row of `NULL` secret columns
+/// when none signs. One statement, so the endpoint and its secrets come from one snapshot: a
+/// read that a change of both (setting the endpoint again replaces its URL and its secrets)
+/// meets half-way sees all of it or none. [`read_secrets`] decodes the secret columns.
+macro_rules! with_live_secrets {
+    ($columns:literal, $filter:literal) => {
+        concat!(
+            "SELECT ",
+            $columns,
+            ", s.secret AS secret, s.created_at AS secret_created_at, ",
+            "s.expires_at AS secret_expires_at FROM webhook_endpoints w ",
+            "LEFT JOIN webhook_secrets s ON s.owner = w.owner ",
+            "AND (s.expires_at IS NULL OR s.expires_at > $2) ",
+            "WHERE w.owner = $1",
+            $filter,
+            " ORDER BY s.id DESC"
+        )
+    };
+}
+/// `$1` owner, `$2` now: the endpoint, how many of its events are owed and given up (each
+/// row repeats the counts), and its secrets as [`with_live_secrets!`].
+const ENDPOINT: &str = with_live_secrets!(
+    "w.owner, w.url, w.created_at, w.disabled_at, w.disabled_reason, \
      (SELECT COUNT(*) FROM webhook_events e WHERE e.owner = w.owner \
          AND e.delivered_at IS NULL AND NOT e.given_up) AS pending, \
-     (SELECT COUNT(*) FROM webhook_events e WHERE e.owner = w.owner AND e.given_up) AS given_up \
-     FROM webhook_endpoints w WHERE w.owner = $1";
-/// `$1` owner: the endpoint if live, without counting its events (one primary-key row).
-const LIVE_ENDPOINT: &str = "SELECT url, created_at FROM webhook_endpoints \
-     WHERE owner = $1 AND disabled_at IS NULL";
-/// `$1` owner, `$2` now: the secrets that sign now, newest first.
-const LIVE_SECRETS: &str = "SELECT secret, created_at, expires_at FROM webhook_secrets \
-     WHERE owner = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY id DESC";
+     (SELECT COUNT(*) FROM webhook_events e WHERE e.owner = w.owner AND e.given_up) AS given_up",
+    ""
+);
+/// `$1` owner, `$2` now: the endpoint if live, without counting its events (one primary-key
+/// row), and its secrets as [`with_live_secrets!`].
+const LIVE_ENDPOINT: &str = with_live_secrets!("w.url, w.created_at", " AND w.disabled_at IS NULL");
 /// `$1` owner, `$2` why: every event still owed to the owner, given up.
 const GIVE_UP_OWNER: &str = "UPDATE webhook_events SET given_up = TRUE, claimed_until = NULL, \
      last_error = $2 WHERE owner = $1 AND delivered_at IS NULL AND NOT given_up";
@@ -253,19 +273,27 @@ macro_rules! queue_events {
 queue_events!(SqliteConnection);
 queue_events!(PgConnection);
 
-/// Reads a row of [`LIVE_SECRETS`], in either dialect.
-fn read_secret<'r, R>(row: &'r R) -> Result<SealedSecret, StoreError>
+/// The secrets of the rows of a [`with_live_secrets!`] statement, in either dialect: one per
+/// row, none from a row of `NULL` secret columns.
+fn read_secrets<'r, R>(rows: &'r [R]) -> Result<Vec<SealedSecret>, StoreError>
 where
     R: Row,
     &'static str: sqlx::ColumnIndex<R>,
     Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    Ok(SealedSecret {
-        sealed: row.try_get("secret").map_err(db)?,
-        created_at: row.try_get("created_at").map_err(db)?,
-        expires_at: row.try_get("expires_at").map_err(db)?,
-    })
+    let mut secrets = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Some(sealed) = row.try_get("secret").map_err(db)? else {
+            continue;
+        };
+        secrets.push(SealedSecret {
+            sealed,
+            created_at: row.try_get("secret_created_at").map_err(db)?,
+            expires_at: row.try_get("secret_expires_at").map_err(db)?,
+        });
+    }
+    Ok(secrets)
 }
 
 /// Reads an `owner` column.
@@ -312,23 +340,15 @@ impl WebhookStore for SqlStore {
 
     async fn webhook(&self, owner: &Owner, now: i64) -> Result<Option<Endpoint>, StoreError> {
         db_read!(self, |pool| {
-            let Some(row) = sqlx::query(ENDPOINT)
-                .bind(owner.as_str())
-                .fetch_optional(pool)
-                .await
-                .map_err(db)?
-            else {
-                return Ok(None);
-            };
-            let secrets = sqlx::query(LIVE_SECRETS)
+            let rows = sqlx::query(ENDPOINT)
                 .bind(owner.as_str())
                 .bind(now)
                 .fetch_all(pool)
                 .await
-                .map_err(db)?
-                .iter()
-                .map(read_secret)
-                .collect::<Result<Vec<_>, StoreError>>()?;
+                .map_err(db)?;
+            let Some(row) = rows.first() else {
+                return Ok(None);
+            };
             let disabled_at: Option<i64> = row.try_get("disabled_at").map_err(db)?;
             let reason: Option<String> = row.try_get("disabled_reason").map_err(db)?;
             Ok(Some(Endpoint {
@@ -339,7 +359,7 @@ impl WebhookStore for SqlStore {
                     at,
                     reason: reason.unwrap_or_default(),
                 }),
-                secrets,
+                secrets: read_secrets(&rows)?,
                 pending: row.try_get("pending").map_err(db)?,
                 given_up: row.try_get("given_up").map_err(db)?,
             }))
@@ -352,27 +372,19 @@ impl WebhookStore for SqlStore {
         now: i64,
     ) -> Result<Option<LiveEndpoint>, StoreError> {
         db_read!(self, |pool| {
-            let Some(row) = sqlx::query(LIVE_ENDPOINT)
-                .bind(owner.as_str())
-                .fetch_optional(pool)
-                .await
-                .map_err(db)?
-            else {
-                return Ok(None);
-            };
-            let secrets = sqlx::query(LIVE_SECRETS)
+            let rows = sqlx::query(LIVE_ENDPOINT)
                 .bind(owner.as_str())
                 .bind(now)
                 .fetch_all(pool)
                 .await
-                .map_err(db)?
-                .iter()
-                .map(read_secret)
-                .collect::<Result<Vec<_>, StoreError>>()?;
+                .map_err(db)?;
+            let Some(row) = rows.first() else {
+                return Ok(None);
+            };
             Ok(Some(LiveEndpoint {
                 url: row.try_get("url").map_err(db)?,
                 created_at: row.try_get("created_at").map_err(db)?,
-                secrets,
+                secrets: read_secrets(&rows)?,
             }))
         })
     }
