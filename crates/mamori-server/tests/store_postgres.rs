@@ -492,12 +492,7 @@ async fn webhook_workers_on_two_instances_claim_disjoint_events() {
                     return mine;
                 }
                 for e in batch {
-                    assert!(
-                        store
-                            .webhook_delivered(e.id, e.attempts, NOW)
-                            .await
-                            .unwrap()
-                    );
+                    assert!(store.webhook_delivered(e.id, e.claim, NOW).await.unwrap());
                     mine.push(e.id);
                 }
             }

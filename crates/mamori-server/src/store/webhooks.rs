@@ -5,9 +5,11 @@
 //! One endpoint per owner (the issuer, or a merchant). An event is queued by one
 //! `INSERT … SELECT` over the owner's endpoint that is live (not disabled), so an owner without
 //! one gets no row at all. Delivery follows the mail outbox: a claim raises the attempt count
-//! and sets a lease (PostgreSQL skips rows another worker has locked), renewals and settling
-//! are fenced by that count, and a `410 Gone` disables the endpoint and gives up its pending
-//! events in one transaction.
+//! and sets a lease (PostgreSQL skips rows another worker has locked), and a `410 Gone`
+//! disables the endpoint and gives up its pending events in one transaction. Unlike mail,
+//! renewals and settling are fenced by a count of claims (`claims`), not by the attempt count:
+//! a deferred attempt is given back, so the attempt count can repeat, and a fence that repeats
+//! would let a claim whose lease ran out settle the claim after it.
 
 use async_trait::async_trait;
 use sqlx::{PgConnection, Row, SqliteConnection};
@@ -78,48 +80,51 @@ const INSERT_EVENT: &str = "INSERT INTO webhook_events \
 /// Claims due events, oldest first: `$1` the lease's end, `$2` now, `$3` the batch size. As
 /// the mail claim on SQLite: the write lock serialises claims; the outer conditions repeat
 /// the inner ones.
-const CLAIM_SQLITE: &str = "UPDATE webhook_events SET attempts = attempts + 1, claimed_until = $1 \
+const CLAIM_SQLITE: &str = "UPDATE webhook_events \
+     SET attempts = attempts + 1, claims = claims + 1, claimed_until = $1 \
      WHERE id IN (SELECT id FROM webhook_events WHERE delivered_at IS NULL AND NOT given_up \
          AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until <= $2) \
          ORDER BY next_attempt_at, id LIMIT $3) \
      AND delivered_at IS NULL AND NOT given_up \
      AND (claimed_until IS NULL OR claimed_until <= $2) \
-     RETURNING id, message_id, owner, event_type, body, attempts";
+     RETURNING id, message_id, owner, event_type, body, attempts, claims";
 /// [`CLAIM_SQLITE`] for PostgreSQL: rows another worker has locked are skipped, not waited
 /// for, so instances sharing the database claim disjoint batches.
 const CLAIM_POSTGRES: &str = "WITH due AS MATERIALIZED ( \
          SELECT id FROM webhook_events WHERE delivered_at IS NULL AND NOT given_up \
          AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until <= $2) \
          ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
-     UPDATE webhook_events SET attempts = webhook_events.attempts + 1, claimed_until = $1 \
+     UPDATE webhook_events SET attempts = webhook_events.attempts + 1, \
+         claims = webhook_events.claims + 1, claimed_until = $1 \
      FROM due WHERE webhook_events.id = due.id \
      AND webhook_events.delivered_at IS NULL AND NOT webhook_events.given_up \
      AND (webhook_events.claimed_until IS NULL OR webhook_events.claimed_until <= $2) \
-     RETURNING webhook_events.id, message_id, owner, event_type, body, attempts";
-/// `$1` claimed_until, `$2` id, `$3` attempts: only the current claim.
+     RETURNING webhook_events.id, message_id, owner, event_type, body, attempts, claims";
+/// `$1` claimed_until, `$2` id, `$3` the claim: only the current claim.
 const RENEW_EVENT: &str = "UPDATE webhook_events SET claimed_until = $1 \
-     WHERE id = $2 AND attempts = $3 AND claimed_until IS NOT NULL \
+     WHERE id = $2 AND claims = $3 AND claimed_until IS NOT NULL \
      AND delivered_at IS NULL AND NOT given_up";
-/// `$1` now, `$2` id, `$3` attempts.
+/// `$1` now, `$2` id, `$3` the claim.
 const EVENT_DELIVERED: &str = "UPDATE webhook_events SET delivered_at = $1, claimed_until = NULL, \
-     last_error = NULL WHERE id = $2 AND attempts = $3 AND delivered_at IS NULL AND NOT given_up";
-/// `$1` error, `$2` next attempt (`NULL`: give up), `$3` give up, `$4` id, `$5` attempts.
+     last_error = NULL WHERE id = $2 AND claims = $3 AND delivered_at IS NULL AND NOT given_up";
+/// `$1` error, `$2` next attempt (`NULL`: give up), `$3` give up, `$4` id, `$5` the claim.
 const EVENT_FAILED: &str = "UPDATE webhook_events SET claimed_until = NULL, last_error = $1, \
      next_attempt_at = COALESCE($2, next_attempt_at), given_up = $3 \
-     WHERE id = $4 AND attempts = $5 AND delivered_at IS NULL AND NOT given_up";
-/// `$1` error, `$2` next attempt, `$3` id, `$4` attempts: released with its attempt uncounted.
+     WHERE id = $4 AND claims = $5 AND delivered_at IS NULL AND NOT given_up";
+/// `$1` error, `$2` next attempt, `$3` id, `$4` the claim: released with its attempt
+/// uncounted. `claims` stays: the next claim gets a fence of its own.
 const EVENT_DEFERRED: &str = "UPDATE webhook_events SET claimed_until = NULL, last_error = $1, \
      next_attempt_at = $2, attempts = attempts - 1 \
-     WHERE id = $3 AND attempts = $4 AND delivered_at IS NULL AND NOT given_up";
+     WHERE id = $3 AND claims = $4 AND delivered_at IS NULL AND NOT given_up";
 /// `$1` the cut-off, `$2` the batch size: the oldest settled events from before the cut-off
 /// (delivered then, or created then and given up), deleted. Oldest first by `id`, so a batch
 /// finds its rows at the start of the table.
 const PRUNE_EVENTS: &str = "DELETE FROM webhook_events WHERE id IN ( \
          SELECT id FROM webhook_events \
          WHERE delivered_at < $1 OR (given_up AND created_at < $1) ORDER BY id LIMIT $2)";
-/// `$1` id, `$2` attempts: the owner of the event, while this claim holds it.
+/// `$1` id, `$2` the claim: the owner of the event, while this claim holds it.
 const CLAIMED_OWNER: &str = "SELECT owner FROM webhook_events \
-     WHERE id = $1 AND attempts = $2 AND delivered_at IS NULL AND NOT given_up";
+     WHERE id = $1 AND claims = $2 AND delivered_at IS NULL AND NOT given_up";
 /// `$1` now, `$2` why, `$3` owner, `$4` url, `$5` created_at: only the endpoint as the
 /// attempt found it, not one set again since.
 const DISABLE_ENDPOINT: &str = "UPDATE webhook_endpoints SET disabled_at = $1, \
@@ -164,40 +169,40 @@ pub trait WebhookStore: Send + Sync {
     /// nothing otherwise.
     async fn enqueue_event(&self, event: &NewEvent, now: i64) -> Result<(), StoreError>;
     /// Claims up to `limit` due events for `lease` seconds, oldest first: each claimed row's
-    /// attempt count goes up by one, and no other caller can claim it until the lease ends.
+    /// attempt count goes up by one, its claim ([`Event::claim`]) is one no earlier claim of it
+    /// had, and no other caller can claim it until the lease ends.
     async fn claim_webhook_events(
         &self,
         now: i64,
         lease: i64,
         limit: i64,
     ) -> Result<Vec<Event>, StoreError>;
-    /// Extends a claim to `claimed_until`; `false` once it is no longer current (`attempts`
+    /// Extends a claim to `claimed_until`; `false` once it is no longer current (`claim`
     /// fences it): the lease ran out and another worker claimed the event, or it was settled.
     async fn renew_webhook_event(
         &self,
         id: i64,
-        attempts: i64,
+        claim: i64,
         claimed_until: i64,
     ) -> Result<bool, StoreError>;
-    /// Marks a claimed event delivered; `attempts` fences a claim whose lease ran out.
-    async fn webhook_delivered(&self, id: i64, attempts: i64, now: i64)
-    -> Result<bool, StoreError>;
+    /// Marks a claimed event delivered; `claim` fences a claim whose lease ran out.
+    async fn webhook_delivered(&self, id: i64, claim: i64, now: i64) -> Result<bool, StoreError>;
     /// Releases a claimed event after a failed attempt: tried again at `retry_at`, or given up
     /// when `None`.
     async fn webhook_failed(
         &self,
         id: i64,
-        attempts: i64,
+        claim: i64,
         retry_at: Option<i64>,
         error: &str,
     ) -> Result<bool, StoreError>;
     /// Releases a claimed event that was not sent, through no fault of the endpoint (this
     /// verifier cannot sign for it): tried again at `retry_at`, and the attempt does not count
-    /// towards giving it up.
+    /// towards giving it up (the next claim has a fence of its own all the same).
     async fn webhook_deferred(
         &self,
         id: i64,
-        attempts: i64,
+        claim: i64,
         retry_at: i64,
         error: &str,
     ) -> Result<bool, StoreError>;
@@ -213,7 +218,7 @@ pub trait WebhookStore: Send + Sync {
     async fn webhook_gone(
         &self,
         id: i64,
-        attempts: i64,
+        claim: i64,
         now: i64,
         reason: &str,
         url: &str,
@@ -477,6 +482,7 @@ impl WebhookStore for SqlStore {
                         event_type: row.try_get("event_type").map_err(db)?,
                         body: row.try_get("body").map_err(db)?,
                         attempts: row.try_get("attempts").map_err(db)?,
+                        claim: row.try_get("claims").map_err(db)?,
                     })
                 })
                 .collect::<Result<Vec<_>, StoreError>>()
@@ -489,14 +495,14 @@ impl WebhookStore for SqlStore {
     async fn renew_webhook_event(
         &self,
         id: i64,
-        attempts: i64,
+        claim: i64,
         claimed_until: i64,
     ) -> Result<bool, StoreError> {
         db_write!(self, |pool| {
             let done = sqlx::query(RENEW_EVENT)
                 .bind(claimed_until)
                 .bind(id)
-                .bind(attempts)
+                .bind(claim)
                 .execute(pool)
                 .await
                 .map_err(db)?;
@@ -504,17 +510,12 @@ impl WebhookStore for SqlStore {
         })
     }
 
-    async fn webhook_delivered(
-        &self,
-        id: i64,
-        attempts: i64,
-        now: i64,
-    ) -> Result<bool, StoreError> {
+    async fn webhook_delivered(&self, id: i64, claim: i64, now: i64) -> Result<bool, StoreError> {
         db_write!(self, |pool| {
             let done = sqlx::query(EVENT_DELIVERED)
                 .bind(now)
                 .bind(id)
-                .bind(attempts)
+                .bind(claim)
                 .execute(pool)
                 .await
                 .map_err(db)?;
@@ -525,7 +526,7 @@ impl WebhookStore for SqlStore {
     async fn webhook_failed(
         &self,
         id: i64,
-        attempts: i64,
+        claim: i64,
         retry_at: Option<i64>,
         error: &str,
     ) -> Result<bool, StoreError> {
@@ -535,7 +536,7 @@ impl WebhookStore for SqlStore {
                 .bind(retry_at)
                 .bind(retry_at.is_none())
                 .bind(id)
-                .bind(attempts)
+                .bind(claim)
                 .execute(pool)
                 .await
                 .map_err(db)?;
@@ -546,7 +547,7 @@ impl WebhookStore for SqlStore {
     async fn webhook_deferred(
         &self,
         id: i64,
-        attempts: i64,
+        claim: i64,
         retry_at: i64,
         error: &str,
     ) -> Result<bool, StoreError> {
@@ -555,7 +556,7 @@ impl WebhookStore for SqlStore {
                 .bind(error)
                 .bind(retry_at)
                 .bind(id)
-                .bind(attempts)
+                .bind(claim)
                 .execute(pool)
                 .await
                 .map_err(db)?;
@@ -578,7 +579,7 @@ impl WebhookStore for SqlStore {
     async fn webhook_gone(
         &self,
         id: i64,
-        attempts: i64,
+        claim: i64,
         now: i64,
         reason: &str,
         url: &str,
@@ -588,7 +589,7 @@ impl WebhookStore for SqlStore {
             let mut tx = pool.begin_write().await?;
             let Some(row) = sqlx::query(CLAIMED_OWNER)
                 .bind(id)
-                .bind(attempts)
+                .bind(claim)
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(db)?
@@ -613,7 +614,7 @@ impl WebhookStore for SqlStore {
                     .bind(now)
                     .bind(false)
                     .bind(id)
-                    .bind(attempts)
+                    .bind(claim)
                     .execute(&mut *tx)
                     .await
                     .map_err(db)?;

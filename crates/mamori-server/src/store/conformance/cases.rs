@@ -522,9 +522,7 @@ fn issuer_event(id: &str, event_type: &'static str) -> NewEvent {
 async fn owed_events(store: &dyn Store, at: i64) -> Result<Vec<String>, Failure> {
     let mut owed = Vec::new();
     for event in store.claim_webhook_events(at, 60, 100_000).await? {
-        store
-            .webhook_delivered(event.id, event.attempts, at)
-            .await?;
+        store.webhook_delivered(event.id, event.claim, at).await?;
         owed.push(event.message_id);
     }
     Ok(owed)
