@@ -17,12 +17,14 @@ use std::sync::Arc;
 use mamori_core::token::{Eci, Method, Reason, TransStatus};
 use mamori_server::model::{
     Amount, Assessment, Authentication, AuthenticationId, BrowserInfo, CardStatus, Cardholder,
-    CardholderId, Ceilings, ChallengePreference, Currency, Dedupe, KeyId, Locale, Merchant,
-    MerchantId, MerchantKey, NewMail, OrderRef, Outcome, Progress, State,
+    CardholderId, CaseId, CaseState, Ceilings, ChallengePreference, Currency, Dedupe, Device,
+    DeviceId, FraudReport, KeyId, Locale, Merchant, MerchantId, MerchantKey, NewMail, OrderRef,
+    Outcome, Progress, ProtectionCase, ReportId, State,
 };
 use mamori_server::risk::RiskReason;
 use mamori_server::store::{
-    self, Acceptance, CodeIssue, DeviceNext, Limits, PostgresStore, Store, WrongCode, conformance,
+    self, Accept, Acceptance, CodeIssue, DeviceNext, DeviceWrite, Limits, PostgresStore, Store,
+    TrustWrite, WrongCode, conformance,
 };
 use postgres_db::{TestDb, with_database};
 use sqlx::Row;
@@ -66,6 +68,19 @@ fn mail(kind: &str) -> NewMail {
         sandbox: None,
         dedupe: None,
         thread: None,
+    }
+}
+
+/// A new browser of the merchant `challenging` makes, for a code to trust.
+fn new_device(id: &str) -> Device {
+    Device {
+        id: DeviceId::parse(id).unwrap(),
+        merchant_id: MerchantId::from_static("m_multi"),
+        fingerprint: "{}".into(),
+        public_key: None,
+        created_at: NOW,
+        expires_at: NOW + 1000,
+        revoked_at: None,
     }
 }
 
@@ -190,11 +205,16 @@ async fn a_code_is_accepted_once_across_instances() {
         let store = Arc::clone(&instances[n % 2]);
         let id = id.clone();
         tasks.spawn(async move {
+            let device = new_device(&format!("dv_multi_{n}"));
             let accept = Acceptance {
                 digest: &[9; 32],
                 outcome: &outcome(TransStatus::Authenticated),
-                trust: None,
-                mail: Some(&mail("alert_new_device")),
+                trust: Some(TrustWrite {
+                    device: DeviceWrite::New(&device),
+                    cardholder_id: &CardholderId::from_static("ch_multi"),
+                    expires_at: NOW + 1000,
+                    alert: Some(&mail("alert_new_device")),
+                }),
                 events: &[],
             };
             store
@@ -205,7 +225,7 @@ async fn a_code_is_accepted_once_across_instances() {
     }
     let mut wins = 0;
     while let Some(accepted) = tasks.join_next().await {
-        wins += usize::from(accepted.unwrap());
+        wins += usize::from(accepted.unwrap() == Accept::Accepted { trusted: true });
     }
     assert_eq!(wins, 1, "100 correct codes over two instances");
     let stored = instances[1].authentication(&id).await.unwrap().unwrap();
@@ -635,4 +655,126 @@ async fn an_endpoint_and_its_secrets_are_read_in_one_snapshot() {
             || (url == new_url && sealed == [old_secret + 1]);
         assert!(consistent, "live: {live}, read {url} with {sealed:?}");
     }
+}
+
+/// A fraud report and a code's acceptance on the same card, on two instances, at the same
+/// moment: whichever commits last, the card trusts no browser afterwards. The acceptance is
+/// held at its device insert (another transaction locks `devices`) while the report runs, so
+/// the report's revocation comes before the acceptance's trust is committed, the order in
+/// which, under READ COMMITTED, neither would see the other's rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_and_an_acceptance_at_the_same_moment_leave_no_browser_trusted() {
+    use mamori_server::store::CaseOpening;
+    let db = TestDb::create().await;
+    let [accepting, reporting] = two_instances(&db).await;
+    let id = challenging(accepting.as_ref()).await;
+    let card = CardholderId::from_static("ch_multi");
+    let reported = AuthenticationId::from_static("au_reported");
+    // The purchase reported: another of the card's (pending is enough for a report).
+    accepting
+        .insert_authentication(&Authentication {
+            id: reported.clone(),
+            merchant_id: MerchantId::from_static("m_multi"),
+            cardholder_id: Some(card.clone()),
+            amount: Amount::new(30_000).unwrap(),
+            currency: Currency::new("JPY").unwrap(),
+            order_ref: OrderRef::parse("order-reported".into()).unwrap(),
+            challenge_preference: ChallengePreference::NoPreference,
+            client_secret_hash: vec![2; 32],
+            created_at: NOW,
+            expires_at: NOW + 900,
+            sandbox_card: None,
+            progress: Progress::Pending,
+        })
+        .await
+        .unwrap();
+    let mut hold = db.connect().await;
+    sqlx::query("BEGIN").execute(&mut hold).await.unwrap();
+    sqlx::query("LOCK TABLE devices IN SHARE MODE")
+        .execute(&mut hold)
+        .await
+        .unwrap();
+    let accepted = {
+        let (store, id, card) = (Arc::clone(&accepting), id.clone(), card.clone());
+        tokio::spawn(async move {
+            let device = new_device("dv_at_the_report");
+            let accept = Acceptance {
+                digest: &[9; 32],
+                outcome: &outcome(TransStatus::Authenticated),
+                trust: Some(TrustWrite {
+                    device: DeviceWrite::New(&device),
+                    cardholder_id: &card,
+                    expires_at: NOW + 1000,
+                    alert: None,
+                }),
+                events: &[],
+            };
+            store.accept_code(&id, NOW + 6, &LIMITS, &accept).await
+        })
+    };
+    until_a_statement_waits_for_a_lock(&db).await;
+    let report = FraudReport {
+        id: ReportId::from_static("fr_at_the_acceptance"),
+        cardholder_id: card.clone(),
+        authentication_id: reported.clone(),
+        created_at: NOW + 5,
+        resolved_at: None,
+    };
+    let reporting_done = {
+        let (store, report) = (Arc::clone(&reporting), report.clone());
+        tokio::spawn(async move {
+            let case = ProtectionCase {
+                id: CaseId::from_static("pc_at_the_acceptance"),
+                report_id: report.id.clone(),
+                authentication_id: report.authentication_id.clone(),
+                cardholder_id: report.cardholder_id.clone(),
+                merchant_id: MerchantId::from_static("m_multi"),
+                merchant_name: "Shop".into(),
+                amount: Amount::new(30_000).unwrap(),
+                currency: Currency::new("JPY").unwrap(),
+                purchased_at: NOW,
+                browser: "Chromium".into(),
+                method: None,
+                status: None,
+                reason: None,
+                risk_reasons: Vec::new(),
+                state: CaseState::Open,
+                note: None,
+                created_at: report.created_at,
+                updated_at: report.created_at,
+            };
+            let case_mail = mail("case_open");
+            let opening = CaseOpening {
+                case: &case,
+                mail: &case_mail,
+                events: &[],
+            };
+            store.report_fraud(&report, &opening).await
+        })
+    };
+    // The report either ran to its end (nothing stops it but the card's lock, if the
+    // acceptance takes it) or waits for the acceptance too.
+    let mut watcher = db.connect().await;
+    loop {
+        let waiting: i64 = sqlx::query("SELECT COUNT(*) FROM pg_locks WHERE NOT granted")
+            .fetch_one(&mut watcher)
+            .await
+            .unwrap()
+            .get(0);
+        if reporting_done.is_finished() || waiting >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    sqlx::query("COMMIT").execute(&mut hold).await.unwrap();
+    assert!(reporting_done.await.unwrap().unwrap(), "reported");
+    let accepted = accepted.await.unwrap().unwrap();
+    let trust = reporting
+        .trust(&DeviceId::from_static("dv_at_the_report"), &card)
+        .await
+        .unwrap();
+    assert!(
+        !trust.as_ref().is_some_and(|t| t.is_live(NOW + 10)),
+        "accepted {accepted:?}, the browser's trust after the report: {trust:?}"
+    );
 }

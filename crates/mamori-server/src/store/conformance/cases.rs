@@ -8,8 +8,8 @@ use mamori_core::token::{Method, Reason, TransStatus};
 use tokio::task::JoinSet;
 
 use super::{
-    Failure, LIMITS, NOW, authentication, cardholder, ch, drain_outbox, dv, fr, jpy, mail, mid,
-    outcome, step,
+    Failure, LIMITS, NOW, TRUSTED, authentication, cardholder, ch, drain_outbox, dv, fr, jpy, mail,
+    mid, outcome, step,
 };
 use crate::model::{Amount, CaseId, CaseState, Device, FraudReport, ProtectionCase};
 use crate::risk::RiskReason;
@@ -379,13 +379,13 @@ async fn trust(
                     device,
                     cardholder_id: &card,
                     expires_at: NOW + 1000,
+                    alert: None,
                 }),
-                mail: None,
                 events: &[],
             },
         )
         .await?;
-    ensure!(accepted, "{au}: accepted");
+    ensure!(accepted == TRUSTED, "{au}: accepted");
     Ok(())
 }
 
