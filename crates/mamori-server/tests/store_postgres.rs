@@ -574,23 +574,26 @@ async fn a_webhook_claim_skips_events_another_worker_holds() {
     sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
 }
 
-/// Waits until some backend of `db` waits for a lock: the point where a statement of the store
-/// has reached what a test's open transaction holds. Polls rather than sleeping a guess; the
-/// bound only turns a hang into a failure.
-async fn until_a_statement_waits_for_a_lock(db: &TestDb) {
+/// Waits until `statements` statements on `db` wait for a lock (a table's, a row's), or `done`
+/// says there is no need: the point where the store has reached what a test's open transaction
+/// holds. Polls rather than sleeping a guess; the bound only turns a hang into a failure.
+async fn until_waiting_for_locks(db: &TestDb, statements: i64, done: impl Fn() -> bool) {
     let mut watcher = db.connect().await;
     for _ in 0..3000 {
-        let waiting: i64 = sqlx::query("SELECT COUNT(*) FROM pg_locks WHERE NOT granted")
-            .fetch_one(&mut watcher)
-            .await
-            .unwrap()
-            .get(0);
-        if waiting > 0 {
+        let waiting: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&mut watcher)
+        .await
+        .unwrap()
+        .get(0);
+        if waiting >= statements || done() {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    panic!("no statement waited for the lock");
+    panic!("fewer than {statements} statements waited for a lock");
 }
 
 /// An endpoint and its secrets are read in one snapshot, by both reads: a reader never pairs
@@ -632,7 +635,7 @@ async fn an_endpoint_and_its_secrets_are_read_in_one_snapshot() {
                 }
             })
         };
-        until_a_statement_waits_for_a_lock(&db).await;
+        until_waiting_for_locks(&db, 1, || false).await;
         let old_url: String = sqlx::query("SELECT url FROM webhook_endpoints")
             .fetch_one(&mut change)
             .await
@@ -712,7 +715,7 @@ async fn a_report_and_an_acceptance_at_the_same_moment_leave_no_browser_trusted(
             store.accept_code(&id, NOW + 6, &LIMITS, &accept).await
         })
     };
-    until_a_statement_waits_for_a_lock(&db).await;
+    until_waiting_for_locks(&db, 1, || false).await;
     let report = FraudReport {
         id: ReportId::from_static("fr_at_the_acceptance"),
         cardholder_id: card.clone(),
@@ -752,20 +755,9 @@ async fn a_report_and_an_acceptance_at_the_same_moment_leave_no_browser_trusted(
             store.report_fraud(&report, &opening).await
         })
     };
-    // The report either ran to its end (nothing stops it but the card's lock, if the
-    // acceptance takes it) or waits for the acceptance too.
-    let mut watcher = db.connect().await;
-    loop {
-        let waiting: i64 = sqlx::query("SELECT COUNT(*) FROM pg_locks WHERE NOT granted")
-            .fetch_one(&mut watcher)
-            .await
-            .unwrap()
-            .get(0);
-        if reporting_done.is_finished() || waiting >= 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    // The report either runs to its end (nothing stops it but the card's lock, if the
+    // acceptance took it) or waits for the acceptance too.
+    until_waiting_for_locks(&db, 2, || reporting_done.is_finished()).await;
     sqlx::query("COMMIT").execute(&mut hold).await.unwrap();
     assert!(reporting_done.await.unwrap().unwrap(), "reported");
     let accepted = accepted.await.unwrap().unwrap();
