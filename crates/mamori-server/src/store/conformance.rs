@@ -1521,6 +1521,70 @@ async fn a_code_accepted_after_a_report_trusts_no_browser(
         store.mail_owed().await? == owed,
         "nor a new-browser alert queued"
     );
+    ensure!(
+        store
+            .authentication(&id)
+            .await?
+            .and_then(|a| a.assessment().and_then(|step| step.device_id.clone()))
+            .is_none(),
+        "the authentication names no device that was not stored"
+    );
+
+    // Once the issuer resolves the report, a code trusts a browser again.
+    ensure!(
+        store.resolve_report(&report.id, NOW + 20).await?,
+        "resolved"
+    );
+    let again = authentication("au_late_again", "m_late", Some("ch_late"));
+    store.insert_authentication(&again).await?;
+    let code = CodeIssue {
+        digest: vec![9; 32],
+        expires_at: NOW + 600,
+    };
+    ensure!(
+        store
+            .record_device_step(
+                &again.id,
+                NOW + 21,
+                &step("192.0.2.1"),
+                &DeviceNext::Challenge(code),
+                None,
+                &[],
+            )
+            .await?,
+        "challenged again"
+    );
+    let second = device("2");
+    let accepted = store
+        .accept_code(
+            &again.id,
+            NOW + 22,
+            &LIMITS,
+            &Acceptance {
+                digest: &[9; 32],
+                outcome: &outcome(TransStatus::Authenticated, "t"),
+                trust: Some(TrustWrite {
+                    device: DeviceWrite::New(&second),
+                    cardholder_id: &card,
+                    expires_at: NOW + 1000,
+                    alert: Some(&alert),
+                }),
+                events: &[],
+            },
+        )
+        .await?;
+    ensure!(accepted == TRUSTED, "{accepted:?}");
+    ensure!(
+        store
+            .trust(&second.id, &card)
+            .await?
+            .is_some_and(|t| t.is_live(NOW + 22)),
+        "trusted after the report's resolution"
+    );
+    ensure!(
+        store.mail_owed().await? == owed + 1,
+        "with its new-browser alert"
+    );
     Ok(())
 }
 
