@@ -106,6 +106,11 @@ pub(super) const UPSERT_TRUST: &str = "INSERT INTO device_trust (device_id, card
 /// The read of the report must be a statement after this one: a statement that waits for a row
 /// lock re-checks that row, but reads other tables as they were when it started. SQLite runs
 /// write transactions one at a time, which orders them already.
+///
+/// The acceptance takes the lock before [`ACCEPT_CODE`], so blocking or unenrolling the card,
+/// which update the same row (unenrolling before it revokes the card's trust), is ordered
+/// against it the same way: the acceptance either finds the card no longer active, or commits
+/// its trust before the unenrolment revokes it.
 pub(super) const LOCK_CARD: &str = "UPDATE cardholders SET status = status WHERE id = $1";
 /// `$1` cardholder_id: how many of the card's fraud reports are open (not resolved).
 pub(super) const OPEN_REPORTS: &str =
