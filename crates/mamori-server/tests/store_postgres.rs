@@ -660,11 +660,63 @@ async fn an_endpoint_and_its_secrets_are_read_in_one_snapshot() {
     }
 }
 
+/// A correct code on `ch_multi`'s challenging purchase that trusts the browser
+/// `dv_at_the_change`, accepted on `accepting` while `change` runs on another instance: the
+/// acceptance is held at its device insert (another transaction locks `devices`) until `change`
+/// has run to its end or waits too, so `change` meets an acceptance whose trust is not committed
+/// yet, the order in which, under READ COMMITTED, neither would see the other's rows. Answers
+/// what the acceptance answered and the card's trust in that browser afterwards.
+async fn accepting_during<F>(
+    db: &TestDb,
+    accepting: &Arc<dyn Store>,
+    id: &AuthenticationId,
+    change: F,
+) -> (Accept, Option<mamori_server::model::DeviceTrust>)
+where
+    F: Future<Output = bool> + Send + 'static,
+{
+    let card = CardholderId::from_static("ch_multi");
+    let mut hold = db.connect().await;
+    sqlx::query("BEGIN").execute(&mut hold).await.unwrap();
+    sqlx::query("LOCK TABLE devices IN SHARE MODE")
+        .execute(&mut hold)
+        .await
+        .unwrap();
+    let accepted = {
+        let (store, id, card) = (Arc::clone(accepting), id.clone(), card.clone());
+        tokio::spawn(async move {
+            let device = new_device("dv_at_the_change");
+            let accept = Acceptance {
+                digest: &[9; 32],
+                outcome: &outcome(TransStatus::Authenticated),
+                trust: Some(TrustWrite {
+                    device: DeviceWrite::New(&device),
+                    cardholder_id: &card,
+                    expires_at: NOW + 1000,
+                    alert: None,
+                }),
+                events: &[],
+            };
+            store.accept_code(&id, NOW + 6, &LIMITS, &accept).await
+        })
+    };
+    until_waiting_for_locks(db, 1, || false).await;
+    let changed = tokio::spawn(change);
+    // The change either runs to its end (nothing stops it but the card's lock, if the
+    // acceptance took it) or waits for the acceptance too.
+    until_waiting_for_locks(db, 2, || changed.is_finished()).await;
+    sqlx::query("COMMIT").execute(&mut hold).await.unwrap();
+    assert!(changed.await.unwrap(), "the change was made");
+    let accepted = accepted.await.unwrap().unwrap();
+    let trust = accepting
+        .trust(&DeviceId::from_static("dv_at_the_change"), &card)
+        .await
+        .unwrap();
+    (accepted, trust)
+}
+
 /// A fraud report and a code's acceptance on the same card, on two instances, at the same
-/// moment: whichever commits last, the card trusts no browser afterwards. The acceptance is
-/// held at its device insert (another transaction locks `devices`) while the report runs, so
-/// the report's revocation comes before the acceptance's trust is committed, the order in
-/// which, under READ COMMITTED, neither would see the other's rows.
+/// moment: whichever commits last, the card trusts no browser afterwards.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_report_and_an_acceptance_at_the_same_moment_leave_no_browser_trusted() {
     use mamori_server::store::CaseOpening;
@@ -691,82 +743,65 @@ async fn a_report_and_an_acceptance_at_the_same_moment_leave_no_browser_trusted(
         })
         .await
         .unwrap();
-    let mut hold = db.connect().await;
-    sqlx::query("BEGIN").execute(&mut hold).await.unwrap();
-    sqlx::query("LOCK TABLE devices IN SHARE MODE")
-        .execute(&mut hold)
-        .await
-        .unwrap();
-    let accepted = {
-        let (store, id, card) = (Arc::clone(&accepting), id.clone(), card.clone());
-        tokio::spawn(async move {
-            let device = new_device("dv_at_the_report");
-            let accept = Acceptance {
-                digest: &[9; 32],
-                outcome: &outcome(TransStatus::Authenticated),
-                trust: Some(TrustWrite {
-                    device: DeviceWrite::New(&device),
-                    cardholder_id: &card,
-                    expires_at: NOW + 1000,
-                    alert: None,
-                }),
-                events: &[],
-            };
-            store.accept_code(&id, NOW + 6, &LIMITS, &accept).await
-        })
+    let report = async move {
+        let report = FraudReport {
+            id: ReportId::from_static("fr_at_the_acceptance"),
+            cardholder_id: card.clone(),
+            authentication_id: reported.clone(),
+            created_at: NOW + 5,
+            resolved_at: None,
+        };
+        let case = ProtectionCase {
+            id: CaseId::from_static("pc_at_the_acceptance"),
+            report_id: report.id.clone(),
+            authentication_id: reported,
+            cardholder_id: card,
+            merchant_id: MerchantId::from_static("m_multi"),
+            merchant_name: "Shop".into(),
+            amount: Amount::new(30_000).unwrap(),
+            currency: Currency::new("JPY").unwrap(),
+            purchased_at: NOW,
+            browser: "Chromium".into(),
+            method: None,
+            status: None,
+            reason: None,
+            risk_reasons: Vec::new(),
+            state: CaseState::Open,
+            note: None,
+            created_at: report.created_at,
+            updated_at: report.created_at,
+        };
+        let case_mail = mail("case_open");
+        let opening = CaseOpening {
+            case: &case,
+            mail: &case_mail,
+            events: &[],
+        };
+        reporting.report_fraud(&report, &opening).await.unwrap()
     };
-    until_waiting_for_locks(&db, 1, || false).await;
-    let report = FraudReport {
-        id: ReportId::from_static("fr_at_the_acceptance"),
-        cardholder_id: card.clone(),
-        authentication_id: reported.clone(),
-        created_at: NOW + 5,
-        resolved_at: None,
-    };
-    let reporting_done = {
-        let (store, report) = (Arc::clone(&reporting), report.clone());
-        tokio::spawn(async move {
-            let case = ProtectionCase {
-                id: CaseId::from_static("pc_at_the_acceptance"),
-                report_id: report.id.clone(),
-                authentication_id: report.authentication_id.clone(),
-                cardholder_id: report.cardholder_id.clone(),
-                merchant_id: MerchantId::from_static("m_multi"),
-                merchant_name: "Shop".into(),
-                amount: Amount::new(30_000).unwrap(),
-                currency: Currency::new("JPY").unwrap(),
-                purchased_at: NOW,
-                browser: "Chromium".into(),
-                method: None,
-                status: None,
-                reason: None,
-                risk_reasons: Vec::new(),
-                state: CaseState::Open,
-                note: None,
-                created_at: report.created_at,
-                updated_at: report.created_at,
-            };
-            let case_mail = mail("case_open");
-            let opening = CaseOpening {
-                case: &case,
-                mail: &case_mail,
-                events: &[],
-            };
-            store.report_fraud(&report, &opening).await
-        })
-    };
-    // The report either runs to its end (nothing stops it but the card's lock, if the
-    // acceptance took it) or waits for the acceptance too.
-    until_waiting_for_locks(&db, 2, || reporting_done.is_finished()).await;
-    sqlx::query("COMMIT").execute(&mut hold).await.unwrap();
-    assert!(reporting_done.await.unwrap().unwrap(), "reported");
-    let accepted = accepted.await.unwrap().unwrap();
-    let trust = reporting
-        .trust(&DeviceId::from_static("dv_at_the_report"), &card)
-        .await
-        .unwrap();
+    let (accepted, trust) = accepting_during(&db, &accepting, &id, report).await;
     assert!(
         !trust.as_ref().is_some_and(|t| t.is_live(NOW + 10)),
         "accepted {accepted:?}, the browser's trust after the report: {trust:?}"
+    );
+}
+
+/// Unenrolling a card on one instance while a code of it is accepted on another: the card
+/// trusts no browser afterwards, as after a report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unenrolment_and_an_acceptance_at_the_same_moment_leave_no_browser_trusted() {
+    let db = TestDb::create().await;
+    let [accepting, admin] = two_instances(&db).await;
+    let id = challenging(accepting.as_ref()).await;
+    let unenrol = async move {
+        admin
+            .unenrol_cardholder(&CardholderId::from_static("ch_multi"), NOW + 5)
+            .await
+            .unwrap()
+    };
+    let (accepted, trust) = accepting_during(&db, &accepting, &id, unenrol).await;
+    assert!(
+        !trust.as_ref().is_some_and(|t| t.is_live(NOW + 10)),
+        "accepted {accepted:?}, the browser's trust after the unenrolment: {trust:?}"
     );
 }
