@@ -501,6 +501,15 @@ async fn the_report_link_revokes_devices_and_forces_challenges() {
         view["reasons"],
         json!(["device_not_trusted", "open_fraud_report"])
     );
+    // The cardholder's code authenticates the purchase, but while the report is open no
+    // browser is trusted again: no device token.
+    let code = server
+        .next_mail_matching("Your verification code")
+        .await
+        .code();
+    let (_, body) = server.verify(&next, &code).await;
+    assert_eq!(body["outcome"], "authenticated", "{body}");
+    assert!(body["device_token"].is_null(), "{body}");
 
     let reports = server.store.reports(true).await.unwrap();
     assert_eq!(reports.len(), 1);

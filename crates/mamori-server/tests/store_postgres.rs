@@ -17,12 +17,14 @@ use std::sync::Arc;
 use mamori_core::token::{Eci, Method, Reason, TransStatus};
 use mamori_server::model::{
     Amount, Assessment, Authentication, AuthenticationId, BrowserInfo, CardStatus, Cardholder,
-    CardholderId, Ceilings, ChallengePreference, Currency, Dedupe, KeyId, Locale, Merchant,
-    MerchantId, MerchantKey, NewMail, OrderRef, Outcome, Progress, State,
+    CardholderId, CaseId, CaseState, Ceilings, ChallengePreference, Currency, Dedupe, Device,
+    DeviceId, FraudReport, KeyId, Locale, Merchant, MerchantId, MerchantKey, NewMail, OrderRef,
+    Outcome, Progress, ProtectionCase, ReportId, State,
 };
 use mamori_server::risk::RiskReason;
 use mamori_server::store::{
-    self, Acceptance, CodeIssue, DeviceNext, Limits, PostgresStore, Store, WrongCode, conformance,
+    self, Accept, Acceptance, CodeIssue, DeviceNext, DeviceWrite, Limits, PostgresStore, Store,
+    TrustWrite, WrongCode, conformance,
 };
 use postgres_db::{TestDb, with_database};
 use sqlx::Row;
@@ -66,6 +68,19 @@ fn mail(kind: &str) -> NewMail {
         sandbox: None,
         dedupe: None,
         thread: None,
+    }
+}
+
+/// A new browser of the merchant `challenging` makes, for a code to trust.
+fn new_device(id: &str) -> Device {
+    Device {
+        id: DeviceId::parse(id).unwrap(),
+        merchant_id: MerchantId::from_static("m_multi"),
+        fingerprint: "{}".into(),
+        public_key: None,
+        created_at: NOW,
+        expires_at: NOW + 1000,
+        revoked_at: None,
     }
 }
 
@@ -190,11 +205,16 @@ async fn a_code_is_accepted_once_across_instances() {
         let store = Arc::clone(&instances[n % 2]);
         let id = id.clone();
         tasks.spawn(async move {
+            let device = new_device(&format!("dv_multi_{n}"));
             let accept = Acceptance {
                 digest: &[9; 32],
                 outcome: &outcome(TransStatus::Authenticated),
-                trust: None,
-                mail: Some(&mail("alert_new_device")),
+                trust: Some(TrustWrite {
+                    device: DeviceWrite::New(&device),
+                    cardholder_id: &CardholderId::from_static("ch_multi"),
+                    expires_at: NOW + 1000,
+                    alert: Some(&mail("alert_new_device")),
+                }),
                 events: &[],
             };
             store
@@ -205,7 +225,7 @@ async fn a_code_is_accepted_once_across_instances() {
     }
     let mut wins = 0;
     while let Some(accepted) = tasks.join_next().await {
-        wins += usize::from(accepted.unwrap());
+        wins += usize::from(accepted.unwrap() == Accept::Accepted { trusted: true });
     }
     assert_eq!(wins, 1, "100 correct codes over two instances");
     let stored = instances[1].authentication(&id).await.unwrap().unwrap();
@@ -492,12 +512,7 @@ async fn webhook_workers_on_two_instances_claim_disjoint_events() {
                     return mine;
                 }
                 for e in batch {
-                    assert!(
-                        store
-                            .webhook_delivered(e.id, e.attempts, NOW)
-                            .await
-                            .unwrap()
-                    );
+                    assert!(store.webhook_delivered(e.id, e.claim, NOW).await.unwrap());
                     mine.push(e.id);
                 }
             }
@@ -557,4 +572,236 @@ async fn a_webhook_claim_skips_events_another_worker_holds() {
         "{claimed:?} vs {held:?}"
     );
     sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+}
+
+/// Waits until `statements` statements on `db` wait for a lock (a table's, a row's), or `done`
+/// says there is no need: the point where the store has reached what a test's open transaction
+/// holds. Polls rather than sleeping a guess; the bound only turns a hang into a failure.
+async fn until_waiting_for_locks(db: &TestDb, statements: i64, done: impl Fn() -> bool) {
+    let mut watcher = db.connect().await;
+    for _ in 0..3000 {
+        let waiting: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&mut watcher)
+        .await
+        .unwrap()
+        .get(0);
+        if waiting >= statements || done() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("fewer than {statements} statements waited for a lock");
+}
+
+/// An endpoint and its secrets are read in one snapshot, by both reads: a reader never pairs
+/// the URL from before a change with the secrets from after it. The change (a new URL and a new
+/// secret, one transaction) holds `webhook_secrets` locked until the read waits for it, which
+/// is where a read in two statements would straddle the change: its endpoint read before, its
+/// secrets after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_and_its_secrets_are_read_in_one_snapshot() {
+    use mamori_server::store::WebhookStore as _;
+    use mamori_server::webhooks::Owner;
+    let db = TestDb::create().await;
+    let store = Arc::new(PostgresStore::open(&db.url).await.unwrap());
+    store
+        .set_webhook(&Owner::Issuer, "https://before.example/", &[1; 80], NOW)
+        .await
+        .unwrap();
+    for (round, live) in [false, true].into_iter().enumerate() {
+        // Round 0 replaces secret 1 with 2, round 1 replaces 2 with 3.
+        let (new_url, old_secret) = (
+            format!("https://{round}.example/"),
+            1 + u8::try_from(round).unwrap(),
+        );
+        let mut change = db.connect().await;
+        sqlx::query("BEGIN").execute(&mut change).await.unwrap();
+        sqlx::query("LOCK TABLE webhook_secrets IN ACCESS EXCLUSIVE MODE")
+            .execute(&mut change)
+            .await
+            .unwrap();
+        let read = {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                if live {
+                    let endpoint = store.live_webhook(&Owner::Issuer, NOW).await.unwrap();
+                    endpoint.map(|e| (e.url, e.secrets))
+                } else {
+                    let endpoint = store.webhook(&Owner::Issuer, NOW).await.unwrap();
+                    endpoint.map(|e| (e.url, e.secrets))
+                }
+            })
+        };
+        until_waiting_for_locks(&db, 1, || false).await;
+        let old_url: String = sqlx::query("SELECT url FROM webhook_endpoints")
+            .fetch_one(&mut change)
+            .await
+            .unwrap()
+            .get(0);
+        sqlx::query("UPDATE webhook_endpoints SET url = $1")
+            .bind(&new_url)
+            .execute(&mut change)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE webhook_secrets SET secret = $1")
+            .bind(&[old_secret + 1; 80][..])
+            .execute(&mut change)
+            .await
+            .unwrap();
+        sqlx::query("COMMIT").execute(&mut change).await.unwrap();
+        let (url, secrets) = read.await.unwrap().unwrap();
+        let sealed: Vec<u8> = secrets.iter().map(|s| s.sealed[0]).collect();
+        let consistent = (url == old_url && sealed == [old_secret])
+            || (url == new_url && sealed == [old_secret + 1]);
+        assert!(consistent, "live: {live}, read {url} with {sealed:?}");
+    }
+}
+
+/// A correct code on `ch_multi`'s challenging purchase that trusts the browser
+/// `dv_at_the_change`, accepted on `accepting` while `change` runs on another instance: the
+/// acceptance is held at its device insert (another transaction locks `devices`) until `change`
+/// has run to its end or waits too, so `change` meets an acceptance whose trust is not committed
+/// yet, the order in which, under READ COMMITTED, neither would see the other's rows. Answers
+/// what the acceptance answered and the card's trust in that browser afterwards.
+async fn accepting_during<F>(
+    db: &TestDb,
+    accepting: &Arc<dyn Store>,
+    id: &AuthenticationId,
+    change: F,
+) -> (Accept, Option<mamori_server::model::DeviceTrust>)
+where
+    F: Future<Output = bool> + Send + 'static,
+{
+    let card = CardholderId::from_static("ch_multi");
+    let mut hold = db.connect().await;
+    sqlx::query("BEGIN").execute(&mut hold).await.unwrap();
+    sqlx::query("LOCK TABLE devices IN SHARE MODE")
+        .execute(&mut hold)
+        .await
+        .unwrap();
+    let accepted = {
+        let (store, id, card) = (Arc::clone(accepting), id.clone(), card.clone());
+        tokio::spawn(async move {
+            let device = new_device("dv_at_the_change");
+            let accept = Acceptance {
+                digest: &[9; 32],
+                outcome: &outcome(TransStatus::Authenticated),
+                trust: Some(TrustWrite {
+                    device: DeviceWrite::New(&device),
+                    cardholder_id: &card,
+                    expires_at: NOW + 1000,
+                    alert: None,
+                }),
+                events: &[],
+            };
+            store.accept_code(&id, NOW + 6, &LIMITS, &accept).await
+        })
+    };
+    until_waiting_for_locks(db, 1, || false).await;
+    let changed = tokio::spawn(change);
+    // The change either runs to its end (nothing stops it but the card's lock, if the
+    // acceptance took it) or waits for the acceptance too.
+    until_waiting_for_locks(db, 2, || changed.is_finished()).await;
+    sqlx::query("COMMIT").execute(&mut hold).await.unwrap();
+    assert!(changed.await.unwrap(), "the change was made");
+    let accepted = accepted.await.unwrap().unwrap();
+    let trust = accepting
+        .trust(&DeviceId::from_static("dv_at_the_change"), &card)
+        .await
+        .unwrap();
+    (accepted, trust)
+}
+
+/// A fraud report and a code's acceptance on the same card, on two instances, at the same
+/// moment: whichever commits last, the card trusts no browser afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_and_an_acceptance_at_the_same_moment_leave_no_browser_trusted() {
+    use mamori_server::store::CaseOpening;
+    let db = TestDb::create().await;
+    let [accepting, reporting] = two_instances(&db).await;
+    let id = challenging(accepting.as_ref()).await;
+    let card = CardholderId::from_static("ch_multi");
+    let reported = AuthenticationId::from_static("au_reported");
+    // The purchase reported: another of the card's (pending is enough for a report).
+    accepting
+        .insert_authentication(&Authentication {
+            id: reported.clone(),
+            merchant_id: MerchantId::from_static("m_multi"),
+            cardholder_id: Some(card.clone()),
+            amount: Amount::new(30_000).unwrap(),
+            currency: Currency::new("JPY").unwrap(),
+            order_ref: OrderRef::parse("order-reported".into()).unwrap(),
+            challenge_preference: ChallengePreference::NoPreference,
+            client_secret_hash: vec![2; 32],
+            created_at: NOW,
+            expires_at: NOW + 900,
+            sandbox_card: None,
+            progress: Progress::Pending,
+        })
+        .await
+        .unwrap();
+    let report = async move {
+        let report = FraudReport {
+            id: ReportId::from_static("fr_at_the_acceptance"),
+            cardholder_id: card.clone(),
+            authentication_id: reported.clone(),
+            created_at: NOW + 5,
+            resolved_at: None,
+        };
+        let case = ProtectionCase {
+            id: CaseId::from_static("pc_at_the_acceptance"),
+            report_id: report.id.clone(),
+            authentication_id: reported,
+            cardholder_id: card,
+            merchant_id: MerchantId::from_static("m_multi"),
+            merchant_name: "Shop".into(),
+            amount: Amount::new(30_000).unwrap(),
+            currency: Currency::new("JPY").unwrap(),
+            purchased_at: NOW,
+            browser: "Chromium".into(),
+            method: None,
+            status: None,
+            reason: None,
+            risk_reasons: Vec::new(),
+            state: CaseState::Open,
+            note: None,
+            created_at: report.created_at,
+            updated_at: report.created_at,
+        };
+        let case_mail = mail("case_open");
+        let opening = CaseOpening {
+            case: &case,
+            mail: &case_mail,
+            events: &[],
+        };
+        reporting.report_fraud(&report, &opening).await.unwrap()
+    };
+    let (accepted, trust) = accepting_during(&db, &accepting, &id, report).await;
+    assert!(
+        !trust.as_ref().is_some_and(|t| t.is_live(NOW + 10)),
+        "accepted {accepted:?}, the browser's trust after the report: {trust:?}"
+    );
+}
+
+/// Unenrolling a card on one instance while a code of it is accepted on another: the card
+/// trusts no browser afterwards, as after a report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unenrolment_and_an_acceptance_at_the_same_moment_leave_no_browser_trusted() {
+    let db = TestDb::create().await;
+    let [accepting, admin] = two_instances(&db).await;
+    let id = challenging(accepting.as_ref()).await;
+    let unenrol = async move {
+        admin
+            .unenrol_cardholder(&CardholderId::from_static("ch_multi"), NOW + 5)
+            .await
+            .unwrap()
+    };
+    let (accepted, trust) = accepting_during(&db, &accepting, &id, unenrol).await;
+    assert!(
+        !trust.as_ref().is_some_and(|t| t.is_live(NOW + 10)),
+        "accepted {accepted:?}, the browser's trust after the unenrolment: {trust:?}"
+    );
 }

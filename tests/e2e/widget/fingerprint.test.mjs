@@ -193,23 +193,3 @@ test('brands are family and major version', () =>
     h.eq(h.signals.brand('curl/8', 'other'), undefined);
     h.eq(h.signals.brand('Firefox/', 'firefox'), undefined, 'no version');
   }));
-
-// Not an assertion on speed (speed lives in benchmarks): prints the median collection time for
-// the report. The WebGL strings are read once per page, so all but the first run are what a
-// second device step in the same page costs.
-test('fingerprint timing is reported', async () => {
-  const times = await inPage(async () => {
-    const { h } = window;
-    const times = [];
-    for (let i = 0; i < 21; i++) {
-      const start = performance.now();
-      h.ok((await h.signals.collect()).values.length > 0);
-      times.push(performance.now() - start);
-    }
-    return times.sort((a, b) => a - b);
-  });
-  const ms = (t) => t.toFixed(2);
-  console.log(
-    `mamori-fingerprint: median ${ms(times[10])} ms, min ${ms(times[0])} ms, max ${ms(times[20])} ms over 21 runs`,
-  );
-});

@@ -20,7 +20,9 @@ use crate::model::{
 };
 use crate::sandbox;
 use crate::secrets::random_bytes;
-use crate::store::{Acceptance, CodeIssue, DeviceWrite, Limits, Resend, TrustWrite, WrongCode};
+use crate::store::{
+    Accept, Acceptance, CodeIssue, DeviceWrite, Limits, Resend, TrustWrite, WrongCode,
+};
 use crate::text::mask_email;
 use crate::tokens::Verdict;
 use crate::webhooks::NewEvent;
@@ -263,9 +265,11 @@ impl Flow<'_> {
         }
     }
 
-    /// A correct code: `Y`, and the browser trusted for the card (see [`Trust`]). The new
-    /// browser alert goes only when the card had no live trust in that device before; the
-    /// device token's `exp` is the device row's `expires_at`.
+    /// A correct code: `Y`, and the browser trusted for the card (see [`Trust`]) unless the
+    /// card has an open fraud report, which keeps every browser untrusted until the issuer
+    /// resolves it (then no device token either). The new browser alert goes only when the
+    /// card had no live trust in that device before; the device token's `exp` is the device
+    /// row's `expires_at`.
     async fn accept(
         &self,
         to: Parties<'_>,
@@ -326,26 +330,29 @@ impl Flow<'_> {
                 device,
                 cardholder_id: &to.cardholder.id,
                 expires_at,
+                alert: alert.as_ref(),
             }),
-            mail: alert.as_ref(),
             events: &events,
         };
-        if !self
+        let trusted = match self
             .store
             .accept_code(&auth.id, now, &self.limits(), &accept)
             .await?
         {
+            Accept::Accepted { trusted } => trusted,
             // Another request used the code (or the last attempt) first, or the issuer blocked
             // the card meanwhile: the caller reads both again.
-            return Err(FlowError::AuthenticationFinished);
-        }
-        if alert.is_some() {
+            Accept::Refused => return Err(FlowError::AuthenticationFinished),
+        };
+        if trusted && alert.is_some() {
             self.mail_queued();
         }
         self.events_queued();
         self.metrics.challenge("success");
         self.metrics.authentication("authenticated");
-        let device_token = device.map(|device| {
+        // No token for a browser the store did not trust (the card has an open fraud report):
+        // it would name a device that is not stored.
+        let device_token = device.filter(|_| trusted).map(|device| {
             self.tokens()
                 .device(&auth.merchant_id, device.id(), expires_at, now)
         });

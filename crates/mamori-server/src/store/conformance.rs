@@ -14,7 +14,7 @@ use mamori_core::token::{Eci, Method, Reason, TransStatus};
 use tokio::task::JoinSet;
 
 use super::{
-    Acceptance, CaseOpening, CodeIssue, DeviceNext, DeviceWrite, Limits, Resend, StepQuery,
+    Accept, Acceptance, CaseOpening, CodeIssue, DeviceNext, DeviceWrite, Limits, Resend, StepQuery,
     StepReads, Store, StoreError, TrustWrite, WrongCode,
 };
 use crate::model::{
@@ -58,6 +58,8 @@ mod cases;
 mod webhooks;
 
 const NOW: i64 = 1_800_000_000;
+/// What accepting a code that trusts a browser answers.
+const TRUSTED: Accept = Accept::Accepted { trusted: true };
 const LIMITS: Limits = Limits {
     max_attempts: 5,
     max_resends: 3,
@@ -85,6 +87,7 @@ pub async fn run_all(store: Arc<dyn Store>) -> Result<(), Failure> {
     the_device_step_reads_in_one(store.as_ref()).await?;
     a_long_history_reads_as_its_rows_say(store.as_ref()).await?;
     fraud_reports_revoke_the_cards_trust(store.as_ref()).await?;
+    a_code_accepted_after_a_report_trusts_no_browser(store.as_ref()).await?;
     outbox_claims_are_exclusive(store).await?;
     idempotency_keys_bind_one_authentication(store.as_ref()).await?;
     an_order_has_one_live_authentication(store).await?;
@@ -263,10 +266,9 @@ async fn try_code(
         digest,
         outcome: &outcome(TransStatus::Authenticated, "t"),
         trust: None,
-        mail: None,
         events: &[],
     };
-    Ok(store.accept_code(id, now, &LIMITS, &accept).await?)
+    Ok(store.accept_code(id, now, &LIMITS, &accept).await? != Accept::Refused)
 }
 
 async fn merchants_and_key_rotation(store: &dyn Store) -> Result<(), Failure> {
@@ -509,8 +511,8 @@ async fn a_code_is_accepted_once(store: &Arc<dyn Store>) -> Result<(), Failure> 
                             device: DeviceWrite::New(&device),
                             cardholder_id: &card,
                             expires_at: NOW + 1000,
+                            alert: Some(&mail("alert_new_device")),
                         }),
-                        mail: Some(&mail("alert_new_device")),
                         events: &[],
                     },
                 )
@@ -520,7 +522,7 @@ async fn a_code_is_accepted_once(store: &Arc<dyn Store>) -> Result<(), Failure> 
     let mut wins = 0;
     while let Some(joined) = tasks.join_next().await {
         let accepted = joined.map_err(|e| Failure(e.to_string()))??;
-        wins += usize::from(accepted);
+        wins += usize::from(accepted == TRUSTED);
     }
     ensure!(
         wins == 1,
@@ -975,12 +977,12 @@ async fn the_device_step_reads_in_one(store: &dyn Store) -> Result<(), Failure> 
                 device: DeviceWrite::New(&device),
                 cardholder_id: &ch(&format!("ch_{prefix}")),
                 expires_at: NOW + 1000,
+                alert: None,
             }),
-            mail: None,
             events: &[],
         };
         ensure!(
-            store.accept_code(&id, NOW, &LIMITS, &accept).await?,
+            store.accept_code(&id, NOW, &LIMITS, &accept).await? == TRUSTED,
             "{prefix} trusts its device"
         );
     }
@@ -1295,7 +1297,6 @@ async fn fraud_reports_revoke_the_cards_trust(store: &dyn Store) -> Result<(), F
         digest: &[9; 32],
         outcome: &trusted,
         trust: Some(trust),
-        mail: None,
         events: &[],
     };
     ensure!(
@@ -1308,9 +1309,11 @@ async fn fraud_reports_revoke_the_cards_trust(store: &dyn Store) -> Result<(), F
                     device: DeviceWrite::New(&device),
                     cardholder_id: &card,
                     expires_at: NOW + 1000,
+                    alert: None,
                 }),
             )
-            .await?,
+            .await?
+            == TRUSTED,
         "first card trusts the device"
     );
     // A second card in the same browser: the device is refreshed, not replaced.
@@ -1330,9 +1333,11 @@ async fn fraud_reports_revoke_the_cards_trust(store: &dyn Store) -> Result<(), F
                     },
                     cardholder_id: &other_card,
                     expires_at: NOW + 2000,
+                    alert: None,
                 }),
             )
-            .await?,
+            .await?
+            == TRUSTED,
         "second card trusts the same device"
     );
     let refreshed = store.device(&device.id).await?;
@@ -1429,6 +1434,156 @@ async fn fraud_reports_revoke_the_cards_trust(store: &dyn Store) -> Result<(), F
     ensure!(
         store.revoke_trust(&ch("ch_fraud"), NOW).await? == 0,
         "nothing left to revoke"
+    );
+    Ok(())
+}
+
+/// A correct code whose acceptance commits after a fraud report on its card (its challenge
+/// started before the report: the two met at the same moment) still authenticates the
+/// purchase, but trusts no browser and queues no new-browser alert: the report revoked the
+/// card's trust in every browser, and it must not come back before the issuer resolves the
+/// report. Called in that order, the store methods are the race's losing interleaving.
+async fn a_code_accepted_after_a_report_trusts_no_browser(
+    store: &dyn Store,
+) -> Result<(), Failure> {
+    let id = challenging(store, "late").await?;
+    let card = ch("ch_late");
+    let device = |n: &str| Device {
+        id: dv(&format!("dv_late_{n}")),
+        merchant_id: mid("m_late"),
+        fingerprint: "{}".into(),
+        public_key: None,
+        created_at: NOW,
+        expires_at: NOW + 1000,
+        revoked_at: None,
+    };
+    let reported = authentication("au_late_reported", "m_late", Some("ch_late"));
+    store.insert_authentication(&reported).await?;
+    let report = FraudReport {
+        id: fr("fr_late"),
+        cardholder_id: card.clone(),
+        authentication_id: reported.id.clone(),
+        created_at: NOW + 5,
+        resolved_at: None,
+    };
+    let (case, case_mail) = (
+        cases::case_of("pc_late", &report, "m_late"),
+        mail("case_open"),
+    );
+    let opening = CaseOpening {
+        case: &case,
+        mail: &case_mail,
+        events: &[],
+    };
+    ensure!(store.report_fraud(&report, &opening).await?, "reported");
+
+    let owed = store.mail_owed().await?;
+    let (first, alert) = (device("1"), mail("alert_new_device"));
+    let accepted = store
+        .accept_code(
+            &id,
+            NOW + 6,
+            &LIMITS,
+            &Acceptance {
+                digest: &[9; 32],
+                outcome: &outcome(TransStatus::Authenticated, "t"),
+                trust: Some(TrustWrite {
+                    device: DeviceWrite::New(&first),
+                    cardholder_id: &card,
+                    expires_at: NOW + 1000,
+                    alert: Some(&alert),
+                }),
+                events: &[],
+            },
+        )
+        .await?;
+    ensure!(
+        accepted == Accept::Accepted { trusted: false },
+        "the code is accepted, no browser trusted: {accepted:?}"
+    );
+    ensure!(
+        store
+            .authentication(&id)
+            .await?
+            .is_some_and(|a| a.state() == State::Succeeded),
+        "the purchase is authenticated"
+    );
+    let trust = store.trust(&first.id, &card).await?;
+    ensure!(
+        trust.is_none(),
+        "no browser trusted while the report is open: {trust:?}"
+    );
+    ensure!(
+        store.device(&first.id).await?.is_none(),
+        "nor a device stored for it"
+    );
+    ensure!(
+        store.mail_owed().await? == owed,
+        "nor a new-browser alert queued"
+    );
+    ensure!(
+        store
+            .authentication(&id)
+            .await?
+            .and_then(|a| a.assessment().and_then(|step| step.device_id.clone()))
+            .is_none(),
+        "the authentication names no device that was not stored"
+    );
+
+    // Once the issuer resolves the report, a code trusts a browser again.
+    ensure!(
+        store.resolve_report(&report.id, NOW + 20).await?,
+        "resolved"
+    );
+    let again = authentication("au_late_again", "m_late", Some("ch_late"));
+    store.insert_authentication(&again).await?;
+    let code = CodeIssue {
+        digest: vec![9; 32],
+        expires_at: NOW + 600,
+    };
+    ensure!(
+        store
+            .record_device_step(
+                &again.id,
+                NOW + 21,
+                &step("192.0.2.1"),
+                &DeviceNext::Challenge(code),
+                None,
+                &[],
+            )
+            .await?,
+        "challenged again"
+    );
+    let second = device("2");
+    let accepted = store
+        .accept_code(
+            &again.id,
+            NOW + 22,
+            &LIMITS,
+            &Acceptance {
+                digest: &[9; 32],
+                outcome: &outcome(TransStatus::Authenticated, "t"),
+                trust: Some(TrustWrite {
+                    device: DeviceWrite::New(&second),
+                    cardholder_id: &card,
+                    expires_at: NOW + 1000,
+                    alert: Some(&alert),
+                }),
+                events: &[],
+            },
+        )
+        .await?;
+    ensure!(accepted == TRUSTED, "{accepted:?}");
+    ensure!(
+        store
+            .trust(&second.id, &card)
+            .await?
+            .is_some_and(|t| t.is_live(NOW + 22)),
+        "trusted after the report's resolution"
+    );
+    ensure!(
+        store.mail_owed().await? == owed + 1,
+        "with its new-browser alert"
     );
     Ok(())
 }

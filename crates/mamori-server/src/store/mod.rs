@@ -168,10 +168,24 @@ pub struct Acceptance<'a> {
     pub outcome: &'a Outcome,
     /// The browser the code trusts, if any (none in a sandbox).
     pub trust: Option<TrustWrite<'a>>,
-    /// An alert to queue.
-    pub mail: Option<&'a NewMail>,
     /// Webhook events to queue for their owners' live endpoints.
     pub events: &'a [NewEvent],
+}
+
+/// What [`Store::accept_code`] made of a correct code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accept {
+    /// The authentication succeeded. `trusted`: the browser of [`Acceptance::trust`] is now
+    /// trusted for the card, and its alert queued; `false` when none was asked for, or when the
+    /// card has an open fraud report, which keeps every browser of the card untrusted until
+    /// the issuer resolves it.
+    Accepted {
+        /// Whether a browser was trusted.
+        trusted: bool,
+    },
+    /// Nothing changed: the code was used or replaced, the attempts or the authentication's
+    /// lifetime ran out, or the issuer blocked the card meanwhile.
+    Refused,
 }
 
 /// The device a correct code writes: a new one, or the one the device step identified.
@@ -211,6 +225,9 @@ pub struct TrustWrite<'a> {
     pub cardholder_id: &'a CardholderId,
     /// When the trust lapses (the device's expiry too).
     pub expires_at: i64,
+    /// The alert that a browser is newly trusted, if it is: queued with the trust, so never
+    /// for a trust not written.
+    pub alert: Option<&'a NewMail>,
 }
 
 /// The answer to a wrong code.
@@ -400,15 +417,17 @@ pub trait Store:
         events: &[NewEvent],
     ) -> Result<bool, StoreError>;
     /// A correct code: `challenging`, the code's digest current and unexpired, attempts left,
-    /// authentication not expired → `succeeded`; the code can never match again. The device
-    /// and trust and the alert of `accept` are stored in the same transaction.
+    /// card active, authentication not expired → `succeeded`; the code can never match again.
+    /// The device, the trust and its alert, and the events of `accept` are stored in the same
+    /// transaction — the trust only while the card has no open fraud report, whichever of the
+    /// report and the acceptance started first (see [`Store::report_fraud`]).
     async fn accept_code(
         &self,
         id: &AuthenticationId,
         now: i64,
         limits: &Limits,
         accept: &Acceptance<'_>,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Accept, StoreError>;
     /// A wrong code: counts it, and on the last allowed entry moves to `failed` with
     /// `failure` as the outcome and queues `alert` and `failure_events` — one statement
     /// decides both.
@@ -449,6 +468,11 @@ pub trait Store:
     /// Records a report, opens its case (queuing the case's mail) and revokes the card's trust
     /// in every browser, in one transaction. `false` when this authentication was reported
     /// already (nothing changes, no mail).
+    ///
+    /// An acceptance of a code on the same card at the same moment cannot bring a trust back:
+    /// the two take the card's row lock before they look at each other's rows, so one waits for
+    /// the other, and either the report revokes the trust the acceptance wrote, or the
+    /// acceptance sees the open report and trusts no browser ([`Store::accept_code`]).
     async fn report_fraud(
         &self,
         report: &FraudReport,

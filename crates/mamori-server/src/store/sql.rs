@@ -96,6 +96,25 @@ pub(super) const UPSERT_TRUST: &str = "INSERT INTO device_trust (device_id, card
      created_at = CASE WHEN device_trust.revoked_at IS NULL AND device_trust.expires_at > $3 \
          THEN device_trust.created_at ELSE excluded.created_at END, \
      expires_at = excluded.expires_at, revoked_at = NULL";
+/// `$1` cardholder_id: takes the card's row lock, changing nothing. A fraud report takes it
+/// before it revokes the card's trust, and a code's acceptance before it reads whether the card
+/// has an open report ([`OPEN_REPORTS`]), each in its transaction, which holds the lock to its
+/// end. Otherwise, under PostgreSQL's READ COMMITTED, each could miss the other's uncommitted
+/// row — the acceptance the report, the report the acceptance's trust — and a browser would stay
+/// trusted after the report that revoked every one. With the lock, whichever comes second waits
+/// for the first's commit, and its next statement (a new snapshot) sees what the first wrote.
+/// The read of the report must be a statement after this one: a statement that waits for a row
+/// lock re-checks that row, but reads other tables as they were when it started. SQLite runs
+/// write transactions one at a time, which orders them already.
+///
+/// The acceptance takes the lock before [`ACCEPT_CODE`], so blocking or unenrolling the card,
+/// which update the same row (unenrolling before it revokes the card's trust), is ordered
+/// against it the same way: the acceptance either finds the card no longer active, or commits
+/// its trust before the unenrolment revokes it.
+pub(super) const LOCK_CARD: &str = "UPDATE cardholders SET status = status WHERE id = $1";
+/// `$1` cardholder_id: how many of the card's fraud reports are open (not resolved).
+pub(super) const OPEN_REPORTS: &str =
+    "SELECT COUNT(*) FROM fraud_reports WHERE cardholder_id = $1 AND resolved_at IS NULL";
 /// `$1` now, `$2` cardholder_id: the card's trust not revoked yet, in every browser.
 pub(super) const REVOKE_TRUST: &str =
     "UPDATE device_trust SET revoked_at = $1 WHERE cardholder_id = $2 AND revoked_at IS NULL";

@@ -24,8 +24,8 @@ use super::rows::{ModelRow, code_of, db, merchants, to_json};
 use super::webhooks::QueueEvents;
 use super::writes::{Writes, authentication_binds};
 use super::{
-    Acceptance, CaseOpening, CodeIssue, DeviceNext, Limits, Resend, StepQuery, StepReads, Store,
-    StoreError, WrongCode, cases, postgres, sql, sqlite,
+    Accept, Acceptance, CaseOpening, CodeIssue, DeviceNext, Limits, Resend, StepQuery, StepReads,
+    Store, StoreError, WrongCode, cases, postgres, sql, sqlite,
 };
 use crate::model::{
     Assessment, Authentication, AuthenticationId, CardStatus, Cardholder, CardholderId, Device,
@@ -589,16 +589,35 @@ impl Store for SqlStore {
         now: i64,
         limits: &Limits,
         accept: &Acceptance<'_>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Accept, StoreError> {
         let Acceptance {
             digest,
             outcome,
             trust,
-            mail,
             events,
         } = *accept;
         db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
+            // Whether the card may trust a browser now, decided before anything is written so
+            // that the authentication names only a device that is stored. The lock first, then
+            // the read: see `sql::LOCK_CARD`.
+            let trust = match trust {
+                None => None,
+                Some(trust) => {
+                    sqlx::query(sql::LOCK_CARD)
+                        .bind(trust.cardholder_id.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                    let open_reports: i64 = sqlx::query(sql::OPEN_REPORTS)
+                        .bind(trust.cardholder_id.as_str())
+                        .fetch_one(&mut *tx)
+                        .await
+                        .and_then(|row| row.try_get(0))
+                        .map_err(db)?;
+                    (open_reports == 0).then_some(trust)
+                }
+            };
             let done = sqlx::query(sql::ACCEPT_CODE)
                 .bind(code_of(&outcome.status))
                 .bind(code_of(&outcome.eci))
@@ -614,7 +633,7 @@ impl Store for SqlStore {
                 .await
                 .map_err(db)?;
             if done.rows_affected() != 1 {
-                return Ok(false);
+                return Ok(Accept::Refused);
             }
             if let Some(trust) = &trust {
                 tx.write_device(&trust.device).await?;
@@ -626,9 +645,13 @@ impl Store for SqlStore {
                 )
                 .await?;
             }
-            tx.queue_owed(mail, events, now).await?;
+            // The alert says a browser is newly trusted: it goes only with the trust.
+            tx.queue_owed(trust.and_then(|t| t.alert), events, now)
+                .await?;
             tx.commit().await.map_err(db)?;
-            Ok(true)
+            Ok(Accept::Accepted {
+                trusted: trust.is_some(),
+            })
         })
     }
 
@@ -764,6 +787,12 @@ impl Store for SqlStore {
             if done.rows_affected() != 1 {
                 return Ok(false);
             }
+            // The lock before the revocation: see `sql::LOCK_CARD`.
+            sqlx::query(sql::LOCK_CARD)
+                .bind(report.cardholder_id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
             sqlx::query(sql::REVOKE_TRUST)
                 .bind(report.created_at)
                 .bind(report.cardholder_id.as_str())

@@ -56,6 +56,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0012_admin.sql"),
     include_str!("../../migrations/sqlite/0013_live_expiry.sql"),
     include_str!("../../migrations/sqlite/0014_history_indexes.sql"),
+    include_str!("../../migrations/sqlite/0015_webhook_claims.sql"),
 ];
 
 /// Claims due mail, codes first (see `outbox_due`, the index it walks in that order): `$1` the

@@ -5,9 +5,11 @@
 //! One endpoint per owner (the issuer, or a merchant). An event is queued by one
 //! `INSERT … SELECT` over the owner's endpoint that is live (not disabled), so an owner without
 //! one gets no row at all. Delivery follows the mail outbox: a claim raises the attempt count
-//! and sets a lease (PostgreSQL skips rows another worker has locked), renewals and settling
-//! are fenced by that count, and a `410 Gone` disables the endpoint and gives up its pending
-//! events in one transaction.
+//! and sets a lease (PostgreSQL skips rows another worker has locked), and a `410 Gone`
+//! disables the endpoint and gives up its pending events in one transaction. Unlike mail,
+//! renewals and settling are fenced by a count of claims (`claims`), not by the attempt count:
+//! a deferred attempt is given back, so the attempt count can repeat, and a fence that repeats
+//! would let a claim whose lease ran out settle the claim after it.
 
 use async_trait::async_trait;
 use sqlx::{PgConnection, Row, SqliteConnection};
@@ -32,18 +34,38 @@ const INSERT_SECRET: &str = "INSERT INTO webhook_secrets (owner, secret, created
 /// `$1` owner, `$2` the end of the overlap: every secret signing later than that stops then.
 const EXPIRE_SECRETS: &str = "UPDATE webhook_secrets SET expires_at = $2 \
      WHERE owner = $1 AND (expires_at IS NULL OR expires_at > $2)";
-/// `$1` owner: the endpoint and how many of its events are owed and given up.
-const ENDPOINT: &str = "SELECT w.owner, w.url, w.created_at, w.disabled_at, w.disabled_reason, \
+/// The endpoint `$1` names (with `$columns` of it, `w`, and `$filter` on it) and the secrets
+/// that sign at `$2`, newest first: one row per secret, or one row of `NULL` secret columns
+/// when none signs. One statement, so the endpoint and its secrets come from one snapshot: a
+/// read that a change of both (setting the endpoint again replaces its URL and its secrets)
+/// meets half-way sees all of it or none. [`read_secrets`] decodes the secret columns.
+macro_rules! with_live_secrets {
+    ($columns:literal, $filter:literal) => {
+        concat!(
+            "SELECT ",
+            $columns,
+            ", s.secret AS secret, s.created_at AS secret_created_at, ",
+            "s.expires_at AS secret_expires_at FROM webhook_endpoints w ",
+            "LEFT JOIN webhook_secrets s ON s.owner = w.owner ",
+            "AND (s.expires_at IS NULL OR s.expires_at > $2) ",
+            "WHERE w.owner = $1",
+            $filter,
+            " ORDER BY s.id DESC"
+        )
+    };
+}
+/// `$1` owner, `$2` now: the endpoint, how many of its events are owed and given up (each
+/// row repeats the counts), and its secrets as [`with_live_secrets!`].
+const ENDPOINT: &str = with_live_secrets!(
+    "w.owner, w.url, w.created_at, w.disabled_at, w.disabled_reason, \
      (SELECT COUNT(*) FROM webhook_events e WHERE e.owner = w.owner \
          AND e.delivered_at IS NULL AND NOT e.given_up) AS pending, \
-     (SELECT COUNT(*) FROM webhook_events e WHERE e.owner = w.owner AND e.given_up) AS given_up \
-     FROM webhook_endpoints w WHERE w.owner = $1";
-/// `$1` owner: the endpoint if live, without counting its events (one primary-key row).
-const LIVE_ENDPOINT: &str = "SELECT url, created_at FROM webhook_endpoints \
-     WHERE owner = $1 AND disabled_at IS NULL";
-/// `$1` owner, `$2` now: the secrets that sign now, newest first.
-const LIVE_SECRETS: &str = "SELECT secret, created_at, expires_at FROM webhook_secrets \
-     WHERE owner = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY id DESC";
+     (SELECT COUNT(*) FROM webhook_events e WHERE e.owner = w.owner AND e.given_up) AS given_up",
+    ""
+);
+/// `$1` owner, `$2` now: the endpoint if live, without counting its events (one primary-key
+/// row), and its secrets as [`with_live_secrets!`].
+const LIVE_ENDPOINT: &str = with_live_secrets!("w.url, w.created_at", " AND w.disabled_at IS NULL");
 /// `$1` owner, `$2` why: every event still owed to the owner, given up.
 const GIVE_UP_OWNER: &str = "UPDATE webhook_events SET given_up = TRUE, claimed_until = NULL, \
      last_error = $2 WHERE owner = $1 AND delivered_at IS NULL AND NOT given_up";
@@ -58,48 +80,51 @@ const INSERT_EVENT: &str = "INSERT INTO webhook_events \
 /// Claims due events, oldest first: `$1` the lease's end, `$2` now, `$3` the batch size. As
 /// the mail claim on SQLite: the write lock serialises claims; the outer conditions repeat
 /// the inner ones.
-const CLAIM_SQLITE: &str = "UPDATE webhook_events SET attempts = attempts + 1, claimed_until = $1 \
+const CLAIM_SQLITE: &str = "UPDATE webhook_events \
+     SET attempts = attempts + 1, claims = claims + 1, claimed_until = $1 \
      WHERE id IN (SELECT id FROM webhook_events WHERE delivered_at IS NULL AND NOT given_up \
          AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until <= $2) \
          ORDER BY next_attempt_at, id LIMIT $3) \
      AND delivered_at IS NULL AND NOT given_up \
      AND (claimed_until IS NULL OR claimed_until <= $2) \
-     RETURNING id, message_id, owner, event_type, body, attempts";
+     RETURNING id, message_id, owner, event_type, body, attempts, claims";
 /// [`CLAIM_SQLITE`] for PostgreSQL: rows another worker has locked are skipped, not waited
 /// for, so instances sharing the database claim disjoint batches.
 const CLAIM_POSTGRES: &str = "WITH due AS MATERIALIZED ( \
          SELECT id FROM webhook_events WHERE delivered_at IS NULL AND NOT given_up \
          AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until <= $2) \
          ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
-     UPDATE webhook_events SET attempts = webhook_events.attempts + 1, claimed_until = $1 \
+     UPDATE webhook_events SET attempts = webhook_events.attempts + 1, \
+         claims = webhook_events.claims + 1, claimed_until = $1 \
      FROM due WHERE webhook_events.id = due.id \
      AND webhook_events.delivered_at IS NULL AND NOT webhook_events.given_up \
      AND (webhook_events.claimed_until IS NULL OR webhook_events.claimed_until <= $2) \
-     RETURNING webhook_events.id, message_id, owner, event_type, body, attempts";
-/// `$1` claimed_until, `$2` id, `$3` attempts: only the current claim.
+     RETURNING webhook_events.id, message_id, owner, event_type, body, attempts, claims";
+/// `$1` claimed_until, `$2` id, `$3` the claim: only the current claim.
 const RENEW_EVENT: &str = "UPDATE webhook_events SET claimed_until = $1 \
-     WHERE id = $2 AND attempts = $3 AND claimed_until IS NOT NULL \
+     WHERE id = $2 AND claims = $3 AND claimed_until IS NOT NULL \
      AND delivered_at IS NULL AND NOT given_up";
-/// `$1` now, `$2` id, `$3` attempts.
+/// `$1` now, `$2` id, `$3` the claim.
 const EVENT_DELIVERED: &str = "UPDATE webhook_events SET delivered_at = $1, claimed_until = NULL, \
-     last_error = NULL WHERE id = $2 AND attempts = $3 AND delivered_at IS NULL AND NOT given_up";
-/// `$1` error, `$2` next attempt (`NULL`: give up), `$3` give up, `$4` id, `$5` attempts.
+     last_error = NULL WHERE id = $2 AND claims = $3 AND delivered_at IS NULL AND NOT given_up";
+/// `$1` error, `$2` next attempt (`NULL`: give up), `$3` give up, `$4` id, `$5` the claim.
 const EVENT_FAILED: &str = "UPDATE webhook_events SET claimed_until = NULL, last_error = $1, \
      next_attempt_at = COALESCE($2, next_attempt_at), given_up = $3 \
-     WHERE id = $4 AND attempts = $5 AND delivered_at IS NULL AND NOT given_up";
-/// `$1` error, `$2` next attempt, `$3` id, `$4` attempts: released with its attempt uncounted.
+     WHERE id = $4 AND claims = $5 AND delivered_at IS NULL AND NOT given_up";
+/// `$1` error, `$2` next attempt, `$3` id, `$4` the claim: released with its attempt
+/// uncounted. `claims` stays: the next claim gets a fence of its own.
 const EVENT_DEFERRED: &str = "UPDATE webhook_events SET claimed_until = NULL, last_error = $1, \
      next_attempt_at = $2, attempts = attempts - 1 \
-     WHERE id = $3 AND attempts = $4 AND delivered_at IS NULL AND NOT given_up";
+     WHERE id = $3 AND claims = $4 AND delivered_at IS NULL AND NOT given_up";
 /// `$1` the cut-off, `$2` the batch size: the oldest settled events from before the cut-off
 /// (delivered then, or created then and given up), deleted. Oldest first by `id`, so a batch
 /// finds its rows at the start of the table.
 const PRUNE_EVENTS: &str = "DELETE FROM webhook_events WHERE id IN ( \
          SELECT id FROM webhook_events \
          WHERE delivered_at < $1 OR (given_up AND created_at < $1) ORDER BY id LIMIT $2)";
-/// `$1` id, `$2` attempts: the owner of the event, while this claim holds it.
+/// `$1` id, `$2` the claim: the owner of the event, while this claim holds it.
 const CLAIMED_OWNER: &str = "SELECT owner FROM webhook_events \
-     WHERE id = $1 AND attempts = $2 AND delivered_at IS NULL AND NOT given_up";
+     WHERE id = $1 AND claims = $2 AND delivered_at IS NULL AND NOT given_up";
 /// `$1` now, `$2` why, `$3` owner, `$4` url, `$5` created_at: only the endpoint as the
 /// attempt found it, not one set again since.
 const DISABLE_ENDPOINT: &str = "UPDATE webhook_endpoints SET disabled_at = $1, \
@@ -144,40 +169,40 @@ pub trait WebhookStore: Send + Sync {
     /// nothing otherwise.
     async fn enqueue_event(&self, event: &NewEvent, now: i64) -> Result<(), StoreError>;
     /// Claims up to `limit` due events for `lease` seconds, oldest first: each claimed row's
-    /// attempt count goes up by one, and no other caller can claim it until the lease ends.
+    /// attempt count goes up by one, its claim ([`Event::claim`]) is one no earlier claim of it
+    /// had, and no other caller can claim it until the lease ends.
     async fn claim_webhook_events(
         &self,
         now: i64,
         lease: i64,
         limit: i64,
     ) -> Result<Vec<Event>, StoreError>;
-    /// Extends a claim to `claimed_until`; `false` once it is no longer current (`attempts`
+    /// Extends a claim to `claimed_until`; `false` once it is no longer current (`claim`
     /// fences it): the lease ran out and another worker claimed the event, or it was settled.
     async fn renew_webhook_event(
         &self,
         id: i64,
-        attempts: i64,
+        claim: i64,
         claimed_until: i64,
     ) -> Result<bool, StoreError>;
-    /// Marks a claimed event delivered; `attempts` fences a claim whose lease ran out.
-    async fn webhook_delivered(&self, id: i64, attempts: i64, now: i64)
-    -> Result<bool, StoreError>;
+    /// Marks a claimed event delivered; `claim` fences a claim whose lease ran out.
+    async fn webhook_delivered(&self, id: i64, claim: i64, now: i64) -> Result<bool, StoreError>;
     /// Releases a claimed event after a failed attempt: tried again at `retry_at`, or given up
     /// when `None`.
     async fn webhook_failed(
         &self,
         id: i64,
-        attempts: i64,
+        claim: i64,
         retry_at: Option<i64>,
         error: &str,
     ) -> Result<bool, StoreError>;
     /// Releases a claimed event that was not sent, through no fault of the endpoint (this
     /// verifier cannot sign for it): tried again at `retry_at`, and the attempt does not count
-    /// towards giving it up.
+    /// towards giving it up (the next claim has a fence of its own all the same).
     async fn webhook_deferred(
         &self,
         id: i64,
-        attempts: i64,
+        claim: i64,
         retry_at: i64,
         error: &str,
     ) -> Result<bool, StoreError>;
@@ -193,7 +218,7 @@ pub trait WebhookStore: Send + Sync {
     async fn webhook_gone(
         &self,
         id: i64,
-        attempts: i64,
+        claim: i64,
         now: i64,
         reason: &str,
         url: &str,
@@ -253,19 +278,27 @@ macro_rules! queue_events {
 queue_events!(SqliteConnection);
 queue_events!(PgConnection);
 
-/// Reads a row of [`LIVE_SECRETS`], in either dialect.
-fn read_secret<'r, R>(row: &'r R) -> Result<SealedSecret, StoreError>
+/// The secrets of the rows of a [`with_live_secrets!`] statement, in either dialect: one per
+/// row, none from a row of `NULL` secret columns.
+fn read_secrets<'r, R>(rows: &'r [R]) -> Result<Vec<SealedSecret>, StoreError>
 where
     R: Row,
     &'static str: sqlx::ColumnIndex<R>,
     Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    Ok(SealedSecret {
-        sealed: row.try_get("secret").map_err(db)?,
-        created_at: row.try_get("created_at").map_err(db)?,
-        expires_at: row.try_get("expires_at").map_err(db)?,
-    })
+    let mut secrets = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Some(sealed) = row.try_get("secret").map_err(db)? else {
+            continue;
+        };
+        secrets.push(SealedSecret {
+            sealed,
+            created_at: row.try_get("secret_created_at").map_err(db)?,
+            expires_at: row.try_get("secret_expires_at").map_err(db)?,
+        });
+    }
+    Ok(secrets)
 }
 
 /// Reads an `owner` column.
@@ -312,23 +345,15 @@ impl WebhookStore for SqlStore {
 
     async fn webhook(&self, owner: &Owner, now: i64) -> Result<Option<Endpoint>, StoreError> {
         db_read!(self, |pool| {
-            let Some(row) = sqlx::query(ENDPOINT)
-                .bind(owner.as_str())
-                .fetch_optional(pool)
-                .await
-                .map_err(db)?
-            else {
-                return Ok(None);
-            };
-            let secrets = sqlx::query(LIVE_SECRETS)
+            let rows = sqlx::query(ENDPOINT)
                 .bind(owner.as_str())
                 .bind(now)
                 .fetch_all(pool)
                 .await
-                .map_err(db)?
-                .iter()
-                .map(read_secret)
-                .collect::<Result<Vec<_>, StoreError>>()?;
+                .map_err(db)?;
+            let Some(row) = rows.first() else {
+                return Ok(None);
+            };
             let disabled_at: Option<i64> = row.try_get("disabled_at").map_err(db)?;
             let reason: Option<String> = row.try_get("disabled_reason").map_err(db)?;
             Ok(Some(Endpoint {
@@ -339,7 +364,7 @@ impl WebhookStore for SqlStore {
                     at,
                     reason: reason.unwrap_or_default(),
                 }),
-                secrets,
+                secrets: read_secrets(&rows)?,
                 pending: row.try_get("pending").map_err(db)?,
                 given_up: row.try_get("given_up").map_err(db)?,
             }))
@@ -352,27 +377,19 @@ impl WebhookStore for SqlStore {
         now: i64,
     ) -> Result<Option<LiveEndpoint>, StoreError> {
         db_read!(self, |pool| {
-            let Some(row) = sqlx::query(LIVE_ENDPOINT)
-                .bind(owner.as_str())
-                .fetch_optional(pool)
-                .await
-                .map_err(db)?
-            else {
-                return Ok(None);
-            };
-            let secrets = sqlx::query(LIVE_SECRETS)
+            let rows = sqlx::query(LIVE_ENDPOINT)
                 .bind(owner.as_str())
                 .bind(now)
                 .fetch_all(pool)
                 .await
-                .map_err(db)?
-                .iter()
-                .map(read_secret)
-                .collect::<Result<Vec<_>, StoreError>>()?;
+                .map_err(db)?;
+            let Some(row) = rows.first() else {
+                return Ok(None);
+            };
             Ok(Some(LiveEndpoint {
                 url: row.try_get("url").map_err(db)?,
                 created_at: row.try_get("created_at").map_err(db)?,
-                secrets,
+                secrets: read_secrets(&rows)?,
             }))
         })
     }
@@ -465,6 +482,7 @@ impl WebhookStore for SqlStore {
                         event_type: row.try_get("event_type").map_err(db)?,
                         body: row.try_get("body").map_err(db)?,
                         attempts: row.try_get("attempts").map_err(db)?,
+                        claim: row.try_get("claims").map_err(db)?,
                     })
                 })
                 .collect::<Result<Vec<_>, StoreError>>()
@@ -477,14 +495,14 @@ impl WebhookStore for SqlStore {
     async fn renew_webhook_event(
         &self,
         id: i64,
-        attempts: i64,
+        claim: i64,
         claimed_until: i64,
     ) -> Result<bool, StoreError> {
         db_write!(self, |pool| {
             let done = sqlx::query(RENEW_EVENT)
                 .bind(claimed_until)
                 .bind(id)
-                .bind(attempts)
+                .bind(claim)
                 .execute(pool)
                 .await
                 .map_err(db)?;
@@ -492,17 +510,12 @@ impl WebhookStore for SqlStore {
         })
     }
 
-    async fn webhook_delivered(
-        &self,
-        id: i64,
-        attempts: i64,
-        now: i64,
-    ) -> Result<bool, StoreError> {
+    async fn webhook_delivered(&self, id: i64, claim: i64, now: i64) -> Result<bool, StoreError> {
         db_write!(self, |pool| {
             let done = sqlx::query(EVENT_DELIVERED)
                 .bind(now)
                 .bind(id)
-                .bind(attempts)
+                .bind(claim)
                 .execute(pool)
                 .await
                 .map_err(db)?;
@@ -513,7 +526,7 @@ impl WebhookStore for SqlStore {
     async fn webhook_failed(
         &self,
         id: i64,
-        attempts: i64,
+        claim: i64,
         retry_at: Option<i64>,
         error: &str,
     ) -> Result<bool, StoreError> {
@@ -523,7 +536,7 @@ impl WebhookStore for SqlStore {
                 .bind(retry_at)
                 .bind(retry_at.is_none())
                 .bind(id)
-                .bind(attempts)
+                .bind(claim)
                 .execute(pool)
                 .await
                 .map_err(db)?;
@@ -534,7 +547,7 @@ impl WebhookStore for SqlStore {
     async fn webhook_deferred(
         &self,
         id: i64,
-        attempts: i64,
+        claim: i64,
         retry_at: i64,
         error: &str,
     ) -> Result<bool, StoreError> {
@@ -543,7 +556,7 @@ impl WebhookStore for SqlStore {
                 .bind(error)
                 .bind(retry_at)
                 .bind(id)
-                .bind(attempts)
+                .bind(claim)
                 .execute(pool)
                 .await
                 .map_err(db)?;
@@ -566,7 +579,7 @@ impl WebhookStore for SqlStore {
     async fn webhook_gone(
         &self,
         id: i64,
-        attempts: i64,
+        claim: i64,
         now: i64,
         reason: &str,
         url: &str,
@@ -576,7 +589,7 @@ impl WebhookStore for SqlStore {
             let mut tx = pool.begin_write().await?;
             let Some(row) = sqlx::query(CLAIMED_OWNER)
                 .bind(id)
-                .bind(attempts)
+                .bind(claim)
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(db)?
@@ -601,7 +614,7 @@ impl WebhookStore for SqlStore {
                     .bind(now)
                     .bind(false)
                     .bind(id)
-                    .bind(attempts)
+                    .bind(claim)
                     .execute(&mut *tx)
                     .await
                     .map_err(db)?;

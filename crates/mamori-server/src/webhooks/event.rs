@@ -259,8 +259,13 @@ pub struct Event {
     pub event_type: String,
     /// The body to sign and send.
     pub body: String,
-    /// Attempts so far, this one included: fences the claim.
+    /// Attempts so far, this one included (an attempt deferred is given back): what the
+    /// retry schedule and giving up go by.
     pub attempts: i64,
+    /// The claim: the event's count of claims, this one included, which never repeats (unlike
+    /// `attempts`). Renewing and settling match it, so a claim whose lease ran out changes
+    /// nothing of the next one.
+    pub claim: i64,
 }
 
 /// An owner's endpoint, as `mamori webhooks show` and the admin API tell it.

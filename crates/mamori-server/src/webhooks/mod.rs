@@ -303,7 +303,7 @@ impl Dispatcher {
                 result = &mut attempt => return result,
                 _ = ticks.tick(), if renewing => {
                     let until = self.clock.now().saturating_add(self.config.lease.get());
-                    match self.store.renew_webhook_event(event.id, event.attempts, until).await {
+                    match self.store.renew_webhook_event(event.id, event.claim, until).await {
                         Ok(true) => {}
                         Ok(false) => {
                             tracing::error!(id = event.id, "webhooks: claim lost during an attempt");
@@ -325,7 +325,7 @@ impl Dispatcher {
                 (
                     "delivered",
                     self.store
-                        .webhook_delivered(event.id, event.attempts, now)
+                        .webhook_delivered(event.id, event.claim, now)
                         .await,
                 )
             }
@@ -340,7 +340,7 @@ impl Dispatcher {
                     self.store
                         .webhook_gone(
                             event.id,
-                            event.attempts,
+                            event.claim,
                             now,
                             "HTTP 410 Gone",
                             &url,
@@ -355,7 +355,7 @@ impl Dispatcher {
                 (
                     "retry",
                     self.store
-                        .webhook_deferred(event.id, event.attempts, retry_at, &error)
+                        .webhook_deferred(event.id, event.claim, retry_at, &error)
                         .await,
                 )
             }
@@ -369,7 +369,7 @@ impl Dispatcher {
                         "failed"
                     },
                     self.store
-                        .webhook_failed(event.id, event.attempts, retry_at, &error)
+                        .webhook_failed(event.id, event.claim, retry_at, &error)
                         .await,
                 )
             }

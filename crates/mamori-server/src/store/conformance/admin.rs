@@ -6,8 +6,8 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 
 use super::{
-    Acceptance, DeviceWrite, Failure, LIMITS, NOW, TransStatus, TrustWrite, ch, challenging, dv,
-    fr, merchant, mid, outcome,
+    Acceptance, DeviceWrite, Failure, LIMITS, NOW, TRUSTED, TransStatus, TrustWrite, ch,
+    challenging, dv, fr, merchant, mid, outcome,
 };
 use crate::model::{AdminTokenId, CardStatus, Ceilings, Device, FraudReport, Locale};
 use crate::store::{AdminToken, CardholderChange, CaseOpening, Store, StoreError};
@@ -179,12 +179,12 @@ async fn unenrolling_keeps_the_row_and_frees_the_reference(
             device: DeviceWrite::New(&device),
             cardholder_id: &card,
             expires_at: NOW + 1000,
+            alert: None,
         }),
-        mail: None,
         events: &[],
     };
     ensure!(
-        store.accept_code(&id, NOW, &LIMITS, &accept).await?,
+        store.accept_code(&id, NOW, &LIMITS, &accept).await? == TRUSTED,
         "the card trusts a browser"
     );
     // Two unenrolments race: one wins, the other changes nothing.

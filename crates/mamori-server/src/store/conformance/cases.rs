@@ -8,8 +8,8 @@ use mamori_core::token::{Method, Reason, TransStatus};
 use tokio::task::JoinSet;
 
 use super::{
-    Failure, LIMITS, NOW, authentication, cardholder, ch, drain_outbox, dv, fr, jpy, mail, mid,
-    outcome, step,
+    Failure, LIMITS, NOW, TRUSTED, authentication, cardholder, ch, drain_outbox, dv, fr, jpy, mail,
+    mid, outcome, step,
 };
 use crate::model::{Amount, CaseId, CaseState, Device, FraudReport, ProtectionCase};
 use crate::risk::RiskReason;
@@ -379,13 +379,13 @@ async fn trust(
                     device,
                     cardholder_id: &card,
                     expires_at: NOW + 1000,
+                    alert: None,
                 }),
-                mail: None,
                 events: &[],
             },
         )
         .await?;
-    ensure!(accepted, "{au}: accepted");
+    ensure!(accepted == TRUSTED, "{au}: accepted");
     Ok(())
 }
 
@@ -522,9 +522,7 @@ fn issuer_event(id: &str, event_type: &'static str) -> NewEvent {
 async fn owed_events(store: &dyn Store, at: i64) -> Result<Vec<String>, Failure> {
     let mut owed = Vec::new();
     for event in store.claim_webhook_events(at, 60, 100_000).await? {
-        store
-            .webhook_delivered(event.id, event.attempts, at)
-            .await?;
+        store.webhook_delivered(event.id, event.claim, at).await?;
         owed.push(event.message_id);
     }
     Ok(owed)

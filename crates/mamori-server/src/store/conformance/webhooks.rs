@@ -20,6 +20,7 @@ pub(super) async fn run_all(store: &Arc<dyn Store>) -> Result<(), Failure> {
     endpoints_keep_their_secrets_through_a_rotation(store.as_ref()).await?;
     events_are_queued_with_their_change_or_not_at_all(store.as_ref()).await?;
     event_claims_are_exclusive_and_fenced(store).await?;
+    a_deferred_claim_fences_out_nothing_of_the_next(store.as_ref()).await?;
     gone_disables_the_endpoint_and_gives_up_the_rest(store.as_ref()).await?;
     settled_events_are_pruned_in_batches(store.as_ref()).await?;
     Ok(())
@@ -173,7 +174,9 @@ async fn events_are_queued_with_their_change_or_not_at_all(
         "{claimed:?}"
     );
     ensure!(
-        store.webhook_delivered(claimed[0].id, 1, NOW).await?,
+        store
+            .webhook_delivered(claimed[0].id, claimed[0].claim, NOW)
+            .await?,
         "delivered"
     );
 
@@ -216,7 +219,9 @@ async fn events_are_queued_with_their_change_or_not_at_all(
         "once, on the last wrong code: {claimed:?}"
     );
     ensure!(
-        store.webhook_delivered(claimed[0].id, 1, NOW).await?,
+        store
+            .webhook_delivered(claimed[0].id, claimed[0].claim, NOW)
+            .await?,
         "delivered"
     );
     // Wrong codes past the end change nothing, and queue nothing.
@@ -275,7 +280,7 @@ async fn event_claims_are_exclusive_and_fenced(store: &Arc<dyn Store>) -> Result
     let first = &claimed[0];
     ensure!(
         store
-            .renew_webhook_event(first.id, first.attempts, NOW + 120)
+            .renew_webhook_event(first.id, first.claim, NOW + 120)
             .await?,
         "the current claim renews"
     );
@@ -292,28 +297,32 @@ async fn event_claims_are_exclusive_and_fenced(store: &Arc<dyn Store>) -> Result
     ensure!(lapsed.iter().all(|e| e.attempts == 2), "{lapsed:?}");
     let second = &lapsed[0];
     ensure!(
-        !store.webhook_delivered(second.id, 1, NOW + 100).await?,
+        !store
+            .webhook_delivered(second.id, second.claim - 1, NOW + 100)
+            .await?,
         "a stale claim settles nothing"
     );
     ensure!(
-        !store.renew_webhook_event(second.id, 1, NOW + 500).await?,
+        !store
+            .renew_webhook_event(second.id, second.claim - 1, NOW + 500)
+            .await?,
         "nor renews"
     );
     ensure!(
         store
-            .webhook_failed(second.id, 2, Some(NOW + 1_000), "HTTP 500")
+            .webhook_failed(second.id, second.claim, Some(NOW + 1_000), "HTTP 500")
             .await?,
         "the current claim fails it"
     );
     for e in &lapsed[1..] {
         ensure!(
-            store.webhook_delivered(e.id, 2, NOW + 100).await?,
+            store.webhook_delivered(e.id, e.claim, NOW + 100).await?,
             "delivered"
         );
     }
     ensure!(
         store
-            .webhook_delivered(first.id, first.attempts, NOW + 100)
+            .webhook_delivered(first.id, first.claim, NOW + 100)
             .await?,
         "delivered by its renewed claim"
     );
@@ -327,7 +336,9 @@ async fn event_claims_are_exclusive_and_fenced(store: &Arc<dyn Store>) -> Result
     let retry = store.claim_webhook_events(NOW + 1_000, 60, 50).await?;
     ensure!(retry.len() == 1 && retry[0].id == second.id, "{retry:?}");
     ensure!(
-        store.webhook_failed(second.id, 3, None, "HTTP 500").await?,
+        store
+            .webhook_failed(second.id, retry[0].claim, None, "HTTP 500")
+            .await?,
         "given up"
     );
     let endpoint = store
@@ -344,6 +355,77 @@ async fn event_claims_are_exclusive_and_fenced(store: &Arc<dyn Store>) -> Result
             .await?
             .is_empty(),
         "nothing left"
+    );
+    ensure!(store.remove_webhook(&owner).await?, "clean up");
+    Ok(())
+}
+
+/// Deferring a claim gives its attempt back, not its fence: the event's next claim is fenced
+/// by a value no earlier claim had, so the deferred claim's holder (its lease run out, its
+/// attempt still under way) can neither renew, settle, defer nor give up the new claim.
+async fn a_deferred_claim_fences_out_nothing_of_the_next(store: &dyn Store) -> Result<(), Failure> {
+    let owner = Owner::Issuer;
+    let url = "https://issuer.example/deferred";
+    store.set_webhook(&owner, url, &[1; 80], NOW).await?;
+    store.enqueue_event(&event(&owner, 900), NOW).await?;
+    let first = store.claim_webhook_events(NOW, 60, 10).await?;
+    ensure!(first.len() == 1 && first[0].attempts == 1, "{first:?}");
+    let first = &first[0];
+    ensure!(
+        store
+            .webhook_deferred(first.id, first.claim, NOW + 10, "cannot sign")
+            .await?,
+        "the claim defers"
+    );
+    let next = store.claim_webhook_events(NOW + 10, 60, 10).await?;
+    ensure!(
+        next.len() == 1 && next[0].id == first.id && next[0].attempts == 1,
+        "due again, the deferred attempt uncounted: {next:?}"
+    );
+    let next = &next[0];
+    ensure!(next.claim != first.claim, "a fence of its own: {next:?}");
+    let stale = (first.id, first.claim);
+    ensure!(
+        !store
+            .renew_webhook_event(stale.0, stale.1, NOW + 500)
+            .await?,
+        "the deferred claim renews nothing"
+    );
+    ensure!(
+        !store.webhook_delivered(stale.0, stale.1, NOW + 20).await?,
+        "nor marks the next claim delivered"
+    );
+    ensure!(
+        !store
+            .webhook_failed(stale.0, stale.1, None, "HTTP 500")
+            .await?,
+        "nor fails it"
+    );
+    ensure!(
+        !store
+            .webhook_deferred(stale.0, stale.1, NOW + 20, "cannot sign")
+            .await?,
+        "nor defers it"
+    );
+    ensure!(
+        !store
+            .webhook_gone(stale.0, stale.1, NOW + 20, "HTTP 410 Gone", url, NOW)
+            .await?,
+        "nor disables the endpoint"
+    );
+    let endpoint = store
+        .webhook(&owner, NOW + 20)
+        .await?
+        .ok_or(Failure("endpoint".into()))?;
+    ensure!(
+        endpoint.disabled.is_none() && endpoint.pending == 1,
+        "{endpoint:?}"
+    );
+    ensure!(
+        store
+            .webhook_delivered(next.id, next.claim, NOW + 20)
+            .await?,
+        "the current claim settles it"
     );
     ensure!(store.remove_webhook(&owner).await?, "clean up");
     Ok(())
@@ -391,7 +473,7 @@ async fn gone_disables_the_endpoint_and_gives_up_the_rest(
         !store
             .webhook_gone(
                 claimed[0].id,
-                1,
+                claimed[0].claim,
                 NOW,
                 "HTTP 410 Gone",
                 "https://old.example/",
@@ -404,7 +486,7 @@ async fn gone_disables_the_endpoint_and_gives_up_the_rest(
         !store
             .webhook_gone(
                 claimed[0].id,
-                1,
+                claimed[0].claim,
                 NOW,
                 "HTTP 410 Gone",
                 "https://gone.example/",
@@ -430,7 +512,7 @@ async fn gone_disables_the_endpoint_and_gives_up_the_rest(
         store
             .webhook_gone(
                 again[0].id,
-                2,
+                again[0].claim,
                 NOW + 1,
                 "HTTP 410 Gone",
                 "https://gone.example/",
@@ -505,15 +587,27 @@ async fn settled_events_are_pruned_in_batches(store: &dyn Store) -> Result<(), F
     let claimed = store.claim_webhook_events(t, 60, 10).await?;
     ensure!(claimed.len() == 4, "{claimed:?}");
     let [early, late, given_up, pending] = [0, 1, 2, 3].map(|n| &claimed[n]);
-    ensure!(store.webhook_delivered(early.id, 1, t + 10).await?, "early");
-    ensure!(store.webhook_delivered(late.id, 1, t + 100).await?, "late");
     ensure!(
-        store.webhook_failed(given_up.id, 1, None, "x").await?,
+        store
+            .webhook_delivered(early.id, early.claim, t + 10)
+            .await?,
+        "early"
+    );
+    ensure!(
+        store
+            .webhook_delivered(late.id, late.claim, t + 100)
+            .await?,
+        "late"
+    );
+    ensure!(
+        store
+            .webhook_failed(given_up.id, given_up.claim, None, "x")
+            .await?,
         "given up"
     );
     ensure!(
         store
-            .webhook_failed(pending.id, 1, Some(t + 5), "x")
+            .webhook_failed(pending.id, pending.claim, Some(t + 5), "x")
             .await?,
         "pending"
     );
