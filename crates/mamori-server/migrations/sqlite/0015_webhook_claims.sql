@@ -3,7 +3,9 @@
 -- an attempt deferred through no fault of the endpoint is given back, so the next claim had
 -- the deferred one's count, and the deferred claim's holder, still at work after its lease ran
 -- out, could have settled the new claim. `attempts` stays the count of attempts that drive
--- retries and giving up. Existing rows start at their attempts: any value works as long as it
--- only grows.
+-- retries and giving up. Existing rows start at 0: a claim's holder only ever compares the value
+-- its own claim returned, so any start works as long as the count only grows (and setting it
+-- would rewrite every retained row under the table's lock). Instances still running the
+-- previous version claim without raising it: stop every old instance's webhook worker before
+-- the first new one starts (the README's upgrade note).
 ALTER TABLE webhook_events ADD COLUMN claims INTEGER NOT NULL DEFAULT 0;
-UPDATE webhook_events SET claims = attempts;

@@ -111,7 +111,8 @@ pub fn trust_after_code(auth: &Authentication) -> Trust {
 /// What a code entry leads to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeAnswer {
-    /// The right code: `Y`, with the device token of the trusted browser (none in a sandbox).
+    /// The right code: `Y`, with the device token of the trusted browser (none in a sandbox,
+    /// nor while the card has an open fraud report).
     Authenticated {
         /// The result.
         outcome: Outcome,

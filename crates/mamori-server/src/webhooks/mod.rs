@@ -4,7 +4,7 @@
 //! A state change that owes an owner an event queues it in the same transaction (see
 //! `store::webhooks`), so a crash can lose neither; an owner without a live endpoint gets no
 //! row. The worker works like the mail outbox's ([`crate::mail::Outbox`]): it claims due
-//! events with a lease fenced by the attempt count (several instances on one PostgreSQL
+//! events with a lease fenced by the count of claims (several instances on one PostgreSQL
 //! database never claim one event twice), as many as it has free delivery slots
 //! (`webhooks.concurrency`), renews each claim while its attempt is under way, and is woken at
 //! once by the requests that queue events. Each attempt is signed afresh ([`sign`]) with the

@@ -239,7 +239,8 @@ pub enum VerifyOutcome {
         /// The signed result for the merchant's backend.
         result_token: String,
         /// The token that makes this browser a trusted device; always present, `null` for a
-        /// sandbox test card (the sandbox trusts no device).
+        /// sandbox test card (the sandbox trusts no device) and while the card has an open
+        /// fraud report (no browser is trusted until the issuer resolves it).
         #[schema(required = true)]
         device_token: Option<String>,
     },
