@@ -9,9 +9,12 @@
 //!
 //! - **Reads** ([`HotPath::read`]) run inline, on the tokio worker the request already runs
 //!   on, on one of a few read-only connections (one per core and one more, so that every
-//!   worker finds a free one and reads run on every core at once). They map the database file
-//!   into memory (`mmap_size`), so a page comes from the mapping rather than being copied by
-//!   `pread` into a cache that the next commit throws away.
+//!   worker finds a free one and reads run on every core at once). A commit empties a
+//!   reader's page cache (SQLite keeps no page of a snapshot that changed), so a reader reads
+//!   again, with `pread`, each page it needs after each batch rather than after each write.
+//!   The file is not mapped into memory (`mmap_size`): the file grows with every
+//!   checkpoint, and each reader then remaps it; measured, that cost more CPU per purchase
+//!   (unmapping, page faults) than the copies it saved.
 //! - **Writes** ([`HotPath::write`]: the authentication's insert, the device step's
 //!   self-committing update) are sent, with owned parameters, to a thread that owns the write
 //!   connection. The thread takes everything queued (at most [`MAX_BATCH`]), runs it in one
@@ -67,7 +70,7 @@
 //!   busy handler, at most `busy_timeout`. That blocks only the writer thread (and, behind the
 //!   turn, the other writes), never a tokio worker. Reads never wait for a writer in WAL mode.
 //! - **Blocking a worker.** A read blocks its tokio worker while it runs: index lookups on a
-//!   mapped file, tens of microseconds (the device step's one read of the card's history, the
+//!   warm file, tens of microseconds (the device step's one read of the card's history, the
 //!   longest, about 50 µs with a hundred purchases on the card).
 //! - **In-memory databases** (`sqlite::memory:`, tests only) are one shared cache, in which a
 //!   connection reading a table that another is writing gets `SQLITE_LOCKED` at once instead
@@ -106,12 +109,8 @@ const MAX_BATCH: usize = 256;
 /// Each connection's page cache, in KiB. SQLite's default (2 MiB) holds a fraction of the
 /// indexes the hot path walks once the file has grown; measured under frictionless load, the
 /// larger cache took 10–15 % less CPU per purchase at 64 clients. It is a bound, filled only
-/// with pages actually read (from the WAL: the file's own pages come from the mapping).
+/// with pages actually read.
 const CACHE_KIB: i64 = 64 * 1024;
-
-/// How much of the database file each connection maps into memory. Address space, not memory:
-/// the operating system's page cache backs it, shared by every connection.
-const MMAP_BYTES: i64 = 256 * 1024 * 1024;
 
 /// How many prepared statements each connection keeps: every statement of the hot path, with
 /// room for the ones added later.
@@ -334,9 +333,6 @@ fn open_connection(
     // Negative: KiB rather than pages.
     connection
         .pragma_update(None, "cache_size", -CACHE_KIB)
-        .map_err(db)?;
-    connection
-        .pragma_update(None, "mmap_size", MMAP_BYTES)
         .map_err(db)?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(connection)
