@@ -92,11 +92,11 @@ use std::time::Duration;
 
 use rusqlite::hooks::Wal;
 use rusqlite::types::{ToSql, ToSqlOutput, Value};
-use rusqlite::{Connection, OpenFlags, Row, Statement};
+use rusqlite::{Connection, OpenFlags, Statement};
 use tokio::sync::{Mutex as TurnMutex, MutexGuard as TurnGuard, oneshot};
 
 use super::StoreError;
-use super::rows::db;
+use super::rows::{NamedRow, db};
 
 /// How many pages the WAL may hold before the writer thread checkpoints it: SQLite's own
 /// `wal_autocheckpoint` default.
@@ -245,14 +245,14 @@ impl HotPath {
         &self,
         sql: &str,
         params: &[Param<'_>],
-        decode: impl FnOnce(&Row<'_>) -> Result<T, StoreError>,
+        decode: impl FnOnce(&NamedRow<'_, '_>) -> Result<T, StoreError>,
     ) -> Result<Option<T>, StoreError> {
         let connection = self.reader();
         let mut statement = connection.prepare_cached(sql).map_err(db)?;
         bind(&mut statement, params)?;
         let mut rows = statement.raw_query();
         match rows.next().map_err(db)? {
-            Some(row) => decode(row).map(Some),
+            Some(row) => decode(&NamedRow::new(row)).map(Some),
             None => Ok(None),
         }
     }
@@ -522,8 +522,8 @@ mod tests {
                 &[&7_i64, &"seven"],
                 |row| {
                     Ok((
-                        row.get::<_, i64>(0).map_err(db)?,
-                        row.get::<_, String>(1).map_err(db)?,
+                        row.try_get::<i64, _>("a").map_err(db)?,
+                        row.try_get::<String, _>("b").map_err(db)?,
                     ))
                 },
             )
@@ -618,12 +618,14 @@ mod tests {
     async fn an_answer_never_precedes_its_commit() {
         let (_dir, path, hot) = hot_path();
         let other = Connection::open(&path).unwrap();
-        let seen = "SELECT count(*) FROM t WHERE a = $1";
+        let seen = "SELECT count(*) AS seen FROM t WHERE a = $1";
         for n in 0_i64..100 {
             hot.write(INSERT, &[&n, &format!("key {n}")]).await.unwrap();
             let there: i64 = other.query_row(seen, [n], |row| row.get(0)).unwrap();
             assert_eq!(there, 1, "row {n} answered before it was committed");
-            let read = hot.read(seen, &[&n], |row| row.get(0).map_err(db)).unwrap();
+            let read = hot
+                .read(seen, &[&n], |row| row.try_get("seen").map_err(db))
+                .unwrap();
             assert_eq!(read, Some(1_i64), "row {n} not seen by a reader");
         }
     }
