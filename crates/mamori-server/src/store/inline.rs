@@ -101,7 +101,9 @@
 //!   of waiting. There the hot path opens a single connection, which the writer thread and the
 //!   reads share (a read waits for a batch to commit). sqlx's own connections on that cache
 //!   wait for ours with `sqlite3_unlock_notify`; ours do not wait for theirs, so a hot read
-//!   that meets a `db_write!` transaction there fails, as it did before the writer thread.
+//!   that meets a `db_write!` transaction there fails, as it did before the writer thread, and
+//!   so does a batch whose `BEGIN IMMEDIATE` meets one whose `ROLLBACK` is still queued (the
+//!   busy handler that makes a file's batch wait is not asked on a shared cache).
 //! - Everything off the hot path (merchant changes, challenges, mail, webhooks, the admin API)
 //!   stays on sqlx: it is not frequent enough for its hand-offs to matter.
 
