@@ -24,10 +24,11 @@
 //!   outbox — with its own statements (both claims included), and the helper a state change
 //!   queues its events with.
 //! - `sqlite.rs`, `postgres.rs`: what only that dialect does (below), and its `open`.
-//! - `inline.rs`: SQLite's hot path — a frictionless purchase's statements run in the
-//!   requesting task on one rusqlite connection, with the same SQL and the same row decoders —
-//!   and the process's one write turn. `sql_store.rs`'s `db_hot!` routes a statement there on
-//!   SQLite and to the pool on PostgreSQL, with one bind list.
+//! - `inline.rs`: SQLite's hot path — a frictionless purchase's reads run in the requesting
+//!   task on rusqlite read connections, its writes are committed in batches by one writer
+//!   thread, with the same SQL and the same row decoders — and the process's one write turn.
+//!   `sql_store.rs`'s `db_hot!` routes a statement there on SQLite and to the pool on
+//!   PostgreSQL, with one bind list.
 //! - `admin.rs`: [`AdminStore`], what the issuer's admin API adds: its tokens, and changing
 //!   and unenrolling cards, replacing a merchant's origins.
 //! - `conformance` (feature `conformance`): the suite every backend must pass.
@@ -38,10 +39,10 @@
 //!   instances, with TLS from the URL.
 //! - **The hot path**: on SQLite the statements of a frictionless purchase (reading the card;
 //!   inserting the authentication; the device step's one read of everything it decides on, and
-//!   its one-statement update) run inline, in the requesting task, on a
-//!   connection of the store's own, instead of through sqlx's connection threads
-//!   (`inline.rs`); on PostgreSQL they go to the pool like every other statement, whose round
-//!   trip is a socket's anyway.
+//!   its one-statement update) run on connections of the store's own instead of through sqlx's
+//!   connection threads: reads in the requesting task, writes in group commits of one writer
+//!   thread (`inline.rs`); on PostgreSQL they go to the pool like every other statement, whose
+//!   round trip is a socket's anyway.
 //! - **Starting a write transaction**: SQLite's `BEGIN IMMEDIATE` takes the write lock up front;
 //!   PostgreSQL's plain `BEGIN` (READ COMMITTED) re-checks a locked row's `WHERE` instead.
 //! - **Migrating**: each dialect has its own migration files (their DDL types differ), and

@@ -4,8 +4,8 @@
 //! pool type: a statement (a constant of [`super::sql`]) has one set of binds, and sqlx checks
 //! them against both databases' types. A method that writes anything runs in `db_write!`, which
 //! on SQLite is its writer connection, in the process's one write turn. The statements of a
-//! frictionless purchase run through `db_hot!` instead, which on SQLite runs them inline in the
-//! requesting task (see [`super::inline`]). Where the dialects really differ the method matches
+//! frictionless purchase run through `db_hot!` instead, which on SQLite reads inline in the
+//! requesting task and writes on the hot path's batching writer thread (see [`super::inline`]). Where the dialects really differ the method matches
 //! on [`Pool`] itself, or calls what [`super::sqlite`] and [`super::postgres`] define for it —
 //! the rate-limit counts, for one, are in memory on SQLite and on connections of their own on
 //! PostgreSQL; the list is in the module docs of [`super`].
@@ -18,7 +18,7 @@ use sqlx::sqlite::SqlitePool;
 use sqlx::{Row, Transaction};
 
 use super::hot::HotRows;
-use super::inline::{InlineConnection, Param};
+use super::inline::{HotPath, Param};
 use super::request_counts::RequestCounts;
 use super::rows::{ModelRow, code_of, db, merchants, to_json};
 use super::webhooks::QueueEvents;
@@ -48,16 +48,16 @@ pub struct SqlStore {
 #[derive(Debug, Clone)]
 pub(super) enum Pool {
     /// One SQLite file: a writer connection and read-only connections on sqlx's threads, and
-    /// the hot path's connection used in the requesting task; every write takes the one write
+    /// the hot path's own read connections and writer thread; every write takes the one write
     /// turn (see [`super::sqlite`] and [`super::inline`]).
     Sqlite {
         /// The writer connection of every write off the hot path.
         writer: SqlitePool,
         /// Read-only connections for every read off the hot path.
         readers: SqlitePool,
-        /// The hot path's connection, used in the requesting task, and the process's one
-        /// write turn (see [`super::inline`]).
-        inline: Arc<InlineConnection>,
+        /// The hot path's read connections, used in the requesting task, its writer thread,
+        /// and the process's one write turn (see [`super::inline`]).
+        inline: Arc<HotPath>,
         /// The rate-limit counts, in memory (see [`super::request_counts`]).
         counts: Arc<RequestCounts>,
     },
@@ -111,12 +111,15 @@ macro_rules! db_write {
     };
 }
 
-/// One statement of the hot path, its parameters listed once for both dialects: on SQLite it
-/// runs inline in the requesting task (see [`super::inline`]), on PostgreSQL on the pool.
+/// One statement of the hot path, its parameters listed once for both dialects: on SQLite a
+/// read runs inline in the requesting task and a write is committed by the hot path's writer
+/// thread with the writes queued beside it (see [`super::inline`]); on PostgreSQL each runs on
+/// the pool.
 ///
 /// - `optional SQL, [binds], decoder`: the row or `None`, read by the [`ModelRow`] method named.
 /// - `one SQL, [binds], decoder`: the one row a statement always answers (an aggregate).
-/// - `execute SQL, [binds]`: a self-committing write; how many rows it changed.
+/// - `execute SQL, [binds]`: a write that commits by itself (on SQLite, with its batch); how
+///   many rows it changed. `SQL` is one of [`super::sql`]'s constants (`'static`).
 macro_rules! db_hot {
     ($store:expr, optional $sql:expr, [$($bind:expr),* $(,)?], $decode:ident) => {
         match &$store.pool {
@@ -148,12 +151,8 @@ macro_rules! db_hot {
     };
     ($store:expr, execute $sql:expr, [$($bind:expr),* $(,)?]) => {
         match &$store.pool {
-            Pool::Sqlite { inline, writer, .. } => {
-                let (changed, checkpoint) = inline.write($sql, &[$(&$bind as Param<'_>),*]).await?;
-                if checkpoint {
-                    sqlite::checkpoint_later(writer, inline);
-                }
-                Ok::<u64, StoreError>(changed)
+            Pool::Sqlite { inline, .. } => {
+                inline.write($sql, &[$(&$bind as Param<'_>),*]).await
             }
             Pool::Postgres { pool, .. } => sqlx::query($sql)
                 $(.bind($bind))*
@@ -526,7 +525,8 @@ impl Store for SqlStore {
                 if mail.is_none() && events.is_empty() {
                     // Nothing else to write (a frictionless step of a merchant without a
                     // webhook endpoint): the conditional update commits by itself, saving the
-                    // round trips of a transaction around it, and on SQLite runs inline.
+                    // round trips of a transaction around it, and on SQLite is committed in
+                    // a batch by the hot path's writer thread.
                     let changed = db_hot!(store, execute statement, $binds)?;
                     Ok(changed == 1)
                 } else {

@@ -1,14 +1,14 @@
 //! What only SQLite does: opening one file in WAL mode with a writer connection, read-only
-//! connections and the hot path's inline connection, starting write transactions with the
-//! write lock, checkpointing the WAL, its migration files, and its outbox claim.
+//! connections and the hot path's own connections (see [`super::inline`]), starting write
+//! transactions with the write lock, its migration files, and its outbox claim.
 //!
 //! SQLite lets one connection write at a time. Every write of the verifier takes the process's
-//! one write turn (see [`super::inline`]) before it writes, on sqlx's writer connection or on
-//! the inline connection, so concurrent requests queue in the process, in order, instead of
-//! contending for the file's write lock (which SQLite resolves by sleeping and retrying,
-//! milliseconds at a time); reads go to read-only connections or the inline connection, which
-//! WAL lets run while a write commits. Another process on the same file (the `mamori` CLI
-//! beside a running verifier) still queues on the lock, with `busy_timeout`.
+//! one write turn (see [`super::inline`]) before it writes, on sqlx's writer connection or in a
+//! batch of the hot path's writer thread, so concurrent requests queue in the process, in
+//! order, instead of contending for the file's write lock (which SQLite resolves by sleeping
+//! and retrying, milliseconds at a time); reads go to read-only connections, which WAL lets run
+//! while a write commits. Another process on the same file (the `mamori` CLI beside a running
+//! verifier) still queues on the lock, with `busy_timeout`.
 //!
 //! # Durability
 //!
@@ -16,8 +16,9 @@
 //! the WAL without `fsync`. A crash of the process loses nothing it committed (the pages are
 //! in the operating system's cache, and the next open replays the WAL); a power cut or an
 //! operating-system crash can lose the transactions committed since the last checkpoint, never
-//! corrupt the file. Checkpoints (`fsync` of the WAL, then of the database) run on the writer
-//! connection once the WAL holds 1000 pages, as SQLite's own `wal_autocheckpoint` would.
+//! corrupt the file. Checkpoints (`fsync` of the WAL, then of the database) run once the WAL
+//! holds 1000 pages, as SQLite's own `wal_autocheckpoint` would: after a commit of sqlx's
+//! writer connection, or after a batch on the hot path's writer thread.
 //!
 //! Every write transaction starts with `BEGIN IMMEDIATE`, so it takes the write lock first and
 //! never has to upgrade a read snapshot, which in SQLite can fail with `SQLITE_BUSY` instead of
@@ -35,7 +36,7 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, Transaction};
 
 use super::StoreError;
-use super::inline::InlineConnection;
+use super::inline::HotPath;
 use super::rows::db;
 use super::sql_store::{BeginWrite, Pool, SqlStore};
 use super::writes::Writes;
@@ -128,16 +129,16 @@ impl SqliteStore {
             .await
             .map_err(db)?;
         // The file the writer opened, as SQLite resolved it; an in-memory database has none,
-        // and the inline connection joins it by the name sqlx gave it instead.
+        // and the hot path joins it by the name sqlx gave it instead.
         let file: String =
             sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
                 .fetch_one(&writer)
                 .await
                 .map_err(db)?;
         let inline = if file.is_empty() {
-            InlineConnection::open(options.get_filename(), true, BUSY_TIMEOUT)?
+            HotPath::open(options.get_filename(), true, BUSY_TIMEOUT)?
         } else {
-            InlineConnection::open(Path::new(&file), false, BUSY_TIMEOUT)?
+            HotPath::open(Path::new(&file), false, BUSY_TIMEOUT)?
         };
         Ok(SqlStore::new(Pool::Sqlite {
             writer,
@@ -146,28 +147,6 @@ impl SqliteStore {
             counts: Arc::default(),
         }))
     }
-}
-
-/// Has the writer connection checkpoint the WAL in the background, in the write turn: the
-/// checkpoints the inline connection leaves to it (see [`super::inline`]). In the turn, because
-/// a checkpoint running beside a stream of commits never catches up with the end of the WAL,
-/// and SQLite starts the WAL over from its beginning only when one has: measured without the
-/// turn, the WAL grew to 900 MB in 15 seconds of frictionless load. Reads go on meanwhile;
-/// writes wait for the turn without blocking a thread. A failure is logged, and the next
-/// commit past the threshold asks again.
-pub(super) fn checkpoint_later(writer: &SqlitePool, inline: &Arc<InlineConnection>) {
-    let writer = writer.clone();
-    let inline = Arc::clone(inline);
-    tokio::spawn(async move {
-        let _turn = inline.write_turn().await;
-        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&writer)
-            .await
-        {
-            tracing::warn!(%error, "WAL checkpoint failed");
-        }
-        inline.checkpoint_done();
-    });
 }
 
 impl BeginWrite for SqlitePool {
@@ -270,7 +249,7 @@ mod tests {
     }
 
     /// An in-memory database (`sqlite::memory:`) is one database for sqlx's connections and
-    /// the inline one: what either writes, the other reads.
+    /// the hot path's: what either writes, the other reads.
     #[tokio::test]
     async fn an_in_memory_store_is_one_database() {
         let store = SqliteStore::open("sqlite::memory:").await.unwrap();
