@@ -150,6 +150,42 @@ async fn postgres_passes_the_conformance_suite() {
     conformance::run_all(store).await.unwrap();
 }
 
+// The hot path's connections (`store/pg_hot.rs`): given back only after a completed statement.
+
+#[tokio::test]
+async fn hot_path_a_finished_statement_returns_its_connection() {
+    store::pg_hot_checks::a_finished_statement_returns_its_connection(&postgres_db::admin_url())
+        .await;
+}
+
+#[tokio::test]
+async fn hot_path_a_statement_dropped_midway_closes_its_connection() {
+    store::pg_hot_checks::a_statement_dropped_midway_closes_its_connection(
+        &postgres_db::admin_url(),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn hot_path_a_database_error_returns_the_connection() {
+    store::pg_hot_checks::a_database_error_returns_the_connection(&postgres_db::admin_url()).await;
+}
+
+#[tokio::test]
+async fn hot_path_another_error_closes_the_connection() {
+    store::pg_hot_checks::another_error_closes_the_connection(&postgres_db::admin_url()).await;
+}
+
+#[tokio::test]
+async fn hot_path_the_bound_holds_and_a_full_set_times_out() {
+    store::pg_hot_checks::the_bound_holds_and_a_full_set_times_out(&postgres_db::admin_url()).await;
+}
+
+#[tokio::test]
+async fn hot_path_an_expired_connection_is_not_reused() {
+    store::pg_hot_checks::an_expired_connection_is_not_reused(&postgres_db::admin_url()).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instances_starting_together_migrate_once() {
     let db = TestDb::create().await;

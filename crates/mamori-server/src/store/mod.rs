@@ -27,7 +27,10 @@
 //! - `inline.rs`: SQLite's hot path — a frictionless purchase's statements run in the
 //!   requesting task on one rusqlite connection, with the same SQL and the same row decoders —
 //!   and the process's one write turn. `sql_store.rs`'s `db_hot!` routes a statement there on
-//!   SQLite and to the pool on PostgreSQL, with one bind list.
+//!   SQLite and to `pg_hot.rs`'s connections on PostgreSQL, with one bind list.
+//! - `pg_hot.rs`: PostgreSQL's hot path — the same statements on a small set of connections
+//!   of the store's own, given back without a test round trip, and closed instead when a
+//!   statement was interrupted.
 //! - `admin.rs`: [`AdminStore`], what the issuer's admin API adds: its tokens, and changing
 //!   and unenrolling cards, replacing a merchant's origins.
 //! - `conformance` (feature `conformance`): the suite every backend must pass.
@@ -40,8 +43,8 @@
 //!   inserting the authentication; the device step's one read of everything it decides on, and
 //!   its one-statement update) run inline, in the requesting task, on a
 //!   connection of the store's own, instead of through sqlx's connection threads
-//!   (`inline.rs`); on PostgreSQL they go to the pool like every other statement, whose round
-//!   trip is a socket's anyway.
+//!   (`inline.rs`); on PostgreSQL on a small set of connections of the store's own, given back
+//!   without the test round trip sqlx's pool makes on every release (`pg_hot.rs`).
 //! - **Starting a write transaction**: SQLite's `BEGIN IMMEDIATE` takes the write lock up front;
 //!   PostgreSQL's plain `BEGIN` (READ COMMITTED) re-checks a locked row's `WHERE` instead.
 //! - **Migrating**: each dialect has its own migration files (their DDL types differ), and
@@ -61,6 +64,7 @@ mod cases;
 pub mod conformance;
 mod hot;
 mod inline;
+mod pg_hot;
 mod postgres;
 mod request_counts;
 mod rows;
@@ -86,6 +90,10 @@ use crate::webhooks::NewEvent;
 pub use admin::{AdminStore, AdminToken, CardholderChange};
 pub use browsers::{BrowserStore, TrustedBrowser};
 pub use cases::{CaseMove, CaseOpening, CaseStore};
+/// The PostgreSQL hot path's connection set, checked against a real server by the
+/// PostgreSQL suite.
+#[cfg(feature = "conformance")]
+pub use pg_hot::checks as pg_hot_checks;
 pub use postgres::PostgresStore;
 pub use sql_store::SqlStore;
 pub use sqlite::SqliteStore;

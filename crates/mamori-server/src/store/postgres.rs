@@ -1,5 +1,5 @@
-//! What only PostgreSQL does: connecting a pool sized for several instances (and a small one
-//! for rate-limit counts), migrating under an advisory lock, its migration files, and its
+//! What only PostgreSQL does: connecting a pool sized for several instances (beside the hot
+//! path's connections, and a small pool for rate-limit counts), migrating under an advisory lock, its migration files, and its
 //! outbox claim.
 //!
 //! Nothing that must hold across instances lives in process memory: attempt counts, the single
@@ -16,12 +16,14 @@
 //! default —, `require`, `verify-ca`, `verify-full`; `sslrootcert=` names a CA file).
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
 use super::StoreError;
+use super::pg_hot::{self as hot, HotConnections};
 use super::rows::db;
 use super::sql_store::{BeginWrite, Pool, SqlStore};
 use super::writes::Writes;
@@ -70,12 +72,20 @@ pub(super) const CLAIM_MAIL: &str = "WITH due AS MATERIALIZED ( \
      AND (outbox.claimed_until IS NULL OR outbox.claimed_until <= $2) \
      RETURNING outbox.id, kind, recipient, subject, text_body, html_body, attempts, thread";
 
-/// Connections per instance. Each request holds one for a few short statements, so a handful
-/// serves hundreds of concurrent requests; kept small because every instance opens its own
-/// and PostgreSQL's default `max_connections` is 100.
-const MAX_CONNECTIONS: u32 = 10;
+/// Connections per instance, for everything but the rate-limit counts. Each request holds one
+/// for a few short statements, so a handful serves hundreds of concurrent requests; kept small
+/// because every instance opens its own and PostgreSQL's default `max_connections` is 100.
+///
+/// Split in two: [`HOT_CONNECTIONS`] for the self-committing statements of a frictionless
+/// purchase (see [`super::pg_hot`]), the rest for sqlx's pool — transactions and every other
+/// statement. The hot statements are most of a frictionless load's, the pool's most of a
+/// challenge's, and neither starves the other of connections.
+const CONNECTIONS: u32 = 10;
 
-/// Connections for the rate-limit counts, beside [`MAX_CONNECTIONS`]. Their sessions commit
+/// Of [`CONNECTIONS`], those of the hot path.
+const HOT_CONNECTIONS: u32 = 6;
+
+/// Connections for the rate-limit counts, beside [`CONNECTIONS`]. Their sessions commit
 /// with `synchronous_commit = off`: a count is answered once PostgreSQL has applied it, without
 /// waiting for its WAL record to be flushed, which would otherwise cost every request a disk
 /// flush of its own. A database crash can lose the counts of the last moments (never corrupt
@@ -91,7 +101,8 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// picked up without restarting the instance.
 const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
-/// Idle connections beyond the first are closed after this long.
+/// Idle connections beyond the pool's first, and any of the hot path's, are closed after this
+/// long.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 /// Opens the PostgreSQL kind of [`SqlStore`], shareable by several verifier instances: the
@@ -114,11 +125,20 @@ impl PostgresStore {
         if options.get_application_name().is_none() {
             options = options.application_name("mamori");
         }
-        let pool = pool_options(MAX_CONNECTIONS)
+        let pool = pool_options(CONNECTIONS - HOT_CONNECTIONS)
             .min_connections(1)
             .connect_with(options.clone())
             .await
             .map_err(db)?;
+        let hot = HotConnections::new(
+            options.clone(),
+            hot::Limits {
+                connections: HOT_CONNECTIONS as usize,
+                acquire_timeout: ACQUIRE_TIMEOUT,
+                max_lifetime: MAX_LIFETIME,
+                idle_timeout: IDLE_TIMEOUT,
+            },
+        );
         // Connected lazily: a verifier that never counts a request opens none.
         let counters = pool_options(COUNTER_CONNECTIONS)
             .connect_lazy_with(options.options([("synchronous_commit", "off")]));
@@ -132,7 +152,11 @@ impl PostgresStore {
             .map_err(db)?;
         tx.apply_migrations(MIGRATIONS).await?;
         tx.commit().await.map_err(db)?;
-        Ok(SqlStore::new(Pool::Postgres { pool, counters }))
+        Ok(SqlStore::new(Pool::Postgres {
+            pool,
+            hot: Arc::new(hot),
+            counters,
+        }))
     }
 }
 

@@ -19,6 +19,7 @@ use sqlx::{Row, Transaction};
 
 use super::hot::HotRows;
 use super::inline::{InlineConnection, Param};
+use super::pg_hot::HotConnections;
 use super::request_counts::RequestCounts;
 use super::rows::{ModelRow, code_of, db, merchants, to_json};
 use super::webhooks::QueueEvents;
@@ -63,8 +64,11 @@ pub(super) enum Pool {
     },
     /// A PostgreSQL database, possibly shared by several instances.
     Postgres {
-        /// Every statement but the rate-limit counts.
+        /// Every statement but the hot path's and the rate-limit counts.
         pool: PgPool,
+        /// The hot path's connections, given back without a test round trip (see
+        /// [`super::pg_hot`]).
+        hot: Arc<HotConnections>,
         /// The rate-limit counts, committed without waiting for their WAL record to reach the
         /// disk (see [`super::postgres`]).
         counters: PgPool,
@@ -112,7 +116,9 @@ macro_rules! db_write {
 }
 
 /// One statement of the hot path, its parameters listed once for both dialects: on SQLite it
-/// runs inline in the requesting task (see [`super::inline`]), on PostgreSQL on the pool.
+/// runs inline in the requesting task (see [`super::inline`]), on PostgreSQL on a connection of
+/// the hot path's own set, given back only once the statement completed (see
+/// [`super::pg_hot`]).
 ///
 /// - `optional SQL, [binds], decoder`: the row or `None`, read by the [`ModelRow`] method named.
 /// - `one SQL, [binds], decoder`: the one row a statement always answers (an aggregate).
@@ -123,14 +129,14 @@ macro_rules! db_hot {
             Pool::Sqlite { inline, .. } => {
                 inline.read($sql, &[$(&$bind as Param<'_>),*], |row| row.$decode())
             }
-            Pool::Postgres { pool, .. } => sqlx::query($sql)
-                $(.bind($bind))*
-                .fetch_optional(pool)
-                .await
-                .map_err(db)?
-                .as_ref()
-                .map(ModelRow::$decode)
-                .transpose(),
+            Pool::Postgres { hot, .. } => {
+                let mut lease = hot.acquire().await?;
+                let fetched = sqlx::query($sql)
+                    $(.bind($bind))*
+                    .fetch_optional(lease.connection())
+                    .await;
+                lease.finish(fetched)?.as_ref().map(ModelRow::$decode).transpose()
+            }
         }
     };
     ($store:expr, one $sql:expr, [$($bind:expr),* $(,)?], $decode:ident) => {
@@ -138,12 +144,14 @@ macro_rules! db_hot {
             Pool::Sqlite { inline, .. } => inline
                 .read($sql, &[$(&$bind as Param<'_>),*], |row| row.$decode())?
                 .ok_or_else(|| StoreError::Database("the statement answered no row".into())),
-            Pool::Postgres { pool, .. } => sqlx::query($sql)
-                $(.bind($bind))*
-                .fetch_one(pool)
-                .await
-                .map_err(db)?
-                .$decode(),
+            Pool::Postgres { hot, .. } => {
+                let mut lease = hot.acquire().await?;
+                let fetched = sqlx::query($sql)
+                    $(.bind($bind))*
+                    .fetch_one(lease.connection())
+                    .await;
+                lease.finish(fetched)?.$decode()
+            }
         }
     };
     ($store:expr, execute $sql:expr, [$($bind:expr),* $(,)?]) => {
@@ -155,12 +163,14 @@ macro_rules! db_hot {
                 }
                 Ok::<u64, StoreError>(changed)
             }
-            Pool::Postgres { pool, .. } => sqlx::query($sql)
-                $(.bind($bind))*
-                .execute(pool)
-                .await
-                .map(|done| done.rows_affected())
-                .map_err(db),
+            Pool::Postgres { hot, .. } => {
+                let mut lease = hot.acquire().await?;
+                let done = sqlx::query($sql)
+                    $(.bind($bind))*
+                    .execute(lease.connection())
+                    .await;
+                lease.finish(done).map(|done| done.rows_affected())
+            }
         }
     };
 }
