@@ -106,20 +106,23 @@ async fn challenging(store: &dyn Store) -> AuthenticationId {
         .unwrap();
     let id = AuthenticationId::from_static("au_multi");
     store
-        .insert_authentication(&Authentication {
-            id: id.clone(),
-            merchant_id: MerchantId::from_static("m_multi"),
-            cardholder_id: Some(CardholderId::from_static("ch_multi")),
-            amount: Amount::new(12_800).unwrap(),
-            currency: Currency::new("JPY").unwrap(),
-            order_ref: OrderRef::parse("order-1".into()).unwrap(),
-            challenge_preference: ChallengePreference::NoPreference,
-            client_secret_hash: vec![2; 32],
-            created_at: NOW,
-            expires_at: NOW + 900,
-            sandbox_card: None,
-            progress: Progress::Pending,
-        })
+        .insert_authentication(
+            &Authentication {
+                id: id.clone(),
+                merchant_id: MerchantId::from_static("m_multi"),
+                cardholder_id: Some(CardholderId::from_static("ch_multi")),
+                amount: Amount::new(12_800).unwrap(),
+                currency: Currency::new("JPY").unwrap(),
+                order_ref: OrderRef::parse("order-1".into()).unwrap(),
+                challenge_preference: ChallengePreference::NoPreference,
+                client_secret_hash: vec![2; 32],
+                created_at: NOW,
+                expires_at: NOW + 900,
+                sandbox_card: None,
+                progress: Progress::Pending,
+            },
+            None,
+        )
         .await
         .unwrap();
     let step = Assessment {

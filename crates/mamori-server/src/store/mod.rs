@@ -353,17 +353,24 @@ pub trait Store:
     /// Stores a new authentication (state `pending`); [`StoreError::OrderInProgress`] (and
     /// nothing stored) when the merchant has a live authentication of the same order, even one
     /// past its `expires_at` that nobody has expired yet.
+    ///
+    /// Its cardholder is `authentication.cardholder_id` when that is set; otherwise the card
+    /// enrolled under `card_ref`, if any, found by the insert itself (no card for an unknown
+    /// reference or none), so a caller that has only the card's reference need not read the
+    /// card first.
     async fn insert_authentication(
         &self,
         authentication: &Authentication,
+        card_ref: Option<&str>,
     ) -> Result<(), StoreError>;
     /// Stores a new authentication and the idempotency key that created it, in one transaction;
     /// [`StoreError::Conflict`] (and nothing stored) when the merchant used the key already,
-    /// [`StoreError::OrderInProgress`] as [`Store::insert_authentication`].
+    /// [`StoreError::OrderInProgress`] and the cardholder as [`Store::insert_authentication`].
     async fn insert_authentication_with_key(
         &self,
         authentication: &Authentication,
         key: &IdempotencyKey,
+        card_ref: Option<&str>,
     ) -> Result<(), StoreError>;
     /// The merchant's idempotency key of this value, if used.
     async fn idempotency_key(

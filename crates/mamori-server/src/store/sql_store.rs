@@ -413,11 +413,18 @@ impl Store for SqlStore {
         })
     }
 
-    async fn insert_authentication(&self, a: &Authentication) -> Result<(), StoreError> {
+    async fn insert_authentication(
+        &self,
+        a: &Authentication,
+        card_ref: Option<&str>,
+    ) -> Result<(), StoreError> {
         // One statement, which commits by itself: a transaction around it would cost two more
         // round trips to the database.
-        let inserted =
-            authentication_binds!(a, db_hot!(self, execute sql::INSERT_AUTHENTICATION,))?;
+        let inserted = authentication_binds!(
+            a,
+            card_ref,
+            db_hot!(self, execute sql::INSERT_AUTHENTICATION,)
+        )?;
         if inserted == 0 {
             return Err(StoreError::OrderInProgress);
         }
@@ -428,10 +435,11 @@ impl Store for SqlStore {
         &self,
         a: &Authentication,
         key: &IdempotencyKey,
+        card_ref: Option<&str>,
     ) -> Result<(), StoreError> {
         db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            tx.insert_authentication(a).await?;
+            tx.insert_authentication(a, card_ref).await?;
             // A key taken meanwhile is a unique violation: `Conflict`, and the transaction
             // (with the authentication) is rolled back as it drops.
             tx.insert_idempotency_key(key).await?;
