@@ -39,9 +39,9 @@
 //!
 //! - **Connecting**: SQLite opens one file in WAL mode; PostgreSQL a pool sized for several
 //!   instances, with TLS from the URL.
-//! - **The hot path**: on SQLite the statements of a frictionless purchase (reading the card;
-//!   inserting the authentication; the device step's one read of everything it decides on, and
-//!   its one-statement update) run inline, in the requesting task, on a
+//! - **The hot path**: on SQLite the statements of a frictionless purchase (inserting the
+//!   authentication, which finds its card by reference; the device step's one read of
+//!   everything it decides on, and its one-statement update) run inline, in the requesting task, on a
 //!   connection of the store's own, instead of through sqlx's connection threads
 //!   (`inline.rs`); on PostgreSQL on a small set of connections of the store's own, given back
 //!   without the test round trip sqlx's pool makes on every release (`pg_hot.rs`).

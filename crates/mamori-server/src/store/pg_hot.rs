@@ -1,6 +1,7 @@
 //! PostgreSQL's hot path: a small set of connections of the store's own for the self-committing
 //! statements of a frictionless purchase (`db_hot!` in `sql_store.rs`), returned to the set
-//! without the test round trip sqlx's pool makes on every release.
+//! without the test round trip sqlx's pool makes on every release. The rate-limit counts, one
+//! statement per request, have a set of their own (their sessions commit asynchronously).
 //!
 //! sqlx 0.9's pool pings each connection as it comes back (`PoolConnection::return_to_pool`,
 //! with no option to turn it off), so a one-statement use costs two round trips to the

@@ -1,6 +1,6 @@
 //! What only PostgreSQL does: connecting a pool sized for several instances (beside the hot
-//! path's connections, and a small pool for rate-limit counts), migrating under an advisory lock, its migration files, and its
-//! outbox claim.
+//! path's connections and a few for rate-limit counts), migrating under an advisory lock, its
+//! migration files, and its outbox claim.
 //!
 //! Nothing that must hold across instances lives in process memory: attempt counts, the single
 //! use of a code, resend cooldowns, velocity counts, key rotation and the outbox are rows, and
@@ -79,13 +79,16 @@ pub(super) const CLAIM_MAIL: &str = "WITH due AS MATERIALIZED ( \
 /// Split in two: [`HOT_CONNECTIONS`] for the self-committing statements of a frictionless
 /// purchase (see [`super::pg_hot`]), the rest for sqlx's pool — transactions and every other
 /// statement. The hot statements are most of a frictionless load's, the pool's most of a
-/// challenge's, and neither starves the other of connections.
+/// challenge's, and neither starves the other of connections. With [`COUNTER_CONNECTIONS`] an
+/// instance opens at most 12, so eight instances fit the default `max_connections` with room
+/// for an operator's sessions.
 const CONNECTIONS: u32 = 10;
 
 /// Of [`CONNECTIONS`], those of the hot path.
 const HOT_CONNECTIONS: u32 = 6;
 
-/// Connections for the rate-limit counts, beside [`CONNECTIONS`]. Their sessions commit
+/// Connections for the rate-limit counts, beside [`CONNECTIONS`]: a set like the hot path's
+/// (see [`super::pg_hot`]), as each count is one statement. Their sessions commit
 /// with `synchronous_commit = off`: a count is answered once PostgreSQL has applied it, without
 /// waiting for its WAL record to be flushed, which would otherwise cost every request a disk
 /// flush of its own. A database crash can lose the counts of the last moments (never corrupt
@@ -130,18 +133,13 @@ impl PostgresStore {
             .connect_with(options.clone())
             .await
             .map_err(db)?;
-        let hot = HotConnections::new(
-            options.clone(),
-            hot::Limits {
-                connections: HOT_CONNECTIONS as usize,
-                acquire_timeout: ACQUIRE_TIMEOUT,
-                max_lifetime: MAX_LIFETIME,
-                idle_timeout: IDLE_TIMEOUT,
-            },
+        // Both connected lazily: a verifier that never counts a request opens no counter
+        // connection.
+        let hot = HotConnections::new(options.clone(), hot_limits(HOT_CONNECTIONS));
+        let counters = HotConnections::new(
+            options.options([("synchronous_commit", "off")]),
+            hot_limits(COUNTER_CONNECTIONS),
         );
-        // Connected lazily: a verifier that never counts a request opens none.
-        let counters = pool_options(COUNTER_CONNECTIONS)
-            .connect_lazy_with(options.options([("synchronous_commit", "off")]));
         // DDL is transactional in PostgreSQL: a failed migration leaves nothing behind, and the
         // transaction-scoped advisory lock is released with the commit.
         let mut tx = pool.begin_write().await?;
@@ -155,8 +153,19 @@ impl PostgresStore {
         Ok(SqlStore::new(Pool::Postgres {
             pool,
             hot: Arc::new(hot),
-            counters,
+            counters: Arc::new(counters),
         }))
+    }
+}
+
+/// The limits of a hot-path set of `connections`: the timeouts of every pool here.
+fn hot_limits(connections: u32) -> hot::Limits {
+    hot::Limits {
+        // Lossless: a `u32` fits a `usize` on every target sqlx supports.
+        connections: connections as usize,
+        acquire_timeout: ACQUIRE_TIMEOUT,
+        max_lifetime: MAX_LIFETIME,
+        idle_timeout: IDLE_TIMEOUT,
     }
 }
 

@@ -70,8 +70,9 @@ pub(super) enum Pool {
         /// [`super::pg_hot`]).
         hot: Arc<HotConnections>,
         /// The rate-limit counts, committed without waiting for their WAL record to reach the
-        /// disk (see [`super::postgres`]).
-        counters: PgPool,
+        /// disk (see [`super::postgres`]); one statement each, so on connections given back
+        /// without a test round trip too.
+        counters: Arc<HotConnections>,
     },
 }
 
@@ -861,13 +862,15 @@ impl Store for SqlStore {
     async fn count_request(&self, bucket: &str, window_start: i64) -> Result<i64, StoreError> {
         match &self.pool {
             Pool::Sqlite { counts, .. } => Ok(counts.count(bucket, window_start)),
-            Pool::Postgres { counters, .. } => sqlx::query(sql::COUNT_REQUEST)
-                .bind(bucket)
-                .bind(window_start)
-                .fetch_one(counters)
-                .await
-                .and_then(|row| row.try_get(0))
-                .map_err(db),
+            Pool::Postgres { counters, .. } => {
+                let mut lease = counters.acquire().await?;
+                let counted = sqlx::query(sql::COUNT_REQUEST)
+                    .bind(bucket)
+                    .bind(window_start)
+                    .fetch_one(lease.connection())
+                    .await;
+                lease.finish(counted)?.try_get(0).map_err(db)
+            }
         }
     }
 
@@ -875,12 +878,12 @@ impl Store for SqlStore {
         match &self.pool {
             Pool::Sqlite { counts, .. } => Ok(counts.forget(before)),
             Pool::Postgres { counters, .. } => {
+                let mut lease = counters.acquire().await?;
                 let done = sqlx::query(sql::FORGET_REQUESTS)
                     .bind(before)
-                    .execute(counters)
-                    .await
-                    .map_err(db)?;
-                Ok(done.rows_affected())
+                    .execute(lease.connection())
+                    .await;
+                Ok(lease.finish(done)?.rows_affected())
             }
         }
     }
