@@ -18,9 +18,11 @@
 //! A semaphore bounds how many connections exist: a lease holds a permit, and a connection is
 //! opened only when no idle one is left, so leased plus idle never exceeds the bound. A request
 //! that cannot get a connection within the acquire timeout fails with a database error, as on
-//! sqlx's pool, instead of hanging. Idle connections past their idle timeout and any past the
-//! maximum lifetime are closed when the set next hands out or takes back a connection — a
-//! check of two instants over a handful of entries, no timer task. Connections are opened with
+//! sqlx's pool, instead of hanging. Idle connections past their idle timeout or the maximum
+//! lifetime are closed when the set next hands out a connection — a check of two instants over
+//! a handful of entries, no timer task — and one past the maximum lifetime is closed rather
+//! than taken back after its statement. (A verifier that gets no requests at all keeps its idle
+//! connections open, at most the bound's few.) Connections are opened with
 //! the store's connect options (TLS, statement cache, application name), so a statement
 //! prepared once per connection is reused as on the pool.
 //!
