@@ -806,7 +806,7 @@ async fn reported_case(dir: &Path) -> (String, String) {
         sandbox_card: None,
         progress: Progress::Pending,
     };
-    store.insert_authentication(&auth).await.unwrap();
+    store.insert_authentication(&auth, None).await.unwrap();
     let report = FraudReport {
         id: ReportId::mint().unwrap(),
         cardholder_id: cardholder.id.clone(),

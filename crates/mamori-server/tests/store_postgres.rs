@@ -121,20 +121,23 @@ async fn challenging(store: &dyn Store) -> AuthenticationId {
         .unwrap();
     let id = AuthenticationId::from_static("au_multi");
     store
-        .insert_authentication(&Authentication {
-            id: id.clone(),
-            merchant_id: MerchantId::from_static("m_multi"),
-            cardholder_id: Some(CardholderId::from_static("ch_multi")),
-            amount: Amount::new(12_800).unwrap(),
-            currency: Currency::new("JPY").unwrap(),
-            order_ref: OrderRef::parse("order-1".into()).unwrap(),
-            challenge_preference: ChallengePreference::NoPreference,
-            client_secret_hash: vec![2; 32],
-            created_at: NOW,
-            expires_at: NOW + 900,
-            sandbox_card: None,
-            progress: Progress::Pending,
-        })
+        .insert_authentication(
+            &Authentication {
+                id: id.clone(),
+                merchant_id: MerchantId::from_static("m_multi"),
+                cardholder_id: Some(CardholderId::from_static("ch_multi")),
+                amount: Amount::new(12_800).unwrap(),
+                currency: Currency::new("JPY").unwrap(),
+                order_ref: OrderRef::parse("order-1".into()).unwrap(),
+                challenge_preference: ChallengePreference::NoPreference,
+                client_secret_hash: vec![2; 32],
+                created_at: NOW,
+                expires_at: NOW + 900,
+                sandbox_card: None,
+                progress: Progress::Pending,
+            },
+            None,
+        )
         .await
         .unwrap();
     let step = Assessment {
@@ -163,6 +166,42 @@ async fn postgres_passes_the_conformance_suite() {
     let db = TestDb::create().await;
     let store: Arc<dyn Store> = Arc::new(PostgresStore::open(&db.url).await.unwrap());
     conformance::run_all(store).await.unwrap();
+}
+
+// The hot path's connections (`store/pg_hot.rs`): given back only after a completed statement.
+
+#[tokio::test]
+async fn hot_path_a_finished_statement_returns_its_connection() {
+    store::pg_hot_checks::a_finished_statement_returns_its_connection(&postgres_db::admin_url())
+        .await;
+}
+
+#[tokio::test]
+async fn hot_path_a_statement_dropped_midway_closes_its_connection() {
+    store::pg_hot_checks::a_statement_dropped_midway_closes_its_connection(
+        &postgres_db::admin_url(),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn hot_path_a_database_error_returns_the_connection() {
+    store::pg_hot_checks::a_database_error_returns_the_connection(&postgres_db::admin_url()).await;
+}
+
+#[tokio::test]
+async fn hot_path_another_error_closes_the_connection() {
+    store::pg_hot_checks::another_error_closes_the_connection(&postgres_db::admin_url()).await;
+}
+
+#[tokio::test]
+async fn hot_path_the_bound_holds_and_a_full_set_times_out() {
+    store::pg_hot_checks::the_bound_holds_and_a_full_set_times_out(&postgres_db::admin_url()).await;
+}
+
+#[tokio::test]
+async fn hot_path_an_expired_connection_is_not_reused() {
+    store::pg_hot_checks::an_expired_connection_is_not_reused(&postgres_db::admin_url()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -727,20 +766,23 @@ async fn a_report_and_an_acceptance_at_the_same_moment_leave_no_browser_trusted(
     let reported = AuthenticationId::from_static("au_reported");
     // The purchase reported: another of the card's (pending is enough for a report).
     accepting
-        .insert_authentication(&Authentication {
-            id: reported.clone(),
-            merchant_id: MerchantId::from_static("m_multi"),
-            cardholder_id: Some(card.clone()),
-            amount: Amount::new(30_000).unwrap(),
-            currency: Currency::new("JPY").unwrap(),
-            order_ref: OrderRef::parse("order-reported".into()).unwrap(),
-            challenge_preference: ChallengePreference::NoPreference,
-            client_secret_hash: vec![2; 32],
-            created_at: NOW,
-            expires_at: NOW + 900,
-            sandbox_card: None,
-            progress: Progress::Pending,
-        })
+        .insert_authentication(
+            &Authentication {
+                id: reported.clone(),
+                merchant_id: MerchantId::from_static("m_multi"),
+                cardholder_id: Some(card.clone()),
+                amount: Amount::new(30_000).unwrap(),
+                currency: Currency::new("JPY").unwrap(),
+                order_ref: OrderRef::parse("order-reported".into()).unwrap(),
+                challenge_preference: ChallengePreference::NoPreference,
+                client_secret_hash: vec![2; 32],
+                created_at: NOW,
+                expires_at: NOW + 900,
+                sandbox_card: None,
+                progress: Progress::Pending,
+            },
+            None,
+        )
         .await
         .unwrap();
     let report = async move {

@@ -127,14 +127,15 @@ pub async fn create(
     let idempotency = idempotency_key(&headers)?;
     let purchase = purchase(request)?;
     let Created {
-        auth,
+        id,
+        expires_at,
         client_secret,
         replayed,
     } = state.flow().create(&key, purchase, idempotency).await?;
     let body = wire::Created {
-        id: auth.id.into(),
+        id: id.into(),
         client_secret,
-        expires_at: auth.expires_at,
+        expires_at,
     };
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     if replayed {

@@ -57,11 +57,14 @@ pub struct NewPurchase {
     pub preference: ChallengePreference,
 }
 
-/// A started (or replayed) authentication and its client secret.
+/// A started (or replayed) authentication, as the merchant is answered: no more, since a new
+/// one's cardholder is found by the store as it inserts, and not read back.
 #[derive(Debug)]
 pub struct Created {
-    /// The stored authentication.
-    pub auth: Authentication,
+    /// The authentication's id.
+    pub id: AuthenticationId,
+    /// When it expires unless finished first.
+    pub expires_at: i64,
     /// The secret the widget presents; never stored.
     pub client_secret: String,
     /// Whether this answers a retry of an earlier request.
@@ -95,17 +98,15 @@ impl Flow<'_> {
                 return self.replay(&first, &request_hash).await;
             }
         }
-        let cardholder = match sandbox_card {
-            Some(_) => None,
-            None => self.store.cardholder_by_ref(&card_ref).await?,
-        };
         let now = self.now();
         let id = AuthenticationId::mint()?;
         let client_secret = self.client_secret(&id);
         let auth = Authentication {
             id: id.clone(),
             merchant_id: merchant.id.clone(),
-            cardholder_id: cardholder.map(|c| c.id),
+            // Found by the insert from the card's reference (see `insert`): the answer does not
+            // depend on it, so the card is not read first.
+            cardholder_id: None,
             amount: purchase.amount,
             currency: purchase.currency,
             order_ref: purchase.order_ref,
@@ -123,31 +124,39 @@ impl Flow<'_> {
             authentication_id: id,
             created_at: now,
         });
-        if let Some(first) = self.insert_once_per_order(&auth, record.as_ref()).await? {
+        // A test card is nobody's card, whatever its reference.
+        let card_ref = sandbox_card.is_none().then_some(card_ref.as_str());
+        if let Some(first) = self
+            .insert_once_per_order(&auth, card_ref, record.as_ref())
+            .await?
+        {
             return Ok(first);
         }
         self.metrics.authentication("created");
         tracing::info!(authentication = %auth.id, merchant = %auth.merchant_id,
             "authentication created");
         Ok(Created {
-            auth,
+            id: auth.id,
+            expires_at: auth.expires_at,
             client_secret,
             replayed: false,
         })
     }
 
-    /// Stores `auth` unless its order has a live authentication. A blocking one past its
+    /// Stores `auth`, of the card enrolled under `card_ref` if any, unless its order has a live
+    /// authentication. A blocking one past its
     /// lifetime is expired and the insert tried once more (a second live one by then is a
     /// concurrent create, which won). `None` when stored; `Some` when a concurrent request with
     /// the same idempotency key stored first, whose retry is then the answer.
     async fn insert_once_per_order(
         &self,
         auth: &Authentication,
+        card_ref: Option<&str>,
         record: Option<&IdempotencyKey>,
     ) -> Result<Option<Created>, FlowError> {
         let mut retried = false;
         loop {
-            match self.insert(auth, record).await? {
+            match self.insert(auth, card_ref, record).await? {
                 Inserted::Stored => return Ok(None),
                 Inserted::Replayed(first) => return Ok(Some(*first)),
                 Inserted::OrderInProgress => {}
@@ -168,14 +177,16 @@ impl Flow<'_> {
         }
     }
 
-    /// One attempt at storing `auth`, with the idempotency key that created it when given.
+    /// One attempt at storing `auth`, with the idempotency key that created it when given. Its
+    /// cardholder is the card enrolled under `card_ref`, found by the insert itself.
     async fn insert(
         &self,
         auth: &Authentication,
+        card_ref: Option<&str>,
         record: Option<&IdempotencyKey>,
     ) -> Result<Inserted, FlowError> {
         let Some(record) = record else {
-            return match self.store.insert_authentication(auth).await {
+            return match self.store.insert_authentication(auth, card_ref).await {
                 Ok(()) => Ok(Inserted::Stored),
                 Err(StoreError::OrderInProgress) => Ok(Inserted::OrderInProgress),
                 Err(other) => Err(other.into()),
@@ -183,7 +194,7 @@ impl Flow<'_> {
         };
         match self
             .store
-            .insert_authentication_with_key(auth, record)
+            .insert_authentication_with_key(auth, record, card_ref)
             .await
         {
             Ok(()) => Ok(Inserted::Stored),
@@ -262,7 +273,8 @@ impl Flow<'_> {
             })?;
         let client_secret = self.client_secret(&auth.id);
         Ok(Created {
-            auth,
+            id: auth.id,
+            expires_at: auth.expires_at,
             client_secret,
             replayed: true,
         })

@@ -76,6 +76,7 @@ pub async fn run_all(store: Arc<dyn Store>) -> Result<(), Failure> {
     store.ping().await?;
     merchants_and_key_rotation(store.as_ref()).await?;
     cardholders_are_unique_by_reference(store.as_ref()).await?;
+    the_insert_finds_the_card_by_its_reference(store.as_ref()).await?;
     device_step_happens_once(store.as_ref()).await?;
     a_code_is_accepted_once(store).await?;
     a_blocked_card_accepts_no_code(store.as_ref()).await?;
@@ -232,7 +233,7 @@ async fn challenging(store: &dyn Store, prefix: &str) -> Result<AuthenticationId
         m.id.as_str(),
         Some(&format!("ch_{prefix}")),
     );
-    store.insert_authentication(&a).await?;
+    store.insert_authentication(&a, None).await?;
     let id = a.id;
     let code = CodeIssue {
         digest: vec![9; 32],
@@ -343,6 +344,64 @@ async fn merchants_and_key_rotation(store: &dyn Store) -> Result<(), Failure> {
     Ok(())
 }
 
+/// An authentication inserted with only its card's reference belongs to the card enrolled
+/// under it, found by the insert itself: to no card for an unknown reference or none, and a
+/// cardholder the caller names wins over the reference. The keyed insert does the same.
+async fn the_insert_finds_the_card_by_its_reference(store: &dyn Store) -> Result<(), Failure> {
+    let (m, key) = merchant("m_by_ref");
+    store.insert_merchant(&m, &key).await?;
+    let card = cardholder("ch_by_ref");
+    let named = cardholder("ch_by_ref_named");
+    store.insert_cardholder(&card).await?;
+    store.insert_cardholder(&named).await?;
+    let cases = [
+        (
+            "au_by_ref_found",
+            None,
+            Some(card.card_ref.as_str()),
+            Some(&card.id),
+        ),
+        ("au_by_ref_unknown", None, Some("ref-nobody"), None),
+        ("au_by_ref_none", None, None, None),
+        (
+            "au_by_ref_named",
+            Some("ch_by_ref_named"),
+            Some(card.card_ref.as_str()),
+            Some(&named.id),
+        ),
+    ];
+    for (id, cardholder_id, card_ref, expected) in cases {
+        store
+            .insert_authentication(&authentication(id, "m_by_ref", cardholder_id), card_ref)
+            .await?;
+        let stored = store.authentication(&au(id)).await?;
+        ensure!(
+            stored.as_ref().map(|a| a.cardholder_id.as_ref()) == Some(expected),
+            "{id}: stored as {stored:?}, expected the cardholder {expected:?}"
+        );
+    }
+    let keyed = IdempotencyKey {
+        merchant_id: m.id.clone(),
+        key: "by-ref".into(),
+        request_hash: vec![4; 32],
+        authentication_id: au("au_by_ref_keyed"),
+        created_at: NOW,
+    };
+    store
+        .insert_authentication_with_key(
+            &authentication("au_by_ref_keyed", "m_by_ref", None),
+            &keyed,
+            Some(&card.card_ref),
+        )
+        .await?;
+    let stored = store.authentication(&au("au_by_ref_keyed")).await?;
+    ensure!(
+        stored.as_ref().map(|a| a.cardholder_id.as_ref()) == Some(Some(&card.id)),
+        "keyed: stored as {stored:?}"
+    );
+    Ok(())
+}
+
 async fn cardholders_are_unique_by_reference(store: &dyn Store) -> Result<(), Failure> {
     let c = cardholder("ch_unique");
     store.insert_cardholder(&c).await?;
@@ -396,7 +455,7 @@ async fn device_step_happens_once(store: &dyn Store) -> Result<(), Failure> {
     let (m, k) = merchant("m_step");
     store.insert_merchant(&m, &k).await?;
     let a = authentication("au_step", "m_step", None);
-    store.insert_authentication(&a).await?;
+    store.insert_authentication(&a, None).await?;
     ensure!(
         store.authentication(&au("au_step")).await?.as_ref() == Some(&a),
         "round trip"
@@ -440,7 +499,7 @@ async fn device_step_happens_once(store: &dyn Store) -> Result<(), Failure> {
     );
     // An expired authentication takes no device step.
     store
-        .insert_authentication(&authentication("au_step_late", "m_step", None))
+        .insert_authentication(&authentication("au_step_late", "m_step", None), None)
         .await?;
     ensure!(
         !store
@@ -617,7 +676,7 @@ async fn wrong_codes_are_counted_atomically(store: &Arc<dyn Store>) -> Result<()
     );
     // The card's next purchase sees the failure.
     let next = authentication("au_next", "m_wrong", Some("ch_wrong"));
-    store.insert_authentication(&next).await?;
+    store.insert_authentication(&next, None).await?;
     let h = history_of(store.as_ref(), &next.id, None, None).await?;
     ensure!(
         (
@@ -693,7 +752,7 @@ async fn resends_respect_limit_and_cooldown(store: &dyn Store) -> Result<(), Fai
 async fn overdue_authentications_are_listed(store: &dyn Store) -> Result<(), Failure> {
     let challenged = challenging(store, "overdue").await?;
     let pending = authentication("au_overdue_pending", "m_overdue", Some("ch_overdue"));
-    store.insert_authentication(&pending).await?;
+    store.insert_authentication(&pending, None).await?;
     let listed = |at: i64| async move {
         let due = store.due_for_expiry(at, 100_000).await?;
         Ok::<_, Failure>(due.into_iter().map(|a| a.id).collect::<Vec<_>>())
@@ -845,7 +904,7 @@ async fn history_counts(store: &dyn Store) -> Result<(), Failure> {
         let mut a = authentication(&id, "m_hist", Some("ch_hist"));
         a.created_at = NOW + n;
         a.amount = Amount::new(1000 * (n + 1)).expect("an amount");
-        store.insert_authentication(&a).await?;
+        store.insert_authentication(&a, None).await?;
         let next = DeviceNext::Conclude {
             end: Final::Succeeded,
             outcome: outcome(TransStatus::Authenticated, "t"),
@@ -861,7 +920,7 @@ async fn history_counts(store: &dyn Store) -> Result<(), Failure> {
         created_at: NOW - 50_000,
         ..authentication("au_hist_usd", "m_hist", Some("ch_hist"))
     };
-    store.insert_authentication(&dollars).await?;
+    store.insert_authentication(&dollars, None).await?;
     let next = DeviceNext::Conclude {
         end: Final::Succeeded,
         outcome: outcome(TransStatus::Authenticated, "t"),
@@ -878,16 +937,19 @@ async fn history_counts(store: &dyn Store) -> Result<(), Failure> {
         .await?;
     let old = authentication("au_hist_old", "m_hist", Some("ch_hist"));
     store
-        .insert_authentication(&Authentication {
-            created_at: NOW - 100_000,
-            expires_at: NOW - 99_000,
-            ..old
-        })
+        .insert_authentication(
+            &Authentication {
+                created_at: NOW - 100_000,
+                expires_at: NOW - 99_000,
+                ..old
+            },
+            None,
+        )
         .await?;
     // Created, never taken to the device step: anyone with the card number can make these.
     for n in 0..5 {
         let idle = authentication(&format!("au_hist_idle_{n}"), "m_hist", Some("ch_hist"));
-        store.insert_authentication(&idle).await?;
+        store.insert_authentication(&idle, None).await?;
     }
     let h = history_of(store, &au("au_hist_2"), None, Some("198.51.100.7")).await?;
     ensure!(
@@ -904,7 +966,7 @@ async fn history_counts(store: &dyn Store) -> Result<(), Failure> {
         currency: dollars.currency,
         ..authentication("au_hist_usd_next", "m_hist", Some("ch_hist"))
     };
-    store.insert_authentication(&in_dollars).await?;
+    store.insert_authentication(&in_dollars, None).await?;
     ensure!(
         history_of(store, &in_dollars.id, None, None)
             .await?
@@ -987,9 +1049,9 @@ async fn the_device_step_reads_in_one(store: &dyn Store) -> Result<(), Failure> 
         );
     }
     let step = authentication("au_one_step", "m_one", Some("ch_one"));
-    store.insert_authentication(&step).await?;
+    store.insert_authentication(&step, None).await?;
     let unenrolled = authentication("au_one_unenrolled", "m_one", None);
-    store.insert_authentication(&unenrolled).await?;
+    store.insert_authentication(&unenrolled, None).await?;
 
     // Each claim, read in one, against the rows read one by one.
     let claims = [None, Some("dv_nope"), Some("dv_one"), Some("dv_one2")];
@@ -1169,7 +1231,7 @@ async fn a_long_history_reads_as_its_rows_say(store: &dyn Store) -> Result<(), F
             created_at,
             ..authentication(&id, "m_long", Some("ch_long"))
         };
-        store.insert_authentication(&a).await?;
+        store.insert_authentication(&a, None).await?;
         let kind = if id.contains("tie") { 0 } else { n % 6 };
         let language = if id.contains("tie") { language } else { n % 4 };
         let ip = format!("198.51.100.{}", n % 3);
@@ -1246,7 +1308,7 @@ async fn a_long_history_reads_as_its_rows_say(store: &dyn Store) -> Result<(), F
             currency: *currency,
             ..authentication(&id, "m_long", Some("ch_long"))
         };
-        store.insert_authentication(&next).await?;
+        store.insert_authentication(&next, None).await?;
         let read = history_of(store, &next.id, None, Some("198.51.100.1")).await?;
         let expected = expected_history(&past, &next.id, currency, "198.51.100.1");
         ensure!(
@@ -1406,7 +1468,7 @@ async fn fraud_reports_revoke_the_cards_trust(store: &dyn Store) -> Result<(), F
         "report for"
     );
     let other = authentication("au_other", "m_fraud", Some("ch_fraud"));
-    store.insert_authentication(&other).await?;
+    store.insert_authentication(&other, None).await?;
     ensure!(
         history_of(store, &other.id, None, None).await?.open_report,
         "open report in history"
@@ -1458,7 +1520,7 @@ async fn a_code_accepted_after_a_report_trusts_no_browser(
         revoked_at: None,
     };
     let reported = authentication("au_late_reported", "m_late", Some("ch_late"));
-    store.insert_authentication(&reported).await?;
+    store.insert_authentication(&reported, None).await?;
     let report = FraudReport {
         id: fr("fr_late"),
         cardholder_id: card.clone(),
@@ -1536,7 +1598,7 @@ async fn a_code_accepted_after_a_report_trusts_no_browser(
         "resolved"
     );
     let again = authentication("au_late_again", "m_late", Some("ch_late"));
-    store.insert_authentication(&again).await?;
+    store.insert_authentication(&again, None).await?;
     let code = CodeIssue {
         digest: vec![9; 32],
         expires_at: NOW + 600,
@@ -1698,6 +1760,7 @@ async fn idempotency_keys_bind_one_authentication(store: &dyn Store) -> Result<(
         .insert_authentication_with_key(
             &authentication("au_idem1", m.id.as_str(), None),
             &key("au_idem1"),
+            None,
         )
         .await?;
     ensure!(
@@ -1708,6 +1771,7 @@ async fn idempotency_keys_bind_one_authentication(store: &dyn Store) -> Result<(
         .insert_authentication_with_key(
             &authentication("au_idem2", m.id.as_str(), None),
             &key("au_idem2"),
+            None,
         )
         .await;
     ensure!(
@@ -1745,14 +1809,14 @@ async fn an_order_has_one_live_authentication(store: &Arc<dyn Store>) -> Result<
     let live = || store.live_authentication_for_order(&m.id, &shared);
     ensure!(live().await?.is_none(), "no live authentication yet");
     store
-        .insert_authentication(&of_order("au_order1", "m_order"))
+        .insert_authentication(&of_order("au_order1", "m_order"), None)
         .await?;
     ensure!(
         live().await?.map(|a| a.id) == Some(au("au_order1")),
         "the first is the order's live authentication"
     );
     let second = store
-        .insert_authentication(&of_order("au_order2", "m_order"))
+        .insert_authentication(&of_order("au_order2", "m_order"), None)
         .await;
     ensure!(
         matches!(second, Err(StoreError::OrderInProgress)),
@@ -1766,7 +1830,7 @@ async fn an_order_has_one_live_authentication(store: &Arc<dyn Store>) -> Result<
         created_at: NOW,
     };
     let third = store
-        .insert_authentication_with_key(&of_order("au_order3", "m_order"), &keyed)
+        .insert_authentication_with_key(&of_order("au_order3", "m_order"), &keyed, None)
         .await;
     ensure!(
         matches!(third, Err(StoreError::OrderInProgress)),
@@ -1782,7 +1846,7 @@ async fn an_order_has_one_live_authentication(store: &Arc<dyn Store>) -> Result<
         "nothing of a refused one is stored"
     );
     store
-        .insert_authentication(&of_order("au_order_other", "m_order_other"))
+        .insert_authentication(&of_order("au_order_other", "m_order_other"), None)
         .await?;
 
     // Cancelled, the first no longer blocks.
@@ -1806,7 +1870,7 @@ async fn an_order_has_one_live_authentication(store: &Arc<dyn Store>) -> Result<
     for n in 0..20 {
         let store = Arc::clone(store);
         let racing = of_order(&format!("au_order_race{n}"), "m_order");
-        tasks.spawn(async move { store.insert_authentication(&racing).await });
+        tasks.spawn(async move { store.insert_authentication(&racing, None).await });
     }
     let (mut stored, mut refused) = (0, 0);
     while let Some(inserted) = tasks.join_next().await {

@@ -27,8 +27,11 @@
 //! - `inline.rs`: SQLite's hot path — a frictionless purchase's reads run in the requesting
 //!   task on rusqlite read connections, its writes are committed in batches by one writer
 //!   thread, with the same SQL and the same row decoders — and the process's one write turn.
-//!   `sql_store.rs`'s `db_hot!` routes a statement there on SQLite and to the pool on
-//!   PostgreSQL, with one bind list.
+//!   `sql_store.rs`'s `db_hot!` routes a statement there on SQLite and to `pg_hot.rs`'s
+//!   connections on PostgreSQL, with one bind list.
+//! - `pg_hot.rs`: PostgreSQL's hot path — the same statements on a small set of connections
+//!   of the store's own, given back without a test round trip, and closed instead when a
+//!   statement was interrupted.
 //! - `admin.rs`: [`AdminStore`], what the issuer's admin API adds: its tokens, and changing
 //!   and unenrolling cards, replacing a merchant's origins.
 //! - `conformance` (feature `conformance`): the suite every backend must pass.
@@ -37,12 +40,13 @@
 //!
 //! - **Connecting**: SQLite opens one file in WAL mode; PostgreSQL a pool sized for several
 //!   instances, with TLS from the URL.
-//! - **The hot path**: on SQLite the statements of a frictionless purchase (reading the card;
-//!   inserting the authentication; the device step's one read of everything it decides on, and
-//!   its one-statement update) run on connections of the store's own instead of through sqlx's
-//!   connection threads: reads in the requesting task, writes in group commits of one writer
-//!   thread (`inline.rs`); on PostgreSQL they go to the pool like every other statement, whose
-//!   round trip is a socket's anyway.
+//! - **The hot path**: on SQLite the statements of a frictionless purchase (inserting the
+//!   authentication, which finds its card by reference; the device step's one read of
+//!   everything it decides on, and its one-statement update) run on connections of the store's
+//!   own instead of through sqlx's connection threads: reads in the requesting task, writes in
+//!   group commits of one writer thread (`inline.rs`); on PostgreSQL on a small set of
+//!   connections of the store's own, given back without the test round trip sqlx's pool makes
+//!   on every release (`pg_hot.rs`).
 //! - **Starting a write transaction**: SQLite's `BEGIN IMMEDIATE` takes the write lock up front;
 //!   PostgreSQL's plain `BEGIN` (READ COMMITTED) re-checks a locked row's `WHERE` instead.
 //! - **Migrating**: each dialect has its own migration files (their DDL types differ), and
@@ -62,6 +66,7 @@ mod cases;
 pub mod conformance;
 mod hot;
 mod inline;
+mod pg_hot;
 mod postgres;
 mod request_counts;
 mod rows;
@@ -87,6 +92,10 @@ use crate::webhooks::NewEvent;
 pub use admin::{AdminStore, AdminToken, CardholderChange};
 pub use browsers::{BrowserStore, TrustedBrowser};
 pub use cases::{CaseMove, CaseOpening, CaseStore};
+/// The PostgreSQL hot path's connection set, checked against a real server by the
+/// PostgreSQL suite.
+#[cfg(feature = "conformance")]
+pub use pg_hot::checks as pg_hot_checks;
 pub use postgres::PostgresStore;
 pub use sql_store::SqlStore;
 pub use sqlite::SqliteStore;
@@ -363,17 +372,24 @@ pub trait Store:
     /// Stores a new authentication (state `pending`); [`StoreError::OrderInProgress`] (and
     /// nothing stored) when the merchant has a live authentication of the same order, even one
     /// past its `expires_at` that nobody has expired yet.
+    ///
+    /// Its cardholder is `authentication.cardholder_id` when that is set; otherwise the card
+    /// enrolled under `card_ref`, if any, found by the insert itself (no card for an unknown
+    /// reference or none), so a caller that has only the card's reference need not read the
+    /// card first.
     async fn insert_authentication(
         &self,
         authentication: &Authentication,
+        card_ref: Option<&str>,
     ) -> Result<(), StoreError>;
     /// Stores a new authentication and the idempotency key that created it, in one transaction;
     /// [`StoreError::Conflict`] (and nothing stored) when the merchant used the key already,
-    /// [`StoreError::OrderInProgress`] as [`Store::insert_authentication`].
+    /// [`StoreError::OrderInProgress`] and the cardholder as [`Store::insert_authentication`].
     async fn insert_authentication_with_key(
         &self,
         authentication: &Authentication,
         key: &IdempotencyKey,
+        card_ref: Option<&str>,
     ) -> Result<(), StoreError>;
     /// The merchant's idempotency key of this value, if used.
     async fn idempotency_key(

@@ -1,6 +1,6 @@
-//! What only PostgreSQL does: connecting a pool sized for several instances (and a small one
-//! for rate-limit counts), migrating under an advisory lock, its migration files, and its
-//! outbox claim.
+//! What only PostgreSQL does: connecting a pool sized for several instances (beside the hot
+//! path's connections and a few for rate-limit counts), migrating under an advisory lock, its
+//! migration files, and its outbox claim.
 //!
 //! Nothing that must hold across instances lives in process memory: attempt counts, the single
 //! use of a code, resend cooldowns, velocity counts, key rotation and the outbox are rows, and
@@ -16,12 +16,14 @@
 //! default —, `require`, `verify-ca`, `verify-full`; `sslrootcert=` names a CA file).
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
 use super::StoreError;
+use super::pg_hot::{self as hot, HotConnections};
 use super::rows::db;
 use super::sql_store::{BeginWrite, Pool, SqlStore};
 use super::writes::Writes;
@@ -71,12 +73,23 @@ pub(super) const CLAIM_MAIL: &str = "WITH due AS MATERIALIZED ( \
      AND (outbox.claimed_until IS NULL OR outbox.claimed_until <= $2) \
      RETURNING outbox.id, kind, recipient, subject, text_body, html_body, attempts, thread";
 
-/// Connections per instance. Each request holds one for a few short statements, so a handful
-/// serves hundreds of concurrent requests; kept small because every instance opens its own
-/// and PostgreSQL's default `max_connections` is 100.
-const MAX_CONNECTIONS: u32 = 10;
+/// Connections per instance, for everything but the rate-limit counts. Each request holds one
+/// for a few short statements, so a handful serves hundreds of concurrent requests; kept small
+/// because every instance opens its own and PostgreSQL's default `max_connections` is 100.
+///
+/// Split in two: [`HOT_CONNECTIONS`] for the self-committing statements of a frictionless
+/// purchase (see [`super::pg_hot`]), the rest for sqlx's pool — transactions and every other
+/// statement. The hot statements are most of a frictionless load's, the pool's most of a
+/// challenge's, and neither starves the other of connections. With [`COUNTER_CONNECTIONS`] an
+/// instance opens at most 12, so eight instances fit the default `max_connections` with room
+/// for an operator's sessions.
+const CONNECTIONS: u32 = 10;
 
-/// Connections for the rate-limit counts, beside [`MAX_CONNECTIONS`]. Their sessions commit
+/// Of [`CONNECTIONS`], those of the hot path.
+const HOT_CONNECTIONS: u32 = 6;
+
+/// Connections for the rate-limit counts, beside [`CONNECTIONS`]: a set like the hot path's
+/// (see [`super::pg_hot`]), as each count is one statement. Their sessions commit
 /// with `synchronous_commit = off`: a count is answered once PostgreSQL has applied it, without
 /// waiting for its WAL record to be flushed, which would otherwise cost every request a disk
 /// flush of its own. A database crash can lose the counts of the last moments (never corrupt
@@ -92,7 +105,8 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// picked up without restarting the instance.
 const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
-/// Idle connections beyond the first are closed after this long.
+/// Idle connections beyond the pool's first, and any of the hot path's, are closed after this
+/// long.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 /// Opens the PostgreSQL kind of [`SqlStore`], shareable by several verifier instances: the
@@ -115,14 +129,18 @@ impl PostgresStore {
         if options.get_application_name().is_none() {
             options = options.application_name("mamori");
         }
-        let pool = pool_options(MAX_CONNECTIONS)
+        let pool = pool_options(CONNECTIONS - HOT_CONNECTIONS)
             .min_connections(1)
             .connect_with(options.clone())
             .await
             .map_err(db)?;
-        // Connected lazily: a verifier that never counts a request opens none.
-        let counters = pool_options(COUNTER_CONNECTIONS)
-            .connect_lazy_with(options.options([("synchronous_commit", "off")]));
+        // Both connected lazily: a verifier that never counts a request opens no counter
+        // connection.
+        let hot = HotConnections::new(options.clone(), hot_limits(HOT_CONNECTIONS));
+        let counters = HotConnections::new(
+            options.options([("synchronous_commit", "off")]),
+            hot_limits(COUNTER_CONNECTIONS),
+        );
         // DDL is transactional in PostgreSQL: a failed migration leaves nothing behind, and the
         // transaction-scoped advisory lock is released with the commit.
         let mut tx = pool.begin_write().await?;
@@ -133,7 +151,22 @@ impl PostgresStore {
             .map_err(db)?;
         tx.apply_migrations(MIGRATIONS).await?;
         tx.commit().await.map_err(db)?;
-        Ok(SqlStore::new(Pool::Postgres { pool, counters }))
+        Ok(SqlStore::new(Pool::Postgres {
+            pool,
+            hot: Arc::new(hot),
+            counters: Arc::new(counters),
+        }))
+    }
+}
+
+/// The limits of a hot-path set of `connections`: the timeouts of every pool here.
+fn hot_limits(connections: u32) -> hot::Limits {
+    hot::Limits {
+        // Lossless: a `u32` fits a `usize` on every target sqlx supports.
+        connections: connections as usize,
+        acquire_timeout: ACQUIRE_TIMEOUT,
+        max_lifetime: MAX_LIFETIME,
+        idle_timeout: IDLE_TIMEOUT,
     }
 }
 

@@ -123,7 +123,13 @@ pub(super) const REVOKE_TRUST: &str =
 
 /// `$1` id, `$2` merchant_id, `$3` cardholder_id, `$4` amount, `$5` currency, `$6` order_ref,
 /// `$7` challenge_preference, `$8` client_secret_hash, `$9` state, `$10` created_at,
-/// `$11` expires_at, `$12` risk_reasons, `$13` attempts, `$14` resends, `$15` sandbox_card.
+/// `$11` expires_at, `$12` risk_reasons, `$13` attempts, `$14` resends, `$15` sandbox_card,
+/// `$16` card_ref.
+///
+/// The cardholder is `$3` when the caller knows it; otherwise the card enrolled under the
+/// reference `$16`, looked up by the same statement, so that creating an authentication takes
+/// one round trip rather than a read of the card and then the insert. An unknown reference or
+/// a `NULL` one (a sandbox card) stores no cardholder, as a `NULL` `$3` did.
 ///
 /// Inserts nothing (no row affected) when the merchant has a live authentication of the same
 /// order: the conflict target is the partial unique index `authentications_live_order`
@@ -133,7 +139,8 @@ pub(super) const REVOKE_TRUST: &str =
 pub(super) const INSERT_AUTHENTICATION: &str = "INSERT INTO authentications (id, merchant_id, cardholder_id, amount, currency, \
      order_ref, challenge_preference, client_secret_hash, state, created_at, expires_at, \
      risk_reasons, attempts, resends, sandbox_card) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+     VALUES ($1, $2, COALESCE($3, (SELECT id FROM cardholders WHERE card_ref = $16)), \
+     $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
      ON CONFLICT (merchant_id, order_ref) \
      WHERE state IN ('pending', 'challenging') AND NOT legacy_duplicate DO NOTHING";
 /// `$1` id.

@@ -19,6 +19,7 @@ use sqlx::{Row, Transaction};
 
 use super::hot::HotRows;
 use super::inline::{HotPath, Param};
+use super::pg_hot::HotConnections;
 use super::request_counts::RequestCounts;
 use super::rows::{ModelRow, code_of, db, merchants, to_json};
 use super::webhooks::QueueEvents;
@@ -63,11 +64,15 @@ pub(super) enum Pool {
     },
     /// A PostgreSQL database, possibly shared by several instances.
     Postgres {
-        /// Every statement but the rate-limit counts.
+        /// Every statement but the hot path's and the rate-limit counts.
         pool: PgPool,
+        /// The hot path's connections, given back without a test round trip (see
+        /// [`super::pg_hot`]).
+        hot: Arc<HotConnections>,
         /// The rate-limit counts, committed without waiting for their WAL record to reach the
-        /// disk (see [`super::postgres`]).
-        counters: PgPool,
+        /// disk (see [`super::postgres`]); one statement each, so on connections given back
+        /// without a test round trip too.
+        counters: Arc<HotConnections>,
     },
 }
 
@@ -114,7 +119,8 @@ macro_rules! db_write {
 /// One statement of the hot path, its parameters listed once for both dialects: on SQLite a
 /// read runs inline in the requesting task and a write is committed by the hot path's writer
 /// thread with the writes queued beside it (see [`super::inline`]); on PostgreSQL each runs on
-/// the pool.
+/// a connection of the hot path's own set, given back only once the statement completed (see
+/// [`super::pg_hot`]).
 ///
 /// - `optional SQL, [binds], decoder`: the row or `None`, read by the [`ModelRow`] method named.
 /// - `one SQL, [binds], decoder`: the one row a statement always answers (an aggregate).
@@ -126,14 +132,14 @@ macro_rules! db_hot {
             Pool::Sqlite { inline, .. } => {
                 inline.read($sql, &[$(&$bind as Param<'_>),*], |row| row.$decode())
             }
-            Pool::Postgres { pool, .. } => sqlx::query($sql)
-                $(.bind($bind))*
-                .fetch_optional(pool)
-                .await
-                .map_err(db)?
-                .as_ref()
-                .map(ModelRow::$decode)
-                .transpose(),
+            Pool::Postgres { hot, .. } => {
+                let mut lease = hot.acquire().await?;
+                let fetched = sqlx::query($sql)
+                    $(.bind($bind))*
+                    .fetch_optional(lease.connection())
+                    .await;
+                lease.finish(fetched)?.as_ref().map(ModelRow::$decode).transpose()
+            }
         }
     };
     ($store:expr, one $sql:expr, [$($bind:expr),* $(,)?], $decode:ident) => {
@@ -141,12 +147,14 @@ macro_rules! db_hot {
             Pool::Sqlite { inline, .. } => inline
                 .read($sql, &[$(&$bind as Param<'_>),*], |row| row.$decode())?
                 .ok_or_else(|| StoreError::Database("the statement answered no row".into())),
-            Pool::Postgres { pool, .. } => sqlx::query($sql)
-                $(.bind($bind))*
-                .fetch_one(pool)
-                .await
-                .map_err(db)?
-                .$decode(),
+            Pool::Postgres { hot, .. } => {
+                let mut lease = hot.acquire().await?;
+                let fetched = sqlx::query($sql)
+                    $(.bind($bind))*
+                    .fetch_one(lease.connection())
+                    .await;
+                lease.finish(fetched)?.$decode()
+            }
         }
     };
     ($store:expr, execute $sql:expr, [$($bind:expr),* $(,)?]) => {
@@ -154,12 +162,14 @@ macro_rules! db_hot {
             Pool::Sqlite { inline, .. } => {
                 inline.write($sql, &[$(&$bind as Param<'_>),*]).await
             }
-            Pool::Postgres { pool, .. } => sqlx::query($sql)
-                $(.bind($bind))*
-                .execute(pool)
-                .await
-                .map(|done| done.rows_affected())
-                .map_err(db),
+            Pool::Postgres { hot, .. } => {
+                let mut lease = hot.acquire().await?;
+                let done = sqlx::query($sql)
+                    $(.bind($bind))*
+                    .execute(lease.connection())
+                    .await;
+                lease.finish(done).map(|done| done.rows_affected())
+            }
         }
     };
 }
@@ -402,11 +412,18 @@ impl Store for SqlStore {
         })
     }
 
-    async fn insert_authentication(&self, a: &Authentication) -> Result<(), StoreError> {
+    async fn insert_authentication(
+        &self,
+        a: &Authentication,
+        card_ref: Option<&str>,
+    ) -> Result<(), StoreError> {
         // One statement, which commits by itself: a transaction around it would cost two more
         // round trips to the database.
-        let inserted =
-            authentication_binds!(a, db_hot!(self, execute sql::INSERT_AUTHENTICATION,))?;
+        let inserted = authentication_binds!(
+            a,
+            card_ref,
+            db_hot!(self, execute sql::INSERT_AUTHENTICATION,)
+        )?;
         if inserted == 0 {
             return Err(StoreError::OrderInProgress);
         }
@@ -417,10 +434,11 @@ impl Store for SqlStore {
         &self,
         a: &Authentication,
         key: &IdempotencyKey,
+        card_ref: Option<&str>,
     ) -> Result<(), StoreError> {
         db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            tx.insert_authentication(a).await?;
+            tx.insert_authentication(a, card_ref).await?;
             // A key taken meanwhile is a unique violation: `Conflict`, and the transaction
             // (with the authentication) is rolled back as it drops.
             tx.insert_idempotency_key(key).await?;
@@ -872,13 +890,15 @@ impl Store for SqlStore {
     async fn count_request(&self, bucket: &str, window_start: i64) -> Result<i64, StoreError> {
         match &self.pool {
             Pool::Sqlite { counts, .. } => Ok(counts.count(bucket, window_start)),
-            Pool::Postgres { counters, .. } => sqlx::query(sql::COUNT_REQUEST)
-                .bind(bucket)
-                .bind(window_start)
-                .fetch_one(counters)
-                .await
-                .and_then(|row| row.try_get(0))
-                .map_err(db),
+            Pool::Postgres { counters, .. } => {
+                let mut lease = counters.acquire().await?;
+                let counted = sqlx::query(sql::COUNT_REQUEST)
+                    .bind(bucket)
+                    .bind(window_start)
+                    .fetch_one(lease.connection())
+                    .await;
+                lease.finish(counted)?.try_get(0).map_err(db)
+            }
         }
     }
 
@@ -886,12 +906,12 @@ impl Store for SqlStore {
         match &self.pool {
             Pool::Sqlite { counts, .. } => Ok(counts.forget(before)),
             Pool::Postgres { counters, .. } => {
+                let mut lease = counters.acquire().await?;
                 let done = sqlx::query(sql::FORGET_REQUESTS)
                     .bind(before)
-                    .execute(counters)
-                    .await
-                    .map_err(db)?;
-                Ok(done.rows_affected())
+                    .execute(lease.connection())
+                    .await;
+                Ok(lease.finish(done)?.rows_affected())
             }
         }
     }

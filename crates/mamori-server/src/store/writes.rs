@@ -30,9 +30,14 @@ pub(super) trait Writes {
     /// Puts `mail` in the mailbox table: the demo's delivered mail, or a sandbox merchant's kept
     /// mail when `mail.sandbox` says whose.
     async fn insert_mailbox(&mut self, mail: &NewMail, now: i64) -> Result<(), StoreError>;
-    /// Stores a new authentication; [`StoreError::OrderInProgress`] (nothing stored) when the
-    /// merchant has a live one of the same order.
-    async fn insert_authentication(&mut self, a: &Authentication) -> Result<(), StoreError>;
+    /// Stores a new authentication, of the card enrolled under `card_ref` unless it names its
+    /// cardholder (see [`super::Store::insert_authentication`]); [`StoreError::OrderInProgress`]
+    /// (nothing stored) when the merchant has a live one of the same order.
+    async fn insert_authentication(
+        &mut self,
+        a: &Authentication,
+        card_ref: Option<&str>,
+    ) -> Result<(), StoreError>;
     /// Records an idempotency key; [`StoreError::Conflict`] when the merchant used it already.
     async fn insert_idempotency_key(&mut self, key: &IdempotencyKey) -> Result<(), StoreError>;
     /// Stores a merchant's signing key; [`StoreError::Conflict`] when its `kid` is taken.
@@ -49,11 +54,12 @@ pub(super) trait Writes {
     ) -> Result<(), StoreError>;
 }
 
-/// Hands the parameters of [`sql::INSERT_AUTHENTICATION`] for the authentication `$a`, as one
-/// bracketed list, to `$then!` after its other arguments: the list is written once for the
-/// insert inside a transaction and the self-committing one of SQLite's hot path.
+/// Hands the parameters of [`sql::INSERT_AUTHENTICATION`] for the authentication `$a` of the
+/// card `$card_ref`, as one bracketed list, to `$then!` after its other arguments: the list is
+/// written once for the insert inside a transaction and the self-committing one of the hot
+/// path.
 macro_rules! authentication_binds {
-    ($a:ident, $then:ident!($($args:tt)*)) => {
+    ($a:ident, $card_ref:ident, $then:ident!($($args:tt)*)) => {
         $then!($($args)* [
             $a.id.as_str(),
             $a.merchant_id.as_str(),
@@ -70,6 +76,7 @@ macro_rules! authentication_binds {
             $a.attempts(),
             $a.resends(),
             $a.sandbox_card.map(crate::sandbox::SandboxCard::as_str),
+            $card_ref,
         ])
     };
 }
@@ -160,12 +167,16 @@ macro_rules! writes {
             async fn insert_authentication(
                 &mut self,
                 a: &Authentication,
+                card_ref: Option<&str>,
             ) -> Result<(), StoreError> {
-                let inserted =
-                    authentication_binds!(a, bind_all!(sqlx::query(sql::INSERT_AUTHENTICATION),))
-                        .execute(&mut *self)
-                        .await
-                        .map_err(db)?;
+                let inserted = authentication_binds!(
+                    a,
+                    card_ref,
+                    bind_all!(sqlx::query(sql::INSERT_AUTHENTICATION),)
+                )
+                .execute(&mut *self)
+                .await
+                .map_err(db)?;
                 if inserted.rows_affected() == 0 {
                     return Err(StoreError::OrderInProgress);
                 }

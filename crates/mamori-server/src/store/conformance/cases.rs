@@ -85,7 +85,7 @@ async fn open_case_queuing(
         store.insert_cardholder(&cardholder("ch_cases")).await?;
     }
     let a = authentication(&format!("au_case_{tag}"), "m_cases", Some("ch_cases"));
-    store.insert_authentication(&a).await?;
+    store.insert_authentication(&a, None).await?;
     let report = FraudReport {
         id: fr(&format!("fr_case_{tag}")),
         cardholder_id: ch("ch_cases"),
@@ -350,7 +350,7 @@ async fn trust(
         created_at,
         ..authentication(au, "m_browsers", Some(card))
     };
-    store.insert_authentication(&a).await?;
+    store.insert_authentication(&a, None).await?;
     let code = CodeIssue {
         digest: vec![9; 32],
         expires_at: NOW + 600,

@@ -139,7 +139,7 @@ async fn events_are_queued_with_their_change_or_not_at_all(
     // A device step that concludes queues its event; the same step lost to a concurrent one
     // queues nothing.
     let a = authentication("au_hooked", "m_hooked", None);
-    store.insert_authentication(&a).await?;
+    store.insert_authentication(&a, None).await?;
     let done = outcome(TransStatus::Authenticated, "t");
     let next = DeviceNext::Conclude {
         end: Final::Succeeded,
@@ -182,7 +182,7 @@ async fn events_are_queued_with_their_change_or_not_at_all(
 
     // An owner without an endpoint gets no row, in a state change or on its own.
     let b = authentication("au_unhooked", "m_unhooked", None);
-    store.insert_authentication(&b).await?;
+    store.insert_authentication(&b, None).await?;
     let unhooked = [
         event(&Owner::Merchant(without.id.clone()), 1),
         event(&Owner::Issuer, 1),

@@ -1,0 +1,435 @@
+//! PostgreSQL's hot path: a small set of connections of the store's own for the self-committing
+//! statements of a frictionless purchase (`db_hot!` in `sql_store.rs`), returned to the set
+//! without the test round trip sqlx's pool makes on every release. The rate-limit counts, one
+//! statement per request, have a set of their own (their sessions commit asynchronously).
+//!
+//! sqlx 0.9's pool pings each connection as it comes back (`PoolConnection::return_to_pool`,
+//! with no option to turn it off), so a one-statement use costs two round trips to the
+//! database and two wake-ups of the backend. The hot statements are single self-committing
+//! statements, so the set can know without asking whether a connection is clean: it is, once
+//! its statement completed — with rows or with an error the database itself answered — and
+//! only then is it handed to the next request. A connection whose statement future was dropped
+//! midway (the client went away, a timeout fired) or failed any other way (I/O, protocol) may
+//! be in the middle of a message; it is closed instead, so it never serves another request.
+//! That is [`Lease::finish`]'s job: a [`Lease`] dropped without it drops its connection.
+//!
+//! # Bounds and lifetimes
+//!
+//! A semaphore bounds how many connections exist: a lease holds a permit, and a connection is
+//! opened only when no idle one is left, so leased plus idle never exceeds the bound. A request
+//! that cannot get a connection within the acquire timeout fails with a database error, as on
+//! sqlx's pool, instead of hanging. Idle connections past their idle timeout or the maximum
+//! lifetime are closed when the set next hands out a connection — a check of two instants over
+//! a handful of entries, no timer task — and one past the maximum lifetime is closed rather
+//! than taken back after its statement. (A verifier that gets no requests at all keeps its idle
+//! connections open, at most the bound's few.) Connections are opened with
+//! the store's connect options (TLS, statement cache, application name), so a statement
+//! prepared once per connection is reused as on the pool.
+//!
+//! Transactions, and every statement outside the hot path, stay on sqlx's pool, whose ping
+//! costs little against a transaction's own round trips; see `postgres.rs` for how the
+//! connections of an instance are split between the two.
+//!
+//! # Measured
+//!
+//! A frictionless purchase on PostgreSQL went from 12 round trips to the database (four hot
+//! statements and two rate-limit counts, each followed by the release ping) to 5 (the card is
+//! now found by the insert itself, see `sql::INSERT_AUTHENTICATION`): `strace` of the verifier
+//! under load counts 12.0 and then 5.0 writes to PostgreSQL's socket per purchase (per two
+//! HTTP answers). Against main's binary,
+//! interleaved in the same minutes, 4 rounds on 2 cores shared with other builds (so the
+//! throughput figures swing by ±30 % from round to round; CPU and context switches are
+//! steadier):
+//!
+//! | clients | purchases/s, median of the per-round ratios | verifier CPU per purchase | context switches |
+//! |---|---|---|---|
+//! | 8 | 1.28× (1,118 → 1,515/s) | 404 → 270 µs | 8.7 → 5.8 |
+//! | 64 | 1.26× (992 → 1,316/s) | 438 → 312 µs | 8.6 → 6.6 |
+//! | 256 | 1.07× (1,076 → 1,225/s) | 455 → 350 µs | 8.4 → 6.0 |
+//!
+//! p99 stayed within the noise (64 clients: 98 → 108 ms; 256: 319 → 267 ms). The rest of a
+//! purchase's time is PostgreSQL's own work and the machine's other load, not the verifier:
+//! `mamori-bench load --servers empty,postgres --operations frictionless --clients 8,64,256
+//! --growth 0 --window 5 --warmup 1` against a cluster with `fsync=off`, as `cargo xtask bench`
+//! runs it.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{ConnectOptions, Connection};
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+use super::StoreError;
+use super::rows::db;
+
+/// How long a request waits for a connection, and how long a connection lives.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Limits {
+    /// How many connections may exist at once.
+    pub connections: usize,
+    /// How long [`HotConnections::acquire`] waits, opening a connection included.
+    pub acquire_timeout: Duration,
+    /// A connection older than this is closed instead of reused.
+    pub max_lifetime: Duration,
+    /// An idle connection unused for this long is closed instead of reused.
+    pub idle_timeout: Duration,
+}
+
+/// The hot path's connections (see the module docs).
+pub(super) struct HotConnections {
+    /// How each connection is opened: the store's options.
+    options: PgConnectOptions,
+    /// Connections whose last statement completed, most recently used last.
+    idle: Mutex<Vec<Idle>>,
+    /// One permit per connection that may exist; a lease holds one.
+    permits: Semaphore,
+    /// The bound and the timeouts.
+    limits: Limits,
+}
+
+/// A connection waiting for its next statement.
+struct Idle {
+    /// The connection, clean: its last statement completed.
+    connection: PgConnection,
+    /// When it was opened.
+    opened: Instant,
+    /// When its last statement completed.
+    since: Instant,
+}
+
+/// A connection lent to one statement; it goes back to the set only through
+/// [`Lease::finish`], and is closed if the lease is dropped otherwise.
+pub(super) struct Lease<'a> {
+    /// The connection lent.
+    connection: PgConnection,
+    /// When it was opened.
+    opened: Instant,
+    /// The set it goes back to.
+    set: &'a HotConnections,
+    /// The lease's place in the bound; released after the connection is back in `idle`, so
+    /// leased plus idle never exceeds the bound.
+    _permit: SemaphorePermit<'a>,
+}
+
+impl HotConnections {
+    /// A set that opens its connections with `options`, lazily: none is open until the first
+    /// statement.
+    pub(super) fn new(options: PgConnectOptions, limits: Limits) -> Self {
+        Self {
+            options,
+            idle: Mutex::new(Vec::with_capacity(limits.connections)),
+            permits: Semaphore::new(limits.connections),
+            limits,
+        }
+    }
+
+    /// A connection for one statement: the most recently used idle one, or a new one while
+    /// fewer than the bound exist.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Database`] when no connection is free within the acquire timeout, or
+    /// opening one fails.
+    pub(super) async fn acquire(&self) -> Result<Lease<'_>, StoreError> {
+        let leased = async {
+            // The semaphore is never closed, so `acquire` fails only on a closed one.
+            let permit = self.permits.acquire().await.map_err(db_closed)?;
+            let (connection, opened) = match self.take_idle() {
+                Some(idle) => (idle.connection, idle.opened),
+                None => (self.options.connect().await.map_err(db)?, Instant::now()),
+            };
+            Ok(Lease {
+                connection,
+                opened,
+                set: self,
+                _permit: permit,
+            })
+        };
+        tokio::time::timeout(self.limits.acquire_timeout, leased)
+            .await
+            .map_err(|_| {
+                StoreError::Database(format!(
+                    "no PostgreSQL connection for the hot path within {:?}",
+                    self.limits.acquire_timeout
+                ))
+            })?
+    }
+
+    /// The most recently used idle connection still within its lifetimes, closing the ones
+    /// that are not.
+    fn take_idle(&self) -> Option<Idle> {
+        let now = Instant::now();
+        let mut expired = Vec::new();
+        let taken = {
+            let mut idle = self
+                .idle
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            // A handful of entries: checking them all on each acquire is cheaper than a timer.
+            let mut index = 0;
+            while index < idle.len() {
+                if self.expired(&idle[index], now) {
+                    expired.push(idle.swap_remove(index));
+                } else {
+                    index += 1;
+                }
+            }
+            // `swap_remove` may have moved an older entry last: take the most recently used.
+            let newest = (0..idle.len()).max_by_key(|&i| idle[i].since);
+            newest.map(|i| idle.swap_remove(i))
+        };
+        // Closed outside the lock: closing writes to the socket.
+        for stale in expired {
+            close(stale.connection);
+        }
+        taken
+    }
+
+    /// Whether `idle` has outlived its idle timeout or the maximum lifetime.
+    fn expired(&self, idle: &Idle, now: Instant) -> bool {
+        now.duration_since(idle.since) >= self.limits.idle_timeout
+            || now.duration_since(idle.opened) >= self.limits.max_lifetime
+    }
+
+    /// How many connections are idle now.
+    #[cfg(feature = "conformance")]
+    fn idle_count(&self) -> usize {
+        self.idle.lock().map_or(0, |idle| idle.len())
+    }
+}
+
+impl Lease<'_> {
+    /// The connection, for one statement.
+    pub(super) fn connection(&mut self) -> &mut PgConnection {
+        &mut self.connection
+    }
+
+    /// Ends the lease with the statement's `outcome`: the connection goes back to the set when
+    /// the statement completed — rows, no row, or an error the database answered (its
+    /// remaining messages up to `ReadyForQuery` are read before the connection's next
+    /// statement) — and is closed after any other error, which may have left it midway
+    /// through a message. A connection past its maximum lifetime is closed either way.
+    ///
+    /// # Errors
+    ///
+    /// The statement's error, as the store reports it.
+    pub(super) fn finish<T>(self, outcome: Result<T, sqlx::Error>) -> Result<T, StoreError> {
+        let Lease {
+            connection,
+            opened,
+            set,
+            _permit,
+        } = self;
+        let clean = matches!(
+            outcome,
+            Ok(_) | Err(sqlx::Error::Database(_) | sqlx::Error::RowNotFound)
+        );
+        if clean && opened.elapsed() < set.limits.max_lifetime {
+            let mut idle = set
+                .idle
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            idle.push(Idle {
+                connection,
+                opened,
+                since: Instant::now(),
+            });
+        } else if clean {
+            close(connection);
+        }
+        // Otherwise `connection` drops here, closing its socket without another word on it.
+        outcome.map_err(db)
+    }
+}
+
+/// Closes a clean connection politely (PostgreSQL's `Terminate`), in the background: the
+/// request that found it expired does not wait for that.
+fn close(connection: PgConnection) {
+    tokio::spawn(async move {
+        // Nothing to do about a connection that fails to close: it is gone either way.
+        let _ = connection.close().await;
+    });
+}
+
+/// The error of acquiring from a closed semaphore, which this set never closes.
+fn db_closed(error: tokio::sync::AcquireError) -> StoreError {
+    StoreError::Database(error.to_string())
+}
+
+impl std::fmt::Debug for HotConnections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HotConnections")
+            .field("limits", &self.limits)
+            .field("available", &self.permits.available_permits())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "conformance")]
+pub mod checks {
+    //! The set's promises, checked against a real server by the PostgreSQL suite
+    //! (`tests/store_postgres.rs`), which fails without one rather than skipping. Each check
+    //! takes the server's URL and panics, as a test does, when a promise is broken; none
+    //! touches a table, so any database serves.
+
+    // A panic is how these checks report a broken promise.
+    #![allow(clippy::expect_used)]
+
+    use std::str::FromStr;
+
+    use sqlx::Row;
+
+    use super::*;
+
+    /// A set over `url` with a bound of `connections` and generous timeouts.
+    fn set(url: &str, connections: usize) -> HotConnections {
+        set_with(url, limits(connections))
+    }
+
+    fn set_with(url: &str, limits: Limits) -> HotConnections {
+        let options = PgConnectOptions::from_str(url).expect("the test URL parses");
+        HotConnections::new(options, limits)
+    }
+
+    fn limits(connections: usize) -> Limits {
+        Limits {
+            connections,
+            acquire_timeout: Duration::from_secs(5),
+            max_lifetime: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(60),
+        }
+    }
+
+    /// The backend process id of a lease's connection, the lease finished cleanly.
+    async fn backend_pid(set: &HotConnections) -> i32 {
+        let mut lease = set.acquire().await.expect("acquire");
+        let row = sqlx::query("SELECT pg_backend_pid()")
+            .fetch_one(lease.connection())
+            .await;
+        lease.finish(row).expect("pid").get(0)
+    }
+
+    /// A finished statement gives its connection back, and the next statement reuses it.
+    pub async fn a_finished_statement_returns_its_connection(url: &str) {
+        let set = set(url, 2);
+        let first = backend_pid(&set).await;
+        assert_eq!(set.idle_count(), 1);
+        assert_eq!(
+            backend_pid(&set).await,
+            first,
+            "a second connection was opened"
+        );
+        assert_eq!(set.idle_count(), 1);
+    }
+
+    /// A statement whose future is dropped while the server is still running it closes its
+    /// connection: the next statement runs on another backend.
+    pub async fn a_statement_dropped_midway_closes_its_connection(url: &str) {
+        let set = set(url, 1);
+        let before = backend_pid(&set).await;
+        let sleeping = async {
+            let mut lease = set.acquire().await.expect("acquire");
+            let slept = sqlx::query("SELECT pg_sleep(2)")
+                .execute(lease.connection())
+                .await;
+            lease.finish(slept)
+        };
+        let timed_out = tokio::time::timeout(Duration::from_millis(100), sleeping).await;
+        assert!(timed_out.is_err(), "pg_sleep(2) finished within 100 ms");
+        assert_eq!(set.idle_count(), 0, "the interrupted connection came back");
+        let after = backend_pid(&set).await;
+        assert_ne!(
+            after, before,
+            "the interrupted connection served the next statement"
+        );
+        assert_eq!(set.idle_count(), 1);
+    }
+
+    /// An error the database answers (here a unique violation, the store's `Conflict`) leaves
+    /// the connection clean, so it is given back and reused.
+    pub async fn a_database_error_returns_the_connection(url: &str) {
+        let set = set(url, 1);
+        let before = backend_pid(&set).await;
+        let mut lease = set.acquire().await.expect("acquire");
+        let refused =
+            sqlx::query("DO $$ BEGIN RAISE unique_violation USING MESSAGE = 'taken'; END $$")
+                .execute(lease.connection())
+                .await;
+        let refused = lease.finish(refused);
+        assert!(
+            matches!(refused, Err(StoreError::Conflict)),
+            "not a conflict: {refused:?}"
+        );
+        assert_eq!(set.idle_count(), 1);
+        assert_eq!(
+            backend_pid(&set).await,
+            before,
+            "a clean connection was closed"
+        );
+    }
+
+    /// Any error but one the database answered closes the connection, whatever state it left
+    /// the connection in: here a value of the wrong type, refused while reading the row.
+    pub async fn another_error_closes_the_connection(url: &str) {
+        let set = set(url, 1);
+        let before = backend_pid(&set).await;
+        let mut lease = set.acquire().await.expect("acquire");
+        let misread = sqlx::query_scalar::<_, i32>("SELECT 'text'::text")
+            .fetch_one(lease.connection())
+            .await;
+        assert!(
+            !matches!(misread, Ok(_) | Err(sqlx::Error::Database(_))),
+            "not a decoding error: {misread:?}"
+        );
+        assert!(lease.finish(misread).is_err());
+        assert_eq!(
+            set.idle_count(),
+            0,
+            "the connection came back after a decoding error"
+        );
+        assert_ne!(backend_pid(&set).await, before);
+    }
+
+    /// No more connections than the bound are lent at once; a request beyond it fails after
+    /// the acquire timeout instead of waiting forever, and a connection given back serves it.
+    pub async fn the_bound_holds_and_a_full_set_times_out(url: &str) {
+        let set = set_with(
+            url,
+            Limits {
+                acquire_timeout: Duration::from_millis(200),
+                ..limits(2)
+            },
+        );
+        let first = set.acquire().await.expect("first");
+        let second = set.acquire().await.expect("second");
+        let third = set.acquire().await;
+        assert!(
+            matches!(third, Err(StoreError::Database(_))),
+            "a third connection was lent"
+        );
+        first.finish(Ok(())).expect("finished");
+        let third = set.acquire().await.expect("third, after one came back");
+        // Dropped unfinished: closed, not kept.
+        drop((second, third));
+        assert_eq!(set.idle_count(), 0);
+    }
+
+    /// An idle connection past its idle timeout is closed on the next acquire, not reused.
+    pub async fn an_expired_connection_is_not_reused(url: &str) {
+        let set = set_with(
+            url,
+            Limits {
+                idle_timeout: Duration::from_millis(50),
+                ..limits(1)
+            },
+        );
+        let before = backend_pid(&set).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_ne!(
+            backend_pid(&set).await,
+            before,
+            "an expired connection was reused"
+        );
+    }
+}
