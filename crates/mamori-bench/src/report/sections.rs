@@ -524,19 +524,24 @@ fn throughput_note(sqlite: &Run, empty: &Run, share: f64) -> String {
     } else {
         md.push_str(
             "The budget is not met. The verifier's own logic (routing, JSON, the risk engine, \
-             an HMAC token) takes microseconds; the rest is the store. On SQLite a purchase's \
-             statements run in the requesting task on one connection of the store's own \
-             (`mamori-server/src/store/inline.rs`), so the context switches per operation above \
-             are the HTTP exchanges' and not a thread hand-off per statement as when every \
-             statement went through sqlx's connection threads; what is left is SQLite's own \
-             work — the one statement that reads everything the device step decides on \
-             (its authentication, card, claimed device, trust and history counts), the insert \
-             and the conditional update, each a commit to the write-ahead log — and the \
-             checkpoints that move the log into the file, run in the one write turn. On \
-             PostgreSQL every statement is a round trip to another process, and sqlx's pool \
-             adds a second one each time a connection goes back to it (a ping no option turns \
-             off). Writes of several requests committed together (group commit) and a \
-             PostgreSQL pool without the ping on release are the next levers.\n",
+             an HMAC token) takes tens of microseconds; most of the rest is the store. On \
+             SQLite (`mamori-server/src/store/inline.rs`) a purchase's reads run in the \
+             requesting task on one of several read-only connections, and its two writes (the \
+             insert, the device step's conditional update) go to one writer thread that commits \
+             every write queued at that moment in one transaction (group commit) and answers \
+             each only after the commit. What is left is SQLite's own work: each write still \
+             appends the pages it touched to the write-ahead log (its random id and the history \
+             indexes put most writes on leaf pages of their own, so writes committed together \
+             share few pages), the checkpoints that copy the log into the file, and read \
+             connections refilling the page cache every commit empties. On PostgreSQL \
+             (`mamori-server/src/store/pg_hot.rs`) a purchase is five round trips to the \
+             database (two rate-limit counts, the insert, the device step's read and its \
+             update) on connections given back without the test round trip sqlx's pool makes; \
+             each round trip is two context switches and a wake-up of another process on the \
+             same two cores. Fewer pages per write (ids that keep a purchase's rows together, \
+             narrower history indexes) and a leaner HTTP path are the next levers; the \
+             one-insert handler below says how far a verifier that writes per request can go \
+             here.\n",
         );
     }
     md
