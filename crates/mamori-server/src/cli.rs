@@ -328,7 +328,7 @@ fn init_tracing(format: LogFormat) {
 /// them nothing may touch the database (a card enrolled under a stray key is lost).
 async fn open(config: &Config) -> Result<(Arc<dyn Store>, Secrets), Failure> {
     let secrets = Secrets::load(config)?;
-    let store = store::open(&config.database_url).await?;
+    let store = store::open_with(&config.database_url, &config.store_options()).await?;
     Ok((store, secrets))
 }
 

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::risk::RiskConfig;
 use crate::secrets::MasterSecret;
+use crate::store::StoreOptions;
 
 pub mod env;
 pub mod proxy;
@@ -26,9 +27,9 @@ pub mod value;
 pub use env::{Environment, Inspection, Loaded, Problem, Setting, Source};
 pub use proxy::{Cidr, TrustedProxies};
 pub use value::{
-    BodyLimit, Bounded, Concurrency, DatabaseUrl, DeviceLifetime, HeaderName, InvalidValue, Lease,
-    NonNegative, Positive, PublicUrl, ResultTokenLifetime, SmtpTimeout, WebhookRetention,
-    WebhookTimeout,
+    BodyLimit, Bounded, Concurrency, DatabaseConnections, DatabaseUrl, DeviceLifetime, HeaderName,
+    InvalidValue, Lease, NonNegative, Positive, PublicUrl, ResultTokenLifetime, SmtpTimeout,
+    WebhookRetention, WebhookTimeout,
 };
 
 /// Everything `mamori serve` reads.
@@ -40,6 +41,13 @@ pub struct Config {
     /// `sqlite://path/to/file.db` (created if missing), or `postgres://user@host/database`
     /// (an existing database that several instances may share; `?sslmode=require` for TLS).
     pub database_url: DatabaseUrl,
+    /// PostgreSQL: the connections each instance opens for everything but the rate-limit counts
+    /// (which have 2 more of their own), 4..=500. 60 % of them, rounded, serve the single
+    /// statements of a frictionless purchase, the rest transactions and every other statement
+    /// (10: 6 and 4). PostgreSQL's `max_connections` must cover this plus 2 for every instance,
+    /// and the administration commands. SQLite ignores it: it has one writer connection and
+    /// read connections of its own.
+    pub database_connections: DatabaseConnections,
     /// The verifier's public base URL: the `iss` of its tokens and the base of report links.
     pub public_url: PublicUrl,
     /// File holding the server's master secret, written once by `mamori init` (mode 0600) and
@@ -78,6 +86,13 @@ pub struct Config {
 }
 
 impl Config {
+    /// What the store is opened with besides [`Self::database_url`].
+    pub fn store_options(&self) -> StoreOptions {
+        StoreOptions {
+            connections: self.database_connections,
+        }
+    }
+
     /// The header the client's address is read from, when a trusted proxy forwarded the
     /// request: [`Self::client_ip_header`], else `x-forwarded-for`.
     pub fn forwarded_header(&self) -> &str {
@@ -92,6 +107,7 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: DatabaseUrl::default(),
+            database_connections: StoreOptions::default().connections,
             public_url: PublicUrl::default(),
             secrets_file: PathBuf::from("mamori-secrets.key"),
             widget_dir: None,
@@ -516,6 +532,27 @@ mod tests {
         ));
         // A zero timeout would give up on every delivery at once.
         assert!(Config::parse("[mail.smtp]\ntimeout = 0").is_err());
+    }
+
+    #[test]
+    fn database_connections_are_bounded_and_size_the_store() {
+        let default = Config::parse("").unwrap();
+        assert_eq!(default.database_connections, 10);
+        assert_eq!(default.store_options(), StoreOptions::default());
+        let config = Config::parse("database_connections = 40").unwrap();
+        assert_eq!(config.store_options().connections, 40);
+        for (value, says) in [("3", "not 3"), ("501", "not 501"), ("-1", "not -1")] {
+            let error = Config::parse(&format!("database_connections = {value}")).unwrap_err();
+            assert!(
+                matches!(&error, ConfigError::Invalid(i) if i.setting == "database_connections"),
+                "{error}"
+            );
+            let text = error.to_string();
+            assert!(
+                text.contains("database_connections: must be 4..=500") && text.contains(says),
+                "{text}"
+            );
+        }
     }
 
     #[test]

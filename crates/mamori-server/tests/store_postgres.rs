@@ -15,6 +15,7 @@ mod postgres_db;
 use std::sync::Arc;
 
 use mamori_core::token::{Eci, Method, Reason, TransStatus};
+use mamori_server::config::DatabaseConnections;
 use mamori_server::model::{
     Amount, Assessment, Authentication, AuthenticationId, BrowserInfo, CardStatus, Cardholder,
     CardholderId, CaseId, CaseState, Ceilings, ChallengePreference, Currency, Dedupe, Device,
@@ -24,7 +25,7 @@ use mamori_server::model::{
 use mamori_server::risk::RiskReason;
 use mamori_server::store::{
     self, Accept, Acceptance, CodeIssue, DeviceNext, DeviceWrite, Limits, PostgresStore, Store,
-    TrustWrite, WrongCode, conformance,
+    StoreOptions, TrustWrite, WrongCode, conformance,
 };
 use postgres_db::{TestDb, with_database};
 use sqlx::Row;
@@ -440,6 +441,107 @@ async fn a_claim_skips_mail_another_worker_holds_instead_of_waiting() {
         .map(|m| m.id)
         .collect();
     assert_eq!(rest, held, "released rows are claimable");
+}
+
+/// An instance opens at most `database_connections` + 2 connections however many requests
+/// wait: with every statement held up behind a lock, exactly the hot path's share (60 %,
+/// rounded), the pool's (the rest) and the 2 rate-limit counters' are open, each running its
+/// own kind of statement, and the requests beyond them wait in the instance instead of opening
+/// more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_opens_at_most_its_configured_connections() {
+    let db = TestDb::create().await;
+    // 7 is 4 for the hot path (4.2 rounded) and 3 for the pool: not the default's 6 and 4.
+    let (hot, pool, counters) = (4, 3, 2);
+    let application = "mamori_sized";
+    let separator = if db.url.contains('?') { '&' } else { '?' };
+    let url = format!("{}{separator}application_name={application}", db.url);
+    let sized = StoreOptions {
+        connections: DatabaseConnections::new(7).unwrap(),
+    };
+    let store = store::open_with(&url, &sized).await.unwrap();
+    let card = CardholderId::from_static("ch_multi");
+    challenging(store.as_ref()).await;
+
+    let mut hold = db.connect().await;
+    sqlx::query("BEGIN").execute(&mut hold).await.unwrap();
+    sqlx::query("LOCK TABLE cardholders, rate_limits IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut hold)
+        .await
+        .unwrap();
+    // Five times as many requests of each kind as either set has connections.
+    let mut requests = JoinSet::new();
+    for n in 0..20 {
+        let (hot_store, card) = (Arc::clone(&store), card.clone());
+        requests.spawn(async move { hot_store.cardholder(&card).await.map(drop) });
+        let pool_store = Arc::clone(&store);
+        requests.spawn(async move { pool_store.cardholders().await.map(drop) });
+        let (counting_store, bucket) = (Arc::clone(&store), format!("bucket-{n}"));
+        requests.spawn(async move { counting_store.count_request(&bucket, NOW).await.map(drop) });
+    }
+
+    // Our sessions by what they run: a hot statement, a pool statement or a count.
+    let ours = "SELECT CASE \
+           WHEN query LIKE '%FROM cardholders WHERE%' THEN 'hot' \
+           WHEN query LIKE '%FROM cardholders ORDER BY%' THEN 'pool' \
+           WHEN query LIKE 'INSERT INTO rate_limits%' THEN 'counter' \
+           ELSE query END AS kind, \
+         COUNT(*) FILTER (WHERE wait_event_type = 'Lock') AS waiting, COUNT(*) AS open \
+         FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name = $1 \
+         GROUP BY kind ORDER BY kind";
+    let mut watcher = db.connect().await;
+    let mut sessions = Vec::new();
+    // Polls until every connection the bound allows waits for the lock; the bound on the
+    // rounds only turns a hang into a failure.
+    for _ in 0..3000 {
+        sessions = sqlx::query(ours)
+            .bind(application)
+            .fetch_all(&mut watcher)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| {
+                (
+                    row.get::<String, _>(0),
+                    row.get::<i64, _>(1),
+                    row.get::<i64, _>(2),
+                )
+            })
+            .collect();
+        let waiting: i64 = sessions.iter().map(|(_, waiting, _)| waiting).sum();
+        if waiting >= hot + pool + counters {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        sessions,
+        [
+            ("counter".to_owned(), counters, counters),
+            ("hot".to_owned(), hot, hot),
+            ("pool".to_owned(), pool, pool),
+        ],
+        "(kind, waiting for the lock, open) of the instance's sessions"
+    );
+
+    sqlx::query("COMMIT").execute(&mut hold).await.unwrap();
+    while let Some(request) = requests.join_next().await {
+        request.unwrap().unwrap();
+    }
+    let open: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name = $1",
+    )
+    .bind(application)
+    .fetch_one(&mut watcher)
+    .await
+    .unwrap()
+    .get(0);
+    assert!(
+        open <= hot + pool + counters,
+        "{open} sessions after the load"
+    );
 }
 
 #[tokio::test]

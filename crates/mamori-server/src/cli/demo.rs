@@ -96,6 +96,6 @@ async fn open(config: &Config) -> Result<(Arc<dyn Store>, Secrets), Failure> {
         Some(_) => Secrets::load(config)?,
         None => Secrets::load_or_create(&config.secrets_file)?,
     };
-    let store = store::open(&config.database_url).await?;
+    let store = store::open_with(&config.database_url, &config.store_options()).await?;
     Ok((store, secrets))
 }

@@ -552,6 +552,7 @@ mod tests {
         for var in [
             "MAMORI_LISTEN",
             "MAMORI_DATABASE_URL",
+            "MAMORI_DATABASE_CONNECTIONS",
             "MAMORI_PUBLIC_URL",
             "MAMORI_SECRETS_FILE",
             "MAMORI_WIDGET_DIR",
@@ -672,6 +673,7 @@ mod tests {
             ("MAMORI_MAIL_SMTP_PORT", "70000", "u16"),
             ("MAMORI_LOG_FORMAT", "yaml", "yaml"),
             ("MAMORI_SECURITY_RESULT_TOKEN_LIFETIME", "601", "1..=600"),
+            ("MAMORI_DATABASE_CONNECTIONS", "2", "4..=500"),
             ("MAMORI_PUBLIC_URL", "verify.example", "http"),
         ] {
             let error = load_with("", &[(var, value)]).unwrap_err();

@@ -45,6 +45,12 @@ pub type ResultTokenLifetime = Bounded<1, { seconds(mamori_core::token::RESULT_L
 /// A trusted device's lifetime: at most what `mamori-core` accepts (180 days).
 pub type DeviceLifetime = Bounded<1, { seconds(mamori_core::token::DEVICE_LIFETIME) }>;
 
+/// Connections a verifier instance opens to PostgreSQL for everything but the rate-limit counts:
+/// at least four, so that each of the two sets they are split into (see
+/// `store::PostgresStore::open_with`) has two and one slow statement never holds up a whole
+/// path; at most 500, more than a PostgreSQL server is usually configured to accept in all.
+pub type DatabaseConnections = Bounded<4, 500>;
+
 /// Mails delivered at once: at least one, and few enough that a relay does not take them for
 /// a flood (each is an SMTP connection held open in the pool).
 pub type Concurrency = Bounded<1, 64>;
@@ -431,6 +437,10 @@ mod tests {
         assert_eq!(
             DeviceLifetime::new(15_552_001).unwrap_err().to_string(),
             "must be 1..=15552000, not 15552001"
+        );
+        assert_eq!(
+            DatabaseConnections::new(3).unwrap_err().to_string(),
+            "must be 4..=500, not 3"
         );
         assert_eq!(
             Bounded::<10, { i64::MAX }>::new(9).unwrap_err().to_string(),

@@ -38,8 +38,8 @@
 //!
 //! # Where the dialects differ
 //!
-//! - **Connecting**: SQLite opens one file in WAL mode; PostgreSQL a pool sized for several
-//!   instances, with TLS from the URL.
+//! - **Connecting**: SQLite opens one file in WAL mode; PostgreSQL connections sized by
+//!   [`StoreOptions`] (the configuration's `database_connections`), with TLS from the URL.
 //! - **The hot path**: on SQLite the statements of a frictionless purchase (inserting the
 //!   authentication, which finds its card by reference; the device step's one read of
 //!   everything it decides on, and its one-statement update) run on connections of the store's
@@ -81,6 +81,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use mamori_core::device_key::PublicKey;
 
+use crate::config::{Bounded, DatabaseConnections};
 use crate::model::{
     Assessment, Authentication, AuthenticationId, CardStatus, Cardholder, CardholderId, Device,
     DeviceId, DeviceTrust, Final, FraudReport, IdempotencyKey, KeyId, Mail, MailboxMessage,
@@ -101,16 +102,47 @@ pub use sql_store::SqlStore;
 pub use sqlite::SqliteStore;
 pub use webhooks::WebhookStore;
 
+/// What a store is opened with besides its URL: the configuration's `database_connections`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// PostgreSQL: the connections an instance opens for everything but the rate-limit counts,
+    /// split as [`PostgresStore::open_with`] says. SQLite ignores it: its connections are one
+    /// writer and read connections of its own.
+    pub connections: DatabaseConnections,
+}
+
+impl Default for StoreOptions {
+    /// 10 connections: with the 2 for rate-limit counts, eight instances fit PostgreSQL's
+    /// default `max_connections` (100) with room for an operator's sessions.
+    fn default() -> Self {
+        Self {
+            connections: Bounded::constant::<10>(),
+        }
+    }
+}
+
+/// Opens the store a database URL names, with the default [`StoreOptions`]; see [`open_with`].
+///
+/// # Errors
+///
+/// As [`open_with`].
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    open_with(url, &StoreOptions::default()).await
+}
+
 /// Opens the store a database URL names: `sqlite://path` (created if missing), or
-/// `postgres://…` / `postgresql://…` (an existing database, shared by every instance).
+/// `postgres://…` / `postgresql://…` (an existing database, shared by every instance), sized
+/// by `options`.
 ///
 /// # Errors
 ///
 /// [`StoreError::Database`] for any other scheme, and whatever the backend's `open` returns.
-pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+pub async fn open_with(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>, StoreError> {
     match url.split_once(':').map(|(scheme, _)| scheme) {
         Some("sqlite") => Ok(Arc::new(SqliteStore::open(url).await?)),
-        Some("postgres" | "postgresql") => Ok(Arc::new(PostgresStore::open(url).await?)),
+        Some("postgres" | "postgresql") => {
+            Ok(Arc::new(PostgresStore::open_with(url, options).await?))
+        }
         _ => Err(StoreError::Database(
             "database_url must start with sqlite:, postgres: or postgresql:".into(),
         )),

@@ -1,6 +1,7 @@
-//! What only PostgreSQL does: connecting a pool sized for several instances (beside the hot
-//! path's connections and a few for rate-limit counts), migrating under an advisory lock, its
-//! migration files, and its outbox claim.
+//! What only PostgreSQL does: connecting as many connections as the configuration's
+//! `database_connections` says ([`StoreOptions`]), split between sqlx's pool and the hot path's
+//! set, beside two for rate-limit counts; migrating under an advisory lock, its migration
+//! files, and its outbox claim.
 //!
 //! Nothing that must hold across instances lives in process memory: attempt counts, the single
 //! use of a code, resend cooldowns, velocity counts, key rotation and the outbox are rows, and
@@ -22,11 +23,12 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
-use super::StoreError;
 use super::pg_hot::{self as hot, HotConnections};
 use super::rows::db;
 use super::sql_store::{BeginWrite, Pool, SqlStore};
 use super::writes::Writes;
+use super::{StoreError, StoreOptions};
+use crate::config::DatabaseConnections;
 
 /// The migrations, in order; see [`Writes::apply_migrations`].
 const MIGRATIONS: &[&str] = &[
@@ -73,23 +75,16 @@ pub(super) const CLAIM_MAIL: &str = "WITH due AS MATERIALIZED ( \
      AND (outbox.claimed_until IS NULL OR outbox.claimed_until <= $2) \
      RETURNING outbox.id, kind, recipient, subject, text_body, html_body, attempts, thread";
 
-/// Connections per instance, for everything but the rate-limit counts. Each request holds one
-/// for a few short statements, so a handful serves hundreds of concurrent requests; kept small
-/// because every instance opens its own and PostgreSQL's default `max_connections` is 100.
+/// The hot path's share, in fifths, of the connections for everything but the rate-limit
+/// counts ([`StoreOptions::connections`]); see [`split`].
 ///
-/// Split in two: [`HOT_CONNECTIONS`] for the self-committing statements of a frictionless
-/// purchase (see [`super::pg_hot`]), the rest for sqlx's pool — transactions and every other
-/// statement. The hot statements are most of a frictionless load's, the pool's most of a
-/// challenge's, and neither starves the other of connections. With [`COUNTER_CONNECTIONS`] an
-/// instance opens at most 12, so eight instances fit the default `max_connections` with room
-/// for an operator's sessions.
-const CONNECTIONS: u32 = 10;
+/// The hot statements are most of a frictionless load's, the pool's most of a challenge's:
+/// each set has its own connections, so neither starves the other. Three fifths keeps the
+/// default 10 at the 6 for the hot path and 4 for the pool measured in `pg_hot`'s docs.
+const HOT_FIFTHS: u32 = 3;
 
-/// Of [`CONNECTIONS`], those of the hot path.
-const HOT_CONNECTIONS: u32 = 6;
-
-/// Connections for the rate-limit counts, beside [`CONNECTIONS`]: a set like the hot path's
-/// (see [`super::pg_hot`]), as each count is one statement. Their sessions commit
+/// Connections for the rate-limit counts, beside [`StoreOptions::connections`]: a set like the
+/// hot path's (see [`super::pg_hot`]), as each count is one statement. Their sessions commit
 /// with `synchronous_commit = off`: a count is answered once PostgreSQL has applied it, without
 /// waiting for its WAL record to be flushed, which would otherwise cost every request a disk
 /// flush of its own. A database crash can lose the counts of the last moments (never corrupt
@@ -124,19 +119,40 @@ impl PostgresStore {
     /// [`StoreError::Database`] when the URL is malformed, the server cannot be reached or
     /// refuses the login, or a migration fails.
     pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
+        Self::open_with(url, &StoreOptions::default()).await
+    }
+
+    /// [`Self::open`] with `store_options`' number of connections for everything but the
+    /// rate-limit counts, split in two: 60 % of them, rounded to the nearest, for the
+    /// self-committing statements of a frictionless purchase (the store's own set, `pg_hot`),
+    /// the rest for sqlx's pool — transactions and every other statement. Each request holds
+    /// one connection for a few short statements, so a handful serves hundreds of concurrent
+    /// requests; every instance opens its own, and PostgreSQL's default `max_connections` is
+    /// 100. With the two connections for the rate-limit counts an instance opens at most
+    /// `connections + 2`: 12 by default, so eight instances fit with room for an operator's
+    /// sessions.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::open`].
+    pub async fn open_with(
+        url: &str,
+        store_options: &StoreOptions,
+    ) -> Result<SqlStore, StoreError> {
+        let sizes = split(store_options.connections);
         let mut options = PgConnectOptions::from_str(url).map_err(db)?;
         // Shows which sessions are ours in `pg_stat_activity`, unless the URL says otherwise.
         if options.get_application_name().is_none() {
             options = options.application_name("mamori");
         }
-        let pool = pool_options(CONNECTIONS - HOT_CONNECTIONS)
+        let pool = pool_options(sizes.pool)
             .min_connections(1)
             .connect_with(options.clone())
             .await
             .map_err(db)?;
         // Both connected lazily: a verifier that never counts a request opens no counter
         // connection.
-        let hot = HotConnections::new(options.clone(), hot_limits(HOT_CONNECTIONS));
+        let hot = HotConnections::new(options.clone(), hot_limits(sizes.hot));
         let counters = HotConnections::new(
             options.options([("synchronous_commit", "off")]),
             hot_limits(COUNTER_CONNECTIONS),
@@ -156,6 +172,28 @@ impl PostgresStore {
             hot: Arc::new(hot),
             counters: Arc::new(counters),
         }))
+    }
+}
+
+/// How an instance's connections for everything but the rate-limit counts are split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Split {
+    /// The hot path's set.
+    hot: u32,
+    /// sqlx's pool.
+    pool: u32,
+}
+
+/// [`HOT_FIFTHS`] of `connections`, rounded to the nearest (halves up), for the hot path, the
+/// rest for the pool. The lower bound of [`DatabaseConnections`], 4, gives 2 and 2: neither set
+/// is ever down to one connection.
+fn split(connections: DatabaseConnections) -> Split {
+    // Lossless: the type bounds the value to 4..=500.
+    let total = connections.get() as u32;
+    let hot = (total * HOT_FIFTHS + 2) / 5;
+    Split {
+        hot,
+        pool: total - hot,
     }
 }
 
@@ -190,5 +228,37 @@ impl BeginWrite for PgPool {
         // READ COMMITTED suffices: each conditional statement re-checks its row once it holds
         // the row's lock (see the module docs).
         self.begin().await.map_err(db)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hot_path_gets_three_fifths_rounded_and_each_set_at_least_two() {
+        let split_of = |n| split(DatabaseConnections::new(n).unwrap());
+        assert_eq!(split_of(10), Split { hot: 6, pool: 4 }, "the default");
+        assert_eq!(split_of(4), Split { hot: 2, pool: 2 });
+        assert_eq!(split_of(5), Split { hot: 3, pool: 2 });
+        assert_eq!(split_of(7), Split { hot: 4, pool: 3 });
+        assert_eq!(
+            split_of(500),
+            Split {
+                hot: 300,
+                pool: 200
+            }
+        );
+        for n in 4..=500 {
+            let Split { hot, pool } = split_of(n);
+            assert_eq!(
+                i64::from(hot + pool),
+                n,
+                "{n}: every connection is used once"
+            );
+            assert!(hot >= 2 && pool >= 2, "{n}: {hot} + {pool}");
+            // Rounded to the nearest: within half a connection of 60 %.
+            assert!((i64::from(hot) * 10 - n * 6).abs() <= 5, "{n}: {hot}");
+        }
     }
 }
