@@ -185,7 +185,10 @@ impl SqlStore {
 impl Store for SqlStore {
     async fn ping(&self) -> Result<(), StoreError> {
         // Through the writer: a verifier whose writes are stuck is not ready, however well its
-        // reads go.
+        // reads go. On SQLite the hot path's writes have a thread of their own, checked too.
+        if let Pool::Sqlite { inline, .. } = &self.pool {
+            inline.check_writer()?;
+        }
         db_write!(self, |pool| {
             sqlx::query(sql::PING).fetch_one(pool).await.map_err(db)?;
             Ok(())
