@@ -41,6 +41,12 @@
 //!   the same, the store's `ping` fails, so that readiness reports it.
 //! - A request dropped after its write was sent (its client went away) does not withdraw it:
 //!   the write commits unanswered, as a statement already sent to a database server would.
+//!   Dropping the store waits for the writer thread to commit what is queued and to close its
+//!   connection, so a write sent just before the process shuts down is not lost. Nothing can
+//!   hold the write turn then (a turn borrows the store), so the wait is that of the last
+//!   batches: microseconds, or at most `busy_timeout` each while another process holds the
+//!   file's write lock. A process killed, or exiting without dropping the store, loses the
+//!   writes not yet committed.
 //!
 //! # The write turn
 //!
@@ -129,6 +135,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rusqlite::hooks::Wal;
@@ -213,6 +220,10 @@ pub(super) struct HotPath {
     /// The writer thread's queue. The thread ends when the last sender is dropped with the
     /// store.
     writes: Sender<Write>,
+    /// The writer thread, joined on drop. Declared after `writes`, so dropped after it: the
+    /// queue is closed when the join starts, and the thread ends once it has committed what
+    /// was queued.
+    _writer_thread: JoinOnDrop,
     /// Whether the writer thread still runs: cleared as it ends, however it ends, so that
     /// [`HotPath::check_writer`] can tell a verifier whose hot writes would all fail.
     writer_running: Arc<AtomicBool>,
@@ -230,6 +241,20 @@ struct WriterOptions {
     in_memory: bool,
     /// How long a statement waits for another connection's write lock.
     busy_timeout: Duration,
+}
+
+/// A thread joined when this is dropped.
+#[derive(Debug)]
+struct JoinOnDrop(Option<JoinHandle<()>>);
+
+impl Drop for JoinOnDrop {
+    fn drop(&mut self) {
+        if let Some(thread) = self.0.take() {
+            // A panic that ended the thread was reported as it happened (by the panic hook and
+            // by `check_writer`); there is nothing left to do with it here.
+            let _ = thread.join();
+        }
+    }
 }
 
 /// Clears the writer thread's running flag when the thread ends, by returning or unwinding.
@@ -283,7 +308,7 @@ impl HotPath {
         let thread_turn = Arc::clone(&turn);
         let writer_running = Arc::new(AtomicBool::new(true));
         let running = ClearOnExit(Arc::clone(&writer_running));
-        std::thread::Builder::new()
+        let writer_thread = std::thread::Builder::new()
             .name("mamori-sqlite-writer".into())
             .spawn(move || {
                 let _running = running;
@@ -294,6 +319,7 @@ impl HotPath {
             readers: readers.into_boxed_slice(),
             next_reader: AtomicUsize::new(0),
             writes,
+            _writer_thread: JoinOnDrop(Some(writer_thread)),
             writer_running,
             turn,
         })
@@ -342,7 +368,8 @@ impl HotPath {
 
     /// Sends the write `sql` with `params` to the writer thread; the future answers, once its
     /// batch has committed, how many rows it changed. The write is queued by this call, before
-    /// the future is first polled, and commits even if the future is dropped.
+    /// the future is first polled, and commits even if the future is dropped: dropping the
+    /// store waits for the writes already queued (see the module docs).
     ///
     /// # Errors
     ///
@@ -1026,5 +1053,17 @@ mod tests {
         }
         assert_eq!(commits.load(Ordering::Relaxed), 1);
         assert_eq!(count(&keeper), 9);
+    }
+
+    /// Dropping the hot path commits the writes already queued, even those whose futures were
+    /// dropped, before it returns.
+    #[tokio::test]
+    async fn dropping_the_hot_path_commits_what_is_queued() {
+        let (_dir, path, hot) = hot_path();
+        for n in 0_i64..200 {
+            drop(hot.write(INSERT, &[&n, &format!("key {n}")]));
+        }
+        drop(hot);
+        assert_eq!(count(&Connection::open(&path).unwrap()), 200);
     }
 }
