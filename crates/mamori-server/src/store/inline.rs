@@ -709,14 +709,14 @@ fn bind<P: ToSql>(statement: &mut Statement<'_>, params: &[P]) -> Result<(), Sto
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     const INSERT: &str = "INSERT INTO t (a, b) VALUES ($1, $2)";
     /// A write of this statement makes its batch panic, once its savepoint is open.
     const PANICS: &str = "INSERT INTO t (a, b) VALUES ($1, 'panics')";
     /// A write of this statement makes the writer thread panic outside any batch, which ends it.
-    const STOPS: &str = "INSERT INTO t (a, b) VALUES ($1, 'stops')";
+    pub(in crate::store) const STOPS: &str = "INSERT INTO t (a, b) VALUES ($1, 'stops')";
 
     /// Panics in a batch, for a write of [`PANICS`].
     pub(super) fn panic_if_asked(write: &Write) {
