@@ -31,9 +31,22 @@
 //! - A write that fails (a unique violation is [`StoreError::Conflict`]) is rolled back to its
 //!   savepoint and answered with its error; the others of its batch still commit.
 //! - If `BEGIN` or `COMMIT` fails, or a savepoint cannot be rolled back, every write of the
-//!   batch is answered with that error and nothing of it is kept.
+//!   batch is answered with that error and nothing of it is kept. So too when a write's error
+//!   rolls back the whole transaction (`SQLITE_FULL`, an I/O error, a trigger's
+//!   `RAISE(ROLLBACK)`): every write is answered with that write's error.
+//! - A panic in a batch answers each of its writes with an error and keeps none of them; the
+//!   thread goes on with the next batch. Each batch starts outside any transaction: one left
+//!   open (by a panic, or a `COMMIT` and then a `ROLLBACK` that failed) is rolled back first,
+//!   or, if that fails, the connection is closed and opened again. Should the thread end all
+//!   the same, the store's `ping` fails, so that readiness reports it.
 //! - A request dropped after its write was sent (its client went away) does not withdraw it:
 //!   the write commits unanswered, as a statement already sent to a database server would.
+//!   Dropping the store waits for the writer thread to commit what is queued and to close its
+//!   connection, so a write sent just before the process shuts down is not lost. Nothing can
+//!   hold the write turn then (a turn borrows the store), so the wait is that of the last
+//!   batches: microseconds, or at most `busy_timeout` each while another process holds the
+//!   file's write lock. A process killed, or exiting without dropping the store, loses the
+//!   writes not yet committed.
 //!
 //! # The write turn
 //!
@@ -107,17 +120,22 @@
 //!   wait for ours with `sqlite3_unlock_notify`; ours do not wait for theirs, so a hot read
 //!   that meets a `db_write!` transaction there fails, as it did before the writer thread, and
 //!   so does a batch whose `BEGIN IMMEDIATE` meets one whose `ROLLBACK` is still queued (the
-//!   busy handler that makes a file's batch wait is not asked on a shared cache).
+//!   busy handler that makes a file's batch wait is not asked on a shared cache). A write of a
+//!   batch likewise fails at once with `SQLITE_LOCKED` when one of sqlx's read connections is
+//!   reading its table.
 //! - Everything off the hot path (merchant changes, challenges, mail, webhooks, the admin API)
 //!   stays on sqlx: it is not frequent enough for its hand-offs to matter.
 
+use std::any::Any;
 use std::cell::Cell;
 use std::future::Future;
 use std::num::NonZeroUsize;
-use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rusqlite::hooks::Wal;
@@ -136,11 +154,20 @@ const CHECKPOINT_PAGES: i32 = 1000;
 /// takes tens of microseconds), far above the concurrent requests of a verifier's few cores.
 const MAX_BATCH: usize = 256;
 
-/// Each connection's page cache, in KiB. SQLite's default (2 MiB) holds a fraction of the
-/// indexes the hot path walks once the file has grown; measured under frictionless load, the
-/// larger cache took 10–15 % less CPU per purchase at 64 clients. It is a bound, filled only
-/// with pages actually read.
-const CACHE_KIB: i64 = 64 * 1024;
+/// The writer connection's page cache, in KiB. SQLite's default (2 MiB) holds a fraction of
+/// the indexes the hot path walks once the file has grown; measured under frictionless load
+/// when every hot statement still ran on one connection, the larger cache took 10–15 % less CPU
+/// per purchase at 64 clients. It is a bound, filled only with pages actually read, and the
+/// writer's own commits leave it valid, so it stays warm from batch to batch.
+const WRITER_CACHE_KIB: i64 = 64 * 1024;
+
+/// Each read connection's page cache, in KiB. Another connection's commit empties a reader's
+/// cache, so under load a reader holds only the pages it read since the last batch, far below
+/// any bound; the writer's 64 MiB would buy nothing there, and between bursts of writes would
+/// let each of the (cores + 1) readers grow to it (over 1 GiB on a 16-core host). Four times
+/// SQLite's default, so that a quiet verifier's reads of the hot indexes stay in memory: a
+/// judgement, not a measurement.
+const READER_CACHE_KIB: i64 = 8 * 1024;
 
 /// How many prepared statements each connection keeps: every statement of the hot path, with
 /// room for the ones added later.
@@ -193,8 +220,50 @@ pub(super) struct HotPath {
     /// The writer thread's queue. The thread ends when the last sender is dropped with the
     /// store.
     writes: Sender<Write>,
+    /// The writer thread, joined on drop. Declared after `writes`, so dropped after it: the
+    /// queue is closed when the join starts, and the thread ends once it has committed what
+    /// was queued.
+    _writer_thread: JoinOnDrop,
+    /// Whether the writer thread still runs: cleared as it ends, however it ends, so that
+    /// [`HotPath::check_writer`] can tell a verifier whose hot writes would all fail.
+    writer_running: Arc<AtomicBool>,
     /// The process's one write turn (see the module docs).
     turn: Arc<TurnMutex<()>>,
+}
+
+/// Where and how the writer thread opens its connection, again if it has to (see
+/// [`leave_transaction`]).
+#[derive(Debug)]
+struct WriterOptions {
+    /// The file, or the in-memory database's shared-cache name.
+    path: PathBuf,
+    /// Whether `path` names an in-memory database.
+    in_memory: bool,
+    /// How long a statement waits for another connection's write lock.
+    busy_timeout: Duration,
+}
+
+/// A thread joined when this is dropped.
+#[derive(Debug)]
+struct JoinOnDrop(Option<JoinHandle<()>>);
+
+impl Drop for JoinOnDrop {
+    fn drop(&mut self) {
+        if let Some(thread) = self.0.take() {
+            // A panic that ended the thread was reported as it happened (by the panic hook and
+            // by `check_writer`); there is nothing left to do with it here.
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Clears the writer thread's running flag when the thread ends, by returning or unwinding.
+struct ClearOnExit(Arc<AtomicBool>);
+
+impl Drop for ClearOnExit {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 impl HotPath {
@@ -213,24 +282,12 @@ impl HotPath {
         in_memory: bool,
         busy_timeout: Duration,
     ) -> Result<Self, StoreError> {
-        let writer = open_connection(path, in_memory, false, busy_timeout)?;
-        writer
-            .pragma_update(None, "journal_mode", "WAL")
-            .map_err(db)?;
-        // The durability the sqlx connections have (see `super::sqlite`).
-        writer
-            .pragma_update(None, "synchronous", "NORMAL")
-            .map_err(db)?;
-        writer
-            .pragma_update(None, "foreign_keys", "ON")
-            .map_err(db)?;
-        // Checkpoints run after a batch instead (see the module docs): no automatic one, only
-        // the count of WAL pages each commit leaves.
-        writer
-            .pragma_update(None, "wal_autocheckpoint", 0)
-            .map_err(db)?;
-        writer.wal_hook(Some(note_wal_pages));
-        let writer = Arc::new(Mutex::new(writer));
+        let options = WriterOptions {
+            path: path.to_owned(),
+            in_memory,
+            busy_timeout,
+        };
+        let writer = Arc::new(Mutex::new(open_writer(&options)?));
 
         let readers = if in_memory {
             vec![Arc::clone(&writer)]
@@ -249,16 +306,38 @@ impl HotPath {
         let turn = Arc::new(TurnMutex::new(()));
         let (writes, queue) = mpsc::channel();
         let thread_turn = Arc::clone(&turn);
-        std::thread::Builder::new()
+        let writer_running = Arc::new(AtomicBool::new(true));
+        let running = ClearOnExit(Arc::clone(&writer_running));
+        let writer_thread = std::thread::Builder::new()
             .name("mamori-sqlite-writer".into())
-            .spawn(move || write_batches(&writer, &queue, &thread_turn))
+            .spawn(move || {
+                let _running = running;
+                write_batches(&writer, &options, &queue, &thread_turn);
+            })
             .map_err(|error| StoreError::Database(format!("writer thread: {error}")))?;
         Ok(Self {
             readers: readers.into_boxed_slice(),
             next_reader: AtomicUsize::new(0),
             writes,
+            _writer_thread: JoinOnDrop(Some(writer_thread)),
+            writer_running,
             turn,
         })
+    }
+
+    /// Whether the writer thread still takes writes, for readiness: a verifier whose hot
+    /// writes all fail is not ready, however well its other writes go.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Database`] when the thread has ended (it ends early only by a panic
+    /// outside a batch; a panic in a batch fails that batch alone).
+    pub(super) fn check_writer(&self) -> Result<(), StoreError> {
+        if self.writer_running.load(Ordering::Acquire) {
+            Ok(())
+        } else {
+            Err(writer_stopped())
+        }
     }
 
     /// Waits for the process's one write turn; every write holds it until it has committed.
@@ -289,7 +368,8 @@ impl HotPath {
 
     /// Sends the write `sql` with `params` to the writer thread; the future answers, once its
     /// batch has committed, how many rows it changed. The write is queued by this call, before
-    /// the future is first polled, and commits even if the future is dropped.
+    /// the future is first polled, and commits even if the future is dropped: dropping the
+    /// store waits for the writes already queued (see the module docs).
     ///
     /// # Errors
     ///
@@ -360,26 +440,92 @@ fn open_connection(
     }
     let connection = Connection::open_with_flags(path, flags).map_err(db)?;
     connection.busy_timeout(busy_timeout).map_err(db)?;
+    let cache_kib = if read_only {
+        READER_CACHE_KIB
+    } else {
+        WRITER_CACHE_KIB
+    };
     // Negative: KiB rather than pages.
     connection
-        .pragma_update(None, "cache_size", -CACHE_KIB)
+        .pragma_update(None, "cache_size", -cache_kib)
         .map_err(db)?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(connection)
 }
 
+/// Opens the writer thread's connection, as the sqlx connections are opened (WAL,
+/// `synchronous = NORMAL`, foreign keys, `busy_timeout`), with the WAL hook that counts pages
+/// for [`checkpoint`] in place of automatic checkpoints.
+fn open_writer(options: &WriterOptions) -> Result<Connection, StoreError> {
+    let writer = open_connection(
+        &options.path,
+        options.in_memory,
+        false,
+        options.busy_timeout,
+    )?;
+    writer
+        .pragma_update(None, "journal_mode", "WAL")
+        .map_err(db)?;
+    // The durability the sqlx connections have (see `super::sqlite`).
+    writer
+        .pragma_update(None, "synchronous", "NORMAL")
+        .map_err(db)?;
+    writer
+        .pragma_update(None, "foreign_keys", "ON")
+        .map_err(db)?;
+    // Checkpoints run after a batch instead (see the module docs): no automatic one, only
+    // the count of WAL pages each commit leaves.
+    writer
+        .pragma_update(None, "wal_autocheckpoint", 0)
+        .map_err(db)?;
+    writer.wal_hook(Some(note_wal_pages));
+    Ok(writer)
+}
+
 /// The writer thread: commits what is queued, batch after batch, until the store is dropped.
-fn write_batches(connection: &Mutex<Connection>, queue: &Receiver<Write>, turn: &TurnMutex<()>) {
+///
+/// A panic in a batch (a bug in SQLite's bindings, a tracing subscriber that panics) would
+/// otherwise end the thread and with it every later hot write, so each batch runs under
+/// `catch_unwind`: its writes are answered with an error, its transaction rolled back, and the
+/// thread goes on with the next batch. The connection was only borrowed by the batch, and
+/// [`leave_transaction`] puts it back outside any transaction, so nothing half done carries
+/// over.
+fn write_batches(
+    writer: &Mutex<Connection>,
+    options: &WriterOptions,
+    queue: &Receiver<Write>,
+    turn: &TurnMutex<()>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Ok(first) = queue.recv() {
+        #[cfg(test)]
+        tests::stop_if_asked(&first);
         // The turn before the rest of the queue: what arrives while a `db_write!` body holds
         // the turn joins this batch.
         let _turn = turn.blocking_lock();
         batch.push(first);
         batch.extend(queue.try_iter().take(MAX_BATCH - 1));
-        let connection = lock(connection);
-        WAL_PAGES.set(0);
-        let answers = commit(&connection, &batch);
+        let mut connection = lock(writer);
+        let answers = catch_unwind(AssertUnwindSafe(|| {
+            leave_transaction(&mut connection, options);
+            WAL_PAGES.set(0);
+            commit(&connection, &batch)
+        }))
+        .unwrap_or_else(|panic| {
+            tracing::error!(
+                panic = panic_message(&*panic),
+                writes = batch.len(),
+                "a batch of the SQLite writer thread panicked; its writes are refused"
+            );
+            // Now rather than at the next batch: an open transaction holds the file's write
+            // lock, which `db_write!` bodies would wait for meanwhile.
+            leave_transaction(&mut connection, options);
+            let detail = "the SQLite writer thread panicked in this write's batch";
+            batch
+                .iter()
+                .map(|_| Err(StoreError::Database(detail.into())))
+                .collect()
+        });
         for (write, answer) in batch.drain(..).zip(answers) {
             // A request that went away does not need its answer; its write is committed.
             let _ = write.answer.send(answer);
@@ -390,26 +536,67 @@ fn write_batches(connection: &Mutex<Connection>, queue: &Receiver<Write>, turn: 
     }
 }
 
+/// A panic's message, when it has one.
+fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message")
+}
+
+/// Puts the writer connection outside any transaction before a batch begins. A batch that
+/// panicked, or whose `COMMIT` and then `ROLLBACK` both failed, can leave its transaction open:
+/// every later `BEGIN IMMEDIATE` would fail ("cannot start a transaction within a
+/// transaction") while the connection holds the file's write lock, so every `db_write!` would
+/// fail too, after the busy timeout. The transaction is rolled back; if even that fails, the
+/// connection is closed (which discards the transaction and releases the lock) and opened
+/// again. If it cannot be opened again, the old one stays, the batch's `BEGIN` fails, and the
+/// next batch tries again.
+fn leave_transaction(connection: &mut Connection, options: &WriterOptions) {
+    if connection.is_autocommit() {
+        return;
+    }
+    let Err(error) = run(connection, "ROLLBACK") else {
+        return;
+    };
+    tracing::error!(%error, "the SQLite writer's open transaction cannot be rolled back; reopening");
+    match open_writer(options) {
+        Ok(fresh) => {
+            let stuck = std::mem::replace(connection, fresh);
+            if let Err((_, error)) = stuck.close() {
+                tracing::error!(%error, "closing the stuck SQLite writer connection failed");
+            }
+        }
+        Err(error) => tracing::error!(%error, "reopening the SQLite writer connection failed"),
+    }
+}
+
 /// Runs `batch` in one transaction, each write in its savepoint; the answer of each write, in
 /// order (see the module docs for what a failure does).
 fn commit(connection: &Connection, batch: &[Write]) -> Vec<Result<u64, StoreError>> {
     let committed = run(connection, "BEGIN IMMEDIATE")
+        .map_err(|error| error.to_string())
         .and_then(|()| {
             batch
                 .iter()
                 .map(|write| write_in_savepoint(connection, write))
-                .collect::<rusqlite::Result<Vec<_>>>()
+                .collect::<Result<Vec<_>, _>>()
         })
-        .and_then(|answers| run(connection, "COMMIT").map(|()| answers));
-    committed.unwrap_or_else(|error| {
+        .and_then(|answers| {
+            run(connection, "COMMIT")
+                .map(|()| answers)
+                .map_err(|error| error.to_string())
+        });
+    committed.unwrap_or_else(|detail| {
         // A failed COMMIT leaves the transaction open; an error that rolled it back already
-        // (a full disk, say) leaves none.
+        // (a full disk, say) leaves none. A ROLLBACK that fails leaves it to the next batch's
+        // `leave_transaction`.
         if !connection.is_autocommit() {
             if let Err(rollback) = run(connection, "ROLLBACK") {
                 tracing::error!(error = %rollback, "rolling back a failed batch failed");
             }
         }
-        let detail = error.to_string();
         batch
             .iter()
             .map(|_| Err(StoreError::Database(detail.clone())))
@@ -417,18 +604,28 @@ fn commit(connection: &Connection, batch: &[Write]) -> Vec<Result<u64, StoreErro
     })
 }
 
-/// Runs one write in a savepoint of the batch's transaction: its answer, or the error that
-/// fails the whole batch when its savepoint cannot be opened, undone or released.
+/// Runs one write in a savepoint of the batch's transaction: its answer, or what fails the
+/// whole batch: an error opening, undoing or releasing its savepoint, or the write's own error
+/// when SQLite rolled back the whole transaction with it (`SQLITE_FULL`, an I/O error,
+/// `RAISE(ROLLBACK, …)`), which takes the savepoint with it.
 fn write_in_savepoint(
     connection: &Connection,
     write: &Write,
-) -> rusqlite::Result<Result<u64, StoreError>> {
-    run(connection, SAVEPOINT)?;
+) -> Result<Result<u64, StoreError>, String> {
+    run(connection, SAVEPOINT).map_err(|error| error.to_string())?;
+    #[cfg(test)]
+    tests::panic_if_asked(write);
     let answer = execute(connection, write.sql, &write.params);
-    if answer.is_err() {
-        run(connection, ROLLBACK_TO_SAVEPOINT)?;
+    if let Err(error) = &answer {
+        if connection.is_autocommit() {
+            return Err(match error {
+                StoreError::Database(detail) => detail.clone(),
+                other => other.to_string(),
+            });
+        }
+        run(connection, ROLLBACK_TO_SAVEPOINT).map_err(|error| error.to_string())?;
     }
-    run(connection, RELEASE_SAVEPOINT)?;
+    run(connection, RELEASE_SAVEPOINT).map_err(|error| error.to_string())?;
     Ok(answer)
 }
 
@@ -512,10 +709,24 @@ fn bind<P: ToSql>(statement: &mut Statement<'_>, params: &[P]) -> Result<(), Sto
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     const INSERT: &str = "INSERT INTO t (a, b) VALUES ($1, $2)";
+    /// A write of this statement makes its batch panic, once its savepoint is open.
+    const PANICS: &str = "INSERT INTO t (a, b) VALUES ($1, 'panics')";
+    /// A write of this statement makes the writer thread panic outside any batch, which ends it.
+    pub(in crate::store) const STOPS: &str = "INSERT INTO t (a, b) VALUES ($1, 'stops')";
+
+    /// Panics in a batch, for a write of [`PANICS`].
+    pub(super) fn panic_if_asked(write: &Write) {
+        assert!(write.sql != PANICS, "a write made to panic by a test");
+    }
+
+    /// Panics outside a batch, for a write of [`STOPS`].
+    pub(super) fn stop_if_asked(write: &Write) {
+        assert!(write.sql != STOPS, "a writer thread made to stop by a test");
+    }
 
     /// A file with one table, `b` unique, and the hot path on it; the path for a second
     /// connection of the test's own.
@@ -706,5 +917,153 @@ mod tests {
         let frame = u64::try_from(page_size).unwrap() + 24;
         let bound = (u64::try_from(CHECKPOINT_PAGES).unwrap() + 16) * frame;
         assert!(wal <= bound, "WAL of {wal} bytes, more than {bound}");
+    }
+
+    /// The hot path on an in-memory database of the shared-cache name `name`, as sqlx opens
+    /// `sqlite::memory:`, with the table of [`hot_path`]; the connection that keeps the
+    /// database alive, as sqlx's pool does.
+    fn in_memory_hot_path(name: &str) -> (Connection, HotPath) {
+        let path = std::path::PathBuf::from(format!("file:{name}"));
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_MEMORY
+            | OpenFlags::SQLITE_OPEN_SHARED_CACHE;
+        let keeper = Connection::open_with_flags(&path, flags).unwrap();
+        keeper
+            .execute_batch("CREATE TABLE t (a INTEGER, b TEXT UNIQUE)")
+            .unwrap();
+        let hot = HotPath::open(&path, true, Duration::from_secs(5)).unwrap();
+        (keeper, hot)
+    }
+
+    /// A panic in a batch answers that batch's writes with an error and keeps none of them;
+    /// the thread goes on, and the next write commits.
+    #[tokio::test]
+    async fn a_panic_in_a_batch_fails_that_batch_alone() {
+        let (_dir, path, hot) = hot_path();
+        let turn = hot.write_turn().await;
+        let before = hot.write(INSERT, &[&1_i64, &"before the panic"]);
+        let panicking = hot.write(PANICS, &[&2_i64]);
+        drop(turn);
+        for answer in [before.await, panicking.await] {
+            assert!(matches!(answer, Err(StoreError::Database(_))), "{answer:?}");
+        }
+        assert_eq!(count(&Connection::open(&path).unwrap()), 0);
+        hot.write(INSERT, &[&3_i64, &"after the panic"])
+            .await
+            .unwrap();
+        assert_eq!(count(&Connection::open(&path).unwrap()), 1);
+        hot.check_writer().unwrap();
+    }
+
+    /// A writer thread that ended is reported, for readiness, and its writes fail.
+    #[tokio::test]
+    async fn a_stopped_writer_thread_is_reported() {
+        let (_dir, _, hot) = hot_path();
+        hot.check_writer().unwrap();
+        let stopped = hot.write(STOPS, &[&1_i64]).await;
+        assert!(
+            matches!(stopped, Err(StoreError::Database(_))),
+            "{stopped:?}"
+        );
+        // The answer is dropped as the thread unwinds, just before the flag is cleared: wait
+        // for the flag, at most five seconds.
+        for _ in 0..500 {
+            if hot.check_writer().is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(
+            hot.check_writer().is_err(),
+            "the stopped thread is still reported running"
+        );
+        let after = hot.write(INSERT, &[&2_i64, &"after"]).await;
+        assert!(matches!(after, Err(StoreError::Database(_))), "{after:?}");
+    }
+
+    /// A writer connection left inside a transaction (a batch whose `COMMIT` and `ROLLBACK`
+    /// failed) is put back outside it before the next batch, which then commits.
+    #[tokio::test]
+    async fn a_transaction_left_open_is_rolled_back_before_the_next_batch() {
+        let (keeper, hot) = in_memory_hot_path("inline-left-open");
+        // In memory, the one reader is the writer's connection.
+        lock(&hot.readers[0])
+            .execute_batch("BEGIN IMMEDIATE; INSERT INTO t (a, b) VALUES (0, 'left open')")
+            .unwrap();
+        assert_eq!(hot.write(INSERT, &[&1_i64, &"next"]).await.unwrap(), 1);
+        let kept: Vec<String> = keeper
+            .prepare("SELECT b FROM t")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(kept, ["next"]);
+    }
+
+    /// A write whose error rolls back the whole transaction (here a trigger's
+    /// `RAISE(ROLLBACK)`; a full disk does the same) fails its batch with its own error, not
+    /// with the savepoint that went with the transaction.
+    #[tokio::test]
+    async fn a_write_that_rolls_back_the_transaction_fails_its_batch_with_its_own_error() {
+        let (_dir, path, hot) = hot_path();
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "CREATE TRIGGER refuse BEFORE INSERT ON t WHEN NEW.a < 0 \
+                 BEGIN SELECT RAISE(ROLLBACK, 'refused by the trigger'); END",
+            )
+            .unwrap();
+        let turn = hot.write_turn().await;
+        let before = hot.write(INSERT, &[&1_i64, &"before"]);
+        let refused = hot.write(INSERT, &[&-1_i64, &"refused"]);
+        drop(turn);
+        for answer in [before.await, refused.await] {
+            match answer {
+                Err(StoreError::Database(detail)) if detail.contains("refused by the trigger") => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(count(&Connection::open(&path).unwrap()), 0);
+        assert_eq!(hot.write(INSERT, &[&2_i64, &"after"]).await.unwrap(), 1);
+    }
+
+    /// Writes queued while the turn is held are committed by one `COMMIT`, counted by a commit
+    /// hook on the writer connection (reachable in memory, where it is also the reader).
+    #[tokio::test]
+    async fn queued_writes_are_committed_together() {
+        let (keeper, hot) = in_memory_hot_path("inline-grouped");
+        let commits = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&commits);
+        lock(&hot.readers[0])
+            .commit_hook(Some(move || {
+                counted.fetch_add(1, Ordering::Relaxed);
+                false
+            }))
+            .unwrap();
+        let turn = hot.write_turn().await;
+        let answers: Vec<_> = (1_i64..=9)
+            .map(|n| hot.write(INSERT, &[&n, &format!("key {n}")]))
+            .collect();
+        drop(turn);
+        for answer in answers {
+            assert_eq!(answer.await.unwrap(), 1);
+        }
+        assert_eq!(commits.load(Ordering::Relaxed), 1);
+        assert_eq!(count(&keeper), 9);
+    }
+
+    /// Dropping the hot path commits the writes already queued, even those whose futures were
+    /// dropped, before it returns.
+    #[tokio::test]
+    async fn dropping_the_hot_path_commits_what_is_queued() {
+        let (_dir, path, hot) = hot_path();
+        for n in 0_i64..200 {
+            drop(hot.write(INSERT, &[&n, &format!("key {n}")]));
+        }
+        drop(hot);
+        assert_eq!(count(&Connection::open(&path).unwrap()), 200);
     }
 }

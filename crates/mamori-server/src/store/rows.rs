@@ -66,9 +66,10 @@ impl DriverError for rusqlite::Error {
 pub(super) struct NamedRow<'r, 's> {
     /// The row.
     row: &'r rusqlite::Row<'s>,
-    /// Each column's position by its name; the first of two columns of the same name, as
-    /// rusqlite's `get` would take.
-    columns: HashMap<&'r str, usize>,
+    /// Each column's position by its name; `None` for a name that more than one column has.
+    /// sqlx's rows take the last of such columns where rusqlite's `get` takes the first, so
+    /// reading one is refused instead of decoding differently on the two paths.
+    columns: HashMap<&'r str, Option<usize>>,
 }
 
 impl<'r, 's> NamedRow<'r, 's> {
@@ -77,19 +78,30 @@ impl<'r, 's> NamedRow<'r, 's> {
         let statement: &'r rusqlite::Statement<'s> = row.as_ref();
         let mut columns = HashMap::with_capacity(statement.column_count());
         for (position, name) in statement.column_names().into_iter().enumerate() {
-            columns.entry(name).or_insert(position);
+            columns
+                .entry(name)
+                .and_modify(|duplicated| *duplicated = None)
+                .or_insert(Some(position));
         }
         Self { row, columns }
     }
 
     /// The column `name` as a `T`.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidColumnName` when no column, or more than one, has that name; what rusqlite's
+    /// `get` returns for the column's value.
     pub(super) fn try_get<T: rusqlite::types::FromSql, N: AsRef<str>>(
         &self,
         name: N,
     ) -> rusqlite::Result<T> {
         let name = name.as_ref();
         match self.columns.get(name) {
-            Some(&position) => self.row.get(position),
+            Some(Some(position)) => self.row.get(*position),
+            Some(None) => Err(rusqlite::Error::InvalidColumnName(format!(
+                "{name} (the name of more than one column)"
+            ))),
             None => Err(rusqlite::Error::InvalidColumnName(name.to_owned())),
         }
     }
@@ -699,5 +711,23 @@ mod tests {
                 other => panic!("{name}: {other:?}"),
             }
         }
+    }
+
+    /// A name that two columns share is refused on the rusqlite path rather than read as the
+    /// first of them (sqlx would read the last); the other columns still read.
+    #[test]
+    fn a_column_name_two_columns_share_is_refused() {
+        let connection = rusqlite::Connection::open_in_memory().unwrap();
+        let mut statement = connection
+            .prepare("SELECT 1 AS shared, 2 AS shared, 3 AS own")
+            .unwrap();
+        let mut rows = statement.query([]).unwrap();
+        let row = NamedRow::new(rows.next().unwrap().unwrap());
+        let shared = row.try_get::<i64, _>("shared");
+        assert!(
+            matches!(shared, Err(rusqlite::Error::InvalidColumnName(_))),
+            "{shared:?}"
+        );
+        assert_eq!(row.try_get::<i64, _>("own").unwrap(), 3);
     }
 }

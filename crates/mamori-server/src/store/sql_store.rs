@@ -5,10 +5,11 @@
 //! them against both databases' types. A method that writes anything runs in `db_write!`, which
 //! on SQLite is its writer connection, in the process's one write turn. The statements of a
 //! frictionless purchase run through `db_hot!` instead, which on SQLite reads inline in the
-//! requesting task and writes on the hot path's batching writer thread (see [`super::inline`]). Where the dialects really differ the method matches
-//! on [`Pool`] itself, or calls what [`super::sqlite`] and [`super::postgres`] define for it —
-//! the rate-limit counts, for one, are in memory on SQLite and on connections of their own on
-//! PostgreSQL; the list is in the module docs of [`super`].
+//! requesting task and writes on the hot path's batching writer thread (see [`super::inline`]).
+//! Where the dialects really differ the method matches on [`Pool`] itself, or calls what
+//! [`super::sqlite`] and [`super::postgres`] define for it — the rate-limit counts, for one, are
+//! in memory on SQLite and on connections of their own on PostgreSQL; the list is in the module
+//! docs of [`super`].
 
 use std::sync::Arc;
 
@@ -98,8 +99,8 @@ macro_rules! db_read {
 
 /// [`db_read!`] for a body that writes: `$pool` is the pool of SQLite's writer connection, and
 /// the body runs holding the process's one write turn (see [`super::inline`]), so it never
-/// meets an inline write at the file lock. A body must not call a store method that writes:
-/// it would wait for the turn it holds.
+/// meets a batch of the hot path's writer thread at the file lock. A body must not call a store
+/// method that writes: it would wait for the turn it holds.
 macro_rules! db_write {
     ($store:expr, |$pool:ident| $body:expr) => {
         match &$store.pool {
@@ -123,7 +124,6 @@ macro_rules! db_write {
 /// [`super::pg_hot`]).
 ///
 /// - `optional SQL, [binds], decoder`: the row or `None`, read by the [`ModelRow`] method named.
-/// - `one SQL, [binds], decoder`: the one row a statement always answers (an aggregate).
 /// - `execute SQL, [binds]`: a write that commits by itself (on SQLite, with its batch); how
 ///   many rows it changed. `SQL` is one of [`super::sql`]'s constants (`'static`).
 macro_rules! db_hot {
@@ -139,21 +139,6 @@ macro_rules! db_hot {
                     .fetch_optional(lease.connection())
                     .await;
                 lease.finish(fetched)?.as_ref().map(ModelRow::$decode).transpose()
-            }
-        }
-    };
-    ($store:expr, one $sql:expr, [$($bind:expr),* $(,)?], $decode:ident) => {
-        match &$store.pool {
-            Pool::Sqlite { inline, .. } => inline
-                .read($sql, &[$(&$bind as Param<'_>),*], |row| row.$decode())?
-                .ok_or_else(|| StoreError::Database("the statement answered no row".into())),
-            Pool::Postgres { hot, .. } => {
-                let mut lease = hot.acquire().await?;
-                let fetched = sqlx::query($sql)
-                    $(.bind($bind))*
-                    .fetch_one(lease.connection())
-                    .await;
-                lease.finish(fetched)?.$decode()
             }
         }
     };
@@ -200,7 +185,10 @@ impl SqlStore {
 impl Store for SqlStore {
     async fn ping(&self) -> Result<(), StoreError> {
         // Through the writer: a verifier whose writes are stuck is not ready, however well its
-        // reads go.
+        // reads go. On SQLite the hot path's writes have a thread of their own, checked too.
+        if let Pool::Sqlite { inline, .. } = &self.pool {
+            inline.check_writer()?;
+        }
         db_write!(self, |pool| {
             sqlx::query(sql::PING).fetch_one(pool).await.map_err(db)?;
             Ok(())

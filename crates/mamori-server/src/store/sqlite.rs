@@ -298,4 +298,31 @@ mod tests {
         assert_eq!(cards.len(), 1);
         assert_eq!(cards[0].frictionless_ceilings.to_string(), "JPY:70000");
     }
+
+    /// A store whose hot path's writer thread has ended is not ready: `ping` fails, though
+    /// sqlx's writer connection still answers.
+    #[tokio::test]
+    async fn ping_fails_once_the_hot_writer_thread_has_ended() {
+        let store = SqliteStore::open("sqlite::memory:").await.unwrap();
+        store.ping().await.unwrap();
+        let Pool::Sqlite { inline, .. } = &store.pool else {
+            panic!("a SQLite store on another pool");
+        };
+        let stopped = inline
+            .write(super::super::inline::tests::STOPS, &[&1_i64])
+            .await;
+        assert!(
+            matches!(stopped, Err(StoreError::Database(_))),
+            "{stopped:?}"
+        );
+        // The thread clears its flag as it finishes unwinding, just after dropping the answer:
+        // wait for it, at most five seconds.
+        for _ in 0..500 {
+            if store.ping().await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("ping still succeeds with the writer thread ended");
+    }
 }
