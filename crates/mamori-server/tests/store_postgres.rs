@@ -190,6 +190,11 @@ async fn hot_path_a_database_error_returns_the_connection() {
 }
 
 #[tokio::test]
+async fn hot_path_a_terminated_backend_is_not_reused() {
+    store::pg_hot_checks::a_terminated_backend_is_not_reused(&postgres_db::admin_url()).await;
+}
+
+#[tokio::test]
 async fn hot_path_another_error_closes_the_connection() {
     store::pg_hot_checks::another_error_closes_the_connection(&postgres_db::admin_url()).await;
 }

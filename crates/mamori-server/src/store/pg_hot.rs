@@ -7,8 +7,10 @@
 //! with no option to turn it off), so a one-statement use costs two round trips to the
 //! database and two wake-ups of the backend. The hot statements are single self-committing
 //! statements, so the set can know without asking whether a connection is clean: it is, once
-//! its statement completed — with rows or with an error the database itself answered — and
-//! only then is it handed to the next request. A connection whose statement future was dropped
+//! its statement completed — with rows or with an ordinary error the database itself answered
+//! — and only then is it handed to the next request. A `FATAL` answer (a restart,
+//! `pg_terminate_backend`, `idle_session_timeout`) is the server closing the session, so that
+//! connection is closed too, and only the one request that met it fails. A connection whose statement future was dropped
 //! midway (the client went away, a timeout fired) or failed any other way (I/O, protocol) may
 //! be in the middle of a message; it is closed instead, so it never serves another request.
 //! That is [`Lease::finish`]'s job: a [`Lease`] dropped without it drops its connection.
@@ -56,7 +58,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgDatabaseError, PgSeverity};
 use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
@@ -206,7 +208,7 @@ impl Lease<'_> {
     }
 
     /// Ends the lease with the statement's `outcome`: the connection goes back to the set when
-    /// the statement completed — rows, no row, or an error the database answered (its
+    /// the statement completed — rows, no row, or an ordinary error the database answered (its
     /// remaining messages up to `ReadyForQuery` are read before the connection's next
     /// statement) — and is closed after any other error, which may have left it midway
     /// through a message. A connection past its maximum lifetime is closed either way.
@@ -221,10 +223,7 @@ impl Lease<'_> {
             set,
             _permit,
         } = self;
-        let clean = matches!(
-            outcome,
-            Ok(_) | Err(sqlx::Error::Database(_) | sqlx::Error::RowNotFound)
-        );
+        let clean = leaves_connection_clean(&outcome);
         if clean && opened.elapsed() < set.limits.max_lifetime {
             let mut idle = set
                 .idle
@@ -240,6 +239,25 @@ impl Lease<'_> {
         }
         // Otherwise `connection` drops here, closing its socket without another word on it.
         outcome.map_err(db)
+    }
+}
+
+/// Whether a statement that ended with `outcome` left its connection ready for the next one:
+/// it completed with rows or without, or PostgreSQL refused it with an ordinary error and the
+/// session goes on. A `FATAL` or `PANIC` error (a restart, `pg_terminate_backend`,
+/// `idle_session_timeout`), an operator intervention (class `57P`) or a connection exception
+/// (class `08`) means the server is closing the session, so the connection must not be reused.
+fn leaves_connection_clean<T>(outcome: &Result<T, sqlx::Error>) -> bool {
+    match outcome {
+        Ok(_) | Err(sqlx::Error::RowNotFound) => true,
+        Err(sqlx::Error::Database(error)) => error
+            .try_downcast_ref::<PgDatabaseError>()
+            .is_some_and(|error| {
+                error.severity() == PgSeverity::Error
+                    && !error.code().starts_with("57P")
+                    && !error.code().starts_with("08")
+            }),
+        Err(_) => false,
     }
 }
 
@@ -367,6 +385,31 @@ pub mod checks {
             before,
             "a clean connection was closed"
         );
+    }
+
+    /// A connection whose backend was terminated (PostgreSQL answers `FATAL` 57P01 and closes
+    /// the session) is not given back: the statement after the failed one runs on a new
+    /// backend.
+    pub async fn a_terminated_backend_is_not_reused(url: &str) {
+        let set = set(url, 1);
+        let doomed = backend_pid(&set).await;
+        let mut other = PgConnection::connect(url).await.expect("connect");
+        let terminated: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1, 5000)")
+            .bind(doomed)
+            .fetch_one(&mut other)
+            .await
+            .expect("terminate");
+        assert!(terminated, "backend {doomed} was not terminated");
+        other.close().await.expect("close");
+        // The idle connection still looks alive to the set; this statement learns otherwise.
+        let mut lease = set.acquire().await.expect("acquire");
+        let failed = sqlx::query("SELECT 1").execute(lease.connection()).await;
+        assert!(
+            lease.finish(failed).is_err(),
+            "a terminated backend answered"
+        );
+        assert_eq!(set.idle_count(), 0, "the terminated connection came back");
+        assert_ne!(backend_pid(&set).await, doomed);
     }
 
     /// Any error but one the database answered closes the connection, whatever state it left
