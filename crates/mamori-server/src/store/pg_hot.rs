@@ -19,8 +19,8 @@
 //!
 //! A semaphore bounds how many connections exist: a lease holds a permit, and a connection is
 //! opened only when no idle one is left, so leased plus idle never exceeds the bound. A request
-//! that cannot get a connection within the acquire timeout fails with a database error, as on
-//! sqlx's pool, instead of hanging. Idle connections past their idle timeout or the maximum
+//! that cannot get a connection within the acquire timeout fails with
+//! [`StoreError::Unavailable`] (answered `503`), as on sqlx's pool, instead of hanging. Idle connections past their idle timeout or the maximum
 //! lifetime are closed when the set next hands out a connection — a check of two instants over
 //! a handful of entries, no timer task — and one past the maximum lifetime is closed rather
 //! than taken back after its statement. (A verifier that gets no requests at all keeps its idle
@@ -131,8 +131,8 @@ impl HotConnections {
     ///
     /// # Errors
     ///
-    /// [`StoreError::Database`] when no connection is free within the acquire timeout, or
-    /// opening one fails.
+    /// [`StoreError::Unavailable`] when no connection is free within the acquire timeout
+    /// (opening one included), [`StoreError::Database`] when opening one fails.
     pub(super) async fn acquire(&self) -> Result<Lease<'_>, StoreError> {
         let leased = async {
             // The semaphore is never closed, so `acquire` fails only on a closed one.
@@ -151,7 +151,7 @@ impl HotConnections {
         tokio::time::timeout(self.limits.acquire_timeout, leased)
             .await
             .map_err(|_| {
-                StoreError::Database(format!(
+                StoreError::Unavailable(format!(
                     "no PostgreSQL connection for the hot path within {:?}",
                     self.limits.acquire_timeout
                 ))
@@ -448,7 +448,7 @@ pub mod checks {
         let second = set.acquire().await.expect("second");
         let third = set.acquire().await;
         assert!(
-            matches!(third, Err(StoreError::Database(_))),
+            matches!(third, Err(StoreError::Unavailable(_))),
             "a third connection was lent"
         );
         first.finish(Ok(())).expect("finished");
