@@ -177,8 +177,8 @@ async fn hot_path_a_finished_statement_returns_its_connection() {
 }
 
 #[tokio::test]
-async fn hot_path_a_statement_dropped_midway_closes_its_connection() {
-    store::pg_hot_checks::a_statement_dropped_midway_closes_its_connection(
+async fn hot_path_a_statement_dropped_midway_keeps_its_place_until_it_ends() {
+    store::pg_hot_checks::a_statement_dropped_midway_keeps_its_place_until_it_ends(
         &postgres_db::admin_url(),
     )
     .await;

@@ -8,25 +8,40 @@
 //! database and two wake-ups of the backend. The hot statements are single self-committing
 //! statements, so the set can know without asking whether a connection is clean: it is, once
 //! its statement completed — with rows or with an ordinary error the database itself answered
-//! — and only then is it handed to the next request. A `FATAL` answer (a restart,
-//! `pg_terminate_backend`, `idle_session_timeout`) is the server closing the session, so that
-//! connection is closed too, and only the one request that met it fails. A connection whose statement future was dropped
-//! midway (the client went away, a timeout fired) or failed any other way (I/O, protocol) may
-//! be in the middle of a message; it is closed instead, so it never serves another request.
-//! That is [`Lease::finish`]'s job: a [`Lease`] dropped without it drops its connection.
+//! — and only then is it handed to the next request, by [`Lease::finish`]. A `FATAL` answer (a
+//! restart, `pg_terminate_backend`, `idle_session_timeout`) is the server closing the session,
+//! so that connection is closed, and only the one request that met it fails. A connection
+//! whose statement failed any other way (I/O, protocol, decoding) may be in the middle of a
+//! message; it is closed too, so it never serves another request.
+//!
+//! A [`Lease`] dropped before its statement ended (the client went away, a timeout fired) is
+//! the one case where the set asks: PostgreSQL does not notice a closed socket while a
+//! statement runs or waits on a lock, so closing the connection at once would free its place
+//! while its backend lives on, and repeated disconnects during a lock wait (another instance's
+//! migration) would grow the backends without bound. Instead a task keeps the connection and
+//! its permit, sends a `Sync` and reads up to its answer (sqlx's `ping`, which first drains the
+//! statement's remaining messages), then gives the connection back; if that fails or takes
+//! longer than [`DRAIN_TIMEOUT`], it closes the connection. Every connection runs with
+//! `statement_timeout` = [`STATEMENT_TIMEOUT`], so a statement stuck behind a lock ends by
+//! itself well within that.
 //!
 //! # Bounds and lifetimes
 //!
-//! A semaphore bounds how many connections exist: a lease holds a permit, and a connection is
-//! opened only when no idle one is left, so leased plus idle never exceeds the bound. A request
-//! that cannot get a connection within the acquire timeout fails with
-//! [`StoreError::Unavailable`] (answered `503`), as on sqlx's pool, instead of hanging. Idle connections past their idle timeout or the maximum
-//! lifetime are closed when the set next hands out a connection — a check of two instants over
-//! a handful of entries, no timer task — and one past the maximum lifetime is closed rather
-//! than taken back after its statement. (A verifier that gets no requests at all keeps its idle
-//! connections open, at most the bound's few.) Connections are opened with
-//! the store's connect options (TLS, statement cache, application name), so a statement
-//! prepared once per connection is reused as on the pool.
+//! A semaphore bounds how many connections exist: a permit is held by a lease, then by the task
+//! draining or closing its connection, and released only when the connection is back in the
+//! idle list or closed (PostgreSQL's `Terminate` sent). A connection is opened only when no
+//! idle one is left, so the connections that exist never exceed the bound. A request that
+//! cannot get a connection within the acquire timeout fails with [`StoreError::Unavailable`]
+//! (answered `503`), as on sqlx's pool, instead of hanging. Idle connections past their idle
+//! timeout or their maximum lifetime are closed when the set next hands out a connection,
+//! before it opens another — a check of two instants over a handful of entries, no timer task
+//! — and one past its maximum lifetime is closed rather than taken back after its statement.
+//! Each connection's maximum lifetime is shortened by a random 0–5 %, so that the connections
+//! of one burst do not all expire, and reconnect, in the same instant. (A verifier that gets
+//! no requests at all keeps its idle connections open, at most the bound's few.) Connections
+//! are opened with the store's connect options (TLS, statement cache, application name, the
+//! counters' `synchronous_commit`), so a statement prepared once per connection is reused as
+//! on the pool.
 //!
 //! Transactions, and every statement outside the hot path, stay on sqlx's pool, whose ping
 //! costs little against a transaction's own round trips; see `postgres.rs` for how the
@@ -55,12 +70,12 @@
 //! --growth 0 --window 5 --warmup 1` against a cluster with `fsync=off`, as `cargo xtask bench`
 //! runs it.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgDatabaseError, PgSeverity};
 use sqlx::{ConnectOptions, Connection};
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::StoreError;
 use super::rows::db;
@@ -78,14 +93,28 @@ pub(super) struct Limits {
     pub idle_timeout: Duration,
 }
 
+/// How long PostgreSQL may run one hot statement before it cancels it itself: far beyond any
+/// hot statement's own time, it only ends a statement stuck behind a lock (another instance's
+/// migration), whose connection still counts against the bound meanwhile.
+const STATEMENT_TIMEOUT: &str = "30s";
+
+/// How long the connection of a lease dropped midway gets to finish its statement before it is
+/// closed; it keeps its place in the bound until then.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(35);
+
+/// How long a polite close may take before the connection is simply dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The hot path's connections (see the module docs).
 pub(super) struct HotConnections {
     /// How each connection is opened: the store's options.
     options: PgConnectOptions,
-    /// Connections whose last statement completed, most recently used last.
-    idle: Mutex<Vec<Idle>>,
-    /// One permit per connection that may exist; a lease holds one.
-    permits: Semaphore,
+    /// Connections whose last statement completed, most recently used last. Shared with the
+    /// tasks that drain the connections of dropped leases.
+    idle: Arc<Mutex<Vec<Idle>>>,
+    /// One permit per connection that may exist, held by a lease or by the task closing or
+    /// draining its connection.
+    permits: Arc<Semaphore>,
     /// The bound and the timeouts.
     limits: Limits,
 }
@@ -94,24 +123,31 @@ pub(super) struct HotConnections {
 struct Idle {
     /// The connection, clean: its last statement completed.
     connection: PgConnection,
-    /// When it was opened.
-    opened: Instant,
+    /// When it reaches its maximum lifetime.
+    retires: Instant,
     /// When its last statement completed.
     since: Instant,
 }
 
 /// A connection lent to one statement; it goes back to the set only through
-/// [`Lease::finish`], and is closed if the lease is dropped otherwise.
+/// [`Lease::finish`]. A lease dropped otherwise leaves its connection to a task that waits for
+/// the statement to end, and the connection keeps its place in the bound until then.
 pub(super) struct Lease<'a> {
-    /// The connection lent.
-    connection: PgConnection,
-    /// When it was opened.
-    opened: Instant,
+    /// The connection and its place in the bound; taken by [`Lease::finish`].
+    held: Option<Held>,
     /// The set it goes back to.
     set: &'a HotConnections,
-    /// The lease's place in the bound; released after the connection is back in `idle`, so
-    /// leased plus idle never exceeds the bound.
-    _permit: SemaphorePermit<'a>,
+}
+
+/// A leased connection with what it needs to outlive its lease.
+struct Held {
+    /// The connection lent.
+    connection: PgConnection,
+    /// When it reaches its maximum lifetime.
+    retires: Instant,
+    /// The connection's place in the bound; released only once the connection is back in
+    /// `idle` or closed, so the connections that exist never exceed the bound.
+    permit: OwnedSemaphorePermit,
 }
 
 impl HotConnections {
@@ -119,9 +155,10 @@ impl HotConnections {
     /// statement.
     pub(super) fn new(options: PgConnectOptions, limits: Limits) -> Self {
         Self {
-            options,
-            idle: Mutex::new(Vec::with_capacity(limits.connections)),
-            permits: Semaphore::new(limits.connections),
+            // Appended to the options string, so the counters' `synchronous_commit` stays.
+            options: options.options([("statement_timeout", STATEMENT_TIMEOUT)]),
+            idle: Arc::new(Mutex::new(Vec::with_capacity(limits.connections))),
+            permits: Arc::new(Semaphore::new(limits.connections)),
             limits,
         }
     }
@@ -136,16 +173,24 @@ impl HotConnections {
     pub(super) async fn acquire(&self) -> Result<Lease<'_>, StoreError> {
         let leased = async {
             // The semaphore is never closed, so `acquire` fails only on a closed one.
-            let permit = self.permits.acquire().await.map_err(db_closed)?;
-            let (connection, opened) = match self.take_idle() {
-                Some(idle) => (idle.connection, idle.opened),
-                None => (self.options.connect().await.map_err(db)?, Instant::now()),
+            let permit = Arc::clone(&self.permits)
+                .acquire_owned()
+                .await
+                .map_err(db_closed)?;
+            let (connection, retires) = match self.take_idle().await {
+                Some(idle) => (idle.connection, idle.retires),
+                None => (
+                    self.options.connect().await.map_err(db)?,
+                    self.retirement(Instant::now()),
+                ),
             };
             Ok(Lease {
-                connection,
-                opened,
+                held: Some(Held {
+                    connection,
+                    retires,
+                    permit,
+                }),
                 set: self,
-                _permit: permit,
             })
         };
         tokio::time::timeout(self.limits.acquire_timeout, leased)
@@ -158,9 +203,18 @@ impl HotConnections {
             })?
     }
 
+    /// When a connection opened at `opened` reaches its maximum lifetime: shortened by a random
+    /// 0–5 %, so that connections opened in one burst do not all expire in the same instant.
+    fn retirement(&self, opened: Instant) -> Instant {
+        // Without randomness the full lifetime is as good a lifetime as any.
+        let per_mille = getrandom::u32().map_or(0, |random| random % 50);
+        opened + self.limits.max_lifetime - self.limits.max_lifetime * per_mille / 1000
+    }
+
     /// The most recently used idle connection still within its lifetimes, closing the ones
-    /// that are not.
-    fn take_idle(&self) -> Option<Idle> {
+    /// that are not before it returns, so that a connection opened next never exists beside
+    /// them beyond the bound.
+    async fn take_idle(&self) -> Option<Idle> {
         let now = Instant::now();
         let mut expired = Vec::new();
         let taken = {
@@ -183,15 +237,14 @@ impl HotConnections {
         };
         // Closed outside the lock: closing writes to the socket.
         for stale in expired {
-            close(stale.connection);
+            close(stale.connection).await;
         }
         taken
     }
 
     /// Whether `idle` has outlived its idle timeout or the maximum lifetime.
     fn expired(&self, idle: &Idle, now: Instant) -> bool {
-        now.duration_since(idle.since) >= self.limits.idle_timeout
-            || now.duration_since(idle.opened) >= self.limits.max_lifetime
+        now.duration_since(idle.since) >= self.limits.idle_timeout || now >= idle.retires
     }
 
     /// How many connections are idle now.
@@ -203,8 +256,15 @@ impl HotConnections {
 
 impl Lease<'_> {
     /// The connection, for one statement.
+    // `held` is taken only by `finish`, which consumes the lease, and by `drop`: a lease in
+    // hand always holds its connection.
+    #[allow(clippy::expect_used)]
     pub(super) fn connection(&mut self) -> &mut PgConnection {
-        &mut self.connection
+        &mut self
+            .held
+            .as_mut()
+            .expect("a lease holds its connection until it ends")
+            .connection
     }
 
     /// Ends the lease with the statement's `outcome`: the connection goes back to the set when
@@ -217,27 +277,19 @@ impl Lease<'_> {
     ///
     /// The statement's error, as the store reports it.
     pub(super) fn finish<T>(self, outcome: Result<T, sqlx::Error>) -> Result<T, StoreError> {
-        let Lease {
-            connection,
-            opened,
-            set,
-            _permit,
-        } = self;
-        let clean = leaves_connection_clean(&outcome);
-        if clean && opened.elapsed() < set.limits.max_lifetime {
-            let mut idle = set
-                .idle
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            idle.push(Idle {
-                connection,
-                opened,
-                since: Instant::now(),
-            });
-        } else if clean {
-            close(connection);
+        let mut lease = self;
+        if let Some(held) = lease.held.take() {
+            let clean = leaves_connection_clean(&outcome);
+            if clean && Instant::now() < held.retires {
+                give_back(&lease.set.idle, held);
+            } else if clean {
+                tokio::spawn(close_holding(held));
+            } else {
+                // The connection may be midway through a message: its socket is closed without
+                // another word on it, and its place in the bound is freed with it.
+                drop(held);
+            }
         }
-        // Otherwise `connection` drops here, closing its socket without another word on it.
         outcome.map_err(db)
     }
 }
@@ -261,13 +313,61 @@ fn leaves_connection_clean<T>(outcome: &Result<T, sqlx::Error>) -> bool {
     }
 }
 
-/// Closes a clean connection politely (PostgreSQL's `Terminate`), in the background: the
-/// request that found it expired does not wait for that.
-fn close(connection: PgConnection) {
-    tokio::spawn(async move {
-        // Nothing to do about a connection that fails to close: it is gone either way.
-        let _ = connection.close().await;
-    });
+impl Drop for Lease<'_> {
+    /// A lease dropped before its statement ended (the request went away, a timeout fired):
+    /// PostgreSQL goes on running the statement, or waiting on a lock, without noticing a
+    /// closed socket, so the connection keeps its place in the bound until the statement ends.
+    /// A task waits for that (a `Sync` after it, answered once the statement is done), then
+    /// gives the connection back, or closes it if it does not answer in time.
+    fn drop(&mut self) {
+        let Some(held) = self.held.take() else {
+            return;
+        };
+        // Without a runtime (one shutting down) nothing can wait: the connection just drops.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let idle = Arc::clone(&self.set.idle);
+        runtime.spawn(async move {
+            let mut held = held;
+            let drained = tokio::time::timeout(DRAIN_TIMEOUT, held.connection.ping()).await;
+            if matches!(drained, Ok(Ok(()))) && Instant::now() < held.retires {
+                give_back(&idle, held);
+            } else {
+                close_holding(held).await;
+            }
+        });
+    }
+}
+
+/// Puts a clean connection back in `idle`, then frees its place in the bound.
+fn give_back(idle: &Mutex<Vec<Idle>>, held: Held) {
+    let Held {
+        connection,
+        retires,
+        permit,
+    } = held;
+    idle.lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .push(Idle {
+            connection,
+            retires,
+            since: Instant::now(),
+        });
+    drop(permit);
+}
+
+/// Closes a connection politely, keeping its place in the bound until it is gone.
+async fn close_holding(held: Held) {
+    close(held.connection).await;
+    drop(held.permit);
+}
+
+/// Closes a connection politely (PostgreSQL's `Terminate`), dropping it if that takes longer
+/// than [`CLOSE_TIMEOUT`].
+async fn close(connection: PgConnection) {
+    // Nothing to do about a connection that fails to close: it is gone either way.
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, connection.close()).await;
 }
 
 /// The error of acquiring from a closed semaphore, which this set never closes.
@@ -341,27 +441,31 @@ pub mod checks {
         assert_eq!(set.idle_count(), 1);
     }
 
-    /// A statement whose future is dropped while the server is still running it closes its
-    /// connection: the next statement runs on another backend.
-    pub async fn a_statement_dropped_midway_closes_its_connection(url: &str) {
+    /// A statement whose future is dropped while the server is still running it keeps its
+    /// connection's place in the bound until the statement ends: no other connection is
+    /// opened meanwhile, and the drained connection then serves the next statement.
+    pub async fn a_statement_dropped_midway_keeps_its_place_until_it_ends(url: &str) {
         let set = set(url, 1);
         let before = backend_pid(&set).await;
         let sleeping = async {
             let mut lease = set.acquire().await.expect("acquire");
-            let slept = sqlx::query("SELECT pg_sleep(2)")
+            let slept = sqlx::query("SELECT pg_sleep(1)")
                 .execute(lease.connection())
                 .await;
             lease.finish(slept)
         };
         let timed_out = tokio::time::timeout(Duration::from_millis(100), sleeping).await;
-        assert!(timed_out.is_err(), "pg_sleep(2) finished within 100 ms");
-        assert_eq!(set.idle_count(), 0, "the interrupted connection came back");
-        let after = backend_pid(&set).await;
-        assert_ne!(
-            after, before,
-            "the interrupted connection served the next statement"
+        assert!(timed_out.is_err(), "pg_sleep(1) finished within 100 ms");
+        let meanwhile = tokio::time::timeout(Duration::from_millis(100), set.acquire()).await;
+        assert!(
+            meanwhile.is_err(),
+            "a connection was lent while the dropped statement still ran"
         );
-        assert_eq!(set.idle_count(), 1);
+        assert_eq!(
+            backend_pid(&set).await,
+            before,
+            "another connection was opened instead of the drained one"
+        );
     }
 
     /// An error the database answers (here a unique violation, the store's `Conflict`) leaves
@@ -453,9 +557,17 @@ pub mod checks {
         );
         first.finish(Ok(())).expect("finished");
         let third = set.acquire().await.expect("third, after one came back");
-        // Dropped unfinished: closed, not kept.
+        // Dropped unfinished with no statement running: drained at once and given back.
         drop((second, third));
-        assert_eq!(set.idle_count(), 0);
+        let both_back = async {
+            while set.idle_count() < 2 {
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), both_back)
+            .await
+            .expect("the dropped leases' connections came back");
+        assert_eq!(set.permits.available_permits(), 2);
     }
 
     /// An idle connection past its idle timeout is closed on the next acquire, not reused.
