@@ -205,6 +205,24 @@ async fn hot_path_the_bound_holds_and_a_full_set_times_out() {
 }
 
 #[tokio::test]
+async fn hot_path_a_connection_past_its_lifetime_is_closed_by_finish() {
+    store::pg_hot_checks::a_connection_past_its_lifetime_is_closed_by_finish(
+        &postgres_db::admin_url(),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn hot_path_session_options_hold_on_every_connection() {
+    store::pg_hot_checks::session_options_hold_on_every_connection(&postgres_db::admin_url()).await;
+}
+
+#[tokio::test]
+async fn hot_path_a_failed_connect_frees_its_place() {
+    store::pg_hot_checks::a_failed_connect_frees_its_place(&postgres_db::admin_url()).await;
+}
+
+#[tokio::test]
 async fn hot_path_an_expired_connection_is_not_reused() {
     store::pg_hot_checks::an_expired_connection_is_not_reused(&postgres_db::admin_url()).await;
 }

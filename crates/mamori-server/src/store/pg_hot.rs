@@ -570,6 +570,77 @@ pub mod checks {
         assert_eq!(set.permits.available_permits(), 2);
     }
 
+    /// A connection past its maximum lifetime when its statement completes is closed, not
+    /// given back, and its place in the bound is freed once it is gone.
+    pub async fn a_connection_past_its_lifetime_is_closed_by_finish(url: &str) {
+        let set = set_with(
+            url,
+            Limits {
+                max_lifetime: Duration::ZERO,
+                ..limits(1)
+            },
+        );
+        let before = backend_pid(&set).await;
+        assert_eq!(set.idle_count(), 0, "an expired connection came back");
+        assert_ne!(
+            backend_pid(&set).await,
+            before,
+            "an expired connection was reused"
+        );
+    }
+
+    /// The session options the set adds (`statement_timeout`) keep the ones it was given (the
+    /// counters' `synchronous_commit = off`), on the first connection and on one opened after
+    /// it was closed.
+    pub async fn session_options_hold_on_every_connection(url: &str) {
+        let options = PgConnectOptions::from_str(url)
+            .expect("the test URL parses")
+            .options([("synchronous_commit", "off")]);
+        let set = HotConnections::new(options, limits(1));
+        let mut pids = Vec::new();
+        for _ in 0..2 {
+            let mut lease = set.acquire().await.expect("acquire");
+            let row = sqlx::query(
+                "SELECT pg_backend_pid(), current_setting('synchronous_commit'), \
+                 current_setting('statement_timeout')",
+            )
+            .fetch_one(lease.connection())
+            .await
+            .expect("settings");
+            let (pid, commit, timeout): (i32, String, String) =
+                (row.get(0), row.get(1), row.get(2));
+            assert_eq!(
+                (commit.as_str(), timeout.as_str()),
+                ("off", STATEMENT_TIMEOUT)
+            );
+            pids.push(pid);
+            // A failed decoding closes the connection, so the next round opens another.
+            let misread = sqlx::query_scalar::<_, i32>("SELECT 'text'::text")
+                .fetch_one(lease.connection())
+                .await;
+            assert!(lease.finish(misread).is_err());
+        }
+        assert_ne!(pids[0], pids[1], "the second round did not reconnect");
+    }
+
+    /// A connection that fails to open gives its place in the bound back: the next request
+    /// fails the same way, not by waiting out the acquire timeout.
+    pub async fn a_failed_connect_frees_its_place(url: &str) {
+        let options = PgConnectOptions::from_str(url)
+            .expect("the test URL parses")
+            .database("mamori_no_such_database");
+        let set = HotConnections::new(options, limits(1));
+        for _ in 0..2 {
+            let refused = set.acquire().await;
+            assert!(
+                matches!(refused, Err(StoreError::Database(_))),
+                "not a connect error: {:?}",
+                refused.map(|_| ())
+            );
+        }
+        assert_eq!(set.permits.available_permits(), 1);
+    }
+
     /// An idle connection past its idle timeout is closed on the next acquire, not reused.
     pub async fn an_expired_connection_is_not_reused(url: &str) {
         let set = set_with(
