@@ -78,6 +78,13 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// [`ApiError::Unavailable`] for a dependency that is saturated or unreachable now,
+    /// logging `detail`, which the client never sees.
+    pub(crate) fn unavailable(detail: &str) -> Self {
+        tracing::warn!(detail, "answering 503: a dependency is unavailable");
+        Self::Unavailable
+    }
+
     /// The stable code (which fixes the HTTP status) and the message.
     pub fn parts(&self) -> (ErrorCode, String) {
         match self {
@@ -230,7 +237,10 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        Self::Internal(error.to_string())
+        match error {
+            StoreError::Unavailable(_) => Self::unavailable(&error.to_string()),
+            _ => Self::Internal(error.to_string()),
+        }
     }
 }
 

@@ -178,8 +178,8 @@ async fn hot_path_a_finished_statement_returns_its_connection() {
 }
 
 #[tokio::test]
-async fn hot_path_a_statement_dropped_midway_closes_its_connection() {
-    store::pg_hot_checks::a_statement_dropped_midway_closes_its_connection(
+async fn hot_path_a_statement_dropped_midway_keeps_its_place_until_it_ends() {
+    store::pg_hot_checks::a_statement_dropped_midway_keeps_its_place_until_it_ends(
         &postgres_db::admin_url(),
     )
     .await;
@@ -191,6 +191,11 @@ async fn hot_path_a_database_error_returns_the_connection() {
 }
 
 #[tokio::test]
+async fn hot_path_a_terminated_backend_is_not_reused() {
+    store::pg_hot_checks::a_terminated_backend_is_not_reused(&postgres_db::admin_url()).await;
+}
+
+#[tokio::test]
 async fn hot_path_another_error_closes_the_connection() {
     store::pg_hot_checks::another_error_closes_the_connection(&postgres_db::admin_url()).await;
 }
@@ -198,6 +203,24 @@ async fn hot_path_another_error_closes_the_connection() {
 #[tokio::test]
 async fn hot_path_the_bound_holds_and_a_full_set_times_out() {
     store::pg_hot_checks::the_bound_holds_and_a_full_set_times_out(&postgres_db::admin_url()).await;
+}
+
+#[tokio::test]
+async fn hot_path_a_connection_past_its_lifetime_is_closed_by_finish() {
+    store::pg_hot_checks::a_connection_past_its_lifetime_is_closed_by_finish(
+        &postgres_db::admin_url(),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn hot_path_session_options_hold_on_every_connection() {
+    store::pg_hot_checks::session_options_hold_on_every_connection(&postgres_db::admin_url()).await;
+}
+
+#[tokio::test]
+async fn hot_path_a_failed_connect_frees_its_place() {
+    store::pg_hot_checks::a_failed_connect_frees_its_place(&postgres_db::admin_url()).await;
 }
 
 #[tokio::test]

@@ -25,6 +25,34 @@ impl From<FlowError> for ApiError {
             ),
             FlowError::InvalidSelfServiceLink => Self::InvalidReportLink,
             FlowError::Internal(detail) => Self::Internal(detail),
+            FlowError::Unavailable(detail) => Self::unavailable(&detail),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+
+    use super::*;
+    use crate::store::StoreError;
+
+    /// The HTTP status a store error answers, straight from a handler and through the flow.
+    fn statuses(error: impl Fn() -> StoreError) -> [StatusCode; 2] {
+        let direct = ApiError::from(error()).parts().0.status();
+        let through_flow = ApiError::from(FlowError::from(error())).parts().0.status();
+        [direct, through_flow]
+    }
+
+    #[test]
+    fn a_saturated_database_answers_503_and_any_other_failure_500() {
+        assert_eq!(
+            statuses(|| StoreError::Unavailable("no connection within 5s".into())),
+            [StatusCode::SERVICE_UNAVAILABLE; 2]
+        );
+        assert_eq!(
+            statuses(|| StoreError::Database("relation does not exist".into())),
+            [StatusCode::INTERNAL_SERVER_ERROR; 2]
+        );
     }
 }

@@ -47,11 +47,17 @@ pub enum FlowError {
     UnknownBrowser,
     /// Something on our side failed; the detail is for the log only.
     Internal(String),
+    /// The database had no connection free in time; a retry later may succeed. The detail is
+    /// for the log only.
+    Unavailable(String),
 }
 
 impl From<StoreError> for FlowError {
     fn from(error: StoreError) -> Self {
-        Self::Internal(error.to_string())
+        match error {
+            StoreError::Unavailable(_) => Self::Unavailable(error.to_string()),
+            _ => Self::Internal(error.to_string()),
+        }
     }
 }
 

@@ -160,6 +160,9 @@ pub enum StoreError {
     OrderInProgress,
     /// The database refused or could not be reached; the detail is for logs only.
     Database(String),
+    /// No database connection was free within the acquire timeout: the database is
+    /// saturated for now, and a retry later may succeed. The detail is for logs only.
+    Unavailable(String),
     /// A row holds a value this version cannot read (written by a newer version, or edited by
     /// hand), such as an id that does not parse as its kind.
     Corrupt(&'static str),
@@ -171,6 +174,7 @@ impl std::fmt::Display for StoreError {
             Self::Conflict => f.write_str("a unique key is already taken"),
             Self::OrderInProgress => f.write_str("the order has a live authentication"),
             Self::Database(detail) => write!(f, "database error: {detail}"),
+            Self::Unavailable(detail) => write!(f, "database unavailable: {detail}"),
             Self::Corrupt(what) => write!(f, "unreadable value in column {what}"),
         }
     }

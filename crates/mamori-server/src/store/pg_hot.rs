@@ -7,24 +7,41 @@
 //! with no option to turn it off), so a one-statement use costs two round trips to the
 //! database and two wake-ups of the backend. The hot statements are single self-committing
 //! statements, so the set can know without asking whether a connection is clean: it is, once
-//! its statement completed — with rows or with an error the database itself answered — and
-//! only then is it handed to the next request. A connection whose statement future was dropped
-//! midway (the client went away, a timeout fired) or failed any other way (I/O, protocol) may
-//! be in the middle of a message; it is closed instead, so it never serves another request.
-//! That is [`Lease::finish`]'s job: a [`Lease`] dropped without it drops its connection.
+//! its statement completed — with rows or with an ordinary error the database itself answered
+//! — and only then is it handed to the next request, by [`Lease::finish`]. A `FATAL` answer (a
+//! restart, `pg_terminate_backend`, `idle_session_timeout`) is the server closing the session,
+//! so that connection is closed, and only the one request that met it fails. A connection
+//! whose statement failed any other way (I/O, protocol, decoding) may be in the middle of a
+//! message; it is closed too, so it never serves another request.
+//!
+//! A [`Lease`] dropped before its statement ended (the client went away, a timeout fired) is
+//! the one case where the set asks: PostgreSQL does not notice a closed socket while a
+//! statement runs or waits on a lock, so closing the connection at once would free its place
+//! while its backend lives on, and repeated disconnects during a lock wait (another instance's
+//! migration) would grow the backends without bound. Instead a task keeps the connection and
+//! its permit, sends a `Sync` and reads up to its answer (sqlx's `ping`, which first drains the
+//! statement's remaining messages), then gives the connection back; if that fails or takes
+//! longer than [`DRAIN_TIMEOUT`], it closes the connection. Every connection runs with
+//! `statement_timeout` = [`STATEMENT_TIMEOUT`], so a statement stuck behind a lock ends by
+//! itself well within that.
 //!
 //! # Bounds and lifetimes
 //!
-//! A semaphore bounds how many connections exist: a lease holds a permit, and a connection is
-//! opened only when no idle one is left, so leased plus idle never exceeds the bound. A request
-//! that cannot get a connection within the acquire timeout fails with a database error, as on
-//! sqlx's pool, instead of hanging. Idle connections past their idle timeout or the maximum
-//! lifetime are closed when the set next hands out a connection — a check of two instants over
-//! a handful of entries, no timer task — and one past the maximum lifetime is closed rather
-//! than taken back after its statement. (A verifier that gets no requests at all keeps its idle
-//! connections open, at most the bound's few.) Connections are opened with
-//! the store's connect options (TLS, statement cache, application name), so a statement
-//! prepared once per connection is reused as on the pool.
+//! A semaphore bounds how many connections exist: a permit is held by a lease, then by the task
+//! draining or closing its connection, and released only when the connection is back in the
+//! idle list or closed (PostgreSQL's `Terminate` sent). A connection is opened only when no
+//! idle one is left, so the connections that exist never exceed the bound. A request that
+//! cannot get a connection within the acquire timeout fails with [`StoreError::Unavailable`]
+//! (answered `503`), as on sqlx's pool, instead of hanging. Idle connections past their idle
+//! timeout or their maximum lifetime are closed when the set next hands out a connection,
+//! before it opens another — a check of two instants over a handful of entries, no timer task
+//! — and one past its maximum lifetime is closed rather than taken back after its statement.
+//! Each connection's maximum lifetime is shortened by a random 0–5 %, so that the connections
+//! of one burst do not all expire, and reconnect, in the same instant. (A verifier that gets
+//! no requests at all keeps its idle connections open, at most the bound's few.) Connections
+//! are opened with the store's connect options (TLS, statement cache, application name, the
+//! counters' `synchronous_commit`), so a statement prepared once per connection is reused as
+//! on the pool.
 //!
 //! Transactions, and every statement outside the hot path, stay on sqlx's pool, whose ping
 //! costs little against a transaction's own round trips; see `postgres.rs` for how the
@@ -53,12 +70,12 @@
 //! --growth 0 --window 5 --warmup 1` against a cluster with `fsync=off`, as `cargo xtask bench`
 //! runs it.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgDatabaseError, PgSeverity};
 use sqlx::{ConnectOptions, Connection};
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::StoreError;
 use super::rows::db;
@@ -76,14 +93,28 @@ pub(super) struct Limits {
     pub idle_timeout: Duration,
 }
 
+/// How long PostgreSQL may run one hot statement before it cancels it itself: far beyond any
+/// hot statement's own time, it only ends a statement stuck behind a lock (another instance's
+/// migration), whose connection still counts against the bound meanwhile.
+const STATEMENT_TIMEOUT: &str = "30s";
+
+/// How long the connection of a lease dropped midway gets to finish its statement before it is
+/// closed; it keeps its place in the bound until then.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(35);
+
+/// How long a polite close may take before the connection is simply dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The hot path's connections (see the module docs).
 pub(super) struct HotConnections {
     /// How each connection is opened: the store's options.
     options: PgConnectOptions,
-    /// Connections whose last statement completed, most recently used last.
-    idle: Mutex<Vec<Idle>>,
-    /// One permit per connection that may exist; a lease holds one.
-    permits: Semaphore,
+    /// Connections whose last statement completed, most recently used last. Shared with the
+    /// tasks that drain the connections of dropped leases.
+    idle: Arc<Mutex<Vec<Idle>>>,
+    /// One permit per connection that may exist, held by a lease or by the task closing or
+    /// draining its connection.
+    permits: Arc<Semaphore>,
     /// The bound and the timeouts.
     limits: Limits,
 }
@@ -92,24 +123,31 @@ pub(super) struct HotConnections {
 struct Idle {
     /// The connection, clean: its last statement completed.
     connection: PgConnection,
-    /// When it was opened.
-    opened: Instant,
+    /// When it reaches its maximum lifetime.
+    retires: Instant,
     /// When its last statement completed.
     since: Instant,
 }
 
 /// A connection lent to one statement; it goes back to the set only through
-/// [`Lease::finish`], and is closed if the lease is dropped otherwise.
+/// [`Lease::finish`]. A lease dropped otherwise leaves its connection to a task that waits for
+/// the statement to end, and the connection keeps its place in the bound until then.
 pub(super) struct Lease<'a> {
-    /// The connection lent.
-    connection: PgConnection,
-    /// When it was opened.
-    opened: Instant,
+    /// The connection and its place in the bound; taken by [`Lease::finish`].
+    held: Option<Held>,
     /// The set it goes back to.
     set: &'a HotConnections,
-    /// The lease's place in the bound; released after the connection is back in `idle`, so
-    /// leased plus idle never exceeds the bound.
-    _permit: SemaphorePermit<'a>,
+}
+
+/// A leased connection with what it needs to outlive its lease.
+struct Held {
+    /// The connection lent.
+    connection: PgConnection,
+    /// When it reaches its maximum lifetime.
+    retires: Instant,
+    /// The connection's place in the bound; released only once the connection is back in
+    /// `idle` or closed, so the connections that exist never exceed the bound.
+    permit: OwnedSemaphorePermit,
 }
 
 impl HotConnections {
@@ -117,9 +155,10 @@ impl HotConnections {
     /// statement.
     pub(super) fn new(options: PgConnectOptions, limits: Limits) -> Self {
         Self {
-            options,
-            idle: Mutex::new(Vec::with_capacity(limits.connections)),
-            permits: Semaphore::new(limits.connections),
+            // Appended to the options string, so the counters' `synchronous_commit` stays.
+            options: options.options([("statement_timeout", STATEMENT_TIMEOUT)]),
+            idle: Arc::new(Mutex::new(Vec::with_capacity(limits.connections))),
+            permits: Arc::new(Semaphore::new(limits.connections)),
             limits,
         }
     }
@@ -129,36 +168,53 @@ impl HotConnections {
     ///
     /// # Errors
     ///
-    /// [`StoreError::Database`] when no connection is free within the acquire timeout, or
-    /// opening one fails.
+    /// [`StoreError::Unavailable`] when no connection is free within the acquire timeout
+    /// (opening one included), [`StoreError::Database`] when opening one fails.
     pub(super) async fn acquire(&self) -> Result<Lease<'_>, StoreError> {
         let leased = async {
             // The semaphore is never closed, so `acquire` fails only on a closed one.
-            let permit = self.permits.acquire().await.map_err(db_closed)?;
-            let (connection, opened) = match self.take_idle() {
-                Some(idle) => (idle.connection, idle.opened),
-                None => (self.options.connect().await.map_err(db)?, Instant::now()),
+            let permit = Arc::clone(&self.permits)
+                .acquire_owned()
+                .await
+                .map_err(db_closed)?;
+            let (connection, retires) = match self.take_idle().await {
+                Some(idle) => (idle.connection, idle.retires),
+                None => (
+                    self.options.connect().await.map_err(db)?,
+                    self.retirement(Instant::now()),
+                ),
             };
             Ok(Lease {
-                connection,
-                opened,
+                held: Some(Held {
+                    connection,
+                    retires,
+                    permit,
+                }),
                 set: self,
-                _permit: permit,
             })
         };
         tokio::time::timeout(self.limits.acquire_timeout, leased)
             .await
             .map_err(|_| {
-                StoreError::Database(format!(
+                StoreError::Unavailable(format!(
                     "no PostgreSQL connection for the hot path within {:?}",
                     self.limits.acquire_timeout
                 ))
             })?
     }
 
+    /// When a connection opened at `opened` reaches its maximum lifetime: shortened by a random
+    /// 0–5 %, so that connections opened in one burst do not all expire in the same instant.
+    fn retirement(&self, opened: Instant) -> Instant {
+        // Without randomness the full lifetime is as good a lifetime as any.
+        let per_mille = getrandom::u32().map_or(0, |random| random % 50);
+        opened + self.limits.max_lifetime - self.limits.max_lifetime * per_mille / 1000
+    }
+
     /// The most recently used idle connection still within its lifetimes, closing the ones
-    /// that are not.
-    fn take_idle(&self) -> Option<Idle> {
+    /// that are not before it returns, so that a connection opened next never exists beside
+    /// them beyond the bound.
+    async fn take_idle(&self) -> Option<Idle> {
         let now = Instant::now();
         let mut expired = Vec::new();
         let taken = {
@@ -181,15 +237,14 @@ impl HotConnections {
         };
         // Closed outside the lock: closing writes to the socket.
         for stale in expired {
-            close(stale.connection);
+            close(stale.connection).await;
         }
         taken
     }
 
     /// Whether `idle` has outlived its idle timeout or the maximum lifetime.
     fn expired(&self, idle: &Idle, now: Instant) -> bool {
-        now.duration_since(idle.since) >= self.limits.idle_timeout
-            || now.duration_since(idle.opened) >= self.limits.max_lifetime
+        now.duration_since(idle.since) >= self.limits.idle_timeout || now >= idle.retires
     }
 
     /// How many connections are idle now.
@@ -201,12 +256,19 @@ impl HotConnections {
 
 impl Lease<'_> {
     /// The connection, for one statement.
+    // `held` is taken only by `finish`, which consumes the lease, and by `drop`: a lease in
+    // hand always holds its connection.
+    #[allow(clippy::expect_used)]
     pub(super) fn connection(&mut self) -> &mut PgConnection {
-        &mut self.connection
+        &mut self
+            .held
+            .as_mut()
+            .expect("a lease holds its connection until it ends")
+            .connection
     }
 
     /// Ends the lease with the statement's `outcome`: the connection goes back to the set when
-    /// the statement completed — rows, no row, or an error the database answered (its
+    /// the statement completed — rows, no row, or an ordinary error the database answered (its
     /// remaining messages up to `ReadyForQuery` are read before the connection's next
     /// statement) — and is closed after any other error, which may have left it midway
     /// through a message. A connection past its maximum lifetime is closed either way.
@@ -215,41 +277,97 @@ impl Lease<'_> {
     ///
     /// The statement's error, as the store reports it.
     pub(super) fn finish<T>(self, outcome: Result<T, sqlx::Error>) -> Result<T, StoreError> {
-        let Lease {
-            connection,
-            opened,
-            set,
-            _permit,
-        } = self;
-        let clean = matches!(
-            outcome,
-            Ok(_) | Err(sqlx::Error::Database(_) | sqlx::Error::RowNotFound)
-        );
-        if clean && opened.elapsed() < set.limits.max_lifetime {
-            let mut idle = set
-                .idle
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            idle.push(Idle {
-                connection,
-                opened,
-                since: Instant::now(),
-            });
-        } else if clean {
-            close(connection);
+        let mut lease = self;
+        if let Some(held) = lease.held.take() {
+            let clean = leaves_connection_clean(&outcome);
+            if clean && Instant::now() < held.retires {
+                give_back(&lease.set.idle, held);
+            } else if clean {
+                tokio::spawn(close_holding(held));
+            } else {
+                // The connection may be midway through a message: its socket is closed without
+                // another word on it, and its place in the bound is freed with it.
+                drop(held);
+            }
         }
-        // Otherwise `connection` drops here, closing its socket without another word on it.
         outcome.map_err(db)
     }
 }
 
-/// Closes a clean connection politely (PostgreSQL's `Terminate`), in the background: the
-/// request that found it expired does not wait for that.
-fn close(connection: PgConnection) {
-    tokio::spawn(async move {
-        // Nothing to do about a connection that fails to close: it is gone either way.
-        let _ = connection.close().await;
-    });
+/// Whether a statement that ended with `outcome` left its connection ready for the next one:
+/// it completed with rows or without, or PostgreSQL refused it with an ordinary error and the
+/// session goes on. A `FATAL` or `PANIC` error (a restart, `pg_terminate_backend`,
+/// `idle_session_timeout`), an operator intervention (class `57P`) or a connection exception
+/// (class `08`) means the server is closing the session, so the connection must not be reused.
+fn leaves_connection_clean<T>(outcome: &Result<T, sqlx::Error>) -> bool {
+    match outcome {
+        Ok(_) | Err(sqlx::Error::RowNotFound) => true,
+        Err(sqlx::Error::Database(error)) => error
+            .try_downcast_ref::<PgDatabaseError>()
+            .is_some_and(|error| {
+                error.severity() == PgSeverity::Error
+                    && !error.code().starts_with("57P")
+                    && !error.code().starts_with("08")
+            }),
+        Err(_) => false,
+    }
+}
+
+impl Drop for Lease<'_> {
+    /// A lease dropped before its statement ended (the request went away, a timeout fired):
+    /// PostgreSQL goes on running the statement, or waiting on a lock, without noticing a
+    /// closed socket, so the connection keeps its place in the bound until the statement ends.
+    /// A task waits for that (a `Sync` after it, answered once the statement is done), then
+    /// gives the connection back, or closes it if it does not answer in time.
+    fn drop(&mut self) {
+        let Some(held) = self.held.take() else {
+            return;
+        };
+        // Without a runtime (one shutting down) nothing can wait: the connection just drops.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let idle = Arc::clone(&self.set.idle);
+        runtime.spawn(async move {
+            let mut held = held;
+            let drained = tokio::time::timeout(DRAIN_TIMEOUT, held.connection.ping()).await;
+            if matches!(drained, Ok(Ok(()))) && Instant::now() < held.retires {
+                give_back(&idle, held);
+            } else {
+                close_holding(held).await;
+            }
+        });
+    }
+}
+
+/// Puts a clean connection back in `idle`, then frees its place in the bound.
+fn give_back(idle: &Mutex<Vec<Idle>>, held: Held) {
+    let Held {
+        connection,
+        retires,
+        permit,
+    } = held;
+    idle.lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .push(Idle {
+            connection,
+            retires,
+            since: Instant::now(),
+        });
+    drop(permit);
+}
+
+/// Closes a connection politely, keeping its place in the bound until it is gone.
+async fn close_holding(held: Held) {
+    close(held.connection).await;
+    drop(held.permit);
+}
+
+/// Closes a connection politely (PostgreSQL's `Terminate`), dropping it if that takes longer
+/// than [`CLOSE_TIMEOUT`].
+async fn close(connection: PgConnection) {
+    // Nothing to do about a connection that fails to close: it is gone either way.
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, connection.close()).await;
 }
 
 /// The error of acquiring from a closed semaphore, which this set never closes.
@@ -323,27 +441,31 @@ pub mod checks {
         assert_eq!(set.idle_count(), 1);
     }
 
-    /// A statement whose future is dropped while the server is still running it closes its
-    /// connection: the next statement runs on another backend.
-    pub async fn a_statement_dropped_midway_closes_its_connection(url: &str) {
+    /// A statement whose future is dropped while the server is still running it keeps its
+    /// connection's place in the bound until the statement ends: no other connection is
+    /// opened meanwhile, and the drained connection then serves the next statement.
+    pub async fn a_statement_dropped_midway_keeps_its_place_until_it_ends(url: &str) {
         let set = set(url, 1);
         let before = backend_pid(&set).await;
         let sleeping = async {
             let mut lease = set.acquire().await.expect("acquire");
-            let slept = sqlx::query("SELECT pg_sleep(2)")
+            let slept = sqlx::query("SELECT pg_sleep(1)")
                 .execute(lease.connection())
                 .await;
             lease.finish(slept)
         };
         let timed_out = tokio::time::timeout(Duration::from_millis(100), sleeping).await;
-        assert!(timed_out.is_err(), "pg_sleep(2) finished within 100 ms");
-        assert_eq!(set.idle_count(), 0, "the interrupted connection came back");
-        let after = backend_pid(&set).await;
-        assert_ne!(
-            after, before,
-            "the interrupted connection served the next statement"
+        assert!(timed_out.is_err(), "pg_sleep(1) finished within 100 ms");
+        let meanwhile = tokio::time::timeout(Duration::from_millis(100), set.acquire()).await;
+        assert!(
+            meanwhile.is_err(),
+            "a connection was lent while the dropped statement still ran"
         );
-        assert_eq!(set.idle_count(), 1);
+        assert_eq!(
+            backend_pid(&set).await,
+            before,
+            "another connection was opened instead of the drained one"
+        );
     }
 
     /// An error the database answers (here a unique violation, the store's `Conflict`) leaves
@@ -367,6 +489,31 @@ pub mod checks {
             before,
             "a clean connection was closed"
         );
+    }
+
+    /// A connection whose backend was terminated (PostgreSQL answers `FATAL` 57P01 and closes
+    /// the session) is not given back: the statement after the failed one runs on a new
+    /// backend.
+    pub async fn a_terminated_backend_is_not_reused(url: &str) {
+        let set = set(url, 1);
+        let doomed = backend_pid(&set).await;
+        let mut other = PgConnection::connect(url).await.expect("connect");
+        let terminated: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1, 5000)")
+            .bind(doomed)
+            .fetch_one(&mut other)
+            .await
+            .expect("terminate");
+        assert!(terminated, "backend {doomed} was not terminated");
+        other.close().await.expect("close");
+        // The idle connection still looks alive to the set; this statement learns otherwise.
+        let mut lease = set.acquire().await.expect("acquire");
+        let failed = sqlx::query("SELECT 1").execute(lease.connection()).await;
+        assert!(
+            lease.finish(failed).is_err(),
+            "a terminated backend answered"
+        );
+        assert_eq!(set.idle_count(), 0, "the terminated connection came back");
+        assert_ne!(backend_pid(&set).await, doomed);
     }
 
     /// Any error but one the database answered closes the connection, whatever state it left
@@ -405,14 +552,93 @@ pub mod checks {
         let second = set.acquire().await.expect("second");
         let third = set.acquire().await;
         assert!(
-            matches!(third, Err(StoreError::Database(_))),
+            matches!(third, Err(StoreError::Unavailable(_))),
             "a third connection was lent"
         );
         first.finish(Ok(())).expect("finished");
         let third = set.acquire().await.expect("third, after one came back");
-        // Dropped unfinished: closed, not kept.
+        // Dropped unfinished with no statement running: drained at once and given back.
         drop((second, third));
-        assert_eq!(set.idle_count(), 0);
+        let both_back = async {
+            while set.idle_count() < 2 {
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), both_back)
+            .await
+            .expect("the dropped leases' connections came back");
+        assert_eq!(set.permits.available_permits(), 2);
+    }
+
+    /// A connection past its maximum lifetime when its statement completes is closed, not
+    /// given back, and its place in the bound is freed once it is gone.
+    pub async fn a_connection_past_its_lifetime_is_closed_by_finish(url: &str) {
+        let set = set_with(
+            url,
+            Limits {
+                max_lifetime: Duration::ZERO,
+                ..limits(1)
+            },
+        );
+        let before = backend_pid(&set).await;
+        assert_eq!(set.idle_count(), 0, "an expired connection came back");
+        assert_ne!(
+            backend_pid(&set).await,
+            before,
+            "an expired connection was reused"
+        );
+    }
+
+    /// The session options the set adds (`statement_timeout`) keep the ones it was given (the
+    /// counters' `synchronous_commit = off`), on the first connection and on one opened after
+    /// it was closed.
+    pub async fn session_options_hold_on_every_connection(url: &str) {
+        let options = PgConnectOptions::from_str(url)
+            .expect("the test URL parses")
+            .options([("synchronous_commit", "off")]);
+        let set = HotConnections::new(options, limits(1));
+        let mut pids = Vec::new();
+        for _ in 0..2 {
+            let mut lease = set.acquire().await.expect("acquire");
+            let row = sqlx::query(
+                "SELECT pg_backend_pid(), current_setting('synchronous_commit'), \
+                 current_setting('statement_timeout')",
+            )
+            .fetch_one(lease.connection())
+            .await
+            .expect("settings");
+            let (pid, commit, timeout): (i32, String, String) =
+                (row.get(0), row.get(1), row.get(2));
+            assert_eq!(
+                (commit.as_str(), timeout.as_str()),
+                ("off", STATEMENT_TIMEOUT)
+            );
+            pids.push(pid);
+            // A failed decoding closes the connection, so the next round opens another.
+            let misread = sqlx::query_scalar::<_, i32>("SELECT 'text'::text")
+                .fetch_one(lease.connection())
+                .await;
+            assert!(lease.finish(misread).is_err());
+        }
+        assert_ne!(pids[0], pids[1], "the second round did not reconnect");
+    }
+
+    /// A connection that fails to open gives its place in the bound back: the next request
+    /// fails the same way, not by waiting out the acquire timeout.
+    pub async fn a_failed_connect_frees_its_place(url: &str) {
+        let options = PgConnectOptions::from_str(url)
+            .expect("the test URL parses")
+            .database("mamori_no_such_database");
+        let set = HotConnections::new(options, limits(1));
+        for _ in 0..2 {
+            let refused = set.acquire().await;
+            assert!(
+                matches!(refused, Err(StoreError::Database(_))),
+                "not a connect error: {:?}",
+                refused.map(|_| ())
+            );
+        }
+        assert_eq!(set.permits.available_permits(), 1);
     }
 
     /// An idle connection past its idle timeout is closed on the next acquire, not reused.

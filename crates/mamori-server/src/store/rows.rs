@@ -29,6 +29,8 @@ use crate::risk::History;
 pub(super) fn db<E: DriverError>(error: E) -> StoreError {
     if error.is_unique_violation() {
         StoreError::Conflict
+    } else if error.is_pool_timeout() {
+        StoreError::Unavailable(error.to_string())
     } else {
         StoreError::Database(error.to_string())
     }
@@ -38,11 +40,18 @@ pub(super) fn db<E: DriverError>(error: E) -> StoreError {
 pub(super) trait DriverError: std::fmt::Display {
     /// Whether the statement broke a unique or primary key.
     fn is_unique_violation(&self) -> bool;
+
+    /// Whether no connection was free within the pool's acquire timeout.
+    fn is_pool_timeout(&self) -> bool;
 }
 
 impl DriverError for sqlx::Error {
     fn is_unique_violation(&self) -> bool {
         matches!(self, sqlx::Error::Database(e) if e.is_unique_violation())
+    }
+
+    fn is_pool_timeout(&self) -> bool {
+        matches!(self, sqlx::Error::PoolTimedOut)
     }
 }
 
@@ -55,6 +64,11 @@ impl DriverError for rusqlite::Error {
                 if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
                     || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
         )
+    }
+
+    fn is_pool_timeout(&self) -> bool {
+        // rusqlite has no pool: the store's SQLite connections are its own.
+        false
     }
 }
 
