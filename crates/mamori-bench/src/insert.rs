@@ -40,8 +40,8 @@ struct Store {
     requests: AtomicU64,
 }
 
-/// Serves the insert handler on `127.0.0.1:0` with its database in `dir`, prints `listening
-/// <address>` on stdout for the load generator, then serves until killed.
+/// Serves the insert handler on `127.0.0.1:0` with its database in `dir`, prints
+/// `listening <address>` on stdout for the load generator, then serves until killed.
 ///
 /// # Errors
 ///
