@@ -32,10 +32,12 @@
 //! idle list or closed (PostgreSQL's `Terminate` sent). A connection is opened only when no
 //! idle one is left, so the connections that exist never exceed the bound. A request that
 //! cannot get a connection within the acquire timeout fails with [`StoreError::Unavailable`]
-//! (answered `503`), as on sqlx's pool, instead of hanging. Idle connections past their idle
-//! timeout or their maximum lifetime are closed when the set next hands out a connection,
-//! before it opens another — a check of two instants over a handful of entries, no timer task
-//! — and one past its maximum lifetime is closed rather than taken back after its statement.
+//! (answered `503`), as on sqlx's pool, instead of hanging; as on the pool, a connect that
+//! PostgreSQL refuses for now (restarting, no slot free) is retried until then. Idle
+//! connections past their idle timeout or their maximum lifetime are closed when the set next
+//! hands out a connection, before it opens another — a check of two instants over a handful
+//! of entries, no timer task — and one past its maximum lifetime is closed rather than taken
+//! back after its statement.
 //! Each connection's maximum lifetime is shortened by a random 0–5 %, so that the connections
 //! of one burst do not all expire, and reconnect, in the same instant. (A verifier that gets
 //! no requests at all keeps its idle connections open, at most the bound's few.) Connections
@@ -101,6 +103,13 @@ const STATEMENT_TIMEOUT: &str = "30s";
 /// How long the connection of a lease dropped midway gets to finish its statement before it is
 /// closed; it keeps its place in the bound until then.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(35);
+
+/// The pause before the first retry of a connect PostgreSQL refused for now; it doubles after
+/// each refusal up to [`CONNECT_RETRY_LAST`].
+const CONNECT_RETRY_FIRST: Duration = Duration::from_millis(50);
+
+/// The longest pause between two connect attempts.
+const CONNECT_RETRY_LAST: Duration = Duration::from_secs(1);
 
 /// How long a polite close may take before the connection is simply dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -179,10 +188,7 @@ impl HotConnections {
                 .map_err(db_closed)?;
             let (connection, retires) = match self.take_idle().await {
                 Some(idle) => (idle.connection, idle.retires),
-                None => (
-                    self.options.connect().await.map_err(db)?,
-                    self.retirement(Instant::now()),
-                ),
+                None => (self.connect().await?, self.retirement(Instant::now())),
             };
             Ok(Lease {
                 held: Some(Held {
@@ -201,6 +207,28 @@ impl HotConnections {
                     self.limits.acquire_timeout
                 ))
             })?
+    }
+
+    /// A new connection, retried with a growing pause while PostgreSQL refuses connections for
+    /// now (it is restarting, or has no slot free), as sqlx's pool does: the caller's acquire
+    /// timeout ends the attempts, so a database that stays away answers `503`, not `500`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Database`] at once for any other failure (a wrong password, no such
+    /// database), which retrying would not mend.
+    async fn connect(&self) -> Result<PgConnection, StoreError> {
+        let mut pause = CONNECT_RETRY_FIRST;
+        loop {
+            match self.options.connect().await {
+                Ok(connection) => return Ok(connection),
+                Err(error) if refused_for_now(&error) => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(CONNECT_RETRY_LAST);
+                }
+                Err(error) => return Err(db(error)),
+            }
+        }
     }
 
     /// When a connection opened at `opened` reaches its maximum lifetime: shortened by a random
@@ -337,6 +365,20 @@ impl Drop for Lease<'_> {
                 close_holding(held).await;
             }
         });
+    }
+}
+
+/// Whether a connect failed in a way that passes by itself, the cases sqlx's pool retries: the
+/// server refused the TCP connection (it is starting or restarting), or PostgreSQL answered
+/// `too_many_connections` (53300, e.g. while it notices connections closed abruptly) or
+/// `cannot_connect_now` (57P03, still starting up or shutting down).
+fn refused_for_now(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(error) => error.kind() == std::io::ErrorKind::ConnectionRefused,
+        sqlx::Error::Database(error) => {
+            matches!(error.code().as_deref(), Some("53300" | "57P03"))
+        }
+        _ => false,
     }
 }
 
@@ -657,5 +699,39 @@ pub mod checks {
             before,
             "an expired connection was reused"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server that refuses connections (restarting) is retried until the acquire timeout,
+    /// which then answers `Unavailable` (503), not a database error (500).
+    #[tokio::test]
+    async fn a_refused_connect_is_retried_until_the_acquire_timeout() {
+        // A port nothing listens on: bound, then freed.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let options = PgConnectOptions::new_without_pgpass()
+            .host("127.0.0.1")
+            .port(port);
+        let set = HotConnections::new(
+            options,
+            Limits {
+                connections: 1,
+                acquire_timeout: Duration::from_millis(300),
+                max_lifetime: Duration::from_secs(60),
+                idle_timeout: Duration::from_secs(60),
+            },
+        );
+        let refused = set.acquire().await.map(|_| ());
+        assert!(
+            matches!(refused, Err(StoreError::Unavailable(_))),
+            "not unavailable: {refused:?}"
+        );
+        assert_eq!(set.permits.available_permits(), 1);
     }
 }
