@@ -35,9 +35,9 @@
 //! (answered `503`), as on sqlx's pool, instead of hanging; as on the pool, a connect that
 //! PostgreSQL refuses for now (restarting, no slot free) is retried until then. Idle
 //! connections past their idle timeout or their maximum lifetime are closed when the set next
-//! hands out a connection, before it opens another — a check of two instants over a handful
-//! of entries, no timer task — and one past its maximum lifetime is closed rather than taken
-//! back after its statement.
+//! hands out a connection, one per acquirer at a time, before it opens another — a check of
+//! two instants over a handful of entries, no timer task — and one past its maximum lifetime
+//! is closed rather than taken back after its statement.
 //! Each connection's maximum lifetime is shortened by a random 0–5 %, so that the connections
 //! of one burst do not all expire, and reconnect, in the same instant. (A verifier that gets
 //! no requests at all keeps its idle connections open, at most the bound's few.) Connections
@@ -240,34 +240,33 @@ impl HotConnections {
     }
 
     /// The most recently used idle connection still within its lifetimes, closing the ones
-    /// that are not before it returns, so that a connection opened next never exists beside
-    /// them beyond the bound.
+    /// that are not first, so that a connection opened next never exists beside them beyond
+    /// the bound.
+    ///
+    /// The caller holds one permit, so it closes one expired connection at a time and looks
+    /// again only once it is gone: the expired ones not yet closed stay in the list, where
+    /// they still count, so a concurrent acquirer closes one of them (or takes a live one)
+    /// instead of opening a connection beside them.
     async fn take_idle(&self) -> Option<Idle> {
-        let now = Instant::now();
-        let mut expired = Vec::new();
-        let taken = {
-            let mut idle = self
-                .idle
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            // A handful of entries: checking them all on each acquire is cheaper than a timer.
-            let mut index = 0;
-            while index < idle.len() {
-                if self.expired(&idle[index], now) {
-                    expired.push(idle.swap_remove(index));
-                } else {
-                    index += 1;
+        loop {
+            let now = Instant::now();
+            let stale = {
+                let mut idle = self
+                    .idle
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                // A handful of entries: checking them on each acquire is cheaper than a timer.
+                match idle.iter().position(|entry| self.expired(entry, now)) {
+                    Some(index) => idle.swap_remove(index),
+                    None => {
+                        let newest = (0..idle.len()).max_by_key(|&i| idle[i].since);
+                        return newest.map(|i| idle.swap_remove(i));
+                    }
                 }
-            }
-            // `swap_remove` may have moved an older entry last: take the most recently used.
-            let newest = (0..idle.len()).max_by_key(|&i| idle[i].since);
-            newest.map(|i| idle.swap_remove(i))
-        };
-        // Closed outside the lock: closing writes to the socket.
-        for stale in expired {
+            };
+            // Closed outside the lock: closing writes to the socket.
             close(stale.connection).await;
         }
-        taken
     }
 
     /// Whether `idle` has outlived its idle timeout or the maximum lifetime.
