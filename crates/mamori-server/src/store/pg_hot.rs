@@ -23,7 +23,8 @@
 //! statement's remaining messages), then gives the connection back; if that fails or takes
 //! longer than [`DRAIN_TIMEOUT`], it closes the connection. Every connection runs with
 //! `statement_timeout` = [`STATEMENT_TIMEOUT`], so a statement stuck behind a lock ends by
-//! itself well within that.
+//! itself well within that — unless the URL's `options` set a `statement_timeout` of their
+//! own, which is then kept as the operator's choice.
 //!
 //! # Bounds and lifetimes
 //!
@@ -164,8 +165,7 @@ impl HotConnections {
     /// statement.
     pub(super) fn new(options: PgConnectOptions, limits: Limits) -> Self {
         Self {
-            // Appended to the options string, so the counters' `synchronous_commit` stays.
-            options: options.options([("statement_timeout", STATEMENT_TIMEOUT)]),
+            options: with_statement_timeout(options),
             idle: Arc::new(Mutex::new(Vec::with_capacity(limits.connections))),
             permits: Arc::new(Semaphore::new(limits.connections)),
             limits,
@@ -364,6 +364,21 @@ impl Drop for Lease<'_> {
                 close_holding(held).await;
             }
         });
+    }
+}
+
+/// `options` with `statement_timeout` = [`STATEMENT_TIMEOUT`] appended to its session options
+/// (so the counters' `synchronous_commit` stays), unless they already set one: an operator's
+/// own `statement_timeout` in the URL wins. A startup option beats `ALTER ROLE … SET`, so an
+/// operator who set it that way instead gets ours.
+fn with_statement_timeout(options: PgConnectOptions) -> PgConnectOptions {
+    let already_set = options
+        .get_options()
+        .is_some_and(|set| set.to_ascii_lowercase().contains("statement_timeout"));
+    if already_set {
+        options
+    } else {
+        options.options([("statement_timeout", STATEMENT_TIMEOUT)])
     }
 }
 
@@ -732,5 +747,18 @@ mod tests {
             "not unavailable: {refused:?}"
         );
         assert_eq!(set.permits.available_permits(), 1);
+    }
+
+    #[test]
+    fn the_urls_own_statement_timeout_is_kept() {
+        let ours = with_statement_timeout(PgConnectOptions::new_without_pgpass());
+        assert_eq!(ours.get_options(), Some("-c statement_timeout=30s"));
+        let operators = PgConnectOptions::new_without_pgpass()
+            .options([("synchronous_commit", "off"), ("statement_timeout", "5s")]);
+        let kept = with_statement_timeout(operators);
+        assert_eq!(
+            kept.get_options(),
+            Some("-c synchronous_commit=off -c statement_timeout=5s")
+        );
     }
 }
