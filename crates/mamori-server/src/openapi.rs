@@ -107,6 +107,7 @@ fn verifier_operations() -> Vec<(HttpMethod, &'static str, OperationBuilder)> {
         UnsupportedMediaType,
         AuthenticationFinished,
         Internal,
+        Unavailable,
     ];
     let widget =
         |summary: &str, body: RefOr<Schema>, answer: ResponseBuilder, errors: &[ErrorCode]| {
@@ -177,6 +178,7 @@ fn verifier_operations() -> Vec<(HttpMethod, &'static str, OperationBuilder)> {
                     PayloadTooLarge,
                     UnsupportedMediaType,
                     Internal,
+                    Unavailable,
                 ]),
         ),
         (
@@ -189,7 +191,7 @@ fn verifier_operations() -> Vec<(HttpMethod, &'static str, OperationBuilder)> {
                     "200",
                     answer::<wire::AuthenticationView>("The authentication."),
                 )
-                .errors(&[Unauthorized, NotFound, Internal]),
+                .errors(&[Unauthorized, NotFound, Internal, Unavailable]),
         ),
         (
             HttpMethod::Post,
@@ -257,7 +259,7 @@ fn verifier_operations() -> Vec<(HttpMethod, &'static str, OperationBuilder)> {
             op("The \"I did not make this purchase\" page.")
                 .parameter(path_parameter("token"))
                 .response("200", html("The page."))
-                .errors(&[InvalidReportLink, Internal]),
+                .errors(&[InvalidReportLink, Internal, Unavailable]),
         ),
         (
             HttpMethod::Post,
@@ -265,7 +267,7 @@ fn verifier_operations() -> Vec<(HttpMethod, &'static str, OperationBuilder)> {
             op("Confirm the report: revokes the card's trusted devices.")
                 .parameter(path_parameter("token"))
                 .response("200", html("The confirmation page."))
-                .errors(&[InvalidReportLink, Internal]),
+                .errors(&[InvalidReportLink, Internal, Unavailable]),
         ),
         (
             HttpMethod::Get,
@@ -309,7 +311,7 @@ fn verifier_operations() -> Vec<(HttpMethod, &'static str, OperationBuilder)> {
                     "200",
                     answer::<wire::SandboxMail>("The mail its test cards caused; none is sent."),
                 )
-                .errors(&[Unauthorized, NotFound, Internal]),
+                .errors(&[Unauthorized, NotFound, Internal, Unavailable]),
         ),
         (
             HttpMethod::Get,

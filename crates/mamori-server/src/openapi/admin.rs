@@ -15,7 +15,7 @@ use crate::wire::admin;
 pub(super) const ADMIN_TOKEN: &str = "adminToken";
 
 /// What every admin operation may answer besides its own.
-const ALWAYS: [ErrorCode; 3] = [Unauthorized, RateLimited, Internal];
+const ALWAYS: [ErrorCode; 4] = [Unauthorized, RateLimited, Internal, Unavailable];
 /// What an operation with a JSON body may answer besides.
 pub(super) const WITH_BODY: [ErrorCode; 4] = [
     InvalidBody,

@@ -90,7 +90,7 @@ pub(super) fn operations() -> Vec<(HttpMethod, &'static str, OperationBuilder)> 
                 .parameter(path_parameter("token"))
                 .response("200", html("The page, in the cardholder's language."))
                 .response("404", invalid())
-                .errors(&[ErrorCode::Internal]),
+                .errors(&[ErrorCode::Internal, ErrorCode::Unavailable]),
         ),
         (
             HttpMethod::Post,
@@ -111,7 +111,7 @@ pub(super) fn operations() -> Vec<(HttpMethod, &'static str, OperationBuilder)> 
                     "404",
                     html("The link is invalid or expired, or the card does not trust the browser."),
                 )
-                .errors(&[ErrorCode::Internal]),
+                .errors(&[ErrorCode::Internal, ErrorCode::Unavailable]),
         ),
     ]
 }

@@ -224,9 +224,10 @@ pub(super) struct HotPath {
     /// queue is closed when the join starts, and the thread ends once it has committed what
     /// was queued.
     _writer_thread: JoinOnDrop,
-    /// Whether the writer thread still runs: cleared as it ends, however it ends, so that
-    /// [`HotPath::check_writer`] can tell a verifier whose hot writes would all fail.
-    writer_running: Arc<AtomicBool>,
+    /// Whether the writer thread still runs and can write: cleared as it ends, however it
+    /// ends, or when a stuck connection could not be closed (see [`leave_transaction`]), so
+    /// that [`HotPath::check_writer`] can tell a verifier whose hot writes would all fail.
+    writer_healthy: Arc<AtomicBool>,
     /// The process's one write turn (see the module docs).
     turn: Arc<TurnMutex<()>>,
 }
@@ -306,13 +307,14 @@ impl HotPath {
         let turn = Arc::new(TurnMutex::new(()));
         let (writes, queue) = mpsc::channel();
         let thread_turn = Arc::clone(&turn);
-        let writer_running = Arc::new(AtomicBool::new(true));
-        let running = ClearOnExit(Arc::clone(&writer_running));
+        let writer_healthy = Arc::new(AtomicBool::new(true));
+        let running = ClearOnExit(Arc::clone(&writer_healthy));
+        let healthy = Arc::clone(&writer_healthy);
         let writer_thread = std::thread::Builder::new()
             .name("mamori-sqlite-writer".into())
             .spawn(move || {
                 let _running = running;
-                write_batches(&writer, &options, &queue, &thread_turn);
+                write_batches(&writer, &options, &queue, &thread_turn, &healthy);
             })
             .map_err(|error| StoreError::Database(format!("writer thread: {error}")))?;
         Ok(Self {
@@ -320,7 +322,7 @@ impl HotPath {
             next_reader: AtomicUsize::new(0),
             writes,
             _writer_thread: JoinOnDrop(Some(writer_thread)),
-            writer_running,
+            writer_healthy,
             turn,
         })
     }
@@ -331,9 +333,10 @@ impl HotPath {
     /// # Errors
     ///
     /// [`StoreError::Database`] when the thread has ended (it ends early only by a panic
-    /// outside a batch; a panic in a batch fails that batch alone).
+    /// outside a batch; a panic in a batch fails that batch alone), or its connection was
+    /// stuck in a transaction and could not be closed.
     pub(super) fn check_writer(&self) -> Result<(), StoreError> {
-        if self.writer_running.load(Ordering::Acquire) {
+        if self.writer_healthy.load(Ordering::Acquire) {
             Ok(())
         } else {
             Err(writer_stopped())
@@ -489,12 +492,14 @@ fn open_writer(options: &WriterOptions) -> Result<Connection, StoreError> {
 /// `catch_unwind`: its writes are answered with an error, its transaction rolled back, and the
 /// thread goes on with the next batch. The connection was only borrowed by the batch, and
 /// [`leave_transaction`] puts it back outside any transaction, so nothing half done carries
-/// over.
+/// over. The report of a panic and the checkpoint after a batch log, so they run under their
+/// own `catch_unwind` too: a panicking tracing subscriber must not end the thread either.
 fn write_batches(
     writer: &Mutex<Connection>,
     options: &WriterOptions,
     queue: &Receiver<Write>,
     turn: &TurnMutex<()>,
+    healthy: &AtomicBool,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Ok(first) = queue.recv() {
@@ -507,19 +512,24 @@ fn write_batches(
         batch.extend(queue.try_iter().take(MAX_BATCH - 1));
         let mut connection = lock(writer);
         let answers = catch_unwind(AssertUnwindSafe(|| {
-            leave_transaction(&mut connection, options);
+            leave_transaction(&mut connection, options, healthy);
             WAL_PAGES.set(0);
             commit(&connection, &batch)
         }))
         .unwrap_or_else(|panic| {
-            tracing::error!(
-                panic = panic_message(&*panic),
-                writes = batch.len(),
-                "a batch of the SQLite writer thread panicked; its writes are refused"
-            );
-            // Now rather than at the next batch: an open transaction holds the file's write
-            // lock, which `db_write!` bodies would wait for meanwhile.
-            leave_transaction(&mut connection, options);
+            // Now rather than at the next batch, and before logging: an open transaction holds
+            // the file's write lock, which `db_write!` bodies would wait for meanwhile.
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                leave_transaction(&mut connection, options, healthy);
+            }));
+            // The report is lost if logging panics too; the writes are refused either way.
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                tracing::error!(
+                    panic = panic_message(&*panic),
+                    writes = batch.len(),
+                    "a batch of the SQLite writer thread panicked; its writes are refused"
+                );
+            }));
             let detail = "the SQLite writer thread panicked in this write's batch";
             batch
                 .iter()
@@ -531,7 +541,8 @@ fn write_batches(
             let _ = write.answer.send(answer);
         }
         if WAL_PAGES.get() >= CHECKPOINT_PAGES {
-            checkpoint(&connection);
+            // A checkpoint that panics is tried again after the next batch, like one that fails.
+            let _ = catch_unwind(AssertUnwindSafe(|| checkpoint(&connection)));
         }
     }
 }
@@ -552,8 +563,10 @@ fn panic_message(panic: &(dyn Any + Send)) -> &str {
 /// fail too, after the busy timeout. The transaction is rolled back; if even that fails, the
 /// connection is closed (which discards the transaction and releases the lock) and opened
 /// again. If it cannot be opened again, the old one stays, the batch's `BEGIN` fails, and the
-/// next batch tries again.
-fn leave_transaction(connection: &mut Connection, options: &WriterOptions) {
+/// next batch tries again. If the stuck connection cannot be closed, it may still hold the
+/// lock that every later batch would wait for, so `healthy` is cleared and readiness reports
+/// the writer as failed.
+fn leave_transaction(connection: &mut Connection, options: &WriterOptions, healthy: &AtomicBool) {
     if connection.is_autocommit() {
         return;
     }
@@ -565,6 +578,7 @@ fn leave_transaction(connection: &mut Connection, options: &WriterOptions) {
         Ok(fresh) => {
             let stuck = std::mem::replace(connection, fresh);
             if let Err((_, error)) = stuck.close() {
+                healthy.store(false, Ordering::Release);
                 tracing::error!(%error, "closing the stuck SQLite writer connection failed");
             }
         }
@@ -949,7 +963,12 @@ pub(super) mod tests {
         for answer in [before.await, panicking.await] {
             assert!(matches!(answer, Err(StoreError::Database(_))), "{answer:?}");
         }
-        assert_eq!(count(&Connection::open(&path).unwrap()), 0);
+        // The panicked batch's transaction was rolled back before its answers, not at the
+        // next batch: another connection takes the write lock without waiting at all.
+        let other = Connection::open(&path).unwrap();
+        other.busy_timeout(Duration::ZERO).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE; ROLLBACK").unwrap();
+        assert_eq!(count(&other), 0);
         hot.write(INSERT, &[&3_i64, &"after the panic"])
             .await
             .unwrap();

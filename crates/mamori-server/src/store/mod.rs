@@ -30,8 +30,8 @@
 //!   `sql_store.rs`'s `db_hot!` routes a statement there on SQLite and to `pg_hot.rs`'s
 //!   connections on PostgreSQL, with one bind list.
 //! - `pg_hot.rs`: PostgreSQL's hot path — the same statements on a small set of connections
-//!   of the store's own, given back without a test round trip, and closed instead when a
-//!   statement was interrupted.
+//!   of the store's own, given back without a test round trip; one whose statement was
+//!   interrupted is drained (pinged) before it is given back, and closed if that fails.
 //! - `admin.rs`: [`AdminStore`], what the issuer's admin API adds: its tokens, and changing
 //!   and unenrolling cards, replacing a merchant's origins.
 //! - `conformance` (feature `conformance`): the suite every backend must pass.

@@ -23,7 +23,8 @@
 //! statement's remaining messages), then gives the connection back; if that fails or takes
 //! longer than [`DRAIN_TIMEOUT`], it closes the connection. Every connection runs with
 //! `statement_timeout` = [`STATEMENT_TIMEOUT`], so a statement stuck behind a lock ends by
-//! itself well within that.
+//! itself well within that — unless the URL's `options` set a `statement_timeout` of their
+//! own, which is then kept as the operator's choice.
 //!
 //! # Bounds and lifetimes
 //!
@@ -32,10 +33,12 @@
 //! idle list or closed (PostgreSQL's `Terminate` sent). A connection is opened only when no
 //! idle one is left, so the connections that exist never exceed the bound. A request that
 //! cannot get a connection within the acquire timeout fails with [`StoreError::Unavailable`]
-//! (answered `503`), as on sqlx's pool, instead of hanging. Idle connections past their idle
-//! timeout or their maximum lifetime are closed when the set next hands out a connection,
-//! before it opens another — a check of two instants over a handful of entries, no timer task
-//! — and one past its maximum lifetime is closed rather than taken back after its statement.
+//! (answered `503`), as on sqlx's pool, instead of hanging; as on the pool, a connect that
+//! PostgreSQL refuses for now (restarting, no slot free) is retried until then. Idle
+//! connections past their idle timeout or their maximum lifetime are closed when the set next
+//! hands out a connection, one per acquirer at a time, before it opens another — a check of
+//! two instants over a handful of entries, no timer task — and one past its maximum lifetime
+//! is closed rather than taken back after its statement.
 //! Each connection's maximum lifetime is shortened by a random 0–5 %, so that the connections
 //! of one burst do not all expire, and reconnect, in the same instant. (A verifier that gets
 //! no requests at all keeps its idle connections open, at most the bound's few.) Connections
@@ -102,6 +105,13 @@ const STATEMENT_TIMEOUT: &str = "30s";
 /// closed; it keeps its place in the bound until then.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(35);
 
+/// The pause before the first retry of a connect PostgreSQL refused for now; it doubles after
+/// each refusal up to [`CONNECT_RETRY_LAST`].
+const CONNECT_RETRY_FIRST: Duration = Duration::from_millis(50);
+
+/// The longest pause between two connect attempts.
+const CONNECT_RETRY_LAST: Duration = Duration::from_secs(1);
+
 /// How long a polite close may take before the connection is simply dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -155,8 +165,7 @@ impl HotConnections {
     /// statement.
     pub(super) fn new(options: PgConnectOptions, limits: Limits) -> Self {
         Self {
-            // Appended to the options string, so the counters' `synchronous_commit` stays.
-            options: options.options([("statement_timeout", STATEMENT_TIMEOUT)]),
+            options: with_statement_timeout(options),
             idle: Arc::new(Mutex::new(Vec::with_capacity(limits.connections))),
             permits: Arc::new(Semaphore::new(limits.connections)),
             limits,
@@ -179,10 +188,7 @@ impl HotConnections {
                 .map_err(db_closed)?;
             let (connection, retires) = match self.take_idle().await {
                 Some(idle) => (idle.connection, idle.retires),
-                None => (
-                    self.options.connect().await.map_err(db)?,
-                    self.retirement(Instant::now()),
-                ),
+                None => (self.connect().await?, self.retirement(Instant::now())),
             };
             Ok(Lease {
                 held: Some(Held {
@@ -203,6 +209,28 @@ impl HotConnections {
             })?
     }
 
+    /// A new connection, retried with a growing pause while PostgreSQL refuses connections for
+    /// now (it is restarting, or has no slot free), as sqlx's pool does: the caller's acquire
+    /// timeout ends the attempts, so a database that stays away answers `503`, not `500`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Database`] at once for any other failure (a wrong password, no such
+    /// database), which retrying would not mend.
+    async fn connect(&self) -> Result<PgConnection, StoreError> {
+        let mut pause = CONNECT_RETRY_FIRST;
+        loop {
+            match self.options.connect().await {
+                Ok(connection) => return Ok(connection),
+                Err(error) if refused_for_now(&error) => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(CONNECT_RETRY_LAST);
+                }
+                Err(error) => return Err(db(error)),
+            }
+        }
+    }
+
     /// When a connection opened at `opened` reaches its maximum lifetime: shortened by a random
     /// 0–5 %, so that connections opened in one burst do not all expire in the same instant.
     fn retirement(&self, opened: Instant) -> Instant {
@@ -212,34 +240,33 @@ impl HotConnections {
     }
 
     /// The most recently used idle connection still within its lifetimes, closing the ones
-    /// that are not before it returns, so that a connection opened next never exists beside
-    /// them beyond the bound.
+    /// that are not first, so that a connection opened next never exists beside them beyond
+    /// the bound.
+    ///
+    /// The caller holds one permit, so it closes one expired connection at a time and looks
+    /// again only once it is gone: the expired ones not yet closed stay in the list, where
+    /// they still count, so a concurrent acquirer closes one of them (or takes a live one)
+    /// instead of opening a connection beside them.
     async fn take_idle(&self) -> Option<Idle> {
-        let now = Instant::now();
-        let mut expired = Vec::new();
-        let taken = {
-            let mut idle = self
-                .idle
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            // A handful of entries: checking them all on each acquire is cheaper than a timer.
-            let mut index = 0;
-            while index < idle.len() {
-                if self.expired(&idle[index], now) {
-                    expired.push(idle.swap_remove(index));
-                } else {
-                    index += 1;
+        loop {
+            let now = Instant::now();
+            let stale = {
+                let mut idle = self
+                    .idle
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                // A handful of entries: checking them on each acquire is cheaper than a timer.
+                match idle.iter().position(|entry| self.expired(entry, now)) {
+                    Some(index) => idle.swap_remove(index),
+                    None => {
+                        let newest = (0..idle.len()).max_by_key(|&i| idle[i].since);
+                        return newest.map(|i| idle.swap_remove(i));
+                    }
                 }
-            }
-            // `swap_remove` may have moved an older entry last: take the most recently used.
-            let newest = (0..idle.len()).max_by_key(|&i| idle[i].since);
-            newest.map(|i| idle.swap_remove(i))
-        };
-        // Closed outside the lock: closing writes to the socket.
-        for stale in expired {
+            };
+            // Closed outside the lock: closing writes to the socket.
             close(stale.connection).await;
         }
-        taken
     }
 
     /// Whether `idle` has outlived its idle timeout or the maximum lifetime.
@@ -337,6 +364,35 @@ impl Drop for Lease<'_> {
                 close_holding(held).await;
             }
         });
+    }
+}
+
+/// `options` with `statement_timeout` = [`STATEMENT_TIMEOUT`] appended to its session options
+/// (so the counters' `synchronous_commit` stays), unless they already set one: an operator's
+/// own `statement_timeout` in the URL wins. A startup option beats `ALTER ROLE … SET`, so an
+/// operator who set it that way instead gets ours.
+fn with_statement_timeout(options: PgConnectOptions) -> PgConnectOptions {
+    let already_set = options
+        .get_options()
+        .is_some_and(|set| set.to_ascii_lowercase().contains("statement_timeout"));
+    if already_set {
+        options
+    } else {
+        options.options([("statement_timeout", STATEMENT_TIMEOUT)])
+    }
+}
+
+/// Whether a connect failed in a way that passes by itself, the cases sqlx's pool retries: the
+/// server refused the TCP connection (it is starting or restarting), or PostgreSQL answered
+/// `too_many_connections` (53300, e.g. while it notices connections closed abruptly) or
+/// `cannot_connect_now` (57P03, still starting up or shutting down).
+fn refused_for_now(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(error) => error.kind() == std::io::ErrorKind::ConnectionRefused,
+        sqlx::Error::Database(error) => {
+            matches!(error.code().as_deref(), Some("53300" | "57P03"))
+        }
+        _ => false,
     }
 }
 
@@ -656,6 +712,53 @@ pub mod checks {
             backend_pid(&set).await,
             before,
             "an expired connection was reused"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server that refuses connections (restarting) is retried until the acquire timeout,
+    /// which then answers `Unavailable` (503), not a database error (500).
+    #[tokio::test]
+    async fn a_refused_connect_is_retried_until_the_acquire_timeout() {
+        // A port nothing listens on: bound, then freed.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let options = PgConnectOptions::new_without_pgpass()
+            .host("127.0.0.1")
+            .port(port);
+        let set = HotConnections::new(
+            options,
+            Limits {
+                connections: 1,
+                acquire_timeout: Duration::from_millis(300),
+                max_lifetime: Duration::from_secs(60),
+                idle_timeout: Duration::from_secs(60),
+            },
+        );
+        let refused = set.acquire().await.map(|_| ());
+        assert!(
+            matches!(refused, Err(StoreError::Unavailable(_))),
+            "not unavailable: {refused:?}"
+        );
+        assert_eq!(set.permits.available_permits(), 1);
+    }
+
+    #[test]
+    fn the_urls_own_statement_timeout_is_kept() {
+        let ours = with_statement_timeout(PgConnectOptions::new_without_pgpass());
+        assert_eq!(ours.get_options(), Some("-c statement_timeout=30s"));
+        let operators = PgConnectOptions::new_without_pgpass()
+            .options([("synchronous_commit", "off"), ("statement_timeout", "5s")]);
+        let kept = with_statement_timeout(operators);
+        assert_eq!(
+            kept.get_options(),
+            Some("-c synchronous_commit=off -c statement_timeout=5s")
         );
     }
 }

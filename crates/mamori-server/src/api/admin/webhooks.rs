@@ -149,12 +149,37 @@ async fn remove(state: &AppState, owner: &Owner) -> Result<StatusCode, ApiError>
 }
 
 /// The answer to a refused change: a bad URL is the caller's to fix (the message says which
-/// rule), a missing merchant or endpoint is 404, the rest is ours.
+/// rule), a missing merchant or endpoint is 404, a store without a free connection is 503 like
+/// on every other route, the rest is ours.
 fn refusal(error: ManageError) -> ApiError {
     match error {
         ManageError::InvalidUrl(why) => ApiError::InvalidRequest(why),
         ManageError::NoSuchMerchant | ManageError::NoEndpoint => ApiError::NotFound,
-        ManageError::Random(e) => ApiError::Internal(e.to_string()),
-        ManageError::Store(e) => ApiError::Internal(e.to_string()),
+        ManageError::Random(e) => e.into(),
+        ManageError::Store(e) => e.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+
+    use super::*;
+    use crate::store::StoreError;
+
+    fn status(error: StoreError) -> StatusCode {
+        refusal(ManageError::Store(error)).parts().0.status()
+    }
+
+    #[test]
+    fn a_saturated_database_answers_503_and_any_other_store_failure_500() {
+        assert_eq!(
+            status(StoreError::Unavailable("no connection within 5s".into())),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            status(StoreError::Database("relation does not exist".into())),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }
