@@ -171,62 +171,35 @@ async fn postgres_passes_the_conformance_suite() {
 
 // The hot path's connections (`store/pg_hot.rs`): given back only after a completed statement.
 
-#[tokio::test]
-async fn hot_path_a_finished_statement_returns_its_connection() {
-    store::pg_hot_checks::a_finished_statement_returns_its_connection(&postgres_db::admin_url())
-        .await;
+/// Each of `store::pg_hot_checks` as a test of its own (`hot_path::<check>`), against this
+/// suite's server.
+macro_rules! hot_path_checks {
+    ($($check:ident),* $(,)?) => {
+        mod hot_path {
+            use mamori_server::store;
+
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    store::pg_hot_checks::$check(&super::postgres_db::admin_url()).await;
+                }
+            )*
+        }
+    };
 }
 
-#[tokio::test]
-async fn hot_path_a_statement_dropped_midway_keeps_its_place_until_it_ends() {
-    store::pg_hot_checks::a_statement_dropped_midway_keeps_its_place_until_it_ends(
-        &postgres_db::admin_url(),
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn hot_path_a_database_error_returns_the_connection() {
-    store::pg_hot_checks::a_database_error_returns_the_connection(&postgres_db::admin_url()).await;
-}
-
-#[tokio::test]
-async fn hot_path_a_terminated_backend_is_not_reused() {
-    store::pg_hot_checks::a_terminated_backend_is_not_reused(&postgres_db::admin_url()).await;
-}
-
-#[tokio::test]
-async fn hot_path_another_error_closes_the_connection() {
-    store::pg_hot_checks::another_error_closes_the_connection(&postgres_db::admin_url()).await;
-}
-
-#[tokio::test]
-async fn hot_path_the_bound_holds_and_a_full_set_times_out() {
-    store::pg_hot_checks::the_bound_holds_and_a_full_set_times_out(&postgres_db::admin_url()).await;
-}
-
-#[tokio::test]
-async fn hot_path_a_connection_past_its_lifetime_is_closed_by_finish() {
-    store::pg_hot_checks::a_connection_past_its_lifetime_is_closed_by_finish(
-        &postgres_db::admin_url(),
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn hot_path_session_options_hold_on_every_connection() {
-    store::pg_hot_checks::session_options_hold_on_every_connection(&postgres_db::admin_url()).await;
-}
-
-#[tokio::test]
-async fn hot_path_a_failed_connect_frees_its_place() {
-    store::pg_hot_checks::a_failed_connect_frees_its_place(&postgres_db::admin_url()).await;
-}
-
-#[tokio::test]
-async fn hot_path_an_expired_connection_is_not_reused() {
-    store::pg_hot_checks::an_expired_connection_is_not_reused(&postgres_db::admin_url()).await;
-}
+hot_path_checks!(
+    a_finished_statement_returns_its_connection,
+    a_statement_dropped_midway_keeps_its_place_until_it_ends,
+    a_database_error_returns_the_connection,
+    a_terminated_backend_is_not_reused,
+    another_error_closes_the_connection,
+    the_bound_holds_and_a_full_set_times_out,
+    a_connection_past_its_lifetime_is_closed_by_finish,
+    session_options_hold_on_every_connection,
+    a_failed_connect_frees_its_place,
+    an_expired_connection_is_not_reused,
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instances_starting_together_migrate_once() {
