@@ -85,6 +85,24 @@ fn new_device(id: &str) -> Device {
     }
 }
 
+/// A pending authentication of `amount` yen on the shared card `ch_multi` at `m_multi`.
+fn pending(id: &AuthenticationId, order: &str, amount: i64) -> Authentication {
+    Authentication {
+        id: id.clone(),
+        merchant_id: MerchantId::from_static("m_multi"),
+        cardholder_id: Some(CardholderId::from_static("ch_multi")),
+        amount: Amount::new(amount).unwrap(),
+        currency: Currency::new("JPY").unwrap(),
+        order_ref: OrderRef::parse(order.into()).unwrap(),
+        challenge_preference: ChallengePreference::NoPreference,
+        client_secret_hash: vec![2; 32],
+        created_at: NOW,
+        expires_at: NOW + 900,
+        sandbox_card: None,
+        progress: Progress::Pending,
+    }
+}
+
 /// A merchant, a card and an authentication challenging with code digest `[9; 32]`.
 async fn challenging(store: &dyn Store) -> AuthenticationId {
     store
@@ -122,23 +140,7 @@ async fn challenging(store: &dyn Store) -> AuthenticationId {
         .unwrap();
     let id = AuthenticationId::from_static("au_multi");
     store
-        .insert_authentication(
-            &Authentication {
-                id: id.clone(),
-                merchant_id: MerchantId::from_static("m_multi"),
-                cardholder_id: Some(CardholderId::from_static("ch_multi")),
-                amount: Amount::new(12_800).unwrap(),
-                currency: Currency::new("JPY").unwrap(),
-                order_ref: OrderRef::parse("order-1".into()).unwrap(),
-                challenge_preference: ChallengePreference::NoPreference,
-                client_secret_hash: vec![2; 32],
-                created_at: NOW,
-                expires_at: NOW + 900,
-                sandbox_card: None,
-                progress: Progress::Pending,
-            },
-            None,
-        )
+        .insert_authentication(&pending(&id, "order-1", 12_800), None)
         .await
         .unwrap();
     let step = Assessment {
@@ -864,23 +866,7 @@ async fn a_report_and_an_acceptance_at_the_same_moment_leave_no_browser_trusted(
     let reported = AuthenticationId::from_static("au_reported");
     // The purchase reported: another of the card's (pending is enough for a report).
     accepting
-        .insert_authentication(
-            &Authentication {
-                id: reported.clone(),
-                merchant_id: MerchantId::from_static("m_multi"),
-                cardholder_id: Some(card.clone()),
-                amount: Amount::new(30_000).unwrap(),
-                currency: Currency::new("JPY").unwrap(),
-                order_ref: OrderRef::parse("order-reported".into()).unwrap(),
-                challenge_preference: ChallengePreference::NoPreference,
-                client_secret_hash: vec![2; 32],
-                created_at: NOW,
-                expires_at: NOW + 900,
-                sandbox_card: None,
-                progress: Progress::Pending,
-            },
-            None,
-        )
+        .insert_authentication(&pending(&reported, "order-reported", 30_000), None)
         .await
         .unwrap();
     let report = async move {
