@@ -488,31 +488,16 @@ async fn an_instance_opens_at_most_its_configured_connections() {
          FROM pg_stat_activity \
          WHERE datname = current_database() AND application_name = $1 \
          GROUP BY kind ORDER BY kind";
+    until_waiting_for_locks(&db, hot + pool + counters, || false).await;
     let mut watcher = db.connect().await;
-    let mut sessions = Vec::new();
-    // Polls until every connection the bound allows waits for the lock; the bound on the
-    // rounds only turns a hang into a failure.
-    for _ in 0..3000 {
-        sessions = sqlx::query(ours)
-            .bind(application)
-            .fetch_all(&mut watcher)
-            .await
-            .unwrap()
-            .iter()
-            .map(|row| {
-                (
-                    row.get::<String, _>(0),
-                    row.get::<i64, _>(1),
-                    row.get::<i64, _>(2),
-                )
-            })
-            .collect();
-        let waiting: i64 = sessions.iter().map(|(_, waiting, _)| waiting).sum();
-        if waiting >= hot + pool + counters {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    let sessions: Vec<(String, i64, i64)> = sqlx::query(ours)
+        .bind(application)
+        .fetch_all(&mut watcher)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1), row.get(2)))
+        .collect();
     assert_eq!(
         sessions,
         [

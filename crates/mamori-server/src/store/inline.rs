@@ -343,6 +343,12 @@ impl HotPath {
         }
     }
 
+    /// Marks the writer thread unhealthy, as its end does: for the store's readiness test.
+    #[cfg(test)]
+    pub(super) fn mark_writer_unhealthy(&self) {
+        self.writer_healthy.store(false, Ordering::Release);
+    }
+
     /// Waits for the process's one write turn; every write holds it until it has committed.
     pub(super) async fn write_turn(&self) -> TurnGuard<'_, ()> {
         self.turn.lock().await
@@ -730,7 +736,7 @@ pub(super) mod tests {
     /// A write of this statement makes its batch panic, once its savepoint is open.
     const PANICS: &str = "INSERT INTO t (a, b) VALUES ($1, 'panics')";
     /// A write of this statement makes the writer thread panic outside any batch, which ends it.
-    pub(in crate::store) const STOPS: &str = "INSERT INTO t (a, b) VALUES ($1, 'stops')";
+    const STOPS: &str = "INSERT INTO t (a, b) VALUES ($1, 'stops')";
 
     /// Panics in a batch, for a write of [`PANICS`].
     pub(super) fn panic_if_asked(write: &Write) {
