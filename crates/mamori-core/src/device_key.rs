@@ -19,7 +19,9 @@
 //!
 //! The format (message, lengths, encodings) is always compiled; the curve arithmetic — the
 //! on-curve check of a public key and `verify` — only with the `device-key` feature, so the
-//! widget, which signs with WebCrypto, does not carry it.
+//! widget, which signs with WebCrypto, does not carry it. Parsing checks use `p256`; `verify`
+//! uses ring's assembly natively (the verifier's hot path) and `p256` in WebAssembly, and the
+//! golden vectors run on both.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -227,16 +229,48 @@ pub fn verify(
     authentication_id: &str,
     signature: &Signature,
 ) -> Result<(), DeviceKeyError> {
-    use p256::ecdsa::signature::Verifier;
-
-    let key =
-        p256::ecdsa::VerifyingKey::from_sec1_bytes(&key.0).map_err(|_| DeviceKeyError::Invalid)?;
     let signature =
         p256::ecdsa::Signature::from_slice(&signature.0).map_err(|_| DeviceKeyError::Invalid)?;
     // Verification is the same equation for s and n − s; normalising first makes that explicit
     // whatever the library's stance on high-S.
-    let signature = signature.normalize_s();
-    key.verify(&message(purpose, authentication_id), &signature)
+    verify_low_s(
+        key,
+        &message(purpose, authentication_id),
+        &signature.normalize_s(),
+    )
+}
+
+/// The verification itself, natively: ring's P-256, whose field arithmetic is assembly — on
+/// the verifier a frictionless purchase from a keyed browser makes one, and `p256`'s portable
+/// arithmetic took six times as long (see the workspace's `ring` dependency). The key's point
+/// was checked when it was parsed; ring checks it again.
+#[cfg(all(feature = "device-key", not(target_arch = "wasm32")))]
+fn verify_low_s(
+    key: &PublicKey,
+    message: &[u8],
+    signature: &p256::ecdsa::Signature,
+) -> Result<(), DeviceKeyError> {
+    use ring::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
+
+    UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &key.0)
+        .verify(message, &signature.to_bytes())
+        .map_err(|_| DeviceKeyError::Signature)
+}
+
+/// The verification itself, in WebAssembly: `p256` (ring has no wasm32 build here). Nothing in
+/// WebAssembly verifies device keys today; the golden vectors run through this path in the
+/// browser, so both implementations answer every vector alike.
+#[cfg(all(feature = "device-key", target_arch = "wasm32"))]
+fn verify_low_s(
+    key: &PublicKey,
+    message: &[u8],
+    signature: &p256::ecdsa::Signature,
+) -> Result<(), DeviceKeyError> {
+    use p256::ecdsa::signature::Verifier;
+
+    p256::ecdsa::VerifyingKey::from_sec1_bytes(&key.0)
+        .map_err(|_| DeviceKeyError::Invalid)?
+        .verify(message, signature)
         .map_err(|_| DeviceKeyError::Signature)
 }
 

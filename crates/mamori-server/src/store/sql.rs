@@ -105,7 +105,8 @@ pub(super) const UPSERT_TRUST: &str = "INSERT INTO device_trust (device_id, card
 /// for the first's commit, and its next statement (a new snapshot) sees what the first wrote.
 /// The read of the report must be a statement after this one: a statement that waits for a row
 /// lock re-checks that row, but reads other tables as they were when it started. SQLite runs
-/// write transactions one at a time, which orders them already.
+/// write transactions one at a time, which orders them already, so it runs no lock there (see
+/// `super::writes::LockCard`).
 ///
 /// The acceptance takes the lock before [`ACCEPT_CODE`], so blocking or unenrolling the card,
 /// which update the same row (unenrolling before it revokes the card's trust), is ordered

@@ -24,7 +24,7 @@ use super::pg_hot::HotConnections;
 use super::request_counts::RequestCounts;
 use super::rows::{ModelRow, code_of, db, merchants, to_json};
 use super::webhooks::QueueEvents;
-use super::writes::{Writes, authentication_binds};
+use super::writes::{LockCard, Writes, authentication_binds};
 use super::{
     Accept, Acceptance, CaseOpening, CodeIssue, DeviceNext, Limits, Resend, StepQuery, StepReads,
     Store, StoreError, WrongCode, cases, postgres, sql, sqlite,
@@ -610,11 +610,7 @@ impl Store for SqlStore {
             let trust = match trust {
                 None => None,
                 Some(trust) => {
-                    sqlx::query(sql::LOCK_CARD)
-                        .bind(trust.cardholder_id.as_str())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db)?;
+                    tx.lock_card(trust.cardholder_id).await?;
                     let open_reports: i64 = sqlx::query(sql::OPEN_REPORTS)
                         .bind(trust.cardholder_id.as_str())
                         .fetch_one(&mut *tx)
@@ -794,11 +790,7 @@ impl Store for SqlStore {
                 return Ok(false);
             }
             // The lock before the revocation: see `sql::LOCK_CARD`.
-            sqlx::query(sql::LOCK_CARD)
-                .bind(report.cardholder_id.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+            tx.lock_card(&report.cardholder_id).await?;
             sqlx::query(sql::REVOKE_TRUST)
                 .bind(report.created_at)
                 .bind(report.cardholder_id.as_str())

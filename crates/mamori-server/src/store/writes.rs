@@ -273,3 +273,30 @@ macro_rules! writes {
 
 writes!(SqliteConnection);
 writes!(PgConnection);
+
+/// Orders a transaction against the others that touch a card's trust (see [`sql::LOCK_CARD`]).
+pub(super) trait LockCard {
+    /// Holds `cardholder_id`'s row lock to the end of the transaction, where the database needs
+    /// one to order it.
+    async fn lock_card(&mut self, cardholder_id: &CardholderId) -> Result<(), StoreError>;
+}
+
+impl LockCard for PgConnection {
+    async fn lock_card(&mut self, cardholder_id: &CardholderId) -> Result<(), StoreError> {
+        sqlx::query(sql::LOCK_CARD)
+            .bind(cardholder_id.as_str())
+            .execute(&mut *self)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+}
+
+impl LockCard for SqliteConnection {
+    /// Nothing: SQLite runs write transactions one at a time (each begins with the file's write
+    /// lock), which orders them already; the lock's no-op update would only rewrite the card's
+    /// page.
+    async fn lock_card(&mut self, _: &CardholderId) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
