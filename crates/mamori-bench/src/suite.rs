@@ -136,6 +136,10 @@ pub(crate) struct Run {
     pub(crate) latency_us: Option<[f64; 4]>,
     /// What the server used over the window.
     pub(crate) server: Option<Usage>,
+    /// What the load generator used over the window (absent from results written before it
+    /// was measured).
+    #[serde(default)]
+    pub(crate) client: Option<Usage>,
     /// The store before and after the whole run (warm-up included).
     pub(crate) store: Option<[Reading; 2]>,
 }
@@ -418,6 +422,7 @@ fn record(
         seconds: measured.seconds,
         latency_us,
         server: measured.server,
+        client: measured.client,
         store,
     }
 }
@@ -440,9 +445,12 @@ fn log(run: Option<&Run>) {
     let per_op = 1.0 / (run.operations.max(1) as f64);
     let cpu = (usage.user + usage.system) * 1e6 * per_op;
     let switches = usage.switches as f64 * per_op;
+    let client = run.client.unwrap_or_default();
+    let client_cpu = (client.user + client.system) * 1e6 * per_op;
     log_line(&format!(
         "{:<9} {:<12} {:>3} clients: {rate:>8.0} ops/s  p50 {p50:>7.2} ms  p99 {p99:>7.2} ms  \
-         server {cpu:>5.0} µs CPU {switches:>4.0} cs/op  errors {}{}",
+         server {cpu:>5.0} µs CPU {switches:>4.0} cs/op  client {client_cpu:>4.0} µs CPU/op  \
+         errors {}{}",
         run.target,
         format!("{:?}", run.scenario).to_lowercase(),
         run.clients,

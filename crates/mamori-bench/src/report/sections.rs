@@ -314,7 +314,9 @@ pub(crate) fn verifier(path: &Path, budgets: &mut Vec<Budget>) -> String {
          load balancer) and the velocity limits are raised, since every simulated card buys \
          many times a minute; the history queries still run on every device step. Latency is \
          per operation (all its requests, and for a challenge the wait for the mail). Server \
-         CPU and context switches come from `/proc` for the server process over the window.\n\n",
+         CPU and context switches come from `/proc` for the server process over the window, and \
+         the load generator's CPU from `/proc` for its own process (its SMTP receiver \
+         included).\n\n",
         warmup = load.warmup_seconds,
         window = load.window_seconds,
         max = load.max_operations,
@@ -339,6 +341,9 @@ pub(crate) fn verifier(path: &Path, budgets: &mut Vec<Budget>) -> String {
         let per_op = 1.0 / run.operations.max(1) as f64;
         let cpu = (usage.user + usage.system) * 1e6 * per_op;
         let system_share = usage.system / (usage.user + usage.system).max(1e-9);
+        let client_cpu = run.client.map_or("–".into(), |client| {
+            format!("{:.0}", (client.user + client.system) * 1e6 * per_op)
+        });
         rows.push(vec![
             target.clone(),
             operation_name(target, *scenario).to_owned(),
@@ -349,6 +354,7 @@ pub(crate) fn verifier(path: &Path, budgets: &mut Vec<Budget>) -> String {
             latency(run, 2),
             format!("{cpu:.0} ({:.0} % kernel)", system_share * 100.0),
             format!("{:.0}", usage.switches as f64 * per_op),
+            client_cpu,
             format!("{:.1} %", rate(run) / empty_rate * 100.0),
             run.errors.to_string(),
         ]);
@@ -364,6 +370,7 @@ pub(crate) fn verifier(path: &Path, budgets: &mut Vec<Budget>) -> String {
             "p99 ms",
             "server CPU µs/op",
             "context switches/op",
+            "load generator CPU µs/op",
             "ops/s vs empty req/s",
             "errors",
         ],
