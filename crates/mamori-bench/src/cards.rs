@@ -1,5 +1,8 @@
 //! The simulated cardholders: a card number, an enrolled address, the address their browser
-//! connects from, and the device token that browser holds once it has passed a challenge.
+//! connects from, and the device token and device key that browser holds once it has passed a
+//! challenge.
+
+use crate::browser_key::BrowserKey;
 
 /// One enrolled card and the state of its cardholder's browser.
 #[derive(Debug, Clone)]
@@ -13,6 +16,8 @@ pub(crate) struct Card {
     pub(crate) ip: String,
     /// The device token from this card's last passed challenge.
     pub(crate) device_token: Option<String>,
+    /// The device key registered with that challenge, which proves each later device step.
+    pub(crate) device_key: Option<BrowserKey>,
 }
 
 /// `count` distinct cards, their addresses tagged with `tag`.
@@ -24,6 +29,7 @@ pub(crate) fn cards(count: usize, tag: &str) -> Vec<Card> {
             // Documentation addresses (RFC 5737): only ever a header value, never connected to.
             ip: format!("198.51.{}.{}", 100 + i / 250 % 100, 1 + i % 250),
             device_token: None,
+            device_key: None,
         })
         .collect()
 }

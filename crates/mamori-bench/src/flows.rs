@@ -3,21 +3,28 @@
 //!
 //! - **empty**: one `POST` with a device-step body to the baseline server.
 //! - **frictionless**: the merchant backend creates the authentication, then the widget sends
-//!   the device step with the trusted device token and gets the result token (2 requests).
+//!   the device step with the trusted device token and its device key's proof for this
+//!   authentication, and gets the result token (2 requests).
 //! - **challenge**: create, a device step without a token (a new browser), the one-time code
-//!   read from the SMTP sink once the outbox has mailed it, and the code verified for the result
-//!   and a new device token (3 requests and one mail).
+//!   read from the SMTP sink once the outbox has mailed it, and the code verified with a fresh
+//!   device key and its registration proof, for the result and a new device token (3 requests
+//!   and one mail).
 //!
-//! Each checks the answer it must get, so a run that quietly stopped doing the work it claims
-//! to measure shows up as errors, not as speed.
+//! The browsers behave as the widget does wherever WebCrypto is there (every modern browser):
+//! keyed devices, so every frictionless purchase costs the verifier one ECDSA P-256
+//! verification. Each operation checks the answer it must get, so a run that quietly stopped
+//! doing the work it claims to measure shows up as errors, not as speed: a keyed device whose
+//! proof does not verify is challenged, not passed.
 
 use std::time::Duration;
 
 use hyper::body::Bytes;
+use mamori_core::device_key::Purpose;
 use mamori_core::fingerprint::{Browser, Fingerprint, SCHEMA, hash_component};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use crate::browser_key::BrowserKey;
 use crate::cards::Card;
 use crate::http::{Answer, Connection, Failure};
 use crate::verifier::ORIGIN;
@@ -53,22 +60,19 @@ impl Context {
         }
     }
 
-    /// The device step's body for `card`'s browser.
-    fn device_body(&self, card: &Card, with_token: bool) -> Bytes {
-        let token = if with_token {
-            card.device_token.as_deref()
-        } else {
-            None
-        };
-        Bytes::from(
-            json!({
-                "fingerprint": self.fingerprint,
-                "device_token": token,
-                "browser": {"language": "en-US", "timezone": "Asia/Tokyo",
-                            "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0 mamori-bench"},
-            })
-            .to_string(),
-        )
+    /// The device step's body from a browser holding `token`, with `proof` when it holds a
+    /// device key too (the member is left out otherwise, as the widget leaves it out).
+    fn device_body(&self, token: Option<&str>, proof: Option<&str>) -> Bytes {
+        let mut body = json!({
+            "fingerprint": self.fingerprint,
+            "device_token": token,
+            "browser": {"language": "en-US", "timezone": "Asia/Tokyo",
+                        "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0 mamori-bench"},
+        });
+        if let (Some(proof), Some(body)) = (proof, body.as_object_mut()) {
+            body.insert("device_proof".into(), proof.into());
+        }
+        Bytes::from(body.to_string())
     }
 }
 
@@ -86,42 +90,78 @@ pub(crate) async fn empty(
         .post(
             "/v1/authentications/au_bench/device",
             &[("authorization", "Bearer cs_bench"), ("origin", ORIGIN)],
-            context.device_body(card, true),
+            context.device_body(card.device_token.as_deref(), None),
         )
         .await?;
     expect_status(&answer, 200)?;
     Ok(1)
 }
 
-/// One frictionless authentication; `card` must hold a trusted device token.
+/// One frictionless authentication; `card` must hold a trusted device token and its key, whose
+/// `device` proof for the new authentication goes with the device step.
 ///
 /// # Errors
 ///
-/// When any request fails or the verifier does not answer `frictionless` with a result token.
+/// When the card's browser holds no device key, any request fails, or the verifier does not
+/// answer `frictionless` with a result token (as it does not when the proof fails to verify).
 pub(crate) async fn frictionless(
     connection: &mut Connection,
     context: &Context,
     card: &Card,
     order: u64,
 ) -> Result<u32, Failure> {
+    let key = card
+        .device_key
+        .as_ref()
+        .ok_or("the card's browser holds no device key")?;
     let (id, secret) = create(connection, context, card, order).await?;
-    let device = widget(
-        connection,
-        card,
-        &id,
-        &secret,
-        "/device",
-        context.device_body(card, true),
-    )
-    .await?;
+    let proof = key.proof(Purpose::Device, &id)?;
+    let body = context.device_body(card.device_token.as_deref(), Some(&proof));
+    let device = widget(connection, card, &id, &secret, "/device", body).await?;
     if device["outcome"] != "frictionless" || !device["result_token"].is_string() {
         return Err(format!("device step answered {device}").into());
     }
     Ok(2)
 }
 
-/// One challenge round trip; `codes` receives the codes mailed to `card`. On success the card
-/// keeps the new device token.
+/// Checks that the verifier bound `card`'s device key: a device step with the trusted token and
+/// a signature by that key over the wrong message (the `register` one for the same
+/// authentication) must be challenged. Without this, a verifier that dropped registered keys
+/// would pass every frictionless purchase on its token alone and the runs would measure the
+/// unbound path while claiming the keyed one. Leaves one authentication waiting for its code,
+/// whose mail the card's next challenge discards.
+///
+/// # Errors
+///
+/// When the card holds no key, a request fails, or the step is not challenged.
+pub(crate) async fn keyed_device_needs_its_proof(
+    connection: &mut Connection,
+    context: &Context,
+    card: &Card,
+    order: u64,
+) -> Result<(), Failure> {
+    let key = card
+        .device_key
+        .as_ref()
+        .ok_or("the card's browser holds no device key")?;
+    let (id, secret) = create(connection, context, card, order).await?;
+    let wrong_proof = key.proof(Purpose::Register, &id)?;
+    let body = context.device_body(card.device_token.as_deref(), Some(&wrong_proof));
+    let device = widget(connection, card, &id, &secret, "/device", body).await?;
+    if device["outcome"] == "challenge" {
+        Ok(())
+    } else {
+        Err(format!(
+            "a device step with a proof that does not verify answered {device}: the verifier \
+             does not hold the device key the card registered"
+        )
+        .into())
+    }
+}
+
+/// One challenge round trip; `codes` receives the codes mailed to `card`. The code goes with a
+/// fresh device key's registration, as the widget sends it; on success the card keeps the new
+/// device token and that key.
 ///
 /// # Errors
 ///
@@ -142,7 +182,7 @@ pub(crate) async fn challenge(
         &id,
         &secret,
         "/device",
-        context.device_body(card, false),
+        context.device_body(None, None),
     )
     .await?;
     if device["outcome"] != "challenge" {
@@ -152,11 +192,17 @@ pub(crate) async fn challenge(
         .await
         .map_err(|_| "no code mail within 30 s")?
         .ok_or("the SMTP sink stopped")?;
-    let body = Bytes::from(json!({ "code": code }).to_string());
+    let key = BrowserKey::generate()?;
+    let body = json!({
+        "code": code,
+        "device_key": {"public_key": key.public_key()?, "proof": key.proof(Purpose::Register, &id)?},
+    });
+    let body = Bytes::from(body.to_string());
     let verified = widget(connection, card, &id, &secret, "/challenge/verify", body).await?;
     match (&verified["outcome"], verified["device_token"].as_str()) {
         (outcome, Some(token)) if outcome == "authenticated" => {
             card.device_token = Some(token.to_owned());
+            card.device_key = Some(key);
             Ok(3)
         }
         _ => Err(format!("verify answered {verified}").into()),

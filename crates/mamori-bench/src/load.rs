@@ -5,7 +5,9 @@
 //! Every run has a warm-up (connections settle, caches and the database's pages fill) whose
 //! operations are done but not counted; then the measured window. An operation counts in the
 //! window it started in. The server's CPU time over the window is read from `/proc`, which
-//! tells what an operation costs the server independently of the client sharing its cores.
+//! tells what an operation costs the server independently of the client sharing its cores; the
+//! load generator's own CPU time over the window is read too, since what it spends (HTTP, JSON,
+//! the device proofs it signs) is taken from the server on the same cores.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -73,6 +75,9 @@ pub(crate) struct Measured {
     pub(crate) latencies_us: Vec<f64>,
     /// What the server used over the window, when `/proc` could be read.
     pub(crate) server: Option<Usage>,
+    /// What the load generator used over the window (its SMTP receiver included), when
+    /// `/proc` could be read.
+    pub(crate) client: Option<Usage>,
 }
 
 /// What each client brings back.
@@ -128,6 +133,7 @@ pub(crate) async fn run(
     let window_start = begin + plan.warmup;
     tokio::time::sleep_until(window_start.into()).await;
     let usage_before = server.usage();
+    let client_before = Usage::own();
 
     let mut measured = Measured {
         operations: 0,
@@ -137,6 +143,7 @@ pub(crate) async fn run(
         seconds: 0.0,
         latencies_us: Vec::new(),
         server: None,
+        client: None,
     };
     let mut holders = Vec::new();
     let mut last_end = window_start;
@@ -164,6 +171,9 @@ pub(crate) async fn run(
     measured.seconds = last_end.duration_since(window_start).as_secs_f64();
     measured.server = usage_before
         .zip(server.usage())
+        .map(|(before, after)| after.since(before));
+    measured.client = client_before
+        .zip(Usage::own())
         .map(|(before, after)| after.since(before));
     (measured, holders)
 }

@@ -17,6 +17,7 @@
 //! - `insert`: an axum handler that makes one SQLite insert per request, the second baseline.
 //! - `smtp`: a loopback SMTP receiver that hands each code mail to the client waiting for it.
 //! - `cards`: the simulated cardholders.
+//! - `browser_key`: their browsers' device keys, signing the proofs the widget sends.
 //! - `size`: the store's size and row count, and a fresh PostgreSQL database.
 //! - `report`: `mamori-bench report`, every result file turned into BENCHMARKS.md.
 //! - `stats`: percentiles, medians and spreads, one definition for every table.
@@ -24,6 +25,7 @@
 //! Every server it starts or talks to listens on 127.0.0.1; every run is bounded in time and in
 //! operations.
 
+mod browser_key;
 mod cards;
 mod empty;
 mod flows;

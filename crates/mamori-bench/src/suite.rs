@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::cards;
-use crate::flows::Context;
-use crate::http::Failure;
+use crate::flows::{self, Context};
+use crate::http::{Connection, Failure};
 use crate::load::{self, Holder, Measured, Plan, Scenario};
 use crate::size::{self, Reading};
 use crate::smtp::Sink;
@@ -44,6 +44,10 @@ const GROWTH_CLIENTS: usize = 64;
 /// 100 000 take about 90 s; a store too slow for them in this time is measured over what it
 /// created, and the report says so.
 pub(crate) const GROWTH_LIMIT: Duration = Duration::from_secs(300);
+
+/// The order number of the purchase that checks a verifier demands device proofs: apart from
+/// the runs' (counted from 0) and the trusting challenges' (from `u64::MAX / 2`).
+const PROBE_ORDER: u64 = u64::MAX / 4;
 
 /// A server the suite can measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -136,6 +140,10 @@ pub(crate) struct Run {
     pub(crate) latency_us: Option<[f64; 4]>,
     /// What the server used over the window.
     pub(crate) server: Option<Usage>,
+    /// What the load generator used over the window (absent from results written before it
+    /// was measured).
+    #[serde(default)]
+    pub(crate) client: Option<Usage>,
     /// The store before and after the whole run (warm-up included).
     pub(crate) store: Option<[Reading; 2]>,
 }
@@ -340,7 +348,8 @@ async fn grow(target: &mut Target, count: u64) -> Result<Growth, Failure> {
     Ok(grown)
 }
 
-/// Starts the verifier on `database_url` and trusts a device for every card.
+/// Starts the verifier on `database_url`, trusts a device (and binds its key) for every card,
+/// and checks that the verifier demands the key's proof from a trusted device.
 async fn target(
     name: &'static str,
     options: &Options,
@@ -369,6 +378,11 @@ async fn target(
         )
         .into());
     }
+    let first = holders.first().ok_or("no cards to measure with")?;
+    let mut connection = Connection::open(verifier.server.address).await?;
+    flows::keyed_device_needs_its_proof(&mut connection, &context, &first.card, PROBE_ORDER)
+        .await
+        .map_err(|e| format!("{name}: {e}"))?;
     Ok(Target {
         name,
         verifier,
@@ -418,6 +432,7 @@ fn record(
         seconds: measured.seconds,
         latency_us,
         server: measured.server,
+        client: measured.client,
         store,
     }
 }
@@ -440,9 +455,12 @@ fn log(run: Option<&Run>) {
     let per_op = 1.0 / (run.operations.max(1) as f64);
     let cpu = (usage.user + usage.system) * 1e6 * per_op;
     let switches = usage.switches as f64 * per_op;
+    let client = run.client.unwrap_or_default();
+    let client_cpu = (client.user + client.system) * 1e6 * per_op;
     log_line(&format!(
         "{:<9} {:<12} {:>3} clients: {rate:>8.0} ops/s  p50 {p50:>7.2} ms  p99 {p99:>7.2} ms  \
-         server {cpu:>5.0} µs CPU {switches:>4.0} cs/op  errors {}{}",
+         server {cpu:>5.0} µs CPU {switches:>4.0} cs/op  client {client_cpu:>4.0} µs CPU/op  \
+         errors {}{}",
         run.target,
         format!("{:?}", run.scenario).to_lowercase(),
         run.clients,

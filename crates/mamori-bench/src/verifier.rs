@@ -91,27 +91,7 @@ impl Server {
     /// What the process has used so far, all threads together; `None` if `/proc` cannot be
     /// read.
     pub(crate) fn usage(&self) -> Option<Usage> {
-        let pid = self.child.id();
-        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        // The command name (field 2) may contain spaces; the fields after it do not.
-        let rest = stat.rsplit_once(')')?.1;
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-        let ticks = |i: usize| -> Option<f64> { fields.get(i)?.parse::<f64>().ok() };
-        let mut switches = 0;
-        for task in fs::read_dir(format!("/proc/{pid}/task")).ok()?.flatten() {
-            let status = fs::read_to_string(task.path().join("status")).unwrap_or_default();
-            switches += status
-                .lines()
-                .filter(|l| l.contains("ctxt_switches:"))
-                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-                .sum::<u64>();
-        }
-        Some(Usage {
-            user: ticks(11)? / TICKS_PER_SECOND,
-            system: ticks(12)? / TICKS_PER_SECOND,
-            switches,
-        })
+        Usage::of_process(self.child.id())
     }
 }
 
@@ -128,6 +108,37 @@ pub(crate) struct Usage {
 }
 
 impl Usage {
+    /// What this process (the load generator) has used so far; `None` if `/proc` cannot be
+    /// read.
+    pub(crate) fn own() -> Option<Self> {
+        Self::of_process(std::process::id())
+    }
+
+    /// What process `pid` has used so far, all threads together; `None` if `/proc` cannot be
+    /// read.
+    fn of_process(pid: u32) -> Option<Self> {
+        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // The command name (field 2) may contain spaces; the fields after it do not.
+        let rest = stat.rsplit_once(')')?.1;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+        let ticks = |i: usize| -> Option<f64> { fields.get(i)?.parse::<f64>().ok() };
+        let mut switches = 0;
+        for task in fs::read_dir(format!("/proc/{pid}/task")).ok()?.flatten() {
+            let status = fs::read_to_string(task.path().join("status")).unwrap_or_default();
+            switches += status
+                .lines()
+                .filter(|l| l.contains("ctxt_switches:"))
+                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .sum::<u64>();
+        }
+        Some(Self {
+            user: ticks(11)? / TICKS_PER_SECOND,
+            system: ticks(12)? / TICKS_PER_SECOND,
+            switches,
+        })
+    }
+
     /// What was used between `earlier` and `self`.
     pub(crate) fn since(self, earlier: Self) -> Self {
         Self {

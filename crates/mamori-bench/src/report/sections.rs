@@ -304,17 +304,28 @@ pub(crate) fn verifier(path: &Path, budgets: &mut Vec<Budget>) -> String {
          client) drives N clients, each with its own kept-alive HTTP/1.1 connection and its \
          own cards, for {warmup:.0} s of warm-up and then a {window:.0} s measured window \
          (at most {max} operations). Operations: **frictionless** = the merchant's `POST \
-         /v1/authentications` + the widget's device step with a trusted device token → result \
-         token (2 requests); **challenge** = create + device step from a new browser → the code \
-         mail, delivered by the verifier's outbox over SMTP to a loopback receiver in the load \
-         generator, which hands the code to the waiting client → `challenge/verify` → result \
-         and device token (3 requests and a mail); **empty** = one `POST` with a device-step \
-         body. {cards} cards, each with a device trusted by one challenge before the runs; \
-         each request carries its card's own client address in `x-forwarded-for` (as behind a \
-         load balancer) and the velocity limits are raised, since every simulated card buys \
+         /v1/authentications` + the widget's device step from a browser that proves its device \
+         key: the trusted device token and `device_proof`, an ECDSA P-256 signature over this \
+         authentication's id, which the verifier checks before it recognises the device (one \
+         P-256 verification per purchase) → result token (2 requests). That is the path every \
+         browser with WebCrypto takes; the weaker fallback of a browser without it (device \
+         token alone, no key) is not what is measured here. **challenge** = create + device \
+         step from a new browser → the code mail, delivered by the verifier's outbox over SMTP \
+         to a loopback receiver in the load generator, which hands the code to the waiting \
+         client → `challenge/verify` with a fresh device key and its registration proof (one \
+         more P-256 verification) → result and device token (3 requests and a mail); **empty** \
+         = one `POST` with a device-step body. The load generator signs the proofs with `ring` \
+         (one signature per frictionless purchase, one key pair and signature per challenge), \
+         on the same cores as the server. {cards} cards, each with a device trusted and its key \
+         bound by one challenge before the runs; before the runs each verifier must also \
+         challenge a trusted device whose proof does not verify, so a verifier that ignored \
+         keys could not pass for one that checks them. Each request carries its card's own \
+         client address in `x-forwarded-for` (as behind a load balancer) and the velocity limits are raised, since every simulated card buys \
          many times a minute; the history queries still run on every device step. Latency is \
          per operation (all its requests, and for a challenge the wait for the mail). Server \
-         CPU and context switches come from `/proc` for the server process over the window.\n\n",
+         CPU and context switches come from `/proc` for the server process over the window, and \
+         the load generator's CPU from `/proc` for its own process (its SMTP receiver \
+         included).\n\n",
         warmup = load.warmup_seconds,
         window = load.window_seconds,
         max = load.max_operations,
@@ -339,6 +350,9 @@ pub(crate) fn verifier(path: &Path, budgets: &mut Vec<Budget>) -> String {
         let per_op = 1.0 / run.operations.max(1) as f64;
         let cpu = (usage.user + usage.system) * 1e6 * per_op;
         let system_share = usage.system / (usage.user + usage.system).max(1e-9);
+        let client_cpu = run.client.map_or("–".into(), |client| {
+            format!("{:.0}", (client.user + client.system) * 1e6 * per_op)
+        });
         rows.push(vec![
             target.clone(),
             operation_name(target, *scenario).to_owned(),
@@ -349,6 +363,7 @@ pub(crate) fn verifier(path: &Path, budgets: &mut Vec<Budget>) -> String {
             latency(run, 2),
             format!("{cpu:.0} ({:.0} % kernel)", system_share * 100.0),
             format!("{:.0}", usage.switches as f64 * per_op),
+            client_cpu,
             format!("{:.1} %", rate(run) / empty_rate * 100.0),
             run.errors.to_string(),
         ]);
@@ -364,6 +379,7 @@ pub(crate) fn verifier(path: &Path, budgets: &mut Vec<Budget>) -> String {
             "p99 ms",
             "server CPU µs/op",
             "context switches/op",
+            "load generator CPU µs/op",
             "ops/s vs empty req/s",
             "errors",
         ],
@@ -523,8 +539,10 @@ fn throughput_note(sqlite: &Run, empty: &Run, share: f64) -> String {
         md.push_str("That is within the budget.\n");
     } else {
         md.push_str(
-            "The budget is not met. The verifier's own logic (routing, JSON, the risk engine, \
-             an HMAC token) takes tens of microseconds; most of the rest is the store. On \
+            "The budget is not met. Beside the verifier's own logic (routing, JSON, the risk \
+             engine, an HMAC token), each purchase verifies one ECDSA P-256 signature, the \
+             device proof (`mamori_core::device_key::verify`): CPU that no store change saves, \
+             paid on every purchase; the rest is mostly the store. On \
              SQLite (`mamori-server/src/store/inline.rs`) a purchase's reads run in the \
              requesting task on one of several read-only connections, and its two writes (the \
              insert, the device step's conditional update) go to one writer thread that commits \
@@ -538,10 +556,10 @@ fn throughput_note(sqlite: &Run, empty: &Run, share: f64) -> String {
              database (two rate-limit counts, the insert, the device step's read and its \
              update) on connections given back without the test round trip sqlx's pool makes; \
              each round trip is two context switches and a wake-up of another process on the \
-             same two cores. Fewer pages per write (ids that keep a purchase's rows together, \
-             narrower history indexes) and a leaner HTTP path are the next levers; the \
-             one-insert handler below says how far a verifier that writes per request can go \
-             here.\n",
+             same two cores. A faster P-256 verification, fewer pages per write (ids that keep a \
+             purchase's rows together, narrower history indexes) and a leaner HTTP path are the \
+             next levers; the one-insert handler below says how far a verifier that writes per \
+             request can go here.\n",
         );
     }
     md
