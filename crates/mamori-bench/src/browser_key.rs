@@ -5,11 +5,11 @@
 //! that purchase. Both proofs sign [`mamori_core::device_key::message`], the verifier's own
 //! definition of the signed bytes, so the load generator cannot drift from the wire format.
 //!
-//! `ring` signs, not the `p256` crate the verifier verifies with: the load generator shares the
-//! machine's cores with the server under test, and `ring`'s P-256 signing (assembly, with
-//! precomputed tables) costs a small fraction of `p256`'s portable code (about 25 µs against
-//! 400 µs per signature, measured side by side on the 2-core benchmark machine), so the client
-//! takes as little as it can from the server it measures.
+//! `ring` signs, not the `p256` crate: the load generator shares the machine's cores with the
+//! server under test, and `ring`'s P-256 signing (assembly, with precomputed tables) costs a
+//! small fraction of `p256`'s portable code (about 25 µs against 400 µs per signature, measured
+//! side by side on the 2-core benchmark machine), so the client takes as little as it can from
+//! the server it measures. (The verifier verifies with `ring` too, for the same reason.)
 
 use std::sync::Arc;
 

@@ -541,8 +541,9 @@ fn throughput_note(sqlite: &Run, empty: &Run, share: f64) -> String {
         md.push_str(
             "The budget is not met. Beside the verifier's own logic (routing, JSON, the risk \
              engine, an HMAC token), each purchase verifies one ECDSA P-256 signature, the \
-             device proof (`mamori_core::device_key::verify`): CPU that no store change saves, \
-             paid on every purchase; the rest is mostly the store. On \
+             device proof (`mamori_core::device_key::verify`, ring's assembly P-256 natively): \
+             CPU that no store change saves, paid on every purchase; the rest is mostly the \
+             store. On \
              SQLite (`mamori-server/src/store/inline.rs`) a purchase's reads run in the \
              requesting task on one of several read-only connections, and its two writes (the \
              insert, the device step's conditional update) go to one writer thread that commits \
@@ -556,9 +557,8 @@ fn throughput_note(sqlite: &Run, empty: &Run, share: f64) -> String {
              database (two rate-limit counts, the insert, the device step's read and its \
              update) on connections given back without the test round trip sqlx's pool makes; \
              each round trip is two context switches and a wake-up of another process on the \
-             same two cores. A faster P-256 verification, fewer pages per write (ids that keep a \
-             purchase's rows together, narrower history indexes) and a leaner HTTP path are the \
-             next levers; the one-insert handler below says how far a verifier that writes per \
+             same two cores. Fewer pages per write (ids that keep a purchase's rows together, \
+             narrower history indexes) and a leaner HTTP path are the next levers; the one-insert handler below says how far a verifier that writes per \
              request can go here.\n",
         );
     }
