@@ -75,6 +75,16 @@ const COUNTERS: &[(&str, &str)] = &[
         "mamori_webhook_deliveries_total",
         "Webhook delivery attempts by outcome (delivered, retry, failed, gone).",
     ),
+    (
+        "mamori_webhook_polls_total",
+        "Times the webhook worker read which events are due; flat while it is stalled or the \
+         database does not answer.",
+    ),
+    (
+        "mamori_webhook_claimed_total",
+        "Webhook events claimed for a delivery attempt; less the attempts counted in \
+         mamori_webhook_deliveries_total, those under way.",
+    ),
 ];
 
 impl Metrics {
@@ -115,6 +125,17 @@ impl Metrics {
             "mamori_webhook_deliveries_total",
             format!("outcome=\"{outcome}\""),
         );
+    }
+
+    /// Counts one read of the due webhook events, which claimed `claimed` of them for an
+    /// attempt. Both counters move under one lock, so a reader that sees the read counted sees
+    /// its claims too.
+    pub fn webhook_poll(&self, claimed: usize) {
+        let mut map = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        *map.entry(("mamori_webhook_claimed_total", String::new()))
+            .or_default() += u64::try_from(claimed).unwrap_or(u64::MAX);
+        *map.entry(("mamori_webhook_polls_total", String::new()))
+            .or_default() += 1;
     }
 
     /// Records a request's latency under its method's label, its route pattern (`None`:
@@ -163,7 +184,11 @@ impl Metrics {
         for (name, help) in COUNTERS {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
             for ((_, labels), value) in counters.iter().filter(|((n, _), _)| n == name) {
-                let _ = writeln!(out, "{name}{{{labels}}} {value}");
+                if labels.is_empty() {
+                    let _ = writeln!(out, "{name} {value}");
+                } else {
+                    let _ = writeln!(out, "{name}{{{labels}}} {value}");
+                }
             }
         }
         let name = "mamori_http_request_duration_seconds";
@@ -240,6 +265,8 @@ mod tests {
         m.authentication("frictionless");
         m.challenge("success");
         m.mail_delivery("code", "sent");
+        m.webhook_poll(0);
+        m.webhook_poll(2);
         m.request(
             &Method::POST,
             None,
@@ -250,6 +277,11 @@ mod tests {
         assert!(text.contains("mamori_authentications_total{outcome=\"frictionless\"} 2"));
         assert!(text.contains("mamori_challenge_results_total{result=\"success\"} 1"));
         assert!(text.contains("mamori_mail_deliveries_total{kind=\"code\",result=\"sent\"} 1"));
+        assert!(text.contains("\nmamori_webhook_polls_total 2\n"), "{text}");
+        assert!(
+            text.contains("\nmamori_webhook_claimed_total 2\n"),
+            "{text}"
+        );
         let series = "method=\"POST\",route=\"unmatched\",status=\"201\"";
         assert!(text.contains(&format!("_bucket{{{series},le=\"0.0025\"}} 0")));
         assert!(text.contains(&format!("_bucket{{{series},le=\"0.005\"}} 1")));

@@ -2,7 +2,9 @@
 //! check, the same `webhook-id` on every retry, retries after a 500 and after `Retry-After`,
 //! `410 Gone` disabling the endpoint, a timeout, and no event delivered twice by two workers;
 //! and through a whole verifier, one `authentication.finished` per purchase in each final
-//! state. Time is a manual clock: the tests move it to make retries due.
+//! state. Time is a manual clock: the tests move it to make retries due, and prove that
+//! something was not due by waiting for the worker to count a read of the due events made after
+//! the clock moved, never by waiting a while.
 
 // A panic is how a test helper reports a failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -150,17 +152,99 @@ fn event(owner: &Owner, n: usize) -> NewEvent {
     }
 }
 
-/// A worker over `store` with `concurrency` slots and a one-second timeout; stop it with the
-/// sender.
-fn start(
-    store: &Arc<dyn Store>,
-    clock: &Arc<ManualClock>,
-    concurrency: i64,
-) -> (
-    watch::Sender<bool>,
-    tokio::task::JoinHandle<()>,
-    Arc<Notify>,
-) {
+/// A running worker, with the counters it keeps in `/metrics`.
+struct Worker {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+    /// Rings the worker as a request that queued an event does.
+    wake: Arc<Notify>,
+    metrics: Arc<Metrics>,
+}
+
+/// What the worker has counted so far.
+#[derive(Debug, Clone, Copy)]
+struct Counts {
+    /// Reads of the due events (`mamori_webhook_polls_total`).
+    polls: u64,
+    /// Events claimed by them (`mamori_webhook_claimed_total`).
+    claimed: u64,
+    /// Attempts recorded, whatever their outcome (`mamori_webhook_deliveries_total`).
+    settled: u64,
+}
+
+impl Worker {
+    /// The value of the series `series` (name and labels, as `/metrics` spells them), 0 when
+    /// it is not there yet.
+    fn metric(&self, series: &str) -> u64 {
+        self.metrics
+            .render()
+            .lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .map_or(0, |value| value.parse().unwrap())
+    }
+
+    fn counts(&self) -> Counts {
+        let text = self.metrics.render();
+        // The sum of the counter `name`'s series, whatever their labels.
+        let sum = |name: &str| -> u64 {
+            text.lines()
+                .filter_map(|line| line.rsplit_once(' '))
+                .filter(|(series, _)| {
+                    *series == name
+                        || series
+                            .strip_prefix(name)
+                            .is_some_and(|l| l.starts_with('{'))
+                })
+                .map(|(_, value)| value.parse::<u64>().unwrap())
+                .sum()
+        };
+        Counts {
+            polls: sum("mamori_webhook_polls_total"),
+            claimed: sum("mamori_webhook_claimed_total"),
+            settled: sum("mamori_webhook_deliveries_total"),
+        }
+    }
+
+    /// Waits until every attempt claimed so far is recorded (its event delivered, due again or
+    /// given up).
+    async fn settled(&self) {
+        until("the attempts recorded", || {
+            let counts = self.counts();
+            counts.claimed == counts.settled
+        })
+        .await;
+    }
+
+    /// Rings the worker and waits for a read of the due events that began after this call:
+    /// what is due at the clock's time now has then had its chance to be claimed. Returns the
+    /// events claimed since this call.
+    ///
+    /// A read under way at the call may have read the clock before it; the one after it
+    /// cannot have. Reads follow one another, so the second read counted after the call began
+    /// after it. The worker claims and counts before it sends, so a claim that read made is
+    /// counted by the time the read is.
+    async fn poll(&self) -> u64 {
+        let before = self.counts();
+        for n in 1..=2 {
+            // A ring while the worker is reading is kept for its next wait: never lost.
+            self.wake.notify_one();
+            until("a read of the due events", || {
+                self.counts().polls >= before.polls + n
+            })
+            .await;
+        }
+        self.counts().claimed - before.claimed
+    }
+
+    /// Stops the worker; it returns once the attempts under way are recorded.
+    async fn stop(self) {
+        self.stop.send(true).unwrap();
+        self.task.await.unwrap();
+    }
+}
+
+/// A worker over `store` with `concurrency` slots and a one-second timeout.
+fn start(store: &Arc<dyn Store>, clock: &Arc<ManualClock>, concurrency: i64) -> Worker {
     // The receivers listen on 127.0.0.1 over plain HTTP: loopback needs the opt-in.
     start_allowing(store, clock, concurrency, true)
 }
@@ -171,17 +255,14 @@ fn start_allowing(
     clock: &Arc<ManualClock>,
     concurrency: i64,
     allow_private_addresses: bool,
-) -> (
-    watch::Sender<bool>,
-    tokio::task::JoinHandle<()>,
-    Arc<Notify>,
-) {
+) -> Worker {
     let wake = Arc::new(Notify::new());
+    let metrics = Arc::new(Metrics::default());
     let dispatcher = Dispatcher {
         store: Arc::clone(store),
         client: Client::new(Duration::from_secs(1), allow_private_addresses).unwrap(),
         clock: Arc::clone(clock) as Arc<dyn Clock>,
-        metrics: Arc::new(Metrics::default()),
+        metrics: Arc::clone(&metrics),
         config: WebhookConfig {
             timeout: Bounded::constant::<1>(),
             concurrency: Bounded::new(concurrency).unwrap(),
@@ -193,7 +274,12 @@ fn start_allowing(
         wake: Arc::clone(&wake),
     };
     let (stop, stopped) = watch::channel(false);
-    (stop, tokio::spawn(dispatcher.run(stopped)), wake)
+    Worker {
+        stop,
+        task: tokio::spawn(dispatcher.run(stopped)),
+        wake,
+        metrics,
+    }
 }
 
 /// Waits (up to 10 s) until `done` holds.
@@ -219,28 +305,26 @@ async fn a_failed_delivery_is_retried_with_the_same_id_after_the_schedule_or_ret
         .enqueue_event(&event(&s.owner, 1), START)
         .await
         .unwrap();
-    let (stop, worker, wake) = start(&s.store, &s.clock, 1);
+    let worker = start(&s.store, &s.clock, 1);
 
     until("the first attempt", || seen(&receiver).len() == 1).await;
+    // Its retry is scheduled from the time the failure is recorded: before the clock moves.
+    worker.settled().await;
     // The schedule's first wait is 5 s (plus at most a tenth): not due a second before.
     s.clock.advance(4);
-    wake.notify_one();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(seen(&receiver).len(), 1, "not due yet");
+    assert_eq!(worker.poll().await, 0, "not due yet");
     s.clock.advance(2);
-    wake.notify_one();
+    worker.wake.notify_one();
     until("the retry", || seen(&receiver).len() == 2).await;
+    worker.settled().await;
     // The 503 asked for 600 s, longer than the schedule's 5 minutes: it applies.
     s.clock.advance(599);
-    wake.notify_one();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(seen(&receiver).len(), 2, "Retry-After is honoured");
+    assert_eq!(worker.poll().await, 0, "Retry-After is honoured");
     s.clock.advance(1);
-    wake.notify_one();
+    worker.wake.notify_one();
     until("the third attempt", || seen(&receiver).len() == 3).await;
     // Stopping waits for the attempt under way to be recorded.
-    stop.send(true).unwrap();
-    worker.await.unwrap();
+    worker.stop().await;
 
     let attempts = seen(&receiver);
     for (n, attempt) in attempts.iter().enumerate() {
@@ -281,24 +365,23 @@ async fn gone_disables_the_endpoint_and_gives_up_its_events() {
             .await
             .unwrap();
     }
-    let (stop, worker, _) = start(&s.store, &s.clock, 1);
-    until("the endpoint disabled", || seen(&receiver).len() == 1).await;
-    let store = Arc::clone(&s.store);
-    let disabled = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            let endpoint = store.webhook(&Owner::Issuer, START).await.unwrap().unwrap();
-            if endpoint.disabled.is_some() {
-                return endpoint;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .unwrap();
+    let worker = start(&s.store, &s.clock, 1);
+    until("the attempt", || seen(&receiver).len() == 1).await;
+    worker.settled().await;
+    let disabled = s
+        .store
+        .webhook(&Owner::Issuer, START)
+        .await
+        .unwrap()
+        .unwrap();
+    // The other two events would be due now, and every retry long before this.
     s.clock.advance(100_000);
-    tokio::time::sleep(Duration::from_millis(1_200)).await;
-    stop.send(true).unwrap();
-    worker.await.unwrap();
+    assert_eq!(
+        worker.poll().await,
+        0,
+        "nothing more is claimed for a gone endpoint"
+    );
+    worker.stop().await;
     assert_eq!(
         seen(&receiver).len(),
         1,
@@ -316,12 +399,16 @@ async fn a_slow_endpoint_times_out_and_is_retried() {
         .enqueue_event(&event(&s.owner, 1), START)
         .await
         .unwrap();
-    let (stop, worker, _) = start(&s.store, &s.clock, 1);
+    let worker = start(&s.store, &s.clock, 1);
     until("the slow attempt", || seen(&receiver).len() == 1).await;
-    // The one-second timeout ends the attempt; it is not delivered, and is due again later.
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
-    stop.send(true).unwrap();
-    worker.await.unwrap();
+    // The one-second timeout ends the attempt, two seconds before the receiver would answer
+    // 200: it is recorded as not delivered, and is due again later.
+    worker.settled().await;
+    assert_eq!(
+        worker.metric("mamori_webhook_deliveries_total{outcome=\"retry\"}"),
+        1
+    );
+    worker.stop().await;
     let endpoint = s.store.webhook(&s.owner, START).await.unwrap().unwrap();
     assert_eq!(endpoint.pending, 1);
     let retry = s
@@ -353,10 +440,9 @@ async fn a_refused_answer_is_recorded_by_its_status_line_only() {
         .enqueue_event(&event(&s.owner, 1), START)
         .await
         .unwrap();
-    let (stop, worker, _) = start(&s.store, &s.clock, 1);
+    let worker = start(&s.store, &s.clock, 1);
     until("the refused attempt", || seen(&receiver).len() == 1).await;
-    stop.send(true).unwrap();
-    worker.await.unwrap();
+    worker.stop().await;
     assert_eq!(
         last_error(&s._dir, "msg_test_1").await.as_deref(),
         Some("HTTP 500 Internal Server Error")
@@ -375,7 +461,7 @@ async fn an_endpoint_at_a_private_address_is_never_connected_to() {
         .enqueue_event(&event(&s.owner, 1), START)
         .await
         .unwrap();
-    let (stop, worker, _) = start_allowing(&s.store, &s.clock, 1, false);
+    let worker = start_allowing(&s.store, &s.clock, 1, false);
     let mut error = None;
     for _ in 0..200 {
         error = last_error(&s._dir, "msg_test_1").await;
@@ -384,8 +470,7 @@ async fn an_endpoint_at_a_private_address_is_never_connected_to() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    stop.send(true).unwrap();
-    worker.await.unwrap();
+    worker.stop().await;
     assert!(seen(&receiver).is_empty(), "nothing reached the receiver");
     let error = error.expect("the failed attempt recorded within 10 s");
     assert!(
@@ -408,7 +493,7 @@ async fn an_unopenable_secret_defers_the_event_without_spending_attempts() {
         .enqueue_event(&event(&s.owner, 1), START)
         .await
         .unwrap();
-    let (stop, worker, _) = start(&s.store, &s.clock, 1);
+    let worker = start(&s.store, &s.clock, 1);
     let mut error = None;
     for _ in 0..200 {
         error = last_error(&s._dir, "msg_test_1").await;
@@ -417,8 +502,7 @@ async fn an_unopenable_secret_defers_the_event_without_spending_attempts() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    stop.send(true).unwrap();
-    worker.await.unwrap();
+    worker.stop().await;
     let error = error.expect("the attempt recorded within 10 s");
     assert!(error.contains("no secret of the endpoint opens"), "{error}");
     assert!(seen(&receiver).is_empty(), "nothing sent unsigned");
@@ -457,14 +541,13 @@ async fn two_workers_deliver_each_event_once() {
             .await
             .unwrap()
     };
-    let (stop_a, a, _) = start(&s.store, &s.clock, 4);
-    let (stop_b, b, _) = start(&other, &s.clock, 4);
+    let a = start(&s.store, &s.clock, 4);
+    let b = start(&other, &s.clock, 4);
     until("every event", || seen(&receiver).len() >= 40).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    stop_a.send(true).unwrap();
-    stop_b.send(true).unwrap();
-    a.await.unwrap();
-    b.await.unwrap();
+    // Stopping waits for the attempts under way: whatever either worker claimed has reached
+    // the receiver by then.
+    a.stop().await;
+    b.stop().await;
     let mut ids: BTreeMap<String, usize> = BTreeMap::new();
     for attempt in seen(&receiver) {
         *ids.entry(attempt.id).or_default() += 1;
@@ -517,7 +600,18 @@ async fn every_final_state_tells_the_merchant_once() {
     // merchant.
     until("four events", || seen(&receiver).len() >= 4).await;
     assert_eq!(server.get(&expired.id).await["state"], "expired");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Once the merchant is owed nothing, every event queued for it has reached the receiver
+    // (which records an attempt before answering it): a fifth would be among what it saw.
+    support::eventually(|| async {
+        let endpoint = server
+            .store
+            .webhook(&owner, SERVER_START)
+            .await
+            .unwrap()
+            .unwrap();
+        endpoint.pending == 0
+    })
+    .await;
     let events: Vec<(Seen, Value)> = seen(&receiver)
         .into_iter()
         .map(|s| {

@@ -14,9 +14,24 @@ import { frameworkPaths } from '../support/assets.mjs';
 import { widget } from '../support/env.mjs';
 import { setup } from '../support/fixture.mjs';
 import { purchase } from '../support/shop.mjs';
+import { until } from '../support/wait.mjs';
 
-// Long enough for the countdown to tick and a forgotten timer or retry to show itself.
-const QUIET_MS = 1_500;
+// Run in the page before its own scripts: keeps the page's running intervals (the widget's
+// countdown is one), so that a test can see one left behind rather than wait for it to fire.
+function watchIntervals() {
+  const running = new Set();
+  const original = { setInterval, clearInterval };
+  window.setInterval = (...args) => {
+    const id = original.setInterval.call(window, ...args);
+    running.add(id);
+    return id;
+  };
+  window.clearInterval = (id) => {
+    running.delete(id);
+    original.clearInterval.call(window, id);
+  };
+  window.__intervals = () => running.size;
+}
 
 let env;
 
@@ -95,10 +110,13 @@ for (const framework of ['react', 'vue']) {
     const buyer = await env.cardholder();
     // With a `theme` passed through the component's props.
     const shop = await env.shopper({ path: `${path}?theme=dark` });
+    await shop.page.addInitScript(watchIntervals);
+    await shop.page.reload();
     const cdp = await shop.page.context().newCDPSession(shop.page);
     // The baseline once the page's script has run: the framework has rendered its route.
     await shop.page.locator('[data-shop=route]').waitFor({ state: 'attached' });
     const beforePurchase = await listeners(cdp);
+    const intervalsBefore = await shop.page.evaluate(() => window.__intervals());
 
     await shop.buy({ ...buyer, amount: 3_300 });
     await shop.challenge();
@@ -117,6 +135,8 @@ for (const framework of ['react', 'vue']) {
     // event) and the widget's in its shadow root.
     assert.ok(during.host.filter((listener) => listener.startsWith('mamori:')).length >= 7, during.host.join(', '));
     assert.ok(during.host.length > 7, during.host.join(', '));
+    const intervalsDuring = await shop.page.evaluate(() => window.__intervals());
+    assert.equal(intervalsDuring, intervalsBefore + 1, 'the countdown ticks');
 
     const requests = [];
     shop.page.on('request', (request) => requests.push(`${request.method()} ${request.url()}`));
@@ -125,7 +145,13 @@ for (const framework of ['react', 'vue']) {
       location.hash = '#cart';
     });
     await shop.page.locator('[data-shop=mamori]').waitFor({ state: 'detached' });
-    await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
+    // The component's cleanup (which a framework may run a moment after the nodes go) destroys
+    // the widget: once the page runs no more intervals than before the purchase, the countdown
+    // is stopped, and with it every timer of the widget's challenge (no request was in flight to
+    // be tried again).
+    await until(async () => (await shop.page.evaluate(() => window.__intervals())) === intervalsBefore, {
+      what: `the page's intervals back to ${intervalsBefore}`,
+    });
 
     const left = await listeners(cdp);
     assert.deepEqual(

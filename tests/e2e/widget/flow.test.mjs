@@ -208,18 +208,26 @@ test('resend is disabled during its cooldown', () =>
 test('destroy removes nodes, listeners and timers', () =>
   inPage(async () => {
     const { h } = window;
-    const m = await h.mount({ device: [200, h.challengeJson(600, 30)] });
-    const input = m.input();
-    const submit = m.button('submit');
-    m.widget.destroy();
-    m.widget.destroy();
-    h.eq(m.host.childElementCount, 0, 'every node is gone');
-    // A detached button still dispatches clicks; no listener may answer them any more.
-    input.value = '123456';
-    submit.click();
-    await h.sleep(1100);
-    h.eq(m.script.paths().length, 1, 'nothing sent after destroy');
-    h.eq(m.eventNames(), ['mamori:ready', 'mamori:challenge']);
+    const timers = h.watchTimers();
+    try {
+      const m = await h.mount({ device: [200, h.challengeJson(600, 30)] });
+      const form = m.find('form');
+      m.input().value = '123456';
+      h.eq(timers.intervals(), 1, 'the countdown ticks');
+      m.widget.destroy();
+      m.widget.destroy();
+      h.eq(m.host.childElementCount, 0, 'every node is gone');
+      h.eq(timers.intervals(), 0, 'the countdown stopped');
+      h.eq(timers.timeouts(), 0, 'no timer left to run');
+      // A detached form is never submitted by its button (it cannot navigate), so the submit
+      // is dispatched by hand: the widget's listener, were it still there, would cancel it.
+      const submitted = form.dispatchEvent(new Event('submit', { cancelable: true }));
+      h.ok(submitted, 'a listener still answers the submit');
+      h.eq(m.script.paths().length, 1, 'nothing sent after destroy');
+      h.eq(m.eventNames(), ['mamori:ready', 'mamori:challenge']);
+    } finally {
+      timers.restore();
+    }
   }));
 
 test('Japanese and English texts', () =>
@@ -420,16 +428,24 @@ test('refusals are not retryable and cooldowns are', () =>
 test('destroy stops the tries still to come', () =>
   inPage(async () => {
     const { h } = window;
-    const script = new h.Script();
-    script.fail();
-    script.reply(200, h.challengeJson(600, 30));
-    // A wait far longer than mounting takes, so `destroy` comes first.
-    const m = await h.mount({ script, timing: { ...h.PROMPT, backoffMs: [1000, 1000, 1000] } });
-    h.eq(m.script.paths().length, 1, 'the first try failed; the next one waits');
-    m.widget.destroy();
-    await h.sleep(1500);
-    h.eq(m.script.paths().length, 1, 'no try after destroy');
-    h.eq(m.eventNames(), ['mamori:ready']);
+    const timers = h.watchTimers();
+    try {
+      const script = new h.Script();
+      script.fail();
+      script.reply(200, h.challengeJson(600, 30));
+      // A wait no test run comes near: the next try starts only when the test ends the wait.
+      const backoffMs = [60_000, 60_000, 60_000];
+      const m = await h.mount({ script, timing: { ...h.PROMPT, backoffMs } });
+      h.eq(m.script.paths().length, 1, 'the first try failed; the next one waits');
+      h.eq(timers.timeouts(), 1, 'the wait before the next try');
+      m.widget.destroy();
+      // The wait ends after `destroy`; a try it started would be sent before the next task.
+      await timers.runPending();
+      h.eq(m.script.paths().length, 1, 'no try after destroy');
+      h.eq(m.eventNames(), ['mamori:ready']);
+    } finally {
+      timers.restore();
+    }
   }));
 
 test('malformed answers are a non-retryable bad_response and show nothing', () =>

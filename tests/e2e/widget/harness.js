@@ -61,6 +61,59 @@ export const sleep = (millis) => new Promise((resolve) => setTimeout(resolve, mi
 // Lets the flow's promises and the microtasks they queue run.
 export const settle = () => sleep(20);
 
+// The page's timers from this call on, for a test that must know that a timer was cleared, or
+// what its end starts, without waiting for its time: `setTimeout` and `setInterval` are wrapped
+// until `restore()`.
+export function watchTimers() {
+  const original = {
+    setTimeout: window.setTimeout,
+    clearTimeout: window.clearTimeout,
+    setInterval: window.setInterval,
+    clearInterval: window.clearInterval,
+  };
+  // The timeouts still to run, by id, each with what it runs; and the intervals not cleared.
+  const timeouts = new Map();
+  const intervals = new Set();
+  window.setTimeout = (callback, millis, ...args) => {
+    const run = () => {
+      timeouts.delete(id);
+      callback(...args);
+    };
+    const id = original.setTimeout.call(window, run, millis);
+    timeouts.set(id, run);
+    return id;
+  };
+  window.clearTimeout = (id) => {
+    timeouts.delete(id);
+    original.clearTimeout.call(window, id);
+  };
+  window.setInterval = (callback, millis, ...args) => {
+    const id = original.setInterval.call(window, callback, millis, ...args);
+    intervals.add(id);
+    return id;
+  };
+  window.clearInterval = (id) => {
+    intervals.delete(id);
+    original.clearInterval.call(window, id);
+  };
+  return {
+    intervals: () => intervals.size,
+    timeouts: () => timeouts.size,
+    // Runs every pending timeout now, as if its time had come, and resolves in a task queued
+    // after them: what they started without waiting for anything else has run by then.
+    async runPending() {
+      for (const [id, run] of [...timeouts]) {
+        original.clearTimeout.call(window, id);
+        run();
+      }
+      await new Promise((resolve) => original.setTimeout.call(window, resolve, 0));
+    },
+    restore() {
+      Object.assign(window, original);
+    },
+  };
+}
+
 // Replies given in order, and every request kept; `hold` keeps replies back until `release`.
 export class Script {
   replies = [];

@@ -517,6 +517,8 @@ fn write_batches(
         batch.push(first);
         batch.extend(queue.try_iter().take(MAX_BATCH - 1));
         let mut connection = lock(writer);
+        #[cfg(test)]
+        tests::watch_waits_if_asked(&connection, &batch);
         let answers = catch_unwind(AssertUnwindSafe(|| {
             leave_transaction(&mut connection, options, healthy);
             WAL_PAGES.set(0);
@@ -748,6 +750,30 @@ pub(super) mod tests {
         assert!(write.sql != STOPS, "a writer thread made to stop by a test");
     }
 
+    /// A write of this statement gives the writer's connection, from its batch on, a busy
+    /// handler that tells [`WRITER_WAITS`] each time the connection meets another connection's
+    /// write lock. It stands in for the busy timeout's handler (a connection has one), and waits
+    /// as that does; that the writer is given its busy timeout is checked on its own.
+    const WAITS: &str = "INSERT INTO t (a, b) VALUES ($1, 'waits')";
+
+    /// Rung by the handler [`WAITS`] installs, each time it is asked to wait.
+    static WRITER_WAITS: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+    /// Installs the handler of [`WAITS`] when `batch` holds such a write.
+    pub(super) fn watch_waits_if_asked(connection: &Connection, batch: &[Write]) {
+        if batch.iter().any(|write| write.sql == WAITS) {
+            connection.busy_handler(Some(note_wait)).unwrap();
+        }
+    }
+
+    /// The busy handler of [`WAITS`]: rings [`WRITER_WAITS`], then waits and asks SQLite to
+    /// try again, for at most about five seconds, as the hot path's busy timeout in these tests.
+    fn note_wait(earlier_calls: i32) -> bool {
+        WRITER_WAITS.notify_one();
+        std::thread::sleep(Duration::from_millis(1));
+        earlier_calls < 5_000
+    }
+
     /// A file with one table, `b` unique, and the hot path on it; the path for a second
     /// connection of the test's own.
     fn hot_path() -> (tempfile::TempDir, std::path::PathBuf, HotPath) {
@@ -891,6 +917,23 @@ pub(super) mod tests {
         }
     }
 
+    /// The writer's connection waits up to the busy timeout it was opened with for another
+    /// connection's write lock, rather than failing at once.
+    #[test]
+    fn the_writer_is_given_its_busy_timeout() {
+        let (_dir, path, _hot) = hot_path();
+        let writer = open_writer(&WriterOptions {
+            path,
+            in_memory: false,
+            busy_timeout: Duration::from_millis(1234),
+        })
+        .unwrap();
+        let waits: i64 = writer
+            .query_row("PRAGMA busy_timeout", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(waits, 1234);
+    }
+
     /// Another connection (another process, or sqlx's writer with a rollback still queued)
     /// holding the file's write lock makes a batch wait in SQLite's busy handler, not fail,
     /// and it commits once the lock is free.
@@ -901,13 +944,15 @@ pub(super) mod tests {
         other
             .execute_batch("BEGIN IMMEDIATE; INSERT INTO t (a, b) VALUES (1, 'other')")
             .unwrap();
-        let write = tokio::spawn(hot.write(INSERT, &[&2_i64, &"hot"]));
-        // Not an assertion on speed: however slow the machine, the write cannot be answered
-        // while the other transaction holds the lock.
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        let write = tokio::spawn(hot.write(WAITS, &[&2_i64]));
+        // The writer's busy handler was asked: its batch met the lock, and is waiting.
+        tokio::time::timeout(Duration::from_secs(10), WRITER_WAITS.notified())
+            .await
+            .expect("the writer met the lock within 10 s");
         assert!(!write.is_finished(), "answered while the file was locked");
         other.execute_batch("COMMIT").unwrap();
-        // Bounded by the busy timeout (5 s): the write succeeds once the lock is free.
+        // The handler waits at most about five seconds: the write succeeds once the lock is
+        // free.
         assert_eq!(write.await.unwrap().unwrap(), 1);
         assert_eq!(count(&other), 2);
     }

@@ -69,7 +69,7 @@ pub struct Dispatcher {
     pub client: Client,
     /// Decides when an event is due, and each attempt's `webhook-timestamp`.
     pub clock: Arc<dyn Clock>,
-    /// Counts deliveries.
+    /// Counts reads of the due events, claims and deliveries.
     pub metrics: Arc<Metrics>,
     /// Concurrency and lease.
     pub config: WebhookConfig,
@@ -210,7 +210,10 @@ impl Dispatcher {
             .claim_webhook_events(self.clock.now(), self.config.lease.get(), limit)
             .await
         {
-            Ok(events) => events,
+            Ok(events) => {
+                self.metrics.webhook_poll(events.len());
+                events
+            }
             Err(e) => {
                 tracing::error!(error = %e, "webhooks: claim failed");
                 Vec::new()

@@ -90,6 +90,21 @@ lease = 3
       return id;
     },
     block: (id) => cli('cardholder', 'block', id),
+    // Resolves once the outbox has delivered (or given up on) every mail queued so far: its
+    // `/metrics` shows `mamori_outbox_owed 0`. The SMTP receiver keeps a message before it
+    // accepts it, so it then holds all there will be of what was queued until now.
+    async drained() {
+      await until(
+        async () => {
+          const response = await fetch(`${url}/metrics`);
+          if (!response.ok) throw new Error(`GET /metrics: HTTP ${response.status}`);
+          const owed = /^mamori_outbox_owed (\d+)$/m.exec(await response.text());
+          if (!owed) throw new Error('GET /metrics has no mamori_outbox_owed');
+          return Number(owed[1]) === 0;
+        },
+        { what: 'the outbox to drain (mamori_outbox_owed 0)' },
+      );
+    },
     async start() {
       stderr = '';
       child = spawn(mamoriBin, ['--config', config, 'serve'], {

@@ -51,8 +51,9 @@ test('8. 370000000000028: challenged, the fixed code gives Y; its mail is in /v1
   assert.equal(mail.length, 1, JSON.stringify(mail));
   assert.equal(mail[0].kind, 'code');
   assert.match(mail[0].text, new RegExp(`^\\s+${CODE}\\s*$`, 'm'));
-  // Sandbox mail never leaves the verifier: give the outbox time, then look at the receiver.
-  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  // Sandbox mail never leaves the verifier: once the outbox owes nothing, mail it had sent over
+  // SMTP would be at the receiver.
+  await env.verifier.drained();
   assert.deepEqual(env.smtp.messages.slice(received), [], 'nothing reached the SMTP receiver');
 });
 
