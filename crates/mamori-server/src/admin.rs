@@ -12,6 +12,15 @@
 //! keeps its SHA-256 digest only: [`authenticate`] looks the digest up, then compares it in
 //! constant time. A merchant key, a revoked or unknown token and a malformed one all fail
 //! alike.
+//!
+//! # Changing a card's address
+//!
+//! Whoever holds an admin token could move a card's codes and alerts to a mailbox of theirs, so
+//! a change to another address is told to the address it replaces ([`change_cardholder`]): a
+//! notice in the card's language naming the card (last four digits), the time and the new
+//! address masked, queued with the change in one transaction, and no link. The same change
+//! ends every self-service link mailed before it ([`crate::tokens`]). An address that is the
+//! same once normalised ([`same_address`]) is no change: nothing is written or mailed for it.
 
 use std::collections::BTreeSet;
 
@@ -21,12 +30,13 @@ use subtle::ConstantTimeEq;
 
 use crate::card::CardNumber;
 use crate::config::Config;
+use crate::mail::templates::{AddressChangeFacts, address_changed_mail};
 use crate::model::{
     AdminTokenId, CardStatus, Cardholder, CardholderId, Ceilings, DeviceId, FraudReport, KeyId,
     Locale, Merchant, MerchantId, MerchantKey, ReportId,
 };
 use crate::secrets::{RandomError, Secrets, hex, random_bytes};
-use crate::store::{AdminToken, CardholderChange, Store, StoreError, TrustedBrowser};
+use crate::store::{AddressMove, AdminToken, CardholderChange, Store, StoreError, TrustedBrowser};
 
 /// How every admin token starts.
 pub const TOKEN_PREFIX: &str = "mamori_admin_";
@@ -38,6 +48,9 @@ pub const DEFAULT_CEILINGS: &str = "JPY:50000";
 const MAX_NAME: usize = 100;
 /// The longest e-mail address (RFC 5321's path limit less its angle brackets).
 const MAX_EMAIL: usize = 254;
+/// How many times a change of address is tried against a card whose address another change
+/// moved between its read and its write, before it gives up as [`StoreError::Unavailable`].
+const ADDRESS_CHANGE_TRIES: usize = 3;
 
 /// Why an administration operation refused or failed.
 #[derive(Debug)]
@@ -101,6 +114,18 @@ pub fn parse_email(text: &str) -> Result<String, AdminError> {
     valid
         .then(|| text.to_owned())
         .ok_or(AdminError::Invalid("email must be an e-mail address."))
+}
+
+/// Whether two addresses name the same mailbox: the same local part, and the same domain up to
+/// ASCII case (RFC 5321 leaves a local part's case to its domain, and domains compare without
+/// it).
+pub fn same_address(a: &str, b: &str) -> bool {
+    match (a.rsplit_once('@'), b.rsplit_once('@')) {
+        (Some((local_a, domain_a)), Some((local_b, domain_b))) => {
+            local_a == local_b && domain_a.eq_ignore_ascii_case(domain_b)
+        }
+        _ => a == b,
+    }
 }
 
 /// `ja` or `en`.
@@ -236,6 +261,7 @@ pub async fn enrol(
         status: CardStatus::Active,
         frictionless_ceilings: enrolment.ceilings,
         created_at: now,
+        contact_epoch: 0,
     };
     match store.insert_cardholder(&cardholder).await {
         Ok(()) => Ok(cardholder),
@@ -246,24 +272,68 @@ pub async fn enrol(
 
 /// Changes an enrolled card's address, language or ceilings; at least one is required.
 ///
+/// A new address (not [`same_address`] as the card's) is a change of address: the store makes
+/// it only while the card still has the address read here, raises the card's contact epoch and
+/// queues the notice to that address in the same transaction (see the module docs). The notice
+/// is in the card's language before the change, the one its cardholder reads. An address that
+/// is the same once normalised is left as stored.
+///
 /// # Errors
 ///
 /// [`AdminError::Invalid`] for an empty change, [`AdminError::NotFound`] for an unknown or
-/// unenrolled card.
+/// unenrolled card, [`AdminError::Store`] with [`StoreError::Unavailable`] when other changes
+/// of its address kept winning the race (retry later).
 pub async fn change_cardholder(
     store: &dyn Store,
     id: &CardholderId,
     change: &CardholderChange,
+    now: i64,
 ) -> Result<Cardholder, AdminError> {
     if change == &CardholderChange::default() {
         return Err(AdminError::Invalid(
             "Name at least one of email, locale and ceilings.",
         ));
     }
-    store
-        .change_cardholder(id, change)
-        .await?
-        .ok_or(AdminError::NotFound("cardholder"))
+    for _ in 0..ADDRESS_CHANGE_TRIES {
+        let card = enrolled(store, id).await?;
+        let new_address = change
+            .email
+            .as_deref()
+            .filter(|new| !same_address(new, &card.email));
+        let Some(new_address) = new_address else {
+            let change = CardholderChange {
+                email: None,
+                ..change.clone()
+            };
+            if change == CardholderChange::default() {
+                return Ok(card);
+            }
+            return store
+                .change_cardholder(id, &change, None)
+                .await?
+                .ok_or(AdminError::NotFound("cardholder"));
+        };
+        let notice = address_changed_mail(&AddressChangeFacts {
+            former: &card.email,
+            new: new_address,
+            locale: card.locale,
+            last4: &card.last4,
+            time: now,
+        });
+        let moved = AddressMove {
+            from: &card.email,
+            notice: &notice,
+            now,
+        };
+        if let Some(changed) = store.change_cardholder(id, change, Some(moved)).await? {
+            tracing::info!(cardholder = %id, contact_epoch = changed.contact_epoch,
+                "card's address changed by the issuer; the former address is told");
+            return Ok(changed);
+        }
+        // Unenrolled meanwhile (the next read says so), or its address moved again: decide
+        // afresh against the address it has now.
+    }
+    Err(StoreError::Unavailable("the card's address kept changing during the change".into()).into())
 }
 
 /// Blocks or unblocks a card and answers it.
@@ -343,10 +413,16 @@ pub async fn remove_browser(
 
 /// [`AdminError::NotFound`] unless `id` names an enrolled card (active or blocked).
 async fn check_enrolled(store: &dyn Store, id: &CardholderId) -> Result<(), AdminError> {
-    match store.cardholder(id).await? {
-        Some(card) if card.status != CardStatus::Unenrolled => Ok(()),
-        _ => Err(AdminError::NotFound("cardholder")),
-    }
+    enrolled(store, id).await.map(drop)
+}
+
+/// The enrolled card (active or blocked) `id` names; [`AdminError::NotFound`] otherwise.
+async fn enrolled(store: &dyn Store, id: &CardholderId) -> Result<Cardholder, AdminError> {
+    store
+        .cardholder(id)
+        .await?
+        .filter(|card| card.status != CardStatus::Unenrolled)
+        .ok_or(AdminError::NotFound("cardholder"))
 }
 
 /// A merchant key just made, with its secret key string (shown once).

@@ -224,6 +224,7 @@ pub fn mail_kind(kind: &str) -> &'static str {
         .into_iter()
         .map(Alert::kind)
         .chain(CaseState::ALL.into_iter().map(templates::case_kind))
+        .chain([templates::ADDRESS_CHANGED])
         .find(|known| *known == kind)
         .unwrap_or("other")
 }
@@ -294,6 +295,15 @@ mod tests {
         for state in CaseState::ALL {
             made.push(templates::case_mail(&case, state));
         }
+        made.push(templates::address_changed_mail(
+            &templates::AddressChangeFacts {
+                former: "taro@example.com",
+                new: "jiro@example.org",
+                locale: Locale::En,
+                last4: "0005",
+                time: 0,
+            },
+        ));
         for mail in made {
             assert_eq!(mail_kind(&mail.kind), mail.kind);
         }

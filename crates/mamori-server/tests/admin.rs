@@ -331,6 +331,74 @@ async fn a_card_is_changed_blocked_unblocked_and_unenrolled() {
     }
 }
 
+/// A new address is told to the former one, over SMTP, in the card's language: the card, the
+/// new address masked, no link. The same address respelled, or a language alone, tells no one.
+#[tokio::test]
+async fn a_new_address_is_told_to_the_former_one_and_nothing_else_is() {
+    let mut server = TestServer::start().await;
+    let token = server.admin_token().await;
+    let path = "/cardholders/ch_1";
+    let card = get(&server, &token, path).await;
+    let former = card["email"].as_str().unwrap().to_owned();
+    let (local, _) = former.split_once('@').unwrap();
+
+    // Nothing to tell: the same address with its domain in capitals, and a language.
+    for body in [
+        json!({"email": format!("{local}@EXAMPLE.COM")}),
+        json!({"locale": "ja", "ceilings": ["JPY:2000"]}),
+    ] {
+        let (status, changed) = server
+            .admin_call(Method::PATCH, path, Some(&token), Some(body.clone()))
+            .await;
+        assert_eq!(status, 200, "{body}: {changed}");
+        assert_eq!(changed["email"], former.as_str(), "{body}");
+    }
+
+    let (status, changed) = server
+        .admin_call(
+            Method::PATCH,
+            path,
+            Some(&token),
+            Some(json!({"email": "jiro.thief@example.org", "locale": "en"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["email"], "jiro.thief@example.org");
+    // The first mail since the card was read: had the changes above queued one, it would be.
+    let notice = server.next_mail().await;
+    assert_eq!(notice.envelope_to, former);
+    assert!(
+        notice.subject.contains(card["last4"].as_str().unwrap()),
+        "{}",
+        notice.subject
+    );
+    // In the language the card had (ja), not the one the same change set.
+    assert!(
+        notice.subject.contains("メールアドレス"),
+        "{}",
+        notice.subject
+    );
+    for part in [&notice.text, &notice.html] {
+        assert!(part.contains("j***@example.org"), "{part}");
+        assert!(
+            !part.contains("jiro.thief"),
+            "the new address in full: {part}"
+        );
+        assert!(!part.contains("http"), "a link: {part}");
+    }
+
+    // One notice only: the next mail is the new address's own code.
+    let created = server.create(CARD_JA, 3000, "03").await;
+    server.device(&created, &fingerprint("x"), None).await;
+    let next = server.next_mail().await;
+    assert_eq!(next.envelope_to, "jiro.thief@example.org");
+    assert!(
+        next.subject.contains("verification code"),
+        "{}",
+        next.subject
+    );
+}
+
 /// Runs a challenge for `card` in the browser `fp`; answers the device id the card now trusts
 /// and the browser's device token.
 async fn trust(server: &mut TestServer, card: &str, fp: &Value) -> (String, String) {

@@ -2,10 +2,11 @@
 //!
 //! Every value that comes from a merchant or a browser (merchant name, order details, user
 //! agent) is escaped before it enters the HTML part. Every mail to a real card ends with the
-//! link to the cardholder's own page (trusted browsers, open cases).
+//! link to the cardholder's own page (trusted browsers, open cases), but one: the notice to a
+//! card's former address, which carries no link at all (see [`address_changed_mail`]).
 
 use crate::model::{Amount, CODE_MAIL, CaseState, Currency, Locale, NewMail, SandboxMailbox};
-use crate::text::{escape_html, format_amount, format_time};
+use crate::text::{escape_html, format_amount, format_time, mask_email};
 
 /// The purchase a mail is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -312,6 +313,85 @@ pub fn case_mail(facts: &CaseFacts<'_>, state: CaseState) -> NewMail {
     )
 }
 
+/// The outbox `kind` of the notice to a card's former address.
+pub const ADDRESS_CHANGED: &str = "address_changed";
+
+/// A change of a card's address, as its notice to the former address tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddressChangeFacts<'a> {
+    /// The address the change replaced: the notice goes there.
+    pub former: &'a str,
+    /// The new address; the notice shows it masked only ([`mask_email`]).
+    pub new: &'a str,
+    /// The cardholder's language.
+    pub locale: Locale,
+    /// The card's last four digits.
+    pub last4: &'a str,
+    /// When the change was made.
+    pub time: i64,
+}
+
+/// The notice to a card's former address that the issuer changed it: which card, when, to what
+/// (masked), and to call the issuer if the cardholder did not ask for it.
+///
+/// # Security
+///
+/// Whoever changed the address may be taking the card's codes over, so the mail goes where
+/// they cannot read it, and gives them nothing: the new address appears masked only, and the
+/// mail has no link (nothing in it acts, so a copy forged by the same person cannot lead
+/// anywhere the real one would not; its advice is to call the number on the card).
+pub fn address_changed_mail(facts: &AddressChangeFacts<'_>) -> NewMail {
+    let time = format_time(facts.time, facts.locale);
+    let masked = mask_email(facts.new);
+    let last4 = facts.last4;
+    let (subject, paragraphs): (String, [String; 4]) = match facts.locale {
+        Locale::Ja => (
+            format!("【重要】カード（末尾 {last4}）の登録メールアドレスが変更されました"),
+            [
+                format!("末尾 {last4} のカードの登録メールアドレスが、{time} に変更されました。"),
+                format!(
+                    "このカードの確認コードやお知らせは、今後このアドレスではなく {masked} に送られます。"
+                ),
+                "お客さまご自身でご依頼された変更であれば、お手続きは不要です。".into(),
+                "お心当たりがない場合は、すぐにカード裏面の電話番号からカード会社にご連絡ください。\
+                 第三者がこのカードの確認コードを受け取ろうとしているおそれがあります。\
+                 このメールにはリンクはありません。"
+                    .into(),
+            ],
+        ),
+        Locale::En => (
+            format!("Important: the email address for your card ending {last4} was changed"),
+            [
+                format!(
+                    "The email address registered for your card ending {last4} was changed on {time}."
+                ),
+                format!(
+                    "Verification codes and alerts for this card now go to {masked}, no longer to this address."
+                ),
+                "If you asked for this change, you do not need to do anything.".into(),
+                "If you did not, please call the phone number on the back of your card at once: \
+                 someone may be trying to receive this card's verification codes. This email \
+                 contains no link."
+                    .into(),
+            ],
+        ),
+    };
+    let text = format!("{}\n", paragraphs.join("\n\n"));
+    let body: String = paragraphs
+        .iter()
+        .map(|p| format!("<p>{}</p>\n", escape_html(p)))
+        .collect();
+    wrap(
+        facts.locale,
+        facts.former,
+        None,
+        ADDRESS_CHANGED,
+        subject,
+        text,
+        &body,
+    )
+}
+
 /// The link to the cardholder's own page, as the text part's last lines and the HTML part's
 /// last paragraph; empty without a link (a sandbox purchase).
 fn selfservice_footer(locale: Locale, url: Option<&str>) -> (String, String) {
@@ -559,7 +639,62 @@ mod tests {
         let kinds: std::collections::HashSet<_> =
             CaseState::ALL.into_iter().map(case_kind).collect();
         assert_eq!(kinds.len(), CaseState::ALL.len());
-        assert!(!kinds.contains(CODE_MAIL));
+        assert!(!kinds.contains(CODE_MAIL) && !kinds.contains(ADDRESS_CHANGED));
+    }
+
+    /// The notice goes to the former address, names the card and the time, shows the new
+    /// address masked only, and carries no link.
+    #[test]
+    fn the_address_notice_masks_the_new_address_and_links_nowhere() {
+        for (locale, phrases) in [
+            (
+                Locale::Ja,
+                [
+                    "末尾 0005",
+                    "j***@example.org",
+                    "カード裏面の電話番号",
+                    "JST",
+                ],
+            ),
+            (
+                Locale::En,
+                [
+                    "ending 0005",
+                    "j***@example.org",
+                    "back of your card",
+                    "UTC",
+                ],
+            ),
+        ] {
+            let mail = address_changed_mail(&AddressChangeFacts {
+                former: "taro@example.com",
+                new: "jiro.thief@example.org",
+                locale,
+                last4: "0005",
+                time: 1_800_000_000,
+            });
+            assert_eq!(mail.kind, ADDRESS_CHANGED);
+            assert_eq!(mail.recipient, "taro@example.com");
+            assert!(mail.subject.contains("0005"), "{}", mail.subject);
+            for part in [&mail.text, &mail.html] {
+                for phrase in phrases {
+                    assert!(part.contains(phrase), "{locale:?} lacks {phrase:?}: {part}");
+                }
+                assert!(
+                    !part.contains("jiro.thief"),
+                    "the new address in full: {part}"
+                );
+                assert!(!part.contains("http"), "a link: {part}");
+            }
+            assert!(!mail.subject.contains("jiro"));
+            assert!(!mail.html.contains("href"));
+            assert!(mail.html.contains(&format!("lang=\"{}\"", locale.as_str())));
+            assert_eq!(
+                (&mail.sandbox, &mail.dedupe, &mail.thread),
+                (&None, &None, &None)
+            );
+            assert_eq!(mail.priority(), 1, "after codes");
+        }
     }
 
     #[test]

@@ -3,6 +3,15 @@
 //!
 //! Statements live here, written once for both dialects like those of [`super::sql`].
 //!
+//! # Changing a card's address
+//!
+//! Whenever a change writes a different address, the same statement raises the card's contact
+//! epoch by one, which ends every self-service link mailed before it (see [`crate::tokens`]):
+//! the store never moves an address without it. A change of address made with an
+//! [`AddressMove`] is conditional on the address the caller read, and queues the caller's
+//! notice to that address in the same transaction, so the notice goes out exactly when the
+//! change happens, to the address it replaced, even with two changes racing on two instances.
+//!
 //! # Unenrolling keeps the card's row
 //!
 //! A card's authentications and reports name it and must stay for the issuer's records, so
@@ -16,9 +25,11 @@ use sqlx::Row;
 
 use super::rows::{ModelRow, db, parse_id};
 use super::sql_store::{BeginWrite, Pool, SqlStore, db_read, db_write};
+use super::writes::Writes;
 use super::{StoreError, sql};
 use crate::model::{
-    AdminTokenId, Cardholder, CardholderId, Ceilings, FraudReport, Locale, MerchantId, ReportId,
+    AdminTokenId, Cardholder, CardholderId, Ceilings, FraudReport, Locale, MerchantId, NewMail,
+    ReportId,
 };
 
 /// `$1` id, `$2` name, `$3` digest, `$4` created_at.
@@ -35,11 +46,14 @@ const REVOKE_ADMIN_TOKEN: &str =
 /// recorded use is older, so a busy token costs one write a minute, not one per request.
 const TOUCH_ADMIN_TOKEN: &str = "UPDATE admin_tokens SET last_used_at = $1 \
      WHERE id = $2 AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < $3)";
-/// `$1` email, `$2` locale, `$3` frictionless_ceilings (each `NULL` to keep), `$4` id.
+/// `$1` email, `$2` locale, `$3` frictionless_ceilings (each `NULL` to keep), `$4` id, `$5` the
+/// address the card must still have (`NULL`: any). A different address raises the contact
+/// epoch (every `SET` expression reads the row as it was).
 const CHANGE_CARDHOLDER: &str = "UPDATE cardholders SET email = COALESCE($1, email), \
      locale = COALESCE($2, locale), \
-     frictionless_ceilings = COALESCE($3, frictionless_ceilings) \
-     WHERE id = $4 AND status <> 'unenrolled' RETURNING *";
+     frictionless_ceilings = COALESCE($3, frictionless_ceilings), \
+     contact_epoch = contact_epoch + CASE WHEN $1 IS NOT NULL AND $1 <> email THEN 1 ELSE 0 END \
+     WHERE id = $4 AND status <> 'unenrolled' AND ($5 IS NULL OR email = $5) RETURNING *";
 /// `$1` id: see the module docs.
 const UNENROL_CARDHOLDER: &str = "UPDATE cardholders SET status = 'unenrolled', \
      card_ref = card_ref || ':unenrolled:' || id WHERE id = $1 AND status <> 'unenrolled'";
@@ -79,6 +93,18 @@ pub struct CardholderChange {
     pub ceilings: Option<Ceilings>,
 }
 
+/// A change of a card's address, with the notice to the address it replaces (see the module
+/// docs).
+#[derive(Debug, Clone, Copy)]
+pub struct AddressMove<'a> {
+    /// The card's address as the caller read it: the change applies only while it still is.
+    pub from: &'a str,
+    /// The notice to `from`, queued with the change.
+    pub notice: &'a NewMail,
+    /// When the change is made, for the outbox.
+    pub now: i64,
+}
+
 /// The admin API's part of the store (see the module docs).
 #[async_trait]
 pub trait AdminStore: Send + Sync {
@@ -100,11 +126,16 @@ pub trait AdminStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 
     /// Applies `change` to an enrolled card and answers the card as changed; `None` (nothing
-    /// changed) for an unknown or unenrolled card.
+    /// changed) for an unknown or unenrolled card. A different address raises the card's
+    /// contact epoch by one.
+    ///
+    /// With `moved`, the change applies only while the card's address is `moved.from` (else
+    /// `None`, nothing changed, nothing queued), and queues `moved.notice` in its transaction.
     async fn change_cardholder(
         &self,
         id: &CardholderId,
         change: &CardholderChange,
+        moved: Option<AddressMove<'_>>,
     ) -> Result<Option<Cardholder>, StoreError>;
     /// Unenrols a card and revokes its trust in every browser, in one transaction (see the
     /// module docs); `false` (nothing changed) for an unknown or unenrolled card.
@@ -213,20 +244,29 @@ impl AdminStore for SqlStore {
         &self,
         id: &CardholderId,
         change: &CardholderChange,
+        moved: Option<AddressMove<'_>>,
     ) -> Result<Option<Cardholder>, StoreError> {
         let ceilings = change.ceilings.as_ref().map(Ceilings::to_string);
         db_write!(self, |pool| {
-            sqlx::query(CHANGE_CARDHOLDER)
+            let mut tx = pool.begin_write().await?;
+            let Some(row) = sqlx::query(CHANGE_CARDHOLDER)
                 .bind(change.email.as_deref())
                 .bind(change.locale.map(Locale::as_str))
                 .bind(ceilings.as_deref())
                 .bind(id.as_str())
-                .fetch_optional(pool)
+                .bind(moved.map(|m| m.from))
+                .fetch_optional(&mut *tx)
                 .await
                 .map_err(db)?
-                .as_ref()
-                .map(ModelRow::cardholder)
-                .transpose()
+            else {
+                return Ok(None);
+            };
+            let changed = row.cardholder()?;
+            if let Some(moved) = moved {
+                tx.insert_mail(moved.notice, moved.now).await?;
+            }
+            tx.commit().await.map_err(db)?;
+            Ok(Some(changed))
         })
     }
 

@@ -1,5 +1,6 @@
 //! The admin API's part of the suite ([`crate::store::AdminStore`]): tokens by digest, their
-//! coarse last use and revocation, changing and unenrolling cards, replacing origins.
+//! coarse last use and revocation, changing cards (a change of address with its notice and
+//! contact epoch) and unenrolling them, replacing origins.
 
 use std::sync::Arc;
 
@@ -7,15 +8,19 @@ use tokio::task::JoinSet;
 
 use super::{
     Acceptance, DeviceWrite, Failure, LIMITS, NOW, TRUSTED, TransStatus, TrustWrite, ch,
-    challenging, dv, fr, merchant, mid, outcome,
+    challenging, drain_outbox, dv, fr, mail, merchant, mid, outcome,
 };
-use crate::model::{AdminTokenId, CardStatus, Ceilings, Device, FraudReport, Locale};
-use crate::store::{AdminToken, CardholderChange, CaseOpening, Store, StoreError};
+use crate::mail::templates::ADDRESS_CHANGED;
+use crate::model::{AdminTokenId, CardStatus, Ceilings, Device, FraudReport, Locale, Mail};
+use crate::store::{AddressMove, AdminToken, CardholderChange, CaseOpening, Store, StoreError};
 
 /// Runs the admin checks.
 pub(super) async fn run_all(store: &Arc<dyn Store>) -> Result<(), Failure> {
     tokens_are_found_by_digest_and_revoked_once(store.as_ref()).await?;
     a_change_sets_only_what_it_names(store.as_ref()).await?;
+    a_change_of_address_is_noticed_once_and_moves_the_epoch(store.as_ref()).await?;
+    racing_changes_of_address_notice_once(store).await?;
+    the_issuers_change_tells_the_former_address(store.as_ref()).await?;
     unenrolling_keeps_the_row_and_frees_the_reference(store).await?;
     origins_are_replaced_whole(store.as_ref()).await?;
     Ok(())
@@ -120,9 +125,10 @@ async fn a_change_sets_only_what_it_names(store: &dyn Store) -> Result<(), Failu
         email: Some("new@example.com".into()),
         ..CardholderChange::default()
     };
-    let changed = store.change_cardholder(&card.id, &email).await?;
+    let changed = store.change_cardholder(&card.id, &email, None).await?;
     let expected = super::Cardholder {
         email: "new@example.com".into(),
+        contact_epoch: card.contact_epoch + 1,
         ..card.clone()
     };
     ensure!(
@@ -134,7 +140,7 @@ async fn a_change_sets_only_what_it_names(store: &dyn Store) -> Result<(), Failu
         locale: Some(Locale::En),
         ceilings: Some(Ceilings::parse("USD:100").expect("ceilings")),
     };
-    let changed = store.change_cardholder(&card.id, &rest).await?;
+    let changed = store.change_cardholder(&card.id, &rest, None).await?;
     ensure!(
         changed.as_ref().map(|c| (
             c.email.as_str(),
@@ -144,15 +150,230 @@ async fn a_change_sets_only_what_it_names(store: &dyn Store) -> Result<(), Failu
         "locale and ceilings: {changed:?}"
     );
     ensure!(
+        changed.as_ref().map(|c| c.contact_epoch) == Some(card.contact_epoch + 1),
+        "locale and ceilings leave the contact epoch: {changed:?}"
+    );
+    ensure!(
         store.cardholder(&card.id).await? == changed,
         "the answer is what is stored"
     );
     ensure!(
         store
-            .change_cardholder(&ch("ch_nobody"), &email)
+            .change_cardholder(&ch("ch_nobody"), &email, None)
             .await?
             .is_none(),
         "an unknown card"
+    );
+    Ok(())
+}
+
+/// Every mail queued since the outbox was last drained; drains it.
+async fn queued(store: &dyn Store) -> Result<Vec<Mail>, Failure> {
+    let mails = store.claim_mail(NOW + 100_000_000, 60, 100_000).await?;
+    for m in &mails {
+        store.mail_sent(m.id, m.attempts, NOW).await?;
+    }
+    Ok(mails)
+}
+
+fn to_address(email: &str) -> CardholderChange {
+    CardholderChange {
+        email: Some(email.into()),
+        ..CardholderChange::default()
+    }
+}
+
+/// A change of address with its notice: made only from the address read, with exactly its
+/// notice, and a contact epoch that grows with every move, A → B → A included; the same address
+/// rewritten, or only a language, moves nothing and queues nothing.
+async fn a_change_of_address_is_noticed_once_and_moves_the_epoch(
+    store: &dyn Store,
+) -> Result<(), Failure> {
+    drain_outbox(store).await?;
+    let card = super::cardholder("ch_move");
+    store.insert_cardholder(&card).await?;
+    let notice = mail(ADDRESS_CHANGED);
+    let move_from = |from| AddressMove {
+        from,
+        notice: &notice,
+        now: NOW + 5,
+    };
+
+    let moved = store
+        .change_cardholder(
+            &card.id,
+            &to_address("b@example.com"),
+            Some(move_from(&card.email)),
+        )
+        .await?;
+    ensure!(
+        moved.as_ref().map(|c| (c.email.as_str(), c.contact_epoch)) == Some(("b@example.com", 1)),
+        "A -> B: {moved:?}"
+    );
+    let mails = queued(store).await?;
+    ensure!(
+        mails.len() == 1 && mails[0].kind == ADDRESS_CHANGED,
+        "exactly the notice: {mails:?}"
+    );
+
+    // A change made from an address the card no longer has: nothing changes, nothing is queued.
+    let stale = store
+        .change_cardholder(
+            &card.id,
+            &to_address("c@example.com"),
+            Some(move_from(&card.email)),
+        )
+        .await?;
+    ensure!(stale.is_none(), "from a stale address: {stale:?}");
+    ensure!(
+        store.cardholder(&card.id).await? == moved,
+        "the stale change wrote nothing"
+    );
+    ensure!(queued(store).await?.is_empty(), "and queued nothing");
+
+    // The same address again, or only a language: no move, no epoch, no mail.
+    let same = store
+        .change_cardholder(&card.id, &to_address("b@example.com"), None)
+        .await?;
+    let language = CardholderChange {
+        locale: Some(Locale::En),
+        ..CardholderChange::default()
+    };
+    let language = store.change_cardholder(&card.id, &language, None).await?;
+    ensure!(
+        same.as_ref().map(|c| c.contact_epoch) == Some(1)
+            && language.as_ref().map(|c| (c.contact_epoch, c.locale)) == Some((1, Locale::En)),
+        "no move: {same:?} {language:?}"
+    );
+    ensure!(queued(store).await?.is_empty(), "no mail without a move");
+
+    // Back to the first address: the epoch does not come back with it.
+    let back = store
+        .change_cardholder(
+            &card.id,
+            &to_address(&card.email),
+            Some(move_from("b@example.com")),
+        )
+        .await?;
+    ensure!(
+        back.as_ref().map(|c| (c.email.as_str(), c.contact_epoch))
+            == Some((card.email.as_str(), 2)),
+        "B -> A: {back:?}"
+    );
+    ensure!(queued(store).await?.len() == 1, "one notice for B -> A");
+
+    // An unenrolled card is not moved, and its notice is not queued.
+    ensure!(
+        store.unenrol_cardholder(&card.id, NOW + 6).await?,
+        "unenrolled"
+    );
+    let gone = store
+        .change_cardholder(
+            &card.id,
+            &to_address("d@example.com"),
+            Some(move_from(&card.email)),
+        )
+        .await?;
+    ensure!(gone.is_none(), "an unenrolled card: {gone:?}");
+    ensure!(queued(store).await?.is_empty(), "no notice for it");
+    Ok(())
+}
+
+/// Two changes of one card's address made from the same read, at once: one wins, with its one
+/// notice; the other changes nothing.
+async fn racing_changes_of_address_notice_once(store: &Arc<dyn Store>) -> Result<(), Failure> {
+    drain_outbox(store.as_ref()).await?;
+    let card = super::cardholder("ch_race_move");
+    store.insert_cardholder(&card).await?;
+    let mut tasks = JoinSet::new();
+    for n in 0..4 {
+        let store = Arc::clone(store);
+        let card = card.clone();
+        tasks.spawn(async move {
+            let notice = mail(ADDRESS_CHANGED);
+            let moved = AddressMove {
+                from: &card.email,
+                notice: &notice,
+                now: NOW,
+            };
+            store
+                .change_cardholder(
+                    &card.id,
+                    &to_address(&format!("n{n}@example.com")),
+                    Some(moved),
+                )
+                .await
+        });
+    }
+    let mut won = 0;
+    while let Some(done) = tasks.join_next().await {
+        won += usize::from(done.map_err(|e| Failure(e.to_string()))??.is_some());
+    }
+    ensure!(won == 1, "{won} changes won");
+    let stored = store.cardholder(&card.id).await?;
+    ensure!(
+        stored.as_ref().map(|c| c.contact_epoch) == Some(1),
+        "one move: {stored:?}"
+    );
+    let mails = queued(store.as_ref()).await?;
+    ensure!(mails.len() == 1, "one notice: {mails:?}");
+    Ok(())
+}
+
+/// `change` made to `card` by [`crate::admin::change_cardholder`].
+async fn issuer_change(
+    store: &dyn Store,
+    card: &super::Cardholder,
+    change: CardholderChange,
+) -> Result<super::Cardholder, Failure> {
+    crate::admin::change_cardholder(store, &card.id, &change, NOW + 7)
+        .await
+        .map_err(|e| Failure(format!("change: {e}")))
+}
+
+/// The operation the admin API calls: a new address queues one notice to the former
+/// one, the new address masked; an address equal once normalised, or a language alone, queues
+/// none and leaves the epoch.
+async fn the_issuers_change_tells_the_former_address(store: &dyn Store) -> Result<(), Failure> {
+    drain_outbox(store).await?;
+    let card = super::cardholder("ch_issuer_move");
+    store.insert_cardholder(&card).await?;
+    let same = issuer_change(store, &card, to_address("ch_issuer_move@EXAMPLE.com")).await?;
+    ensure!(
+        same.contact_epoch == 0 && same.email == card.email,
+        "the same address, its domain in capitals: {same:?}"
+    );
+    let language = CardholderChange {
+        locale: Some(Locale::En),
+        ceilings: Some(Ceilings::parse("USD:100").expect("ceilings")),
+        ..CardholderChange::default()
+    };
+    let language = issuer_change(store, &card, language).await?;
+    ensure!(language.contact_epoch == 0, "language: {language:?}");
+    ensure!(
+        queued(store).await?.is_empty(),
+        "no notice without a new address"
+    );
+
+    let moved = issuer_change(store, &card, to_address("jiro.thief@example.org")).await?;
+    ensure!(
+        (moved.email.as_str(), moved.contact_epoch) == ("jiro.thief@example.org", 1),
+        "moved: {moved:?}"
+    );
+    let mails = queued(store).await?;
+    let [notice] = mails.as_slice() else {
+        return Err(Failure(format!("one notice: {mails:?}")));
+    };
+    ensure!(
+        notice.kind == ADDRESS_CHANGED && notice.recipient == card.email,
+        "to the former address: {notice:?}"
+    );
+    ensure!(
+        notice.text.contains("j***@example.org")
+            && !notice.text.contains("jiro.thief")
+            && !notice.html.contains("jiro.thief")
+            && notice.text.contains(&card.last4),
+        "the card and the new address masked: {notice:?}"
     );
     Ok(())
 }
@@ -249,7 +470,7 @@ async fn unenrolling_keeps_the_row_and_frees_the_reference(
     );
     ensure!(
         store
-            .change_cardholder(&card, &CardholderChange::default())
+            .change_cardholder(&card, &CardholderChange::default(), None)
             .await?
             .is_none(),
         "an unenrolled card cannot be changed"
