@@ -79,6 +79,15 @@ pub(super) fn operations() -> Vec<(HttpMethod, &'static str, OperationBuilder)> 
                 "Change a card's address, language or ceilings; 404 once unenrolled (admin).",
                 &WITH_BODY,
             )
+            .description(Some(
+                "A new email (not the same address once its domain's case is ignored) queues, in \
+                 the same transaction, a notice to the former address in the card's language: \
+                 the card's last four digits, when, the new address masked (j***@example.org) \
+                 and to call the issuer if the cardholder did not ask for it, with no link. It \
+                 also ends every self-service link mailed before it, even if the card later gets \
+                 the former address back. The same address, or only locale or ceilings, mails \
+                 nothing.",
+            ))
             .request_body(Some(json_body(reference::<admin::CardholderPatch>())))
             .response("200", cardholder()),
         ),
