@@ -89,6 +89,14 @@ fn epoch(seconds: i64) -> u64 {
     u64::try_from(seconds).unwrap_or(0)
 }
 
+/// A link's expiry as it is written (`i64`'s own decimal form, which its MAC covers) and nothing
+/// else: `+1800000100` or `01800000100` would parse to the same number, so one link would have
+/// several spellings that all verify.
+fn parse_exp(text: &str) -> Option<i64> {
+    let exp: i64 = text.parse().ok()?;
+    (exp.to_string() == text).then_some(exp)
+}
+
 const REPORT_CONTEXT: &[u8] = b"mamori-report-v1\0";
 /// Its own context, so that no report link's MAC can pass as a self-service link's, even for an
 /// id that would parse as both. `v2` binds the contact epoch; `v1` (the address) is refused (see
@@ -228,7 +236,7 @@ impl<'a> Tokens<'a> {
     pub fn report_authentication(&self, token: &str, now: i64) -> Option<AuthenticationId> {
         let mut parts = token.splitn(3, '.');
         let (id, exp, mac) = (parts.next()?, parts.next()?, parts.next()?);
-        let exp: i64 = exp.parse().ok()?;
+        let exp = parse_exp(exp)?;
         let expected = hex(&self.report_mac(id, exp));
         let valid: bool = expected.as_bytes().ct_eq(mac.as_bytes()).into();
         if valid && exp > now {
@@ -271,7 +279,7 @@ impl<'a> Tokens<'a> {
     pub fn selfservice_claim(&self, token: &str, now: i64) -> Option<CardholderId> {
         let mut parts = token.splitn(3, '.');
         let (id, exp) = (parts.next()?, parts.next()?);
-        let exp: i64 = exp.parse().ok()?;
+        let exp = parse_exp(exp)?;
         (exp > now).then(|| CardholderId::parse(id)).flatten()
     }
 
@@ -283,7 +291,7 @@ impl<'a> Tokens<'a> {
         let (Some(id), Some(exp), Some(mac)) = (parts.next(), parts.next(), parts.next()) else {
             return false;
         };
-        let Ok(exp) = exp.parse::<i64>() else {
+        let Some(exp) = parse_exp(exp) else {
             return false;
         };
         let expected = hex(&self.selfservice_mac(id, cardholder.contact_epoch, exp));
@@ -403,6 +411,46 @@ mod tests {
         let token = format!("ch_1.{exp}.{}", hex(&v1));
         assert_eq!(tokens.selfservice_claim(&token, NOW), Some(card.id.clone()));
         assert!(!tokens.selfservice_holds(&token, &card));
+    }
+
+    /// A link's expiry has one spelling: a sign or a leading zero, which the MAC (over the
+    /// number) would not see, makes the link invalid, for a self-service and a report link.
+    #[test]
+    fn an_expiry_spelled_another_way_is_refused() {
+        let (config, secrets) = desk_parts();
+        let tokens = Tokens::new(&config, &secrets);
+        let card = card("ch_1", 0);
+        let token = tokens.selfservice_token(&card.id, 0, NOW + 100);
+        let report = tokens.report_url(
+            &AuthenticationId::from_static("au_5a1e2b7c9d0f4e3a8b6c1d2e3f4a5b6c"),
+            NOW,
+        );
+        let report = report
+            .rsplit_once("/report/")
+            .map(|(_, t)| t.to_owned())
+            .unwrap();
+        assert!(tokens.selfservice_holds(&token, &card));
+        assert!(tokens.selfservice_claim(&token, NOW).is_some());
+        assert!(tokens.report_authentication(&report, NOW).is_some());
+        for respell in [|exp: &str| format!("+{exp}"), |exp: &str| format!("0{exp}")] {
+            let (id, rest) = token.split_once('.').unwrap();
+            let (exp, mac) = rest.split_once('.').unwrap();
+            let respelled = format!("{id}.{}.{mac}", respell(exp));
+            assert!(!tokens.selfservice_holds(&respelled, &card), "{respelled}");
+            assert_eq!(
+                tokens.selfservice_claim(&respelled, NOW),
+                None,
+                "{respelled}"
+            );
+            let (id, rest) = report.split_once('.').unwrap();
+            let (exp, mac) = rest.split_once('.').unwrap();
+            let respelled = format!("{id}.{}.{mac}", respell(exp));
+            assert_eq!(
+                tokens.report_authentication(&respelled, NOW),
+                None,
+                "{respelled}"
+            );
+        }
     }
 
     #[test]
