@@ -17,10 +17,14 @@
 //!
 //! Whoever holds an admin token could move a card's codes and alerts to a mailbox of theirs, so
 //! a change to another address is told to the address it replaces ([`change_cardholder`]): a
-//! notice in the card's language naming the card (last four digits), the time and the new
-//! address masked, queued with the change in one transaction, and no link. The same change
+//! notice in both languages, the card's first, naming the card (last four digits) and the time
+//! but no address, queued with the change in one transaction, and no link. The same change
 //! ends every self-service link mailed before it ([`crate::tokens`]). An address that is the
 //! same once normalised ([`same_address`]) is no change: nothing is written or mailed for it.
+//!
+//! Unenrolling a card and enrolling it again ([`enrol`]) with another address moves its mail
+//! just as surely, so the new card's enrolment sends the same notice to the address of the
+//! card's newest unenrolled predecessor, in the transaction that inserts it.
 
 use std::collections::BTreeSet;
 
@@ -36,7 +40,9 @@ use crate::model::{
     Locale, Merchant, MerchantId, MerchantKey, ReportId,
 };
 use crate::secrets::{RandomError, Secrets, hex, random_bytes};
-use crate::store::{AddressMove, AdminToken, CardholderChange, Store, StoreError, TrustedBrowser};
+use crate::store::{
+    AddressMove, AdminToken, CardholderChange, Store, StoreError, Succession, TrustedBrowser,
+};
 
 /// How every admin token starts.
 pub const TOKEN_PREFIX: &str = "mamori_admin_";
@@ -48,8 +54,9 @@ pub const DEFAULT_CEILINGS: &str = "JPY:50000";
 const MAX_NAME: usize = 100;
 /// The longest e-mail address (RFC 5321's path limit less its angle brackets).
 const MAX_EMAIL: usize = 254;
-/// How many times a change of address is tried against a card whose address another change
-/// moved between its read and its write, before it gives up as [`StoreError::Unavailable`].
+/// How many times a change of address (or an enrolment) is tried against a card whose address
+/// (or unenrolled predecessor) another change moved between its read and its write, before it
+/// gives up as [`StoreError::Unavailable`].
 const ADDRESS_CHANGE_TRIES: usize = 3;
 
 /// Why an administration operation refused or failed.
@@ -243,9 +250,16 @@ impl Enrolment {
 
 /// Enrols a card.
 ///
+/// A card enrolled before and unenrolled since, now enrolled with another address (not
+/// [`same_address`] as its newest unenrolled predecessor's), moves the card's mail as a change
+/// of address does: the predecessor's address gets the same notice, queued with the insert (see
+/// the module docs).
+///
 /// # Errors
 ///
-/// [`AdminError::AlreadyEnrolled`] when its reference is enrolled (nothing stored).
+/// [`AdminError::AlreadyEnrolled`] when its reference is enrolled (nothing stored),
+/// [`AdminError::Store`] with [`StoreError::Unavailable`] when the card was enrolled and
+/// unenrolled again on every try between reading its predecessor and the insert.
 pub async fn enrol(
     store: &dyn Store,
     secrets: &Secrets,
@@ -263,20 +277,49 @@ pub async fn enrol(
         created_at: now,
         contact_epoch: 0,
     };
-    match store.insert_cardholder(&cardholder).await {
-        Ok(()) => Ok(cardholder),
-        Err(StoreError::Conflict) => Err(AdminError::AlreadyEnrolled),
-        Err(e) => Err(e.into()),
+    for _ in 0..ADDRESS_CHANGE_TRIES {
+        let predecessor = store.unenrolled_predecessor(&cardholder.card_ref).await?;
+        let notice = predecessor
+            .as_ref()
+            .filter(|former| !same_address(&former.email, &cardholder.email))
+            .map(|former| {
+                address_changed_mail(&AddressChangeFacts {
+                    former: &former.email,
+                    locale: former.locale,
+                    last4: &former.last4,
+                    time: now,
+                })
+            });
+        let succession = Succession {
+            predecessor: predecessor.as_ref().map(|former| &former.id),
+            notice: notice.as_ref(),
+            now,
+        };
+        match store.enrol_cardholder(&cardholder, succession).await {
+            Ok(true) => {
+                if let Some(former) = predecessor.filter(|_| notice.is_some()) {
+                    tracing::info!(cardholder = %cardholder.id, predecessor = %former.id,
+                        "card enrolled again with another address; the former address is told");
+                }
+                return Ok(cardholder);
+            }
+            // Enrolled and unenrolled again meanwhile: read the new predecessor.
+            Ok(false) => {}
+            Err(StoreError::Conflict) => return Err(AdminError::AlreadyEnrolled),
+            Err(e) => return Err(e.into()),
+        }
     }
+    Err(StoreError::Unavailable("the card was enrolled again during its enrolment".into()).into())
 }
 
-/// Changes an enrolled card's address, language or ceilings; at least one is required.
+/// Changes an enrolled card's address (`email`), language or ceilings (`change`); at least one
+/// is required.
 ///
 /// A new address (not [`same_address`] as the card's) is a change of address: the store makes
 /// it only while the card still has the address read here, raises the card's contact epoch and
 /// queues the notice to that address in the same transaction (see the module docs). The notice
-/// is in the card's language before the change, the one its cardholder reads. An address that
-/// is the same once normalised is left as stored.
+/// is in both languages, the card's before the change first. An address that is the same once
+/// normalised is left as stored.
 ///
 /// # Errors
 ///
@@ -286,42 +329,36 @@ pub async fn enrol(
 pub async fn change_cardholder(
     store: &dyn Store,
     id: &CardholderId,
+    email: Option<&str>,
     change: &CardholderChange,
     now: i64,
 ) -> Result<Cardholder, AdminError> {
-    if change == &CardholderChange::default() {
+    if email.is_none() && change == &CardholderChange::default() {
         return Err(AdminError::Invalid(
             "Name at least one of email, locale and ceilings.",
         ));
     }
     for _ in 0..ADDRESS_CHANGE_TRIES {
         let card = enrolled(store, id).await?;
-        let new_address = change
-            .email
-            .as_deref()
-            .filter(|new| !same_address(new, &card.email));
+        let new_address = email.filter(|new| !same_address(new, &card.email));
         let Some(new_address) = new_address else {
-            let change = CardholderChange {
-                email: None,
-                ..change.clone()
-            };
-            if change == CardholderChange::default() {
+            if change == &CardholderChange::default() {
                 return Ok(card);
             }
             return store
-                .change_cardholder(id, &change, None)
+                .change_cardholder(id, change, None)
                 .await?
                 .ok_or(AdminError::NotFound("cardholder"));
         };
         let notice = address_changed_mail(&AddressChangeFacts {
             former: &card.email,
-            new: new_address,
             locale: card.locale,
             last4: &card.last4,
             time: now,
         });
         let moved = AddressMove {
             from: &card.email,
+            to: new_address,
             notice: &notice,
             now,
         };

@@ -298,7 +298,6 @@ mod tests {
         made.push(templates::address_changed_mail(
             &templates::AddressChangeFacts {
                 former: "taro@example.com",
-                new: "jiro@example.org",
                 locale: Locale::En,
                 last4: "0005",
                 time: 0,

@@ -102,8 +102,7 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (y, m, d)
 }
 
-/// Masks an address for the challenge screen and the notice of a changed address:
-/// `t***@example.com`. The domain is what follows the last `@` (a quoted local part may hold
+/// Masks an address for the challenge screen: `t***@example.com`. The domain is what follows the last `@` (a quoted local part may hold
 /// one), so no more of the local part than its first character shows.
 pub fn mask_email(email: &str) -> String {
     match email.rsplit_once('@') {

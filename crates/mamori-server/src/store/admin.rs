@@ -5,12 +5,13 @@
 //!
 //! # Changing a card's address
 //!
-//! Whenever a change writes a different address, the same statement raises the card's contact
-//! epoch by one, which ends every self-service link mailed before it (see [`crate::tokens`]):
-//! the store never moves an address without it. A change of address made with an
-//! [`AddressMove`] is conditional on the address the caller read, and queues the caller's
-//! notice to that address in the same transaction, so the notice goes out exactly when the
-//! change happens, to the address it replaced, even with two changes racing on two instances.
+//! A new address travels only inside an [`AddressMove`], with the address it replaces and the
+//! notice to that address: [`CardholderChange`] has no address, so no caller can change one
+//! without its notice. The move is conditional on the address the caller read; when it writes
+//! a different address, the same statement raises the card's contact epoch by one, which ends
+//! every self-service link mailed before it (see [`crate::tokens`]), and the same transaction
+//! queues the notice, so the notice goes out exactly when the change happens, to the address
+//! it replaced, even with two changes racing on two instances.
 //!
 //! # Unenrolling keeps the card's row
 //!
@@ -19,6 +20,11 @@
 //! browser, and frees its card reference for a later enrolment: the stored reference becomes
 //! `<reference>:unenrolled:<cardholder id>`, which no lookup by reference matches (a purchase
 //! with the card is then not enrolled) and which is unique as the id is.
+//!
+//! Unenrolling then enrolling the card again with another address moves its mail as surely as
+//! a change of address does, so [`AdminStore::enrol_cardholder`] queues the same notice to the
+//! address of the card's newest unenrolled row (its **predecessor**) in the transaction that
+//! inserts the new card, after checking that the predecessor is still the one the caller read.
 
 use async_trait::async_trait;
 use sqlx::Row;
@@ -47,13 +53,18 @@ const REVOKE_ADMIN_TOKEN: &str =
 const TOUCH_ADMIN_TOKEN: &str = "UPDATE admin_tokens SET last_used_at = $1 \
      WHERE id = $2 AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < $3)";
 /// `$1` email, `$2` locale, `$3` frictionless_ceilings (each `NULL` to keep), `$4` id, `$5` the
-/// address the card must still have (`NULL`: any). A different address raises the contact
-/// epoch (every `SET` expression reads the row as it was).
+/// address the card must still have (`NULL`, with `$1`, for a change that moves no address). A
+/// different address raises the contact epoch (every `SET` expression reads the row as it was).
 const CHANGE_CARDHOLDER: &str = "UPDATE cardholders SET email = COALESCE($1, email), \
      locale = COALESCE($2, locale), \
      frictionless_ceilings = COALESCE($3, frictionless_ceilings), \
      contact_epoch = contact_epoch + CASE WHEN $1 IS NOT NULL AND $1 <> email THEN 1 ELSE 0 END \
      WHERE id = $4 AND status <> 'unenrolled' AND ($5 IS NULL OR email = $5) RETURNING *";
+/// `$1` the card reference followed by `:unenrolled:`, `$2` its length in characters: the id
+/// of the newest unenrolled card with that reference (see the module docs).
+const UNENROLLED_PREDECESSOR: &str = "SELECT * FROM cardholders \
+     WHERE status = 'unenrolled' AND substr(card_ref, 1, $2) = $1 \
+     ORDER BY created_at DESC, id DESC LIMIT 1";
 /// `$1` id: see the module docs.
 const UNENROL_CARDHOLDER: &str = "UPDATE cardholders SET status = 'unenrolled', \
      card_ref = card_ref || ':unenrolled:' || id WHERE id = $1 AND status <> 'unenrolled'";
@@ -82,11 +93,10 @@ pub struct AdminToken {
     pub revoked_at: Option<i64>,
 }
 
-/// What a change of a card's details sets; `None` keeps the stored value.
+/// What a change of a card's details sets; `None` keeps the stored value. A new address is not
+/// one of them: it travels only in an [`AddressMove`], with its notice (see the module docs).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CardholderChange {
-    /// The pre-registered address.
-    pub email: Option<String>,
     /// The language of its mail and pages.
     pub locale: Option<Locale>,
     /// The frictionless ceilings, replacing every stored one.
@@ -94,14 +104,29 @@ pub struct CardholderChange {
 }
 
 /// A change of a card's address, with the notice to the address it replaces (see the module
-/// docs).
+/// docs): the only way to give a card a new address.
 #[derive(Debug, Clone, Copy)]
 pub struct AddressMove<'a> {
     /// The card's address as the caller read it: the change applies only while it still is.
     pub from: &'a str,
-    /// The notice to `from`, queued with the change.
+    /// The card's new address.
+    pub to: &'a str,
+    /// The notice to `from`, queued with the change when `to` differs from it.
     pub notice: &'a NewMail,
     /// When the change is made, for the outbox.
+    pub now: i64,
+}
+
+/// A card's enrolment, as its caller read the card's unenrolled predecessor (see the module
+/// docs).
+#[derive(Debug, Clone, Copy)]
+pub struct Succession<'a> {
+    /// The newest unenrolled card with the new card's reference when the caller looked
+    /// ([`AdminStore::unenrolled_predecessor`]); `None` for a card never enrolled before.
+    pub predecessor: Option<&'a CardholderId>,
+    /// The notice to the predecessor's address, when the new card's address is another.
+    pub notice: Option<&'a NewMail>,
+    /// When the card is enrolled, for the outbox.
     pub now: i64,
 }
 
@@ -125,12 +150,13 @@ pub trait AdminStore: Send + Sync {
         stale_before: i64,
     ) -> Result<bool, StoreError>;
 
-    /// Applies `change` to an enrolled card and answers the card as changed; `None` (nothing
-    /// changed) for an unknown or unenrolled card. A different address raises the card's
-    /// contact epoch by one.
+    /// Applies `change`, and `moved` if given, to an enrolled card and answers the card as
+    /// changed; `None` (nothing changed) for an unknown or unenrolled card.
     ///
     /// With `moved`, the change applies only while the card's address is `moved.from` (else
-    /// `None`, nothing changed, nothing queued), and queues `moved.notice` in its transaction.
+    /// `None`, nothing changed, nothing queued). When `moved.to` differs from it, the card's
+    /// contact epoch rises by one and `moved.notice` is queued in the same transaction; the
+    /// same address again moves nothing and mails nothing.
     async fn change_cardholder(
         &self,
         id: &CardholderId,
@@ -140,6 +166,20 @@ pub trait AdminStore: Send + Sync {
     /// Unenrols a card and revokes its trust in every browser, in one transaction (see the
     /// module docs); `false` (nothing changed) for an unknown or unenrolled card.
     async fn unenrol_cardholder(&self, id: &CardholderId, now: i64) -> Result<bool, StoreError>;
+    /// The newest unenrolled card whose reference was `card_ref` (see the module docs).
+    async fn unenrolled_predecessor(
+        &self,
+        card_ref: &str,
+    ) -> Result<Option<Cardholder>, StoreError>;
+    /// Enrols `cardholder` and queues `succession.notice`, in one transaction, if the newest
+    /// unenrolled card with its reference is still `succession.predecessor`; `false` (nothing
+    /// stored or queued) if another has become it since the caller looked.
+    /// [`StoreError::Conflict`] if the reference is enrolled already.
+    async fn enrol_cardholder(
+        &self,
+        cardholder: &Cardholder,
+        succession: Succession<'_>,
+    ) -> Result<bool, StoreError>;
 
     /// Replaces every origin of a merchant by `origins` (distinct), in one transaction; `false`
     /// (nothing changed) for an unknown merchant.
@@ -250,7 +290,7 @@ impl AdminStore for SqlStore {
         db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let Some(row) = sqlx::query(CHANGE_CARDHOLDER)
-                .bind(change.email.as_deref())
+                .bind(moved.map(|m| m.to))
                 .bind(change.locale.map(Locale::as_str))
                 .bind(ceilings.as_deref())
                 .bind(id.as_str())
@@ -262,7 +302,8 @@ impl AdminStore for SqlStore {
                 return Ok(None);
             };
             let changed = row.cardholder()?;
-            if let Some(moved) = moved {
+            // The statement matched the card at `from`, so a different `to` is a move.
+            if let Some(moved) = moved.filter(|m| m.to != m.from) {
                 tx.insert_mail(moved.notice, moved.now).await?;
             }
             tx.commit().await.map_err(db)?;
@@ -287,6 +328,68 @@ impl AdminStore for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
+            tx.commit().await.map_err(db)?;
+            Ok(true)
+        })
+    }
+
+    async fn unenrolled_predecessor(
+        &self,
+        card_ref: &str,
+    ) -> Result<Option<Cardholder>, StoreError> {
+        let (prefix, length) = predecessor_prefix(card_ref);
+        db_read!(self, |pool| {
+            sqlx::query(UNENROLLED_PREDECESSOR)
+                .bind(&prefix)
+                .bind(length)
+                .fetch_optional(pool)
+                .await
+                .map_err(db)?
+                .as_ref()
+                .map(ModelRow::cardholder)
+                .transpose()
+        })
+    }
+
+    async fn enrol_cardholder(
+        &self,
+        c: &Cardholder,
+        succession: Succession<'_>,
+    ) -> Result<bool, StoreError> {
+        let (prefix, length) = predecessor_prefix(&c.card_ref);
+        db_write!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            // Inserting first holds the reference: on PostgreSQL an unenrolment of a card with
+            // it commits before the insert goes through (or the insert conflicts), so the
+            // predecessor read next is the newest there can be.
+            sqlx::query(sql::INSERT_CARDHOLDER)
+                .bind(c.id.as_str())
+                .bind(&c.card_ref)
+                .bind(&c.last4)
+                .bind(&c.email)
+                .bind(c.locale.as_str())
+                .bind(c.status.as_str())
+                .bind(c.frictionless_ceilings.to_string())
+                .bind(c.created_at)
+                .bind(c.contact_epoch)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            let predecessor: Option<String> = sqlx::query(UNENROLLED_PREDECESSOR)
+                .bind(&prefix)
+                .bind(length)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?
+                .map(|row| row.try_get("id"))
+                .transpose()
+                .map_err(db)?;
+            if predecessor.as_deref() != succession.predecessor.map(CardholderId::as_str) {
+                return Ok(false);
+            }
+            if let Some(notice) = succession.notice {
+                tx.insert_mail(notice, succession.now).await?;
+            }
             tx.commit().await.map_err(db)?;
             Ok(true)
         })
@@ -340,4 +443,13 @@ impl AdminStore for SqlStore {
                 .transpose()
         })
     }
+}
+
+/// The parameters of [`UNENROLLED_PREDECESSOR`] for `card_ref`.
+fn predecessor_prefix(card_ref: &str) -> (String, i32) {
+    let prefix = format!("{card_ref}:unenrolled:");
+    // `substr` counts characters in both dialects and takes an `i32` in PostgreSQL. A reference
+    // is a digest, far shorter; were one ever longer, no prefix of that length would match.
+    let length = i32::try_from(prefix.chars().count()).unwrap_or(i32::MAX);
+    (prefix, length)
 }

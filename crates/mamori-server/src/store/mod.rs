@@ -90,7 +90,7 @@ use crate::model::{
 use crate::risk::History;
 use crate::webhooks::NewEvent;
 
-pub use admin::{AddressMove, AdminStore, AdminToken, CardholderChange};
+pub use admin::{AddressMove, AdminStore, AdminToken, CardholderChange, Succession};
 pub use browsers::{BrowserStore, TrustedBrowser};
 pub use cases::{CaseMove, CaseOpening, CaseStore};
 /// The PostgreSQL hot path's connection set, checked against a real server by the

@@ -123,13 +123,14 @@ pub async fn change(
     JsonBody(patch): JsonBody<CardholderPatch>,
 ) -> Result<Json<Cardholder>, ApiError> {
     let id = cardholder_id(&id)?;
+    let email = patch.email.as_deref().map(parse_email).transpose()?;
     let change = CardholderChange {
-        email: patch.email.as_deref().map(parse_email).transpose()?,
         locale: patch.locale.as_deref().map(parse_locale).transpose()?,
         ceilings: patch.ceilings.as_deref().map(parse_ceilings).transpose()?,
     };
+    let store = state.store.as_ref();
     let changed =
-        operations::change_cardholder(state.store.as_ref(), &id, &change, state.now()).await?;
+        operations::change_cardholder(store, &id, email.as_deref(), &change, state.now()).await?;
     Ok(Json(Cardholder::from(&changed)))
 }
 

@@ -11,8 +11,12 @@ use super::{
     challenging, drain_outbox, dv, fr, mail, merchant, mid, outcome,
 };
 use crate::mail::templates::ADDRESS_CHANGED;
-use crate::model::{AdminTokenId, CardStatus, Ceilings, Device, FraudReport, Locale, Mail};
-use crate::store::{AddressMove, AdminToken, CardholderChange, CaseOpening, Store, StoreError};
+use crate::model::{
+    AdminTokenId, CardStatus, Ceilings, Device, FraudReport, Locale, Mail, NewMail,
+};
+use crate::store::{
+    AddressMove, AdminToken, CardholderChange, CaseOpening, Store, StoreError, Succession,
+};
 
 /// Runs the admin checks.
 pub(super) async fn run_all(store: &Arc<dyn Store>) -> Result<(), Failure> {
@@ -22,6 +26,7 @@ pub(super) async fn run_all(store: &Arc<dyn Store>) -> Result<(), Failure> {
     racing_changes_of_address_notice_once(store).await?;
     the_issuers_change_tells_the_former_address(store.as_ref()).await?;
     unenrolling_keeps_the_row_and_frees_the_reference(store).await?;
+    enrolling_again_tells_the_newest_predecessor(store.as_ref()).await?;
     origins_are_replaced_whole(store.as_ref()).await?;
     Ok(())
 }
@@ -121,11 +126,8 @@ async fn tokens_are_found_by_digest_and_revoked_once(store: &dyn Store) -> Resul
 async fn a_change_sets_only_what_it_names(store: &dyn Store) -> Result<(), Failure> {
     let card = super::cardholder("ch_change");
     store.insert_cardholder(&card).await?;
-    let email = CardholderChange {
-        email: Some("new@example.com".into()),
-        ..CardholderChange::default()
-    };
-    let changed = store.change_cardholder(&card.id, &email, None).await?;
+    let notice = mail(ADDRESS_CHANGED);
+    let changed = move_address(store, &card.id, &card.email, "new@example.com", &notice).await?;
     let expected = super::Cardholder {
         email: "new@example.com".into(),
         contact_epoch: card.contact_epoch + 1,
@@ -136,7 +138,6 @@ async fn a_change_sets_only_what_it_names(store: &dyn Store) -> Result<(), Failu
         "email only: {changed:?}"
     );
     let rest = CardholderChange {
-        email: None,
         locale: Some(Locale::En),
         ceilings: Some(Ceilings::parse("USD:100").expect("ceilings")),
     };
@@ -159,7 +160,7 @@ async fn a_change_sets_only_what_it_names(store: &dyn Store) -> Result<(), Failu
     );
     ensure!(
         store
-            .change_cardholder(&ch("ch_nobody"), &email, None)
+            .change_cardholder(&ch("ch_nobody"), &rest, None)
             .await?
             .is_none(),
         "an unknown card"
@@ -176,11 +177,23 @@ async fn queued(store: &dyn Store) -> Result<Vec<Mail>, Failure> {
     Ok(mails)
 }
 
-fn to_address(email: &str) -> CardholderChange {
-    CardholderChange {
-        email: Some(email.into()),
-        ..CardholderChange::default()
-    }
+/// Moves the card `id` from the address `from` to `to` with `notice`, changing nothing else.
+async fn move_address(
+    store: &dyn Store,
+    id: &super::CardholderId,
+    from: &str,
+    to: &str,
+    notice: &NewMail,
+) -> Result<Option<super::Cardholder>, StoreError> {
+    let moved = AddressMove {
+        from,
+        to,
+        notice,
+        now: NOW + 5,
+    };
+    store
+        .change_cardholder(id, &CardholderChange::default(), Some(moved))
+        .await
 }
 
 /// A change of address with its notice: made only from the address read, with exactly its
@@ -193,19 +206,8 @@ async fn a_change_of_address_is_noticed_once_and_moves_the_epoch(
     let card = super::cardholder("ch_move");
     store.insert_cardholder(&card).await?;
     let notice = mail(ADDRESS_CHANGED);
-    let move_from = |from| AddressMove {
-        from,
-        notice: &notice,
-        now: NOW + 5,
-    };
 
-    let moved = store
-        .change_cardholder(
-            &card.id,
-            &to_address("b@example.com"),
-            Some(move_from(&card.email)),
-        )
-        .await?;
+    let moved = move_address(store, &card.id, &card.email, "b@example.com", &notice).await?;
     ensure!(
         moved.as_ref().map(|c| (c.email.as_str(), c.contact_epoch)) == Some(("b@example.com", 1)),
         "A -> B: {moved:?}"
@@ -217,13 +219,7 @@ async fn a_change_of_address_is_noticed_once_and_moves_the_epoch(
     );
 
     // A change made from an address the card no longer has: nothing changes, nothing is queued.
-    let stale = store
-        .change_cardholder(
-            &card.id,
-            &to_address("c@example.com"),
-            Some(move_from(&card.email)),
-        )
-        .await?;
+    let stale = move_address(store, &card.id, &card.email, "c@example.com", &notice).await?;
     ensure!(stale.is_none(), "from a stale address: {stale:?}");
     ensure!(
         store.cardholder(&card.id).await? == moved,
@@ -232,9 +228,7 @@ async fn a_change_of_address_is_noticed_once_and_moves_the_epoch(
     ensure!(queued(store).await?.is_empty(), "and queued nothing");
 
     // The same address again, or only a language: no move, no epoch, no mail.
-    let same = store
-        .change_cardholder(&card.id, &to_address("b@example.com"), None)
-        .await?;
+    let same = move_address(store, &card.id, "b@example.com", "b@example.com", &notice).await?;
     let language = CardholderChange {
         locale: Some(Locale::En),
         ..CardholderChange::default()
@@ -248,13 +242,7 @@ async fn a_change_of_address_is_noticed_once_and_moves_the_epoch(
     ensure!(queued(store).await?.is_empty(), "no mail without a move");
 
     // Back to the first address: the epoch does not come back with it.
-    let back = store
-        .change_cardholder(
-            &card.id,
-            &to_address(&card.email),
-            Some(move_from("b@example.com")),
-        )
-        .await?;
+    let back = move_address(store, &card.id, "b@example.com", &card.email, &notice).await?;
     ensure!(
         back.as_ref().map(|c| (c.email.as_str(), c.contact_epoch))
             == Some((card.email.as_str(), 2)),
@@ -267,13 +255,7 @@ async fn a_change_of_address_is_noticed_once_and_moves_the_epoch(
         store.unenrol_cardholder(&card.id, NOW + 6).await?,
         "unenrolled"
     );
-    let gone = store
-        .change_cardholder(
-            &card.id,
-            &to_address("d@example.com"),
-            Some(move_from(&card.email)),
-        )
-        .await?;
+    let gone = move_address(store, &card.id, &card.email, "d@example.com", &notice).await?;
     ensure!(gone.is_none(), "an unenrolled card: {gone:?}");
     ensure!(queued(store).await?.is_empty(), "no notice for it");
     Ok(())
@@ -291,18 +273,8 @@ async fn racing_changes_of_address_notice_once(store: &Arc<dyn Store>) -> Result
         let card = card.clone();
         tasks.spawn(async move {
             let notice = mail(ADDRESS_CHANGED);
-            let moved = AddressMove {
-                from: &card.email,
-                notice: &notice,
-                now: NOW,
-            };
-            store
-                .change_cardholder(
-                    &card.id,
-                    &to_address(&format!("n{n}@example.com")),
-                    Some(moved),
-                )
-                .await
+            let to = format!("n{n}@example.com");
+            move_address(store.as_ref(), &card.id, &card.email, &to, &notice).await
         });
     }
     let mut won = 0;
@@ -324,21 +296,23 @@ async fn racing_changes_of_address_notice_once(store: &Arc<dyn Store>) -> Result
 async fn issuer_change(
     store: &dyn Store,
     card: &super::Cardholder,
+    email: Option<&str>,
     change: CardholderChange,
 ) -> Result<super::Cardholder, Failure> {
-    crate::admin::change_cardholder(store, &card.id, &change, NOW + 7)
+    crate::admin::change_cardholder(store, &card.id, email, &change, NOW + 7)
         .await
         .map_err(|e| Failure(format!("change: {e}")))
 }
 
 /// The operation the admin API calls: a new address queues one notice to the former
-/// one, the new address masked; an address equal once normalised, or a language alone, queues
-/// none and leaves the epoch.
+/// one, naming no address; an address equal once normalised, or a language alone, queues none
+/// and leaves the epoch.
 async fn the_issuers_change_tells_the_former_address(store: &dyn Store) -> Result<(), Failure> {
     drain_outbox(store).await?;
     let card = super::cardholder("ch_issuer_move");
     store.insert_cardholder(&card).await?;
-    let same = issuer_change(store, &card, to_address("ch_issuer_move@EXAMPLE.com")).await?;
+    let respelled = Some("ch_issuer_move@EXAMPLE.com");
+    let same = issuer_change(store, &card, respelled, CardholderChange::default()).await?;
     ensure!(
         same.contact_epoch == 0 && same.email == card.email,
         "the same address, its domain in capitals: {same:?}"
@@ -346,16 +320,16 @@ async fn the_issuers_change_tells_the_former_address(store: &dyn Store) -> Resul
     let language = CardholderChange {
         locale: Some(Locale::En),
         ceilings: Some(Ceilings::parse("USD:100").expect("ceilings")),
-        ..CardholderChange::default()
     };
-    let language = issuer_change(store, &card, language).await?;
+    let language = issuer_change(store, &card, None, language).await?;
     ensure!(language.contact_epoch == 0, "language: {language:?}");
     ensure!(
         queued(store).await?.is_empty(),
         "no notice without a new address"
     );
 
-    let moved = issuer_change(store, &card, to_address("jiro.thief@example.org")).await?;
+    let thief = Some("jiro.thief@example.org");
+    let moved = issuer_change(store, &card, thief, CardholderChange::default()).await?;
     ensure!(
         (moved.email.as_str(), moved.contact_epoch) == ("jiro.thief@example.org", 1),
         "moved: {moved:?}"
@@ -369,11 +343,11 @@ async fn the_issuers_change_tells_the_former_address(store: &dyn Store) -> Resul
         "to the former address: {notice:?}"
     );
     ensure!(
-        notice.text.contains("j***@example.org")
-            && !notice.text.contains("jiro.thief")
-            && !notice.html.contains("jiro.thief")
+        !notice.text.contains('@')
+            && !notice.html.contains('@')
+            && !notice.subject.contains('@')
             && notice.text.contains(&card.last4),
-        "the card and the new address masked: {notice:?}"
+        "the card, and no address: {notice:?}"
     );
     Ok(())
 }
@@ -488,6 +462,107 @@ async fn unenrolling_keeps_the_row_and_frees_the_reference(
     ensure!(
         !store.unenrol_cardholder(&ch("ch_nobody"), NOW).await?,
         "an unknown card"
+    );
+    Ok(())
+}
+
+/// A card enrolled again after unenrolment: its newest unenrolled predecessor is found (not a
+/// card whose reference only starts like it), and the enrolment stores the card with its
+/// notice only while that predecessor is still the newest; nothing when the reference is
+/// enrolled.
+async fn enrolling_again_tells_the_newest_predecessor(store: &dyn Store) -> Result<(), Failure> {
+    drain_outbox(store).await?;
+    let first = super::cardholder("ch_succ");
+    let notice = mail(ADDRESS_CHANGED);
+    let after = |predecessor, notice| Succession {
+        predecessor,
+        notice,
+        now: NOW,
+    };
+    ensure!(
+        store
+            .unenrolled_predecessor(&first.card_ref)
+            .await?
+            .is_none(),
+        "never enrolled: no predecessor"
+    );
+    ensure!(
+        store.enrol_cardholder(&first, after(None, None)).await?,
+        "a first enrolment"
+    );
+    ensure!(
+        store.cardholder(&first.id).await?.as_ref() == Some(&first),
+        "stored as given"
+    );
+    ensure!(queued(store).await?.is_empty(), "nothing to tell");
+    ensure!(
+        store.unenrol_cardholder(&first.id, NOW).await?,
+        "unenrolled"
+    );
+    // A card whose reference merely starts like this one's, unenrolled later.
+    let lookalike = super::Cardholder {
+        created_at: NOW + 5,
+        ..super::cardholder("ch_succ_x")
+    };
+    store.insert_cardholder(&lookalike).await?;
+    ensure!(
+        store.unenrol_cardholder(&lookalike.id, NOW).await?,
+        "unenrolled"
+    );
+    let found = store.unenrolled_predecessor(&first.card_ref).await?;
+    ensure!(
+        found.as_ref().map(|c| &c.id) == Some(&first.id),
+        "the predecessor: {found:?}"
+    );
+
+    let second = super::Cardholder {
+        id: ch("ch_succ_2"),
+        email: "thief@example.org".into(),
+        created_at: NOW + 1,
+        ..first.clone()
+    };
+    ensure!(
+        !store
+            .enrol_cardholder(&second, after(None, Some(&notice)))
+            .await?,
+        "read before the first unenrolment: stale"
+    );
+    ensure!(
+        store.cardholder(&second.id).await?.is_none() && queued(store).await?.is_empty(),
+        "a stale enrolment stores and queues nothing"
+    );
+    ensure!(
+        store
+            .enrol_cardholder(&second, after(Some(&first.id), Some(&notice)))
+            .await?,
+        "enrolled again"
+    );
+    let mails = queued(store).await?;
+    ensure!(
+        mails.len() == 1 && mails[0].kind == ADDRESS_CHANGED,
+        "with its notice: {mails:?}"
+    );
+    let third = super::Cardholder {
+        id: ch("ch_succ_3"),
+        created_at: NOW + 2,
+        ..first.clone()
+    };
+    let enrolled = store
+        .enrol_cardholder(&third, after(Some(&first.id), Some(&notice)))
+        .await;
+    ensure!(
+        matches!(enrolled, Err(StoreError::Conflict)),
+        "the reference is enrolled: {enrolled:?}"
+    );
+    ensure!(queued(store).await?.is_empty(), "no notice for a conflict");
+    ensure!(
+        store.unenrol_cardholder(&second.id, NOW).await?,
+        "unenrolled"
+    );
+    let found = store.unenrolled_predecessor(&first.card_ref).await?;
+    ensure!(
+        found.as_ref().map(|c| &c.id) == Some(&second.id),
+        "the newest predecessor: {found:?}"
     );
     Ok(())
 }
