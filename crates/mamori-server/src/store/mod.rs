@@ -377,7 +377,10 @@ pub trait Store:
     /// (an earlier retirement already scheduled is kept).
     async fn rotate_key(&self, key: &MerchantKey, retire_at: i64) -> Result<(), StoreError>;
 
-    /// Enrolls a card; [`StoreError::Conflict`] if its `card_ref` is enrolled already.
+    /// Stores a card as given, telling no one; [`StoreError::Conflict`] if its `card_ref` is
+    /// enrolled already. For seeding (the demo, benchmarks, tests): the issuer's enrolment is
+    /// [`AdminStore::enrol_cardholder`], which tells a card's former address when it is
+    /// enrolled again elsewhere.
     async fn insert_cardholder(&self, cardholder: &Cardholder) -> Result<(), StoreError>;
     /// The cardholder with this id.
     async fn cardholder(&self, id: &CardholderId) -> Result<Option<Cardholder>, StoreError>;
