@@ -19,7 +19,8 @@
 //! unenrolling marks the row `unenrolled` instead of deleting it, revokes its trust in every
 //! browser, and frees its card reference for a later enrolment: the stored reference becomes
 //! `<reference>:unenrolled:<cardholder id>`, which no lookup by reference matches (a purchase
-//! with the card is then not enrolled) and which is unique as the id is.
+//! with the card is then not enrolled) and which is unique as the id is. The reference itself
+//! moves to `former_card_ref`, indexed, so that the card's unenrolled rows are found by it.
 //!
 //! Unenrolling then enrolling the card again with another address moves its mail as surely as
 //! a change of address does, so [`AdminStore::enrol_cardholder`] queues the same notice to the
@@ -60,14 +61,16 @@ const CHANGE_CARDHOLDER: &str = "UPDATE cardholders SET email = COALESCE($1, ema
      frictionless_ceilings = COALESCE($3, frictionless_ceilings), \
      contact_epoch = contact_epoch + CASE WHEN $1 IS NOT NULL AND $1 <> email THEN 1 ELSE 0 END \
      WHERE id = $4 AND status <> 'unenrolled' AND ($5 IS NULL OR email = $5) RETURNING *";
-/// `$1` the card reference followed by `:unenrolled:`, `$2` its length in characters: the id
-/// of the newest unenrolled card with that reference (see the module docs).
+/// `$1` the card reference: the newest unenrolled card that had it (see the module docs), by
+/// the index on `former_card_ref`, which only unenrolled cards are in.
 const UNENROLLED_PREDECESSOR: &str = "SELECT * FROM cardholders \
-     WHERE status = 'unenrolled' AND substr(card_ref, 1, $2) = $1 \
+     WHERE former_card_ref = $1 AND status = 'unenrolled' \
      ORDER BY created_at DESC, id DESC LIMIT 1";
-/// `$1` id: see the module docs.
+/// `$1` id: see the module docs. `former_card_ref` keeps the reference as it was (every `SET`
+/// expression reads the row before the update).
 const UNENROL_CARDHOLDER: &str = "UPDATE cardholders SET status = 'unenrolled', \
-     card_ref = card_ref || ':unenrolled:' || id WHERE id = $1 AND status <> 'unenrolled'";
+     former_card_ref = card_ref, card_ref = card_ref || ':unenrolled:' || id \
+     WHERE id = $1 AND status <> 'unenrolled'";
 /// `$1` id: a no-op that tells whether the merchant exists and, on PostgreSQL, locks its row
 /// until the transaction ends, so two replacements of its origins run one after the other.
 const LOCK_MERCHANT: &str = "UPDATE merchants SET name = name WHERE id = $1";
@@ -337,11 +340,9 @@ impl AdminStore for SqlStore {
         &self,
         card_ref: &str,
     ) -> Result<Option<Cardholder>, StoreError> {
-        let (prefix, length) = predecessor_prefix(card_ref);
         db_read!(self, |pool| {
             sqlx::query(UNENROLLED_PREDECESSOR)
-                .bind(&prefix)
-                .bind(length)
+                .bind(card_ref)
                 .fetch_optional(pool)
                 .await
                 .map_err(db)?
@@ -356,7 +357,6 @@ impl AdminStore for SqlStore {
         c: &Cardholder,
         succession: Succession<'_>,
     ) -> Result<bool, StoreError> {
-        let (prefix, length) = predecessor_prefix(&c.card_ref);
         db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             // Inserting first holds the reference: on PostgreSQL an unenrolment of a card with
@@ -376,8 +376,7 @@ impl AdminStore for SqlStore {
                 .await
                 .map_err(db)?;
             let predecessor: Option<String> = sqlx::query(UNENROLLED_PREDECESSOR)
-                .bind(&prefix)
-                .bind(length)
+                .bind(&c.card_ref)
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(db)?
@@ -443,13 +442,4 @@ impl AdminStore for SqlStore {
                 .transpose()
         })
     }
-}
-
-/// The parameters of [`UNENROLLED_PREDECESSOR`] for `card_ref`.
-fn predecessor_prefix(card_ref: &str) -> (String, i32) {
-    let prefix = format!("{card_ref}:unenrolled:");
-    // `substr` counts characters in both dialects and takes an `i32` in PostgreSQL. A reference
-    // is a digest, far shorter; were one ever longer, no prefix of that length would match.
-    let length = i32::try_from(prefix.chars().count()).unwrap_or(i32::MAX);
-    (prefix, length)
 }
