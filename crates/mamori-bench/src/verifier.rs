@@ -248,6 +248,7 @@ async fn seed(setup: &Setup<'_>, secrets: &Secrets) -> Result<(), Failure> {
                 frictionless_ceilings: Ceilings::parse("JPY:1000000")
                     .ok_or("an invalid ceiling")?,
                 created_at: now,
+                contact_epoch: 0,
             })
             .await?;
     }

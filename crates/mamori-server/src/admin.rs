@@ -12,6 +12,19 @@
 //! keeps its SHA-256 digest only: [`authenticate`] looks the digest up, then compares it in
 //! constant time. A merchant key, a revoked or unknown token and a malformed one all fail
 //! alike.
+//!
+//! # Changing a card's address
+//!
+//! Whoever holds an admin token could move a card's codes and alerts to a mailbox of theirs, so
+//! a change to another address is told to the address it replaces ([`change_cardholder`]): a
+//! notice in both languages, the card's first, naming the card (last four digits) and the time
+//! but no address, queued with the change in one transaction, and no link. The same change
+//! ends every self-service link mailed before it ([`crate::tokens`]). An address that is the
+//! same once normalised ([`same_address`]) is no change: nothing is written or mailed for it.
+//!
+//! Unenrolling a card and enrolling it again ([`enrol`]) with another address moves its mail
+//! just as surely, so the new card's enrolment sends the same notice to the address of the
+//! card's newest unenrolled predecessor, in the transaction that inserts it.
 
 use std::collections::BTreeSet;
 
@@ -21,12 +34,15 @@ use subtle::ConstantTimeEq;
 
 use crate::card::CardNumber;
 use crate::config::Config;
+use crate::mail::templates::{AddressChangeFacts, address_changed_mail};
 use crate::model::{
     AdminTokenId, CardStatus, Cardholder, CardholderId, Ceilings, DeviceId, FraudReport, KeyId,
     Locale, Merchant, MerchantId, MerchantKey, ReportId,
 };
 use crate::secrets::{RandomError, Secrets, hex, random_bytes};
-use crate::store::{AdminToken, CardholderChange, Store, StoreError, TrustedBrowser};
+use crate::store::{
+    AddressMove, AdminToken, CardholderChange, Store, StoreError, Succession, TrustedBrowser,
+};
 
 /// How every admin token starts.
 pub const TOKEN_PREFIX: &str = "mamori_admin_";
@@ -38,6 +54,10 @@ pub const DEFAULT_CEILINGS: &str = "JPY:50000";
 const MAX_NAME: usize = 100;
 /// The longest e-mail address (RFC 5321's path limit less its angle brackets).
 const MAX_EMAIL: usize = 254;
+/// How many times a change of address (or an enrolment) is tried against a card whose address
+/// (or unenrolled predecessor) another change moved between its read and its write, before it
+/// gives up as [`StoreError::Unavailable`].
+const ADDRESS_CHANGE_TRIES: usize = 3;
 
 /// Why an administration operation refused or failed.
 #[derive(Debug)]
@@ -101,6 +121,18 @@ pub fn parse_email(text: &str) -> Result<String, AdminError> {
     valid
         .then(|| text.to_owned())
         .ok_or(AdminError::Invalid("email must be an e-mail address."))
+}
+
+/// Whether two addresses name the same mailbox: the same local part, and the same domain up to
+/// ASCII case (RFC 5321 leaves a local part's case to its domain, and domains compare without
+/// it).
+pub fn same_address(a: &str, b: &str) -> bool {
+    match (a.rsplit_once('@'), b.rsplit_once('@')) {
+        (Some((local_a, domain_a)), Some((local_b, domain_b))) => {
+            local_a == local_b && domain_a.eq_ignore_ascii_case(domain_b)
+        }
+        _ => a == b,
+    }
 }
 
 /// `ja` or `en`.
@@ -218,9 +250,16 @@ impl Enrolment {
 
 /// Enrols a card.
 ///
+/// A card enrolled before and unenrolled since, now enrolled with another address (not
+/// [`same_address`] as its newest unenrolled predecessor's), moves the card's mail as a change
+/// of address does: the predecessor's address gets the same notice, queued with the insert (see
+/// the module docs).
+///
 /// # Errors
 ///
-/// [`AdminError::AlreadyEnrolled`] when its reference is enrolled (nothing stored).
+/// [`AdminError::AlreadyEnrolled`] when its reference is enrolled (nothing stored),
+/// [`AdminError::Store`] with [`StoreError::Unavailable`] when the card was enrolled and
+/// unenrolled again on every try between reading its predecessor and the insert.
 pub async fn enrol(
     store: &dyn Store,
     secrets: &Secrets,
@@ -236,34 +275,102 @@ pub async fn enrol(
         status: CardStatus::Active,
         frictionless_ceilings: enrolment.ceilings,
         created_at: now,
+        contact_epoch: 0,
     };
-    match store.insert_cardholder(&cardholder).await {
-        Ok(()) => Ok(cardholder),
-        Err(StoreError::Conflict) => Err(AdminError::AlreadyEnrolled),
-        Err(e) => Err(e.into()),
+    for _ in 0..ADDRESS_CHANGE_TRIES {
+        let predecessor = store.unenrolled_predecessor(&cardholder.card_ref).await?;
+        let notice = predecessor
+            .as_ref()
+            .filter(|former| !same_address(&former.email, &cardholder.email))
+            .map(|former| {
+                address_changed_mail(&AddressChangeFacts {
+                    former: &former.email,
+                    locale: former.locale,
+                    last4: &former.last4,
+                    time: now,
+                })
+            });
+        let succession = Succession {
+            predecessor: predecessor.as_ref().map(|former| &former.id),
+            notice: notice.as_ref(),
+            now,
+        };
+        match store.enrol_cardholder(&cardholder, succession).await {
+            Ok(true) => {
+                if let Some(former) = predecessor.filter(|_| notice.is_some()) {
+                    tracing::info!(cardholder = %cardholder.id, predecessor = %former.id,
+                        "card enrolled again with another address; the former address is told");
+                }
+                return Ok(cardholder);
+            }
+            // Enrolled and unenrolled again meanwhile: read the new predecessor.
+            Ok(false) => {}
+            Err(StoreError::Conflict) => return Err(AdminError::AlreadyEnrolled),
+            Err(e) => return Err(e.into()),
+        }
     }
+    Err(StoreError::Unavailable("the card was enrolled again during its enrolment".into()).into())
 }
 
-/// Changes an enrolled card's address, language or ceilings; at least one is required.
+/// Changes an enrolled card's address (`email`), language or ceilings (`change`); at least one
+/// is required.
+///
+/// A new address (not [`same_address`] as the card's) is a change of address: the store makes
+/// it only while the card still has the address read here, raises the card's contact epoch and
+/// queues the notice to that address in the same transaction (see the module docs). The notice
+/// is in both languages, the card's before the change first. An address that is the same once
+/// normalised is left as stored.
 ///
 /// # Errors
 ///
 /// [`AdminError::Invalid`] for an empty change, [`AdminError::NotFound`] for an unknown or
-/// unenrolled card.
+/// unenrolled card, [`AdminError::Store`] with [`StoreError::Unavailable`] when other changes
+/// of its address kept winning the race (retry later).
 pub async fn change_cardholder(
     store: &dyn Store,
     id: &CardholderId,
+    email: Option<&str>,
     change: &CardholderChange,
+    now: i64,
 ) -> Result<Cardholder, AdminError> {
-    if change == &CardholderChange::default() {
+    if email.is_none() && change == &CardholderChange::default() {
         return Err(AdminError::Invalid(
             "Name at least one of email, locale and ceilings.",
         ));
     }
-    store
-        .change_cardholder(id, change)
-        .await?
-        .ok_or(AdminError::NotFound("cardholder"))
+    for _ in 0..ADDRESS_CHANGE_TRIES {
+        let card = enrolled(store, id).await?;
+        let new_address = email.filter(|new| !same_address(new, &card.email));
+        let Some(new_address) = new_address else {
+            if change == &CardholderChange::default() {
+                return Ok(card);
+            }
+            return store
+                .change_cardholder(id, change, None)
+                .await?
+                .ok_or(AdminError::NotFound("cardholder"));
+        };
+        let notice = address_changed_mail(&AddressChangeFacts {
+            former: &card.email,
+            locale: card.locale,
+            last4: &card.last4,
+            time: now,
+        });
+        let moved = AddressMove {
+            from: &card.email,
+            to: new_address,
+            notice: &notice,
+            now,
+        };
+        if let Some(changed) = store.change_cardholder(id, change, Some(moved)).await? {
+            tracing::info!(cardholder = %id, contact_epoch = changed.contact_epoch,
+                "card's address changed by the issuer; the former address is told");
+            return Ok(changed);
+        }
+        // Unenrolled meanwhile (the next read says so), or its address moved again: decide
+        // afresh against the address it has now.
+    }
+    Err(StoreError::Unavailable("the card's address kept changing during the change".into()).into())
 }
 
 /// Blocks or unblocks a card and answers it.
@@ -343,10 +450,16 @@ pub async fn remove_browser(
 
 /// [`AdminError::NotFound`] unless `id` names an enrolled card (active or blocked).
 async fn check_enrolled(store: &dyn Store, id: &CardholderId) -> Result<(), AdminError> {
-    match store.cardholder(id).await? {
-        Some(card) if card.status != CardStatus::Unenrolled => Ok(()),
-        _ => Err(AdminError::NotFound("cardholder")),
-    }
+    enrolled(store, id).await.map(drop)
+}
+
+/// The enrolled card (active or blocked) `id` names; [`AdminError::NotFound`] otherwise.
+async fn enrolled(store: &dyn Store, id: &CardholderId) -> Result<Cardholder, AdminError> {
+    store
+        .cardholder(id)
+        .await?
+        .filter(|card| card.status != CardStatus::Unenrolled)
+        .ok_or(AdminError::NotFound("cardholder"))
 }
 
 /// A merchant key just made, with its secret key string (shown once).

@@ -249,6 +249,7 @@ pub fn mail_kind(kind: &str) -> &'static str {
         .into_iter()
         .map(Alert::kind)
         .chain(CaseState::ALL.into_iter().map(templates::case_kind))
+        .chain([templates::ADDRESS_CHANGED])
         .find(|known| *known == kind)
         .unwrap_or("other")
 }
@@ -326,6 +327,14 @@ mod tests {
         for state in CaseState::ALL {
             made.push(templates::case_mail(&case, state));
         }
+        made.push(templates::address_changed_mail(
+            &templates::AddressChangeFacts {
+                former: "taro@example.com",
+                locale: Locale::En,
+                last4: "0005",
+                time: 0,
+            },
+        ));
         for mail in made {
             assert_eq!(mail_kind(&mail.kind), mail.kind);
         }

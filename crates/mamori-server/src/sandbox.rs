@@ -129,6 +129,7 @@ pub fn cardholder() -> Cardholder {
         status: CardStatus::Active,
         frictionless_ceilings: Ceilings::default(),
         created_at: 0,
+        contact_epoch: 0,
     }
 }
 

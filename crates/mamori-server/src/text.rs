@@ -102,9 +102,10 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (y, m, d)
 }
 
-/// Masks an address for the challenge screen: `t***@example.com`.
+/// Masks an address for the challenge screen: `t***@example.com`. The domain is what follows the last `@` (a quoted local part may hold
+/// one), so no more of the local part than its first character shows.
 pub fn mask_email(email: &str) -> String {
-    match email.split_once('@') {
+    match email.rsplit_once('@') {
         Some((local, domain)) => {
             let first: String = local.chars().take(1).collect();
             format!("{first}***@{domain}")
@@ -180,5 +181,6 @@ mod tests {
         assert_eq!(mask_email("taro@example.com"), "t***@example.com");
         assert_eq!(mask_email("山田@example.jp"), "山***@example.jp");
         assert_eq!(mask_email("nobody"), "***");
+        assert_eq!(mask_email("\"a@secret\"@example.org"), "\"***@example.org");
     }
 }

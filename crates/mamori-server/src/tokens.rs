@@ -8,6 +8,24 @@
 //! Claims are strings on the wire and ids are types here: an id is spelled out as it goes into
 //! a token, and a report link's id is parsed as it comes back (the flow parses a device token's
 //! `did` itself, before looking the device up).
+//!
+//! # Self-service links
+//!
+//! A link to a cardholder's own page is `<card id>.<exp>.<mac>`, the MAC (HMAC-SHA256 under the
+//! report key, in its own context) over the card id, the expiry and the card's **contact
+//! epoch** ([`crate::model::Cardholder::contact_epoch`]): a count the issuer's every change of
+//! the card's address raises by one, in the transaction that changes it. A link therefore opens
+//! the page only while the card keeps the address it was mailed to *at that time*: after a
+//! change, every link mailed before it is dead for good, even if the card later gets the old
+//! address back (A → B → A), because the count never repeats. Binding the address itself, as
+//! links before migration 0016 did, revived the old mailbox's links on such a return.
+//!
+//! Links minted before the upgrade (context `mamori-selfservice-v1`, MAC over the address) are
+//! refused, not honoured until they expire: that binding cannot tell whether the card went
+//! A → B → A before the upgrade, so honouring it would keep the hole open for up to 30 days.
+//! Refusing costs little: the page can only remove trust, its refusal asks for the latest
+//! mail's link, every mail after the upgrade carries a new one, and the issuer's support desk
+//! removes browsers meanwhile (`DELETE /admin/v1/cardholders/{id}/devices/{device_id}`).
 
 use mamori_core::token::{
     self, DeviceClaims, Eci, Method, Reason, ResultClaims, SigningKey, TokenError, TransStatus,
@@ -17,7 +35,8 @@ use subtle::ConstantTimeEq;
 
 use crate::config::Config;
 use crate::model::{
-    Authentication, AuthenticationId, CardholderId, DeviceId, MerchantId, MerchantKey, Outcome,
+    Authentication, AuthenticationId, Cardholder, CardholderId, DeviceId, MerchantId, MerchantKey,
+    Outcome,
 };
 use crate::secrets::{RandomError, Secrets, hex, hmac_sha256, random_id};
 
@@ -70,10 +89,19 @@ fn epoch(seconds: i64) -> u64 {
     u64::try_from(seconds).unwrap_or(0)
 }
 
+/// A link's expiry as it is written (`i64`'s own decimal form, which its MAC covers) and nothing
+/// else: `+1800000100` or `01800000100` would parse to the same number, so one link would have
+/// several spellings that all verify.
+fn parse_exp(text: &str) -> Option<i64> {
+    let exp: i64 = text.parse().ok()?;
+    (exp.to_string() == text).then_some(exp)
+}
+
 const REPORT_CONTEXT: &[u8] = b"mamori-report-v1\0";
 /// Its own context, so that no report link's MAC can pass as a self-service link's, even for an
-/// id that would parse as both.
-const SELFSERVICE_CONTEXT: &[u8] = b"mamori-selfservice-v1\0";
+/// id that would parse as both. `v2` binds the contact epoch; `v1` (the address) is refused (see
+/// the module docs).
+const SELFSERVICE_CONTEXT: &[u8] = b"mamori-selfservice-v2\0";
 
 /// How long a self-service link works: 30 days. Every mail carries a fresh one, so a cardholder
 /// who gets mail has a working link; a link found in an old mailbox or a forwarded mail stops
@@ -208,7 +236,7 @@ impl<'a> Tokens<'a> {
     pub fn report_authentication(&self, token: &str, now: i64) -> Option<AuthenticationId> {
         let mut parts = token.splitn(3, '.');
         let (id, exp, mac) = (parts.next()?, parts.next()?, parts.next()?);
-        let exp: i64 = exp.parse().ok()?;
+        let exp = parse_exp(exp)?;
         let expected = hex(&self.report_mac(id, exp));
         let valid: bool = expected.as_bytes().ct_eq(mac.as_bytes()).into();
         if valid && exp > now {
@@ -218,62 +246,67 @@ impl<'a> Tokens<'a> {
         }
     }
 
-    /// The link to a cardholder's own page (trusted browsers, open cases), mailed to `email`,
-    /// the card's address: `<public_url>/me/<cardholder id>.<exp>.<hex mac>`, valid for
-    /// [`SELFSERVICE_LINK_LIFETIME`] while the card keeps that address.
-    pub fn selfservice_url(&self, cardholder_id: &CardholderId, email: &str, now: i64) -> String {
+    /// The link to `cardholder`'s own page (trusted browsers, open cases):
+    /// `<public_url>/me/<cardholder id>.<exp>.<hex mac>`, valid for
+    /// [`SELFSERVICE_LINK_LIFETIME`] while the card keeps its contact epoch, that is until the
+    /// issuer next changes its address (see the module docs).
+    pub fn selfservice_url(&self, cardholder: &Cardholder, now: i64) -> String {
         format!(
             "{}/me/{}",
             self.config.public_url.trim_end_matches('/'),
-            self.selfservice_token(cardholder_id, email, now + SELFSERVICE_LINK_LIFETIME)
+            self.selfservice_token(
+                &cardholder.id,
+                cardholder.contact_epoch,
+                now + SELFSERVICE_LINK_LIFETIME
+            )
         )
     }
 
-    /// The token of a self-service link to `email` expiring at `exp` (the path segment after
-    /// `/me/`). The MAC covers the address the link was mailed to, so changing a card's address
-    /// (the issuer's answer to a lost mailbox) ends every link the old mailbox holds.
-    pub fn selfservice_token(&self, cardholder_id: &CardholderId, email: &str, exp: i64) -> String {
-        let mac = self.selfservice_mac(cardholder_id.as_str(), email, exp);
+    /// The token of a self-service link for the card at `contact_epoch`, expiring at `exp` (the
+    /// path segment after `/me/`).
+    pub fn selfservice_token(
+        &self,
+        cardholder_id: &CardholderId,
+        contact_epoch: i64,
+        exp: i64,
+    ) -> String {
+        let mac = self.selfservice_mac(cardholder_id.as_str(), contact_epoch, exp);
         format!("{cardholder_id}.{exp}.{}", hex(&mac))
     }
 
     /// The cardholder a self-service token claims to name, if it has not expired; whether
-    /// the claim holds is [`Self::selfservice_holds`]'s to say, with the card's address.
+    /// the claim holds is [`Self::selfservice_holds`]'s to say, with the card as stored.
     pub fn selfservice_claim(&self, token: &str, now: i64) -> Option<CardholderId> {
         let mut parts = token.splitn(3, '.');
         let (id, exp) = (parts.next()?, parts.next()?);
-        let exp: i64 = exp.parse().ok()?;
+        let exp = parse_exp(exp)?;
         (exp > now).then(|| CardholderId::parse(id)).flatten()
     }
 
-    /// Whether `token`'s signature holds for the card `cardholder_id` at its address `email`
-    /// (compared in constant time).
-    pub fn selfservice_holds(
-        &self,
-        token: &str,
-        cardholder_id: &CardholderId,
-        email: &str,
-    ) -> bool {
+    /// Whether `token`'s signature holds for `cardholder` at its current contact epoch
+    /// (compared in constant time): `false` for a link mailed before the card's address last
+    /// changed.
+    pub fn selfservice_holds(&self, token: &str, cardholder: &Cardholder) -> bool {
         let mut parts = token.splitn(3, '.');
         let (Some(id), Some(exp), Some(mac)) = (parts.next(), parts.next(), parts.next()) else {
             return false;
         };
-        let Ok(exp) = exp.parse::<i64>() else {
+        let Some(exp) = parse_exp(exp) else {
             return false;
         };
-        let expected = hex(&self.selfservice_mac(id, email, exp));
+        let expected = hex(&self.selfservice_mac(id, cardholder.contact_epoch, exp));
         let valid: bool = expected.as_bytes().ct_eq(mac.as_bytes()).into();
-        valid && id == cardholder_id.as_str()
+        valid && id == cardholder.id.as_str()
     }
 
-    fn selfservice_mac(&self, id: &str, email: &str, exp: i64) -> [u8; 32] {
+    fn selfservice_mac(&self, id: &str, contact_epoch: i64, exp: i64) -> [u8; 32] {
         hmac_sha256(
             &self.secrets.report_key,
             &[
                 SELFSERVICE_CONTEXT,
                 id.as_bytes(),
                 b"\0",
-                email.as_bytes(),
+                contact_epoch.to_string().as_bytes(),
                 b"\0",
                 exp.to_string().as_bytes(),
             ],
@@ -296,6 +329,7 @@ impl<'a> Tokens<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{CardStatus, Ceilings, Locale};
 
     const NOW: i64 = 1_800_000_000;
 
@@ -303,41 +337,128 @@ mod tests {
         (Config::default(), Secrets::derive(&[7; 32]))
     }
 
+    fn card(id: &'static str, contact_epoch: i64) -> Cardholder {
+        Cardholder {
+            id: CardholderId::from_static(id),
+            card_ref: "ref".into(),
+            last4: "0005".into(),
+            email: "a@example.jp".into(),
+            locale: Locale::Ja,
+            status: CardStatus::Active,
+            frictionless_ceilings: Ceilings::default(),
+            created_at: 0,
+            contact_epoch,
+        }
+    }
+
     #[test]
     fn a_selfservice_link_names_its_card_until_it_expires() {
         let (config, secrets) = desk_parts();
         let tokens = Tokens::new(&config, &secrets);
-        let card = CardholderId::from_static("ch_1");
-        let url = tokens.selfservice_url(&card, "a@example.jp", NOW);
+        let card = card("ch_1", 0);
+        let url = tokens.selfservice_url(&card, NOW);
         let token = url.rsplit_once("/me/").unwrap().1;
         assert_eq!(
             token.split('.').nth(1),
             Some((NOW + SELFSERVICE_LINK_LIFETIME).to_string().as_str())
         );
-        assert_eq!(tokens.selfservice_claim(token, NOW), Some(card.clone()));
-        assert!(tokens.selfservice_holds(token, &card, "a@example.jp"));
+        assert_eq!(tokens.selfservice_claim(token, NOW), Some(card.id.clone()));
+        assert!(tokens.selfservice_holds(token, &card));
         let last = NOW + SELFSERVICE_LINK_LIFETIME;
-        assert_eq!(tokens.selfservice_claim(token, last - 1), Some(card));
+        assert_eq!(tokens.selfservice_claim(token, last - 1), Some(card.id));
         assert_eq!(tokens.selfservice_claim(token, last), None, "expired");
     }
 
+    /// The link is bound to the contact epoch, not the address: a later epoch refuses it
+    /// whatever the address is, and the address alone never matters.
     #[test]
-    fn a_selfservice_link_ends_when_its_card_changes_address() {
+    fn a_selfservice_link_ends_when_its_cards_contact_epoch_moves() {
         let (config, secrets) = desk_parts();
         let tokens = Tokens::new(&config, &secrets);
-        let card = CardholderId::from_static("ch_1");
-        let token = tokens.selfservice_token(&card, "old@example.jp", NOW + 100);
-        assert!(tokens.selfservice_holds(&token, &card, "old@example.jp"));
-        assert!(!tokens.selfservice_holds(&token, &card, "new@example.jp"));
+        let before = card("ch_1", 3);
+        let token = tokens.selfservice_token(&before.id, 3, NOW + 100);
+        assert!(tokens.selfservice_holds(&token, &before));
+        let moved_back = Cardholder {
+            email: before.email.clone(),
+            ..card("ch_1", 4)
+        };
+        assert!(!tokens.selfservice_holds(&token, &moved_back));
+        let respelled = Cardholder {
+            email: "A@EXAMPLE.JP".into(),
+            ..before.clone()
+        };
+        assert!(tokens.selfservice_holds(&token, &respelled));
+    }
+
+    /// A link signed as before migration 0016 (over the address) does not open the page.
+    #[test]
+    fn a_link_bound_to_the_address_is_refused() {
+        let (config, secrets) = desk_parts();
+        let tokens = Tokens::new(&config, &secrets);
+        let card = card("ch_1", 0);
+        let exp = NOW + 100;
+        let v1 = hmac_sha256(
+            &secrets.report_key,
+            &[
+                b"mamori-selfservice-v1\0",
+                b"ch_1",
+                b"\0",
+                card.email.as_bytes(),
+                b"\0",
+                exp.to_string().as_bytes(),
+            ],
+        );
+        let token = format!("ch_1.{exp}.{}", hex(&v1));
+        assert_eq!(tokens.selfservice_claim(&token, NOW), Some(card.id.clone()));
+        assert!(!tokens.selfservice_holds(&token, &card));
+    }
+
+    /// A link's expiry has one spelling: a sign or a leading zero, which the MAC (over the
+    /// number) would not see, makes the link invalid, for a self-service and a report link.
+    #[test]
+    fn an_expiry_spelled_another_way_is_refused() {
+        let (config, secrets) = desk_parts();
+        let tokens = Tokens::new(&config, &secrets);
+        let card = card("ch_1", 0);
+        let token = tokens.selfservice_token(&card.id, 0, NOW + 100);
+        let report = tokens.report_url(
+            &AuthenticationId::from_static("au_5a1e2b7c9d0f4e3a8b6c1d2e3f4a5b6c"),
+            NOW,
+        );
+        let report = report
+            .rsplit_once("/report/")
+            .map(|(_, t)| t.to_owned())
+            .unwrap();
+        assert!(tokens.selfservice_holds(&token, &card));
+        assert!(tokens.selfservice_claim(&token, NOW).is_some());
+        assert!(tokens.report_authentication(&report, NOW).is_some());
+        for respell in [|exp: &str| format!("+{exp}"), |exp: &str| format!("0{exp}")] {
+            let (id, rest) = token.split_once('.').unwrap();
+            let (exp, mac) = rest.split_once('.').unwrap();
+            let respelled = format!("{id}.{}.{mac}", respell(exp));
+            assert!(!tokens.selfservice_holds(&respelled, &card), "{respelled}");
+            assert_eq!(
+                tokens.selfservice_claim(&respelled, NOW),
+                None,
+                "{respelled}"
+            );
+            let (id, rest) = report.split_once('.').unwrap();
+            let (exp, mac) = rest.split_once('.').unwrap();
+            let respelled = format!("{id}.{}.{mac}", respell(exp));
+            assert_eq!(
+                tokens.report_authentication(&respelled, NOW),
+                None,
+                "{respelled}"
+            );
+        }
     }
 
     #[test]
     fn a_forged_or_foreign_selfservice_token_names_nobody() {
         let (config, secrets) = desk_parts();
         let tokens = Tokens::new(&config, &secrets);
-        let card = CardholderId::from_static("ch_1");
-        let email = "a@example.jp";
-        let token = tokens.selfservice_token(&card, email, NOW + 100);
+        let card = card("ch_1", 0);
+        let token = tokens.selfservice_token(&card.id, 0, NOW + 100);
         let (_, rest) = token.split_once('.').unwrap();
         // Another card's id under this card's MAC, a later expiry, a flipped MAC digit.
         let other_card = format!("ch_2.{rest}");
@@ -354,16 +475,19 @@ mod tests {
             "ch_1.x.y",
         ] {
             let claimed = tokens.selfservice_claim(forged, NOW);
-            let holds = claimed.is_some_and(|id| tokens.selfservice_holds(forged, &id, email));
+            let holds = claimed.is_some_and(|id| {
+                let named = Cardholder { id, ..card.clone() };
+                tokens.selfservice_holds(forged, &named)
+            });
             assert!(!holds, "{forged}");
         }
         // A report link's MAC over the same text is not a self-service link's.
         let report = tokens.report_mac("ch_1", NOW + 100);
         let as_report = format!("ch_1.{}.{}", NOW + 100, hex(&report));
-        assert!(!tokens.selfservice_holds(&as_report, &card, email));
+        assert!(!tokens.selfservice_holds(&as_report, &card));
         // Another verifier's key.
         let other_secrets = Secrets::derive(&[8; 32]);
         let elsewhere = Tokens::new(&config, &other_secrets);
-        assert!(!elsewhere.selfservice_holds(&token, &card, email));
+        assert!(!elsewhere.selfservice_holds(&token, &card));
     }
 }

@@ -331,6 +331,143 @@ async fn a_card_is_changed_blocked_unblocked_and_unenrolled() {
     }
 }
 
+/// A new address is told to the former one, over SMTP, in both languages, the card's current
+/// one first: the card and the time, no address, no link. The same address respelled, or a
+/// language alone, tells no one; and setting the language first does not choose the only one the
+/// notice is written in.
+#[tokio::test]
+async fn a_new_address_is_told_to_the_former_one_and_nothing_else_is() {
+    let mut server = TestServer::start().await;
+    let token = server.admin_token().await;
+    let path = "/cardholders/ch_1";
+    let card = get(&server, &token, path).await;
+    assert_eq!(card["locale"], "ja");
+    let former = card["email"].as_str().unwrap().to_owned();
+    let (local, _) = former.split_once('@').unwrap();
+
+    // Nothing to tell: the same address with its domain in capitals, and a language (English,
+    // which this card's Japanese cardholder may not read).
+    for body in [
+        json!({"email": format!("{local}@EXAMPLE.COM")}),
+        json!({"locale": "en", "ceilings": ["JPY:2000"]}),
+    ] {
+        let (status, changed) = server
+            .admin_call(Method::PATCH, path, Some(&token), Some(body.clone()))
+            .await;
+        assert_eq!(status, 200, "{body}: {changed}");
+        assert_eq!(changed["email"], former.as_str(), "{body}");
+    }
+
+    let (status, changed) = server
+        .admin_call(
+            Method::PATCH,
+            path,
+            Some(&token),
+            Some(json!({"email": "x@no-action-needed-routine-update.example.org"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(
+        changed["email"],
+        "x@no-action-needed-routine-update.example.org"
+    );
+    // The first mail since the card was read: had the changes above queued one, it would be.
+    let notice = server.next_mail().await;
+    assert_eq!(notice.envelope_to, former);
+    assert!(
+        notice.subject.contains(card["last4"].as_str().unwrap()),
+        "{}",
+        notice.subject
+    );
+    // The card's language now (English) first, and Japanese too.
+    assert!(
+        notice.subject.starts_with("Important") && notice.subject.contains("メールアドレス"),
+        "{}",
+        notice.subject
+    );
+    for part in [&notice.text, &notice.html] {
+        let (english, japanese) = (part.find("another address"), part.find("別のアドレス"));
+        assert!(english.is_some() && english < japanese, "{part}");
+        // No part of the new address, chosen by whoever made the change, and no address at all.
+        assert!(!part.contains("routine-update"), "the new address: {part}");
+        assert!(!part.contains('@'), "an address: {part}");
+        assert!(!part.contains("http"), "a link: {part}");
+    }
+
+    // One notice only: the next mail is the new address's own code.
+    let created = server.create(CARD_JA, 3000, "03").await;
+    server.device(&created, &fingerprint("x"), None).await;
+    let next = server.next_mail().await;
+    assert_eq!(
+        next.envelope_to,
+        "x@no-action-needed-routine-update.example.org"
+    );
+    assert!(
+        next.subject.contains("verification code"),
+        "{}",
+        next.subject
+    );
+}
+
+/// Unenrolling a card and enrolling it again with another address tells the address it had,
+/// as a change of address does; enrolling it again with the same address tells no one.
+#[tokio::test]
+async fn a_card_enrolled_again_elsewhere_is_told_to_its_former_address() {
+    let mut server = TestServer::start().await;
+    let token = server.admin_token().await;
+    let card = get(&server, &token, "/cardholders/ch_1").await;
+    let former = card["email"].as_str().unwrap().to_owned();
+    let mut id = card["id"].as_str().unwrap().to_owned();
+    for email in [former.as_str(), "thief@example.org"] {
+        let (status, gone) = server
+            .admin_call(
+                Method::DELETE,
+                &format!("/cardholders/{id}"),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{gone}");
+        server.clock.advance(1);
+        let (status, body) = server
+            .admin_call(
+                Method::POST,
+                "/cardholders",
+                Some(&token),
+                Some(json!({"cardholders": [{"card": CARD_JA, "email": email}]})),
+            )
+            .await;
+        assert_eq!(
+            (status, body["items"][0]["outcome"].as_str()),
+            (200, Some("enrolled")),
+            "{body}"
+        );
+        id = body["items"][0]["cardholder"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    }
+    // The first mail since: had enrolling again with the same address queued one, it would be.
+    let notice = server.next_mail().await;
+    assert_eq!(notice.envelope_to, former);
+    assert!(
+        notice.subject.starts_with("【重要】")
+            && notice.subject.contains(card["last4"].as_str().unwrap()),
+        "{}",
+        notice.subject
+    );
+    for part in [&notice.text, &notice.html] {
+        assert!(part.contains("別のアドレス") && part.contains("another address"));
+        assert!(!part.contains('@') && !part.contains("http"), "{part}");
+    }
+
+    // One notice only: the next mail is the new address's own code.
+    let created = server.create(CARD_JA, 3000, "03").await;
+    server.device(&created, &fingerprint("x"), None).await;
+    let next = server.next_mail().await;
+    assert_eq!(next.envelope_to, "thief@example.org");
+}
+
 /// Runs a challenge for `card` in the browser `fp`; answers the device id the card now trusts
 /// and the browser's device token.
 async fn trust(server: &mut TestServer, card: &str, fp: &Value) -> (String, String) {

@@ -771,6 +771,7 @@ async fn merchant_and_card(dir: &Path) -> std::sync::Arc<dyn mamori_server::stor
         status: CardStatus::Active,
         frictionless_ceilings: Ceilings::parse("JPY:50000").unwrap(),
         created_at: 0,
+        contact_epoch: 0,
     };
     store.insert_cardholder(&cardholder).await.unwrap();
     store

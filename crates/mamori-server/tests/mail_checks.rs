@@ -1,4 +1,5 @@
-//! Every template (code, resend, the three alerts, the four case mails), in Japanese and
+//! Every template (code, resend, the three alerts, the four case mails, the notice of a changed
+//! address), in Japanese and
 //! English, signed with an RSA and an Ed25519 key made by `mamori dkim keygen`, delivered over
 //! SMTP and checked as a receiving mailbox would:
 //!
@@ -25,7 +26,8 @@ use std::time::Duration;
 
 use mamori_server::config::MailConfig;
 use mamori_server::mail::templates::{
-    Alert, CaseFacts, PurchaseFacts, alert_mail, case_mail, code_mail,
+    AddressChangeFacts, Alert, CaseFacts, PurchaseFacts, address_changed_mail, alert_mail,
+    case_mail, code_mail,
 };
 use mamori_server::mail::{Mailer, SmtpMailer};
 use mamori_server::model::{
@@ -62,7 +64,8 @@ fn facts(locale: Locale) -> PurchaseFacts<'static> {
 }
 
 /// Every mail of one purchase in `locale`, threaded as the flow threads them (`flow::notice`):
-/// the code, its resend, and each alert, with its name and the code it carries.
+/// the code, its resend, and each alert, with its name and the code it carries; then the case
+/// mails and the notice of a changed address.
 fn templates(locale: Locale) -> Vec<(&'static str, Option<&'static str>, NewMail)> {
     let facts = facts(locale);
     let auth = AuthenticationId::from_static("au_5a1e2b7c9d0f4e3a8b6c1d2e3f4a5b6c");
@@ -97,6 +100,16 @@ fn templates(locale: Locale) -> Vec<(&'static str, Option<&'static str>, NewMail
         ),
         ("case_refunded", None, case_mail(&case, CaseState::Refunded)),
         ("case_declined", None, case_mail(&case, CaseState::Declined)),
+        (
+            "address_changed",
+            None,
+            address_changed_mail(&AddressChangeFacts {
+                former: facts.recipient,
+                locale,
+                last4: "0005",
+                time: facts.time,
+            }),
+        ),
     ]
 }
 
@@ -208,7 +221,7 @@ async fn every_template_is_signed_and_scores_low() {
                         first_code = Some(id.clone());
                         None
                     }
-                    "alert_rejected" => None,
+                    "alert_rejected" | "address_changed" => None,
                     case if case.starts_with("case_") => None,
                     _ => first_code.clone(),
                 };
@@ -219,11 +232,15 @@ async fn every_template_is_signed_and_scores_low() {
                     view["text"].as_str().unwrap(),
                     view["html"].as_str().unwrap(),
                 );
+                // Every mail names what it is about: a purchase its merchant and amount, the
+                // notice of a changed address the card, in both languages.
+                let about: [&str; 2] = if template == "address_changed" {
+                    ["末尾 0005", "ending 0005"]
+                } else {
+                    ["Sakura Books", "¥12,800"]
+                };
                 for part in [text, html] {
-                    assert!(
-                        part.contains("Sakura Books") && part.contains("¥12,800"),
-                        "{name}"
-                    );
+                    assert!(about.iter().all(|a| part.contains(a)), "{name}");
                 }
                 let raw = String::from_utf8(delivered.raw).unwrap();
                 for leaked in CODES.iter().filter(|c| Some(**c) != code) {
@@ -244,5 +261,5 @@ async fn every_template_is_signed_and_scores_low() {
             }
         }
     }
-    assert_eq!(checked, 36);
+    assert_eq!(checked, 40);
 }

@@ -8,10 +8,12 @@
 
 mod support;
 
+use mamori_server::admin;
 use mamori_server::clock::Clock;
 use mamori_server::model::{CardholderId, CaseState, DeviceId, MerchantId};
 use mamori_server::store::CardholderChange;
-use serde_json::Value;
+use reqwest::Method;
+use serde_json::{Value, json};
 use support::*;
 
 /// The self-service link in a mail's text part.
@@ -263,18 +265,16 @@ async fn a_new_address_or_unenrolment_ends_the_links_already_mailed() {
     assert_eq!(page(&server, &link).await.0, 200);
 
     let card = CardholderId::parse("ch_0").unwrap();
-    let moved = CardholderChange {
-        email: Some("new-address@example.jp".into()),
-        ..CardholderChange::default()
-    };
-    assert!(
-        server
-            .store
-            .change_cardholder(&card, &moved)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    let moved = admin::change_cardholder(
+        server.store.as_ref(),
+        &card,
+        Some("new-address@example.jp"),
+        &CardholderChange::default(),
+        START,
+    )
+    .await
+    .unwrap();
+    assert_eq!(moved.email, "new-address@example.jp");
     assert_eq!(
         page(&server, &link).await.0,
         404,
@@ -285,10 +285,63 @@ async fn a_new_address_or_unenrolment_ends_the_links_already_mailed() {
     // A link to the new address works, until the card is unenrolled.
     let created = server.create(CARD, 3000, "03").await;
     server.device(&created, &fingerprint("x"), None).await;
-    let fresh = selfservice_url(&server.next_mail().await);
+    let fresh = selfservice_url(&server.next_mail_matching("verification code").await);
     assert_eq!(page(&server, &fresh).await.0, 200);
     assert!(server.store.unenrol_cardholder(&card, START).await.unwrap());
     assert_eq!(page(&server, &fresh).await.0, 404, "an unenrolled card");
+}
+
+/// Links are bound to the card's contact epoch, not its address: moving the card A → B → A
+/// by the admin API does not bring back a link mailed to A before the first move; a link mailed
+/// after the last move opens the page.
+#[tokio::test]
+async fn a_link_from_before_an_address_change_stays_dead_when_the_address_comes_back() {
+    let mut server = TestServer::start().await;
+    let token = server.admin_token().await;
+    let created = server.create(CARD, 3000, "03").await;
+    server.device(&created, &fingerprint("x"), None).await;
+    let before = selfservice_url(&server.next_mail_matching("verification code").await);
+    assert_eq!(page(&server, &before).await.0, 200);
+
+    let original = "holder0@example.com";
+    for (to, from) in [
+        ("elsewhere@example.org", original),
+        (original, "elsewhere@example.org"),
+    ] {
+        let (status, body) = server
+            .admin_call(
+                Method::PATCH,
+                "/cardholders/ch_0",
+                Some(&token),
+                Some(json!({ "email": to })),
+            )
+            .await;
+        assert_eq!((status, body["email"].as_str()), (200, Some(to)), "{body}");
+        let notice = server.next_mail().await;
+        assert_eq!(
+            notice.envelope_to, from,
+            "the notice goes to the former address"
+        );
+        assert!(!notice.text.contains("/me/"), "the notice links nowhere");
+    }
+    assert_eq!(
+        page(&server, &before).await.0,
+        404,
+        "a link from before A -> B -> A"
+    );
+    assert_eq!(remove(&server, &before, "dv_any").await.status(), 404);
+
+    let created = server.create(CARD, 3000, "03").await;
+    server.device(&created, &fingerprint("x"), None).await;
+    let mail = server.next_mail_matching("verification code").await;
+    assert_eq!(mail.envelope_to, original);
+    let after = selfservice_url(&mail);
+    assert_ne!(after, before);
+    assert_eq!(
+        page(&server, &after).await.0,
+        200,
+        "a link from after the moves"
+    );
 }
 
 #[tokio::test]

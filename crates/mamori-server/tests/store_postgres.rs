@@ -135,6 +135,7 @@ async fn challenging(store: &dyn Store) -> AuthenticationId {
             status: CardStatus::Active,
             frictionless_ceilings: Ceilings::parse("JPY:50000").unwrap(),
             created_at: NOW,
+            contact_epoch: 0,
         })
         .await
         .unwrap();

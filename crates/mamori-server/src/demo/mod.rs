@@ -184,6 +184,7 @@ pub async fn seed(
                     .and_then(|yen| Ceilings::one(yen, card.ceiling))
                     .unwrap_or_default(),
                 created_at: now,
+                contact_epoch: 0,
             })
             .await?;
     }

@@ -154,9 +154,7 @@ impl Flow<'_> {
         cardholder: &Cardholder,
         state: CaseState,
     ) -> NewMail {
-        let url = self
-            .tokens()
-            .selfservice_url(&cardholder.id, &cardholder.email, self.now());
+        let url = self.tokens().selfservice_url(cardholder, self.now());
         let facts = CaseFacts {
             recipient: &cardholder.email,
             locale: cardholder.locale,

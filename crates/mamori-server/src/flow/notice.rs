@@ -91,7 +91,7 @@ impl Flow<'_> {
                 .auth
                 .sandbox_card
                 .is_none()
-                .then(|| tokens.selfservice_url(&to.cardholder.id, &to.cardholder.email, now)),
+                .then(|| tokens.selfservice_url(to.cardholder, now)),
         }
     }
 }
@@ -186,6 +186,7 @@ mod tests {
             status: CardStatus::Active,
             frictionless_ceilings: Ceilings::default(),
             created_at: 0,
+            contact_epoch: 0,
         };
         let to = Parties::of(&auth, &merchant, &cardholder);
         let flow = state.flow();

@@ -1,9 +1,10 @@
 //! The cardholder's own page, behind the signed link in every mail: the card's trusted browsers
 //! (each removable) and its cases the issuer has not decided yet.
 //!
-//! The link names one card at its current address ([`crate::tokens::Tokens::selfservice_holds`]); everything here
-//! is that card's only. Removing a browser revokes this card's trust in it, so its next
-//! purchase with the card is challenged; other cards' trust in the same browser stays.
+//! The link names one card as long as the issuer has not changed its address since the link was
+//! mailed ([`crate::tokens::Tokens::selfservice_holds`]); everything here is that card's only.
+//! Removing a browser revokes this card's trust in it, so its next purchase with the card is
+//! challenged; other cards' trust in the same browser stays.
 
 use super::{Flow, FlowError};
 use crate::model::{CardStatus, Cardholder, CardholderId, DeviceId, ProtectionCase};
@@ -64,9 +65,9 @@ impl Flow<'_> {
         Ok(cardholder)
     }
 
-    /// The enrolled card a valid, unexpired link names, mailed to the address the card still
-    /// has (a link to an address the issuer has since replaced, or to an unenrolled card,
-    /// names nobody).
+    /// The enrolled card a valid, unexpired link names, if the issuer has not changed the card's
+    /// address since the link was mailed (a link from before the last change, whatever the
+    /// address is now, or one naming an unenrolled card, names nobody).
     async fn selfservice_card(&self, token: &str) -> Result<Cardholder, FlowError> {
         let tokens = self.tokens();
         let id: CardholderId = tokens
@@ -75,7 +76,7 @@ impl Flow<'_> {
         let cardholder = self.store.cardholder(&id).await?;
         cardholder
             .filter(|c| c.status != CardStatus::Unenrolled)
-            .filter(|c| tokens.selfservice_holds(token, &c.id, &c.email))
+            .filter(|c| tokens.selfservice_holds(token, c))
             .ok_or(FlowError::InvalidSelfServiceLink)
     }
 }

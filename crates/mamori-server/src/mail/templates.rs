@@ -2,7 +2,8 @@
 //!
 //! Every value that comes from a merchant or a browser (merchant name, order details, user
 //! agent) is escaped before it enters the HTML part. Every mail to a real card ends with the
-//! link to the cardholder's own page (trusted browsers, open cases).
+//! link to the cardholder's own page (trusted browsers, open cases), but one: the notice to a
+//! card's former address, which carries no link at all (see [`address_changed_mail`]).
 
 use crate::model::{Amount, CODE_MAIL, CaseState, Currency, Locale, NewMail, SandboxMailbox};
 use crate::text::{escape_html, format_amount, format_time};
@@ -312,6 +313,115 @@ pub fn case_mail(facts: &CaseFacts<'_>, state: CaseState) -> NewMail {
     )
 }
 
+/// The outbox `kind` of the notice to a card's former address.
+pub const ADDRESS_CHANGED: &str = "address_changed";
+
+/// A change of a card's address, as its notice to the former address tells it.
+///
+/// It holds no trace of the new address: see [`address_changed_mail`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddressChangeFacts<'a> {
+    /// The address the change replaced: the notice goes there.
+    pub former: &'a str,
+    /// The language the card had before the change: the notice's first language.
+    pub locale: Locale,
+    /// The card's last four digits.
+    pub last4: &'a str,
+    /// When the change was made.
+    pub time: i64,
+}
+
+/// The notice to a card's former address that its mail now goes to another address: which
+/// card, when, and to call the issuer if the cardholder did not ask for it; in both languages,
+/// the card's own first.
+///
+/// # Security
+///
+/// Whoever changed the address may be taking the card's codes over, so the mail goes where
+/// they cannot read it, and gives them nothing to work with:
+///
+/// - It names **no** address. The new one is chosen by whoever made the change: any part of
+///   it (a domain spelled as prose, a one-letter local part that masking shows whole) would be
+///   their text in the issuer's mail, and the former mailbox may itself be in the wrong hands.
+/// - It is written in Japanese and English alike, the card's language first: the same admin
+///   token that changes the address can change the language first, and must not thereby choose
+///   a language its cardholder cannot read.
+/// - It has no link: nothing in it acts, so a copy forged by the same person cannot lead
+///   anywhere the real one would not; its advice is to call the number on the card.
+pub fn address_changed_mail(facts: &AddressChangeFacts<'_>) -> NewMail {
+    let second = match facts.locale {
+        Locale::Ja => Locale::En,
+        Locale::En => Locale::Ja,
+    };
+    let (first_subject, first) = address_changed_text(facts, facts.locale);
+    let (second_subject, second_paragraphs) = address_changed_text(facts, second);
+    let subject = format!("{first_subject} / {second_subject}");
+    let text = format!(
+        "{}\n\n----\n\n{}\n",
+        first.join("\n\n"),
+        second_paragraphs.join("\n\n")
+    );
+    let section = |locale: Locale, paragraphs: &[String; 4]| {
+        let inner: String = paragraphs
+            .iter()
+            .map(|p| format!("<p>{}</p>\n", escape_html(p)))
+            .collect();
+        format!("<div lang=\"{}\">\n{inner}</div>\n", locale.as_str())
+    };
+    let body = format!(
+        "{}<hr>\n{}",
+        section(facts.locale, &first),
+        section(second, &second_paragraphs)
+    );
+    wrap(
+        facts.locale,
+        facts.former,
+        None,
+        ADDRESS_CHANGED,
+        subject,
+        text,
+        &body,
+    )
+}
+
+/// The subject and paragraphs of [`address_changed_mail`] in one language.
+fn address_changed_text(facts: &AddressChangeFacts<'_>, locale: Locale) -> (String, [String; 4]) {
+    let time = format_time(facts.time, locale);
+    let last4 = facts.last4;
+    match locale {
+        Locale::Ja => (
+            format!("【重要】カード（末尾 {last4}）の登録メールアドレスが変更されました"),
+            [
+                format!(
+                    "末尾 {last4} のカードの登録メールアドレスが、{time} に別のアドレスへ変更されました。"
+                ),
+                "このカードの確認コードやお知らせは、今後このアドレスには届きません。".into(),
+                "お客さまご自身でご依頼された変更であれば、お手続きは不要です。".into(),
+                "お心当たりがない場合は、すぐにカード裏面の電話番号からカード会社にご連絡ください。\
+                 第三者がこのカードの確認コードを受け取ろうとしているおそれがあります。\
+                 このメールにはリンクはありません。"
+                    .into(),
+            ],
+        ),
+        Locale::En => (
+            format!("Important: the email address for your card ending {last4} was changed"),
+            [
+                format!(
+                    "The email address registered for your card ending {last4} was changed to \
+                     another address on {time}."
+                ),
+                "Verification codes and alerts for this card no longer come to this address."
+                    .into(),
+                "If you asked for this change, you do not need to do anything.".into(),
+                "If you did not, please call the phone number on the back of your card at once: \
+                 someone may be trying to receive this card's verification codes. This email \
+                 contains no link."
+                    .into(),
+            ],
+        ),
+    }
+}
+
 /// The link to the cardholder's own page, as the text part's last lines and the HTML part's
 /// last paragraph; empty without a link (a sandbox purchase).
 fn selfservice_footer(locale: Locale, url: Option<&str>) -> (String, String) {
@@ -559,7 +669,65 @@ mod tests {
         let kinds: std::collections::HashSet<_> =
             CaseState::ALL.into_iter().map(case_kind).collect();
         assert_eq!(kinds.len(), CaseState::ALL.len());
-        assert!(!kinds.contains(CODE_MAIL));
+        assert!(!kinds.contains(CODE_MAIL) && !kinds.contains(ADDRESS_CHANGED));
+    }
+
+    /// The notice goes to the former address, names the card and the time in both languages,
+    /// the card's own first, names no address, and carries no link.
+    #[test]
+    fn the_address_notice_names_no_address_speaks_both_languages_and_links_nowhere() {
+        let ja = ["末尾 0005", "別のアドレス", "カード裏面の電話番号", "JST"];
+        let en = ["ending 0005", "another address", "back of your card", "UTC"];
+        for (locale, first, second) in [(Locale::Ja, ja, en), (Locale::En, en, ja)] {
+            let mail = address_changed_mail(&AddressChangeFacts {
+                former: "taro@example.com",
+                locale,
+                last4: "0005",
+                time: 1_800_000_000,
+            });
+            assert_eq!(mail.kind, ADDRESS_CHANGED);
+            assert_eq!(mail.recipient, "taro@example.com");
+            let subject_first = if locale == Locale::Ja {
+                "末尾"
+            } else {
+                "ending"
+            };
+            let subject_second = if locale == Locale::Ja {
+                "ending"
+            } else {
+                "末尾"
+            };
+            let at = |part: &str, phrase: &str| part.find(phrase);
+            assert!(
+                at(&mail.subject, subject_first) < at(&mail.subject, subject_second),
+                "{}",
+                mail.subject
+            );
+            for part in [&mail.text, &mail.html] {
+                for (a, b) in first.iter().zip(second) {
+                    let (Some(a_at), Some(b_at)) = (at(part, a), at(part, b)) else {
+                        panic!("{locale:?} lacks {a:?} or {b:?}: {part}");
+                    };
+                    assert!(a_at < b_at, "{locale:?}: {a:?} before {b:?}: {part}");
+                }
+                assert!(!part.contains('@'), "an address: {part}");
+                assert!(!part.contains("http"), "a link: {part}");
+            }
+            assert!(!mail.subject.contains('@'));
+            assert!(!mail.html.contains("href"));
+            assert!(
+                mail.html
+                    .contains(&format!("<html lang=\"{}\"", locale.as_str()))
+            );
+            assert!(
+                mail.html.contains("<div lang=\"ja\">") && mail.html.contains("<div lang=\"en\">")
+            );
+            assert_eq!(
+                (&mail.sandbox, &mail.dedupe, &mail.thread),
+                (&None, &None, &None)
+            );
+            assert_eq!(mail.priority(), 1, "after codes");
+        }
     }
 
     #[test]

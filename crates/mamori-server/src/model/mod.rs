@@ -247,6 +247,10 @@ pub struct Cardholder {
     pub frictionless_ceilings: Ceilings,
     /// Seconds since the Unix epoch.
     pub created_at: i64,
+    /// How many times the issuer has changed the card's address: raised by one with each
+    /// change, never lowered, so it never repeats for the card. Self-service links are bound to
+    /// it ([`crate::tokens::Tokens::selfservice_url`]).
+    pub contact_epoch: i64,
 }
 
 /// A browser at one merchant's origin, as its device token names it. Which cards it is trusted

@@ -53,7 +53,9 @@ pub(super) fn operations() -> Vec<(HttpMethod, &'static str, OperationBuilder)> 
             .description(Some(
                 "A refused card (invalid_card_number, invalid_request, card_already_enrolled) \
                  does not stop the others; its result carries the error code and message a \
-                 single request would answer.",
+                 single request would answer. A card enrolled before and unenrolled since, \
+                 enrolled again with another address, queues in the same transaction the notice \
+                 a change of address sends, to the address it had (see PATCH).",
             ))
             .request_body(Some(json_body(reference::<admin::EnrolRequest>())))
             .response("200", answer::<admin::EnrolResults>("One result per card.")),
@@ -79,6 +81,15 @@ pub(super) fn operations() -> Vec<(HttpMethod, &'static str, OperationBuilder)> 
                 "Change a card's address, language or ceilings; 404 once unenrolled (admin).",
                 &WITH_BODY,
             )
+            .description(Some(
+                "A new email (not the same address once its domain's case is ignored) queues, in \
+                 the same transaction, a notice to the former address in Japanese and English, \
+                 the card's language first: the card's last four digits, that its address was \
+                 changed to another one and when, and to call the issuer if the cardholder did \
+                 not ask for it, naming no address and with no link. It also ends every \
+                 self-service link mailed before it, even if the card later gets the former \
+                 address back. The same address, or only locale or ceilings, mails nothing.",
+            ))
             .request_body(Some(json_body(reference::<admin::CardholderPatch>())))
             .response("200", cardholder()),
         ),

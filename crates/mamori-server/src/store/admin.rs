@@ -3,22 +3,40 @@
 //!
 //! Statements live here, written once for both dialects like those of [`super::sql`].
 //!
+//! # Changing a card's address
+//!
+//! A new address travels only inside an [`AddressMove`], with the address it replaces and the
+//! notice to that address: [`CardholderChange`] has no address, so no caller can change one
+//! without its notice. The move is conditional on the address the caller read; when it writes
+//! a different address, the same statement raises the card's contact epoch by one, which ends
+//! every self-service link mailed before it (see [`crate::tokens`]), and the same transaction
+//! queues the notice, so the notice goes out exactly when the change happens, to the address
+//! it replaced, even with two changes racing on two instances.
+//!
 //! # Unenrolling keeps the card's row
 //!
 //! A card's authentications and reports name it and must stay for the issuer's records, so
 //! unenrolling marks the row `unenrolled` instead of deleting it, revokes its trust in every
 //! browser, and frees its card reference for a later enrolment: the stored reference becomes
 //! `<reference>:unenrolled:<cardholder id>`, which no lookup by reference matches (a purchase
-//! with the card is then not enrolled) and which is unique as the id is.
+//! with the card is then not enrolled) and which is unique as the id is. The reference itself
+//! moves to `former_card_ref`, indexed, so that the card's unenrolled rows are found by it.
+//!
+//! Unenrolling then enrolling the card again with another address moves its mail as surely as
+//! a change of address does, so [`AdminStore::enrol_cardholder`] queues the same notice to the
+//! address of the card's newest unenrolled row (its **predecessor**) in the transaction that
+//! inserts the new card, after checking that the predecessor is still the one the caller read.
 
 use async_trait::async_trait;
 use sqlx::Row;
 
 use super::rows::{ModelRow, db, parse_id};
 use super::sql_store::{BeginWrite, Pool, SqlStore, db_read, db_write};
+use super::writes::Writes;
 use super::{StoreError, sql};
 use crate::model::{
-    AdminTokenId, Cardholder, CardholderId, Ceilings, FraudReport, Locale, MerchantId, ReportId,
+    AdminTokenId, Cardholder, CardholderId, Ceilings, FraudReport, Locale, MerchantId, NewMail,
+    ReportId,
 };
 
 /// `$1` id, `$2` name, `$3` digest, `$4` created_at.
@@ -35,14 +53,24 @@ const REVOKE_ADMIN_TOKEN: &str =
 /// recorded use is older, so a busy token costs one write a minute, not one per request.
 const TOUCH_ADMIN_TOKEN: &str = "UPDATE admin_tokens SET last_used_at = $1 \
      WHERE id = $2 AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < $3)";
-/// `$1` email, `$2` locale, `$3` frictionless_ceilings (each `NULL` to keep), `$4` id.
+/// `$1` email, `$2` locale, `$3` frictionless_ceilings (each `NULL` to keep), `$4` id, `$5` the
+/// address the card must still have (`NULL`, with `$1`, for a change that moves no address). A
+/// different address raises the contact epoch (every `SET` expression reads the row as it was).
 const CHANGE_CARDHOLDER: &str = "UPDATE cardholders SET email = COALESCE($1, email), \
      locale = COALESCE($2, locale), \
-     frictionless_ceilings = COALESCE($3, frictionless_ceilings) \
-     WHERE id = $4 AND status <> 'unenrolled' RETURNING *";
-/// `$1` id: see the module docs.
+     frictionless_ceilings = COALESCE($3, frictionless_ceilings), \
+     contact_epoch = contact_epoch + CASE WHEN $1 IS NOT NULL AND $1 <> email THEN 1 ELSE 0 END \
+     WHERE id = $4 AND status <> 'unenrolled' AND ($5 IS NULL OR email = $5) RETURNING *";
+/// `$1` the card reference: the newest unenrolled card that had it (see the module docs), by
+/// the index on `former_card_ref`, which only unenrolled cards are in.
+const UNENROLLED_PREDECESSOR: &str = "SELECT * FROM cardholders \
+     WHERE former_card_ref = $1 AND status = 'unenrolled' \
+     ORDER BY created_at DESC, id DESC LIMIT 1";
+/// `$1` id: see the module docs. `former_card_ref` keeps the reference as it was (every `SET`
+/// expression reads the row before the update).
 const UNENROL_CARDHOLDER: &str = "UPDATE cardholders SET status = 'unenrolled', \
-     card_ref = card_ref || ':unenrolled:' || id WHERE id = $1 AND status <> 'unenrolled'";
+     former_card_ref = card_ref, card_ref = card_ref || ':unenrolled:' || id \
+     WHERE id = $1 AND status <> 'unenrolled'";
 /// `$1` id: a no-op that tells whether the merchant exists and, on PostgreSQL, locks its row
 /// until the transaction ends, so two replacements of its origins run one after the other.
 const LOCK_MERCHANT: &str = "UPDATE merchants SET name = name WHERE id = $1";
@@ -68,15 +96,41 @@ pub struct AdminToken {
     pub revoked_at: Option<i64>,
 }
 
-/// What a change of a card's details sets; `None` keeps the stored value.
+/// What a change of a card's details sets; `None` keeps the stored value. A new address is not
+/// one of them: it travels only in an [`AddressMove`], with its notice (see the module docs).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CardholderChange {
-    /// The pre-registered address.
-    pub email: Option<String>,
     /// The language of its mail and pages.
     pub locale: Option<Locale>,
     /// The frictionless ceilings, replacing every stored one.
     pub ceilings: Option<Ceilings>,
+}
+
+/// A change of a card's address, with the notice to the address it replaces (see the module
+/// docs): the only way to give a card a new address.
+#[derive(Debug, Clone, Copy)]
+pub struct AddressMove<'a> {
+    /// The card's address as the caller read it: the change applies only while it still is.
+    pub from: &'a str,
+    /// The card's new address.
+    pub to: &'a str,
+    /// The notice to `from`, queued with the change when `to` differs from it.
+    pub notice: &'a NewMail,
+    /// When the change is made, for the outbox.
+    pub now: i64,
+}
+
+/// A card's enrolment, as its caller read the card's unenrolled predecessor (see the module
+/// docs).
+#[derive(Debug, Clone, Copy)]
+pub struct Succession<'a> {
+    /// The newest unenrolled card with the new card's reference when the caller looked
+    /// ([`AdminStore::unenrolled_predecessor`]); `None` for a card never enrolled before.
+    pub predecessor: Option<&'a CardholderId>,
+    /// The notice to the predecessor's address, when the new card's address is another.
+    pub notice: Option<&'a NewMail>,
+    /// When the card is enrolled, for the outbox.
+    pub now: i64,
 }
 
 /// The admin API's part of the store (see the module docs).
@@ -99,16 +153,36 @@ pub trait AdminStore: Send + Sync {
         stale_before: i64,
     ) -> Result<bool, StoreError>;
 
-    /// Applies `change` to an enrolled card and answers the card as changed; `None` (nothing
-    /// changed) for an unknown or unenrolled card.
+    /// Applies `change`, and `moved` if given, to an enrolled card and answers the card as
+    /// changed; `None` (nothing changed) for an unknown or unenrolled card.
+    ///
+    /// With `moved`, the change applies only while the card's address is `moved.from` (else
+    /// `None`, nothing changed, nothing queued). When `moved.to` differs from it, the card's
+    /// contact epoch rises by one and `moved.notice` is queued in the same transaction; the
+    /// same address again moves nothing and mails nothing.
     async fn change_cardholder(
         &self,
         id: &CardholderId,
         change: &CardholderChange,
+        moved: Option<AddressMove<'_>>,
     ) -> Result<Option<Cardholder>, StoreError>;
     /// Unenrols a card and revokes its trust in every browser, in one transaction (see the
     /// module docs); `false` (nothing changed) for an unknown or unenrolled card.
     async fn unenrol_cardholder(&self, id: &CardholderId, now: i64) -> Result<bool, StoreError>;
+    /// The newest unenrolled card whose reference was `card_ref` (see the module docs).
+    async fn unenrolled_predecessor(
+        &self,
+        card_ref: &str,
+    ) -> Result<Option<Cardholder>, StoreError>;
+    /// Enrols `cardholder` and queues `succession.notice`, in one transaction, if the newest
+    /// unenrolled card with its reference is still `succession.predecessor`; `false` (nothing
+    /// stored or queued) if another has become it since the caller looked.
+    /// [`StoreError::Conflict`] if the reference is enrolled already.
+    async fn enrol_cardholder(
+        &self,
+        cardholder: &Cardholder,
+        succession: Succession<'_>,
+    ) -> Result<bool, StoreError>;
 
     /// Replaces every origin of a merchant by `origins` (distinct), in one transaction; `false`
     /// (nothing changed) for an unknown merchant.
@@ -213,20 +287,30 @@ impl AdminStore for SqlStore {
         &self,
         id: &CardholderId,
         change: &CardholderChange,
+        moved: Option<AddressMove<'_>>,
     ) -> Result<Option<Cardholder>, StoreError> {
         let ceilings = change.ceilings.as_ref().map(Ceilings::to_string);
         db_write!(self, |pool| {
-            sqlx::query(CHANGE_CARDHOLDER)
-                .bind(change.email.as_deref())
+            let mut tx = pool.begin_write().await?;
+            let Some(row) = sqlx::query(CHANGE_CARDHOLDER)
+                .bind(moved.map(|m| m.to))
                 .bind(change.locale.map(Locale::as_str))
                 .bind(ceilings.as_deref())
                 .bind(id.as_str())
-                .fetch_optional(pool)
+                .bind(moved.map(|m| m.from))
+                .fetch_optional(&mut *tx)
                 .await
                 .map_err(db)?
-                .as_ref()
-                .map(ModelRow::cardholder)
-                .transpose()
+            else {
+                return Ok(None);
+            };
+            let changed = row.cardholder()?;
+            // The statement matched the card at `from`, so a different `to` is a move.
+            if let Some(moved) = moved.filter(|m| m.to != m.from) {
+                tx.insert_mail(moved.notice, moved.now).await?;
+            }
+            tx.commit().await.map_err(db)?;
+            Ok(Some(changed))
         })
     }
 
@@ -247,6 +331,64 @@ impl AdminStore for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
+            tx.commit().await.map_err(db)?;
+            Ok(true)
+        })
+    }
+
+    async fn unenrolled_predecessor(
+        &self,
+        card_ref: &str,
+    ) -> Result<Option<Cardholder>, StoreError> {
+        db_read!(self, |pool| {
+            sqlx::query(UNENROLLED_PREDECESSOR)
+                .bind(card_ref)
+                .fetch_optional(pool)
+                .await
+                .map_err(db)?
+                .as_ref()
+                .map(ModelRow::cardholder)
+                .transpose()
+        })
+    }
+
+    async fn enrol_cardholder(
+        &self,
+        c: &Cardholder,
+        succession: Succession<'_>,
+    ) -> Result<bool, StoreError> {
+        db_write!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            // Inserting first holds the reference: on PostgreSQL an unenrolment of a card with
+            // it commits before the insert goes through (or the insert conflicts), so the
+            // predecessor read next is the newest there can be.
+            sqlx::query(sql::INSERT_CARDHOLDER)
+                .bind(c.id.as_str())
+                .bind(&c.card_ref)
+                .bind(&c.last4)
+                .bind(&c.email)
+                .bind(c.locale.as_str())
+                .bind(c.status.as_str())
+                .bind(c.frictionless_ceilings.to_string())
+                .bind(c.created_at)
+                .bind(c.contact_epoch)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            let predecessor: Option<String> = sqlx::query(UNENROLLED_PREDECESSOR)
+                .bind(&c.card_ref)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?
+                .map(|row| row.try_get("id"))
+                .transpose()
+                .map_err(db)?;
+            if predecessor.as_deref() != succession.predecessor.map(CardholderId::as_str) {
+                return Ok(false);
+            }
+            if let Some(notice) = succession.notice {
+                tx.insert_mail(notice, succession.now).await?;
+            }
             tx.commit().await.map_err(db)?;
             Ok(true)
         })

@@ -163,6 +163,7 @@ fn cardholder(id: &str) -> Cardholder {
         status: CardStatus::Active,
         frictionless_ceilings: Ceilings::parse("JPY:50000,USD:500").expect("ceilings"),
         created_at: NOW,
+        contact_epoch: 0,
     }
 }
 

@@ -90,7 +90,7 @@ use crate::model::{
 use crate::risk::History;
 use crate::webhooks::NewEvent;
 
-pub use admin::{AdminStore, AdminToken, CardholderChange};
+pub use admin::{AddressMove, AdminStore, AdminToken, CardholderChange, Succession};
 pub use browsers::{BrowserStore, TrustedBrowser};
 pub use cases::{CaseMove, CaseOpening, CaseStore};
 /// The PostgreSQL hot path's connection set, checked against a real server by the
@@ -377,7 +377,10 @@ pub trait Store:
     /// (an earlier retirement already scheduled is kept).
     async fn rotate_key(&self, key: &MerchantKey, retire_at: i64) -> Result<(), StoreError>;
 
-    /// Enrolls a card; [`StoreError::Conflict`] if its `card_ref` is enrolled already.
+    /// Stores a card as given, telling no one; [`StoreError::Conflict`] if its `card_ref` is
+    /// enrolled already. For seeding (the demo, benchmarks, tests): the issuer's enrolment is
+    /// [`AdminStore::enrol_cardholder`], which tells a card's former address when it is
+    /// enrolled again elsewhere.
     async fn insert_cardholder(&self, cardholder: &Cardholder) -> Result<(), StoreError>;
     /// The cardholder with this id.
     async fn cardholder(&self, id: &CardholderId) -> Result<Option<Cardholder>, StoreError>;

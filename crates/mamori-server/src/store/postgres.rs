@@ -47,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0013_live_expiry.sql"),
     include_str!("../../migrations/postgres/0014_history_indexes.sql"),
     include_str!("../../migrations/postgres/0015_webhook_claims.sql"),
+    include_str!("../../migrations/postgres/0016_contact_epoch.sql"),
 ];
 
 /// The advisory lock key held while migrating ("mamori" in ASCII): instances starting together

@@ -417,6 +417,7 @@ macro_rules! model_row {
                     frictionless_ceilings: Ceilings::parse(&ceilings)
                         .ok_or(StoreError::Corrupt("frictionless_ceilings"))?,
                     created_at: self.try_get(&*c.name("created_at")).map_err(db)?,
+                    contact_epoch: self.try_get(&*c.name("contact_epoch")).map_err(db)?,
                 })
             }
 

@@ -62,9 +62,9 @@ pub(super) const RETIRE_KEYS: &str = "UPDATE merchant_keys SET retire_at = $1 \
 // Cardholders, devices and the trust between them.
 
 /// `$1` id, `$2` card_ref, `$3` last4, `$4` email, `$5` locale, `$6` status,
-/// `$7` frictionless_ceilings, `$8` created_at.
+/// `$7` frictionless_ceilings, `$8` created_at, `$9` contact_epoch.
 pub(super) const INSERT_CARDHOLDER: &str = "INSERT INTO cardholders (id, card_ref, last4, email, locale, status, \
-     frictionless_ceilings, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+     frictionless_ceilings, created_at, contact_epoch) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 /// `$1` id.
 pub(super) const CARDHOLDER: &str = "SELECT * FROM cardholders WHERE id = $1";
 /// `$1` card_ref.
@@ -207,6 +207,7 @@ pub(super) const DEVICE_STEP_READS: &str = "SELECT a.*, \
      ch.id AS ch_id, ch.card_ref AS ch_card_ref, ch.last4 AS ch_last4, ch.email AS ch_email, \
      ch.locale AS ch_locale, ch.status AS ch_status, \
      ch.frictionless_ceilings AS ch_frictionless_ceilings, ch.created_at AS ch_created_at, \
+     ch.contact_epoch AS ch_contact_epoch, \
      dv.id AS dv_id, dv.merchant_id AS dv_merchant_id, dv.fingerprint AS dv_fingerprint, \
      dv.public_key AS dv_public_key, dv.created_at AS dv_created_at, \
      dv.expires_at AS dv_expires_at, dv.revoked_at AS dv_revoked_at, \

@@ -324,6 +324,7 @@ impl Store for SqlStore {
                 .bind(c.status.as_str())
                 .bind(c.frictionless_ceilings.to_string())
                 .bind(c.created_at)
+                .bind(c.contact_epoch)
                 .execute(pool)
                 .await
                 .map_err(db)?;

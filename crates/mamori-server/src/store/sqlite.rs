@@ -58,6 +58,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0013_live_expiry.sql"),
     include_str!("../../migrations/sqlite/0014_history_indexes.sql"),
     include_str!("../../migrations/sqlite/0015_webhook_claims.sql"),
+    include_str!("../../migrations/sqlite/0016_contact_epoch.sql"),
 ];
 
 /// Claims due mail, codes first (see `outbox_due`, the index it walks in that order): `$1` the
@@ -262,6 +263,7 @@ mod tests {
             status: crate::model::CardStatus::Active,
             frictionless_ceilings: crate::model::Ceilings::parse("JPY:70000").unwrap(),
             created_at: 1,
+            contact_epoch: 0,
         };
         store.insert_cardholder(&card).await.unwrap();
         assert_eq!(store.cardholder_by_ref("ref").await.unwrap(), Some(card));

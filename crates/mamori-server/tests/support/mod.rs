@@ -725,6 +725,7 @@ async fn seed(store: &dyn Store, secrets: &Secrets) {
                 status,
                 frictionless_ceilings: Ceilings::parse("JPY:50000").unwrap(),
                 created_at: START,
+                contact_epoch: 0,
             })
             .await
             .unwrap();

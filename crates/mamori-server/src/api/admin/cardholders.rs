@@ -114,7 +114,8 @@ pub async fn show(
 }
 
 /// `PATCH /cardholders/{id}`: a new address, language or ceilings; every member is parsed
-/// before anything changes.
+/// before anything changes. A new address is told to the former one and ends the card's
+/// self-service links (see [`operations::change_cardholder`]).
 pub async fn change(
     _: Admin,
     State(state): State<AppState>,
@@ -122,12 +123,14 @@ pub async fn change(
     JsonBody(patch): JsonBody<CardholderPatch>,
 ) -> Result<Json<Cardholder>, ApiError> {
     let id = cardholder_id(&id)?;
+    let email = patch.email.as_deref().map(parse_email).transpose()?;
     let change = CardholderChange {
-        email: patch.email.as_deref().map(parse_email).transpose()?,
         locale: patch.locale.as_deref().map(parse_locale).transpose()?,
         ceilings: patch.ceilings.as_deref().map(parse_ceilings).transpose()?,
     };
-    let changed = operations::change_cardholder(state.store.as_ref(), &id, &change).await?;
+    let store = state.store.as_ref();
+    let changed =
+        operations::change_cardholder(store, &id, email.as_deref(), &change, state.now()).await?;
     Ok(Json(Cardholder::from(&changed)))
 }
 

@@ -1,5 +1,6 @@
 //! The admin API's part of the suite ([`crate::store::AdminStore`]): tokens by digest, their
-//! coarse last use and revocation, changing and unenrolling cards, replacing origins.
+//! coarse last use and revocation, changing cards (a change of address with its notice and
+//! contact epoch) and unenrolling them, replacing origins.
 
 use std::sync::Arc;
 
@@ -7,16 +8,25 @@ use tokio::task::JoinSet;
 
 use super::{
     Acceptance, DeviceWrite, Failure, LIMITS, NOW, TRUSTED, TransStatus, TrustWrite, ch,
-    challenging, dv, fr, merchant, mid, outcome,
+    challenging, drain_outbox, dv, fr, mail, merchant, mid, outcome,
 };
-use crate::model::{AdminTokenId, CardStatus, Ceilings, Device, FraudReport, Locale};
-use crate::store::{AdminToken, CardholderChange, CaseOpening, Store, StoreError};
+use crate::mail::templates::ADDRESS_CHANGED;
+use crate::model::{
+    AdminTokenId, CardStatus, Ceilings, Device, FraudReport, Locale, Mail, NewMail,
+};
+use crate::store::{
+    AddressMove, AdminToken, CardholderChange, CaseOpening, Store, StoreError, Succession,
+};
 
 /// Runs the admin checks.
 pub(super) async fn run_all(store: &Arc<dyn Store>) -> Result<(), Failure> {
     tokens_are_found_by_digest_and_revoked_once(store.as_ref()).await?;
     a_change_sets_only_what_it_names(store.as_ref()).await?;
+    a_change_of_address_is_noticed_once_and_moves_the_epoch(store.as_ref()).await?;
+    racing_changes_of_address_notice_once(store).await?;
+    the_issuers_change_tells_the_former_address(store.as_ref()).await?;
     unenrolling_keeps_the_row_and_frees_the_reference(store).await?;
+    enrolling_again_tells_the_newest_predecessor(store.as_ref()).await?;
     origins_are_replaced_whole(store.as_ref()).await?;
     Ok(())
 }
@@ -116,13 +126,11 @@ async fn tokens_are_found_by_digest_and_revoked_once(store: &dyn Store) -> Resul
 async fn a_change_sets_only_what_it_names(store: &dyn Store) -> Result<(), Failure> {
     let card = super::cardholder("ch_change");
     store.insert_cardholder(&card).await?;
-    let email = CardholderChange {
-        email: Some("new@example.com".into()),
-        ..CardholderChange::default()
-    };
-    let changed = store.change_cardholder(&card.id, &email).await?;
+    let notice = mail(ADDRESS_CHANGED);
+    let changed = move_address(store, &card.id, &card.email, "new@example.com", &notice).await?;
     let expected = super::Cardholder {
         email: "new@example.com".into(),
+        contact_epoch: card.contact_epoch + 1,
         ..card.clone()
     };
     ensure!(
@@ -130,11 +138,10 @@ async fn a_change_sets_only_what_it_names(store: &dyn Store) -> Result<(), Failu
         "email only: {changed:?}"
     );
     let rest = CardholderChange {
-        email: None,
         locale: Some(Locale::En),
         ceilings: Some(Ceilings::parse("USD:100").expect("ceilings")),
     };
-    let changed = store.change_cardholder(&card.id, &rest).await?;
+    let changed = store.change_cardholder(&card.id, &rest, None).await?;
     ensure!(
         changed.as_ref().map(|c| (
             c.email.as_str(),
@@ -144,15 +151,203 @@ async fn a_change_sets_only_what_it_names(store: &dyn Store) -> Result<(), Failu
         "locale and ceilings: {changed:?}"
     );
     ensure!(
+        changed.as_ref().map(|c| c.contact_epoch) == Some(card.contact_epoch + 1),
+        "locale and ceilings leave the contact epoch: {changed:?}"
+    );
+    ensure!(
         store.cardholder(&card.id).await? == changed,
         "the answer is what is stored"
     );
     ensure!(
         store
-            .change_cardholder(&ch("ch_nobody"), &email)
+            .change_cardholder(&ch("ch_nobody"), &rest, None)
             .await?
             .is_none(),
         "an unknown card"
+    );
+    Ok(())
+}
+
+/// Every mail queued since the outbox was last drained; drains it.
+async fn queued(store: &dyn Store) -> Result<Vec<Mail>, Failure> {
+    let mails = store.claim_mail(NOW + 100_000_000, 60, 100_000).await?;
+    for m in &mails {
+        store.mail_sent(m.id, m.attempts, NOW).await?;
+    }
+    Ok(mails)
+}
+
+/// Moves the card `id` from the address `from` to `to` with `notice`, changing nothing else.
+async fn move_address(
+    store: &dyn Store,
+    id: &super::CardholderId,
+    from: &str,
+    to: &str,
+    notice: &NewMail,
+) -> Result<Option<super::Cardholder>, StoreError> {
+    let moved = AddressMove {
+        from,
+        to,
+        notice,
+        now: NOW + 5,
+    };
+    store
+        .change_cardholder(id, &CardholderChange::default(), Some(moved))
+        .await
+}
+
+/// A change of address with its notice: made only from the address read, with exactly its
+/// notice, and a contact epoch that grows with every move, A → B → A included; the same address
+/// rewritten, or only a language, moves nothing and queues nothing.
+async fn a_change_of_address_is_noticed_once_and_moves_the_epoch(
+    store: &dyn Store,
+) -> Result<(), Failure> {
+    drain_outbox(store).await?;
+    let card = super::cardholder("ch_move");
+    store.insert_cardholder(&card).await?;
+    let notice = mail(ADDRESS_CHANGED);
+
+    let moved = move_address(store, &card.id, &card.email, "b@example.com", &notice).await?;
+    ensure!(
+        moved.as_ref().map(|c| (c.email.as_str(), c.contact_epoch)) == Some(("b@example.com", 1)),
+        "A -> B: {moved:?}"
+    );
+    let mails = queued(store).await?;
+    ensure!(
+        mails.len() == 1 && mails[0].kind == ADDRESS_CHANGED,
+        "exactly the notice: {mails:?}"
+    );
+
+    // A change made from an address the card no longer has: nothing changes, nothing is queued.
+    let stale = move_address(store, &card.id, &card.email, "c@example.com", &notice).await?;
+    ensure!(stale.is_none(), "from a stale address: {stale:?}");
+    ensure!(
+        store.cardholder(&card.id).await? == moved,
+        "the stale change wrote nothing"
+    );
+    ensure!(queued(store).await?.is_empty(), "and queued nothing");
+
+    // The same address again, or only a language: no move, no epoch, no mail.
+    let same = move_address(store, &card.id, "b@example.com", "b@example.com", &notice).await?;
+    let language = CardholderChange {
+        locale: Some(Locale::En),
+        ..CardholderChange::default()
+    };
+    let language = store.change_cardholder(&card.id, &language, None).await?;
+    ensure!(
+        same.as_ref().map(|c| c.contact_epoch) == Some(1)
+            && language.as_ref().map(|c| (c.contact_epoch, c.locale)) == Some((1, Locale::En)),
+        "no move: {same:?} {language:?}"
+    );
+    ensure!(queued(store).await?.is_empty(), "no mail without a move");
+
+    // Back to the first address: the epoch does not come back with it.
+    let back = move_address(store, &card.id, "b@example.com", &card.email, &notice).await?;
+    ensure!(
+        back.as_ref().map(|c| (c.email.as_str(), c.contact_epoch))
+            == Some((card.email.as_str(), 2)),
+        "B -> A: {back:?}"
+    );
+    ensure!(queued(store).await?.len() == 1, "one notice for B -> A");
+
+    // An unenrolled card is not moved, and its notice is not queued.
+    ensure!(
+        store.unenrol_cardholder(&card.id, NOW + 6).await?,
+        "unenrolled"
+    );
+    let gone = move_address(store, &card.id, &card.email, "d@example.com", &notice).await?;
+    ensure!(gone.is_none(), "an unenrolled card: {gone:?}");
+    ensure!(queued(store).await?.is_empty(), "no notice for it");
+    Ok(())
+}
+
+/// Two changes of one card's address made from the same read, at once: one wins, with its one
+/// notice; the other changes nothing.
+async fn racing_changes_of_address_notice_once(store: &Arc<dyn Store>) -> Result<(), Failure> {
+    drain_outbox(store.as_ref()).await?;
+    let card = super::cardholder("ch_race_move");
+    store.insert_cardholder(&card).await?;
+    let mut tasks = JoinSet::new();
+    for n in 0..4 {
+        let store = Arc::clone(store);
+        let card = card.clone();
+        tasks.spawn(async move {
+            let notice = mail(ADDRESS_CHANGED);
+            let to = format!("n{n}@example.com");
+            move_address(store.as_ref(), &card.id, &card.email, &to, &notice).await
+        });
+    }
+    let mut won = 0;
+    while let Some(done) = tasks.join_next().await {
+        won += usize::from(done.map_err(|e| Failure(e.to_string()))??.is_some());
+    }
+    ensure!(won == 1, "{won} changes won");
+    let stored = store.cardholder(&card.id).await?;
+    ensure!(
+        stored.as_ref().map(|c| c.contact_epoch) == Some(1),
+        "one move: {stored:?}"
+    );
+    let mails = queued(store.as_ref()).await?;
+    ensure!(mails.len() == 1, "one notice: {mails:?}");
+    Ok(())
+}
+
+/// `change` made to `card` by [`crate::admin::change_cardholder`].
+async fn issuer_change(
+    store: &dyn Store,
+    card: &super::Cardholder,
+    email: Option<&str>,
+    change: CardholderChange,
+) -> Result<super::Cardholder, Failure> {
+    crate::admin::change_cardholder(store, &card.id, email, &change, NOW + 7)
+        .await
+        .map_err(|e| Failure(format!("change: {e}")))
+}
+
+/// The operation the admin API calls: a new address queues one notice to the former
+/// one, naming no address; an address equal once normalised, or a language alone, queues none
+/// and leaves the epoch.
+async fn the_issuers_change_tells_the_former_address(store: &dyn Store) -> Result<(), Failure> {
+    drain_outbox(store).await?;
+    let card = super::cardholder("ch_issuer_move");
+    store.insert_cardholder(&card).await?;
+    let respelled = Some("ch_issuer_move@EXAMPLE.com");
+    let same = issuer_change(store, &card, respelled, CardholderChange::default()).await?;
+    ensure!(
+        same.contact_epoch == 0 && same.email == card.email,
+        "the same address, its domain in capitals: {same:?}"
+    );
+    let language = CardholderChange {
+        locale: Some(Locale::En),
+        ceilings: Some(Ceilings::parse("USD:100").expect("ceilings")),
+    };
+    let language = issuer_change(store, &card, None, language).await?;
+    ensure!(language.contact_epoch == 0, "language: {language:?}");
+    ensure!(
+        queued(store).await?.is_empty(),
+        "no notice without a new address"
+    );
+
+    let thief = Some("jiro.thief@example.org");
+    let moved = issuer_change(store, &card, thief, CardholderChange::default()).await?;
+    ensure!(
+        (moved.email.as_str(), moved.contact_epoch) == ("jiro.thief@example.org", 1),
+        "moved: {moved:?}"
+    );
+    let mails = queued(store).await?;
+    let [notice] = mails.as_slice() else {
+        return Err(Failure(format!("one notice: {mails:?}")));
+    };
+    ensure!(
+        notice.kind == ADDRESS_CHANGED && notice.recipient == card.email,
+        "to the former address: {notice:?}"
+    );
+    ensure!(
+        !notice.text.contains('@')
+            && !notice.html.contains('@')
+            && !notice.subject.contains('@')
+            && notice.text.contains(&card.last4),
+        "the card, and no address: {notice:?}"
     );
     Ok(())
 }
@@ -249,7 +444,7 @@ async fn unenrolling_keeps_the_row_and_frees_the_reference(
     );
     ensure!(
         store
-            .change_cardholder(&card, &CardholderChange::default())
+            .change_cardholder(&card, &CardholderChange::default(), None)
             .await?
             .is_none(),
         "an unenrolled card cannot be changed"
@@ -267,6 +462,107 @@ async fn unenrolling_keeps_the_row_and_frees_the_reference(
     ensure!(
         !store.unenrol_cardholder(&ch("ch_nobody"), NOW).await?,
         "an unknown card"
+    );
+    Ok(())
+}
+
+/// A card enrolled again after unenrolment: its newest unenrolled predecessor is found (not a
+/// card whose reference only starts like it), and the enrolment stores the card with its
+/// notice only while that predecessor is still the newest; nothing when the reference is
+/// enrolled.
+async fn enrolling_again_tells_the_newest_predecessor(store: &dyn Store) -> Result<(), Failure> {
+    drain_outbox(store).await?;
+    let first = super::cardholder("ch_succ");
+    let notice = mail(ADDRESS_CHANGED);
+    let after = |predecessor, notice| Succession {
+        predecessor,
+        notice,
+        now: NOW,
+    };
+    ensure!(
+        store
+            .unenrolled_predecessor(&first.card_ref)
+            .await?
+            .is_none(),
+        "never enrolled: no predecessor"
+    );
+    ensure!(
+        store.enrol_cardholder(&first, after(None, None)).await?,
+        "a first enrolment"
+    );
+    ensure!(
+        store.cardholder(&first.id).await?.as_ref() == Some(&first),
+        "stored as given"
+    );
+    ensure!(queued(store).await?.is_empty(), "nothing to tell");
+    ensure!(
+        store.unenrol_cardholder(&first.id, NOW).await?,
+        "unenrolled"
+    );
+    // A card whose reference merely starts like this one's, unenrolled later.
+    let lookalike = super::Cardholder {
+        created_at: NOW + 5,
+        ..super::cardholder("ch_succ_x")
+    };
+    store.insert_cardholder(&lookalike).await?;
+    ensure!(
+        store.unenrol_cardholder(&lookalike.id, NOW).await?,
+        "unenrolled"
+    );
+    let found = store.unenrolled_predecessor(&first.card_ref).await?;
+    ensure!(
+        found.as_ref().map(|c| &c.id) == Some(&first.id),
+        "the predecessor: {found:?}"
+    );
+
+    let second = super::Cardholder {
+        id: ch("ch_succ_2"),
+        email: "thief@example.org".into(),
+        created_at: NOW + 1,
+        ..first.clone()
+    };
+    ensure!(
+        !store
+            .enrol_cardholder(&second, after(None, Some(&notice)))
+            .await?,
+        "read before the first unenrolment: stale"
+    );
+    ensure!(
+        store.cardholder(&second.id).await?.is_none() && queued(store).await?.is_empty(),
+        "a stale enrolment stores and queues nothing"
+    );
+    ensure!(
+        store
+            .enrol_cardholder(&second, after(Some(&first.id), Some(&notice)))
+            .await?,
+        "enrolled again"
+    );
+    let mails = queued(store).await?;
+    ensure!(
+        mails.len() == 1 && mails[0].kind == ADDRESS_CHANGED,
+        "with its notice: {mails:?}"
+    );
+    let third = super::Cardholder {
+        id: ch("ch_succ_3"),
+        created_at: NOW + 2,
+        ..first.clone()
+    };
+    let enrolled = store
+        .enrol_cardholder(&third, after(Some(&first.id), Some(&notice)))
+        .await;
+    ensure!(
+        matches!(enrolled, Err(StoreError::Conflict)),
+        "the reference is enrolled: {enrolled:?}"
+    );
+    ensure!(queued(store).await?.is_empty(), "no notice for a conflict");
+    ensure!(
+        store.unenrol_cardholder(&second.id, NOW).await?,
+        "unenrolled"
+    );
+    let found = store.unenrolled_predecessor(&first.card_ref).await?;
+    ensure!(
+        found.as_ref().map(|c| &c.id) == Some(&second.id),
+        "the newest predecessor: {found:?}"
     );
     Ok(())
 }
