@@ -2196,6 +2196,18 @@ async fn requests_are_counted_once_each(store: &Arc<dyn Store>) -> Result<(), Fa
         "50 concurrent requests must see the counts 1 to 50 once each: {counts:?}"
     );
     ensure!(
+        store.requests_counted("widget:192.0.2.9", NOW).await? == 50,
+        "reading a count answers it"
+    );
+    ensure!(
+        store.requests_counted("widget:192.0.2.9", NOW).await? == 50,
+        "reading a count does not count"
+    );
+    ensure!(
+        store.requests_counted("widget:192.0.2.9", NOW + 60).await? == 0,
+        "a window nothing was counted in reads zero"
+    );
+    ensure!(
         store.count_request("widget:192.0.2.9", NOW + 60).await? == 1,
         "a new window starts at one"
     );
@@ -2206,6 +2218,10 @@ async fn requests_are_counted_once_each(store: &Arc<dyn Store>) -> Result<(), Fa
     ensure!(
         store.forget_requests(NOW + 60).await? == 2,
         "the finished windows are forgotten"
+    );
+    ensure!(
+        store.requests_counted("widget:192.0.2.9", NOW).await? == 0,
+        "a forgotten window reads zero"
     );
     ensure!(
         store.count_request("widget:192.0.2.9", NOW).await? == 1,

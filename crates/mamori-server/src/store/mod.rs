@@ -545,6 +545,9 @@ pub trait Store:
     /// window's count so far, this request included: one statement, so concurrent requests on
     /// any instance each see a different count.
     async fn count_request(&self, bucket: &str, window_start: i64) -> Result<i64, StoreError>;
+    /// `bucket`'s count in the window starting at `window_start`, without counting anything: 0
+    /// for a bucket with no request counted in that window.
+    async fn requests_counted(&self, bucket: &str, window_start: i64) -> Result<i64, StoreError>;
     /// Forgets the counts of windows that started before `before`; answers how many.
     async fn forget_requests(&self, before: i64) -> Result<u64, StoreError>;
 

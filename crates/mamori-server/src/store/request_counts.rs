@@ -26,6 +26,16 @@ impl RequestCounts {
         *hits
     }
 
+    /// `bucket`'s count in the window starting at `window_start`, without counting.
+    pub(super) fn counted(&self, bucket: &str, window_start: i64) -> i64 {
+        let counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        // The key is a pair holding an owned bucket name; the one allocation a read costs.
+        counts
+            .get(&(bucket.to_owned(), window_start))
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Forgets the counts of windows that started before `before`; answers how many.
     pub(super) fn forget(&self, before: i64) -> u64 {
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
@@ -48,6 +58,9 @@ mod tests {
         assert_eq!(counts.count("a", 60), 1);
         assert_eq!(counts.count("a", 60), 2);
         assert_eq!(counts.count("b", 60), 1);
+        assert_eq!(counts.counted("a", 60), 2, "reading does not count");
+        assert_eq!(counts.counted("a", 60), 2);
+        assert_eq!(counts.counted("c", 60), 0, "a bucket never counted");
         assert_eq!(counts.count("a", 120), 1);
         assert_eq!(counts.forget(120), 2, "both buckets' window at 60");
         assert_eq!(counts.count("a", 120), 2, "the current window is kept");
