@@ -971,3 +971,52 @@ async fn the_failures_allowed_per_address_are_configurable() {
         (429, Some("300".to_owned()), Some("rate_limited".to_owned()))
     );
 }
+
+/// `Authorization: Bearer token` from `client`, as a proxy on loopback forwards it: the parts
+/// of a request as the admin extractor sees them behind a socket.
+fn forwarded_parts(client: &str, token: &str) -> axum::http::request::Parts {
+    let proxy: std::net::SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    axum::http::Request::builder()
+        .header("authorization", format!("Bearer {token}"))
+        .header("x-forwarded-for", client)
+        .extension(axum::extract::ConnectInfo(proxy))
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0
+}
+
+/// Two instances over one store, as several verifiers share one PostgreSQL database: the
+/// second has never seen the address, and refuses it from the shared count alone.
+#[tokio::test]
+async fn an_address_locked_out_on_one_instance_is_refused_by_another() {
+    use axum::extract::FromRequestParts;
+    use mamori_server::api::admin::Admin;
+    use mamori_server::{ApiError, AppState};
+
+    let server = behind_a_proxy().await;
+    let live = server.admin_token().await;
+    for n in 0..FAILURES {
+        let answer = server
+            .admin_reports_from("203.0.113.9", &wrong_token(n))
+            .await;
+        assert_eq!(answer.0, 401);
+    }
+    let other = AppState::new(
+        (*server.state.config).clone(),
+        std::sync::Arc::clone(&server.store),
+        mamori_server::secrets::Secrets::derive(&server.secrets_master),
+        server.clock.clone(),
+    );
+    let refused = Admin::from_request_parts(&mut forwarded_parts("203.0.113.9", &live), &other)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, ApiError::RateLimited { retry_after: 60 }),
+        "{refused:?}"
+    );
+    let admitted = Admin::from_request_parts(&mut forwarded_parts("203.0.113.10", &live), &other)
+        .await
+        .unwrap();
+    assert_eq!(admitted.0.name, "tests");
+}
