@@ -136,8 +136,10 @@ pub async fn count_admin_failure(state: &AppState, client: &str) -> Result<(), A
     }
     // Exactly one request per address and window sees its count reach the limit.
     if failures == limit {
+        // The address, and what is locked out: for IPv6 its whole /64.
         tracing::warn!(
             client,
+            locked = %address_block(client),
             failures,
             seconds = window.left,
             "admin API: too many failed authentications; every admin request from this \
