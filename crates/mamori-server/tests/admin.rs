@@ -871,6 +871,37 @@ async fn a_client_that_keeps_failing_is_refused_before_any_token_is_looked_up() 
     assert_eq!(server.admin_reports_from(attacker, &live).await.0, 429);
 }
 
+/// Many wrong tokens at once from one address: each reserves its place before its lookup, so
+/// only the limit's worth are looked up (and answered 401); the rest are refused unlooked.
+#[tokio::test]
+async fn wrong_tokens_sent_at_once_get_no_more_lookups_than_the_limit() {
+    let server = behind_a_proxy().await;
+    let live = server.admin_token().await;
+    let attacker = "203.0.113.9";
+    let mut requests = tokio::task::JoinSet::new();
+    for n in 0..10 * FAILURES {
+        let sent = server
+            .http
+            .get(server.url("/admin/v1/reports"))
+            .bearer_auth(wrong_token(n))
+            .header("x-forwarded-for", attacker)
+            .send();
+        requests.spawn(async move { sent.await.unwrap().status().as_u16() });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = requests.join_next().await {
+        statuses.push(status.unwrap());
+    }
+    let looked_up = statuses.iter().filter(|&&s| s == 401).count();
+    let refused = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!(
+        (looked_up, refused),
+        (FAILURES, 9 * FAILURES),
+        "{statuses:?}"
+    );
+    assert_eq!(server.admin_reports_from(attacker, &live).await.0, 429);
+}
+
 #[tokio::test]
 async fn a_locked_out_client_leaves_every_other_address_alone() {
     let server = behind_a_proxy().await;

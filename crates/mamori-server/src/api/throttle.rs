@@ -7,17 +7,25 @@
 //! it (once per window and instance, not per bucket), so the table holds about one window's
 //! buckets.
 //!
-//! Failed admin authentications are counted per client address the other way round
-//! ([`admit_admin_client`], [`count_admin_failure`]): only a request whose token is refused is
-//! counted, and the check comes before the token is looked up, so an address that has failed
-//! `admin_failures_per_address` times is refused until the window ends without costing a
-//! lookup — whatever token it presents, a correct one too, so that the answer never tells a
-//! guesser whether a guess was right. The request that reaches the limit is logged once
-//! (every instance shares the count, so exactly one request in the window sees it reach the
-//! limit); the refusals after it are not, so a flood cannot fill the log. Each instance also
-//! remembers the addresses it found locked out ([`AdminLockouts`]) and refuses their next
-//! requests in the window without asking the store. Requests already past the check when the
-//! limit is reached (those in flight at once) are still looked up, and counted.
+//! Failed admin authentications are counted per client address in a bucket of their own
+//! ([`reserve_admin_attempt`], [`AdminAttempt`]). Every admin request reserves its place in
+//! that count **before** its token is looked up, with the same atomic count as the other
+//! buckets; a request whose reservation is over `admin_failures_per_address` is refused
+//! `429 rate_limited` without a lookup, and a request whose token turns out live gives its
+//! place back. So however many requests an address sends at once, at most the limit of them
+//! are looked up and refused per window: each holds a place while it is looked up, and a
+//! refused one keeps it. A request cancelled between its reservation and the end of its lookup
+//! (the client hung up, the store failed) stays counted, as a failure would. The refusals past
+//! the limit stay counted too: they cost no lookup, and the window ends all the same.
+//!
+//! An address at its limit is refused whatever token it presents, a correct one too, so that
+//! the answer never tells a guesser whether a guess was right. The failure that brings the
+//! count to the limit is logged (`WARN`, naming the address); every instance shares the count,
+//! so it is one line per address and window unless a live token's place was given back while
+//! the limit was being reached (then the next failure to reach it is logged as well). Each
+//! instance also remembers the addresses it has seen over the limit ([`AdminLockouts`]) and
+//! refuses their further requests in the window without asking the store. Like every request,
+//! each refusal still gets the access log's one `request` line.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -100,53 +108,83 @@ pub async fn admit(state: &AppState, bucket: Bucket<'_>) -> Result<(), ApiError>
     Ok(())
 }
 
-/// Refuses an admin request from `client` when the address has failed authentication its
-/// limit of times in the current window; counts nothing. Called before the request's token is
-/// looked up.
+/// Reserves a place for an admin request from `client` among the address's failed
+/// authentications, before its token is looked up (see the module docs).
 ///
 /// # Errors
 ///
-/// [`ApiError::RateLimited`] for an address at its limit, with the seconds left in the window;
-/// [`ApiError::Internal`] when the store fails.
-pub async fn admit_admin_client(state: &AppState, client: &str) -> Result<(), ApiError> {
-    let (name, limit) = Bucket::AdminFailures(client).name_and_limit(state);
+/// [`ApiError::RateLimited`] for an address over its limit, with the seconds left in the
+/// window; [`ApiError::Internal`] when the store fails.
+pub async fn reserve_admin_attempt(
+    state: &AppState,
+    client: &str,
+) -> Result<AdminAttempt, ApiError> {
+    let (bucket, limit) = Bucket::AdminFailures(client).name_and_limit(state);
     let window = Window::current(state);
-    if state.admin_lockouts.holds(&name, window.start) {
+    if state.admin_lockouts.holds(&bucket, window.start) {
         return Err(window.refusal());
     }
-    if state.store.requests_counted(&name, window.start).await? >= limit {
-        state.admin_lockouts.lock(name, window.start);
+    let place = count(state, &bucket, window).await?;
+    if place > limit {
+        state.admin_lockouts.lock(&bucket, window.start);
         return Err(window.refusal());
     }
-    Ok(())
+    Ok(AdminAttempt {
+        client: client.to_owned(),
+        bucket,
+        window,
+        place,
+        limit,
+    })
 }
 
-/// Counts a failed admin authentication from `client`; the failure that reaches the limit
-/// locks the address out for the rest of the window, and is logged.
-///
-/// # Errors
-///
-/// [`ApiError::Internal`] when the store fails.
-pub async fn count_admin_failure(state: &AppState, client: &str) -> Result<(), ApiError> {
-    let (name, limit) = Bucket::AdminFailures(client).name_and_limit(state);
-    let window = Window::current(state);
-    let failures = count(state, &name, window).await?;
-    if failures >= limit {
-        state.admin_lockouts.lock(name, window.start);
+/// An admin request's reserved place among its address's failed authentications: counted as
+/// a failure unless [`Self::give_back`] says the token was good.
+#[derive(Debug)]
+#[must_use = "a reservation is a failure until it is given back"]
+pub struct AdminAttempt {
+    /// The client address, for the log.
+    client: String,
+    /// The address's failure bucket.
+    bucket: String,
+    /// The window the place was counted in (a give-back goes to the same one).
+    window: Window,
+    /// The count the reservation made: at most `limit`.
+    place: i64,
+    /// `admin_failures_per_address`.
+    limit: i64,
+}
+
+impl AdminAttempt {
+    /// The token was live: the place is no failure, and is given back.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::Internal`] when the store fails (the place then stays counted).
+    pub async fn give_back(self, state: &AppState) -> Result<(), ApiError> {
+        Ok(state
+            .store
+            .uncount_request(&self.bucket, self.window.start)
+            .await?)
     }
-    // Exactly one request per address and window sees its count reach the limit.
-    if failures == limit {
+
+    /// The token was refused: the place stays counted. The failure that brings the count to
+    /// the limit locks the address out for the rest of the window, and is logged.
+    pub fn fail(self, state: &AppState) {
+        if self.place < self.limit {
+            return;
+        }
+        state.admin_lockouts.lock(&self.bucket, self.window.start);
         // The address, and what is locked out: for IPv6 its whole /64.
         tracing::warn!(
-            client,
-            locked = %address_block(client),
-            failures,
-            seconds = window.left,
+            client = self.client,
+            locked = %address_block(&self.client),
+            failures = self.place,
+            seconds = self.window.left,
             "admin API: too many failed authentications; every admin request from this \
              address is refused until the window ends"
         );
     }
-    Ok(())
 }
 
 /// Counts one request in bucket `name` in `window` and answers the window's count; the first
@@ -183,10 +221,10 @@ impl AdminLockouts {
     }
 
     /// Locks `bucket` out for the window starting at `window_start`.
-    fn lock(&self, bucket: String, window_start: i64) {
+    fn lock(&self, bucket: &str, window_start: i64) {
         let mut locked = self.locked.lock().unwrap_or_else(PoisonError::into_inner);
         locked.retain(|_, start| *start >= window_start);
-        locked.insert(bucket, window_start);
+        locked.insert(bucket.to_owned(), window_start);
     }
 }
 
@@ -242,7 +280,7 @@ mod tests {
     fn a_lockout_holds_for_its_window_and_ended_windows_are_dropped() {
         let lockouts = AdminLockouts::default();
         assert!(!lockouts.holds("admin-failures:192.0.2.7", 60));
-        lockouts.lock("admin-failures:192.0.2.7".into(), 60);
+        lockouts.lock("admin-failures:192.0.2.7", 60);
         assert!(lockouts.holds("admin-failures:192.0.2.7", 60));
         assert!(
             !lockouts.holds("admin-failures:192.0.2.8", 60),
@@ -252,7 +290,7 @@ mod tests {
             !lockouts.holds("admin-failures:192.0.2.7", 120),
             "the next window"
         );
-        lockouts.lock("admin-failures:192.0.2.8".into(), 120);
+        lockouts.lock("admin-failures:192.0.2.8", 120);
         let locked = lockouts.locked.lock().unwrap();
         assert_eq!(
             locked.len(),

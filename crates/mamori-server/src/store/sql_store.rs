@@ -890,19 +890,20 @@ impl Store for SqlStore {
         }
     }
 
-    async fn requests_counted(&self, bucket: &str, window_start: i64) -> Result<i64, StoreError> {
+    async fn uncount_request(&self, bucket: &str, window_start: i64) -> Result<(), StoreError> {
         match &self.pool {
-            Pool::Sqlite { counts, .. } => Ok(counts.counted(bucket, window_start)),
+            Pool::Sqlite { counts, .. } => {
+                counts.uncount(bucket, window_start);
+                Ok(())
+            }
             Pool::Postgres { counters, .. } => {
                 let mut lease = counters.acquire().await?;
-                let read = sqlx::query(sql::REQUESTS_COUNTED)
+                let taken_back = sqlx::query(sql::UNCOUNT_REQUEST)
                     .bind(bucket)
                     .bind(window_start)
-                    .fetch_optional(lease.connection())
+                    .execute(lease.connection())
                     .await;
-                lease
-                    .finish(read)?
-                    .map_or(Ok(0), |row| row.try_get(0).map_err(db))
+                lease.finish(taken_back).map(|_| ())
             }
         }
     }

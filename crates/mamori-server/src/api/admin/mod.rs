@@ -6,11 +6,12 @@
 //! missing, malformed, unknown or revoked token, or a merchant key, is `401 unauthorized` and
 //! nothing more. Each token has its own rate-limit bucket ([`throttle::Bucket::AdminToken`]).
 //!
-//! Before the token is looked up, the client's address is checked against its failed
-//! attempts: an address that has failed `rate_limits.admin_failures_per_address` times in the
-//! current window is refused `429 rate_limited` until the window ends, whatever it presents —
-//! a correct token too, so a guesser cannot tell a right guess from a wrong one (see
-//! [`throttle`]). The client is the one [`super::forwarded`] finds; a router driven without a
+//! Before the token is looked up, the request reserves a place among its client address's
+//! failed attempts, given back if the token is live: an address that has failed
+//! `rate_limits.admin_failures_per_address` times in the current window is refused
+//! `429 rate_limited` until the window ends, whatever it presents — a correct token too, so a
+//! guesser cannot tell a right guess from a wrong one — and no number of requests at once gets
+//! more tokens looked up than that (see [`throttle`]). The client is the one [`super::forwarded`] finds; a router driven without a
 //! socket (no peer address) has none, and is not throttled.
 //!
 //! Each part of the API is a sub-router with paths relative to `/admin/v1`:
@@ -76,14 +77,22 @@ impl FromRequestParts<AppState> for Admin {
             .map(|ConnectInfo(peer)| {
                 forwarded::client_address(&state.config, &parts.headers, peer.ip()).to_string()
             });
-        if let Some(client) = &client {
-            throttle::admit_admin_client(state, client).await?;
-        }
+        // The address's place among its failures is reserved before the lookup, so that no
+        // number of requests at once gets more lookups than the limit (see `throttle`).
+        let attempt = match &client {
+            Some(client) => Some(throttle::reserve_admin_attempt(state, client).await?),
+            None => None,
+        };
         let token = match authenticate(state, &parts.headers).await? {
-            Ok(token) => token,
+            Ok(token) => {
+                if let Some(attempt) = attempt {
+                    attempt.give_back(state).await?;
+                }
+                token
+            }
             Err(refusal) => {
-                if let Some(client) = &client {
-                    throttle::count_admin_failure(state, client).await?;
+                if let Some(attempt) = attempt {
+                    attempt.fail(state);
                 }
                 return Err(ApiError::Unauthorized(refusal));
             }
