@@ -27,7 +27,7 @@
 //! refuses their further requests in the window without asking the store. Like every request,
 //! each refusal still gets the access log's one `request` line.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::{Mutex, PoisonError};
 
@@ -201,30 +201,46 @@ async fn count(state: &AppState, name: &str, window: Window) -> Result<i64, ApiE
     Ok(count)
 }
 
-/// The admin-failure buckets this instance has seen at their limit, with the window they are
-/// locked out for: their requests are refused without a store read until the window ends.
+/// The admin-failure buckets this instance has seen at their limit in the current window:
+/// their requests are refused without a store read until the window ends.
 ///
-/// Only buckets that failed `admin_failures_per_address` times get an entry, and the entries
-/// of windows that have ended go when the next one is added, so it holds at most one window's
-/// locked-out addresses. A `std::sync::Mutex`: held for one map operation, never across an
-/// `.await`.
+/// One window's buckets only: a lock in a newer window clears the set first, so there is
+/// nothing stale to sweep, and a lock or a check is one hash operation. A lock for a window
+/// that has already ended (from a request that began in it) is ignored rather than allowed
+/// to displace the current window. A `std::sync::Mutex`: held for one set operation, never
+/// across an `.await`.
 #[derive(Debug, Default)]
 pub struct AdminLockouts {
-    locked: Mutex<HashMap<String, i64>>,
+    locked: Mutex<Lockouts>,
+}
+
+/// The buckets locked out, and the window they are locked out for.
+#[derive(Debug, Default)]
+struct Lockouts {
+    /// The newest window anything was locked out for.
+    window_start: i64,
+    /// The buckets locked out in it.
+    buckets: HashSet<String>,
 }
 
 impl AdminLockouts {
     /// Whether `bucket` is locked out for the window starting at `window_start`.
     fn holds(&self, bucket: &str, window_start: i64) -> bool {
         let locked = self.locked.lock().unwrap_or_else(PoisonError::into_inner);
-        locked.get(bucket) == Some(&window_start)
+        locked.window_start == window_start && locked.buckets.contains(bucket)
     }
 
     /// Locks `bucket` out for the window starting at `window_start`.
     fn lock(&self, bucket: &str, window_start: i64) {
         let mut locked = self.locked.lock().unwrap_or_else(PoisonError::into_inner);
-        locked.retain(|_, start| *start >= window_start);
-        locked.insert(bucket.to_owned(), window_start);
+        if window_start > locked.window_start {
+            locked.window_start = window_start;
+            locked.buckets.clear();
+        }
+        // Checked first so that an address refused again and again allocates nothing.
+        if window_start == locked.window_start && !locked.buckets.contains(bucket) {
+            locked.buckets.insert(bucket.to_owned());
+        }
     }
 }
 
@@ -281,6 +297,7 @@ mod tests {
         let lockouts = AdminLockouts::default();
         assert!(!lockouts.holds("admin-failures:192.0.2.7", 60));
         lockouts.lock("admin-failures:192.0.2.7", 60);
+        lockouts.lock("admin-failures:192.0.2.7", 60);
         assert!(lockouts.holds("admin-failures:192.0.2.7", 60));
         assert!(
             !lockouts.holds("admin-failures:192.0.2.8", 60),
@@ -291,11 +308,21 @@ mod tests {
             "the next window"
         );
         lockouts.lock("admin-failures:192.0.2.8", 120);
-        let locked = lockouts.locked.lock().unwrap();
-        assert_eq!(
-            locked.len(),
-            1,
-            "the ended window's entry is gone: {locked:?}"
-        );
+        assert!(lockouts.holds("admin-failures:192.0.2.8", 120));
+        {
+            let locked = lockouts.locked.lock().unwrap();
+            assert_eq!(
+                locked.buckets.len(),
+                1,
+                "the ended window's entry is gone: {locked:?}"
+            );
+        }
+
+        // A request that began in the ended window locks late: the current window keeps its
+        // lockouts, the ended one gets none back.
+        lockouts.lock("admin-failures:192.0.2.8", 60);
+        lockouts.lock("admin-failures:192.0.2.9", 60);
+        assert!(lockouts.holds("admin-failures:192.0.2.8", 120));
+        assert!(!lockouts.holds("admin-failures:192.0.2.9", 60));
     }
 }
