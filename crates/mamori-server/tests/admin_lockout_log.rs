@@ -1,7 +1,7 @@
 //! What the log says about a client address that keeps failing admin authentication: each
 //! counted failure its "unauthorized request" line, the failure that locks the address out one
-//! line naming it, and the refusals after it nothing of their own — so a flood cannot fill the
-//! log. (`admin.rs` tests the answers.)
+//! line naming it, and the refusals after it only the access log's one `request` line each,
+//! like any request. (`admin.rs` tests the answers.)
 //!
 //! One test in its own binary: it installs the process's global log subscriber, which sees
 //! every thread's events (a thread-local one can miss events whose call site another test's
@@ -50,7 +50,7 @@ impl Captured {
 const LOCKED_OUT: &str = "too many failed authentications";
 
 #[tokio::test]
-async fn a_lockout_is_logged_once_per_window_and_the_refusals_after_it_not_at_all() {
+async fn a_lockout_is_logged_once_per_window_and_each_refusal_after_it_once() {
     let logs = Captured::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -93,6 +93,14 @@ async fn a_lockout_is_logged_once_per_window_and_the_refusals_after_it_not_at_al
         logs.lines("unauthorized request").len(),
         failures,
         "one line per counted failure, none per refusal"
+    );
+    // The access log's lines are the ones with a status.
+    let access = logs.lines("status=");
+    let refusals = access.iter().filter(|line| line.contains("status=429"));
+    assert_eq!(
+        (access.len(), refusals.count()),
+        (failures + 50, 50),
+        "one access-log line per request, refusals included: {access:?}"
     );
     assert_eq!(logs.lines(LOCKED_OUT).len(), 1, "one line per window");
 
