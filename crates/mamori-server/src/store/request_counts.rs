@@ -64,9 +64,9 @@ mod tests {
             2,
             "one taken back, one counted again"
         );
-        counts.uncount("c", 60);
+        counts.uncount("c", 120);
         assert_eq!(
-            counts.count("c", 60),
+            counts.count("c", 120),
             1,
             "taking back from nothing leaves nothing"
         );
