@@ -25,7 +25,7 @@ pub mod proxy;
 pub mod value;
 
 pub use env::{Environment, Inspection, Loaded, Problem, Setting, Source};
-pub use proxy::{Cidr, TrustedProxies};
+pub use proxy::{Cidr, Networks, TrustedProxies};
 pub use value::{
     BodyLimit, Bounded, Concurrency, DatabaseConnections, DatabaseUrl, DeviceLifetime, HeaderName,
     InvalidValue, Lease, NonNegative, Positive, PublicUrl, ResultTokenLifetime, SmtpTimeout,
@@ -149,8 +149,13 @@ pub struct RateLimits {
     pub widget_per_address: Positive,
     /// `/admin/v1` requests that fail authentication per client address per window. Past it,
     /// every admin request from the address is refused before its token is looked up — a
-    /// correct token's too — until the window ends.
+    /// correct token's too — until the window ends; see `admin_exempt_networks` for the back
+    /// office. A revoked token's refusal is not counted.
     pub admin_failures_per_address: Positive,
+    /// Client addresses never locked out of the admin API, as `trusted_proxies` lists blocks:
+    /// the back office's network, so that no one sharing its address (a NAT, a proxy) and none
+    /// of its own failing jobs can lock it out. Their failures are not counted at all.
+    pub admin_exempt_networks: Networks,
 }
 
 impl Default for RateLimits {
@@ -165,6 +170,8 @@ impl Default for RateLimits {
             // A back office that mistypes or rotates a token fails a few times; a script
             // guessing tokens fails thousands of times a second.
             admin_failures_per_address: Bounded::constant::<20>(),
+            // None: which network is the back office's only the operator knows.
+            admin_exempt_networks: Networks::default(),
         }
     }
 }

@@ -9,7 +9,7 @@
 mod support;
 
 use mamori_server::clock::Clock;
-use mamori_server::config::{Bounded, TrustedProxies};
+use mamori_server::config::{Bounded, Networks, TrustedProxies};
 use mamori_server::model::{AuthenticationId, MerchantId};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -1001,6 +1001,75 @@ async fn the_failures_allowed_per_address_are_configurable() {
         server.admin_reports_from("203.0.113.9", &live).await,
         (429, Some("300".to_owned()), Some("rate_limited".to_owned()))
     );
+}
+
+/// The back office's network, listed in `admin_exempt_networks`, is never locked out: not by
+/// its own failures, nor by anyone sharing its address. Other addresses still are.
+#[tokio::test]
+async fn an_exempt_network_is_never_locked_out() {
+    let server = TestServer::start_with(Options {
+        tweak: |config| {
+            config.trusted_proxies = TrustedProxies::try_from("127.0.0.0/8").unwrap();
+            config.rate_limits.admin_exempt_networks =
+                Networks::try_from("198.51.100.0/24, 2001:db8:b0::/48").unwrap();
+        },
+        ..Options::default()
+    })
+    .await;
+    let live = server.admin_token().await;
+    for client in ["198.51.100.20", "2001:db8:b0:1::7"] {
+        for n in 0..2 * FAILURES {
+            let (status, _, error) = server.admin_reports_from(client, &wrong_token(n)).await;
+            assert_eq!((status, error.as_deref()), (401, Some("unauthorized")));
+        }
+        assert_eq!(server.admin_reports_from(client, &live).await.0, 200);
+    }
+    for n in 0..FAILURES {
+        assert_eq!(
+            server
+                .admin_reports_from("198.51.101.20", &wrong_token(n))
+                .await
+                .0,
+            401
+        );
+    }
+    assert_eq!(
+        server.admin_reports_from("198.51.101.20", &live).await.0,
+        429,
+        "the next network is counted"
+    );
+}
+
+/// A revoked token is refused like any other, but it is its holder's (a job nobody updated),
+/// not a guess: it is not counted, and does not lock its address out.
+#[tokio::test]
+async fn a_revoked_token_is_refused_without_counting_as_a_guess() {
+    let server = behind_a_proxy().await;
+    let live = server.admin_token().await;
+    let (record, revoked) = mamori_server::admin::create_token(server.store.as_ref(), "old", START)
+        .await
+        .unwrap();
+    assert!(
+        server
+            .store
+            .revoke_admin_token(&record.id, START)
+            .await
+            .unwrap()
+    );
+    let client = "198.51.100.30";
+    for _ in 0..2 * FAILURES {
+        let (status, _, error) = server.admin_reports_from(client, &revoked).await;
+        assert_eq!((status, error.as_deref()), (401, Some("unauthorized")));
+    }
+    assert_eq!(server.admin_reports_from(client, &live).await.0, 200);
+    // Guesses from the same address still count from zero.
+    for n in 0..FAILURES {
+        assert_eq!(
+            server.admin_reports_from(client, &wrong_token(n)).await.0,
+            401
+        );
+    }
+    assert_eq!(server.admin_reports_from(client, &live).await.0, 429);
 }
 
 /// `Authorization: Bearer token` from `client`, as a proxy on loopback forwards it: the parts

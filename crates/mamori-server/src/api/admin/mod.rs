@@ -11,8 +11,11 @@
 //! `rate_limits.admin_failures_per_address` times in the current window is refused
 //! `429 rate_limited` until the window ends, whatever it presents — a correct token too, so a
 //! guesser cannot tell a right guess from a wrong one — and no number of requests at once gets
-//! more tokens looked up than that (see [`throttle`]). The client is the one [`super::forwarded`] finds; a router driven without a
-//! socket (no peer address) has none, and is not throttled.
+//! more tokens looked up than that (see [`throttle`]). A revoked token is refused without
+//! counting (it is its holder's, not a guess), and addresses in
+//! `rate_limits.admin_exempt_networks` are not counted at all. The client is the one
+//! [`super::forwarded`] finds; a router driven without a socket (no peer address) has none,
+//! and is not throttled.
 //!
 //! Each part of the API is a sub-router with paths relative to `/admin/v1`:
 //!
@@ -75,28 +78,27 @@ impl FromRequestParts<AppState> for Admin {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(peer)| {
-                forwarded::client_address(&state.config, &parts.headers, peer.ip()).to_string()
-            });
+                forwarded::client_address(&state.config, &parts.headers, peer.ip())
+            })
+            // The operator's exempt networks (the back office's) are not counted, so never
+            // locked out.
+            .filter(|ip| !state.config.rate_limits.admin_exempt_networks.contains(*ip));
         // The address's place among its failures is reserved before the lookup, so that no
         // number of requests at once gets more lookups than the limit (see `throttle`).
-        let attempt = match &client {
-            Some(client) => Some(throttle::reserve_admin_attempt(state, client).await?),
+        let attempt = match client {
+            Some(ip) => Some(throttle::reserve_admin_attempt(state, &ip.to_string()).await?),
             None => None,
         };
-        let token = match authenticate(state, &parts.headers).await? {
-            Ok(token) => {
-                if let Some(attempt) = attempt {
-                    attempt.give_back(state).await?;
-                }
-                token
+        let answer = authenticate(state, &parts.headers).await?;
+        if let Some(attempt) = attempt {
+            match answer {
+                // A live token is no failure, and neither is a revoked one: it is its holder's,
+                // not a guess.
+                Ok(_) | Err(Refusal::Revoked) => attempt.give_back(state).await?,
+                Err(_) => attempt.fail(state),
             }
-            Err(refusal) => {
-                if let Some(attempt) = attempt {
-                    attempt.fail(state);
-                }
-                return Err(ApiError::Unauthorized(refusal));
-            }
-        };
+        }
+        let token = answer.map_err(|refusal| ApiError::Unauthorized(refusal.reason()))?;
         throttle::admit(state, Bucket::AdminToken(token.id.as_str())).await?;
         let now = state.now();
         let stale_before = now - LAST_USE_GRANULARITY;
@@ -121,7 +123,7 @@ async fn authenticate(
     headers: &HeaderMap,
 ) -> Result<Result<AdminToken, Refusal>, ApiError> {
     let Some(presented) = bearer(headers) else {
-        return Ok(Err("no bearer token"));
+        return Ok(Err(Refusal::Missing));
     };
     Ok(operations::authenticate(state.store.as_ref(), presented).await?)
 }
