@@ -11,13 +11,14 @@
 //! ([`reserve_admin_attempt`], [`AdminAttempt`]). Every admin request reserves its place in
 //! that count **before** its token is looked up, with the same atomic count as the other
 //! buckets; a request whose reservation is over `admin_failures_per_address` is refused
-//! `429 rate_limited` without a lookup, and a request whose token turns out live gives its
-//! place back, and so does one whose token is known but revoked (its holder's, perhaps a job
-//! nobody updated, not a guess; still `401`). So however many requests an address sends at once, at most the limit of them
-//! are looked up and refused per window: each holds a place while it is looked up, and a
-//! refused one keeps it. A request cancelled between its reservation and the end of its lookup
-//! (the client hung up, the store failed) stays counted, as a failure would. The refusals past
-//! the limit stay counted too: they cost no lookup, and the window ends all the same.
+//! `429 rate_limited` without a lookup. A request whose token turns out live gives its place
+//! back, and so does one whose token is known but revoked (its holder's, perhaps a job nobody
+//! updated, not a guess; still `401`). So however many requests an address sends at once, at
+//! most the limit of them are looked up and refused per window: each holds a place while it is
+//! looked up, and a refused one keeps it. A request cancelled between its reservation and the
+//! end of its lookup (the client hung up, the store failed) stays counted, as a failure would.
+//! The refusals past the limit stay counted too: they cost no lookup, and the window ends all
+//! the same.
 //!
 //! An address at its limit is refused whatever token it presents, a correct one too: a guesser
 //! whose right guess were let in would learn from the answer that it was right, and the limit
@@ -26,8 +27,8 @@
 //! `rate_limits.admin_exempt_networks`, whose addresses the admin API never counts (the
 //! caller, [`crate::api::admin`], skips the reservation for them). The failure that brings the
 //! count to the limit is logged (`WARN`, naming the address); every instance shares the count,
-//! so it is one line per address and window unless a live token's place was given back while
-//! the limit was being reached (then the next failure to reach it is logged as well). Each
+//! so it is one line per address and window unless a place was given back while the limit was
+//! being reached (then the next failure to reach it is logged as well). Each
 //! instance also remembers the addresses it has seen over the limit ([`AdminLockouts`]) and
 //! refuses their further requests in the window without asking the store. Like every request,
 //! each refusal still gets the access log's one `request` line.
