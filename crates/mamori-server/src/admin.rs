@@ -601,8 +601,32 @@ pub async fn create_token(
     Ok((record, token))
 }
 
-/// Why a presented admin token was refused; for the log only, never the client.
-pub type Refusal = &'static str;
+/// Why a presented admin token was refused; for the log only, never the client, which gets
+/// the same `401` for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// No bearer token at all.
+    Missing,
+    /// Not of an admin token's form.
+    NotAnAdminToken,
+    /// No token has its digest: a guess, or a mistake.
+    Unknown,
+    /// A token that was issued and then revoked: not a guess, but its holder's, perhaps a job
+    /// nobody updated.
+    Revoked,
+}
+
+impl Refusal {
+    /// What the log says.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Missing => "no bearer token",
+            Self::NotAnAdminToken => "not an admin token",
+            Self::Unknown => "unknown admin token",
+            Self::Revoked => "revoked admin token",
+        }
+    }
+}
 
 /// The live admin token `presented` is.
 ///
@@ -614,19 +638,19 @@ pub async fn authenticate(
     presented: &str,
 ) -> Result<Result<AdminToken, Refusal>, StoreError> {
     if !presented.starts_with(TOKEN_PREFIX) {
-        return Ok(Err("not an admin token"));
+        return Ok(Err(Refusal::NotAnAdminToken));
     }
     let digest = Sha256::digest(presented.as_bytes());
     let Some(token) = store.admin_token_by_digest(&digest).await? else {
-        return Ok(Err("unknown admin token"));
+        return Ok(Err(Refusal::Unknown));
     };
     // The lookup matched the digest already; comparing again in constant time keeps a
     // database that compares early-exit from being the only check.
     if !bool::from(token.digest.as_slice().ct_eq(digest.as_slice())) {
-        return Ok(Err("unknown admin token"));
+        return Ok(Err(Refusal::Unknown));
     }
     if token.revoked_at.is_some() {
-        return Ok(Err("revoked admin token"));
+        return Ok(Err(Refusal::Revoked));
     }
     Ok(Ok(token))
 }

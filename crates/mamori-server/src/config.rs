@@ -25,7 +25,7 @@ pub mod proxy;
 pub mod value;
 
 pub use env::{Environment, Inspection, Loaded, Problem, Setting, Source};
-pub use proxy::{Cidr, TrustedProxies};
+pub use proxy::{Cidr, Networks, TrustedProxies};
 pub use value::{
     BodyLimit, Bounded, Concurrency, DatabaseConnections, DatabaseUrl, DeviceLifetime, HeaderName,
     InvalidValue, Lease, NonNegative, Positive, PublicUrl, ResultTokenLifetime, SmtpTimeout,
@@ -135,8 +135,9 @@ pub enum LogFormat {
 }
 
 /// Request rates allowed per window — counted in PostgreSQL so every instance shares them, in
-/// the one verifier's memory on SQLite — : a flood from one merchant key or one address is refused with `429 rate_limited` before it
-/// can create authentications or mail codes by the thousand.
+/// the one verifier's memory on SQLite — : a flood from one merchant key or one address is
+/// refused with `429 rate_limited` before it can create authentications or mail codes by the
+/// thousand, or make the verifier look up admin tokens by the thousand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimits {
@@ -146,6 +147,15 @@ pub struct RateLimits {
     pub create_per_key: Positive,
     /// Widget requests (device step, code, resend, cancel) per client address per window.
     pub widget_per_address: Positive,
+    /// `/admin/v1` requests that fail authentication per client address per window. Past it,
+    /// every admin request from the address is refused before its token is looked up — a
+    /// correct token's too — until the window ends; see `admin_exempt_networks` for the back
+    /// office. A revoked token's refusal is not counted.
+    pub admin_failures_per_address: Positive,
+    /// Client addresses never locked out of the admin API, as `trusted_proxies` lists blocks:
+    /// the back office's network, so that no one sharing its address (a NAT, a proxy) and none
+    /// of its own failing jobs can lock it out. Their failures are not counted at all.
+    pub admin_exempt_networks: Networks,
 }
 
 impl Default for RateLimits {
@@ -157,6 +167,11 @@ impl Default for RateLimits {
             // Fifty purchases a minute from one address (a handful of requests each): room for
             // shoppers behind one NAT, none for a script mailing codes by the hundred.
             widget_per_address: Bounded::constant::<300>(),
+            // A back office that mistypes or rotates a token fails a few times; a script
+            // guessing tokens fails thousands of times a second.
+            admin_failures_per_address: Bounded::constant::<20>(),
+            // None: which network is the back office's only the operator knows.
+            admin_exempt_networks: Networks::default(),
         }
     }
 }
@@ -509,6 +524,7 @@ mod tests {
         assert_eq!(config.security.device_lifetime, 15_552_000);
         assert_eq!(config.security.body_limit, 16_384);
         assert_eq!(config.risk.lockout_wrong_codes, 20);
+        assert_eq!(config.rate_limits.admin_failures_per_address, 20);
     }
 
     #[test]

@@ -51,7 +51,8 @@ pub enum ApiError {
         /// Seconds until a resend is possible.
         retry_after: i64,
     },
-    /// Over the request rate allowed to a merchant key or a client address.
+    /// Over the request rate allowed to a merchant key, an admin token or a client address, or
+    /// over the failed admin authentications allowed to a client address.
     RateLimited {
         /// Seconds until the current window ends.
         retry_after: i64,

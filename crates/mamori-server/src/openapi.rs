@@ -17,6 +17,7 @@
 use std::collections::BTreeMap;
 
 use utoipa::ToSchema;
+use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, Paths};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{AdditionalProperties, AllOfBuilder, ObjectBuilder, Type};
@@ -66,7 +67,13 @@ pub fn document(server: &str) -> OpenApi {
                 )
                 .security_scheme(
                     admin::ADMIN_TOKEN,
-                    bearer("An admin API token, mamori_admin_… (mamori admin token create)."),
+                    bearer(
+                        "An admin API token, mamori_admin_… (mamori admin token create). A \
+                         client address that fails authentication \
+                         rate_limits.admin_failures_per_address times (default 20) in a window \
+                         is answered 429 rate_limited, with Retry-After, until the window ends, \
+                         before its token is looked up: a correct token too.",
+                    ),
                 )
                 .security_scheme(
                     CLIENT_SECRET,
@@ -483,9 +490,25 @@ fn error_response(codes: &[ErrorCode]) -> ResponseBuilder {
     let schema = AllOfBuilder::new()
         .item(reference::<wire::ErrorBody>())
         .item(narrowed);
-    ResponseBuilder::new()
+    let response = ResponseBuilder::new()
         .description(format!("`{}`.", names.join("`, `")))
-        .content("application/json", Content::new(Some(schema)))
+        .content("application/json", Content::new(Some(schema)));
+    if codes.iter().any(waits) {
+        // The same seconds as `retry_after`, for clients that read only the header.
+        response.header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(1)),
+                )
+                .description(Some("Seconds to wait, as retry_after."))
+                .build(),
+        )
+    } else {
+        response
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use std::sync::atomic::AtomicI64;
 
 use tokio::sync::Notify;
 
+use crate::api::throttle::AdminLockouts;
 use crate::api::widget_files::{WidgetDirError, WidgetFiles};
 use crate::clock::Clock;
 use crate::config::Config;
@@ -35,6 +36,9 @@ pub struct AppState {
     /// The newest rate-limit window this process has forgotten the earlier ones for (see
     /// [`crate::api::throttle`]).
     pub rate_windows_forgotten: Arc<AtomicI64>,
+    /// The client addresses this process has seen fail admin authentication too often in the
+    /// current window (see [`crate::api::throttle`]).
+    pub admin_lockouts: Arc<AdminLockouts>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -64,6 +68,7 @@ impl AppState {
             webhook_wake: Arc::new(Notify::new()),
             widget_files: None,
             rate_windows_forgotten: Arc::new(AtomicI64::new(i64::MIN)),
+            admin_lockouts: Arc::new(AdminLockouts::default()),
         }
     }
 

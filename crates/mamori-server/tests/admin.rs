@@ -9,7 +9,7 @@
 mod support;
 
 use mamori_server::clock::Clock;
-use mamori_server::config::Bounded;
+use mamori_server::config::{Bounded, Networks, TrustedProxies};
 use mamori_server::model::{AuthenticationId, MerchantId};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -35,7 +35,15 @@ fn ids(list: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn only_a_live_admin_token_gets_in_and_every_refusal_looks_alike() {
-    let server = TestServer::start().await;
+    // More refusals than the failures an address may have in a window: this test is about
+    // what each refusal says, `a_client_that_keeps_failing_*` about the lockout.
+    let server = TestServer::start_with(Options {
+        tweak: |config| {
+            config.rate_limits.admin_failures_per_address = Bounded::constant::<100>();
+        },
+        ..Options::default()
+    })
+    .await;
     let live = server.admin_token().await;
     let (revoked_record, revoked) =
         mamori_server::admin::create_token(server.store.as_ref(), "old", START)
@@ -910,4 +918,342 @@ async fn each_admin_token_has_its_own_rate_limit() {
         (429, Some("rate_limited"))
     );
     get(&server, &second, "/reports").await;
+}
+
+// ---- Failed authentications per client address ----
+
+/// The failed authentications an address may have in a window, by default.
+const FAILURES: usize = 20;
+
+/// A verifier behind a proxy on loopback, which names the client in `X-Forwarded-For`, so
+/// requests can come from several addresses.
+async fn behind_a_proxy() -> TestServer {
+    TestServer::start_with(Options {
+        tweak: |config| {
+            config.trusted_proxies = TrustedProxies::try_from("127.0.0.0/8").unwrap();
+        },
+        ..Options::default()
+    })
+    .await
+}
+
+/// A well-formed admin token that is no one's.
+fn wrong_token(n: usize) -> String {
+    format!("mamori_admin_{n:064x}")
+}
+
+#[tokio::test]
+async fn a_client_that_keeps_failing_is_refused_before_any_token_is_looked_up() {
+    let server = behind_a_proxy().await;
+    let live = server.admin_token().await;
+    let attacker = "203.0.113.9";
+    for n in 0..FAILURES {
+        let answer = server.admin_reports_from(attacker, &wrong_token(n)).await;
+        assert_eq!(
+            answer,
+            (401, None, Some("unauthorized".into())),
+            "failure {n}"
+        );
+    }
+
+    // From now on every request from the address is refused for the rest of the window (START
+    // is the start of one), whatever it presents: a wrong token, none, the correct one.
+    let refused = (429, Some("60".to_owned()), Some("rate_limited".to_owned()));
+    assert_eq!(
+        server.admin_reports_from(attacker, &wrong_token(99)).await,
+        refused
+    );
+    assert_eq!(server.admin_reports_from(attacker, &live).await, refused);
+    let response = server
+        .http
+        .get(server.url("/admin/v1/cardholders"))
+        .header("x-forwarded-for", attacker)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429, "no token at all");
+
+    // Without the token table, a lookup fails (a 500 for another address) — and the locked
+    // out address is still answered 429: its requests never reach the table.
+    server
+        .execute_behind_its_back("ALTER TABLE admin_tokens RENAME TO admin_tokens_hidden")
+        .await;
+    for token in [live.as_str(), &wrong_token(100)] {
+        assert_eq!(server.admin_reports_from(attacker, token).await, refused);
+    }
+    let (status, _, error) = server.admin_reports_from("203.0.113.50", &live).await;
+    assert_eq!(
+        (status, error.as_deref()),
+        (500, Some("internal")),
+        "a lookup needs the table"
+    );
+    server
+        .execute_behind_its_back("ALTER TABLE admin_tokens_hidden RENAME TO admin_tokens")
+        .await;
+
+    // Seconds later the wait is shorter; at the window's end the address starts again.
+    server.clock.advance(45);
+    assert_eq!(
+        server.admin_reports_from(attacker, &live).await,
+        (429, Some("15".to_owned()), Some("rate_limited".to_owned()))
+    );
+    server.clock.advance(15);
+    assert_eq!(server.admin_reports_from(attacker, &live).await.0, 200);
+    for n in 0..FAILURES {
+        assert_eq!(
+            server.admin_reports_from(attacker, &wrong_token(n)).await.0,
+            401
+        );
+    }
+    assert_eq!(server.admin_reports_from(attacker, &live).await.0, 429);
+}
+
+/// Many wrong tokens at once from one address: each reserves its place before its lookup, so
+/// only the limit's worth are looked up (and answered 401); the rest are refused unlooked.
+#[tokio::test]
+async fn wrong_tokens_sent_at_once_get_no_more_lookups_than_the_limit() {
+    let server = behind_a_proxy().await;
+    let live = server.admin_token().await;
+    let attacker = "203.0.113.9";
+    let mut requests = tokio::task::JoinSet::new();
+    for n in 0..10 * FAILURES {
+        let sent = server
+            .http
+            .get(server.url("/admin/v1/reports"))
+            .bearer_auth(wrong_token(n))
+            .header("x-forwarded-for", attacker)
+            .send();
+        requests.spawn(async move { sent.await.unwrap().status().as_u16() });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = requests.join_next().await {
+        statuses.push(status.unwrap());
+    }
+    let looked_up = statuses.iter().filter(|&&s| s == 401).count();
+    let refused = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!(
+        (looked_up, refused),
+        (FAILURES, 9 * FAILURES),
+        "{statuses:?}"
+    );
+    assert_eq!(server.admin_reports_from(attacker, &live).await.0, 429);
+}
+
+#[tokio::test]
+async fn a_locked_out_client_leaves_every_other_address_alone() {
+    let server = behind_a_proxy().await;
+    let live = server.admin_token().await;
+    for n in 0..FAILURES {
+        assert_eq!(
+            server
+                .admin_reports_from("203.0.113.9", &wrong_token(n))
+                .await
+                .0,
+            401
+        );
+    }
+    assert_eq!(server.admin_reports_from("203.0.113.9", &live).await.0, 429);
+
+    // The back office's address: its token works, and its own mistakes are its own.
+    assert_eq!(
+        server.admin_reports_from("198.51.100.20", &live).await.0,
+        200
+    );
+    let (status, _, error) = server
+        .admin_reports_from("198.51.100.20", &wrong_token(0))
+        .await;
+    assert_eq!((status, error.as_deref()), (401, Some("unauthorized")));
+    // A direct peer (no header) is the proxy's own address, counted on its own as well.
+    let (status, _) = server
+        .admin_call(Method::GET, "/reports", Some(&live), None)
+        .await;
+    assert_eq!(status, 200);
+
+    // An IPv6 client is counted by its /64: a neighbour in it shares the lockout, the next
+    // /64 does not.
+    for n in 0..FAILURES {
+        let client = format!("2001:db8:1:2::{n:x}");
+        assert_eq!(
+            server.admin_reports_from(&client, &wrong_token(n)).await.0,
+            401
+        );
+    }
+    assert_eq!(
+        server
+            .admin_reports_from("2001:db8:1:2:ffff::1", &live)
+            .await
+            .0,
+        429
+    );
+    assert_eq!(
+        server.admin_reports_from("2001:db8:1:3::1", &live).await.0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_correct_token_under_the_limit_works_and_does_not_clear_the_failures() {
+    let server = behind_a_proxy().await;
+    let live = server.admin_token().await;
+    let client = "198.51.100.30";
+    for n in 0..FAILURES - 1 {
+        assert_eq!(
+            server.admin_reports_from(client, &wrong_token(n)).await.0,
+            401
+        );
+    }
+    // One failure short of the limit: the back office's token works as ever.
+    assert_eq!(server.admin_reports_from(client, &live).await.0, 200);
+    assert_eq!(server.admin_reports_from(client, &live).await.0, 200);
+    // Succeeding forgives nothing: one more failure reaches the limit.
+    assert_eq!(
+        server.admin_reports_from(client, &wrong_token(0)).await.0,
+        401
+    );
+    assert_eq!(server.admin_reports_from(client, &live).await.0, 429);
+}
+
+#[tokio::test]
+async fn the_failures_allowed_per_address_are_configurable() {
+    let server = TestServer::start_with(Options {
+        tweak: |config| {
+            config.trusted_proxies = TrustedProxies::try_from("127.0.0.0/8").unwrap();
+            config.rate_limits.admin_failures_per_address = Bounded::constant::<2>();
+            config.rate_limits.window = Bounded::constant::<300>();
+        },
+        ..Options::default()
+    })
+    .await;
+    let live = server.admin_token().await;
+    for n in 0..2 {
+        assert_eq!(
+            server
+                .admin_reports_from("203.0.113.9", &wrong_token(n))
+                .await
+                .0,
+            401
+        );
+    }
+    assert_eq!(
+        server.admin_reports_from("203.0.113.9", &live).await,
+        (429, Some("300".to_owned()), Some("rate_limited".to_owned()))
+    );
+}
+
+/// The back office's network, listed in `admin_exempt_networks`, is never locked out: not by
+/// its own failures, nor by anyone sharing its address. Other addresses still are.
+#[tokio::test]
+async fn an_exempt_network_is_never_locked_out() {
+    let server = TestServer::start_with(Options {
+        tweak: |config| {
+            config.trusted_proxies = TrustedProxies::try_from("127.0.0.0/8").unwrap();
+            config.rate_limits.admin_exempt_networks =
+                Networks::try_from("198.51.100.0/24, 2001:db8:b0::/48").unwrap();
+        },
+        ..Options::default()
+    })
+    .await;
+    let live = server.admin_token().await;
+    for client in ["198.51.100.20", "2001:db8:b0:1::7"] {
+        for n in 0..2 * FAILURES {
+            let (status, _, error) = server.admin_reports_from(client, &wrong_token(n)).await;
+            assert_eq!((status, error.as_deref()), (401, Some("unauthorized")));
+        }
+        assert_eq!(server.admin_reports_from(client, &live).await.0, 200);
+    }
+    for n in 0..FAILURES {
+        assert_eq!(
+            server
+                .admin_reports_from("198.51.101.20", &wrong_token(n))
+                .await
+                .0,
+            401
+        );
+    }
+    assert_eq!(
+        server.admin_reports_from("198.51.101.20", &live).await.0,
+        429,
+        "the next network is counted"
+    );
+}
+
+/// A revoked token is refused like any other, but it is its holder's (a job nobody updated),
+/// not a guess: it is not counted, and does not lock its address out.
+#[tokio::test]
+async fn a_revoked_token_is_refused_without_counting_as_a_guess() {
+    let server = behind_a_proxy().await;
+    let live = server.admin_token().await;
+    let (record, revoked) = mamori_server::admin::create_token(server.store.as_ref(), "old", START)
+        .await
+        .unwrap();
+    assert!(
+        server
+            .store
+            .revoke_admin_token(&record.id, START)
+            .await
+            .unwrap()
+    );
+    let client = "198.51.100.30";
+    for _ in 0..2 * FAILURES {
+        let (status, _, error) = server.admin_reports_from(client, &revoked).await;
+        assert_eq!((status, error.as_deref()), (401, Some("unauthorized")));
+    }
+    assert_eq!(server.admin_reports_from(client, &live).await.0, 200);
+    // Guesses from the same address still count from zero.
+    for n in 0..FAILURES {
+        assert_eq!(
+            server.admin_reports_from(client, &wrong_token(n)).await.0,
+            401
+        );
+    }
+    assert_eq!(server.admin_reports_from(client, &live).await.0, 429);
+}
+
+/// `Authorization: Bearer token` from `client`, as a proxy on loopback forwards it: the parts
+/// of a request as the admin extractor sees them behind a socket.
+fn forwarded_parts(client: &str, token: &str) -> axum::http::request::Parts {
+    let proxy: std::net::SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    axum::http::Request::builder()
+        .header("authorization", format!("Bearer {token}"))
+        .header("x-forwarded-for", client)
+        .extension(axum::extract::ConnectInfo(proxy))
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0
+}
+
+/// Two instances over one store, as several verifiers share one PostgreSQL database: the
+/// second has never seen the address, and refuses it from the shared count alone.
+#[tokio::test]
+async fn an_address_locked_out_on_one_instance_is_refused_by_another() {
+    use axum::extract::FromRequestParts;
+    use mamori_server::api::admin::Admin;
+    use mamori_server::{ApiError, AppState};
+
+    let server = behind_a_proxy().await;
+    let live = server.admin_token().await;
+    for n in 0..FAILURES {
+        let answer = server
+            .admin_reports_from("203.0.113.9", &wrong_token(n))
+            .await;
+        assert_eq!(answer.0, 401);
+    }
+    let other = AppState::new(
+        (*server.state.config).clone(),
+        std::sync::Arc::clone(&server.store),
+        mamori_server::secrets::Secrets::derive(&server.secrets_master),
+        server.clock.clone(),
+    );
+    let refused = Admin::from_request_parts(&mut forwarded_parts("203.0.113.9", &live), &other)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, ApiError::RateLimited { retry_after: 60 }),
+        "{refused:?}"
+    );
+    let admitted = Admin::from_request_parts(&mut forwarded_parts("203.0.113.10", &live), &other)
+        .await
+        .unwrap();
+    assert_eq!(admitted.0.name, "tests");
 }

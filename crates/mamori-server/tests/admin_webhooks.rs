@@ -9,6 +9,7 @@
 
 mod support;
 
+use mamori_server::config::Bounded;
 use mamori_server::model::MerchantId;
 use mamori_server::webhooks::{Owner, Secret};
 use reqwest::Method;
@@ -166,7 +167,15 @@ async fn bad_input_and_unknown_merchants_change_nothing() {
 /// Without a live admin token every webhook route is `401`, and no endpoint is set.
 #[tokio::test]
 async fn no_webhook_route_answers_without_an_admin_token() {
-    let server = TestServer::start().await;
+    // More refusals than the failures an address may have in a window: this test is about
+    // the routes, `admin.rs` about the lockout.
+    let server = TestServer::start_with(Options {
+        tweak: |config| {
+            config.rate_limits.admin_failures_per_address = Bounded::constant::<100>();
+        },
+        ..Options::default()
+    })
+    .await;
     let merchant = format!("/merchants/{MERCHANT}/webhook");
     let url = Some(r#"{"url":"https://evil.example/"}"#);
     let unknown = format!("mamori_admin_{}", "ab".repeat(32));

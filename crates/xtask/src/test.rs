@@ -120,6 +120,8 @@ fn steps(root: &Path, tools: Option<&Tools>, postgres: Option<&postgres::Server>
         "--test",
         "admin",
         "--test",
+        "admin_lockout_log",
+        "--test",
         "admin_cases",
         "--test",
         "admin_webhooks",

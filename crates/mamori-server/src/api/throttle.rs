@@ -6,8 +6,36 @@
 //! ends. The first request an instance counts in a new window also forgets the windows before
 //! it (once per window and instance, not per bucket), so the table holds about one window's
 //! buckets.
+//!
+//! Failed admin authentications are counted per client address in a bucket of their own
+//! ([`reserve_admin_attempt`], [`AdminAttempt`]). Every admin request reserves its place in
+//! that count **before** its token is looked up, with the same atomic count as the other
+//! buckets; a request whose reservation is over `admin_failures_per_address` is refused
+//! `429 rate_limited` without a lookup. A request whose token turns out live gives its place
+//! back, and so does one whose token is known but revoked (its holder's, perhaps a job nobody
+//! updated, not a guess; still `401`). So however many requests an address sends at once, at
+//! most the limit of them are looked up and refused per window: each holds a place while it is
+//! looked up, and a refused one keeps it. A request cancelled between its reservation and the
+//! end of its lookup (the client hung up, the store failed) stays counted, as a failure would.
+//! The refusals past the limit stay counted too: they cost no lookup, and the window ends all
+//! the same.
+//!
+//! An address at its limit is refused whatever token it presents, a correct one too: a guesser
+//! whose right guess were let in would learn from the answer that it was right, and the limit
+//! would bound nothing. Its cost falls on whoever shares the address (a NAT, an IPv6 /64, a
+//! proxy missing from `trusted_proxies`); the operator's remedy is
+//! `rate_limits.admin_exempt_networks`, whose addresses the admin API never counts (the
+//! caller, [`crate::api::admin`], skips the reservation for them). The failure that brings the
+//! count to the limit is logged (`WARN`, naming the address); every instance shares the count,
+//! so it is one line per address and window unless a place was given back while the limit was
+//! being reached (then the next failure to reach it is logged as well). Each
+//! instance also remembers the addresses it has seen over the limit ([`AdminLockouts`]) and
+//! refuses their further requests in the window without asking the store. Like every request,
+//! each refusal still gets the access log's one `request` line.
 
+use std::collections::HashSet;
 use std::sync::atomic::Ordering;
+use std::sync::{Mutex, PoisonError};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -21,6 +49,8 @@ pub enum Bucket<'a> {
     ClientAddress(&'a str),
     /// An admin API token, by its id; it shares the merchant keys' limit per window.
     AdminToken(&'a str),
+    /// Failed admin authentications from a client address (see the module docs).
+    AdminFailures(&'a str),
 }
 
 impl Bucket<'_> {
@@ -34,6 +64,37 @@ impl Bucket<'_> {
                 limits.widget_per_address.get(),
             ),
             Self::AdminToken(id) => (format!("admin:{id}"), limits.create_per_key.get()),
+            Self::AdminFailures(ip) => (
+                format!("admin-failures:{}", address_block(ip)),
+                limits.admin_failures_per_address.get(),
+            ),
+        }
+    }
+}
+
+/// The counting window that holds the present moment.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    /// Its first second.
+    start: i64,
+    /// Seconds from now to its end: never zero (see [`window_start`]).
+    left: i64,
+}
+
+impl Window {
+    fn current(state: &AppState) -> Self {
+        let window = state.config.rate_limits.window.get();
+        let now = state.now();
+        let start = window_start(now, window);
+        Self {
+            start,
+            left: start + window - now,
+        }
+    }
+
+    fn refusal(self) -> ApiError {
+        ApiError::RateLimited {
+            retry_after: self.left,
         }
     }
 }
@@ -46,23 +107,147 @@ impl Bucket<'_> {
 /// [`ApiError::Internal`] when the store fails.
 pub async fn admit(state: &AppState, bucket: Bucket<'_>) -> Result<(), ApiError> {
     let (name, limit) = bucket.name_and_limit(state);
-    let window = state.config.rate_limits.window.get();
-    let now = state.now();
-    let start = window_start(now, window);
-    let count = state.store.count_request(&name, start).await?;
-    if state
-        .rate_windows_forgotten
-        .fetch_max(start, Ordering::Relaxed)
-        < start
-    {
-        state.store.forget_requests(start).await?;
-    }
-    if count > limit {
-        return Err(ApiError::RateLimited {
-            retry_after: start + window - now,
-        });
+    let window = Window::current(state);
+    if count(state, &name, window).await? > limit {
+        return Err(window.refusal());
     }
     Ok(())
+}
+
+/// Reserves a place for an admin request from `client` among the address's failed
+/// authentications, before its token is looked up (see the module docs).
+///
+/// # Errors
+///
+/// [`ApiError::RateLimited`] for an address over its limit, with the seconds left in the
+/// window; [`ApiError::Internal`] when the store fails.
+pub async fn reserve_admin_attempt(
+    state: &AppState,
+    client: &str,
+) -> Result<AdminAttempt, ApiError> {
+    let (bucket, limit) = Bucket::AdminFailures(client).name_and_limit(state);
+    let window = Window::current(state);
+    if state.admin_lockouts.holds(&bucket, window.start) {
+        return Err(window.refusal());
+    }
+    let place = count(state, &bucket, window).await?;
+    if place > limit {
+        state.admin_lockouts.lock(&bucket, window.start);
+        return Err(window.refusal());
+    }
+    Ok(AdminAttempt {
+        client: client.to_owned(),
+        bucket,
+        window,
+        place,
+        limit,
+    })
+}
+
+/// An admin request's reserved place among its address's failed authentications: counted as
+/// a failure unless [`Self::give_back`] says the token was good.
+#[derive(Debug)]
+#[must_use = "a reservation is a failure until it is given back"]
+pub struct AdminAttempt {
+    /// The client address, for the log.
+    client: String,
+    /// The address's failure bucket.
+    bucket: String,
+    /// The window the place was counted in (a give-back goes to the same one).
+    window: Window,
+    /// The count the reservation made: at most `limit`.
+    place: i64,
+    /// `admin_failures_per_address`.
+    limit: i64,
+}
+
+impl AdminAttempt {
+    /// The token was live: the place is no failure, and is given back.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::Internal`] when the store fails (the place then stays counted).
+    pub async fn give_back(self, state: &AppState) -> Result<(), ApiError> {
+        Ok(state
+            .store
+            .uncount_request(&self.bucket, self.window.start)
+            .await?)
+    }
+
+    /// The token was refused: the place stays counted. The failure that brings the count to
+    /// the limit locks the address out for the rest of the window, and is logged.
+    pub fn fail(self, state: &AppState) {
+        if self.place < self.limit {
+            return;
+        }
+        state.admin_lockouts.lock(&self.bucket, self.window.start);
+        // The address, and what is locked out: for IPv6 its whole /64.
+        tracing::warn!(
+            client = self.client,
+            locked = %address_block(&self.client),
+            failures = self.place,
+            seconds = self.window.left,
+            "admin API: too many failed authentications; every admin request from this \
+             address is refused until the window ends"
+        );
+    }
+}
+
+/// Counts one request in bucket `name` in `window` and answers the window's count; the first
+/// count an instance makes in a new window also forgets the windows before it.
+async fn count(state: &AppState, name: &str, window: Window) -> Result<i64, ApiError> {
+    let count = state.store.count_request(name, window.start).await?;
+    if state
+        .rate_windows_forgotten
+        .fetch_max(window.start, Ordering::Relaxed)
+        < window.start
+    {
+        state.store.forget_requests(window.start).await?;
+    }
+    Ok(count)
+}
+
+/// The admin-failure buckets this instance has seen at their limit in the current window:
+/// their requests are refused without a store read until the window ends.
+///
+/// One window's buckets only: a lock in a newer window clears the set first, so there is
+/// nothing stale to sweep, and a lock or a check is one hash operation. A lock for a window
+/// that has already ended (from a request that began in it) is ignored rather than allowed
+/// to displace the current window. A `std::sync::Mutex`: held for one set operation, never
+/// across an `.await`.
+#[derive(Debug, Default)]
+pub struct AdminLockouts {
+    locked: Mutex<Lockouts>,
+}
+
+/// The buckets locked out, and the window they are locked out for.
+#[derive(Debug, Default)]
+struct Lockouts {
+    /// The newest window anything was locked out for.
+    window_start: i64,
+    /// The buckets locked out in it.
+    buckets: HashSet<String>,
+}
+
+impl AdminLockouts {
+    /// Whether `bucket` is locked out for the window starting at `window_start`.
+    fn holds(&self, bucket: &str, window_start: i64) -> bool {
+        let locked = self.locked.lock().unwrap_or_else(PoisonError::into_inner);
+        locked.window_start == window_start && locked.buckets.contains(bucket)
+    }
+
+    /// Locks `bucket` out for the window starting at `window_start`.
+    fn lock(&self, bucket: &str, window_start: i64) {
+        let mut locked = self.locked.lock().unwrap_or_else(PoisonError::into_inner);
+        if window_start > locked.window_start {
+            locked.window_start = window_start;
+            locked.buckets.clear();
+        }
+        // Checked first so that an address refused again and again allocates nothing.
+        if window_start == locked.window_start && !locked.buckets.contains(bucket) {
+            locked.buckets.insert(bucket.to_owned());
+        }
+    }
 }
 
 /// What a client address is counted as: an IPv4 address itself, an IPv6 address by its /64 —
@@ -111,5 +296,39 @@ mod tests {
         // What is left of the window is never zero, so `Retry-After` is at least one second.
         let now = 1_800_000_059;
         assert_eq!(window_start(now, 60) + 60 - now, 1);
+    }
+
+    #[test]
+    fn a_lockout_holds_for_its_window_and_ended_windows_are_dropped() {
+        let lockouts = AdminLockouts::default();
+        assert!(!lockouts.holds("admin-failures:192.0.2.7", 60));
+        lockouts.lock("admin-failures:192.0.2.7", 60);
+        lockouts.lock("admin-failures:192.0.2.7", 60);
+        assert!(lockouts.holds("admin-failures:192.0.2.7", 60));
+        assert!(
+            !lockouts.holds("admin-failures:192.0.2.8", 60),
+            "another address"
+        );
+        assert!(
+            !lockouts.holds("admin-failures:192.0.2.7", 120),
+            "the next window"
+        );
+        lockouts.lock("admin-failures:192.0.2.8", 120);
+        assert!(lockouts.holds("admin-failures:192.0.2.8", 120));
+        {
+            let locked = lockouts.locked.lock().unwrap();
+            assert_eq!(
+                locked.buckets.len(),
+                1,
+                "the ended window's entry is gone: {locked:?}"
+            );
+        }
+
+        // A request that began in the ended window locks late: the current window keeps its
+        // lockouts, the ended one gets none back.
+        lockouts.lock("admin-failures:192.0.2.8", 60);
+        lockouts.lock("admin-failures:192.0.2.9", 60);
+        assert!(lockouts.holds("admin-failures:192.0.2.8", 120));
+        assert!(!lockouts.holds("admin-failures:192.0.2.9", 60));
     }
 }

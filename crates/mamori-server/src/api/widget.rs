@@ -157,11 +157,16 @@ fn allowed(merchant: &Merchant, origin: &HeaderValue) -> bool {
         .is_ok_and(|o| merchant.origins.iter().any(|m| m == o))
 }
 
-/// `response`, readable by a page on `origin`.
+/// `response`, readable by a page on `origin`: its body, and the `Retry-After` of a `429`
+/// (a cross-origin script sees only the safelisted headers and those exposed).
 fn readable(mut response: Response, origin: Option<HeaderValue>) -> Response {
     let headers = response.headers_mut();
     if let Some(origin) = origin {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("Retry-After"),
+        );
     }
     headers.insert(header::VARY, HeaderValue::from_static("Origin"));
     response

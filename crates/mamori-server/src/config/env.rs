@@ -557,6 +557,7 @@ mod tests {
             "MAMORI_SECRETS_FILE",
             "MAMORI_WIDGET_DIR",
             "MAMORI_TRUSTED_PROXIES",
+            "MAMORI_RATE_LIMITS_ADMIN_EXEMPT_NETWORKS",
             "MAMORI_CLIENT_IP_HEADER",
             "MAMORI_LOG_FORMAT",
             "MAMORI_SECURITY_CODE_LIFETIME",
@@ -864,6 +865,35 @@ mod tests {
             error.contains("trusted_proxies: \"proxy\" is not"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn admin_exempt_networks_read_like_trusted_proxies() {
+        let exempt = |loaded: &Loaded| {
+            Vec::<String>::from(loaded.config.rate_limits.admin_exempt_networks.clone())
+        };
+        let loaded = load_with(
+            "[rate_limits]\nadmin_exempt_networks = [\"10.20.0.0/16\"]\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(exempt(&loaded), ["10.20.0.0/16"]);
+        let loaded = load_with(
+            "",
+            &[(
+                "MAMORI_RATE_LIMITS_ADMIN_EXEMPT_NETWORKS",
+                "10.20.0.0/16, 2001:db8::/48",
+            )],
+        )
+        .unwrap();
+        assert_eq!(exempt(&loaded), ["10.20.0.0/16", "2001:db8::/48"]);
+        let error = load_with(
+            "",
+            &[("MAMORI_RATE_LIMITS_ADMIN_EXEMPT_NETWORKS", "10.20.0.1/16")],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("has bits set after its prefix"), "{error}");
     }
 
     #[test]

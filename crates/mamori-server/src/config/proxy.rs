@@ -1,13 +1,15 @@
-//! `trusted_proxies`: the address ranges of the reverse proxies in front of the verifier, whose
-//! `X-Forwarded-For` entries are believed ([`crate::api::forwarded`] picks the client with it).
+//! Lists of address blocks ([`Networks`]): `trusted_proxies`, the address ranges of the reverse
+//! proxies in front of the verifier, whose `X-Forwarded-For` entries are believed
+//! ([`crate::api::forwarded`] picks the client with it), and
+//! `rate_limits.admin_exempt_networks`, the clients never locked out of the admin API.
 //!
 //! A range is a CIDR block, `10.0.0.0/8` or `2001:db8::/32`, or a single address (`/32` or
 //! `/128`). A block with bits set after its prefix (`10.0.0.1/8`) is refused rather than
 //! rounded: it is most often a typo for a narrower range, and trusting more addresses than
 //! meant is the mistake that matters here.
 //!
-//! In the file the setting is a list of strings; in `MAMORI_TRUSTED_PROXIES` one string,
-//! comma-separated. Both pass through the same check.
+//! In the file a setting is a list of strings; in its variable (`MAMORI_TRUSTED_PROXIES`) one
+//! string, comma-separated. Both pass through the same check.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -95,24 +97,26 @@ impl fmt::Display for Cidr {
     }
 }
 
-/// The `trusted_proxies` setting: address blocks, perhaps none (the default: no proxy is
-/// trusted, the peer is the client).
+/// A setting that lists address blocks, perhaps none (the default).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "ProxyList", into = "Vec<String>")]
-pub struct TrustedProxies(Vec<Cidr>);
+#[serde(try_from = "BlockList", into = "Vec<String>")]
+pub struct Networks(Vec<Cidr>);
 
-impl TrustedProxies {
-    /// Whether no proxy is trusted.
+/// The `trusted_proxies` setting; none (the default) trusts no proxy: the peer is the client.
+pub type TrustedProxies = Networks;
+
+impl Networks {
+    /// Whether no block is listed.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
-    /// How many blocks are trusted.
+    /// How many blocks are listed.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
-    /// Whether `address` is one of the trusted proxies'.
+    /// Whether `address` is in one of the blocks.
     pub fn contains(&self, address: IpAddr) -> bool {
         self.0.iter().any(|block| block.contains(address))
     }
@@ -121,18 +125,18 @@ impl TrustedProxies {
 /// How the setting may be written: a TOML list, or the variable's comma-separated text.
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum ProxyList {
+enum BlockList {
     List(Vec<String>),
     Text(String),
 }
 
-impl TryFrom<ProxyList> for TrustedProxies {
+impl TryFrom<BlockList> for Networks {
     type Error = InvalidValue;
 
-    fn try_from(list: ProxyList) -> Result<Self, InvalidValue> {
+    fn try_from(list: BlockList) -> Result<Self, InvalidValue> {
         let blocks: Vec<String> = match list {
-            ProxyList::List(blocks) => blocks,
-            ProxyList::Text(text) => text.split(',').map(str::to_owned).collect(),
+            BlockList::List(blocks) => blocks,
+            BlockList::Text(text) => text.split(',').map(str::to_owned).collect(),
         };
         blocks
             .iter()
@@ -145,16 +149,16 @@ impl TryFrom<ProxyList> for TrustedProxies {
     }
 }
 
-impl TryFrom<&str> for TrustedProxies {
+impl TryFrom<&str> for Networks {
     type Error = InvalidValue;
 
     fn try_from(text: &str) -> Result<Self, InvalidValue> {
-        Self::try_from(ProxyList::Text(text.to_owned()))
+        Self::try_from(BlockList::Text(text.to_owned()))
     }
 }
 
-impl From<TrustedProxies> for Vec<String> {
-    fn from(proxies: TrustedProxies) -> Self {
+impl From<Networks> for Vec<String> {
+    fn from(proxies: Networks) -> Self {
         proxies.0.iter().map(Cidr::to_string).collect()
     }
 }

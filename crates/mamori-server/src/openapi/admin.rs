@@ -235,3 +235,35 @@ pub(super) fn schemas() -> Vec<(String, RefOr<Schema>)> {
     add::<admin::Report>(&mut schemas);
     schemas
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ADMIN_TOKEN;
+    use crate::openapi::document;
+
+    /// Every admin operation may answer `429` with `Retry-After`: past its token's rate, and to
+    /// a client address past its failed authentications, which the scheme describes.
+    #[test]
+    fn every_admin_operation_declares_its_429_and_the_wait() {
+        let doc = serde_json::to_value(document("http://127.0.0.1:8080")).unwrap();
+        let mut operations = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            if !path.starts_with("/admin/v1/") {
+                continue;
+            }
+            for (method, operation) in item.as_object().unwrap() {
+                let refused = &operation["responses"]["429"];
+                assert!(
+                    refused["headers"]["Retry-After"].is_object(),
+                    "{method} {path}: {refused}"
+                );
+                operations += 1;
+            }
+        }
+        assert!(operations > 20, "{operations} admin operations");
+        let scheme = doc["components"]["securitySchemes"][ADMIN_TOKEN]["description"]
+            .as_str()
+            .unwrap();
+        assert!(scheme.contains("admin_failures_per_address"), "{scheme}");
+    }
+}

@@ -2196,9 +2196,29 @@ async fn requests_are_counted_once_each(store: &Arc<dyn Store>) -> Result<(), Fa
         counts == (1..=50).collect::<Vec<i64>>(),
         "50 concurrent requests must see the counts 1 to 50 once each: {counts:?}"
     );
+    // Counts taken back and counts made at once compose: 50 - 20 + 20, then one more.
+    let mut tasks = JoinSet::new();
+    for n in 0..40 {
+        let store = Arc::clone(store);
+        tasks.spawn(async move {
+            if n % 2 == 0 {
+                store.uncount_request("widget:192.0.2.9", NOW).await
+            } else {
+                store.count_request("widget:192.0.2.9", NOW).await.map(drop)
+            }
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        joined.map_err(|e| Failure(e.to_string()))??;
+    }
+    ensure!(
+        store.count_request("widget:192.0.2.9", NOW).await? == 51,
+        "20 taken back and 20 counted at once leave 50"
+    );
+    store.uncount_request("widget:192.0.2.9", NOW + 60).await?;
     ensure!(
         store.count_request("widget:192.0.2.9", NOW + 60).await? == 1,
-        "a new window starts at one"
+        "a new window starts at one, taking back from nothing left nothing"
     );
     ensure!(
         store.count_request("create:k_other", NOW).await? == 1,
@@ -2208,9 +2228,10 @@ async fn requests_are_counted_once_each(store: &Arc<dyn Store>) -> Result<(), Fa
         store.forget_requests(NOW + 60).await? == 2,
         "the finished windows are forgotten"
     );
+    store.uncount_request("widget:192.0.2.9", NOW).await?;
     ensure!(
         store.count_request("widget:192.0.2.9", NOW).await? == 1,
-        "a forgotten window counts from one again"
+        "a forgotten window counts from one again, taking back from it left nothing"
     );
     Ok(())
 }

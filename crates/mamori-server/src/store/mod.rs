@@ -548,6 +548,11 @@ pub trait Store:
     /// window's count so far, this request included: one statement, so concurrent requests on
     /// any instance each see a different count.
     async fn count_request(&self, bucket: &str, window_start: i64) -> Result<i64, StoreError>;
+    /// Takes back one request counted in `bucket`'s window starting at `window_start` (a
+    /// count reserved before work whose outcome is not to be counted): one statement, so it
+    /// composes with concurrent counts on any instance. Nothing for a window with no count
+    /// left (never counted, or forgotten).
+    async fn uncount_request(&self, bucket: &str, window_start: i64) -> Result<(), StoreError>;
     /// Forgets the counts of windows that started before `before`; answers how many.
     async fn forget_requests(&self, before: i64) -> Result<u64, StoreError>;
 

@@ -26,6 +26,16 @@ impl RequestCounts {
         *hits
     }
 
+    /// Takes back one request counted in `bucket`'s window starting at `window_start`; nothing
+    /// for a window with no count (never counted, or forgotten).
+    pub(super) fn uncount(&self, bucket: &str, window_start: i64) {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        // The key is a pair holding an owned bucket name; the one allocation it costs.
+        if let Some(hits) = counts.get_mut(&(bucket.to_owned(), window_start)) {
+            *hits = (*hits - 1).max(0);
+        }
+    }
+
     /// Forgets the counts of windows that started before `before`; answers how many.
     pub(super) fn forget(&self, before: i64) -> u64 {
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
@@ -48,6 +58,18 @@ mod tests {
         assert_eq!(counts.count("a", 60), 1);
         assert_eq!(counts.count("a", 60), 2);
         assert_eq!(counts.count("b", 60), 1);
+        counts.uncount("a", 60);
+        assert_eq!(
+            counts.count("a", 60),
+            2,
+            "one taken back, one counted again"
+        );
+        counts.uncount("c", 120);
+        assert_eq!(
+            counts.count("c", 120),
+            1,
+            "taking back from nothing leaves nothing"
+        );
         assert_eq!(counts.count("a", 120), 1);
         assert_eq!(counts.forget(120), 2, "both buckets' window at 60");
         assert_eq!(counts.count("a", 120), 2, "the current window is kept");

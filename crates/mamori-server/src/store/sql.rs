@@ -405,5 +405,8 @@ pub(super) const SANDBOX_MAIL: &str =
 pub(super) const COUNT_REQUEST: &str = "INSERT INTO rate_limits (bucket, window_start, hits) \
      VALUES ($1, $2, 1) ON CONFLICT (bucket, window_start) \
      DO UPDATE SET hits = rate_limits.hits + 1 RETURNING hits";
+/// `$1` bucket, `$2` window_start: takes back one counted request (no row, or none left: nothing).
+pub(super) const UNCOUNT_REQUEST: &str = "UPDATE rate_limits SET hits = hits - 1 \
+     WHERE bucket = $1 AND window_start = $2 AND hits > 0";
 /// `$1` the oldest window start to keep.
 pub(super) const FORGET_REQUESTS: &str = "DELETE FROM rate_limits WHERE window_start < $1";

@@ -883,6 +883,24 @@ impl Store for SqlStore {
         }
     }
 
+    async fn uncount_request(&self, bucket: &str, window_start: i64) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite { counts, .. } => {
+                counts.uncount(bucket, window_start);
+                Ok(())
+            }
+            Pool::Postgres { counters, .. } => {
+                let mut lease = counters.acquire().await?;
+                let taken_back = sqlx::query(sql::UNCOUNT_REQUEST)
+                    .bind(bucket)
+                    .bind(window_start)
+                    .execute(lease.connection())
+                    .await;
+                lease.finish(taken_back).map(|_| ())
+            }
+        }
+    }
+
     async fn forget_requests(&self, before: i64) -> Result<u64, StoreError> {
         match &self.pool {
             Pool::Sqlite { counts, .. } => Ok(counts.forget(before)),

@@ -57,7 +57,8 @@ pub enum ErrorCode {
     ChallengeNotStarted,
     /// A resend before its cooldown passed; see `retry_after`.
     ResendCooldown,
-    /// Too many requests from this merchant key or client address; see `retry_after`.
+    /// Too many requests from this merchant key, admin token or client address, or too many
+    /// failed admin authentications from this client address; see `retry_after`.
     RateLimited,
     /// No resend left.
     ResendLimit,

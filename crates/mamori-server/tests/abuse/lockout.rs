@@ -198,6 +198,12 @@ async fn widget_requests_are_limited_per_address_and_the_page_can_read_why() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 429);
     assert_eq!(response.headers()["access-control-allow-origin"], ORIGIN);
+    // The page's script can read how long to wait from the header as well as the body.
+    assert_eq!(
+        response.headers()["access-control-expose-headers"],
+        "Retry-After"
+    );
+    assert!(response.headers().contains_key("retry-after"));
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"], "rate_limited");
     // Nothing changed: the authentication is still waiting for its device step.

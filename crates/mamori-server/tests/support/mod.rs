@@ -364,6 +364,8 @@ pub struct TestServer {
     pub mail: Option<mpsc::UnboundedReceiver<ReceivedMail>>,
     pub merchant_key: String,
     pub secrets_master: [u8; 32],
+    /// The server's database, as [`store::open`] took it.
+    pub database_url: String,
     /// Checks every answer against the OpenAPI document; a failure fails the test.
     pub checker: Arc<openapi::Checker>,
     stop: Option<oneshot::Sender<()>>,
@@ -475,10 +477,34 @@ impl TestServer {
             mail,
             merchant_key: mamori_core::token::encode_secret_key("k1", SECRET),
             secrets_master: master,
+            database_url: url,
             checker,
             stop: Some(stop),
             _dir: dir,
             _database: database,
+        }
+    }
+
+    /// Runs `statement` on the server's database over a connection of its own, behind the
+    /// server's back: for tests that take a table away to prove it is not read.
+    pub async fn execute_behind_its_back(&self, statement: &'static str) {
+        use sqlx::Connection;
+        if self.database_url.starts_with("sqlite:") {
+            let mut connection = sqlx::SqliteConnection::connect(&self.database_url)
+                .await
+                .unwrap();
+            sqlx::query(statement)
+                .execute(&mut connection)
+                .await
+                .unwrap();
+        } else {
+            let mut connection = sqlx::PgConnection::connect(&self.database_url)
+                .await
+                .unwrap();
+            sqlx::query(statement)
+                .execute(&mut connection)
+                .await
+                .unwrap();
         }
     }
 
@@ -576,6 +602,32 @@ impl TestServer {
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `GET /admin/v1/reports` with `token`, from `client` as a proxy on loopback names it in
+    /// `X-Forwarded-For` (believed when the server trusts `127.0.0.0/8`): the status, the
+    /// `Retry-After` header and the `error` of the answer.
+    pub async fn admin_reports_from(
+        &self,
+        client: &str,
+        token: &str,
+    ) -> (u16, Option<String>, Option<String>) {
+        let response = self
+            .http
+            .get(self.url("/admin/v1/reports"))
+            .bearer_auth(token)
+            .header("x-forwarded-for", client)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body: Value = response.json().await.unwrap();
+        let error = body["error"].as_str().map(str::to_owned);
+        (status, retry_after, error)
     }
 
     pub async fn get(&self, id: &AuthenticationId) -> Value {

@@ -6,6 +6,17 @@
 //! missing, malformed, unknown or revoked token, or a merchant key, is `401 unauthorized` and
 //! nothing more. Each token has its own rate-limit bucket ([`throttle::Bucket::AdminToken`]).
 //!
+//! Before the token is looked up, the request reserves a place among its client address's
+//! failed attempts, given back if the token is live: an address that has failed
+//! `rate_limits.admin_failures_per_address` times in the current window is refused
+//! `429 rate_limited` until the window ends, whatever it presents — a correct token too, so a
+//! guesser cannot tell a right guess from a wrong one — and no number of requests at once gets
+//! more tokens looked up than that (see [`throttle`]). A revoked token is refused without
+//! counting (it is its holder's, not a guess), and addresses in
+//! `rate_limits.admin_exempt_networks` are not counted at all. The client is the one
+//! [`super::forwarded`] finds; a router driven without a socket (no peer address) has none,
+//! and is not throttled.
+//!
 //! Each part of the API is a sub-router with paths relative to `/admin/v1`:
 //!
 //! - [`cardholders`]: enrol many, list, read, change, block, unblock, unenrol; list a card's
@@ -25,15 +36,18 @@ pub mod merchants;
 pub mod reports;
 pub mod webhooks;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::FromRequestParts;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
 use super::extract::bearer;
+use super::forwarded;
 use super::throttle::{self, Bucket};
-use crate::admin::{self as operations, AdminError, LAST_USE_GRANULARITY};
+use crate::admin::{self as operations, AdminError, LAST_USE_GRANULARITY, Refusal};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::AdminToken;
@@ -50,8 +64,9 @@ pub fn routes() -> Router<AppState> {
 
 /// The caller, authenticated by a live admin token; every admin handler takes it first.
 ///
-/// Rejects with [`ApiError::Unauthorized`] (the reason goes to the log only) and, past the
-/// token's rate, [`ApiError::RateLimited`].
+/// Rejects with [`ApiError::Unauthorized`] (the reason goes to the log only) and with
+/// [`ApiError::RateLimited`] from a client address over its failed attempts, or past the
+/// token's rate.
 #[derive(Debug)]
 pub struct Admin(pub AdminToken);
 
@@ -59,10 +74,31 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let presented = bearer(&parts.headers).ok_or(ApiError::Unauthorized("no bearer token"))?;
-        let token = operations::authenticate(state.store.as_ref(), presented)
-            .await?
-            .map_err(ApiError::Unauthorized)?;
+        let client = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| {
+                forwarded::client_address(&state.config, &parts.headers, peer.ip())
+            })
+            // The operator's exempt networks (the back office's) are not counted, so never
+            // locked out.
+            .filter(|ip| !state.config.rate_limits.admin_exempt_networks.contains(*ip));
+        // The address's place among its failures is reserved before the lookup, so that no
+        // number of requests at once gets more lookups than the limit (see `throttle`).
+        let attempt = match client {
+            Some(ip) => Some(throttle::reserve_admin_attempt(state, &ip.to_string()).await?),
+            None => None,
+        };
+        let answer = authenticate(state, &parts.headers).await?;
+        if let Some(attempt) = attempt {
+            match answer {
+                // A live token is no failure, and neither is a revoked one: it is its holder's,
+                // not a guess.
+                Ok(_) | Err(Refusal::Revoked) => attempt.give_back(state).await?,
+                Err(_) => attempt.fail(state),
+            }
+        }
+        let token = answer.map_err(|refusal| ApiError::Unauthorized(refusal.reason()))?;
         throttle::admit(state, Bucket::AdminToken(token.id.as_str())).await?;
         let now = state.now();
         let stale_before = now - LAST_USE_GRANULARITY;
@@ -79,6 +115,17 @@ impl FromRequestParts<AppState> for Admin {
         }
         Ok(Self(token))
     }
+}
+
+/// The live admin token `headers` present, or why there is none.
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Result<AdminToken, Refusal>, ApiError> {
+    let Some(presented) = bearer(headers) else {
+        return Ok(Err(Refusal::Missing));
+    };
+    Ok(operations::authenticate(state.store.as_ref(), presented).await?)
 }
 
 impl From<AdminError> for ApiError {
