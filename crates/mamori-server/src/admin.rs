@@ -24,7 +24,7 @@
 //!
 //! Unenrolling a card and enrolling it again ([`enrol`]) with another address moves its mail
 //! just as surely, so the new card's enrolment sends the same notice to the address of the
-//! card's newest unenrolled predecessor, in the transaction that inserts it.
+//! card's last unenrolled predecessor, in the transaction that inserts it.
 
 use std::collections::BTreeSet;
 
@@ -251,7 +251,7 @@ impl Enrolment {
 /// Enrols a card.
 ///
 /// A card enrolled before and unenrolled since, now enrolled with another address (not
-/// [`same_address`] as its newest unenrolled predecessor's), moves the card's mail as a change
+/// [`same_address`] as its last unenrolled predecessor's), moves the card's mail as a change
 /// of address does: the predecessor's address gets the same notice, queued with the insert (see
 /// the module docs).
 ///

@@ -24,7 +24,7 @@
 //!
 //! Unenrolling then enrolling the card again with another address moves its mail as surely as
 //! a change of address does, so [`AdminStore::enrol_cardholder`] queues the same notice to the
-//! address of the card's newest unenrolled row (its **predecessor**) in the transaction that
+//! address of the card's last unenrolled row (its **predecessor**) in the transaction that
 //! inserts the new card, after checking that the predecessor is still the one the caller read.
 
 use async_trait::async_trait;
@@ -61,11 +61,17 @@ const CHANGE_CARDHOLDER: &str = "UPDATE cardholders SET email = COALESCE($1, ema
      frictionless_ceilings = COALESCE($3, frictionless_ceilings), \
      contact_epoch = contact_epoch + CASE WHEN $1 IS NOT NULL AND $1 <> email THEN 1 ELSE 0 END \
      WHERE id = $4 AND status <> 'unenrolled' AND ($5 IS NULL OR email = $5) RETURNING *";
-/// `$1` the card reference: the newest unenrolled card that had it (see the module docs), by
-/// the index on `former_card_ref`, which only unenrolled cards are in.
+/// `$1` the card reference: the last unenrolled card that had it (see the module docs), the
+/// one row that holds it as `former_card_ref`.
 const UNENROLLED_PREDECESSOR: &str = "SELECT * FROM cardholders \
-     WHERE former_card_ref = $1 AND status = 'unenrolled' \
-     ORDER BY created_at DESC, id DESC LIMIT 1";
+     WHERE former_card_ref = $1 AND status = 'unenrolled'";
+/// `$1` id of the card being unenrolled: its reference is no longer the former reference of any
+/// older unenrolled card, so that exactly the last unenrolled one holds it (a unique index
+/// keeps it so). Unenrolments of one reference are ordered by the reference itself (unique
+/// among enrolled cards: one is enrolled at a time), not by clocks.
+const HAND_OVER_FORMER_REF: &str = "UPDATE cardholders SET former_card_ref = NULL \
+     WHERE former_card_ref = (SELECT card_ref FROM cardholders WHERE id = $1 \
+         AND status <> 'unenrolled')";
 /// `$1` id: see the module docs. `former_card_ref` keeps the reference as it was (every `SET`
 /// expression reads the row before the update).
 const UNENROL_CARDHOLDER: &str = "UPDATE cardholders SET status = 'unenrolled', \
@@ -124,7 +130,7 @@ pub struct AddressMove<'a> {
 /// docs).
 #[derive(Debug, Clone, Copy)]
 pub struct Succession<'a> {
-    /// The newest unenrolled card with the new card's reference when the caller looked
+    /// The last unenrolled card with the new card's reference when the caller looked
     /// ([`AdminStore::unenrolled_predecessor`]); `None` for a card never enrolled before.
     pub predecessor: Option<&'a CardholderId>,
     /// The notice to the predecessor's address, when the new card's address is another.
@@ -169,12 +175,12 @@ pub trait AdminStore: Send + Sync {
     /// Unenrols a card and revokes its trust in every browser, in one transaction (see the
     /// module docs); `false` (nothing changed) for an unknown or unenrolled card.
     async fn unenrol_cardholder(&self, id: &CardholderId, now: i64) -> Result<bool, StoreError>;
-    /// The newest unenrolled card whose reference was `card_ref` (see the module docs).
+    /// The last unenrolled card whose reference was `card_ref` (see the module docs).
     async fn unenrolled_predecessor(
         &self,
         card_ref: &str,
     ) -> Result<Option<Cardholder>, StoreError>;
-    /// Enrols `cardholder` and queues `succession.notice`, in one transaction, if the newest
+    /// Enrols `cardholder` and queues `succession.notice`, in one transaction, if the last
     /// unenrolled card with its reference is still `succession.predecessor`; `false` (nothing
     /// stored or queued) if another has become it since the caller looked.
     /// [`StoreError::Conflict`] if the reference is enrolled already.
@@ -317,6 +323,11 @@ impl AdminStore for SqlStore {
     async fn unenrol_cardholder(&self, id: &CardholderId, now: i64) -> Result<bool, StoreError> {
         db_write!(self, |pool| {
             let mut tx = pool.begin_write().await?;
+            sqlx::query(HAND_OVER_FORMER_REF)
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
             let done = sqlx::query(UNENROL_CARDHOLDER)
                 .bind(id.as_str())
                 .execute(&mut *tx)
@@ -361,7 +372,7 @@ impl AdminStore for SqlStore {
             let mut tx = pool.begin_write().await?;
             // Inserting first holds the reference: on PostgreSQL an unenrolment of a card with
             // it commits before the insert goes through (or the insert conflicts), so the
-            // predecessor read next is the newest there can be.
+            // predecessor read next is the last there can be.
             sqlx::query(sql::INSERT_CARDHOLDER)
                 .bind(c.id.as_str())
                 .bind(&c.card_ref)

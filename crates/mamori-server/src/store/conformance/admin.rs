@@ -26,7 +26,7 @@ pub(super) async fn run_all(store: &Arc<dyn Store>) -> Result<(), Failure> {
     racing_changes_of_address_notice_once(store).await?;
     the_issuers_change_tells_the_former_address(store.as_ref()).await?;
     unenrolling_keeps_the_row_and_frees_the_reference(store).await?;
-    enrolling_again_tells_the_newest_predecessor(store.as_ref()).await?;
+    enrolling_again_tells_the_last_predecessor(store.as_ref()).await?;
     origins_are_replaced_whole(store.as_ref()).await?;
     Ok(())
 }
@@ -466,11 +466,11 @@ async fn unenrolling_keeps_the_row_and_frees_the_reference(
     Ok(())
 }
 
-/// A card enrolled again after unenrolment: its newest unenrolled predecessor is found (not a
+/// A card enrolled again after unenrolment: its last unenrolled predecessor is found (not a
 /// card whose reference only starts like it), and the enrolment stores the card with its
-/// notice only while that predecessor is still the newest; nothing when the reference is
+/// notice only while that predecessor is still the last; nothing when the reference is
 /// enrolled.
-async fn enrolling_again_tells_the_newest_predecessor(store: &dyn Store) -> Result<(), Failure> {
+async fn enrolling_again_tells_the_last_predecessor(store: &dyn Store) -> Result<(), Failure> {
     drain_outbox(store).await?;
     let first = super::cardholder("ch_succ");
     let notice = mail(ADDRESS_CHANGED);
@@ -515,10 +515,12 @@ async fn enrolling_again_tells_the_newest_predecessor(store: &dyn Store) -> Resu
         "the predecessor: {found:?}"
     );
 
+    // Enrolled in the same second as the first, with an id that sorts before it: only the
+    // order of the unenrolments may decide which is the last.
     let second = super::Cardholder {
-        id: ch("ch_succ_2"),
+        id: ch("ch_a_succ_2"),
         email: "thief@example.org".into(),
-        created_at: NOW + 1,
+        created_at: first.created_at,
         ..first.clone()
     };
     ensure!(
@@ -562,7 +564,7 @@ async fn enrolling_again_tells_the_newest_predecessor(store: &dyn Store) -> Resu
     let found = store.unenrolled_predecessor(&first.card_ref).await?;
     ensure!(
         found.as_ref().map(|c| &c.id) == Some(&second.id),
-        "the newest predecessor: {found:?}"
+        "the last unenrolled predecessor, whatever its time and id: {found:?}"
     );
     Ok(())
 }
