@@ -373,19 +373,7 @@ impl AdminStore for SqlStore {
             // Inserting first holds the reference: on PostgreSQL an unenrolment of a card with
             // it commits before the insert goes through (or the insert conflicts), so the
             // predecessor read next is the last there can be.
-            sqlx::query(sql::INSERT_CARDHOLDER)
-                .bind(c.id.as_str())
-                .bind(&c.card_ref)
-                .bind(&c.last4)
-                .bind(&c.email)
-                .bind(c.locale.as_str())
-                .bind(c.status.as_str())
-                .bind(c.frictionless_ceilings.to_string())
-                .bind(c.created_at)
-                .bind(c.contact_epoch)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+            tx.insert_cardholder(c).await?;
             let predecessor: Option<String> = sqlx::query(UNENROLLED_PREDECESSOR)
                 .bind(&c.card_ref)
                 .fetch_optional(&mut *tx)

@@ -315,20 +315,8 @@ impl Store for SqlStore {
 
     async fn insert_cardholder(&self, c: &Cardholder) -> Result<(), StoreError> {
         db_write!(self, |pool| {
-            sqlx::query(sql::INSERT_CARDHOLDER)
-                .bind(c.id.as_str())
-                .bind(&c.card_ref)
-                .bind(&c.last4)
-                .bind(&c.email)
-                .bind(c.locale.as_str())
-                .bind(c.status.as_str())
-                .bind(c.frictionless_ceilings.to_string())
-                .bind(c.created_at)
-                .bind(c.contact_epoch)
-                .execute(pool)
-                .await
-                .map_err(db)?;
-            Ok(())
+            let mut connection = pool.acquire().await.map_err(db)?;
+            connection.insert_cardholder(c).await
         })
     }
 

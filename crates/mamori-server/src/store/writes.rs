@@ -13,7 +13,9 @@ use super::rows::{db, to_json};
 use super::sql;
 use super::sql_store::bind_all;
 use super::{DeviceWrite, StoreError};
-use crate::model::{Authentication, CardholderId, DeviceId, IdempotencyKey, MerchantKey, NewMail};
+use crate::model::{
+    Authentication, Cardholder, CardholderId, DeviceId, IdempotencyKey, MerchantKey, NewMail,
+};
 
 /// A connection of either database, usually inside a write transaction, whose methods then
 /// change nothing visible until the caller commits.
@@ -38,6 +40,8 @@ pub(super) trait Writes {
         a: &Authentication,
         card_ref: Option<&str>,
     ) -> Result<(), StoreError>;
+    /// Stores an enrolled card; [`StoreError::Conflict`] when its reference is enrolled already.
+    async fn insert_cardholder(&mut self, c: &Cardholder) -> Result<(), StoreError>;
     /// Records an idempotency key; [`StoreError::Conflict`] when the merchant used it already.
     async fn insert_idempotency_key(&mut self, key: &IdempotencyKey) -> Result<(), StoreError>;
     /// Stores a merchant's signing key; [`StoreError::Conflict`] when its `kid` is taken.
@@ -180,6 +184,23 @@ macro_rules! writes {
                 if inserted.rows_affected() == 0 {
                     return Err(StoreError::OrderInProgress);
                 }
+                Ok(())
+            }
+
+            async fn insert_cardholder(&mut self, c: &Cardholder) -> Result<(), StoreError> {
+                sqlx::query(sql::INSERT_CARDHOLDER)
+                    .bind(c.id.as_str())
+                    .bind(&c.card_ref)
+                    .bind(&c.last4)
+                    .bind(&c.email)
+                    .bind(c.locale.as_str())
+                    .bind(c.status.as_str())
+                    .bind(c.frictionless_ceilings.to_string())
+                    .bind(c.created_at)
+                    .bind(c.contact_epoch)
+                    .execute(&mut *self)
+                    .await
+                    .map_err(db)?;
                 Ok(())
             }
 
