@@ -37,9 +37,9 @@
 //! proxy missing from `trusted_proxies`); the operator's remedy is
 //! `rate_limits.admin_exempt_networks`, whose addresses the admin API never counts (the
 //! caller, [`crate::api::admin`], skips the reservation for them). The instance that logs the
-//! lockout, and any instance whose failure finds the count at the limit, also remembers the
-//! address ([`AdminLockouts`]) and refuses its further requests in the window without asking
-//! the store. Like every request, each refusal still gets the access log's one `request` line.
+//! lockout also remembers the address ([`AdminLockouts`]) and refuses its further requests in
+//! the window without asking the store; the others ask, count one place over the limit and give
+//! it back. Like every request, each refusal still gets the access log's one `request` line.
 
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
@@ -219,6 +219,8 @@ impl AdminAttempt {
             return;
         }
         state.admin_lockouts.lock(&self.failures, self.window.start);
+        // Past the limit only while instances disagree on it (a configuration being rolled
+        // out): the lockout was logged by the failure that reached it.
         if failures > self.limit {
             return;
         }
