@@ -72,7 +72,9 @@ pub fn document(server: &str) -> OpenApi {
                          client address that fails authentication \
                          rate_limits.admin_failures_per_address times (default 20) in a window \
                          is answered 429 rate_limited, with Retry-After, until the window ends, \
-                         before its token is looked up: a correct token too.",
+                         before its token is looked up: a correct token too. A request \
+                         past as many lookups running at once from its address is answered \
+                         429 too, for the moment only.",
                     ),
                 )
                 .security_scheme(

@@ -1257,3 +1257,132 @@ async fn an_address_locked_out_on_one_instance_is_refused_by_another() {
         .unwrap();
     assert_eq!(admitted.0.name, "tests");
 }
+
+/// Many requests at once with the live token: those past the limit are refused for the moment
+/// (too many lookups in flight), but nothing is remembered — the next one gets in.
+#[tokio::test]
+async fn live_tokens_sent_at_once_never_lock_their_address_out() {
+    let server = behind_a_proxy().await;
+    let live = server.admin_token().await;
+    let client = "198.51.100.40";
+    for round in 0..3 {
+        let mut requests = tokio::task::JoinSet::new();
+        for _ in 0..2 * FAILURES {
+            let sent = server
+                .http
+                .get(server.url("/admin/v1/reports"))
+                .bearer_auth(&live)
+                .header("x-forwarded-for", client)
+                .send();
+            requests.spawn(async move { sent.await.unwrap().status().as_u16() });
+        }
+        while let Some(status) = requests.join_next().await {
+            let status = status.unwrap();
+            assert!(status == 200 || status == 429, "round {round}: {status}");
+        }
+        assert_eq!(
+            server.admin_reports_from(client, &live).await.0,
+            200,
+            "round {round}"
+        );
+    }
+    // Nor do they use up the address's failures.
+    for n in 0..FAILURES {
+        assert_eq!(
+            server.admin_reports_from(client, &wrong_token(n)).await.0,
+            401
+        );
+    }
+    assert_eq!(server.admin_reports_from(client, &live).await.0, 429);
+}
+
+/// A typo while the back office has lookups in flight is one failure, not the limit's worth.
+#[tokio::test]
+async fn one_failure_among_lookups_in_flight_is_one_failure() {
+    let server = behind_a_proxy().await;
+    let live = server.admin_token().await;
+    let client = "198.51.100.41";
+    let mut in_flight = Vec::new();
+    for _ in 0..FAILURES - 1 {
+        in_flight.push(
+            mamori_server::api::throttle::reserve_admin_attempt(&server.state, client)
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(
+        server.admin_reports_from(client, &wrong_token(0)).await.0,
+        401
+    );
+    for attempt in in_flight {
+        attempt.give_back(&server.state).await;
+    }
+    assert_eq!(server.admin_reports_from(client, &live).await.0, 200);
+    for n in 1..FAILURES - 1 {
+        assert_eq!(
+            server.admin_reports_from(client, &wrong_token(n)).await.0,
+            401
+        );
+    }
+    assert_eq!(server.admin_reports_from(client, &live).await.0, 200);
+    assert_eq!(
+        server.admin_reports_from(client, &wrong_token(0)).await.0,
+        401,
+        "the failure reaching the limit"
+    );
+    assert_eq!(server.admin_reports_from(client, &live).await.0, 429);
+}
+
+/// A lookup the store fails tested no guess: `500`, and the place is given back.
+#[tokio::test]
+async fn a_lookup_the_store_fails_is_no_failure() {
+    let server = behind_a_proxy().await;
+    let live = server.admin_token().await;
+    let client = "198.51.100.42";
+    server
+        .execute_behind_its_back("ALTER TABLE admin_tokens RENAME TO admin_tokens_hidden")
+        .await;
+    for n in 0..2 * FAILURES {
+        let (status, _, error) = server.admin_reports_from(client, &wrong_token(n)).await;
+        assert_eq!((status, error.as_deref()), (500, Some("internal")), "{n}");
+    }
+    server
+        .execute_behind_its_back("ALTER TABLE admin_tokens_hidden RENAME TO admin_tokens")
+        .await;
+    assert_eq!(server.admin_reports_from(client, &live).await.0, 200);
+}
+
+/// A live token whose place cannot be given back (the store refuses to take back a count) is
+/// still let in: the place stays counted, and the failure is logged only. On SQLite the counts
+/// live in the verifier's memory and cannot fail, so this is PostgreSQL's test.
+#[tokio::test]
+async fn a_give_back_the_store_fails_still_lets_the_live_token_in() {
+    let server = behind_a_proxy().await;
+    if server.database_url.starts_with("sqlite:") {
+        eprintln!("SQLite counts in memory, which cannot fail: nothing to test");
+        return;
+    }
+    let live = server.admin_token().await;
+    server
+        .execute_behind_its_back(
+            "CREATE FUNCTION refuse_take_back() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN RAISE EXCEPTION 'no take-back'; END $$",
+        )
+        .await;
+    server
+        .execute_behind_its_back(
+            "CREATE TRIGGER refuse_take_back BEFORE UPDATE ON rate_limits FOR EACH ROW \
+             WHEN (NEW.hits < OLD.hits) EXECUTE FUNCTION refuse_take_back()",
+        )
+        .await;
+    let client = "198.51.100.43";
+    for n in 0..FAILURES {
+        assert_eq!(
+            server.admin_reports_from(client, &live).await.0,
+            200,
+            "request {n}"
+        );
+    }
+    // Every place stayed counted: the address's lookups are full for this window.
+    assert_eq!(server.admin_reports_from(client, &live).await.0, 429);
+}

@@ -7,31 +7,39 @@
 //! it (once per window and instance, not per bucket), so the table holds about one window's
 //! buckets.
 //!
-//! Failed admin authentications are counted per client address in a bucket of their own
-//! ([`reserve_admin_attempt`], [`AdminAttempt`]). Every admin request reserves its place in
-//! that count **before** its token is looked up, with the same atomic count as the other
-//! buckets; a request whose reservation is over `admin_failures_per_address` is refused
-//! `429 rate_limited` without a lookup. A request whose token turns out live gives its place
-//! back, and so does one whose token is known but revoked (its holder's, perhaps a job nobody
-//! updated, not a guess; still `401`). So however many requests an address sends at once, at
-//! most the limit of them are looked up and refused per window: each holds a place while it is
-//! looked up, and a refused one keeps it. A request cancelled between its reservation and the
-//! end of its lookup (the client hung up, the store failed) stays counted, as a failure would.
-//! The refusals past the limit stay counted too: they cost no lookup, and the window ends all
-//! the same.
+//! Admin authentications are counted per client address in two buckets of their own
+//! ([`reserve_admin_attempt`], [`AdminAttempt`]), both bounded by `admin_failures_per_address`:
+//!
+//! - **lookups**: every admin request reserves a place here, with the same atomic count as the
+//!   other buckets, **before** its token is looked up, and holds it while the lookup runs. A
+//!   request whose token turns out live gives its place back, and so does one whose token is
+//!   known but revoked (its holder's, perhaps a job nobody updated, not a guess; still `401`),
+//!   and one whose lookup failed in the store (it tested no guess). A failed token keeps its
+//!   place. So the bucket holds the lookups in flight and the window's failures, and a request
+//!   whose reservation is over the limit is refused `429 rate_limited` without a lookup — and
+//!   gives its place back at once: the refusal is transient (too many lookups in flight, or an
+//!   address whose failures fill the bucket), is not remembered, and is not logged beyond its
+//!   access-log line. So however many requests an address sends at once, at most the limit of
+//!   them are looked up together, and at most the limit of failures are looked up per window.
+//!   A request cancelled between its reservation and the end of its lookup (the client hung
+//!   up) keeps its place until the window ends, as a failure would; so does one whose give-back
+//!   fails in the store (logged).
+//! - **failures**: confirmed failures only (a missing, malformed or unknown token). The failure
+//!   that brings this count to the limit locks the address out for the rest of the window, and
+//!   is logged (`WARN`, naming the address): the count is never taken back, and every instance
+//!   shares it, so that is one line per address and window. Live traffic, however concurrent,
+//!   never adds to it.
 //!
 //! An address at its limit is refused whatever token it presents, a correct one too: a guesser
 //! whose right guess were let in would learn from the answer that it was right, and the limit
-//! would bound nothing. Its cost falls on whoever shares the address (a NAT, an IPv6 /64, a
+//! would bound nothing. Every instance refuses it without a lookup: its failures fill its
+//! lookups bucket. Its cost falls on whoever shares the address (a NAT, an IPv6 /64, a
 //! proxy missing from `trusted_proxies`); the operator's remedy is
 //! `rate_limits.admin_exempt_networks`, whose addresses the admin API never counts (the
-//! caller, [`crate::api::admin`], skips the reservation for them). The failure that brings the
-//! count to the limit is logged (`WARN`, naming the address); every instance shares the count,
-//! so it is one line per address and window unless a place was given back while the limit was
-//! being reached (then the next failure to reach it is logged as well). Each
-//! instance also remembers the addresses it has seen over the limit ([`AdminLockouts`]) and
-//! refuses their further requests in the window without asking the store. Like every request,
-//! each refusal still gets the access log's one `request` line.
+//! caller, [`crate::api::admin`], skips the reservation for them). The instance that logs the
+//! lockout also remembers the address ([`AdminLockouts`]) and refuses its further requests in
+//! the window without asking the store; the others ask, count one place over the limit and give
+//! it back. Like every request, each refusal still gets the access log's one `request` line.
 
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
@@ -49,6 +57,8 @@ pub enum Bucket<'a> {
     ClientAddress(&'a str),
     /// An admin API token, by its id; it shares the merchant keys' limit per window.
     AdminToken(&'a str),
+    /// Admin lookups in flight and failed, from a client address (see the module docs).
+    AdminLookups(&'a str),
     /// Failed admin authentications from a client address (see the module docs).
     AdminFailures(&'a str),
 }
@@ -64,6 +74,10 @@ impl Bucket<'_> {
                 limits.widget_per_address.get(),
             ),
             Self::AdminToken(id) => (format!("admin:{id}"), limits.create_per_key.get()),
+            Self::AdminLookups(ip) => (
+                format!("admin-lookups:{}", address_block(ip)),
+                limits.admin_failures_per_address.get(),
+            ),
             Self::AdminFailures(ip) => (
                 format!("admin-failures:{}", address_block(ip)),
                 limits.admin_failures_per_address.get(),
@@ -114,78 +128,107 @@ pub async fn admit(state: &AppState, bucket: Bucket<'_>) -> Result<(), ApiError>
     Ok(())
 }
 
-/// Reserves a place for an admin request from `client` among the address's failed
-/// authentications, before its token is looked up (see the module docs).
+/// Reserves a place for an admin request from `client` among the address's lookups, before
+/// its token is looked up (see the module docs).
 ///
 /// # Errors
 ///
-/// [`ApiError::RateLimited`] for an address over its limit, with the seconds left in the
-/// window; [`ApiError::Internal`] when the store fails.
+/// [`ApiError::RateLimited`] for an address locked out or with too many lookups, with the
+/// seconds left in the window; [`ApiError::Internal`] when the store fails.
 pub async fn reserve_admin_attempt(
     state: &AppState,
     client: &str,
 ) -> Result<AdminAttempt, ApiError> {
-    let (bucket, limit) = Bucket::AdminFailures(client).name_and_limit(state);
+    let (lookups, limit) = Bucket::AdminLookups(client).name_and_limit(state);
+    let (failures, _) = Bucket::AdminFailures(client).name_and_limit(state);
     let window = Window::current(state);
-    if state.admin_lockouts.holds(&bucket, window.start) {
+    if state.admin_lockouts.holds(&failures, window.start) {
         return Err(window.refusal());
     }
-    let place = count(state, &bucket, window).await?;
-    if place > limit {
-        state.admin_lockouts.lock(&bucket, window.start);
-        return Err(window.refusal());
-    }
-    Ok(AdminAttempt {
+    let place = count(state, &lookups, window).await?;
+    let attempt = AdminAttempt {
         client: client.to_owned(),
-        bucket,
+        lookups,
+        failures,
         window,
-        place,
         limit,
-    })
+    };
+    if place > limit {
+        // Not a failure, and perhaps only a crowd of live lookups: kept, the place would crowd
+        // out the next window's worth of them too.
+        attempt.give_back(state).await;
+        return Err(window.refusal());
+    }
+    Ok(attempt)
 }
 
-/// An admin request's reserved place among its address's failed authentications: counted as
-/// a failure unless [`Self::give_back`] says the token was good.
+/// An admin request's reserved place among its address's lookups: kept, and counted as a
+/// failure, by [`Self::fail`]; given back by [`Self::give_back`].
 #[derive(Debug)]
-#[must_use = "a reservation is a failure until it is given back"]
+#[must_use = "a reservation is kept until it is given back"]
 pub struct AdminAttempt {
     /// The client address, for the log.
     client: String,
-    /// The address's failure bucket.
-    bucket: String,
-    /// The window the place was counted in (a give-back goes to the same one).
+    /// The address's lookups bucket, where the place is held.
+    lookups: String,
+    /// The address's failures bucket.
+    failures: String,
+    /// The window the place was counted in (a give-back or a failure goes to the same one).
     window: Window,
-    /// The count the reservation made: at most `limit`.
-    place: i64,
     /// `admin_failures_per_address`.
     limit: i64,
 }
 
 impl AdminAttempt {
-    /// The token was live: the place is no failure, and is given back.
-    ///
-    /// # Errors
-    ///
-    /// [`ApiError::Internal`] when the store fails (the place then stays counted).
-    pub async fn give_back(self, state: &AppState) -> Result<(), ApiError> {
-        Ok(state
+    /// The request tested no guess (its token was live or revoked, its lookup failed, or it
+    /// was refused before it): the place is given back. A store failure here is logged and
+    /// nothing more: the request's answer does not depend on it, and the place stays counted
+    /// until the window ends.
+    pub async fn give_back(self, state: &AppState) {
+        if let Err(error) = state
             .store
-            .uncount_request(&self.bucket, self.window.start)
-            .await?)
+            .uncount_request(&self.lookups, self.window.start)
+            .await
+        {
+            tracing::warn!(
+                client = self.client,
+                %error,
+                "admin API: cannot give back a lookup's place; it stays counted until the \
+                 window ends"
+            );
+        }
     }
 
-    /// The token was refused: the place stays counted. The failure that brings the count to
-    /// the limit locks the address out for the rest of the window, and is logged.
-    pub fn fail(self, state: &AppState) {
-        if self.place < self.limit {
+    /// The token was refused: the place stays counted, and the failure is counted. The failure
+    /// that brings the failures to the limit locks the address out for the rest of the
+    /// window, and is logged. A store failure counting it is logged: the kept place still
+    /// bounds the address's lookups.
+    pub async fn fail(self, state: &AppState) {
+        let failures = match count(state, &self.failures, self.window).await {
+            Ok(failures) => failures,
+            Err(error) => {
+                tracing::warn!(
+                    client = self.client,
+                    error = ?error,
+                    "admin API: cannot count a failed authentication"
+                );
+                return;
+            }
+        };
+        if failures < self.limit {
             return;
         }
-        state.admin_lockouts.lock(&self.bucket, self.window.start);
+        state.admin_lockouts.lock(&self.failures, self.window.start);
+        // Past the limit only while instances disagree on it (a configuration being rolled
+        // out): the lockout was logged by the failure that reached it.
+        if failures > self.limit {
+            return;
+        }
         // The address, and what is locked out: for IPv6 its whole /64.
         tracing::warn!(
             client = self.client,
             locked = %address_block(&self.client),
-            failures = self.place,
+            failures,
             seconds = self.window.left,
             "admin API: too many failed authentications; every admin request from this \
              address is refused until the window ends"

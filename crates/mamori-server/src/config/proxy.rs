@@ -6,7 +6,9 @@
 //! A range is a CIDR block, `10.0.0.0/8` or `2001:db8::/32`, or a single address (`/32` or
 //! `/128`). A block with bits set after its prefix (`10.0.0.1/8`) is refused rather than
 //! rounded: it is most often a typo for a narrower range, and trusting more addresses than
-//! meant is the mistake that matters here.
+//! meant is the mistake that matters here. An IPv4 block written as IPv6
+//! (`::ffff:10.20.0.0/112`, prefix 96 or more) is the IPv4 block it names (`10.20.0.0/16`), as
+//! an IPv4 client written as IPv6 is the IPv4 address it names.
 //!
 //! In the file a setting is a list of strings; in its variable (`MAMORI_TRUSTED_PROXIES`) one
 //! string, comma-separated. Both pass through the same check.
@@ -86,6 +88,19 @@ impl TryFrom<&str> for Cidr {
         };
         if masked(bits, width, prefix) != bits {
             return Err(refuse("has bits set after its prefix"));
+        }
+        // An IPv4 block written as IPv6 (`::ffff:10.20.0.0/112`) is kept as the IPv4 block it
+        // is, since `contains` compares IPv4 addresses written as IPv6 as IPv4: kept as IPv6,
+        // it would contain nothing. (A shorter IPv6 prefix than the mapped range's 96 bits is
+        // an IPv6 block like any other.)
+        if let IpAddr::V6(v6) = network
+            && prefix >= 96
+            && let Some(v4) = v6.to_ipv4_mapped()
+        {
+            return Ok(Self {
+                network: IpAddr::V4(v4),
+                prefix: prefix - 96,
+            });
         }
         Ok(Self { network, prefix })
     }
@@ -202,6 +217,36 @@ mod tests {
             };
             assert!(block.contains(ip(other)), "{everything}");
         }
+    }
+
+    #[test]
+    fn an_ipv4_block_written_as_ipv6_is_that_ipv4_block() {
+        let block = Cidr::try_from("::ffff:10.20.0.0/112").unwrap();
+        assert_eq!(block.to_string(), "10.20.0.0/16");
+        assert!(block.contains(ip("10.20.3.4")));
+        assert!(block.contains(ip("::ffff:10.20.3.4")));
+        assert!(!block.contains(ip("10.21.0.1")));
+        assert!(!block.contains(ip("::a14:304")), "IPv4-compatible is IPv6");
+
+        let single = Cidr::try_from("::ffff:192.0.2.7").unwrap();
+        assert_eq!(single.to_string(), "192.0.2.7/32");
+        assert!(single.contains(ip("192.0.2.7")));
+        let every_ipv4 = Cidr::try_from("::ffff:0:0/96").unwrap();
+        assert_eq!(every_ipv4.to_string(), "0.0.0.0/0");
+        assert!(every_ipv4.contains(ip("203.0.113.9")));
+        assert!(!every_ipv4.contains(ip("2001:db8::1")));
+
+        // Wider than the mapped range: an IPv6 block, and no IPv4 address is in it.
+        let wider = Cidr::try_from("::/80").unwrap();
+        assert_eq!(wider.to_string(), "::/80");
+        assert!(!wider.contains(ip("10.20.3.4")));
+
+        let error = Cidr::try_from("::ffff:10.20.0.1/112").unwrap_err();
+        assert!(error.to_string().contains("bits set after its prefix"));
+
+        let exempt = Networks::try_from("::ffff:10.20.0.0/112").unwrap();
+        assert!(exempt.contains(ip("10.20.255.255")));
+        assert_eq!(Vec::<String>::from(exempt), ["10.20.0.0/16"]);
     }
 
     #[test]

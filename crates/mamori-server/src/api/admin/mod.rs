@@ -7,12 +7,13 @@
 //! nothing more. Each token has its own rate-limit bucket ([`throttle::Bucket::AdminToken`]).
 //!
 //! Before the token is looked up, the request reserves a place among its client address's
-//! failed attempts, given back if the token is live: an address that has failed
+//! lookups, given back unless the token is refused: an address that has failed
 //! `rate_limits.admin_failures_per_address` times in the current window is refused
 //! `429 rate_limited` until the window ends, whatever it presents — a correct token too, so a
-//! guesser cannot tell a right guess from a wrong one — and no number of requests at once gets
-//! more tokens looked up than that (see [`throttle`]). A revoked token is refused without
-//! counting (it is its holder's, not a guess), and addresses in
+//! guesser cannot tell a right guess from a wrong one. No number of requests at once gets more
+//! failed lookups than that in a window, nor more lookups than that in flight together (a
+//! request past it is refused `429` without being remembered; see [`throttle`]). A revoked
+//! token is refused without counting (it is its holder's, not a guess), and addresses in
 //! `rate_limits.admin_exempt_networks` are not counted at all. The client is the one
 //! [`super::forwarded`] finds; a router driven without a socket (no peer address) has none,
 //! and is not throttled.
@@ -83,22 +84,24 @@ impl FromRequestParts<AppState> for Admin {
             // The operator's exempt networks (the back office's) are not counted, so never
             // locked out.
             .filter(|ip| !state.config.rate_limits.admin_exempt_networks.contains(*ip));
-        // The address's place among its failures is reserved before the lookup, so that no
+        // The address's place among its lookups is reserved before the lookup, so that no
         // number of requests at once gets more lookups than the limit (see `throttle`).
         let attempt = match client {
             Some(ip) => Some(throttle::reserve_admin_attempt(state, &ip.to_string()).await?),
             None => None,
         };
-        let answer = authenticate(state, &parts.headers).await?;
+        // A request cancelled during the lookup (the client hung up) never gets past it: its
+        // place stays counted until the window ends, as a failure's would.
+        let answer = authenticate(state, &parts.headers).await;
         if let Some(attempt) = attempt {
-            match answer {
-                // A live token is no failure, and neither is a revoked one: it is its holder's,
-                // not a guess.
-                Ok(_) | Err(Refusal::Revoked) => attempt.give_back(state).await?,
-                Err(_) => attempt.fail(state),
+            match &answer {
+                // A live token is no failure, and neither is a revoked one (it is its holder's,
+                // not a guess), nor a lookup the store failed (it tested no guess).
+                Ok(Ok(_) | Err(Refusal::Revoked)) | Err(_) => attempt.give_back(state).await,
+                Ok(Err(_)) => attempt.fail(state).await,
             }
         }
-        let token = answer.map_err(|refusal| ApiError::Unauthorized(refusal.reason()))?;
+        let token = answer?.map_err(|refusal| ApiError::Unauthorized(refusal.reason()))?;
         throttle::admit(state, Bucket::AdminToken(token.id.as_str())).await?;
         let now = state.now();
         let stale_before = now - LAST_USE_GRANULARITY;
