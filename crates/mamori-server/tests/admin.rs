@@ -1386,3 +1386,37 @@ async fn a_give_back_the_store_fails_still_lets_the_live_token_in() {
     // Every place stayed counted: the address's lookups are full for this window.
     assert_eq!(server.admin_reports_from(client, &live).await.0, 429);
 }
+
+/// A request cancelled during its lookup (a proxy gave up on a stalled store) got no answer:
+/// its dropped reservation gives its place back, so a run of timeouts never locks the address
+/// out.
+#[tokio::test]
+async fn lookups_cancelled_in_flight_give_their_places_back() {
+    let server = behind_a_proxy().await;
+    let live = server.admin_token().await;
+    let client = "198.51.100.44";
+    for _ in 0..FAILURES {
+        let cancelled = mamori_server::api::throttle::reserve_admin_attempt(&server.state, client)
+            .await
+            .unwrap();
+        drop(cancelled);
+    }
+    // The give-backs run on tasks of their own: wait for them, within a bound.
+    let mut status = 0;
+    for _ in 0..200 {
+        status = server.admin_reports_from(client, &live).await.0;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(status, 200, "the cancelled lookups still hold their places");
+    // And the address's failures are untouched.
+    for n in 0..FAILURES - 1 {
+        assert_eq!(
+            server.admin_reports_from(client, &wrong_token(n)).await.0,
+            401
+        );
+    }
+    assert_eq!(server.admin_reports_from(client, &live).await.0, 200);
+}

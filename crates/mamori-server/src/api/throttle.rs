@@ -22,8 +22,10 @@
 //!   access-log line. So however many requests an address sends at once, at most the limit of
 //!   them are looked up together, and at most the limit of failures are looked up per window.
 //!   A request cancelled between its reservation and the end of its lookup (the client hung
-//!   up) keeps its place until the window ends, as a failure would; so does one whose give-back
-//!   fails in the store (logged).
+//!   up, or a proxy gave up on a stalled store) gives its place back too, from a task of its
+//!   own when the reservation is dropped: it got no answer, so it learnt nothing from its
+//!   token, and a run of such timeouts must not lock the back office out. A place whose
+//!   give-back fails in the store (logged) stays counted until the window ends.
 //! - **failures**: confirmed failures only (a missing, malformed or unknown token). The failure
 //!   that brings this count to the limit locks the address out for the rest of the window, and
 //!   is logged (`WARN`, naming the address): the count is never taken back, and every instance
@@ -43,10 +45,11 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::Store;
 
 /// What a request is counted against.
 #[derive(Debug, Clone, Copy)]
@@ -152,6 +155,8 @@ pub async fn reserve_admin_attempt(
         failures,
         window,
         limit,
+        store: Arc::clone(&state.store),
+        settled: false,
     };
     if place > limit {
         // Not a failure, and perhaps only a crowd of live lookups: kept, the place would crowd
@@ -163,8 +168,8 @@ pub async fn reserve_admin_attempt(
 }
 
 /// An admin request's reserved place among its address's lookups: kept, and counted as a
-/// failure, by [`Self::fail`]; given back by [`Self::give_back`].
-#[derive(Debug)]
+/// failure, by [`Self::fail`]; given back by [`Self::give_back`], or, when it is dropped
+/// unsettled (the request was cancelled during its lookup), by a task spawned on drop.
 #[must_use = "a reservation is kept until it is given back"]
 pub struct AdminAttempt {
     /// The client address, for the log.
@@ -177,6 +182,50 @@ pub struct AdminAttempt {
     window: Window,
     /// `admin_failures_per_address`.
     limit: i64,
+    /// Where the place is counted, for the give-back on drop.
+    store: Arc<dyn Store>,
+    /// Whether [`Self::fail`] or [`Self::give_back`] has taken the place in hand; if not, drop
+    /// gives it back.
+    settled: bool,
+}
+
+impl std::fmt::Debug for AdminAttempt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminAttempt")
+            .field("client", &self.client)
+            .field("lookups", &self.lookups)
+            .field("window", &self.window)
+            .field("settled", &self.settled)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for AdminAttempt {
+    /// A request cancelled between its reservation and the end of its lookup got no answer, so
+    /// it tested no guess: its place is given back, from a task because drop cannot wait.
+    fn drop(&mut self) {
+        if self.settled {
+            return;
+        }
+        // No runtime only while the process shuts down, when the count no longer matters.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let store = Arc::clone(&self.store);
+        let lookups = std::mem::take(&mut self.lookups);
+        let client = std::mem::take(&mut self.client);
+        let window_start = self.window.start;
+        runtime.spawn(async move {
+            if let Err(error) = store.uncount_request(&lookups, window_start).await {
+                tracing::warn!(
+                    client,
+                    %error,
+                    "admin API: cannot give back a cancelled lookup's place; it stays counted \
+                     until the window ends"
+                );
+            }
+        });
+    }
 }
 
 impl AdminAttempt {
@@ -184,7 +233,8 @@ impl AdminAttempt {
     /// was refused before it): the place is given back. A store failure here is logged and
     /// nothing more: the request's answer does not depend on it, and the place stays counted
     /// until the window ends.
-    pub async fn give_back(self, state: &AppState) {
+    pub async fn give_back(mut self, state: &AppState) {
+        self.settled = true;
         if let Err(error) = state
             .store
             .uncount_request(&self.lookups, self.window.start)
@@ -203,7 +253,9 @@ impl AdminAttempt {
     /// that brings the failures to the limit locks the address out for the rest of the
     /// window, and is logged. A store failure counting it is logged: the kept place still
     /// bounds the address's lookups.
-    pub async fn fail(self, state: &AppState) {
+    pub async fn fail(mut self, state: &AppState) {
+        // Kept whatever happens next, even if this request is cancelled while it is counted.
+        self.settled = true;
         let failures = match count(state, &self.failures, self.window).await {
             Ok(failures) => failures,
             Err(error) => {
