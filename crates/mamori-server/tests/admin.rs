@@ -1420,3 +1420,38 @@ async fn lookups_cancelled_in_flight_give_their_places_back() {
     }
     assert_eq!(server.admin_reports_from(client, &live).await.0, 200);
 }
+
+/// Forgetting the ended windows' counts is housekeeping: when the store fails it, the request
+/// it came with is still counted and answered. On SQLite the counts live in the verifier's
+/// memory and cannot fail, so this is PostgreSQL's test.
+#[tokio::test]
+async fn a_forget_the_store_fails_still_answers_the_request() {
+    let server = behind_a_proxy().await;
+    if server.database_url.starts_with("sqlite:") {
+        eprintln!("SQLite counts in memory, which cannot fail: nothing to test");
+        return;
+    }
+    let live = server.admin_token().await;
+    server
+        .execute_behind_its_back(
+            "CREATE FUNCTION refuse_forget() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN RAISE EXCEPTION 'no forgetting'; END $$",
+        )
+        .await;
+    server
+        .execute_behind_its_back(
+            "CREATE TRIGGER refuse_forget BEFORE DELETE ON rate_limits \
+             FOR EACH STATEMENT EXECUTE FUNCTION refuse_forget()",
+        )
+        .await;
+    let client = "198.51.100.45";
+    // The first count of the window forgets the ones before it, and fails to.
+    assert_eq!(server.admin_reports_from(client, &live).await.0, 200);
+    for n in 0..FAILURES {
+        assert_eq!(
+            server.admin_reports_from(client, &wrong_token(n)).await.0,
+            401
+        );
+    }
+    assert_eq!(server.admin_reports_from(client, &live).await.0, 429);
+}

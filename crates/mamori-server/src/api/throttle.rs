@@ -290,14 +290,20 @@ impl AdminAttempt {
 
 /// Counts one request in bucket `name` in `window` and answers the window's count; the first
 /// count an instance makes in a new window also forgets the windows before it.
+///
+/// Forgetting is housekeeping, done after the count: a store failure there is logged and the
+/// count still answered, since erring now would leave a counted request unanswered (an admin
+/// place never settled, a failure at the limit never locked out or logged). The next instance
+/// to enter a window forgets again.
 async fn count(state: &AppState, name: &str, window: Window) -> Result<i64, ApiError> {
     let count = state.store.count_request(name, window.start).await?;
     if state
         .rate_windows_forgotten
         .fetch_max(window.start, Ordering::Relaxed)
         < window.start
+        && let Err(error) = state.store.forget_requests(window.start).await
     {
-        state.store.forget_requests(window.start).await?;
+        tracing::warn!(%error, "rate limits: cannot forget the ended windows' counts");
     }
     Ok(count)
 }
