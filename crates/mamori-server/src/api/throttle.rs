@@ -17,9 +17,11 @@
 //!   and one whose lookup failed in the store (it tested no guess). A failed token keeps its
 //!   place. So the bucket holds the lookups in flight and the window's failures, and a request
 //!   whose reservation is over the limit is refused `429 rate_limited` without a lookup — and
-//!   gives its place back at once: the refusal is transient (too many lookups in flight, or an
-//!   address whose failures fill the bucket), is not remembered, and is not logged beyond its
-//!   access-log line. So however many requests an address sends at once, at most the limit of
+//!   gives its place back at once. One read of the failures bucket then tells the two causes
+//!   apart: failures at the limit (perhaps reached on another instance) are a lockout, which
+//!   this instance now remembers ([`AdminLockouts`]) and answers with the window's
+//!   `Retry-After`; otherwise it is too many lookups in flight, a moment's crowd, answered
+//!   `Retry-After: 1` and not remembered. Neither is logged beyond its access-log line. So however many requests an address sends at once, at most the limit of
 //!   them are looked up together, and at most the limit of failures are looked up per window.
 //!   A request cancelled between its reservation and the end of its lookup (the client hung
 //!   up, or a proxy gave up on a stalled store) gives its place back too, from a task of its
@@ -40,8 +42,9 @@
 //! `rate_limits.admin_exempt_networks`, whose addresses the admin API never counts (the
 //! caller, [`crate::api::admin`], skips the reservation for them). The instance that logs the
 //! lockout also remembers the address ([`AdminLockouts`]) and refuses its further requests in
-//! the window without asking the store; the others ask, count one place over the limit and give
-//! it back. Like every request, each refusal still gets the access log's one `request` line.
+//! the window without asking the store; another instance asks once, counts one place over the
+//! limit, gives it back, reads the failures and remembers the lockout from then on. Like every
+//! request, each refusal still gets the access log's one `request` line.
 
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
@@ -136,8 +139,8 @@ pub async fn admit(state: &AppState, bucket: Bucket<'_>) -> Result<(), ApiError>
 ///
 /// # Errors
 ///
-/// [`ApiError::RateLimited`] for an address locked out or with too many lookups, with the
-/// seconds left in the window; [`ApiError::Internal`] when the store fails.
+/// [`ApiError::RateLimited`] for an address locked out, with the seconds left in the window,
+/// or with too many lookups in flight, with one second; [`ApiError::Internal`] when the store fails.
 pub async fn reserve_admin_attempt(
     state: &AppState,
     client: &str,
@@ -161,10 +164,31 @@ pub async fn reserve_admin_attempt(
     if place > limit {
         // Not a failure, and perhaps only a crowd of live lookups: kept, the place would crowd
         // out the next window's worth of them too.
+        let failures = attempt.failures.clone();
         attempt.give_back(state).await;
-        return Err(window.refusal());
+        return Err(refuse_full_lookups(state, &failures, window).await);
     }
     Ok(attempt)
+}
+
+/// The refusal of a request whose address's lookups are full: a lockout (the address's
+/// failures are at the limit, perhaps reached on another instance) is remembered here and
+/// refused for the rest of the window; too many lookups in flight, a moment's crowd, is refused
+/// for a second.
+async fn refuse_full_lookups(state: &AppState, failures: &str, window: Window) -> ApiError {
+    let limit = state.config.rate_limits.admin_failures_per_address.get();
+    match state.store.requests_counted(failures, window.start).await {
+        Ok(failed) if failed >= limit => {
+            state.admin_lockouts.lock(failures, window.start);
+            window.refusal()
+        }
+        Ok(_) => ApiError::RateLimited { retry_after: 1 },
+        // Refused all the same, as the transient refusal it may be; nothing is remembered.
+        Err(error) => {
+            tracing::warn!(%error, "admin API: cannot read an address's failures");
+            ApiError::RateLimited { retry_after: 1 }
+        }
+    }
 }
 
 /// An admin request's reserved place among its address's lookups: kept, and counted as a
