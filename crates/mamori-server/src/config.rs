@@ -151,7 +151,7 @@ pub struct RateLimits {
     /// every admin request from the address is refused before its token is looked up — a
     /// correct token's too — until the window ends; see `admin_exempt_networks` for the back
     /// office. A revoked token's refusal is not counted. It also bounds the address's token
-    /// lookups running at once: a request past that is refused `429` for the moment only.
+    /// lookups running at once: a request past that is refused `429` with `Retry-After: 1`.
     pub admin_failures_per_address: Positive,
     /// Client addresses never locked out of the admin API, as `trusted_proxies` lists blocks:
     /// the back office's network, so that no one sharing its address (a NAT, a proxy) and none

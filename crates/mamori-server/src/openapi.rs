@@ -74,7 +74,7 @@ pub fn document(server: &str) -> OpenApi {
                          is answered 429 rate_limited, with Retry-After, until the window ends, \
                          before its token is looked up: a correct token too. A request \
                          past as many lookups running at once from its address is answered \
-                         429 too, for the moment only.",
+                         429 too, with Retry-After: 1 (a moment's crowd, not a lockout).",
                     ),
                 )
                 .security_scheme(

@@ -1252,6 +1252,24 @@ async fn an_address_locked_out_on_one_instance_is_refused_by_another() {
         matches!(refused, ApiError::RateLimited { retry_after: 60 }),
         "{refused:?}"
     );
+    // The second instance now remembers the lockout too, and refuses without asking the store:
+    // with the counts out of reach, it still answers the lockout, not a store failure. (On
+    // SQLite the counts are in the verifier's memory, out of this test's reach.)
+    if !server.database_url.starts_with("sqlite:") {
+        server
+            .execute_behind_its_back("ALTER TABLE rate_limits RENAME TO rate_limits_hidden")
+            .await;
+        let refused = Admin::from_request_parts(&mut forwarded_parts("203.0.113.9", &live), &other)
+            .await
+            .unwrap_err();
+        server
+            .execute_behind_its_back("ALTER TABLE rate_limits_hidden RENAME TO rate_limits")
+            .await;
+        assert!(
+            matches!(refused, ApiError::RateLimited { retry_after: 60 }),
+            "{refused:?}"
+        );
+    }
     let admitted = Admin::from_request_parts(&mut forwarded_parts("203.0.113.10", &live), &other)
         .await
         .unwrap();
@@ -1265,6 +1283,21 @@ async fn live_tokens_sent_at_once_never_lock_their_address_out() {
     let server = behind_a_proxy().await;
     let live = server.admin_token().await;
     let client = "198.51.100.40";
+    // The limit's worth of lookups in flight, held: one more is refused, whatever its token.
+    let mut in_flight = Vec::new();
+    for _ in 0..FAILURES {
+        in_flight.push(
+            mamori_server::api::throttle::reserve_admin_attempt(&server.state, client)
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(server.admin_reports_from(client, &live).await.0, 429);
+    for attempt in in_flight {
+        attempt.give_back(&server.state).await;
+    }
+    assert_eq!(server.admin_reports_from(client, &live).await.0, 200);
+    // The same through the socket, at whatever concurrency the machine gives.
     for round in 0..3 {
         let mut requests = tokio::task::JoinSet::new();
         for _ in 0..2 * FAILURES {
@@ -1385,4 +1418,110 @@ async fn a_give_back_the_store_fails_still_lets_the_live_token_in() {
     }
     // Every place stayed counted: the address's lookups are full for this window.
     assert_eq!(server.admin_reports_from(client, &live).await.0, 429);
+}
+
+/// A request cancelled during its lookup (a proxy gave up on a stalled store) got no answer:
+/// its dropped reservation gives its place back, so a run of timeouts never locks the address
+/// out.
+#[tokio::test]
+async fn lookups_cancelled_in_flight_give_their_places_back() {
+    let server = behind_a_proxy().await;
+    let live = server.admin_token().await;
+    let client = "198.51.100.44";
+    for _ in 0..FAILURES {
+        let cancelled = mamori_server::api::throttle::reserve_admin_attempt(&server.state, client)
+            .await
+            .unwrap();
+        drop(cancelled);
+    }
+    // The give-backs run on tasks of their own: wait for them, within a bound.
+    let mut status = 0;
+    for _ in 0..200 {
+        status = server.admin_reports_from(client, &live).await.0;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(status, 200, "the cancelled lookups still hold their places");
+    // And the address's failures are untouched.
+    for n in 0..FAILURES - 1 {
+        assert_eq!(
+            server.admin_reports_from(client, &wrong_token(n)).await.0,
+            401
+        );
+    }
+    assert_eq!(server.admin_reports_from(client, &live).await.0, 200);
+}
+
+/// Forgetting the ended windows' counts is housekeeping: when the store fails it, the request
+/// it came with is still counted and answered. On SQLite the counts live in the verifier's
+/// memory and cannot fail, so this is PostgreSQL's test.
+#[tokio::test]
+async fn a_forget_the_store_fails_still_answers_the_request() {
+    let server = behind_a_proxy().await;
+    if server.database_url.starts_with("sqlite:") {
+        eprintln!("SQLite counts in memory, which cannot fail: nothing to test");
+        return;
+    }
+    let live = server.admin_token().await;
+    server
+        .execute_behind_its_back(
+            "CREATE FUNCTION refuse_forget() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN RAISE EXCEPTION 'no forgetting'; END $$",
+        )
+        .await;
+    server
+        .execute_behind_its_back(
+            "CREATE TRIGGER refuse_forget BEFORE DELETE ON rate_limits \
+             FOR EACH STATEMENT EXECUTE FUNCTION refuse_forget()",
+        )
+        .await;
+    let client = "198.51.100.45";
+    // The first count of the window forgets the ones before it, and fails to.
+    assert_eq!(server.admin_reports_from(client, &live).await.0, 200);
+    for n in 0..FAILURES {
+        assert_eq!(
+            server.admin_reports_from(client, &wrong_token(n)).await.0,
+            401
+        );
+    }
+    assert_eq!(server.admin_reports_from(client, &live).await.0, 429);
+}
+
+/// Too many lookups in flight, with the address's failures under the limit, is a moment's
+/// crowd: refused with `Retry-After: 1`, not the rest of the window.
+#[tokio::test]
+async fn too_many_lookups_in_flight_are_refused_for_a_second() {
+    use axum::extract::FromRequestParts;
+    use mamori_server::ApiError;
+    use mamori_server::api::admin::Admin;
+
+    let server = behind_a_proxy().await;
+    let live = server.admin_token().await;
+    let client = "198.51.100.46";
+    let mut in_flight = Vec::new();
+    for _ in 0..FAILURES {
+        in_flight.push(
+            mamori_server::api::throttle::reserve_admin_attempt(&server.state, client)
+                .await
+                .unwrap(),
+        );
+    }
+    let refused = Admin::from_request_parts(&mut forwarded_parts(client, &live), &server.state)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, ApiError::RateLimited { retry_after: 1 }),
+        "{refused:?}"
+    );
+    let (status, retry_after, error) = server.admin_reports_from(client, &live).await;
+    assert_eq!(
+        (status, retry_after.as_deref(), error.as_deref()),
+        (429, Some("1"), Some("rate_limited"))
+    );
+    for attempt in in_flight {
+        attempt.give_back(&server.state).await;
+    }
+    assert_eq!(server.admin_reports_from(client, &live).await.0, 200);
 }

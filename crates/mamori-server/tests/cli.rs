@@ -300,6 +300,57 @@ fn config_check_shows_the_configuration_without_its_secrets() {
     assert!(!ok && out.contains("only for `mamori demo`"), "{out}");
 }
 
+/// A block of prefix 0 (`::ffff:0:0/96` is `0.0.0.0/0`) trusts or exempts every address of its
+/// family: `config check` warns, and lists the blocks as they are matched.
+#[test]
+fn config_check_warns_of_a_block_that_is_every_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(dir.path(), "");
+    assert!(mamori(&config, &["init"]).0);
+    let (ok, out) = mamori_env(
+        &config,
+        &["config", "check"],
+        &[
+            ("MAMORI_TRUSTED_PROXIES", "10.0.0.0/8,::ffff:0:0/96"),
+            (
+                "MAMORI_RATE_LIMITS_ADMIN_EXEMPT_NETWORKS",
+                "::ffff:10.20.0.0/112,::/0",
+            ),
+        ],
+    );
+    assert!(ok, "a warning, not an error: {out}");
+    assert!(
+        out.contains("warning: trusted_proxies lists 0.0.0.0/0, every address of its family"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "warning: rate_limits.admin_exempt_networks lists ::/0, every address of its family"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("from a peer in trusted_proxies (10.0.0.0/8, 0.0.0.0/0)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("never counted nor locked out: 10.20.0.0/16, ::/0"),
+        "{out}"
+    );
+    assert!(!out.contains("warning: trusted_proxies lists 10."), "{out}");
+
+    let (ok, out) = mamori_env(
+        &config,
+        &["config", "check"],
+        &[("MAMORI_TRUSTED_PROXIES", "10.0.0.0/8")],
+    );
+    assert!(ok && !out.contains("every address of its family"), "{out}");
+    assert!(
+        out.contains("every client address is counted (no rate_limits.admin_exempt_networks)"),
+        "{out}"
+    );
+}
+
 #[test]
 fn config_check_reports_every_bad_value_and_checks_the_rest() {
     let dir = tempfile::tempdir().unwrap();

@@ -17,13 +17,17 @@
 //!   and one whose lookup failed in the store (it tested no guess). A failed token keeps its
 //!   place. So the bucket holds the lookups in flight and the window's failures, and a request
 //!   whose reservation is over the limit is refused `429 rate_limited` without a lookup — and
-//!   gives its place back at once: the refusal is transient (too many lookups in flight, or an
-//!   address whose failures fill the bucket), is not remembered, and is not logged beyond its
-//!   access-log line. So however many requests an address sends at once, at most the limit of
+//!   gives its place back at once. One read of the failures bucket then tells the two causes
+//!   apart: failures at the limit (perhaps reached on another instance) are a lockout, which
+//!   this instance now remembers ([`AdminLockouts`]) and answers with the window's
+//!   `Retry-After`; otherwise it is too many lookups in flight, a moment's crowd, answered
+//!   `Retry-After: 1` and not remembered. Neither is logged beyond its access-log line. So however many requests an address sends at once, at most the limit of
 //!   them are looked up together, and at most the limit of failures are looked up per window.
 //!   A request cancelled between its reservation and the end of its lookup (the client hung
-//!   up) keeps its place until the window ends, as a failure would; so does one whose give-back
-//!   fails in the store (logged).
+//!   up, or a proxy gave up on a stalled store) gives its place back too, from a task of its
+//!   own when the reservation is dropped: it got no answer, so it learnt nothing from its
+//!   token, and a run of such timeouts must not lock the back office out. A place whose
+//!   give-back fails in the store (logged) stays counted until the window ends.
 //! - **failures**: confirmed failures only (a missing, malformed or unknown token). The failure
 //!   that brings this count to the limit locks the address out for the rest of the window, and
 //!   is logged (`WARN`, naming the address): the count is never taken back, and every instance
@@ -38,15 +42,17 @@
 //! `rate_limits.admin_exempt_networks`, whose addresses the admin API never counts (the
 //! caller, [`crate::api::admin`], skips the reservation for them). The instance that logs the
 //! lockout also remembers the address ([`AdminLockouts`]) and refuses its further requests in
-//! the window without asking the store; the others ask, count one place over the limit and give
-//! it back. Like every request, each refusal still gets the access log's one `request` line.
+//! the window without asking the store; another instance asks once, counts one place over the
+//! limit, gives it back, reads the failures and remembers the lockout from then on. Like every
+//! request, each refusal still gets the access log's one `request` line.
 
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::Store;
 
 /// What a request is counted against.
 #[derive(Debug, Clone, Copy)]
@@ -133,8 +139,8 @@ pub async fn admit(state: &AppState, bucket: Bucket<'_>) -> Result<(), ApiError>
 ///
 /// # Errors
 ///
-/// [`ApiError::RateLimited`] for an address locked out or with too many lookups, with the
-/// seconds left in the window; [`ApiError::Internal`] when the store fails.
+/// [`ApiError::RateLimited`] for an address locked out, with the seconds left in the window,
+/// or with too many lookups in flight, with one second; [`ApiError::Internal`] when the store fails.
 pub async fn reserve_admin_attempt(
     state: &AppState,
     client: &str,
@@ -152,19 +158,42 @@ pub async fn reserve_admin_attempt(
         failures,
         window,
         limit,
+        store: Arc::clone(&state.store),
+        settled: false,
     };
     if place > limit {
         // Not a failure, and perhaps only a crowd of live lookups: kept, the place would crowd
         // out the next window's worth of them too.
+        let failures = attempt.failures.clone();
         attempt.give_back(state).await;
-        return Err(window.refusal());
+        return Err(refuse_full_lookups(state, &failures, window).await);
     }
     Ok(attempt)
 }
 
+/// The refusal of a request whose address's lookups are full: a lockout (the address's
+/// failures are at the limit, perhaps reached on another instance) is remembered here and
+/// refused for the rest of the window; too many lookups in flight, a moment's crowd, is refused
+/// for a second.
+async fn refuse_full_lookups(state: &AppState, failures: &str, window: Window) -> ApiError {
+    let limit = state.config.rate_limits.admin_failures_per_address.get();
+    match state.store.requests_counted(failures, window.start).await {
+        Ok(failed) if failed >= limit => {
+            state.admin_lockouts.lock(failures, window.start);
+            window.refusal()
+        }
+        Ok(_) => ApiError::RateLimited { retry_after: 1 },
+        // Refused all the same, as the transient refusal it may be; nothing is remembered.
+        Err(error) => {
+            tracing::warn!(%error, "admin API: cannot read an address's failures");
+            ApiError::RateLimited { retry_after: 1 }
+        }
+    }
+}
+
 /// An admin request's reserved place among its address's lookups: kept, and counted as a
-/// failure, by [`Self::fail`]; given back by [`Self::give_back`].
-#[derive(Debug)]
+/// failure, by [`Self::fail`]; given back by [`Self::give_back`], or, when it is dropped
+/// unsettled (the request was cancelled during its lookup), by a task spawned on drop.
 #[must_use = "a reservation is kept until it is given back"]
 pub struct AdminAttempt {
     /// The client address, for the log.
@@ -177,6 +206,50 @@ pub struct AdminAttempt {
     window: Window,
     /// `admin_failures_per_address`.
     limit: i64,
+    /// Where the place is counted, for the give-back on drop.
+    store: Arc<dyn Store>,
+    /// Whether [`Self::fail`] or [`Self::give_back`] has taken the place in hand; if not, drop
+    /// gives it back.
+    settled: bool,
+}
+
+impl std::fmt::Debug for AdminAttempt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminAttempt")
+            .field("client", &self.client)
+            .field("lookups", &self.lookups)
+            .field("window", &self.window)
+            .field("settled", &self.settled)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for AdminAttempt {
+    /// A request cancelled between its reservation and the end of its lookup got no answer, so
+    /// it tested no guess: its place is given back, from a task because drop cannot wait.
+    fn drop(&mut self) {
+        if self.settled {
+            return;
+        }
+        // No runtime only while the process shuts down, when the count no longer matters.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let store = Arc::clone(&self.store);
+        let lookups = std::mem::take(&mut self.lookups);
+        let client = std::mem::take(&mut self.client);
+        let window_start = self.window.start;
+        runtime.spawn(async move {
+            if let Err(error) = store.uncount_request(&lookups, window_start).await {
+                tracing::warn!(
+                    client,
+                    %error,
+                    "admin API: cannot give back a cancelled lookup's place; it stays counted \
+                     until the window ends"
+                );
+            }
+        });
+    }
 }
 
 impl AdminAttempt {
@@ -184,7 +257,8 @@ impl AdminAttempt {
     /// was refused before it): the place is given back. A store failure here is logged and
     /// nothing more: the request's answer does not depend on it, and the place stays counted
     /// until the window ends.
-    pub async fn give_back(self, state: &AppState) {
+    pub async fn give_back(mut self, state: &AppState) {
+        self.settled = true;
         if let Err(error) = state
             .store
             .uncount_request(&self.lookups, self.window.start)
@@ -203,7 +277,9 @@ impl AdminAttempt {
     /// that brings the failures to the limit locks the address out for the rest of the
     /// window, and is logged. A store failure counting it is logged: the kept place still
     /// bounds the address's lookups.
-    pub async fn fail(self, state: &AppState) {
+    pub async fn fail(mut self, state: &AppState) {
+        // Kept whatever happens next, even if this request is cancelled while it is counted.
+        self.settled = true;
         let failures = match count(state, &self.failures, self.window).await {
             Ok(failures) => failures,
             Err(error) => {
@@ -238,14 +314,20 @@ impl AdminAttempt {
 
 /// Counts one request in bucket `name` in `window` and answers the window's count; the first
 /// count an instance makes in a new window also forgets the windows before it.
+///
+/// Forgetting is housekeeping, done after the count: a store failure there is logged and the
+/// count still answered, since erring now would leave a counted request unanswered (an admin
+/// place never settled, a failure at the limit never locked out or logged). The next instance
+/// to enter a window forgets again.
 async fn count(state: &AppState, name: &str, window: Window) -> Result<i64, ApiError> {
     let count = state.store.count_request(name, window.start).await?;
     if state
         .rate_windows_forgotten
         .fetch_max(window.start, Ordering::Relaxed)
         < window.start
+        && let Err(error) = state.store.forget_requests(window.start).await
     {
-        state.store.forget_requests(window.start).await?;
+        tracing::warn!(%error, "rate limits: cannot forget the ended windows' counts");
     }
     Ok(count)
 }

@@ -107,6 +107,13 @@ pub(super) fn run(
     }
 }
 
+/// `networks`' blocks, comma-separated, as they are matched (an IPv4 block written as IPv6
+/// shows as the IPv4 block it is).
+fn listed(networks: &crate::config::Networks) -> String {
+    let blocks: Vec<String> = networks.blocks().iter().map(ToString::to_string).collect();
+    blocks.join(", ")
+}
+
 /// The effective configuration as TOML, with the secrets replaced by [`REDACTED`].
 fn redacted(loaded: &Loaded) -> Result<toml::Table, Failure> {
     let mut table = env::to_table(&loaded.config)?;
@@ -301,13 +308,46 @@ fn findings(config_file: Option<&Path>, inspection: &Inspection) -> Vec<Finding>
             "client address: the peer's (no trusted_proxies; no header is read)".into()
         } else {
             format!(
-                "client address: from a peer in trusted_proxies ({} block(s)), the rightmost \
-                 {} entry that is not a trusted proxy's; from any other peer, the peer's",
-                proxies.len(),
+                "client address: from a peer in trusted_proxies ({}), the rightmost {} entry \
+                 that is not a trusted proxy's; from any other peer, the peer's",
+                listed(proxies),
                 config.forwarded_header()
             )
         },
     );
+
+    let exempt = &config.rate_limits.admin_exempt_networks;
+    add(
+        Level::Ok,
+        if exempt.is_empty() {
+            "admin API: every client address is counted (no rate_limits.admin_exempt_networks)"
+                .into()
+        } else {
+            format!(
+                "admin API: never counted nor locked out: {} (rate_limits.admin_exempt_networks)",
+                listed(exempt)
+            )
+        },
+    );
+    // A block of prefix 0 is every IPv4 or every IPv6 address: allowed (a verifier reachable
+    // only through its proxies may mean it), but most often a slip such as `::ffff:0:0/96`,
+    // which names the whole IPv4 range. Trusting every peer lets any client write its own
+    // address; exempting every address turns the admin lockout off.
+    for (setting, networks) in [
+        ("trusted_proxies", proxies),
+        ("rate_limits.admin_exempt_networks", exempt),
+    ] {
+        for block in networks.blocks().iter().filter(|b| b.is_everything()) {
+            add(
+                Level::Warning,
+                format!(
+                    "{setting} lists {block}, every address of its family (an IPv4 block \
+                     written as IPv6, ::ffff:a.b.c.d/N, is the IPv4 block a.b.c.d/(N-96)); \
+                     list the real blocks"
+                ),
+            );
+        }
+    }
 
     if config.public_url.starts_with("http://") {
         add(

@@ -43,6 +43,13 @@ impl Cidr {
             _ => false,
         }
     }
+
+    /// Whether the block has prefix 0: every IPv4 or every IPv6 address. Allowed, but nearly
+    /// always a mistake (`::ffff:0:0/96`, the IPv4 range written as IPv6, is `0.0.0.0/0`), so
+    /// `mamori config check` warns about it.
+    pub fn is_everything(&self) -> bool {
+        self.prefix == 0
+    }
 }
 
 /// `bits` (an address of `width` bits, right-aligned) with all but its first `prefix` bits
@@ -129,6 +136,11 @@ impl Networks {
     /// How many blocks are listed.
     pub fn len(&self) -> usize {
         self.0.len()
+    }
+
+    /// The blocks, in the order listed.
+    pub fn blocks(&self) -> &[Cidr] {
+        &self.0
     }
 
     /// Whether `address` is in one of the blocks.

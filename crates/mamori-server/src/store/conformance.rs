@@ -2215,6 +2215,19 @@ async fn requests_are_counted_once_each(store: &Arc<dyn Store>) -> Result<(), Fa
         store.count_request("widget:192.0.2.9", NOW).await? == 51,
         "20 taken back and 20 counted at once leave 50"
     );
+    ensure!(
+        store.requests_counted("widget:192.0.2.9", NOW).await? == 51,
+        "a read sees the count"
+    );
+    ensure!(
+        store.requests_counted("widget:192.0.2.9", NOW).await? == 51,
+        "and counts nothing"
+    );
+    ensure!(
+        store.requests_counted("widget:192.0.2.9", NOW + 60).await? == 0
+            && store.requests_counted("widget:192.0.2.10", NOW).await? == 0,
+        "a window or bucket never counted reads zero"
+    );
     store.uncount_request("widget:192.0.2.9", NOW + 60).await?;
     ensure!(
         store.count_request("widget:192.0.2.9", NOW + 60).await? == 1,
@@ -2227,6 +2240,10 @@ async fn requests_are_counted_once_each(store: &Arc<dyn Store>) -> Result<(), Fa
     ensure!(
         store.forget_requests(NOW + 60).await? == 2,
         "the finished windows are forgotten"
+    );
+    ensure!(
+        store.requests_counted("widget:192.0.2.9", NOW).await? == 0,
+        "a forgotten window reads zero"
     );
     store.uncount_request("widget:192.0.2.9", NOW).await?;
     ensure!(

@@ -553,6 +553,9 @@ pub trait Store:
     /// composes with concurrent counts on any instance. Nothing for a window with no count
     /// left (never counted, or forgotten).
     async fn uncount_request(&self, bucket: &str, window_start: i64) -> Result<(), StoreError>;
+    /// The count of `bucket`'s window starting at `window_start`, without counting anything:
+    /// zero for a window never counted (or forgotten).
+    async fn requests_counted(&self, bucket: &str, window_start: i64) -> Result<i64, StoreError>;
     /// Forgets the counts of windows that started before `before`; answers how many.
     async fn forget_requests(&self, before: i64) -> Result<u64, StoreError>;
 

@@ -36,6 +36,17 @@ impl RequestCounts {
         }
     }
 
+    /// The count of `bucket`'s window starting at `window_start`, counting nothing: zero for a
+    /// window with no count.
+    pub(super) fn counted(&self, bucket: &str, window_start: i64) -> i64 {
+        let counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        // The key is a pair holding an owned bucket name; the one allocation it costs.
+        counts
+            .get(&(bucket.to_owned(), window_start))
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Forgets the counts of windows that started before `before`; answers how many.
     pub(super) fn forget(&self, before: i64) -> u64 {
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);

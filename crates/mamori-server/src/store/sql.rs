@@ -408,5 +408,8 @@ pub(super) const COUNT_REQUEST: &str = "INSERT INTO rate_limits (bucket, window_
 /// `$1` bucket, `$2` window_start: takes back one counted request (no row, or none left: nothing).
 pub(super) const UNCOUNT_REQUEST: &str = "UPDATE rate_limits SET hits = hits - 1 \
      WHERE bucket = $1 AND window_start = $2 AND hits > 0";
+/// `$1` bucket, `$2` window_start: the window's count, read only (no row: none).
+pub(super) const REQUESTS_COUNTED: &str =
+    "SELECT hits FROM rate_limits WHERE bucket = $1 AND window_start = $2";
 /// `$1` the oldest window start to keep.
 pub(super) const FORGET_REQUESTS: &str = "DELETE FROM rate_limits WHERE window_start < $1";

@@ -889,6 +889,24 @@ impl Store for SqlStore {
         }
     }
 
+    async fn requests_counted(&self, bucket: &str, window_start: i64) -> Result<i64, StoreError> {
+        match &self.pool {
+            Pool::Sqlite { counts, .. } => Ok(counts.counted(bucket, window_start)),
+            Pool::Postgres { counters, .. } => {
+                let mut lease = counters.acquire().await?;
+                let counted = sqlx::query(sql::REQUESTS_COUNTED)
+                    .bind(bucket)
+                    .bind(window_start)
+                    .fetch_optional(lease.connection())
+                    .await;
+                lease
+                    .finish(counted)?
+                    .map_or(Ok(0), |row| row.try_get(0))
+                    .map_err(db)
+            }
+        }
+    }
+
     async fn forget_requests(&self, before: i64) -> Result<u64, StoreError> {
         match &self.pool {
             Pool::Sqlite { counts, .. } => Ok(counts.forget(before)),

@@ -90,8 +90,8 @@ impl FromRequestParts<AppState> for Admin {
             Some(ip) => Some(throttle::reserve_admin_attempt(state, &ip.to_string()).await?),
             None => None,
         };
-        // A request cancelled during the lookup (the client hung up) never gets past it: its
-        // place stays counted until the window ends, as a failure's would.
+        // A request cancelled during the lookup (the client hung up) never gets past it: the
+        // reservation's drop gives its place back.
         let answer = authenticate(state, &parts.headers).await;
         if let Some(attempt) = attempt {
             match &answer {
