@@ -925,18 +925,6 @@ async fn each_admin_token_has_its_own_rate_limit() {
 /// The failed authentications an address may have in a window, by default.
 const FAILURES: usize = 20;
 
-/// A verifier behind a proxy on loopback, which names the client in `X-Forwarded-For`, so
-/// requests can come from several addresses.
-async fn behind_a_proxy() -> TestServer {
-    TestServer::start_with(Options {
-        tweak: |config| {
-            config.trusted_proxies = TrustedProxies::try_from("127.0.0.0/8").unwrap();
-        },
-        ..Options::default()
-    })
-    .await
-}
-
 /// A well-formed admin token that is no one's.
 fn wrong_token(n: usize) -> String {
     format!("mamori_admin_{n:064x}")
@@ -944,7 +932,7 @@ fn wrong_token(n: usize) -> String {
 
 #[tokio::test]
 async fn a_client_that_keeps_failing_is_refused_before_any_token_is_looked_up() {
-    let server = behind_a_proxy().await;
+    let server = TestServer::behind_a_proxy().await;
     let live = server.admin_token().await;
     let attacker = "203.0.113.9";
     for n in 0..FAILURES {
@@ -1012,7 +1000,7 @@ async fn a_client_that_keeps_failing_is_refused_before_any_token_is_looked_up() 
 /// only the limit's worth are looked up (and answered 401); the rest are refused unlooked.
 #[tokio::test]
 async fn wrong_tokens_sent_at_once_get_no_more_lookups_than_the_limit() {
-    let server = behind_a_proxy().await;
+    let server = TestServer::behind_a_proxy().await;
     let live = server.admin_token().await;
     let attacker = "203.0.113.9";
     let mut requests = tokio::task::JoinSet::new();
@@ -1041,7 +1029,7 @@ async fn wrong_tokens_sent_at_once_get_no_more_lookups_than_the_limit() {
 
 #[tokio::test]
 async fn a_locked_out_client_leaves_every_other_address_alone() {
-    let server = behind_a_proxy().await;
+    let server = TestServer::behind_a_proxy().await;
     let live = server.admin_token().await;
     for n in 0..FAILURES {
         assert_eq!(
@@ -1093,7 +1081,7 @@ async fn a_locked_out_client_leaves_every_other_address_alone() {
 
 #[tokio::test]
 async fn a_correct_token_under_the_limit_works_and_does_not_clear_the_failures() {
-    let server = behind_a_proxy().await;
+    let server = TestServer::behind_a_proxy().await;
     let live = server.admin_token().await;
     let client = "198.51.100.30";
     for n in 0..FAILURES - 1 {
@@ -1181,7 +1169,7 @@ async fn an_exempt_network_is_never_locked_out() {
 /// not a guess: it is not counted, and does not lock its address out.
 #[tokio::test]
 async fn a_revoked_token_is_refused_without_counting_as_a_guess() {
-    let server = behind_a_proxy().await;
+    let server = TestServer::behind_a_proxy().await;
     let live = server.admin_token().await;
     let (record, revoked) = mamori_server::admin::create_token(server.store.as_ref(), "old", START)
         .await
@@ -1231,7 +1219,7 @@ async fn an_address_locked_out_on_one_instance_is_refused_by_another() {
     use mamori_server::api::admin::Admin;
     use mamori_server::{ApiError, AppState};
 
-    let server = behind_a_proxy().await;
+    let server = TestServer::behind_a_proxy().await;
     let live = server.admin_token().await;
     for n in 0..FAILURES {
         let answer = server
@@ -1280,7 +1268,7 @@ async fn an_address_locked_out_on_one_instance_is_refused_by_another() {
 /// (too many lookups in flight), but nothing is remembered — the next one gets in.
 #[tokio::test]
 async fn live_tokens_sent_at_once_never_lock_their_address_out() {
-    let server = behind_a_proxy().await;
+    let server = TestServer::behind_a_proxy().await;
     let live = server.admin_token().await;
     let client = "198.51.100.40";
     // The limit's worth of lookups in flight, held: one more is refused, whatever its token.
@@ -1332,7 +1320,7 @@ async fn live_tokens_sent_at_once_never_lock_their_address_out() {
 /// A typo while the back office has lookups in flight is one failure, not the limit's worth.
 #[tokio::test]
 async fn one_failure_among_lookups_in_flight_is_one_failure() {
-    let server = behind_a_proxy().await;
+    let server = TestServer::behind_a_proxy().await;
     let live = server.admin_token().await;
     let client = "198.51.100.41";
     let mut in_flight = Vec::new();
@@ -1369,7 +1357,7 @@ async fn one_failure_among_lookups_in_flight_is_one_failure() {
 /// A lookup the store fails tested no guess: `500`, and the place is given back.
 #[tokio::test]
 async fn a_lookup_the_store_fails_is_no_failure() {
-    let server = behind_a_proxy().await;
+    let server = TestServer::behind_a_proxy().await;
     let live = server.admin_token().await;
     let client = "198.51.100.42";
     server
@@ -1385,29 +1373,36 @@ async fn a_lookup_the_store_fails_is_no_failure() {
     assert_eq!(server.admin_reports_from(client, &live).await.0, 200);
 }
 
+/// Makes PostgreSQL fail the changes to the rate-limit counts that `trigger` (a `CREATE
+/// TRIGGER` statement executing `refuse_count_change()`) names: a counter store that refuses
+/// part of its work.
+async fn refuse_on_rate_limits(server: &TestServer, trigger: &'static str) {
+    server
+        .execute_behind_its_back(
+            "CREATE FUNCTION refuse_count_change() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN RAISE EXCEPTION 'refused by the test'; END $$",
+        )
+        .await;
+    server.execute_behind_its_back(trigger).await;
+}
+
 /// A live token whose place cannot be given back (the store refuses to take back a count) is
 /// still let in: the place stays counted, and the failure is logged only. On SQLite the counts
 /// live in the verifier's memory and cannot fail, so this is PostgreSQL's test.
 #[tokio::test]
 async fn a_give_back_the_store_fails_still_lets_the_live_token_in() {
-    let server = behind_a_proxy().await;
+    let server = TestServer::behind_a_proxy().await;
     if server.database_url.starts_with("sqlite:") {
         eprintln!("SQLite counts in memory, which cannot fail: nothing to test");
         return;
     }
     let live = server.admin_token().await;
-    server
-        .execute_behind_its_back(
-            "CREATE FUNCTION refuse_take_back() RETURNS trigger LANGUAGE plpgsql AS $$ \
-             BEGIN RAISE EXCEPTION 'no take-back'; END $$",
-        )
-        .await;
-    server
-        .execute_behind_its_back(
-            "CREATE TRIGGER refuse_take_back BEFORE UPDATE ON rate_limits FOR EACH ROW \
-             WHEN (NEW.hits < OLD.hits) EXECUTE FUNCTION refuse_take_back()",
-        )
-        .await;
+    refuse_on_rate_limits(
+        &server,
+        "CREATE TRIGGER take_back BEFORE UPDATE ON rate_limits FOR EACH ROW \
+         WHEN (NEW.hits < OLD.hits) EXECUTE FUNCTION refuse_count_change()",
+    )
+    .await;
     let client = "198.51.100.43";
     for n in 0..FAILURES {
         assert_eq!(
@@ -1425,7 +1420,7 @@ async fn a_give_back_the_store_fails_still_lets_the_live_token_in() {
 /// out.
 #[tokio::test]
 async fn lookups_cancelled_in_flight_give_their_places_back() {
-    let server = behind_a_proxy().await;
+    let server = TestServer::behind_a_proxy().await;
     let live = server.admin_token().await;
     let client = "198.51.100.44";
     for _ in 0..FAILURES {
@@ -1459,24 +1454,18 @@ async fn lookups_cancelled_in_flight_give_their_places_back() {
 /// memory and cannot fail, so this is PostgreSQL's test.
 #[tokio::test]
 async fn a_forget_the_store_fails_still_answers_the_request() {
-    let server = behind_a_proxy().await;
+    let server = TestServer::behind_a_proxy().await;
     if server.database_url.starts_with("sqlite:") {
         eprintln!("SQLite counts in memory, which cannot fail: nothing to test");
         return;
     }
     let live = server.admin_token().await;
-    server
-        .execute_behind_its_back(
-            "CREATE FUNCTION refuse_forget() RETURNS trigger LANGUAGE plpgsql AS $$ \
-             BEGIN RAISE EXCEPTION 'no forgetting'; END $$",
-        )
-        .await;
-    server
-        .execute_behind_its_back(
-            "CREATE TRIGGER refuse_forget BEFORE DELETE ON rate_limits \
-             FOR EACH STATEMENT EXECUTE FUNCTION refuse_forget()",
-        )
-        .await;
+    refuse_on_rate_limits(
+        &server,
+        "CREATE TRIGGER forget BEFORE DELETE ON rate_limits FOR EACH STATEMENT \
+         EXECUTE FUNCTION refuse_count_change()",
+    )
+    .await;
     let client = "198.51.100.45";
     // The first count of the window forgets the ones before it, and fails to.
     assert_eq!(server.admin_reports_from(client, &live).await.0, 200);
@@ -1497,7 +1486,7 @@ async fn too_many_lookups_in_flight_are_refused_for_a_second() {
     use mamori_server::ApiError;
     use mamori_server::api::admin::Admin;
 
-    let server = behind_a_proxy().await;
+    let server = TestServer::behind_a_proxy().await;
     let live = server.admin_token().await;
     let client = "198.51.100.46";
     let mut in_flight = Vec::new();

@@ -110,8 +110,7 @@ pub(super) fn run(
 /// `networks`' blocks, comma-separated, as they are matched (an IPv4 block written as IPv6
 /// shows as the IPv4 block it is).
 fn listed(networks: &crate::config::Networks) -> String {
-    let blocks: Vec<String> = networks.blocks().iter().map(ToString::to_string).collect();
-    blocks.join(", ")
+    Vec::<String>::from(networks.clone()).join(", ")
 }
 
 /// The effective configuration as TOML, with the secrets replaced by [`REDACTED`].

@@ -133,11 +133,6 @@ impl Networks {
         self.0.is_empty()
     }
 
-    /// How many blocks are listed.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
     /// The blocks, in the order listed.
     pub fn blocks(&self) -> &[Cidr] {
         &self.0

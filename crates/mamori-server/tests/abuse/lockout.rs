@@ -2,23 +2,11 @@
 //! never the cardholder's trusted browser, and floods of creations or widget calls answer 429.
 
 use crate::support::*;
-use mamori_server::config::{Bounded, TrustedProxies};
+use mamori_server::config::Bounded;
 use serde_json::json;
 
 /// Authentications an attacker creates for the victim's card, never taken further.
 const CREATED_BY_THE_ATTACKER: usize = 1_000;
-
-/// A verifier behind a proxy on loopback, which names the client in `X-Forwarded-For`, so the
-/// attacker's requests can come from other addresses than the cardholder's.
-async fn behind_a_proxy() -> TestServer {
-    TestServer::start_with(Options {
-        tweak: |config| {
-            config.trusted_proxies = TrustedProxies::try_from("127.0.0.0/8").unwrap();
-        },
-        ..Options::default()
-    })
-    .await
-}
 
 /// The attacker's device step for `created`, from a browser and an address of its own.
 async fn attacker_device_step(server: &TestServer, created: &Created, n: u64) -> serde_json::Value {
@@ -38,7 +26,7 @@ async fn attacker_device_step(server: &TestServer, created: &Created, n: u64) ->
 
 #[tokio::test]
 async fn a_thousand_attacker_authentications_leave_the_trusted_browser_frictionless() {
-    let mut server = behind_a_proxy().await;
+    let mut server = TestServer::behind_a_proxy().await;
     let fp = fingerprint("victim");
     let token = server.trust_device(CARD, &fp).await;
     for n in 0..CREATED_BY_THE_ATTACKER {

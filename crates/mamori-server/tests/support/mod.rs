@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use mamori_core::fingerprint::{Browser, Fingerprint, SCHEMA, hash_component};
 use mamori_server::clock::ManualClock;
-use mamori_server::config::{Bounded, Config, Delivery, TlsMode};
+use mamori_server::config::{Bounded, Config, Delivery, TlsMode, TrustedProxies};
 use mamori_server::demo::mailbox::MailboxMailer;
 use mamori_server::mail::{Mailer, mailer_for};
 use mamori_server::model::{
@@ -411,6 +411,18 @@ impl TestServer {
         Self::start_with(Options::default()).await
     }
 
+    /// A verifier behind a proxy on loopback, which names the client in `X-Forwarded-For`, so
+    /// requests can come from several addresses.
+    pub async fn behind_a_proxy() -> Self {
+        Self::start_with(Options {
+            tweak: |config| {
+                config.trusted_proxies = TrustedProxies::try_from("127.0.0.0/8").unwrap();
+            },
+            ..Options::default()
+        })
+        .await
+    }
+
     pub async fn start_with(options: Options) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let database = match std::env::var(STORE_VARIABLE).as_deref() {
@@ -489,22 +501,19 @@ impl TestServer {
     /// server's back: for tests that take a table away to prove it is not read.
     pub async fn execute_behind_its_back(&self, statement: &'static str) {
         use sqlx::Connection;
+        macro_rules! run_on {
+            ($connection:ty) => {{
+                let mut connection = <$connection>::connect(&self.database_url).await.unwrap();
+                sqlx::query(statement)
+                    .execute(&mut connection)
+                    .await
+                    .unwrap();
+            }};
+        }
         if self.database_url.starts_with("sqlite:") {
-            let mut connection = sqlx::SqliteConnection::connect(&self.database_url)
-                .await
-                .unwrap();
-            sqlx::query(statement)
-                .execute(&mut connection)
-                .await
-                .unwrap();
+            run_on!(sqlx::SqliteConnection);
         } else {
-            let mut connection = sqlx::PgConnection::connect(&self.database_url)
-                .await
-                .unwrap();
-            sqlx::query(statement)
-                .execute(&mut connection)
-                .await
-                .unwrap();
+            run_on!(sqlx::PgConnection);
         }
     }
 

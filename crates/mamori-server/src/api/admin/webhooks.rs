@@ -159,27 +159,3 @@ fn refusal(error: ManageError) -> ApiError {
         ManageError::Store(e) => e.into(),
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use axum::http::StatusCode;
-
-    use super::*;
-    use crate::store::StoreError;
-
-    fn status(error: StoreError) -> StatusCode {
-        refusal(ManageError::Store(error)).parts().0.status()
-    }
-
-    #[test]
-    fn a_saturated_database_answers_503_and_any_other_store_failure_500() {
-        assert_eq!(
-            status(StoreError::Unavailable("no connection within 5s".into())),
-            StatusCode::SERVICE_UNAVAILABLE
-        );
-        assert_eq!(
-            status(StoreError::Database("relation does not exist".into())),
-            StatusCode::INTERNAL_SERVER_ERROR
-        );
-    }
-}
