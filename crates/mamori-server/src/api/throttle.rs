@@ -63,10 +63,6 @@ pub enum Bucket<'a> {
     ClientAddress(&'a str),
     /// An admin API token, by its id; it shares the merchant keys' limit per window.
     AdminToken(&'a str),
-    /// Admin lookups in flight and failed, from a client address (see the module docs).
-    AdminLookups(&'a str),
-    /// Failed admin authentications from a client address (see the module docs).
-    AdminFailures(&'a str),
 }
 
 impl Bucket<'_> {
@@ -80,14 +76,6 @@ impl Bucket<'_> {
                 limits.widget_per_address.get(),
             ),
             Self::AdminToken(id) => (format!("admin:{id}"), limits.create_per_key.get()),
-            Self::AdminLookups(ip) => (
-                format!("admin-lookups:{}", address_block(ip)),
-                limits.admin_failures_per_address.get(),
-            ),
-            Self::AdminFailures(ip) => (
-                format!("admin-failures:{}", address_block(ip)),
-                limits.admin_failures_per_address.get(),
-            ),
         }
     }
 }
@@ -145,14 +133,21 @@ pub async fn reserve_admin_attempt(
     state: &AppState,
     client: &str,
 ) -> Result<AdminAttempt, ApiError> {
-    let (lookups, limit) = Bucket::AdminLookups(client).name_and_limit(state);
-    let (failures, _) = Bucket::AdminFailures(client).name_and_limit(state);
+    let block = address_block(client);
+    let lookups = format!("admin-lookups:{block}");
+    let failures = format!("admin-failures:{block}");
+    let limit = state.config.rate_limits.admin_failures_per_address.get();
     let window = Window::current(state);
     if state.admin_lockouts.holds(&failures, window.start) {
         return Err(window.refusal());
     }
-    let place = count(state, &lookups, window).await?;
-    let attempt = AdminAttempt {
+    if count(state, &lookups, window).await? > limit {
+        // Not a failure, and perhaps only a crowd of live lookups: kept, the place would crowd
+        // out the next window's worth of them too.
+        take_back(state.store.as_ref(), &lookups, window.start, client).await;
+        return Err(refuse_full_lookups(state, &failures, limit, window).await);
+    }
+    Ok(AdminAttempt {
         client: client.to_owned(),
         lookups,
         failures,
@@ -160,23 +155,32 @@ pub async fn reserve_admin_attempt(
         limit,
         store: Arc::clone(&state.store),
         settled: false,
-    };
-    if place > limit {
-        // Not a failure, and perhaps only a crowd of live lookups: kept, the place would crowd
-        // out the next window's worth of them too.
-        let failures = attempt.failures.clone();
-        attempt.give_back(state).await;
-        return Err(refuse_full_lookups(state, &failures, window).await);
+    })
+}
+
+/// Gives a place back among `lookups`; a store failure is logged and nothing more: the answer
+/// does not depend on it, and the place stays counted until the window ends.
+async fn take_back(store: &dyn Store, lookups: &str, window_start: i64, client: &str) {
+    if let Err(error) = store.uncount_request(lookups, window_start).await {
+        tracing::warn!(
+            client,
+            %error,
+            "admin API: cannot give back a lookup's place; it stays counted until the window \
+             ends"
+        );
     }
-    Ok(attempt)
 }
 
 /// The refusal of a request whose address's lookups are full: a lockout (the address's
 /// failures are at the limit, perhaps reached on another instance) is remembered here and
 /// refused for the rest of the window; too many lookups in flight, a moment's crowd, is refused
 /// for a second.
-async fn refuse_full_lookups(state: &AppState, failures: &str, window: Window) -> ApiError {
-    let limit = state.config.rate_limits.admin_failures_per_address.get();
+async fn refuse_full_lookups(
+    state: &AppState,
+    failures: &str,
+    limit: i64,
+    window: Window,
+) -> ApiError {
     match state.store.requests_counted(failures, window.start).await {
         Ok(failed) if failed >= limit => {
             state.admin_lockouts.lock(failures, window.start);
@@ -240,14 +244,7 @@ impl Drop for AdminAttempt {
         let client = std::mem::take(&mut self.client);
         let window_start = self.window.start;
         runtime.spawn(async move {
-            if let Err(error) = store.uncount_request(&lookups, window_start).await {
-                tracing::warn!(
-                    client,
-                    %error,
-                    "admin API: cannot give back a cancelled lookup's place; it stays counted \
-                     until the window ends"
-                );
-            }
+            take_back(store.as_ref(), &lookups, window_start, &client).await;
         });
     }
 }
@@ -258,19 +255,15 @@ impl AdminAttempt {
     /// nothing more: the request's answer does not depend on it, and the place stays counted
     /// until the window ends.
     pub async fn give_back(mut self, state: &AppState) {
+        // Settled before the wait: a request cancelled during it is not given back twice.
         self.settled = true;
-        if let Err(error) = state
-            .store
-            .uncount_request(&self.lookups, self.window.start)
-            .await
-        {
-            tracing::warn!(
-                client = self.client,
-                %error,
-                "admin API: cannot give back a lookup's place; it stays counted until the \
-                 window ends"
-            );
-        }
+        take_back(
+            state.store.as_ref(),
+            &self.lookups,
+            self.window.start,
+            &self.client,
+        )
+        .await;
     }
 
     /// The token was refused: the place stays counted, and the failure is counted. The failure
