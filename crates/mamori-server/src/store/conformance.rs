@@ -1922,12 +1922,13 @@ async fn sandbox_mail_is_kept_per_merchant(store: &dyn Store) -> Result<(), Fail
     Ok(())
 }
 
-/// Marks every mail owed so far sent, so that a check sees only its own.
-async fn drain_outbox(store: &dyn Store) -> Result<(), Failure> {
-    for m in store.claim_mail(NOW + 100_000_000, 60, 100_000).await? {
+/// Marks every mail owed so far sent, so that a check sees only its own; answers those mails.
+async fn drain_outbox(store: &dyn Store) -> Result<Vec<Mail>, Failure> {
+    let mails = store.claim_mail(NOW + 100_000_000, 60, 100_000).await?;
+    for m in &mails {
         store.mail_sent(m.id, m.attempts, NOW).await?;
     }
-    Ok(())
+    Ok(mails)
 }
 
 /// Kinds of `mails`, in order.

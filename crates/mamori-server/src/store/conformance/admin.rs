@@ -11,9 +11,7 @@ use super::{
     challenging, drain_outbox, dv, fr, mail, merchant, mid, outcome,
 };
 use crate::mail::templates::ADDRESS_CHANGED;
-use crate::model::{
-    AdminTokenId, CardStatus, Ceilings, Device, FraudReport, Locale, Mail, NewMail,
-};
+use crate::model::{AdminTokenId, CardStatus, Ceilings, Device, FraudReport, Locale, NewMail};
 use crate::store::{
     AddressMove, AdminToken, CardholderChange, CaseOpening, Store, StoreError, Succession,
 };
@@ -168,15 +166,6 @@ async fn a_change_sets_only_what_it_names(store: &dyn Store) -> Result<(), Failu
     Ok(())
 }
 
-/// Every mail queued since the outbox was last drained; drains it.
-async fn queued(store: &dyn Store) -> Result<Vec<Mail>, Failure> {
-    let mails = store.claim_mail(NOW + 100_000_000, 60, 100_000).await?;
-    for m in &mails {
-        store.mail_sent(m.id, m.attempts, NOW).await?;
-    }
-    Ok(mails)
-}
-
 /// Moves the card `id` from the address `from` to `to` with `notice`, changing nothing else.
 async fn move_address(
     store: &dyn Store,
@@ -212,7 +201,7 @@ async fn a_change_of_address_is_noticed_once_and_moves_the_epoch(
         moved.as_ref().map(|c| (c.email.as_str(), c.contact_epoch)) == Some(("b@example.com", 1)),
         "A -> B: {moved:?}"
     );
-    let mails = queued(store).await?;
+    let mails = drain_outbox(store).await?;
     ensure!(
         mails.len() == 1 && mails[0].kind == ADDRESS_CHANGED,
         "exactly the notice: {mails:?}"
@@ -225,7 +214,7 @@ async fn a_change_of_address_is_noticed_once_and_moves_the_epoch(
         store.cardholder(&card.id).await? == moved,
         "the stale change wrote nothing"
     );
-    ensure!(queued(store).await?.is_empty(), "and queued nothing");
+    ensure!(drain_outbox(store).await?.is_empty(), "and queued nothing");
 
     // The same address again, or only a language: no move, no epoch, no mail.
     let same = move_address(store, &card.id, "b@example.com", "b@example.com", &notice).await?;
@@ -239,7 +228,10 @@ async fn a_change_of_address_is_noticed_once_and_moves_the_epoch(
             && language.as_ref().map(|c| (c.contact_epoch, c.locale)) == Some((1, Locale::En)),
         "no move: {same:?} {language:?}"
     );
-    ensure!(queued(store).await?.is_empty(), "no mail without a move");
+    ensure!(
+        drain_outbox(store).await?.is_empty(),
+        "no mail without a move"
+    );
 
     // Back to the first address: the epoch does not come back with it.
     let back = move_address(store, &card.id, "b@example.com", &card.email, &notice).await?;
@@ -248,7 +240,10 @@ async fn a_change_of_address_is_noticed_once_and_moves_the_epoch(
             == Some((card.email.as_str(), 2)),
         "B -> A: {back:?}"
     );
-    ensure!(queued(store).await?.len() == 1, "one notice for B -> A");
+    ensure!(
+        drain_outbox(store).await?.len() == 1,
+        "one notice for B -> A"
+    );
 
     // An unenrolled card is not moved, and its notice is not queued.
     ensure!(
@@ -257,7 +252,7 @@ async fn a_change_of_address_is_noticed_once_and_moves_the_epoch(
     );
     let gone = move_address(store, &card.id, &card.email, "d@example.com", &notice).await?;
     ensure!(gone.is_none(), "an unenrolled card: {gone:?}");
-    ensure!(queued(store).await?.is_empty(), "no notice for it");
+    ensure!(drain_outbox(store).await?.is_empty(), "no notice for it");
     Ok(())
 }
 
@@ -287,7 +282,7 @@ async fn racing_changes_of_address_notice_once(store: &Arc<dyn Store>) -> Result
         stored.as_ref().map(|c| c.contact_epoch) == Some(1),
         "one move: {stored:?}"
     );
-    let mails = queued(store.as_ref()).await?;
+    let mails = drain_outbox(store.as_ref()).await?;
     ensure!(mails.len() == 1, "one notice: {mails:?}");
     Ok(())
 }
@@ -324,7 +319,7 @@ async fn the_issuers_change_tells_the_former_address(store: &dyn Store) -> Resul
     let language = issuer_change(store, &card, None, language).await?;
     ensure!(language.contact_epoch == 0, "language: {language:?}");
     ensure!(
-        queued(store).await?.is_empty(),
+        drain_outbox(store).await?.is_empty(),
         "no notice without a new address"
     );
 
@@ -334,7 +329,7 @@ async fn the_issuers_change_tells_the_former_address(store: &dyn Store) -> Resul
         (moved.email.as_str(), moved.contact_epoch) == ("jiro.thief@example.org", 1),
         "moved: {moved:?}"
     );
-    let mails = queued(store).await?;
+    let mails = drain_outbox(store).await?;
     let [notice] = mails.as_slice() else {
         return Err(Failure(format!("one notice: {mails:?}")));
     };
@@ -494,7 +489,7 @@ async fn enrolling_again_tells_the_last_predecessor(store: &dyn Store) -> Result
         store.cardholder(&first.id).await?.as_ref() == Some(&first),
         "stored as given"
     );
-    ensure!(queued(store).await?.is_empty(), "nothing to tell");
+    ensure!(drain_outbox(store).await?.is_empty(), "nothing to tell");
     ensure!(
         store.unenrol_cardholder(&first.id, NOW).await?,
         "unenrolled"
@@ -530,7 +525,7 @@ async fn enrolling_again_tells_the_last_predecessor(store: &dyn Store) -> Result
         "read before the first unenrolment: stale"
     );
     ensure!(
-        store.cardholder(&second.id).await?.is_none() && queued(store).await?.is_empty(),
+        store.cardholder(&second.id).await?.is_none() && drain_outbox(store).await?.is_empty(),
         "a stale enrolment stores and queues nothing"
     );
     ensure!(
@@ -539,7 +534,7 @@ async fn enrolling_again_tells_the_last_predecessor(store: &dyn Store) -> Result
             .await?,
         "enrolled again"
     );
-    let mails = queued(store).await?;
+    let mails = drain_outbox(store).await?;
     ensure!(
         mails.len() == 1 && mails[0].kind == ADDRESS_CHANGED,
         "with its notice: {mails:?}"
@@ -556,7 +551,10 @@ async fn enrolling_again_tells_the_last_predecessor(store: &dyn Store) -> Result
         matches!(enrolled, Err(StoreError::Conflict)),
         "the reference is enrolled: {enrolled:?}"
     );
-    ensure!(queued(store).await?.is_empty(), "no notice for a conflict");
+    ensure!(
+        drain_outbox(store).await?.is_empty(),
+        "no notice for a conflict"
+    );
     ensure!(
         store.unenrol_cardholder(&second.id, NOW).await?,
         "unenrolled"

@@ -59,12 +59,11 @@ pub(super) fn case_of(case_id: &str, report: &FraudReport, merchant: &str) -> Pr
 
 /// Kinds of the mail queued since the outbox was last drained; drains it.
 async fn queued(store: &dyn Store) -> Result<Vec<String>, Failure> {
-    let mut kinds = Vec::new();
-    for m in store.claim_mail(NOW + 100_000_000, 60, 100_000).await? {
-        store.mail_sent(m.id, m.attempts, NOW).await?;
-        kinds.push(m.kind);
-    }
-    Ok(kinds)
+    Ok(super::drain_outbox(store)
+        .await?
+        .into_iter()
+        .map(|m| m.kind)
+        .collect())
 }
 
 /// A merchant and a card for the case checks (once), and a new reported purchase of that card
