@@ -432,6 +432,20 @@ async fn last_error(dir: &tempfile::TempDir, message_id: &str) -> Option<String>
         .unwrap()
 }
 
+/// The error the event's first recorded attempt left, once there is one (within 10 s).
+async fn recorded_error(dir: &tempfile::TempDir, message_id: &str) -> String {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Some(error) = last_error(dir, message_id).await {
+                return error;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("an attempt recorded within 10 s")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_answer_is_recorded_by_its_status_line_only() {
     let (receiver, url) = receiver(vec![Reply::Telling(500, "db password: hunter2")]).await;
@@ -462,17 +476,9 @@ async fn an_endpoint_at_a_private_address_is_never_connected_to() {
         .await
         .unwrap();
     let worker = start_allowing(&s.store, &s.clock, 1, false);
-    let mut error = None;
-    for _ in 0..200 {
-        error = last_error(&s._dir, "msg_test_1").await;
-        if error.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let error = recorded_error(&s._dir, "msg_test_1").await;
     worker.stop().await;
     assert!(seen(&receiver).is_empty(), "nothing reached the receiver");
-    let error = error.expect("the failed attempt recorded within 10 s");
     assert!(
         error.contains("127.0.0.1, which is not a public address"),
         "{error}"
@@ -494,16 +500,8 @@ async fn an_unopenable_secret_defers_the_event_without_spending_attempts() {
         .await
         .unwrap();
     let worker = start(&s.store, &s.clock, 1);
-    let mut error = None;
-    for _ in 0..200 {
-        error = last_error(&s._dir, "msg_test_1").await;
-        if error.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let error = recorded_error(&s._dir, "msg_test_1").await;
     worker.stop().await;
-    let error = error.expect("the attempt recorded within 10 s");
     assert!(error.contains("no secret of the endpoint opens"), "{error}");
     assert!(seen(&receiver).is_empty(), "nothing sent unsigned");
     let early = s
