@@ -16,6 +16,16 @@ use tokio::net::TcpListener;
 ///
 /// When the listener cannot be bound or the server stops with an I/O error.
 pub(crate) async fn serve() -> std::io::Result<()> {
+    serve_app(Router::new().fallback(|| async { StatusCode::OK })).await
+}
+
+/// Serves `app` on `127.0.0.1:0` and prints `listening <address>` on stdout for the load
+/// generator, then serves until killed: how each baseline server starts.
+///
+/// # Errors
+///
+/// When the listener cannot be bound or the server stops with an I/O error.
+pub(crate) async fn serve_app(app: Router) -> std::io::Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     // The parent reads this line to find the port.
@@ -23,6 +33,5 @@ pub(crate) async fn serve() -> std::io::Result<()> {
     {
         println!("listening {address}");
     }
-    let app = Router::new().fallback(|| async { StatusCode::OK });
     axum::serve(listener, app).await
 }

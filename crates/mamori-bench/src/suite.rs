@@ -264,25 +264,23 @@ pub(crate) async fn run(options: &Options) -> Result<Results, Failure> {
             window: options.window,
             max_operations: options.max_operations,
         };
-        if let Some(empty) = &empty {
-            let (measured, back) =
-                load::run(Scenario::Empty, plan, empty, &empty_context, empty_holders).await;
-            empty_holders = back;
-            runs.push(record("empty", Scenario::Empty, clients, measured, None));
-            log(runs.last());
-        }
-        if let Some(insert) = &insert {
-            let (measured, back) = load::run(
-                Scenario::Empty,
-                plan,
-                insert,
-                &empty_context,
-                insert_holders,
-            )
-            .await;
-            insert_holders = back;
-            runs.push(record("insert", Scenario::Empty, clients, measured, None));
-            log(runs.last());
+        for (name, baseline, holders) in [
+            ("empty", &empty, &mut empty_holders),
+            ("insert", &insert, &mut insert_holders),
+        ] {
+            if let Some(server) = baseline {
+                let (measured, back) = load::run(
+                    Scenario::Empty,
+                    plan,
+                    server,
+                    &empty_context,
+                    std::mem::take(holders),
+                )
+                .await;
+                *holders = back;
+                runs.push(record(name, Scenario::Empty, clients, measured, None));
+                log(runs.last());
+            }
         }
         for &scenario in &operations {
             for target in &mut targets {
